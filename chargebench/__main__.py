@@ -1,0 +1,5 @@
+import sys
+
+from chargebench.cli import main
+
+sys.exit(main())

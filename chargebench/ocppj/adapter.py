@@ -1,0 +1,261 @@
+"""asyncio adapter: one websocket connection driving one `OcppSession` core.
+
+It only feeds received frames to the core, writes what the core returns, dispatches CALLs to
+handlers and resolves the futures of our own CALLs. Handlers that are coroutines run as tasks, so
+a slow handler never delays other replies, and a handler may itself `await session.call(...)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.asyncio.server import Server, ServerConnection
+from websockets.asyncio.server import serve as ws_serve
+from websockets.exceptions import ConnectionClosed
+
+from chargebench.ocppj import events as ev
+from chargebench.ocppj.core import OcppSession
+from chargebench.ocppj.errors import (
+    CallErrorReply,
+    CallTimeout,
+    ConnectionLost,
+    InvalidReply,
+    LocalProtocolError,
+    OcppCallError,
+)
+from chargebench.ocppj.faults import Fault
+from chargebench.ocppj.payloads import action_of, to_payload
+from chargebench.ocppj.versions import OCPP16, VERSIONS
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict], Any]
+Connection = ClientConnection | ServerConnection
+
+
+class Session:
+    """Runs one OCPP-J connection: call `run()` (or `start()`), then `call()` as needed."""
+
+    __slots__ = ("_call_lock", "_tasks", "_waiters", "core", "handlers", "on_event", "ws")
+
+    def __init__(
+        self,
+        ws: Connection,
+        core: OcppSession,
+        handlers: Mapping[str, Handler] | None = None,
+        *,
+        on_event: Callable[[ev.Event], None] | None = None,
+    ) -> None:
+        """`on_event` sees every event, including late/unknown replies and protocol violations."""
+        self.ws = ws
+        self.core = core
+        self.handlers = handlers or {}
+        self.on_event = on_event
+        self._waiters: dict[str, asyncio.Future] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._call_lock: asyncio.Lock | None = None
+
+    # Our CALLs
+
+    async def call(self, message: Any, payload: dict | None = None, *, timeout=None) -> dict:
+        """Send a CALL and return the CALLRESULT payload.
+
+        `message` is an action name with `payload`, or an `ocpp.v16.call` dataclass. Raises
+        `CallErrorReply`, `CallTimeout`, `InvalidReply` or `ConnectionLost`; OCPP-J 1.6 §4.1.1
+        allows one outstanding CALL, so concurrent callers wait their turn.
+        """
+        if isinstance(message, str):
+            action, body = message, payload if payload is not None else {}
+        else:
+            action, body = action_of(message), to_payload(message)
+        if self._call_lock is None:
+            self._call_lock = asyncio.Lock()
+        async with self._call_lock:
+            message_id = self.core.send_call(action, body, timeout=timeout)
+            future = asyncio.get_running_loop().create_future()
+            self._waiters[message_id] = future
+            try:
+                await self._flush()
+            except ConnectionClosed:
+                self._waiters.pop(message_id, None)
+                raise ConnectionLost(
+                    "connection closed", action=action, message_id=message_id
+                ) from None
+            return await self._wait(future)
+
+    async def _wait(self, future: asyncio.Future) -> dict:
+        core = self.core
+        while not future.done():
+            deadline = core.next_deadline()
+            delay = 0.0 if deadline is None else max(0.0, deadline - core._clock()) + 0.001
+            try:
+                async with asyncio.timeout(delay):
+                    return await asyncio.shield(future)
+            except TimeoutError:
+                self._handle(core.expire_calls())
+        return future.result()
+
+    async def send_raw(self, text: str) -> None:
+        """Send a frame as is (deliberately broken frames for conformance tests)."""
+        self.core.send_raw(text)
+        await self._flush()
+
+    # Reading
+
+    async def run(self) -> None:
+        """Read frames until the connection closes; then fail whatever still waits."""
+        try:
+            async for text in self.ws:
+                if isinstance(text, bytes):
+                    text = text.decode("utf-8", "replace")
+                self._handle(self.core.receive_text(text))
+                if self.core._outbox:
+                    await self._flush()
+        except ConnectionClosed:
+            pass
+        finally:
+            self._fail_waiters()
+
+    def start(self) -> asyncio.Task:
+        """Run the reader in a task (for clients that go on calling)."""
+        task = asyncio.get_running_loop().create_task(self.run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.ws.close(code, reason)
+
+    # Internals
+
+    def _handle(self, events: list[ev.Event]) -> None:
+        for event in events:
+            kind = type(event)
+            if kind is ev.CallReceived:
+                self._dispatch(event)
+            elif kind is ev.ResultReceived:
+                self._resolve(event.message_id, event.payload, None)
+            elif kind is ev.ErrorReceived:
+                error = CallErrorReply(
+                    action=event.action, message_id=event.message_id, code=event.code,
+                    description=event.description, details=event.details,
+                )
+                self._resolve(event.message_id, None, error)
+            elif kind is ev.CallTimedOut:
+                error = CallTimeout(
+                    f"{event.action}: no reply in time", action=event.action,
+                    message_id=event.message_id,
+                )
+                self._resolve(event.message_id, None, error)
+            elif kind is ev.ReplyRejected:
+                error = InvalidReply(
+                    action=event.action, message_id=event.message_id, error=event.error
+                )
+                self._resolve(event.message_id, None, error)
+            else:
+                log.debug("%s", event)
+            if self.on_event is not None:
+                self.on_event(event)
+
+    def _resolve(self, message_id: str, result: Any, error: Exception | None) -> None:
+        future = self._waiters.pop(message_id, None)
+        if future is None or future.done():
+            return
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+    def _dispatch(self, event: ev.CallReceived) -> None:
+        handler = self.handlers.get(event.action)
+        if handler is None:
+            self.core.reject(event.message_id, Fault.UNSUPPORTED_ACTION, event.action)
+            return
+        try:
+            reply = handler(event.payload)
+        except Exception as exc:  # a handler bug must not kill the connection
+            self._answer_failure(event, exc)
+            return
+        if isinstance(reply, Awaitable):
+            task = asyncio.get_running_loop().create_task(self._finish(event, reply))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            self._answer(event, reply)
+
+    async def _finish(self, event: ev.CallReceived, pending: Awaitable) -> None:
+        try:
+            reply = await pending
+        except Exception as exc:
+            self._answer_failure(event, exc)
+        else:
+            self._answer(event, reply)
+        with contextlib.suppress(ConnectionClosed):
+            await self._flush()
+
+    def _answer(self, event: ev.CallReceived, reply: Any) -> None:
+        try:
+            self.core.send_result(event.message_id, to_payload(reply))
+        except (LocalProtocolError, TypeError) as exc:
+            self._answer_failure(event, exc)
+
+    def _answer_failure(self, event: ev.CallReceived, exc: Exception) -> None:
+        if isinstance(exc, OcppCallError):
+            self.core.send_error(event.message_id, exc.code, exc.description, exc.details)
+            return
+        log.exception("handler for %s failed", event.action, exc_info=exc)
+        self.core.reject(event.message_id, Fault.HANDLER_FAILED, f"{type(exc).__name__}: {exc}")
+
+    async def _flush(self) -> None:
+        for frame in self.core.data_to_send():
+            await self.ws.send(frame)
+
+    def _fail_waiters(self) -> None:
+        waiters, self._waiters = self._waiters, {}
+        for message_id, future in waiters.items():
+            if not future.done():
+                future.set_exception(
+                    ConnectionLost("connection closed", action="?", message_id=message_id)
+                )
+
+
+# Transport helpers: OCPP-J 1.6 §3 connection rules on top of websockets.
+
+
+def select_ocpp_subprotocol(connection: ServerConnection, offered: list[str]) -> str | None:
+    """OCPP-J 1.6 §3.2: no common subprotocol -> complete the handshake without the header
+    (the handler then closes the connection at once)."""
+    for name in offered:
+        if name in VERSIONS:
+            return name
+    return None
+
+
+async def serve(handler: Callable[[ServerConnection], Awaitable[None]], host: str, port: int,
+                **options: Any) -> Server:
+    """A websockets server with OCPP-J defaults: subprotocol negotiation, no compression."""
+    options.setdefault("compression", None)
+    options.setdefault("select_subprotocol", select_ocpp_subprotocol)
+    options.setdefault("subprotocols", list(VERSIONS))
+    options.setdefault("max_size", 1 << 20)
+    return await ws_serve(handler, host, port, **options)
+
+
+async def connect(url: str, *, subprotocols: list[str] | None = None, **options: Any
+                  ) -> ClientConnection:
+    """Open an OCPP-J client connection; raises `ConnectionError` when the server does not
+    agree to an OCPP subprotocol (OCPP-J 1.6 §3.2)."""
+    options.setdefault("compression", None)
+    options.setdefault("proxy", None)
+    options.setdefault("open_timeout", 10)
+    ws = await ws_connect(url, subprotocols=subprotocols or [OCPP16.subprotocol], **options)
+    if ws.subprotocol is None:
+        await ws.close(1002, "no OCPP subprotocol agreed")
+        raise ConnectionError(f"{url}: server agreed to no OCPP subprotocol")
+    return ws

@@ -1,0 +1,102 @@
+"""Trace records: every frame any part sends or receives, one JSON object per line.
+
+Fields (DESIGN.md): `ts` (ISO-8601, µs), `cp_id`, `dir` ("cp->cs"/"cs->cp"), `type`
+(CALL/CALLRESULT/CALLERROR, or RAW for a frame that could not be parsed or was sent broken on
+purpose), `id`, `action`, `payload`, `latency_ms` (on replies), `session` (connection id).
+The CSMS stores them in its message log, the simulator and harness write them per run, and the
+reports read them back with `read_trace()`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from chargebench.ocppj.core import Tracer
+
+
+@dataclass(slots=True)
+class TraceRecord:
+    ts: str
+    cp_id: str
+    dir: str
+    type: str
+    id: str | None
+    action: str | None
+    payload: Any
+    latency_ms: float | None
+    session: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), default=str)
+
+    @classmethod
+    def from_json(cls, line: str) -> TraceRecord:
+        return cls(**json.loads(line))
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_tracer(
+    sink: Callable[[TraceRecord], None],
+    cp_id: str,
+    session: str,
+    now: Callable[[], datetime] = _utc_now,
+) -> Tracer:
+    """A session-core tracer that turns each frame into a `TraceRecord` for `sink`."""
+
+    def trace(direction, kind, message_id, action, payload, latency) -> None:
+        sink(
+            TraceRecord(
+                ts=now().isoformat(timespec="microseconds"),
+                cp_id=cp_id,
+                dir=direction,
+                type=kind,
+                id=message_id,
+                action=action,
+                payload=payload,
+                latency_ms=None if latency is None else round(latency * 1000, 3),
+                session=session,
+            )
+        )
+
+    return trace
+
+
+class TraceWriter:
+    """Appends records to a JSON Lines file; cheap enough to call for every frame."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = self.path.open("a", encoding="utf-8")
+
+    def __call__(self, record: TraceRecord) -> None:
+        self._file.write(record.to_json() + "\n")
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> TraceWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_trace(source: str | Path | Iterable[str]) -> Iterator[TraceRecord]:
+    """Records of a trace file (or of an iterable of lines), in file order."""
+    if isinstance(source, str | Path):
+        with Path(source).open(encoding="utf-8") as lines:
+            yield from (TraceRecord.from_json(line) for line in lines if line.strip())
+    else:
+        yield from (TraceRecord.from_json(line) for line in source if line.strip())
