@@ -4,6 +4,8 @@ Used by the CSMS seed loader and the scenario loader::
 
     data, locate = load_with_positions("seed.yaml")
     line, col = locate(("chargers", 0, "security_profile"))   # 1-based, like editors
+    problems = schema_violations(Draft202012Validator(schema), data, locate, "seed.yaml")
+    # -> [(7, 23, "seed.yaml:7:23: chargers[0].security_profile: 5 is greater than ...")]
 
 The data is JSON-shaped on purpose (it is validated with JSON Schema next): timestamps and dates
 stay strings instead of becoming `datetime`, and a duplicated mapping key is an error instead of
@@ -14,9 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 Path_ = tuple[Hashable, ...]
 Locate = Callable[[Sequence[Hashable]], tuple[int, int]]
@@ -26,9 +31,11 @@ __all__ = [
     "Locate",
     "PositionLoader",
     "Positions",
+    "dotted",
     "load_with_positions",
     "loads_with_positions",
     "mark_of",
+    "schema_violations",
 ]
 
 
@@ -146,3 +153,50 @@ def mark_of(error: yaml.YAMLError) -> tuple[int, int] | None:
     if mark is None:
         return None
     return mark.line + 1, mark.column + 1
+
+
+def dotted(path: Sequence[Hashable]) -> str:
+    """`chargers[0].password` for ("chargers", 0, "password"); `(root)` for ()."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(root)"
+
+
+def schema_violations(
+    validator: Validator, data: Any, positions: Positions, source: str
+) -> list[tuple[int, int, str]]:
+    """Every JSON Schema violation as (line, col, "SOURCE:LINE:COL: field.path: reason"), sorted.
+
+    A missing required property is reported under its own name at its parent's position; an
+    unexpected property at its key, with the allowed names; pattern/type failures quote the
+    schema's `description` so the reader learns the rule, not the regex.
+    """
+    found: list[tuple[int, int, str]] = []
+
+    def add(path: Sequence[Hashable], reason: str, *, key: bool = False) -> None:
+        line, col = positions.locate_key(path) if key else positions.locate(path)
+        found.append((line, col, f"{source}:{line}:{col}: {dotted(path)}: {reason}"))
+
+    for error in validator.iter_errors(data):
+        path = list(error.absolute_path)
+        if error.validator == "required":
+            missing = [p for p in error.validator_value if repr(p) in error.message]
+            for name in missing or ["?"]:
+                add([*path, name], "required field is missing")
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = sorted(error.schema.get("properties", {}))
+            for name in error.instance:
+                if name not in allowed:
+                    add([*path, name], f"unknown field (allowed: {', '.join(allowed)})", key=True)
+        else:
+            reason = error.message
+            description = (
+                error.schema.get("description") if isinstance(error.schema, dict) else None
+            )
+            if error.validator == "pattern" and description:
+                reason = f"{error.instance!r} is not valid: {description}"
+            elif error.validator in ("type", "format") and description:
+                reason = f"{reason} ({description})"
+            add(path, reason)
+    return sorted(found)

@@ -1,0 +1,179 @@
+"""Connection, durability settings and query helpers shared by the SQLite store's parts."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from csms.store.base import NotFoundError, SchemaVersionError
+from csms.store.schema import SCHEMA, SCHEMA_VERSION
+from csms.store.timestamps import to_iso
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqliteBase:
+    """One connection, serialised by a lock, in autocommit mode with explicit write transactions.
+
+    Thread-safe so callers may use `asyncio.to_thread`; one connection because SQLite allows one
+    writer anyway, and it keeps "committed before return" simple to reason about.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        clock: Clock | None = None,
+    ) -> None:
+        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"synchronous must be FULL, EXTRA or NORMAL, not {synchronous!r}")
+        self.path = str(path)
+        self._clock = clock or _utc_now
+        self._lock = threading.RLock()
+        self._depth = 0  # >0 inside batch() / _write(): nested writes become savepoints
+        # isolation_level=None: no implicit BEGIN; `_write()` opens and commits explicitly.
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        try:
+            self._configure(synchronous.upper())
+            self._create_schema()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _configure(self, synchronous: str) -> None:
+        # WAL: readers never block the writer, and a commit is one append to the WAL file.
+        mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode.lower() != "wal" and self.path != ":memory:":
+            raise sqlite3.OperationalError(f"cannot enable WAL on {self.path} (got {mode})")
+        # synchronous=FULL: every COMMIT fsyncs the WAL before returning, so an acknowledged
+        # write survives SIGKILL *and* power loss. NORMAL-with-WAL survives SIGKILL too (the WAL
+        # is written before COMMIT returns) but may lose the last commits on power loss: only
+        # for load tests that opt in explicitly.
+        self._conn.execute(f"PRAGMA synchronous={synchronous}")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+
+    # Lifecycle ------------------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        with self._lock:
+            # Idempotent DDL (IF NOT EXISTS); executescript commits each statement itself.
+            self._conn.executescript(SCHEMA)
+        with self._write() as conn:
+            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+            version = row[0]
+            if version is None:
+                conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+            elif version > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"{self.path}: schema version {version} is newer than {SCHEMA_VERSION}"
+                )
+            # version < SCHEMA_VERSION: run migrations here when there are any.
+
+    def close(self) -> None:
+        """Close the connection; committed data is already on disk."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SqliteBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Helpers ---------------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return to_iso(self._clock())  # type: ignore[return-value]
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group many writes into one transaction: all or nothing, one fsync (seeding, imports).
+
+        Nothing written inside is durable until the block exits, so never acknowledge a charge
+        point from inside a batch. Other threads wait for the whole block.
+        """
+        with self._lock:
+            if self._depth:
+                yield  # already inside a batch: the outer one commits
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, committed (durably) on exit, rolled back on any exception.
+
+        Inside `batch()` it is a savepoint instead, so a failed write leaves no half of itself.
+        """
+        with self._lock:
+            nested = self._depth > 0
+            # IMMEDIATE takes the write lock now, so a read-then-write cannot be overtaken.
+            self._conn.execute("SAVEPOINT w" if nested else "BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self._conn
+            except BaseException as exc:
+                self._conn.execute("ROLLBACK TO w" if nested else "ROLLBACK")
+                if nested:
+                    self._conn.execute("RELEASE w")
+                if isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc):
+                    raise NotFoundError(f"referenced row does not exist ({exc})") from exc
+                raise
+            else:
+                self._conn.execute("RELEASE w" if nested else "COMMIT")
+            finally:
+                self._depth -= 1
+
+    # Rows are dicts shaped like the TypedDicts of base.py; typed Any so callers need no casts.
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return [dict(row) for row in self._conn.execute(sql, params).fetchall()]
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._lock:
+            row = self._conn.execute(sql, params).fetchone()
+        return None if row is None else dict(row)
+
+    @staticmethod
+    def _require(cursor: sqlite3.Cursor, what: str) -> None:
+        if cursor.rowcount == 0:
+            raise NotFoundError(what)
+
+
+def where(filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    """`WHERE a = ? AND b = ?` for the filters that are not None (keys are trusted SQL)."""
+    clauses = [
+        f"{column} ?" if column.endswith(("=", "<", ">")) else f"{column} = ?"
+        for column, value in filters.items()
+        if value is not None
+    ]
+    params = [value for value in filters.values() if value is not None]
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def page(limit: int | None, offset: int) -> str:
+    """LIMIT/OFFSET clause from trusted ints."""
+    if limit is None:
+        return f" LIMIT -1 OFFSET {int(offset)}" if offset else ""
+    return f" LIMIT {int(limit)} OFFSET {int(offset)}"

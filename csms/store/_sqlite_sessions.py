@@ -1,0 +1,337 @@
+"""SQLite store, part 2: charging sessions (transactions, meter values) and the message log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from csms.store import metering
+from csms.store._sqlite_base import SqliteBase, page, where
+from csms.store.base import LogRecord, MeterValueRow, NotFoundError, Transaction
+from csms.store.timestamps import TimeLike, to_iso
+
+# default=str: a trace payload that is not JSON (a raw broken frame object) is kept as text.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def _transaction(row: dict[str, Any]) -> Transaction:
+    for money in ("tariff_rate", "amount"):
+        if row[money] is not None:
+            row[money] = Decimal(row[money])
+    return row  # type: ignore[return-value]
+
+
+def _meter_row(row: dict[str, Any]) -> MeterValueRow:
+    if row["norm_value"] is not None:
+        row["norm_value"] = Decimal(row["norm_value"])
+    return row  # type: ignore[return-value]
+
+
+def _log_row(row: dict[str, Any]) -> LogRecord:
+    row["id"] = row.pop("msg_id")
+    row["payload"] = None if row["payload"] is None else json.loads(row["payload"])
+    return row  # type: ignore[return-value]
+
+
+class SessionsMixin(SqliteBase):
+    # Transactions ------------------------------------------------------------------------------
+
+    def start_transaction(
+        self,
+        charger_id: str,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: TimeLike,
+        *,
+        reservation_id: int | None = None,
+        id_tag_status: str | None = "Accepted",
+    ) -> int:
+        """Allocate the OCPP transactionId (1.6 §4.8) and commit before it is sent back.
+
+        A charge point that lost our reply retries the same StartTransaction (1.6 transaction
+        message retries): the same charger, connector, tag, meterStart and timestamp return the id
+        already allocated instead of opening a second transaction.
+        """
+        start_time = to_iso(timestamp)
+        now = self._now()
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT id FROM transactions WHERE charger_id = ? AND connector_id = ?"
+                " AND id_tag = ? AND meter_start = ? AND start_time = ?",
+                (charger_id, connector_id, id_tag, meter_start, start_time),
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            cursor = conn.execute(
+                "INSERT INTO transactions(charger_id, connector_id, id_tag, id_tag_status,"
+                " meter_start, start_time, reservation_id, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'Running', ?, ?)",
+                (
+                    charger_id,
+                    connector_id,
+                    id_tag,
+                    id_tag_status,
+                    meter_start,
+                    start_time,
+                    reservation_id,
+                    now,
+                    now,
+                ),
+            )
+            transaction_id = int(cursor.lastrowid)  # type: ignore[arg-type]
+            if reservation_id is not None:
+                # 1.6 §5.13: a transaction started on a reservation consumes it.
+                conn.execute(
+                    "UPDATE reservations SET status = 'Used', transaction_id = ?, updated_at = ?"
+                    " WHERE id = ? AND charger_id = ?",
+                    (transaction_id, now, reservation_id, charger_id),
+                )
+            return transaction_id
+
+    def stop_transaction(
+        self,
+        transaction_id: int,
+        meter_stop: int,
+        timestamp: TimeLike,
+        *,
+        reason: str | None = None,
+        id_tag: str | None = None,
+    ) -> Transaction:
+        """Close the transaction; status becomes `Stopped` until billing sets its outcome.
+
+        Idempotent: a retried StopTransaction returns the stored result and changes nothing,
+        so the energy is billed once. Raises NotFoundError for an unknown transactionId.
+        """
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT meter_start, stop_time FROM transactions WHERE id = ?", (transaction_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"transaction {transaction_id}")
+            if row["stop_time"] is None:
+                energy = meter_stop - row["meter_start"]
+                conn.execute(
+                    "UPDATE transactions SET meter_stop = ?, stop_time = ?, stop_reason = ?,"
+                    " id_tag_stop = ?, energy_wh = ?, status = 'Stopped', updated_at = ?"
+                    " WHERE id = ?",
+                    (
+                        meter_stop,
+                        to_iso(timestamp),
+                        reason or "Local",  # 1.6 §4.10: omitted only when Local
+                        id_tag,
+                        energy if energy >= 0 else None,  # meter replaced or wrapped: no guess
+                        self._now(),
+                        transaction_id,
+                    ),
+                )
+        return self.get_transaction(transaction_id)  # type: ignore[return-value]
+
+    def set_transaction_billing(
+        self,
+        transaction_id: int,
+        status: str,
+        *,
+        tariff_rate: Decimal | None = None,
+        amount: Decimal | None = None,
+        currency: str | None = None,
+    ) -> None:
+        """Record billing's outcome (seeds/001 §4.1: Completed, or BillingFailed to retry)."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE transactions SET status = ?, tariff_rate = coalesce(?, tariff_rate),"
+                " amount = coalesce(?, amount), currency = coalesce(?, currency),"
+                " updated_at = ? WHERE id = ?",
+                (
+                    status,
+                    None if tariff_rate is None else str(tariff_rate),
+                    None if amount is None else str(amount),
+                    currency,
+                    self._now(),
+                    transaction_id,
+                ),
+            )
+            self._require(cursor, f"transaction {transaction_id}")
+
+    def get_transaction(self, transaction_id: int) -> Transaction | None:
+        row = self._one("SELECT * FROM transactions WHERE id = ?", (transaction_id,))
+        return None if row is None else _transaction(row)
+
+    def active_transaction(self, charger_id: str, connector_id: int) -> Transaction | None:
+        row = self._one(
+            "SELECT * FROM transactions WHERE charger_id = ? AND connector_id = ?"
+            " AND stop_time IS NULL ORDER BY id DESC LIMIT 1",
+            (charger_id, connector_id),
+        )
+        return None if row is None else _transaction(row)
+
+    def active_transaction_for_tag(self, id_tag: str) -> Transaction | None:
+        row = self._one(
+            "SELECT * FROM transactions WHERE id_tag = ? AND stop_time IS NULL"
+            " ORDER BY id DESC LIMIT 1",
+            (id_tag,),
+        )
+        return None if row is None else _transaction(row)
+
+    def list_transactions(
+        self,
+        *,
+        charger_id: str | None = None,
+        id_tag: str | None = None,
+        status: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[Transaction]:
+        """Newest first; `since`/`until` bound the start time (until is exclusive)."""
+        clause, params = where(
+            {
+                "charger_id": charger_id,
+                "id_tag": id_tag,
+                "status": status,
+                "start_time >=": to_iso(since),
+                "start_time <": to_iso(until),
+            }
+        )
+        rows = self._all(
+            f"SELECT * FROM transactions{clause} ORDER BY id DESC{page(limit, offset)}", params
+        )
+        return [_transaction(row) for row in rows]
+
+    # Meter values ------------------------------------------------------------------------------
+
+    def add_meter_values(
+        self,
+        charger_id: str,
+        connector_id: int,
+        meter_values: list[dict[str, Any]],
+        *,
+        transaction_id: int | None = None,
+    ) -> int:
+        """Store every sampledValue, as sent and normalised (see `metering.py`).
+
+        `meter_values` is the wire shape: MeterValues.req `meterValue` or StopTransaction.req
+        `transactionData` (camelCase keys).
+        """
+        rows = metering.flatten(meter_values)
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO meter_values(charger_id, connector_id, transaction_id, timestamp,"
+                " value, measurand, phase, unit, context, location, format, norm_value,"
+                " norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        charger_id,
+                        connector_id,
+                        transaction_id,
+                        to_iso(row["timestamp"]),
+                        row["value"],
+                        row["measurand"],
+                        row["phase"],
+                        row["unit"],
+                        row["context"],
+                        row["location"],
+                        row["format"],
+                        row["norm_value"],
+                        row["norm_unit"],
+                    )
+                    for row in rows
+                ],
+            )
+        return len(rows)
+
+    def list_meter_values(
+        self,
+        *,
+        transaction_id: int | None = None,
+        charger_id: str | None = None,
+        connector_id: int | None = None,
+        measurand: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[MeterValueRow]:
+        """Oldest first, in the order received within one timestamp."""
+        clause, params = where(
+            {
+                "transaction_id": transaction_id,
+                "charger_id": charger_id,
+                "connector_id": connector_id,
+                "measurand": measurand,
+            }
+        )
+        rows = self._all(
+            f"SELECT * FROM meter_values{clause} ORDER BY timestamp, id{page(limit, offset)}",
+            params,
+        )
+        return [_meter_row(row) for row in rows]
+
+    # Message log -------------------------------------------------------------------------------
+
+    def append_log(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Insert trace records (DESIGN.md "Trace records") in ONE transaction: one fsync per batch.
+
+        Each record: ts, cp_id, dir, type, id, action, payload, latency_ms, session (the last
+        five optional). Payload is any JSON value and comes back as the same value.
+        """
+        rows = [
+            (
+                to_iso(record["ts"]),
+                record["cp_id"],
+                record["dir"],
+                record["type"],
+                record.get("id"),
+                record.get("action"),
+                _dumps(record.get("payload")),
+                record.get("latency_ms"),
+                record.get("session"),
+            )
+            for record in records
+        ]
+        if not rows:
+            return 0
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO message_log(ts, cp_id, dir, type, msg_id, action, payload,"
+                " latency_ms, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
+
+    def query_log(
+        self,
+        *,
+        cp_id: str | None = None,
+        action: str | None = None,
+        type: str | None = None,
+        direction: str | None = None,
+        msg_id: str | None = None,
+        session: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[LogRecord]:
+        """Filter the message log (seeds/001 §6.4); `until` is exclusive, order is by time."""
+        clause, params = where(
+            {
+                "cp_id": cp_id,
+                "action": action,
+                "type": type,
+                "dir": direction,
+                "msg_id": msg_id,
+                "session": session,
+                "ts >=": to_iso(since),
+                "ts <": to_iso(until),
+            }
+        )
+        order = "ts DESC, id DESC" if newest_first else "ts, id"
+        rows = self._all(
+            "SELECT id AS seq, ts, cp_id, dir, type, msg_id, action, payload, latency_ms,"
+            f" session FROM message_log{clause} ORDER BY {order}{page(limit, offset)}",
+            params,
+        )
+        return [_log_row(row) for row in rows]

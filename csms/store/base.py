@@ -1,0 +1,680 @@
+"""The repository interface of the reference CSMS: what handlers, services and the API may ask.
+
+Contract shared by every implementation (SQLite now, PostgreSQL next):
+- Every write method has committed durably when it returns: only then may the caller acknowledge
+  the charge point ("data that is acknowledged to a charge point is on disk").
+- Methods are synchronous and short. From asyncio, call them directly for single small writes or
+  wrap them in `asyncio.to_thread`; implementations are thread-safe.
+- Reads return plain dicts (the TypedDicts below) or None when the row does not exist; writes that
+  name a missing charger / transaction / deployment... raise `NotFoundError`.
+- Timestamps go in as `datetime` or ISO-8601 text and come out as canonical UTC text
+  (`2025-01-17T10:35:00.000000Z`); money goes in and comes out as `Decimal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from decimal import Decimal
+from typing import Any, Protocol, TypedDict, runtime_checkable
+
+from csms.store.passwords import DEFAULT_N
+from csms.store.timestamps import TimeLike
+
+
+class StoreError(Exception):
+    """Base of the errors a store raises on purpose."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """A write named a row that does not exist (unknown charger, transaction, deployment...)."""
+
+
+class SchemaVersionError(StoreError):
+    """The database was written by a newer ChargeBench; refuse rather than corrupt it."""
+
+
+# Records --------------------------------------------------------------------------------------
+
+
+class Location(TypedDict):
+    id: str
+    name: str
+    address: str | None
+    timezone: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+class Charger(TypedDict):
+    id: str
+    location_id: str | None
+    serial: str | None
+    vendor: str | None
+    model: str | None
+    firmware_version: str | None
+    iccid: str | None
+    imsi: str | None
+    meter_type: str | None
+    meter_serial: str | None
+    security_profile: int
+    max_profile_seen: int
+    has_password: bool  # the hash itself never leaves the store
+    registration_status: str  # Accepted | Pending | Rejected
+    last_boot: str | None
+    last_heartbeat: str | None
+    online: bool
+    online_since: str | None
+
+
+class Connector(TypedDict):
+    charger_id: str
+    connector_id: int
+    connector_type: str | None
+    max_power_w: int | None
+    status: str | None
+    error_code: str | None
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    timestamp: str | None
+
+
+class StatusRecord(TypedDict):
+    id: int
+    charger_id: str
+    connector_id: int
+    status: str
+    error_code: str | None
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    timestamp: str | None
+    received_at: str
+
+
+class IdTag(TypedDict):
+    id_tag: str
+    status: str  # Accepted | Blocked | Expired | Invalid
+    expiry_date: str | None
+    parent_id_tag: str | None
+
+
+class Tariff(TypedDict):
+    charger_id: str | None  # None: the global fallback
+    rate_per_kwh: Decimal
+    currency: str
+
+
+class Transaction(TypedDict):
+    id: int  # the OCPP transactionId
+    charger_id: str
+    connector_id: int
+    id_tag: str
+    id_tag_status: str | None
+    meter_start: int
+    start_time: str
+    reservation_id: int | None
+    meter_stop: int | None
+    stop_time: str | None
+    stop_reason: str | None
+    id_tag_stop: str | None
+    status: str  # Running | Stopped | Completed | BillingFailed | ...
+    energy_wh: int | None
+    tariff_rate: Decimal | None
+    amount: Decimal | None
+    currency: str | None
+    created_at: str
+    updated_at: str
+
+
+class MeterValueRow(TypedDict):
+    id: int
+    charger_id: str
+    connector_id: int
+    transaction_id: int | None
+    timestamp: str
+    value: str
+    measurand: str
+    phase: str | None
+    unit: str | None
+    context: str
+    location: str
+    format: str
+    norm_value: Decimal | None
+    norm_unit: str | None
+
+
+class LogRecord(TypedDict):
+    """A trace record (DESIGN.md "Trace records") as stored, plus its row number `seq`."""
+
+    seq: int
+    ts: str
+    cp_id: str
+    dir: str
+    type: str
+    id: str | None
+    action: str | None
+    payload: Any
+    latency_ms: float | None
+    session: str | None
+
+
+class FirmwareStatusRecord(TypedDict):
+    status: str
+    timestamp: str
+
+
+class FirmwareDeployment(TypedDict):
+    id: int
+    charger_id: str
+    location: str
+    retrieve_date: str
+    retries: int | None
+    retry_interval: int | None
+    status: str
+    created_at: str
+    updated_at: str
+    history: list[FirmwareStatusRecord]
+
+
+class DiagnosticsRequest(TypedDict):
+    id: int
+    charger_id: str
+    location: str
+    log_type: str | None
+    start_time: str | None
+    stop_time: str | None
+    retries: int | None
+    retry_interval: int | None
+    file_name: str | None
+    status: str
+    created_at: str
+    updated_at: str
+
+
+class Reservation(TypedDict):
+    id: int  # the OCPP reservationId
+    charger_id: str
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: str
+    status: str  # Requested | Accepted | Faulted | Occupied | Rejected | Unavailable | Cancelled
+    transaction_id: int | None  # | Used | Expired
+    created_at: str
+    updated_at: str
+
+
+class LocalListUpdate(TypedDict):
+    id: int
+    charger_id: str
+    version: int
+    update_type: str
+    entries: list[dict[str, Any]]
+    status: str
+    timestamp: str
+
+
+class ChargingProfileRecord(TypedDict):
+    id: int
+    charger_id: str
+    connector_id: int
+    profile_id: int
+    stack_level: int
+    purpose: str
+    kind: str
+    transaction_id: int | None
+    profile: dict[str, Any]
+    status: str
+    sent_at: str
+    cleared_at: str | None
+
+
+class Certificate(TypedDict):
+    id: int
+    charger_id: str
+    certificate_type: str
+    hash_algorithm: str | None
+    issuer_name_hash: str | None
+    issuer_key_hash: str | None
+    serial_number: str | None
+    pem: str | None
+    installed_at: str
+    removed_at: str | None
+
+
+class ReportedKey(TypedDict):
+    value: str | None
+    readonly: bool
+    reported_at: str
+
+
+class SecurityEvent(TypedDict):
+    id: int
+    charger_id: str
+    type: str
+    timestamp: str
+    tech_info: str | None
+    received_at: str
+
+
+# The interface ---------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Persistence of the reference CSMS; see the module docstring for the shared contract."""
+
+    def close(self) -> None: ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group writes in one all-or-nothing transaction; durable only when the block exits."""
+        ...
+
+    def mark_all_offline(self) -> int:
+        """Clear every online flag (call at startup: flags from a killed process are stale)."""
+        ...
+
+    # Locations
+    def upsert_location(
+        self,
+        location_id: str,
+        name: str,
+        *,
+        address: str | None = None,
+        timezone: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+    ) -> None: ...
+    def get_location(self, location_id: str) -> Location | None: ...
+    def list_locations(self) -> list[Location]: ...
+
+    # Chargers
+    def upsert_charger(
+        self,
+        charger_id: str,
+        *,
+        location_id: str | None = None,
+        serial: str | None = None,
+        vendor: str | None = None,
+        model: str | None = None,
+        security_profile: int | None = None,
+        registration_status: str | None = None,
+    ) -> None:
+        """Create the charger or update the given fields (None keeps the stored value)."""
+        ...
+
+    def get_charger(self, charger_id: str) -> Charger | None: ...
+    def list_chargers(
+        self,
+        *,
+        location_id: str | None = None,
+        online: bool | None = None,
+        registration_status: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Charger]: ...
+    def set_charger_password(
+        self, charger_id: str, password: str | None, *, n: int = DEFAULT_N
+    ) -> None:
+        """Store the basic-auth key hashed (None removes it)."""
+        ...
+
+    def verify_charger_password(self, charger_id: str, password: str) -> bool:
+        """True when `password` is the charger's key (False for unknown charger or no key)."""
+        ...
+
+    def record_boot(
+        self,
+        charger_id: str,
+        *,
+        vendor: str,
+        model: str,
+        serial: str | None = None,
+        firmware_version: str | None = None,
+        iccid: str | None = None,
+        imsi: str | None = None,
+        meter_type: str | None = None,
+        meter_serial: str | None = None,
+        timestamp: TimeLike | None = None,
+    ) -> Charger: ...
+    def set_registration_status(self, charger_id: str, status: str) -> None: ...
+    def record_heartbeat(self, charger_id: str, timestamp: TimeLike | None = None) -> None: ...
+    def set_online(
+        self, charger_id: str, online: bool, timestamp: TimeLike | None = None
+    ) -> None: ...
+    def set_security_profile(self, charger_id: str, profile: int) -> None: ...
+    def note_connected_profile(self, charger_id: str, profile: int) -> int:
+        """Remember a connection at `profile`; return the highest profile ever seen."""
+        ...
+
+    # Connectors and status
+    def upsert_connector(
+        self,
+        charger_id: str,
+        connector_id: int,
+        *,
+        connector_type: str | None = None,
+        max_power_w: int | None = None,
+    ) -> None: ...
+    def record_status(
+        self,
+        charger_id: str,
+        connector_id: int,
+        status: str,
+        *,
+        error_code: str | None = "NoError",
+        info: str | None = None,
+        vendor_id: str | None = None,
+        vendor_error_code: str | None = None,
+        timestamp: TimeLike | None = None,
+    ) -> None:
+        """Set the connector's current status and append it to the status history."""
+        ...
+
+    def get_connector(self, charger_id: str, connector_id: int) -> Connector | None: ...
+    def list_connectors(self, charger_id: str) -> list[Connector]: ...
+    def status_history(
+        self,
+        charger_id: str,
+        connector_id: int | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[StatusRecord]: ...
+
+    # Id tags
+    def upsert_id_tag(
+        self,
+        id_tag: str,
+        *,
+        status: str = "Accepted",
+        expiry_date: TimeLike | None = None,
+        parent_id_tag: str | None = None,
+    ) -> None: ...
+    def get_id_tag(self, id_tag: str) -> IdTag | None: ...
+    def list_id_tags(self, *, parent_id_tag: str | None = None) -> list[IdTag]: ...
+    def delete_id_tag(self, id_tag: str) -> bool: ...
+
+    # Tariffs
+    def set_tariff(
+        self, charger_id: str | None, rate_per_kwh: Decimal | str, currency: str = "INR"
+    ) -> None: ...
+    def get_tariff(self, charger_id: str) -> Tariff | None:
+        """The charger's own tariff, else the global fallback, else None."""
+        ...
+
+    def list_tariffs(self) -> list[Tariff]: ...
+
+    # Transactions
+    def start_transaction(
+        self,
+        charger_id: str,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: TimeLike,
+        *,
+        reservation_id: int | None = None,
+        id_tag_status: str | None = "Accepted",
+    ) -> int:
+        """Allocate the transactionId; a retried identical StartTransaction gets the same id."""
+        ...
+
+    def stop_transaction(
+        self,
+        transaction_id: int,
+        meter_stop: int,
+        timestamp: TimeLike,
+        *,
+        reason: str | None = None,
+        id_tag: str | None = None,
+    ) -> Transaction:
+        """Close the transaction; a second stop returns the stored result and changes nothing."""
+        ...
+
+    def set_transaction_billing(
+        self,
+        transaction_id: int,
+        status: str,
+        *,
+        tariff_rate: Decimal | None = None,
+        amount: Decimal | None = None,
+        currency: str | None = None,
+    ) -> None: ...
+    def get_transaction(self, transaction_id: int) -> Transaction | None: ...
+    def active_transaction(self, charger_id: str, connector_id: int) -> Transaction | None: ...
+    def active_transaction_for_tag(self, id_tag: str) -> Transaction | None: ...
+    def list_transactions(
+        self,
+        *,
+        charger_id: str | None = None,
+        id_tag: str | None = None,
+        status: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[Transaction]: ...
+
+    # Meter values
+    def add_meter_values(
+        self,
+        charger_id: str,
+        connector_id: int,
+        meter_values: list[dict[str, Any]],
+        *,
+        transaction_id: int | None = None,
+    ) -> int:
+        """Store every sampledValue of OCPP `meterValue`/`transactionData`; return rows written."""
+        ...
+
+    def list_meter_values(
+        self,
+        *,
+        transaction_id: int | None = None,
+        charger_id: str | None = None,
+        connector_id: int | None = None,
+        measurand: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[MeterValueRow]: ...
+
+    # Message log (trace records)
+    def append_log(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Insert many trace records in one transaction; return how many."""
+        ...
+
+    def query_log(
+        self,
+        *,
+        cp_id: str | None = None,
+        action: str | None = None,
+        type: str | None = None,
+        direction: str | None = None,
+        msg_id: str | None = None,
+        session: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[LogRecord]: ...
+
+    # Firmware deployments
+    def create_firmware_deployment(
+        self,
+        charger_id: str,
+        location: str,
+        retrieve_date: TimeLike,
+        *,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+    ) -> int: ...
+    def set_firmware_deployment_status(self, deployment_id: int, status: str) -> None: ...
+    def record_firmware_status(
+        self,
+        charger_id: str,
+        status: str,
+        *,
+        request_id: int | None = None,
+        timestamp: TimeLike | None = None,
+    ) -> int | None:
+        """Apply a FirmwareStatusNotification; return the deployment it belongs to, if any."""
+        ...
+
+    def get_firmware_deployment(self, deployment_id: int) -> FirmwareDeployment | None: ...
+    def list_firmware_deployments(
+        self, *, charger_id: str | None = None, status: str | None = None
+    ) -> list[FirmwareDeployment]: ...
+
+    # Diagnostics and logs
+    def create_diagnostics_request(
+        self,
+        charger_id: str,
+        location: str,
+        *,
+        log_type: str | None = None,
+        start_time: TimeLike | None = None,
+        stop_time: TimeLike | None = None,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+    ) -> int:
+        """Record a GetDiagnostics (log_type None) or GetLog; the id is GetLog's requestId."""
+        ...
+
+    def set_diagnostics_file_name(self, request_id: int, file_name: str | None) -> None: ...
+    def set_diagnostics_status(self, request_id: int, status: str) -> None: ...
+    def record_diagnostics_status(
+        self,
+        charger_id: str,
+        status: str,
+        *,
+        request_id: int | None = None,
+        timestamp: TimeLike | None = None,
+    ) -> int | None: ...
+    def get_diagnostics_request(self, request_id: int) -> DiagnosticsRequest | None: ...
+    def list_diagnostics_requests(
+        self, *, charger_id: str | None = None
+    ) -> list[DiagnosticsRequest]: ...
+
+    # Reservations
+    def create_reservation(
+        self,
+        charger_id: str,
+        connector_id: int,
+        id_tag: str,
+        expiry_date: TimeLike,
+        *,
+        parent_id_tag: str | None = None,
+    ) -> int: ...
+    def set_reservation_status(self, reservation_id: int, status: str) -> None: ...
+    def get_reservation(self, reservation_id: int) -> Reservation | None: ...
+    def list_reservations(
+        self, *, charger_id: str | None = None, status: str | None = None
+    ) -> list[Reservation]: ...
+
+    # Local authorization lists
+    def record_local_list_update(
+        self,
+        charger_id: str,
+        version: int,
+        update_type: str,
+        entries: list[dict[str, Any]],
+        status: str,
+        timestamp: TimeLike | None = None,
+    ) -> None:
+        """Log a SendLocalList; the charger's version moves only when `status` is Accepted."""
+        ...
+
+    def set_local_list_version(self, charger_id: str, version: int) -> None: ...
+    def get_local_list_version(self, charger_id: str) -> int | None: ...
+    def list_local_list_updates(self, charger_id: str) -> list[LocalListUpdate]: ...
+
+    # Charging profiles
+    def record_charging_profile(
+        self,
+        charger_id: str,
+        connector_id: int,
+        profile: dict[str, Any],
+        status: str,
+        timestamp: TimeLike | None = None,
+    ) -> int: ...
+    def clear_charging_profiles(
+        self,
+        charger_id: str,
+        *,
+        profile_id: int | None = None,
+        connector_id: int | None = None,
+        purpose: str | None = None,
+        stack_level: int | None = None,
+        timestamp: TimeLike | None = None,
+    ) -> int: ...
+    def list_charging_profiles(
+        self, charger_id: str, *, active_only: bool = True
+    ) -> list[ChargingProfileRecord]: ...
+
+    # Certificates
+    def add_certificate(
+        self,
+        charger_id: str,
+        certificate_type: str,
+        *,
+        pem: str | None = None,
+        hash_algorithm: str | None = None,
+        issuer_name_hash: str | None = None,
+        issuer_key_hash: str | None = None,
+        serial_number: str | None = None,
+        timestamp: TimeLike | None = None,
+    ) -> int: ...
+    def remove_certificate(
+        self,
+        charger_id: str,
+        *,
+        serial_number: str,
+        issuer_key_hash: str | None = None,
+        timestamp: TimeLike | None = None,
+    ) -> int: ...
+    def list_certificates(
+        self,
+        charger_id: str,
+        *,
+        certificate_type: str | None = None,
+        include_removed: bool = False,
+    ) -> list[Certificate]: ...
+
+    # Configuration
+    def set_config_baseline(
+        self, charger_id: str, values: Mapping[str, str | None], *, replace: bool = True
+    ) -> None: ...
+    def get_config_baseline(self, charger_id: str) -> dict[str, str | None]: ...
+    def record_reported_config(
+        self,
+        charger_id: str,
+        entries: Iterable[Mapping[str, Any]],
+        timestamp: TimeLike | None = None,
+    ) -> None:
+        """Upsert GetConfiguration.conf `configurationKey` entries ({key, value, readonly})."""
+        ...
+
+    def get_reported_config(self, charger_id: str) -> dict[str, ReportedKey]: ...
+
+    # Security events
+    def add_security_event(
+        self,
+        charger_id: str,
+        type: str,
+        timestamp: TimeLike,
+        *,
+        tech_info: str | None = None,
+    ) -> int: ...
+    def list_security_events(
+        self,
+        *,
+        charger_id: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[SecurityEvent]: ...

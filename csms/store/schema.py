@@ -1,0 +1,275 @@
+"""SQLite schema of the reference CSMS (a Python string, so it ships in the wheel with the code).
+
+Conventions: timestamps are TEXT in the canonical form of `timestamps.py` (UTC, µs, `Z`), so
+text order is time order; money and exact meter readings are TEXT holding a Decimal, never REAL;
+enumerations hold the OCPP 1.6 spelling (`Accepted`, `EVDisconnected`...).
+"""
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS locations (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    address     TEXT,
+    timezone    TEXT,
+    latitude    REAL,
+    longitude   REAL
+);
+
+CREATE TABLE IF NOT EXISTS chargers (
+    id                   TEXT PRIMARY KEY,              -- chargePointId, last segment of the URL
+    location_id          TEXT REFERENCES locations(id),
+    serial               TEXT,
+    vendor               TEXT,
+    model                TEXT,
+    firmware_version     TEXT,
+    iccid                TEXT,
+    imsi                 TEXT,
+    meter_type           TEXT,
+    meter_serial         TEXT,
+    security_profile     INTEGER NOT NULL DEFAULT 0,
+    max_profile_seen     INTEGER NOT NULL DEFAULT 0,    -- never admitted below this again
+    auth_key_hash        TEXT,                          -- scrypt$n$r$p$salt$hash, see passwords.py
+    registration_status  TEXT NOT NULL DEFAULT 'Pending',
+    last_boot            TEXT,
+    last_heartbeat       TEXT,
+    online               INTEGER NOT NULL DEFAULT 0,
+    online_since         TEXT
+);
+CREATE INDEX IF NOT EXISTS chargers_location ON chargers(location_id);
+
+CREATE TABLE IF NOT EXISTS connectors (
+    charger_id          TEXT NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,
+    connector_id        INTEGER NOT NULL,               -- 0 is the charge point as a whole
+    connector_type      TEXT,
+    max_power_w         INTEGER,
+    status              TEXT,
+    error_code          TEXT,
+    info                TEXT,
+    vendor_id           TEXT,
+    vendor_error_code   TEXT,
+    timestamp           TEXT,
+    PRIMARY KEY (charger_id, connector_id)
+);
+
+CREATE TABLE IF NOT EXISTS status_history (
+    id                  INTEGER PRIMARY KEY,
+    charger_id          TEXT NOT NULL,
+    connector_id        INTEGER NOT NULL,
+    status              TEXT NOT NULL,
+    error_code          TEXT,
+    info                TEXT,
+    vendor_id           TEXT,
+    vendor_error_code   TEXT,
+    timestamp           TEXT,
+    received_at         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_history_cp ON status_history(charger_id, connector_id, id);
+
+CREATE TABLE IF NOT EXISTS id_tags (
+    id_tag          TEXT PRIMARY KEY,
+    status          TEXT NOT NULL DEFAULT 'Accepted',
+    expiry_date     TEXT,
+    parent_id_tag   TEXT
+);
+CREATE INDEX IF NOT EXISTS id_tags_parent ON id_tags(parent_id_tag);
+
+CREATE TABLE IF NOT EXISTS tariffs (
+    charger_id      TEXT PRIMARY KEY,                   -- '' is the global fallback
+    rate_per_kwh    TEXT NOT NULL,                      -- Decimal as text
+    currency        TEXT NOT NULL DEFAULT 'INR'
+);
+
+-- The INTEGER PRIMARY KEY is the OCPP transactionId. AUTOINCREMENT: an id is never reused, even
+-- after the newest row is deleted, so a charge point can never be handed an id it saw before.
+CREATE TABLE IF NOT EXISTS transactions (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    charger_id          TEXT NOT NULL REFERENCES chargers(id),
+    connector_id        INTEGER NOT NULL,
+    id_tag              TEXT NOT NULL,
+    id_tag_status       TEXT,
+    meter_start         INTEGER NOT NULL,
+    start_time          TEXT NOT NULL,
+    reservation_id      INTEGER,
+    meter_stop          INTEGER,
+    stop_time           TEXT,
+    stop_reason         TEXT,
+    id_tag_stop         TEXT,
+    status              TEXT NOT NULL DEFAULT 'Running',
+    energy_wh           INTEGER,
+    tariff_rate         TEXT,
+    amount              TEXT,
+    currency            TEXT,
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transactions_cp ON transactions(charger_id, connector_id, stop_time);
+CREATE INDEX IF NOT EXISTS transactions_tag ON transactions(id_tag, stop_time);
+CREATE INDEX IF NOT EXISTS transactions_status ON transactions(status);
+CREATE INDEX IF NOT EXISTS transactions_start ON transactions(start_time);
+
+CREATE TABLE IF NOT EXISTS meter_values (
+    id              INTEGER PRIMARY KEY,
+    charger_id      TEXT NOT NULL,
+    connector_id    INTEGER NOT NULL,
+    transaction_id  INTEGER,                            -- no FK: a charger may report a stale id
+    timestamp       TEXT NOT NULL,
+    value           TEXT NOT NULL,                      -- exactly as sent
+    measurand       TEXT NOT NULL,
+    phase           TEXT,
+    unit            TEXT,                               -- as sent (NULL when omitted)
+    context         TEXT NOT NULL,
+    location        TEXT NOT NULL,
+    format          TEXT NOT NULL,
+    norm_value      TEXT,                               -- Decimal text in norm_unit
+    norm_unit       TEXT
+);
+CREATE INDEX IF NOT EXISTS meter_values_tx ON meter_values(transaction_id, timestamp);
+CREATE INDEX IF NOT EXISTS meter_values_cp ON meter_values(charger_id, connector_id, timestamp);
+
+CREATE TABLE IF NOT EXISTS message_log (
+    id          INTEGER PRIMARY KEY,
+    ts          TEXT NOT NULL,
+    cp_id       TEXT NOT NULL,
+    dir         TEXT NOT NULL,                          -- 'cp->cs' | 'cs->cp'
+    type        TEXT NOT NULL,                          -- CALL | CALLRESULT | CALLERROR
+    msg_id      TEXT,
+    action      TEXT,
+    payload     TEXT,                                   -- JSON
+    latency_ms  REAL,
+    session     TEXT
+);
+CREATE INDEX IF NOT EXISTS message_log_cp_ts ON message_log(cp_id, ts);
+CREATE INDEX IF NOT EXISTS message_log_ts ON message_log(ts);
+CREATE INDEX IF NOT EXISTS message_log_action ON message_log(action, ts);
+
+CREATE TABLE IF NOT EXISTS firmware_deployments (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    charger_id      TEXT NOT NULL REFERENCES chargers(id),
+    location        TEXT NOT NULL,                      -- firmware URI
+    retrieve_date   TEXT NOT NULL,
+    retries         INTEGER,
+    retry_interval  INTEGER,
+    status          TEXT NOT NULL DEFAULT 'Pending',
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS firmware_deployments_cp ON firmware_deployments(charger_id, id);
+
+CREATE TABLE IF NOT EXISTS firmware_status_history (
+    id              INTEGER PRIMARY KEY,
+    deployment_id   INTEGER REFERENCES firmware_deployments(id),
+    charger_id      TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    timestamp       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS firmware_history_dep ON firmware_status_history(deployment_id, id);
+
+CREATE TABLE IF NOT EXISTS diagnostics_requests (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- also the requestId of GetLog
+    charger_id      TEXT NOT NULL REFERENCES chargers(id),
+    location        TEXT NOT NULL,                      -- upload URI
+    log_type        TEXT,                               -- NULL: GetDiagnostics; else GetLog logType
+    start_time      TEXT,
+    stop_time       TEXT,
+    retries         INTEGER,
+    retry_interval  INTEGER,
+    file_name       TEXT,
+    status          TEXT NOT NULL DEFAULT 'Requested',
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS diagnostics_requests_cp ON diagnostics_requests(charger_id, id);
+
+CREATE TABLE IF NOT EXISTS reservations (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- the OCPP reservationId
+    charger_id      TEXT NOT NULL REFERENCES chargers(id),
+    connector_id    INTEGER NOT NULL,
+    id_tag          TEXT NOT NULL,
+    parent_id_tag   TEXT,
+    expiry_date     TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'Requested',
+    transaction_id  INTEGER,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reservations_cp ON reservations(charger_id, connector_id, status);
+
+CREATE TABLE IF NOT EXISTS local_list_versions (
+    charger_id      TEXT PRIMARY KEY REFERENCES chargers(id),
+    version         INTEGER NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS local_list_updates (
+    id              INTEGER PRIMARY KEY,
+    charger_id      TEXT NOT NULL,
+    version         INTEGER NOT NULL,
+    update_type     TEXT NOT NULL,                      -- Full | Differential
+    entries         TEXT NOT NULL,                      -- JSON localAuthorizationList
+    status          TEXT NOT NULL,                      -- SendLocalList.conf status
+    timestamp       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS local_list_updates_cp ON local_list_updates(charger_id, id);
+
+CREATE TABLE IF NOT EXISTS charging_profiles (
+    id                  INTEGER PRIMARY KEY,
+    charger_id          TEXT NOT NULL,
+    connector_id        INTEGER NOT NULL,
+    profile_id          INTEGER NOT NULL,               -- chargingProfileId
+    stack_level         INTEGER NOT NULL,
+    purpose             TEXT NOT NULL,
+    kind                TEXT NOT NULL,
+    transaction_id      INTEGER,
+    profile             TEXT NOT NULL,                  -- JSON csChargingProfiles
+    status              TEXT NOT NULL,                  -- SetChargingProfile.conf status
+    sent_at             TEXT NOT NULL,
+    cleared_at          TEXT
+);
+CREATE INDEX IF NOT EXISTS charging_profiles_cp ON charging_profiles(charger_id, cleared_at);
+
+CREATE TABLE IF NOT EXISTS certificates (
+    id                  INTEGER PRIMARY KEY,
+    charger_id          TEXT NOT NULL,
+    certificate_type    TEXT NOT NULL,                  -- CertificateUse, or ChargePointCertificate
+    hash_algorithm      TEXT,
+    issuer_name_hash    TEXT,
+    issuer_key_hash     TEXT,
+    serial_number       TEXT,
+    pem                 TEXT,
+    installed_at        TEXT NOT NULL,
+    removed_at          TEXT
+);
+CREATE INDEX IF NOT EXISTS certificates_cp ON certificates(charger_id, removed_at);
+
+CREATE TABLE IF NOT EXISTS config_baselines (
+    charger_id  TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT,
+    PRIMARY KEY (charger_id, key)
+);
+
+CREATE TABLE IF NOT EXISTS config_reported (
+    charger_id  TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT,
+    readonly    INTEGER NOT NULL DEFAULT 0,
+    reported_at TEXT NOT NULL,
+    PRIMARY KEY (charger_id, key)
+);
+
+CREATE TABLE IF NOT EXISTS security_events (
+    id          INTEGER PRIMARY KEY,
+    charger_id  TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    timestamp   TEXT NOT NULL,
+    tech_info   TEXT,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS security_events_cp ON security_events(charger_id, timestamp);
+"""
