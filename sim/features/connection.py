@@ -1,0 +1,81 @@
+"""Where and how a charge point connects: URL, security profile, reconnect back-off.
+
+Security profiles (whitepaper edition 3 §2, EVerest config guide): 0 ws:// without
+authentication, 1 ws:// + HTTP Basic with AuthorizationKey, 2 wss:// + Basic, 3 wss:// with a
+client certificate. Back-off follows libocpp's RetryBackOff* keys.
+"""
+
+from __future__ import annotations
+
+import random
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+from chargebench.security import basic_auth_header, client_ssl_context
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """PEM files for profiles 2/3: the CA that signed the CSMS certificate, and for profile 3
+    the charge point's own certificate and key."""
+
+    ca: str
+    cert: str | None = None
+    key: str | None = None
+
+
+def endpoint(config, csms_url: str | None = None) -> str:
+    """The OCPP-J URL: base URL + "/" + ChargePointId (OCPP-J 1.6 §3.1.1).
+
+    `csms_url` overrides CentralSystemURI; a URI without a scheme (libocpp writes
+    "host:port/path") gets ws:// or wss:// from SecurityProfile.
+    """
+    base = (csms_url or config.central_system_uri or "").rstrip("/")
+    if "://" not in base:
+        base = ("wss://" if security_profile(config) >= 2 else "ws://") + base
+    return f"{base}/{config.charge_point_id}"
+
+
+def security_profile(config) -> int:
+    return int(config.security_profile or 0)
+
+
+def connect_options(
+    config, tls: TlsFiles | None = None, ssl_context: ssl.SSLContext | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for `chargebench.ocppj.connect` for the configured security profile."""
+    profile = security_profile(config)
+    # libocpp WebSocketPingInterval: 0 or absent = no websocket pings (heartbeats suffice);
+    # also saves a keep-alive task per charge point in a large fleet.
+    ping = config.websocket_ping_interval or 0
+    options: dict[str, Any] = {"ping_interval": ping if ping > 0 else None}
+    if ping > 0:
+        options["ping_timeout"] = config.websocket_pong_timeout or 5
+    if profile in (1, 2):
+        key = config.authorization_key
+        if not key:
+            raise ValueError(f"SecurityProfile {profile} needs Security.AuthorizationKey")
+        options["additional_headers"] = {
+            "Authorization": basic_auth_header(config.charge_point_id, key)
+        }
+    if profile >= 2:
+        if ssl_context is None:
+            if tls is None:
+                raise ValueError(f"SecurityProfile {profile} needs a CA file (TlsFiles)")
+            if profile == 3 and tls.cert is None:
+                raise ValueError("SecurityProfile 3 needs a client certificate")
+            ssl_context = client_ssl_context(tls.ca, tls.cert if profile == 3 else None,
+                                             tls.key if profile == 3 else None)
+        options["ssl"] = ssl_context
+    return options
+
+
+def backoff_delay(config, attempt: int, rng: random.Random = random._inst) -> float:
+    """Seconds to wait before reconnect attempt `attempt` (1-based), as libocpp does:
+    RetryBackoffWaitMinimum doubled per attempt up to RetryBackoffRepeatTimes doublings, plus
+    a random 0..RetryBackoffRandomRange seconds so a fleet does not reconnect in lockstep."""
+    minimum = config.get_int("Internal", "RetryBackoffWaitMinimum")
+    doublings = min(max(0, attempt - 1), config.get_int("Internal", "RetryBackoffRepeatTimes"))
+    jitter = rng.uniform(0, config.get_int("Internal", "RetryBackoffRandomRange"))
+    return minimum * (2**doublings) + jitter

@@ -1,0 +1,218 @@
+"""Handlers for the Core profile's CSMS-initiated commands (OCPP 1.6 §5).
+
+`handlers(cp)` returns the action -> handler table the session adapter dispatches to. Commands
+of profiles the charge point does not list in SupportedFeatureProfiles never reach a handler:
+the session core answers them NotSupported. Handlers reply first and act afterwards (in a
+background task) when acting means sending messages of our own, so the .conf precedes the
+StatusNotification / StopTransaction it causes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from ocpp.v16.enums import ChargePointStatus
+
+from chargebench.ocppj import OcppCallError
+
+if TYPE_CHECKING:
+    from sim.chargepoint import ChargePoint, Port
+
+_S = ChargePointStatus
+#: 1.6 §4.2: while Pending these are not allowed; errata 3.10 / OCPP-J §5.6: SecurityError.
+_NOT_WHILE_PENDING = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
+
+#: handler(charge point, request payload) -> response payload
+Handler = Callable[["ChargePoint", dict], Any]
+
+
+def handlers(cp: ChargePoint) -> Mapping[str, Callable[[dict], Any]]:
+    """The Core profile's handlers for `cp`, guarded by the registration status."""
+    return HandlerTable(cp, HANDLERS)
+
+
+class HandlerTable(Mapping):
+    """action -> handler(payload), bound to one charge point on lookup.
+
+    A fleet of 10 000 charge points shares the module-level tables instead of holding a dozen
+    closures each; feature modules add their own tables with `extend()`.
+    """
+
+    __slots__ = ("_cp", "_tables")
+
+    def __init__(self, cp: ChargePoint, *tables: Mapping[str, Handler]) -> None:
+        self._cp = cp
+        self._tables = tables
+
+    def extend(self, table: Mapping[str, Handler]) -> None:
+        """Add a feature's handlers (later tables win)."""
+        self._tables = (*self._tables, table)
+
+    def __getitem__(self, action: str) -> Callable[[dict], Any]:
+        for table in reversed(self._tables):
+            if action in table:
+                return partial(_guarded, self._cp, action, table[action])
+        raise KeyError(action)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({action for table in self._tables for action in table})
+
+    def __len__(self) -> int:
+        return len(set(self))
+
+
+def _guarded(cp: ChargePoint, action: str, handler: Handler, payload: dict) -> Any:
+    """Refuse commands the registration status forbids (1.6 §4.2), else run the handler."""
+    if cp.registration == "Rejected" or (
+        cp.registration == "Pending" and action in _NOT_WHILE_PENDING
+    ):
+        raise OcppCallError("SecurityError", f"{action} while {cp.registration}")
+    return handler(cp, payload)
+
+
+# 1.6 §5.2 ChangeAvailability
+
+
+def change_availability(cp: ChargePoint, payload: dict) -> dict:
+    """Operative/Inoperative now, or Scheduled when a transaction runs (applied after it)."""
+    operative = payload["type"] == "Operative"
+    connector_id = payload["connectorId"]
+    if connector_id > len(cp.ports):
+        return {"status": "Rejected"}
+    ports = cp.ports if connector_id == 0 else [cp.port(connector_id)]
+    scheduled = False
+    for port in ports:
+        if port.tx is not None:
+            port.scheduled_operative = operative
+            scheduled = True
+        else:
+            port.operative, port.scheduled_operative = operative, None
+            cp.spawn(_apply_availability(cp, port))
+    if connector_id == 0:
+        target = _S.available if operative else _S.unavailable
+        cp.spawn(cp.set_status(cp.connector0, target))
+    return {"status": "Scheduled" if scheduled else "Accepted"}
+
+
+async def _apply_availability(cp: ChargePoint, port: Port) -> None:
+    if port.status is _S.faulted:
+        return
+    if not port.operative:
+        await cp.set_status(port, _S.unavailable)
+    elif port.status is _S.unavailable:
+        await cp.set_status(port, _S.preparing if port.plugged else _S.available)
+
+
+# 1.6 §5.3 ChangeConfiguration, §5.8 GetConfiguration, §5.4 ClearCache
+
+
+def change_configuration(cp: ChargePoint, payload: dict) -> dict:
+    status = cp.config.change_configuration(payload["key"], payload["value"])
+    return {"status": status.value}
+
+
+def get_configuration(cp: ChargePoint, payload: dict) -> dict:
+    known, unknown = cp.config.get_configuration(payload.get("key"))
+    reply: dict[str, Any] = {"configurationKey": known}
+    if unknown:
+        reply["unknownKey"] = unknown
+    return reply
+
+
+def clear_cache(cp: ChargePoint, payload: dict) -> dict:
+    cp.cache.clear()
+    return {"status": "Accepted"}
+
+
+# 1.6 §5.11 RemoteStartTransaction, §5.12 RemoteStopTransaction
+
+
+def remote_start(cp: ChargePoint, payload: dict) -> dict:
+    """Accept when a usable connector is free; then (AuthorizeRemoteTxRequests) authorize,
+    and start at once if an EV is plugged, else wait ConnectionTimeOut for it."""
+    connector_id = payload.get("connectorId")
+    if connector_id is not None:
+        if not 1 <= connector_id <= len(cp.ports):
+            return {"status": "Rejected"}
+        port = cp.port(connector_id)
+    else:
+        port = next((p for p in cp.ports if p.plugged and p.status is _S.preparing), None) \
+            or next((p for p in cp.ports if p.status is _S.available), None)
+    if port is None or port.tx is not None or port.authorized_tag is not None \
+            or port.status not in (_S.available, _S.preparing, _S.finishing):
+        return {"status": "Rejected"}
+    port.authorized_tag = payload["idTag"]  # claim the connector before replying
+    cp.spawn(_remote_start(cp, port, payload["idTag"]))
+    return {"status": "Accepted"}
+
+
+async def _remote_start(cp: ChargePoint, port: Port, id_tag: str) -> None:
+    if cp.config.authorize_remote_tx_requests and not await cp.authorize(id_tag):
+        port.authorized_tag = None
+        return
+    if port.plugged:
+        await cp.start_transaction(port, id_tag)
+    else:
+        await cp.prepare(port)
+
+
+def remote_stop(cp: ChargePoint, payload: dict) -> dict:
+    port = cp.port_of_csms_tx(payload["transactionId"])
+    if port is None:
+        return {"status": "Rejected"}
+    cp.spawn(cp.stop_transaction(port, "Remote"))
+    return {"status": "Accepted"}
+
+
+# 1.6 §5.14 Reset
+
+
+def reset(cp: ChargePoint, payload: dict) -> dict:
+    """Stop transactions with SoftReset/HardReset, then reboot (BootNotification again)."""
+    reason = "HardReset" if payload["type"] == "Hard" else "SoftReset"
+    cp.spawn(_reset(cp, reason))
+    return {"status": "Accepted"}
+
+
+async def _reset(cp: ChargePoint, reason: str) -> None:
+    for port in cp.ports:
+        if port.tx is not None:
+            await cp.stop_transaction(port, reason)
+    drain = cp.flush_queue()  # deliver the StopTransactions before going down, as libocpp does
+    if drain is not None:
+        await drain
+    cp.request_reboot(reason)
+
+
+# 1.6 §5.18 UnlockConnector
+
+
+def unlock_connector(cp: ChargePoint, payload: dict) -> dict:
+    connector_id = payload["connectorId"]
+    if not 1 <= connector_id <= len(cp.ports):
+        return {"status": "NotSupported"}
+    port = cp.port(connector_id)
+    if port.tx is not None:
+        cp.spawn(cp.stop_transaction(port, "UnlockCommand"))
+    return {"status": "Unlocked"}
+
+
+def data_transfer(cp: ChargePoint, payload: dict) -> dict:
+    """1.6 §5.6: no vendor extensions here."""
+    return {"status": "UnknownVendorId"}
+
+
+#: The Core profile (1.6 §5), shared by every charge point.
+HANDLERS: Mapping[str, Handler] = {
+    "ChangeAvailability": change_availability,
+    "ChangeConfiguration": change_configuration,
+    "ClearCache": clear_cache,
+    "DataTransfer": data_transfer,
+    "GetConfiguration": get_configuration,
+    "RemoteStartTransaction": remote_start,
+    "RemoteStopTransaction": remote_stop,
+    "Reset": reset,
+    "UnlockConnector": unlock_connector,
+}

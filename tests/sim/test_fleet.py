@@ -1,0 +1,69 @@
+"""A fleet of virtual charge points in one process (DESIGN.md "Fleet")."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from sim.fleet import Fleet, identities
+from tests.sim.conftest import LIBOCPP_DIR, libocpp_config
+
+
+def _template() -> dict:
+    return libocpp_config(Internal={"RetryBackoffWaitMinimum": 1, "RetryBackoffRandomRange": 1},
+                          Core={"HeartbeatInterval": 3600, "ClockAlignedDataInterval": 0})
+
+
+def test_identities_are_deterministic():
+    """The same seed gives the same identities; another seed gives others."""
+    assert identities(5, seed=7) == identities(5, seed=7)
+    assert identities(5, seed=7) != identities(5, seed=8)
+    ids = identities(50, seed=1)
+    assert len({i.cp_id for i in ids}) == 50
+    assert all(len(i.vendor) <= 20 and len(i.model) <= 20 for i in ids)
+
+
+async def test_fleet_of_20_boots(csms, clock, tmp_path):
+    """Twenty charge points from one template connect at the ramp rate and all boot."""
+    fleet = Fleet(_template(), 20, csms_url=csms.url, seed=3, ramp=400, clock=clock,
+                  state_dir=tmp_path)
+    await fleet.start()
+    try:
+        await fleet.wait_booted(10)
+        boots = csms.sent("BootNotification")
+        assert len(boots) == 20
+        assert {b["chargePointSerialNumber"] for b in boots} == \
+            {i.serial for i in fleet.identities}
+        await fleet.charge_points[0].plug_in(1)
+        await fleet.charge_points[0].present_id_tag(fleet.identities[0].id_tags[0])
+    finally:
+        await fleet.stop()
+    summary = fleet.summary()
+    assert summary["booted"] == 20 and summary["open_transactions"] == 0
+    assert len(csms.sent("StopTransaction")) == 1
+
+
+async def test_cli_runs_and_summarises(csms, tmp_path):
+    """`chargebench sim` boots the fleet, stops after --duration and exits 0."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(_template()))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chargebench", "sim", "--csms", csms.url, "--count", "3",
+        "--config", str(config), "--ramp", "100", "--speed", "100", "--duration", "100",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, err.decode()
+    assert len(csms.sent("BootNotification")) == 3
+    assert "booted" in err.decode()
+
+
+def test_cli_bad_config_is_usage_error(tmp_path, capsys):
+    """An invalid config file is a usage error (exit code 2) naming the problem."""
+    from chargebench.cli import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"Core": {}}))
+    assert main(["sim", "--csms", "ws://127.0.0.1:1", "--config", str(bad)]) == 2
+    assert LIBOCPP_DIR.exists()
