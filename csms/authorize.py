@@ -1,0 +1,27 @@
+"""IdTagInfo for Authorize, StartTransaction and StopTransaction, from the store.
+
+The decision itself is `csms.services.authorization` (sans-I/O); this only runs its store
+lookups off the event loop with the CSMS's protocol clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from csms.services.authorization import IdTagInfo, authorize
+
+if TYPE_CHECKING:
+    from csms.central import CentralSystem
+
+
+async def id_tag_info(csms: CentralSystem, id_tag: str, *, for_start: bool = False) -> IdTagInfo:
+    """IdTagInfo for `id_tag`; `for_start` also gives ConcurrentTx for a tag already charging
+    (OCPP 1.6 §7.2: "only relevant for a StartTransaction.req")."""
+    store = csms.store
+
+    def lookup() -> IdTagInfo:
+        active = store.active_transaction_for_tag(id_tag) if for_start else None
+        return authorize(store, id_tag, csms.clock.now(), active)
+
+    return await asyncio.to_thread(lookup)

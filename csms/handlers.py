@@ -1,0 +1,246 @@
+"""What the CSMS does for each charge-point-initiated action (OCPP 1.6 §4, security whitepaper).
+
+Each handler is `async def handler(csms, conn, payload) -> reply` registered in `HANDLERS`;
+`bind()` gives a connection's `Session` its handler table. Rule: a handler returns (and so the
+CALLRESULT is sent) only after what it acknowledges is committed: every store write returns after
+its COMMIT (csms.store.base contract), and handlers await them before building the reply.
+
+Store calls run in a worker thread (`_db`) so an fsync never stalls the other connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from chargebench.clock import iso
+from chargebench.ocppj import OcppCallError
+from csms import pnc
+from csms.authorize import id_tag_info
+from csms.registry import ChargerConnection
+from csms.store.base import NotFoundError
+
+if TYPE_CHECKING:
+    from csms.central import CentralSystem
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["CentralSystem", ChargerConnection, dict], Awaitable[dict]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(action: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        HANDLERS[action] = handler
+        return handler
+
+    return register
+
+
+def bind(csms: CentralSystem, conn: ChargerConnection) -> dict[str, Callable[[dict], Any]]:
+    """The handler table for one connection's `Session`."""
+    return {
+        action: functools.partial(_guarded, action, handler, csms, conn)
+        for action, handler in HANDLERS.items()
+    }
+
+
+async def _guarded(
+    action: str, handler: Handler, csms: CentralSystem, conn: ChargerConnection, payload: dict
+) -> dict:
+    # OCPP-J 1.6 errata §3.10: CALLs other than BootNotification before the charge point is
+    # accepted are answered with SecurityError.
+    if action != "BootNotification" and not conn.accepted:
+        state = conn.registration or "not booted"
+        raise OcppCallError("SecurityError", f"{action} before BootNotification accepted ({state})")
+    return await handler(csms, conn, payload)
+
+
+async def _db(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(method, *args, **kwargs)
+
+
+# Core profile ---------------------------------------------------------------------------------
+
+
+@handles("BootNotification")
+async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """OCPP 1.6 §4.2: store what the charger reports; its registration status is the answer."""
+    now = csms.clock.now()
+    charger = await _db(
+        csms.store.record_boot, conn.cp_id,
+        vendor=p["chargePointVendor"], model=p["chargePointModel"],
+        serial=p.get("chargePointSerialNumber") or p.get("chargeBoxSerialNumber"),
+        firmware_version=p.get("firmwareVersion"), iccid=p.get("iccid"), imsi=p.get("imsi"),
+        meter_type=p.get("meterType"), meter_serial=p.get("meterSerialNumber"), timestamp=now,
+    )  # fmt: skip
+    status = charger["registration_status"]
+    conn.registration = status
+    # §4.2.1: when Accepted, `interval` is the heartbeat interval; otherwise the retry wait.
+    accepted = status == "Accepted"
+    interval = csms.config.heartbeat_interval if accepted else csms.config.boot_retry_interval
+    return {"status": status, "currentTime": iso(now), "interval": interval}
+
+
+@handles("Heartbeat")
+async def heartbeat(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """OCPP 1.6 §4.6: remember the time; the reply synchronises the charger's clock."""
+    now = csms.clock.now()
+    await _db(csms.store.record_heartbeat, conn.cp_id, now)
+    return {"currentTime": iso(now)}
+
+
+@handles("StatusNotification")
+async def status_notification(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """OCPP 1.6 §4.9: connector 0 is the charge point itself; error codes are kept as sent."""
+    await _db(
+        csms.store.record_status, conn.cp_id, p["connectorId"], p["status"],
+        error_code=p["errorCode"], info=p.get("info"), vendor_id=p.get("vendorId"),
+        vendor_error_code=p.get("vendorErrorCode"),
+        timestamp=p.get("timestamp") or csms.clock.now(),
+    )  # fmt: skip
+    return {}
+
+
+@handles("Authorize")
+async def authorize(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """OCPP 1.6 §4.1: Accepted / Blocked / Expired / Invalid / ConcurrentTx, with parentIdTag."""
+    return {"idTagInfo": await id_tag_info(csms, p["idTag"])}
+
+
+@handles("StartTransaction")
+async def start_transaction(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """OCPP 1.6 §4.8: always answer with a transactionId, even when the tag is not accepted
+    (the charger then stops the transaction itself); a reservation used here is consumed."""
+    store = csms.store
+    active = await _db(store.active_transaction_for_tag, p["idTag"])
+    info = dict(await id_tag_info(csms, p["idTag"]))
+    transaction_id = await _db(
+        store.start_transaction, conn.cp_id, p["connectorId"], p["idTag"], p["meterStart"],
+        p["timestamp"], reservation_id=p.get("reservationId"), id_tag_status=info["status"],
+    )  # fmt: skip
+    # ConcurrentTx (1.6 §7.2), but a retried StartTransaction that got its own id back is not
+    # a concurrent transaction.
+    if info["status"] == "Accepted" and active is not None and active["id"] != transaction_id:
+        info["status"] = "ConcurrentTx"
+    return {"transactionId": transaction_id, "idTagInfo": info}
+
+
+@handles("StopTransaction")
+async def stop_transaction(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """OCPP 1.6 §4.10: close the transaction and keep its transactionData. A replayed stop
+    (our reply was lost) changes nothing and gets the same answer."""
+    store = csms.store
+    transaction_id = p["transactionId"]
+    before = await _db(store.get_transaction, transaction_id)
+    if before is None:
+        # The charger will retry until it gets a reply (§4.10): acknowledge, keep the data.
+        log.warning("%s: StopTransaction for unknown transaction %s", conn.cp_id, transaction_id)
+        if p.get("transactionData"):
+            await _db(store.add_meter_values, conn.cp_id, 0, p["transactionData"],
+                      transaction_id=transaction_id)  # fmt: skip
+    else:
+        if before["stop_time"] is None and p.get("transactionData"):
+            await _db(store.add_meter_values, conn.cp_id, before["connector_id"],
+                      p["transactionData"], transaction_id=transaction_id)  # fmt: skip
+        try:
+            await _db(store.stop_transaction, transaction_id, p["meterStop"], p["timestamp"],
+                      reason=p.get("reason"), id_tag=p.get("idTag"))  # fmt: skip
+        except NotFoundError:  # deleted meanwhile by an operator
+            log.warning("%s: transaction %s vanished", conn.cp_id, transaction_id)
+    if "idTag" not in p:
+        return {}
+    return {"idTagInfo": await id_tag_info(csms, p["idTag"])}
+
+
+@handles("MeterValues")
+async def meter_values(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """OCPP 1.6 §4.7: every sampledValue is stored, as sent and normalised to base units."""
+    await _db(csms.store.add_meter_values, conn.cp_id, p["connectorId"], p["meterValue"],
+              transaction_id=p.get("transactionId"))  # fmt: skip
+    return {}
+
+
+@handles("DataTransfer")
+async def data_transfer(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """OCPP 1.6 §4.3: vendors we do not know get UnknownVendorId, their unknown messages
+    UnknownMessageId; Plug & Charge (vendorId org.openchargealliance.iso15118pnc) is served."""
+    vendor = VENDORS.get(p["vendorId"])
+    if vendor is None:
+        return {"status": "UnknownVendorId"}
+    handler = vendor.get(p.get("messageId", ""))
+    if handler is None:
+        return {"status": "UnknownMessageId"}
+    try:
+        data = json.loads(p.get("data") or "{}")
+    except ValueError:
+        return {"status": "Rejected", "data": "data is not JSON"}
+    if not isinstance(data, dict):
+        return {"status": "Rejected", "data": "data is not a JSON object"}
+    reply = await handler(csms, conn, data)
+    return {"status": "Accepted", "data": json.dumps(reply, separators=(",", ":"))}
+
+
+VENDORS: dict[str, dict[str, Callable[..., Awaitable[dict]]]] = {pnc.VENDOR_ID: pnc.MESSAGES}
+
+
+# Firmware management --------------------------------------------------------------------------
+
+
+@handles("FirmwareStatusNotification")
+async def firmware_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """OCPP 1.6 §6.5: progress of the charger's newest open firmware deployment."""
+    await _db(csms.store.record_firmware_status, conn.cp_id, p["status"],
+              timestamp=csms.clock.now())  # fmt: skip
+    return {}
+
+
+@handles("DiagnosticsStatusNotification")
+async def diagnostics_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """OCPP 1.6 §6.3: progress of the newest open GetDiagnostics request."""
+    await _db(csms.store.record_diagnostics_status, conn.cp_id, p["status"],
+              timestamp=csms.clock.now())  # fmt: skip
+    return {}
+
+
+# Security whitepaper edition 3 ----------------------------------------------------------------
+
+
+@handles("SignedFirmwareStatusNotification")
+async def signed_firmware_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """Whitepaper L01: the requestId is the deployment id we sent in SignedUpdateFirmware."""
+    await _db(csms.store.record_firmware_status, conn.cp_id, p["status"],
+              request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
+    return {}
+
+
+@handles("LogStatusNotification")
+async def log_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """Whitepaper N01: the requestId is the diagnostics request id we sent in GetLog."""
+    await _db(csms.store.record_diagnostics_status, conn.cp_id, p["status"],
+              request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
+    return {}
+
+
+@handles("SecurityEventNotification")
+async def security_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """Whitepaper A04: kept in the security event log."""
+    await _db(csms.store.add_security_event, conn.cp_id, p["type"], p["timestamp"],
+              tech_info=p.get("techInfo"))  # fmt: skip
+    return {}
+
+
+@handles("SignCertificate")
+async def sign_certificate(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """Whitepaper A02: check the CSR, answer, then sign it and send CertificateSigned.req as a
+    follow-up CALL (A02.FR.06: the CSMS signs after it has replied)."""
+    verdict = await csms.certificates.check_csr(conn.cp_id, p["csr"])
+    if verdict is not None:
+        log.warning("%s: SignCertificate rejected: %s", conn.cp_id, verdict)
+        return {"status": "Rejected"}
+    csms.spawn(csms.certificates.sign_and_send(conn, p["csr"]))
+    return {"status": "Accepted"}

@@ -1,0 +1,247 @@
+"""The CSMS's OCPP-J endpoint: admission in the HTTP upgrade, then one `Session` per charger.
+
+- Path `/ocpp/{id}` or `/{id}` gives the charge point id (OCPP-J 1.6 §3.1.1).
+- Admission (`csms.admission`) runs in `process_request`, before the upgrade: unknown-charger
+  policy, Basic authentication, TLS and client certificate. A refusal is an HTTP status, so bad
+  credentials never reach OCPP.
+- No common subprotocol: the handshake completes without one and we close at once (OCPP-J §3.2).
+- A second connection for an id replaces the first; the registry holds the live ones.
+- Every frame is traced (`csms.tracelog`); a heartbeat late by interval + grace marks the charger
+  offline and closes its connection (`HeartbeatMonitor`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import ssl
+import weakref
+from http import HTTPStatus
+from typing import TYPE_CHECKING
+
+from websockets.asyncio.server import Server, ServerConnection
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from chargebench.ocppj import OcppSession, Role, Session, serve
+from chargebench.security import MAX_KEY_BYTES, MIN_KEY_BYTES, parse_basic_auth, peer_identity
+from chargebench.trace import make_tracer
+from csms import handlers
+from csms.admission import Admission, Facts, admit, charge_point_id
+from csms.registry import ChargerConnection
+
+if TYPE_CHECKING:
+    from csms.central import CentralSystem
+
+log = logging.getLogger(__name__)
+
+# RFC 6455 §7.4.1
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_NORMAL = 1000
+
+
+class OcppServer:
+    """The websockets server of one `CentralSystem`; `start()`, then `close()`."""
+
+    def __init__(self, csms: CentralSystem) -> None:
+        self.csms = csms
+        self.server: Server | None = None
+        self._admissions: weakref.WeakKeyDictionary[ServerConnection, tuple[str, Admission]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.sockets[0].getsockname()[1]
+
+    async def start(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        config = self.csms.config
+        self.server = await serve(
+            self._handle, config.host, config.port,
+            process_request=self._process_request, ssl=ssl_context, backlog=config.backlog,
+        )  # fmt: skip
+
+    async def close(self) -> None:
+        if self.server is None:
+            return
+        self.server.close(close_connections=True)
+        await self.server.wait_closed()
+        self.server = None
+
+    # HTTP upgrade -------------------------------------------------------------------------------
+
+    async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        cp_id = charge_point_id(request.path)
+        if cp_id is None:
+            return _refuse(ws, HTTPStatus.NOT_FOUND, "expected /ocpp/{chargePointId}")
+        store = self.csms.store
+        charger = await asyncio.to_thread(store.get_charger, cp_id)
+        facts = await self._facts(ws, request.headers, cp_id, charger)
+        admission = admit(charger, self.csms.config.unknown_chargers, facts)
+        if not admission.admitted:
+            log.info("%s: refused (%s %s)", cp_id, admission.status, admission.reason)
+            return _refuse(ws, admission.status, admission.reason)
+        self._admissions[ws] = (cp_id, admission)
+        return None
+
+    async def _facts(
+        self, ws: ServerConnection, headers: Headers, cp_id: str, charger: dict | None
+    ) -> Facts:
+        header = headers.get("Authorization")
+        basic_ok = False
+        if header is not None and charger is not None:
+            parsed = parse_basic_auth(header)
+            if parsed is not None and parsed[0] == cp_id:  # A00.FR.204: user = charge point id
+                # scrypt is slow on purpose: keep it off the event loop
+                basic_ok = await asyncio.to_thread(self._password_ok, cp_id, parsed[1])
+        ssl_object = ws.transport.get_extra_info("ssl_object")
+        cert_ok: bool | None = None
+        if ssl_object is not None and ssl_object.getpeercert(binary_form=True):
+            # The TLS layer already verified the chain against tls_ca (A00.FR.403).
+            identity = peer_identity(ssl_object)
+            serial = (charger or {}).get("serial") or cp_id
+            cert_ok = identity.matches(serial, self.csms.config.cpo_name)
+        return Facts(
+            basic_sent=header is not None, basic_ok=basic_ok,
+            tls=ssl_object is not None, cert_ok=cert_ok,
+        )  # fmt: skip
+
+    def _password_ok(self, cp_id: str, password: bytes) -> bool:
+        """The store keeps the AuthorizationKey as configured; a 16-20 byte binary key arrives as
+        raw bytes (OCPP-J 1.6 §6.2.2, chargebench.security.basic_auth), so also try its hex."""
+        verify = self.csms.store.verify_charger_password
+        candidates = [password.decode("utf-8", "surrogateescape")]
+        if MIN_KEY_BYTES <= len(password) <= MAX_KEY_BYTES:
+            candidates += [password.hex().upper(), password.hex()]
+        return any(verify(cp_id, candidate) for candidate in candidates)
+
+    # Connection ---------------------------------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        cp_id, admission = self._admissions.pop(ws, (None, None))
+        if cp_id is None or admission is None:  # cannot happen: process_request admitted it
+            await ws.close(CLOSE_PROTOCOL_ERROR, "not admitted")
+            return
+        if ws.subprotocol is None:
+            # OCPP-J 1.6 §3.2: no common subprotocol -> close the connection at once.
+            await ws.close(CLOSE_PROTOCOL_ERROR, "no OCPP subprotocol agreed")
+            return
+        conn = await self._register(ws, cp_id, admission)
+        try:
+            await conn.session.run()
+        finally:
+            await self._unregister(conn)
+
+    async def _unregister(self, conn: ChargerConnection) -> None:
+        csms = self.csms
+        cp_id = conn.cp_id
+        if csms.connections.get(cp_id) is conn:
+            if not conn.stale:
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(csms.store.set_online, cp_id, False)
+            if not csms.connections.remove(conn):  # replaced while we wrote: it is online
+                await asyncio.to_thread(csms.store.set_online, cp_id, True)
+            else:
+                csms.trace.release(cp_id)
+        log.info("%s: disconnected (session %s)", cp_id, conn.session_id)
+
+    async def _register(
+        self, ws: ServerConnection, cp_id: str, admission: Admission
+    ) -> ChargerConnection:
+        csms = self.csms
+        store = csms.store
+        policy = csms.config.unknown_chargers
+
+        def remember() -> dict:
+            if admission.new:
+                store.upsert_charger(cp_id, registration_status=policy.registration_status)
+            store.note_connected_profile(cp_id, admission.profile)
+            store.set_online(cp_id, True, csms.clock.now())
+            return store.get_charger(cp_id)  # type: ignore[return-value]
+
+        charger = await asyncio.to_thread(remember)
+        session_id = secrets.token_hex(6)
+        tracer = make_tracer(csms.trace, cp_id, session_id)
+        core = OcppSession(Role.CENTRAL_SYSTEM, call_timeout=csms.config.call_timeout,
+                           tracer=tracer)  # fmt: skip
+        session = Session(ws, core)
+        # A charger that booted before keeps its registration across reconnections (OCPP 1.6
+        # §4.2: BootNotification is sent after a (re)boot, not after a reconnect).
+        registration = charger["registration_status"] if charger["last_boot"] else None
+        conn = ChargerConnection(
+            cp_id=cp_id, session_id=session_id, session=session, profile=admission.profile,
+            registration=registration, connected_at=csms.clock.now(),
+            last_seen=csms.clock.monotonic(), remote=ws.remote_address,
+        )  # fmt: skip
+        session.handlers = handlers.bind(csms, conn)
+        session.on_event = lambda event: _touch(csms, conn)
+        old = csms.connections.add(conn)
+        if old is not None:
+            log.info("%s: new connection replaces session %s", cp_id, old.session_id)
+            csms.spawn(old.session.close(CLOSE_NORMAL, "replaced by a new connection"))
+        log.info("%s: connected (profile %d, session %s)", cp_id, admission.profile, session_id)
+        return conn
+
+
+def _touch(csms: CentralSystem, conn: ChargerConnection) -> None:
+    """Any OCPP exchange counts as a sign of life (1.6 §9.1.10 HeartbeatInterval: "interval of
+    inactivity (no OCPP exchanges)")."""
+    conn.last_seen = csms.clock.monotonic()
+
+
+def _refuse(ws: ServerConnection, status: HTTPStatus, reason: str) -> Response:
+    response = ws.respond(status, f"{reason}\n")
+    if status is HTTPStatus.UNAUTHORIZED:
+        # RFC 7617 §2: invite Basic authentication (security profiles 1 and 2)
+        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+    return response
+
+
+class HeartbeatMonitor:
+    """Marks chargers offline whose last sign of life is older than interval + grace.
+
+    seeds/001 §3.7: "If no heartbeat received within 90 seconds of expected time, connection
+    considered stale", then cleaned up: the charger is marked offline and its connection closed.
+    Runs on the protocol clock, so a test with `Clock(speed=1000)` sees it in milliseconds.
+    """
+
+    def __init__(self, csms: CentralSystem) -> None:
+        self.csms = csms
+        self._task: asyncio.Task | None = None
+
+    @property
+    def deadline(self) -> float:
+        config = self.csms.config
+        return config.heartbeat_interval + config.heartbeat_grace
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        clock = self.csms.clock
+        period = max(self.deadline / 20, 0.001)
+        while True:
+            await clock.sleep(period)
+            await self.check()
+
+    async def check(self) -> list[str]:
+        """Mark and close every stale connection now; return their ids."""
+        csms = self.csms
+        now = csms.clock.monotonic()
+        stale = [c for c in csms.connections if not c.stale and now - c.last_seen > self.deadline]
+        for conn in stale:
+            conn.stale = True
+            log.warning("%s: no heartbeat for %.0f s: offline", conn.cp_id, now - conn.last_seen)
+            await asyncio.to_thread(csms.store.set_online, conn.cp_id, False)
+            csms.spawn(conn.session.close(CLOSE_NORMAL, "heartbeat timeout"))
+        return [c.cp_id for c in stale]

@@ -1,0 +1,92 @@
+"""Where the CSMS's trace records go: the store's message log (batched) and per-charger files.
+
+Each frame is one `TraceRecord` (chargebench.trace). Writing every record to SQLite on its own
+would cost one fsync per frame, so records are buffered and appended in one transaction every
+`flush_interval` seconds (and when `close()`d). The message log is an audit trail, not
+acknowledged data: a SIGKILL may lose the last interval of it, never a transaction.
+The per-charger JSON Lines files are the `logs/charger.<ID>.log` of seeds/000 §5.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+from chargebench.trace import TraceRecord, TraceWriter
+from csms.store.base import Store
+
+log = logging.getLogger(__name__)
+
+#: A batch bigger than this is flushed without waiting for the timer.
+_BATCH = 2000
+
+
+class TraceLog:
+    """Collects trace records of every connection; call `start()` and `close()` from asyncio."""
+
+    def __init__(
+        self, store: Store, log_dir: str | Path | None, *, flush_interval: float = 0.25
+    ) -> None:
+        self.store = store
+        self.log_dir = None if log_dir is None else Path(log_dir)
+        self.flush_interval = flush_interval
+        self._pending: list[TraceRecord] = []
+        self._files: dict[str, TraceWriter] = {}
+        self._task: asyncio.Task | None = None
+        self._wake = asyncio.Event()
+
+    def file_for(self, cp_id: str) -> Path | None:
+        """The charger's JSON Lines log (`logs/charger.<ID>.log`), if files are kept."""
+        return None if self.log_dir is None else self.log_dir / f"charger.{cp_id}.log"
+
+    def __call__(self, record: TraceRecord) -> None:
+        """The sink given to `chargebench.trace.make_tracer`: cheap, never blocks."""
+        self._pending.append(record)
+        if self.log_dir is not None:
+            writer = self._files.get(record.cp_id)
+            if writer is None:
+                writer = self._files[record.cp_id] = TraceWriter(self.file_for(record.cp_id))
+            writer(record)
+        if len(self._pending) >= _BATCH:
+            self._wake.set()
+
+    def release(self, cp_id: str) -> None:
+        """The charger disconnected: close its file (reopened in append mode if it returns)."""
+        writer = self._files.pop(cp_id, None)
+        if writer is not None:
+            writer.close()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.flush_interval):
+                    await self._wake.wait()
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write what is buffered: one store transaction, then flush the files."""
+        batch, self._pending = self._pending, []
+        for writer in self._files.values():
+            writer.flush()
+        if batch:
+            try:
+                await asyncio.to_thread(self.store.append_log, [asdict(r) for r in batch])
+            except Exception:  # the audit log must never take the CSMS down
+                log.exception("could not write %d trace records to the message log", len(batch))
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+        for cp_id in list(self._files):
+            self.release(cp_id)

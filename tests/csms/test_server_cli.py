@@ -1,0 +1,38 @@
+"""`chargebench csms` argument handling (the serving path is covered by the durability test)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from chargebench.cli import main
+
+
+def test_bad_seed_is_one_line_per_problem_and_exit_2(tmp_path):
+    """A seed with a wrong field prints `FILE:LINE:COL: field: reason` and exits 2."""
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("chargers:\n  - id: CP1\n    security_profile: 7\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "chargebench", "csms", "--port", "0", "--db",
+         str(tmp_path / "c.db"), "--seed", str(seed), "--log-dir", str(tmp_path / "logs")],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines and all(line.startswith(f"{seed}:3:") for line in lines), result.stderr
+    assert "security_profile" in lines[0]
+
+
+@pytest.mark.parametrize("argv", [
+    ["--tls-cert", "x.pem"],
+    ["--api-port", "0", "--admin-token", ""],
+    ["--seed", "missing.yaml"],
+])  # fmt: skip
+def test_bad_arguments_exit_2(tmp_path, argv, capsys, monkeypatch):
+    """Incomplete TLS, an API without a token, or a missing file: usage error, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CHARGEBENCH_ADMIN_TOKEN", raising=False)
+    assert main(["csms", *argv]) == 2
+    assert "error" in capsys.readouterr().err
