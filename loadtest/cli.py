@@ -1,0 +1,136 @@
+"""``chargebench load``: a headless Locust run of OCPP 1.6 charge points, with a verdict.
+
+    chargebench load --host ws://csms.example:9000/ocpp -u 500 -r 50 -t 2m --max-p95-ms 200
+    chargebench load --builtin-csms -u 50 -t 15s --csv out/run -- --meter-interval 2
+
+Runs ``locust -f loadtest/locustfile.py --headless`` as a subprocess (its output goes to
+``PREFIX.log``), writes Locust's CSV stats under ``--csv PREFIX``, prints one line per action and
+exits 0, 1 when p95 or the failure ratio of the aggregate exceeds its threshold (or nothing was
+measured), 2 on usage errors. Arguments after ``--`` go to Locust as they are (``--mix``,
+``--heartbeat-interval``, ``--master --expect-workers 2``...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from chargebench.cli import UsageError
+
+__all__ = ["add_parser", "run_load"]
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+_RUN_TIME = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def run_seconds(text: str) -> int:
+    """Locust's run-time syntax (``90``, ``30s``, ``2m``, ``1h30m``) in seconds."""
+    if text.isdigit():
+        return int(text)
+    match = _RUN_TIME.match(text)
+    if not text or match is None:
+        raise UsageError(f"--run-time {text!r}: expected e.g. 30s, 2m, 1h30m")
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``load`` on the root CLI's ``subparsers``."""
+    load = subparsers.add_parser(
+        "load", help="load-test a CSMS with Locust charge points (headless, with a verdict)",
+        description=__doc__.split("\n\n")[2].replace("``", ""),
+    )
+    target = load.add_argument_group("target")
+    target.add_argument("--host", metavar="URL",
+                        help="OCPP endpoint without the charge point id, e.g. ws://HOST:PORT/ocpp")
+    target.add_argument("--builtin-csms", action="store_true",
+                        help="start the built-in CSMS on 127.0.0.1 (the scripted one if the "
+                        "csms package is missing) and load it")
+    shape = load.add_argument_group("load shape")
+    shape.add_argument("-u", "--users", type=int, default=10, help="charge points (default: 10)")
+    shape.add_argument("-r", "--spawn-rate", type=float, default=10.0,
+                       help="charge points started per second (default: 10)")
+    shape.add_argument("-t", "--run-time", default="30s", help="duration (default: 30s)")
+    output = load.add_argument_group("output and verdict")
+    output.add_argument("--csv", metavar="PREFIX",
+                        help="write PREFIX_stats.csv etc. (default: a temporary directory)")
+    output.add_argument("--max-p95-ms", type=float, metavar="X",
+                        help="fail when the aggregate p95 exceeds X ms")
+    output.add_argument("--max-failure-ratio", type=float, metavar="Y",
+                        help="fail when failed/all requests exceeds Y (e.g. 0.01)")
+    load.add_argument("locust_args", nargs=argparse.REMAINDER,
+                      help="after --: more arguments for locust")
+    load.set_defaults(func=run_load)
+    return load
+
+
+def _check(args: argparse.Namespace) -> list[str]:
+    """Usage errors found after parsing; returns the extra locust arguments."""
+    if bool(args.host) == bool(args.builtin_csms):
+        raise UsageError("give exactly one of --host URL and --builtin-csms")
+    if args.host and not args.host.startswith(("ws://", "wss://")):
+        raise UsageError(f"--host {args.host!r}: expected a ws:// or wss:// URL")
+    if args.users < 1 or args.spawn_rate <= 0:
+        raise UsageError("--users and --spawn-rate must be positive")
+    if run_seconds(args.run_time) < 1:
+        raise UsageError("--run-time must be at least 1 s")
+    if args.max_failure_ratio is not None and not 0 <= args.max_failure_ratio <= 1:
+        raise UsageError("--max-failure-ratio must be between 0 and 1")
+    extra = list(args.locust_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    return extra
+
+
+def run_load(args: argparse.Namespace) -> int:
+    """Run the load test; exit code 0 passed, 1 failed verdict or crashed run."""
+    from loadtest import report
+    from loadtest.servers import csms_server
+
+    extra = _check(args)
+    seconds = run_seconds(args.run_time)
+    with contextlib.ExitStack() as stack:
+        prefix = args.csv or str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "load")
+        Path(prefix).parent.mkdir(parents=True, exist_ok=True)
+        host = args.host
+        if args.builtin_csms:
+            server, label = csms_server(True)
+            stack.enter_context(server)
+            host = f"ws://127.0.0.1:{server.port}/ocpp"
+            print(f"csms={label} host={host}", flush=True)
+        command = [
+            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+            "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.run_time,
+            "--host", host, "--csv", prefix, "--only-summary", "--exit-code-on-error", "0",
+            "--stop-timeout", "5", *extra,
+        ]
+        log_path = Path(prefix + ".log")
+        with open(log_path, "w") as log:
+            try:
+                done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
+                                      timeout=seconds + 300, check=False)
+            except subprocess.TimeoutExpired:
+                print(f"chargebench load: locust did not finish; see {log_path}", file=sys.stderr)
+                return 1
+        stats_path = Path(prefix + "_stats.csv")
+        if done.returncode != 0 or not stats_path.exists():
+            tail = log_path.read_text().splitlines()[-20:]
+            print("\n".join(tail), file=sys.stderr)
+            print(f"chargebench load: locust exited {done.returncode}", file=sys.stderr)
+            return 2 if done.returncode == 2 else 1
+        rows = report.read_stats(stats_path)
+        print(report.format_table(rows))
+        reasons = report.verdict(rows, max_p95_ms=args.max_p95_ms,
+                                 max_failure_ratio=args.max_failure_ratio)
+        if args.csv:
+            print(f"stats: {stats_path}  log: {log_path}")
+    if reasons:
+        print("FAIL: " + "; ".join(reasons))
+        return 1
+    print("PASS")
+    return 0

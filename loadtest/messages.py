@@ -1,0 +1,74 @@
+"""Charge-point-initiated OCPP 1.6 payloads the load users and the stand-in fleet send.
+
+Plain dicts, valid against the 1.6 request schemas (the session core validates them again before
+sending), so a load run never measures a CSMS rejecting our own mistakes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chargebench.clock import iso
+
+
+def now() -> str:
+    """OCPP dateTime for the wall clock now."""
+    return iso(datetime.now(UTC))
+
+
+def boot_notification(cp_id: str) -> dict:
+    # 1.6 §6.3 BootNotification.req: vendor and model are required, the rest optional
+    return {
+        "chargePointVendor": "ChargeBench",
+        "chargePointModel": "LoadTest",
+        "chargePointSerialNumber": cp_id[-25:],
+        "firmwareVersion": "loadtest-1",
+    }
+
+
+def status_notification(connector_id: int, status: str, error_code: str = "NoError") -> dict:
+    return {
+        "connectorId": connector_id,
+        "errorCode": error_code,
+        "status": status,
+        "timestamp": now(),
+    }
+
+
+def authorize(id_tag: str) -> dict:
+    return {"idTag": id_tag}
+
+
+def start_transaction(connector_id: int, id_tag: str, meter_start_wh: int) -> dict:
+    return {
+        "connectorId": connector_id,
+        "idTag": id_tag,
+        "meterStart": meter_start_wh,
+        "timestamp": now(),
+    }
+
+
+def meter_values(connector_id: int, transaction_id: int, energy_wh: int, power_w: float) -> dict:
+    """One sample: energy register, active power, current and voltage of phase L1."""
+    sampled = [
+        {"value": str(energy_wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+        {"value": f"{power_w:.1f}", "measurand": "Power.Active.Import", "unit": "W"},
+        {"value": f"{power_w / 230.0:.2f}", "measurand": "Current.Import", "unit": "A",
+         "phase": "L1"},
+        {"value": "230.0", "measurand": "Voltage", "unit": "V", "phase": "L1-N"},
+    ]
+    return {
+        "connectorId": connector_id,
+        "transactionId": transaction_id,
+        "meterValue": [{"timestamp": now(), "sampledValue": sampled}],
+    }
+
+
+def stop_transaction(transaction_id: int, id_tag: str, meter_stop_wh: int) -> dict:
+    return {
+        "transactionId": transaction_id,
+        "idTag": id_tag,
+        "meterStop": meter_stop_wh,
+        "timestamp": now(),
+        "reason": "Local",
+    }

@@ -1,0 +1,78 @@
+"""Read Locust's `PREFIX_stats.csv`, print one line per action, judge against thresholds."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class ActionStats:
+    """One row of the stats CSV (times in ms; None where Locust wrote N/A)."""
+
+    type: str
+    name: str
+    requests: int
+    failures: int
+    median_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    rps: float
+
+    @property
+    def failure_ratio(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def read_stats(path: str | Path) -> list[ActionStats]:
+    """Every row of a Locust stats CSV, the `Aggregated` row last."""
+    with open(path, newline="") as file:
+        return [
+            ActionStats(
+                type=row["Type"], name=row["Name"],
+                requests=int(row["Request Count"]), failures=int(row["Failure Count"]),
+                median_ms=_number(row["50%"]), p95_ms=_number(row["95%"]),
+                p99_ms=_number(row["99%"]), max_ms=_number(row["100%"]),
+                rps=float(row["Requests/s"]),
+            )
+            for row in csv.DictReader(file)
+        ]
+
+
+def format_table(rows: list[ActionStats]) -> str:
+    """A fixed-width table: one line per action, then the aggregate."""
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    lines = [f"{'type':<5} {'action':<28} {'reqs':>8} {'fails':>6} {'req/s':>8} "
+             f"{'p50ms':>6} {'p95ms':>6} {'p99ms':>6} {'maxms':>6}"]
+    for row in rows:
+        lines.append(
+            f"{row.type:<5} {row.name:<28} {row.requests:>8} {row.failures:>6} {row.rps:>8.1f} "
+            f"{ms(row.median_ms):>6} {ms(row.p95_ms):>6} {ms(row.p99_ms):>6} {ms(row.max_ms):>6}"
+        )
+    return "\n".join(lines)
+
+
+def verdict(rows: list[ActionStats], *, max_p95_ms: float | None = None,
+            max_failure_ratio: float | None = None) -> list[str]:
+    """Reasons the run failed (empty: passed), judged on the `Aggregated` row."""
+    total = next((row for row in rows if row.name == "Aggregated"), None)
+    if total is None or total.requests == 0:
+        return ["no requests were made"]
+    reasons = []
+    if max_p95_ms is not None and (total.p95_ms or 0.0) > max_p95_ms:
+        reasons.append(f"p95 {total.p95_ms:.0f} ms > {max_p95_ms:g} ms")
+    if max_failure_ratio is not None and total.failure_ratio > max_failure_ratio:
+        reasons.append(f"failure ratio {total.failure_ratio:.4f} > {max_failure_ratio:g}")
+    return reasons

@@ -1,0 +1,88 @@
+"""Locust runs of the OCPP charge point users, through `chargebench load` and distributed."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import chargebench.cli
+from loadtest._bench import ServerProcess
+from loadtest.cli import LOCUSTFILE
+from loadtest.report import read_stats
+from loadtest.scripted_csms import start_scripted_csms
+
+#: Short intervals so that 8 s cover every action several times (a charging session is
+#: 3 MeterValues x 0.5 s), which is all the run has to prove; longer runs add nothing here.
+FAST = ["--heartbeat-interval", "0.5", "--meter-interval", "0.5", "--meter-values", "3",
+        "--reboot-interval", "0.5"]
+ACTIONS = {"BootNotification", "StatusNotification", "Heartbeat", "Authorize",
+           "StartTransaction", "MeterValues", "StopTransaction"}
+
+
+@pytest.fixture
+def main(monkeypatch):
+    """The root CLI with only `load` registered: other subcommands land on their own schedule."""
+    monkeypatch.setattr(chargebench.cli, "SUBCOMMAND_MODULES", ("loadtest.cli",))
+    return chargebench.cli.main
+
+
+def test_load_50_users_against_builtin_csms(main, tmp_path, capsys):
+    """50 charge points for 8 s against the local CSMS: no failure, every action in the CSV."""
+    prefix = tmp_path / "run"
+    code = main(["load", "--builtin-csms", "-u", "50", "-r", "50", "-t", "8s", "--csv",
+                 str(prefix), "--max-failure-ratio", "0", "--max-p95-ms", "2000", "--", *FAST])
+    out = capsys.readouterr().out
+    assert code == 0, out + (tmp_path / "run.log").read_text()[-3000:]
+    rows = {row.name: row for row in read_stats(f"{prefix}_stats.csv")}
+    assert set(rows) >= ACTIONS, sorted(rows)
+    assert all(row.failures == 0 for row in rows.values())
+    assert rows["Aggregated"].requests > 300
+    assert "PASS" in out and "MeterValues" in out
+
+
+def test_threshold_exceeded_exits_1(main, tmp_path, capsys):
+    """A p95 threshold no run can meet makes `chargebench load` exit 1."""
+    code = main(["load", "--builtin-csms", "-u", "5", "-r", "5", "-t", "2s", "--csv",
+                 str(tmp_path / "run"), "--max-p95-ms", "0.0001", "--", *FAST])
+    assert code == 1
+    assert "FAIL: p95" in capsys.readouterr().out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_distributed_master_and_one_worker(tmp_path):
+    """A master with one worker process runs the users and merges their stats."""
+    locust = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
+    port = _free_port()
+    with ServerProcess(start_scripted_csms) as csms:
+        master = subprocess.Popen(
+            [*locust, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port",
+             str(port), "--headless", "--expect-workers", "1", "-u", "10", "-r", "10",
+             "-t", "4s", "--host", f"ws://127.0.0.1:{csms.port}/ocpp", "--csv",
+             str(tmp_path / "dist"), "--only-summary", *FAST],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        worker = subprocess.Popen(
+            [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        try:
+            master_out, _ = master.communicate(timeout=40)
+            worker_out, _ = worker.communicate(timeout=15)
+        finally:
+            for process in (master, worker):
+                if process.poll() is None:
+                    process.kill()
+    assert master.returncode == 0, master_out[-3000:]
+    assert "1 workers connected" in master_out or "reported as ready" in master_out
+    rows = {row.name: row for row in read_stats(Path(f"{tmp_path / 'dist'}_stats.csv"))}
+    assert {"BootNotification", "Heartbeat"} <= set(rows), worker_out[-3000:]
+    assert rows["Aggregated"].requests > 20 and rows["Aggregated"].failures == 0
