@@ -26,6 +26,7 @@ from csms.certificates import CertificateService
 from csms.config import CsmsConfig
 from csms.registry import Registry
 from csms.server import HeartbeatMonitor, OcppServer
+from csms.services.billing_service import BillingService
 from csms.store.base import Store
 from csms.tracelog import TraceLog
 
@@ -47,6 +48,7 @@ class CentralSystem:
         self.connections = Registry()
         self.trace = TraceLog(self.store, self.config.log_dir,
                               flush_interval=self.config.log_flush_interval)  # fmt: skip
+        self.billing = BillingService(self.store, self.clock)
         self.certificates = CertificateService(self)
         self.server = OcppServer(self)
         self.monitor = HeartbeatMonitor(self)
@@ -72,6 +74,9 @@ class CentralSystem:
                 ssl_context = server_ssl_context(config.tls_cert, config.tls_key, config.tls_ca)
             await self.server.start(ssl_context)
             self.monitor.start()
+            # bills what a crash left stopped but unbilled, then retries on schedule
+            await self.billing.retry_due()
+            self.billing.start()
             if config.api_port is not None:
                 from csms.api.server import ApiServer  # starlette/uvicorn only when asked
 
@@ -87,6 +92,7 @@ class CentralSystem:
             self.api = None
         await self.monitor.close()
         await self.server.close()
+        await self.billing.close()
         for task in list(self._background):
             task.cancel()
         with contextlib.suppress(Exception):

@@ -150,6 +150,8 @@ async def stop_transaction(csms: CentralSystem, conn: ChargerConnection, p: dict
         try:
             await _db(store.stop_transaction, transaction_id, p["meterStop"], p["timestamp"],
                       reason=p.get("reason"), id_tag=p.get("idTag"))  # fmt: skip
+            # billed once per transaction id, so a replayed stop is never billed twice
+            await csms.billing.bill_stopped_transaction(transaction_id)
         except NotFoundError:  # deleted meanwhile by an operator
             log.warning("%s: transaction %s vanished", conn.cp_id, transaction_id)
     if "idTag" not in p:

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from chargebench.ocppj import OCPP16, CallErrorReply, CallFailed, CallTimeout, RemoteProtocolError
 from chargebench.ocppj.validation import check_payload
 from csms import commands
+from csms.api import business
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -53,13 +54,6 @@ def create_app(csms: CentralSystem) -> Starlette:
             return await endpoint(request)
 
         return wrapper
-
-    async def list_chargers(request: Request) -> JSONResponse:
-        chargers = await asyncio.to_thread(csms.store.list_chargers)
-        for charger in chargers:
-            conn = csms.connections.get(charger["id"])
-            charger["connection"] = None if conn is None else conn.summary()
-        return JSONResponse(chargers)
 
     async def charger_log(request: Request) -> JSONResponse:
         cp_id = request.path_params["cp_id"]
@@ -111,7 +105,7 @@ def create_app(csms: CentralSystem) -> Starlette:
         return JSONResponse(result.reply, headers={"X-OCPP-Request": json.dumps(result.request)})
 
     return Starlette(routes=[
-        Route("/api/chargers", guarded(list_chargers)),
+        *business.routes(csms),
         Route("/api/chargers/{cp_id}/log", guarded(charger_log)),
         Route("/api/chargers/{cp_id}/actions/{action}", guarded(action), methods=["POST"]),
     ])  # fmt: skip

@@ -79,7 +79,10 @@ class SqliteBase:
                 raise SchemaVersionError(
                     f"{self.path}: schema version {version} is newer than {SCHEMA_VERSION}"
                 )
-            # version < SCHEMA_VERSION: run migrations here when there are any.
+            elif version < SCHEMA_VERSION:
+                # 1 -> 2 only added tables, which the IF NOT EXISTS script above created;
+                # a migration that alters existing tables goes here, before the bump.
+                conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
     def close(self) -> None:
         """Close the connection; committed data is already on disk."""

@@ -34,6 +34,10 @@ class SchemaVersionError(StoreError):
     """The database was written by a newer ChargeBench; refuse rather than corrupt it."""
 
 
+class InsufficientFundsError(StoreError):
+    """A wallet deduction was refused: the balance does not cover it (nothing was written)."""
+
+
 # Records --------------------------------------------------------------------------------------
 
 
@@ -257,6 +261,59 @@ class SecurityEvent(TypedDict):
     timestamp: str
     tech_info: str | None
     received_at: str
+
+
+class User(TypedDict):
+    id: str
+    name: str
+    email: str | None
+    role: str  # ADMIN | USER
+    rfid_card_id: str  # virtual RFID id, the idTag of the user's sessions (seeds/001 §7.2)
+    active: bool
+    created_at: str
+
+
+class Wallet(TypedDict):
+    user_id: str
+    balance: Decimal
+    currency: str
+    updated_at: str
+
+
+class WalletTransaction(TypedDict):
+    id: int
+    user_id: str
+    type: str  # TOP_UP | CHARGE_DEDUCT
+    amount: Decimal  # signed: -85.00 for a deduction
+    balance_after: Decimal  # running balance (seeds/001 §7.3)
+    currency: str
+    transaction_id: int | None
+    reference: str | None
+    created_at: str
+
+
+class BillingRetry(TypedDict):
+    transaction_id: int
+    state: str  # Pending | Done | Review
+    reason: str | None
+    attempts: int
+    first_failed_at: str
+    last_attempt_at: str
+    next_attempt_at: str
+
+
+class TransactionFact(TypedDict):
+    id: int
+    charger_id: str
+    connector_id: int
+    location_id: str | None
+    id_tag: str
+    start_time: str
+    stop_time: str | None
+    energy_wh: int | None
+    amount: Decimal | None
+    currency: str | None
+    status: str
 
 
 # The interface ---------------------------------------------------------------------------------
@@ -678,3 +735,73 @@ class Store(Protocol):
         limit: int | None = 100,
         offset: int = 0,
     ) -> list[SecurityEvent]: ...
+
+    # Users, tokens, wallets, billing retries (csms/store/_sqlite_billing.py)
+    def create_user(
+        self,
+        user_id: str,
+        name: str,
+        rfid_card_id: str,
+        *,
+        email: str | None = None,
+        role: str = "USER",
+        active: bool = True,
+        currency: str = "INR",
+    ) -> User:
+        """The user, their id tag and an empty wallet, all or nothing."""
+        ...
+
+    def get_user(self, user_id: str) -> User | None: ...
+    def get_user_by_rfid(self, rfid_card_id: str) -> User | None: ...
+    def list_users(self, *, role: str | None = None, active: bool | None = None) -> list[User]: ...
+    def set_user_active(self, user_id: str, active: bool) -> None: ...
+    def add_api_token(self, user_id: str, token_hash: str) -> None: ...
+    def user_for_token_hash(self, token_hash: str) -> User | None: ...
+    def get_wallet(self, user_id: str) -> Wallet | None: ...
+    def wallet_credit(
+        self,
+        user_id: str,
+        amount: Decimal,
+        *,
+        reference: str | None = None,
+        type: str = "TOP_UP",
+    ) -> WalletTransaction:
+        """Credit once per `reference`; a replay returns the first ledger row."""
+        ...
+
+    def wallet_debit_for_transaction(
+        self,
+        user_id: str,
+        transaction_id: int,
+        amount: Decimal,
+        *,
+        allow_negative: bool = False,
+    ) -> WalletTransaction:
+        """Deduct once per transaction id; `InsufficientFundsError` when not covered."""
+        ...
+
+    def list_wallet_transactions(
+        self,
+        *,
+        user_id: str | None = None,
+        type: str | None = None,
+        transaction_id: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[WalletTransaction]: ...
+    def queue_billing_retry(
+        self, transaction_id: int, reason: str, now: TimeLike, next_attempt_at: TimeLike
+    ) -> BillingRetry: ...
+    def set_billing_retry_state(
+        self, transaction_id: int, state: str, *, reason: str | None = None
+    ) -> None: ...
+    def get_billing_retry(self, transaction_id: int) -> BillingRetry | None: ...
+    def list_billing_retries(
+        self, *, state: str | None = None, due_before: TimeLike | None = None
+    ) -> list[BillingRetry]: ...
+    def transaction_facts(
+        self, *, since: TimeLike | None = None, until: TimeLike | None = None
+    ) -> list[TransactionFact]: ...
+    def fault_counts(
+        self, *, since: TimeLike | None = None, until: TimeLike | None = None
+    ) -> list[dict[str, Any]]: ...

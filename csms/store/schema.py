@@ -5,7 +5,7 @@ text order is time order; money and exact meter readings are TEXT holding a Deci
 enumerations hold the OCPP 1.6 spelling (`Accepted`, `EVDisconnected`...).
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: users, API tokens, wallets, wallet ledger, billing retry queue
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -272,4 +272,59 @@ CREATE TABLE IF NOT EXISTS security_events (
     received_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS security_events_cp ON security_events(charger_id, timestamp);
+
+-- Business (schema 2): users with a virtual RFID id (seeds/001 §7.2), wallets (§7.3), billing
+-- retries (§4.1 step 5, §5.4 "Billing Retry Mechanism").
+CREATE TABLE IF NOT EXISTS users (
+    id              TEXT PRIMARY KEY,
+    name            TEXT NOT NULL,
+    email           TEXT UNIQUE,
+    role            TEXT NOT NULL DEFAULT 'USER',       -- ADMIN | USER
+    rfid_card_id    TEXT NOT NULL UNIQUE,               -- the idTag sent in RemoteStartTransaction
+    active          INTEGER NOT NULL DEFAULT 1,
+    created_at      TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_hash      TEXT PRIMARY KEY,                   -- sha256 hex of the bearer token
+    user_id         TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS api_tokens_user ON api_tokens(user_id);
+
+CREATE TABLE IF NOT EXISTS wallets (
+    user_id         TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    balance         TEXT NOT NULL DEFAULT '0.00',       -- Decimal as text
+    currency        TEXT NOT NULL DEFAULT 'INR',
+    updated_at      TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS wallet_transactions (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id         TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    type            TEXT NOT NULL,                      -- TOP_UP | CHARGE_DEDUCT | ADJUSTMENT
+    amount          TEXT NOT NULL,                      -- signed Decimal text: -85.00, +500.00
+    balance_after   TEXT NOT NULL,                      -- running balance
+    currency        TEXT NOT NULL,
+    transaction_id  INTEGER,                            -- the charging transaction (CHARGE_DEDUCT)
+    reference       TEXT,                               -- payment id (TOP_UP)
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS wallet_transactions_user ON wallet_transactions(user_id, id);
+-- A charging transaction is deducted at most once; a payment is credited at most once.
+CREATE UNIQUE INDEX IF NOT EXISTS wallet_transactions_charge
+    ON wallet_transactions(transaction_id) WHERE type = 'CHARGE_DEDUCT';
+CREATE UNIQUE INDEX IF NOT EXISTS wallet_transactions_reference
+    ON wallet_transactions(reference) WHERE reference IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS billing_retries (
+    transaction_id  INTEGER PRIMARY KEY REFERENCES transactions(id),
+    state           TEXT NOT NULL DEFAULT 'Pending',    -- Pending | Done | Review
+    reason          TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 1,
+    first_failed_at TEXT NOT NULL,
+    last_attempt_at TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS billing_retries_due ON billing_retries(state, next_attempt_at);
 """

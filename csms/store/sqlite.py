@@ -11,11 +11,12 @@ Pass `synchronous="NORMAL"` only where losing the last commits on power loss is 
 from __future__ import annotations
 
 from csms.store._sqlite_assets import AssetsMixin
+from csms.store._sqlite_billing import BillingMixin
 from csms.store._sqlite_ops import OpsMixin
 from csms.store._sqlite_sessions import SessionsMixin
 
 __all__ = ["SqliteStore"]
 
 
-class SqliteStore(AssetsMixin, SessionsMixin, OpsMixin):
+class SqliteStore(AssetsMixin, SessionsMixin, OpsMixin, BillingMixin):
     """SQLite implementation of `csms.store.base.Store` (see that module for the contract)."""

@@ -1,0 +1,143 @@
+"""Analytics routes (seeds/001 §7.4): energy and revenue per station / charger / day,
+utilisation, sessions per hour, fault counts. ADMIN only; each is a list like any other
+(pagination, CSV export), computed by `csms.services.analytics`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from csms.api.context import Context
+from csms.api.jsonio import ApiError
+from csms.api.listing import Listing, respond
+from csms.api.params import Param
+from csms.api.spec import Api, Call
+from csms.services import analytics
+from csms.store.timestamps import to_iso
+
+WINDOW = (
+    Param(
+        "since",
+        "date-time",
+        "transactions started from (default: no bound; utilisation: 24 h before until)",
+    ),
+    Param("until", "date-time", "... up to, exclusive (default: no bound; utilisation: now)"),
+)
+ENERGY = Listing(
+    "energy_revenue",
+    columns=(
+        "station",
+        "charger",
+        "day",
+        "sessions",
+        "energy_wh",
+        "energy_kwh",
+        "revenue",
+        "currency",
+    ),
+    params=(
+        Param(
+            "by", enum=analytics.GROUPINGS, default="charger", description="station | charger | day"
+        ),
+    ),
+)
+UTILISATION = Listing(
+    "utilisation",
+    columns=("charger_id", "connectors", "period_seconds", "busy_seconds", "utilisation_percent"),
+    params=(Param("charger_id"),),
+)
+PER_HOUR = Listing("sessions_per_hour", columns=("hour", "sessions"))
+FAULTS = Listing(
+    "faults",
+    columns=("charger_id", "connector_id", "faults", "last_fault"),
+    params=(Param("charger_id"),),
+)
+
+
+def register(api: Api, ctx: Context) -> None:
+    store = ctx.store
+
+    def window(call: Call) -> tuple[Any, Any]:
+        since, until = call.query["since"], call.query["until"]
+        if since is not None and until is not None and until <= since:
+            raise ApiError(422, "until must be after since", field="until")
+        return since, until
+
+    @api.op(
+        "GET",
+        "/api/analytics/energy",
+        "Energy and revenue per station, charger or day",
+        query=WINDOW,
+        listing=ENERGY,
+    )
+    async def energy(call: Call) -> Any:
+        since, until = window(call)
+
+        def fetch(f: dict) -> list:
+            facts = store.transaction_facts(since=since, until=until)
+            return analytics.energy_revenue(facts, f["by"])
+
+        query = {**call.query, "by": None}  # grouping, not a row filter
+        return await respond(call.request, ENERGY, lambda f: fetch(call.query), query)
+
+    @api.op(
+        "GET",
+        "/api/analytics/utilisation",
+        "Share of connector time in use per charger over a window",
+        query=WINDOW,
+        listing=UTILISATION,
+    )
+    async def utilisation(call: Call) -> Any:
+        since, until = window(call)
+        until = until or ctx.clock.now()
+        since = since or until - timedelta(days=1)
+        if until <= since:
+            raise ApiError(422, "until must be after since", field="since")
+
+        def fetch(f: dict) -> list:
+            # a session that started before the window may still run into it
+            facts = [
+                fact
+                for fact in store.transaction_facts(until=until)
+                if fact["stop_time"] is None or fact["stop_time"] >= to_iso(since)
+            ]
+            connectors = {
+                charger["id"]: len(
+                    [c for c in store.list_connectors(charger["id"]) if c["connector_id"] > 0]
+                )
+                for charger in store.list_chargers()
+            }
+            return analytics.utilisation(facts, since, until, connectors)
+
+        return await respond(call.request, UTILISATION, fetch, call.query)
+
+    @api.op(
+        "GET",
+        "/api/analytics/sessions-per-hour",
+        "Sessions started per UTC hour of day",
+        query=WINDOW,
+        listing=PER_HOUR,
+    )
+    async def sessions_per_hour(call: Call) -> Any:
+        since, until = window(call)
+        return await respond(
+            call.request,
+            PER_HOUR,
+            lambda f: analytics.sessions_per_hour(
+                store.transaction_facts(since=since, until=until)
+            ),
+            call.query,
+        )
+
+    @api.op(
+        "GET",
+        "/api/analytics/faults",
+        "Faulted status notifications per connector",
+        query=WINDOW,
+        listing=FAULTS,
+    )
+    async def faults(call: Call) -> Any:
+        since, until = window(call)
+        return await respond(
+            call.request, FAULTS, lambda f: store.fault_counts(since=since, until=until), call.query
+        )

@@ -1,0 +1,63 @@
+"""What the business API needs from a running CSMS, gathered in one object.
+
+`Context.of(csms)` takes it from a `CentralSystem` (store, connections, protocol clock, admin
+token, `send`); the billing service and the payment gateway are the CSMS's own when it has them
+(`csms.billing`, `csms.payments`), else created here, so the API also runs before those are wired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chargebench.clock import Clock
+from csms.api.jsonio import ApiError
+from csms.api.spec import Call
+from csms.services.billing_service import BillingService
+from csms.services.payments import LocalGateway, PaymentGateway
+from csms.services.users import Send
+from csms.store.base import Store, User
+
+
+@dataclass(slots=True)
+class Context:
+    store: Store
+    registry: Any  # csms.registry.Registry: cp_id -> live connection
+    clock: Clock
+    admin_token: str | None
+    send: Send
+    billing: BillingService
+    payments: PaymentGateway
+    #: flush buffered trace records before reading the message log (None: nothing buffered)
+    flush_log: Callable[[], Awaitable[None]] | None = None
+
+    @classmethod
+    def of(cls, csms: Any) -> Context:
+        billing = getattr(csms, "billing", None) or BillingService(csms.store, csms.clock)
+        payments = getattr(csms, "payments", None) or LocalGateway()
+        trace = getattr(csms, "trace", None)
+        return cls(
+            csms.store,
+            csms.connections,
+            csms.clock,
+            csms.config.admin_token,
+            csms.send,
+            billing,
+            payments,
+            getattr(trace, "flush", None),
+        )
+
+    async def db(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A store call off the event loop (an fsync never stalls the OCPP connections)."""
+        return await asyncio.to_thread(method, *args, **kwargs)
+
+    async def user_in_scope(self, call: Call, user_id: str) -> User:
+        """The user `user_id` if the caller may see them (001 §7.2), else 403 / 404."""
+        if call.principal is None or not call.principal.may_see(user_id):
+            raise ApiError(403, "a USER token sees only its own data")
+        user = await self.db(self.store.get_user, user_id)
+        if user is None:
+            raise ApiError(404, f"unknown user {user_id!r}")
+        return user

@@ -1,0 +1,63 @@
+"""JSON in and out of the business API without floats: money is Decimal in, string out.
+
+Bodies are parsed with `parse_float=Decimal` (and NaN/Infinity refused), responses serialise
+Decimal as its exact string ("415.00"), so a rupee amount never passes through binary floating
+point on its way between the client and the store.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+
+class ApiError(Exception):
+    """An HTTP error with a JSON body `{"error": ..., "field"?: ...}`; raised by endpoints."""
+
+    def __init__(self, status: int, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+    def response(self) -> Response:
+        body: dict[str, Any] = {"error": str(self)}
+        if self.field is not None:
+            body["field"] = self.field
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        return DecimalJSONResponse(body, status_code=self.status, headers=headers)
+
+
+def to_jsonable(value: Any) -> Any:
+    """`json.dumps` default: Decimal -> exact string, datetime -> ISO-8601, sets -> lists."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(content: Any) -> str:
+    return json.dumps(content, default=to_jsonable, ensure_ascii=False, separators=(",", ":"))
+
+
+class DecimalJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return dumps(content).encode("utf-8")
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def loads(body: bytes) -> Any:
+    """Parse a request body; numbers with a fraction become Decimal; ApiError 422 if not JSON."""
+    try:
+        return json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(422, f"body is not JSON: {error}", field="body") from None

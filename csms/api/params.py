@@ -1,0 +1,108 @@
+"""Typed query and path parameters, declared once: parsed for the endpoint, listed in OpenAPI.
+
+A bad value is an `ApiError(422)` naming the parameter, so every route reports bad input the
+same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from csms.api.jsonio import ApiError
+from csms.store.timestamps import parse_ts
+
+_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One query (or path) parameter.
+
+    `match` says how an in-memory listing compares it with `field` of each row: `eq`,
+    `contains` (case-insensitive substring), `since` (row >= value), `until` (row < value).
+    Listings whose store query filters and pages (transactions, log) pass it to the store.
+    """
+
+    name: str
+    type: str = "string"  # string | integer | boolean | date-time
+    description: str = ""
+    enum: tuple[str, ...] | None = None
+    match: str = "eq"
+    field: str | None = None
+    default: Any = None
+    minimum: int | None = None
+    maximum: int | None = None
+    required: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.field or self.name
+
+    def parse(self, raw: str | None) -> Any:
+        if raw is None or raw == "":
+            if self.required:
+                raise ApiError(422, f"{self.name} is required", field=self.name)
+            return self.default
+        if self.type == "integer":
+            try:
+                value: Any = int(raw)
+            except ValueError:
+                raise ApiError(422, f"{self.name} must be an integer", field=self.name) from None
+            if (self.minimum is not None and value < self.minimum) or (
+                self.maximum is not None and value > self.maximum
+            ):
+                raise ApiError(
+                    422,
+                    f"{self.name} out of range [{self.minimum}, {self.maximum}]",
+                    field=self.name,
+                )
+            return value
+        if self.type == "boolean":
+            if raw.lower() not in _BOOLS:
+                raise ApiError(422, f"{self.name} must be true or false", field=self.name)
+            return _BOOLS[raw.lower()]
+        if self.type == "date-time":
+            try:
+                return parse_ts(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+            except (ValueError, OverflowError):
+                raise ApiError(
+                    422, f"{self.name} must be an ISO-8601 date-time", field=self.name
+                ) from None
+        if self.enum is not None and raw not in self.enum:
+            raise ApiError(422, f"{self.name} must be one of {list(self.enum)}", field=self.name)
+        return raw
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": self.type}
+        if self.type == "date-time":
+            schema = {"type": "string", "format": "date-time"}
+        if self.enum is not None:
+            schema["enum"] = list(self.enum)
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.default is not None:
+            schema["default"] = self.default
+        return schema
+
+    def matches(self, row: dict[str, Any], value: Any) -> bool:
+        """Does `row` pass this filter with `value` (in-memory listings)?"""
+        have = row.get(self.key)
+        if self.match == "contains":
+            return have is not None and str(value).lower() in str(have).lower()
+        if self.match in ("since", "until"):
+            if have is None:
+                return False
+            moment = parse_ts(have) if not isinstance(have, datetime) else have
+            return moment >= value if self.match == "since" else moment < value
+        if isinstance(value, bool):
+            return bool(have) is value
+        return have == value if not isinstance(have, str) else have == str(value)
+
+
+def parse_all(params: tuple[Param, ...], source: Any) -> dict[str, Any]:
+    """{name: parsed value} for every declared parameter, from a query or path mapping."""
+    return {param.name: param.parse(source.get(param.name)) for param in params}

@@ -1,0 +1,411 @@
+"""Resource lists of the business API: locations, chargers, connectors, id tags, transactions,
+meter values, message log (seeds/001 §6.4), firmware deployments, reservations.
+
+All lists go through `listing.respond` (filters, limit/offset, CSV); filters follow seeds/003
+(name, serial, model, vendor, status). Transactions are visible to USER tokens, scoped to the
+user's own idTag; everything else here is ADMIN only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csms.api.context import Context
+from csms.api.jsonio import ApiError
+from csms.api.listing import Listing, respond
+from csms.api.params import Param
+from csms.api.spec import Api, Call
+from csms.services.analytics import live_estimate
+
+SINCE = Param("since", "date-time", "from this time (inclusive)", match="since")
+UNTIL = Param("until", "date-time", "up to this time (exclusive)", match="until")
+TX_ID = (Param("transaction_id", "integer", minimum=0, maximum=2**63 - 1),)
+
+LOCATIONS = Listing(
+    "locations",
+    columns=("id", "name", "address", "timezone", "latitude", "longitude"),
+    params=(Param("id"), Param("name", match="contains"), Param("address", match="contains")),
+)
+CHARGERS = Listing(
+    "chargers",
+    columns=(
+        "id",
+        "location_id",
+        "serial",
+        "vendor",
+        "model",
+        "firmware_version",
+        "registration_status",
+        "online",
+        "last_heartbeat",
+        "security_profile",
+    ),
+    params=(
+        Param("name", "string", "charge point id contains", match="contains", field="id"),
+        Param("serial", match="contains"),
+        Param("model", match="contains"),
+        Param("vendor", match="contains"),
+        Param("location_id"),
+        Param(
+            "status",
+            description="registration status",
+            field="registration_status",
+            enum=("Accepted", "Pending", "Rejected"),
+        ),
+        Param("online", "boolean"),
+    ),
+)
+CONNECTORS = Listing(
+    "connectors",
+    columns=(
+        "charger_id",
+        "connector_id",
+        "connector_type",
+        "max_power_w",
+        "status",
+        "error_code",
+        "info",
+        "timestamp",
+    ),
+    params=(Param("status"), Param("connector_type"), Param("error_code")),
+)
+ID_TAGS = Listing(
+    "id_tags",
+    columns=("id_tag", "status", "expiry_date", "parent_id_tag"),
+    params=(
+        Param("id_tag", match="contains"),
+        Param("status", enum=("Accepted", "Blocked", "Expired", "Invalid")),
+        Param("parent_id_tag"),
+    ),
+)
+TRANSACTIONS = Listing(
+    "transactions",
+    columns=(
+        "id",
+        "charger_id",
+        "connector_id",
+        "id_tag",
+        "user_id",
+        "status",
+        "start_time",
+        "stop_time",
+        "meter_start",
+        "meter_stop",
+        "energy_wh",
+        "live_energy_wh",
+        "tariff_rate",
+        "amount",
+        "estimated_cost",
+        "currency",
+        "stop_reason",
+    ),
+    params=(
+        Param("charger_id"),
+        Param("user_id"),
+        Param("id_tag"),
+        Param("status", enum=("Running", "Stopped", "Completed", "BillingFailed", "BillingReview")),
+        SINCE,
+        UNTIL,
+    ),
+    store_pages=True,
+)
+METER_VALUES = Listing(
+    "meter_values",
+    columns=(
+        "timestamp",
+        "measurand",
+        "value",
+        "unit",
+        "phase",
+        "context",
+        "location",
+        "norm_value",
+        "norm_unit",
+    ),
+    params=(Param("measurand"),),
+    store_pages=True,
+)
+LOG = Listing(
+    "message_log",
+    columns=("seq", "ts", "cp_id", "dir", "type", "id", "action", "latency_ms", "payload"),
+    params=(
+        Param("charger_id", field="cp_id"),
+        Param("action"),
+        Param("type", enum=("CALL", "CALLRESULT", "CALLERROR")),
+        Param("direction", enum=("cp->cs", "cs->cp")),
+        SINCE,
+        UNTIL,
+    ),
+    store_pages=True,
+)
+FIRMWARE = Listing(
+    "firmware_deployments",
+    columns=(
+        "id",
+        "charger_id",
+        "location",
+        "retrieve_date",
+        "status",
+        "retries",
+        "retry_interval",
+        "created_at",
+        "updated_at",
+    ),
+    params=(Param("charger_id"), Param("status")),
+)
+RESERVATIONS = Listing(
+    "reservations",
+    columns=(
+        "id",
+        "charger_id",
+        "connector_id",
+        "id_tag",
+        "expiry_date",
+        "status",
+        "transaction_id",
+        "created_at",
+    ),
+    params=(Param("charger_id"), Param("status"), Param("id_tag")),
+)
+
+
+def register(api: Api, ctx: Context) -> None:
+    store = ctx.store
+
+    def with_connection(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            conn = ctx.registry.get(row["id"])
+            row["connection"] = None if conn is None else conn.summary()
+        return rows
+
+    async def known_charger(cp_id: str) -> dict[str, Any]:
+        charger = await ctx.db(store.get_charger, cp_id)
+        if charger is None:
+            raise ApiError(404, f"unknown charger {cp_id!r}")
+        return charger
+
+    # Assets -----------------------------------------------------------------------------------
+
+    @api.op("GET", "/api/locations", "Stations (locations)", listing=LOCATIONS)
+    async def list_locations(call: Call) -> Any:
+        return await respond(call.request, LOCATIONS, lambda f: store.list_locations(), call.query)
+
+    @api.op(
+        "GET",
+        "/api/chargers",
+        "Chargers with live connection status (seeds/003 filters)",
+        listing=CHARGERS,
+    )
+    async def list_chargers(call: Call) -> Any:
+        def fetch(f: dict) -> list:
+            return store.list_chargers(
+                location_id=f["location_id"], online=f["online"], registration_status=f["status"]
+            )
+
+        return await respond(call.request, CHARGERS, fetch, call.query, decorate=with_connection)
+
+    @api.op(
+        "GET",
+        "/api/chargers/{cp_id}",
+        "One charger, its connectors and connection",
+        path_params=(Param("cp_id"),),
+    )
+    async def get_charger(call: Call) -> Any:
+        charger = await known_charger(call.path["cp_id"])
+        connectors = await ctx.db(store.list_connectors, charger["id"])
+        return {**with_connection([charger])[0], "connectors": connectors}
+
+    @api.op(
+        "GET",
+        "/api/chargers/{cp_id}/connectors",
+        "A charger's connectors and status",
+        path_params=(Param("cp_id"),),
+        listing=CONNECTORS,
+    )
+    async def list_connectors(call: Call) -> Any:
+        charger = await known_charger(call.path["cp_id"])
+        return await respond(
+            call.request, CONNECTORS, lambda f: store.list_connectors(charger["id"]), call.query
+        )
+
+    @api.op("GET", "/api/id-tags", "Id tags (users' virtual RFID ids included)", listing=ID_TAGS)
+    async def list_id_tags(call: Call) -> Any:
+        return await respond(call.request, ID_TAGS, lambda f: store.list_id_tags(), call.query)
+
+    @api.op(
+        "PUT",
+        "/api/id-tags/{id_tag}",
+        "Create or update an id tag",
+        path_params=(Param("id_tag"),),
+        body={
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "status": {"enum": ["Accepted", "Blocked", "Expired", "Invalid"]},
+                "expiry_date": {"type": ["string", "null"], "format": "date-time"},
+                "parent_id_tag": {"type": ["string", "null"], "minLength": 1, "maxLength": 20},
+            },
+        },
+    )
+    async def put_id_tag(call: Call) -> Any:
+        id_tag, body = call.path["id_tag"], call.body
+        if not 0 < len(id_tag) <= 20:  # OCPP 1.6 IdToken is CiString20Type
+            raise ApiError(422, "id_tag must be 1 to 20 characters", field="id_tag")
+        expiry = Param("expiry_date", "date-time").parse(body.get("expiry_date"))
+        await ctx.db(
+            store.upsert_id_tag,
+            id_tag,
+            status=body.get("status", "Accepted"),
+            expiry_date=expiry,
+            parent_id_tag=body.get("parent_id_tag"),
+        )
+        return await ctx.db(store.get_id_tag, id_tag)
+
+    @api.op("DELETE", "/api/id-tags/{id_tag}", "Delete an id tag", path_params=(Param("id_tag"),))
+    async def delete_id_tag(call: Call) -> Any:
+        if not await ctx.db(store.delete_id_tag, call.path["id_tag"]):
+            raise ApiError(404, f"unknown id tag {call.path['id_tag']!r}")
+        return {"deleted": call.path["id_tag"]}
+
+    # Sessions ---------------------------------------------------------------------------------
+
+    def with_estimates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Owner, and for running transactions live energy and estimated cost (latest meter)."""
+        for row in rows:
+            owner = store.get_user_by_rfid(row["id_tag"])
+            row["user_id"] = None if owner is None else owner["id"]
+            if row["stop_time"] is None:
+                tariff = store.get_tariff(row["charger_id"])
+                meters = store.list_meter_values(
+                    transaction_id=row["id"], measurand="Energy.Active.Import.Register"
+                )
+                row.update(live_estimate(row, meters, tariff and tariff["rate_per_kwh"]))
+                row["currency"] = row["currency"] or (tariff and tariff["currency"])
+        return rows
+
+    async def scope_tag(call: Call, user_id: str | None) -> str | None:
+        """The idTag a transaction query is limited to: a USER's own, or the asked user's."""
+        principal = call.principal
+        if principal is not None and not principal.is_admin:
+            if user_id is not None and not principal.may_see(user_id):
+                raise ApiError(403, "a USER token sees only its own sessions")
+            return principal.user["rfid_card_id"]  # type: ignore[index]
+        if user_id is None:
+            return None
+        user = await ctx.db(store.get_user, user_id)
+        return "" if user is None else user["rfid_card_id"]  # "": matches nothing
+
+    @api.op(
+        "GET",
+        "/api/transactions",
+        "Charging sessions, newest first; running ones with live energy and estimated cost",
+        admin=False,
+        listing=TRANSACTIONS,
+    )
+    async def list_transactions(call: Call) -> Any:
+        query = dict(call.query)
+        tag = await scope_tag(call, query["user_id"])
+        if tag is not None:
+            if query["id_tag"] not in (None, tag):
+                return await respond(call.request, TRANSACTIONS, lambda f, lim, off: [], query)
+            query["id_tag"] = tag
+
+        def fetch(f: dict, limit: int, offset: int) -> list:
+            rows = store.list_transactions(
+                charger_id=f["charger_id"],
+                id_tag=f["id_tag"],
+                status=f["status"],
+                since=f["since"],
+                until=f["until"],
+                limit=limit,
+                offset=offset,
+            )
+            return with_estimates(rows)
+
+        return await respond(call.request, TRANSACTIONS, fetch, query)
+
+    async def visible_transaction(call: Call) -> dict[str, Any]:
+        tx = await ctx.db(store.get_transaction, call.path["transaction_id"])
+        if tx is None:
+            raise ApiError(404, f"unknown transaction {call.path['transaction_id']}")
+        tag = await scope_tag(call, None)
+        if tag is not None and tx["id_tag"] != tag:
+            raise ApiError(403, "a USER token sees only its own sessions")
+        return tx
+
+    @api.op(
+        "GET",
+        "/api/transactions/{transaction_id}",
+        "One session with its wallet deduction and billing retry state",
+        admin=False,
+        path_params=TX_ID,
+    )
+    async def get_transaction(call: Call) -> Any:
+        tx = await visible_transaction(call)
+
+        def details() -> dict[str, Any]:
+            row = with_estimates([dict(tx)])[0]
+            deductions = store.list_wallet_transactions(
+                transaction_id=tx["id"], type="CHARGE_DEDUCT"
+            )
+            row["wallet_transaction"] = deductions[0] if deductions else None
+            row["billing_retry"] = store.get_billing_retry(tx["id"])
+            return row
+
+        return await ctx.db(details)
+
+    @api.op(
+        "GET",
+        "/api/transactions/{transaction_id}/meter-values",
+        "Meter values of a session, oldest first",
+        admin=False,
+        path_params=TX_ID,
+        listing=METER_VALUES,
+    )
+    async def transaction_meter_values(call: Call) -> Any:
+        tx = await visible_transaction(call)
+
+        def fetch(f: dict, limit: int, offset: int) -> list:
+            return store.list_meter_values(
+                transaction_id=tx["id"], measurand=f["measurand"], limit=limit, offset=offset
+            )
+
+        return await respond(call.request, METER_VALUES, fetch, call.query)
+
+    # Operations -------------------------------------------------------------------------------
+
+    @api.op("GET", "/api/log", "OCPP message log (seeds/001 §6.4), oldest first", listing=LOG)
+    async def message_log(call: Call) -> Any:
+        if ctx.flush_log is not None:
+            await ctx.flush_log()  # include what is still buffered
+
+        def fetch(f: dict, limit: int, offset: int) -> list:
+            return store.query_log(
+                cp_id=f["charger_id"],
+                action=f["action"],
+                type=f["type"],
+                direction=f["direction"],
+                since=f["since"],
+                until=f["until"],
+                limit=limit,
+                offset=offset,
+            )
+
+        return await respond(call.request, LOG, fetch, call.query)
+
+    @api.op(
+        "GET",
+        "/api/firmware-deployments",
+        "Firmware deployments and their status history",
+        listing=FIRMWARE,
+    )
+    async def list_firmware(call: Call) -> Any:
+        return await respond(
+            call.request, FIRMWARE, lambda f: store.list_firmware_deployments(), call.query
+        )
+
+    @api.op("GET", "/api/reservations", "Reservations", listing=RESERVATIONS)
+    async def list_reservations(call: Call) -> Any:
+        return await respond(
+            call.request, RESERVATIONS, lambda f: store.list_reservations(), call.query
+        )
