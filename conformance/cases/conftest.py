@@ -1,0 +1,137 @@
+"""Fixtures of the conformance cases: the connection to the system under test, the operator and
+trigger hooks, and the per-case message trace (file, Allure attachment, report section).
+
+All async fixtures and cases share one session event loop, because a charge point under test
+stays connected to ChargeBench's listener from case to case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import allure
+import pytest
+import pytest_asyncio
+from pytest_asyncio import is_async_test
+
+from chargebench.trace import TraceWriter
+from conformance.endpoints import Listener, dial
+from conformance.harness import HarnessPeer
+from conformance.operator import Operator, default_operator
+from conformance.plugin import CASE, SETTINGS
+from conformance.settings import Settings
+from conformance.triggers import HttpActionsTrigger, NoTrigger, Trigger
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    marker = pytest.mark.asyncio(loop_scope="session")
+    for item in items:
+        if is_async_test(item):
+            item.add_marker(marker, append=False)
+
+
+@pytest.fixture(scope="session")
+def cb(pytestconfig: pytest.Config) -> Settings:
+    """The run's settings; the cases only run under the plugin's --cb-role."""
+    settings = pytestconfig.stash.get(SETTINGS, None)
+    if settings is None:
+        pytest.skip("conformance cases run with --cb-role (see `chargebench conform`)")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def role(cb: Settings) -> str:
+    """Role of the system under test: "csms" or "cp"."""
+    return cb.role
+
+
+class CaseTrace:
+    """The peers a case used; their frames since the case began make its trace."""
+
+    def __init__(self) -> None:
+        self.peers: list[tuple[HarnessPeer, int]] = []
+
+    def add(self, peer: HarnessPeer) -> HarnessPeer:
+        self.peers.append((peer, peer.begin_case()))
+        return peer
+
+    def records(self) -> list:
+        frames = [
+            (frame, index) for index, (peer, start) in enumerate(self.peers)
+            for frame in peer.log[start:]
+        ]
+        frames.sort(key=lambda pair: pair[0].ts)
+        return [frame.to_record(self.peers[i][0].cp_id, f"c{i}") for frame, i in frames]
+
+
+@pytest.fixture(autouse=True)
+def case_trace(request: pytest.FixtureRequest, cb: Settings):
+    """Attach the case's message trace to the report, to Allure, and to --cb-results."""
+    trace = CaseTrace()
+    case = request.node.stash.get(CASE, None)
+    if case is not None:
+        allure.dynamic.label("octt", case.full_id)
+        allure.dynamic.feature(case.profile)
+        allure.dynamic.title(f"{case.full_id} {case.title}")
+    yield trace
+    records = trace.records()
+    if not records:
+        return
+    text = "\n".join(record.to_json() for record in records)
+    request.node.add_report_section("teardown", "ocpp trace", text)
+    allure.attach(text, name="message trace", attachment_type=allure.attachment_type.JSON)
+    if cb.results is not None:
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        with TraceWriter(cb.results / "traces" / f"{name}.jsonl") as writer:
+            for record in records:
+                writer(record)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def listener(cb: Settings) -> AsyncIterator[Listener | None]:
+    """ChargeBench's CSMS endpoint at --cb-listen, for a charge point under test (None when a
+    CSMS is under test)."""
+    if cb.role != "cp":
+        yield None
+        return
+    server = Listener(cb)
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def peer(cb: Settings, listener: Listener | None, case_trace: CaseTrace):
+    """The connection to the system under test: a fresh one to a CSMS under test (not yet
+    booted), or the live one of the charge point under test (waits for it to connect)."""
+    if cb.role == "csms":
+        connection = case_trace.add(await dial(cb))
+        yield connection
+        await connection.close()
+        return
+    assert listener is not None
+    listener.overrides.clear()
+    try:
+        connection = await listener.connection()
+    except TimeoutError:
+        pytest.fail(f"no charge point connected to {cb.listen[0]}:{cb.listen[1]} "
+                    f"within {cb.timeout:g} s")
+    yield case_trace.add(connection)
+
+
+@pytest.fixture(scope="session")
+def operator(pytestconfig: pytest.Config, cb: Settings) -> Operator:
+    """Performs physical actions at the charge point under test (pytest_cb_operator hook)."""
+    return pytestconfig.hook.pytest_cb_operator(config=pytestconfig) or default_operator(
+        cb.operator
+    )
+
+
+@pytest.fixture(scope="session")
+def trigger(pytestconfig: pytest.Config, cb: Settings) -> Trigger:
+    """Makes the CSMS under test send its CALLs (pytest_cb_trigger hook or --cb-trigger-url)."""
+    hooked = pytestconfig.hook.pytest_cb_trigger(config=pytestconfig)
+    if hooked is not None:
+        return hooked
+    return HttpActionsTrigger(cb.trigger_url) if cb.trigger_url else NoTrigger()

@@ -1,0 +1,25 @@
+"""OCPP-J robustness of a charge point under test in the opening handshake (OCPP-J 1.6 §3.2)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from conformance.robustness import ready
+
+
+@pytest.mark.octt("RPC_027")
+async def test_closes_connection_without_subprotocol(peer, listener, cb):
+    """RPC_027: a handshake answered without Sec-WebSocket-Protocol is closed by the charge point
+    before any CALL (OCPP-J 1.6 §3.2, RFC 6455 §4.1), and it reconnects afterwards (§5.4)."""
+    await ready(peer, "cp")
+    listener.refuse_subprotocol_once = True
+    await peer.close()
+    try:
+        frames, closed = await asyncio.wait_for(listener.unnegotiated.get(), cb.timeout * 3)
+    except TimeoutError:
+        pytest.fail(f"the charge point did not reconnect within {cb.timeout * 3:g} s")
+    assert not frames, f"expected no frame without a subprotocol; received: {frames}"
+    assert closed, "expected the charge point to close the connection; it stayed open"
+    await listener.reconnection(peer, cb.timeout * 3)

@@ -1,0 +1,152 @@
+"""`chargebench conform --role cp|csms [--self] [pytest args...]`: the conformance suite.
+
+A thin wrapper around pytest with the plugin: it points pytest at `conformance/cases`, writes
+JUnit XML, Allure results, traces and `summary.json` under `--results`, and with `--self` starts
+ChargeBench's own peer on 127.0.0.1 for the role under test (the built-in CSMS for `--role csms`,
+falling back to the reference CSMS of `conformance.selfpeers`; the reference charge point for
+`--role cp`) and wires the trigger and operator hooks to it. Exit code: pytest's, with 1 for
+failed cases and 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.background import BackgroundLoop
+from conformance.operator import ControlOperator
+
+CASES = Path(__file__).with_name("cases")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register `conform` on the root CLI's `subparsers`."""
+    parser = subparsers.add_parser(
+        "conform", help="run the OCPP 1.6J conformance suite against a CSMS or a charge point",
+        description="Arguments after `--` go to pytest (e.g. -- --cb-password KEY "
+        "--cb-capabilities FILE -k RPC -x); `pytest --help` lists the --cb-* options.",
+    )
+    parser.add_argument("--role", required=True, choices=("cp", "csms"),
+                        help="role of the system under test")
+    parser.add_argument("--self", dest="self_peer", action="store_true",
+                        help="test ChargeBench's own peer, started on 127.0.0.1")
+    parser.add_argument("--results", type=Path, default=Path("results/conformance"),
+                        metavar="DIR",
+                        help="JUnit, Allure, traces, summary.json (default %(default)s)")
+    parser.add_argument("--target", metavar="URL", help="OCPP-J endpoint of the CSMS under test")
+    parser.add_argument("--listen", metavar="HOST:PORT",
+                        help="where the charge point under test connects")
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest arguments")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run pytest on the cases; returns its exit code."""
+    results: Path = args.results
+    extra = list(args.pytest_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    if args.target:
+        extra += ["--cb-target", args.target]
+    if args.listen:
+        extra += ["--cb-listen", args.listen]
+    argv = [
+        str(CASES), "-p", "no:cacheprovider", "--cb-role", args.role,
+        "--cb-results", str(results), f"--junitxml={results / 'junit.xml'}",
+        f"--alluredir={results / 'allure'}", *extra,
+    ]
+    if not args.self_peer:
+        return int(pytest.main(argv))
+    with BackgroundLoop() as loop, _self_peer(loop, args.role, results) as (extra, plugin):
+        return int(pytest.main(argv + extra, plugins=[plugin]))
+
+
+class _Hooks:
+    """Implements the suite's hooks for a peer running on the background loop."""
+
+    def __init__(self, operator: Any = None, trigger: Any = None) -> None:
+        self.operator, self.trigger = operator, trigger
+
+    def pytest_cb_operator(self, config: pytest.Config) -> Any:
+        return self.operator
+
+    def pytest_cb_trigger(self, config: pytest.Config) -> Any:
+        return self.trigger
+
+
+class _LoopTrigger:
+    """Trigger hook for a CSMS running on the background loop: fire and forget."""
+
+    def __init__(self, loop: BackgroundLoop, send: Any) -> None:
+        self.loop, self.sendfn = loop, send
+
+    async def send(self, cp_id: str, action: str, payload: dict) -> None:
+        self.loop.submit(_quietly(self.sendfn(cp_id, action, payload)))
+
+
+async def _quietly(coroutine: Any) -> None:
+    with contextlib.suppress(Exception):
+        await coroutine
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _self_peer(loop: BackgroundLoop, role: str, results: Path) -> Iterator[tuple[list, Any]]:
+    if role == "cp":
+        from conformance.selfpeers import ReferenceChargePoint
+
+        port = _free_port()
+
+        async def start_cp() -> ReferenceChargePoint:
+            return ReferenceChargePoint(f"ws://127.0.0.1:{port}/ocpp").start()
+
+        cp = loop.run(start_cp())
+        try:
+            yield ["--cb-listen", f"127.0.0.1:{port}"], _Hooks(
+                operator=ControlOperator(cp, loop.submit)
+            )
+        finally:
+            loop.run(cp.stop())
+        return
+    csms, url, send = loop.run(_start_csms(results))
+    # The built-in CSMS admits unknown charge points by default (csms.config UnknownChargerPolicy)
+    capabilities = results / "self-capabilities.yaml"
+    capabilities.parent.mkdir(parents=True, exist_ok=True)
+    capabilities.write_text("profiles: [core, ocppj]\nrejects_unknown_charge_points: false\n")
+    try:
+        yield ["--cb-target", url, "--cb-capabilities", str(capabilities)], _Hooks(
+            trigger=_LoopTrigger(loop, send)
+        )
+    finally:
+        loop.run(csms.close())
+
+
+async def _start_csms(results: Path) -> tuple[Any, str, Any]:
+    """The built-in CSMS when it is available, else the reference CSMS."""
+    try:
+        from csms.central import CentralSystem
+        from csms.config import CsmsConfig
+
+        results.mkdir(parents=True, exist_ok=True)
+        db = Path(tempfile.mkdtemp(prefix="cb-conform-")) / "csms.db"
+        csms = CentralSystem(CsmsConfig(port=0, db=db, log_dir=results / "csms-logs"))
+        await csms.start()
+        return csms, csms.url().rstrip("/"), csms.send
+    except ImportError:
+        from conformance.selfpeers import ReferenceCsms
+
+        reference = await ReferenceCsms().start()
+        return reference, reference.url, reference.send

@@ -1,0 +1,280 @@
+"""Reaching the system under test: as a charge point (dial the CSMS) or as a CSMS (listen).
+
+`dial()` / `probe_handshake()` serve `--cb-role csms`; `Listener` serves `--cb-role cp`, where the
+charge point under test connects to `--cb-listen` and stays connected from case to case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from websockets.asyncio.client import connect as ws_connect
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+from chargebench.clock import iso
+from chargebench.ocppj import OCPP16, Role, serve
+from chargebench.ocppj.adapter import select_ocpp_subprotocol
+from chargebench.security import (
+    basic_auth_header,
+    check_basic_auth,
+    client_ssl_context,
+    server_ssl_context,
+)
+from conformance.defaults import charge_point_handlers, csms_handlers
+from conformance.harness import Handler, HarnessPeer
+from conformance.settings import Settings
+
+# Dialling a CSMS under test
+
+
+def _client_ssl(settings: Settings, cert: Any = None, key: Any = None) -> ssl.SSLContext | None:
+    if not (settings.target or "").startswith("wss"):
+        return None
+    if settings.ca is None:
+        raise ValueError("a wss:// target needs --cb-ca")
+    if cert is None and settings.security_profile == 3:
+        cert, key = settings.cert, settings.key
+    return client_ssl_context(settings.ca, cert, key)
+
+
+def _auth_headers(settings: Settings, cp_id: str, password: str | None) -> dict[str, str]:
+    # Security whitepaper §2.3: profiles 1 and 2 authenticate with HTTP Basic
+    if settings.security_profile in (1, 2) and password is not None:
+        return {"Authorization": basic_auth_header(cp_id, password)}
+    return {}
+
+
+async def dial(settings: Settings, *, cp_id: str | None = None) -> HarnessPeer:
+    """Connect to the CSMS under test as charge point `cp_id` (not yet booted)."""
+    cp_id = cp_id or settings.cp_id
+    ws = await ws_connect(
+        settings.url_for(cp_id), subprotocols=[OCPP16.subprotocol], compression=None,
+        proxy=None, open_timeout=settings.timeout, ssl=_client_ssl(settings),
+        additional_headers=_auth_headers(settings, cp_id, settings.password),
+    )
+    if ws.subprotocol != OCPP16.subprotocol:
+        await ws.close(1002, "no OCPP subprotocol agreed")
+        raise AssertionError(f"the CSMS agreed to subprotocol {ws.subprotocol!r}, not ocpp1.6")
+    return HarnessPeer(
+        ws, Role.CHARGE_POINT, handlers=charge_point_handlers(), timeout=settings.timeout,
+        cp_id=cp_id,
+    )
+
+
+BOOT_PAYLOAD = {
+    "chargePointVendor": "ChargeBench", "chargePointModel": "Conformance",
+    "firmwareVersion": "1.0",
+}
+
+
+async def boot(peer: HarnessPeer) -> dict:
+    """BootNotification until Accepted (OCPP 1.6 §4.2); fails on Rejected, honours Pending."""
+    for _ in range(3):
+        reply = await peer.request("BootNotification", BOOT_PAYLOAD)
+        if reply["status"] == "Accepted":
+            peer.booted.set()
+            return reply
+        if reply["status"] == "Rejected":
+            break
+        await asyncio.sleep(min(reply.get("interval", 1), 2))
+    raise AssertionError(f"BootNotification not accepted: {reply}")
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """How an opening handshake ended (OCPP-J 1.6 §3.2)."""
+
+    status: int | None = None  # HTTP status when the upgrade was refused
+    subprotocol: str | None = None  # agreed when upgraded
+    closed_by_server: bool = False  # upgraded, then closed by the server within the timeout
+    error: str | None = None  # TLS/TCP failure
+    violation: str | None = None  # a handshake response that broke RFC 6455
+
+    @property
+    def refused(self) -> bool:
+        """No OCPP session came of it: HTTP refusal, transport failure or an immediate close."""
+        return self.status is not None or self.error is not None or self.closed_by_server
+
+    def describe(self) -> str:
+        if self.violation is not None:
+            return f"a handshake response breaking RFC 6455: {self.violation}"
+        if self.status is not None:
+            return f"HTTP {self.status}"
+        if self.error is not None:
+            return f"failed: {self.error}"
+        after = ", then closed by the server" if self.closed_by_server else ", left open"
+        return f"upgraded with subprotocol {self.subprotocol!r}{after}"
+
+
+async def probe_handshake(
+    settings: Settings, *, cp_id: str | None = None, subprotocols: Sequence[str] = ("ocpp1.6",),
+    password: str | None = None, cert: Any = None, key: Any = None,
+) -> Handshake:
+    """Open a connection the way a case wants it broken and report how the CSMS reacted."""
+    cp_id = cp_id or settings.cp_id
+    try:
+        ws = await ws_connect(
+            settings.url_for(cp_id), subprotocols=list(subprotocols) or None,
+            compression=None, proxy=None, open_timeout=settings.timeout,
+            ssl=_client_ssl(settings, cert, key),
+            additional_headers=_auth_headers(settings, cp_id, password),
+        )
+    except InvalidStatus as exc:
+        return Handshake(status=exc.response.status_code)
+    except InvalidHandshake as exc:
+        return Handshake(violation=str(exc))
+    except (OSError, ssl.SSLError, TimeoutError) as exc:
+        return Handshake(error=f"{type(exc).__name__}: {exc}")
+    try:
+        async with asyncio.timeout(min(settings.timeout, 3.0)):
+            await ws.wait_closed()
+        closed = True
+    except TimeoutError:
+        closed = False
+    finally:
+        await ws.close()
+    return Handshake(subprotocol=ws.subprotocol, closed_by_server=closed)
+
+
+# Listening for a charge point under test
+
+
+class Listener:
+    """ChargeBench's CSMS endpoint for a charge point under test; one live connection at a time.
+
+    `overrides` replace default handlers for connections opened from now on (set them before
+    asking the charge point to reconnect); `refuse_subprotocol_once` makes the next upgrade
+    answer without Sec-WebSocket-Protocol (OCPP-J §3.2).
+    """
+
+    def __init__(self, settings: Settings, *, heartbeat_interval: int = 300) -> None:
+        self.settings = settings
+        self.heartbeat_interval = heartbeat_interval
+        self.overrides: dict[str, Handler] = {}
+        self.refuse_subprotocol_once = False
+        self.current: HarnessPeer | None = None
+        self.unnegotiated: asyncio.Queue[tuple[list, bool]] = asyncio.Queue()
+        self._changed = asyncio.Event()
+        self._server: Any = None
+
+    async def start(self) -> None:
+        host, port = self.settings.listen
+        options: dict[str, Any] = {
+            "select_subprotocol": self._select, "process_request": self._admit,
+        }
+        s = self.settings
+        if s.security_profile >= 2:
+            if s.cert is None or s.key is None:
+                raise ValueError("security profiles 2 and 3 need --cb-cert/--cb-key for the CSMS")
+            options["ssl"] = server_ssl_context(
+                s.cert, s.key, s.ca, require_client_cert=s.security_profile == 3
+            )
+        self._server = await serve(self._handler, host, port, **options)
+
+    @property
+    def port(self) -> int:
+        return self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self.current is not None:
+            await self.current.close()
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 3)
+
+    async def connection(self, timeout: float | None = None) -> HarnessPeer:
+        """The live connection of the charge point, waiting up to `timeout` for one."""
+        timeout = self.settings.timeout if timeout is None else timeout
+        async with asyncio.timeout(timeout):
+            while self.current is None or self.current.closed:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.current
+
+    async def reconnection(self, old: HarnessPeer | None, timeout: float) -> HarnessPeer:
+        """A connection other than `old` (after a reset or a power cycle)."""
+        async with asyncio.timeout(timeout):
+            while self.current is None or self.current is old or self.current.closed:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.current
+
+    # websockets callbacks
+
+    def _select(self, connection: ServerConnection, offered: list[str]) -> str | None:
+        if self.refuse_subprotocol_once:
+            self.refuse_subprotocol_once = False
+            return None
+        return select_ocpp_subprotocol(connection, offered)
+
+    def _admit(self, connection: ServerConnection, request: Any) -> Any:
+        cp_id = request.path.rstrip("/").rsplit("/", 1)[-1]
+        s = self.settings
+        if s.cp_id and cp_id != s.cp_id:
+            # OCPP-J 1.6 §3.2: unknown identity -> 404
+            return connection.respond(HTTPStatus.NOT_FOUND, "unknown charge point\n")
+        if s.security_profile in (1, 2) and s.password is not None:
+            header = request.headers.get("Authorization")
+            if not check_basic_auth(header, cp_id, s.password, accept_hex_text=True):
+                return connection.respond(HTTPStatus.UNAUTHORIZED, "bad credentials\n")
+        return None
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        if ws.subprotocol is None:
+            await self._watch_unnegotiated(ws)
+            return
+        handlers = csms_handlers(self.heartbeat_interval)
+        handlers.update(self.overrides)
+        peer = HarnessPeer(
+            ws, Role.CENTRAL_SYSTEM, handlers=handlers, timeout=self.settings.timeout,
+            cp_id=self.settings.cp_id,
+        )
+        _watch_boot(peer)
+        self.current = peer
+        self._changed.set()
+        with contextlib.suppress(Exception):
+            await peer._reader
+        self._changed.set()
+
+    async def _watch_unnegotiated(self, ws: ServerConnection) -> None:
+        """Record what a charge point does on a connection without subprotocol: frames it sent
+        and whether it closed the connection itself within the timeout."""
+        frames: list = []
+        try:
+            async with asyncio.timeout(self.settings.timeout):
+                async for message in ws:
+                    frames.append(message)
+            closed = True
+        except TimeoutError:
+            closed = False
+        except Exception:
+            closed = True
+        await self.unnegotiated.put((frames, closed))
+        await ws.close()
+
+
+def _watch_boot(peer: HarnessPeer) -> None:
+    """Set `peer.booted` once our BootNotification.conf said Accepted."""
+    answer: Callable[[dict], Any] = peer.handlers["BootNotification"]
+
+    def boot(payload: dict) -> Any:
+        reply = answer(payload)
+        if reply.get("status") == "Accepted":
+            peer.booted.set()
+        return reply
+
+    peer.handlers["BootNotification"] = boot
+
+
+def now() -> str:
+    """Current UTC time as an OCPP dateTime."""
+    return iso(datetime.now(UTC))

@@ -1,0 +1,232 @@
+"""The harness's end of one OCPP-J connection: send (correct or broken) frames, wait for frames.
+
+`HarnessPeer` drives the project's session core through the asyncio `Session`, with the websocket
+wrapped so that every text frame in either direction is recorded first (`conformance.wire`).
+CALLs from the peer are answered by `handlers` (defaults per role in `conformance.defaults`) and
+also land in the backlog, so a case can `wait_for("StatusNotification", {...})`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chargebench.ocppj import OcppSession, Role, Session
+from chargebench.ocppj import events as ev
+from chargebench.ocppj.frames import encode_call
+from conformance.expect import REPLY_TYPES, Expect, failure
+from conformance.wire import Frame
+
+Handler = Callable[[dict], Any]
+
+
+class _RecordingSocket:
+    """A websocket proxy that hands every text frame to `record` before passing it on."""
+
+    def __init__(self, ws: Any, record: Callable[[str, str], None], out: str, inn: str) -> None:
+        self.ws, self._record, self._out, self._in = ws, record, out, inn
+
+    async def send(self, text: str) -> None:
+        self._record(self._out, text)
+        await self.ws.send(text)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.ws.close(code, reason)
+
+    async def __aiter__(self):
+        async for message in self.ws:
+            text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+            self._record(self._in, text)
+            yield text
+
+
+class HarnessPeer:
+    """ChargeBench's side of a connection to the system under test.
+
+    `role` is the role ChargeBench plays. Use `call()`/`request()` for valid CALLs, `send_raw()`
+    for broken ones, `wait_for()` for anything the peer sends. `log` keeps every frame.
+    """
+
+    def __init__(
+        self,
+        ws: Any,
+        role: Role,
+        *,
+        handlers: Mapping[str, Handler] | None = None,
+        timeout: float = 10.0,
+        cp_id: str = "",
+    ) -> None:
+        self.role = role
+        self.timeout = timeout
+        self.cp_id = cp_id
+        self.log: list[Frame] = []
+        self.violations: list[ev.ProtocolViolation] = []
+        #: Set once a BootNotification on this connection was Accepted (OCPP 1.6 §4.2).
+        self.booted = asyncio.Event()
+        self.handlers: dict[str, Handler] = dict(handlers or {})
+        self._backlog: list[Frame] = []
+        self._arrived = asyncio.Event()
+        self._actions: dict[str, str] = {}  # our CALL ids -> action, to label replies
+        out, inn = ("cp->cs", "cs->cp") if role is Role.CHARGE_POINT else ("cs->cp", "cp->cs")
+        self.ws = ws
+        core = OcppSession(role, call_timeout=timeout)
+        self.session = Session(
+            _RecordingSocket(ws, self._record, out, inn), core, self.handlers,
+            on_event=self._on_event,
+        )
+        self._reader = self.session.start()
+        self.incoming_dir = inn
+
+    # Recording
+
+    def _record(self, direction: str, text: str) -> None:
+        frame = Frame.parse(direction, text)
+        if frame.type in REPLY_TYPES and frame.id is not None:
+            frame.answers = self._actions.get(frame.id)
+        elif frame.type == "CALL" and direction != self.incoming_dir and frame.id is not None:
+            self._actions[frame.id] = frame.action or ""
+        self.log.append(frame)
+        if direction == self.incoming_dir:
+            self._backlog.append(frame)
+            self._arrived.set()
+
+    def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.ProtocolViolation):
+            self.violations.append(event)
+
+    @property
+    def closed(self) -> bool:
+        return self._reader.done()
+
+    def begin_case(self) -> int:
+        """Forget unconsumed frames from before this case; returns the log position."""
+        self._backlog.clear()
+        self.violations.clear()
+        return len(self.log)
+
+    # Sending
+
+    async def call(
+        self, action: str, payload: dict | None = None, *, timeout: float | None = None,
+        message_id: str | None = None, concurrent: bool = False,
+    ) -> Frame:
+        """Send a valid CALL and return the reply frame (CALLRESULT or CALLERROR)."""
+        message_id = await self.send_call(
+            action, payload, message_id=message_id, concurrent=concurrent
+        )
+        try:
+            return await self.wait_for_reply(message_id, timeout=timeout)
+        finally:
+            self.session.core.expire_calls()
+
+    async def send_call(
+        self, action: str, payload: dict | None = None, *, message_id: str | None = None,
+        concurrent: bool = False,
+    ) -> str:
+        """Send a valid CALL without waiting; returns its message id."""
+        core = self.session.core
+        message_id = core.send_call(
+            action, payload or {}, message_id=message_id, concurrent=concurrent,
+            timeout=self.timeout,
+        )
+        self._actions[message_id] = action
+        await self._flush()
+        return message_id
+
+    async def request(
+        self, action: str, payload: dict | None = None, expect: Mapping[str, Any] | None = None,
+        *, timeout: float | None = None,
+    ) -> dict:
+        """Send a CALL, require a CALLRESULT containing `expect`, return its payload."""
+        message_id = await self.send_call(action, payload)
+        try:
+            frame = await self.wait_for(
+                "CALLRESULT", expect, message_id=message_id, timeout=timeout
+            )
+        finally:
+            self.session.core.expire_calls()
+        return frame.payload or {}
+
+    async def send_raw(self, text: str) -> None:
+        """Send a frame exactly as given (deliberately broken frames)."""
+        self.session.core.send_raw(text)
+        await self._flush()
+
+    async def send_raw_call(self, message_id: str, action: str, payload: Any) -> None:
+        """A well-formed CALL frame with an unchecked payload."""
+        await self.send_raw(encode_call(message_id, action, payload))
+
+    async def _flush(self) -> None:
+        for text in self.session.core.data_to_send():
+            await self.session.ws.send(text)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self._reader, 2)
+
+    # Waiting
+
+    async def wait_for(
+        self, what: str, subset: Mapping[str, Any] | None = None, *,
+        timeout: float | None = None, message_id: str | None = None,
+    ) -> Frame:
+        """Wait for a frame from the peer: an action name (its CALL) or "CALLRESULT"/"CALLERROR",
+        whose payload contains `subset`. Raises `Mismatch` naming what came instead."""
+        expected = Expect(what, subset, message_id)
+        return await self._take(expected.matches, expected.contradicts, expected, timeout)
+
+    async def wait_for_reply(self, message_id: str, *, timeout: float | None = None) -> Frame:
+        """The CALLRESULT or CALLERROR answering `message_id`, whichever it is."""
+
+        def is_reply(frame: Frame) -> bool:
+            return frame.type in REPLY_TYPES and frame.id == message_id
+
+        return await self._take(is_reply, None, f"a reply to {message_id}", timeout)
+
+    async def expect_nothing(
+        self, predicate: Callable[[Frame], bool], *, during: float, what: str
+    ) -> None:
+        """Fail if a frame satisfying `predicate` arrives within `during` seconds."""
+
+        def forbidden(frame: Frame) -> bool:
+            if predicate(frame):
+                raise failure(f"no {what}", [frame], during, "but it came")
+            return False
+
+        await self._take(forbidden, None, what, during, quiet=True)
+
+    async def _take(
+        self, wanted: Callable[[Frame], bool], hopeless: Callable[[Frame], bool] | None,
+        expected: Expect | str, timeout: float | None, *, quiet: bool = False,
+    ) -> Frame:  # None only when `quiet`
+        """Scan the backlog, then each new frame, until `wanted` takes one; `hopeless` or the
+        deadline raise the verdict. `quiet`: reaching the deadline is success (returns None)."""
+        timeout = self.timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for index, frame in enumerate(self._backlog):
+                if wanted(frame):
+                    del self._backlog[index]
+                    return frame
+                if hopeless is not None and hopeless(frame):
+                    raise failure(expected, self._backlog, timeout)
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self.closed:
+                if quiet:
+                    return None  # type: ignore[return-value]
+                note = "the connection closed" if self.closed and remaining > 0 else ""
+                raise failure(expected, self._backlog, timeout, note)
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake(), remaining)
+
+    async def _wake(self) -> None:
+        waiter = asyncio.ensure_future(self._arrived.wait())
+        done, _ = await asyncio.wait({waiter, self._reader}, return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()

@@ -1,0 +1,197 @@
+"""pytest plugin of the conformance suite (entry point `pytest11: chargebench`).
+
+Loaded by every pytest run of the project, so it is inert unless `--cb-role` is given: it then
+adds nothing but its options, markers and hook specs. With `--cb-role` it registers a
+`ConformanceRun`, which maps each collected case to its catalogue entry (`@pytest.mark.octt`),
+drops cases of the other role or of unselected profiles, skips cases the capabilities rule out
+("not applicable: ..."), and prints/writes the per-profile summary. Fixtures live in
+`conformance/cases/conftest.py`, next to the cases, never here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance import hooks
+from conformance.capabilities import PROFILES, Capabilities
+from conformance.catalog import Case, load_catalog
+from conformance.settings import ROLES, Settings
+from conformance.summary import NOT_APPLICABLE, Summary, Verdict
+
+SETTINGS = pytest.StashKey[Settings]()
+CASE = pytest.StashKey[Case]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hooks)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("chargebench", "ChargeBench conformance (OCPP 1.6J)")
+    add = group.addoption
+    add("--cb-role", choices=ROLES, help="role of the system under test; enables the suite")
+    add("--cb-target", metavar="URL", help="OCPP-J endpoint of the CSMS under test")
+    add("--cb-listen", metavar="HOST:PORT", default="127.0.0.1:9000",
+        help="where the charge point under test connects (default %(default)s)")
+    add("--cb-cp-id", metavar="ID", default="CB-CONFORM-1", help="charge point identity")
+    add("--cb-security-profile", type=int, choices=(0, 1, 2, 3), default=0)
+    add("--cb-password", metavar="KEY", help="AuthorizationKey for security profiles 1 and 2")
+    add("--cb-ca", metavar="PEM", help="CA certificate (profiles 2, 3)")
+    add("--cb-cert", metavar="PEM", help="our certificate: client (profile 3) or server")
+    add("--cb-key", metavar="PEM", help="key of --cb-cert")
+    add("--cb-invalid-cert", metavar="PEM", help="a client certificate the CSMS must refuse")
+    add("--cb-invalid-key", metavar="PEM", help="key of --cb-invalid-cert")
+    add("--cb-profile", metavar="LIST",
+        help=f"certification profiles to run, comma-separated ({','.join(PROFILES)})")
+    add("--cb-capabilities", metavar="FILE", help="YAML: what the system under test supports")
+    add("--cb-results", metavar="DIR", help="write summary.json and message traces here")
+    add("--cb-timeout", type=float, default=10.0, metavar="S",
+        help="how long to wait for each expected frame (default %(default)s)")
+    add("--cb-trigger-url", metavar="URL", help="HTTP actions API of the CSMS under test")
+    add("--cb-operator", choices=("auto", "terminal", "none"), default="auto",
+        help="who performs physical actions at a charge point under test")
+    add("--cb-id-tag", metavar="TAG", default="CB-VALID-1", help="an id tag the CSMS accepts")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "octt(id): the catalogue id of a conformance case")
+    role = config.getoption("--cb-role", None)
+    if role is None:
+        return
+    settings = settings_from(config)
+    config.stash[SETTINGS] = settings
+    config.pluginmanager.register(ConformanceRun(settings), "chargebench-conformance-run")
+
+
+def settings_from(config: pytest.Config) -> Settings:
+    """Validate the options into `Settings`; a bad combination is a usage error."""
+    opt = config.getoption
+    path = lambda name: Path(opt(name)) if opt(name) else None  # noqa: E731
+    host, _, port = opt("--cb-listen").rpartition(":")
+    if not host or not port.isdigit():
+        raise pytest.UsageError("--cb-listen wants HOST:PORT")
+    profiles = None
+    if opt("--cb-profile"):
+        profiles = frozenset(p.strip() for p in opt("--cb-profile").split(",") if p.strip())
+        if profiles - set(PROFILES):
+            raise pytest.UsageError(f"--cb-profile: unknown {sorted(profiles - set(PROFILES))}")
+    try:
+        capabilities = (
+            Capabilities.load(opt("--cb-capabilities")) if opt("--cb-capabilities")
+            else Capabilities()
+        )
+    except (OSError, ValueError, TypeError) as error:
+        raise pytest.UsageError(f"--cb-capabilities: {error}") from None
+    if opt("--cb-role") == "csms" and not opt("--cb-target"):
+        raise pytest.UsageError("--cb-role csms needs --cb-target URL (the CSMS under test)")
+    return Settings(
+        role=opt("--cb-role"), target=opt("--cb-target"), listen=(host, int(port)),
+        cp_id=opt("--cb-cp-id"), security_profile=opt("--cb-security-profile"),
+        password=opt("--cb-password"), ca=path("--cb-ca"), cert=path("--cb-cert"),
+        key=path("--cb-key"), invalid_cert=path("--cb-invalid-cert"),
+        invalid_key=path("--cb-invalid-key"), profiles=profiles, capabilities=capabilities,
+        timeout=opt("--cb-timeout"), results=path("--cb-results"),
+        trigger_url=opt("--cb-trigger-url"), operator=opt("--cb-operator"),
+        id_tag=opt("--cb-id-tag"),
+    )
+
+
+def item_case_id(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("octt")
+    return marker.args[0] if marker and marker.args else None
+
+
+def item_roles(item: pytest.Item) -> tuple[str, ...]:
+    """Cases under cases/csms or cases/cp belong to that role under test; others to both."""
+    for parent in item.path.parents:
+        if parent.name in ROLES and parent.parent.name == "cases":
+            return (parent.name,)
+    return ROLES
+
+
+class ConformanceRun:
+    """The active part of the plugin, registered only when `--cb-role` is given."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.catalog = load_catalog()
+        self.summary = Summary()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]):
+        role, keep, drop, problems = self.settings.role, [], [], []
+        for item in items:
+            case_id = item_case_id(item)
+            if case_id is None:
+                problems.append(f"{item.nodeid}: no @pytest.mark.octt(...) marker")
+                continue
+            if role not in item_roles(item):
+                drop.append(item)
+                continue
+            case = self.catalog.get((case_id, role))
+            if case is None:
+                problems.append(f"{item.nodeid}: {case_id} ({role}) is not in catalog.yaml")
+                continue
+            if self.settings.profiles is not None and case.profile not in self.settings.profiles:
+                drop.append(item)
+                continue
+            item.stash[CASE] = case
+            item.user_properties.extend([("octt", case.full_id), ("profile", case.profile)])
+            reason = self.not_applicable(case)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=f"{NOT_APPLICABLE}: {reason}"))
+            keep.append(item)
+        if problems:
+            raise pytest.UsageError("conformance catalogue mismatch:\n  " + "\n  ".join(problems))
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+    def not_applicable(self, case: Case) -> str | None:
+        caps, level = self.settings.capabilities, self.settings.security_profile
+        for requirement in (f"profile:{case.profile}", *case.requires):
+            reason = caps.unmet(requirement, level)
+            if reason:
+                return reason
+        return None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        case = next((v for k, v in report.user_properties if k == "octt"), None)
+        profile = next((v for k, v in report.user_properties if k == "profile"), "?")
+        if case is None:
+            return
+        outcome, reason = report.outcome, ""
+        if report.skipped:
+            reason = _skip_reason(report)
+            outcome = "not_applicable" if reason.startswith(NOT_APPLICABLE) else "skipped"
+        elif report.failed:
+            reason = report.longreprtext.splitlines()[-1] if report.longreprtext else ""
+        elif report.when != "call":
+            return
+        title = getattr(report, "cb_title", "")
+        self.summary.record(Verdict(case, profile, title, outcome, report.nodeid, reason))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        case = item.stash.get(CASE, None)
+        if case is not None:
+            outcome.get_result().cb_title = case.title
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
+        terminalreporter.section(f"ChargeBench conformance ({self.settings.role} under test)")
+        for line in self.summary.lines():
+            terminalreporter.write_line(line)
+        if self.settings.results is not None:
+            path = self.settings.results / "summary.json"
+            self.summary.write(path, self.settings.role)
+            terminalreporter.write_line(f"summary written to {path}")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "")

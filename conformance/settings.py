@@ -1,0 +1,50 @@
+"""The run's settings, read once from the `--cb-*` options (see `conformance.plugin`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.capabilities import Capabilities
+
+#: Role names on the command line: the role of the system UNDER TEST.
+ROLES = ("cp", "csms")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the case fixtures need to reach the system under test."""
+
+    role: str  # "csms": a CSMS is under test, ChargeBench plays the charge point; "cp": reverse
+    target: str | None = None  # CSMS under test: OCPP-J endpoint URL, the cp id is appended
+    listen: tuple[str, int] = ("127.0.0.1", 9000)  # where a charge point under test connects
+    cp_id: str = "CB-CONFORM-1"
+    security_profile: int = 0
+    password: str | None = None  # AuthorizationKey (profiles 1, 2)
+    # TLS (profiles 2, 3)
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    invalid_cert: Path | None = None
+    invalid_key: Path | None = None
+    # Selection
+    profiles: frozenset[str] | None = None  # None: every profile the capabilities support
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    # Timing and output
+    timeout: float = 10.0
+    results: Path | None = None
+    trigger_url: str | None = None
+    id_tag: str = "CB-VALID-1"  # an id tag the CSMS under test accepts
+    operator: str = "auto"  # auto | terminal | none
+
+    @property
+    def tls(self) -> bool:
+        return self.security_profile >= 2 or bool(self.target and self.target.startswith("wss"))
+
+    def url_for(self, cp_id: str | None = None) -> str:
+        """Connection URL of a charge point: endpoint + "/" + percent-encoded id (OCPP-J §3.1.1)."""
+        from urllib.parse import quote
+
+        if not self.target:
+            raise ValueError("--cb-target is required when a CSMS is under test")
+        return self.target.rstrip("/") + "/" + quote(cp_id or self.cp_id, safe="")

@@ -1,0 +1,57 @@
+"""The trigger hook: making the CSMS under test send a CSMS-initiated CALL.
+
+OCTT asks the CSMS operator to "start a transaction remotely"; a case here says
+`await trigger.send("RemoteStartTransaction", {"connectorId": 1, "idTag": ...})` and then waits for
+the CALL on the wire. The built-in CSMS is driven through its HTTP actions API
+(`POST {base}/api/chargers/{id}/actions/{Action}`, `--cb-trigger-url`); another CSMS through a
+`pytest_cb_trigger` hook in a conftest.py. Without a trigger such cases are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from typing import Protocol
+from urllib.parse import quote
+
+import pytest
+
+
+class Trigger(Protocol):
+    async def send(self, cp_id: str, action: str, payload: dict) -> None:
+        """Ask the CSMS to send `action` with `payload` to charge point `cp_id` (do not wait
+        for the charge point's reply: the harness is the charge point and answers it)."""
+
+
+class NoTrigger:
+    async def send(self, cp_id: str, action: str, payload: dict) -> None:
+        pytest.skip(f"needs the CSMS to send {action}: give --cb-trigger-url or a "
+                    "pytest_cb_trigger hook")
+
+
+class HttpActionsTrigger:
+    """The built-in CSMS's HTTP actions API; the request runs in a thread because the API
+    answers only after the charge point (the harness, on this loop) has replied."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.pending: set[asyncio.Task] = set()
+
+    async def send(self, cp_id: str, action: str, payload: dict) -> None:
+        url = f"{self.base_url}/api/chargers/{quote(cp_id, safe='')}/actions/{action}"
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(
+            url, data=json.dumps(payload).encode(), headers=headers, method="POST"
+        )
+        task = asyncio.ensure_future(asyncio.to_thread(_post, request))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+
+def _post(request: urllib.request.Request) -> int:
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status

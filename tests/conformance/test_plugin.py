@@ -1,0 +1,85 @@
+"""The plugin stays out of the way without its options, and the catalogue matches the cases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conformance.catalog import Case, consistency_problems, load_catalog
+from tests.conformance.helpers import CASES, ROOT
+
+
+def _pytest(*args: str, env: dict | None = None, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_plugin_is_inert_without_options(tmp_path):
+    """Without --cb-role an unrelated test run gets no summary, no files, no collection change."""
+    (tmp_path / "test_plain.py").write_text("def test_plain():\n    pass\n")
+    done = _pytest(str(tmp_path), "--rootdir", str(tmp_path), "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+    assert "ChargeBench" not in done.stdout
+    assert {p.name for p in tmp_path.iterdir()} - {"__pycache__"} == {"test_plain.py"}
+    helped = _pytest("--help", cwd=tmp_path)
+    assert "--cb-role" in helped.stdout, "the plugin was not loaded at all"
+
+
+def test_cases_skip_without_role():
+    """The cases themselves do nothing unless --cb-role is given."""
+    done = _pytest(str(CASES), "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "passed" not in done.stdout.splitlines()[-1]
+    assert "skipped" in done.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("role", ["csms", "cp"])
+def test_catalogue_and_cases_match(tmp_path, role):
+    """Every catalogue entry of a role has exactly one case and every case an entry."""
+    dump = tmp_path / "items.json"
+    done = _pytest(
+        str(CASES), "--collect-only", "-q", "--cb-role", role, "--cb-target", "ws://x",
+        "-p", "tests.conformance.octt_dump", env={"CB_OCTT_DUMP": str(dump)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    collected = [(case_id, role, nodeid) for case_id, roles, nodeid in json.loads(dump.read_text())
+                 if role in roles]
+    assert collected, "no case collected"
+    catalog = {key: case for key, case in load_catalog().items() if key[1] == role}
+    assert consistency_problems(catalog, collected) == []
+
+
+def test_consistency_check_reports_both_directions():
+    """A case missing from the catalogue, a duplicate and an untested entry are all reported."""
+    catalog = {
+        ("TC_001", "cp"): Case("TC_001", "cp", "Cold boot", "core", "§4.2"),
+        ("TC_002", "cp"): Case("TC_002", "cp", "Pending", "core", "§4.2"),
+    }
+    problems = consistency_problems(catalog, [
+        ("TC_001", "cp", "a"), ("TC_001", "cp", "b"), ("TC_999", "cp", "c"),
+    ])
+    assert problems == [
+        "b: TC_001 (cp) already tested by a",
+        "c: TC_999 (cp) is not in catalog.yaml",
+        "TC_002_CP has no test",
+    ]
+
+
+def test_unknown_case_id_is_a_usage_error(tmp_path):
+    """A case whose octt id is not in the catalogue stops the run (exit code 4)."""
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "test_stray.py").write_text(
+        "import pytest\n\n@pytest.mark.octt('TC_999')\ndef test_stray():\n    pass\n"
+    )
+    done = _pytest(str(cases), "--cb-role", "cp", "--rootdir", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 4
+    assert "TC_999 (cp) is not in catalog.yaml" in done.stdout + done.stderr

@@ -1,0 +1,104 @@
+"""The robustness cases pass against correct peers and fail against broken or inert ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.background import BackgroundLoop
+from conformance.selfpeers import ReferenceChargePoint, ReferenceCsms
+from tests.conformance.helpers import PASSWORD, capabilities, free_port, run_suite
+from tests.conformance.peers import inert_charge_point, inert_csms, mutant
+
+pytestmark = pytest.mark.slow
+ALL_PROFILES = ["core", "ocppj", "security"]
+
+
+@pytest.fixture
+def background():
+    with BackgroundLoop() as loop:
+        yield loop
+
+
+def _csms_run(tmp_path, url: str, *args: str):
+    caps = capabilities(tmp_path, profiles=ALL_PROFILES)
+    return run_suite(
+        tmp_path, "--cb-role", "csms", "--cb-target", url, "--cb-capabilities", caps,
+        "--cb-security-profile", "1", "--cb-password", PASSWORD, *args,
+    )
+
+
+def _cp_run(tmp_path, background, port: int, *args: str, wrap=None):
+    async def start():
+        options = {} if wrap is None else {"wrap": wrap}
+        return ReferenceChargePoint(f"ws://127.0.0.1:{port}/ocpp", **options).start()
+
+    cp = background.run(start())
+    try:
+        return run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}", *args)
+    finally:
+        background.run(cp.stop())
+
+
+def test_csms_role_passes_against_reference_csms(tmp_path, background):
+    """Every csms-role robustness case passes against a correct CSMS; summary.json is written."""
+    csms = background.run(ReferenceCsms(password=PASSWORD).start())
+    run = _csms_run(tmp_path, csms.url)
+    assert run.returncode == 0, run.output
+    assert set(run.outcomes().values()) == {"passed", "not_applicable"}, run.outcomes()
+    assert run.outcomes()["RPC_024_CS"] == "passed"
+    assert run.summary["profiles"]["ocppj"]["failed"] == 0
+    assert list(tmp_path.glob("results/traces/*.jsonl")), "no message trace written"
+
+
+def test_cp_role_passes_against_reference_charge_point(tmp_path, background):
+    """Every cp-role robustness case passes against a correct charge point."""
+    run = _cp_run(tmp_path, background, free_port())
+    assert run.returncode == 0, run.output
+    assert set(run.outcomes().values()) == {"passed"}, run.outcomes()
+
+
+def test_inert_csms_fails_every_case(tmp_path, background):
+    """Against a CSMS that accepts the connection and does nothing, no case passes."""
+    server = background.run(inert_csms())
+    port = server.sockets[0].getsockname()[1]
+    run = _csms_run(tmp_path, f"ws://127.0.0.1:{port}/ocpp")
+    assert run.returncode == 1
+    outcomes = run.outcomes()
+    assert "passed" not in outcomes.values(), outcomes
+    assert "received instead: nothing" in run.output
+
+
+def test_inert_charge_point_fails_every_case(tmp_path, background):
+    """Against a charge point that connects and does nothing, no case passes."""
+    port = free_port()
+    task = background.submit(inert_charge_point(f"ws://127.0.0.1:{port}/ocpp/CB-CONFORM-1"))
+    try:
+        run = run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}")
+    finally:
+        task.cancel()
+    assert run.returncode == 1
+    assert "passed" not in run.outcomes().values(), run.outcomes()
+
+
+MALFORMED = [f"RPC_{n:03d}" for n in range(1, 16)]
+
+
+@pytest.mark.parametrize("name", ["wrong-code", "ignores-malformed"])
+def test_broken_csms_fails_malformed_frame_cases(tmp_path, background, name):
+    """A CSMS answering broken frames with the wrong code, or not at all, fails each of those
+    cases with a message naming the expected and the received frame."""
+    csms = background.run(ReferenceCsms(password=PASSWORD, wrap=mutant(name)).start())
+    run = _csms_run(tmp_path, csms.url, "-k", "malformed_frame")
+    outcomes = run.outcomes()
+    assert all(outcomes[f"{case}_CS"] == "failed" for case in MALFORMED), outcomes
+    assert "expected CALLERROR" in run.output
+    assert ("GenericError" if name == "wrong-code" else "received instead") in run.output
+
+
+@pytest.mark.parametrize("name", ["wrong-code", "ignores-malformed"])
+def test_broken_charge_point_fails_malformed_frame_cases(tmp_path, background, name):
+    """The same mutants of the charge point fail the cp-role malformed-frame cases."""
+    run = _cp_run(tmp_path, background, free_port(), "-k", "malformed_frame", wrap=mutant(name))
+    outcomes = run.outcomes()
+    assert all(outcomes[f"{case}_CP"] == "failed" for case in MALFORMED), outcomes
+    assert "expected CALLERROR" in run.output
