@@ -3,8 +3,9 @@
 
 The charge point's own log is its trace file (JSON Lines with a `ts` field, DESIGN "Trace
 records") or any text file whose lines start with an ISO-8601 time; the security log is a
-second file. `Diagnostics` cuts the asked window out of it and uploads one file over HTTP(S)
-(PUT or POST) or FTP(S), reporting through `notify(action, payload)` (the session's `call`):
+second file, `SecurityEvents.log_path` (sim/features/security_events.py). `Diagnostics` cuts the
+asked window out of it and uploads one file over HTTP(S) (PUT or POST) or FTP(S), reporting
+through `notify(action, payload)` (the session's `call`):
 
 - GetDiagnostics: DiagnosticsStatusNotification Uploading, then Uploaded or UploadFailed after
   `retries` retries `retryInterval` apart;

@@ -177,7 +177,7 @@ class FirmwareUpdater:
     ) -> None:
         """`reboot(version)` is called after Installed (may be a coroutine function);
         `idle()` says no transaction is running; `security_event(type, techInfo)` queues a
-        SecurityEventNotification (see `certificates.SecurityEvents`)."""
+        SecurityEventNotification (see `security_events.SecurityEvents`)."""
         self.config = config
         self.clock = clock
         self.notify = notify

@@ -12,17 +12,15 @@ can stand in for the cache in `offline_decision` / `pre_authorized`.
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from ocpp.v16.enums import AuthorizationStatus, ClearCacheStatus, UpdateStatus, UpdateType
 
 from chargebench.clock import parse_iso
+from sim.state import read_json, state_file, write_json
 
 __all__ = ["AuthorizationCache", "LocalAuthList", "LocalAuthorization", "effective_info"]
 
@@ -46,13 +44,12 @@ class LocalAuthList:
 
     def __init__(self, config: Any, *, state_dir: str | os.PathLike[str] | None = None) -> None:
         self.config = config
-        self.path = Path(state_dir) / self.FILE_NAME if state_dir is not None else None
+        self.path = state_file(state_dir, self.FILE_NAME)
         self.version = 0
         self._entries: dict[str, dict[str, Any]] = {}
-        if self.path is not None and self.path.exists():
-            data = json.loads(self.path.read_text("utf-8"))
-            self.version = int(data["version"])
-            self._entries = data["entries"]
+        data = read_json(self.path, {"version": 0, "entries": {}})
+        self.version = int(data["version"])
+        self._entries = data["entries"]
 
     # Configuration (1.6 §9.2)
 
@@ -127,7 +124,7 @@ class LocalAuthList:
 
     def _save(self) -> None:
         if self.path is not None:
-            _write_json(self.path, {"version": self.version, "entries": self._entries})
+            write_json(self.path, {"version": self.version, "entries": self._entries})
 
 
 class AuthorizationCache:
@@ -146,12 +143,9 @@ class AuthorizationCache:
         state_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.max_entries = max_entries
-        self.path = Path(state_dir) / self.FILE_NAME if state_dir is not None else None
-        self._entries: dict[str, dict[str, Any]] = {}
-        self._tick = 0
-        if self.path is not None and self.path.exists():
-            self._entries = json.loads(self.path.read_text("utf-8"))
-            self._tick = max((e["seq"] for e in self._entries.values()), default=0)
+        self.path = state_file(state_dir, self.FILE_NAME)
+        self._entries: dict[str, dict[str, Any]] = read_json(self.path, {})
+        self._tick = max((e["seq"] for e in self._entries.values()), default=0)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -198,7 +192,7 @@ class AuthorizationCache:
 
     def _save(self) -> None:
         if self.path is not None:
-            _write_json(self.path, self._entries)
+            write_json(self.path, self._entries)
 
 
 class LocalAuthorization:
@@ -289,13 +283,3 @@ class LocalAuthorization:
 
 def _key(id_tag: str) -> str:
     return id_tag.upper()  # IdToken is a CiString20 (7.28): case-insensitive
-
-
-def _write_json(path: Path, data: Any) -> None:
-    """Atomic replace: a crash leaves the old or the new file, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-    os.replace(tmp, path)
-

@@ -10,18 +10,16 @@ when a connector goes Faulted or Unavailable.
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from ocpp.v16.enums import CancelReservationStatus, ChargePointStatus, ReservationStatus
 
 from chargebench.clock import iso, parse_iso
+from sim.state import read_json, state_file, write_json
 
 __all__ = ["Decision", "Reservation", "Reservations"]
 
@@ -87,7 +85,7 @@ class Reservations:
         self.now = now
         self.status_of = status_of
         self.on_change = on_change
-        self.path = Path(state_dir) / self.FILE_NAME if state_dir is not None else None
+        self.path = state_file(state_dir, self.FILE_NAME)
         self._by_id: dict[int, Reservation] = {}
         self._load()
 
@@ -255,9 +253,7 @@ class Reservations:
             self.on_change(connector_id, reserved)
 
     def _load(self) -> None:
-        if self.path is None or not self.path.exists():
-            return
-        for item in json.loads(self.path.read_text("utf-8")):
+        for item in read_json(self.path, []):
             item["expiry"] = parse_iso(item["expiry"])
             reservation = Reservation(**item)
             self._by_id[reservation.reservation_id] = reservation
@@ -266,8 +262,4 @@ class Reservations:
         if self.path is None:
             return
         data = [{**asdict(r), "expiry": iso(r.expiry)} for r in self._by_id.values()]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, self.path)
+        write_json(self.path, data)

@@ -28,14 +28,11 @@ absent. For the EV model (`limit_at`) the phases are also capped at what the har
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from ocpp.v16.enums import (
@@ -50,6 +47,7 @@ from ocpp.v16.enums import (
 
 from chargebench.clock import iso, parse_iso
 from chargebench.ocppj.errors import OcppCallError
+from sim.state import read_json, state_file, write_json
 
 __all__ = [
     "InstalledProfile",
@@ -174,7 +172,7 @@ class SmartCharging:
         self.phases = phases
         self.max_current_a = max_current_a
         self.max_power_w = max_power_w or amps_to_watts(max_current_a, self.voltage, phases)
-        self.path = Path(state_dir) / self.FILE_NAME if state_dir is not None else None
+        self.path = state_file(state_dir, self.FILE_NAME)
         self._profiles: list[InstalledProfile] = []
         #: connector -> (transactionId or None until StartTransaction.conf, start time)
         self._transactions: dict[int, tuple[int | None, datetime]] = {}
@@ -613,22 +611,10 @@ class SmartCharging:
     # Persistence (errata 3.37) -----------------------------------------------------------
 
     def _load(self) -> None:
-        if self.path is None or not self.path.exists():
-            return
-        data = json.loads(self.path.read_text("utf-8"))
+        data = read_json(self.path, {})
         self._profiles = [InstalledProfile.from_json(item) for item in data.get("profiles", [])]
 
     def _save(self) -> None:
         if self.path is None:
             return
-        _write_json(self.path, {"profiles": [p.to_json() for p in self._profiles]})
-
-
-def _write_json(path: Path, data: Any) -> None:
-    """Atomic replace: a crash leaves the old or the new file, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-    os.replace(tmp, path)
-
+        write_json(self.path, {"profiles": [p.to_json() for p in self._profiles]})
