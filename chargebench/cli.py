@@ -14,7 +14,8 @@ import sys
 from chargebench import __version__
 
 #: Modules that register subcommands, in help order. Each lands with its issue.
-SUBCOMMAND_MODULES = ("chargebench.pki_cli", "csms.cli", "sim.cli", "loadtest.cli", "conformance.cli")
+SUBCOMMAND_MODULES = ("chargebench.pki_cli", "csms.cli", "sim.cli", "loadtest.cli",
+                      "scenarios.cli", "scenarios.demo", "conformance.cli")
 
 
 class UsageError(Exception):

@@ -45,8 +45,13 @@ class Clock:
         return iso(self.now())
 
     async def sleep(self, seconds: float) -> None:
-        """Sleep `seconds` of simulated time."""
-        await asyncio.sleep(max(0.0, seconds) / self.speed)
+        """Sleep at least `seconds` of simulated time.
+
+        asyncio may wake a timer up to its clock resolution early; at speed 3000 that is seconds
+        of simulated time, so sleep again until the simulated deadline has really passed."""
+        target = self.monotonic() + max(0.0, seconds)
+        while (remaining := target - self.monotonic()) > 0:
+            await asyncio.sleep(remaining / self.speed)
 
 
 class FrozenClock(Clock):

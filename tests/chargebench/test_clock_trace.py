@@ -59,3 +59,12 @@ def test_trace_round_trip(tmp_path):
         "CP9", "cp->cs", "CALL", "m1", "sess-1")
     assert second.latency_ms == 12.3 and first.latency_ms is None
     assert datetime.fromisoformat(first.ts).tzinfo is not None
+
+
+async def test_accelerated_sleep_never_ends_early():
+    """Many short sleeps at speed 3000 add up to at least the simulated time asked for."""
+    clock = Clock(speed=3000)
+    start = clock.monotonic()
+    for _ in range(20):
+        await clock.sleep(3)
+    assert clock.monotonic() - start >= 60

@@ -1,0 +1,100 @@
+"""`chargebench run FILE…`: load every scenario first, then run them and show the verdicts.
+
+Exit codes: 0 every expectation held (skipped scenarios do not fail a run), 1 something failed,
+2 a scenario file is invalid (every problem printed as FILE:LINE:COL before anything starts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from pathlib import Path
+
+from rich.console import Console
+
+from chargebench.cli import UsageError
+from scenarios.loader import ScenarioError, load_scenario
+from scenarios.model import Scenario
+from scenarios.report import print_summary, step_line, write_junit
+from scenarios.results import FAILED, ScenarioResult, StepResult
+from scenarios.runner import RunOptions, run_scenario
+
+__all__ = ["add_parser", "load_all", "run_all"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run scenario files against the built-in CSMS or an external one",
+        description="Run YAML scenarios (see scenarios/README.md). Exit 0 when every "
+        "expectation held, 1 otherwise, 2 when a file is invalid.",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("--csms", metavar="URL",
+                        help="an external CSMS's OCPP base URL (ws:// or wss://)")
+    parser.add_argument("--csms-api", metavar="URL",
+                        help="the external CSMS's HTTP API, to run command: steps (token from "
+                        "$CHARGEBENCH_CSMS_TOKEN)")
+    parser.add_argument("--speed", type=float, metavar="X", help="time acceleration override")
+    parser.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
+    parser.add_argument("--trace", type=Path, metavar="DIR",
+                        help="write each scenario's trace records (JSON Lines) here")
+    parser.add_argument("--workdir", type=Path, metavar="DIR",
+                        help="keep the built-in CSMS database and charge point state here")
+    parser.add_argument("--check", action="store_true", help="only validate the files")
+    parser.set_defaults(func=main)
+
+
+def load_all(files: list[Path]) -> list[Scenario]:
+    """Every file loaded, or `UsageError` listing every problem of every file."""
+    scenarios, problems = [], []
+    for path in files:
+        try:
+            scenarios.append(load_scenario(path))
+        except ScenarioError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise UsageError("invalid scenario file(s):\n" + "\n".join(problems))
+    return scenarios
+
+
+async def run_all(scenarios: list[Scenario], options: RunOptions, console: Console
+                  ) -> list[ScenarioResult]:
+    """Run the scenarios one after the other, printing each top-level step as it ends."""
+
+    def progress(name: str, step: StepResult) -> None:
+        console.print(step_line(step))
+
+    options.on_step = progress
+    results = []
+    for scenario in scenarios:
+        console.rule(f"{scenario.name}  [dim]{scenario.source}[/]")
+        with console.status(f"running {scenario.name}…"):
+            result = await run_scenario(scenario, options)
+        results.append(result)
+        if result.reason:
+            console.print(f"[yellow]{result.status}:[/] {result.reason}", markup=True)
+    return results
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.speed is not None and args.speed <= 0:
+        raise UsageError("--speed must be positive")
+    if args.csms and not args.csms.startswith(("ws://", "wss://")):
+        raise UsageError("--csms must be a ws:// or wss:// URL")
+    scenarios = load_all(args.files)
+    console = Console(stderr=False, highlight=False)
+    if args.check:
+        for scenario in scenarios:
+            console.print(f"ok {scenario.source}: {scenario.name}")
+        return 0
+    options = RunOptions(csms_url=args.csms, csms_api=args.csms_api,
+                         csms_token=os.environ.get("CHARGEBENCH_CSMS_TOKEN"),
+                         speed=args.speed, trace_dir=args.trace, workdir=args.workdir)
+    results = asyncio.run(run_all(scenarios, options, console))
+    print_summary(results, console, steps=False)
+    if args.junit:
+        write_junit(results, args.junit)
+    if args.trace:
+        console.print(f"trace records: {args.trace}")
+    return 1 if any(r.status == FAILED for r in results) else 0

@@ -1,0 +1,327 @@
+"""Load scenario files: refuse a bad one before anything starts, naming every problem at once.
+
+`load_scenario(path)` returns a `Scenario` or raises `ScenarioError`, whose `problems` are lines
+`FILE:LINE:COL: field.path: reason`, sorted, covering every schema violation in the file (not
+just the first) and then the checks a schema cannot express: matcher specs, charge point id
+patterns, step targets, include files and cycles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from chargebench.yamlpos import Positions, dotted, load_with_positions, mark_of, schema_violations
+from scenarios.matchers import MatcherSpecError, MessagePattern, compile_matcher
+from scenarios.model import VERBS, CsmsSpec, GroupSpec, Scenario, Step
+from scenarios.values import has_variables, parse_duration
+
+__all__ = ["LIBRARY", "SCHEMA", "ScenarioError", "load_scenario", "validate_file"]
+
+SCHEMA: dict[str, Any] = json.loads(
+    resources.files(__package__).joinpath("schema.json").read_text("utf-8")
+)
+LIBRARY = Path(str(resources.files(__package__).joinpath("library")))
+#: The built-in CSMS's data when a scenario names no seed: the library's tags and tariff.
+DEFAULT_SEED = str(LIBRARY.parent / "lab_seed.yaml")
+_VALIDATOR = jsonschema.Draft202012Validator(
+    SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+)
+
+
+class ScenarioError(Exception):
+    """The file cannot run as written; `problems` holds one FILE:LINE:COL line per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class _Explaining:
+    """Wraps the validator so that anyOf/oneOf failures say something useful.
+
+    When exactly one branch fits the value's shape, its own errors are reported (an unknown
+    field inside a mapping, say) instead of "is not valid under any of the given schemas";
+    otherwise the schema's `x-message` explains the alternatives.
+    """
+
+    def __init__(self, validator: jsonschema.protocols.Validator) -> None:
+        self._validator = validator
+
+    def iter_errors(self, instance: Any) -> Iterator[jsonschema.ValidationError]:
+        for error in self._validator.iter_errors(instance):
+            yield from self._explain(error)
+
+    def _explain(self, error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
+        # Only a mapping or a list gains from the branch's details; a scalar gets x-message.
+        container = isinstance(error.instance, dict | list)
+        if error.validator in ("anyOf", "oneOf") and error.context and container:
+            branches: dict[Any, list[jsonschema.ValidationError]] = defaultdict(list)
+            for sub in error.context:
+                branches[sub.relative_schema_path[0]].append(sub)
+            fitting = [
+                subs for subs in branches.values()
+                if not any(s.validator in ("type", "required") and not s.relative_path
+                           for s in subs)
+            ]
+            if len(fitting) == 1:
+                for sub in fitting[0]:
+                    yield from self._explain(sub)
+                return
+        message = _x_message(error)
+        if message:
+            error.message = message
+        yield error
+
+
+def _x_message(error: jsonschema.ValidationError) -> str | None:
+    """The schema's own explanation, or one from an alternative that failed at the same spot
+    (`plug_in: first` is explained by the connector definition inside the anyOf)."""
+    if isinstance(error.schema, dict) and error.schema.get("x-message"):
+        return error.schema["x-message"]
+    for sub in error.context or ():
+        if not sub.relative_path:
+            found = _x_message(sub)
+            if found:
+                return found
+    return None
+
+
+class _FileLoader:
+    """Loads one file; `problems` gathers every positioned complaint about it."""
+
+    def __init__(self, path: Path, stack: tuple[Path, ...], targets: set[str] | None) -> None:
+        self.path = path
+        self.stack = stack
+        self.targets = targets
+        self.problems: list[tuple[int, int, str]] = []
+        self.positions: Positions
+        self.requires: list[str] = []
+
+    def complain(self, where: Sequence[Hashable], reason: str) -> None:
+        line, col = self.positions.locate(where)
+        self.problems.append((line, col, f"{self.path}:{line}:{col}: {dotted(where)}: {reason}"))
+
+    def load(self) -> Scenario:
+        try:
+            data, self.positions = load_with_positions(self.path)
+        except OSError as error:
+            raise ScenarioError([f"{self.path}: cannot read: {error.strerror or error}"]) from None
+        except yaml.YAMLError as error:
+            line, col = mark_of(error) or (1, 1)
+            problem = getattr(error, "problem", None) or str(error)
+            raise ScenarioError([f"{self.path}:{line}:{col}: YAML syntax: {problem}"]) from None
+        found = schema_violations(_Explaining(_VALIDATOR), data, self.positions, str(self.path))
+        if found:
+            raise ScenarioError([text for _, _, text in found])
+        scenario = self.build(data)
+        if self.problems:
+            raise ScenarioError([text for *_, text in sorted(set(self.problems))])
+        return scenario
+
+    # Building
+
+    def build(self, data: dict[str, Any]) -> Scenario:
+        fleet = self.fleet(data.get("fleet"))
+        names = {g.name for g in fleet} | {cp for g in fleet for cp in g.ids} | {"all", "*"}
+        if self.targets is None:
+            self.targets = names
+        self.requires = list(data.get("requires", []))
+        steps = self.steps(data["steps"], ("steps",))
+        return Scenario(
+            name=data["name"],
+            source=self.path,
+            steps=steps,
+            description=data.get("description", "").strip(),
+            requires=list(dict.fromkeys(self.requires)),
+            speed=float(data.get("speed", 1.0)),
+            timeout=parse_duration(data.get("timeout", 30)),
+            repeat=int(data.get("repeat", 1)),
+            variables=dict(data.get("variables", {})),
+            csms=self.csms(data.get("csms") or {}),
+            fleet=fleet,
+        )
+
+    def relative(self, name: str) -> Path:
+        return (self.path.parent / name).resolve()
+
+    def csms(self, spec: Mapping[str, Any]) -> CsmsSpec:
+        if "url" in spec:
+            api = spec.get("api") or {}
+            return CsmsSpec(
+                builtin=False, url=spec["url"], security_profile=spec.get("security_profile", 0),
+                credentials=dict(spec.get("credentials", {})),
+                api_url=api.get("url"), api_token=api.get("token"),
+            )
+        builtin = spec.get("builtin")
+        options = builtin if isinstance(builtin, dict) else {}
+        seed = options.get("seed", DEFAULT_SEED)
+        if isinstance(seed, str):
+            seed = self.relative(seed)
+            if not seed.is_file():
+                self.complain(("csms", "builtin", "seed"), f"seed file not found: {seed}")
+        interval = options.get("heartbeat_interval")
+        return CsmsSpec(
+            builtin=True, seed=seed,
+            heartbeat_interval=None if interval is None else parse_duration(interval),
+            security_profile=spec.get("security_profile", 0),
+            credentials=dict(spec.get("credentials", {})),
+        )
+
+    def fleet(self, groups: list[dict[str, Any]] | None) -> list[GroupSpec]:
+        if not groups:
+            return [GroupSpec(name="cp", ids=["CP-001"])]
+        built: list[GroupSpec] = []
+        seen: dict[str, int] = {}
+        for index, group in enumerate(groups):
+            where = ("fleet", index)
+            ids = self.group_ids(group, where)
+            for cp in ids:
+                if cp in seen:
+                    self.complain((*where, "id"), f"charge point {cp} is also in fleet[{seen[cp]}]")
+                seen.setdefault(cp, index)
+            if group["group"] in (g.name for g in built):
+                self.complain((*where, "group"), f"group {group['group']} is defined twice")
+            template = group.get("template", {})
+            config = template.get("config")
+            if config is not None:
+                config = self.relative(config)
+                if not config.is_file():
+                    self.complain((*where, "template", "config"), f"file not found: {config}")
+            self.check_template(template, (*where, "template"), config)
+            ramp = group.get("ramp", {})
+            per_second = ramp.get("per_second")
+            if "over" in ramp and len(ids) > 1:
+                per_second = len(ids) / max(parse_duration(ramp["over"]), 0.001)
+            built.append(GroupSpec(
+                name=group["group"], ids=ids, config=config,
+                overrides=dict(template.get("overrides", {})),
+                hardware=dict(template.get("hardware", {})),
+                faker_seed=group.get("faker_seed"), ramp_per_second=per_second,
+                password=group.get("password"),
+            ))
+        return built
+
+    def check_template(self, template: Mapping[str, Any], where: tuple, config: Path | None
+                       ) -> None:
+        """The hardware section and the libocpp file, checked by the simulator's own rules."""
+        from sim.config import ChargePointConfig, ConfigError
+        from sim.hardware import Hardware, HardwareError
+
+        try:
+            Hardware.from_dict(template.get("hardware") or {})
+        except HardwareError as error:
+            self.complain((*where, "hardware", error.field), error.reason)
+        if config is not None and config.is_file():
+            try:
+                ChargePointConfig.load(config)
+            except ConfigError as error:
+                self.complain((*where, "config"), f"{error.key or 'file'}: {error.reason}")
+
+    def group_ids(self, group: Mapping[str, Any], where: tuple) -> list[str]:
+        if "ids" in group:
+            if "count" in group and group["count"] != len(group["ids"]):
+                given = len(group["ids"])
+                self.complain((*where, "count"), f"count {group['count']} but {given} ids")
+            return list(group["ids"])
+        pattern = group.get("id", group["group"].upper() + "-{n:03}")
+        try:
+            ids = [pattern.format(n=n) for n in range(1, group.get("count", 1) + 1)]
+        except (KeyError, IndexError, ValueError) as error:
+            self.complain((*where, "id"), f"bad id pattern ({error}); use {{n}} or {{n:03}}")
+            return []
+        if len(set(ids)) != len(ids):
+            self.complain((*where, "id"), "the id pattern gives the same id twice; use {n}")
+        return ids
+
+    def steps(self, items: list[dict[str, Any]], where: tuple) -> list[Step]:
+        return [self.step(item, (*where, index)) for index, item in enumerate(items)]
+
+    def step(self, item: dict[str, Any], where: tuple) -> Step:
+        verb = next(key for key in item if key in VERBS)
+        args = item[verb]
+        line, _ = self.positions.locate(where)
+        on = item.get("cp")
+        step = Step(verb=verb, args=args, where=f"{self.path}:{line}", name=item.get("name"),
+                    on=[on] if isinstance(on, str) else on)
+        self.check_target(step.on, (*where, "cp"))
+        self.check_args(verb, args, (*where, verb))
+        if verb in ("parallel", "sequence"):
+            step.children = self.steps(args, (*where, verb))
+        elif verb == "repeat":
+            step.children = self.steps(args["steps"], (*where, verb, "steps"))
+        elif verb == "include":
+            self.include(step, (*where, verb))
+        return step
+
+    def check_target(self, on: list[str] | None, where: tuple) -> None:
+        for index, name in enumerate(on or []):
+            if self.targets is not None and name not in self.targets and not has_variables(name):
+                spot = where if len(on or []) == 1 else (*where, index)
+                known = ", ".join(sorted(self.targets - {"*"}))
+                self.complain(spot, f"unknown charge point or group {name!r} (known: {known})")
+
+    def check_args(self, verb: str, args: Any, where: tuple) -> None:
+        try:
+            if verb in ("expect", "expect_not"):
+                MessagePattern.from_spec(args, lenient=True)
+            elif verb in ("send", "command") and "reply" in args:
+                compile_matcher(args["reply"], ("reply",), lenient=True)
+            elif verb == "assert":
+                for kind, spec in args.items():
+                    if kind != "within":
+                        compile_matcher(spec, (kind,), lenient=True)
+        except MatcherSpecError as error:
+            self.complain((*where, *error.path), error.reason)
+
+    def include(self, step: Step, where: tuple) -> None:
+        args = step.args if isinstance(step.args, dict) else {"file": step.args}
+        target = self.find_include(args["file"])
+        if target is None:
+            self.complain(where, f"include file not found: {args['file']}")
+            return
+        if target in self.stack or target == self.path.resolve():
+            chain = " -> ".join(p.name for p in (*self.stack, self.path, target))
+            self.complain(where, f"include cycle: {chain}")
+            return
+        try:
+            shown = Path(os.path.relpath(target))  # FILE:LINE as the user would type it
+            loader = _FileLoader(shown, (*self.stack, self.path.resolve()), self.targets)
+            inner = loader.load()
+        except ScenarioError as error:
+            self.problems.extend((0, 0, text) for text in error.problems)
+            return
+        self.requires.extend(inner.requires)
+        step.children = inner.steps
+        step.scope = {**inner.variables, **args.get("with", {})}
+        step.args = str(args["file"])
+
+    def find_include(self, name: str) -> Path | None:
+        """Relative to the including file first, then the scenario library."""
+        for base in (self.path.parent, LIBRARY):
+            candidate = (base / name).resolve()
+            if candidate.is_file():
+                return candidate
+        return None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """The scenario in `path`, or `ScenarioError` listing every problem with FILE:LINE:COL."""
+    return _FileLoader(Path(path), (), None).load()
+
+
+def validate_file(path: str | Path) -> list[str]:
+    """The problems of a scenario file (empty when it would load), for `chargebench run --check`."""
+    try:
+        load_scenario(path)
+    except ScenarioError as error:
+        return error.problems
+    return []

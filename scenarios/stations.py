@@ -1,0 +1,108 @@
+"""Build the scenario's charge points (`sim.chargepoint.ChargePoint`) from its fleet groups.
+
+Identities (serials, vendor, model) come from `sim.fleet.identities` with the group's Faker seed,
+then take the ids the scenario names. Each charge point's trace records go to its `Inbox` (for
+`expect:`) and to the run's trace sink (for the trace file and the reports).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from chargebench.clock import Clock
+from chargebench.trace import TraceRecord
+from scenarios.model import CsmsSpec, GroupSpec
+from scenarios.observe import Inbox
+from sim.chargepoint import ChargePoint
+from sim.config import ChargePointConfig
+from sim.features.connection import TlsFiles
+from sim.fleet import config_for, identities
+from sim.hardware import Hardware
+
+__all__ = ["DEFAULT_TEMPLATE", "Station", "build_stations", "load_template"]
+
+#: The libocpp-layout config a group gets when it names none: 2 AC connectors, quick retries.
+DEFAULT_TEMPLATE = Path(str(resources.files(__package__).joinpath("templates/ac-2x22kw.json")))
+
+
+@dataclasses.dataclass(slots=True)
+class Station:
+    """One charge point of the scenario with what the runner keeps about it."""
+
+    cp: ChargePoint
+    group: str
+    inbox: Inbox
+    start_delay: float = 0.0  # wall seconds: the group's connection ramp
+    started: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.cp.id
+
+    async def ensure_started(self) -> None:
+        """Power on once; later connect/boot steps only wait."""
+        if not self.started:
+            self.started = True
+            if self.start_delay:
+                await asyncio.sleep(self.start_delay)
+            await self.cp.start()
+
+
+def load_template(group: GroupSpec, csms: CsmsSpec) -> dict[str, Any]:
+    """The group's libocpp config as a dict, with its overrides and the CSMS's security."""
+    data = json.loads((group.config or DEFAULT_TEMPLATE).read_text(encoding="utf-8"))
+    for profile, values in group.overrides.items():
+        data.setdefault(profile, {}).update(values)
+    security = data.setdefault("Security", {})
+    if csms.security_profile:
+        security["SecurityProfile"] = csms.security_profile
+    password = group.password or csms.credentials.get("password")
+    if password:
+        security["AuthorizationKey"] = password
+    ChargePointConfig.from_dict(data, source=str(group.config or DEFAULT_TEMPLATE))
+    return data
+
+
+def build_stations(
+    groups: list[GroupSpec],
+    csms: CsmsSpec,
+    *,
+    url: str,
+    clock: Clock,
+    state_dir: Path,
+    trace_sink: Callable[[TraceRecord], None],
+) -> dict[str, Station]:
+    """One `Station` per charge point id, in fleet order."""
+    tls = None
+    if csms.credentials.get("ca"):
+        creds = csms.credentials
+        tls = TlsFiles(ca=creds["ca"], cert=creds.get("cert"), key=creds.get("key"))
+    stations: dict[str, Station] = {}
+    for group in groups:
+        template = load_template(group, csms)
+        hardware = Hardware.from_dict(group.hardware) if group.hardware else None
+        people = identities(len(group.ids), seed=group.faker_seed or 0)
+        gap = 1.0 / group.ramp_per_second if group.ramp_per_second else 0.0
+        for index, (cp_id, person) in enumerate(zip(group.ids, people, strict=True)):
+            inbox = Inbox()
+            config = config_for(template, dataclasses.replace(person, cp_id=cp_id))
+            cp = ChargePoint(
+                config, hardware, csms_url=url, clock=clock, state_dir=state_dir / cp_id,
+                trace_sink=_fan_out(inbox.add, trace_sink), tls=tls,
+            )
+            stations[cp_id] = Station(cp, group.name, inbox, start_delay=index * gap)
+    return stations
+
+
+def _fan_out(*sinks: Callable[[TraceRecord], None]) -> Callable[[TraceRecord], None]:
+    def sink(record: TraceRecord) -> None:
+        for each in sinks:
+            each(record)
+
+    return sink

@@ -1,0 +1,126 @@
+"""Field matchers: every operator, nesting, captures, spec errors, and message patterns."""
+
+from __future__ import annotations
+
+import pytest
+
+from chargebench.trace import TraceRecord
+from scenarios.matchers import MatcherSpecError, MessagePattern, compile_matcher
+
+
+def ok(spec, value) -> bool:
+    return compile_matcher(spec).match(value).ok
+
+
+class TestOperators:
+    def test_literal_equals(self):
+        """A plain value matches only an equal value; 1 and 1.0 are equal, True and 1 are not."""
+        assert ok("Accepted", "Accepted")
+        assert not ok("Accepted", "Rejected")
+        assert ok(1, 1.0)
+        assert not ok(1, True)
+
+    def test_regex_searches(self):
+        """regex uses re.search: anchors are the author's choice; non-text never matches."""
+        assert ok({"regex": "^RFID-"}, "RFID-42")
+        assert not ok({"regex": "^RFID-"}, "X-RFID-42")
+        assert not ok({"regex": "1"}, 1)
+
+    def test_range_is_inclusive_and_open_ended(self):
+        """range [low, high] includes both ends; null leaves a side open; text is not a number."""
+        assert ok({"range": [1, 5]}, 1) and ok({"range": [1, 5]}, 5)
+        assert not ok({"range": [1, 5]}, 5.01)
+        assert ok({"range": [None, 0]}, -40)
+        assert not ok({"range": [0, None]}, "7")
+
+    def test_any_of_takes_values_or_matchers(self):
+        """any_of holds if one alternative (value or matcher) holds."""
+        spec = {"any_of": ["Accepted", {"regex": "^Concurrent"}]}
+        assert ok(spec, "ConcurrentTx")
+        assert not ok(spec, "Blocked")
+
+    def test_present_and_absent(self):
+        """present/absent look at whether the field exists, not at its value."""
+        assert ok({"parentIdTag": {"absent": True}}, {"idTag": "A"})
+        assert not ok({"parentIdTag": {"absent": True}}, {"parentIdTag": None})
+        assert ok({"parentIdTag": {"present": True}}, {"parentIdTag": None})
+
+    def test_some_and_not(self):
+        """some: one list element matches; not: inverts."""
+        values = {"sampledValue": [{"measurand": "SoC"}, {"measurand": "Power.Active.Import"}]}
+        assert ok({"sampledValue": {"some": {"measurand": "SoC"}}}, values)
+        assert not ok({"sampledValue": {"some": {"measurand": "Voltage"}}}, values)
+        assert ok({"not": "Faulted"}, "Available")
+
+    def test_list_literal_matches_element_wise(self):
+        """A list spec needs the same length and each element to match."""
+        assert ok([1, {"range": [2, 3]}], [1, 2])
+        assert not ok([1, 2], [1, 2, 3])
+
+
+class TestFieldsAndCaptures:
+    def test_unnamed_fields_are_ignored(self):
+        """A mapping matches the fields it names; other fields may be anything."""
+        assert ok({"idTagInfo": {"status": "Accepted"}},
+                  {"transactionId": 7, "idTagInfo": {"status": "Accepted", "expiryDate": "x"}})
+
+    def test_capture_only_when_everything_matches(self):
+        """Captures are returned with the result; a failed match reports where and why."""
+        matcher = compile_matcher({"transactionId": {"capture": "tx", "range": [1, None]},
+                                   "idTagInfo": {"status": "Accepted"}})
+        good = matcher.match({"transactionId": 9, "idTagInfo": {"status": "Accepted"}})
+        assert good.ok and good.captures == {"tx": 9}
+        bad = matcher.match({"transactionId": 0, "idTagInfo": {"status": "Invalid"}}, "payload")
+        assert [m.path for m in bad.mismatches] == ["payload.transactionId",
+                                                    "payload.idTagInfo.status"]
+        assert "got 'Invalid'" in str(bad.mismatches[1])
+
+    def test_absent_field_reports_absent(self):
+        """A missing field says 'got absent', not a Python repr."""
+        result = compile_matcher({"meterStop": 5}).match({}, "payload")
+        assert str(result.mismatches[0]) == "payload.meterStop: expected 5, got absent"
+
+
+class TestSpecErrors:
+    @pytest.mark.parametrize(("spec", "path", "reason"), [
+        ({"a": {"regex": "("}}, ("a", "regex"), "invalid regular expression"),
+        ({"a": {"range": [3, 1]}}, ("a", "range"), "is empty"),
+        ({"a": {"range": [1]}}, ("a", "range"), "[low, high]"),
+        ({"a": {"any_of": []}}, ("a", "any_of"), "non-empty list"),
+        ({"a": {"present": "yes"}}, ("a", "present"), "true or false"),
+        ({"a": {"capture": "1x"}}, ("a", "capture"), "variable name"),
+    ])
+    def test_malformed_spec_names_its_path(self, spec, path, reason):
+        """A malformed operator raises MatcherSpecError with the path to it."""
+        with pytest.raises(MatcherSpecError) as caught:
+            compile_matcher(spec)
+        assert caught.value.path == path
+        assert reason in caught.value.reason
+
+    def test_placeholders_are_accepted_leniently(self):
+        """At load time an operand holding ${var} is accepted; it is checked when it runs."""
+        compile_matcher({"a": {"range": ["${low}", None]}, "b": {"regex": "${re}"}}, lenient=True)
+
+
+def record(**fields) -> TraceRecord:
+    base = dict(ts="t", cp_id="CP", dir="cp->cs", type="CALL", id="1", action="Heartbeat",
+                payload={}, latency_ms=None, session="s")
+    return TraceRecord(**{**base, **fields})
+
+
+class TestMessagePattern:
+    def test_defaults_to_a_call_in_either_direction(self):
+        """Without dir/type a pattern matches a CALL of the action, whoever sent it."""
+        pattern = MessagePattern.from_spec({"action": "Heartbeat"})
+        assert pattern.match(record()).ok
+        assert pattern.match(record(dir="cs->cp")).ok
+        assert not pattern.match(record(type="CALLRESULT")).ok
+
+    def test_payload_and_frame_fields(self):
+        """Direction, type and payload all have to match; mismatches name the field."""
+        pattern = MessagePattern.from_spec({"action": "BootNotification", "type": "CALLRESULT",
+                                            "dir": "cs->cp", "payload": {"status": "Accepted"}})
+        reply = record(action="BootNotification", type="CALLRESULT", dir="cs->cp",
+                       payload={"status": "Pending"})
+        result = pattern.match(reply)
+        assert [m.path for m in result.mismatches] == ["payload.status"]
