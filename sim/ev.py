@@ -57,6 +57,9 @@ _FORMAT: dict[Measurand, tuple[UnitOfMeasure | None, int, Location]] = {
     _M.soc: (_U.percent, 1, Location.ev),
     _M.temperature: (_U.celsius, 1, Location.body),
 }
+#: Energy registers: cumulative counters, reported truncated.
+_REGISTERS = frozenset({_M.energy_active_import_register, _M.energy_active_export_register,
+                        _M.energy_reactive_import_register, _M.energy_reactive_export_register})
 #: What `Meter.sample()` can report; the default for the SupportedMeasurands key.
 SUPPORTED_MEASURANDS = frozenset(_FORMAT)
 #: Reported once per phase on 3-phase AC when the config names no phase (1.6 §3.16.3).
@@ -421,6 +424,11 @@ def _sampled_value(
     measurand: Measurand, phase: Phase | None, value: float, context: ReadingContext
 ) -> dict[str, Any]:
     unit, decimals, location = _FORMAT[measurand]
+    if measurand in _REGISTERS:
+        # a register shows what has been counted: truncate like `meter_wh`, so the
+        # Transaction.End reading never exceeds StopTransaction.meterStop (1.6 §6.45)
+        scale = 10**decimals
+        value = math.floor(value * scale) / scale
     entry: dict[str, Any] = {
         "value": f"{value + 0.0:.{decimals}f}",
         "context": context,

@@ -27,6 +27,7 @@ from chargebench.ocppj.errors import (
     ConnectionLost,
     InvalidReply,
     LocalProtocolError,
+    NoReply,
     OcppCallError,
 )
 from chargebench.ocppj.faults import Fault
@@ -87,7 +88,13 @@ class Session:
                 raise ConnectionLost(
                     "connection closed", action=action, message_id=message_id
                 ) from None
-            return await self._wait(future)
+            try:
+                return await self._wait(future)
+            finally:
+                # a caller that gave up (cancelled, connection lost) leaves nothing outstanding
+                self._waiters.pop(message_id, None)
+                future.cancel()
+                self.core.forget_call(message_id)
 
     async def _wait(self, future: asyncio.Future) -> dict:
         core = self.core
@@ -206,6 +213,9 @@ class Session:
             self._answer_failure(event, exc)
 
     def _answer_failure(self, event: ev.CallReceived, exc: Exception) -> None:
+        if isinstance(exc, NoReply):
+            self.core.ignore(event.message_id)
+            return
         if isinstance(exc, OcppCallError):
             self.core.send_error(event.message_id, exc.code, exc.description, exc.details)
             return

@@ -163,6 +163,18 @@ class OcppSession:
         action, received_at = self._take_peer_call(message_id)
         self._queue_error(message_id, action, code, description, details, received_at)
 
+    def ignore(self, message_id: str) -> None:
+        """Leave the peer's CALL `message_id` unanswered on purpose (1.6 §4.2, Rejected): the
+        core forgets it, so the peer's next CALL is not taken for a concurrent one."""
+        self._take_peer_call(message_id)
+
+    def forget_call(self, message_id: str) -> None:
+        """Stop waiting for our CALL `message_id` (the caller gave up, or the connection closed):
+        the next CALL may go out, and a reply that still comes is reported as a LateReply."""
+        pending = self._pending.pop(message_id, None)
+        if pending is not None:
+            self._remember(self._expired, message_id, pending.action, _EXPIRED_IDS)
+
     def reject(self, message_id: str, fault: Fault, description: str = "") -> None:
         """Answer the peer's CALL with the CALLERROR the fault table gives `fault`."""
         self.send_error(message_id, self.version.code_for(fault), description or fault.value)

@@ -82,3 +82,12 @@ class OcppCallError(Exception):
         self.code = code
         self.description = description
         self.details = details or {}
+
+
+class NoReply(Exception):
+    """Raised by a handler to leave the peer's CALL unanswered: no CALLRESULT, no CALLERROR.
+
+    Outside the error tree on purpose: it is not a failure. 1.6 §4.2: "While Rejected, the
+    Charge Point SHALL NOT respond to any Central System initiated message." The peer sees its
+    CALL time out.
+    """

@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from ocpp.v16.enums import ChargePointStatus
 
-from chargebench.ocppj import OcppCallError
+from chargebench.ocppj import NoReply, OcppCallError
+from sim.features import transactions
+from sim.features.lock import unlock_connector
 
 if TYPE_CHECKING:
-    from sim.chargepoint import ChargePoint, Port
+    from sim.chargepoint import ChargePoint
+    from sim.features.transactions import Port
 
 _S = ChargePointStatus
 #: 1.6 §4.2: while Pending these are not allowed; errata 3.10 / OCPP-J §5.6: SecurityError.
@@ -26,6 +29,8 @@ _NOT_WHILE_PENDING = frozenset({"RemoteStartTransaction", "RemoteStopTransaction
 
 #: handler(charge point, request payload) -> response payload
 Handler = Callable[["ChargePoint", dict], Any]
+#: A per-charge-point object's handler: handler(request payload) -> response payload
+BoundHandler = Callable[[dict], Any]
 
 
 def handlers(cp: ChargePoint) -> Mapping[str, Callable[[dict], Any]]:
@@ -37,39 +42,54 @@ class HandlerTable(Mapping):
     """action -> handler(payload), bound to one charge point on lookup.
 
     A fleet of 10 000 charge points shares the module-level tables instead of holding a dozen
-    closures each; feature modules add their own tables with `extend()`.
+    closures each; feature modules add their own tables with `extend()` (`ChargePoint.use`).
     """
 
     __slots__ = ("_cp", "_tables")
 
     def __init__(self, cp: ChargePoint, *tables: Mapping[str, Handler]) -> None:
         self._cp = cp
-        self._tables = tables
+        self._tables: tuple[tuple[Mapping[str, Any], bool], ...] = \
+            tuple((table, False) for table in tables)
 
-    def extend(self, table: Mapping[str, Handler]) -> None:
-        """Add a feature's handlers (later tables win)."""
-        self._tables = (*self._tables, table)
+    def extend(self, table: Mapping[str, Handler] | Mapping[str, BoundHandler], *,
+               bound: bool = False) -> None:
+        """Add a feature's handlers (later tables win): shared `handler(cp, payload)`
+        functions, or with `bound=True` one object's `handler(payload)` methods."""
+        self._tables = (*self._tables, (table, bound))
 
     def __getitem__(self, action: str) -> Callable[[dict], Any]:
-        for table in reversed(self._tables):
+        for table, bound in reversed(self._tables):
             if action in table:
-                return partial(_guarded, self._cp, action, table[action])
+                handler = table[action]
+                if bound:
+                    handler = partial(_unbound, handler)
+                return partial(_guarded, self._cp, action, handler)
         raise KeyError(action)
 
     def __iter__(self) -> Iterator[str]:
-        return iter({action for table in self._tables for action in table})
+        return iter({action for table, _ in self._tables for action in table})
 
     def __len__(self) -> int:
         return len(set(self))
 
 
 def _guarded(cp: ChargePoint, action: str, handler: Handler, payload: dict) -> Any:
-    """Refuse commands the registration status forbids (1.6 §4.2), else run the handler."""
-    if cp.registration == "Rejected" or (
-        cp.registration == "Pending" and action in _NOT_WHILE_PENDING
-    ):
+    """Apply the registration status (1.6 §4.2), else run the handler.
+
+    "While Rejected, the Charge Point SHALL NOT respond to any Central System initiated
+    message": no CALLRESULT and no CALLERROR, the CSMS's CALL times out. While Pending,
+    RemoteStartTransaction and RemoteStopTransaction "are not allowed": SecurityError.
+    """
+    if cp.registration == "Rejected":
+        raise NoReply
+    if cp.registration == "Pending" and action in _NOT_WHILE_PENDING:
         raise OcppCallError("SecurityError", f"{action} while {cp.registration}")
     return handler(cp, payload)
+
+
+def _unbound(handler: BoundHandler, _cp: ChargePoint, payload: dict) -> Any:
+    return handler(payload)
 
 
 # 1.6 §5.2 ChangeAvailability
@@ -153,16 +173,16 @@ async def _remote_start(cp: ChargePoint, port: Port, id_tag: str) -> None:
         port.authorized_tag = None
         return
     if port.plugged:
-        await cp.start_transaction(port, id_tag)
+        await transactions.start(cp, port, id_tag)
     else:
-        await cp.prepare(port)
+        await transactions.prepare(cp, port)
 
 
 def remote_stop(cp: ChargePoint, payload: dict) -> dict:
-    port = cp.port_of_csms_tx(payload["transactionId"])
+    port = transactions.port_of_csms_tx(cp, payload["transactionId"])
     if port is None:
         return {"status": "Rejected"}
-    cp.spawn(cp.stop_transaction(port, "Remote"))
+    cp.spawn(transactions.stop(cp, port, "Remote"))
     return {"status": "Accepted"}
 
 
@@ -179,24 +199,14 @@ def reset(cp: ChargePoint, payload: dict) -> dict:
 async def _reset(cp: ChargePoint, reason: str) -> None:
     for port in cp.ports:
         if port.tx is not None:
-            await cp.stop_transaction(port, reason)
+            await transactions.stop(cp, port, reason)
     drain = cp.flush_queue()  # deliver the StopTransactions before going down, as libocpp does
     if drain is not None:
         await drain
     cp.request_reboot(reason)
 
 
-# 1.6 §5.18 UnlockConnector
-
-
-def unlock_connector(cp: ChargePoint, payload: dict) -> dict:
-    connector_id = payload["connectorId"]
-    if not 1 <= connector_id <= len(cp.ports):
-        return {"status": "NotSupported"}
-    port = cp.port(connector_id)
-    if port.tx is not None:
-        cp.spawn(cp.stop_transaction(port, "UnlockCommand"))
-    return {"status": "Unlocked"}
+# 1.6 §5.18 UnlockConnector: `sim.features.lock.unlock_connector`
 
 
 def data_transfer(cp: ChargePoint, payload: dict) -> dict:

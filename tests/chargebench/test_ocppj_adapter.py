@@ -12,6 +12,7 @@ from chargebench.ocppj import (
     CallErrorReply,
     CallTimeout,
     ConnectionLost,
+    NoReply,
     OcppCallError,
     OcppSession,
     Role,
@@ -108,6 +109,20 @@ async def test_handler_error_and_crash(central):
                       {"connectorId": 1, "errorCode": "NoError", "status": "Available"})
     assert crashed.value.code == "InternalError"
     assert (await cp.call("Heartbeat"))["currentTime"] == NOW  # connection still up
+    await cp.close()
+
+
+async def test_no_reply_leaves_the_call_unanswered(central):
+    """NoReply from a handler sends nothing; the caller times out and the next CALL works."""
+    def silent(payload):
+        raise NoReply
+
+    central.handlers["Authorize"] = silent
+    cp = await open_cp(central.url)
+    with pytest.raises(CallTimeout):
+        await cp.call("Authorize", {"idTag": "A"}, timeout=0.2)
+    assert (await cp.call("Heartbeat"))["currentTime"] == NOW
+    assert not any(type(e).__name__ == "ProtocolViolation" for e in central.events)
     await cp.close()
 
 

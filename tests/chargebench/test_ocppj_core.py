@@ -270,3 +270,14 @@ def test_all_39_actions_have_request_and_response_schemas():
     for action in OCPP16.actions:
         validator_for(OCPP16, action, False)
         validator_for(OCPP16, action, True)
+
+
+def test_forgotten_call_frees_the_slot_and_reply_is_late():
+    """A CALL the caller gave up on no longer blocks the next one; its reply comes as late."""
+    core = OcppSession(Role.CHARGE_POINT)
+    message_id = core.send_call("Heartbeat", {})
+    core.forget_call(message_id)
+    assert core.outstanding is None
+    core.send_call("Heartbeat", {})
+    late = core.receive_text(f'[3, "{message_id}", {{"currentTime": "2026-01-01T00:00:00Z"}}]')
+    assert [type(e) for e in late] == [ev.LateReply]

@@ -219,9 +219,9 @@ async def make_cp(csms, clock, tmp_path):
     started: list[ChargePoint] = []
 
     async def factory(cp_id: str = "CP1", *, start: bool = True, state_dir=None,
-                      config=None, **profiles: dict) -> ChargePoint:
+                      config=None, hardware=None, **profiles: dict) -> ChargePoint:
         cfg = config or make_config(cp_id, **profiles)
-        cp = ChargePoint(cfg, csms_url=csms.url, clock=clock,
+        cp = ChargePoint(cfg, hardware, csms_url=csms.url, clock=clock,
                          state_dir=state_dir or tmp_path / cp_id)
         if start:
             await cp.start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.sim.conftest import WAIT, until
 
 
@@ -36,21 +38,35 @@ class TestBootNotification:
         await cp.wait_booted(WAIT)
         assert csms.actions("CP1")[:4] == ["BootNotification"] * 3 + ["StatusNotification"]
 
-    async def test_commands_refused_while_rejected(self, csms, make_cp):
-        """While Rejected the charge point answers CSMS commands with SecurityError."""
-        from chargebench.ocppj import CallErrorReply
+    async def test_no_answer_while_rejected(self, csms, make_cp):
+        """1.6 §4.2: while Rejected the charge point does not respond to CSMS-initiated
+        messages at all (no CALLRESULT, no CALLERROR): the CSMS's CALL times out."""
+        from chargebench.ocppj import CallTimeout
 
         csms.script("BootNotification",
                     {"status": "Rejected", "currentTime": "2026-01-01T00:00:00Z",
                      "interval": 100000})
         cp = await make_cp()
         await until(lambda: cp.registration == "Rejected")
-        try:
-            await csms.call("CP1", "ClearCache")
-        except CallErrorReply as error:
-            assert error.code == "SecurityError"
-        else:
-            raise AssertionError("expected a CALLERROR")
+        with pytest.raises(CallTimeout):
+            await csms.sessions["CP1"].call("ClearCache", {}, timeout=0.3)
+        with pytest.raises(CallTimeout):  # and again: the first one left nothing open
+            await csms.sessions["CP1"].call("GetConfiguration", {}, timeout=0.3)
+
+    async def test_pending_refuses_remote_start(self, csms, make_cp):
+        """1.6 §4.2: while Pending, RemoteStartTransaction is not allowed (SecurityError);
+        other commands are answered."""
+        from chargebench.ocppj import CallErrorReply
+
+        csms.script("BootNotification",
+                    {"status": "Pending", "currentTime": "2026-01-01T00:00:00Z",
+                     "interval": 100000})
+        cp = await make_cp()
+        await until(lambda: cp.registration == "Pending")
+        with pytest.raises(CallErrorReply) as error:
+            await csms.call("CP1", "RemoteStartTransaction", {"idTag": "T"})
+        assert error.value.code == "SecurityError"
+        assert "configurationKey" in await csms.call("CP1", "GetConfiguration", {})
 
 
 class TestHeartbeat:

@@ -76,6 +76,17 @@ class TestLocalSessions:
         assert csms.statuses("CP1", 1)[-2:] == ["Preparing", "Available"]
         assert cp.port(1).authorized_tag is None
 
+    async def test_tag_after_connection_timeout(self, csms, booted):
+        """Cable in, ConnectionTimeOut expired (Finishing, B6): a tag restarts the session
+        through Preparing (F2) into Charging."""
+        cp = await booted(Core={"ConnectionTimeOut": 5})
+        await cp.plug_in(1)
+        await csms.wait_for(lambda c: c.statuses("CP1", 1)[-1:] == ["Finishing"])
+        assert await cp.present_id_tag("TAG8")
+        await csms.wait_for(lambda c: c.statuses("CP1", 1)[-1:] == ["Charging"])
+        assert csms.statuses("CP1", 1)[-4:] == ["Preparing", "Finishing", "Preparing",
+                                                "Charging"]
+
     async def test_invalid_tag_does_not_start(self, csms, booted):
         """An Authorize.conf other than Accepted leaves the connector alone."""
         csms.script("Authorize", {"idTagInfo": {"status": "Invalid"}})

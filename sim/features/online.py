@@ -1,0 +1,169 @@
+"""Being online: connect with back-off, boot, announce, tick, reboot (1.6 §4.2, §4.6, §3.16.2).
+
+`run(cp)` is the charge point's one long-lived task: it connects (security profile and back-off
+from `connection`), boots until Accepted, announces every connector (errata 3.22), delivers the
+offline queue and runs one ticker per connection for Heartbeat and clock-aligned meter values.
+An idle charge point therefore costs one connection, its reader task, this task and the ticker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from ocpp.v16.enums import ChargePointStatus
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+from chargebench.ocppj import CallFailed, OcppSession, Role, Session, connect
+from chargebench.trace import make_tracer
+from sim.connector import Connector
+from sim.features import connection, transactions
+from sim.features.metering import seconds_to_next_aligned
+
+if TYPE_CHECKING:
+    from sim.chargepoint import ChargePoint
+
+log = logging.getLogger(__name__)
+
+_S = ChargePointStatus
+#: BootNotification.conf interval 0: "the Charge Point chooses a waiting interval" (1.6 §4.2).
+DEFAULT_BOOT_RETRY = 30
+_CONNECT_ERRORS = (OSError, InvalidHandshake, InvalidStatus, TimeoutError, ConnectionError)
+
+
+async def run(cp: ChargePoint) -> None:
+    """Connect, stay online while wanted, reconnect with back-off, reboot when asked."""
+    attempt = 0
+    while not cp.stopping:
+        await cp.online_wanted.wait()
+        try:
+            ws = await connect(
+                connection.endpoint(cp.config, cp.csms_url),
+                **connection.connect_options(cp.config, cp.tls, cp.ssl_context),
+            )
+        except _CONNECT_ERRORS as e:
+            attempt += 1
+            log.debug("%s: connect failed (%s), attempt %d", cp.id, e, attempt)
+            await cp.clock.sleep(connection.backoff_delay(cp.config, attempt, cp.rng))
+            continue
+        attempt = 0
+        cp.connects += 1
+        await _online(cp, ws)
+        if cp.reboot_reason is not None:
+            power_cycle(cp)
+        elif not cp.stopping and cp.online_wanted.is_set():
+            # connection dropped by the network or the CSMS: back off before reconnecting
+            attempt = 1
+            await cp.clock.sleep(connection.backoff_delay(cp.config, attempt, cp.rng))
+
+
+async def _online(cp: ChargePoint, ws: Any) -> None:
+    """One connection: boot if this power cycle has not been accepted yet, announce the
+    connector statuses, deliver the queue, keep the ticker until the connection ends."""
+    tracer = None
+    if cp.trace_sink is not None:
+        tracer = make_tracer(cp.trace_sink, cp.id, secrets.token_hex(4), cp.clock.now)
+    profiles = cp.config.supported_feature_profiles or ["Core"]
+    core_session = OcppSession(
+        Role.CHARGE_POINT, supported_profiles=profiles, call_timeout=cp.call_timeout,
+        tracer=tracer,
+    )
+    session = Session(ws, core_session, cp.handlers)
+    reader = session.start()
+    cp.session = session
+    try:
+        if cp.registration != "Accepted":
+            await _boot(cp, session)
+        cp.restart_ticker()
+        cp.flush_queue()
+        await reader
+    except CallFailed as error:
+        log.debug("%s: %s", cp.id, error)
+        await session.close()
+    finally:
+        cp.session = None
+        cp.stop_ticker()
+        cp.queue.defer_all()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+
+
+async def _boot(cp: ChargePoint, session: Session) -> None:
+    """1.6 §4.2: BootNotification until Accepted; Pending/Rejected wait `interval` first."""
+    while True:
+        reply = await session.call("BootNotification", boot_payload(cp))
+        cp.registration = reply["status"]
+        if reply["status"] == "Accepted":
+            if reply["interval"] > 0:
+                cp.config.set_value("HeartbeatInterval", reply["interval"], persist=False)
+            break
+        # Rejected: SHALL NOT send anything until the interval expired, nor answer the CSMS
+        # (the handler table stays silent); Pending: the CSMS may configure us meanwhile.
+        await cp.clock.sleep(reply["interval"] or DEFAULT_BOOT_RETRY)
+    # errata 3.22: after an Accepted BootNotification, one StatusNotification per connector
+    await cp.notify(cp.connector0.snapshot(cp.clock.now()))
+    for port in cp.ports:
+        await cp.notify(port.connector.snapshot(cp.clock.now()))
+    cp.booted.set()
+
+
+def boot_payload(cp: ChargePoint) -> dict:
+    """BootNotification.req (1.6 §6.3) from the configuration and the hardware's meter."""
+    cfg = cp.config
+    payload = {
+        "chargePointVendor": cfg.charge_point_vendor,
+        "chargePointModel": cfg.charge_point_model,
+        "chargeBoxSerialNumber": cfg.charge_box_serial_number,
+        "chargePointSerialNumber": cfg.charge_point_serial_number,
+        "firmwareVersion": cfg.firmware_version,
+        "iccid": cfg.iccid,
+        "imsi": cfg.imsi,
+        "meterType": cfg.meter_type or cp.hardware.meter_type,
+        "meterSerialNumber": cfg.meter_serial_number or cp.hardware.meter_serial,
+    }
+    return {key: value for key, value in payload.items() if value}
+
+
+async def tick(cp: ChargePoint) -> None:
+    """Heartbeat (1.6 §4.6) and clock-aligned meter values (§3.16.2) from one task."""
+    clock, config = cp.clock, cp.config
+    next_beat = clock.monotonic() + (config.heartbeat_interval or 0)
+    aligned = config.clock_aligned_data_interval or 0
+    next_aligned = clock.monotonic() + seconds_to_next_aligned(clock.now(), aligned) \
+        if aligned > 0 else None
+    while True:
+        beat = config.heartbeat_interval or 0
+        dues = [t for t in (next_beat if beat > 0 else None, next_aligned) if t is not None]
+        if not dues:
+            return
+        await clock.sleep(min(dues) - clock.monotonic())
+        now_mono = clock.monotonic()
+        if next_aligned is not None and now_mono >= next_aligned - 1e-6:
+            next_aligned += aligned
+            transactions.aligned_sample(cp)
+        if beat > 0 and now_mono >= next_beat - 1e-6:
+            next_beat = now_mono + beat
+            with contextlib.suppress(CallFailed):
+                await cp.call("Heartbeat", {})
+
+
+def power_cycle(cp: ChargePoint) -> None:
+    """Reboot: volatile state is lost, RebootRequired changes take effect (1.6 §5.3)."""
+    reason, cp.reboot_reason = cp.reboot_reason, None
+    log.debug("%s: rebooting (%s)", cp.id, reason)
+    cp.config.apply_pending()
+    cp.registration = None
+    cp.booted.clear()
+    for port in cp.ports:
+        if port.timeout is not None:
+            port.timeout.cancel()
+        port.authorized_tag = None
+        operative = port.operative if port.scheduled_operative is None \
+            else port.scheduled_operative
+        port.operative, port.scheduled_operative = operative, None
+        port.connector = Connector(port.id, _S.available if operative else _S.unavailable)
+        if port.plugged and operative:
+            port.connector = Connector(port.id, _S.preparing)

@@ -1,0 +1,301 @@
+"""Transactions and their meter values on the charge point side.
+
+1.6 §4.8 StartTransaction, §4.10 StopTransaction (with transactionData), §3.16.1 sampled and
+§3.16.2 clock-aligned meter values, the Preparing state with ConnectionTimeOut, and what a
+StartTransaction.conf that is not Accepted does (§3.5.4). Every transaction-related message goes
+through the charge point's offline queue (§3.7), so order and retries hold online and offline.
+
+Functions take the charge point as their first argument, like the handlers of `core`: a fleet of
+10 000 charge points shares this code instead of holding a bound object per charge point. The
+charge point gives them its ports, clock, config, queue, `spawn`, `set_status` and `enqueue`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ocpp.v16.enums import ChargePointStatus, ReadingContext
+
+from chargebench.clock import iso
+from chargebench.ocppj import CallFailed
+from sim.connector import Connector
+from sim.ev import EV, Meter
+from sim.features import lock
+from sim.features.auth import ACCEPTED
+from sim.features.metering import TransactionMeter, meter_value
+from sim.hardware import Hardware
+
+if TYPE_CHECKING:
+    from sim.chargepoint import ChargePoint
+    from sim.offline_queue import QueuedMessage
+
+__all__ = ["Port", "Transaction", "port_of_csms_tx", "prepare", "settle", "start", "stop"]
+
+_S = ChargePointStatus
+
+
+@dataclass(slots=True)
+class Transaction:
+    """A transaction as the charge point knows it; `local_id` until the CSMS's id is known."""
+
+    local_id: int
+    id_tag: str
+    connector_id: int
+    meter_start: int
+    meter: TransactionMeter = field(default_factory=TransactionMeter)
+    sampler: asyncio.Task | None = None
+
+
+class Port:
+    """One connector: its status machine, meter, cable lock, plug and transaction state."""
+
+    __slots__ = (
+        "authorized_tag", "connector", "ev", "last_advance", "lock", "meter", "operative",
+        "plugged", "scheduled_operative", "timeout", "tx",
+    )
+
+    def __init__(self, connector_id: int, hardware: Hardware) -> None:
+        self.connector = Connector(connector_id)
+        self.meter = Meter(hardware)
+        self.lock = lock.ConnectorLock(hardware)
+        self.ev: EV | None = None
+        self.plugged = False
+        self.tx: Transaction | None = None
+        self.authorized_tag: str | None = None  # authorize-first: waiting for the plug
+        self.timeout: asyncio.Task | None = None  # ConnectionTimeOut
+        self.operative = True
+        self.scheduled_operative: bool | None = None  # ChangeAvailability Scheduled (§5.2)
+        self.last_advance = 0.0
+
+    @property
+    def id(self) -> int:
+        return self.connector.connector_id
+
+    @property
+    def status(self) -> ChargePointStatus:
+        return self.connector.status
+
+    def tasks(self) -> list[asyncio.Task]:
+        """Background tasks of this connector (cancelled when the charge point stops)."""
+        return [t for t in (self.timeout, self.tx and self.tx.sampler) if t]
+
+
+# Start and stop ------------------------------------------------------------------------------
+
+
+async def start(cp: ChargePoint, port: Port, id_tag: str) -> Transaction:
+    """1.6 §4.8: lock the cable, energize and send StartTransaction (queued when offline)."""
+    cancel_timeout(port)
+    port.authorized_tag = None
+    if port.status is _S.finishing:
+        # ConnectionTimeOut expired while the tag was being authorized: the user restarts the
+        # session (F2), since Finishing -> Charging is not in the §4.9 table
+        await cp.set_status(port, _S.preparing)
+    advance(cp, port)
+    tx = Transaction(cp.queue.new_local_tx(), id_tag, port.id, port.meter.meter_wh)
+    port.tx = tx
+    port.lock.engage()
+    port.meter.close_contactor()
+    tx.meter.keep(reading(cp, port, cp.config.stop_txn_sampled_data,
+                          ReadingContext.transaction_begin))
+    payload = {
+        "connectorId": port.id, "idTag": id_tag, "meterStart": tx.meter_start,
+        "timestamp": iso(cp.clock.now()),
+    }
+    await cp.send_transactional("StartTransaction", payload, tx.local_id)
+    if port.tx is tx:
+        await sync_energized(cp, port)
+        tx.sampler = cp.spawn(_sample_loop(cp, port, tx))
+    return tx
+
+
+async def stop(cp: ChargePoint, port: Port, reason: str, id_tag: str | None = None) -> None:
+    """1.6 §4.10: de-energize, send StopTransaction with transactionData, release the cable
+    lock as the reason allows (§4.10 UnlockConnectorOnEVSideDisconnect), then Finishing
+    (user action still needed) or Available/Unavailable."""
+    tx = _end(cp, port)
+    if tx is None:
+        return
+    tx.meter.keep(reading(cp, port, cp.config.stop_txn_sampled_data,
+                          ReadingContext.transaction_end))
+    payload = _stop_payload(cp, port, tx, reason)
+    if id_tag:
+        payload["idTag"] = id_tag
+    if tx.meter.data:
+        payload["transactionData"] = tx.meter.data
+    lock.after_stop(cp.config, port, reason, tx.id_tag)
+    await cp.send_transactional("StopTransaction", payload, tx.local_id)
+    await settle(cp, port)
+
+
+def cut_power(cp: ChargePoint, port: Port) -> None:
+    """Power loss: the transaction ends with reason PowerLoss, queued for after the reboot."""
+    tx = _end(cp, port)
+    if tx is not None:
+        cp.queue.put("StopTransaction", _stop_payload(cp, port, tx, "PowerLoss"),
+                     local_tx=tx.local_id)
+
+
+def _end(cp: ChargePoint, port: Port) -> Transaction | None:
+    """Detach the transaction from the connector and de-energize it."""
+    tx, port.tx = port.tx, None
+    if tx is None:
+        return None
+    if tx.sampler is not None and tx.sampler is not asyncio.current_task():
+        tx.sampler.cancel()
+    advance(cp, port)
+    port.meter.open_contactor()
+    port.meter.set_limit()
+    return tx
+
+
+def _stop_payload(cp: ChargePoint, port: Port, tx: Transaction, reason: str) -> dict[str, Any]:
+    return {"transactionId": tx.local_id, "meterStop": port.meter.meter_wh,
+            "timestamp": iso(cp.clock.now()), "reason": reason}
+
+
+async def settle(cp: ChargePoint, port: Port) -> None:
+    """Status after a transaction or a cancelled preparation: Finishing while the cable is
+    plugged, else Available; Unavailable when a ChangeAvailability was scheduled (C8/F8)."""
+    if port.scheduled_operative is not None and port.tx is None:
+        port.operative, port.scheduled_operative = port.scheduled_operative, None
+    if not port.operative:
+        await cp.set_status(port, _S.unavailable)
+    elif port.plugged:
+        await cp.set_status(port, _S.finishing)
+    else:
+        await cp.set_status(port, _S.available)
+
+
+async def sync_energized(cp: ChargePoint, port: Port) -> None:
+    """Charging / SuspendedEV / SuspendedEVSE as the meter says (1.6 §4.9)."""
+    if port.tx is None or port.status is _S.faulted:
+        return
+    status = port.meter.charging_status() or _S.suspended_ev
+    await cp.set_status(port, status)
+
+
+def on_delivered(cp: ChargePoint, msg: QueuedMessage, reply: dict | None) -> None:
+    """Act on the reply to a queued message (or on its being skipped, reply None)."""
+    if reply is None or "idTagInfo" not in reply:
+        return
+    info = reply["idTagInfo"]
+    tag = msg.payload.get("idTag")
+    if tag:
+        cp.remember_tag(tag, info)
+    if msg.action == "StartTransaction" and info.get("status") != ACCEPTED:
+        port = next((p for p in cp.ports if p.tx and p.tx.local_id == msg.local_tx), None)
+        if port is not None:
+            # 1.6 §3.5.4 / §4.8: transaction not accepted while it runs
+            cp.spawn(_deauthorize(cp, port))
+
+
+async def _deauthorize(cp: ChargePoint, port: Port) -> None:
+    if cp.config.stop_transaction_on_invalid_id:
+        await stop(cp, port, "DeAuthorized")
+    else:  # only stop energy delivery (C5)
+        port.meter.set_limit(amps=0, watts=0)
+        await sync_energized(cp, port)
+
+
+def port_of_csms_tx(cp: ChargePoint, transaction_id: int) -> Port | None:
+    """The connector running the transaction the CSMS calls `transaction_id`."""
+    for port in cp.ports:
+        if port.tx and cp.queue.csms_tx_id(port.tx.local_id) == transaction_id:
+            return port
+    return None
+
+
+# Meter values --------------------------------------------------------------------------------
+
+
+def advance(cp: ChargePoint, port: Port) -> None:
+    """Let the meter catch up with simulated time."""
+    now = cp.clock.monotonic()
+    port.meter.advance(max(0.0, now - port.last_advance))
+    port.last_advance = now
+
+
+def reading(cp: ChargePoint, port: Port, measurands: list[str] | None, context: str
+            ) -> dict | None:
+    """One MeterValue of `measurands` now, or None when none are configured."""
+    if not measurands:
+        return None
+    return meter_value(port.meter, measurands, context, cp.clock.now())
+
+
+async def _sample_loop(cp: ChargePoint, port: Port, tx: Transaction) -> None:
+    """1.6 §3.16.1: MeterValues every MeterValueSampleInterval seconds of the transaction."""
+    config = cp.config
+    while port.tx is tx:
+        interval = config.meter_value_sample_interval or 0
+        if interval <= 0:
+            return
+        await cp.clock.sleep(interval)
+        if port.tx is not tx:
+            return
+        advance(cp, port)
+        sampled = reading(cp, port, config.meter_values_sampled_data,
+                          ReadingContext.sample_periodic)
+        if sampled is not None:
+            payload = {"connectorId": port.id, "transactionId": tx.local_id,
+                       "meterValue": [sampled]}
+            cp.enqueue("MeterValues", payload, tx.local_id)
+        tx.meter.keep(reading(cp, port, config.stop_txn_sampled_data,
+                              ReadingContext.sample_periodic))
+        await sync_energized(cp, port)
+
+
+def aligned_sample(cp: ChargePoint) -> None:
+    """1.6 §3.16.2: clock-aligned values; transaction-related ones go through the queue,
+    the others are sent only when online (nothing to deliver later)."""
+    config = cp.config
+    for port in cp.ports:
+        advance(cp, port)
+        tx = port.tx
+        aligned = reading(cp, port, config.meter_values_aligned_data, ReadingContext.sample_clock)
+        if tx is not None:
+            tx.meter.keep(reading(cp, port, config.stop_txn_aligned_data,
+                                  ReadingContext.sample_clock))
+            if aligned is not None:
+                cp.enqueue("MeterValues", {"connectorId": port.id, "transactionId": tx.local_id,
+                                           "meterValue": [aligned]}, tx.local_id)
+        elif aligned is not None and cp.online:
+            cp.spawn(_call_quietly(cp, "MeterValues",
+                                   {"connectorId": port.id, "meterValue": [aligned]}))
+
+
+async def _call_quietly(cp: ChargePoint, action: str, payload: dict) -> None:
+    with contextlib.suppress(CallFailed):
+        await cp.call(action, payload)
+
+
+# Preparation and ConnectionTimeOut -----------------------------------------------------------
+
+
+async def prepare(cp: ChargePoint, port: Port) -> None:
+    """Usage initiated (A2): Preparing, and wait ConnectionTimeOut for the other half."""
+    await cp.set_status(port, _S.preparing)
+    cancel_timeout(port)
+    timeout = cp.config.connection_timeout or 0
+    if timeout > 0:
+        port.timeout = cp.spawn(_expire_preparation(cp, port, timeout))
+
+
+async def _expire_preparation(cp: ChargePoint, port: Port, timeout: float) -> None:
+    await cp.clock.sleep(timeout)
+    port.timeout = None
+    if port.tx is None and port.status is _S.preparing:
+        port.authorized_tag = None
+        # B1 (tag first, no cable) / B6 (cable in, no tag: errata 3.20)
+        await cp.set_status(port, _S.finishing if port.plugged else _S.available)
+
+
+def cancel_timeout(port: Port) -> None:
+    """Forget a pending ConnectionTimeOut (the other half of the preparation happened)."""
+    if port.timeout is not None and port.timeout is not asyncio.current_task():
+        port.timeout.cancel()
+    port.timeout = None
