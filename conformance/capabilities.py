@@ -8,6 +8,17 @@ The catalogue's `requires` entries are checked against it, so a conditional case
     fixed_cable: false
     rejects_unknown_charge_points: true
     config_keys: [StopTransactionOnEVSideDisconnect, UnlockConnectorOnEVSideDisconnect]
+    # CSMS under test: what it must already know (ChargeBench plays the charge point)
+    never_booted_cp_id: CP-NEVER-BOOTED   # registered, never sent a BootNotification
+    blocked_id_tag: CB-BLOCKED-1          # the CSMS answers Blocked for it
+    expired_id_tag: CB-EXPIRED-1          # the CSMS answers Expired for it
+
+A case that needs a charge point the CSMS has never seen boot (RPC_020: a CALL before
+BootNotification) cannot reuse `--cb-cp-id`: a CSMS rightly keeps a booted charger's
+registration across reconnects (OCPP 1.6 §4.2: a reconnect is not a reboot). It uses
+`never_booted_cp_id` when given, else `--cb-cp-id` plus a random suffix, which only a CSMS that
+admits unknown charge points (`rejects_unknown_charge_points: false`) lets in; otherwise the case
+is skipped, never passed.
 """
 
 from __future__ import annotations
@@ -17,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from chargebench.security import DEFAULT_CPO_NAME
 
 #: Every certification profile a catalogue entry may name.
 PROFILES = (
@@ -34,6 +47,12 @@ class Capabilities:
     fixed_cable: bool = False
     rejects_unknown_charge_points: bool = True
     config_keys: frozenset[str] = field(default_factory=frozenset)
+    # CSMS under test
+    never_booted_cp_id: str | None = None
+    blocked_id_tag: str = "CB-BLOCKED-1"
+    expired_id_tag: str = "CB-EXPIRED-1"
+    #: O of charge point certificates (security whitepaper A00.FR.404), for SignCertificate CSRs
+    cpo_name: str = DEFAULT_CPO_NAME
 
     @classmethod
     def load(cls, path: str | Path) -> Capabilities:

@@ -11,7 +11,9 @@ failed cases and 2 for usage errors.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import secrets
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -121,32 +123,59 @@ def _self_peer(loop: BackgroundLoop, role: str, results: Path) -> Iterator[tuple
         finally:
             loop.run(cp.stop())
         return
-    csms, url, send = loop.run(_start_csms(results))
-    # The built-in CSMS admits unknown charge points by default (csms.config UnknownChargerPolicy)
+    csms, url, trigger, declared = loop.run(_start_csms(loop, results))
     capabilities = results / "self-capabilities.yaml"
     capabilities.parent.mkdir(parents=True, exist_ok=True)
-    capabilities.write_text("profiles: [core, ocppj]\nrejects_unknown_charge_points: false\n")
+    capabilities.write_text(declared)
     try:
         yield ["--cb-target", url, "--cb-capabilities", str(capabilities)], _Hooks(
-            trigger=_LoopTrigger(loop, send)
+            trigger=trigger
         )
     finally:
         loop.run(csms.close())
 
 
-async def _start_csms(results: Path) -> tuple[Any, str, Any]:
-    """The built-in CSMS when it is available, else the reference CSMS."""
+#: What the built-in CSMS declares: every profile; it admits unknown charge points
+#: (csms.config UnknownChargerPolicy.ACCEPT), so never-booted ids are derived from --cb-cp-id.
+SELF_CAPABILITIES = """\
+profiles: [core, ocppj, firmware, localauth, reservation, smartcharging, remotetrigger, security]
+rejects_unknown_charge_points: false
+"""
+
+#: The id tags the cases expect the CSMS to know (conformance.capabilities defaults).
+SELF_SEED = """\
+id_tags:
+  - {id_tag: CB-VALID-1, status: Accepted}
+  - {id_tag: CB-BLOCKED-1, status: Blocked}
+  - {id_tag: CB-EXPIRED-1, status: Accepted, expiry: "2020-01-01T00:00:00Z"}
+"""
+
+
+async def _start_csms(loop: BackgroundLoop, results: Path) -> tuple[Any, str, Any, str]:
+    """The built-in CSMS when it is available, driven through its HTTP actions API, with the
+    seed and CA the cases need; else the reference CSMS (Core and OCPP-J cases only)."""
     try:
+        from chargebench.security import init_pki
+        from conformance.triggers import HttpActionsTrigger
         from csms.central import CentralSystem
         from csms.config import CsmsConfig
-
-        results.mkdir(parents=True, exist_ok=True)
-        db = Path(tempfile.mkdtemp(prefix="cb-conform-")) / "csms.db"
-        csms = CentralSystem(CsmsConfig(port=0, db=db, log_dir=results / "csms-logs"))
-        await csms.start()
-        return csms, csms.url().rstrip("/"), csms.send
     except ImportError:
         from conformance.selfpeers import ReferenceCsms
 
         reference = await ReferenceCsms().start()
-        return reference, reference.url, reference.send
+        declared = "profiles: [core, ocppj]\nrejects_unknown_charge_points: false\n"
+        return reference, reference.url, _LoopTrigger(loop, reference.send), declared
+    results.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="cb-conform-"))
+    seed = work / "seed.yaml"
+    seed.write_text(SELF_SEED, encoding="utf-8")
+    # A CA key lets the CSMS sign SignCertificate CSRs (whitepaper A02, TC_074)
+    pki = await asyncio.to_thread(init_pki, work / "pki")
+    token = secrets.token_urlsafe(24)
+    csms = CentralSystem(CsmsConfig(
+        port=0, db=work / "csms.db", seed=seed, log_dir=results / "csms-logs", api_port=0,
+        admin_token=token, tls_ca=pki.ca_cert, ca_key=pki.ca_key,
+    ))  # fmt: skip
+    await csms.start()
+    trigger = HttpActionsTrigger(f"http://127.0.0.1:{csms.api_port}", token)
+    return csms, csms.url().rstrip("/"), trigger, SELF_CAPABILITIES

@@ -52,13 +52,17 @@ def _auth_headers(settings: Settings, cp_id: str, password: str | None) -> dict[
     return {}
 
 
-async def dial(settings: Settings, *, cp_id: str | None = None) -> HarnessPeer:
-    """Connect to the CSMS under test as charge point `cp_id` (not yet booted)."""
+async def dial(
+    settings: Settings, *, cp_id: str | None = None, password: str | None = None,
+    subprotocols: Sequence[str] = (OCPP16.subprotocol,),
+) -> HarnessPeer:
+    """Connect to the CSMS under test as charge point `cp_id` (not yet booted), with
+    `password` (default --cb-password) when the security profile uses Basic auth."""
     cp_id = cp_id or settings.cp_id
     ws = await ws_connect(
-        settings.url_for(cp_id), subprotocols=[OCPP16.subprotocol], compression=None,
+        settings.url_for(cp_id), subprotocols=list(subprotocols), compression=None,
         proxy=None, open_timeout=settings.timeout, ssl=_client_ssl(settings),
-        additional_headers=_auth_headers(settings, cp_id, settings.password),
+        additional_headers=_auth_headers(settings, cp_id, password or settings.password),
     )
     if ws.subprotocol != OCPP16.subprotocol:
         await ws.close(1002, "no OCPP subprotocol agreed")

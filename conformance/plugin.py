@@ -10,6 +10,7 @@ drops cases of the other role or of unselected profiles, skips cases the capabil
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--cb-timeout", type=float, default=10.0, metavar="S",
         help="how long to wait for each expected frame (default %(default)s)")
     add("--cb-trigger-url", metavar="URL", help="HTTP actions API of the CSMS under test")
+    add("--cb-trigger-token", metavar="TOKEN",
+        help="Bearer token for --cb-trigger-url (default: $CB_TRIGGER_TOKEN)")
     add("--cb-operator", choices=("auto", "terminal", "none"), default="auto",
         help="who performs physical actions at a charge point under test")
     add("--cb-id-tag", metavar="TAG", default="CB-VALID-1", help="an id tag the CSMS accepts")
@@ -93,7 +96,9 @@ def settings_from(config: pytest.Config) -> Settings:
         key=path("--cb-key"), invalid_cert=path("--cb-invalid-cert"),
         invalid_key=path("--cb-invalid-key"), profiles=profiles, capabilities=capabilities,
         timeout=opt("--cb-timeout"), results=path("--cb-results"),
-        trigger_url=opt("--cb-trigger-url"), operator=opt("--cb-operator"),
+        trigger_url=opt("--cb-trigger-url"),
+        trigger_token=opt("--cb-trigger-token") or os.environ.get("CB_TRIGGER_TOKEN"),
+        operator=opt("--cb-operator"),
         id_tag=opt("--cb-id-tag"),
     )
 

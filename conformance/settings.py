@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +35,20 @@ class Settings:
     timeout: float = 10.0
     results: Path | None = None
     trigger_url: str | None = None
+    trigger_token: str | None = None  # Bearer token of the HTTP actions API
     id_tag: str = "CB-VALID-1"  # an id tag the CSMS under test accepts
     operator: str = "auto"  # auto | terminal | none
+
+    def never_booted_cp_id(self) -> str | None:
+        """A charge point id the CSMS under test has never seen boot (see
+        `conformance.capabilities`): the declared one, else a fresh derivative of `cp_id` when
+        the CSMS admits unknown charge points, else None (the case cannot run)."""
+        declared = self.capabilities.never_booted_cp_id
+        if declared:
+            return declared
+        if self.capabilities.rejects_unknown_charge_points:
+            return None
+        return f"{self.cp_id}-NB{secrets.token_hex(3).upper()}"
 
     @property
     def tls(self) -> bool:

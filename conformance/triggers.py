@@ -5,12 +5,16 @@ OCTT asks the CSMS operator to "start a transaction remotely"; a case here says
 the CALL on the wire. The built-in CSMS is driven through its HTTP actions API
 (`POST {base}/api/chargers/{id}/actions/{Action}`, `--cb-trigger-url`); another CSMS through a
 `pytest_cb_trigger` hook in a conftest.py. Without a trigger such cases are skipped.
+
+A trigger may keep `problems` (a list of strings): what went wrong asking the CSMS (an HTTP error
+of the actions API). `conformance.chargepoint` adds them to a verdict when the CALL never came.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
 from typing import Protocol
 from urllib.parse import quote
@@ -38,6 +42,7 @@ class HttpActionsTrigger:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.pending: set[asyncio.Task] = set()
+        self.problems: list[str] = []
 
     async def send(self, cp_id: str, action: str, payload: dict) -> None:
         url = f"{self.base_url}/api/chargers/{quote(cp_id, safe='')}/actions/{action}"
@@ -49,9 +54,24 @@ class HttpActionsTrigger:
         )
         task = asyncio.ensure_future(asyncio.to_thread(_post, request))
         self.pending.add(task)
-        task.add_done_callback(self.pending.discard)
+        task.add_done_callback(lambda done: self._done(action, done))
+
+    def _done(self, action: str, task: asyncio.Task) -> None:
+        self.pending.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception() or task.result()
+        if error:
+            self.problems.append(f"the actions API refused {action}: {error}")
 
 
-def _post(request: urllib.request.Request) -> int:
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.status
+def _post(request: urllib.request.Request) -> str | None:
+    """None when the API answered 2xx, else what it said."""
+    try:
+        with urllib.request.urlopen(request, timeout=60):
+            return None
+    except urllib.error.HTTPError as error:
+        body = error.read().decode("utf-8", "replace")[:300]
+        return f"HTTP {error.code} {body}"
+    except OSError as error:
+        return f"{type(error).__name__}: {error}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import allure
 import pytest
@@ -16,6 +17,7 @@ import pytest_asyncio
 from pytest_asyncio import is_async_test
 
 from chargebench.trace import TraceWriter
+from conformance.chargepoint import ChargePoint
 from conformance.endpoints import Listener, dial
 from conformance.harness import HarnessPeer
 from conformance.operator import Operator, default_operator
@@ -120,6 +122,37 @@ async def peer(cb: Settings, listener: Listener | None, case_trace: CaseTrace):
     yield case_trace.add(connection)
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def cp(
+    cb: Settings, peer: HarnessPeer, trigger: Trigger, case_trace: CaseTrace
+) -> AsyncIterator[ChargePoint]:
+    """ChargeBench as the charge point on `peer`, when a CSMS is under test; transactions a
+    case leaves open are stopped afterwards."""
+    if cb.role != "csms":
+        pytest.skip("ChargeBench plays the charge point only when a CSMS is under test")
+
+    async def redial(**options: Any) -> HarnessPeer:
+        return case_trace.add(await dial(cb, **options))
+
+    charge_point = ChargePoint(peer, cb, trigger, redial=redial)
+    yield charge_point
+    await charge_point.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def never_booted_peer(cb: Settings, case_trace: CaseTrace) -> AsyncIterator[HarnessPeer]:
+    """A connection to the CSMS under test as a charge point it has never seen boot: a CSMS
+    keeps a booted charger's registration across reconnects (OCPP 1.6 §4.2), so `--cb-cp-id`,
+    booted by earlier cases, will not do (see `conformance.capabilities`)."""
+    cp_id = cb.never_booted_cp_id()
+    if cp_id is None:
+        pytest.skip("needs a charge point id the CSMS has never seen boot: declare "
+                    "never_booted_cp_id in --cb-capabilities")
+    connection = case_trace.add(await dial(cb, cp_id=cp_id))
+    yield connection
+    await connection.close()
+
+
 @pytest.fixture(scope="session")
 def operator(pytestconfig: pytest.Config, cb: Settings) -> Operator:
     """Performs physical actions at the charge point under test (pytest_cb_operator hook)."""
@@ -134,4 +167,6 @@ def trigger(pytestconfig: pytest.Config, cb: Settings) -> Trigger:
     hooked = pytestconfig.hook.pytest_cb_trigger(config=pytestconfig)
     if hooked is not None:
         return hooked
-    return HttpActionsTrigger(cb.trigger_url) if cb.trigger_url else NoTrigger()
+    if cb.trigger_url:
+        return HttpActionsTrigger(cb.trigger_url, cb.trigger_token)
+    return NoTrigger()

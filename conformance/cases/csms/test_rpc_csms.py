@@ -21,10 +21,14 @@ async def test_malformed_payload_gets_its_callerror(peer, probe: Probe):
 
 
 @pytest.mark.octt("RPC_020")
-async def test_call_before_boot_accepted_gets_security_error(peer):
-    """RPC_020: a CALL before BootNotification is accepted gets SecurityError (errata §3.10)."""
-    message_id = await peer.send_call("Heartbeat", {})
-    await peer.wait_for("CALLERROR", {"errorCode": "SecurityError"}, message_id=message_id)
+async def test_call_before_boot_accepted_gets_security_error(never_booted_peer):
+    """RPC_020: a CALL before BootNotification is accepted gets SecurityError (errata §3.10).
+    Runs as a charge point that never booted: a booted one keeps its registration across
+    reconnects (OCPP 1.6 §4.2), so a CALLRESULT would then be right."""
+    message_id = await never_booted_peer.send_call("Heartbeat", {})
+    await never_booted_peer.wait_for(
+        "CALLERROR", {"errorCode": "SecurityError"}, message_id=message_id
+    )
 
 
 @pytest.mark.parametrize(

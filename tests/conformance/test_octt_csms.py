@@ -1,0 +1,69 @@
+"""The OCTT cases for a CSMS under test: all pass against the built-in CSMS through
+`chargebench conform --self`, fail against a CSMS that decides wrongly, and a case that needs a
+never-booted charge point gets one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conformance.background import BackgroundLoop
+from conformance.capabilities import Capabilities
+from conformance.catalog import load_catalog
+from conformance.selfpeers import ReferenceCsms
+from conformance.settings import Settings
+from tests.conformance.helpers import ROOT, run_suite
+
+
+@pytest.mark.slow
+def test_builtin_csms_passes_every_case_within_a_minute(tmp_path):
+    """`chargebench conform --role csms --self` runs every csms-role case against the built-in
+    CSMS (triggered through its HTTP actions API): none fails or is skipped for want of a
+    trigger, and the whole run takes under 60 s."""
+    results = tmp_path / "results"
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "chargebench", "conform", "--role", "csms", "--self",
+         "--results", str(results), "--", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    cases = json.loads((results / "summary.json").read_text())["cases"]
+    outcomes = {case["case"]: case["outcome"] for case in cases}
+    assert set(outcomes.values()) <= {"passed", "not_applicable"}, outcomes
+    expected = {case.full_id for (_, role), case in load_catalog().items() if role == "csms"}
+    assert expected <= set(outcomes), sorted(expected - set(outcomes))
+    assert outcomes["RPC_020_CS"] == "passed"
+    assert elapsed < 60, f"took {elapsed:.1f} s"
+
+
+@pytest.mark.slow
+def test_csms_accepting_every_tag_fails_authorize_cases(tmp_path):
+    """A CSMS that answers Accepted for every id tag (the reference CSMS has no tag store)
+    fails TC_023_1-3, and the verdict names the expected and the received status."""
+    with BackgroundLoop() as loop:
+        csms = loop.run(ReferenceCsms().start())
+        run = run_suite(
+            tmp_path, "--cb-role", "csms", "--cb-target", csms.url, "-k", "authorize_refused"
+        )
+    outcomes = run.outcomes()
+    assert {outcomes[f"TC_023_{n}_CS"] for n in (1, 2, 3)} == {"failed"}, outcomes
+    assert "expected CALLRESULT" in run.output
+    assert '{"idTagInfo":{"status":"Accepted"}}' in run.output
+
+
+def test_never_booted_id_is_fresh_declared_or_absent():
+    """RPC_020's charge point: the declared id, else a new derivative of --cb-cp-id when the
+    CSMS admits unknown ids, else none (the case is skipped, never passed)."""
+    admits = Settings("csms", cp_id="CP-1",
+                      capabilities=Capabilities(rejects_unknown_charge_points=False))
+    first, second = admits.never_booted_cp_id(), admits.never_booted_cp_id()
+    assert first != second and first.startswith("CP-1-") and second.startswith("CP-1-")
+    declared = Settings("csms", capabilities=Capabilities(never_booted_cp_id="CP-NB"))
+    assert declared.never_booted_cp_id() == "CP-NB"
+    assert Settings("csms").never_booted_cp_id() is None
