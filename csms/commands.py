@@ -172,8 +172,18 @@ def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: An
 
 def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
     # 1.6 §5.3: Accepted and RebootRequired both mean the value is set (the latter on reboot).
-    if reply["status"] in ("Accepted", "RebootRequired"):
-        store.set_config_baseline(cp_id, {p["key"]: p["value"]}, replace=False)
+    if reply["status"] not in ("Accepted", "RebootRequired"):
+        return
+    key, value = p["key"], p["value"]
+    if key == "AuthorizationKey":
+        # OCPP-J 1.6 §6.2.2: once Accepted, only the new key is accepted. It is write-only
+        # (OCPP-J errata §3.12), so it goes to the hashed password, never to the baseline.
+        store.set_charger_password(cp_id, value)
+        return
+    if key == "SecurityProfile" and value.isdigit():
+        # security whitepaper A05: the charger reconnects at the new profile; admit no lower
+        store.set_security_profile(cp_id, int(value))
+    store.set_config_baseline(cp_id, {key: value}, replace=False)
 
 
 def _record_certificate(kind: str | None, pem_field: str) -> Record:

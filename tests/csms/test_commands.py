@@ -120,6 +120,24 @@ class TestBookkeeping:
                                             value="60")  # fmt: skip
         assert csms.store.get_config_baseline("CP1") == {"MeterValueSampleInterval": "60"}
 
+    async def test_authorization_key_change_replaces_password(self, csms, cp):
+        """OCPP-J §6.2.2: an accepted AuthorizationKey change makes only the new key valid, and
+        the write-only key never lands in the baseline; a rejected change keeps the old key."""
+        csms.store.set_charger_password("CP1", "old-key-0123456789")
+        new_key = "A1" * 20
+        await commands.change_configuration(csms, "CP1", key="AuthorizationKey", value=new_key)
+        assert csms.store.verify_charger_password("CP1", new_key)
+        assert not csms.store.verify_charger_password("CP1", "old-key-0123456789")
+        assert "AuthorizationKey" not in (csms.store.get_config_baseline("CP1") or {})
+        cp.replies["ChangeConfiguration"] = {"status": "Rejected"}
+        await commands.change_configuration(csms, "CP1", key="AuthorizationKey", value="B2" * 20)
+        assert csms.store.verify_charger_password("CP1", new_key)
+
+    async def test_security_profile_change_raises_stored_profile(self, csms, cp):
+        """An accepted SecurityProfile change is the profile the charger must use from now on."""
+        await commands.change_configuration(csms, "CP1", key="SecurityProfile", value="2")
+        assert csms.store.get_charger("CP1")["security_profile"] == 2
+
     async def test_get_log_allocates_request_id(self, csms, cp):
         """Whitepaper N01: GetLog's requestId is the stored request; the reply's file name kept."""
         cp.replies["GetLog"] = {"status": "Accepted", "filename": "security.log"}
