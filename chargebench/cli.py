@@ -15,7 +15,8 @@ from chargebench import __version__
 
 #: Modules that register subcommands, in help order. Each lands with its issue.
 SUBCOMMAND_MODULES = ("chargebench.pki_cli", "csms.cli", "sim.cli", "loadtest.cli",
-                      "scenarios.cli", "scenarios.demo", "conformance.cli")
+                      "scenarios.cli", "scenarios.demo", "conformance.cli",
+                      "reports.cli")
 
 
 class UsageError(Exception):

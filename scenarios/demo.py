@@ -3,7 +3,8 @@
 Starts the built-in CSMS on an SQLite file in the output directory, runs a representative set of
 library scenarios against it (single chargers, then a mixed fleet living through a day), all at
 one accelerated speed so the CSMS and the charge points share one clock, and prints what ran,
-what passed, the energy delivered and billed, and where the traces and the JUnit report are.
+what passed, the energy delivered and billed, and where the traces, the JUnit report and the
+HTML report (`chargebench report`) are.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from rich.panel import Panel
 
 from chargebench.cli import UsageError
 from chargebench.clock import Clock
+from reports.cli import write_report
+from reports.verdicts import read_junit
 from scenarios.backends import BuiltinBackend
 from scenarios.cli import load_all, run_all
 from scenarios.loader import DEFAULT_SEED, LIBRARY
@@ -90,6 +93,8 @@ def main(args: argparse.Namespace) -> int:
     print_summary(results, console, steps=False)
     junit = out / "junit.xml"
     write_junit(results, junit)
+    report = out / "report.html"
+    write_report(sorted((out / "traces").glob("*.jsonl")), report, verdicts=[read_junit(junit)])
     counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "skipped")}
     console.print(Panel.fit(
         f"scenarios: {counts['passed']} passed, {counts['failed']} failed, "
@@ -98,7 +103,8 @@ def main(args: argparse.Namespace) -> int:
         f"{totals.get('energy_kwh', 0)} kWh, billed: {totals.get('billed', 0)} "
         f"{totals.get('currency', '')}\n"
         f"wall time: {time.monotonic() - started:.0f} s at speed {args.speed:g}\n"
-        f"traces: {out / 'traces'}\nJUnit report: {junit}\nCSMS database: {out / 'csms.db'}",
+        f"traces: {out / 'traces'}\nJUnit report: {junit}\nHTML report: {report}\n"
+        f"CSMS database: {out / 'csms.db'}",
         title="ChargeBench demo",
     ))
     return 1 if counts["failed"] else 0

@@ -1,0 +1,147 @@
+"""`chargebench report`: trace files in, a text summary and one self-contained HTML page out.
+
+    chargebench report out/traces -o report.html --junit out/junit.xml --cp CP-001
+
+Exit codes: 0 the report was written (whatever the trace shows: judging is the job of `run`
+and `conform`), 2 a usage error (missing file, unreadable JUnit or summary, unknown --cp).
+Unreadable trace lines are listed with file:line and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from chargebench.cli import UsageError
+from reports.html import default_cps, render
+from reports.load import Loaded, expand, load_traces
+from reports.sequence import DEFAULT_LIMIT
+from reports.stats import TraceStats, compute, parse_ts
+from reports.svg import fmt_duration, fmt_ms
+from reports.verdicts import Verdicts, read_conformance, read_junit
+
+__all__ = ["add_parser", "main", "print_summary", "write_report"]
+
+#: Unreadable lines printed on the terminal (all of them are in the HTML, up to its own cap)
+SHOWN_PROBLEMS = 10
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report", help="HTML report (latency, rate, errors, sequence diagrams) from traces",
+        description="Read trace files (JSON Lines; a directory means its *.jsonl), print a "
+        "summary and write a self-contained HTML report.",
+    )
+    parser.add_argument("traces", nargs="+", type=Path, metavar="TRACE_FILE_OR_DIR")
+    parser.add_argument("-o", "--output", type=Path, default=Path("report.html"),
+                        metavar="HTML", help="where the page goes (default: report.html)")
+    parser.add_argument("--junit", type=Path, action="append", default=[], metavar="XML",
+                        help="JUnit XML whose verdicts head the report (repeatable)")
+    parser.add_argument("--conformance", type=Path, action="append", default=[],
+                        metavar="JSON", help="conformance summary JSON (repeatable)")
+    parser.add_argument("--cp", action="append", default=[], metavar="ID",
+                        help="charge point to draw a sequence diagram of (repeatable; "
+                        "default: the first three)")
+    parser.add_argument("--since", type=_timestamp, metavar="ISO",
+                        help="sequence diagrams start at this time")
+    parser.add_argument("--until", type=_timestamp, metavar="ISO",
+                        help="sequence diagrams end at this time")
+    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
+                        help=f"frames per sequence diagram (default {DEFAULT_LIMIT})")
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    try:
+        files = expand(args.traces)
+    except FileNotFoundError as missing:
+        raise UsageError(f"no such trace file or directory: {missing}") from None
+    if not files:
+        raise UsageError(f"no *.jsonl trace files in {', '.join(map(str, args.traces))}")
+    verdicts = _verdicts(args.junit, args.conformance)
+    try:
+        stats, loaded = write_report(files, args.output, verdicts=verdicts, cps=args.cp,
+                                     since=args.since, until=args.until, limit=args.limit)
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
+    console = Console(highlight=False, markup=False)  # trace text may look like [markup]
+    print_summary(stats, loaded, verdicts, console)
+    console.print(f"report: {args.output}", soft_wrap=True)
+    return 0
+
+
+def write_report(files: Sequence[Path], output: Path, *, verdicts: Sequence[Verdicts] = (),
+                 cps: Sequence[str] = (), since: datetime | None = None,
+                 until: datetime | None = None, limit: int = DEFAULT_LIMIT
+                 ) -> tuple[TraceStats, Loaded]:
+    """Read `files`, write the HTML page to `output`; returns what was read, for a summary.
+
+    The demo calls this too. Raises UsageError for a `cps` entry with no frames, OSError when
+    `output` cannot be written.
+    """
+    loaded = load_traces(files)
+    stats = compute(loaded.records)
+    unknown = [cp for cp in cps if cp not in stats.charge_points]
+    if unknown:
+        raise UsageError(f"no frames of charge point {', '.join(unknown)} in the traces")
+    page = render(stats, loaded.records, sources=files, verdicts=verdicts,
+                  problems=loaded.problems, cps=list(cps) or default_cps(stats),
+                  since=since, until=until, limit=limit)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(page, encoding="utf-8")
+    return stats, loaded
+
+
+def print_summary(stats: TraceStats, loaded: Loaded, verdicts: Sequence[Verdicts],
+                  console: Console) -> None:
+    """Problems first (file:line), then verdicts, totals and the per-action table."""
+    for problem in loaded.problems[:SHOWN_PROBLEMS]:
+        console.print(Text.assemble(("skipped ", "yellow"), str(problem)), soft_wrap=True)
+    if len(loaded.problems) > SHOWN_PROBLEMS:
+        console.print(Text(f"… {len(loaded.problems) - SHOWN_PROBLEMS} more unreadable lines "
+                           "(listed in the report)", style="yellow"))
+    for v in verdicts:
+        console.print(f"{v.source}: {v.passed} passed, {v.failed} failed, {v.skipped} skipped"
+                      + (f", {v.not_applicable} not applicable" if v.not_applicable else ""),
+                      soft_wrap=True)
+    console.print(
+        f"{stats.records} messages from {len(loaded.files)} file(s), "
+        f"{len(stats.charge_points)} charge point(s), over {fmt_duration(stats.span_seconds)}; "
+        f"{sum(stats.error_codes.values())} CALLERROR(s), {len(stats.anomalies)} anomalies",
+        soft_wrap=True)
+    table = Table(title="Actions")
+    for column in ("action", "CALLs", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms"):
+        table.add_column(column, justify="left" if column == "action" else "right")
+    for a in stats.actions.values():
+        table.add_row(Text(a.action), str(a.calls), str(a.errors) if a.errors else "",
+                      fmt_ms(a.p50), fmt_ms(a.p95), fmt_ms(a.p99), fmt_ms(a.max))
+    console.print(table)
+
+
+def _verdicts(junit: Sequence[Path], conformance: Sequence[Path]) -> list[Verdicts]:
+    readers = [(path, read_junit) for path in junit]
+    readers += [(path, read_conformance) for path in conformance]
+    verdicts = []
+    for path, read in readers:
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+        try:
+            verdicts.append(read(path))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    return verdicts
+
+
+def _timestamp(text: str) -> datetime:
+    moment = parse_ts(text)
+    if moment is None:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}")
+    return moment
