@@ -7,10 +7,12 @@ user or a fault would (`sim.control`: `plug_in()`, `present_id_tag()`, `ev_full(
 transactions and leaves the transaction queue on disk.
 
 Where the behaviour lives: `sim.features.online` (connection loop, boot, heartbeat),
-`sim.features.transactions` (transactions and meter values), `sim.features.core` and the other
-feature modules (CSMS-initiated commands). Every connector status change goes through
-`sim.connector.Connector` and is sent as a StatusNotification (1.6 §4.9); every
-transaction-related message goes through `sim.offline_queue.OfflineQueue` (1.6 §3.7).
+`sim.features.transactions` (transactions and meter values), `sim.features.core` (Core
+commands) and `sim.features.wiring`, which plugs in every other feature profile (local list,
+reservations, smart charging, firmware, diagnostics, triggers, security) as `cp.features`.
+Every connector status change goes through `sim.connector.Connector` and is sent as a
+StatusNotification (1.6 §4.9); every transaction-related message goes through
+`sim.offline_queue.OfflineQueue` (1.6 §3.7).
 
 A feature profile plugs in with `cp.use(table)`: `table` maps actions to `handler(cp, payload)`
 functions shared by every charge point (or, with `bound=True`, to a per-charge-point object's
@@ -37,8 +39,10 @@ from sim.config import ChargePointConfig
 from sim.connector import Connector
 from sim.control import ControlSurface
 from sim.ev import EV
-from sim.features import auth, core, lock, online, transactions
+from sim.features import auth, core, fault_hooks, lock, online, reserving, transactions, wiring
 from sim.features.connection import TlsFiles
+from sim.features.faults import FaultPlan
+from sim.features.local_list import LocalAuthorization
 from sim.features.transactions import Port, Transaction
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
@@ -65,10 +69,13 @@ class ChargePoint(ControlSurface):
         ev_factory: Callable[[int], EV] | None = None,
         rng: random.Random | None = None,
         call_timeout: float = 30.0,
+        fault_plan: FaultPlan | None = None,
     ) -> None:
         """`csms_url` overrides CentralSystemURI (the ChargePointId is appended); `state_dir`
-        keeps the transaction queue and authorization cache across restarts; `ev_factory(n)`
-        makes the EV plugged into connector n (default: a 60 kWh EV at 20 %)."""
+        keeps the transaction queue, local authorization, reservations, profiles, certificates
+        and the message log across restarts; `ev_factory(n)` makes the EV plugged into
+        connector n (default: a 60 kWh EV at 20 %); `fault_plan` makes it misbehave
+        (`sim.features.faults`)."""
         self.config = config
         self.id: str = config.charge_point_id
         n = config.number_of_connectors or (hardware.connectors if hardware else 1)
@@ -81,6 +88,7 @@ class ChargePoint(ControlSurface):
         self.ev_factory = ev_factory or _default_ev
         self.rng = rng or random.Random()
         self.call_timeout = call_timeout
+        self.fault_plan = fault_plan
         self.connector0 = Connector(0)
         self.ports = [Port(i, self.hardware) for i in range(1, n + 1)]
         self.queue = OfflineQueue(
@@ -90,7 +98,6 @@ class ChargePoint(ControlSurface):
             sleep=self.clock.sleep,
             on_delivered=self._on_delivered,
         )
-        self.cache = auth.AuthCache(self.state_dir)
         self.handlers = core.handlers(self)
         #: BootNotification.conf status of this power cycle (None: not booted yet)
         self.registration: str | None = None
@@ -107,6 +114,7 @@ class ChargePoint(ControlSurface):
         self._tasks: set[asyncio.Task] = set()
         lock.configure(config, self.hardware)
         config.subscribe(self._config_changed)
+        self.features = wiring.attach(self)
 
     def use(self, table: Mapping[str, Callable[..., Any]], *, bound: bool = False) -> None:
         """Answer the CSMS-initiated actions of `table` (a feature profile's handlers).
@@ -144,6 +152,7 @@ class ChargePoint(ControlSurface):
                     if drain is not None:
                         await drain
         self.stopping = True
+        self.features.close()
         await self._shutdown_tasks()
         self.queue.close()
 
@@ -201,7 +210,11 @@ class ChargePoint(ControlSurface):
         session = self.session
         if session is None or self.registration != "Accepted":
             raise ConnectionLost("offline", action=action, message_id="")
-        return await session.call(action, payload)
+        return await self.send(session, action, payload)
+
+    async def send(self, session: Session, action: str, payload: dict) -> dict:
+        """Every CALL of ours goes out here, through the fault plan if there is one."""
+        return await fault_hooks.outbound(self, session, action, payload)
 
     async def notify(self, change: Any) -> None:
         """StatusNotification for a change (dropped when offline: the state is announced again
@@ -211,7 +224,7 @@ class ChargePoint(ControlSurface):
         payload = change.to_payload()
         payload["timestamp"] = iso(change.timestamp or self.clock.now())
         with contextlib.suppress(CallFailed):
-            await self.session.call("StatusNotification", payload)
+            await self.send(self.session, "StatusNotification", payload)
 
     async def set_status(
         self, port: Port | Connector, status: ChargePointStatus,
@@ -221,7 +234,10 @@ class ChargePoint(ControlSurface):
         connector = port.connector if isinstance(port, Port) else port
         if connector.status == status and connector.error_code == error_code:
             return
-        await self.notify(connector.transition(status, error_code, timestamp=self.clock.now()))
+        change = connector.transition(status, error_code, timestamp=self.clock.now())
+        if status in (ChargePointStatus.faulted, ChargePointStatus.unavailable):
+            reserving.release(self, connector.connector_id)  # 1.6 §5.13 (3)
+        await self.notify(change)
 
     def enqueue(self, action: str, payload: dict, local_tx: int | None) -> QueuedMessage:
         """Queue a transaction-related message and start delivering (1.6 §3.7)."""
@@ -249,25 +265,30 @@ class ChargePoint(ControlSurface):
 
     # Authorization -----------------------------------------------------------------------------
 
+    @property
+    def auth(self) -> LocalAuthorization:
+        """Local authorization: the Local Authorization List and the Authorization Cache."""
+        return self.features.auth
+
     async def authorize(self, id_tag: str) -> bool:
-        """1.6 §4.1 / §3.5: Authorize online (or pre-authorize from the cache); offline rules
-        otherwise."""
+        """1.6 §4.1 / §3.5: Authorize online (or pre-authorize from the list/cache); offline
+        rules otherwise."""
         now = self.clock.now()
-        if auth.pre_authorized(self.config, self.cache, id_tag, now):
+        if auth.pre_authorized(self.config, self.auth, id_tag, now):
             return True
         if self.online:
             try:
                 reply = await self.call("Authorize", {"idTag": id_tag})
             except CallFailed:
-                return auth.offline_decision(self.config, self.cache, id_tag, now)
+                return auth.offline_decision(self.config, self.auth, id_tag, now)
             self.remember_tag(id_tag, reply["idTagInfo"])
             return reply["idTagInfo"]["status"] == auth.ACCEPTED
-        return auth.offline_decision(self.config, self.cache, id_tag, now)
+        return auth.offline_decision(self.config, self.auth, id_tag, now)
 
     def remember_tag(self, id_tag: str, id_tag_info: dict) -> None:
-        """Keep the IdTagInfo the CSMS sent in the Authorization Cache (1.6 §3.5.1)."""
-        if auth.cache_enabled(self.config):
-            self.cache.update(id_tag, id_tag_info)
+        """Keep the IdTagInfo the CSMS sent (1.6 §3.5.1); a contradiction of the local list
+        is reported as LocalListConflict (§3.5.2)."""
+        self.auth.remember(id_tag, id_tag_info)
 
     # Transactions (the flows live in sim.features.transactions) --------------------------------
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
+from sim.features import reserving
 from sim.features import transactions as txs
 
 if TYPE_CHECKING:
@@ -78,8 +79,8 @@ class ControlSurface:
             return True
         if port.lock.release_for(tag):
             return True
-        if not await self.authorize(tag):
-            return False
+        if not await self.authorize(tag) or not await reserving.admit(self, port, tag):
+            return False  # a Reserved connector refuses other tags (1.6 §5.13)
         if port.plugged:
             await txs.start(self, port, tag)
         else:
@@ -93,6 +94,7 @@ class ControlSurface:
         candidates = (
             [p for p in self.ports if p.tx and p.tx.id_tag == tag]
             + [p for p in self.ports if p.tx is None and p.lock.held_for_tag(tag)]
+            + [p for p in [reserving.reserved_for(self, tag)] if p and p.tx is None]
             # Finishing with the cable in: the user restarts charging (1.6 §4.9 F2)
             + [p for p in self.ports if p.tx is None and p.plugged
                and p.status in (_S.preparing, _S.finishing)]

@@ -14,6 +14,7 @@ ConnectionTimeOut. `python -m loadtest.bench_sim_memory --cps 10000` measures it
 from __future__ import annotations
 
 import asyncio
+import copy
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from chargebench.trace import TraceRecord
 from sim.chargepoint import ChargePoint
 from sim.config import ChargePointConfig
 from sim.features.connection import TlsFiles
+from sim.features.faults import FaultPlan
 from sim.hardware import Hardware
 
 
@@ -94,9 +96,15 @@ class Fleet:
         trace_sink: Callable[[TraceRecord], None] | None = None,
         tls: TlsFiles | None = None,
         prefix: str = "CB",
+        # Fault injection
+        fault_plan: FaultPlan | Mapping[str, Any] | None = None,
+        fault_plans: Mapping[str, FaultPlan | Mapping[str, Any]] | None = None,
     ) -> None:
         """`template` is a libocpp config dict (validated here, raises ConfigError); `ramp` is
-        connections started per second; `state_dir` gets one sub-directory per charge point."""
+        connections started per second; `state_dir` gets one sub-directory per charge point.
+        `fault_plan` (a `FaultPlan` or its YAML dict) applies to every charge point, each with
+        its own copy so `times`/`after` count per charge point; `fault_plans` overrides it by
+        charge point id."""
         ChargePointConfig.from_dict(template, source="fleet template")  # validate once
         self.clock = clock or Clock()
         self.ramp = ramp
@@ -109,6 +117,7 @@ class Fleet:
                 config_for(template, identity), hardware, csms_url=csms_url, clock=self.clock,
                 state_dir=Path(state_dir) / identity.cp_id if state_dir else None,
                 trace_sink=trace_sink, tls=tls, rng=rng,
+                fault_plan=_plan_for(identity.cp_id, fault_plan, fault_plans or {}),
             )
             for identity in self.identities
         ]
@@ -150,3 +159,17 @@ class Fleet:
             "open_transactions": sum(1 for cp in cps for p in cp.ports if p.tx),
             "queued_messages": sum(len(cp.queue) for cp in cps),
         }
+
+
+def _plan_for(
+    cp_id: str,
+    default: FaultPlan | Mapping[str, Any] | None,
+    overrides: Mapping[str, FaultPlan | Mapping[str, Any]],
+) -> FaultPlan | None:
+    """The charge point's own plan: its override, else a fresh copy of the fleet's."""
+    plan = overrides.get(cp_id, default)
+    if plan is None:
+        return None
+    if isinstance(plan, FaultPlan):
+        return copy.deepcopy(plan)
+    return FaultPlan.from_dict(dict(plan))

@@ -28,13 +28,15 @@ class TlsFiles:
 def endpoint(config, csms_url: str | None = None) -> str:
     """The OCPP-J URL: base URL + "/" + ChargePointId (OCPP-J 1.6 §3.1.1).
 
-    `csms_url` overrides CentralSystemURI; a URI without a scheme (libocpp writes
-    "host:port/path") gets ws:// or wss:// from SecurityProfile.
+    `csms_url` overrides CentralSystemURI. The scheme follows SecurityProfile (libocpp writes
+    "host:port/path" without one): ws:// for 0/1, wss:// for 2/3, so raising the profile to 2
+    (whitepaper A05) moves the same address to TLS.
     """
     base = (csms_url or config.central_system_uri or "").rstrip("/")
-    if "://" not in base:
-        base = ("wss://" if security_profile(config) >= 2 else "ws://") + base
-    return f"{base}/{config.charge_point_id}"
+    scheme = "wss://" if security_profile(config) >= 2 else "ws://"
+    if base.startswith(("ws://", "wss://")):
+        base = base.split("://", 1)[1]
+    return f"{scheme}{base}/{config.charge_point_id}"
 
 
 def security_profile(config) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ocpp.v16.enums import ChargePointStatus
 
 from chargebench.ocppj import NoReply, OcppCallError
-from sim.features import transactions
+from sim.features import fault_hooks, limits, reserving, transactions
 from sim.features.lock import unlock_connector
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class HandlerTable(Mapping):
 
 
 def _guarded(cp: ChargePoint, action: str, handler: Handler, payload: dict) -> Any:
-    """Apply the registration status (1.6 §4.2), else run the handler.
+    """Apply the registration status (1.6 §4.2), then the fault plan, then run the handler.
 
     "While Rejected, the Charge Point SHALL NOT respond to any Central System initiated
     message": no CALLRESULT and no CALLERROR, the CSMS's CALL times out. While Pending,
@@ -85,7 +85,7 @@ def _guarded(cp: ChargePoint, action: str, handler: Handler, payload: dict) -> A
         raise NoReply
     if cp.registration == "Pending" and action in _NOT_WHILE_PENDING:
         raise OcppCallError("SecurityError", f"{action} while {cp.registration}")
-    return handler(cp, payload)
+    return fault_hooks.inbound(cp, action, partial(handler, cp, payload))
 
 
 def _unbound(handler: BoundHandler, _cp: ChargePoint, payload: dict) -> Any:
@@ -142,35 +142,44 @@ def get_configuration(cp: ChargePoint, payload: dict) -> dict:
 
 
 def clear_cache(cp: ChargePoint, payload: dict) -> dict:
-    cp.cache.clear()
-    return {"status": "Accepted"}
+    """Rejected when AuthorizationCacheEnabled is false; the local list stays (§3.5.3)."""
+    return cp.auth.on_clear_cache(payload)
 
 
 # 1.6 §5.11 RemoteStartTransaction, §5.12 RemoteStopTransaction
 
 
 def remote_start(cp: ChargePoint, payload: dict) -> dict:
-    """Accept when a usable connector is free; then (AuthorizeRemoteTxRequests) authorize,
-    and start at once if an EV is plugged, else wait ConnectionTimeOut for it."""
+    """Accept when a usable connector is free (a Reserved one only for its reservation's
+    tag, §5.13) and its chargingProfile fits (§5.11, errata 3.41); then
+    (AuthorizeRemoteTxRequests) authorize, and start at once if an EV is plugged, else wait
+    ConnectionTimeOut for it."""
+    id_tag = payload["idTag"]
     connector_id = payload.get("connectorId")
     if connector_id is not None:
         if not 1 <= connector_id <= len(cp.ports):
             return {"status": "Rejected"}
         port = cp.port(connector_id)
     else:
-        port = next((p for p in cp.ports if p.plugged and p.status is _S.preparing), None) \
+        port = reserving.reserved_for(cp, id_tag) \
+            or next((p for p in cp.ports if p.plugged and p.status is _S.preparing), None) \
             or next((p for p in cp.ports if p.status is _S.available), None)
     if port is None or port.tx is not None or port.authorized_tag is not None \
-            or port.status not in (_S.available, _S.preparing, _S.finishing):
+            or port.status not in (_S.available, _S.preparing, _S.finishing, _S.reserved) \
+            or not reserving.allows_now(cp, port, id_tag):
         return {"status": "Rejected"}
-    port.authorized_tag = payload["idTag"]  # claim the connector before replying
-    cp.spawn(_remote_start(cp, port, payload["idTag"]))
+    profile = payload.get("chargingProfile")
+    if profile is not None and not limits.install_remote_start_profile(cp, port, profile):
+        return {"status": "Rejected"}
+    port.authorized_tag = id_tag  # claim the connector before replying
+    cp.spawn(_remote_start(cp, port, id_tag))
     return {"status": "Accepted"}
 
 
 async def _remote_start(cp: ChargePoint, port: Port, id_tag: str) -> None:
     if cp.config.authorize_remote_tx_requests and not await cp.authorize(id_tag):
         port.authorized_tag = None
+        limits.stopped(cp, port)  # the TxProfile of a start that never happened
         return
     if port.plugged:
         await transactions.start(cp, port, id_tag)

@@ -119,6 +119,12 @@ class Diagnostics:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
+    def cancel(self) -> None:
+        """Stop running uploads (the charge point is shutting down)."""
+        for task in (self._diag_task, self._log_task):
+            if task is not None and not task.done():
+                task.cancel()
+
     def _file_name(self, kind: str) -> str:
         cp_id = self.config.get("Internal", "ChargePointId", "cp")
         stamp = self.clock.now().strftime("%Y%m%dT%H%M%SZ")

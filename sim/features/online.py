@@ -20,7 +20,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 from chargebench.ocppj import CallFailed, OcppSession, Role, Session, connect
 from chargebench.trace import make_tracer
 from sim.connector import Connector
-from sim.features import connection, transactions
+from sim.features import connection, security, transactions, wiring
 from sim.features.metering import seconds_to_next_aligned
 
 if TYPE_CHECKING:
@@ -31,26 +31,29 @@ log = logging.getLogger(__name__)
 _S = ChargePointStatus
 #: BootNotification.conf interval 0: "the Charge Point chooses a waiting interval" (1.6 §4.2).
 DEFAULT_BOOT_RETRY = 30
-_CONNECT_ERRORS = (OSError, InvalidHandshake, InvalidStatus, TimeoutError, ConnectionError)
+#: ValueError: the security profile's credentials are missing (no CA, no client certificate)
+_CONNECT_ERRORS = (OSError, InvalidHandshake, InvalidStatus, TimeoutError, ConnectionError,
+                   ValueError)
 
 
 async def run(cp: ChargePoint) -> None:
     """Connect, stay online while wanted, reconnect with back-off, reboot when asked."""
     attempt = 0
+    security.security_event(cp, "StartupOfTheDevice")  # whitepaper §8
     while not cp.stopping:
         await cp.online_wanted.wait()
         try:
-            ws = await connect(
-                connection.endpoint(cp.config, cp.csms_url),
-                **connection.connect_options(cp.config, cp.tls, cp.ssl_context),
-            )
+            ws = await connect(connection.endpoint(cp.config, cp.csms_url),
+                               **security.connect_options(cp))
         except _CONNECT_ERRORS as e:
             attempt += 1
             log.debug("%s: connect failed (%s), attempt %d", cp.id, e, attempt)
+            security.connect_failed(cp, e)
             await cp.clock.sleep(connection.backoff_delay(cp.config, attempt, cp.rng))
             continue
         attempt = 0
         cp.connects += 1
+        security.connected(cp, ws)
         await _online(cp, ws)
         if cp.reboot_reason is not None:
             power_cycle(cp)
@@ -64,12 +67,12 @@ async def _online(cp: ChargePoint, ws: Any) -> None:
     """One connection: boot if this power cycle has not been accepted yet, announce the
     connector statuses, deliver the queue, keep the ticker until the connection ends."""
     tracer = None
-    if cp.trace_sink is not None:
-        tracer = make_tracer(cp.trace_sink, cp.id, secrets.token_hex(4), cp.clock.now)
-    profiles = cp.config.supported_feature_profiles or ["Core"]
+    sink = wiring.trace_sink(cp)
+    if sink is not None:
+        tracer = make_tracer(sink, cp.id, secrets.token_hex(4), cp.clock.now)
     core_session = OcppSession(
-        Role.CHARGE_POINT, supported_profiles=profiles, call_timeout=cp.call_timeout,
-        tracer=tracer,
+        Role.CHARGE_POINT, supported_profiles=wiring.session_profiles(cp.config),
+        call_timeout=cp.call_timeout, tracer=tracer,
     )
     session = Session(ws, core_session, cp.handlers)
     reader = session.start()
@@ -79,6 +82,7 @@ async def _online(cp: ChargePoint, ws: Any) -> None:
             await _boot(cp, session)
         cp.restart_ticker()
         cp.flush_queue()
+        cp.spawn(security.deliver_events(cp))  # A04.FR.02: what was raised while offline
         await reader
     except CallFailed as error:
         log.debug("%s: %s", cp.id, error)
@@ -94,7 +98,7 @@ async def _online(cp: ChargePoint, ws: Any) -> None:
 async def _boot(cp: ChargePoint, session: Session) -> None:
     """1.6 §4.2: BootNotification until Accepted; Pending/Rejected wait `interval` first."""
     while True:
-        reply = await session.call("BootNotification", boot_payload(cp))
+        reply = await cp.send(session, "BootNotification", boot_payload(cp))
         cp.registration = reply["status"]
         if reply["status"] == "Accepted":
             if reply["interval"] > 0:
@@ -154,6 +158,9 @@ def power_cycle(cp: ChargePoint) -> None:
     """Reboot: volatile state is lost, RebootRequired changes take effect (1.6 §5.3)."""
     reason, cp.reboot_reason = cp.reboot_reason, None
     log.debug("%s: rebooting (%s)", cp.id, reason)
+    if reason != "PowerLoss":
+        security.security_event(cp, "ResetOrReboot", reason)
+    security.security_event(cp, "StartupOfTheDevice")
     cp.config.apply_pending()
     cp.registration = None
     cp.booted.clear()

@@ -23,7 +23,7 @@ from chargebench.clock import iso
 from chargebench.ocppj import CallFailed
 from sim.connector import Connector
 from sim.ev import EV, Meter
-from sim.features import lock
+from sim.features import limits, lock, reserving
 from sim.features.auth import ACCEPTED
 from sim.features.metering import TransactionMeter, meter_value
 from sim.hardware import Hardware
@@ -90,10 +90,12 @@ async def start(cp: ChargePoint, port: Port, id_tag: str) -> Transaction:
     """1.6 §4.8: lock the cable, energize and send StartTransaction (queued when offline)."""
     cancel_timeout(port)
     port.authorized_tag = None
-    if port.status is _S.finishing:
-        # ConnectionTimeOut expired while the tag was being authorized: the user restarts the
-        # session (F2), since Finishing -> Charging is not in the §4.9 table
+    if port.status in (_S.finishing, _S.reserved):
+        # F2: ConnectionTimeOut expired while the tag was being authorized, the user restarts
+        # the session; G2: the reservation's identity is presented. Neither may go straight to
+        # Charging in the §4.9 table.
         await cp.set_status(port, _S.preparing)
+    reservation_id = reserving.claim(cp, port, id_tag)
     advance(cp, port)
     tx = Transaction(cp.queue.new_local_tx(), id_tag, port.id, port.meter.meter_wh)
     port.tx = tx
@@ -105,8 +107,12 @@ async def start(cp: ChargePoint, port: Port, id_tag: str) -> Transaction:
         "connectorId": port.id, "idTag": id_tag, "meterStart": tx.meter_start,
         "timestamp": iso(cp.clock.now()),
     }
+    if reservation_id is not None:
+        payload["reservationId"] = reservation_id  # §5.13 (1)
+    began = cp.clock.now()
     await cp.send_transactional("StartTransaction", payload, tx.local_id)
     if port.tx is tx:
+        limits.started(cp, port, at=began)  # after StartTransaction.req: Charging follows it
         await sync_energized(cp, port)
         tx.sampler = cp.spawn(_sample_loop(cp, port, tx))
     return tx
@@ -149,6 +155,7 @@ def _end(cp: ChargePoint, port: Port) -> Transaction | None:
     advance(cp, port)
     port.meter.open_contactor()
     port.meter.set_limit()
+    limits.stopped(cp, port)
     return tx
 
 
@@ -167,7 +174,7 @@ async def settle(cp: ChargePoint, port: Port) -> None:
     elif port.plugged:
         await cp.set_status(port, _S.finishing)
     else:
-        await cp.set_status(port, _S.available)
+        await reserving.rest(cp, port)
 
 
 async def sync_energized(cp: ChargePoint, port: Port) -> None:
@@ -182,6 +189,10 @@ def on_delivered(cp: ChargePoint, msg: QueuedMessage, reply: dict | None) -> Non
     """Act on the reply to a queued message (or on its being skipped, reply None)."""
     if reply is None or "idTagInfo" not in reply:
         return
+    if msg.action == "StartTransaction":
+        port = next((p for p in cp.ports if p.tx and p.tx.local_id == msg.local_tx), None)
+        if port is not None:  # TxProfiles may now name the transactionId (§5.16.2)
+            limits.started(cp, port)
     info = reply["idTagInfo"]
     tag = msg.payload.get("idTag")
     if tag:
@@ -290,8 +301,12 @@ async def _expire_preparation(cp: ChargePoint, port: Port, timeout: float) -> No
     port.timeout = None
     if port.tx is None and port.status is _S.preparing:
         port.authorized_tag = None
+        limits.stopped(cp, port)  # a remote start's TxProfile goes with it
         # B1 (tag first, no cable) / B6 (cable in, no tag: errata 3.20)
-        await cp.set_status(port, _S.finishing if port.plugged else _S.available)
+        if port.plugged:
+            await cp.set_status(port, _S.finishing)
+        else:
+            await reserving.rest(cp, port)
 
 
 def cancel_timeout(port: Port) -> None:

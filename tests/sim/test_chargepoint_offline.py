@@ -100,7 +100,7 @@ class TestOfflineAuthorization:
         """LocalPreAuthorize: a cached Accepted tag starts without Authorize.req."""
         cp = await make_cp(Core={"LocalPreAuthorize": True})
         await cp.wait_booted(WAIT)
-        cp.cache.update("PRE", {"status": "Accepted"})
+        cp.auth.remember("PRE", {"status": "Accepted"})
         await cp.plug_in(1)
         await cp.present_id_tag("PRE")
         await csms.wait_sent("StartTransaction")

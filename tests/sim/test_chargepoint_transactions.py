@@ -11,8 +11,8 @@ def _flow(csms, cp_id="CP1"):
     """Messages after the boot's StatusNotifications, as (action, status-or-reason)."""
     out = []
     for m in csms.messages:
-        if m.cp_id != cp_id or m.dir != "cp->cs":
-            continue
+        if m.cp_id != cp_id or m.dir != "cp->cs" or m.action == "SecurityEventNotification":
+            continue  # security events (StartupOfTheDevice) are not part of the flow
         detail = m.payload.get("status") or m.payload.get("reason") or ""
         out.append((m.action, detail))
     return out[3:]

@@ -1,0 +1,253 @@
+"""How the feature modules plug into one charge point.
+
+`attach(cp)` is called once by `ChargePoint.__init__`: it registers the shared handler table
+(`HANDLERS`, one for the whole fleet, like `core.HANDLERS`), the SecurityProfile certificate
+check and the configuration listener. The per-charge-point feature objects live in `Features`
+and are built on first use: an idle charge point of a 10 000-strong fleet that never sees a
+reservation or a firmware update never holds those objects (loadtest/bench_sim_memory.py).
+
+Which actions a charge point answers is decided by the session core from SupportedFeatureProfiles
+(`session_profiles`): an action of a profile not listed is answered NotSupported before any
+handler runs. The security whitepaper's messages are always on: libocpp's configuration has a
+mandatory Security section, and the whitepaper is an extension of every 1.6 charge point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import cached_property, partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ocpp.v16.enums import ChargePointErrorCode
+
+from chargebench.trace import TraceRecord
+from sim.features import core, limits, reserving, security, trigger
+from sim.features.certificates import CertificateStore
+from sim.features.diagnostics import Diagnostics
+from sim.features.firmware import FirmwareFaults, FirmwareUpdater
+from sim.features.local_list import LocalAuthorization
+from sim.features.pnc import PlugAndCharge
+from sim.features.reservation import Reservations
+from sim.features.security_events import SecurityEvents
+from sim.features.smart_charging import SmartCharging
+from sim.state import write_text
+
+if TYPE_CHECKING:
+    from sim.chargepoint import ChargePoint
+
+__all__ = ["HANDLERS", "Features", "attach", "session_profiles", "trace_sink"]
+
+#: The charge point's own message log rolls over (older half dropped) beyond this size.
+LOG_MAX_BYTES = 512 * 1024
+
+
+class Features:
+    """The feature objects of one charge point, each built when first needed."""
+
+    def __init__(self, cp: ChargePoint) -> None:
+        self.cp = cp
+        self.firmware_faults = FirmwareFaults()
+        self._timers: dict[str, asyncio.Task] = {}
+
+    def built(self, name: str) -> bool:
+        """Whether feature `name` exists already (no need to build it just to tell it)."""
+        return name in self.__dict__
+
+    # Authorization (1.6 §3.5) --------------------------------------------------------------
+
+    @cached_property
+    def auth(self) -> LocalAuthorization:
+        """The local list and the Authorization Cache: the one local authorization source."""
+        cp = self.cp
+        return LocalAuthorization(cp.config, state_dir=cp.state_dir,
+                                  on_conflict=partial(_local_list_conflict, cp))
+
+    @cached_property
+    def reservations(self) -> Reservations:
+        return reserving.build(self.cp)
+
+    @cached_property
+    def smart(self) -> SmartCharging:
+        return limits.build(self.cp)
+
+    # Firmware, diagnostics (1.6 §4.4, §4.5; whitepaper L01, N01) ----------------------------
+
+    @cached_property
+    def firmware(self) -> FirmwareUpdater:
+        cp = self.cp
+        return FirmwareUpdater(
+            cp.config, clock=cp.clock, notify=cp.call, reboot=partial(_reboot_into, cp),
+            idle=lambda: all(p.tx is None for p in cp.ports),
+            manufacturer_roots=lambda: self.certs.manufacturer_roots(),
+            security_event=partial(security.security_event, cp), faults=self.firmware_faults,
+        )
+
+    @cached_property
+    def diagnostics(self) -> Diagnostics:
+        cp = self.cp
+        return Diagnostics(cp.config, clock=cp.clock, notify=cp.call, log_path=self.log_path,
+                           security_log_path=self.events.log_path)
+
+    @property
+    def log_path(self) -> Path | None:
+        """The charge point's own message log (JSON Lines trace records), for GetDiagnostics."""
+        return self.cp.state_dir / "ocpp.log" if self.cp.state_dir is not None else None
+
+    # Security (whitepaper A01-A05, M03-M05, PnC) --------------------------------------------
+
+    @cached_property
+    def events(self) -> SecurityEvents:
+        return SecurityEvents(self.cp.config, clock=self.cp.clock, state_dir=self.cp.state_dir)
+
+    @cached_property
+    def certs(self) -> CertificateStore:
+        cp = self.cp
+        return CertificateStore(cp.config, clock=cp.clock, state_dir=cp.state_dir,
+                                security_event=partial(security.security_event, cp))
+
+    @cached_property
+    def pnc(self) -> PlugAndCharge:
+        cp = self.cp
+        return PlugAndCharge(cp.config, self.certs, clock=cp.clock, notify=cp.call,
+                             other=partial(core.data_transfer, cp))
+
+    @cached_property
+    def profile_state(self) -> security.ProfileState:
+        return security.ProfileState()
+
+    # Timers and shutdown ---------------------------------------------------------------------
+
+    def schedule(self, name: str, when: datetime | None, action: Callable[[], Any]) -> None:
+        """Run `action()` at simulated time `when`, replacing timer `name`; None cancels it."""
+        old = self._timers.pop(name, None)
+        if old is not None and old is not asyncio.current_task():
+            old.cancel()
+        if when is not None:
+            self._timers[name] = self.cp.spawn(self._at(name, when, action))
+
+    async def _at(self, name: str, when: datetime, action: Callable[[], Any]) -> None:
+        await self.cp.clock.sleep(max(0.0, (when - self.cp.clock.now()).total_seconds()))
+        if self._timers.get(name) is asyncio.current_task():
+            del self._timers[name]
+        action()
+
+    def close(self) -> None:
+        """Stop what runs outside the charge point's own tasks (uploads, updates)."""
+        if self.built("firmware"):
+            self.firmware.cancel()
+        if self.built("diagnostics"):
+            self.diagnostics.cancel()
+
+
+def _local_list_conflict(cp: ChargePoint, _id_tag: str, _info: dict) -> None:
+    """1.6 §3.5.2: the CSMS's answer contradicts the local list: StatusNotification on
+    connector 0 with errorCode LocalListConflict."""
+    cp.spawn(cp.set_status(cp.connector0, cp.connector0.status,
+                           ChargePointErrorCode.local_list_conflict))
+
+
+def _reboot_into(cp: ChargePoint, version: str) -> None:
+    """After Installed: the next BootNotification carries the new FirmwareVersion (§4.5)."""
+    cp.config.set_value("FirmwareVersion", version)
+    cp.request_reboot("FirmwareUpdate")
+
+
+# Handlers ----------------------------------------------------------------------------------
+
+
+def _on(feature: str, method: str) -> Callable[[ChargePoint, dict], Any]:
+    """A shared handler calling `cp.features.<feature>.<method>(payload)`."""
+
+    def handler(cp: ChargePoint, payload: dict) -> Any:
+        return getattr(getattr(cp.features, feature), method)(payload)
+
+    handler.__name__ = f"{feature}_{method}"
+    return handler
+
+
+#: Every CSMS-initiated action beyond Core, shared by every charge point.
+HANDLERS: Mapping[str, Callable[[ChargePoint, dict], Any]] = {
+    # LocalAuthListManagement (1.6 §5.10, §5.15); ClearCache is Core's
+    "GetLocalListVersion": _on("auth", "on_get_local_list_version"),
+    "SendLocalList": _on("auth", "on_send_local_list"),
+    # Reservation (§5.1, §5.13)
+    "CancelReservation": reserving.cancel_reservation,
+    "ReserveNow": reserving.reserve_now,
+    # SmartCharging (§5.5, §5.7, §5.16)
+    "ClearChargingProfile": limits.then_apply(SmartCharging.on_clear_charging_profile),
+    "GetCompositeSchedule": _on("smart", "on_get_composite_schedule"),
+    "SetChargingProfile": limits.then_apply(SmartCharging.on_set_charging_profile),
+    # FirmwareManagement (§5.9, §5.19) and the whitepaper's L01, N01
+    "GetDiagnostics": _on("diagnostics", "on_get_diagnostics"),
+    "GetLog": _on("diagnostics", "on_get_log"),
+    "SignedUpdateFirmware": _on("firmware", "on_signed_update_firmware"),
+    "UpdateFirmware": _on("firmware", "on_update_firmware"),
+    # RemoteTrigger (§5.17) and whitepaper F06
+    "ExtendedTriggerMessage": trigger.extended_trigger_message,
+    "TriggerMessage": trigger.trigger_message,
+    # Certificates (whitepaper M03-M05, A02) and Plug&Charge over DataTransfer
+    "CertificateSigned": _on("certs", "on_certificate_signed"),
+    "DeleteCertificate": _on("certs", "on_delete_certificate"),
+    "GetInstalledCertificateIds": _on("certs", "on_get_installed_certificate_ids"),
+    "InstallCertificate": _on("certs", "on_install_certificate"),
+    "DataTransfer": _on("pnc", "on_data_transfer"),
+}
+
+
+def attach(cp: ChargePoint) -> Features:
+    """Wire every feature into `cp`; returns its `Features`."""
+    features = Features(cp)
+    cp.use(HANDLERS)
+    cp.config.add_check("SecurityProfile", partial(_profile_check, cp))
+    cp.config.subscribe(partial(security.config_changed, cp))
+    return features
+
+
+def _profile_check(cp: ChargePoint, value: Any, _config: Any) -> str | None:
+    """A05.FR.03/04: profiles 2/3 need the certificates installed first."""
+    return cp.features.certs.check_security_profile(value)
+
+
+def session_profiles(config: Any) -> list[str]:
+    """Feature profiles the session core lets through (the rest: CALLERROR NotSupported)."""
+    return [*(config.supported_feature_profiles or ["Core"]), "Security"]
+
+
+# The charge point's own log ----------------------------------------------------------------
+
+
+def trace_sink(cp: ChargePoint) -> Callable[[TraceRecord], None] | None:
+    """Where the session's trace records go: the caller's sink and the charge point's own log
+    (the file GetDiagnostics uploads), whichever exist."""
+    sinks = [s for s in (cp.trace_sink, _file_sink(cp.features.log_path)) if s is not None]
+    if not sinks:
+        return None
+    if len(sinks) == 1:
+        return sinks[0]
+
+    def fan_out(record: TraceRecord) -> None:
+        for sink in sinks:
+            sink(record)
+
+    return fan_out
+
+
+def _file_sink(path: Path | None) -> Callable[[TraceRecord], None] | None:
+    if path is None:
+        return None
+
+    def write(record: TraceRecord) -> None:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(record.to_json() + "\n")
+            if path.stat().st_size > LOG_MAX_BYTES:
+                lines = path.read_text("utf-8").splitlines(keepends=True)
+                write_text(path, "".join(lines[len(lines) // 2:]))
+
+    return write
+
