@@ -73,6 +73,8 @@ class Capabilities:
         `not fixed_cable`, `connectors>=N`, `config:Key`, `rejects_unknown_charge_points`,
         `security_profile in A,B`."""
         name, _, arg = requirement.partition(":")
+        if name == "without profile":
+            return f"the system supports profile {arg}" if arg in self.profiles else None
         if name == "profile":
             return None if arg in self.profiles else f"profile {arg} not supported"
         if name == "config":

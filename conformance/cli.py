@@ -45,6 +45,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--target", metavar="URL", help="OCPP-J endpoint of the CSMS under test")
     parser.add_argument("--listen", metavar="HOST:PORT",
                         help="where the charge point under test connects")
+    parser.add_argument("--self-faults", type=Path, metavar="YAML",
+                        help="with --role cp --self: a fault plan (sim.features.faults) making "
+                        "the simulator misbehave, to see which cases catch it")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest arguments")
     parser.set_defaults(func=run)
     return parser
@@ -67,7 +70,10 @@ def run(args: argparse.Namespace) -> int:
     ]
     if not args.self_peer:
         return int(pytest.main(argv))
-    with BackgroundLoop() as loop, _self_peer(loop, args.role, results) as (extra, plugin):
+    faults = getattr(args, "self_faults", None)
+    with BackgroundLoop() as loop, _self_peer(loop, args.role, results, faults) as (
+        extra, plugin,
+    ):
         return int(pytest.main(argv + extra, plugins=[plugin]))
 
 
@@ -106,22 +112,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _self_peer(loop: BackgroundLoop, role: str, results: Path) -> Iterator[tuple[list, Any]]:
+def _self_peer(
+    loop: BackgroundLoop, role: str, results: Path, faults: Path | None = None
+) -> Iterator[tuple[list, Any]]:
     if role == "cp":
-        from conformance.selfpeers import ReferenceChargePoint
-
-        port = _free_port()
-
-        async def start_cp() -> ReferenceChargePoint:
-            return ReferenceChargePoint(f"ws://127.0.0.1:{port}/ocpp").start()
-
-        cp = loop.run(start_cp())
-        try:
-            yield ["--cb-listen", f"127.0.0.1:{port}"], _Hooks(
-                operator=ControlOperator(cp, loop.submit)
-            )
-        finally:
-            loop.run(cp.stop())
+        with _self_charge_point(loop, results, faults) as started:
+            yield started
         return
     csms, url, trigger, declared = loop.run(_start_csms(loop, results))
     capabilities = results / "self-capabilities.yaml"
@@ -133,6 +129,45 @@ def _self_peer(loop: BackgroundLoop, role: str, results: Path) -> Iterator[tuple
         )
     finally:
         loop.run(csms.close())
+
+
+@contextlib.contextmanager
+def _self_charge_point(
+    loop: BackgroundLoop, results: Path, faults: Path | None
+) -> Iterator[tuple[list, Any]]:
+    """The simulator (`conformance.selfsim`) connecting to the harness, with a PKI for the
+    security cases and the operator hook on its control surface."""
+    import yaml
+
+    from chargebench.security import init_pki
+    from conformance import selfsim
+    from sim.features.faults import FaultPlan
+
+    port = _free_port()
+    work = Path(tempfile.mkdtemp(prefix="cb-conform-cp-"))
+    pki = init_pki(work / "pki", cpo_name="ChargeBench")
+    plan = FaultPlan.from_dict(yaml.safe_load(faults.read_text())) if faults else None
+    capabilities = results / "self-capabilities.yaml"
+    capabilities.parent.mkdir(parents=True, exist_ok=True)
+    capabilities.write_text(selfsim.CAPABILITIES)
+
+    async def start() -> Any:
+        cp = selfsim.build("CB-CONFORM-1", f"ws://127.0.0.1:{port}/ocpp",
+                           state_dir=work / "cp", fault_plan=plan)
+        await cp.start()
+        return cp
+
+    cp = loop.run(start())
+    try:
+        yield [
+            "--cb-listen", f"127.0.0.1:{port}", "--cb-capabilities", str(capabilities),
+            "--cb-ca", str(pki.ca_cert), "--cb-ca-key", str(pki.ca_key),
+            "--cb-cert", str(pki.csms_cert), "--cb-key", str(pki.csms_key),
+            "--cb-timeout", "5",
+        ], _Hooks(operator=ControlOperator(selfsim.SimControl(cp), loop.submit))
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run(cp.stop(), timeout=10)
 
 
 #: What the built-in CSMS declares: every profile; it admits unknown charge points

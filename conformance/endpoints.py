@@ -165,6 +165,7 @@ class Listener:
         self.overrides: dict[str, Handler] = {}
         self.refuse_subprotocol_once = False
         self.current: HarnessPeer | None = None
+        self.connections = 0
         self.unnegotiated: asyncio.Queue[tuple[list, bool]] = asyncio.Queue()
         self._changed = asyncio.Event()
         self._server: Any = None
@@ -194,6 +195,12 @@ class Listener:
             self._server.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 3)
+
+    def restore_handlers(self, peer: HarnessPeer) -> None:
+        """Back to the default answers on `peer` (a case replaced some)."""
+        peer.handlers.clear()
+        peer.handlers.update(csms_handlers(self.heartbeat_interval))
+        _watch_boot(peer)
 
     async def connection(self, timeout: float | None = None) -> HarnessPeer:
         """The live connection of the charge point, waiting up to `timeout` for one."""
@@ -243,6 +250,9 @@ class Listener:
             cp_id=self.settings.cp_id,
         )
         _watch_boot(peer)
+        self.connections += 1
+        if self.current is not None:
+            peer.adopt(self.current)
         self.current = peer
         self._changed.set()
         with contextlib.suppress(Exception):

@@ -100,6 +100,14 @@ class HarnessPeer:
     def closed(self) -> bool:
         return self._reader.done()
 
+    def adopt(self, older: HarnessPeer) -> None:
+        """Take the frames `older` (a previous connection of the same charge point) received
+        and nobody examined yet: a message sent just before a reboot still counts."""
+        self._backlog[:0] = older._backlog
+        older._backlog = []
+        if older.booted.is_set():
+            self.booted.set()  # a reconnect is not a reboot (OCPP 1.6 §4.2)
+
     def begin_case(self) -> int:
         """Forget unconsumed frames from before this case; returns the log position."""
         self._backlog.clear()

@@ -13,6 +13,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pytest
@@ -24,6 +25,12 @@ INSTRUCTIONS = {
     "present_id_tag": "Present id tag {tag} at connector {connector}",
     "ev_full": "Let the EV at connector {connector} stop drawing power",
     "power_loss": "Power-cycle the charge point",
+    "fault": "Cause a fault ({error_code}) at connector {connector}",
+    "clear_fault": "Clear the fault at connector {connector}",
+    "jam_lock": "Block the cable lock of connector {connector} (jammed={jammed})",
+    "go_offline": "Disconnect the charge point from the network",
+    "go_online": "Reconnect the charge point to the network",
+    "fail_firmware_install": "Make the next firmware installation fail",
 }
 
 
@@ -65,6 +72,12 @@ class ControlOperator:
             await coroutine
         else:
             await asyncio.wrap_future(self.submit(coroutine))
+
+    def now(self) -> datetime:
+        """The charge point's clock when its control surface tells it (a simulator may run
+        faster than the wall clock), else the wall clock."""
+        reader = getattr(self.control, "now", None)
+        return reader() if reader is not None else datetime.now(UTC)
 
 
 def default_operator(mode: str) -> Operator:

@@ -40,6 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--cb-security-profile", type=int, choices=(0, 1, 2, 3), default=0)
     add("--cb-password", metavar="KEY", help="AuthorizationKey for security profiles 1 and 2")
     add("--cb-ca", metavar="PEM", help="CA certificate (profiles 2, 3)")
+    add("--cb-ca-key", metavar="PEM",
+        help="key of --cb-ca: signs charge point CSRs (SignCertificate, security cases)")
     add("--cb-cert", metavar="PEM", help="our certificate: client (profile 3) or server")
     add("--cb-key", metavar="PEM", help="key of --cb-cert")
     add("--cb-invalid-cert", metavar="PEM", help="a client certificate the CSMS must refuse")
@@ -92,7 +94,8 @@ def settings_from(config: pytest.Config) -> Settings:
     return Settings(
         role=opt("--cb-role"), target=opt("--cb-target"), listen=(host, int(port)),
         cp_id=opt("--cb-cp-id"), security_profile=opt("--cb-security-profile"),
-        password=opt("--cb-password"), ca=path("--cb-ca"), cert=path("--cb-cert"),
+        password=opt("--cb-password"), ca=path("--cb-ca"), ca_key=path("--cb-ca-key"),
+        cert=path("--cb-cert"),
         key=path("--cb-key"), invalid_cert=path("--cb-invalid-cert"),
         invalid_key=path("--cb-invalid-key"), profiles=profiles, capabilities=capabilities,
         timeout=opt("--cb-timeout"), results=path("--cb-results"),
@@ -172,7 +175,11 @@ class ConformanceRun:
             reason = _skip_reason(report)
             outcome = "not_applicable" if reason.startswith(NOT_APPLICABLE) else "skipped"
         elif report.failed:
-            reason = report.longreprtext.splitlines()[-1] if report.longreprtext else ""
+            crash = getattr(report.longrepr, "reprcrash", None)
+            if crash is not None:  # the verdict: expected ... received instead ...
+                reason = crash.message
+            else:
+                reason = report.longreprtext.splitlines()[-1] if report.longreprtext else ""
         elif report.when != "call":
             return
         title = getattr(report, "cb_title", "")

@@ -24,6 +24,7 @@ class Settings:
     password: str | None = None  # AuthorizationKey (profiles 1, 2)
     # TLS (profiles 2, 3)
     ca: Path | None = None
+    ca_key: Path | None = None  # signs CSRs of a charge point under test
     cert: Path | None = None
     key: Path | None = None
     invalid_cert: Path | None = None

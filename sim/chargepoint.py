@@ -292,7 +292,7 @@ class ChargePoint(ControlSurface):
 
     # Transactions (the flows live in sim.features.transactions) --------------------------------
 
-    async def start_transaction(self, port: Port, id_tag: str) -> Transaction:
+    async def start_transaction(self, port: Port, id_tag: str) -> Transaction | None:
         """1.6 §4.8: start charging on `port` for `id_tag` (queued when offline)."""
         return await transactions.start(self, port, id_tag)
 

@@ -85,6 +85,7 @@ class Session:
                 await self._flush()
             except ConnectionClosed:
                 self._waiters.pop(message_id, None)
+                self.core.forget_call(message_id)  # nothing outstanding on a dead connection
                 raise ConnectionLost(
                     "connection closed", action=action, message_id=message_id
                 ) from None

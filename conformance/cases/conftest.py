@@ -19,10 +19,13 @@ from pytest_asyncio import is_async_test
 from chargebench.trace import TraceWriter
 from conformance.chargepoint import ChargePoint
 from conformance.endpoints import Listener, dial
+from conformance.filehost import FileHost
 from conformance.harness import HarnessPeer
 from conformance.operator import Operator, default_operator
 from conformance.plugin import CASE, SETTINGS
+from conformance.robustness import ready
 from conformance.settings import Settings
+from conformance.steps import Context
 from conformance.triggers import HttpActionsTrigger, NoTrigger, Trigger
 
 
@@ -159,6 +162,25 @@ def operator(pytestconfig: pytest.Config, cb: Settings) -> Operator:
     return pytestconfig.hook.pytest_cb_operator(config=pytestconfig) or default_operator(
         cb.operator
     )
+
+
+@pytest.fixture(scope="session")
+def files(cb: Settings):
+    """HTTP and FTP servers on 127.0.0.1 for firmware and diagnostics (charge point under test)."""
+    host = FileHost().start()
+    yield host
+    host.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def ctx(cb: Settings, peer: HarnessPeer, listener: Listener | None, operator: Operator,
+              files: FileHost, case_trace: CaseTrace) -> Context:  # fmt: skip
+    """The context of a scripted case (`conformance.steps`) on the booted charge point."""
+    if cb.role != "cp":
+        pytest.skip("scripted cases test a charge point")
+    await ready(peer, "cp")
+    return Context(peer, listener, operator, cb.timeout, cb.id_tag,
+                   services={"files": files, "trace": case_trace, "settings": cb})
 
 
 @pytest.fixture(scope="session")

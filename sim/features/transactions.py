@@ -17,7 +17,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ocpp.v16.enums import ChargePointStatus, ReadingContext
+from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, ReadingContext
 
 from chargebench.clock import iso
 from chargebench.ocppj import CallFailed
@@ -86,10 +86,14 @@ class Port:
 # Start and stop ------------------------------------------------------------------------------
 
 
-async def start(cp: ChargePoint, port: Port, id_tag: str) -> Transaction:
-    """1.6 §4.8: lock the cable, energize and send StartTransaction (queued when offline)."""
+async def start(cp: ChargePoint, port: Port, id_tag: str) -> Transaction | None:
+    """1.6 §4.8: lock the cable, energize and send StartTransaction (queued when offline).
+    A jammed cable lock starts nothing: Faulted with ConnectorLockFailure (§4.9, §7.6)."""
     cancel_timeout(port)
     port.authorized_tag = None
+    if port.lock.present and port.lock.jammed:
+        await cp.set_status(port, _S.faulted, ChargePointErrorCode.connector_lock_failure)
+        return None
     if port.status in (_S.finishing, _S.reserved):
         # F2: ConnectionTimeOut expired while the tag was being authorized, the user restarts
         # the session; G2: the reservation's identity is presented. Neither may go straight to

@@ -36,7 +36,8 @@ def _cp_run(tmp_path, background, port: int, *args: str, wrap=None):
 
     cp = background.run(start())
     try:
-        return run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}", *args)
+        return run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}",
+                         "--cb-profile", "ocppj", *args)
     finally:
         background.run(cp.stop())
 

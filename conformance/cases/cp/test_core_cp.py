@@ -1,47 +1,302 @@
-"""OCTT Core cases for a charge point under test; ChargeBench plays the CSMS."""
+"""OCTT Core cases for a charge point under test; ChargeBench plays the CSMS.
+
+Each case is a table of rows (`conformance.steps`): what the tool sends and must get back,
+what a person at the charger does (the operator hook), what the charger must send.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.robustness import ready
-from conformance.wire import present
+from conformance.cases.cp.flows import (
+    BOOTED,
+    CHARGING,
+    IDLE_AFTER_SESSION,
+    OTHER_TAG,
+    PARENT_TAG,
+    PLUG,
+    STOP_LOCAL,
+    UNPLUG,
+    card,
+    config,
+    started,
+    status,
+    stopped,
+)
+from conformance.steps import (
+    TAG,
+    Absent,
+    Answer,
+    Do,
+    Ensure,
+    Expect,
+    Reconnect,
+    Script,
+    Send,
+    Var,
+    params,
+)
+from conformance.wire import an_int, one_of, present
 
 
-@pytest.mark.octt("TC_019")
-async def test_retrieve_all_configuration_keys(peer):
-    """TC_019: GetConfiguration without keys returns the configuration, HeartbeatInterval
-    among it (OCPP 1.6 §5.8, §9.1.10)."""
-    await ready(peer, "cp")
-    await peer.request(
-        "GetConfiguration", {}, {"configurationKey": [{"key": "HeartbeatInterval"}]}
-    )
+def _pending_then_accepted():
+    """BootNotification.conf Pending (retry in 2 s) once, then the default Accepted."""
+    from conformance.defaults import csms_handlers
+
+    boot, answered = csms_handlers()["BootNotification"], []
+
+    def answer(payload: dict) -> dict:
+        answered.append(payload)
+        if len(answered) == 1:
+            return {**boot(payload), "status": "Pending", "interval": 2}
+        return boot(payload)
+
+    return answer
 
 
-@pytest.mark.octt("TC_021")
-async def test_change_configuration(peer):
-    """TC_021: ChangeConfiguration of MeterValueSampleInterval is Accepted and reads back
-    (OCPP 1.6 §5.3, §9.1.17)."""
-    await ready(peer, "cp")
-    await peer.request(
-        "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "17"},
-        {"status": "Accepted"},
-    )
-    await peer.request(
-        "GetConfiguration", {"key": ["MeterValueSampleInterval"]},
-        {"configurationKey": [{"key": "MeterValueSampleInterval", "value": "17"}]},
-    )
+def _tag_info(status: str, parent: str | None = None) -> dict:
+    info = {"status": status, **({"parentIdTag": parent} if parent else {})}
+    return {"idTagInfo": info}
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param("Hard", marks=pytest.mark.octt("TC_013"), id="hard"),
-    pytest.param("Soft", marks=pytest.mark.octt("TC_014"), id="soft"),
-])
-async def test_reset_without_transaction(peer, listener, cb, kind):
-    """TC_013/TC_014: Reset is Accepted, the charge point reboots: a new connection with a
-    BootNotification and a StatusNotification (OCPP 1.6 §5.13, §4.2)."""
-    await ready(peer, "cp")
-    await peer.request("Reset", {"type": kind}, {"status": "Accepted"})
-    fresh = await listener.reconnection(peer, cb.timeout * 3)
-    await fresh.wait_for("BootNotification", {"chargePointVendor": present})
-    await fresh.wait_for("StatusNotification", {"status": "Available"})
+def _authorize_refused(case: str, refusal: str) -> Script:
+    """TC_023_n: the CSMS refuses the card: no transaction (1.6 §4.1)."""
+    return Script(case, (
+        Answer("Authorize", _tag_info(refusal)), PLUG, status("Preparing"), card(),
+        Expect("Authorize", {"idTag": TAG}), Absent("StartTransaction", during=0.5),
+    ), cleanup=(UNPLUG,))
+
+
+def _reset(case: str, kind: str, with_tx: bool) -> Script:
+    """TC_013-016: Reset Accepted; a running transaction ends with reason <kind>Reset
+    (1.6 §5.14); the charger boots again (§4.2)."""
+    session = (*CHARGING,) if with_tx else ()
+    stop = (stopped(f"{kind}Reset"),) if with_tx else ()
+    # after the reboot a plugged-in cable makes connector 1 Preparing, not Available
+    after = status(one_of("Available", "Preparing")) if with_tx else status("Available")
+    return Script(case, (
+        *session, Send("Reset", {"type": kind}, {"status": "Accepted"}), *stop, Reconnect(),
+        Expect("BootNotification", {"chargePointVendor": present}), after,
+    ), cleanup=(UNPLUG,) if with_tx else ())
+
+
+SCRIPTS = [
+    # Booting (1.6 §4.2, §4.9 errata 3.22)
+    Script("TC_001", (Do("power_loss"), Reconnect(), *BOOTED)),
+    Script("TC_002", (
+        Answer("BootNotification", _pending_then_accepted()), Do("power_loss"), Reconnect(),
+        Expect("BootNotification"), Absent("StatusNotification", during=0.05),
+        Expect("BootNotification"), status("Available"),
+    )),
+    # Charging sessions (1.6 §4.1, §4.8-§4.10)
+    Script("TC_003", (*CHARGING, *STOP_LOCAL), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_004_1", (
+        card(), Expect("Authorize", {"idTag": TAG}), status("Preparing"), PLUG, started(),
+        status("Charging"), *STOP_LOCAL,
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_004_2", (
+        config("ConnectionTimeOut", "30"), card(), Expect("Authorize"), status("Preparing"),
+        status("Available", within=3),
+    )),
+    Script("TC_005_1", (
+        Ensure("StopTransactionOnEVSideDisconnect", "true"),
+        Ensure("UnlockConnectorOnEVSideDisconnect", "true"), *CHARGING, UNPLUG,
+        stopped("EVDisconnected"), status("Available"),
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_005_2", (
+        Ensure("StopTransactionOnEVSideDisconnect", "true"),
+        Ensure("UnlockConnectorOnEVSideDisconnect", "false"), *CHARGING, UNPLUG,
+        stopped("EVDisconnected"), card(), status("Available"),
+    ), cleanup=(config("UnlockConnectorOnEVSideDisconnect", "true"), *IDLE_AFTER_SESSION)),
+    Script("TC_005_3", (
+        Ensure("StopTransactionOnEVSideDisconnect", "false"), *CHARGING, UNPLUG,
+        status("SuspendedEV"), Absent("StopTransaction", during=0.2), PLUG, status("Charging"),
+        *STOP_LOCAL,
+    ), cleanup=(config("StopTransactionOnEVSideDisconnect", "true"), *IDLE_AFTER_SESSION)),
+    Script("TC_068", (*CHARGING, *STOP_LOCAL), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_069", (
+        Answer("Authorize", _tag_info("Accepted", PARENT_TAG)),
+        Answer("StartTransaction", {"transactionId": 4269,
+                                    **_tag_info("Accepted", PARENT_TAG)}),
+        *CHARGING, card(OTHER_TAG), stopped("Local", idTag=OTHER_TAG), status("Finishing"),
+        UNPLUG, status("Available"),
+    ), cleanup=IDLE_AFTER_SESSION),
+    # Authorization cache (1.6 §3.5.1, §5.4)
+    Script("TC_007", (
+        Send("ClearCache", {}, {"status": "Accepted"}), config("LocalPreAuthorize", "true"),
+        *CHARGING, *STOP_LOCAL, PLUG, status("Preparing"), card(), started(),
+        status("Charging"), Absent("Authorize", during=0.2), *STOP_LOCAL,
+    ), cleanup=(config("LocalPreAuthorize", "false"), *IDLE_AFTER_SESSION)),
+    Script("TC_061", (
+        Send("ClearCache", {}, {"status": "Accepted"}), config("LocalPreAuthorize", "true"),
+        *CHARGING, *STOP_LOCAL, Send("ClearCache", {}, {"status": "Accepted"}), card(),
+        Expect("Authorize", {"idTag": TAG}), status("Preparing"), PLUG, started(),
+        status("Charging"), *STOP_LOCAL,
+    ), cleanup=(config("LocalPreAuthorize", "false"), *IDLE_AFTER_SESSION)),
+    # Remote control (1.6 §5.11, §5.12)
+    Script("TC_010", (
+        PLUG, status("Preparing"),
+        Send("RemoteStartTransaction", {"connectorId": 1, "idTag": TAG}, {"status": "Accepted"}),
+        started(), status("Charging"),
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_011_1", (
+        Send("RemoteStartTransaction", {"connectorId": 1, "idTag": TAG}, {"status": "Accepted"}),
+        status("Preparing"), PLUG, started(), status("Charging"),
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_011_2", (
+        Send("RemoteStartTransaction", {"connectorId": 1, "idTag": TAG}, {"status": "Accepted"}),
+        status("Preparing"), status("Available", within=3), Absent("StartTransaction", during=0.1),
+    )),
+    Script("TC_012", (
+        *CHARGING,
+        Send("RemoteStopTransaction", {"transactionId": Var("tx")}, {"status": "Accepted"}),
+        stopped("Remote"), status("Finishing"), UNPLUG, status("Available"),
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_026", (
+        Send("ChangeAvailability", {"connectorId": 1, "type": "Inoperative"},
+             {"status": "Accepted"}), status("Unavailable"),
+        Send("RemoteStartTransaction", {"connectorId": 1, "idTag": TAG}, {"status": "Rejected"}),
+        Absent("StartTransaction", during=0.2),
+        Send("ChangeAvailability", {"connectorId": 1, "type": "Operative"},
+             {"status": "Accepted"}), status("Available"),
+    ), cleanup=(Send("ChangeAvailability", {"connectorId": 1, "type": "Operative"}),)),
+    Script("TC_027", (
+        Send("RemoteStartTransaction", {"connectorId": 0, "idTag": TAG}, {"status": "Rejected"}),
+        Absent("StartTransaction", during=0.2),
+    )),
+    Script("TC_028", (
+        Send("RemoteStopTransaction", {"transactionId": 987654}, {"status": "Rejected"}),
+    )),
+    # Reset (1.6 §5.14)
+    _reset("TC_013", "Hard", with_tx=False),
+    _reset("TC_014", "Soft", with_tx=False),
+    _reset("TC_015", "Hard", with_tx=True),
+    _reset("TC_016", "Soft", with_tx=True),
+    # Unlock connector (1.6 §5.18)
+    Script("TC_017_1", (Send("UnlockConnector", {"connectorId": 1}, {"status": "Unlocked"}),)),
+    Script("TC_017_2", (
+        Send("UnlockConnector", {"connectorId": 1}, {"status": "NotSupported"}),
+    )),
+    Script("TC_018_1", (
+        *CHARGING, Send("UnlockConnector", {"connectorId": 1}, {"status": "Unlocked"}),
+        stopped("UnlockCommand"), status("Finishing"),
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_018_2", (
+        *CHARGING, Send("UnlockConnector", {"connectorId": 1}, {"status": "NotSupported"}),
+        Absent("StopTransaction", during=0.2),
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_030", (
+        Do("jam_lock", {"connector": 1}),
+        Send("UnlockConnector", {"connectorId": 1}, {"status": "UnlockFailed"}),
+    ), cleanup=(Do("jam_lock", {"connector": 1, "jammed": False}),)),
+    Script("TC_031", (
+        Send("UnlockConnector", {"connectorId": 99}, {"status": "NotSupported"}),
+    )),
+    # Configuration (1.6 §5.3, §5.8)
+    Script("TC_019", (
+        Send("GetConfiguration", {}, {"configurationKey": [
+            {"key": "HeartbeatInterval", "readonly": present},
+            {"key": "SupportedFeatureProfiles", "readonly": True}]}),
+        Send("GetConfiguration", {"key": ["HeartbeatInterval"]},
+             {"configurationKey": [{"key": "HeartbeatInterval", "value": present}]}),
+    )),
+    Script("TC_021", (
+        config("MeterValueSampleInterval", "17"),
+        Send("GetConfiguration", {"key": ["MeterValueSampleInterval"]},
+             {"configurationKey": [{"key": "MeterValueSampleInterval", "value": "17"}]}),
+    ), cleanup=(config("MeterValueSampleInterval", "0"),)),
+    Script("TC_040_1", (config("ChargeBenchNoSuchKey", "1", "NotSupported"),)),
+    Script("TC_040_2", (config("MeterValueSampleInterval", "-7", "Rejected"),)),
+    # Non-happy flows (1.6 §4.1, §4.9)
+    _authorize_refused("TC_023_1", "Invalid"),
+    _authorize_refused("TC_023_2", "Expired"),
+    _authorize_refused("TC_023_3", "Blocked"),
+    Script("TC_024", (
+        Do("jam_lock", {"connector": 1}), PLUG, status("Preparing"), card(),
+        Expect("Authorize"), status("Faulted", errorCode="ConnectorLockFailure"),
+        Absent("StartTransaction", during=0.2),
+    ), cleanup=(Do("jam_lock", {"connector": 1, "jammed": False}),
+                Do("clear_fault", {"connector": 1}), UNPLUG)),
+    Script("TC_041", (
+        Do("fault", {"connector": 1, "error_code": "GroundFailure"}),
+        status("Faulted", errorCode="GroundFailure"), Do("clear_fault", {"connector": 1}),
+        status("Available", errorCode="NoError"),
+    ), cleanup=(Do("clear_fault", {"connector": 1}),)),
+    # Power failure (1.6 §4.10 PowerLoss, §5.2 persistent availability)
+    Script("TC_032_1", (
+        *CHARGING, Do("power_loss"), Reconnect(), Expect("BootNotification"),
+        stopped("PowerLoss"),
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_032_2", (
+        config("StopTransactionOnInvalidId", "true"), *CHARGING, Do("power_loss"), Reconnect(),
+        Expect("BootNotification"), stopped("PowerLoss", meterStop=an_int),
+        Absent("StartTransaction", during=0.2),
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_034", (
+        Send("ChangeAvailability", {"connectorId": 0, "type": "Inoperative"},
+             {"status": "Accepted"}), status("Unavailable"), Do("power_loss"), Reconnect(),
+        Expect("BootNotification"), status("Unavailable"),
+        Send("ChangeAvailability", {"connectorId": 0, "type": "Operative"},
+             {"status": "Accepted"}), status("Available"),
+    ), cleanup=(Send("ChangeAvailability", {"connectorId": 0, "type": "Operative"}),)),
+    # Offline behaviour (1.6 §3.5.4, §3.7, §4.10)
+    Script("TC_036", (
+        *CHARGING, Do("go_offline"), Do("go_online"), Reconnect(), card(),
+        stopped("Local", idTag=TAG),
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_037_1", (
+        config("LocalAuthorizeOffline", "true"), config("AllowOfflineTxForUnknownId", "true"),
+        Do("go_offline"), PLUG, card(), Do("go_online"), Reconnect(), started(), card(),
+        stopped("Local"),
+    ), cleanup=(Do("go_online"), config("AllowOfflineTxForUnknownId", "false"),
+                *IDLE_AFTER_SESSION)),
+    Script("TC_037_2", (
+        config("AllowOfflineTxForUnknownId", "true"),
+        config("StopTransactionOnInvalidId", "false"),
+        Answer("StartTransaction", {"transactionId": 3702, **_tag_info("Invalid")}),
+        Do("go_offline"), PLUG, card(), Do("go_online"), Reconnect(), started(),
+        Absent("StopTransaction", during=0.3), card(), stopped("Local"), UNPLUG,
+        status("Available"),
+    ), cleanup=(Do("go_online"), config("StopTransactionOnInvalidId", "true"),
+                config("AllowOfflineTxForUnknownId", "false"), *IDLE_AFTER_SESSION)),
+    Script("TC_037_3", (
+        config("AllowOfflineTxForUnknownId", "true"), config("StopTransactionOnInvalidId", "true"),
+        Answer("StartTransaction", {"transactionId": 3703, **_tag_info("Invalid")}),
+        Do("go_offline"), PLUG, card(), Do("go_online"), Reconnect(), started(),
+        stopped("DeAuthorized"),
+    ), cleanup=(Do("go_online"), config("AllowOfflineTxForUnknownId", "false"),
+                *IDLE_AFTER_SESSION)),
+    Script("TC_038", (
+        *CHARGING, Do("go_offline"), card(), Do("go_online"), Reconnect(), stopped("Local"),
+    ), cleanup=(Do("go_online"), *IDLE_AFTER_SESSION)),
+    Script("TC_039", (
+        config("AllowOfflineTxForUnknownId", "true"), Do("go_offline"), PLUG, card(), card(),
+        Do("go_online"), Reconnect(), started(), stopped("Local"),
+    ), cleanup=(Do("go_online"), config("AllowOfflineTxForUnknownId", "false"),
+                *IDLE_AFTER_SESSION)),
+    # Meter values (1.6 §3.16, §4.7)
+    Script("TC_070", (
+        config("MeterValueSampleInterval", "10"), *CHARGING,
+        Expect("MeterValues", {"connectorId": 1, "transactionId": Var("tx"), "meterValue": [
+            {"sampledValue": [{"context": "Sample.Periodic"}]}]}, within=2),
+        *STOP_LOCAL,
+    ), cleanup=(config("MeterValueSampleInterval", "0"), *IDLE_AFTER_SESSION)),
+    Script("TC_071", (
+        config("ClockAlignedDataInterval", "10"),
+        Expect("MeterValues", {"connectorId": present, "meterValue": [
+            {"sampledValue": [{"context": "Sample.Clock"}]}]}, within=2),
+    ), cleanup=(config("ClockAlignedDataInterval", "0"),)),
+    # Data transfer (1.6 §5.6)
+    Script("TC_062", (
+        Send("DataTransfer", {"vendorId": "org.chargebench.unknown", "messageId": "x"},
+             {"status": "UnknownVendorId"}),
+    )),
+]
+
+
+@pytest.mark.parametrize("script", params(SCRIPTS))
+async def test_core(ctx, script):
+    """TC_001-TC_041, TC_061, TC_062, TC_068-TC_071 (charge point under test): booting,
+    sessions, remote control, reset, unlock, configuration, power failure, offline, meter
+    values. The script table above is the OCTT scenario, row by row."""
+    await script.run(ctx)

@@ -1,0 +1,343 @@
+"""OCTT cases of the optional feature profiles for a charge point under test: Local Auth List
+Management, Reservation, Remote Trigger, Smart Charging, Firmware Management (with the
+harness's own HTTP/FTP server, `conformance.filehost`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chargebench.clock import iso
+from conformance.cases.cp.flows import (
+    CHARGING,
+    IDLE_AFTER_SESSION,
+    OTHER_TAG,
+    PARENT_TAG,
+    PLUG,
+    STOP_LOCAL,
+    UNPLUG,
+    card,
+    config,
+    started,
+    status,
+    stopped,
+)
+from conformance.steps import (
+    TAG,
+    Absent,
+    Answer,
+    At,
+    Call,
+    Do,
+    Ensure,
+    Expect,
+    Reconnect,
+    Script,
+    Send,
+    Svc,
+    Var,
+    params,
+)
+from conformance.wire import an_int, one_of, present
+
+# Local Authorization List (1.6 §3.5.2, §5.10, §5.15)
+
+
+def local_list(version: int, *tags: str, update: str = "Full") -> Send:
+    entries = [{"idTag": tag, "idTagInfo": {"status": "Accepted"}} for tag in tags]
+    return Send("SendLocalList", {"listVersion": version, "updateType": update,
+                                  "localAuthorizationList": entries}, {"status": "Accepted"})
+
+
+EMPTY_LIST = local_list(1)
+LOCAL_AUTH = [
+    Script("TC_008_1", (
+        config("LocalPreAuthorize", "true"), config("LocalAuthListEnabled", "true"),
+        Send("GetLocalListVersion", {}, {"listVersion": an_int}), local_list(11, OTHER_TAG),
+        card(OTHER_TAG), status("Preparing"), PLUG, started(OTHER_TAG), status("Charging"),
+        Absent("Authorize", during=0.1), card(OTHER_TAG), stopped("Local"),
+    ), cleanup=(config("LocalPreAuthorize", "false"), EMPTY_LIST, *IDLE_AFTER_SESSION)),
+    Script("TC_008_2", (
+        config("AuthorizeRemoteTxRequests", "true"), config("LocalPreAuthorize", "true"),
+        local_list(12, OTHER_TAG), PLUG, status("Preparing"),
+        Send("RemoteStartTransaction", {"connectorId": 1, "idTag": OTHER_TAG},
+             {"status": "Accepted"}), started(OTHER_TAG), Absent("Authorize", during=0.1),
+    ), cleanup=(config("AuthorizeRemoteTxRequests", "false"),
+                config("LocalPreAuthorize", "false"), EMPTY_LIST, *IDLE_AFTER_SESSION)),
+    Script("TC_042_1", (
+        Send("GetLocalListVersion", {}, {"listVersion": -1}),
+    )),
+    Script("TC_042_2", (
+        EMPTY_LIST, Send("GetLocalListVersion", {}, {"listVersion": one_of(0, 1)}),
+    )),
+    Script("TC_043", (
+        local_list(21, OTHER_TAG), Send("GetLocalListVersion", {}, {"listVersion": 21}),
+        local_list(22, TAG, update="Differential"),
+        Send("GetLocalListVersion", {}, {"listVersion": 22}),
+    ), cleanup=(EMPTY_LIST,)),
+    Script("TC_043_1", (
+        Send("SendLocalList", {"listVersion": 1, "updateType": "Full"},
+             {"status": "NotSupported"}),
+    )),
+    Script("TC_043_2", (
+        local_list(31, OTHER_TAG),
+        Send("SendLocalList", {"listVersion": 31, "updateType": "Differential",
+                               "localAuthorizationList": [{"idTag": TAG}]},
+             {"status": "VersionMismatch"}),
+    ), cleanup=(EMPTY_LIST,)),
+    Script("TC_043_3", (
+        Send("SendLocalList", {"listVersion": 41, "updateType": "Full",
+                               "localAuthorizationList": [
+                                   {"idTag": f"CB-LIST-{n:04d}",
+                                    "idTagInfo": {"status": "Accepted"}} for n in range(2000)]},
+             {"status": one_of("Failed", "Rejected")}),
+    ), cleanup=(EMPTY_LIST,)),
+]
+
+# Reservation (1.6 §5.1, §5.13)
+
+
+def reserve(connector: int, expect: str, *, tag: str = TAG, rid: int = 7, parent=None) -> Send:
+    payload = {"connectorId": connector, "expiryDate": At(3600), "idTag": tag,
+               "reservationId": rid, **({"parentIdTag": parent} if parent else {})}
+    return Send("ReserveNow", payload, {"status": expect})
+
+
+def _cancel(rid: int = 7) -> Send:
+    return Send("CancelReservation", {"reservationId": rid})
+
+
+INOPERATIVE = Send("ChangeAvailability", {"connectorId": 1, "type": "Inoperative"},
+                   {"status": "Accepted"})
+OPERATIVE = Send("ChangeAvailability", {"connectorId": 1, "type": "Operative"})
+FAULT = Do("fault", {"connector": 1, "error_code": "OtherError"})
+CLEAR = Do("clear_fault", {"connector": 1})
+
+
+def _occupied(connector: int) -> Script:
+    case = "TC_048_2" if connector else "TC_050_2"
+    return Script(case, (*CHARGING, reserve(connector, "Occupied")),
+                  cleanup=IDLE_AFTER_SESSION)
+
+
+RESERVATION = [
+    Script("TC_046_1", (
+        reserve(1, "Accepted"), status("Reserved"), PLUG, card(), started(reservationId=7),
+        status("Charging"),
+    ), cleanup=(_cancel(), *IDLE_AFTER_SESSION)),
+    Script("TC_046_2", (
+        reserve(1, "Accepted"), status("Reserved"),
+        Send("RemoteStartTransaction", {"connectorId": 1, "idTag": TAG}, {"status": "Accepted"}),
+        PLUG, started(reservationId=7), status("Charging"),
+    ), cleanup=(_cancel(), *IDLE_AFTER_SESSION)),
+    Script("TC_047", (
+        Send("ReserveNow", {"connectorId": 1, "expiryDate": At(20), "idTag": TAG,
+                            "reservationId": 8}, {"status": "Accepted"}),
+        status("Reserved"), status("Available", within=3),
+    ), cleanup=(_cancel(8),)),
+    Script("TC_048_1", (FAULT, status("Faulted"), reserve(1, "Faulted")), cleanup=(CLEAR,)),
+    _occupied(1),
+    Script("TC_048_3", (INOPERATIVE, status("Unavailable"), reserve(1, "Unavailable")),
+           cleanup=(OPERATIVE,)),
+    Script("TC_048_4", (
+        reserve(1, "Accepted"), status("Reserved"), reserve(1, "Occupied", tag=OTHER_TAG, rid=9),
+    ), cleanup=(_cancel(),)),
+    Script("TC_049", (
+        reserve(0, "Accepted"), PLUG, card(), started(reservationId=7), status("Charging"),
+    ), cleanup=(_cancel(), *IDLE_AFTER_SESSION)),
+    Script("TC_050_1", (FAULT, status("Faulted"), reserve(0, "Faulted")), cleanup=(CLEAR,)),
+    _occupied(0),
+    Script("TC_050_3", (INOPERATIVE, status("Unavailable"), reserve(0, "Unavailable")),
+           cleanup=(OPERATIVE,)),
+    Script("TC_050_4", (
+        Ensure("ReserveConnectorZeroSupported", "false"),
+        reserve(0, "Rejected"),
+    )),
+    Script("TC_051", (
+        reserve(1, "Accepted"), status("Reserved"),
+        Send("CancelReservation", {"reservationId": 7}, {"status": "Accepted"}),
+        status("Available"),
+    ), cleanup=(_cancel(),)),
+    Script("TC_052", (
+        Send("CancelReservation", {"reservationId": 4242}, {"status": "Rejected"}),
+    )),
+    Script("TC_053", (
+        Answer("Authorize", {"idTagInfo": {"status": "Accepted", "parentIdTag": PARENT_TAG}}),
+        reserve(1, "Accepted", parent=PARENT_TAG), status("Reserved"), PLUG, card(OTHER_TAG),
+        started(OTHER_TAG, reservationId=7),
+    ), cleanup=(_cancel(), *IDLE_AFTER_SESSION)),
+]
+
+# Remote Trigger (1.6 §5.17)
+
+TRIGGERS = [
+    ("BootNotification", {}), ("Heartbeat", {}), ("StatusNotification", {"connectorId": 1}),
+    ("MeterValues", {"connectorId": 1}), ("DiagnosticsStatusNotification", {}),
+    ("FirmwareStatusNotification", {}),
+]
+REMOTE_TRIGGER = [
+    Script("TC_054", tuple(
+        step for message, extra in TRIGGERS for step in (
+            Send("TriggerMessage", {"requestedMessage": message, **extra},
+                 {"status": "Accepted"}),
+            Expect(message),
+        )
+    )),
+    Script("TC_055", (
+        Send("TriggerMessage", {"requestedMessage": "MeterValues", "connectorId": 99},
+             {"status": "Rejected"}),
+    )),
+]
+
+# Smart Charging (1.6 §3.13, §5.5, §5.7, §5.16)
+
+
+def profile(purpose: str, limit: float, *, pid: int = 1, level: int = 0, tx=None) -> dict:
+    body = {
+        "chargingProfileId": pid, "stackLevel": level, "chargingProfilePurpose": purpose,
+        "chargingProfileKind": "Absolute", "chargingSchedule": {
+            "startSchedule": At(-60), "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": float(limit)}],
+        },
+    }
+    if tx is not None:
+        body["transactionId"] = tx
+    return body
+
+
+def set_profile(connector: int, body: dict, expect: str = "Accepted") -> Send:
+    return Send("SetChargingProfile", {"connectorId": connector, "csChargingProfiles": body},
+                {"status": expect})
+
+
+CLEAR_ALL = Send("ClearChargingProfile", {})
+
+
+def composite(limit: float) -> Send:
+    return Send("GetCompositeSchedule", {"connectorId": 1, "duration": 300,
+                                         "chargingRateUnit": "A"},
+                {"status": "Accepted", "chargingSchedule": {"chargingSchedulePeriod": [
+                    {"limit": float(limit)}]}})
+
+
+SMART = [
+    Script("TC_056", (
+        set_profile(1, profile("TxDefaultProfile", 10)), composite(10), *CHARGING,
+    ), cleanup=(CLEAR_ALL, *IDLE_AFTER_SESSION)),
+    Script("TC_057", (
+        *CHARGING, set_profile(1, profile("TxProfile", 8, pid=2, tx=Var("tx"))), composite(8),
+    ), cleanup=(CLEAR_ALL, *IDLE_AFTER_SESSION)),
+    Script("TC_058_1", (set_profile(1, profile("TxProfile", 8, pid=3), "Rejected"),)),
+    Script("TC_058_2", (
+        *CHARGING, set_profile(1, profile("TxProfile", 8, pid=4, tx=999999), "Rejected"),
+    ), cleanup=IDLE_AFTER_SESSION),
+    Script("TC_059", (
+        PLUG, Send("RemoteStartTransaction", {"connectorId": 1, "idTag": TAG,
+                                               "chargingProfile": profile("TxProfile", 6, pid=5)},
+                   {"status": "Accepted"}), started(), composite(6),
+    ), cleanup=(CLEAR_ALL, *IDLE_AFTER_SESSION)),
+    Script("TC_060", (
+        Send("RemoteStartTransaction", {"connectorId": 1, "idTag": TAG, "chargingProfile":
+                                        profile("TxDefaultProfile", 6, pid=6)},
+             {"status": "Rejected"}), Absent("StartTransaction", during=0.1),
+    )),
+    Script("TC_066", (
+        set_profile(1, profile("TxDefaultProfile", 12, pid=7)), composite(12),
+    ), cleanup=(CLEAR_ALL,)),
+    Script("TC_067", (
+        set_profile(1, profile("TxDefaultProfile", 12, pid=8)),
+        Send("ClearChargingProfile", {"id": 8}, {"status": "Accepted"}),
+        Send("ClearChargingProfile", {"id": 8}, {"status": "Unknown"}),
+    ), cleanup=(CLEAR_ALL,)),
+    Script("TC_072", (
+        set_profile(1, profile("TxDefaultProfile", 16, pid=9, level=0)),
+        set_profile(1, profile("TxDefaultProfile", 11, pid=10, level=1)), composite(11),
+    ), cleanup=(CLEAR_ALL,)),
+    Script("TC_082", (
+        *CHARGING, set_profile(1, profile("TxDefaultProfile", 9, pid=11)), composite(9),
+    ), cleanup=(CLEAR_ALL, *IDLE_AFTER_SESSION)),
+]
+
+# Firmware Management (1.6 §4.4, §4.5, §5.9, §5.19)
+
+FIRMWARE_IMAGE = b"CBFW 9.9.9-cb\nChargeBench conformance firmware\n"
+
+
+def _serve_image(ctx) -> None:
+    ctx.services["files"].put("firmware.bin", FIRMWARE_IMAGE)
+
+
+def _uploaded(ctx) -> None:
+    name = ctx.vars.get("file")
+    assert name in ctx.services["files"].uploads(), (
+        f"expected {name} on the harness's file server; found {ctx.services['files'].uploads()}"
+    )
+
+
+def update(url: Svc) -> Send:
+    return Send("UpdateFirmware", {"location": url, "retrieveDate": At(-1), "retries": 1,
+                                   "retryInterval": 1}, {})
+
+
+def fw(*statuses: str, within: float = 2) -> tuple:
+    return tuple(Expect("FirmwareStatusNotification", {"status": s}, within=within)
+                 for s in statuses)
+
+
+FTP_IMAGE = Svc(lambda ctx: ctx.services["files"].ftp_url("firmware.bin"))
+MISSING = Svc(lambda ctx: ctx.services["files"].http_url("no-such-firmware.bin"))
+FIRMWARE = [
+    Script("TC_044_1", (
+        Call(_serve_image), update(FTP_IMAGE), *fw("Downloading", "Downloaded", "Installing"),
+        *fw("Installed"), Reconnect(), Expect("BootNotification", {"firmwareVersion": "9.9.9-cb"}),
+    )),
+    Script("TC_044_2", (update(MISSING), *fw("Downloading", "DownloadFailed", within=3))),
+    Script("TC_044_3", (
+        Call(_serve_image), Do("fail_firmware_install"), update(FTP_IMAGE),
+        *fw("Downloading", "Downloaded", "Installing", "InstallationFailed"),
+    ), cleanup=(Do("fail_firmware_install", {"fail": False}),)),
+    Script("TC_045_1", (
+        Send("GetDiagnostics", {"location": Svc(lambda ctx: ctx.services["files"].upload_ftp)},
+             {"fileName": present}, save={"file": "fileName"}),
+        Expect("DiagnosticsStatusNotification", {"status": "Uploading"}, within=2),
+        Expect("DiagnosticsStatusNotification", {"status": "Uploaded"}, within=2),
+        Call(_uploaded),
+    )),
+    Script("TC_045_2", (
+        Send("GetDiagnostics", {"location": "ftp://cb:cb@127.0.0.1:9/nowhere/", "retries": 0},
+             {}),
+        Expect("DiagnosticsStatusNotification", {"status": "UploadFailed"}, within=3),
+    )),
+]
+
+
+@pytest.mark.parametrize("script", params(LOCAL_AUTH))
+async def test_local_auth_list(ctx, script):
+    """TC_008_1-2, TC_042_1-2, TC_043, TC_043_1-3: the Local Authorization List."""
+    await script.run(ctx)
+
+
+@pytest.mark.parametrize("script", params(RESERVATION))
+async def test_reservation(ctx, script):
+    """TC_046_1-2, TC_047, TC_048_1-4, TC_049, TC_050_1-4, TC_051-053: reservations."""
+    await script.run(ctx)
+
+
+@pytest.mark.parametrize("script", params(REMOTE_TRIGGER))
+async def test_remote_trigger(ctx, script):
+    """TC_054, TC_055: TriggerMessage."""
+    await script.run(ctx)
+
+
+@pytest.mark.parametrize("script", params(SMART))
+async def test_smart_charging(ctx, script):
+    """TC_056-060, TC_066, TC_067, TC_072, TC_082: charging profiles and schedules."""
+    await script.run(ctx)
+
+
+@pytest.mark.parametrize("script", params(FIRMWARE))
+async def test_firmware(ctx, script):
+    """TC_044_1-3, TC_045_1-2: firmware and diagnostics through real HTTP/FTP servers."""
+    await script.run(ctx)
+
+
+_ = (STOP_LOCAL, UNPLUG, Reconnect, iso)
