@@ -1,7 +1,12 @@
 """The CSMS a scenario runs against: the built-in one in this process, or an external one by URL.
 
 Both answer the same four questions the runner asks: where do charge points connect, run a
-CSMS-initiated action, do an operator's action, and read state for `assert:`. The external
+CSMS-initiated action, do an operator's action, and read state for `assert:`.
+
+With `csms: {builtin: {tls: true}}` the built-in CSMS gets a fresh test PKI
+(`chargebench.security.init_pki`): its CA verifies client certificates and signs CSRs, and one
+front port takes both ws:// and wss:// (the first byte of a TLS ClientHello is 0x16), so a charge
+point raising SecurityProfile 1 -> 2 -> 3 keeps its address, as it does in the field. The external
 backend runs actions over the CSMS's HTTP API when the scenario names one, and says why it skips
 what it cannot do (`Skip`), so a scenario written for the built-in CSMS still runs elsewhere.
 """
@@ -9,10 +14,12 @@ what it cannot do (`Skip`), so a scenario written for the built-in CSMS still ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import tempfile
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +61,14 @@ class Backend:
         """Energy delivered and billed, for the run summary (empty when unknown)."""
         return {}
 
+    def variables(self) -> dict[str, Any]:
+        """Variables the CSMS gives the scenario (`${pki.ca_pem}` with `tls: true`)."""
+        return {}
+
+    def ca_file(self) -> Path | None:
+        """The CA of the CSMS's TLS certificate, when this backend made it (`tls: true`)."""
+        return None
+
 
 class BuiltinBackend(Backend):
     """`csms.CentralSystem` on 127.0.0.1, a random port and an SQLite file in `workdir`."""
@@ -65,6 +80,10 @@ class BuiltinBackend(Backend):
         self.clock = clock
         self.workdir = workdir
         self.csms: Any = None
+        self.pki: Any = None
+        self._ws_server: Any = None  # the ws:// listener beside the wss:// one (tls: true)
+        self._front: asyncio.Server | None = None
+        self._pipes: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         from csms.central import CentralSystem
@@ -78,25 +97,84 @@ class BuiltinBackend(Backend):
         options: dict[str, Any] = {}
         if self.spec.heartbeat_interval is not None:
             options["heartbeat_interval"] = int(self.spec.heartbeat_interval)
+        if self.spec.tls:
+            from chargebench.security import init_pki
+
+            self.pki = await asyncio.to_thread(init_pki, self.workdir / "pki", overwrite=True)
+            options.update(tls_cert=self.pki.csms_cert, tls_key=self.pki.csms_key,
+                           tls_ca=self.pki.ca_cert, ca_key=self.pki.ca_key)
         config = CsmsConfig(
             port=0, db=self.workdir / "csms.db", seed=seed, log_dir=self.workdir / "logs",
             clock=self.clock, db_synchronous="NORMAL", boot_retry_interval=30, **options,
         )
         self.csms = CentralSystem(config)
         await self.csms.start()
+        if self.spec.tls:
+            await self._start_front()
+
+    async def _start_front(self) -> None:
+        """A plain listener beside the TLS one, and a front port choosing between them."""
+        from csms.server import OcppServer
+
+        self._ws_server = OcppServer(self.csms)
+        await self._ws_server.start()
+        self._front = await asyncio.start_server(self._split, "127.0.0.1", 0)
+
+    async def _split(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._pipes.add(task)
+        upstream: asyncio.StreamWriter | None = None
+        try:
+            first = await reader.read(1)
+            if not first:
+                return
+            port = self.csms.port if first == b"\x16" else self._ws_server.port  # TLS handshake
+            up_reader, upstream = await asyncio.open_connection("127.0.0.1", port)
+            upstream.write(first)
+            await asyncio.gather(_pipe(reader, upstream), _pipe(up_reader, writer))
+        except (OSError, asyncio.CancelledError):  # cancelled: the backend is closing
+            pass
+        finally:
+            for each in (writer, upstream):
+                if each is not None:
+                    each.close()
+            self._pipes.discard(task)
 
     async def close(self) -> None:
+        if self._front is not None:
+            self._front.close()
+            for task in list(self._pipes):
+                task.cancel()
+            await asyncio.gather(*self._pipes, return_exceptions=True)
+        if self._ws_server is not None:
+            await self._ws_server.close()
         if self.csms is not None:
             await self.csms.close()
 
     def url(self) -> str:
+        if self._front is not None:
+            return f"ws://127.0.0.1:{self._front.sockets[0].getsockname()[1]}/ocpp/"
         return self.csms.url("")
+
+    def ca_file(self) -> Path | None:
+        return None if self.pki is None else self.pki.ca_cert
+
+    def variables(self) -> dict[str, Any]:
+        if self.pki is None:
+            return {}
+        return {"pki.ca_pem": self.pki.ca_cert.read_text("ascii")}
 
     async def command(self, cp_id: str, action: str, payload: dict, timeout: float) -> dict:
         return await self.csms.execute(cp_id, action, payload, timeout=timeout)
 
     async def operate(self, cp_id: str, args: dict[str, Any]) -> None:
         store = self.csms.store
+        if "user" in args:
+            await asyncio.to_thread(_user_with_wallet, store, cp_id, args)
+        if "baseline" in args:  # seeds/000 §6.3: the operator edits the charger's configuration
+            values = {key: str(value) for key, value in args["baseline"].items()}
+            await asyncio.to_thread(store.set_config_baseline, cp_id, values, replace=False)
         if "registration" in args:
             await asyncio.to_thread(store.set_registration_status, cp_id, args["registration"])
         if "id_tag" in args:
@@ -124,8 +202,28 @@ class BuiltinBackend(Backend):
             getter = getattr(store, "get_wallet", None)
             if getter is None:
                 raise Skip("this CSMS store has no wallets yet")
-            return _plain(await asyncio.to_thread(getter, spec.get("user")))
-        raise ValueError(kind)
+            return await asyncio.to_thread(_wallet, store, spec.get("user"))
+        if kind == "user":
+            return _plain(await asyncio.to_thread(store.get_user, spec.get("id")))
+        if kind == "configuration":
+            return await asyncio.to_thread(_configuration, store, cp_id)
+        if kind == "local_list":
+            version = await asyncio.to_thread(store.get_local_list_version, cp_id)
+            updates = await asyncio.to_thread(store.list_local_list_updates, cp_id)
+            return {"version": version, "updates": len(updates),
+                    "last": updates[-1] if updates else None}
+        if kind == "reservation" and isinstance(spec.get("id"), int):
+            return _plain(await asyncio.to_thread(store.get_reservation, spec["id"]))
+        lister = {
+            "reservation": lambda: store.list_reservations(charger_id=cp_id),
+            "firmware": lambda: store.list_firmware_deployments(charger_id=cp_id),
+            "diagnostics": lambda: store.list_diagnostics_requests(charger_id=cp_id),
+            "certificate": lambda: store.list_certificates(cp_id),
+        }.get(kind)
+        if lister is None:
+            raise ValueError(kind)
+        rows = await asyncio.to_thread(lister)  # the latest row
+        return _plain(max(rows, key=lambda row: row["id"])) if rows else None
 
     def summary(self) -> dict[str, Any]:
         rows = self.csms.store.list_transactions(limit=None)
@@ -136,6 +234,54 @@ class BuiltinBackend(Backend):
             "billed": round(sum(float(row["amount"]) for row in billed), 2),
             "currency": next((row["currency"] for row in billed if row.get("currency")), ""),
         }
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(OSError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    with contextlib.suppress(OSError):
+        writer.write_eof()
+
+
+def _user_with_wallet(store: Any, cp_id: str, args: dict[str, Any]) -> None:
+    """`operator: {user: alice, rfid: TAG-ALICE, top_up: 500}`: the user (created with a wallet
+    in the tariff's currency when missing) and a top-up."""
+    from decimal import Decimal
+
+    user_id = args["user"]
+    if store.get_user(user_id) is None:
+        tariff = store.get_tariff(cp_id)
+        currency = tariff["currency"] if tariff else "INR"
+        store.create_user(user_id, user_id, args.get("rfid") or user_id, currency=currency)
+    if args.get("top_up"):
+        store.wallet_credit(user_id, Decimal(str(args["top_up"])),
+                            reference=f"scenario-{uuid.uuid4().hex}")
+
+
+def _configuration(store: Any, cp_id: str) -> dict[str, Any]:
+    """The configuration baseline, what the charger last reported (GetConfiguration) and the
+    drift between them: the baseline keys whose reported value differs (seeds/000 §6.3)."""
+    baseline = store.get_config_baseline(cp_id)
+    reported = {key: row["value"] for key, row in store.get_reported_config(cp_id).items()}
+    drift = sorted(key for key, value in baseline.items() if reported.get(key) != value)
+    return {"baseline": baseline, "reported": reported, "drift": drift}
+
+
+def _wallet(store: Any, user_id: str | None) -> dict[str, Any] | None:
+    """The wallet row plus what its ledger says: `topped_up` and `debited` (totals, positive),
+    `debits` (how many sessions were paid) and `user`."""
+    wallet = _plain(store.get_wallet(user_id))
+    if wallet is None:
+        return None
+    ledger = store.list_wallet_transactions(user_id=user_id, limit=None)
+    debits = [float(row["amount"]) for row in ledger if row["type"] == "CHARGE_DEDUCT"]
+    wallet.update(
+        user=user_id, debits=len(debits), debited=round(-sum(debits), 2),
+        topped_up=round(sum(float(row["amount"]) for row in ledger if row["type"] == "TOP_UP"), 2),
+    )
+    return wallet
 
 
 def _plain(row: Any) -> Any:

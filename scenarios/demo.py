@@ -42,7 +42,10 @@ DEMO_SCENARIOS = (
     "offline_transaction.yaml",
     "reset_with_transaction.yaml",
     "smart_charging.yaml",
-    "fleet_day.yaml",
+    "local_list.yaml",
+    "reservation.yaml",
+    "firmware_update.yaml",
+    "fleet_day_small.yaml",
 )
 #: A simulated day in 36 s: fast enough for "under two minutes", slow enough for 2 cores.
 DEMO_SPEED = 2400.0

@@ -148,6 +148,7 @@ class _FileLoader:
             variables=dict(data.get("variables", {})),
             csms=self.csms(data.get("csms") or {}),
             fleet=fleet,
+            files=None if "files" not in data else dict(data["files"] or {}),
         )
 
     def relative(self, name: str) -> Path:
@@ -170,7 +171,7 @@ class _FileLoader:
                 self.complain(("csms", "builtin", "seed"), f"seed file not found: {seed}")
         interval = options.get("heartbeat_interval")
         return CsmsSpec(
-            builtin=True, seed=seed,
+            builtin=True, seed=seed, tls=bool(options.get("tls", False)),
             heartbeat_interval=None if interval is None else parse_duration(interval),
             security_profile=spec.get("security_profile", 0),
             credentials=dict(spec.get("credentials", {})),
@@ -197,6 +198,7 @@ class _FileLoader:
                 if not config.is_file():
                     self.complain((*where, "template", "config"), f"file not found: {config}")
             self.check_template(template, (*where, "template"), config)
+            self.check_faults(template.get("faults"), (*where, "template", "faults"))
             ramp = group.get("ramp", {})
             per_second = ramp.get("per_second")
             if "over" in ramp and len(ids) > 1:
@@ -206,7 +208,7 @@ class _FileLoader:
                 overrides=dict(template.get("overrides", {})),
                 hardware=dict(template.get("hardware", {})),
                 faker_seed=group.get("faker_seed"), ramp_per_second=per_second,
-                password=group.get("password"),
+                password=group.get("password"), faults=dict(template.get("faults") or {}),
             ))
         return built
 
@@ -225,6 +227,18 @@ class _FileLoader:
                 ChargePointConfig.load(config)
             except ConfigError as error:
                 self.complain((*where, "config"), f"{error.key or 'file'}: {error.reason}")
+
+    def check_faults(self, spec: Mapping[str, Any] | None, where: tuple) -> None:
+        """A fault plan the simulator would refuse (`sim.features.faults.FaultPlan`)."""
+        from sim.features.faults import FaultPlan
+
+        if not spec or has_variables(spec):
+            return
+        plan = {key: value for key, value in spec.items() if key != "firmware"}
+        try:
+            FaultPlan.from_dict(plan)
+        except (TypeError, ValueError) as error:
+            self.complain(where, f"not a fault plan: {error}")
 
     def group_ids(self, group: Mapping[str, Any], where: tuple) -> list[str]:
         if "ids" in group:
@@ -273,6 +287,8 @@ class _FileLoader:
         try:
             if verb in ("expect", "expect_not"):
                 MessagePattern.from_spec(args, lenient=True)
+            elif verb == "fault_plan":
+                self.check_faults(args, where)
             elif verb in ("send", "command") and "reply" in args:
                 compile_matcher(args["reply"], ("reply",), lenient=True)
             elif verb == "assert":

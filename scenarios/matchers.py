@@ -18,6 +18,7 @@ trace record (action, direction, frame type, payload).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -136,12 +137,16 @@ class Regex(Matcher):
 
 
 class Range(Matcher):
-    """Inclusive numeric range; `None` leaves a side open."""
+    """Inclusive numeric range; `None` leaves a side open. Text holding a number counts as
+    that number: OCPP 1.6 sends sampledValue.value as a string (§7.43)."""
 
     def __init__(self, low: float | None, high: float | None) -> None:
         self.low, self.high = low, high
 
     def check(self, value, path, result):
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = float(value)
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if (
             not number

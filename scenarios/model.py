@@ -18,7 +18,7 @@ __all__ = [
 #: Steps that act on a charge point (they open a new expectation window, see README).
 ACTION_VERBS = (
     "connect", "boot", "plug_in", "present_id_tag", "ev_full", "plug_out", "fault",
-    "go_offline", "go_online", "power_loss", "send", "command", "operator",
+    "go_offline", "go_online", "power_loss", "send", "command", "operator", "fault_plan",
 )
 #: Steps that check what happened.
 CHECK_VERBS = ("expect", "expect_not", "assert")
@@ -64,6 +64,7 @@ class CsmsSpec:
     builtin: bool = True
     seed: Path | dict | None = None
     heartbeat_interval: float | None = None
+    tls: bool = False  # built-in: a fresh PKI, ws:// and wss:// on one port, a CA that signs CSRs
     url: str | None = None
     security_profile: int = 0
     credentials: dict[str, str] = field(default_factory=dict)
@@ -83,6 +84,7 @@ class GroupSpec:
     faker_seed: int | None = None
     ramp_per_second: float | None = None
     password: str | None = None
+    faults: dict[str, Any] = field(default_factory=dict)  # `fault_plan:` shape, from the start
 
 
 @dataclass(slots=True)
@@ -98,6 +100,7 @@ class Scenario:
     variables: dict[str, Any] = field(default_factory=dict)
     csms: CsmsSpec = field(default_factory=CsmsSpec)
     fleet: list[GroupSpec] = field(default_factory=list)
+    files: dict[str, dict[str, Any]] | None = None  # None: no file servers
 
     @property
     def charge_points(self) -> list[str]:

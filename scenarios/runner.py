@@ -16,12 +16,14 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
-from chargebench.clock import Clock
+from chargebench.clock import Clock, iso
 from chargebench.trace import TraceRecord, TraceWriter
 from scenarios.backends import BuiltinBackend, make_backend
 from scenarios.features import missing
+from scenarios.files import FileServers
 from scenarios.model import Scenario
 from scenarios.results import FAILED, PASSED, SKIPPED, ScenarioResult, StepResult
 from scenarios.stations import build_stations
@@ -82,15 +84,21 @@ async def run_scenario(scenario: Scenario, options: RunOptions | None = None) ->
     sink: Callable[[TraceRecord], None] = writer if writer is not None else _ignore
     started = time.monotonic()
     stations = {}
+    files = None if scenario.files is None else FileServers(workdir / "files", scenario.files)
     try:
         if shared is None:
             await backend.start()
+        if files is not None:
+            await files.start()
         stations = build_stations(
             scenario.fleet, csms, url=backend.url(), clock=clock, state_dir=workdir / "cp",
-            trace_sink=sink,
+            trace_sink=sink, ca_file=backend.ca_file(),
         )
         timing = Timing(clock, scenario.timeout, min_wait=options.min_wait)
-        executor = Executor(scenario, backend, stations, timing)
+        executor = Executor(scenario, backend, stations, timing, files)
+        executor.globals.update(backend.variables())
+        executor.globals.update(files.variables() if files is not None else {})
+        executor.globals["now"] = lambda offset: iso(clock.now() + timedelta(seconds=offset))
         for _ in range(scenario.repeat):
             for step in scenario.steps:
                 step_result = await executor.run(step, {})
@@ -116,6 +124,8 @@ async def run_scenario(scenario: Scenario, options: RunOptions | None = None) ->
                     await station.cp.stop()
         if shared is None:
             await backend.close()
+        if files is not None:
+            await files.close()
         if writer is not None:
             writer.close()
         result.seconds = time.monotonic() - started

@@ -22,10 +22,11 @@ from scenarios.observe import Inbox
 from sim.chargepoint import ChargePoint
 from sim.config import ChargePointConfig
 from sim.features.connection import TlsFiles
+from sim.features.faults import FaultPlan
 from sim.fleet import config_for, identities
 from sim.hardware import Hardware
 
-__all__ = ["DEFAULT_TEMPLATE", "Station", "build_stations", "load_template"]
+__all__ = ["DEFAULT_TEMPLATE", "Station", "apply_faults", "build_stations", "load_template"]
 
 #: The libocpp-layout config a group gets when it names none: 2 AC connectors, quick retries.
 DEFAULT_TEMPLATE = Path(str(resources.files(__package__).joinpath("templates/ac-2x22kw.json")))
@@ -77,8 +78,10 @@ def build_stations(
     clock: Clock,
     state_dir: Path,
     trace_sink: Callable[[TraceRecord], None],
+    ca_file: Path | None = None,
 ) -> dict[str, Station]:
-    """One `Station` per charge point id, in fleet order."""
+    """One `Station` per charge point id, in fleet order; `ca_file` is the built-in CSMS's CA
+    (`tls: true`), given to groups that start on profile 2."""
     tls = None
     if csms.credentials.get("ca"):
         creds = csms.credentials
@@ -86,18 +89,39 @@ def build_stations(
     stations: dict[str, Station] = {}
     for group in groups:
         template = load_template(group, csms)
+        group_tls = tls
+        if tls is None and ca_file is not None and template["Security"].get("SecurityProfile") == 2:
+            # configured for wss:// from the start: the installer imported the CSMS's CA
+            # (seeds/000 §4.4); profile 1 and 3 chargers use their certificate store instead
+            group_tls = TlsFiles(ca=str(ca_file))
         hardware = Hardware.from_dict(group.hardware) if group.hardware else None
         people = identities(len(group.ids), seed=group.faker_seed or 0)
         gap = 1.0 / group.ramp_per_second if group.ramp_per_second else 0.0
         for index, (cp_id, person) in enumerate(zip(group.ids, people, strict=True)):
             inbox = Inbox()
-            config = config_for(template, dataclasses.replace(person, cp_id=cp_id))
+            # One serial number per charge point: the simulator's CSR names ChargeBoxSerialNumber
+            # (as libocpp does), the CSMS checks it against the serial it stored at boot
+            # (chargePointSerialNumber first); a one-box charger has the same in both.
+            person = dataclasses.replace(person, cp_id=cp_id, box_serial=person.serial)
+            config = config_for(template, person)
             cp = ChargePoint(
                 config, hardware, csms_url=url, clock=clock, state_dir=state_dir / cp_id,
-                trace_sink=_fan_out(inbox.add, trace_sink), tls=tls,
+                trace_sink=_fan_out(inbox.add, trace_sink), tls=group_tls,
             )
+            apply_faults(cp, group.faults)
             stations[cp_id] = Station(cp, group.name, inbox, start_delay=index * gap)
     return stations
+
+
+def apply_faults(cp: ChargePoint, spec: dict[str, Any]) -> None:
+    """Make `cp` misbehave as `spec` says (`fault_plan:` and `template.faults:`), replacing
+    its faults so far: `firmware` sets `FirmwareFaults`, the rest is a `FaultPlan`; `{}` clears."""
+    firmware = spec.get("firmware") or {}
+    faults = cp.features.firmware_faults
+    faults.download_failed = bool(firmware.get("download_failed", False))
+    faults.installation_failed = bool(firmware.get("installation_failed", False))
+    plan = {key: value for key, value in spec.items() if key != "firmware"}
+    cp.fault_plan = FaultPlan.from_dict(plan) if plan else None
 
 
 def _fan_out(*sinks: Callable[[TraceRecord], None]) -> Callable[[TraceRecord], None]:

@@ -18,10 +18,11 @@ from chargebench.clock import Clock
 from chargebench.ocppj import CallFailed
 from chargebench.trace import TraceRecord
 from scenarios.backends import Backend, ExternalBackend, Skip
+from scenarios.files import FileServers
 from scenarios.matchers import MessagePattern, compile_matcher
 from scenarios.model import ACTION_VERBS, CHECK_VERBS, Scenario, Step
 from scenarios.results import FAILED, PASSED, SKIPPED, StepResult
-from scenarios.stations import Station
+from scenarios.stations import Station, apply_faults
 from scenarios.values import UnknownVariable, parse_duration, substitute
 
 __all__ = ["Executor", "StepFailed"]
@@ -49,10 +50,12 @@ class Executor:
     """Runs a scenario's steps against its stations and backend; see the module docstring."""
 
     def __init__(
-        self, scenario: Scenario, backend: Backend, stations: dict[str, Station], timing: Timing
+        self, scenario: Scenario, backend: Backend, stations: dict[str, Station], timing: Timing,
+        files: FileServers | None = None,
     ) -> None:
         self.scenario = scenario
         self.backend = backend
+        self.files = files
         self.stations = stations
         self.timing = timing
         self.globals: dict[str, Any] = dict(scenario.variables)
@@ -254,6 +257,12 @@ class Executor:
     async def _operator(self, st: Station, args: dict, _v) -> None:
         await self.backend.operate(st.id, args)
 
+    async def _fault_plan(self, st: Station, args: dict, _v) -> None:
+        try:
+            apply_faults(st.cp, args)
+        except (TypeError, ValueError) as error:
+            raise StepFailed(f"not a fault plan: {error}") from None
+
     # Checks
 
     async def _expect(self, st: Station, args: dict, _v) -> None:
@@ -291,6 +300,8 @@ class Executor:
             raise StepFailed("; ".join(problems))
 
     async def _assert_one(self, st: Station, kind: str, spec: dict) -> str | None:
+        if kind == "upload":
+            return self._assert_upload(spec)
         state = await self.backend.state(kind, st.id, spec)
         if state is None:
             return f"{kind}: none found"
@@ -299,6 +310,18 @@ class Executor:
             return "; ".join(str(m) for m in result.mismatches)
         self._capture(st, result.captures)
         return None
+
+    def _assert_upload(self, spec: dict) -> str | None:
+        """Some file uploaded to the scenario's servers (`files:`) matches `spec`."""
+        if self.files is None:
+            raise StepFailed("assert: upload needs the scenario's file servers (add files:)")
+        uploads = self.files.uploads()
+        matcher = compile_matcher(spec)
+        for item in uploads:
+            if matcher.match(item, "upload").ok:
+                return None
+        seen = ", ".join(f"{u['path']} ({u['size']} bytes)" for u in uploads) or "nothing"
+        return f"upload: none matches {spec}; uploaded: {seen}"
 
     async def _set(self, st: Station, args: dict, _v) -> None:
         self.cp_vars[st.id].update(args)

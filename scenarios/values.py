@@ -16,7 +16,10 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$")
 #: How deep variables may refer to variables (a cycle stops here instead of looping).
 _MAX_DEPTH = 8
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: `${name}`, `${files.http}` (dotted: set by the runner), `${now+10m}` (a clock with an offset)
+_VARIABLE = re.compile(
+    r"\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)([+-][0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d))?\}"
+)
 
 
 class UnknownVariable(KeyError):
@@ -66,8 +69,10 @@ def substitute(value: Any, variables: Mapping[str, Any], _depth: int = 0) -> Any
     if isinstance(value, str):
         whole = _VARIABLE.fullmatch(value)
         if whole:
-            return _lookup(variables, whole.group(1), _depth)
-        return _VARIABLE.sub(lambda m: str(_lookup(variables, m.group(1), _depth)), value)
+            return _lookup(variables, whole.group(1), _depth, whole.group(2))
+        return _VARIABLE.sub(
+            lambda m: str(_lookup(variables, m.group(1), _depth, m.group(2))), value
+        )
     if isinstance(value, Mapping):
         return {
             substitute(k, variables, _depth): substitute(v, variables, _depth)
@@ -78,11 +83,17 @@ def substitute(value: Any, variables: Mapping[str, Any], _depth: int = 0) -> Any
     return value
 
 
-def _lookup(variables: Mapping[str, Any], name: str, depth: int) -> Any:
+def _lookup(variables: Mapping[str, Any], name: str, depth: int, offset: str | None = None
+            ) -> Any:
     try:
         value = variables[name]
     except KeyError:
         raise UnknownVariable(name) from None
+    if callable(value):  # a computed variable: `${now}`, `${now+10m}` (simulated time)
+        seconds = 0.0 if offset is None else parse_duration(offset[1:])
+        return value(-seconds if offset and offset[0] == "-" else seconds)
+    if offset is not None:
+        raise UnknownVariable(f"{name}{offset}")
     if depth < _MAX_DEPTH and has_variables(value):
         return substitute(value, variables, depth + 1)
     return value

@@ -92,5 +92,5 @@ def test_include_inlines_steps_with_scope():
     scenario = load_scenario(LIBRARY / "charging_plug_in_first.yaml")
     include = next(step for step in scenario.steps if step.verb == "include")
     assert include.children[0].verb == "plug_in"
-    assert include.scope["duration"] == "1h" and include.scope["tag"] == "TAG-ACCEPTED"
+    assert include.scope["duration"] == "1h" and include.scope["tag"] == "TAG-ALICE"
     assert include.children[0].where.endswith("session_plug_in_first.yaml:10")

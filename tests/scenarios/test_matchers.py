@@ -27,11 +27,13 @@ class TestOperators:
         assert not ok({"regex": "1"}, 1)
 
     def test_range_is_inclusive_and_open_ended(self):
-        """range [low, high] includes both ends; null leaves a side open; text is not a number."""
+        """range [low, high] includes both ends; null leaves a side open; numeric text counts
+        (sampledValue.value is a string), other text does not."""
         assert ok({"range": [1, 5]}, 1) and ok({"range": [1, 5]}, 5)
         assert not ok({"range": [1, 5]}, 5.01)
         assert ok({"range": [None, 0]}, -40)
-        assert not ok({"range": [0, None]}, "7")
+        assert ok({"range": [0, None]}, "7") and not ok({"range": [0, 6]}, "6.5")
+        assert not ok({"range": [0, None]}, "seven") and not ok({"range": [0, None]}, True)
 
     def test_any_of_takes_values_or_matchers(self):
         """any_of holds if one alternative (value or matcher) holds."""

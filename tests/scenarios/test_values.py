@@ -44,3 +44,14 @@ def test_has_variables_looks_inside():
     """Placeholders are found in nested mappings and lists."""
     assert has_variables({"a": [{"b": "${x}"}]})
     assert not has_variables({"a": ["$x", 1]})
+
+
+def test_dotted_names_and_clock_offsets():
+    """${files.http} is one dotted name; ${now+10m} calls a computed variable with +600 s."""
+    variables = {"files.http": "http://h:1", "now": lambda offset: f"t{offset:+g}"}
+    assert substitute("${files.http}/fw.bin", variables) == "http://h:1/fw.bin"
+    assert substitute("${now+10m}", variables) == "t+600"
+    assert substitute("${now-1h}", variables) == "t-3600"
+    assert substitute("${now}", variables) == "t+0"
+    with pytest.raises(UnknownVariable):
+        substitute("${files.http+1m}", variables)
