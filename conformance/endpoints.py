@@ -23,12 +23,15 @@ from chargebench.clock import iso
 from chargebench.ocppj import OCPP16, Role, serve
 from chargebench.ocppj.adapter import select_ocpp_subprotocol
 from chargebench.security import (
+    SubjectIdentity,
     basic_auth_header,
     check_basic_auth,
     client_ssl_context,
+    peer_identity,
     server_ssl_context,
 )
 from conformance.defaults import charge_point_handlers, csms_handlers
+from conformance.dualport import DualPort
 from conformance.harness import Handler, HarnessPeer
 from conformance.settings import Settings
 
@@ -151,8 +154,36 @@ async def probe_handshake(
 # Listening for a charge point under test
 
 
+@dataclass(frozen=True)
+class Admission:
+    """How a charge point under test connected (security whitepaper §2): the profile its
+    credentials make, over TLS or not, the AuthorizationKey it presented, its certificate's
+    CN and O (profile 3, A00.FR.404/405)."""
+
+    profile: int = 0
+    tls: bool = False
+    key: str | None = None
+    client: SubjectIdentity | None = None
+
+    def describe(self) -> str:
+        parts = [f"security profile {self.profile}", "TLS" if self.tls else "plain ws://"]
+        if self.key is not None:
+            parts.append("HTTP Basic")
+        if self.client is not None:
+            parts.append(f"client certificate CN={self.client.common_name} "
+                         f"O={self.client.organization}")
+        return ", ".join(parts)
+
+
 class Listener:
     """ChargeBench's CSMS endpoint for a charge point under test; one live connection at a time.
+
+    ws:// and wss:// share the `--cb-listen` port (`conformance.dualport`), so the charge point
+    keeps its address when a case raises its SecurityProfile. Each connection is admitted with
+    the profile its credentials make (`Admission`, on `peer.security`): HTTP Basic checked
+    against `password` (the AuthorizationKey a case set last), the client certificate verified
+    against --cb-ca. A charge point once connected at profile N is never again admitted below
+    N (`floor`, whitepaper A05.FR.09).
 
     `overrides` replace default handlers for connections opened from now on (set them before
     asking the charge point to reconnect); `refuse_subprotocol_once` makes the next upgrade
@@ -167,34 +198,74 @@ class Listener:
         self.current: HarnessPeer | None = None
         self.connections = 0
         self.unnegotiated: asyncio.Queue[tuple[list, bool]] = asyncio.Queue()
+        #: the AuthorizationKey HTTP Basic must carry (profiles 1, 2)
+        self.password: str | None = settings.password
+        #: the lowest security profile still admitted
+        self.floor = settings.security_profile
+        #: why connections were refused, newest last (for verdicts)
+        self.refusals: list[str] = []
+        self._admissions: dict[Any, Admission] = {}
         self._changed = asyncio.Event()
-        self._server: Any = None
+        self._servers: list[Any] = []
+        self._front: DualPort | None = None
+        self._tls_port: int | None = None
+
+    @property
+    def tls_available(self) -> bool:
+        return self.settings.cert is not None and self.settings.key is not None
 
     async def start(self) -> None:
         host, port = self.settings.listen
+        s = self.settings
         options: dict[str, Any] = {
             "select_subprotocol": self._select, "process_request": self._admit,
         }
-        s = self.settings
-        if s.security_profile >= 2:
-            if s.cert is None or s.key is None:
-                raise ValueError("security profiles 2 and 3 need --cb-cert/--cb-key for the CSMS")
-            options["ssl"] = server_ssl_context(
-                s.cert, s.key, s.ca, require_client_cert=s.security_profile == 3
-            )
-        self._server = await serve(self._handler, host, port, **options)
+        if s.security_profile >= 2 and not self.tls_available:
+            raise ValueError("security profiles 2 and 3 need --cb-cert/--cb-key for the CSMS")
+        plain = await serve(self._handler, "127.0.0.1", 0, **options)
+        self._servers.append(plain)
+        tls_port = self._tls_port = None
+        if self.tls_available:
+            # a client certificate is verified when presented (profile 3), optional otherwise
+            context = server_ssl_context(s.cert, s.key, s.ca)
+            tls = await serve(self._handler, "127.0.0.1", 0, ssl=context, **options)
+            self._servers.append(tls)
+            tls_port = self._tls_port = tls.sockets[0].getsockname()[1]
+        self._front = await DualPort(
+            host, port, plain.sockets[0].getsockname()[1], tls_port
+        ).start()
 
     @property
     def port(self) -> int:
-        return self._server.sockets[0].getsockname()[1]
+        assert self._front is not None
+        return self._front.port
+
+    @property
+    def tls_attempts(self) -> int:
+        """Connections that began a TLS handshake so far."""
+        return self._front.tls_attempts if self._front is not None else 0
+
+    async def use_server_context(self, context: ssl.SSLContext | None) -> None:
+        """Answer wss:// from now on with `context` (e.g. a certificate the charger must
+        refuse, whitepaper A00.FR.309); None: back to --cb-cert."""
+        assert self._front is not None
+        if context is None:
+            self._front.tls_port = self._tls_port
+            return
+        options = {"select_subprotocol": self._select, "process_request": self._admit}
+        other = await serve(self._handler, "127.0.0.1", 0, ssl=context, **options)
+        self._servers.append(other)
+        self._front.tls_port = other.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
         if self.current is not None:
             await self.current.close()
-        if self._server is not None:
-            self._server.close()
+        if self._front is not None:
+            await self._front.close()
+        for server in self._servers:
+            server.close()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 3)
+                await asyncio.wait_for(server.wait_closed(), 3)
 
     def restore_handlers(self, peer: HarnessPeer) -> None:
         """Back to the default answers on `peer` (a case replaced some)."""
@@ -233,13 +304,42 @@ class Listener:
         if s.cp_id and cp_id != s.cp_id:
             # OCPP-J 1.6 §3.2: unknown identity -> 404
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown charge point\n")
-        if s.security_profile in (1, 2) and s.password is not None:
-            header = request.headers.get("Authorization")
-            if not check_basic_auth(header, cp_id, s.password, accept_hex_text=True):
-                return connection.respond(HTTPStatus.UNAUTHORIZED, "bad credentials\n")
+        admission, refusal = self._credentials(connection, request, cp_id)
+        if refusal is None and admission.profile < self.floor:
+            # whitepaper A05.FR.09: no way back below a profile once connected with it
+            refusal = f"{admission.describe()} is below security profile {self.floor}"
+        if refusal is not None:
+            self.refusals.append(refusal)
+            return connection.respond(HTTPStatus.UNAUTHORIZED, refusal + "\n")
+        self._admissions[connection] = admission
         return None
 
+    def _credentials(self, connection: ServerConnection, request: Any,
+                     cp_id: str) -> tuple[Admission, str | None]:  # fmt: skip
+        """The profile the connection's credentials make (whitepaper §2.3-§2.5), or why
+        they are refused."""
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        client = None
+        if ssl_object is not None:
+            with contextlib.suppress(ValueError):
+                client = peer_identity(ssl_object)  # verified against --cb-ca by the handshake
+        header = request.headers.get("Authorization")
+        key = None
+        if header is not None:
+            if self.password is None:
+                return Admission(), "HTTP Basic credentials, but no AuthorizationKey is known"
+            if not check_basic_auth(header, cp_id, self.password, accept_hex_text=True):
+                return Admission(), "bad HTTP Basic credentials (A00.FR.203)"
+            key = self.password
+        tls = ssl_object is not None
+        if client is not None:
+            return Admission(3, True, key, client), None
+        if tls and key is None:
+            return Admission(), "TLS without HTTP Basic or a client certificate (A00.FR.205)"
+        return Admission(2 if tls else (1 if key else 0), tls, key), None
+
     async def _handler(self, ws: ServerConnection) -> None:
+        admission = self._admissions.pop(ws, Admission())
         if ws.subprotocol is None:
             await self._watch_unnegotiated(ws)
             return
@@ -250,6 +350,8 @@ class Listener:
             cp_id=self.settings.cp_id,
         )
         _watch_boot(peer)
+        peer.security = admission
+        self.floor = max(self.floor, peer.security.profile)
         self.connections += 1
         if self.current is not None:
             peer.adopt(self.current)

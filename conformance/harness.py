@@ -65,6 +65,9 @@ class HarnessPeer:
         self.violations: list[ev.ProtocolViolation] = []
         #: Set once a BootNotification on this connection was Accepted (OCPP 1.6 §4.2).
         self.booted = asyncio.Event()
+        #: How the charge point under test connected (`conformance.endpoints.Admission`), set
+        #: by the listener; None on connections ChargeBench opened.
+        self.security: Any = None
         self.handlers: dict[str, Handler] = dict(handlers or {})
         self._backlog: list[Frame] = []
         self._arrived = asyncio.Event()

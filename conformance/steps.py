@@ -232,12 +232,15 @@ class Reconnect(Step):
     within: float = 3.0
 
     async def run(self, ctx: Context) -> None:
+        before = len(getattr(ctx.listener, "refusals", []))
         try:
             ctx.peer = await ctx.listener.reconnection(ctx.peer, ctx.timeout * self.within)
         except TimeoutError:
+            refused = getattr(ctx.listener, "refusals", [])[before:][-3:]
+            why = f"; connections refused: {'; '.join(refused)}" if refused else ""
             raise AssertionError(
                 f"expected the charge point to connect again within "
-                f"{ctx.timeout * self.within:g} s: it did not"
+                f"{ctx.timeout * self.within:g} s: it did not{why}"
             ) from None
         ctx.services["trace"].add(ctx.peer)
 

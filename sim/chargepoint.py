@@ -108,6 +108,10 @@ class ChargePoint(ControlSurface):
         self.reboot_reason: str | None = None
         self.stopping = False
         self.connects = 0
+        #: StatusNotifications not sent while offline, and what the CSMS last heard per
+        #: connector (1.6 §4.9 "after having been offline")
+        self._missed: list[Any] = []
+        self._reported: dict[int, tuple[ChargePointStatus, ChargePointErrorCode]] = {}
         self._main: asyncio.Task | None = None
         self._ticker: asyncio.Task | None = None
         self._drain: asyncio.Task | None = None
@@ -217,14 +221,44 @@ class ChargePoint(ControlSurface):
         return await fault_hooks.outbound(self, session, action, payload)
 
     async def notify(self, change: Any) -> None:
-        """StatusNotification for a change (dropped when offline: the state is announced again
-        after the next boot; a reconnect without reboot announces it too)."""
+        """StatusNotification for a change. Offline it is kept for `announce_missed()`, which
+        the connection loop calls after a reconnect without reboot (a reboot announces every
+        connector anyway, errata 3.22)."""
         if self.session is None or self.registration != "Accepted":
+            self._missed.append(change)
             return
         payload = change.to_payload()
         payload["timestamp"] = iso(change.timestamp or self.clock.now())
         with contextlib.suppress(CallFailed):
             await self.send(self.session, "StatusNotification", payload)
+            self._reported[change.connector_id] = (change.status, change.error_code)
+
+    async def announce_missed(self) -> None:
+        """After a reconnect, tell the CSMS what changed while offline (1.6 §4.9): the current
+        status of each connector whose status changed (rule 1, SHOULD), and errors that came
+        and went (rule 2, MAY), no other historical change (rule 3), in the order they
+        happened (rule 4)."""
+        missed, self._missed = self._missed, []
+        current = {c.connector_id: c for c in (self.connector0, *(p.connector for p in self.ports))}
+        latest = {change.connector_id: change for change in missed}
+        due = [change for change in missed
+               if change.error_code != ChargePointErrorCode.no_error
+               and change is not latest[change.connector_id]]
+        for connector_id, change in latest.items():
+            connector = current.get(connector_id)
+            if connector is None:
+                continue
+            now = (connector.status, connector.error_code)
+            errors = any(c.connector_id == connector_id for c in due)
+            if errors or self._reported.get(connector_id) != now:  # never end on a past error
+                due.append(connector.snapshot(change.timestamp or self.clock.now()))
+        due.sort(key=lambda change: change.timestamp or self.clock.now())
+        for change in due:
+            await self.notify(change)
+
+    def forget_missed(self) -> None:
+        """A reboot announces every connector (errata 3.22): nothing missed remains to tell."""
+        self._missed.clear()
 
     async def set_status(
         self, port: Port | Connector, status: ChargePointStatus,

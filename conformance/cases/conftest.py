@@ -17,6 +17,7 @@ import pytest_asyncio
 from pytest_asyncio import is_async_test
 
 from chargebench.trace import TraceWriter
+from conformance.cases.cp.security import SecurityKit
 from conformance.chargepoint import ChargePoint
 from conformance.endpoints import Listener, dial
 from conformance.filehost import FileHost
@@ -174,13 +175,21 @@ def files(cb: Settings):
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def ctx(cb: Settings, peer: HarnessPeer, listener: Listener | None, operator: Operator,
-              files: FileHost, case_trace: CaseTrace) -> Context:  # fmt: skip
+              files: FileHost, case_trace: CaseTrace,
+              security: SecurityKit) -> Context:  # fmt: skip
     """The context of a scripted case (`conformance.steps`) on the booted charge point."""
     if cb.role != "cp":
         pytest.skip("scripted cases test a charge point")
     await ready(peer, "cp")
     return Context(peer, listener, operator, cb.timeout, cb.id_tag,
-                   services={"files": files, "trace": case_trace, "settings": cb})
+                   services={"files": files, "trace": case_trace, "settings": cb,
+                             "security": security})
+
+
+@pytest.fixture(scope="session")
+def security(cb: Settings) -> SecurityKit:
+    """Certificates and keys of the security cases (our CA, a rogue PKI made on first use)."""
+    return SecurityKit(cb.ca, cb.ca_key, cb.capabilities.cpo_name)
 
 
 @pytest.fixture(scope="session")

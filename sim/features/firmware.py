@@ -275,8 +275,9 @@ class FirmwareUpdater:
         await self._report(action, _FS.downloaded, request_id)
         if not verify_firmware_signature(data, firmware["signature"],
                                          firmware["signingCertificate"]):
+            # L01.FR.03; logged first, so the security log has it once the CSMS hears of it
+            self._security_event("InvalidFirmwareSignature", firmware["location"])
             await self._report(action, _FS.invalid_signature, request_id)
-            self._security_event("InvalidFirmwareSignature", firmware["location"])  # L01.FR.03
             return _FS.invalid_signature
         await self._report(action, _FS.signature_verified, request_id)
         install_at = firmware.get("installDateTime")

@@ -80,6 +80,8 @@ async def _online(cp: ChargePoint, ws: Any) -> None:
     try:
         if cp.registration != "Accepted":
             await _boot(cp, session)
+        else:
+            await cp.announce_missed()  # 1.6 §4.9: a reconnect, not a reboot
         cp.restart_ticker()
         cp.flush_queue()
         cp.spawn(security.deliver_events(cp))  # A04.FR.02: what was raised while offline
@@ -108,6 +110,7 @@ async def _boot(cp: ChargePoint, session: Session) -> None:
         # (the handler table stays silent); Pending: the CSMS may configure us meanwhile.
         await cp.clock.sleep(reply["interval"] or DEFAULT_BOOT_RETRY)
     # errata 3.22: after an Accepted BootNotification, one StatusNotification per connector
+    cp.forget_missed()
     await cp.notify(cp.connector0.snapshot(cp.clock.now()))
     for port in cp.ports:
         await cp.notify(port.connector.snapshot(cp.clock.now()))

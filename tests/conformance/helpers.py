@@ -56,3 +56,54 @@ def capabilities(tmp_path: Path, **entries: object) -> str:
     path = tmp_path / "capabilities.yaml"
     path.write_text(yaml.safe_dump(entries))
     return str(path)
+
+
+class SelfRun:
+    """`chargebench conform --role ROLE --self` started in the background, so that several
+    runs overlap (they mostly wait on timers) and several tests read one run's verdicts.
+    Output goes to files, not pipes, so a chatty run never blocks."""
+
+    def __init__(self, workdir: Path, role: str, *pytest_args: str,
+                 faults: dict | None = None, timeout: float = 150) -> None:  # fmt: skip
+        import time
+
+        import yaml
+
+        self.results = workdir / "results"
+        self.timeout = timeout
+        command = [sys.executable, "-m", "chargebench", "conform", "--role", role, "--self",
+                   "--results", str(self.results)]
+        if faults is not None:
+            plan = workdir / "faults.yaml"
+            plan.write_text(yaml.safe_dump(faults))
+            command += ["--self-faults", str(plan)]
+        command += ["--", "-q", "-p", "no:cacheprovider", *pytest_args]
+        self._out = open(workdir / "output.txt", "w+", encoding="utf-8")  # noqa: SIM115
+        self.started = time.monotonic()
+        self._process = subprocess.Popen(command, cwd=ROOT, stdout=self._out,
+                                         stderr=subprocess.STDOUT, text=True)
+        self._done: tuple[int, str, dict, float] | None = None
+
+    def wait(self) -> tuple[int, str, dict, float]:
+        """(exit code, output, case -> summary entry, wall seconds from start to exit)."""
+        import time
+
+        if self._done is None:
+            try:
+                code = self._process.wait(self.timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                code = self._process.wait()
+            elapsed = time.monotonic() - self.started
+            self._out.seek(0)
+            output = self._out.read()
+            self._out.close()
+            summary = self.results / "summary.json"
+            cases = json.loads(summary.read_text())["cases"] if summary.exists() else []
+            self._done = (code, output, {case["case"]: case for case in cases}, elapsed)
+        return self._done
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()

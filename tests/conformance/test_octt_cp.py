@@ -5,43 +5,31 @@ broken behaviour, with a verdict naming the expected and the received frame."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-
 import pytest
-import yaml
 
 from conformance.catalog import load_catalog
-from tests.conformance.helpers import ROOT
 
 pytestmark = pytest.mark.slow
 
 
-def _self_run(tmp_path, *pytest_args: str, faults: dict | None = None):
-    results = tmp_path / "results"
-    command = [sys.executable, "-m", "chargebench", "conform", "--role", "cp", "--self",
-               "--results", str(results)]
-    if faults is not None:
-        plan = tmp_path / "faults.yaml"
-        plan.write_text(yaml.safe_dump(faults))
-        command += ["--self-faults", str(plan)]
-    done = subprocess.run([*command, "--", "-q", "-p", "no:cacheprovider", *pytest_args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=150, check=False)
-    summary = results / "summary.json"
-    cases = json.loads(summary.read_text())["cases"] if summary.exists() else []
-    return done, {case["case"]: case for case in cases}
+def _runs(self_runs):
+    """The full run, the mutated run and the built-in CSMS's run, started together so they
+    overlap (each still has to finish within its own minute)."""
+    rules = [rule for _, rule, _ in MUTATIONS]
+    selected = " or ".join(case for case, _, _ in MUTATIONS)
+    full = self_runs("cp-self", "cp")
+    mutated = self_runs("cp-mutated", "cp", "-k", selected, "--cb-timeout", "1",
+                        faults={"rules": rules})
+    self_runs("csms-self", "csms")  # read by test_octt_csms
+    return full, mutated
 
 
-def test_simulator_passes_every_case_within_a_minute(tmp_path):
+def test_simulator_passes_every_case_within_a_minute(self_runs):
     """Every cp-role case in the catalogue runs against the simulator; none fails, the
     not-applicable ones say why, and the run takes under 60 s."""
-    started = time.monotonic()
-    done, cases = _self_run(tmp_path)
-    elapsed = time.monotonic() - started
+    code, output, cases, elapsed = _runs(self_runs)[0].wait()
     outcomes = {name: case["outcome"] for name, case in cases.items()}
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert code == 0, output[-6000:]
     assert set(outcomes.values()) <= {"passed", "not_applicable"}, outcomes
     expected = {case.full_id for (_, role), case in load_catalog().items() if role == "cp"}
     assert expected <= set(outcomes), sorted(expected - set(outcomes))
@@ -49,30 +37,37 @@ def test_simulator_passes_every_case_within_a_minute(tmp_path):
     assert elapsed < 60, f"took {elapsed:.1f} s"
 
 
+#: (case, fault rule making the simulator break what the case checks, evidence in the verdict)
 MUTATIONS = [
     # answers one action wrongly: UnlockConnector says UnlockFailed with a free lock
-    pytest.param({"rules": [{"action": "UnlockConnector", "effect": "reject", "times": None,
-                             "reply": {"status": "UnlockFailed"}}]},
-                 "TC_017_1", "UnlockFailed", id="wrong-answer"),
-    # skips StatusNotifications: the fault is never reported
-    pytest.param({"rules": [{"action": "StatusNotification", "effect": "ignore",
-                             "direction": "out", "after": 2, "times": None}]},
-                 "TC_041", "received instead", id="skipped-status"),
+    ("TC_017_1", {"action": "UnlockConnector", "effect": "reject", "times": None,
+                  "reply": {"status": "UnlockFailed"}}, "UnlockFailed"),
+    # skips StatusNotifications after the boot's two: the fault is never reported
+    ("TC_041", {"action": "StatusNotification", "effect": "ignore", "direction": "out",
+                "after": 2, "times": None}, "received instead"),
     # a bad enum value in a reply
-    pytest.param({"rules": [{"action": "RemoteStopTransaction", "effect": "reject",
-                             "times": None, "reply": {"status": "Maybe"}}]},
-                 "TC_028", "Maybe", id="bad-enum"),
+    ("TC_028", {"action": "RemoteStopTransaction", "effect": "reject", "times": None,
+                "reply": {"status": "Maybe"}}, "Maybe"),
     # never answers a command
-    pytest.param({"rules": [{"action": "ClearCache", "effect": "ignore", "times": None}]},
-                 "TC_061", "received instead", id="no-answer"),
+    ("TC_061", {"action": "ClearCache", "effect": "ignore", "times": None},
+     "received instead"),
 ]
 
 
-@pytest.mark.parametrize(("faults", "case", "evidence"), MUTATIONS)
-def test_misbehaving_simulator_fails_the_named_case(tmp_path, faults, case, evidence):
+@pytest.fixture(scope="module")
+def mutated_run(self_runs):
+    """One run of the mutated cases against one simulator carrying every fault rule: each
+    rule breaks an action only its own case uses, so the cases stay independent, and the
+    simulator starts once instead of once per mutation."""
+    return _runs(self_runs)[1].wait()[2]
+
+
+@pytest.mark.parametrize(("case", "evidence"), [
+    pytest.param(case, evidence, id=case) for case, _, evidence in MUTATIONS
+])
+def test_misbehaving_simulator_fails_the_named_case(mutated_run, case, evidence):
     """The case checking the broken behaviour fails; the verdict names what was expected and
     what came instead."""
-    _done, cases = _self_run(tmp_path, "-k", case, "--cb-timeout", "1", faults=faults)
-    assert cases[f"{case}_CP"]["outcome"] == "failed", cases
-    reason = cases[f"{case}_CP"]["reason"]
+    assert mutated_run[f"{case}_CP"]["outcome"] == "failed", mutated_run
+    reason = mutated_run[f"{case}_CP"]["reason"]
     assert "expected" in reason and evidence in reason, reason

@@ -4,11 +4,6 @@ never-booted charge point gets one."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-
 import pytest
 
 from conformance.background import BackgroundLoop
@@ -16,25 +11,17 @@ from conformance.capabilities import Capabilities
 from conformance.catalog import load_catalog
 from conformance.selfpeers import ReferenceCsms
 from conformance.settings import Settings
-from tests.conformance.helpers import ROOT, run_suite
+from tests.conformance.helpers import run_suite
 
 
 @pytest.mark.slow
-def test_builtin_csms_passes_every_case_within_a_minute(tmp_path):
+def test_builtin_csms_passes_every_case_within_a_minute(self_runs):
     """`chargebench conform --role csms --self` runs every csms-role case against the built-in
     CSMS (triggered through its HTTP actions API): none fails or is skipped for want of a
     trigger, and the whole run takes under 60 s."""
-    results = tmp_path / "results"
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "chargebench", "conform", "--role", "csms", "--self",
-         "--results", str(results), "--", "-q", "-p", "no:cacheprovider"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    elapsed = time.monotonic() - started
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    cases = json.loads((results / "summary.json").read_text())["cases"]
-    outcomes = {case["case"]: case["outcome"] for case in cases}
+    code, output, cases, elapsed = self_runs("csms-self", "csms").wait()
+    assert code == 0, output[-6000:]
+    outcomes = {name: case["outcome"] for name, case in cases.items()}
     assert set(outcomes.values()) <= {"passed", "not_applicable"}, outcomes
     expected = {case.full_id for (_, role), case in load_catalog().items() if role == "csms"}
     assert expected <= set(outcomes), sorted(expected - set(outcomes))

@@ -80,7 +80,8 @@ def test_inert_charge_point_fails_every_case(tmp_path, background):
     port = free_port()
     task = background.submit(inert_charge_point(f"ws://127.0.0.1:{port}/ocpp/CB-CONFORM-1"))
     try:
-        run = run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}")
+        run = run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}",
+                        "--cb-timeout", "0.05")
     finally:
         task.cancel()
     assert run.returncode == 1
@@ -95,7 +96,8 @@ def test_broken_csms_fails_malformed_frame_cases(tmp_path, background, name):
     """A CSMS answering broken frames with the wrong code, or not at all, fails each of those
     cases with a message naming the expected and the received frame."""
     csms = background.run(ReferenceCsms(password=PASSWORD, wrap=mutant(name)).start())
-    run = _csms_run(tmp_path, csms.url, "-k", "malformed_frame")
+    # a local peer answers in milliseconds; the short wait makes the silent mutant fail fast
+    run = _csms_run(tmp_path, csms.url, "-k", "malformed_frame", "--cb-timeout", "0.1")
     outcomes = run.outcomes()
     assert all(outcomes[f"{case}_CS"] == "failed" for case in MALFORMED), outcomes
     assert "expected CALLERROR" in run.output
@@ -105,7 +107,8 @@ def test_broken_csms_fails_malformed_frame_cases(tmp_path, background, name):
 @pytest.mark.parametrize("name", ["wrong-code", "ignores-malformed"])
 def test_broken_charge_point_fails_malformed_frame_cases(tmp_path, background, name):
     """The same mutants of the charge point fail the cp-role malformed-frame cases."""
-    run = _cp_run(tmp_path, background, free_port(), "-k", "malformed_frame", wrap=mutant(name))
+    run = _cp_run(tmp_path, background, free_port(), "-k", "malformed_frame",
+                  "--cb-timeout", "0.1", wrap=mutant(name))
     outcomes = run.outcomes()
     assert all(outcomes[f"{case}_CP"] == "failed" for case in MALFORMED), outcomes
     assert "expected CALLERROR" in run.output

@@ -121,3 +121,58 @@ class TestPowerLoss:
         actions = csms.actions("CP1")
         assert actions.count("BootNotification") == 2
         assert actions.index("StopTransaction") > actions.index("BootNotification", 1)
+
+
+class TestStatusAfterReconnect:
+    """1.6 §4.9 "after having been offline": a reconnect without reboot reports what changed."""
+
+    async def _reconnect(self, csms, cp) -> int:
+        """Back online; returns how many StatusNotifications were sent before going offline."""
+        before = len(csms.sent("StatusNotification"))
+        await cp.go_online()
+        await until(lambda: cp.online and csms.connections("CP1") == 2)
+        return before
+
+    async def test_current_status_sent_without_history(self, csms, make_cp):
+        """A session started offline: after the reconnect the CSMS hears Charging (rule 1),
+        not the Preparing that came and went (rule 3), and no new BootNotification."""
+        cp = await make_cp(Core={"AllowOfflineTxForUnknownId": True})
+        await cp.wait_booted(WAIT)
+        await cp.go_offline()
+        await until(lambda: not cp.online)
+        before = len(csms.sent("StatusNotification"))
+        await cp.plug_in(1)
+        await cp.present_id_tag("OFF")
+        await cp.go_online()
+        await csms.wait_sent("StatusNotification", before + 1)
+        await csms.wait_sent("StartTransaction")
+        after = csms.sent("StatusNotification")[before:]
+        assert [(p["connectorId"], p["status"]) for p in after] == [(1, "Charging")]
+        assert csms.actions("CP1").count("BootNotification") == 1
+
+    async def test_error_while_offline_then_current_status(self, csms, make_cp):
+        """A fault that came and went offline is reported (rule 2), then the current status,
+        in the order they happened (rule 4); unchanged connectors stay silent."""
+        cp = await make_cp()
+        await cp.wait_booted(WAIT)
+        await cp.go_offline()
+        await until(lambda: not cp.online)
+        before = len(csms.sent("StatusNotification"))
+        await cp.fault(1, "GroundFailure")
+        await cp.clear_fault(1)
+        await cp.go_online()
+        await csms.wait_sent("StatusNotification", before + 2)
+        await until(lambda: cp.online)
+        after = [(p["connectorId"], p["status"], p["errorCode"])
+                 for p in csms.sent("StatusNotification")[before:]]
+        assert after == [(1, "Faulted", "GroundFailure"), (1, "Available", "NoError")]
+
+    async def test_nothing_changed_nothing_sent(self, csms, make_cp):
+        """Offline and back with no change: no StatusNotification at all."""
+        cp = await make_cp()
+        await cp.wait_booted(WAIT)
+        await cp.go_offline()
+        await until(lambda: not cp.online)
+        before = await self._reconnect(csms, cp)
+        await cp.call("Heartbeat", {})
+        assert len(csms.sent("StatusNotification")) == before

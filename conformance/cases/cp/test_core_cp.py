@@ -240,14 +240,18 @@ SCRIPTS = [
              {"status": "Accepted"}), status("Available"),
     ), cleanup=(Send("ChangeAvailability", {"connectorId": 0, "type": "Operative"}),)),
     # Offline behaviour (1.6 §3.5.4, §3.7, §4.10)
+    # 1.6 §4.9: back online, the charger reports the status that changed while offline
+    # (SHOULD), not the history (SHOULD NOT), and a reconnect is no reboot (§4.2)
     Script("TC_036", (
-        *CHARGING, Do("go_offline"), Do("go_online"), Reconnect(), card(),
+        *CHARGING, Do("go_offline"), Do("ev_full"), Do("go_online"), Reconnect(),
+        status("SuspendedEV"), Absent("BootNotification", during=0.1), card(),
         stopped("Local", idTag=TAG),
     ), cleanup=IDLE_AFTER_SESSION),
     Script("TC_037_1", (
         config("LocalAuthorizeOffline", "true"), config("AllowOfflineTxForUnknownId", "true"),
-        Do("go_offline"), PLUG, card(), Do("go_online"), Reconnect(), started(), card(),
-        stopped("Local"),
+        Do("go_offline"), PLUG, card(), Do("go_online"), Reconnect(), started(),
+        status("Charging"), Absent("StatusNotification", {"status": "Preparing"}, during=0.1),
+        card(), stopped("Local"),
     ), cleanup=(Do("go_online"), config("AllowOfflineTxForUnknownId", "false"),
                 *IDLE_AFTER_SESSION)),
     Script("TC_037_2", (
