@@ -20,6 +20,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from chargebench.clock import iso
+from chargebench.dualport import DualPort
 from chargebench.ocppj import OCPP16, Role, serve
 from chargebench.ocppj.adapter import select_ocpp_subprotocol
 from chargebench.security import (
@@ -31,7 +32,6 @@ from chargebench.security import (
     server_ssl_context,
 )
 from conformance.defaults import charge_point_handlers, csms_handlers
-from conformance.dualport import DualPort
 from conformance.harness import Handler, HarnessPeer
 from conformance.settings import Settings
 
@@ -178,7 +178,7 @@ class Admission:
 class Listener:
     """ChargeBench's CSMS endpoint for a charge point under test; one live connection at a time.
 
-    ws:// and wss:// share the `--cb-listen` port (`conformance.dualport`), so the charge point
+    ws:// and wss:// share the `--cb-listen` port (`chargebench.dualport`), so the charge point
     keeps its address when a case raises its SecurityProfile. Each connection is admitted with
     the profile its credentials make (`Admission`, on `peer.security`): HTTP Basic checked
     against `password` (the AuthorizationKey a case set last), the client certificate verified

@@ -14,18 +14,19 @@ what it cannot do (`Skip`), so a scenario written for the built-in CSMS still ru
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import tempfile
 import urllib.error
 import urllib.request
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from chargebench.clock import Clock
+from chargebench.dualport import DualPort
 from scenarios.model import CsmsSpec
 
 __all__ = ["Backend", "BuiltinBackend", "ExternalBackend", "Skip", "make_backend"]
@@ -82,8 +83,7 @@ class BuiltinBackend(Backend):
         self.csms: Any = None
         self.pki: Any = None
         self._ws_server: Any = None  # the ws:// listener beside the wss:// one (tls: true)
-        self._front: asyncio.Server | None = None
-        self._pipes: set[asyncio.Task] = set()
+        self._front: DualPort | None = None
 
     async def start(self) -> None:
         from csms.central import CentralSystem
@@ -118,35 +118,13 @@ class BuiltinBackend(Backend):
 
         self._ws_server = OcppServer(self.csms)
         await self._ws_server.start()
-        self._front = await asyncio.start_server(self._split, "127.0.0.1", 0)
-
-    async def _split(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._pipes.add(task)
-        upstream: asyncio.StreamWriter | None = None
-        try:
-            first = await reader.read(1)
-            if not first:
-                return
-            port = self.csms.port if first == b"\x16" else self._ws_server.port  # TLS handshake
-            up_reader, upstream = await asyncio.open_connection("127.0.0.1", port)
-            upstream.write(first)
-            await asyncio.gather(_pipe(reader, upstream), _pipe(up_reader, writer))
-        except (OSError, asyncio.CancelledError):  # cancelled: the backend is closing
-            pass
-        finally:
-            for each in (writer, upstream):
-                if each is not None:
-                    each.close()
-            self._pipes.discard(task)
+        self._front = await DualPort(
+            "127.0.0.1", 0, self._ws_server.port, self.csms.port
+        ).start()
 
     async def close(self) -> None:
         if self._front is not None:
-            self._front.close()
-            for task in list(self._pipes):
-                task.cancel()
-            await asyncio.gather(*self._pipes, return_exceptions=True)
+            await self._front.close()
         if self._ws_server is not None:
             await self._ws_server.close()
         if self.csms is not None:
@@ -154,7 +132,7 @@ class BuiltinBackend(Backend):
 
     def url(self) -> str:
         if self._front is not None:
-            return f"ws://127.0.0.1:{self._front.sockets[0].getsockname()[1]}/ocpp/"
+            return f"ws://127.0.0.1:{self._front.port}/ocpp/"
         return self.csms.url("")
 
     def ca_file(self) -> Path | None:
@@ -231,18 +209,9 @@ class BuiltinBackend(Backend):
         return {
             "transactions": len(rows),
             "energy_kwh": round(sum(row.get("energy_wh") or 0 for row in rows) / 1000, 3),
-            "billed": round(sum(float(row["amount"]) for row in billed), 2),
+            "billed": sum((Decimal(str(row["amount"])) for row in billed), Decimal("0.00")),
             "currency": next((row["currency"] for row in billed if row.get("currency")), ""),
         }
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    with contextlib.suppress(OSError):
-        writer.write_eof()
 
 
 def _user_with_wallet(store: Any, cp_id: str, args: dict[str, Any]) -> None:

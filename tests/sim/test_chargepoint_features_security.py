@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from chargebench.dualport import DualPort
 from chargebench.ocppj import serve
 from chargebench.security import basic_auth_header, init_pki, server_ssl_context, sign_csr
 from sim.features.firmware import make_image
@@ -134,47 +134,6 @@ class TestDiagnostics:
 # Security profiles over real TLS ------------------------------------------------------------
 
 
-class DualPort:
-    """One address for ws:// and wss://, as a CSMS behind one host name: the first byte of a
-    connection (0x16 opens a TLS handshake) sends it on to the plain or the TLS listener."""
-
-    def __init__(self, plain_port: int, tls_port: int) -> None:
-        self.plain_port, self.tls_port = plain_port, tls_port
-        self.server: asyncio.Server | None = None
-        self.port = 0
-
-    async def start(self) -> DualPort:
-        self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-        return self
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        first = await reader.read(1)
-        port = self.tls_port if first == b"\x16" else self.plain_port
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            writer.close()
-            return
-        up_writer.write(first)
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-
-    async def close(self) -> None:
-        assert self.server is not None
-        self.server.close()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        writer.close()
-
-
 @pytest.fixture
 async def secure_csms(csms, pki):
     """The scripted CSMS also listening with TLS (client certificates verified when
@@ -182,7 +141,7 @@ async def secure_csms(csms, pki):
     context = server_ssl_context(pki.csms_cert, pki.csms_key, ca=pki.ca_cert)
     tls = await serve(csms._handler, "127.0.0.1", 0, ssl=context)
     plain_port = int(csms.url.rsplit(":", 1)[1].split("/")[0])
-    front = await DualPort(plain_port, tls.sockets[0].getsockname()[1]).start()
+    front = await DualPort("127.0.0.1", 0, plain_port, tls.sockets[0].getsockname()[1]).start()
     yield csms, f"ws://127.0.0.1:{front.port}/ocpp"
     await front.close()
     tls.close()

@@ -2,8 +2,9 @@
 2/3 TLS), so a charge point under test keeps its CentralSystemURI while its SecurityProfile is
 raised (A05: the address stays, the scheme follows the profile).
 
-`DualPort` accepts on `--cb-listen`, reads the first byte of each connection (0x16 opens a TLS
-handshake record, RFC 8446 §5.1; an HTTP upgrade starts with "G") and relays the connection to
+`DualPort` accepts on one address (the conformance harness's `--cb-listen`, a scenario's
+built-in TLS CSMS, a test's scripted CSMS), reads the first byte of each connection (0x16 opens
+a TLS handshake record, RFC 8446 §5.1; an HTTP upgrade starts with "G") and relays it to
 the plain or the TLS back end on 127.0.0.1. TLS ends at the back end, so the websocket server
 there sees the client certificate (`chargebench.security.peer_identity`).
 """
