@@ -74,6 +74,18 @@ LOCAL_AUTH = [
         local_list(22, TAG, update="Differential"),
         Send("GetLocalListVersion", {}, {"listVersion": 22}),
     ), cleanup=(EMPTY_LIST,)),
+    Script("TC_043_4", (
+        local_list(51, OTHER_TAG), Send("GetLocalListVersion", {}, {"listVersion": 51}),
+        local_list(52, TAG), Send("GetLocalListVersion", {}, {"listVersion": 52}),
+    ), cleanup=(EMPTY_LIST,)),
+    Script("TC_043_5", (
+        local_list(61, OTHER_TAG), local_list(62, TAG, update="Differential"),
+        # 1.6 §5.15: a Differential entry without idTagInfo removes that idTag from the list
+        Send("SendLocalList", {"listVersion": 63, "updateType": "Differential",
+                               "localAuthorizationList": [{"idTag": OTHER_TAG}]},
+             {"status": "Accepted"}),
+        Send("GetLocalListVersion", {}, {"listVersion": 63}),
+    ), cleanup=(EMPTY_LIST,)),
     Script("TC_043_1", (
         Send("SendLocalList", {"listVersion": 1, "updateType": "Full"},
              {"status": "NotSupported"}),
@@ -312,7 +324,7 @@ FIRMWARE = [
 
 @pytest.mark.parametrize("script", params(LOCAL_AUTH))
 async def test_local_auth_list(ctx, script):
-    """TC_008_1-2, TC_042_1-2, TC_043, TC_043_1-3: the Local Authorization List."""
+    """TC_008_1-2, TC_042_1-2, TC_043, TC_043_1-5: the Local Authorization List."""
     await script.run(ctx)
 
 
