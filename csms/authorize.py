@@ -1,12 +1,11 @@
 """IdTagInfo for Authorize, StartTransaction and StopTransaction, from the store.
 
 The decision itself is `csms.services.authorization` (sans-I/O); this only runs its store
-lookups off the event loop with the CSMS's protocol clock.
+lookups in the group-commit worker (`csms.groupcommit`) with the CSMS's protocol clock.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from csms.services.authorization import IdTagInfo, authorize
@@ -24,4 +23,4 @@ async def id_tag_info(csms: CentralSystem, id_tag: str, *, for_start: bool = Fal
         active = store.active_transaction_for_tag(id_tag) if for_start else None
         return authorize(store, id_tag, csms.clock.now(), active)
 
-    return await asyncio.to_thread(lookup)
+    return await csms.db.run(lookup)

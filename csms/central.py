@@ -7,8 +7,8 @@
         csms.store.get_charger("CP001")
 
 Starting opens the store (and applies the seed), marks every charger offline (flags left by a
-killed process are stale), then starts the trace log, the OCPP server, the heartbeat monitor and,
-with `api_port`, the HTTP API.
+killed process are stale), then starts the trace log, the OCPP server, the heartbeat monitor, the
+WebSocket keepalive, the heap freezer (`csms.gcpolicy`) and, with `api_port`, the HTTP API.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from chargebench.security import server_ssl_context
 from csms import commands
 from csms.certificates import CertificateService
 from csms.config import CsmsConfig
+from csms.gcpolicy import HeapFreezer
+from csms.groupcommit import GroupCommitter
 from csms.registry import Registry
-from csms.server import HeartbeatMonitor, OcppServer
+from csms.server import HeartbeatMonitor, KeepAlive, OcppServer
 from csms.services.billing_service import BillingService
 from csms.store.base import Store
 from csms.tracelog import TraceLog
@@ -45,6 +47,8 @@ class CentralSystem:
         self.clock = self.config.clock
         self._own_store = store is None
         self.store: Store = store if store is not None else _open_store(self.config)
+        #: store calls of the OCPP path, group-committed (`csms.groupcommit`)
+        self.db = GroupCommitter(self.store)
         self.connections = Registry()
         self.trace = TraceLog(self.store, self.config.log_dir,
                               flush_interval=self.config.log_flush_interval)  # fmt: skip
@@ -52,6 +56,11 @@ class CentralSystem:
         self.certificates = CertificateService(self)
         self.server = OcppServer(self)
         self.monitor = HeartbeatMonitor(self)
+        self.keepalive = KeepAlive(self)
+        self.heap: HeapFreezer | None = None
+        if self.config.gc_freeze_interval is not None:
+            self.heap = HeapFreezer(lambda: len(self.connections),
+                                    interval=self.config.gc_freeze_interval)  # fmt: skip
         self.api: Any = None
         self._background: set[asyncio.Task] = set()
 
@@ -74,6 +83,9 @@ class CentralSystem:
                 ssl_context = server_ssl_context(config.tls_cert, config.tls_key, config.tls_ca)
             await self.server.start(ssl_context)
             self.monitor.start()
+            self.keepalive.start()
+            if self.heap is not None:
+                self.heap.start()
             # bills what a crash left stopped but unbilled, then retries on schedule
             await self.billing.retry_due()
             self.billing.start()
@@ -91,6 +103,9 @@ class CentralSystem:
             await self.api.close()
             self.api = None
         await self.monitor.close()
+        await self.keepalive.close()
+        if self.heap is not None:
+            await self.heap.close()
         await self.server.close()
         await self.billing.close()
         for task in list(self._background):
@@ -98,6 +113,7 @@ class CentralSystem:
         with contextlib.suppress(Exception):
             await asyncio.gather(*self._background, return_exceptions=True)
         await self.trace.close()
+        await self.db.close()
         if self._own_store:
             self.store.close()
 

@@ -77,6 +77,17 @@ class CsmsConfig:
     # Timeouts
     #: how long a CSMS-initiated CALL waits for the reply (OCPP-J 1.6 §4.1.1)
     call_timeout: float = 30.0
+    #: how long a remote start waits for the charger's StartTransaction before its pending
+    #: record expires (seeds/001 §4.3; like the charger's ConnectionTimeOut)
+    remote_start_timeout: float = 120.0
+    #: WebSocket Ping to every charger this often (s); no Pong by the next one closes the
+    #: connection (`csms.server.KeepAlive`). None: no pings, the heartbeat monitor alone.
+    ws_ping_interval: float | None = 20.0
+
+    # Latency
+    #: seconds between freezing the long-lived heap out of CPython's full collections
+    #: (`csms.gcpolicy`); None leaves the collector alone. Process-wide: one CSMS per process.
+    gc_freeze_interval: float | None = 5.0
 
     # Time: protocol time (heartbeats, staleness, timestamps); tests accelerate it
     clock: Clock = field(default_factory=Clock)

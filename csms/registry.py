@@ -33,6 +33,8 @@ class ChargerConnection:
     remote: Any = None
     #: set when this connection was marked offline for a late heartbeat
     stale: bool = False
+    #: resolves when the Pong to our last WebSocket Ping arrives (csms.server.KeepAlive)
+    pong: asyncio.Future | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

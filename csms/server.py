@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import secrets
 import ssl
 import weakref
@@ -23,7 +24,9 @@ from typing import TYPE_CHECKING
 
 from websockets.asyncio.server import Server, ServerConnection
 from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from chargebench.ocppj import OcppSession, Role, Session, serve
 from chargebench.security import MAX_KEY_BYTES, MIN_KEY_BYTES, parse_basic_auth, peer_identity
@@ -63,6 +66,7 @@ class OcppServer:
         self.server = await serve(
             self._handle, config.host, config.port,
             process_request=self._process_request, ssl=ssl_context, backlog=config.backlog,
+            ping_interval=None,  # KeepAlive pings, from one task for all connections
         )  # fmt: skip
 
     async def close(self) -> None:
@@ -79,7 +83,7 @@ class OcppServer:
         if cp_id is None:
             return _refuse(ws, HTTPStatus.NOT_FOUND, "expected /ocpp/{chargePointId}")
         store = self.csms.store
-        charger = await asyncio.to_thread(store.get_charger, cp_id)
+        charger = await self.csms.db.run(store.get_charger, cp_id)
         facts = await self._facts(ws, request.headers, cp_id, charger)
         admission = admit(charger, self.csms.config.unknown_chargers, facts)
         if not admission.admitted:
@@ -131,6 +135,12 @@ class OcppServer:
             await ws.close(CLOSE_PROTOCOL_ERROR, "no OCPP subprotocol agreed")
             return
         conn = await self._register(ws, cp_id, admission)
+        # websockets keeps the handshake's request and response (headers: about 4 kB per
+        # charger, 20 % of the CSMS's memory per connection at 10 000) for the connection's
+        # lifetime; admission was their last reader. (A request must stay: websockets takes
+        # the connection for one still in its handshake without it.)
+        ws.request = Request(ws.request.path, Headers()) if ws.request is not None else None
+        ws.response = None
         try:
             await conn.session.run()
         finally:
@@ -142,11 +152,13 @@ class OcppServer:
         if csms.connections.get(cp_id) is conn:
             if not conn.stale:
                 with contextlib.suppress(Exception):
-                    await asyncio.to_thread(csms.store.set_online, cp_id, False)
+                    await csms.db.run(csms.store.set_online, cp_id, False)
             if not csms.connections.remove(conn):  # replaced while we wrote: it is online
-                await asyncio.to_thread(csms.store.set_online, cp_id, True)
+                await csms.db.run(csms.store.set_online, cp_id, True)
             else:
                 csms.trace.release(cp_id)
+        if csms.heap is not None:
+            csms.heap.note_closed()
         log.info("%s: disconnected (session %s)", cp_id, conn.session_id)
 
     async def _register(
@@ -163,7 +175,7 @@ class OcppServer:
             store.set_online(cp_id, True, csms.clock.now())
             return store.get_charger(cp_id)  # type: ignore[return-value]
 
-        charger = await asyncio.to_thread(remember)
+        charger = await csms.db.run(remember)
         session_id = secrets.token_hex(6)
         tracer = make_tracer(csms.trace, cp_id, session_id)
         core = OcppSession(Role.CENTRAL_SYSTEM, call_timeout=csms.config.call_timeout,
@@ -242,6 +254,71 @@ class HeartbeatMonitor:
         for conn in stale:
             conn.stale = True
             log.warning("%s: no heartbeat for %.0f s: offline", conn.cp_id, now - conn.last_seen)
-            await asyncio.to_thread(csms.store.set_online, conn.cp_id, False)
+            await csms.db.run(csms.store.set_online, conn.cp_id, False)
             csms.spawn(conn.session.close(CLOSE_NORMAL, "heartbeat timeout"))
         return [c.cp_id for c in stale]
+
+
+class KeepAlive:
+    """WebSocket Pings to every connection from one task, evenly spread over the interval.
+
+    websockets' own keepalive runs a task per connection (about 1 kB each) and pings each one a
+    fixed interval after its handshake, so a boot storm's bursts of handshakes come back every
+    20 s as bursts of thousands of pings: stalls of the event loop of 30-70 ms at 10 000
+    chargers (loadtest.bench_fleet). Here one task walks the live connections over
+    `ws_ping_interval` seconds, a few every `TICK`. A connection whose previous Ping is still
+    unanswered when the next is due (a whole interval later, as websockets' default
+    ping_timeout = ping_interval) is dropped (RFC 6455 §5.5.2: Pong "as soon as is practical").
+    """
+
+    TICK = 0.1
+
+    def __init__(self, csms: CentralSystem) -> None:
+        self.csms = csms
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self.csms.config.ws_ping_interval is not None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        interval = self.csms.config.ws_ping_interval
+        assert interval is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            round_started = loop.time()
+            conns = list(self.csms.connections)
+            per_tick = max(1, math.ceil(len(conns) * self.TICK / interval))
+            for first in range(0, len(conns), per_tick):
+                tick_started = loop.time()
+                for conn in conns[first:first + per_tick]:
+                    await self.ping(conn)
+                await asyncio.sleep(max(0.0, self.TICK - (loop.time() - tick_started)))
+            # a round of few connections still lasts one interval
+            await asyncio.sleep(max(0.0, interval - (loop.time() - round_started)))
+
+    async def ping(self, conn: ChargerConnection) -> None:
+        """Ping `conn` now, or drop it if it never answered the previous Ping."""
+        if conn.pong is not None and not conn.pong.done():
+            log.warning("%s: no Pong to the last Ping: connection failed", conn.cp_id)
+            conn.pong = None
+            # RFC 6455 §7.1.7 Fail the WebSocket Connection: a peer that sends no Pong would
+            # not complete a closing handshake either, so do not wait close_timeout for one.
+            conn.session.ws.transport.abort()
+            return
+        ws = conn.session.ws
+        if ws.state is not State.OPEN:  # closing: ping() would wait for the close to finish
+            return
+        try:
+            # a peer whose socket takes no more data would stall every other ping behind it;
+            # it is skipped (its heartbeat monitor deadline still applies)
+            async with asyncio.timeout(self.TICK):
+                conn.pong = await ws.ping()
+        except (ConnectionClosed, TimeoutError):
+            conn.pong = None

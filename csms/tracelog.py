@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 
 from chargebench.trace import TraceRecord, TraceWriter
@@ -22,6 +22,15 @@ log = logging.getLogger(__name__)
 
 #: A batch bigger than this is flushed without waiting for the timer.
 _BATCH = 2000
+
+
+_FIELDS = tuple(f.name for f in fields(TraceRecord))
+
+
+def _row(record: TraceRecord) -> dict:
+    """What `Store.append_log` reads. Not `dataclasses.asdict`: that deep-copies every payload,
+    which the boot storm of 10 000 chargers pays for with ~60 000 records."""
+    return {name: getattr(record, name) for name in _FIELDS}
 
 
 class TraceLog:
@@ -77,7 +86,7 @@ class TraceLog:
             writer.flush()
         if batch:
             try:
-                await asyncio.to_thread(self.store.append_log, [asdict(r) for r in batch])
+                await asyncio.to_thread(self.store.append_log, [_row(r) for r in batch])
             except Exception:  # the audit log must never take the CSMS down
                 log.exception("could not write %d trace records to the message log", len(batch))
 

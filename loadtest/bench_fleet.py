@@ -1,16 +1,37 @@
 """The built-in CSMS against the asyncio fleet: boot storm, memory per charger, steady state.
 
-    python -m loadtest.bench_fleet --cps 1000
+    python -m loadtest.bench_fleet --cps 10000 --meter-interval 60     # the load-test issue
+    python -m loadtest.bench_fleet --cps 5000 --meter-interval 60      # vs SAP's simulator
 
-The CSMS (`csms.central.CentralSystem`, SQLite with synchronous=NORMAL, id tags seeded) and the
-fleet (`sim.fleet.Fleet`, EVerest's libocpp config.json as template) run in separate processes
-on 127.0.0.1. Every charge point connects at once (ramp 0) and boots; `boot_storm_s` runs from
-the first connect to the last BootNotification Accepted. Then each plugs in and presents its tag,
-so all are in a transaction sending MeterValues every `--meter-interval` s; over `--steady-s`
-seconds of that, `steady_msgs_s` counts the fleet's CALLs answered per second, `p99_ms` is their
-round trip (from the fleet's trace records), `csms_cpu_pct` the CSMS process's CPU (100 = one
-core). RSS per charger: each process's growth (psutil) over its own baseline, the CSMS's before
-any connection, the fleet's after imports and before building the fleet.
+The CSMS (`csms.central.CentralSystem`, SQLite with synchronous=NORMAL, id tags seeded), the
+fleet (`sim.fleet.Fleet`, EVerest's libocpp config.json as template) and a few probe charge
+points run in three processes on 127.0.0.1. No clock is accelerated: every time and latency
+below is wall-clock.
+
+1. Boot storm: every charge point connects at once (ramp 0) and boots; `boot_storm_s` runs from
+   the first connect to the last BootNotification Accepted.
+2. Transactions: each plugs in and presents its tag. The starts are spread evenly over one
+   `--meter-interval`, so the fleet's MeterValues are evenly phased (as chargers plugged in at
+   random times are) instead of 10 000 arriving in the same second every interval; then one more
+   interval passes so every charger has sent a sample before RSS is read.
+3. Steady state, `--steady-s` (default 1.5 intervals, so every charger's MeterValues is seen):
+   `steady_msgs_s` is the fleet's CALLs answered per second and `steady_cps_seen` how many
+   chargers had a MeterValues answered.
+
+Latency, three ways, because the fleet's own event loop (10 000 chargers' timers in one process)
+adds to what its charge points measure:
+- `p99_ms`: per CALL round trip as the fleet's charge points see it (send to reply, from their
+  trace records); includes the fleet process's loop lag, reported as `sim_loop_lag_p99_ms`.
+- `probe_p99_ms`: round trips of `--probes` charge points in a process of their own (an idle
+  loop), each sending MeterValues every 0.5 s during the window: the CSMS as one charger sees it.
+- `csms_handling_p99_ms`: CALL received to CALLRESULT queued, from the CSMS's message log.
+
+RSS per charger: each process's growth (psutil) over its own baseline, the CSMS's before any
+connection, the fleet's after imports and before building the fleet. `csms_cpu_pct` (100 = one
+core) over the window, `csms_boot_cpu_pct` / `sim_boot_cpu_pct` over the boot storm.
+The last line compares with SAP's e-mobility-charging-stations-simulator (about 940 MB for 5000
+stations, all booted in about 20 s on a machine like this one): `ours_<cps>_mb` is the fleet
+process's whole RSS. Progress goes to stderr.
 When `csms` does not import, the scripted CSMS stands in and the output says `csms=scripted`.
 """
 
@@ -19,8 +40,11 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import sqlite3
+import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -33,6 +57,18 @@ _spawn = mp.get_context("spawn")
 #: EVerest libocpp's stock OCPP 1.6 configuration, the template the simulator's tests use too.
 LIBOCPP_CONFIG = Path("/work/shared/everest-libocpp/v16/config.json")
 PREFIX = "BF"
+PROBE_PREFIX = "BFPROBE"
+#: SAP e-mobility-charging-stations-simulator, 5000 stations on a 2-core machine like this one
+SAP_5000_MB = 940
+SAP_5000_BOOT_S = 20
+#: seconds between two MeterValues of one probe charge point
+PROBE_INTERVAL = 0.5
+#: the fleet process's event-loop lag is sampled this often (seconds)
+LAG_TICK = 0.05
+
+
+def log(message: str) -> None:
+    print(f"[bench_fleet {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def fleet_template(path: Path, meter_interval: int) -> dict:
@@ -47,16 +83,21 @@ def fleet_template(path: Path, meter_interval: int) -> dict:
     return data
 
 
-def p99(samples: list[float]) -> float:
+def percentile(samples: list[float], q: float) -> float:
+    """Nearest-rank percentile; NaN without samples (printed as nan, never a fake 0)."""
     if not samples:
         return float("nan")
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_fleet(url: str, cps: int, template: dict, steady_s: float, timeout: float,
-              report: mp.Queue, go: mp.Event, release: mp.Event) -> None:
-    """Fleet process: baseline RSS, boot storm, transactions, then a counted window."""
+def p99(samples: list[float]) -> float:
+    return percentile(samples, 0.99)
+
+
+def run_fleet(url: str, cps: int, template: dict, spread_s: float, steady_s: float,
+              timeout: float, report: mp.Queue, go: mp.Event, release: mp.Event) -> None:
+    """Fleet process: baseline RSS, boot storm, paced transactions, then a counted window."""
     raise_fd_limit()
     import asyncio
     import gc
@@ -65,12 +106,25 @@ def run_fleet(url: str, cps: int, template: dict, steady_s: float, timeout: floa
 
     async def main() -> None:
         latencies: list[float] = []
+        seen: set[str] = set()
+        lags: list[float] = []
         counting = False
 
         def sink(record) -> None:
             # replies to the fleet's CALLs carry their round trip
             if counting and record.dir == "cs->cp" and record.latency_ms is not None:
                 latencies.append(record.latency_ms)
+                if record.action == "MeterValues":
+                    seen.add(record.cp_id)
+
+        async def watch_lag() -> None:
+            """How late this loop wakes up: what every charger's own measurement includes."""
+            loop = asyncio.get_running_loop()
+            while True:
+                due = loop.time() + LAG_TICK
+                await asyncio.sleep(LAG_TICK)
+                if counting:
+                    lags.append(1000 * (loop.time() - due))
 
         gc.collect()
         report.put(("baseline", psutil.Process().memory_info().rss))
@@ -81,17 +135,19 @@ def run_fleet(url: str, cps: int, template: dict, steady_s: float, timeout: floa
         report.put(("booted", time.monotonic() - started))
         gate = asyncio.Semaphore(200)
 
-        async def charge(cp, identity) -> None:
+        async def charge(n: int, cp, identity) -> None:
+            await asyncio.sleep(n * spread_s / cps)
             async with gate:
                 await cp.plug_in(1)
                 await cp.present_id_tag(identity.id_tags[0], 1)
 
-        await asyncio.gather(*(charge(cp, i) for cp, i in zip(fleet.charge_points,
-                                                               fleet.identities, strict=True)))
+        await asyncio.gather(*(charge(n, cp, i) for n, (cp, i) in enumerate(
+            zip(fleet.charge_points, fleet.identities, strict=True))))
         deadline = time.monotonic() + timeout
         while fleet.summary()["open_transactions"] < cps and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
         report.put(("charging", fleet.summary()["open_transactions"]))
+        lag_task = asyncio.get_running_loop().create_task(watch_lag())
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, go.wait)
         counting = True
@@ -99,7 +155,9 @@ def run_fleet(url: str, cps: int, template: dict, steady_s: float, timeout: floa
         await asyncio.sleep(steady_s)
         counting = False
         elapsed = time.monotonic() - window_start
-        report.put(("window", len(latencies) / elapsed, p99(latencies)))
+        lag_task.cancel()
+        report.put(("window", len(latencies) / elapsed, percentile(latencies, 0.5),
+                    p99(latencies), len(seen), p99(lags)))
         # Torn down with the CSMS still up or already gone: lost connections are expected now.
         loop.set_exception_handler(lambda _loop, _context: None)
         await loop.run_in_executor(None, release.wait, timeout)
@@ -107,17 +165,85 @@ def run_fleet(url: str, cps: int, template: dict, steady_s: float, timeout: floa
     asyncio.run(main())
 
 
+def run_probes(url: str, count: int, steady_s: float, report: mp.Queue, go: mp.Event) -> None:
+    """Probe process: `count` charge points on an idle loop; MeterValues round trips."""
+    import asyncio
+
+    from chargebench.clock import iso
+    from chargebench.ocppj import OcppSession, Role, Session, connect
+
+    async def probe(n: int, latencies: list[float], ready: asyncio.Event,
+                    start: asyncio.Event) -> None:
+        ws = await connect(f"{url}/{PROBE_PREFIX}{n:03d}")
+        session = Session(ws, OcppSession(Role.CHARGE_POINT))
+        session.start()
+        boot = await session.call("BootNotification", {
+            "chargePointVendor": "ChargeBench", "chargePointModel": "probe"})
+        if boot["status"] != "Accepted":
+            raise RuntimeError(f"probe {n} not accepted: {boot}")
+        ready.set()
+        await start.wait()
+        loop = asyncio.get_running_loop()
+        end = loop.time() + steady_s
+        await asyncio.sleep(n * PROBE_INTERVAL / count)  # evenly phased, like the fleet
+        while loop.time() < end:
+            payload = {"connectorId": 1, "meterValue": [{
+                "timestamp": iso(datetime.now(UTC)),
+                "sampledValue": [{"value": "1000", "measurand": "Energy.Active.Import.Register",
+                                  "unit": "Wh"}]}]}
+            sent = time.perf_counter()
+            await session.call("MeterValues", payload)
+            latencies.append(1000 * (time.perf_counter() - sent))
+            await asyncio.sleep(max(0.0, PROBE_INTERVAL - (time.perf_counter() - sent)))
+        await session.close()
+
+    async def main() -> None:
+        latencies: list[float] = []
+        readies = [asyncio.Event() for _ in range(count)]
+        start = asyncio.Event()
+        tasks = [asyncio.create_task(probe(n, latencies, readies[n], start))
+                 for n in range(count)]
+        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
+        report.put(("probes_ready",))
+        await asyncio.get_running_loop().run_in_executor(None, go.wait)
+        start.set()
+        await asyncio.gather(*tasks)
+        report.put(("probes", p99(latencies), len(latencies)))
+
+    asyncio.run(main())
+
+
 def _expect(report: mp.Queue, kind: str, timeout: float) -> tuple:
     message = report.get(timeout=timeout)
     if message[0] != kind:
-        raise RuntimeError(f"fleet sent {message!r}, expected {kind}")
+        raise RuntimeError(f"sent {message!r}, expected {kind}")
     return message[1:]
 
 
-def measure(cps: int, meter_interval: int, steady_s: float, timeout: float) -> dict[str, str]:
-    """Run both processes and return the printed key=values."""
+def csms_handling_p99(db: Path, since: datetime, until: datetime) -> float:
+    """p99 of CALL-received-to-CALLRESULT-queued in the CSMS's message log over a window."""
+    if not db.exists():  # the scripted CSMS keeps no log
+        return float("nan")
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute(
+            "SELECT latency_ms FROM message_log WHERE dir = 'cs->cp' AND type = 'CALLRESULT'"
+            " AND latency_ms IS NOT NULL AND ts >= ? AND ts <= ?",
+            (since.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), until.strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
+        ).fetchall()
+    return p99([row[0] for row in rows])
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeout: float = 300.0,
+            *, probes: int = 10) -> dict[str, str]:  # fmt: skip
+    """Run the processes and return the printed key=values (see the module docstring)."""
     from sim.fleet import identities  # what the fleet will present: seed the same tags
 
+    steady_s = steady_s if steady_s is not None else max(10.0, 1.5 * meter_interval)
     workdir = Path(tempfile.mkdtemp(prefix="chargebench-bench-fleet-"))
     seed = workdir / "seed.yaml"
     tags = [{"id_tag": i.id_tags[0], "status": "Accepted"} for i in identities(cps, 0, PREFIX)]
@@ -128,39 +254,71 @@ def measure(cps: int, meter_interval: int, steady_s: float, timeout: float) -> d
         csms = psutil.Process(server.process.pid)
         time.sleep(0.5)
         csms_before = csms.memory_info().rss
-        report, go, release = _spawn.Queue(), _spawn.Event(), _spawn.Event()
+        report, probe_report = _spawn.Queue(), _spawn.Queue()
+        go, release = _spawn.Event(), _spawn.Event()
         url = f"ws://127.0.0.1:{server.port}/ocpp"
-        fleet = _spawn.Process(target=run_fleet, args=(url, cps, template, steady_s, timeout,
-                                                      report, go, release))
+        fleet = _spawn.Process(target=run_fleet, args=(
+            url, cps, template, meter_interval, steady_s, timeout, report, go, release))
+        prober = _spawn.Process(target=run_probes, args=(url, probes, steady_s, probe_report, go))
+        log(f"{cps} charge points, MeterValues every {meter_interval} s, window {steady_s:.0f} s")
         fleet.start()
         try:
             (fleet_before,) = _expect(report, "baseline", 60)
+            sim = psutil.Process(fleet.pid)
+            csms_cpu0, sim_cpu0 = _cpu(csms), _cpu(sim)
             (boot_storm_s,) = _expect(report, "booted", timeout + 60)
-            (charging,) = _expect(report, "charging", 2 * timeout)
+            boot_cpu = {"csms": _cpu(csms) - csms_cpu0, "sim": _cpu(sim) - sim_cpu0}
+            log(f"boot storm {boot_storm_s:.1f} s; starting transactions over {meter_interval} s")
+            (charging,) = _expect(report, "charging", 2 * timeout + meter_interval)
             if charging < cps:
                 raise RuntimeError(f"only {charging}/{cps} charge points got a transaction")
-            time.sleep(2 * meter_interval)  # let the first samples of every transaction land
+            prober.start()
+            _expect(probe_report, "probes_ready", 60)
+            log(f"all charging; settling {meter_interval} s so every charger has sampled")
+            time.sleep(meter_interval)
             csms_after = csms.memory_info().rss
-            fleet_after = psutil.Process(fleet.pid).memory_info().rss
-            cpu_before, wall_before = csms.cpu_times(), time.monotonic()
+            fleet_after = sim.memory_info().rss
+            cpu_before, wall_before = _cpu(csms), time.monotonic()
+            since = datetime.now(UTC)
+            log(f"steady window {steady_s:.0f} s")
             go.set()
-            msgs_s, p99_ms = _expect(report, "window", steady_s + 60)
-            cpu_after, wall = csms.cpu_times(), time.monotonic() - wall_before
+            msgs_s, p50_ms, p99_ms, cps_seen, lag_p99 = _expect(report, "window", steady_s + 60)
+            cpu_s, wall = _cpu(csms) - cpu_before, time.monotonic() - wall_before
+            until = datetime.now(UTC)
+            probe_p99, probe_n = _expect(probe_report, "probes", 60)
+            time.sleep(1.0)  # the CSMS writes its message log every 0.25 s
+            handling_p99 = csms_handling_p99(workdir / "csms.db", since, until)
         finally:
             release.set()
-            fleet.join(10)
-            if fleet.is_alive():
-                fleet.kill()
-    cpu_s = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+            for process in (fleet, prober):
+                if process.pid is not None:
+                    process.join(10)
+                    if process.is_alive():
+                        process.kill()
+    log(f"done ({probe_n} probe round trips)")
+    fleet_mb = fleet_after / 2**20
     return {
         "csms": label,
         "cps": str(cps),
+        "meter_interval_s": str(meter_interval),
         "boot_storm_s": f"{boot_storm_s:.2f}",
+        "csms_boot_cpu_pct": f"{100 * boot_cpu['csms'] / boot_storm_s:.0f}",
+        "sim_boot_cpu_pct": f"{100 * boot_cpu['sim'] / boot_storm_s:.0f}",
         "csms_rss_kb_per_cp": f"{(csms_after - csms_before) / 1024 / cps:.1f}",
         "sim_rss_kb_per_cp": f"{(fleet_after - fleet_before) / 1024 / cps:.1f}",
+        "steady_s": f"{steady_s:.0f}",
         "steady_msgs_s": f"{msgs_s:.0f}",
+        "steady_cps_seen": str(cps_seen),
+        "p50_ms": f"{p50_ms:.1f}",
         "p99_ms": f"{p99_ms:.1f}",
+        "sim_loop_lag_p99_ms": f"{lag_p99:.1f}",
+        "probe_p99_ms": f"{probe_p99:.1f}",
+        "csms_handling_p99_ms": f"{handling_p99:.1f}",
         "csms_cpu_pct": f"{100 * cpu_s / wall:.0f}",
+        "sap_5000_mb": str(SAP_5000_MB),
+        "sap_5000_boot_s": str(SAP_5000_BOOT_S),
+        f"ours_{cps}_mb": f"{fleet_mb:.0f}",
+        f"ours_{cps}_boot_s": f"{boot_storm_s:.1f}",
     }
 
 
@@ -168,21 +326,29 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m loadtest.bench_fleet",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--cps", type=int, default=1000, help="charge points (default 1000)")
-    parser.add_argument("--meter-interval", type=int, default=1,
-                        help="MeterValueSampleInterval in seconds (default 1)")
-    parser.add_argument("--steady-s", type=float, default=10.0,
-                        help="seconds of steady state measured (default 10)")
+    parser.add_argument("--meter-interval", type=int, default=60,
+                        help="MeterValueSampleInterval in seconds (default 60, the issue's)")
+    parser.add_argument("--steady-s", type=float, default=None,
+                        help="seconds of steady state measured (default 1.5 meter intervals)")
+    parser.add_argument("--probes", type=int, default=10,
+                        help="probe charge points in their own process (default 10)")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds allowed for booting and for starting transactions")
     args = parser.parse_args(argv)
     if not 1 <= args.cps <= 15000:
         parser.error("--cps must be between 1 and 15000 (ulimit -n is 20000)")
-    if args.meter_interval < 1 or not 0 < args.steady_s <= 600:
+    if args.meter_interval < 1 or (args.steady_s is not None and not 0 < args.steady_s <= 600):
         parser.error("--meter-interval must be >= 1 and --steady-s in (0, 600]")
+    if not 1 <= args.probes <= 100:
+        parser.error("--probes must be between 1 and 100")
     if not LIBOCPP_CONFIG.exists():
         parser.error(f"{LIBOCPP_CONFIG} (the fleet template) is missing")
-    for key, value in measure(args.cps, args.meter_interval, args.steady_s, args.timeout).items():
-        print(f"{key}={value}", flush=True)
+    result = measure(args.cps, args.meter_interval, args.steady_s, args.timeout,
+                     probes=args.probes)
+    for key, value in result.items():
+        if not key.startswith(("sap_", "ours_")):
+            print(f"{key}={value}", flush=True)
+    print(" ".join(f"{k}={v}" for k, v in result.items() if k.startswith(("sap_", "ours_"))))
 
 
 if __name__ == "__main__":

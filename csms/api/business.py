@@ -5,7 +5,8 @@
     Starlette(routes=[*business.routes(csms), ...])  # or mounted into csms.api.server
 
 Auth: `Authorization: Bearer <token>`, either the configured admin token (ADMIN) or a user's API
-token (their role). A USER token reaches only its own profile, wallet and sessions (403 else).
+token (their role). A USER token reaches only its own profile, wallet, sessions, remote starts
+and stats (403 else).
 The OpenAPI document is `GET /api/openapi.json` (no token needed).
 """
 
@@ -21,10 +22,11 @@ from starlette.routing import Route
 from csms.api import analytics_api, resources
 from csms.api.context import Context
 from csms.api.jsonio import ApiError, DecimalJSONResponse
-from csms.api.listing import Listing
+from csms.api.listing import Listing, respond
 from csms.api.params import Param
+from csms.api.resources import SINCE, UNTIL
 from csms.api.spec import Api, Call
-from csms.services import users, wallet
+from csms.services import analytics, remote, users, wallet
 from csms.services.billing import money
 from csms.services.payments import PaymentError
 
@@ -57,6 +59,23 @@ WALLET_HISTORY = Listing(
     params=(Param("type", enum=("TOP_UP", "CHARGE_DEDUCT")),),
     store_pages=True,
 )
+REMOTE_STARTS = Listing(
+    "remote_starts",
+    columns=(
+        "id",
+        "charger_id",
+        "connector_id",
+        "id_tag",
+        "status",
+        "reply_status",
+        "transaction_id",
+        "reason",
+        "requested_at",
+        "updated_at",
+    ),
+    params=(Param("charger_id"), Param("status", enum=remote.STATUSES)),
+    store_pages=True,
+)
 TARIFFS = Listing(
     "tariffs",
     columns=("charger_id", "rate_per_kwh", "currency"),
@@ -86,8 +105,6 @@ def _amount(body: dict, name: str) -> Any:
 
 def register(api: Api, ctx: Context) -> None:
     """Users, wallets, payments, tariffs and billing operations."""
-    from csms.api.listing import respond
-
     store = ctx.store
 
     # Users ---------------------------------------------------------------------------------
@@ -171,10 +188,19 @@ def register(api: Api, ctx: Context) -> None:
     @api.op(
         "POST",
         "/api/users/{user_id}/remote-start",
-        "Start charging for the user (001 §4.3): active account, charger online, "
-        "connector Available; the idTag is the user's virtual RFID id",
+        "Start charging for the user (001 §4.3): active account, charger online, connector "
+        "Available; a Pending record (its `id` is returned) is committed before "
+        "RemoteStartTransaction (idTag: the user's virtual RFID id) and linked to the "
+        "transaction when the charger's StartTransaction comes",
         admin=False,
         path_params=USER_ID,
+        responses={
+            "201": "the record and the charger's reply (a Rejected reply: record Rejected)",
+            "404": "unknown user or charger",
+            "409": "charger not online, connector not Available, or a remote start pending",
+            "502": "the charger answered with a CALLERROR or an invalid reply (record Failed)",
+            "504": "no reply in time (record Failed)",
+        },
         body={
             "type": "object",
             "additionalProperties": False,
@@ -187,20 +213,89 @@ def register(api: Api, ctx: Context) -> None:
     )
     async def remote_start(call: Call) -> Any:
         user = await ctx.user_in_scope(call, call.path["user_id"])
-        try:
-            reply = await users.remote_start(
+        record, reply = await ctx.relay(
+            remote.start(
                 store,
                 ctx.registry,
                 ctx.send,
                 user,
                 call.body["charger_id"],
                 call.body["connector_id"],
+                now=ctx.clock.now(),
+                timeout=ctx.remote_start_timeout,
             )
-        except users.RemoteStartRefused as refused:
-            raise ApiError(refused.status, str(refused)) from None
-        except Exception as error:  # the charger did not answer properly: not our 500
-            raise ApiError(502, f"{type(error).__name__}: {error}") from None
-        return {"idTag": user["rfid_card_id"], "reply": reply}
+        )
+        return DecimalJSONResponse(
+            {"id": record["id"], "idTag": user["rfid_card_id"], "reply": reply,
+             "remote_start": record},
+            status_code=201,
+        )  # fmt: skip
+
+    async def expire_remote_starts() -> None:
+        await ctx.db(remote.expire, store, ctx.clock.now(), ctx.remote_start_timeout)
+
+    @api.op(
+        "GET",
+        "/api/users/{user_id}/remote-starts",
+        "The user's remote starts (pending records and how each ended), newest first",
+        admin=False,
+        path_params=USER_ID,
+        listing=REMOTE_STARTS,
+    )
+    async def list_remote_starts(call: Call) -> Any:
+        user = await ctx.user_in_scope(call, call.path["user_id"])
+        await expire_remote_starts()
+
+        def fetch(filters: dict, limit: int, offset: int) -> list:
+            return store.list_remote_starts(
+                user_id=user["id"],
+                charger_id=filters["charger_id"],
+                status=filters["status"],
+                limit=limit,
+                offset=offset,
+            )
+
+        return await respond(call.request, REMOTE_STARTS, fetch, call.query)
+
+    @api.op(
+        "GET",
+        "/api/remote-starts/{remote_start_id}",
+        "One remote start: Pending, then Started (with transaction_id), Rejected, Failed or "
+        "Expired (no StartTransaction in time); what the app polls for 001 §4.3 step 8",
+        admin=False,
+        path_params=(Param("remote_start_id", "integer", minimum=1, maximum=2**63 - 1),),
+    )
+    async def get_remote_start(call: Call) -> Any:
+        await expire_remote_starts()
+        record = await ctx.db(store.get_remote_start, call.path["remote_start_id"])
+        if record is None:
+            raise ApiError(404, f"unknown remote start {call.path['remote_start_id']}")
+        if not call.principal.may_see(record["user_id"]):  # type: ignore[union-attr]
+            raise ApiError(403, "a USER token sees only its own data")
+        return record
+
+    @api.op(
+        "GET",
+        "/api/users/{user_id}/stats",
+        "The user's charging totals (001 §7.4 For Users): sessions, energy, spending, average "
+        "cost per kWh; lifetime, or sessions started in [since, until)",
+        admin=False,
+        path_params=USER_ID,
+        query=(SINCE, UNTIL),
+    )
+    async def user_stats(call: Call) -> Any:
+        user = await ctx.user_in_scope(call, call.path["user_id"])
+        since, until = call.query["since"], call.query["until"]
+
+        def compute() -> dict:
+            wallet_row = store.get_wallet(user["id"])
+            currency = wallet_row["currency"] if wallet_row else None
+            sessions = store.list_transactions(
+                id_tag=user["rfid_card_id"], since=since, until=until, limit=None
+            )
+            return analytics.personal_summary(sessions, currency)
+
+        return {"user_id": user["id"], "since": since, "until": until, **await ctx.db(compute)}
 
     # Wallets and payments --------------------------------------------------------------------
 

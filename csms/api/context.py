@@ -1,8 +1,9 @@
 """What the business API needs from a running CSMS, gathered in one object.
 
 `Context.of(csms)` takes it from a `CentralSystem` (store, connections, protocol clock, admin
-token, `send`); the billing service and the payment gateway are the CSMS's own when it has them
-(`csms.billing`, `csms.payments`), else created here, so the API also runs before those are wired.
+token, `send`, remote start timeout); the billing service and the payment gateway are the
+CSMS's own when it has them (`csms.billing`, `csms.payments`), else created here, so the API
+also runs before those are wired.
 """
 
 from __future__ import annotations
@@ -10,15 +11,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from chargebench.clock import Clock
+from chargebench.ocppj import CallTimeout
 from csms.api.jsonio import ApiError
 from csms.api.spec import Call
+from csms.commands import NotConnected
+from csms.services import remote
 from csms.services.billing_service import BillingService
 from csms.services.payments import LocalGateway, PaymentGateway
-from csms.services.users import Send
+from csms.services.remote import Send
 from csms.store.base import Store, User
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -32,6 +38,8 @@ class Context:
     payments: PaymentGateway
     #: flush buffered trace records before reading the message log (None: nothing buffered)
     flush_log: Callable[[], Awaitable[None]] | None = None
+    #: seconds a remote start's pending record waits for its StartTransaction
+    remote_start_timeout: float = remote.DEFAULT_TIMEOUT
 
     @classmethod
     def of(cls, csms: Any) -> Context:
@@ -47,6 +55,7 @@ class Context:
             billing,
             payments,
             getattr(trace, "flush", None),
+            csms.config.remote_start_timeout,
         )
 
     async def db(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -61,3 +70,18 @@ class Context:
         if user is None:
             raise ApiError(404, f"unknown user {user_id!r}")
         return user
+
+    async def relay(self, command: Awaitable[T]) -> T:
+        """Await a command to a charger, its failures as HTTP answers (those of the actions
+        API): a refused check keeps its status, not connected 409, no reply in time 504,
+        anything else the charger did (CALLERROR, invalid reply) 502."""
+        try:
+            return await command
+        except remote.Refused as refused:
+            raise ApiError(refused.status, str(refused)) from None
+        except NotConnected as error:
+            raise ApiError(409, str(error)) from None
+        except CallTimeout as error:
+            raise ApiError(504, str(error)) from None
+        except Exception as error:
+            raise ApiError(502, f"{type(error).__name__}: {error}") from None

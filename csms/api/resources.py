@@ -3,7 +3,7 @@ meter values, message log (seeds/001 §6.4), firmware deployments, reservations.
 
 All lists go through `listing.respond` (filters, limit/offset, CSV); filters follow seeds/003
 (name, serial, model, vendor, status). Transactions are visible to USER tokens, scoped to the
-user's own idTag; everything else here is ADMIN only.
+user's own idTag, and so is stopping a running one; everything else here is ADMIN only.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from csms.api.jsonio import ApiError
 from csms.api.listing import Listing, respond
 from csms.api.params import Param
 from csms.api.spec import Api, Call
+from csms.services import remote
 from csms.services.analytics import live_estimate
 
 SINCE = Param("since", "date-time", "from this time (inclusive)", match="since")
@@ -371,6 +372,26 @@ def register(api: Api, ctx: Context) -> None:
             )
 
         return await respond(call.request, METER_VALUES, fetch, call.query)
+
+    @api.op(
+        "POST",
+        "/api/transactions/{transaction_id}/stop",
+        "Stop a running session (001 §4.3 Remote Stop): a USER only their own, ADMIN any; "
+        "answer: the charger's RemoteStopTransaction reply (the session ends with its "
+        "StopTransaction)",
+        admin=False,
+        path_params=TX_ID,
+        responses={
+            "404": "unknown transaction",
+            "409": "the session is not active, or its charger is not online",
+            "502": "the charger answered with a CALLERROR or an invalid reply",
+            "504": "no reply in time",
+        },
+    )
+    async def stop_transaction(call: Call) -> Any:
+        tx = await visible_transaction(call)
+        reply = await ctx.relay(remote.stop(ctx.registry, ctx.send, tx))
+        return {"transaction_id": tx["id"], "reply": reply}
 
     # Operations -------------------------------------------------------------------------------
 

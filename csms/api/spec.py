@@ -60,6 +60,8 @@ class Operation:
     tag: str = "business"
     #: False: no Bearer token (the OpenAPI document, payment webhooks signed otherwise)
     auth: bool = True
+    #: answers beyond the common ones, documented in OpenAPI: {"409": "charger not online"}
+    responses: dict[str, str] = field(default_factory=dict)
     validator: Any = field(default=None, compare=False)
 
     @property
@@ -185,6 +187,8 @@ class Api:
                     "422": {"description": "invalid input; `field` names it"},
                 },
             }
+            for code, description in op.responses.items():
+                operation["responses"][code] = {"description": description}
             if op.listing is not None:
                 operation["responses"]["200"]["content"] = {
                     "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},

@@ -116,3 +116,43 @@ def live_estimate(
     if rate is not None:
         cost = (Decimal(energy) / WH_PER_KWH * rate).quantize(CENTS, rounding=ROUND_HALF_UP)
     return {"live_energy_wh": energy, "estimated_cost": cost, "last_meter_at": latest["timestamp"]}
+
+
+def personal_summary(transactions: Iterable[Transaction], currency: str | None) -> dict[str, Any]:
+    """One user's totals (seeds/001 §7.4 "For Users") over their sessions.
+
+    `energy_wh` counts finished sessions (a running one has no final reading yet); `spending`
+    counts billed amounts (status Completed) in the wallet's `currency`, what actually left the
+    wallet; `average_cost_per_kwh` is that spending over the energy of those same billed
+    sessions, so a session still waiting for billing does not make charging look cheaper.
+    """
+    sessions = running = unbilled = 0
+    energy_wh = billed_wh = 0
+    spending = Decimal("0.00")
+    for tx in transactions:
+        sessions += 1
+        if tx["stop_time"] is None:
+            running += 1
+            continue
+        energy_wh += tx["energy_wh"] or 0
+        if tx["status"] == "Completed" and tx["amount"] is not None:
+            if tx["currency"] == currency:
+                spending += tx["amount"]
+                billed_wh += tx["energy_wh"] or 0
+        else:
+            unbilled += 1
+    average = None
+    if billed_wh:
+        average = (spending / (Decimal(billed_wh) / WH_PER_KWH)).quantize(
+            CENTS, rounding=ROUND_HALF_UP
+        )
+    return {
+        "sessions": sessions,
+        "running_sessions": running,
+        "unbilled_sessions": unbilled,
+        "energy_wh": energy_wh,
+        "energy_kwh": (Decimal(energy_wh) / WH_PER_KWH).quantize(_KWH_PLACES),
+        "spending": spending.quantize(CENTS),
+        "currency": currency,
+        "average_cost_per_kwh": average,
+    }

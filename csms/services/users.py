@@ -1,9 +1,8 @@
-"""User accounts, API tokens and remote start on a user's behalf (seeds/001 §4.3, §7.2).
+"""User accounts and API tokens (seeds/001 §7.2); remote start/stop is `csms.services.remote`.
 
     user = create_user(store, "Asha", email="asha@example.com")    # + id tag + empty wallet
     token = issue_token(store, user["id"])                         # plaintext shown once
     principal = authenticate(store, token, admin_token=config.admin_token)
-    reply = await remote_start(store, csms.connections, csms.send, user, "CP001", 1)
 
 Every user gets a unique virtual RFID id (`VRFID-` + 12 hex digits, within OCPP's 20-character
 idTag) that the CSMS sends as the idTag of RemoteStartTransaction and finds again in
@@ -17,25 +16,13 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from csms.store.base import Store, User
 
 ADMIN = "ADMIN"
 USER = "USER"
 ROLES = (ADMIN, USER)
-
-Send = Callable[[str, str, dict], Awaitable[dict]]
-
-
-class RemoteStartRefused(Exception):
-    """Remote start was not sent; `status` is the HTTP status that fits (403, 404, 409)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,29 +86,3 @@ def authenticate(store: Store, token: str, *, admin_token: str | None = None) ->
     if user is None or not user["active"]:
         return None
     return Principal(user["role"], user)
-
-
-async def remote_start(
-    store: Store,
-    registry: Any,
-    send: Send,
-    user: User,
-    charger_id: str,
-    connector_id: int,
-) -> dict:
-    """RemoteStartTransaction with the user's virtual RFID id (001 §4.3 step 5), after the
-    checks: account active, charger online (connected and Accepted), connector Available.
-    Returns the charger's reply (`{"status": "Accepted" | "Rejected"}`)."""
-    if not user["active"]:
-        raise RemoteStartRefused(403, f"account {user['id']} is not active")
-    if store.get_charger(charger_id) is None:
-        raise RemoteStartRefused(404, f"unknown charger {charger_id!r}")
-    conn = registry.get(charger_id)
-    if conn is None or not conn.accepted or getattr(conn, "stale", False):
-        raise RemoteStartRefused(409, f"charger {charger_id} is not online")
-    connector = store.get_connector(charger_id, connector_id)
-    status = None if connector is None else connector["status"]
-    if status != "Available":
-        raise RemoteStartRefused(409, f"connector {connector_id} of {charger_id} is {status}")
-    payload = {"connectorId": connector_id, "idTag": user["rfid_card_id"]}
-    return await send(charger_id, "RemoteStartTransaction", payload)

@@ -80,7 +80,7 @@ class SqliteBase:
                     f"{self.path}: schema version {version} is newer than {SCHEMA_VERSION}"
                 )
             elif version < SCHEMA_VERSION:
-                # 1 -> 2 only added tables, which the IF NOT EXISTS script above created;
+                # 1 -> 2 -> 3 only added tables, which the IF NOT EXISTS script above created;
                 # a migration that alters existing tables goes here, before the bump.
                 conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
@@ -122,6 +122,26 @@ class SqliteBase:
                 self._conn.execute("COMMIT")
             finally:
                 self._depth = 0
+
+    def run_group(self, calls: Sequence[Callable[[], Any]]) -> list[tuple[bool, Any]]:
+        """Run `calls` in order in ONE transaction and commit once (group commit, see
+        `csms.groupcommit`): `(True, result)` or `(False, exception)` per call.
+
+        Each call runs in a savepoint of its own, so one that raises leaves nothing behind and
+        does not fail the others. Nothing is durable until this returns: acknowledge no charge
+        point before. If the COMMIT itself fails, this raises and none of the calls happened.
+        """
+        outcomes: list[tuple[bool, Any]] = []
+        with self.batch():
+            for call in calls:
+                try:
+                    with self._write():  # inside batch(): a savepoint
+                        value = call()
+                except Exception as exc:
+                    outcomes.append((False, exc))
+                else:
+                    outcomes.append((True, value))
+        return outcomes
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

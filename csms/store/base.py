@@ -13,7 +13,7 @@ Contract shared by every implementation (SQLite now, PostgreSQL next):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any, Protocol, TypedDict, runtime_checkable
@@ -129,6 +129,22 @@ class Transaction(TypedDict):
     amount: Decimal | None
     currency: str | None
     created_at: str
+    updated_at: str
+
+
+class RemoteStart(TypedDict):
+    """The pending transaction record of a remote start (seeds/001 §4.3 step 5d)."""
+
+    id: int
+    user_id: str | None
+    charger_id: str
+    connector_id: int
+    id_tag: str
+    status: str  # Pending | Started | Rejected | Failed | Expired
+    reply_status: str | None  # the charger's RemoteStartTransaction.conf status
+    transaction_id: int | None  # set when Started
+    reason: str | None
+    requested_at: str
     updated_at: str
 
 
@@ -329,6 +345,11 @@ class Store(Protocol):
         """Group writes in one all-or-nothing transaction; durable only when the block exits."""
         ...
 
+    def run_group(self, calls: Sequence[Callable[[], Any]]) -> list[tuple[bool, Any]]:
+        """Group commit (`csms.groupcommit`): run the calls in one transaction, each failing
+        alone, commit once; `(True, result)` or `(False, exception)` per call."""
+        ...
+
     def mark_all_offline(self) -> int:
         """Clear every online flag (call at startup: flags from a killed process are stale)."""
         ...
@@ -514,6 +535,62 @@ class Store(Protocol):
         limit: int | None = 100,
         offset: int = 0,
     ) -> list[Transaction]: ...
+
+    # Remote starts (pending transaction records)
+    def create_remote_start(
+        self,
+        charger_id: str,
+        connector_id: int,
+        id_tag: str,
+        requested_at: TimeLike,
+        *,
+        user_id: str | None = None,
+    ) -> RemoteStart:
+        """A Pending record, committed before RemoteStartTransaction is sent."""
+        ...
+
+    def update_remote_start(
+        self,
+        remote_start_id: int,
+        *,
+        status: str | None = None,
+        reply_status: str | None = None,
+        reason: str | None = None,
+    ) -> RemoteStart:
+        """Record the charger's reply; `status` applies only while the record is Pending (a
+        StartTransaction may have linked it first). NotFoundError for an unknown id."""
+        ...
+
+    def link_remote_start(
+        self,
+        charger_id: str,
+        connector_id: int,
+        id_tag: str,
+        transaction_id: int,
+        *,
+        requested_since: TimeLike,
+    ) -> int | None:
+        """Mark the newest Pending record for this connector and tag requested at or after
+        `requested_since` Started with `transaction_id`; return its id (None: no such record)."""
+        ...
+
+    def expire_remote_starts(self, requested_before: TimeLike) -> int:
+        """Mark Pending records requested before the cutoff Expired; return how many."""
+        ...
+
+    def get_remote_start(self, remote_start_id: int) -> RemoteStart | None: ...
+    def list_remote_starts(
+        self,
+        *,
+        user_id: str | None = None,
+        charger_id: str | None = None,
+        connector_id: int | None = None,
+        status: str | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[RemoteStart]:
+        """Newest first."""
+        ...
 
     # Meter values
     def add_meter_values(

@@ -5,7 +5,8 @@ text order is time order; money and exact meter readings are TEXT holding a Deci
 enumerations hold the OCPP 1.6 spelling (`Accepted`, `EVDisconnected`...).
 """
 
-SCHEMA_VERSION = 2  # 2: users, API tokens, wallets, wallet ledger, billing retry queue
+SCHEMA_VERSION = 3  # 2: users, API tokens, wallets, wallet ledger, billing retry queue
+#                    3: remote starts (pending transaction records, seeds/001 §4.3 step 5d)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -327,4 +328,24 @@ CREATE TABLE IF NOT EXISTS billing_retries (
     next_attempt_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS billing_retries_due ON billing_retries(state, next_attempt_at);
+
+-- Remote starts (schema 3): the pending transaction record of seeds/001 §4.3 step 5d, created
+-- before RemoteStartTransaction is sent. Pending until a StartTransaction for the same charger,
+-- connector and idTag links it (Started), or it ends Rejected / Failed / Expired.
+CREATE TABLE IF NOT EXISTS remote_starts (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id         TEXT REFERENCES users(id) ON DELETE CASCADE,
+    charger_id      TEXT NOT NULL,
+    connector_id    INTEGER NOT NULL,
+    id_tag          TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'Pending',    -- Pending|Started|Rejected|Failed|Expired
+    reply_status    TEXT,                               -- RemoteStartTransaction.conf status
+    transaction_id  INTEGER REFERENCES transactions(id),
+    reason          TEXT,
+    requested_at    TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS remote_starts_open
+    ON remote_starts(charger_id, connector_id, id_tag, status);
+CREATE INDEX IF NOT EXISTS remote_starts_user ON remote_starts(user_id, id);
 """

@@ -1,0 +1,134 @@
+"""Group commit: the store calls of many connections in one transaction and one thread hop.
+
+    result = await csms.db.run(csms.store.record_boot, cp_id, vendor=..., model=...)
+    # committed: the CALLRESULT may go out now
+
+Why not `asyncio.to_thread` per call: with 10 000 chargers every frame then costs an executor
+submit, a wake-up of the event loop from another thread, and a COMMIT of its own (an fsync with
+synchronous=FULL), and the executor's threads only queue up on the store's one lock anyway. Here
+one worker thread takes every call queued meanwhile, runs them in order in ONE transaction (each
+in a savepoint, so a failing call leaves nothing behind and fails alone: `Store.run_group`),
+commits once, then wakes the loop once for the whole group.
+
+The handlers' rule still holds: a call's result is delivered only after the COMMIT of its group,
+so a CALLRESULT never acknowledges what is not committed. If that COMMIT fails, every call of
+the group fails with its error. Under light load a group is one call, which costs what
+`to_thread` did; under load groups grow by themselves (up to `max_group`) while the worker is busy.
+
+Keep slow work out (scrypt, signing, HTTP): it would hold up every charger's reply in its group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+#: (call, future, loop) waiting for the worker; None asks the worker to stop.
+_Job = tuple[Callable[[], Any], asyncio.Future, asyncio.AbstractEventLoop]
+Outcome = tuple[bool, Any]
+
+
+def one_by_one(calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
+    """`run_group` for a store without one: each call commits on its own (still one hop)."""
+    outcomes: list[Outcome] = []
+    for call in calls:
+        try:
+            outcomes.append((True, call()))
+        except Exception as exc:
+            outcomes.append((False, exc))
+    return outcomes
+
+
+class GroupCommitter:
+    """Runs store calls for asyncio code; `await run(...)`, and `await close()` at the end."""
+
+    def __init__(self, store: Any, *, max_group: int = 256) -> None:
+        """`max_group` bounds how long the first call of a group waits for the others."""
+        self.store = store
+        self.max_group = max_group
+        self._run_group: Callable[[Sequence[Callable[[], Any]]], list[Outcome]] = (
+            getattr(store, "run_group", None) or one_by_one
+        )
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        #: groups committed and calls run, for benchmarks and tests
+        self.groups = 0
+        self.calls = 0
+
+    async def run(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """`method(*args, **kwargs)` in the worker; returns once its group has committed."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        call = functools.partial(method, *args, **kwargs) if args or kwargs else method
+        if self._thread is None:
+            self._start()
+        self._queue.put((call, future, loop))
+        return await future
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="csms-group-commit",
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+
+    async def close(self) -> None:
+        """Run what is queued, then stop the worker."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            await asyncio.to_thread(thread.join)
+
+    # Worker thread ------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        jobs_queue = self._queue
+        while True:
+            first = jobs_queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            stopping = False
+            while len(jobs) < self.max_group:
+                try:
+                    job = jobs_queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stopping = True
+                    break
+                jobs.append(job)
+            self._run(jobs)
+            if stopping:
+                return
+
+    def _run(self, jobs: list[_Job]) -> None:
+        try:
+            outcomes = self._run_group([call for call, _, _ in jobs])
+        except Exception as exc:  # the COMMIT failed: nothing of the group is durable
+            outcomes = [(False, exc)] * len(jobs)
+        self.groups += 1
+        self.calls += len(jobs)
+        # one wake-up per event loop for the whole group, not one per call
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Outcome]]] = {}
+        for (_, future, loop), outcome in zip(jobs, outcomes, strict=True):
+            by_loop.setdefault(loop, []).append((future, outcome))
+        for loop, results in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                loop.call_soon_threadsafe(_deliver, results)
+
+
+def _deliver(results: list[tuple[asyncio.Future, Outcome]]) -> None:
+    for future, (ok, value) in results:
+        if future.done():  # the caller was cancelled; the call ran (and committed) anyway
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
