@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,9 +39,13 @@ class CertificateService:
     def can_sign(self) -> bool:
         return self._ca is not None
 
-    async def check_csr(self, cp_id: str, csr_pem: str) -> str | None:
+    async def check_csr(
+        self, cp_id: str, csr_pem: str, serials: Collection[str] = ()
+    ) -> str | None:
         """Why the CSR must be rejected, or None. A02.FR.13: O is the CPO name; A00.FR.511: CN
-        is the charger's serial number (its id when no serial is known)."""
+        is the charger's serial number (its id when no serial is known). A 1.6 BootNotification
+        carries two serials (chargePointSerialNumber, chargeBoxSerialNumber; libocpp signs with
+        the latter), so `serials` from the boot are accepted as well as the stored one."""
         if self._ca is None:
             return "the CSMS has no CA key to sign with"
         try:
@@ -48,8 +53,8 @@ class CertificateService:
         except ValueError as exc:
             return f"unreadable CSR: {exc}"
         charger = await asyncio.to_thread(self.csms.store.get_charger, cp_id)
-        serial = (charger or {}).get("serial") or cp_id
-        if not identity.matches(serial, self.csms.config.cpo_name):
+        candidates = {(charger or {}).get("serial") or cp_id, *serials}
+        if not any(identity.matches(serial, self.csms.config.cpo_name) for serial in candidates):
             return f"subject CN={identity.common_name!r} O={identity.organization!r}"
         return None
 

@@ -198,6 +198,19 @@ class TestFirmwareAndSecurity:
             (cert,) = csms.store.list_certificates("CP1")
             assert cert["certificate_type"] == "ChargePointCertificate"
 
+    async def test_sign_certificate_with_charge_box_serial(self, tmp_path):
+        """A CSR whose CN is the boot's chargeBoxSerialNumber (libocpp's choice) is signed too."""
+        pki = init_pki(tmp_path / "pki")
+        async with CentralSystem(port=0, db=tmp_path / "c.db", log_dir=None,
+                                 tls_ca=pki.ca_cert, ca_key=pki.ca_key) as csms:  # fmt: skip
+            csms.store.upsert_charger("CP1", registration_status="Accepted")
+            async with await ScriptedChargePoint.connect(csms.url("CP1"), "CP1") as cp:
+                await cp.boot(chargePointSerialNumber="SN-1", chargeBoxSerialNumber="BOX-9")
+                csr, _key = make_csr("BOX-9", csms.config.cpo_name)
+                assert (await cp.call("SignCertificate", {"csr": csr}))["status"] == "Accepted"
+                other, _ = make_csr("BOX-10", csms.config.cpo_name)
+                assert (await cp.call("SignCertificate", {"csr": other}))["status"] == "Rejected"
+
     async def test_sign_certificate_without_ca_rejected(self, cp):
         """Without a CA key the CSMS cannot sign, so it rejects the CSR."""
         csr, _ = make_csr("SN-1", "ChargeBench CPO")
