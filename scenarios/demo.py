@@ -101,7 +101,7 @@ def main(args: argparse.Namespace) -> int:
     counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "skipped")}
     console.print(Panel.fit(
         f"scenarios: {counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['skipped']} skipped (features still being built)\n"
+        f"{counts['skipped']} skipped\n"
         f"transactions: {totals.get('transactions', 0)}, energy delivered: "
         f"{totals.get('energy_kwh', 0)} kWh, billed: {totals.get('billed', 0)} "
         f"{totals.get('currency', '')}\n"
