@@ -8,7 +8,7 @@
 
 Starting opens the store (and applies the seed), marks every charger offline (flags left by a
 killed process are stale), then starts the trace log, the OCPP server, the heartbeat monitor, the
-WebSocket keepalive, the heap freezer (`csms.gcpolicy`) and, with `api_port`, the HTTP API.
+WebSocket keepalive, the heap freezer (`chargebench.gcpolicy`) and, with `api_port`, the HTTP API.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from collections.abc import Coroutine
 from dataclasses import replace
 from typing import Any
 
+from chargebench.gcpolicy import HeapFreezer
 from chargebench.security import server_ssl_context
 from csms import commands
 from csms.certificates import CertificateService
 from csms.config import CsmsConfig
-from csms.gcpolicy import HeapFreezer
 from csms.groupcommit import GroupCommitter
 from csms.registry import Registry
 from csms.server import HeartbeatMonitor, KeepAlive, OcppServer

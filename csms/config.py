@@ -86,7 +86,8 @@ class CsmsConfig:
 
     # Latency
     #: seconds between freezing the long-lived heap out of CPython's full collections
-    #: (`csms.gcpolicy`); None leaves the collector alone. Process-wide: one CSMS per process.
+    #: (`chargebench.gcpolicy`); None leaves the collector alone. Process-wide: one CSMS per
+    #: process.
     gc_freeze_interval: float | None = 5.0
 
     # Time: protocol time (heartbeats, staleness, timestamps); tests accelerate it

@@ -353,6 +353,7 @@ class ChargePointConfig:
     )
     message_queue_size_threshold = _Key("Internal", "MessageQueueSizeThreshold")
     max_message_size = _Key("Internal", "MaxMessageSize")
+    stop_txn_data_max_readings = _Key("Internal", "StopTxnDataMaxReadings")
     supply_voltage = _Key("Internal", "SupplyVoltage")
     allow_charging_profile_without_start_schedule = _Key(
         "Internal", "AllowChargingProfileWithoutStartSchedule"

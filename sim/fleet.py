@@ -9,6 +9,11 @@ stops open transactions and leaves undelivered messages in each charge point's s
 Memory per idle charge point: one connection, one reader task, the connection loop and one
 heartbeat task; connectors get tasks only while they have a transaction or a pending
 ConnectionTimeOut. `python -m loadtest.bench_sim_memory --cps 10000` measures it (target 40 kB).
+
+Latency: from `start()` to `stop()` the fleet keeps CPython's full collections off its event loop
+with the CSMS's heap freezer (`chargebench.gcpolicy`, `gc_freeze_interval` seconds, None leaves
+the collector alone): at 10 000 charge points their automatic full passes walk millions of live
+objects and stall every charger's timers. Process-wide: one fleet per process.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 from faker import Faker
 
 from chargebench.clock import Clock
+from chargebench.gcpolicy import HeapFreezer
 from chargebench.trace import TraceRecord
 from sim.chargepoint import ChargePoint
 from sim.config import ChargePointConfig
@@ -99,12 +105,14 @@ class Fleet:
         # Fault injection
         fault_plan: FaultPlan | Mapping[str, Any] | None = None,
         fault_plans: Mapping[str, FaultPlan | Mapping[str, Any]] | None = None,
+        # Latency
+        gc_freeze_interval: float | None = 5.0,
     ) -> None:
         """`template` is a libocpp config dict (validated here, raises ConfigError); `ramp` is
         connections started per second; `state_dir` gets one sub-directory per charge point.
         `fault_plan` (a `FaultPlan` or its YAML dict) applies to every charge point, each with
         its own copy so `times`/`after` count per charge point; `fault_plans` overrides it by
-        charge point id."""
+        charge point id. `gc_freeze_interval`: see the module docstring."""
         ChargePointConfig.from_dict(template, source="fleet template")  # validate once
         self.clock = clock or Clock()
         self.ramp = ramp
@@ -121,6 +129,11 @@ class Fleet:
             )
             for identity in self.identities
         ]
+        self.heap: HeapFreezer | None = None
+        if gc_freeze_interval is not None:
+            # a full pass once a tenth of the fleet's connections were lost (their cycles)
+            self.heap = HeapFreezer(lambda: len(self.charge_points), interval=gc_freeze_interval,
+                                    disconnects=self._disconnects)  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.charge_points)
@@ -128,6 +141,8 @@ class Fleet:
     async def start(self, on_started: Callable[[int], None] | None = None) -> None:
         """Start every charge point, `ramp` per second (wall clock)."""
         gap = 1.0 / self.ramp if self.ramp > 0 else 0.0
+        if self.heap is not None:
+            self.heap.start()
         for n, cp in enumerate(self.charge_points, 1):
             await cp.start()
             if on_started is not None:
@@ -147,6 +162,13 @@ class Fleet:
     async def stop(self) -> None:
         """Stop open transactions, persist queues, close every connection."""
         await asyncio.gather(*(cp.stop() for cp in self.charge_points), return_exceptions=True)
+        if self.heap is not None:
+            await self.heap.close()
+
+    def _disconnects(self) -> int:
+        """Connections lost so far, fleet-wide (every connect but the open ones)."""
+        cps = self.charge_points
+        return sum(cp.connects for cp in cps) - sum(1 for cp in cps if cp.session is not None)
 
     def summary(self) -> dict[str, int]:
         """Counts for the exit report."""

@@ -8,10 +8,13 @@ context Sample.Clock, aligned to midnight), and the transactionData of StopTrans
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 
 from chargebench.clock import iso
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # as sent
 
 
 def meter_value(meter, measurands: list[str], context: str, timestamp: datetime) -> dict:
@@ -29,13 +32,62 @@ def seconds_to_next_aligned(now: datetime, interval: int) -> float:
 
 
 class TransactionMeter:
-    """The readings a transaction keeps for its StopTransaction transactionData (1.6 §4.10)."""
+    """The readings a transaction keeps for its StopTransaction transactionData (1.6 §4.10).
 
-    __slots__ = ("data",)
+    Bounded: a transaction of hours with samples every minute would otherwise hold every
+    reading (≈ 36 kB an hour per charge point, 360 MB an hour at 10 000). The first reading
+    (Transaction.Begin) is kept; of the following ones every `stride`-th, and when they would
+    leave no room for the last one in `max_readings`, or their encoded size exceeds
+    `max_bytes`, every other one is dropped and the stride doubles: evenly spaced readings over
+    the whole transaction. `end()` always adds the last one (Transaction.End). Readings are
+    held as compact JSON (a third of the memory of their dicts) and decoded once, by `data`,
+    for StopTransaction.req.
+    """
 
-    def __init__(self) -> None:
-        self.data: list[dict] = []
+    __slots__ = ("_kept", "_seen", "_size", "_stride", "max_bytes", "max_readings")
+
+    def __init__(self, max_readings: int = 48, max_bytes: int = 64000) -> None:
+        self.max_readings = max(2, max_readings)
+        self.max_bytes = max_bytes
+        self._kept: list[str] = []
+        self._seen = 0
+        self._size = 0
+        self._stride = 1
 
     def keep(self, value: dict | None) -> None:
-        if value is not None and value["sampledValue"]:
-            self.data.append(value)
+        """A reading during the transaction (Begin, Sample.Periodic, Sample.Clock)."""
+        if value is None or not value["sampledValue"]:
+            return
+        seen, self._seen = self._seen, self._seen + 1
+        if seen % self._stride:
+            return
+        self._add(value)
+        while len(self._kept) > 1 and (len(self._kept) >= self.max_readings
+                                       or self._size > self.max_bytes):  # fmt: skip
+            self._kept = self._kept[::2]  # position i holds reading i × stride: keeps the first
+            self._size = sum(map(len, self._kept))
+            self._stride *= 2
+
+    def end(self, value: dict | None) -> None:
+        """The Transaction.End reading: always kept, older ones thinned if it does not fit."""
+        if value is None or not value["sampledValue"]:
+            return
+        self._add(value)
+        while len(self._kept) > 2 and self._size > self.max_bytes:
+            last = self._kept.pop()
+            self._kept = self._kept[::2]
+            self._kept.append(last)
+            self._size = sum(map(len, self._kept))
+
+    def _add(self, value: dict) -> None:
+        text = _dumps(value)
+        self._kept.append(text)
+        self._size += len(text)
+
+    @property
+    def data(self) -> list[dict]:
+        """The kept readings, oldest first, as StopTransaction.req transactionData."""
+        return [json.loads(text) for text in self._kept]
+
+    def __len__(self) -> int:
+        return len(self._kept)

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["Port", "Transaction", "port_of_csms_tx", "prepare", "settle", "start", "stop"]
 
 _S = ChargePointStatus
+#: room left in MaxMessageSize for the rest of StopTransaction.req and its frame
+_STOP_ENVELOPE = 1000
 
 
 @dataclass(slots=True)
@@ -101,7 +103,8 @@ async def start(cp: ChargePoint, port: Port, id_tag: str) -> Transaction | None:
         await cp.set_status(port, _S.preparing)
     reservation_id = reserving.claim(cp, port, id_tag)
     advance(cp, port)
-    tx = Transaction(cp.queue.new_local_tx(), id_tag, port.id, port.meter.meter_wh)
+    tx = Transaction(cp.queue.new_local_tx(), id_tag, port.id, port.meter.meter_wh,
+                     transaction_meter(cp))
     port.tx = tx
     port.lock.engage()
     port.meter.close_contactor()
@@ -129,12 +132,12 @@ async def stop(cp: ChargePoint, port: Port, reason: str, id_tag: str | None = No
     tx = _end(cp, port)
     if tx is None:
         return
-    tx.meter.keep(reading(cp, port, cp.config.stop_txn_sampled_data,
-                          ReadingContext.transaction_end))
+    tx.meter.end(reading(cp, port, cp.config.stop_txn_sampled_data,
+                         ReadingContext.transaction_end))
     payload = _stop_payload(cp, port, tx, reason)
     if id_tag:
         payload["idTag"] = id_tag
-    if tx.meter.data:
+    if tx.meter:
         payload["transactionData"] = tx.meter.data
     lock.after_stop(cp.config, port, reason, tx.id_tag)
     await cp.send_transactional("StopTransaction", payload, tx.local_id)
@@ -161,6 +164,14 @@ def _end(cp: ChargePoint, port: Port) -> Transaction | None:
     port.meter.set_limit()
     limits.stopped(cp, port)
     return tx
+
+
+def transaction_meter(cp: ChargePoint) -> TransactionMeter:
+    """The transactionData buffer of a new transaction, bounded as the config says: at most
+    StopTxnDataMaxReadings readings, encoded within MaxMessageSize less the envelope."""
+    config = cp.config
+    return TransactionMeter(config.stop_txn_data_max_readings or 48,
+                            (config.max_message_size or 65000) - _STOP_ENVELOPE)
 
 
 def _stop_payload(cp: ChargePoint, port: Port, tx: Transaction, reason: str) -> dict[str, Any]:

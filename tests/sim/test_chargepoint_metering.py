@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 from chargebench.clock import parse_iso
+from sim.features.metering import TransactionMeter
 from tests.sim.conftest import WAIT
 
 MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import"
@@ -58,6 +60,74 @@ class TestSampledMeterValues:
         assert "Sample.Periodic" in contexts
         end = _reading(stop["transactionData"][-1], "Energy.Active.Import.Register")
         assert stop["meterStop"] == int(end) and stop["meterStop"] > start["meterStart"]
+
+
+    async def test_stop_transaction_data_is_bounded(self, csms, make_cp):
+        """A long transaction keeps at most StopTxnDataMaxReadings readings: Begin, evenly
+        thinned periodic samples, End."""
+        cp = await make_cp(Internal={"StopTxnDataMaxReadings": 4}, Core={
+            "MeterValuesSampledData": MEASURANDS, "MeterValueSampleInterval": 10,
+            "StopTxnSampledData": "Energy.Active.Import.Register"})
+        await cp.wait_booted(WAIT)
+        await cp.plug_in(1)
+        await cp.present_id_tag("M1")
+        await csms.wait_sent("MeterValues", 9)
+        await cp.present_id_tag("M1")
+        stop = (await csms.wait_sent("StopTransaction"))[0]
+        contexts = [v["sampledValue"][0]["context"] for v in stop["transactionData"]]
+        assert contexts[0] == "Transaction.Begin" and contexts[-1] == "Transaction.End"
+        assert len(contexts) <= 4 and "Sample.Periodic" in contexts
+        end = _reading(stop["transactionData"][-1], "Energy.Active.Import.Register")
+        assert stop["meterStop"] == int(end)
+
+
+class TestTransactionMeter:
+    """The bounded transactionData buffer (`sim.features.metering.TransactionMeter`)."""
+
+    @staticmethod
+    def _value(n: int, context: str = "Sample.Periodic") -> dict:
+        return {"timestamp": f"2025-01-01T00:00:{n % 60:02d}Z", "sampledValue": [
+            {"value": str(n), "context": context, "measurand": "Energy.Active.Import.Register",
+             "unit": "Wh"}]}
+
+    def test_thinned_evenly_first_and_last_kept(self):
+        """10 000 samples with room for 8: Begin, evenly spaced samples, End; all decoded."""
+        meter = TransactionMeter(max_readings=8)
+        meter.keep(self._value(0, "Transaction.Begin"))
+        for n in range(1, 10_001):
+            meter.keep(self._value(n))
+        meter.end(self._value(10_001, "Transaction.End"))
+        data = meter.data
+        assert 2 < len(data) <= 8
+        assert data[0]["sampledValue"][0]["context"] == "Transaction.Begin"
+        assert data[-1]["sampledValue"][0]["value"] == "10001"
+        numbers = [int(v["sampledValue"][0]["value"]) for v in data[:-1]]
+        steps = {b - a for a, b in itertools.pairwise(numbers)}
+        assert len(steps) == 1 and numbers[-1] > 10_000 // 2  # even, and spanning the whole
+
+    def test_short_transaction_keeps_everything(self):
+        meter = TransactionMeter(max_readings=8)
+        for n in range(5):
+            meter.keep(self._value(n))
+        meter.end(self._value(5, "Transaction.End"))
+        assert [int(v["sampledValue"][0]["value"]) for v in meter.data] == list(range(6))
+
+    def test_encoded_size_bounded(self):
+        """MaxMessageSize bounds the encoded readings, whatever StopTxnDataMaxReadings says."""
+        meter = TransactionMeter(max_readings=10_000, max_bytes=2000)
+        for n in range(1000):
+            meter.keep(self._value(n))
+        meter.end(self._value(1000, "Transaction.End"))
+        assert len(json.dumps(meter.data, separators=(",", ":"))) <= 2000 + len(meter)
+        assert meter.data[0]["sampledValue"][0]["value"] == "0"
+        assert meter.data[-1]["sampledValue"][0]["value"] == "1000"
+
+    def test_empty_readings_are_not_kept(self):
+        meter = TransactionMeter()
+        meter.keep(None)
+        meter.keep({"timestamp": "2025-01-01T00:00:00Z", "sampledValue": []})
+        meter.end(None)
+        assert not meter and meter.data == []
 
 
 class TestClockAlignedMeterValues:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 
@@ -31,6 +32,7 @@ async def test_fleet_of_20_boots(csms, clock, tmp_path):
     await fleet.start()
     try:
         await fleet.wait_booted(10)
+        assert fleet.heap is not None and gc.get_freeze_count() > 0  # chargebench.gcpolicy
         boots = csms.sent("BootNotification")
         assert len(boots) == 20
         assert {b["chargePointSerialNumber"] for b in boots} == \
@@ -41,6 +43,7 @@ async def test_fleet_of_20_boots(csms, clock, tmp_path):
         await fleet.stop()
     summary = fleet.summary()
     assert summary["booted"] == 20 and summary["open_transactions"] == 0
+    assert gc.get_freeze_count() == 0  # the heap freezer is closed with the fleet
     assert len(csms.sent("StopTransaction")) == 1
 
 

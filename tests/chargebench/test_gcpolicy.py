@@ -1,10 +1,10 @@
-"""The heap freezer (csms.gcpolicy): survivors frozen, a full pass only after disconnects."""
+"""The heap freezer (chargebench.gcpolicy): survivors frozen, a full pass after disconnects."""
 
 from __future__ import annotations
 
 import gc
 
-from csms.gcpolicy import HeapFreezer
+from chargebench.gcpolicy import HeapFreezer
 
 
 class TestHeapFreezer:
@@ -28,6 +28,20 @@ class TestHeapFreezer:
             freezer.step()
             assert freezer.full_passes == 0
             freezer.note_closed()
+            freezer.step()
+            assert freezer.full_passes == 1 and freezer.closed == 0
+        finally:
+            gc.unfreeze()
+
+    def test_disconnects_counter_read_at_each_step(self):
+        """An owner's running total of disconnects counts like as many `note_closed()`."""
+        total = [5]
+        freezer = HeapFreezer(lambda: 1000, reclaim_min=10, disconnects=lambda: total[0])
+        try:
+            total[0] = 104  # 99 since construction
+            freezer.step()
+            assert freezer.full_passes == 0 and freezer.closed == 99
+            total[0] = 105
             freezer.step()
             assert freezer.full_passes == 1 and freezer.closed == 0
         finally:
