@@ -292,7 +292,13 @@ class ChargePoint(ControlSurface):
             return None
         if self._drain is None or self._drain.done():
             self._drain = self.spawn(self.queue.deliver(self.call))
+            self._drain.add_done_callback(self._drained)
         return self._drain
+
+    def _drained(self, task: asyncio.Task) -> None:
+        # a finished delivery task keeps its coroutine frame: not worth 0.3 kB per charger
+        if self._drain is task:
+            self._drain = None
 
     def _on_delivered(self, msg: QueuedMessage, reply: dict | None) -> None:
         transactions.on_delivered(self, msg, reply)
