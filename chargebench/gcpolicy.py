@@ -29,10 +29,11 @@ unfreezes, so tests that start many CSMSs leave the collector as they found it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import Callable
+
+from chargebench.aiotasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,7 @@ class HeapFreezer:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
             gc.unfreeze()
 

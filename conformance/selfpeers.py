@@ -15,6 +15,7 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
+from chargebench.aiotasks import cancel_and_wait
 from chargebench.ocppj import (
     OcppCallError,
     OcppSession,
@@ -140,10 +141,7 @@ class ReferenceChargePoint:
         return self
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def power_loss(self) -> None:
         """Control surface: drop the connection; the charge point reboots and reconnects."""

@@ -15,6 +15,7 @@ import logging
 from dataclasses import fields
 from pathlib import Path
 
+from chargebench.aiotasks import cancel_and_wait
 from chargebench.trace import TraceRecord, TraceWriter
 from csms.store.base import Store
 
@@ -91,11 +92,8 @@ class TraceLog:
                 log.exception("could not write %d trace records to the message log", len(batch))
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self.flush()
         for cp_id in list(self._files):
             self.release(cp_id)

@@ -18,7 +18,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -29,6 +28,7 @@ import jsonschema
 from ocpp.v16.enums import ChargingProfilePurposeType, ConfigurationStatus, Measurand, Phase
 
 from chargebench.ocppj.errors import OcppCallError
+from sim.state import write_text
 
 __all__ = [
     "KEYS",
@@ -544,7 +544,9 @@ class ChargePointConfig:
         overlay = copy.deepcopy(self._overlay)
         overlay.setdefault(spec.profile, {})[spec.name] = value
         if self.user_config_path is not None:
-            _write_atomically(self.user_config_path, overlay)
+            # a crash leaves the old overlay or the new one, never half of it
+            text = json.dumps(overlay, indent=4, ensure_ascii=False) + "\n"
+            write_text(self.user_config_path, text)
         self._overlay = overlay
 
 
@@ -700,19 +702,3 @@ def _from_text(spec: KeySpec, text: str) -> Any:
         except json.JSONDecodeError:
             raise ValueError(f"{spec.name} takes a JSON object") from None
     return text
-
-
-def _write_atomically(path: Path, data: Any) -> None:
-    """Temp file in the same directory, fsync, os.replace: a crash leaves the old or the new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=4, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

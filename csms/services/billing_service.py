@@ -21,13 +21,13 @@ Outcomes (the transaction's `status`):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from chargebench.aiotasks import cancel_and_wait
 from chargebench.clock import Clock
 from csms.services.billing import METER_WENT_BACKWARDS, compute_bill
 from csms.store.base import (
@@ -231,8 +231,5 @@ class BillingService:
             self._task = asyncio.get_running_loop().create_task(self.run())
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
