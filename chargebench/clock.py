@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
@@ -54,6 +55,15 @@ class Clock:
             await asyncio.sleep(remaining / self.speed)
 
 
+    def call_later(self, seconds: float, callback: Callable[..., object], *args: object
+                   ) -> asyncio.Handle:
+        """Call `callback(*args)` after `seconds` of simulated time. A timer handle, not a task:
+        ten thousand chargers waiting for their next meter sample cost ten thousand small
+        handles instead of ten thousand suspended coroutines."""
+        delay = max(0.0, seconds) / self.speed
+        return asyncio.get_running_loop().call_later(delay, callback, *args)
+
+
 class FrozenClock(Clock):
     """A clock that moves only when told to; `sleep()` advances it and returns at once."""
 
@@ -70,3 +80,8 @@ class FrozenClock(Clock):
     async def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
+
+    def call_later(self, seconds: float, callback: Callable[..., object], *args: object
+                   ) -> asyncio.Handle:
+        self.advance(max(0.0, seconds))
+        return asyncio.get_running_loop().call_soon(callback, *args)

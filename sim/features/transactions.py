@@ -48,7 +48,8 @@ class Transaction:
     connector_id: int
     meter_start: int
     meter: TransactionMeter = field(default_factory=TransactionMeter)
-    sampler: asyncio.Task | None = None
+    #: the timer of the next periodic sample (a handle, not a task: see Clock.call_later)
+    sampler: asyncio.Handle | None = None
 
 
 class Port:
@@ -81,8 +82,11 @@ class Port:
         return self.connector.status
 
     def tasks(self) -> list[asyncio.Task]:
-        """Background tasks of this connector (cancelled when the charge point stops)."""
-        return [t for t in (self.timeout, self.tx and self.tx.sampler) if t]
+        """Stop this connector's background work (the charge point stops): the sample timer
+        is cancelled here, the tasks returned are for the caller to cancel and await."""
+        if self.tx is not None and self.tx.sampler is not None:
+            self.tx.sampler.cancel()
+        return [self.timeout] if self.timeout else []
 
 
 # Start and stop ------------------------------------------------------------------------------
@@ -121,7 +125,7 @@ async def start(cp: ChargePoint, port: Port, id_tag: str) -> Transaction | None:
     if port.tx is tx:
         limits.started(cp, port, at=began)  # after StartTransaction.req: Charging follows it
         await sync_energized(cp, port)
-        tx.sampler = cp.spawn(_sample_loop(cp, port, tx))
+        _schedule_sample(cp, port, tx)
     return tx
 
 
@@ -157,7 +161,7 @@ def _end(cp: ChargePoint, port: Port) -> Transaction | None:
     tx, port.tx = port.tx, None
     if tx is None:
         return None
-    if tx.sampler is not None and tx.sampler is not asyncio.current_task():
+    if tx.sampler is not None:
         tx.sampler.cancel()
     advance(cp, port)
     port.meter.open_contactor()
@@ -253,16 +257,24 @@ def reading(cp: ChargePoint, port: Port, measurands: list[str] | None, context: 
     return meter_value(port.meter, measurands, context, cp.clock.now())
 
 
-async def _sample_loop(cp: ChargePoint, port: Port, tx: Transaction) -> None:
-    """1.6 §3.16.1: MeterValues every MeterValueSampleInterval seconds of the transaction."""
+def _schedule_sample(cp: ChargePoint, port: Port, tx: Transaction) -> None:
+    """1.6 §3.16.1: MeterValues every MeterValueSampleInterval seconds of the transaction
+    (read again each time, so a ChangeConfiguration applies from the next sample)."""
+    interval = cp.config.meter_value_sample_interval or 0
+    tx.sampler = None
+    if interval > 0 and port.tx is tx:
+        tx.sampler = cp.clock.call_later(interval, _sample_due, cp, port, tx)
+
+
+def _sample_due(cp: ChargePoint, port: Port, tx: Transaction) -> None:
+    tx.sampler = None
+    if port.tx is tx:
+        cp.spawn(_sample(cp, port, tx))
+
+
+async def _sample(cp: ChargePoint, port: Port, tx: Transaction) -> None:
     config = cp.config
-    while port.tx is tx:
-        interval = config.meter_value_sample_interval or 0
-        if interval <= 0:
-            return
-        await cp.clock.sleep(interval)
-        if port.tx is not tx:
-            return
+    if port.tx is tx:
         advance(cp, port)
         sampled = reading(cp, port, config.meter_values_sampled_data,
                           ReadingContext.sample_periodic)
@@ -273,6 +285,7 @@ async def _sample_loop(cp: ChargePoint, port: Port, tx: Transaction) -> None:
         tx.meter.keep(reading(cp, port, config.stop_txn_sampled_data,
                               ReadingContext.sample_periodic))
         await sync_energized(cp, port)
+        _schedule_sample(cp, port, tx)
 
 
 def aligned_sample(cp: ChargePoint) -> None:
