@@ -183,6 +183,16 @@ class SqliteBase:
         if cursor.rowcount == 0:
             raise NotFoundError(what)
 
+    def _set_status(self, table: str, row_id: int, status: str, what: str) -> None:
+        """`status` and `updated_at` of one row of `table` (a trusted name); NotFoundError when
+        there is no such row."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                f"UPDATE {table} SET status = ?, updated_at = ? WHERE id = ?",
+                (status, self._now(), row_id),
+            )
+            self._require(cursor, what)
+
 
 def where(filters: dict[str, Any]) -> tuple[str, list[Any]]:
     """`WHERE a = ? AND b = ?` for the filters that are not None (keys are trusted SQL)."""

@@ -221,12 +221,8 @@ class OpsMixin(SqliteBase):
 
     def set_diagnostics_status(self, request_id: int, status: str) -> None:
         """Set a status the CSMS decides itself (Accepted/Rejected from GetLog.conf, SendFailed)."""
-        with self._write() as conn:
-            cursor = conn.execute(
-                "UPDATE diagnostics_requests SET status = ?, updated_at = ? WHERE id = ?",
-                (status, self._now(), request_id),
-            )
-            self._require(cursor, f"diagnostics request {request_id}")
+        self._set_status("diagnostics_requests", request_id, status,
+                         f"diagnostics request {request_id}")
 
     def get_diagnostics_request(self, request_id: int) -> DiagnosticsRequest | None:
         return self._one("SELECT * FROM diagnostics_requests WHERE id = ?", (request_id,))
@@ -261,12 +257,7 @@ class OpsMixin(SqliteBase):
 
     def set_reservation_status(self, reservation_id: int, status: str) -> None:
         """ReserveNow.conf status, or Cancelled / Expired / Used as the CSMS learns it."""
-        with self._write() as conn:
-            cursor = conn.execute(
-                "UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?",
-                (status, self._now(), reservation_id),
-            )
-            self._require(cursor, f"reservation {reservation_id}")
+        self._set_status("reservations", reservation_id, status, f"reservation {reservation_id}")
 
     def get_reservation(self, reservation_id: int) -> Reservation | None:
         return self._one("SELECT * FROM reservations WHERE id = ?", (reservation_id,))
