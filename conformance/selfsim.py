@@ -18,11 +18,10 @@ from typing import Any
 
 from chargebench.clock import Clock
 from sim.chargepoint import ChargePoint
-from sim.config import ChargePointConfig
+from sim.config import LIBOCPP_CONFIG, ChargePointConfig
 from sim.features.faults import FaultPlan
 from sim.hardware import Hardware
 
-LIBOCPP_CONFIG = Path("/work/shared/everest-libocpp/v16/config.json")
 #: Simulated seconds per wall-clock second: ConnectionTimeOut, reservations, retries and
 #: meter intervals of a few simulated minutes take a few wall-clock seconds at most.
 SPEED = 20.0

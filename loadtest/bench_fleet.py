@@ -52,10 +52,9 @@ import yaml
 
 from loadtest._bench import raise_fd_limit
 from loadtest.servers import csms_server
+from sim.config import LIBOCPP_CONFIG
 
 _spawn = mp.get_context("spawn")
-#: EVerest libocpp's stock OCPP 1.6 configuration, the template the simulator's tests use too.
-LIBOCPP_CONFIG = Path("/work/shared/everest-libocpp/v16/config.json")
 PREFIX = "BF"
 PROBE_PREFIX = "BFPROBE"
 #: SAP e-mobility-charging-stations-simulator, 5000 stations on a 2-core machine like this one
@@ -341,8 +340,6 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--meter-interval must be >= 1 and --steady-s in (0, 600]")
     if not 1 <= args.probes <= 100:
         parser.error("--probes must be between 1 and 100")
-    if not LIBOCPP_CONFIG.exists():
-        parser.error(f"{LIBOCPP_CONFIG} (the fleet template) is missing")
     result = measure(args.cps, args.meter_interval, args.steady_s, args.timeout,
                      probes=args.probes)
     for key, value in result.items():

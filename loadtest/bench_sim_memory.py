@@ -36,9 +36,9 @@ from pathlib import Path
 import psutil
 
 from loadtest._bench import ServerProcess, raise_fd_limit
+from sim.config import LIBOCPP_CONFIG
 
 HOST = "127.0.0.1"
-LIBOCPP_CONFIG = Path("/work/shared/everest-libocpp/v16/config.json")
 #: 40 kB per charge point at 10 000 in one process (load-test issue).
 TARGET_KB = 40.0
 

@@ -23,7 +23,7 @@ from sim.chargepoint import ChargePoint
 from sim.config import ChargePointConfig
 from sim.features.connection import TlsFiles
 from sim.features.faults import FaultPlan
-from sim.fleet import config_for, identities
+from sim.fleet import config_for, identities, share_profiles
 from sim.hardware import Hardware
 
 __all__ = ["DEFAULT_TEMPLATE", "Station", "apply_faults", "build_stations", "load_template"]
@@ -95,6 +95,7 @@ def build_stations(
             # (seeds/000 §4.4); profile 1 and 3 chargers use their certificate store instead
             group_tls = TlsFiles(ca=str(ca_file))
         hardware = Hardware.from_dict(group.hardware) if group.hardware else None
+        shared = share_profiles(template)
         people = identities(len(group.ids), seed=group.faker_seed or 0)
         gap = 1.0 / group.ramp_per_second if group.ramp_per_second else 0.0
         for index, (cp_id, person) in enumerate(zip(group.ids, people, strict=True)):
@@ -103,7 +104,7 @@ def build_stations(
             # (as libocpp does), the CSMS checks it against the serial it stored at boot
             # (chargePointSerialNumber first); a one-box charger has the same in both.
             person = dataclasses.replace(person, cp_id=cp_id, box_serial=person.serial)
-            config = config_for(template, person)
+            config = config_for(shared, person)
             cp = ChargePoint(
                 config, hardware, csms_url=url, clock=clock, state_dir=state_dir / cp_id,
                 trace_sink=_fan_out(inbox.add, trace_sink), tls=group_tls,

@@ -32,6 +32,7 @@ from sim.state import write_text
 
 __all__ = [
     "KEYS",
+    "LIBOCPP_CONFIG",
     "SCHEMA",
     "Access",
     "ChangeResult",
@@ -47,6 +48,10 @@ SCHEMA: dict[str, Any] = json.loads(
 )
 _VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 _MISSING: Any = object()
+#: EVerest libocpp's stock OCPP 1.6 `config/v16/config.json` as it ships (Apache-2.0, see
+#: `libocpp/LICENSE`): the template of the fleet benchmarks and of the conformance self run,
+#: bundled so that they work wherever ChargeBench is installed.
+LIBOCPP_CONFIG = Path(str(resources.files(__package__).joinpath("libocpp/config.json")))
 
 
 class ConfigError(Exception):
@@ -269,7 +274,7 @@ class ChargePointConfig:
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """A deep copy of the effective configuration (base merged with the overlay)."""
-        return copy.deepcopy(self._data)
+        return {profile: copy.deepcopy(dict(values)) for profile, values in self._data.items()}
 
     @property
     def overlay(self) -> dict[str, dict[str, Any]]:
@@ -488,7 +493,7 @@ class ChargePointConfig:
         if spec.reboot_required:
             self._pending[spec.name] = typed
             return ChangeResult(ConfigurationStatus.reboot_required)
-        self._data[spec.profile][spec.name] = typed
+        self._put(spec, typed)
         for listener in self._listeners:
             listener(spec.name, typed)
         return ChangeResult(ConfigurationStatus.accepted)
@@ -505,7 +510,7 @@ class ChargePointConfig:
             raise ConfigError(self.source, f"{spec.profile}.{spec.name}", reason)
         if persist:
             self._store(spec, value)
-        self._data.setdefault(spec.profile, {})[spec.name] = value
+        self._put(spec, value)
         self._pending.pop(spec.name, None)
         for listener in self._listeners:
             listener(spec.name, value)
@@ -516,7 +521,7 @@ class ChargePointConfig:
         for name, value in self._pending.items():
             spec = self.spec(name)
             assert spec is not None
-            self._data[spec.profile][spec.name] = value
+            self._put(spec, value)
         self._pending.clear()
         return names
 
@@ -538,6 +543,14 @@ class ChargePointConfig:
             if reason:
                 return reason
         return None
+
+    def _put(self, spec: KeySpec, value: Any) -> None:
+        """Set a value in the effective configuration. A profile shared with a fleet template
+        (a read-only `MappingProxyType`, see `share_profiles`) is copied on its first change."""
+        values = self._data.get(spec.profile)
+        if not isinstance(values, dict):
+            values = self._data[spec.profile] = dict(values or {})
+        values[spec.name] = value
 
     def _store(self, spec: KeySpec, value: Any) -> None:
         """Persist first, then remember: a failed write changes nothing."""

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import os
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +70,9 @@ class OfflineQueue:
         self._retry_interval = retry_interval
         self._sleep = sleep
         self.on_delivered = on_delivered
-        self._items: deque[QueuedMessage] = deque()
+        # a list, not a deque: an empty deque is 760 bytes, and a fleet holds 10 000 queues
+        # that are empty nearly always (pop(0) on a short list is a small memmove)
+        self._items: list[QueuedMessage] = []
         #: local transaction id -> CSMS transaction id
         self.tx_ids: dict[int, int] = {}
         self._next_seq = 1
@@ -179,7 +180,7 @@ class OfflineQueue:
         return {**msg.payload, "transactionId": csms_tx}
 
     def _done(self, msg: QueuedMessage, reply: dict | None) -> None:
-        self._items.popleft()
+        del self._items[0]
         self._append({"done": msg.seq})
         if reply is not None and msg.action == "StartTransaction" and msg.local_tx is not None:
             self.map_tx(msg.local_tx, reply["transactionId"])

@@ -52,6 +52,10 @@ async def run(cp: ChargePoint) -> None:
             await cp.clock.sleep(connection.backoff_delay(cp.config, attempt, cp.rng))
             continue
         attempt = 0
+        # nothing reads the handshake's headers again, and they are 3 kB a charger in a fleet
+        # (websockets keeps `response` itself: it marks the handshake as done)
+        ws.request = None
+        ws.response.headers.clear()
         cp.connects += 1
         security.connected(cp, ws)
         await _online(cp, ws)

@@ -22,7 +22,9 @@ from websockets.asyncio.server import ServerConnection
 from chargebench.clock import Clock
 from chargebench.ocppj import OcppSession, Role, Session, serve
 
-LIBOCPP_DIR = Path("/work/shared/everest-libocpp/v16")
+#: libocpp's real 1.6 config files: the team's ../shared beside the project, else the machine's.
+_SHARED = [Path(__file__).resolve().parents[3] / "shared", Path("/work/shared")]
+LIBOCPP_DIR = next((d for d in _SHARED if d.is_dir()), _SHARED[-1]) / "everest-libocpp" / "v16"
 #: Simulated seconds per wall-clock second in tests.
 SPEED = 200.0
 #: Wall-clock seconds a test waits for an expected message.

@@ -10,9 +10,9 @@ import pytest
 from ocpp.v16.enums import ConfigurationStatus
 
 from chargebench.ocppj.errors import OcppCallError
-from sim.config import KEYS, Access, ChargePointConfig, ConfigError, TooManyKeys
+from sim.config import KEYS, LIBOCPP_CONFIG, Access, ChargePointConfig, ConfigError, TooManyKeys
+from tests.sim.conftest import LIBOCPP_DIR as LIBOCPP
 
-LIBOCPP = Path(__file__).resolve().parents[2] / ".." / "shared" / "everest-libocpp" / "v16"
 FILES = ["config.json", "config-full.json", "config-docker.json", "config-docker-tls.json"]
 
 pytestmark = pytest.mark.skipif(not LIBOCPP.is_dir(), reason="../shared/everest-libocpp missing")
@@ -29,6 +29,13 @@ def write(tmp_path: Path, data: dict, name: str = "config.json") -> Path:
 
 
 class TestLoad:
+    def test_bundled_config_is_libocpps_own(self) -> None:
+        """The copy shipped in the package (benchmarks, conformance self run) is libocpp's
+        config.json unchanged, and loads."""
+        assert json.loads(LIBOCPP_CONFIG.read_text("utf-8")) == libocpp()
+        assert ChargePointConfig.load(LIBOCPP_CONFIG).charge_point_id == libocpp()[
+            "Internal"]["ChargePointId"]
+
     @pytest.mark.parametrize("name", FILES)
     def test_real_libocpp_files_load(self, name: str) -> None:
         """Every libocpp 1.6 example config loads as is and reads back its own values."""

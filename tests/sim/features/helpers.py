@@ -6,7 +6,6 @@ import base64
 import copy
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -16,9 +15,8 @@ from cryptography.x509.oid import NameOID
 
 from chargebench.ocppj import OCPP16
 from chargebench.ocppj.validation import check_payload
-from sim.config import ChargePointConfig
+from sim.config import LIBOCPP_CONFIG, ChargePointConfig
 
-LIBOCPP_CONFIG = Path("/work/shared/everest-libocpp/v16/config.json")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
