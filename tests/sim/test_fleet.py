@@ -7,7 +7,7 @@ import gc
 import json
 import sys
 
-from sim.fleet import Fleet, identities
+from sim.fleet import Fleet, config_for, identities, share_profiles
 from tests.sim.conftest import LIBOCPP_DIR, libocpp_config
 
 
@@ -23,6 +23,26 @@ def test_identities_are_deterministic():
     ids = identities(50, seed=1)
     assert len({i.cp_id for i in ids}) == 50
     assert all(len(i.vendor) <= 20 and len(i.model) <= 20 for i in ids)
+
+
+def test_shared_template_is_copied_on_write():
+    """Charge points share the template's profiles until one changes a key: the change is its
+    own, the template and its siblings keep theirs."""
+    template = _template()
+    shared = share_profiles(template)
+    first, second = (config_for(shared, i) for i in identities(2))
+    assert first.change_configuration("MeterValueSampleInterval", "17").value == "Accepted"
+    first.set_value("HeartbeatInterval", 42, persist=False)
+    local = not template["LocalAuthListManagement"]["LocalAuthListEnabled"]
+    first.set_value("LocalAuthListEnabled", local, persist=False)
+    assert (first.meter_value_sample_interval, first.heartbeat_interval) == (17, 42)
+    assert first.local_auth_list_enabled is local
+    assert second.meter_value_sample_interval == template["Core"]["MeterValueSampleInterval"]
+    assert second.heartbeat_interval == 3600
+    assert second.local_auth_list_enabled is not local
+    assert dict(shared["Core"]) == template["Core"]
+    assert first.to_dict()["Core"]["HeartbeatInterval"] == 42
+    assert second.charge_point_id != first.charge_point_id
 
 
 async def test_fleet_of_20_boots(csms, clock, tmp_path):
