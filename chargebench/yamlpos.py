@@ -1,6 +1,6 @@
 """Load YAML and remember where every value came from, so validation errors can say FILE:LINE:COL.
 
-Used by the CSMS seed loader and the scenario loader::
+Used by the CSMS seed loader, the scenario loader and the load test's mix file::
 
     data, locate = load_with_positions("seed.yaml")
     line, col = locate(("chargers", 0, "security_profile"))   # 1-based, like editors
@@ -31,7 +31,9 @@ __all__ = [
     "Locate",
     "PositionLoader",
     "Positions",
+    "YamlFileError",
     "dotted",
+    "load_file",
     "load_with_positions",
     "loads_with_positions",
     "mark_of",
@@ -145,6 +147,22 @@ def loads_with_positions(text: str, name: str = "<string>") -> tuple[Any, Positi
 def load_with_positions(path: str | Path) -> tuple[Any, Positions]:
     """Parse a YAML file; the second item is callable as `locate(path_tuple) -> (line, col)`."""
     return loads_with_positions(Path(path).read_text(encoding="utf-8"), str(path))
+
+
+class YamlFileError(ValueError):
+    """The file cannot be read or is not YAML; the message is one `FILE:LINE:COL: reason` line."""
+
+
+def load_file(path: str | Path) -> tuple[Any, Positions]:
+    """`load_with_positions`, with an unreadable file or a syntax error as a `YamlFileError`."""
+    try:
+        return load_with_positions(path)
+    except OSError as exc:
+        raise YamlFileError(f"{path}:1:1: cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        line, col = mark_of(exc) or (1, 1)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlFileError(f"{path}:{line}:{col}: YAML syntax: {problem}") from None
 
 
 def mark_of(error: yaml.YAMLError) -> tuple[int, int] | None:

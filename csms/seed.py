@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from chargebench.yamlpos import (
     Positions,
+    YamlFileError,
     dotted,
-    load_with_positions,
-    mark_of,
+    load_file,
     schema_violations,
 )
 from csms.store.base import Store
@@ -71,13 +70,9 @@ def read_seed(path: str | Path) -> dict[str, Any]:
     """Parse and check a seed file; return its data or raise SeedError with every problem."""
     source = str(path)
     try:
-        data, positions = load_with_positions(path)
-    except OSError as exc:
-        raise SeedError([f"{source}:1:1: (file): {exc.strerror or exc}"]) from exc
-    except yaml.YAMLError as exc:
-        line, col = mark_of(exc) or (1, 1)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SeedError([f"{source}:{line}:{col}: (yaml): {problem}"]) from exc
+        data, positions = load_file(path)
+    except YamlFileError as exc:
+        raise SeedError([str(exc)]) from None
     if data is None:
         data = {}
     found = schema_violations(_validator(), data, positions, source)

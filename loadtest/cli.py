@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from chargebench.cli import UsageError
+from loadtest.options import MixError, read_mix
 
 __all__ = ["add_parser", "run_load"]
 
@@ -84,7 +85,23 @@ def _check(args: argparse.Namespace) -> list[str]:
     extra = list(args.locust_args)
     if extra[:1] == ["--"]:
         extra = extra[1:]
+    mix = _mix_path(extra)
+    if mix:
+        try:
+            read_mix(mix)
+        except MixError as error:
+            raise UsageError(str(error)) from None
     return extra
+
+
+def _mix_path(locust_args: list[str]) -> str | None:
+    """The `--mix FILE` (or `--mix=FILE`) among the arguments passed on to Locust."""
+    for n, arg in enumerate(locust_args):
+        if arg == "--mix" and n + 1 < len(locust_args):
+            return locust_args[n + 1]
+        if arg.startswith("--mix="):
+            return arg.removeprefix("--mix=")
+    return None
 
 
 def run_load(args: argparse.Namespace) -> int:

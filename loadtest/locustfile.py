@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from locust import events
 
-from loadtest.options import add_arguments, read_mix
+from loadtest.options import MixError, add_arguments, read_mix
 from loadtest.users import BootStormCharger, ChargingCharger, IdleCharger
 
 __all__ = ["BootStormCharger", "ChargingCharger", "IdleCharger"]
@@ -29,8 +31,13 @@ def _apply_mix(environment, **_kwargs) -> None:
     path = getattr(environment.parsed_options, "mix", "")
     if not path:
         return
+    try:
+        weights = read_mix(path)
+    except MixError as error:
+        print(f"locustfile: {error}", file=sys.stderr)
+        raise SystemExit(2) from None  # Locust logs and ignores an Exception from a listener
     by_name = {cls.__name__: cls for cls in environment.user_classes}
-    weights = read_mix(path, set(by_name))
     for name, weight in weights.items():
-        by_name[name].weight = weight
+        if name in by_name:  # Locust may have been told to run only some classes
+            by_name[name].weight = weight
     environment.user_classes = [cls for cls in environment.user_classes if cls.weight > 0]

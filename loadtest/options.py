@@ -19,7 +19,18 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
+from jsonschema import Draft202012Validator
+
+from chargebench.yamlpos import YamlFileError, load_file, schema_violations
+
+#: The user classes of `loadtest.users` a mix can weigh (kept here: importing them patches
+#: the process with gevent, which `chargebench load` must not do to itself).
+USER_CLASSES = ("IdleCharger", "ChargingCharger", "BootStormCharger")
+_MIX_VALIDATOR = Draft202012Validator({
+    "type": "object",
+    "properties": {name: {"type": "integer", "minimum": 0} for name in USER_CLASSES},
+    "additionalProperties": False,
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +77,20 @@ def add_arguments(parser: Any) -> None:
                        help="YAML file: user class name -> weight")
 
 
-def read_mix(path: str | Path, known: set[str]) -> dict[str, int]:
-    """Weights from a mix file; raises ValueError naming the bad entry."""
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of user class name to weight")
-    weights = {}
-    for name, weight in data.items():
-        if name not in known:
-            raise ValueError(f"{path}: unknown user class {name!r} (known: {sorted(known)})")
-        if type(weight) is not int or weight < 0:
-            raise ValueError(f"{path}: weight of {name} must be a non-negative integer")
-        weights[name] = weight
-    if not any(weights.get(name, 1) for name in known):
-        raise ValueError(f"{path}: every weight is 0")
-    return weights
+class MixError(ValueError):
+    """The mix file is unusable; one `FILE:LINE:COL: field: reason` line per problem."""
+
+
+def read_mix(path: str | Path) -> dict[str, int]:
+    """Weights from a mix file; raises MixError naming every bad entry and where it is."""
+    try:
+        data, positions = load_file(path)
+    except YamlFileError as exc:
+        raise MixError(str(exc)) from None
+    data = {} if data is None else data
+    found = schema_violations(_MIX_VALIDATOR, data, positions, str(path))
+    if found:
+        raise MixError("\n".join(message for _, _, message in found))
+    if not any(data.get(name, 1) for name in USER_CLASSES):
+        raise MixError(f"{path}:1:1: (root): every weight is 0, no charger would start")
+    return data

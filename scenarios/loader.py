@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
-from chargebench.yamlpos import Positions, dotted, load_with_positions, mark_of, schema_violations
+from chargebench.yamlpos import Positions, YamlFileError, dotted, load_file, schema_violations
 from scenarios.matchers import MatcherSpecError, MessagePattern, compile_matcher
 from scenarios.model import VERBS, CsmsSpec, GroupSpec, Scenario, Step
 from scenarios.values import has_variables, parse_duration
@@ -112,13 +111,9 @@ class _FileLoader:
 
     def load(self) -> Scenario:
         try:
-            data, self.positions = load_with_positions(self.path)
-        except OSError as error:
-            raise ScenarioError([f"{self.path}: cannot read: {error.strerror or error}"]) from None
-        except yaml.YAMLError as error:
-            line, col = mark_of(error) or (1, 1)
-            problem = getattr(error, "problem", None) or str(error)
-            raise ScenarioError([f"{self.path}:{line}:{col}: YAML syntax: {problem}"]) from None
+            data, self.positions = load_file(self.path)
+        except YamlFileError as error:
+            raise ScenarioError([str(error)]) from None
         found = schema_violations(_Explaining(_VALIDATOR), data, self.positions, str(self.path))
         if found:
             raise ScenarioError([text for _, _, text in found])

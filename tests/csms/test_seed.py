@@ -146,18 +146,18 @@ class TestBrokenSeed:
         """A YAML syntax error is one line with its position."""
         path = write(tmp_path, "chargers:\n  - id: [CP1\n  - id: CP2\n")
         (error,) = errors_of(path)
-        assert error.startswith(f"{path}:3:") and "(yaml)" in error
+        assert error.startswith(f"{path}:3:") and "YAML syntax" in error
 
     def test_duplicate_key_is_an_error(self, tmp_path: Path) -> None:
         """A key written twice is reported at the second occurrence, not silently replaced."""
         path = write(tmp_path, "chargers:\n  - id: CP1\n    id: CP2\n")
         (error,) = errors_of(path)
-        assert error.startswith(f"{path}:3:5: (yaml): found duplicate key 'id'")
+        assert error.startswith(f"{path}:3:5: YAML syntax: found duplicate key 'id'")
 
     def test_missing_file(self, tmp_path: Path) -> None:
         """A missing file is a SeedError naming it, not a traceback."""
         (error,) = errors_of(tmp_path / "nope.yaml")
-        assert "nope.yaml:1:1: (file)" in error
+        assert "nope.yaml:1:1: cannot read" in error
 
     def test_second_global_tariff_and_self_parent(self, tmp_path: Path) -> None:
         """Two global tariffs and a tag that is its own parent are rejected."""

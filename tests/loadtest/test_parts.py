@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 
 import pytest
 
@@ -10,9 +12,9 @@ from chargebench.cli import UsageError
 from chargebench.ocppj.validation import check_payload
 from chargebench.ocppj.versions import OCPP16
 from loadtest import messages
-from loadtest.cli import add_parser, run_seconds
+from loadtest.cli import LOCUSTFILE, add_parser, run_seconds
 from loadtest.handlers import handler_table
-from loadtest.options import LoadOptions, read_mix
+from loadtest.options import LoadOptions, MixError, read_mix
 from loadtest.report import ActionStats, verdict
 
 
@@ -68,15 +70,32 @@ def test_handlers_answer_with_valid_responses():
 
 
 def test_mix_file_weights_and_errors(tmp_path):
-    """A mix file sets weights by class name and names what is wrong with a bad one."""
-    known = {"IdleCharger", "ChargingCharger"}
+    """A mix file sets weights by class name; a bad one is refused with every problem and
+    where it is (FILE:LINE:COL: field: reason)."""
     good = tmp_path / "mix.yaml"
     good.write_text("IdleCharger: 2\nChargingCharger: 0\n")
-    assert read_mix(good, known) == {"IdleCharger": 2, "ChargingCharger": 0}
+    assert read_mix(good) == {"IdleCharger": 2, "ChargingCharger": 0}
+    assert read_mix(LOCUSTFILE.with_name("mix.yaml")) == {
+        "IdleCharger": 6, "ChargingCharger": 3, "BootStormCharger": 1}
     bad = tmp_path / "bad.yaml"
-    bad.write_text("Idle: 1\n")
-    with pytest.raises(ValueError, match="unknown user class 'Idle'"):
-        read_mix(bad, known)
+    bad.write_text("IdleCharger: 1\nIdle: 1\nBootStormCharger: -2\nChargingCharger: yes\n")
+    with pytest.raises(MixError) as caught:
+        read_mix(bad)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].startswith(f"{bad}:2:1: ") and "Idle" in lines[0]
+    assert lines[1].startswith(f"{bad}:3:19: BootStormCharger: ")
+    assert lines[2].startswith(f"{bad}:4:18: ChargingCharger: ")
+    zero = tmp_path / "zero.yaml"
+    zero.write_text("IdleCharger: 0\nChargingCharger: 0\nBootStormCharger: 0\n")
+    with pytest.raises(MixError, match="every weight is 0"):
+        read_mix(zero)
+    with pytest.raises(MixError, match=r"nope.yaml:1:1: cannot read"):
+        read_mix(tmp_path / "nope.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("IdleCharger: [1\n")
+    with pytest.raises(MixError, match=r"broken.yaml:2:1: YAML syntax"):
+        read_mix(broken)
 
 
 def test_options_default_without_parser():
@@ -104,3 +123,31 @@ def test_usage_errors(argv):
     args = parser.parse_args(argv)
     with pytest.raises(UsageError):
         args.func(args)
+
+
+@pytest.mark.parametrize("form", [["--mix", "{}"], ["--mix={}"]])
+def test_bad_mix_is_a_usage_error_before_locust_starts(tmp_path, capsys, form):
+    """`chargebench load ... -- --mix bad.yaml`: exit 2 naming the file and line, no run."""
+    from chargebench.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("IdleCharger: 1\nidle: 2\n")
+    extra = [part.format(bad) for part in form]
+    code = main(["load", "--host", "ws://127.0.0.1:9/ocpp", "--csv", str(tmp_path / "run"),
+                 "--", *extra])
+    assert code == 2
+    assert f"{bad}:2:1" in capsys.readouterr().err
+    assert not (tmp_path / "run.log").exists()
+
+
+def test_locust_itself_refuses_a_bad_mix(tmp_path):
+    """Run by `locust -f` directly, a bad mix stops Locust with exit 2 and one message."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("BootStormCharger: -1\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", "1",
+         "-t", "1s", "--host", "ws://127.0.0.1:9/ocpp", "--mix", str(bad)],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"{bad}:1:19: BootStormCharger:" in done.stderr
+    assert "Traceback" not in done.stderr
