@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from chargebench.cli import UsageError
@@ -104,6 +105,43 @@ def _mix_path(locust_args: list[str]) -> str | None:
     return None
 
 
+def _follow(locust: subprocess.Popen, history: Path, seconds: int) -> int:
+    """Wait for Locust, showing elapsed time and the run so far on stderr (when it is a
+    terminal); raises TimeoutExpired when it outlives the run time by 5 minutes."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from loadtest.report import read_so_far
+
+    deadline = time.monotonic() + seconds + 300
+    columns = (TextColumn("load"), BarColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task("starting", total=seconds)
+        started = time.monotonic()
+        while locust.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(locust.args, seconds + 300)
+            so_far = read_so_far(history)
+            bar.update(task, completed=min(seconds, time.monotonic() - started),
+                       description=so_far.describe() if so_far else "starting")
+            time.sleep(0.5)
+    return locust.returncode
+
+
+def _stop(locust: subprocess.Popen) -> None:
+    """Ctrl-C or a timeout: let Locust stop its users and write its CSV, then make sure."""
+    if locust.poll() is None:
+        locust.terminate()
+        try:
+            locust.wait(10)
+        except subprocess.TimeoutExpired:
+            locust.kill()
+            locust.wait()
+
+
 def run_load(args: argparse.Namespace) -> int:
     """Run the load test; exit code 0 passed, 1 failed verdict or crashed run."""
     from loadtest import report
@@ -128,18 +166,20 @@ def run_load(args: argparse.Namespace) -> int:
         ]
         log_path = Path(prefix + ".log")
         with open(log_path, "w") as log:
+            locust = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
             try:
-                done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
-                                      timeout=seconds + 300, check=False)
+                returncode = _follow(locust, Path(prefix + "_stats_history.csv"), seconds)
             except subprocess.TimeoutExpired:
                 print(f"chargebench load: locust did not finish; see {log_path}", file=sys.stderr)
                 return 1
+            finally:
+                _stop(locust)
         stats_path = Path(prefix + "_stats.csv")
-        if done.returncode != 0 or not stats_path.exists():
+        if returncode != 0 or not stats_path.exists():
             tail = log_path.read_text().splitlines()[-20:]
             print("\n".join(tail), file=sys.stderr)
-            print(f"chargebench load: locust exited {done.returncode}", file=sys.stderr)
-            return 2 if done.returncode == 2 else 1
+            print(f"chargebench load: locust exited {returncode}", file=sys.stderr)
+            return 2 if returncode == 2 else 1
         rows = report.read_stats(stats_path)
         print(report.format_table(rows))
         reasons = report.verdict(rows, max_p95_ms=args.max_p95_ms,

@@ -1,4 +1,5 @@
-"""Read Locust's `PREFIX_stats.csv`, print one line per action, judge against thresholds."""
+"""Read Locust's `PREFIX_stats.csv`, print one line per action, judge against thresholds; follow
+`PREFIX_stats_history.csv` while the run lasts."""
 
 from __future__ import annotations
 
@@ -46,6 +47,37 @@ def read_stats(path: str | Path) -> list[ActionStats]:
             )
             for row in csv.DictReader(file)
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class RunSoFar:
+    """The newest line of Locust's `PREFIX_stats_history.csv` (written about once a second)."""
+
+    users: int
+    rps: float
+    requests: int
+    failures: int
+
+    def describe(self) -> str:
+        return (f"{self.users} chargers · {self.rps:.0f} req/s · {self.requests} requests · "
+                f"{self.failures} failed")
+
+
+def read_so_far(path: str | Path) -> RunSoFar | None:
+    """The run so far from the stats history; None before Locust has written a line."""
+    try:
+        with open(path, newline="") as file:
+            rows = list(csv.DictReader(file))
+    except OSError:
+        return None
+    for row in reversed(rows):
+        try:
+            return RunSoFar(users=int(row["User Count"]), rps=float(row["Requests/s"]),
+                            requests=int(row["Total Request Count"]),
+                            failures=int(row["Total Failure Count"]))
+        except (KeyError, TypeError, ValueError):
+            continue  # a line Locust is still writing
+    return None
 
 
 def format_table(rows: list[ActionStats]) -> str:

@@ -15,7 +15,7 @@ from loadtest import messages
 from loadtest.cli import LOCUSTFILE, add_parser, run_seconds
 from loadtest.handlers import handler_table
 from loadtest.options import LoadOptions, MixError, read_mix
-from loadtest.report import ActionStats, verdict
+from loadtest.report import ActionStats, RunSoFar, read_so_far, verdict
 
 
 def _row(name: str, requests: int, failures: int, p95: float | None) -> ActionStats:
@@ -151,3 +151,18 @@ def test_locust_itself_refuses_a_bad_mix(tmp_path):
     assert done.returncode == 2, done.stderr[-2000:]
     assert f"{bad}:1:19: BootStormCharger:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_run_so_far_from_the_stats_history(tmp_path):
+    """The progress line reads the newest complete line of Locust's stats history."""
+    history = tmp_path / "run_stats_history.csv"
+    assert read_so_far(history) is None
+    header = ("Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,Total Request Count,"
+              "Total Failure Count\n")
+    history.write_text(header)
+    assert read_so_far(history) is None
+    history.write_text(header + "1,10,,Aggregated,12.5,0,4,25,0\n"
+                       "2,20,,Aggregated,40.0,1.0,4,65,2\n3,20,,Aggre")
+    so_far = read_so_far(history)
+    assert so_far == RunSoFar(users=20, rps=40.0, requests=65, failures=2)
+    assert so_far.describe() == "20 chargers · 40 req/s · 65 requests · 2 failed"
