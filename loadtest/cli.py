@@ -167,11 +167,16 @@ def run_load(args: argparse.Namespace) -> int:
         log_path = Path(prefix + ".log")
         with open(log_path, "w") as log:
             locust = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            interrupted = False
             try:
                 returncode = _follow(locust, Path(prefix + "_stats_history.csv"), seconds)
             except subprocess.TimeoutExpired:
                 print(f"chargebench load: locust did not finish; see {log_path}", file=sys.stderr)
                 return 1
+            except KeyboardInterrupt:
+                # Locust writes the CSV of the run so far when stopped; show it, then exit 130
+                interrupted, returncode = True, 0
+                print("chargebench load: interrupted, stopping Locust", file=sys.stderr)
             finally:
                 _stop(locust)
         stats_path = Path(prefix + "_stats.csv")
@@ -186,6 +191,9 @@ def run_load(args: argparse.Namespace) -> int:
                                  max_failure_ratio=args.max_failure_ratio)
         if args.csv:
             print(f"stats: {stats_path}  log: {log_path}")
+    if interrupted:
+        print("INTERRUPTED: no verdict")
+        return 130
     if reasons:
         print("FAIL: " + "; ".join(reasons))
         return 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,27 @@ def test_distributed_master_and_one_worker(tmp_path):
     rows = {row.name: row for row in read_stats(Path(f"{tmp_path / 'dist'}_stats.csv"))}
     assert {"BootNotification", "Heartbeat"} <= set(rows), worker_out[-3000:]
     assert rows["Aggregated"].requests > 20 and rows["Aggregated"].failures == 0
+
+
+def test_ctrl_c_stops_locust_and_shows_the_run_so_far(tmp_path):
+    """SIGINT mid-run: Locust is stopped, the stats so far are printed, exit code 130."""
+    prefix = tmp_path / "run"
+    load = subprocess.Popen(
+        [sys.executable, "-m", "chargebench", "load", "--builtin-csms", "-u", "3", "-r", "3",
+         "-t", "120s", "--csv", str(prefix), "--", *FAST],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        history = Path(f"{prefix}_stats_history.csv")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+                not history.exists() or len(history.read_text().splitlines()) < 3):
+            time.sleep(0.2)
+        load.send_signal(signal.SIGINT)
+        out, err = load.communicate(timeout=30)
+    finally:
+        if load.poll() is None:
+            load.kill()
+    assert load.returncode == 130, out + err
+    assert "INTERRUPTED" in out and "Heartbeat" in out
+    assert {"BootNotification", "Heartbeat"} <= {row.name for row in read_stats(
+        f"{prefix}_stats.csv")}
