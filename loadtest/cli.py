@@ -6,8 +6,8 @@
 Runs ``locust -f loadtest/locustfile.py --headless`` as a subprocess (its output goes to
 ``PREFIX.log``), writes Locust's CSV stats under ``--csv PREFIX``, prints one line per action and
 exits 0, 1 when p95 or the failure ratio of the aggregate exceeds its threshold (or nothing was
-measured), 2 on usage errors. Arguments after ``--`` go to Locust as they are (``--mix``,
-``--heartbeat-interval``, ``--master --expect-workers 2``...).
+measured), 2 on usage errors, 130 on Ctrl-C (after the stats so far). Arguments after ``--``
+go to Locust as they are (``--mix``, ``--heartbeat-interval``, ``--master --expect-workers 2``...).
 """
 
 from __future__ import annotations
