@@ -62,7 +62,7 @@ def install_remote_start_profile(cp: ChargePoint, port: Port, profile: dict) -> 
     smart = _active(cp)
     if smart is None:
         return True
-    smart.transaction_started(port.id, None, cp.clock.now())
+    smart.transaction_expected(port.id)
     if smart.install_remote_start_profile(port.id, profile):
         return True
     smart.transaction_stopped(port.id)

@@ -175,7 +175,8 @@ class SmartCharging:
         self.path = state_file(state_dir, self.FILE_NAME)
         self._profiles: list[InstalledProfile] = []
         #: connector -> (transactionId or None until StartTransaction.conf, start time)
-        self._transactions: dict[int, tuple[int | None, datetime]] = {}
+        #: connector -> (transactionId once known, start; None until a remote start begins)
+        self._transactions: dict[int, tuple[int | None, datetime | None]] = {}
         self._load()
 
     @classmethod
@@ -246,8 +247,14 @@ class SmartCharging:
         is kept from the first call.
         """
         previous = self._transactions.get(connector_id)
-        begun = previous[1] if previous else (start or self.now())
+        begun = previous[1] if previous and previous[1] else (start or self.now())
         self._transactions[connector_id] = (transaction_id, begun)
+
+    def transaction_expected(self, connector_id: int) -> None:
+        """A RemoteStartTransaction was accepted and its transaction has not begun yet: its
+        TxProfile may be installed (§5.11), and a Relative schedule in it counts from when the
+        transaction does begin (7.13), e.g. once the EV is plugged in."""
+        self._transactions.setdefault(connector_id, (None, None))
 
     def transaction_stopped(self, connector_id: int) -> None:
         """§3.13.1 / 7.10: TxProfiles cease to be valid when the transaction terminates."""
@@ -262,7 +269,7 @@ class SmartCharging:
 
     def install_remote_start_profile(self, connector_id: int, profile: dict[str, Any]) -> bool:
         """RemoteStartTransaction.req chargingProfile (§5.16.2, errata 3.41): call after
-        `transaction_started`; False means the profile is unfit (answer Rejected)."""
+        `transaction_expected`; False means the profile is unfit (answer Rejected)."""
         if profile.get("chargingProfilePurpose") != _P.tx_profile or "transactionId" in profile:
             return False
         status = self.set_profile(connector_id, profile)
@@ -546,7 +553,7 @@ class SmartCharging:
                 return profile.installed_at  # allowed only with the libocpp key
             # Relative: from the start of the transaction (or, with none, as if it began now)
             tx = self._transactions.get(evaluated)
-            return tx[1] if tx else window_start
+            return tx[1] if tx and tx[1] else window_start
         return parse_iso(start)
 
     def _cycle(self, profile: InstalledProfile) -> int | None:

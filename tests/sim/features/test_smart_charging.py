@@ -163,10 +163,24 @@ class TestSetChargingProfile:
     def test_remote_start_profile(self, clock):
         """§5.16.2: RemoteStart's TxProfile without transactionId applies to the new transaction."""
         sc = make_sc(clock)
-        sc.transaction_started(1, None)
+        sc.transaction_expected(1)
         assert sc.install_remote_start_profile(1, profile(9, "TxProfile", periods=((0, 6.0),)))
         assert not sc.install_remote_start_profile(1, profile(8, "TxDefaultProfile"))
         assert sc.limit_at(1) == (6.0, 6.0 * 690)
+
+    def test_remote_start_relative_profile_counts_from_the_transaction(self, clock):
+        """7.13: a Relative TxProfile sent with RemoteStart starts when the transaction does,
+        not when the RemoteStart arrived (here the EV is plugged in 300 s later)."""
+        sc = make_sc(clock)
+        sc.transaction_expected(1)
+        assert sc.install_remote_start_profile(1, profile(
+            9, "TxProfile", kind="Relative", start=None, periods=((0, 6.0), (600, 16.0))))
+        clock.advance(300)
+        sc.transaction_started(1, None, clock.now())
+        sc.transaction_started(1, 55)  # StartTransaction.conf: the start time stays
+        assert composite(sc, 1, 1200) == [(0, 6.0), (600, 16.0)]
+        clock.advance(600)
+        assert composite(sc, 1, 600) == [(0, 16.0)]
 
 
 class TestClearChargingProfile:
