@@ -4,8 +4,9 @@ A thin wrapper around pytest with the plugin: it points pytest at `conformance/c
 JUnit XML, Allure results, traces and `summary.json` under `--results`, and with `--self` starts
 ChargeBench's own peer on 127.0.0.1 for the role under test (the built-in CSMS for `--role csms`,
 falling back to the reference CSMS of `conformance.selfpeers`; the reference charge point for
-`--role cp`) and wires the trigger and operator hooks to it. Exit code: pytest's, with 1 for
-failed cases and 2 for usage errors.
+`--role cp`) and wires the trigger and operator hooks to it; `--self-profile N` runs the
+built-in CSMS and the suite at security profile N with a generated PKI. Exit code: pytest's,
+with 1 for failed cases and 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from chargebench.cli import UsageError
 from conformance.background import BackgroundLoop
 from conformance.operator import ControlOperator
 
@@ -45,6 +47,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--target", metavar="URL", help="OCPP-J endpoint of the CSMS under test")
     parser.add_argument("--listen", metavar="HOST:PORT",
                         help="where the charge point under test connects")
+    parser.add_argument("--self-profile", type=int, choices=(0, 1, 2, 3), default=0,
+                        metavar="N",
+                        help="with --role csms --self: run the built-in CSMS and the suite at "
+                        "security profile N (1 basic auth, 2 TLS + basic auth, 3 mutual TLS; "
+                        "default 0)")
     parser.add_argument("--self-faults", type=Path, metavar="YAML",
                         help="with --role cp --self: a fault plan (sim.features.faults) making "
                         "the simulator misbehave, to see which cases catch it")
@@ -70,8 +77,11 @@ def run(args: argparse.Namespace) -> int:
     ]
     if not args.self_peer:
         return int(pytest.main(argv))
+    if args.self_profile and args.role != "csms":
+        raise UsageError("--self-profile goes with --role csms --self")
     faults = getattr(args, "self_faults", None)
-    with BackgroundLoop() as loop, _self_peer(loop, args.role, results, faults) as (
+    profile = getattr(args, "self_profile", 0)
+    with BackgroundLoop() as loop, _self_peer(loop, args.role, results, faults, profile) as (
         extra, plugin,
     ):
         return int(pytest.main(argv + extra, plugins=[plugin]))
@@ -113,18 +123,18 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def _self_peer(
-    loop: BackgroundLoop, role: str, results: Path, faults: Path | None = None
+    loop: BackgroundLoop, role: str, results: Path, faults: Path | None = None, profile: int = 0
 ) -> Iterator[tuple[list, Any]]:
     if role == "cp":
         with _self_charge_point(loop, results, faults) as started:
             yield started
         return
-    csms, url, trigger, declared = loop.run(_start_csms(loop, results))
+    csms, url, trigger, declared, credentials = loop.run(_start_csms(loop, results, profile))
     capabilities = results / "self-capabilities.yaml"
     capabilities.parent.mkdir(parents=True, exist_ok=True)
     capabilities.write_text(declared)
     try:
-        yield ["--cb-target", url, "--cb-capabilities", str(capabilities)], _Hooks(
+        yield ["--cb-target", url, "--cb-capabilities", str(capabilities), *credentials], _Hooks(
             trigger=trigger
         )
     finally:
@@ -170,6 +180,9 @@ def _self_charge_point(
             loop.run(cp.stop(), timeout=10)
 
 
+SELF_CP_ID = "CB-CONFORM-1"
+SELF_NEVER_BOOTED = "CB-CONFORM-NEVER-BOOTED"
+
 #: What the built-in CSMS declares: every profile; it admits unknown charge points
 #: (csms.config UnknownChargerPolicy.ACCEPT), so never-booted ids are derived from --cb-cp-id.
 SELF_CAPABILITIES = """\
@@ -186,9 +199,11 @@ id_tags:
 """
 
 
-async def _start_csms(loop: BackgroundLoop, results: Path) -> tuple[Any, str, Any, str]:
+async def _start_csms(loop: BackgroundLoop, results: Path, profile: int = 0
+                      ) -> tuple[Any, str, Any, str, list[str]]:
     """The built-in CSMS when it is available, driven through its HTTP actions API, with the
-    seed and CA the cases need; else the reference CSMS (Core and OCPP-J cases only)."""
+    seed, CA and credentials the cases need at security `profile`; else the reference CSMS
+    (Core and OCPP-J cases only, profile 0). The last item: the suite's --cb-* credentials."""
     try:
         from chargebench.security import init_pki
         from conformance.triggers import HttpActionsTrigger
@@ -197,20 +212,52 @@ async def _start_csms(loop: BackgroundLoop, results: Path) -> tuple[Any, str, An
     except ImportError:
         from conformance.selfpeers import ReferenceCsms
 
+        if profile:
+            raise UsageError("--self-profile needs the built-in CSMS (the csms package)") from None
         reference = await ReferenceCsms().start()
         declared = "profiles: [core, ocppj]\nrejects_unknown_charge_points: false\n"
-        return reference, reference.url, _LoopTrigger(loop, reference.send), declared
+        return reference, reference.url, _LoopTrigger(loop, reference.send), declared, []
     results.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="cb-conform-"))
+    # A CA key lets the CSMS sign SignCertificate CSRs (whitepaper A02, TC_074); at profile 3
+    # the suite presents a client certificate whose CN is its charge point's serial (A00.FR.511)
+    pki = await asyncio.to_thread(init_pki, work / "pki", charge_points=[SELF_CP_ID])
     seed = work / "seed.yaml"
-    seed.write_text(SELF_SEED, encoding="utf-8")
-    # A CA key lets the CSMS sign SignCertificate CSRs (whitepaper A02, TC_074)
-    pki = await asyncio.to_thread(init_pki, work / "pki")
+    password = secrets.token_hex(10) if profile in (1, 2) else None  # 20 characters
+    seed.write_text(SELF_SEED + _self_chargers(profile, password), encoding="utf-8")
     token = secrets.token_urlsafe(24)
+    tls = {"tls_cert": pki.csms_cert, "tls_key": pki.csms_key} if profile >= 2 else {}
     csms = CentralSystem(CsmsConfig(
         port=0, db=work / "csms.db", seed=seed, log_dir=results / "csms-logs", api_port=0,
-        admin_token=token, tls_ca=pki.ca_cert, ca_key=pki.ca_key,
+        admin_token=token, tls_ca=pki.ca_cert, ca_key=pki.ca_key, **tls,
     ))  # fmt: skip
     await csms.start()
     trigger = HttpActionsTrigger(f"http://127.0.0.1:{csms.api_port}", token)
-    return csms, csms.url().rstrip("/"), trigger, SELF_CAPABILITIES
+    credentials = ["--cb-security-profile", str(profile), "--cb-cp-id", SELF_CP_ID,
+                   "--cb-ca", str(pki.ca_cert),
+                   "--cb-invalid-cert", str(pki.invalid_client_cert),
+                   "--cb-invalid-key", str(pki.invalid_client_key)]
+    if password is not None:
+        credentials += ["--cb-password", password]
+    if profile == 3:
+        cert, key = pki.charge_points[SELF_CP_ID]
+        credentials += ["--cb-cert", str(cert), "--cb-key", str(key)]
+    declared = SELF_CAPABILITIES
+    if profile:
+        # a charge point id of its own, registered with the same credentials, stands in for a
+        # never-booted one (an unknown id could not authenticate)
+        declared += f"never_booted_cp_id: {SELF_NEVER_BOOTED}\n"
+    return csms, csms.url().rstrip("/"), trigger, declared, credentials
+
+
+def _self_chargers(profile: int, password: str | None) -> str:
+    """Seed entries: at profiles 1-3 the suite's charge point and the never-booted one are
+    registered at that profile; the never-booted one shares the suite's serial, so the client
+    certificate of profile 3 is valid for both."""
+    if not profile:
+        return ""
+    auth = f", password: {password}" if password else ""
+    return "chargers:\n" + "".join(
+        f"  - {{id: {cp_id}, serial: {SELF_CP_ID}, security_profile: {profile}{auth}}}\n"
+        for cp_id in (SELF_CP_ID, SELF_NEVER_BOOTED)
+    )

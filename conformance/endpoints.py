@@ -60,12 +60,13 @@ async def dial(
     subprotocols: Sequence[str] = (OCPP16.subprotocol,),
 ) -> HarnessPeer:
     """Connect to the CSMS under test as charge point `cp_id` (not yet booted), with
-    `password` (default --cb-password) when the security profile uses Basic auth."""
+    `password` (default: --cb-password, or the key a case changed it to) when the security
+    profile uses Basic auth."""
     cp_id = cp_id or settings.cp_id
     ws = await ws_connect(
         settings.url_for(cp_id), subprotocols=list(subprotocols), compression=None,
         proxy=None, open_timeout=settings.timeout, ssl=_client_ssl(settings),
-        additional_headers=_auth_headers(settings, cp_id, password or settings.password),
+        additional_headers=_auth_headers(settings, cp_id, password or settings.password_for(cp_id)),
     )
     if ws.subprotocol != OCPP16.subprotocol:
         await ws.close(1002, "no OCPP subprotocol agreed")
@@ -137,6 +138,12 @@ async def probe_handshake(
     except InvalidStatus as exc:
         return Handshake(status=exc.response.status_code)
     except InvalidHandshake as exc:
+        if cert is not None and isinstance(exc.__cause__, ssl.SSLError | EOFError):
+            # TLS 1.3 (RFC 8446 §4.4.2.4): the server judges the client certificate after the
+            # client's Finished, so its refusal ends the connection while the client is already
+            # reading the HTTP response
+            return Handshake(error=f"TLS connection ended before any HTTP response "
+                             f"({type(exc.__cause__).__name__}: {exc.__cause__})")
         return Handshake(violation=str(exc))
     except (OSError, ssl.SSLError, TimeoutError) as exc:
         return Handshake(error=f"{type(exc).__name__}: {exc}")

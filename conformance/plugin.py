@@ -22,6 +22,9 @@ from conformance.settings import ROLES, Settings
 from conformance.summary import NOT_APPLICABLE, Summary, Verdict
 
 SETTINGS = pytest.StashKey[Settings]()
+#: Cases after which the system under test expects a higher security profile from the charge
+#: point (whitepaper A05: never back down): every case after them would need the new level.
+RUN_LAST = frozenset({"TC_083"})
 CASE = pytest.StashKey[Case]()
 
 
@@ -155,7 +158,7 @@ class ConformanceRun:
             raise pytest.UsageError("conformance catalogue mismatch:\n  " + "\n  ".join(problems))
         if drop:
             config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+        items[:] = sorted(keep, key=lambda item: item_case_id(item) in RUN_LAST)  # stable
 
     def not_applicable(self, case: Case) -> str | None:
         caps, level = self.settings.capabilities, self.settings.security_profile
@@ -196,6 +199,10 @@ class ConformanceRun:
         terminalreporter.section(f"ChargeBench conformance ({self.settings.role} under test)")
         for line in self.summary.lines():
             terminalreporter.write_line(line)
+        for cp_id, key in self.settings.changed_keys.items():
+            terminalreporter.write_line(
+                f"the CSMS now expects AuthorizationKey {key} from {cp_id} (TC_073): give it "
+                "as --cb-password next time")
         if self.settings.results is not None:
             path = self.settings.results / "summary.json"
             self.summary.write(path, self.settings.role)

@@ -39,6 +39,13 @@ class Settings:
     trigger_token: str | None = None  # Bearer token of the HTTP actions API
     id_tag: str = "CB-VALID-1"  # an id tag the CSMS under test accepts
     operator: str = "auto"  # auto | terminal | none
+    #: AuthorizationKeys the CSMS under test changed during the run (TC_073), by charge point
+    #: id: later cases dial with them, as a real charge point would, and the summary names them
+    changed_keys: dict[str, str] = field(default_factory=dict)
+
+    def password_for(self, cp_id: str) -> str | None:
+        """The AuthorizationKey charge point `cp_id` presents now."""
+        return self.changed_keys.get(cp_id, self.password)
 
     def never_booted_cp_id(self) -> str | None:
         """A charge point id the CSMS under test has never seen boot (see

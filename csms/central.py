@@ -63,6 +63,8 @@ class CentralSystem:
                                     interval=self.config.gc_freeze_interval)  # fmt: skip
         self.api: Any = None
         self._background: set[asyncio.Task] = set()
+        #: charger id -> bookkeeping of answered commands still being written (commands.execute)
+        self.recording: dict[str, set[asyncio.Future]] = {}
 
     # Lifecycle ----------------------------------------------------------------------------------
 

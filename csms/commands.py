@@ -74,7 +74,18 @@ async def execute(
             await asyncio.to_thread(keeper.failed, csms.store, state)
         raise
     if keeper is not None and keeper.record is not None:
-        await asyncio.to_thread(keeper.record, csms.store, cp_id, payload, reply, state)
+        # visible to admission while it runs: a charger reconnecting at once after an Accepted
+        # AuthorizationKey or SecurityProfile change is judged on the new value (csms.server)
+        recording = asyncio.ensure_future(asyncio.to_thread(
+            keeper.record, csms.store, cp_id, payload, reply, state))
+        pending = csms.recording.setdefault(cp_id, set())
+        pending.add(recording)
+        try:
+            await recording
+        finally:
+            pending.discard(recording)
+            if not pending:
+                csms.recording.pop(cp_id, None)
     return CommandResult(payload, reply)
 
 

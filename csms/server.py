@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 # RFC 6455 §7.4.1
 CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_NORMAL = 1000
+#: seconds a reconnecting charger waits for the bookkeeping of its last answered command
+RECORDING_WAIT = 5.0
 
 
 class OcppServer:
@@ -83,6 +85,11 @@ class OcppServer:
         cp_id = charge_point_id(request.path)
         if cp_id is None:
             return _refuse(ws, HTTPStatus.NOT_FOUND, "expected /ocpp/{chargePointId}")
+        recording = self.csms.recording.get(cp_id)
+        if recording:
+            # OCPP-J 1.6 §6.2.2: after accepting a new AuthorizationKey the charger reconnects
+            # with it at once, while the CSMS may still be hashing it into the store
+            await asyncio.wait(set(recording), timeout=RECORDING_WAIT)
         store = self.csms.store
         charger = await self.csms.db.run(store.get_charger, cp_id)
         facts = await self._facts(ws, request.headers, cp_id, charger)

@@ -63,8 +63,8 @@ class SelfRun:
     runs overlap (they mostly wait on timers) and several tests read one run's verdicts.
     Output goes to files, not pipes, so a chatty run never blocks."""
 
-    def __init__(self, workdir: Path, role: str, *pytest_args: str,
-                 faults: dict | None = None, timeout: float = 150) -> None:  # fmt: skip
+    def __init__(self, workdir: Path, role: str, *pytest_args: str, faults: dict | None = None,
+                 conform_args: tuple[str, ...] = (), timeout: float = 150) -> None:
         import time
 
         import yaml
@@ -77,7 +77,7 @@ class SelfRun:
             plan = workdir / "faults.yaml"
             plan.write_text(yaml.safe_dump(faults))
             command += ["--self-faults", str(plan)]
-        command += ["--", "-q", "-p", "no:cacheprovider", *pytest_args]
+        command += [*conform_args, "--", "-q", "-p", "no:cacheprovider", *pytest_args]
         self._out = open(workdir / "output.txt", "w+", encoding="utf-8")  # noqa: SIM115
         self.started = time.monotonic()
         self._process = subprocess.Popen(command, cwd=ROOT, stdout=self._out,

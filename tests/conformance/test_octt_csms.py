@@ -29,6 +29,30 @@ def test_builtin_csms_passes_every_case_within_a_minute(self_runs):
     assert elapsed < 60, f"took {elapsed:.1f} s"
 
 
+#: The security cases each profile makes applicable, all of which the built-in CSMS passes.
+SECURED = {
+    1: {"TC_073_CS", "TC_083_CS", "TC_085_CS", "RPC_024_CS", "RPC_025_CS"},
+    2: {"TC_073_CS", "TC_083_CS", "TC_085_CS", "TC_086_CS", "RPC_024_CS", "RPC_025_CS"},
+    3: {"TC_086_CS", "TC_087_CS", "RPC_026_CS"},
+}
+
+
+@pytest.mark.slow
+def test_builtin_csms_passes_at_every_security_profile(self_runs):
+    """`--self-profile N`: the built-in CSMS serves basic auth (1), TLS with basic auth (2) or
+    mutual TLS (3); every case passes or is not applicable, including that profile's security
+    cases (a new AuthorizationKey and a raised profile do not break the cases after them)."""
+    runs = {n: self_runs(f"csms-self-{n}", "csms", conform_args=("--self-profile", str(n)))
+            for n in SECURED}  # started together: they overlap
+    for profile, run in runs.items():
+        code, output, cases, _ = run.wait()
+        assert code == 0, output[-6000:]
+        outcomes = {name: case["outcome"] for name, case in cases.items()}
+        assert set(outcomes.values()) <= {"passed", "not_applicable"}, outcomes
+        assert all(outcomes.get(case) == "passed" for case in SECURED[profile]), (
+            profile, {case: outcomes.get(case) for case in SECURED[profile]})
+
+
 @pytest.mark.slow
 def test_csms_accepting_every_tag_fails_authorize_cases(tmp_path):
     """A CSMS that answers Accepted for every id tag (the reference CSMS has no tag store)

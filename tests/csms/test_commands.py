@@ -133,6 +133,29 @@ class TestBookkeeping:
         await commands.change_configuration(csms, "CP1", key="AuthorizationKey", value="B2" * 20)
         assert csms.store.verify_charger_password("CP1", new_key)
 
+    async def test_reconnect_with_new_key_while_it_is_being_stored(self, csms):
+        """OCPP-J §6.2.2: a charger that accepted a new AuthorizationKey reconnects with it at
+        once; admission waits for the key the CSMS is still hashing into the store instead of
+        refusing the charger with 401."""
+        old_key, new_key = "old-key-0123456789", "C3" * 20
+        csms.store.upsert_charger("CP1", security_profile=1)
+        csms.store.set_charger_password("CP1", old_key)
+        first = await ScriptedChargePoint.connect(csms.url("CP1"), "CP1", auth_key=old_key)
+        await first.boot()
+        change = asyncio.create_task(commands.change_configuration(
+            csms, "CP1", key="AuthorizationKey", value=new_key))
+        async with asyncio.timeout(5):
+            while "CP1" not in csms.recording:  # the reply is in; the new key is being hashed
+                await asyncio.sleep(0.001)
+        await first.close()
+        again = await ScriptedChargePoint.connect(csms.url("CP1"), "CP1", auth_key=new_key)
+        try:
+            assert (await again.boot())["status"] == "Accepted"
+        finally:
+            await again.close()
+        await change
+        assert "CP1" not in csms.recording
+
     async def test_security_profile_change_raises_stored_profile(self, csms, cp):
         """An accepted SecurityProfile change is the profile the charger must use from now on."""
         await commands.change_configuration(csms, "CP1", key="SecurityProfile", value="2")

@@ -91,16 +91,18 @@ async def test_command(cp: ChargePoint, command: Command):
 
 
 @pytest.mark.octt("TC_073")
-async def test_update_basic_auth_password(cp: ChargePoint):
+async def test_update_basic_auth_password(cp: ChargePoint, cb):
     """TC_073: ChangeConfiguration AuthorizationKey with a 16-20 byte key, hex encoded (at most
     40 characters, A01.FR.01, OCPP-J §6.2); after Accepted the charge point reconnects with
-    it and the CSMS must admit that connection (A01.FR.04)."""
+    it and the CSMS must admit that connection (A01.FR.04). The new key is the charge point's
+    from then on: later cases use it, and the run's summary names it."""
     await cp.boot()
     key = generate_authorization_key()
     await cp.command(
         "ChangeConfiguration", {"key": "AuthorizationKey", "value": key}, {"status": "Accepted"},
         {"key": "AuthorizationKey", "value": _hex_key},
     )
+    cb.changed_keys[cp.peer.cp_id] = key  # Accepted: the CSMS now expects only this one
     await cp.reconnect(password=key)
     await cp.still_serving()
 
