@@ -75,12 +75,12 @@ def run(args: argparse.Namespace) -> int:
         "--cb-results", str(results), f"--junitxml={results / 'junit.xml'}",
         f"--alluredir={results / 'allure'}", *extra,
     ]
+    profile = getattr(args, "self_profile", 0)
+    if profile and (args.role != "csms" or not args.self_peer):
+        raise UsageError("--self-profile goes with --role csms --self")
     if not args.self_peer:
         return int(pytest.main(argv))
-    if args.self_profile and args.role != "csms":
-        raise UsageError("--self-profile goes with --role csms --self")
     faults = getattr(args, "self_faults", None)
-    profile = getattr(args, "self_profile", 0)
     with BackgroundLoop() as loop, _self_peer(loop, args.role, results, faults, profile) as (
         extra, plugin,
     ):

@@ -83,3 +83,15 @@ def test_unknown_case_id_is_a_usage_error(tmp_path):
     done = _pytest(str(cases), "--cb-role", "cp", "--rootdir", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 4
     assert "TC_999 (cp) is not in catalog.yaml" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["conform", "--role", "cp", "--self", "--self-profile", "2"],
+    ["conform", "--role", "csms", "--self-profile", "1"],
+])
+def test_self_profile_only_with_the_self_csms(argv, capsys):
+    """`--self-profile` configures the built-in CSMS: anywhere else it is a usage error (2)."""
+    from chargebench.cli import main
+
+    assert main(argv) == 2
+    assert "--self-profile goes with --role csms --self" in capsys.readouterr().err
