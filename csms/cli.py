@@ -85,6 +85,8 @@ async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> None
         if csms.api_port is not None:
             host = config.api_host or config.host
             print(f"HTTP API: http://{host}:{csms.api_port}/api/chargers", flush=True)
+            print(f"dashboard: http://{host}:{csms.api_port}/dashboard (password: the admin "
+                  "token)", flush=True)
         if ready is not None:
             ready.set()
         await stop.wait()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from chargebench import __version__
 from chargebench.trace import TraceRecord
+from reports import page
 from reports.load import Problem
 from reports.plots import latency_plot, rate_plot
 from reports.sequence import DEFAULT_LIMIT, select, sequence_svg
@@ -29,21 +30,6 @@ TABLE_ROWS = 50
 #: Charge points given a sequence diagram when none are named
 DEFAULT_DIAGRAMS = 3
 
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1000px;
- padding:0 16px;color:#222}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}
-.meta{color:#666;font-size:12px}
-.cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
-.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:110px}
-.card b{display:block;font-size:20px}.card span{color:#666;font-size:12px}
-.bad b{color:#c62828}.ok b{color:#2e7d32}
-table{border-collapse:collapse;margin:6px 0;font-size:13px}
-th,td{border-bottom:1px solid #eee;padding:3px 10px;text-align:left;vertical-align:top}
-th{background:#f5f7fa}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-td.err{color:#c62828}code{font-size:12px;word-break:break-all}
-.note{color:#777;font-style:italic}svg{display:block;margin:8px 0;max-width:100%;height:auto}
-"""
 
 
 def default_cps(stats: TraceStats, count: int = DEFAULT_DIAGRAMS) -> list[str]:
@@ -78,47 +64,13 @@ def render(
         _anomalies(stats),
         _sequences(records, cps if cps else default_cps(stats), since, until, limit),
     ]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>\n"
-            + "\n".join(part for part in body if part) + "\n</body></html>\n")
-
-
-# Building blocks
-
-def _cards(items: Iterable[tuple[str, object, str]]) -> str:
-    """Big numbers with a caption; the third item is a CSS class ('ok', 'bad' or '')."""
-    cards = "".join(f'<div class="card {cls}"><b>{esc(value)}</b><span>{esc(caption)}</span>'
-                    "</div>" for caption, value, cls in items)
-    return f'<div class="cards">{cards}</div>'
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], *,
-           numeric: Iterable[int] = (), total: int | None = None) -> str:
-    """A table of escaped cells; `numeric` columns are right-aligned. When `total` exceeds
-    the rows given, a note says how many were left out."""
-    right = set(numeric)
-
-    def cell(tag: str, i: int, value: object) -> str:
-        cls = ' class="n"' if i in right else ""
-        return f"<{tag}{cls}>{esc(value)}</{tag}>"
-
-    head = "".join(cell("th", i, h) for i, h in enumerate(headers))
-    lines = ["<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>"
-             for row in rows]
-    note = ""
-    if total is not None and total > len(lines):
-        note = f'<p class="note">… {total - len(lines)} more not shown</p>'
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>{note}"
-
-
-def _section(title: str, *parts: str) -> str:
-    return f"<section><h2>{esc(title)}</h2>{''.join(parts)}</section>"
+    return page.document(title, body)
 
 
 # Sections
 
 def _verdicts(verdicts: Verdicts) -> str:
-    cards = _cards([
+    cards = page.cards([
         ("passed", verdicts.passed, "ok"),
         ("failed", verdicts.failed, "bad" if verdicts.failed else ""),
         ("skipped", verdicts.skipped, ""),
@@ -126,9 +78,9 @@ def _verdicts(verdicts: Verdicts) -> str:
     ])
     failures = ""
     if verdicts.failures:
-        failures = _table(("failed", "why"), verdicts.failures[:TABLE_ROWS],
+        failures = page.table(("failed", "why"), verdicts.failures[:TABLE_ROWS],
                           total=len(verdicts.failures))
-    return _section(f"Verdicts — {verdicts.source}", cards, failures)
+    return page.section(f"Verdicts — {verdicts.source}", cards, failures)
 
 
 def _totals(stats: TraceStats) -> str:
@@ -138,7 +90,7 @@ def _totals(stats: TraceStats) -> str:
     if stats.first is not None and stats.last is not None:
         span = (f"{stats.first.isoformat(timespec='seconds')} → "
                 f"{stats.last.isoformat(timespec='seconds')}")
-    cards = _cards([
+    cards = page.cards([
         ("messages", stats.records, ""),
         ("charge points", len(stats.charge_points), ""),
         ("connections", sessions, ""),
@@ -147,7 +99,7 @@ def _totals(stats: TraceStats) -> str:
         ("anomalies", len(stats.anomalies), "bad" if stats.anomalies else "ok"),
         ("time span", fmt_duration(stats.span_seconds), ""),
     ])
-    return _section("Trace", cards, f'<p class="meta">{esc(span)} (trace timestamps: '
+    return page.section("Trace", cards, f'<p class="meta">{esc(span)} (trace timestamps: '
                     "simulated time when the run was accelerated)</p>")
 
 
@@ -155,48 +107,49 @@ def _problems(problems: Sequence[Problem]) -> str:
     if not problems:
         return ""
     rows = [(f"{p.path}:{p.line}", p.reason) for p in problems[:TABLE_ROWS]]
-    return _section(f"Unreadable trace lines ({len(problems)}, skipped)",
-                    _table(("where", "why"), rows, total=len(problems)))
+    return page.section(f"Unreadable trace lines ({len(problems)}, skipped)",
+                    page.table(("where", "why"), rows, total=len(problems)))
 
 
 def _latency(stats: TraceStats) -> str:
     rows = [(a.action, "/".join(sorted(a.initiators)) or "–", a.calls, a.results, a.errors,
              fmt_ms(a.p50), fmt_ms(a.p95), fmt_ms(a.p99), fmt_ms(a.max))
             for a in stats.actions.values()]
-    table = _table(("action", "from", "CALLs", "results", "errors", "p50 ms", "p95 ms",
+    table = page.table(("action", "from", "CALLs", "results", "errors", "p50 ms", "p95 ms",
                     "p99 ms", "max ms"), rows, numeric=range(2, 9))
     note = ('<p class="meta">latency: CALL sent → reply received (or CALL received → reply '
             "sent), as the side that wrote the trace measured it</p>")
-    return _section("Actions and latency", table, note, latency_plot(list(stats.actions.values())))
+    return page.section("Actions and latency", table, note,
+                        latency_plot(list(stats.actions.values())))
 
 
 def _rate(stats: TraceStats) -> str:
     plot = rate_plot(stats)
-    return _section("Message rate", plot) if plot else ""
+    return page.section("Message rate", plot) if plot else ""
 
 
 def _errors(stats: TraceStats) -> str:
     rows = [(code, count, ", ".join(actions)) for code, count, actions in stats.errors_by_code()]
     if not rows:
-        return _section("CALLERRORs", '<p class="note">none</p>')
-    return _section("CALLERRORs", _table(("error code", "count", "in reply to"), rows,
+        return page.section("CALLERRORs", '<p class="note">none</p>')
+    return page.section("CALLERRORs", page.table(("error code", "count", "in reply to"), rows,
                                          numeric=(1,)))
 
 
 def _charge_points(stats: TraceStats) -> str:
     ranked = sorted(stats.charge_points.values(), key=lambda cp: -cp.messages)
     rows = [(cp.cp_id, cp.messages, len(cp.sessions), cp.errors) for cp in ranked[:TABLE_ROWS]]
-    return _section("Charge points", _table(("charge point", "messages", "connections",
+    return page.section("Charge points", page.table(("charge point", "messages", "connections",
                                              "CALLERRORs"), rows, numeric=(1, 2, 3),
                                             total=len(ranked)))
 
 
 def _anomalies(stats: TraceStats) -> str:
     if not stats.anomalies:
-        return _section("Protocol anomalies", '<p class="note">none: no RAW frame, every reply '
+        return page.section("Protocol anomalies", '<p class="note">none: no RAW frame, every reply '
                         "answers a CALL</p>")
     rows = [(a.ts, a.cp_id, a.dir, a.kind, a.detail) for a in stats.anomalies[:TABLE_ROWS]]
-    return _section("Protocol anomalies", _table(("time", "charge point", "dir", "kind",
+    return page.section("Protocol anomalies", page.table(("time", "charge point", "dir", "kind",
                                                   "frame"), rows, total=len(stats.anomalies)))
 
 
@@ -217,4 +170,4 @@ def _sequences(records: Sequence[TraceRecord], cps: Sequence[str], since: dateti
         parts.append(sequence_svg(chosen, cp_label=cp_id, limit=limit))
     hint = ('<p class="meta">hover over an arrow for its payload; dashed arrows are replies, '
             "red ones CALLERRORs, orange ones RAW frames</p>")
-    return _section("Sequence diagrams", hint, *parts)
+    return page.section("Sequence diagrams", hint, *parts)

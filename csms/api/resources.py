@@ -17,6 +17,7 @@ from csms.api.params import Param
 from csms.api.spec import Api, Call
 from csms.services import remote
 from csms.services.analytics import live_estimate
+from csms.store.base import Store
 
 SINCE = Param("since", "date-time", "from this time (inclusive)", match="since")
 UNTIL = Param("until", "date-time", "up to this time (exclusive)", match="until")
@@ -170,6 +171,22 @@ RESERVATIONS = Listing(
 )
 
 
+def with_estimates(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Owner, and for running transactions live energy and estimated cost (latest meter);
+    shared by the transactions API and the dashboard."""
+    for row in rows:
+        owner = store.get_user_by_rfid(row["id_tag"])
+        row["user_id"] = None if owner is None else owner["id"]
+        if row["stop_time"] is None:
+            tariff = store.get_tariff(row["charger_id"])
+            meters = store.list_meter_values(
+                transaction_id=row["id"], measurand="Energy.Active.Import.Register"
+            )
+            row.update(live_estimate(row, meters, tariff and tariff["rate_per_kwh"]))
+            row["currency"] = row["currency"] or (tariff and tariff["currency"])
+    return rows
+
+
 def register(api: Api, ctx: Context) -> None:
     store = ctx.store
 
@@ -270,20 +287,6 @@ def register(api: Api, ctx: Context) -> None:
 
     # Sessions ---------------------------------------------------------------------------------
 
-    def with_estimates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Owner, and for running transactions live energy and estimated cost (latest meter)."""
-        for row in rows:
-            owner = store.get_user_by_rfid(row["id_tag"])
-            row["user_id"] = None if owner is None else owner["id"]
-            if row["stop_time"] is None:
-                tariff = store.get_tariff(row["charger_id"])
-                meters = store.list_meter_values(
-                    transaction_id=row["id"], measurand="Energy.Active.Import.Register"
-                )
-                row.update(live_estimate(row, meters, tariff and tariff["rate_per_kwh"]))
-                row["currency"] = row["currency"] or (tariff and tariff["currency"])
-        return rows
-
     async def scope_tag(call: Call, user_id: str | None) -> str | None:
         """The idTag a transaction query is limited to: a USER's own, or the asked user's."""
         principal = call.principal
@@ -321,7 +324,7 @@ def register(api: Api, ctx: Context) -> None:
                 limit=limit,
                 offset=offset,
             )
-            return with_estimates(rows)
+            return with_estimates(store, rows)
 
         return await respond(call.request, TRANSACTIONS, fetch, query)
 
@@ -345,7 +348,7 @@ def register(api: Api, ctx: Context) -> None:
         tx = await visible_transaction(call)
 
         def details() -> dict[str, Any]:
-            row = with_estimates([dict(tx)])[0]
+            row = with_estimates(store, [dict(tx)])[0]
             deductions = store.list_wallet_transactions(
                 transaction_id=tx["id"], type="CHARGE_DEDUCT"
             )

@@ -4,6 +4,7 @@
                                                (?timeout=SECONDS overrides the call timeout)
     GET  /api/chargers                         chargers with live connection status
     GET  /api/chargers/{id}/log                the charger's message log (?limit=&action=&type=)
+    GET  /dashboard                            the operator's page (csms.api.dashboard)
 
 Every request needs `Authorization: Bearer <admin token>`. Action errors: 404 unknown charger or
 action, 409 not connected, 422 invalid payload (naming the field), 502 the charger answered with
@@ -27,6 +28,7 @@ from chargebench.ocppj import OCPP16, CallErrorReply, CallFailed, CallTimeout, R
 from chargebench.ocppj.validation import check_payload
 from csms import commands
 from csms.api import business
+from csms.api.dashboard import dashboard_route, presented_token
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -43,8 +45,8 @@ def create_app(csms: CentralSystem) -> Starlette:
     def authorized(request: Request) -> bool:
         if not token:
             return False  # no token configured: the API refuses everything
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+        given = presented_token(request)
+        return given is not None and hmac.compare_digest(given, token)
 
     def guarded(endpoint):
         async def wrapper(request: Request) -> JSONResponse:
@@ -106,6 +108,7 @@ def create_app(csms: CentralSystem) -> Starlette:
 
     return Starlette(routes=[
         *business.routes(csms),
+        dashboard_route(csms),
         Route("/api/chargers/{cp_id}/log", guarded(charger_log)),
         Route("/api/chargers/{cp_id}/actions/{action}", guarded(action), methods=["POST"]),
     ])  # fmt: skip

@@ -291,7 +291,9 @@ class AssetsMixin(SqliteBase):
             (charger_id, connector_id),
         )
 
-    def list_connectors(self, charger_id: str) -> list[Connector]:
+    def list_connectors(self, charger_id: str | None = None) -> list[Connector]:
+        if charger_id is None:
+            return self._all("SELECT * FROM connectors ORDER BY charger_id, connector_id")
         return self._all(
             "SELECT * FROM connectors WHERE charger_id = ? ORDER BY connector_id", (charger_id,)
         )

@@ -175,6 +175,10 @@ class TestAssets:
         assert connector["status"] == "Faulted" and connector["error_code"] == "GroundFailure"
         assert connector["vendor_error_code"] == "E7" and connector["connector_type"] == "Type2"
         assert [c["connector_id"] for c in store.list_connectors("CP1")] == [0, 1]
+        store.upsert_charger("CP2")
+        store.record_status("CP2", 1, "Available")
+        every = [(c["charger_id"], c["connector_id"]) for c in store.list_connectors()]
+        assert every == [("CP1", 0), ("CP1", 1), ("CP2", 1)]
         assert [h["status"] for h in store.status_history("CP1", 1)] == ["Faulted", "Charging"]
         assert len(store.status_history("CP1")) == 3
 

@@ -1,0 +1,172 @@
+"""The operator's dashboard: `GET /dashboard`, one server-rendered page (no script) that the
+browser reloads every `REFRESH_S` seconds.
+
+A browser logs in with HTTP Basic: any user name, the admin token as the password (it asks by
+itself); a Bearer token works too. The page shows totals, the chargers with their connectors
+and live connection, the running sessions with energy and estimated cost so far (the same
+figures as `GET /api/transactions`), and the faults of the last 24 hours. Everything on it came
+from charge points and is escaped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from csms.api.resources import with_estimates
+from reports import page
+from reports.svg import esc
+
+if TYPE_CHECKING:
+    from csms.central import CentralSystem
+    from csms.store.base import Store
+
+__all__ = ["REFRESH_S", "Snapshot", "dashboard_route", "presented_token", "render", "snapshot"]
+
+#: seconds between two reloads of the page
+REFRESH_S = 10
+#: rows per table; the rest is counted under it
+ROWS = 200
+#: how far back the fault table looks
+FAULT_WINDOW = timedelta(hours=24)
+
+
+def presented_token(request: Request, *, basic: bool = False) -> str | None:
+    """The token a request presents: `Authorization: Bearer T`, or with `basic` the password of
+    `Authorization: Basic` (what a browser sends)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if basic and scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the page shows, read from the store and the live connections in one go."""
+
+    chargers: list[dict[str, Any]]  # every charger
+    shown: list[dict[str, Any]]  # the table's: online ones first, then by id
+    connectors: dict[str, list[dict[str, Any]]]  # every charger's
+    online: set[str]
+    running: list[dict[str, Any]]
+    running_total: int
+    faults: list[dict[str, Any]]
+    at: datetime
+
+
+def snapshot(store: Store, online: set[str], now: datetime) -> Snapshot:
+    """Read the page's data (blocking: call it in a worker thread)."""
+    chargers = store.list_chargers()
+    shown = sorted(chargers, key=lambda c: (c["id"] not in online, c["id"]))[:ROWS]
+    running = store.list_transactions(status="Running", limit=None)
+    connectors: dict[str, list[dict[str, Any]]] = {}
+    for row in store.list_connectors():
+        connectors.setdefault(row["charger_id"], []).append(dict(row))
+    return Snapshot(
+        chargers=chargers,
+        shown=shown,
+        connectors=connectors,
+        online=online,
+        running=with_estimates(store, [dict(tx) for tx in running[:ROWS]]),
+        running_total=len(running),
+        faults=store.fault_counts(since=now - FAULT_WINDOW),
+        at=now,
+    )
+
+
+def render(data: Snapshot, *, title: str = "ChargeBench CSMS") -> str:
+    """The page for one snapshot."""
+    statuses = Counter(c["status"] for rows in data.connectors.values() for c in rows)
+    energy_wh = sum(tx.get("live_energy_wh") or 0 for tx in data.running)
+    online = sum(1 for c in data.chargers if c["id"] in data.online)
+    faulted = statuses.get("Faulted", 0)
+    parts = [
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="meta">{esc(data.at.isoformat(timespec="seconds"))} · reloads every '
+        f"{REFRESH_S} s</p>",
+        page.cards([
+            ("chargers", len(data.chargers), ""),
+            ("online", online, "ok" if online else ""),
+            ("connectors charging", statuses.get("Charging", 0), ""),
+            ("connectors faulted", faulted, "bad" if faulted else ""),
+            ("running sessions", data.running_total, ""),
+            ("kWh in running sessions", f"{energy_wh / 1000:.1f}", ""),
+        ]),
+        page.section("Chargers", _chargers(data)),
+        page.section("Running sessions", _sessions(data)),
+        page.section(f"Faults, last {FAULT_WINDOW.total_seconds() / 3600:.0f} h", _faults(data)),
+    ]
+    head = f'<meta http-equiv="refresh" content="{REFRESH_S}">'
+    return page.document(title, parts, head=head)
+
+
+def _chargers(data: Snapshot) -> str:
+    rows = []
+    for charger in data.shown:
+        cp_id = charger["id"]
+        connectors = " · ".join(f"{c['connector_id']} {c['status'] or '?'}"
+                                for c in data.connectors.get(cp_id, []))
+        rows.append((
+            cp_id, " ".join(filter(None, (charger["vendor"], charger["model"]))) or "–",
+            charger["firmware_version"] or "–",
+            "online" if cp_id in data.online else "offline",
+            charger["last_heartbeat"] or "–", charger["security_profile"],
+            charger["registration_status"], connectors or "–",
+        ))
+    return page.table(("charger", "vendor / model", "firmware", "connection", "last heartbeat",
+                       "profile", "registration", "connectors"),
+                      rows, total=len(data.chargers))
+
+
+def _sessions(data: Snapshot) -> str:
+    if not data.running:
+        return '<p class="note">none</p>'
+    rows = [(
+        tx["id"], tx["charger_id"], tx["connector_id"], tx["id_tag"], tx["start_time"],
+        "–" if tx.get("live_energy_wh") is None else f"{tx['live_energy_wh'] / 1000:.3f}",
+        "–" if tx.get("estimated_cost") is None
+        else f"{tx['estimated_cost']} {tx.get('currency') or ''}".strip(),
+    ) for tx in data.running]
+    return page.table(("transaction", "charger", "connector", "id tag", "started", "kWh",
+                       "estimated cost"), rows, numeric=(0, 2, 5), total=data.running_total)
+
+
+def _faults(data: Snapshot) -> str:
+    if not data.faults:
+        return '<p class="note">none</p>'
+    rows = [(f["charger_id"], f["connector_id"], f["faults"], f["last_fault"])
+            for f in data.faults[:ROWS]]
+    return page.table(("charger", "connector", "faults", "last"), rows, numeric=(1, 2),
+                      total=len(data.faults))
+
+
+def dashboard_route(csms: CentralSystem) -> Route:
+    """`GET /dashboard` for one running CSMS."""
+
+    async def dashboard(request: Request) -> Response:
+        token = csms.config.admin_token
+        given = presented_token(request, basic=True)
+        if not token or given is None or not hmac.compare_digest(given, token):
+            return Response("the admin token is the password\n", status_code=401,
+                            headers={"WWW-Authenticate": 'Basic realm="ChargeBench CSMS"'})
+        online = {conn.cp_id for conn in csms.connections}
+        data = await asyncio.to_thread(snapshot, csms.store, online, csms.clock.now())
+        return HTMLResponse(render(data))
+
+    return Route("/dashboard", dashboard)
