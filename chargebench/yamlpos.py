@@ -159,6 +159,8 @@ def load_file(path: str | Path) -> tuple[Any, Positions]:
         return load_with_positions(path)
     except OSError as exc:
         raise YamlFileError(f"{path}:1:1: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise YamlFileError(f"{path}:1:1: not UTF-8 text (byte {exc.start})") from None
     except yaml.YAMLError as exc:
         line, col = mark_of(exc) or (1, 1)
         problem = getattr(exc, "problem", None) or str(exc)

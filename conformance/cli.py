@@ -256,7 +256,7 @@ def _self_chargers(profile: int, password: str | None) -> str:
     certificate of profile 3 is valid for both."""
     if not profile:
         return ""
-    auth = f", password: {password}" if password else ""
+    auth = f', password: "{password}"' if password else ""  # quoted: it may be all digits
     return "chargers:\n" + "".join(
         f"  - {{id: {cp_id}, serial: {SELF_CP_ID}, security_profile: {profile}{auth}}}\n"
         for cp_id in (SELF_CP_ID, SELF_NEVER_BOOTED)

@@ -80,12 +80,15 @@ async def execute(
             keeper.record, csms.store, cp_id, payload, reply, state))
         pending = csms.recording.setdefault(cp_id, set())
         pending.add(recording)
-        try:
-            await recording
-        finally:
+
+        def done(_: asyncio.Future) -> None:
             pending.discard(recording)
-            if not pending:
-                csms.recording.pop(cp_id, None)
+            if not pending and csms.recording.get(cp_id) is pending:
+                del csms.recording[cp_id]
+
+        recording.add_done_callback(done)
+        # shielded: a cancelled caller leaves the write (already in its thread) to finish
+        await asyncio.shield(recording)
     return CommandResult(payload, reply)
 
 

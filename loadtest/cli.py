@@ -27,6 +27,8 @@ from loadtest.options import MixError, read_mix
 __all__ = ["add_parser", "run_load"]
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+#: seconds Locust gets after Ctrl-C to stop its users (--stop-timeout 5) and write its CSV
+STOP_GRACE = 8.0
 _RUN_TIME = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -105,7 +107,7 @@ def _mix_path(locust_args: list[str]) -> str | None:
     return None
 
 
-def _follow(locust: subprocess.Popen, history: Path, seconds: int) -> int:
+def _follow(locust: subprocess.Popen, history: Path, seconds: int) -> None:
     """Wait for Locust, showing elapsed time and the run so far on stderr (when it is a
     terminal); raises TimeoutExpired when it outlives the run time by 5 minutes."""
     from rich.console import Console
@@ -128,18 +130,24 @@ def _follow(locust: subprocess.Popen, history: Path, seconds: int) -> int:
             bar.update(task, completed=min(seconds, time.monotonic() - started),
                        description=so_far.describe() if so_far else "starting")
             time.sleep(0.5)
-    return locust.returncode
 
 
-def _stop(locust: subprocess.Popen) -> None:
-    """Ctrl-C or a timeout: let Locust stop its users and write its CSV, then make sure."""
+def _stop(locust: subprocess.Popen, grace: float) -> None:
+    """End Locust if it still runs: first `grace` seconds to stop by itself (a terminal's
+    Ctrl-C reached it too, and it is writing its CSV), then SIGTERM (its own graceful quit),
+    then SIGKILL; another Ctrl-C meanwhile goes straight to SIGKILL."""
+    try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            locust.wait(grace)
+        if locust.poll() is None:
+            locust.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                locust.wait(10)
+    except KeyboardInterrupt:
+        pass
     if locust.poll() is None:
-        locust.terminate()
-        try:
-            locust.wait(10)
-        except subprocess.TimeoutExpired:
-            locust.kill()
-            locust.wait()
+        locust.kill()
+        locust.wait()
 
 
 def run_load(args: argparse.Namespace) -> int:
@@ -165,26 +173,29 @@ def run_load(args: argparse.Namespace) -> int:
             "--stop-timeout", "5", *extra,
         ]
         log_path = Path(prefix + ".log")
+        history, stats_path = Path(prefix + "_stats_history.csv"), Path(prefix + "_stats.csv")
         with open(log_path, "w") as log:
             locust = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
             interrupted = False
             try:
-                returncode = _follow(locust, Path(prefix + "_stats_history.csv"), seconds)
+                _follow(locust, history, seconds)
             except subprocess.TimeoutExpired:
+                _stop(locust, grace=0)
                 print(f"chargebench load: locust did not finish; see {log_path}", file=sys.stderr)
                 return 1
             except KeyboardInterrupt:
-                # Locust writes the CSV of the run so far when stopped; show it, then exit 130
-                interrupted, returncode = True, 0
-                print("chargebench load: interrupted, stopping Locust", file=sys.stderr)
-            finally:
-                _stop(locust)
-        stats_path = Path(prefix + "_stats.csv")
-        if returncode != 0 or not stats_path.exists():
+                interrupted = True
+                print("chargebench load: interrupted; Locust stops and writes the stats so far",
+                      file=sys.stderr)
+            _stop(locust, grace=STOP_GRACE if interrupted else 0)
+        if interrupted and not stats_path.exists():
+            print(f"chargebench load: no stats were written; see {log_path}", file=sys.stderr)
+            return 130
+        if not interrupted and (locust.returncode != 0 or not stats_path.exists()):
             tail = log_path.read_text().splitlines()[-20:]
             print("\n".join(tail), file=sys.stderr)
-            print(f"chargebench load: locust exited {returncode}", file=sys.stderr)
-            return 2 if returncode == 2 else 1
+            print(f"chargebench load: locust exited {locust.returncode}", file=sys.stderr)
+            return 2 if locust.returncode == 2 else 1
         rows = report.read_stats(stats_path)
         print(report.format_table(rows))
         reasons = report.verdict(rows, max_p95_ms=args.max_p95_ms,

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from csms.central import CentralSystem
     from csms.store.base import Store
 
-__all__ = ["REFRESH_S", "Snapshot", "dashboard_route", "presented_token", "render", "snapshot"]
+__all__ = ["REFRESH_S", "Snapshot", "dashboard_route", "presented_token", "render", "same_token",
+           "snapshot"]
 
 #: seconds between two reloads of the page
 REFRESH_S = 10
@@ -54,6 +55,13 @@ def presented_token(request: Request, *, basic: bool = False) -> str | None:
             return None
         return decoded.partition(":")[2]
     return None
+
+
+def same_token(given: str, token: str) -> bool:
+    """Constant-time comparison; bytes, since a header may carry any character (compare_digest
+    refuses non-ASCII text)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
+                               token.encode("utf-8", "surrogateescape"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,8 @@ def render(data: Snapshot, *, title: str = "ChargeBench CSMS") -> str:
     """The page for one snapshot."""
     statuses = Counter(c["status"] for rows in data.connectors.values() for c in rows)
     energy_wh = sum(tx.get("live_energy_wh") or 0 for tx in data.running)
+    energy_caption = ("kWh in running sessions" if len(data.running) == data.running_total
+                      else f"kWh in the newest {len(data.running)} sessions")
     online = sum(1 for c in data.chargers if c["id"] in data.online)
     faulted = statuses.get("Faulted", 0)
     parts = [
@@ -106,7 +116,7 @@ def render(data: Snapshot, *, title: str = "ChargeBench CSMS") -> str:
             ("connectors charging", statuses.get("Charging", 0), ""),
             ("connectors faulted", faulted, "bad" if faulted else ""),
             ("running sessions", data.running_total, ""),
-            ("kWh in running sessions", f"{energy_wh / 1000:.1f}", ""),
+            (energy_caption, f"{energy_wh / 1000:.1f}", ""),
         ]),
         page.section("Chargers", _chargers(data)),
         page.section("Running sessions", _sessions(data)),
@@ -162,7 +172,7 @@ def dashboard_route(csms: CentralSystem) -> Route:
     async def dashboard(request: Request) -> Response:
         token = csms.config.admin_token
         given = presented_token(request, basic=True)
-        if not token or given is None or not hmac.compare_digest(given, token):
+        if not token or given is None or not same_token(given, token):
             return Response("the admin token is the password\n", status_code=401,
                             headers={"WWW-Authenticate": 'Basic realm="ChargeBench CSMS"'})
         online = {conn.cp_id for conn in csms.connections}

@@ -14,7 +14,6 @@ a CALLERROR or an invalid reply, 504 no reply in time.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,7 @@ from chargebench.ocppj import OCPP16, CallErrorReply, CallFailed, CallTimeout, R
 from chargebench.ocppj.validation import check_payload
 from csms import commands
 from csms.api import business
-from csms.api.dashboard import dashboard_route, presented_token
+from csms.api.dashboard import dashboard_route, presented_token, same_token
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -46,7 +45,7 @@ def create_app(csms: CentralSystem) -> Starlette:
         if not token:
             return False  # no token configured: the API refuses everything
         given = presented_token(request)
-        return given is not None and hmac.compare_digest(given, token)
+        return given is not None and same_token(given, token)
 
     def guarded(endpoint):
         async def wrapper(request: Request) -> JSONResponse:

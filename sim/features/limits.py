@@ -12,7 +12,6 @@ SmartCharging profile every call is a no-op and the meters run at the hardware r
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +37,14 @@ def _active(cp: ChargePoint) -> SmartCharging | None:
     return cp.features.smart
 
 
-def started(cp: ChargePoint, port: Port, at: datetime | None = None) -> None:
-    """A transaction began on `port` (Relative schedules count from `at`, 7.13), or its
-    StartTransaction.conf arrived (TxProfiles may name the transactionId from then on)."""
+def started(cp: ChargePoint, port: Port) -> None:
+    """A transaction began on `port` (Relative schedules count from its start, 7.13), or its
+    StartTransaction.conf arrived (TxProfiles may name the transactionId from then on); the
+    two may come in either order."""
     smart = _active(cp)
     if smart is not None and port.tx is not None:
         transaction_id = cp.queue.tx_ids.get(port.tx.local_id)
-        smart.transaction_started(port.id, transaction_id, at or cp.clock.now())
+        smart.transaction_started(port.id, transaction_id, port.tx.began)
         apply(cp)
 
 

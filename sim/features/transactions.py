@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, ReadingContext
@@ -47,6 +48,8 @@ class Transaction:
     id_tag: str
     connector_id: int
     meter_start: int
+    #: the StartTransaction.req timestamp: where Relative charging schedules begin (7.13)
+    began: datetime
     meter: TransactionMeter = field(default_factory=TransactionMeter)
     #: the timer of the next periodic sample (a handle, not a task: see Clock.call_later)
     sampler: asyncio.Handle | None = None
@@ -108,7 +111,7 @@ async def start(cp: ChargePoint, port: Port, id_tag: str) -> Transaction | None:
     reservation_id = reserving.claim(cp, port, id_tag)
     advance(cp, port)
     tx = Transaction(cp.queue.new_local_tx(), id_tag, port.id, port.meter.meter_wh,
-                     transaction_meter(cp))
+                     cp.clock.now(), transaction_meter(cp))
     port.tx = tx
     port.lock.engage()
     port.meter.close_contactor()
@@ -116,14 +119,13 @@ async def start(cp: ChargePoint, port: Port, id_tag: str) -> Transaction | None:
                           ReadingContext.transaction_begin))
     payload = {
         "connectorId": port.id, "idTag": id_tag, "meterStart": tx.meter_start,
-        "timestamp": iso(cp.clock.now()),
+        "timestamp": iso(tx.began),
     }
     if reservation_id is not None:
         payload["reservationId"] = reservation_id  # §5.13 (1)
-    began = cp.clock.now()
     await cp.send_transactional("StartTransaction", payload, tx.local_id)
     if port.tx is tx:
-        limits.started(cp, port, at=began)  # after StartTransaction.req: Charging follows it
+        limits.started(cp, port)  # after StartTransaction.req: Charging follows it
         await sync_energized(cp, port)
         _schedule_sample(cp, port, tx)
     return tx

@@ -77,6 +77,7 @@ async def test_dashboard_login(csms):
     assert (await _async_get(csms, auth=("operator", "wrong"))).status_code == 401
     garbled = {"Authorization": "Basic !!!not-base64"}
     assert (await _async_get(csms, headers=garbled)).status_code == 401
+    assert (await _async_get(csms, auth=("operator", "pässwörd"))).status_code == 401  # not 500
     bearer = {"Authorization": f"Bearer {TOKEN}"}
     assert (await _async_get(csms, headers=bearer)).status_code == 200
     # the JSON API stays Bearer-only

@@ -92,6 +92,10 @@ def test_mix_file_weights_and_errors(tmp_path):
         read_mix(zero)
     with pytest.raises(MixError, match=r"nope.yaml:1:1: cannot read"):
         read_mix(tmp_path / "nope.yaml")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"IdleCharger: \xff\xfe\n")
+    with pytest.raises(MixError, match=r"binary.yaml:1:1: not UTF-8"):
+        read_mix(binary)
     broken = tmp_path / "broken.yaml"
     broken.write_text("IdleCharger: [1\n")
     with pytest.raises(MixError, match=r"broken.yaml:2:1: YAML syntax"):

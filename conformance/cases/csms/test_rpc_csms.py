@@ -40,7 +40,7 @@ async def test_call_before_boot_accepted_gets_security_error(never_booted_peer):
 )
 async def test_no_common_subprotocol_gives_no_session(cb, offered):
     """RPC_021-022: without a common subprotocol no OCPP session starts (OCPP-J 1.6 §3.2)."""
-    outcome = await probe_handshake(cb, subprotocols=offered, password=cb.password)
+    outcome = await probe_handshake(cb, subprotocols=offered, password=cb.password_for(cb.cp_id))
     assert outcome.subprotocol is None and outcome.violation is None, (
         f"expected no subprotocol agreed; received: {outcome.describe()}"
     )
