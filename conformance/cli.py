@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from chargebench.cli import UsageError
 from conformance.background import BackgroundLoop
@@ -183,12 +184,19 @@ def _self_charge_point(
 SELF_CP_ID = "CB-CONFORM-1"
 SELF_NEVER_BOOTED = "CB-CONFORM-NEVER-BOOTED"
 
-#: What the built-in CSMS declares: every profile; it admits unknown charge points
-#: (csms.config UnknownChargerPolicy.ACCEPT), so never-booted ids are derived from --cb-cp-id.
-SELF_CAPABILITIES = """\
-profiles: [core, ocppj, firmware, localauth, reservation, smartcharging, remotetrigger, security]
-rejects_unknown_charge_points: false
-"""
+def _self_capabilities(profile: int) -> str:
+    """What the built-in CSMS declares: every profile. At profile 0 it admits unknown charge
+    points (csms.config UnknownChargerPolicy.ACCEPT), so never-booted ids are derived from
+    --cb-cp-id; from profile 1 on it refuses them (HTTP 404, RPC_023: an unknown id could not
+    authenticate anyway) and a registered id stands in for a never-booted one."""
+    declared: dict[str, Any] = {
+        "profiles": ["core", "ocppj", "firmware", "localauth", "reservation", "smartcharging",
+                     "remotetrigger", "security"],
+        "rejects_unknown_charge_points": profile > 0,
+    }
+    if profile:
+        declared["never_booted_cp_id"] = SELF_NEVER_BOOTED
+    return yaml.safe_dump(declared, sort_keys=False)
 
 #: The id tags the cases expect the CSMS to know (conformance.capabilities defaults).
 SELF_SEED = """\
@@ -208,7 +216,7 @@ async def _start_csms(loop: BackgroundLoop, results: Path, profile: int = 0
         from chargebench.security import init_pki
         from conformance.triggers import HttpActionsTrigger
         from csms.central import CentralSystem
-        from csms.config import CsmsConfig
+        from csms.config import CsmsConfig, UnknownChargerPolicy
     except ImportError:
         from conformance.selfpeers import ReferenceCsms
 
@@ -227,9 +235,11 @@ async def _start_csms(loop: BackgroundLoop, results: Path, profile: int = 0
     seed.write_text(SELF_SEED + _self_chargers(profile, password), encoding="utf-8")
     token = secrets.token_urlsafe(24)
     tls = {"tls_cert": pki.csms_cert, "tls_key": pki.csms_key} if profile >= 2 else {}
+    unknown = UnknownChargerPolicy.REFUSE if profile else UnknownChargerPolicy.ACCEPT
     csms = CentralSystem(CsmsConfig(
         port=0, db=work / "csms.db", seed=seed, log_dir=results / "csms-logs", api_port=0,
-        admin_token=token, tls_ca=pki.ca_cert, ca_key=pki.ca_key, **tls,
+        admin_token=token, tls_ca=pki.ca_cert, ca_key=pki.ca_key, unknown_chargers=unknown,
+        **tls,
     ))  # fmt: skip
     await csms.start()
     trigger = HttpActionsTrigger(f"http://127.0.0.1:{csms.api_port}", token)
@@ -242,12 +252,7 @@ async def _start_csms(loop: BackgroundLoop, results: Path, profile: int = 0
     if profile == 3:
         cert, key = pki.charge_points[SELF_CP_ID]
         credentials += ["--cb-cert", str(cert), "--cb-key", str(key)]
-    declared = SELF_CAPABILITIES
-    if profile:
-        # a charge point id of its own, registered with the same credentials, stands in for a
-        # never-booted one (an unknown id could not authenticate)
-        declared += f"never_booted_cp_id: {SELF_NEVER_BOOTED}\n"
-    return csms, csms.url().rstrip("/"), trigger, declared, credentials
+    return csms, csms.url().rstrip("/"), trigger, _self_capabilities(profile), credentials
 
 
 def _self_chargers(profile: int, password: str | None) -> str:
