@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing as mp
 import resource
 from collections.abc import Callable
@@ -54,3 +55,34 @@ def run_in_process(target: Callable[..., Any], *args: Any) -> Any:
     """Call `target(*args)` in a fresh process and return its (picklable) result."""
     with _spawn.Pool(1) as pool:
         return pool.apply(target, args)
+
+
+def libocpp_template(meter_interval: int, **core: Any) -> dict:
+    """libocpp's stock config for a benchmark fleet: no clock-aligned values, quick reconnects
+    after a refused handshake during the ramp, sampled MeterValues every `meter_interval` s
+    (0: none); `core` sets more Core keys."""
+    from sim.config import LIBOCPP_CONFIG  # only the fleet benchmarks need the simulator
+
+    data = json.loads(LIBOCPP_CONFIG.read_text())
+    data.setdefault("Internal", {}).update(
+        {"RetryBackoffWaitMinimum": 1, "RetryBackoffRandomRange": 1})
+    data.setdefault("Core", {}).update(
+        {"ClockAlignedDataInterval": 0, "MeterValueSampleInterval": meter_interval, **core})
+    return data
+
+
+async def charge_all(fleet: Any, spread_s: float) -> None:
+    """Plug in and present the tag on connector 1 of every charge point of a `sim.fleet.Fleet`,
+    the starts spread evenly over `spread_s`: evenly phased MeterValues, as chargers plugged in
+    at random times are, instead of the whole fleet sampling in the same second."""
+    gate = asyncio.Semaphore(200)
+    count = len(fleet.charge_points)
+
+    async def charge(n: int, cp: Any, identity: Any) -> None:
+        await asyncio.sleep(n * spread_s / count)
+        async with gate:
+            await cp.plug_in(1)
+            await cp.present_id_tag(identity.id_tags[0], 1)
+
+    await asyncio.gather(*(charge(n, cp, i) for n, (cp, i) in enumerate(
+        zip(fleet.charge_points, fleet.identities, strict=True))))

@@ -38,7 +38,6 @@ When `csms` does not import, the scripted CSMS stands in and the output says `cs
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import sqlite3
 import sys
@@ -50,9 +49,8 @@ from pathlib import Path
 import psutil
 import yaml
 
-from loadtest._bench import raise_fd_limit
+from loadtest._bench import charge_all, libocpp_template, raise_fd_limit
 from loadtest.servers import csms_server
-from sim.config import LIBOCPP_CONFIG
 
 _spawn = mp.get_context("spawn")
 PREFIX = "BF"
@@ -68,18 +66,6 @@ LAG_TICK = 0.05
 
 def log(message: str) -> None:
     print(f"[bench_fleet {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def fleet_template(path: Path, meter_interval: int) -> dict:
-    """libocpp config with sampled MeterValues every `meter_interval` s and no other timers."""
-    data = json.loads(path.read_text())
-    data.setdefault("Internal", {}).update(
-        {"RetryBackoffWaitMinimum": 1, "RetryBackoffRandomRange": 1})
-    data.setdefault("Core", {}).update({
-        "HeartbeatInterval": 3600, "ClockAlignedDataInterval": 0,
-        "MeterValueSampleInterval": meter_interval,
-    })
-    return data
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -132,16 +118,7 @@ def run_fleet(url: str, cps: int, template: dict, spread_s: float, steady_s: flo
         await fleet.start()
         await fleet.wait_booted(timeout)
         report.put(("booted", time.monotonic() - started))
-        gate = asyncio.Semaphore(200)
-
-        async def charge(n: int, cp, identity) -> None:
-            await asyncio.sleep(n * spread_s / cps)
-            async with gate:
-                await cp.plug_in(1)
-                await cp.present_id_tag(identity.id_tags[0], 1)
-
-        await asyncio.gather(*(charge(n, cp, i) for n, (cp, i) in enumerate(
-            zip(fleet.charge_points, fleet.identities, strict=True))))
+        await charge_all(fleet, spread_s)
         deadline = time.monotonic() + timeout
         while fleet.summary()["open_transactions"] < cps and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
@@ -247,7 +224,7 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
     seed = workdir / "seed.yaml"
     tags = [{"id_tag": i.id_tags[0], "status": "Accepted"} for i in identities(cps, 0, PREFIX)]
     seed.write_text(yaml.safe_dump({"id_tags": tags}))
-    template = fleet_template(LIBOCPP_CONFIG, meter_interval)
+    template = libocpp_template(meter_interval, HeartbeatInterval=3600)
     server, label = csms_server(True, workdir, seed)
     with server:
         csms = psutil.Process(server.process.pid)

@@ -27,16 +27,13 @@ import argparse
 import asyncio
 import gc
 import itertools
-import json
 import time
 import tracemalloc
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psutil
 
-from loadtest._bench import ServerProcess, raise_fd_limit
-from sim.config import LIBOCPP_CONFIG
+from loadtest._bench import ServerProcess, charge_all, libocpp_template, raise_fd_limit
 
 HOST = "127.0.0.1"
 #: 40 kB per charge point at 10 000 in one process (load-test issue).
@@ -72,17 +69,6 @@ async def start_trivial_csms(heartbeat_interval: int) -> int:
     return server.sockets[0].getsockname()[1]
 
 
-def template(path: Path = LIBOCPP_CONFIG, meter_interval: int = 0) -> dict:
-    """libocpp's stock config: no clock-aligned values, quick reconnects after a refused
-    handshake during the ramp; sampled MeterValues every `meter_interval` s (0: none)."""
-    data = json.loads(path.read_text())
-    data.setdefault("Internal", {}).update(
-        {"RetryBackoffWaitMinimum": 1, "RetryBackoffRandomRange": 1})
-    data.setdefault("Core", {}).update({"ClockAlignedDataInterval": 0,
-                                        "MeterValueSampleInterval": meter_interval})
-    return data
-
-
 def rss() -> int:
     gc.collect()
     return psutil.Process().memory_info().rss
@@ -94,12 +80,12 @@ async def measure(url: str, cps: int, ramp: float, timeout: float, trace: bool,
     RSS figures in bytes."""
     from sim.fleet import Fleet
 
-    Fleet(template(), 1)  # warm up lazily built tables (schemas, validators, Faker)
+    Fleet(libocpp_template(0), 1)  # warm up lazily built tables (schemas, validators, Faker)
     if trace:
         tracemalloc.start(1)
     baseline = rss()
     snapshot0 = tracemalloc.take_snapshot() if trace else None
-    fleet = Fleet(template(meter_interval=meter_interval if charging else 0), cps,
+    fleet = Fleet(libocpp_template(meter_interval if charging else 0), cps,
                   csms_url=url, ramp=ramp, prefix="MEM")
     built = rss()
     started = time.monotonic()
@@ -113,7 +99,7 @@ async def measure(url: str, cps: int, ramp: float, timeout: float, trace: bool,
     if charging:
         snapshot_booted = tracemalloc.take_snapshot() if trace else None
         started = time.monotonic()
-        await _charge_all(fleet, meter_interval)
+        await charge_all(fleet, meter_interval)
         async with asyncio.timeout(timeout):
             while fleet.summary()["open_transactions"] < cps:
                 await asyncio.sleep(0.2)
@@ -137,22 +123,6 @@ def _print_top(stats: list, cps: int, lines: int = 25) -> None:
         frame = stat.traceback[0]
         print(f"  {stat.size_diff / cps:8.0f} B/cp  {stat.count_diff / cps:6.1f} obj/cp  "
               f"{frame.filename.rsplit('/', 2)[-2:]}:{frame.lineno}")
-
-
-async def _charge_all(fleet, spread_s: float) -> None:
-    """Plug in and present the tag on connector 1 of every charge point, the starts spread
-    evenly over `spread_s` (evenly phased MeterValues, as in `loadtest.bench_fleet`)."""
-    gate = asyncio.Semaphore(200)
-    count = len(fleet.charge_points)
-
-    async def charge(n: int, cp, identity) -> None:
-        await asyncio.sleep(n * spread_s / count)
-        async with gate:
-            await cp.plug_in(1)
-            await cp.present_id_tag(identity.id_tags[0], 1)
-
-    await asyncio.gather(*(charge(n, cp, i) for n, (cp, i) in enumerate(
-        zip(fleet.charge_points, fleet.identities, strict=True))))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from loadtest.bench_fleet import LIBOCPP_CONFIG, measure
+from loadtest.bench_fleet import measure
+from sim.config import LIBOCPP_CONFIG
 
 
 def test_bench_fleet_200_charge_points():
