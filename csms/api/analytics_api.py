@@ -101,12 +101,10 @@ def register(api: Api, ctx: Context) -> None:
                 for fact in store.transaction_facts(until=until)
                 if fact["stop_time"] is None or fact["stop_time"] >= to_iso(since)
             ]
-            connectors = {
-                charger["id"]: len(
-                    [c for c in store.list_connectors(charger["id"]) if c["connector_id"] > 0]
-                )
-                for charger in store.list_chargers()
-            }
+            connectors = dict.fromkeys((charger["id"] for charger in store.list_chargers()), 0)
+            for connector in store.list_connectors():  # every charger's, in one query
+                if connector["connector_id"] > 0 and connector["charger_id"] in connectors:
+                    connectors[connector["charger_id"]] += 1
             return analytics.utilisation(facts, since, until, connectors)
 
         return await respond(call.request, UTILISATION, fetch, call.query)
