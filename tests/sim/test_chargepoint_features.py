@@ -174,6 +174,14 @@ _METERED = {"Core": {"MeterValueSampleInterval": 60,
                      "MeterValuesSampledData": "Current.Offered,Power.Active.Import"}}
 
 
+def _relative_profile(profile_id: int, stack: int, purpose: str, *, amps: float) -> dict:
+    """A csChargingProfiles of one Relative period: `amps` from the start (1.6 §7.8)."""
+    return {"chargingProfileId": profile_id, "stackLevel": stack,
+            "chargingProfilePurpose": purpose, "chargingProfileKind": "Relative",
+            "chargingSchedule": {"chargingRateUnit": "A",
+                                 "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}]}}
+
+
 def _sampled(payload: dict, measurand: str) -> float:
     values = payload["meterValue"][0]["sampledValue"]
     return sum(float(v["value"]) for v in values if v.get("measurand") == measurand)
@@ -187,12 +195,7 @@ class TestSmartCharging:
         await cp.plug_in(1)
         await cp.present_id_tag("T1")
         before = (await csms.wait_sent("MeterValues"))[0]
-        profile = {"chargingProfileId": 1, "stackLevel": 0,
-                   "chargingProfilePurpose": "TxDefaultProfile",
-                   "chargingProfileKind": "Relative",
-                   "chargingSchedule": {"chargingRateUnit": "A",
-                                        "chargingSchedulePeriod": [{"startPeriod": 0,
-                                                                    "limit": 6}]}}
+        profile = _relative_profile(1, 0, "TxDefaultProfile", amps=6)
         reply = await csms.call("CP1", "SetChargingProfile",
                                 {"connectorId": 0, "csChargingProfiles": profile})
         assert reply == {"status": "Accepted"}
@@ -209,11 +212,7 @@ class TestSmartCharging:
         transaction (GetCompositeSchedule, Current.Offered)."""
         cp = await booted(**_METERED)
         await cp.plug_in(1)
-        profile = {"chargingProfileId": 9, "stackLevel": 1, "chargingProfilePurpose": "TxProfile",
-                   "chargingProfileKind": "Relative",
-                   "chargingSchedule": {"chargingRateUnit": "A",
-                                        "chargingSchedulePeriod": [{"startPeriod": 0,
-                                                                    "limit": 10}]}}
+        profile = _relative_profile(9, 1, "TxProfile", amps=10)
         reply = await csms.call("CP1", "RemoteStartTransaction",
                                 {"idTag": "R", "connectorId": 1, "chargingProfile": profile})
         assert reply == {"status": "Accepted"}
@@ -228,12 +227,7 @@ class TestSmartCharging:
         """A chargingProfile that is not a TxProfile is Rejected and nothing starts."""
         cp = await booted()
         await cp.plug_in(1)
-        profile = {"chargingProfileId": 9, "stackLevel": 0,
-                   "chargingProfilePurpose": "TxDefaultProfile",
-                   "chargingProfileKind": "Relative",
-                   "chargingSchedule": {"chargingRateUnit": "A",
-                                        "chargingSchedulePeriod": [{"startPeriod": 0,
-                                                                    "limit": 10}]}}
+        profile = _relative_profile(9, 0, "TxDefaultProfile", amps=10)
         reply = await csms.call("CP1", "RemoteStartTransaction",
                                 {"idTag": "R", "connectorId": 1, "chargingProfile": profile})
         assert reply == {"status": "Rejected"}
