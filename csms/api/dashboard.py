@@ -11,9 +11,6 @@ from charge points and is escaped.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hmac
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +21,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from csms.api.resources import with_estimates
+from csms.api.spec import presented_token
+from csms.services.users import same_token
 from reports import page
 from reports.svg import esc
 
@@ -31,8 +30,7 @@ if TYPE_CHECKING:
     from csms.central import CentralSystem
     from csms.store.base import Store
 
-__all__ = ["REFRESH_S", "Snapshot", "dashboard_route", "presented_token", "render", "same_token",
-           "snapshot"]
+__all__ = ["REFRESH_S", "Snapshot", "dashboard_route", "render", "snapshot"]
 
 #: seconds between two reloads of the page
 REFRESH_S = 10
@@ -40,28 +38,6 @@ REFRESH_S = 10
 ROWS = 200
 #: how far back the fault table looks
 FAULT_WINDOW = timedelta(hours=24)
-
-
-def presented_token(request: Request, *, basic: bool = False) -> str | None:
-    """The token a request presents: `Authorization: Bearer T`, or with `basic` the password of
-    `Authorization: Basic` (what a browser sends)."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip()
-    if basic and scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        return decoded.partition(":")[2]
-    return None
-
-
-def same_token(given: str, token: str) -> bool:
-    """Constant-time comparison; bytes, since a header may carry any character (compare_digest
-    refuses non-ASCII text)."""
-    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
-                               token.encode("utf-8", "surrogateescape"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,9 @@ from chargebench.ocppj import OCPP16, CallErrorReply, CallFailed, CallTimeout, R
 from chargebench.ocppj.validation import check_payload
 from csms import commands
 from csms.api import business
-from csms.api.dashboard import dashboard_route, presented_token, same_token
+from csms.api.dashboard import dashboard_route
+from csms.api.spec import presented_token
+from csms.services.users import same_token
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem

@@ -14,6 +14,8 @@ generated from the same declarations, so it cannot drift from the routes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +32,21 @@ from csms.api.params import Param, parse_all
 from csms.services.users import Principal
 
 Authenticate = Callable[[str], Awaitable[Principal | None]]
+
+
+def presented_token(request: Request, *, basic: bool = False) -> str | None:
+    """The token a request presents: `Authorization: Bearer T`, or with `basic` the password of
+    `Authorization: Basic` (what a browser sends)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if basic and scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2]
+    return None
 
 
 @dataclass(slots=True)
@@ -127,9 +144,9 @@ class Api:
     async def _serve(self, op: Operation, authenticate: Authenticate, request: Request) -> Response:
         principal = None
         if op.auth:
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() == "bearer":
-                principal = await authenticate(token.strip())
+            token = presented_token(request)
+            if token is not None:
+                principal = await authenticate(token)
             if principal is None:
                 raise ApiError(401, "a valid Bearer token is required")
             if op.admin and not principal.is_admin:

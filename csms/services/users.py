@@ -76,11 +76,18 @@ def issue_token(store: Store, user_id: str) -> str:
     return token
 
 
+def same_token(given: str, expected: str) -> bool:
+    """Constant-time comparison of two tokens, as bytes: a header may carry any character and
+    `hmac.compare_digest` refuses non-ASCII text (a 500 instead of a 401)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
+                               expected.encode("utf-8", "surrogateescape"))
+
+
 def authenticate(store: Store, token: str, *, admin_token: str | None = None) -> Principal | None:
     """The caller behind a bearer token: the configured admin token, or an active user's."""
     if not token:
         return None
-    if admin_token and hmac.compare_digest(token, admin_token):
+    if admin_token and same_token(token, admin_token):
         return Principal(ADMIN)
     user = store.user_for_token_hash(hash_token(token))
     if user is None or not user["active"]:

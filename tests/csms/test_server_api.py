@@ -41,6 +41,10 @@ async def test_token_required(csms, api):
         assert (await anonymous.get("/api/chargers")).status_code == 401
         wrong = {"Authorization": "Bearer nope"}
         assert (await anonymous.get("/api/chargers", headers=wrong)).status_code == 401
+        # any byte may arrive in a header: refused as a wrong token, never a 500
+        accented = {"Authorization": "Bearer s3cr\xe9t".encode("latin-1")}
+        for path in ("/api/chargers", "/api/chargers/CP1/log"):
+            assert (await anonymous.get(path, headers=accented)).status_code == 401
 
 
 async def test_action_returns_charger_reply(api, cp):
