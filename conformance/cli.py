@@ -27,6 +27,7 @@ import yaml
 from chargebench.cli import UsageError
 from conformance.background import BackgroundLoop
 from conformance.operator import ControlOperator
+from conformance.settings import Settings
 
 CASES = Path(__file__).with_name("cases")
 
@@ -163,7 +164,7 @@ def _self_charge_point(
     capabilities.write_text(selfsim.CAPABILITIES)
 
     async def start() -> Any:
-        cp = selfsim.build("CB-CONFORM-1", f"ws://127.0.0.1:{port}/ocpp",
+        cp = selfsim.build(SELF_CP_ID, f"ws://127.0.0.1:{port}/ocpp",
                            state_dir=work / "cp", fault_plan=plan)
         await cp.start()
         return cp
@@ -181,8 +182,10 @@ def _self_charge_point(
             loop.run(cp.stop(), timeout=10)
 
 
-SELF_CP_ID = "CB-CONFORM-1"
+#: the suite's default --cb-cp-id, which the self runs keep
+SELF_CP_ID = Settings.cp_id
 SELF_NEVER_BOOTED = "CB-CONFORM-NEVER-BOOTED"
+
 
 def _self_capabilities(profile: int) -> str:
     """What the built-in CSMS declares: every profile. At profile 0 it admits unknown charge

@@ -75,18 +75,17 @@ def share_profiles(template: Mapping[str, Mapping[str, Any]]) -> dict[str, Mappi
     """The template's profiles as read-only views, built once and shared by every charge point
     made from it: a charge point copies a profile only when it changes one of its keys
     (`ChargePointConfig._put`), which keeps 10 000 configurations cheap. Values are shared
-    too: list values (CSL keys) are replaced on change, never changed in place."""
-    return {profile: MappingProxyType(dict(values)) for profile, values in template.items()}
+    too: list values (CSL keys) are replaced on change, never changed in place. Profiles
+    already shared stay as they are."""
+    return {profile: values if isinstance(values, MappingProxyType)
+            else MappingProxyType(dict(values)) for profile, values in template.items()}
 
 
 def config_for(template: Mapping[str, Mapping[str, Any]], identity: Identity
                ) -> ChargePointConfig:
     """The template (validated once by the caller, ideally from `share_profiles`) with one
     identity filled in; Internal, where the identity goes, is the charge point's own."""
-    data: dict[str, Mapping[str, Any]] = {
-        profile: values if isinstance(values, MappingProxyType) else MappingProxyType(dict(values))
-        for profile, values in template.items()
-    }
+    data = share_profiles(template)
     data["Internal"] = {
         **template["Internal"],
         "ChargePointId": identity.cp_id,
