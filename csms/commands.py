@@ -9,8 +9,10 @@ charger's reply payload. Errors: `NotConnected` (no live connection), and from t
 
 Bookkeeping (the `BOOKKEEPING` table) records what the CSMS must remember: firmware deployments,
 diagnostics/log requests, reservations, local list versions, charging profiles, certificates and
-configuration. Ids the CSMS allocates (ReserveNow reservationId, GetLog and SignedUpdateFirmware
-requestId) always come from the store: a value given by the caller is replaced.
+configuration. A ReserveNow's reservationId is the caller's when given (the same charger's id
+replaces that reservation, 1.6 §5.13; another charger's raises `ReservationIdTaken`), else the
+store allocates one. GetLog and SignedUpdateFirmware requestIds always come from the store: a
+value given by the caller is replaced. `CommandResult.request` is what was sent.
 """
 
 from __future__ import annotations
@@ -116,9 +118,11 @@ def _accepted(reply: dict) -> bool:
 
 
 def _prepare_reservation(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
-    # 1.6 §5.13 ReserveNow: reservationId is ours to allocate.
+    # 1.6 §5.13 ReserveNow: the caller's reservationId is kept (a known one of this charger is
+    # a replacement); without one the store allocates it.
     rid = store.create_reservation(cp_id, p["connectorId"], p["idTag"], p["expiryDate"],
-                                   parent_id_tag=p.get("parentIdTag"))  # fmt: skip
+                                   parent_id_tag=p.get("parentIdTag"),
+                                   reservation_id=p.get("reservationId"))  # fmt: skip
     return {**p, "reservationId": rid}, rid
 
 
@@ -272,7 +276,8 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
     "DeleteCertificate": Bookkeeping(record=_record_certificate_removal),
 }
 
-#: Fields the CSMS fills in itself (see the module docstring): action -> field.
+#: Id fields the CSMS fills in when the caller leaves them out (ReserveNow) or always (the
+#: requestIds; see the module docstring): action -> field.
 ALLOCATED_FIELDS = {"ReserveNow": "reservationId", "GetLog": "requestId",
                     "SignedUpdateFirmware": "requestId"}  # fmt: skip
 

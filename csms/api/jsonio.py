@@ -23,11 +23,15 @@ class ApiError(Exception):
         self.status = status
         self.field = field
 
-    def response(self) -> Response:
+    def response(self, *, basic: bool = False) -> Response:
+        """The JSON answer; a 401 says which scheme to use (`basic`: a browser's login)."""
         body: dict[str, Any] = {"error": str(self)}
         if self.field is not None:
             body["field"] = self.field
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        headers = None
+        if self.status == 401:
+            scheme = 'Basic realm="ChargeBench CSMS"' if basic else "Bearer"
+            headers = {"WWW-Authenticate": scheme}
         return DecimalJSONResponse(body, status_code=self.status, headers=headers)
 
 
@@ -55,9 +59,19 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
-def loads(body: bytes) -> Any:
-    """Parse a request body; numbers with a fraction become Decimal; ApiError 422 if not JSON."""
+def loads(body: bytes, *, decimal: bool = True) -> Any:
+    """Parse a request body; numbers with a fraction become Decimal (`decimal=False`: float,
+    for OCPP payloads). ApiError 422 if not JSON, too deep to parse, or carrying a lone UTF-16
+    surrogate (`"\\ud800"` is valid JSON text but no UTF-8 string: it could be neither stored
+    nor sent to a charger)."""
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
+        value = json.loads(body, parse_float=Decimal if decimal else float,
+                           parse_constant=_no_constants)  # fmt: skip
+        dumps(value).encode("utf-8")
+    except RecursionError:
+        raise ApiError(422, "body is nested too deeply", field="body") from None
+    except UnicodeEncodeError:
+        raise ApiError(422, "body contains a lone UTF-16 surrogate", field="body") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(422, f"body is not JSON: {error}", field="body") from None
+    return value

@@ -26,15 +26,17 @@ class Param:
     """
 
     name: str
-    type: str = "string"  # string | integer | boolean | date-time
+    type: str = "string"  # string | integer | number | boolean | date-time
     description: str = ""
     enum: tuple[str, ...] | None = None
     match: str = "eq"
     field: str | None = None
     default: Any = None
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
     required: bool = False
+    min_length: int | None = None
+    max_length: int | None = None
 
     @property
     def key(self) -> str:
@@ -45,11 +47,14 @@ class Param:
             if self.required:
                 raise ApiError(422, f"{self.name} is required", field=self.name)
             return self.default
-        if self.type == "integer":
+        if self.type in ("integer", "number"):
             try:
-                value: Any = int(raw)
+                value: Any = int(raw) if self.type == "integer" else float(raw)
             except ValueError:
-                raise ApiError(422, f"{self.name} must be an integer", field=self.name) from None
+                kind = "an integer" if self.type == "integer" else "a number"
+                raise ApiError(422, f"{self.name} must be {kind}", field=self.name) from None
+            if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities
+                raise ApiError(422, f"{self.name} must be a finite number", field=self.name)
             if (self.minimum is not None and value < self.minimum) or (
                 self.maximum is not None and value > self.maximum
             ):
@@ -72,6 +77,14 @@ class Param:
                 ) from None
         if self.enum is not None and raw not in self.enum:
             raise ApiError(422, f"{self.name} must be one of {list(self.enum)}", field=self.name)
+        if (self.min_length is not None and len(raw) < self.min_length) or (
+            self.max_length is not None and len(raw) > self.max_length
+        ):
+            raise ApiError(
+                422,
+                f"{self.name} must be {self.min_length or 0} to {self.max_length} characters",
+                field=self.name,
+            )
         return raw
 
     def schema(self) -> dict[str, Any]:
@@ -84,6 +97,10 @@ class Param:
             schema["minimum"] = self.minimum
         if self.maximum is not None:
             schema["maximum"] = self.maximum
+        if self.min_length is not None:
+            schema["minLength"] = self.min_length
+        if self.max_length is not None:
+            schema["maxLength"] = self.max_length
         if self.default is not None:
             schema["default"] = self.default
         return schema
