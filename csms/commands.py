@@ -198,7 +198,7 @@ def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any
         # (OCPP-J errata §3.12), so it goes to the hashed password, never to the baseline.
         store.set_charger_password(cp_id, value)
         return
-    if key == "SecurityProfile" and value.isdigit():
+    if key == "SecurityProfile" and value.isascii() and value.isdigit() and len(value) < 10:
         # security whitepaper A05: the charger reconnects at the new profile; admit no lower
         store.set_security_profile(cp_id, int(value))
     store.set_config_baseline(cp_id, {key: value}, replace=False)
@@ -226,7 +226,9 @@ def _record_reservation(store: Store, cp_id: str, p: dict, reply: dict, rid: int
 
 
 def _record_cancellation(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    if _accepted(reply):  # 1.6 §5.1
+    # 1.6 §5.1; a reservation this CSMS never made (or another charger's) has no record to end
+    reservation = store.get_reservation(p["reservationId"])
+    if _accepted(reply) and reservation is not None and reservation["charger_id"] == cp_id:
         store.set_reservation_status(p["reservationId"], "Cancelled")
 
 

@@ -21,9 +21,25 @@ from csms.api.resources import SINCE, UNTIL
 from csms.api.spec import Call, Operation
 from csms.services import analytics, remote, users, wallet
 from csms.services.billing import money
-from csms.services.payments import PaymentError
+from csms.services.payments import BadSignature, PaymentError
 
-MONEY = {"type": ["string", "number"], "description": 'decimal, at most 2 places ("500.00")'}
+
+def money_schema(digits: int) -> dict[str, Any]:
+    """A positive amount below 10**digits with at most 2 places: a decimal string ("500.00")
+    or a JSON integer, never a number with a fraction (a float on most clients)."""
+    return {
+        "anyOf": [
+            {"type": "string",
+             "pattern": rf"^(?:[1-9][0-9]{{0,{digits - 1}}}(?:\.[0-9]{{1,2}})?"
+                        r"|0\.[1-9][0-9]?|0\.0[1-9])$"},
+            {"type": "integer", "minimum": 1, "maximum": 10**digits - 1},
+        ],
+        "description": 'decimal string with at most 2 places ("500.00"), or an integer',
+    }  # fmt: skip
+
+
+TOP_UP = money_schema(6)  # wallet.MAX_TOP_UP is 1,000,000.00
+RATE = money_schema(5)  # set_tariff's maximum is 100,000.00
 CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$"}
 USER_ID = (Param("user_id", description="user id"),)
 
@@ -246,9 +262,9 @@ async def payment_webhook(call: Call) -> Any:
     try:
         order = ctx.payments.verify_webhook(raw, call.request.headers.get("x-signature", ""))
         entry = await ctx.db(wallet.credit_paid_order, ctx.store, order)
-    except PaymentError as error:
-        raise ApiError(400, str(error)) from None
-    except (LookupError, ValueError) as error:
+    except BadSignature as error:
+        raise ApiError(401, str(error)) from None
+    except (PaymentError, LookupError, ValueError) as error:
         raise ApiError(422, str(error)) from None
     return {"wallet_transaction": entry}
 
@@ -292,7 +308,18 @@ async def retry_now(call: Call) -> Any:
 # Route table --------------------------------------------------------------------------------------
 
 USER_GONE = {"404": "unknown user"}
-OBJECT = {"type": "object"}
+#: what a provider posts (payments.LocalGateway.webhook_for); its signature is checked first
+WEBHOOK = {
+    "type": "object",
+    "required": ["event", "order_id", "user_id", "amount", "currency"],
+    "properties": {
+        "event": {"type": "string"},
+        "order_id": {"type": "string"},
+        "user_id": {"type": "string"},
+        "amount": {"type": "string"},
+        "currency": {"type": "string"},
+    },
+}
 
 ROUTES: tuple[Operation, ...] = (
     Operation(
@@ -371,7 +398,7 @@ ROUTES: tuple[Operation, ...] = (
         "Add funds through the payment gateway (TOP_UP once the payment is captured)",
         top_up, admin=False, path_params=USER_ID, ok=201, responses=USER_GONE,
         body={"type": "object", "additionalProperties": False, "required": ["amount"],
-              "properties": {"amount": MONEY}},
+              "properties": {"amount": TOP_UP}},
         result={"type": "object", "required": ["order", "wallet_transaction", "wallet"]},
     ),
     Operation("GET", "/api/users/{user_id}/wallet/transactions",
@@ -380,8 +407,10 @@ ROUTES: tuple[Operation, ...] = (
     Operation(
         "POST", "/api/payments/webhook",
         "Payment provider webhook (signed with X-Signature, HMAC-SHA256 of the body)",
-        payment_webhook, auth=False, body=OBJECT,
-        responses={"400": "bad signature or payload", "422": "unknown order or invalid data"},
+        payment_webhook, auth=False, body=WEBHOOK, security=({"webhookSignature": []},),
+        challenge='HMAC-SHA256 header="X-Signature"',
+        responses={"401": "missing or bad X-Signature",
+                   "422": "not a payment.captured event of a known order"},
         result={"type": "object", "required": ["wallet_transaction"]},
     ),
     Operation("GET", "/api/tariffs", "Tariffs (charger_id null: the global fallback)",
@@ -395,7 +424,7 @@ ROUTES: tuple[Operation, ...] = (
             "required": ["rate_per_kwh"],
             "properties": {
                 "charger_id": {"type": ["string", "null"], "minLength": 1},
-                "rate_per_kwh": MONEY,
+                "rate_per_kwh": RATE,
                 "currency": CURRENCY,
             },
         },

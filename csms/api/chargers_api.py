@@ -47,14 +47,19 @@ TIMEOUT = Param("timeout", "number", "seconds to wait for the reply (default: th
 # Actions ----------------------------------------------------------------------------------------
 
 
-def _bounded(schema: Any) -> Any:
-    """`schema` with every integer held to 32 bits and draft-04 bookkeeping keys dropped."""
+def _bounded(schema: Any, definitions: dict[str, Any]) -> Any:
+    """`schema` with every integer held to 32 bits, `#/definitions/` references inlined (the
+    security extension's schemas use them; the document has no such section) and draft-04
+    bookkeeping keys dropped."""
     if isinstance(schema, list):
-        return [_bounded(item) for item in schema]
+        return [_bounded(item, definitions) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {key: _bounded(value) for key, value in schema.items()
-           if key not in ("$schema", "id", "title")}  # fmt: skip
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/definitions/"):
+        return _bounded(definitions[ref.removeprefix("#/definitions/")], definitions)
+    out = {key: _bounded(value, definitions) for key, value in schema.items()
+           if key not in ("$schema", "id", "title", "definitions")}  # fmt: skip
     if out.get("type") == "integer":
         out["minimum"] = max(out.get("minimum", INT32[0]), INT32[0])
         out["maximum"] = min(out.get("maximum", INT32[1]), INT32[1])
@@ -63,7 +68,8 @@ def _bounded(schema: Any) -> Any:
 
 def action_schema(action: str, *, response: bool = False) -> dict[str, Any]:
     """The API's schema of an action's request (or the charger's reply) from `ocpp`'s."""
-    schema = _bounded(json.loads(OCPP16.schema_text(action, response)))
+    original = json.loads(OCPP16.schema_text(action, response))
+    schema = _bounded(original, original.get("definitions", {}))
     allocated = commands.ALLOCATED_FIELDS.get(action)
     if not response and allocated is not None:
         schema["required"] = [name for name in schema.get("required", []) if name != allocated]

@@ -23,15 +23,12 @@ class ApiError(Exception):
         self.status = status
         self.field = field
 
-    def response(self, *, basic: bool = False) -> Response:
-        """The JSON answer; a 401 says which scheme to use (`basic`: a browser's login)."""
+    def response(self, *, challenge: str = "Bearer") -> Response:
+        """The JSON answer; a 401 carries `WWW-Authenticate: <challenge>` (RFC 9110 §15.5.2)."""
         body: dict[str, Any] = {"error": str(self)}
         if self.field is not None:
             body["field"] = self.field
-        headers = None
-        if self.status == 401:
-            scheme = 'Basic realm="ChargeBench CSMS"' if basic else "Bearer"
-            headers = {"WWW-Authenticate": scheme}
+        headers = {"WWW-Authenticate": challenge} if self.status == 401 else None
         return DecimalJSONResponse(body, status_code=self.status, headers=headers)
 
 
@@ -59,13 +56,29 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+def _decimal(text: str) -> Decimal | int:
+    """A JSON number with a fraction or exponent: exact, and an integer when it is one (JSON
+    Schema 2020-12: `1.0` is an integer)."""
+    value = Decimal(text)
+    if value.adjusted() < 64 and value == value.to_integral_value():  # 1E+999999 stays
+        return int(value)
+    return value
+
+
+def _float(text: str) -> float | int:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large for a number")
+    return int(value) if value.is_integer() else value
+
+
 def loads(body: bytes, *, decimal: bool = True) -> Any:
     """Parse a request body; numbers with a fraction become Decimal (`decimal=False`: float,
-    for OCPP payloads). ApiError 422 if not JSON, too deep to parse, or carrying a lone UTF-16
-    surrogate (`"\\ud800"` is valid JSON text but no UTF-8 string: it could be neither stored
-    nor sent to a charger)."""
+    for OCPP payloads), integral ones int. ApiError 422 if not JSON, too deep to parse, or
+    carrying a lone UTF-16 surrogate (`"\\ud800"` is valid JSON text but no UTF-8 string: it
+    could be neither stored nor sent to a charger)."""
     try:
-        value = json.loads(body, parse_float=Decimal if decimal else float,
+        value = json.loads(body, parse_float=_decimal if decimal else _float,
                            parse_constant=_no_constants)  # fmt: skip
         dumps(value).encode("utf-8")
     except RecursionError:

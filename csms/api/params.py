@@ -6,8 +6,9 @@ same way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from csms.api.jsonio import ApiError
@@ -43,7 +44,9 @@ class Param:
         return self.field or self.name
 
     def parse(self, raw: str | None) -> Any:
-        if raw is None or raw == "":
+        """The typed value of `raw` (absent: the default); `?name=` is a value like any other
+        (an empty string, which only a string parameter without bounds takes)."""
+        if raw is None:
             if self.required:
                 raise ApiError(422, f"{self.name} is required", field=self.name)
             return self.default
@@ -69,12 +72,12 @@ class Param:
                 raise ApiError(422, f"{self.name} must be true or false", field=self.name)
             return _BOOLS[raw.lower()]
         if self.type == "date-time":
-            try:
-                return parse_ts(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-            except (ValueError, OverflowError):
+            value = parse_date_time(raw)
+            if value is None:
                 raise ApiError(
-                    422, f"{self.name} must be an ISO-8601 date-time", field=self.name
-                ) from None
+                    422, f"{self.name} must be an RFC 3339 date-time", field=self.name
+                )
+            return value
         if self.enum is not None and raw not in self.enum:
             raise ApiError(422, f"{self.name} must be one of {list(self.enum)}", field=self.name)
         if (self.min_length is not None and len(raw) < self.min_length) or (
@@ -118,6 +121,34 @@ class Param:
         if isinstance(value, bool):
             return bool(have) is value
         return have == value if not isinstance(have, str) else have == str(value)
+
+
+# RFC 3339 §5.6 date-time (what OpenAPI's `format: date-time` means): T and Z in either case
+_RFC3339 = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def parse_date_time(raw: str) -> datetime | None:
+    """An aware UTC datetime from an RFC 3339 date-time, else None. A leap second (:60) is
+    read as :59; a fraction beyond microseconds is cut; a time past year 9999 in UTC is
+    clamped to the end of that year."""
+    match = _RFC3339.fullmatch(raw)
+    if match is None:
+        return None
+    day, minutes, seconds, fraction, offset = match.groups()
+    seconds = "59" if seconds == "60" else seconds
+    fraction = (fraction or "")[:7]
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        value = datetime.fromisoformat(f"{day}T{minutes}:{seconds}{fraction}{offset}")
+    except ValueError:
+        return None
+    try:
+        return parse_ts(value)
+    except OverflowError:
+        edge = datetime.max if value.year > 1 else datetime.min
+        return edge.replace(tzinfo=UTC)
 
 
 def parse_all(params: tuple[Param, ...], source: Any) -> dict[str, Any]:

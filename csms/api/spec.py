@@ -110,6 +110,10 @@ class Operation:
     auth: bool = True
     #: the password of HTTP Basic counts as the token too (the dashboard: a browser asks for it)
     basic: bool = False
+    #: OpenAPI security requirements and the 401 challenge of an operation that checks its
+    #: caller itself (auth=False; the signed payment webhook)
+    security: tuple[dict[str, list], ...] | None = None
+    challenge: str | None = None
     #: the success status and what it carries (JSON schema; None: any JSON)
     ok: int = 200
     result: dict[str, Any] | None = None
@@ -132,6 +136,13 @@ class Operation:
         return (*self.query, *(self.listing.all_params if self.listing else ()))
 
     @property
+    def www_authenticate(self) -> str:
+        """The challenge of this operation's 401 answers."""
+        if self.challenge is not None:
+            return self.challenge
+        return 'Basic realm="ChargeBench CSMS"' if self.basic else "Bearer"
+
+    @property
     def operation_id(self) -> str:
         return self.name or self.endpoint.__name__
 
@@ -141,6 +152,8 @@ class Operation:
         if self.auth:
             out["401"] = "missing or unknown token"
             out["403"] = "role or ownership does not allow it"
+        elif self.challenge is not None:
+            out["401"] = "missing or bad credentials"
         if self.path_params or self.query_params or self.body is not None:
             out["422"] = "invalid input; `field` names it"
         out.update(self.responses)
@@ -181,7 +194,7 @@ def _route(path: str, ops: dict[str, Operation], ctx: Context, authenticate: Aut
         try:
             return await _serve(op, ctx, authenticate, request)
         except ApiError as error:
-            return error.response(basic=op.basic)
+            return error.response(challenge=op.www_authenticate)
 
     # every method reaches `handle`, so an undeclared one is a 405 from us, not a route miss
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -245,9 +258,9 @@ def _responses(op: Operation) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
         if code == "401":
-            scheme = 'Basic realm="ChargeBench CSMS"' if op.basic else "Bearer"
-            answer["headers"] = {"WWW-Authenticate": {"required": True, "description": scheme,
-                                                      "schema": {"type": "string"}}}  # fmt: skip
+            answer["headers"] = {"WWW-Authenticate": {
+                "required": True, "description": op.www_authenticate,
+                "schema": {"type": "string"}}}  # fmt: skip
         out[code] = answer
     return out
 
@@ -286,7 +299,9 @@ def openapi(table: Sequence[Operation], *, title: str, version: str = "1",
         }
         if op.description:
             operation["description"] = op.description
-        if op.auth:
+        if op.security is not None:
+            operation["security"] = list(op.security)
+        elif op.auth:
             operation["security"] = [{"bearer": []}, *([{"basic": []}] if op.basic else [])]
             operation["x-role"] = "ADMIN" if op.admin else "ADMIN or USER (own data)"
         else:
@@ -308,6 +323,12 @@ def openapi(table: Sequence[Operation], *, title: str, version: str = "1",
                     "type": "http",
                     "scheme": "basic",
                     "description": "any user name, an ADMIN token as the password",
+                },
+                "webhookSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Signature",
+                    "description": "HMAC-SHA256 (hex) of the raw body with the provider secret",
                 },
             },
             "schemas": {"Error": ERROR},
