@@ -38,6 +38,8 @@ ENERGY = Listing(
             "by", enum=analytics.GROUPINGS, default="charger", description="station | charger | day"
         ),
     ),
+    # a row has the column of its grouping (`by`) only
+    always=("sessions", "energy_wh", "energy_kwh", "revenue", "currency"),
 )
 UTILISATION = Listing(
     "utilisation",

@@ -45,6 +45,8 @@ class Listing:
     columns: tuple[str, ...]
     params: tuple[Param, ...] = ()
     store_pages: bool = False
+    #: the columns every JSON row has (None: all; a grouping may leave some out)
+    always: tuple[str, ...] | None = None
 
     @property
     def all_params(self) -> tuple[Param, ...]:

@@ -269,7 +269,8 @@ def _success(op: Operation) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": op.statuses()[str(op.ok)]}
     if op.listing is not None:
         columns = op.listing.columns
-        item = {"type": "object", "required": list(columns),
+        always = op.listing.always if op.listing.always is not None else columns
+        item = {"type": "object", "required": list(always),
                 "properties": {name: {} for name in columns}}  # fmt: skip
         answer["description"] = f"a page of {op.listing.name}"
         answer["headers"] = dict(LIST_HEADERS)
