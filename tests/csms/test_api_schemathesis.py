@@ -26,6 +26,8 @@ ADMIN_TOKEN = "schemathesis-admin-token"
 #: examples per operation and phase; the two runs take ~1 min each on 2 busy cores
 MAX_EXAMPLES = int(os.environ.get("CB_SCHEMATHESIS_EXAMPLES", "20"))
 SEED = 20261207
+#: junit always; CB_SCHEMATHESIS_REPORTS=junit,har keeps every request and answer (debugging)
+REPORTS = os.environ.get("CB_SCHEMATHESIS_REPORTS", "junit")
 RUN_TIMEOUT = 600
 
 
@@ -49,7 +51,9 @@ def _config(values: dict[str, list]) -> str:
 @pytest.fixture
 async def seeded(tmp_path):
     """A CSMS with a location, two chargers (CP1 connected), a user with a wallet, a tag, a
-    transaction with meter values, a remote start record and a tariff."""
+    transaction with meter values on CP2, a running one on CP1 (a remote stop reaches the
+    charger), a remote start record and a tariff; CP1's connector 1 is Available (a remote
+    start reaches the charger)."""
     async with CentralSystem(port=0, api_port=0, admin_token=ADMIN_TOKEN, db=tmp_path / "csms.db",
                              log_dir=None, call_timeout=2) as csms:  # fmt: skip
         store = csms.store
@@ -57,6 +61,7 @@ async def seeded(tmp_path):
         for cp_id in ("CP1", "CP2"):
             store.upsert_charger(cp_id, location_id="LOC1", registration_status="Accepted")
             store.upsert_connector(cp_id, 1)
+            store.upsert_connector(cp_id, 2)
         user = users.create_user(store, "Asha", email="asha@example.com")
         token = users.issue_token(store, user["id"])
         store.upsert_id_tag("TAG1")
@@ -65,7 +70,8 @@ async def seeded(tmp_path):
         store.add_meter_values("CP2", 1, [{"timestamp": now_iso(), "sampledValue": [
             {"value": "1200", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}],
             transaction_id=tx)  # fmt: skip
-        remote_start = store.create_remote_start("CP1", 1, user["rfid_card_id"], now_iso(),
+        running = store.start_transaction("CP1", 2, "TAG1", 0, now_iso())
+        remote_start = store.create_remote_start("CP2", 1, user["rfid_card_id"], now_iso(),
                                                  user_id=user["id"])  # fmt: skip
         async with await ScriptedChargePoint.connect(csms.url("CP1"), "CP1") as cp:
             assert (await cp.boot())["status"] == "Accepted"
@@ -74,7 +80,7 @@ async def seeded(tmp_path):
             values = {
                 "cp_id": ["CP1", "CP2"],
                 "user_id": [user["id"]],
-                "transaction_id": [tx],
+                "transaction_id": [tx, running],
                 "id_tag": ["TAG1", user["rfid_card_id"]],
                 "remote_start_id": [remote_start["id"]],
             }
@@ -90,7 +96,8 @@ async def _run(csms, token: str, workdir: Path, name: str) -> tuple[int, str]:
         "--seed", str(SEED), "--generation-deterministic",
         "--workers", "1", "--no-color", "--request-timeout", "30",
         "--header", f"Authorization: Bearer {token}",
-        "--report", "junit", "--report-junit-path", str(workdir / f"{name}.xml"),
+        "--report", REPORTS, "--report-junit-path", str(workdir / f"{name}.xml"),
+        "--report-har-path", str(workdir / f"{name}.har"),
         cwd=workdir, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
