@@ -48,9 +48,8 @@ TIMEOUT = Param("timeout", "number", "seconds to wait for the reply (default: th
 
 
 def _bounded(schema: Any, definitions: dict[str, Any]) -> Any:
-    """`schema` with every integer held to 32 bits, `#/definitions/` references inlined (the
-    security extension's schemas use them; the document has no such section) and draft-04
-    bookkeeping keys dropped."""
+    """`schema` with every integer held to 32 bits and `#/definitions/` references inlined
+    (the security extension's schemas use them; the document has no such section)."""
     if isinstance(schema, list):
         return [_bounded(item, definitions) for item in schema]
     if not isinstance(schema, dict):
@@ -58,8 +57,7 @@ def _bounded(schema: Any, definitions: dict[str, Any]) -> Any:
     ref = schema.get("$ref", "")
     if ref.startswith("#/definitions/"):
         return _bounded(definitions[ref.removeprefix("#/definitions/")], definitions)
-    out = {key: _bounded(value, definitions) for key, value in schema.items()
-           if key not in ("$schema", "id", "title", "definitions")}  # fmt: skip
+    out = {key: _bounded(value, definitions) for key, value in schema.items()}
     if out.get("type") == "integer":
         out["minimum"] = max(out.get("minimum", INT32[0]), INT32[0])
         out["maximum"] = min(out.get("maximum", INT32[1]), INT32[1])
@@ -69,7 +67,10 @@ def _bounded(schema: Any, definitions: dict[str, Any]) -> Any:
 def action_schema(action: str, *, response: bool = False) -> dict[str, Any]:
     """The API's schema of an action's request (or the charger's reply) from `ocpp`'s."""
     original = json.loads(OCPP16.schema_text(action, response))
-    schema = _bounded(original, original.get("definitions", {}))
+    # the draft-04 root keys ($schema, id, title, definitions) have no place in the document
+    root = {key: value for key, value in original.items()
+            if key not in ("$schema", "id", "title", "definitions")}  # fmt: skip
+    schema = _bounded(root, original.get("definitions", {}))
     allocated = commands.ALLOCATED_FIELDS.get(action)
     if not response and allocated is not None:
         schema["required"] = [name for name in schema.get("required", []) if name != allocated]
@@ -82,13 +83,31 @@ def _header_of(field: str) -> str:
     return "X-OCPP-" + "-".join(word.capitalize() for word in words)
 
 
+def whole_numbers(schema: dict[str, Any], value: Any) -> Any:
+    """`value` with each integral float where `schema` wants an integer made an int: `1.0` is
+    an integer in the document's JSON Schema (2020-12) but not in OCPP's draft-04 schemas, so
+    the charger gets `1`. Numbers elsewhere stay as written (`16.0` for a limit)."""
+    if isinstance(value, float) and schema.get("type") == "integer" and value.is_integer():
+        return int(value)
+    if isinstance(value, dict) and "properties" in schema:
+        fields = schema["properties"]
+        return {k: whole_numbers(fields[k], v) if k in fields else v for k, v in value.items()}
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [whole_numbers(schema["items"], item) for item in value]
+    return value
+
+
 def _checker(action: str) -> Any:
     """The body check of one action: its API schema, formats included (draft-04, as the
-    session core checks what it sends), each problem a 422 naming the field."""
-    schema = {"$schema": "http://json-schema.org/draft-04/schema#", **action_schema(action)}
+    session core checks what it sends), each problem a 422 naming the field. Integral floats
+    in integer fields are made ints first, in place (`whole_numbers`)."""
+    document = action_schema(action)
+    schema = {"$schema": "http://json-schema.org/draft-04/schema#", **document}
     validator = jsonschema_rs.Draft4Validator(schema, validate_formats=True)
 
     def check(payload: Any) -> None:
+        if isinstance(payload, dict):
+            payload.update(whole_numbers(document, payload))
         error = next(iter(validator.iter_errors(payload)), None)
         if error is None:
             return

@@ -65,18 +65,18 @@ def _decimal(text: str) -> Decimal | int:
     return value
 
 
-def _float(text: str) -> float | int:
+def _float(text: str) -> float:
     value = float(text)
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"{text} is too large for a number")
-    return int(value) if value.is_integer() else value
+    return value
 
 
 def loads(body: bytes, *, decimal: bool = True) -> Any:
-    """Parse a request body; numbers with a fraction become Decimal (`decimal=False`: float,
-    for OCPP payloads), integral ones int. ApiError 422 if not JSON, too deep to parse, or
-    carrying a lone UTF-16 surrogate (`"\\ud800"` is valid JSON text but no UTF-8 string: it
-    could be neither stored nor sent to a charger)."""
+    """Parse a request body; numbers with a fraction become Decimal, integral ones int
+    (`decimal=False`: float, as written, for OCPP payloads relayed to a charger). ApiError 422
+    if not JSON, too deep to parse, or carrying a lone UTF-16 surrogate (`"\\ud800"` is valid
+    JSON text but no UTF-8 string: it could be neither stored nor sent to a charger)."""
     try:
         value = json.loads(body, parse_float=_decimal if decimal else _float,
                            parse_constant=_no_constants)  # fmt: skip
