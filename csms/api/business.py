@@ -40,7 +40,7 @@ def money_schema(digits: int) -> dict[str, Any]:
 
 TOP_UP = money_schema(6)  # wallet.MAX_TOP_UP is 1,000,000.00
 RATE = money_schema(5)  # set_tariff's maximum is 100,000.00
-CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$"}
+CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$", "not": {"pattern": "\n"}}
 USER_ID = (Param("user_id", description="user id"),)
 
 USERS = Listing(

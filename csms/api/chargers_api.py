@@ -225,6 +225,7 @@ async def charger_log(call: Call) -> Any:
 #: hex form of a 16-20 byte key), or 16-20 characters of printable ASCII text
 AUTHORIZATION_KEY = {
     "type": "string",
+    "not": {"pattern": "\n"},  # Python's `$` also matches before a final newline
     "anyOf": [
         {"pattern": f"^(?:[0-9A-Fa-f]{{2}}){{{MIN_KEY_BYTES},{MAX_KEY_BYTES}}}$"},
         {"pattern": f"^[!-~]{{{MIN_KEY_BYTES},{MAX_KEY_BYTES}}}$"},
@@ -278,7 +279,10 @@ async def set_password(call: Call) -> Any:
     cp_id = (await known_charger(call, call.path["cp_id"]))["id"]
     generated = "authorization_key" not in body
     key = generate_authorization_key() if generated else normal_key(body["authorization_key"])
-    parse_authorization_key(key)  # the schema's rule; a bug here is ours, not the caller's
+    try:
+        parse_authorization_key(key)  # the schema's rule, from its one home
+    except ValueError as error:
+        raise ApiError(422, str(error), field="authorization_key") from None
     answer: dict[str, Any] = {"charger_id": cp_id}
     if ctx.execute is not None and cp_id in ctx.registry:
         payload = {"key": "AuthorizationKey", "value": key}

@@ -184,10 +184,12 @@ def routes(table: Sequence[Operation], ctx: Context, authenticate: Authenticate)
 
 
 def _route(path: str, ops: dict[str, Operation], ctx: Context, authenticate: Authenticate) -> Route:
-    allow = ", ".join(sorted(ops))
+    allow = ", ".join(sorted({*ops, *(["HEAD"] if "GET" in ops else [])}))
 
     async def handle(request: Request) -> Response:
         op = ops.get(request.method)
+        if op is None and request.method == "HEAD":
+            op = ops.get("GET")  # the GET's headers; the server sends no body
         if op is None:
             return DecimalJSONResponse({"error": f"{request.method} not allowed here"},
                                        status_code=405, headers={"Allow": allow})  # fmt: skip

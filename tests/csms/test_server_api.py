@@ -174,6 +174,7 @@ async def test_unknown_routes_and_methods(csms, api):
     missing = await api.get("/api/nothing-here")
     assert (missing.status_code, missing.headers["content-type"]) == (404, "application/json")
     wrong = await api.delete("/api/chargers")
-    assert (wrong.status_code, wrong.headers["Allow"]) == (405, "GET")
+    assert (wrong.status_code, wrong.headers["Allow"]) == (405, "GET, HEAD")
+    assert (await api.head("/api/chargers")).headers["X-Total-Count"] == "2"
     assert (await api.post("/api/chargers/CP1/actions/Heartbeat", json={})).status_code == 404
     assert (await api.get("/api/chargers/")).status_code == 404  # no redirect to the list
