@@ -19,6 +19,7 @@ import math
 import secrets
 import ssl
 import weakref
+from dataclasses import replace
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,10 @@ class OcppServer:
         store = self.csms.store
         charger = await self.csms.db.run(store.get_charger, cp_id)
         facts = await self._facts(ws, request.headers, cp_id, charger)
+        if charger is None:
+            twin = await self.csms.db.run(store.charger_id_case_twin, cp_id)
+            if twin is not None:
+                facts = replace(facts, case_twin=True)
         admission = admit(charger, self.csms.config.unknown_chargers, facts)
         if not admission.admitted:
             log.info("%s: refused (%s %s)", cp_id, admission.status, admission.reason)

@@ -122,6 +122,15 @@ class AssetsMixin(SqliteBase):
         row = self._one(f"SELECT {_CHARGER_COLUMNS} FROM chargers WHERE id = ?", (charger_id,))
         return None if row is None else _charger(row)
 
+    def charger_id_case_twin(self, charger_id: str) -> str | None:
+        """The id of a stored charger equal to `charger_id` but for ASCII letter case (charge
+        point ids are ASCII: csms.admission), other than `charger_id` itself."""
+        row = self._one(
+            "SELECT id FROM chargers WHERE id = ? COLLATE NOCASE AND id != ? LIMIT 1",
+            (charger_id, charger_id),
+        )
+        return None if row is None else row["id"]
+
     def list_chargers(
         self,
         *,

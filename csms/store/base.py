@@ -397,6 +397,9 @@ class Store(Protocol):
         ...
 
     def get_charger(self, charger_id: str) -> Charger | None: ...
+    def charger_id_case_twin(self, charger_id: str) -> str | None:
+        """A stored charger id equal to `charger_id` but for letter case (not itself)."""
+        ...
     def list_chargers(
         self,
         *,

@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS chargers (
     online_since         TEXT
 );
 CREATE INDEX IF NOT EXISTS chargers_location ON chargers(location_id);
+-- charge point ids that differ only in letter case are one identity (csms.admission)
+CREATE INDEX IF NOT EXISTS chargers_id_nocase ON chargers(id COLLATE NOCASE);
 
 CREATE TABLE IF NOT EXISTS connectors (
     charger_id          TEXT NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,
