@@ -26,6 +26,9 @@ CASES = [
     ('"\\ud800"', Fault.LONE_SURROGATE, "-1"),
     ('[2, "1", "Heartbeat", {"x": ' + SHALLOW_ENOUGH_FOR_PYTHON + "}]", Fault.TOO_DEEP, "1"),
     ('[2, "1", "Heartbeat", ' + DEEP + "]", Fault.TOO_DEEP, "1"),
+    # too deep for the parser itself (RecursionError): the head still gives the id
+    ('[2, "1", "Heartbeat", ' + "[" * 100000 + "]" * 100000 + "]", Fault.TOO_DEEP, "1"),
+    ("[" * 100000 + "]" * 100000, Fault.TOO_DEEP, "-1"),
     ("[2, \"1\", \"StatusNotification\", " + STATUS % (2**64) + "]", Fault.BEYOND_INT64, "1"),
     ("[2, \"1\", \"StatusNotification\", " + STATUS % (-(2**63) - 1) + "]",
      Fault.BEYOND_INT64, "1"),
