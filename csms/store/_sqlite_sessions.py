@@ -224,7 +224,8 @@ class SessionsMixin(SqliteBase):
                         to_iso(timestamp),
                         reason or "Local",  # 1.6 §4.10: omitted only when Local
                         id_tag,
-                        energy if 0 <= energy < 2**63 else None,  # meter replaced or wrapped: no guess
+                        # meter replaced or wrapped, or beyond 64 bits: no guess
+                        energy if 0 <= energy < 2**63 else None,
                         self._now(),
                         transaction_id,
                     ),

@@ -69,3 +69,29 @@ async def test_closed_connections_leave_nothing_behind(tmp_path):
         process.terminate()
         async with asyncio.timeout(10):
             await process.wait()
+
+
+async def test_what_the_registry_and_trace_log_keep_per_closed_connection(tmp_path):
+    """In process, deterministic: a record that arrives after its charger left (a late reply)
+    reopens charger.<ID>.log, and the sweep closes it again; a `wait_for` that timed out
+    leaves no waiter behind."""
+    from chargebench.trace import TraceRecord
+    from csms.central import CentralSystem
+
+    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=tmp_path / "logs",
+                             call_timeout=2) as csms:  # fmt: skip
+        for n in range(50):
+            cp_id = f"GONE{n}"
+            async with await ScriptedChargePoint.connect(csms.url(cp_id), cp_id) as cp:
+                await cp.boot()
+            while cp_id in csms.connections:
+                await asyncio.sleep(0.01)
+            csms.trace(TraceRecord("2026-01-01T00:00:00.000000+00:00", cp_id, "cs->cp",
+                                   "CALLRESULT", "late", "Heartbeat", {}, 1.0, "s"))  # fmt: skip
+        assert len(csms.trace._files) == 50  # each late record reopened a file
+        assert csms.trace.sweep() == 50
+        assert csms.trace._files == {}
+        for n in range(20):
+            with pytest.raises(TimeoutError):
+                await csms.connections.wait_for(f"NEVER{n}", timeout=0.01)
+        assert csms.connections._waiters == {}
