@@ -80,6 +80,7 @@ async def test_what_the_registry_and_trace_log_keep_per_closed_connection(tmp_pa
 
     async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=tmp_path / "logs",
                              call_timeout=2) as csms:  # fmt: skip
+        csms.trace.sweep_interval = 3600  # this test sweeps by hand
         for n in range(50):
             cp_id = f"GONE{n}"
             async with await ScriptedChargePoint.connect(csms.url(cp_id), cp_id) as cp:
