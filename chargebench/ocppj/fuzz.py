@@ -28,7 +28,7 @@ from chargebench.ocppj.versions import OCPP16, OcppVersion, Role
 KINDS = (
     "valid", "malformed_json", "surrogate", "deep", "huge_int", "non_finite", "wrong_type",
     "missing_field", "extra_field", "unknown_action", "wrong_message_type", "wrong_length",
-    "bad_id", "duplicate_id", "unknown_reply", "not_array", "edge_values",
+    "bad_id", "duplicate_id", "unknown_reply", "not_array", "edge_values", "embedded",
 )
 
 NOW = "2026-01-01T00:00:00Z"
@@ -74,7 +74,7 @@ CS_SAMPLES: dict[str, dict] = {
 
 #: kinds whose message id the receiver records (a well-formed CALL with an object payload)
 _REACH_SEEN = frozenset({"valid", "wrong_type", "missing_field", "extra_field", "unknown_action",
-                         "edge_values"})
+                         "edge_values", "embedded"})
 #: schema-valid values at the edges of what a receiver holds: they reach the handlers
 _EDGE_INTS = (0, -1, -5, 2**31, -(2**31) - 1, 2**63 - 1, -(2**63), 10**18)
 _EDGE_STRINGS = ("", " ", "ä€😀", "\u0000", "'; DROP TABLE transactions; --", "../../etc")
@@ -234,6 +234,20 @@ def _make(kind: str, rng: random.Random, seq: int, message_id: str, action: str,
             elif type(value) is str and rng.random() < 0.3:
                 _set(payload, path, rng.choice(_EDGE_STRINGS))
         return FuzzCase(seq, kind, _dumps([2, message_id, action, payload]), message_id)
+    if kind == "embedded":
+        # DataTransfer carrying a payload in a string (Plug & Charge over 1.6): the same
+        # classes one level down, where the frame checks cannot see them
+        inner = rng.choice([
+            '{"idToken":{"idToken":"\\ud800","type":"eMAID"}}', "[" * 5000 + "]" * 5000,
+            '{"idToken":NaN}', '{"idToken":{"idToken":"A","type":"eMAID"},"x":' + str(2**70)
+            + "}", '{"idToken":"flat"}', '{"idToken":{"idToken":"A","type":"eMAID"}}', "[]",
+            '{"certificate":"-----BEGIN CERTIFICATE-----\\nA\\n-----END CERTIFICATE-----",'
+            '"idToken":{"idToken":"A","type":"eMAID"}}', "{",
+        ])  # fmt: skip
+        message = rng.choice(["Authorize", "GetCertificateStatus", "Get15118EVCertificate"])
+        payload = {"vendorId": "org.openchargealliance.iso15118pnc", "messageId": message,
+                   "data": inner}  # fmt: skip
+        return FuzzCase(seq, kind, _dumps([2, message_id, "DataTransfer", payload]), message_id)
     if kind == "unknown_action":
         name = rng.choice(["FlyToMoon", "", "heartbeat", "Heartbeat ", "A" * 200, "ÄÖÜ"])
         return FuzzCase(seq, kind, _dumps([2, message_id, name, {}]), message_id)
