@@ -89,6 +89,12 @@ class Session:
                 raise ConnectionLost(
                     "connection closed", action=action, message_id=message_id
                 ) from None
+            except BaseException:
+                # cancelled while the frame was being written (a closing connection, a full
+                # buffer): the next caller must not find this CALL outstanding (OCPP-J §4.1.1)
+                self._waiters.pop(message_id, None)
+                self.core.forget_call(message_id)
+                raise
             try:
                 return await self._wait(future)
             finally:
