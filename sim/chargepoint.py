@@ -110,6 +110,11 @@ class ChargePoint(ControlSurface):
         self.reboot_reason: str | None = None
         self.stopping = False
         self.connects = 0
+        #: why this charge point is not (yet) accepted: "connection refused", "HTTP 401",
+        #: "boot Rejected"... (None once BootNotification was accepted)
+        self.failure: str | None = None
+        #: called once when the first connection attempt of a start ends (`Fleet.start`)
+        self.on_attempt: Callable[[], None] | None = None
         #: StatusNotifications not sent while offline, and what the CSMS last heard per
         #: connector (1.6 §4.9 "after having been offline")
         self._missed: list[Any] = []
