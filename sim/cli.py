@@ -35,15 +35,13 @@ from rich.table import Table
 
 from chargebench.clock import Clock
 from chargebench.trace import TraceWriter
-from sim.config import ChargePointConfig, ConfigError
+from sim.config import DEFAULT_CONFIG, ChargePointConfig, ConfigError
 from sim.features.connection import TlsFiles, security_profile
 from sim.fleet import Fleet
 from sim.hardware import Hardware, HardwareError
 
 __all__ = ["DEFAULT_CONFIG", "add_parser", "check_csms_url", "run"]
 
-#: Our own libocpp 1.6 charge-point configuration, the default template.
-DEFAULT_CONFIG = Path(__file__).with_name("libocpp") / "config.json"
 #: Seconds between two plain status lines when stdout is not a terminal.
 STATUS_EVERY = 5.0
 #: Exit codes after a signal (128 + its number), once the summary is out.
