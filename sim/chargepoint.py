@@ -145,7 +145,7 @@ class ChargePoint(ControlSurface):
         self.online_wanted.set()
         self.booted.clear()
         self.stopping = False
-        self._main = asyncio.get_running_loop().create_task(online.run(self), name=f"cp-{self.id}")
+        self._main = tasks.background(online.run(self), self.id)
 
     async def wait_booted(self, timeout: float | None = None) -> None:
         """Wait until the CSMS accepted our BootNotification (1.6 §4.2)."""

@@ -69,7 +69,12 @@ async def run(cp: ChargePoint) -> None:
         ws.response.headers.clear()
         cp.connects += 1
         security.connected(cp, ws)
-        await _online(cp, ws)
+        try:
+            await _online(cp, ws)
+        except Exception:  # our bug: logged, and the charger reconnects instead of dying
+            log.exception("%s: connection failed unexpectedly; reconnecting", cp.id)
+            with contextlib.suppress(Exception):
+                await ws.close(1011, "internal error")
         if cp.reboot_reason is not None:
             power_cycle(cp)
         elif not cp.stopping and cp.online_wanted.is_set():
