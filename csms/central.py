@@ -77,6 +77,13 @@ class CentralSystem:
 
     async def start(self) -> None:
         config = self.config
+        policy = config.unknown_chargers
+        if policy.registration_status is not None:
+            # one line, said at start: who may connect without any credentials (issue 15 0b)
+            log.warning(
+                "unknown charge points are admitted without credentials and registered %s "
+                "(--unknown-chargers %s)", policy.registration_status, policy.value,
+            )
         try:
             await asyncio.to_thread(self.store.mark_all_offline)
             self.trace.start()

@@ -226,8 +226,16 @@ class Session:
         if isinstance(exc, OcppCallError):
             self.core.send_error(event.message_id, exc.code, exc.description, exc.details)
             return
+        if isinstance(exc, OverflowError):
+            # a schema-valid number our storage cannot hold (SQLite: signed 64 bits) is the
+            # peer's value, not our bug: PropertyConstraintViolation (OCPP-J 1.6 §4.2.3)
+            log.warning("%s: a value is out of range (%s)", event.action, exc)
+            self.core.reject(event.message_id, Fault.BEYOND_INT64)
+            return
         log.exception("handler for %s failed", event.action, exc_info=exc)
-        self.core.reject(event.message_id, Fault.HANDLER_FAILED, f"{type(exc).__name__}: {exc}")
+        # OCPP-J 1.6 §4.2.3 InternalError; the exception's text stays in our log: a reply never
+        # tells the peer about our internals
+        self.core.reject(event.message_id, Fault.HANDLER_FAILED)
 
     async def _flush(self) -> None:
         for frame in self.core.data_to_send():
