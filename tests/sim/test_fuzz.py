@@ -265,12 +265,14 @@ def _action_of(text: str) -> str | None:
 
 def expected_reply_id(text: str) -> str | None:
     """The id a reply must carry: that of a CALL whose id is readable (OCPP-J 1.6 §4.2.3);
-    None when nothing in the frame can be answered by id."""
+    None when nothing in the frame can be answered by id. An id holding a lone surrogate is
+    not readable: no UTF-8 reply can echo it (it is answered with the unreadable id)."""
     try:
         frame = json.loads(text)
     except (ValueError, RecursionError):
         return None
-    if type(frame) is list and len(frame) >= 2 and frame[0] == 2 and type(frame[1]) is str:
+    if type(frame) is list and len(frame) >= 2 and frame[0] == 2 and type(frame[1]) is str \
+            and not any(0xD800 <= ord(c) <= 0xDFFF for c in frame[1]):
         return frame[1]
     return None
 
