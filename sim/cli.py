@@ -202,6 +202,7 @@ async def _main(args: argparse.Namespace, template: dict, hardware: Hardware | N
                     await _live(state, console)
                 else:
                     await _plain(state, out)
+        print(state.status(), file=out, flush=True)  # where the run stopped
         failures = fleet.failures()
     finally:
         for task in (starting, watching):
@@ -257,7 +258,6 @@ async def _live(state: _Run, console: Console) -> None:
                 async with asyncio.timeout(0.2):
                     await state.stop.wait()
             live.update(state.status())
-    console.print(state.status())
 
 
 def _summary(state: _Run, failures: dict[str, int]) -> dict[str, Any]:
