@@ -58,12 +58,13 @@ def run_in_process(target: Callable[..., Any], *args: Any) -> Any:
 
 
 def libocpp_template(meter_interval: int, **core: Any) -> dict:
-    """libocpp's stock config for a benchmark fleet: no clock-aligned values, quick reconnects
+    """ChargeBench's default charge-point configuration (libocpp 1.6 format) for a benchmark
+    fleet: no clock-aligned values, quick reconnects
     after a refused handshake during the ramp, sampled MeterValues every `meter_interval` s
     (0: none); `core` sets more Core keys."""
-    from sim.config import LIBOCPP_CONFIG  # only the fleet benchmarks need the simulator
+    from sim.config import DEFAULT_CONFIG  # only the fleet benchmarks need the simulator
 
-    data = json.loads(LIBOCPP_CONFIG.read_text())
+    data = json.loads(DEFAULT_CONFIG.read_text())
     data.setdefault("Internal", {}).update(
         {"RetryBackoffWaitMinimum": 1, "RetryBackoffRandomRange": 1})
     data.setdefault("Core", {}).update(

@@ -84,11 +84,15 @@ class Session:
             try:
                 await self._flush()
             except ConnectionClosed:
-                self._waiters.pop(message_id, None)
-                self.core.forget_call(message_id)  # nothing outstanding on a dead connection
+                self._abandon(message_id, future)  # nothing outstanding on a dead connection
                 raise ConnectionLost(
                     "connection closed", action=action, message_id=message_id
                 ) from None
+            except BaseException:
+                # cancelled while the frame was being written (a closing connection, a full
+                # buffer): the next caller must not find this CALL outstanding (OCPP-J §4.1.1)
+                self._abandon(message_id, future)
+                raise
             try:
                 return await self._wait(future)
             finally:
@@ -96,6 +100,16 @@ class Session:
                 self._waiters.pop(message_id, None)
                 future.cancel()
                 self.core.forget_call(message_id)
+
+    def _abandon(self, message_id: str, future: asyncio.Future) -> None:
+        """Forget a CALL nobody will wait for: the core's outstanding id, its waiter, and a
+        ConnectionLost the reader may already have put in its future (else asyncio reports
+        "Future exception was never retrieved")."""
+        self._waiters.pop(message_id, None)
+        self.core.forget_call(message_id)
+        if future.done() and not future.cancelled():
+            future.exception()
+        future.cancel()
 
     async def _wait(self, future: asyncio.Future) -> dict:
         core = self.core
