@@ -1,0 +1,123 @@
+"""Every command keeps the exit promise as a user meets it: real processes, real ports, real
+signals. 0 ok, 1 a verdict failed, 2 usage/environment with one line saying what to do,
+130 on SIGINT, 143 on SIGTERM, and never a traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def chargebench(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "chargebench", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd, env=_env())
+
+
+def _env() -> dict[str, str]:
+    """The checkout importable from any cwd (tests run from a temporary folder)."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    env.pop("CHARGEBENCH_ADMIN_TOKEN", None)
+    return env
+
+
+def one_line(done: subprocess.CompletedProcess) -> str:
+    """The single stderr line of a usage/environment error (and no traceback anywhere)."""
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def busy_port():
+    """A port something else listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_csms_port_in_use_is_exit_2_naming_the_option(tmp_path, busy_port):
+    done = chargebench("csms", "--port", str(busy_port), cwd=tmp_path)
+    assert done.returncode == 2
+    line = one_line(done)
+    assert f"--port {busy_port}" in line and "in use" in line
+
+
+def test_csms_api_port_in_use_is_exit_2_naming_the_option(tmp_path, busy_port):
+    done = chargebench("csms", "--port", "0", "--api-port", str(busy_port), "--admin-token",
+                       "t", cwd=tmp_path)
+    assert done.returncode == 2  # uvicorn's own exit was 3 with its log lines
+    line = one_line(done)
+    assert f"--api-port {busy_port}" in line and "in use" in line
+
+
+def test_csms_bad_port_is_exit_2_one_line(tmp_path):
+    done = chargebench("csms", "--port", "99999", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "99999 is not a port number" in one_line(done)
+
+
+def test_csms_unreadable_seed_is_exit_2_one_line(tmp_path):
+    done = chargebench("csms", "--port", "0", "--seed-file", "nope.yaml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "nope.yaml: no such file" in one_line(done)
+
+
+def _start(args: list[str], cwd: Path, ready: str, timeout: float = 60
+           ) -> tuple[subprocess.Popen, str]:
+    """Start `chargebench ARGS`; wait for a stdout line containing `ready` and return it."""
+    process = subprocess.Popen([sys.executable, "-m", "chargebench", *args], cwd=cwd,
+                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if ready in line:
+            return process, line.strip()
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(f"no {ready!r}: {process.communicate()[1]}")
+
+
+async def _boot(url: str) -> str:
+    """One BootNotification over a real websocket; the CSMS's reply frame."""
+    import websockets
+
+    async with websockets.connect(url, subprotocols=["ocpp1.6"], compression=None) as ws:
+        await ws.send('[2,"1","BootNotification",{"chargePointVendor":"V",'
+                      '"chargePointModel":"M"}]')
+        return str(await ws.recv())
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_csms_stops_on_a_signal_with_its_code(tmp_path, sig, code):
+    """The CSMS serves until a signal; its exit code says which one, and the charger logs go
+    beside the database, not into the folder it was started from."""
+    import asyncio
+
+    (tmp_path / "data").mkdir()
+    process, line = _start(["csms", "--port", "0", "--db", str(tmp_path / "data" / "c.db")],
+                           tmp_path, "OCPP endpoint")
+    try:
+        url = line.split(": ", 1)[1].replace("{chargePointId}", "CP1")
+        reply = asyncio.run(asyncio.wait_for(_boot(url), 30))
+        assert reply.startswith('[3,"1"'), reply
+    finally:
+        process.send_signal(sig)
+        _out, err = process.communicate(timeout=30)
+    assert process.returncode == code, err
+    assert "Traceback" not in err
+    assert (tmp_path / "data" / "c-logs" / "charger.CP1.log").is_file()
+    assert not (tmp_path / "logs").exists()
