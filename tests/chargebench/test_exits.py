@@ -121,3 +121,55 @@ def test_csms_stops_on_a_signal_with_its_code(tmp_path, sig, code):
     assert "Traceback" not in err
     assert (tmp_path / "data" / "c-logs" / "charger.CP1.log").is_file()
     assert not (tmp_path / "logs").exists()
+
+
+def test_load_against_a_dead_csms_fails_with_the_reasons(tmp_path):
+    """Nothing listens: no request can succeed, so the verdict is FAIL (exit 1), never PASS,
+    and the first failure reasons are shown."""
+    with socket.socket() as sock:  # a port nobody listens on: bound, never listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        done = chargebench("load", "--csms", f"ws://127.0.0.1:{port}/ocpp", "-u", "2", "-r", "2",
+                           "-t", "2s", cwd=tmp_path, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "PASS" not in done.stdout
+    fail = next(line for line in done.stdout.splitlines() if line.startswith("FAIL: "))
+    assert "connection attempts failed" in fail and "no request succeeded" in fail
+    assert "Connection refused" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_load_deprecated_host_still_works_with_one_warning(tmp_path):
+    done = chargebench("load", "--host", "http://x", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == ("chargebench: warning: --host is deprecated, "
+                                           "use --csms")
+    assert "--csms 'http://x': expected a ws:// or wss:// URL" in done.stderr.splitlines()[1]
+
+
+def test_load_builtin_csms_sigterm_is_143_with_the_stats_so_far(tmp_path):
+    """SIGTERM (a CI cancel) to `load --builtin-csms`: Locust is stopped, the stats so far are
+    printed, exit 143, no traceback from us, Locust or the CSMS child, no temp folder left."""
+    prefix = tmp_path / "run"
+    env = _env()
+    env["TMPDIR"] = str(tmp_path / "tmp")
+    (tmp_path / "tmp").mkdir()
+    load = subprocess.Popen(
+        [sys.executable, "-m", "chargebench", "load", "--builtin-csms", "-u", "2", "-r", "2",
+         "-t", "120s", "--csv", str(prefix), "--", "--heartbeat-interval", "0.5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+    try:
+        history = Path(f"{prefix}_stats_history.csv")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+                not history.exists() or len(history.read_text().splitlines()) < 3):
+            time.sleep(0.2)
+        load.send_signal(signal.SIGTERM)
+        out, err = load.communicate(timeout=60)
+    finally:
+        if load.poll() is None:
+            load.kill()
+    assert load.returncode == 143, out + err
+    assert "INTERRUPTED" in out and "Heartbeat" in out
+    assert "Traceback" not in err
+    assert list((tmp_path / "tmp").iterdir()) == []
