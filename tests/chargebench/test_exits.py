@@ -173,3 +173,58 @@ def test_load_builtin_csms_sigterm_is_143_with_the_stats_so_far(tmp_path):
     assert "INTERRUPTED" in out and "Heartbeat" in out
     assert "Traceback" not in err
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_report_on_a_file_that_is_not_a_trace_is_exit_2_with_file_and_line(tmp_path):
+    garbage = tmp_path / "notes.txt"
+    garbage.write_bytes(b"\x7fELF\x02\x01 binary\nsecond line\n")
+    done = chargebench("report", str(garbage), "-o", str(tmp_path / "r.html"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert one_line(done).startswith(f"chargebench: error: {garbage}:1: not JSON")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_to_an_unwritable_place_is_exit_2(tmp_path):
+    trace = tmp_path / "t.jsonl"
+    trace.write_text('{"ts":"2026-01-01T00:00:00Z","cp_id":"CP1","dir":"cp->cs","type":"CALL",'
+                     '"id":"1","action":"Heartbeat","payload":{},"latency_ms":null,'
+                     '"session":"1"}\n')
+    done = chargebench("report", str(trace), "-o", "/proc/x/report.html", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "cannot write /proc/x/report.html" in one_line(done)
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), [(signal.SIGINT, 130, "interrupted"),
+                                                   (signal.SIGTERM, 143, "terminated")])
+def test_report_stopped_by_a_signal_while_reading(tmp_path, sig, code, word):
+    """A report reading a trace that is still being written (a FIFO here, so the moment is
+    certain: the signal comes while it waits for more lines) stops with the signal's code."""
+    folder = tmp_path / "traces"
+    folder.mkdir()
+    fifo = folder / "live.jsonl"
+    os.mkfifo(fifo)
+    report = subprocess.Popen([sys.executable, "-m", "chargebench", "report", str(folder)],
+                              cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    writer = None
+    try:
+        deadline = time.monotonic() + 60
+        while writer is None and time.monotonic() < deadline:
+            try:  # succeeds once the report has opened the FIFO for reading
+                writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                time.sleep(0.05)
+        assert writer is not None, "the report never opened the trace"
+        os.write(writer, b'{"ts":"2026-01-01T00:00:00Z","cp_id":"CP1","dir":"cp->cs",'
+                         b'"type":"CALL","id":"1","action":"Heartbeat","payload":{},'
+                         b'"latency_ms":null,"session":"1"}\n')
+        time.sleep(0.3)
+        report.send_signal(sig)
+        _out, err = report.communicate(timeout=30)
+    finally:
+        if writer is not None:
+            os.close(writer)
+        if report.poll() is None:
+            report.kill()
+    assert report.returncode == code, err
+    assert err.strip() == f"chargebench: {word}"
