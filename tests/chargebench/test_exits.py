@@ -228,3 +228,17 @@ def test_report_stopped_by_a_signal_while_reading(tmp_path, sig, code, word):
             report.kill()
     assert report.returncode == code, err
     assert err.strip() == f"chargebench: {word}"
+
+
+def test_run_with_an_unwritable_junit_is_exit_2_before_running(tmp_path):
+    done = chargebench("run", "--library", "cold_boot_accepted", "--junit", "/proc/x.xml",
+                       cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--junit /proc/x.xml: cannot write" in one_line(done)
+    assert "cold boot" not in done.stdout  # nothing ran
+
+
+def test_run_with_an_unknown_library_name_is_exit_2(tmp_path):
+    done = chargebench("run", "--library", "no_such_scenario", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "no scenario no_such_scenario in the library" in one_line(done)
