@@ -19,6 +19,7 @@ __all__ = ["SHIPPED", "add_parser", "library_scenarios", "resolve_library", "shi
 #: name -> (package, resource inside it, what it is): every file a README command refers to.
 SHIPPED: dict[str, tuple[str, str, str]] = {
     "library": ("scenarios", "library", "scenario library (chargebench run --library NAME)"),
+    "scenario-language": ("scenarios", "README.md", "how scenario files are written"),
     "seed-example": ("csms", "seed_example.yaml",
                      "example CSMS seed (chargebench csms --seed-file example)"),
     "lab-seed": ("scenarios", "lab_seed.yaml", "the built-in CSMS's data for library scenarios"),
@@ -29,6 +30,7 @@ SHIPPED: dict[str, tuple[str, str, str]] = {
     "libocpp-config": ("sim", "libocpp/config.json",
                        "default libocpp 1.6 configuration of chargebench sim"),
     "conformance-catalog": ("conformance", "catalog.yaml", "the conformance cases"),
+    "benchmarks": ("loadtest", "README.md", "load tests and benchmarks, with figures"),
 }
 
 
