@@ -180,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("chargebench: interrupted", file=sys.stderr)
         return EXIT_SIGINT
+    except BrokenPipeError:  # `chargebench paths | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
