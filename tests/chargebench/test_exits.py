@@ -242,3 +242,10 @@ def test_run_with_an_unknown_library_name_is_exit_2(tmp_path):
     done = chargebench("run", "--library", "no_such_scenario", cwd=tmp_path)
     assert done.returncode == 2
     assert "no scenario no_such_scenario in the library" in one_line(done)
+
+
+def test_load_with_an_unwritable_csv_is_exit_2_before_locust(tmp_path):
+    done = chargebench("load", "--csms", "ws://127.0.0.1:9/ocpp", "--csv", "/proc/x/run",
+                       cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--csv /proc/x/run_stats.csv: cannot write" in one_line(done)
