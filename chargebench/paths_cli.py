@@ -27,17 +27,20 @@ SHIPPED: dict[str, tuple[str, str, str]] = {
     "mix": ("loadtest", "mix.yaml", "default Locust user mix (locust ... --mix FILE)"),
     "charger-template": ("scenarios", "templates/ac-2x22kw.json",
                          "default charge point configuration of scenarios"),
-    "libocpp-config": ("sim", "libocpp/config.json",
-                       "default libocpp 1.6 configuration of chargebench sim"),
+    "charger-config": ("sim", "default_config.json|libocpp/config.json",
+                       "default charge point configuration (libocpp 1.6) of chargebench sim"),
     "conformance-catalog": ("conformance", "catalog.yaml", "the conformance cases"),
     "benchmarks": ("loadtest", "README.md", "load tests and benchmarks, with figures"),
 }
 
 
 def shipped(name: str) -> Path:
-    """The installed path of shipped file `name` (a key of `SHIPPED`)."""
+    """The installed path of shipped file `name` (a key of `SHIPPED`). A resource `A|B` is the
+    first of A, B that exists (sim's default configuration moves from B to A, issue 14 point 9).
+    """
     package, resource, _what = SHIPPED[name]
-    return Path(str(resources.files(package).joinpath(resource)))
+    candidates = [Path(str(resources.files(package).joinpath(r))) for r in resource.split("|")]
+    return next((path for path in candidates if path.exists()), candidates[-1])
 
 
 def library_scenarios() -> dict[str, Path]:
