@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -125,9 +126,12 @@ def check_ports_free(config: CsmsConfig) -> None:
             try:
                 probe.bind(address)
             except OSError as error:
-                raise UsageError(
-                    f"{option} {port}: cannot listen on {host}:{port} ({error.strerror}); "
-                    f"stop what uses it or pick another {option} (0: any free port)") from None
+                advice = (f"stop what uses it or pick another {option} (0: any free port)"
+                          if error.errno == errno.EADDRINUSE else
+                          "pick a --host of this machine" if error.errno == errno.EADDRNOTAVAIL
+                          else f"pick another {option} (0: any free port)")
+                raise UsageError(f"{option} {port}: cannot listen on {host}:{port} "
+                                 f"({error.strerror}); {advice}") from None
 
 
 async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> int:
