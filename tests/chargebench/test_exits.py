@@ -129,8 +129,8 @@ def test_load_against_a_dead_csms_fails_with_the_reasons(tmp_path):
     with socket.socket() as sock:  # a port nobody listens on: bound, never listening
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        done = chargebench("load", "--csms", f"ws://127.0.0.1:{port}/ocpp", "-u", "2", "-r", "2",
-                           "-t", "2s", cwd=tmp_path, timeout=120)
+        done = chargebench("load", "--csms", f"ws://127.0.0.1:{port}/ocpp", "-u", "2", "-r", "10",
+                           "-t", "6s", cwd=tmp_path, timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "PASS" not in done.stdout
     fail = next(line for line in done.stdout.splitlines() if line.startswith("FAIL: "))
