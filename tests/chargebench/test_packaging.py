@@ -103,3 +103,21 @@ def test_the_wheel_holds_every_data_file_of_the_packages(tmp_path):
     assert not data - names, f"not in the wheel: {sorted(data - names)}"
     assert {str(shipped(name).relative_to(ROOT)) for name in SHIPPED} - {"scenarios/library"} \
         <= names
+
+
+def test_paths_prints_one_path_for_the_shell_and_refuses_unknown_names(tmp_path):
+    def paths(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "chargebench", "paths", *args],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+    one = paths("locustfile")
+    assert one.returncode == 0 and Path(one.stdout.strip()).is_file()
+    assert one.stdout.strip().endswith("loadtest/locustfile.py")
+    listing = paths()
+    assert listing.returncode == 0
+    assert {line.split()[0] for line in listing.stdout.splitlines()} >= set(SHIPPED)
+    assert "cold_boot_accepted" in listing.stdout
+    unknown = paths("nope")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().splitlines() == [
+        f"chargebench: error: no shipped file 'nope'; one of: {', '.join(SHIPPED)}"]
