@@ -113,11 +113,15 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
         writer = TraceWriter(result.trace)
     sink: Callable[[TraceRecord], None] = writer if writer is not None else _ignore
     started = time.monotonic()
+    simulated_start = clock.monotonic()  # a shared CSMS's clock has run through earlier scenarios
+    before: dict[str, Any] = {}
     stations = {}
     files = None if scenario.files is None else FileServers(workdir / "files", scenario.files)
     try:
         if shared is None:
             await backend.start()
+        else:
+            before = backend.summary()
         if files is not None:
             await files.start()
         stations = build_stations(
@@ -140,9 +144,9 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
             if result.failure() is not None:
                 break
         result.status = FAILED if result.failure() is not None else PASSED
-        result.simulated_seconds = clock.monotonic()
+        result.simulated_seconds = clock.monotonic() - simulated_start
         with contextlib.suppress(Exception):
-            result.summary = backend.summary()
+            result.summary = _since(before, backend.summary())
     except Exception as error:  # the run itself broke: a verdict with the reason, not a crash
         log.debug("scenario %s broke", scenario.name, exc_info=True)
         result.status = FAILED
@@ -162,6 +166,19 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
             shutil.rmtree(scratch, ignore_errors=True)
         result.seconds = time.monotonic() - started
     return result
+
+
+def _since(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """This scenario's own figures: a shared CSMS's totals now, less those before it ran."""
+    if not before:
+        return after
+    mine = dict(after)
+    for key in ("transactions", "billed"):
+        if key in after:
+            mine[key] = after[key] - before.get(key, 0)
+    if "energy_kwh" in after:
+        mine["energy_kwh"] = round(after["energy_kwh"] - before.get("energy_kwh", 0), 3)
+    return mine
 
 
 def _ignore(_record: TraceRecord) -> None:
