@@ -20,7 +20,7 @@ from chargebench.ocppj import CallFailed
 from chargebench.trace import TraceRecord
 from scenarios.backends import Backend, ExternalBackend, Skip
 from scenarios.files import FileServers
-from scenarios.matchers import MessagePattern, compile_matcher
+from scenarios.matchers import MessagePattern, as_json, compile_matcher
 from scenarios.model import ACTION_VERBS, CHECK_VERBS, Scenario, Step
 from scenarios.results import FAILED, PASSED, SKIPPED, StepResult
 from scenarios.stations import Station, apply_faults
@@ -322,7 +322,7 @@ class Executor:
             if matcher.match(item, "upload").ok:
                 return None
         seen = ", ".join(f"{u['path']} ({u['size']} bytes)" for u in uploads) or "nothing"
-        return f"upload: none matches {spec}; uploaded: {seen}"
+        return f"upload: none matches {as_json(spec)}; uploaded: {seen}"
 
     async def _set(self, st: Station, args: dict, _v) -> None:
         self.cp_vars[st.id].update(args)
@@ -349,14 +349,14 @@ def _connector(args: Any) -> int:
 
 
 def _show(record: TraceRecord) -> str:
-    return f"{record.type} {record.action} {record.dir} {record.payload}"
+    return f"{record.type} {record.action} {record.dir} {as_json(record.payload)}"
 
 
 def _missing(pattern: MessagePattern, args: dict, within: float, count: int, found: list,
              st: Station) -> str:
     wanted = pattern.describe()
     if "payload" in args:
-        wanted += f" with {args['payload']}"
+        wanted += f" with {as_json(args['payload'])}"
     text = f"expected {wanted}"
     if count > 1:
         text += f" x{count} (got {len(found)})"

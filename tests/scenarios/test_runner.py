@@ -72,7 +72,7 @@ async def test_failing_expectation_names_step_expected_and_came(tmp_path):
     assert failure.title == "boot is rejected"
     assert failure.where.endswith("must_fail.yaml:6")
     assert "expected CALLRESULT BootNotification" in failure.detail
-    assert "payload.status: expected 'Rejected', got 'Accepted'" in failure.detail
+    assert 'payload.status: expected "Rejected", got "Accepted"' in failure.detail
     assert len(result.steps) == 2  # the plug_in after it did not run
 
 
