@@ -113,8 +113,8 @@ async def run_all(scenarios: list[Scenario], options: RunOptions, console: Conso
     progress = progress or Progress()
     _watch(options, progress, console)
     for scenario in scenarios:
+        progress.starting(scenario)  # first: a signal may come as soon as the title shows
         _announce(scenario, console)
-        progress.starting(scenario)
         with console.status(f"running {scenario.name}…"):
             result = await run_scenario(scenario, options)
         progress.finished(result)
@@ -128,8 +128,8 @@ def run_each(scenarios: list[Scenario], options: RunOptions, console: Console,
     (deterministic time), an ordinary one against an external CSMS. Raises `Interrupted`."""
     _watch(options, progress, console)
     for scenario in scenarios:
+        progress.starting(scenario)  # first: a signal may come as soon as the title shows
         _announce(scenario, console)
-        progress.starting(scenario)
         with console.status(f"running {scenario.name}…"):
             result = run_loop(lambda s=scenario: run_scenario(s, options),
                               virtual=on_builtin_csms(scenario, options))
