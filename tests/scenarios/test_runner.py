@@ -52,17 +52,6 @@ async def test_fleet_day_small(tmp_path):
     assert result.summary["transactions"] >= 8 * 3
 
 
-@pytest.mark.slow  # ~160 s on 2 cores: within the 15-minute suite budget, so CI runs it
-async def test_fleet_day_200_chargers_at_speed_600(tmp_path):
-    """200 chargers live through a simulated day at speed 600 and every session is billed."""
-    result = await run_scenario(load_scenario(LIBRARY / "fleet_day.yaml"),
-                                RunOptions(workdir=tmp_path))
-    assert result.status == PASSED, explain(result)
-    assert result.speed == 600 and result.simulated_seconds >= 24 * 3600
-    assert result.summary["transactions"] >= 200 * 3
-    assert result.summary["billed"] > 0
-
-
 async def test_failing_expectation_names_step_expected_and_came(tmp_path):
     """A failed expect: fails the scenario at that step, with what was expected and what came."""
     scenario = load_scenario(DATA / "must_fail.yaml")
