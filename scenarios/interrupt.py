@@ -71,8 +71,11 @@ def run_loop(main: Callable[[], Awaitable[T]], *, virtual: bool) -> T:
                 task.cancel()
 
         outside = {sig: signal.getsignal(sig) for sig in SIGNALS}
-        for sig in SIGNALS:
-            loop.add_signal_handler(sig, stop, sig)
+        try:
+            for sig in SIGNALS:
+                loop.add_signal_handler(sig, stop, sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # no Unix signals, or a thread
+            return await main()
         try:
             return await main()
         finally:

@@ -128,3 +128,25 @@ def test_demo_runs_and_points_to_its_files(tmp_path):
     assert "1 passed" in done.stdout and "energy delivered" in done.stdout
     assert (tmp_path / "junit.xml").is_file() and (tmp_path / "csms.db").is_file()
     assert list((tmp_path / "traces").glob("*.jsonl"))
+
+
+def test_demo_figures_are_each_scenarios_own(tmp_path):
+    """On the demo's shared CSMS each row shows its scenario's own transactions, energy, bill
+    and simulated time (they were running totals); the rows add up to the CSMS's totals."""
+    from rich.console import Console
+
+    from scenarios.demo import run_demo
+    from scenarios.interrupt import run_loop
+
+    files = [LIBRARY / "charging_plug_in_first.yaml", LIBRARY / "remote_start_stop.yaml"]
+    console = Console(file=open(os.devnull, "w"))  # noqa: SIM115 - closed with the process
+    results, totals = run_loop(lambda: run_demo(files, tmp_path, 2400, console), virtual=True)
+    assert [r.status for r in results] == [PASSED, PASSED], [explain(r) for r in results]
+    assert [r.summary["transactions"] for r in results] == [1, 1]
+    assert totals["transactions"] == 2
+    assert sum(r.summary["energy_kwh"] for r in results) == pytest.approx(totals["energy_kwh"])
+    assert sum(r.summary["billed"] for r in results) == totals["billed"]
+    assert all(0 < r.summary["energy_kwh"] < totals["energy_kwh"] for r in results)
+    # each scenario's own simulated time, not the shared clock's reading
+    second = load_scenario(files[1])
+    assert results[1].simulated_seconds < 3 * 3600, second.name
