@@ -63,14 +63,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--cb-id-tag", metavar="TAG", default="CB-VALID-1", help="an id tag the CSMS accepts")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-asyncio reads its configuration
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "octt(id): the catalogue id of a conformance case")
     role = config.getoption("--cb-role", None)
     if role is None:
         return
+    own_configuration(config)
     settings = settings_from(config)
     config.stash[SETTINGS] = settings
     config.pluginmanager.register(ConformanceRun(settings), "chargebench-conformance-run")
+
+
+#: Where the cases live: collected when a run names no paths (the plugin's own testpaths).
+CASES = Path(__file__).with_name("cases")
+#: Warnings about configuration the plugin sets itself (see `own_configuration`).
+_OWN_WARNINGS = (
+    'ignore:The configuration option "asyncio_default_fixture_loop_scope" is unset',
+)
+
+
+def own_configuration(config: pytest.Config) -> None:
+    """Set what the cases need, whatever rootdir and ini file the run found: a user's
+    directory has no pyproject of ours, and pytest-asyncio then runs in strict mode, where no
+    case would run ("async def functions are not natively supported").
+
+    - asyncio mode "auto" for the run; every case and async fixture runs on the one session
+      loop (`conformance/cases/conftest.py` marks the cases, the fixtures name it), so fixture
+      and test loop scopes match whatever the ini's defaults say;
+    - the markers the cases use (`octt`), so `--strict-markers` holds;
+    - the cases as testpaths when the command line names none.
+    """
+    config.option.asyncio_mode = "auto"
+    for line in _OWN_WARNINGS:
+        config.addinivalue_line("filterwarnings", line)
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        config.args = [str(CASES)]
 
 
 def settings_from(config: pytest.Config) -> Settings:

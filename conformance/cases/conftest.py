@@ -30,6 +30,16 @@ from conformance.steps import Context
 from conformance.triggers import HttpActionsTrigger, NoTrigger, Trigger
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A case that is one test function gets its OCTT id as test id (`test_cold_boot[TC_001]`),
+    as parametrized cases carry theirs, so `-k TC_001` selects it in either role."""
+    marker = metafunc.definition.get_closest_marker("octt")
+    if marker is None or not marker.args:
+        return
+    metafunc.fixturenames.append("octt_case")
+    metafunc.parametrize("octt_case", [marker.args[0]], ids=[marker.args[0]])
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     marker = pytest.mark.asyncio(loop_scope="session")
     for item in items:

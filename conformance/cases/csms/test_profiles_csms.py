@@ -131,8 +131,8 @@ async def test_firmware_update(cp: ChargePoint):
 
 
 @pytest.mark.parametrize("connector", [
-    pytest.param(1, id="connector", marks=pytest.mark.octt("TC_046")),
-    pytest.param(0, id="charge-point", marks=pytest.mark.octt("TC_049")),
+    pytest.param(1, id="TC_046", marks=pytest.mark.octt("TC_046")),
+    pytest.param(0, id="TC_049", marks=pytest.mark.octt("TC_049")),
 ])
 async def test_reservation_used_by_transaction(cp: ChargePoint, connector: int):
     """TC_046/TC_049: ReserveNow for a connector (or the whole charge point, connectorId 0) is

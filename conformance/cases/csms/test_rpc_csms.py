@@ -34,8 +34,8 @@ async def test_call_before_boot_accepted_gets_security_error(never_booted_peer):
 @pytest.mark.parametrize(
     "offered",
     [
-        pytest.param((), id="none", marks=pytest.mark.octt("RPC_021")),
-        pytest.param(("ocpp0.9",), id="unsupported", marks=pytest.mark.octt("RPC_022")),
+        pytest.param((), id="RPC_021", marks=pytest.mark.octt("RPC_021")),
+        pytest.param(("ocpp0.9",), id="RPC_022", marks=pytest.mark.octt("RPC_022")),
     ],
 )
 async def test_no_common_subprotocol_gives_no_session(cb, offered):
@@ -60,8 +60,8 @@ async def test_unknown_charge_point_is_refused(cb):
 @pytest.mark.parametrize(
     "password",
     [
-        pytest.param("WRONG-PASSWORD-0000", id="wrong", marks=pytest.mark.octt("RPC_024")),
-        pytest.param(None, id="missing", marks=pytest.mark.octt("RPC_025")),
+        pytest.param("WRONG-PASSWORD-0000", id="RPC_024", marks=pytest.mark.octt("RPC_024")),
+        pytest.param(None, id="RPC_025", marks=pytest.mark.octt("RPC_025")),
     ],
 )
 async def test_bad_basic_auth_is_refused(cb, password):
