@@ -63,6 +63,9 @@ class Variant:
     registry: bool = False
     #: reservationId of its own choosing, not the operator's proposal (1.6 §5.13)
     own_reservation_ids: bool = False
+    #: the `ocpp` library's own framing where OCPP-J allows it: frames whose id cannot be read
+    #: are dropped (§4.2.3 names no id to answer), a reused id is answered again (errata §3.1)
+    lenient_framing: bool = False
     #: answer CALLs before the boot was accepted: SecurityError is only RECOMMENDED
     #: (OCPP-J 1.6 errata §3.10)
     no_boot_gate: bool = False
@@ -116,8 +119,10 @@ class _Connection(ChargePoint):
     # Framing: what the library does not do per OCPP-J 1.6 §4
 
     async def route_message(self, raw_msg: str) -> None:
-        fault = _frame_fault(raw_msg, self._seen_ids, check_dates=not self.v.lib_dates)
-        if fault is IGNORE:
+        seen = set() if self.v.lenient_framing else self._seen_ids
+        fault = _frame_fault(raw_msg, seen, check_dates=not self.v.lib_dates)
+        if fault is IGNORE or (fault is not None and fault[0] == "-1"
+                               and self.v.lenient_framing):
             return
         if fault is not None:
             message_id, code = fault
