@@ -11,6 +11,7 @@ drops cases of the other role or of unselected profiles, skips cases the capabil
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -77,10 +78,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 #: Where the cases live: collected when a run names no paths (the plugin's own testpaths).
 CASES = Path(__file__).with_name("cases")
-#: Warnings about configuration the plugin sets itself (see `own_configuration`).
-_OWN_WARNINGS = (
-    'ignore:The configuration option "asyncio_default_fixture_loop_scope" is unset',
-)
+#: pytest-asyncio's warning about a loop scope the cases name themselves (`own_configuration`)
+_UNSET_LOOP_SCOPE = 'The configuration option "asyncio_default_fixture_loop_scope" is unset'
 
 
 def own_configuration(config: pytest.Config) -> None:
@@ -95,8 +94,9 @@ def own_configuration(config: pytest.Config) -> None:
     - the cases as testpaths when the command line names none.
     """
     config.option.asyncio_mode = "auto"
-    for line in _OWN_WARNINGS:
-        config.addinivalue_line("filterwarnings", line)
+    # pytest-asyncio warns with warnings.warn in its own pytest_configure, which runs after
+    # this one (tryfirst): a filter of the interpreter, not of pytest's ini, applies there
+    warnings.filterwarnings("ignore", message=_UNSET_LOOP_SCOPE, category=pytest.PytestWarning)
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(CASES)]
 
@@ -187,6 +187,24 @@ class ConformanceRun:
         if drop:
             config.hook.pytest_deselected(items=drop)
         items[:] = sorted(keep, key=lambda item: item_case_id(item) in RUN_LAST)  # stable
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """A CSMS under test that cannot be reached ends the run before the first case: one
+        line saying why, exit code 1, no verdict (`conformance.preflight`)."""
+        config = session.config
+        if self.settings.role != "csms" or config.option.collectonly or not session.items:
+            return
+        from conformance import preflight
+
+        problem = preflight.check(self.settings)
+        if problem is None:
+            return
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"ChargeBench: {problem}", red=True, bold=True)
+        self.summary.problem = problem
+        pytest.exit(problem, returncode=1)
 
     def not_applicable(self, case: Case) -> str | None:
         caps, level = self.settings.capabilities, self.settings.security_profile
