@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+import allure
+
 from chargebench.clock import iso
 from conformance.endpoints import BOOT_PAYLOAD
 from conformance.expect import Mismatch
@@ -36,6 +38,11 @@ from conformance.wire import Frame, an_int, one_of, present
 Reply = Mapping[str, Any] | Callable[[dict], Any]
 #: Longest wait, in seconds, for a CSMS that answers BootNotification with Pending (1.6 §4.2).
 PENDING_BUDGET = 60.0
+
+
+def _brief(expect: Any) -> str:
+    text = "" if not expect else repr(expect)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def at(seconds: float = 0) -> str:
@@ -63,6 +70,13 @@ class ChargePoint:
 
     # Charge point initiated (OCPP 1.6 §4): the CSMS's answer is the verdict
 
+    async def ask(self, action: str, payload: dict, expect: Mapping[str, Any] | None = None,
+                  ) -> dict:  # fmt: skip
+        """One expectation: send `action`, require a CALLRESULT containing `expect`; an
+        Allure step of its own."""
+        with allure.step(f"{action}: CALLRESULT {_brief(expect)}"):
+            return await self.peer.request(action, payload, expect)
+
     async def boot(self, connectors: int = 1) -> dict:
         """BootNotification until Accepted with time and heartbeat interval (§4.2), then every
         connector Available (§4.9; connector 0 is the charge point itself).
@@ -72,7 +86,7 @@ class ChargePoint:
         for at most `PENDING_BUDGET` seconds in all. Rejected fails with the option to check."""
         waited = 0.0
         while True:
-            reply = await self.peer.request(
+            reply = await self.ask(
                 "BootNotification", BOOT_PAYLOAD,
                 {"status": one_of("Accepted", "Pending", "Rejected"), "currentTime": present,
                  "interval": an_int},
@@ -98,14 +112,14 @@ class ChargePoint:
     async def status(self, connector: int, status: str, error_code: str = "NoError",
                      **extra: Any) -> None:  # fmt: skip
         """StatusNotification (§4.9); the CSMS answers an empty CALLRESULT."""
-        await self.peer.request("StatusNotification", {
+        await self.ask("StatusNotification", {
             "connectorId": connector, "errorCode": error_code, "status": status,
             "timestamp": at(), **extra,
         })
 
     async def authorize(self, id_tag: str | None = None, status: str = "Accepted") -> dict:
         """Authorize (§4.1); the CSMS must decide `status` for the tag."""
-        reply = await self.peer.request(
+        reply = await self.ask(
             "Authorize", {"idTag": id_tag or self.id_tag}, {"idTagInfo": {"status": status}}
         )
         return reply["idTagInfo"]
@@ -115,7 +129,7 @@ class ChargePoint:
                     **extra: Any) -> int:  # fmt: skip
         """StartTransaction (§4.8): a transactionId always, and the CSMS's `status` for the
         tag; returns the transaction id."""
-        reply = await self.peer.request("StartTransaction", {
+        reply = await self.ask("StartTransaction", {
             "connectorId": connector, "idTag": id_tag or self.id_tag, "meterStart": self.meter,
             "timestamp": timestamp or at(), **extra,
         }, {"transactionId": an_int, "idTagInfo": {"status": status}})
@@ -131,7 +145,7 @@ class ChargePoint:
         }
         if transaction_id is not None:
             payload["transactionId"] = transaction_id
-        await self.peer.request("MeterValues", payload)
+        await self.ask("MeterValues", payload)
 
     def _sample(self, timestamp: str | None = None, context: str = "Sample.Periodic") -> dict:
         return {"timestamp": timestamp or at(), "sampledValue": [{
@@ -159,7 +173,7 @@ class ChargePoint:
         self.transactions.pop(transaction_id, None)
         # §4.10 and §6.47: the CSMS MAY send idTagInfo (optional even when an idTag was sent);
         # its schema is the library's to check
-        return await self.peer.request("StopTransaction", payload)
+        return await self.ask("StopTransaction", payload)
 
     async def charge(self, connector: int = 1, *, authorize: bool = True,
                      plug_first: bool = True) -> int:  # fmt: skip
@@ -200,7 +214,7 @@ class ChargePoint:
 
     async def still_serving(self) -> None:
         """The CSMS still answers on this connection (it coped with what came before)."""
-        await self.peer.request("Heartbeat", {}, {"currentTime": present})
+        await self.ask("Heartbeat", {}, {"currentTime": present})
 
     # Central System initiated (OCPP 1.6 §5): the CALL the CSMS sends is the verdict
 
@@ -214,13 +228,15 @@ class ChargePoint:
         self.peer.handlers[action] = reply if callable(reply) else (lambda _: dict(reply))
         problems = getattr(self.trigger, "problems", [])
         before = len(problems)
-        await self.trigger.send(self.peer.cp_id, action, dict(request))
-        try:
-            frame: Frame = await self.peer.wait_for(action, request if expect is None else expect)
-        except Mismatch as verdict:
-            if len(problems) > before:
-                raise Mismatch(f"{verdict}\n" + "\n".join(problems[before:])) from None
-            raise
+        wanted = request if expect is None else expect
+        with allure.step(f"the CSMS sends {action} {_brief(wanted)}"):
+            await self.trigger.send(self.peer.cp_id, action, dict(request))
+            try:
+                frame: Frame = await self.peer.wait_for(action, wanted)
+            except Mismatch as verdict:
+                if len(problems) > before:
+                    raise Mismatch(f"{verdict}\n" + "\n".join(problems[before:])) from None
+                raise
         return frame.payload
 
     async def close(self) -> None:
@@ -281,7 +297,7 @@ def notifications(action: str, *statuses: str, **fields: Any) -> After:
     async def report(cp: ChargePoint, command: dict) -> None:
         extra = {name: command[source] for name, source in fields.items() if source in command}
         for status in statuses:
-            await cp.peer.request(action, {"status": status, **extra})
+            await cp.ask(action, {"status": status, **extra})
 
     return report
 
@@ -290,7 +306,7 @@ def security_event(kind: str) -> Step:
     """A SecurityEventNotification (whitepaper A04); the CSMS must answer it."""
 
     async def send(cp: ChargePoint, *_: Any) -> None:
-        await cp.peer.request(
+        await cp.ask(
             "SecurityEventNotification", {"type": kind, "timestamp": at(), "techInfo": "OCTT"}
         )
 

@@ -249,10 +249,39 @@ class ConformanceRun:
             terminalreporter.write_line(
                 f"the CSMS now expects AuthorizationKey {key} from {cp_id} (TC_073): give it "
                 "as --cb-password next time")
+        alluredir = getattr(config.option, "allure_report_dir", None)
+        if alluredir:
+            write_allure_environment(Path(alluredir), self.settings)
         if self.settings.results is not None:
             path = self.settings.results / "summary.json"
             self.summary.write(path, self.settings.role)
             terminalreporter.write_line(f"summary written to {path}")
+
+
+def allure_environment(settings: Settings) -> dict[str, str]:
+    """What Allure shows as the run's environment: what was tested, in which role, at which
+    profiles, and the OCPP version."""
+    listen = f"{settings.listen[0]}:{settings.listen[1]}"
+    return {
+        "target": settings.target if settings.role == "csms" else f"charge point at {listen}",
+        "role": f"{settings.role} under test",
+        "profiles": ",".join(sorted(settings.profiles)) if settings.profiles else "all declared",
+        "security.profile": str(settings.security_profile),
+        "ocpp.version": "1.6J",
+        "charge.point.id": settings.cp_id,
+    }
+
+
+def write_allure_environment(alluredir: Path, settings: Settings) -> None:
+    """`environment.properties` in the Allure results directory (key=value lines)."""
+    alluredir.mkdir(parents=True, exist_ok=True)
+    lines = [f"{key}={_escape(value)}" for key, value in allure_environment(settings).items()]
+    (alluredir / "environment.properties").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _escape(value: str) -> str:
+    # java.util.Properties: backslash escapes, and ':' '=' are separators
+    return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

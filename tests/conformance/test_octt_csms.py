@@ -145,3 +145,31 @@ def test_unreachable_csms_stops_the_run_in_one_line(tmp_path, kind, expected):
     assert expected in first, first
     assert run.summary is not None and run.summary["cases"] == [], run.summary
     assert run.summary["problem"] == first.removeprefix("ChargeBench: ")
+
+
+def test_trace_records_pair_every_reply_with_its_call():
+    """The conformance trace names the action of every reply, both ways, with its latency,
+    and a CALLERROR's payload is [code, description, details] as the session core traces it:
+    the trace report finds no "reply without CALL"."""
+    from datetime import timedelta
+
+    from conformance.wire import Frame, trace_records
+    from reports.stats import compute
+
+    frames = [
+        Frame.parse("cp->cs", '[2,"a","Heartbeat",{}]'),
+        Frame.parse("cs->cp", '[3,"a",{"currentTime":"2026-01-01T00:00:00Z"}]'),
+        Frame.parse("cs->cp", '[2,"b","Reset",{"type":"Soft"}]'),
+        Frame.parse("cp->cs", '[4,"b","NotSupported","",{}]'),
+        Frame.parse("cp->cs", "not json"),
+    ]
+    frames[1].ts = frames[0].ts + timedelta(milliseconds=12)
+    records = trace_records(frames, "CP-1", "c0")
+    assert [(r.type, r.action) for r in records] == [
+        ("CALL", "Heartbeat"), ("CALLRESULT", "Heartbeat"), ("CALL", "Reset"),
+        ("CALLERROR", "Reset"), ("RAW", None)]
+    assert records[1].latency_ms == 12.0 and records[3].latency_ms is not None
+    assert records[3].payload == ["NotSupported", "", {}]
+    stats = compute(records)
+    assert [a.kind for a in stats.anomalies] == ["RAW frame"]
+    assert stats.error_codes == {("NotSupported", "Reset"): 1}

@@ -125,6 +125,21 @@ def test_same_verdicts_from_any_directory(tmp_path):
     assert expected <= set(outcomes), sorted(expected - set(outcomes))
     assert set(outcomes.values()) <= {"passed", "not_applicable"}, outcomes
     assert "not natively supported" not in output
+    # Allure: OCTT id and title as the name, a step per expectation, the trace attached,
+    # and what was tested in the environment
+    allure = results / "allure"
+    tested = [json.loads(path.read_text()) for path in allure.glob("*-result.json")]
+    tc_003 = next(r for r in tested if r["name"].startswith("TC_003_CS "))
+    assert tc_003["name"] == "TC_003_CS Regular Charging Session – Plugin First"
+    assert any(step["name"].startswith("StartTransaction") for step in tc_003["steps"])
+    (attachment,) = tc_003["attachments"]
+    trace = json.loads((allure / attachment["source"]).read_text())
+    replies = [r for r in trace if r["type"] == "CALLRESULT"]
+    assert replies and all(r["action"] and r["latency_ms"] is not None for r in replies)
+    environment = (allure / "environment.properties").read_text()
+    for key in ("target=ws\\://127.0.0.1", "role=csms under test", "ocpp.version=1.6J",
+                "profiles="):
+        assert key in environment, environment
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

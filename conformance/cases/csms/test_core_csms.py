@@ -155,7 +155,7 @@ async def test_data_transfer_to_central_system(cp: ChargePoint):
     """TC_064: a DataTransfer from the charge point gets a DataTransfer.conf with a valid
     status (an unknown vendor may be UnknownVendorId, §4.3)."""
     await cp.boot()
-    await cp.peer.request(
+    await cp.ask(
         "DataTransfer",
         {"vendorId": "org.chargebench.conformance", "messageId": "TC_064", "data": "ping"},
         {"status": one_of("Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId")},

@@ -130,7 +130,7 @@ async def test_update_charge_point_certificate(cp: ChargePoint, cb, certificate_
     )
     cp.peer.handlers["CertificateSigned"] = lambda _: {"status": certificate_answer}
     csr, _key = make_csr(cp.peer.cp_id, cb.capabilities.cpo_name)
-    await cp.peer.request("SignCertificate", {"csr": csr}, {"status": "Accepted"})
+    await cp.ask("SignCertificate", {"csr": csr}, {"status": "Accepted"})
     signed = await cp.peer.wait_for("CertificateSigned", {"certificateChain": present})
     assert "BEGIN CERTIFICATE" in signed.payload["certificateChain"], (
         f"expected a PEM certificate chain; got {signed.describe()}"
