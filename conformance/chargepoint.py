@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -119,20 +119,42 @@ class ChargePoint:
 
     async def authorize(self, id_tag: str | None = None, status: str = "Accepted") -> dict:
         """Authorize (§4.1); the CSMS must decide `status` for the tag."""
-        reply = await self.ask(
-            "Authorize", {"idTag": id_tag or self.id_tag}, {"idTagInfo": {"status": status}}
-        )
+        tag = id_tag or self.id_tag
+        with self._setup_hint(tag, status):
+            reply = await self.ask("Authorize", {"idTag": tag}, {"idTagInfo": {"status": status}})
         return reply["idTagInfo"]
+
+    @contextlib.contextmanager
+    def _setup_hint(self, tag: str, status: str) -> Iterator[None]:
+        """A verdict on one of the run's own id tags that the CSMS does not know as the run
+        says is most likely the run's setup: the failure names the option that fixes it."""
+        caps = self.cb.capabilities
+        hints = {
+            (self.id_tag, "Accepted"): "give an id tag the CSMS accepts with --cb-id-tag",
+            (caps.blocked_id_tag, "Blocked"): "declare a tag the CSMS holds as blocked: "
+                                              "blocked_id_tag in --cb-capabilities",
+            (caps.expired_id_tag, "Expired"): "declare a tag the CSMS holds as expired: "
+                                              "expired_id_tag in --cb-capabilities",
+        }
+        hint = hints.get((tag, status))
+        try:
+            yield
+        except Mismatch as verdict:
+            if hint is None:
+                raise
+            raise Mismatch(f"{verdict}\nif the CSMS is right about {tag!r}: {hint}") from None
 
     async def start(self, connector: int = 1, id_tag: str | None = None, *,
                     status: str = "Accepted", timestamp: str | None = None,
                     **extra: Any) -> int:  # fmt: skip
         """StartTransaction (§4.8): a transactionId always, and the CSMS's `status` for the
         tag; returns the transaction id."""
-        reply = await self.ask("StartTransaction", {
-            "connectorId": connector, "idTag": id_tag or self.id_tag, "meterStart": self.meter,
-            "timestamp": timestamp or at(), **extra,
-        }, {"transactionId": an_int, "idTagInfo": {"status": status}})
+        tag = id_tag or self.id_tag
+        with self._setup_hint(tag, status):
+            reply = await self.ask("StartTransaction", {
+                "connectorId": connector, "idTag": tag, "meterStart": self.meter,
+                "timestamp": timestamp or at(), **extra,
+            }, {"transactionId": an_int, "idTagInfo": {"status": status}})
         self.transactions[reply["transactionId"]] = connector
         return reply["transactionId"]
 

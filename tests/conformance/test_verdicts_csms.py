@@ -117,3 +117,23 @@ def test_registry_refuses_unknown_ids(verdicts: dict[str, Run]):
     assert verdicts["registry"].outcomes()["RPC_023_CS"] == "passed"
     assert verdicts["registry"].outcomes()["RPC_020_CS"] == "passed"
     assert verdicts["default"].outcomes()["RPC_023_CS"] == "not_applicable"
+
+
+def test_setup_failure_names_the_option_that_fixes_it(tmp_path):
+    """An id tag the CSMS does not know, given as the valid one, fails the session cases with
+    the option to fix (--cb-id-tag); a blocked tag the CSMS does not know as blocked names the
+    capability (blocked_id_tag)."""
+    with BackgroundLoop() as loop:
+        csms = loop.run(IndependentCsms(Variant()).start())
+        try:
+            capabilities = tmp_path / "capabilities.yaml"
+            capabilities.write_text(yaml.safe_dump({"blocked_id_tag": "CB-NOT-BLOCKED"}))
+            run = run_suite(tmp_path, "--cb-role", "csms", "--cb-target", csms.url,
+                            "--cb-id-tag", "CB-NOT-REGISTERED", "-k", "TC_003 or TC_023_3",
+                            "--cb-capabilities", str(capabilities), "--cb-timeout", TIMEOUT)
+        finally:
+            loop.run(csms.close())
+    reasons = {case["case"]: case["reason"] for case in run.summary["cases"]}
+    assert run.outcomes() == {"TC_003_CS": "failed", "TC_023_3_CS": "failed"}, reasons
+    assert "give an id tag the CSMS accepts with --cb-id-tag" in reasons["TC_003_CS"]
+    assert "blocked_id_tag in --cb-capabilities" in reasons["TC_023_3_CS"]
