@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from decimal import Decimal
-from typing import Any, Protocol, TypedDict, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypedDict, runtime_checkable
 
 from csms.store.passwords import DEFAULT_N
 from csms.store.timestamps import TimeLike
@@ -131,13 +131,26 @@ class Transaction(TypedDict):
     stop_time: str | None
     stop_reason: str | None
     id_tag_stop: str | None
-    status: str  # Running | Stopped | Completed | BillingFailed | ...
+    status: str  # Running | NotAuthorized | Stopped | Completed | BillingFailed | BillingReview
     energy_wh: int | None
     tariff_rate: Decimal | None
     amount: Decimal | None
     currency: str | None
     created_at: str
     updated_at: str
+
+
+class TransactionStart(NamedTuple):
+    """What `Store.begin_transaction` decided, in one atomic step."""
+
+    #: the OCPP transactionId (1.6 §4.8: given whatever the status)
+    transaction_id: int
+    #: the IdTagInfo status to answer, as stored: the caller's, or ConcurrentTx
+    id_tag_status: str | None
+    #: transactions left open on the same connector, closed now (sent to billing review)
+    closed_stale: tuple[int, ...] = ()
+    #: True when this was a retried StartTransaction that got its own id back
+    replay: bool = False
 
 
 class RemoteStart(TypedDict):
@@ -392,6 +405,9 @@ class Store(Protocol):
         ...
 
     def get_charger(self, charger_id: str) -> Charger | None: ...
+    def charger_id_case_twin(self, charger_id: str) -> str | None:
+        """A stored charger id equal to `charger_id` but for letter case (not itself)."""
+        ...
     def list_chargers(
         self,
         *,
@@ -428,8 +444,12 @@ class Store(Protocol):
     def set_registration_status(self, charger_id: str, status: str) -> None: ...
     def record_heartbeat(self, charger_id: str, timestamp: TimeLike | None = None) -> None: ...
     def set_online(
-        self, charger_id: str, online: bool, timestamp: TimeLike | None = None
-    ) -> None: ...
+        self, charger_id: str, online: bool, timestamp: TimeLike | None = None,
+        *, session: str | None = None,
+    ) -> bool:
+        """Online for connection `session`; offline with a `session` only while that connection
+        is the one recorded (compare-and-set: PostgreSQL/UPDATE ... WHERE online_session = ?)."""
+        ...
     def set_security_profile(self, charger_id: str, profile: int) -> None: ...
     def note_connected_profile(self, charger_id: str, profile: int) -> int:
         """Remember a connection at `profile`; return the highest profile ever seen."""
@@ -507,7 +527,27 @@ class Store(Protocol):
         reservation_id: int | None = None,
         id_tag_status: str | None = "Accepted",
     ) -> int:
-        """Allocate the transactionId; a retried identical StartTransaction gets the same id."""
+        """Allocate the transactionId; a retried identical StartTransaction gets the same id.
+        A plain allocation (seeding, imports, tests): the OCPP path uses `begin_transaction`."""
+        ...
+
+    def begin_transaction(
+        self,
+        charger_id: str,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: TimeLike,
+        *,
+        reservation_id: int | None = None,
+        id_tag_status: str | None = "Accepted",
+    ) -> TransactionStart:
+        """StartTransaction.req in ONE write transaction (PostgreSQL: one transaction at
+        SERIALIZABLE, or a partial unique index on (id_tag) WHERE status = 'Running'):
+        a replay gets its own id and status back; an Accepted tag already in a running
+        transaction is stored and answered ConcurrentTx (1.6 §7.2); a transaction still open on
+        the same connector is closed at the new start and sent to billing review (one
+        connector cannot run two); then the new one is inserted with the status answered."""
         ...
 
     def stop_transaction(
