@@ -283,7 +283,8 @@ async def set_password(call: Call) -> Any:
     AuthorizationKey first, and only its Accepted (or RebootRequired) makes the CSMS store the
     new key and refuse the old one (A01.FR.03, csms.commands' bookkeeping); Rejected or
     NotSupported keeps the old key (A01.FR.04). A charger not connected gets the key stored
-    only with `if_offline: store`."""
+    only with `if_offline: store`. The key is demanded at the handshake of a charger whose
+    security profile is 1 or 2 (csms.admission); at profile 0 it is checked when presented."""
     ctx, body = call.ctx, call.body
     cp_id = (await known_charger(call, call.path["cp_id"]))["id"]
     generated = "authorization_key" not in body
