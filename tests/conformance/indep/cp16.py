@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import decimal
 import ftplib
 import io
+import json
 import logging
 import re
 import urllib.parse
 import urllib.request
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,12 +35,16 @@ from datetime import UTC, datetime, timedelta
 from time import monotonic
 from typing import Any
 
+from jsonschema.exceptions import best_match
 from ocpp.exceptions import (
     FormationViolationError,
-    FormatViolationError,
     NotSupportedError,
     OCPPError,
+    PropertyConstraintViolationError,
+    ProtocolError,
+    TypeConstraintViolationError,
 )
+from ocpp.messages import get_validator
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as OcppChargePoint
 from ocpp.v16 import call, call_result
@@ -360,7 +367,13 @@ class IndependentChargePoint:
             pump = asyncio.get_running_loop().create_task(self._pump(link))
             await reader
         finally:
-            self.link = None
+            if self.link is link:
+                self.link = None
+            # 1.6 §4.9: back online the current status is reported, not the history
+            for msg in self.outbox:
+                if not msg.tx and msg.reply is not None and not msg.reply.done():
+                    msg.reply.set_result(None)
+            self.outbox = deque(m for m in self.outbox if m.tx)
             for task in (reader, pump):
                 if task is not None:
                     task.cancel()
@@ -375,6 +388,7 @@ class IndependentChargePoint:
                 extra["charge_point_serial_number"] = "INDEP-0001"
             reply = await link.call(call.BootNotification(
                 charge_point_model="Indep16", charge_point_vendor="ocpp-package", **extra))
+            link.settled.set()
             if reply is None:
                 raise ConnectionError("BootNotification not answered")
             if reply.status == "Accepted":
@@ -389,23 +403,28 @@ class IndependentChargePoint:
             await self.clock.sleep(reply.interval or 10)
 
     async def _pump(self, link: Link) -> None:
-        while True:
-            while not self.outbox:
+        """Send the outbox in order on `link` until it is no longer the live connection (a
+        cancelled wait_for may swallow the cancellation on Python 3.11: check, do not trust)."""
+        while self.link is link:
+            if not self.outbox:
                 self.wake.clear()
-                await self.wake.wait()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), 0.5)
+                continue
             msg = self.outbox[0]
             payload = msg.build()
             reply = None
             if payload is not None:
                 reply = await link.call(payload)
-                if reply is None and msg.tx and link.closed:
-                    return  # kept for the next connection
+                if reply is None and link.closed:
+                    return  # kept: transaction messages go on the next connection
             if self.outbox and self.outbox[0] is msg:
                 self.outbox.popleft()
             if msg.then is not None:
                 msg.then(reply)
             if msg.reply is not None and not msg.reply.done():
                 msg.reply.set_result(reply)
+            link.settled.set()
 
     def post(self, build: Callable[[], Any], *, tx: bool = False,
              then: Callable[[Any], Any] | None = None) -> None:  # fmt: skip
@@ -448,8 +467,13 @@ class IndependentChargePoint:
                 c.operative, c.scheduled = c.scheduled, None
         self.outbox = deque(m for m in self.outbox if m.tx)
         self.booted, self.backoff, self.reported = False, backoff, {}
-        if self.link is not None:
-            self.link.drop()
+        self._drop()
+
+    def _drop(self) -> None:
+        """The connection is gone now: nothing more is posted to it."""
+        link, self.link = self.link, None
+        if link is not None:
+            link.drop()
 
     # Status (1.6 §4.9)
 
@@ -623,7 +647,6 @@ class IndependentChargePoint:
                 self.cp_reservation = None
         if p.profile is not None:
             self._install(n, p.profile)
-        self._report()
         extra = {"reservation_id": p.reservation_id} if p.reservation_id is not None else {}
 
         def started(reply: Any) -> None:
@@ -640,6 +663,7 @@ class IndependentChargePoint:
         self.post(lambda: call.StartTransaction(
             connector_id=n, id_tag=tx.tag, meter_start=tx.meter_start,
             timestamp=self.clock.iso(tx.started), **extra), tx=True, then=started)
+        self._report()  # Charging after StartTransaction
 
     def _stop(self, n: int, reason: str, tag: str | None = None, *,
               after_reboot: bool = False) -> None:  # fmt: skip
@@ -761,8 +785,7 @@ class IndependentChargePoint:
 
     async def go_offline(self) -> None:
         self.online = False
-        if self.link is not None:
-            self.link.drop()
+        self._drop()
 
     async def go_online(self) -> None:
         self.online = True
@@ -1117,6 +1140,9 @@ class Link(OcppChargePoint):
     def __init__(self, cp_id: str, ws: Any, cp: IndependentChargePoint) -> None:
         super().__init__(cp_id, ws, response_timeout=10)
         self.cp, self.ws = cp, ws
+        #: our CALL waiting for its reply, and whether the charger has taken that reply in
+        self.waiting: str | None = None
+        self.settled = asyncio.Event()
 
     @property
     def closed(self) -> bool:
@@ -1128,33 +1154,42 @@ class Link(OcppChargePoint):
 
     async def call(self, payload: Any, *args: Any, **kwargs: Any) -> Any:
         """The package's call; None when unanswered or answered with a CALLERROR."""
+        self.waiting = str(uuid.uuid4())
+        self.settled.clear()
         try:
-            return await super().call(payload, *args, **kwargs)
+            return await super().call(payload, *args, unique_id=self.waiting, **kwargs)
         except Exception:
+            self.settled.set()
             return None
 
     async def route_message(self, raw_msg: str) -> None:
-        if not self.cp.o.unknown_action_not_supported:
-            await super().route_message(raw_msg)
+        """The package routes the frame; before, `_frame_fault` answers the framing faults it
+        lets through; after, a reply to our CALL is taken in by the charger before the next
+        frame is read (a RemoteStop right after StartTransaction.conf knows the id)."""
+        try:
+            frame = json.loads(raw_msg)
+        except ValueError:
+            frame = None  # the id cannot be read: the package ignores it, no CALLERROR names one
+        fault = _frame_fault(frame, self.route_map, self.cp.o)
+        if fault is not None:
+            await self._send(json.dumps([4, *fault, {}]))
             return
-        original = self._send
-
-        async def send(message: str) -> None:  # the illegal variant's wrong code
-            await original(message.replace('"NotImplemented"', '"NotSupported"'))
-
-        self._send = send
         try:
             await super().route_message(raw_msg)
-        finally:
-            self._send = original
+        except Exception as error:  # noqa: BLE001 - the package lets some through: answer them
+            if isinstance(frame, list) and len(frame) == 4 and frame[0] == 2:
+                await self._send(json.dumps([4, frame[1], "InternalError", str(error)[:100], {}]))
+            return
+        if (isinstance(frame, list) and len(frame) > 1 and frame[0] in (3, 4)
+                and frame[1] == self.waiting):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.settled.wait(), 2)
 
     async def _handle_call(self, msg: Any) -> Any:
-        try:
-            return await super()._handle_call(msg)
-        except FormatViolationError as error:
-            # the package names it as OCPP 2.0.1 does; OCPP-J 1.6 §4.2.3 Table 7 says
-            # FormationViolation
-            raise _formation(error) from None
+        fault = _payload_fault(msg.action, msg.payload)
+        if fault is not None:
+            raise fault
+        return await super()._handle_call(msg)
 
     # Core
 
@@ -1296,8 +1331,53 @@ class Link(OcppChargePoint):
         return call_result.GetDiagnostics(file_name=name)
 
 
-def _formation(error: OCPPError) -> OCPPError:
-    return FormationViolationError(description=error.description, details=error.details)
+#: OCPP-J 1.6 §4.2.3 Table 7, per JSON-schema keyword that failed (the package's own mapping
+#: says FormatViolation, OCPP 2.0.1's name, and TypeConstraintViolation for a too-long string)
+DECIMAL_ACTIONS = frozenset({"SetChargingProfile", "RemoteStartTransaction"})
+SCHEMA_FAULTS = {"type": "TypeConstraintViolation", "required": "ProtocolError",
+                 "additionalProperties": "FormationViolation"}
+
+
+def _payload_fault(action: str, payload: Any) -> OCPPError | None:
+    """The CALLERROR a CALL's payload earns against the package's 1.6 schema, or None."""
+    try:
+        if action in DECIMAL_ACTIONS:  # the package caches one validator per action: its way
+            validator = get_validator(2, action, "1.6", parse_float=decimal.Decimal)
+            payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+        else:
+            validator = get_validator(2, action, "1.6")
+    except Exception:  # no schema: the package answers NotImplemented
+        return None
+    error = best_match(validator.iter_errors(payload))
+    if error is None:
+        return None
+    code = SCHEMA_FAULTS.get(str(error.validator), "PropertyConstraintViolation")
+    return _ERRORS[code](description=error.message[:200])
+
+
+_ERRORS: dict[str, type[OCPPError]] = {
+    e.code: e for e in (TypeConstraintViolationError, ProtocolError, FormationViolationError,
+                        PropertyConstraintViolationError)
+}
+CP_ACTIONS = frozenset(a.value for a in Action)
+
+
+def _frame_fault(frame: Any, routes: dict, o: Options) -> tuple[str, str, str] | None:
+    """(id, code, description) for a CALL frame the package would let through unanswered or
+    misjudge (OCPP-J 1.6 §4.1.3, §4.2.1, §4.2.3 Table 7); None for everything else."""
+    if not isinstance(frame, list) or not frame or frame[0] != 2:
+        return None  # not a CALL: replies go to the package, unknown types are ignored (§4.1.3)
+    message_id = str(frame[1]) if len(frame) > 1 else "-1"
+    if len(frame) != 4 or not isinstance(frame[1], str) or len(frame[1]) > 36:
+        return message_id, "FormationViolation", "not a CALL: [2, id (<= 36 chars), action, {}]"
+    if not isinstance(frame[2], str) or not isinstance(frame[3], dict):
+        return message_id, "FormationViolation", "action must be a string, payload an object"
+    if frame[2] not in CP_ACTIONS:
+        code = "NotSupported" if o.unknown_action_not_supported else "NotImplemented"
+        return message_id, code, f"unknown action {frame[2][:40]}"
+    if frame[2] not in routes:
+        return message_id, "NotSupported", f"{frame[2]} is not handled by a charge point"
+    return None
 
 
 __all__ = ["VARIANTS", "IndependentChargePoint", "Options", "capabilities"]
