@@ -54,6 +54,11 @@ def _pending_then_accepted():
     return answer
 
 
+#: Cleanup of a case that made the CSMS refuse the suite's id tag: an Authorization Cache keeps
+#: that refusal (1.6 §3.5.1) and a later offline case would rightly refuse the tag too
+FORGET_REFUSAL = Send("ClearCache", {})
+
+
 def _tag_info(status: str, parent: str | None = None) -> dict:
     info = {"status": status, **({"parentIdTag": parent} if parent else {})}
     return {"idTagInfo": info}
@@ -64,7 +69,7 @@ def _authorize_refused(case: str, refusal: str) -> Script:
     return Script(case, (
         Answer("Authorize", _tag_info(refusal)), PLUG, status("Preparing"), card(),
         Expect("Authorize", {"idTag": TAG}), Absent("StartTransaction", during=0.5),
-    ), cleanup=(UNPLUG,))
+    ), cleanup=(UNPLUG, FORGET_REFUSAL))
 
 
 def _reset(case: str, kind: str, with_tx: bool) -> Script:
@@ -262,13 +267,14 @@ SCRIPTS = [
         Absent("StopTransaction", during=0.3), card(), stopped("Local"), UNPLUG,
         status("Available"),
     ), cleanup=(Do("go_online"), config("StopTransactionOnInvalidId", "true"),
-                config("AllowOfflineTxForUnknownId", "false"), *IDLE_AFTER_SESSION)),
+                config("AllowOfflineTxForUnknownId", "false"), FORGET_REFUSAL,
+                *IDLE_AFTER_SESSION)),
     Script("TC_037_3", (
         config("AllowOfflineTxForUnknownId", "true"), config("StopTransactionOnInvalidId", "true"),
         Answer("StartTransaction", {"transactionId": 3703, **_tag_info("Invalid")}),
         Do("go_offline"), PLUG, card(), Do("go_online"), Reconnect(), started(),
         stopped("DeAuthorized"),
-    ), cleanup=(Do("go_online"), config("AllowOfflineTxForUnknownId", "false"),
+    ), cleanup=(Do("go_online"), config("AllowOfflineTxForUnknownId", "false"), FORGET_REFUSAL,
                 *IDLE_AFTER_SESSION)),
     Script("TC_038", (
         *CHARGING, Do("go_offline"), card(), Do("go_online"), Reconnect(), stopped("Local"),
