@@ -245,6 +245,23 @@ class Reconnect(Step):
         ctx.services["trace"].add(ctx.peer)
 
 
+#: Configuration keys OCPP 1.6 §9.1 marks "required" (Core profile): one a case needs and the
+#: charge point lacks is a failure naming the key, never "not applicable".
+REQUIRED_CORE_KEYS = {
+    "AuthorizeRemoteTxRequests": "§9.1.3", "ClockAlignedDataInterval": "§9.1.5",
+    "ConnectionTimeOut": "§9.1.6", "ConnectorPhaseRotation": "§9.1.7",
+    "GetConfigurationMaxKeys": "§9.1.9", "HeartbeatInterval": "§9.1.10",
+    "LocalAuthorizeOffline": "§9.1.12", "LocalPreAuthorize": "§9.1.13",
+    "MeterValuesAlignedData": "§9.1.15", "MeterValuesSampledData": "§9.1.17",
+    "MeterValueSampleInterval": "§9.1.19", "NumberOfConnectors": "§9.1.21",
+    "ResetRetries": "§9.1.22", "StopTransactionOnEVSideDisconnect": "§9.1.23",
+    "StopTransactionOnInvalidId": "§9.1.24", "StopTxnAlignedData": "§9.1.25",
+    "StopTxnSampledData": "§9.1.27", "SupportedFeatureProfiles": "§9.1.29",
+    "TransactionMessageAttempts": "§9.1.31", "TransactionMessageRetryInterval": "§9.1.32",
+    "UnlockConnectorOnEVSideDisconnect": "§9.1.33",
+}
+
+
 @dataclass(frozen=True)
 class Ensure(Step):
     """A configuration prerequisite (OCTT "Before: configuration state"): `key` must be
@@ -260,6 +277,9 @@ class Ensure(Step):
         entry = known.get(self.key)
         if entry is not None and str(entry.get("value", "")).lower() == self.value.lower():
             return
+        if entry is None and self.key in REQUIRED_CORE_KEYS:
+            raise AssertionError(f"the charge point lacks {self.key}, a required configuration "
+                                 f"key (OCPP 1.6 {REQUIRED_CORE_KEYS[self.key]})")
         if entry is None or entry.get("readonly"):
             pytest.skip(f"not applicable: needs {self.key}={self.value}; the charge point has "
                         f"{'no such key' if entry is None else entry.get('value')} (read-only)")

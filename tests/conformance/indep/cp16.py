@@ -281,7 +281,8 @@ class IndependentChargePoint:
         self.charger_operative = True
         self.outbox: deque[Msg] = deque()
         self.wake = asyncio.Event()
-        self.link: Link | None = None
+        self.link: Link | None = None  # the connection, once booted: CALLs go there
+        self.connection: Link | None = None
         self.booted = False  # accepted on this power cycle
         self.online = True
         self.reported: dict[int, str] = {}
@@ -356,7 +357,7 @@ class IndependentChargePoint:
                 await ws.close()
 
     async def _session(self, ws: Any) -> None:
-        link = Link(self.cp_id, ws, self)
+        link = self.connection = Link(self.cp_id, ws, self)
         reader = asyncio.get_running_loop().create_task(link.start())
         pump: asyncio.Task | None = None
         try:
@@ -369,6 +370,8 @@ class IndependentChargePoint:
         finally:
             if self.link is link:
                 self.link = None
+            if self.connection is link:
+                self.connection = None
             # 1.6 §4.9: back online the current status is reported, not the history
             for msg in self.outbox:
                 if not msg.tx and msg.reply is not None and not msg.reply.done():
@@ -388,7 +391,6 @@ class IndependentChargePoint:
                 extra["charge_point_serial_number"] = "INDEP-0001"
             reply = await link.call(call.BootNotification(
                 charge_point_model="Indep16", charge_point_vendor="ocpp-package", **extra))
-            link.settled.set()
             if reply is None:
                 raise ConnectionError("BootNotification not answered")
             if reply.status == "Accepted":
@@ -415,7 +417,7 @@ class IndependentChargePoint:
             payload = msg.build()
             reply = None
             if payload is not None:
-                reply = await link.call(payload)
+                reply = await link.call(payload, deferred=True)
                 if reply is None and link.closed:
                     return  # kept: transaction messages go on the next connection
             if self.outbox and self.outbox[0] is msg:
@@ -424,7 +426,7 @@ class IndependentChargePoint:
                 msg.then(reply)
             if msg.reply is not None and not msg.reply.done():
                 msg.reply.set_result(reply)
-            link.settled.set()
+            link.settle()
 
     def post(self, build: Callable[[], Any], *, tx: bool = False,
              then: Callable[[Any], Any] | None = None) -> None:  # fmt: skip
@@ -470,10 +472,10 @@ class IndependentChargePoint:
         self._drop()
 
     def _drop(self) -> None:
-        """The connection is gone now: nothing more is posted to it."""
-        link, self.link = self.link, None
-        if link is not None:
-            link.drop()
+        """The connection is gone now, booted or not: nothing more is posted to it."""
+        self.link = None
+        if self.connection is not None:
+            self.connection.drop()
 
     # Status (1.6 §4.9)
 
@@ -1140,9 +1142,9 @@ class Link(OcppChargePoint):
     def __init__(self, cp_id: str, ws: Any, cp: IndependentChargePoint) -> None:
         super().__init__(cp_id, ws, response_timeout=10)
         self.cp, self.ws = cp, ws
-        #: our CALL waiting for its reply, and whether the charger has taken that reply in
+        #: per CALL of ours: set once the charger has taken its reply in
+        self.settled: dict[str, asyncio.Event] = {}
         self.waiting: str | None = None
-        self.settled = asyncio.Event()
 
     @property
     def closed(self) -> bool:
@@ -1152,15 +1154,25 @@ class Link(OcppChargePoint):
         """The network is gone (power loss, offline): no closing handshake."""
         self.ws.transport.abort()
 
-    async def call(self, payload: Any, *args: Any, **kwargs: Any) -> Any:
-        """The package's call; None when unanswered or answered with a CALLERROR."""
+    async def call(self, payload: Any, *, deferred: bool = False) -> Any:
+        """The package's call; None when unanswered or answered with a CALLERROR. `deferred`:
+        the caller calls `settle()` once it has acted on the reply (the pump does)."""
         self.waiting = str(uuid.uuid4())
-        self.settled.clear()
+        self.settled[self.waiting] = asyncio.Event()
         try:
-            return await super().call(payload, *args, unique_id=self.waiting, **kwargs)
+            return await super().call(payload, unique_id=self.waiting)
         except Exception:
-            self.settled.set()
+            deferred = False
             return None
+        finally:
+            if not deferred:
+                self.settle()
+
+    def settle(self) -> None:
+        """The reply to our last CALL is taken in: the reader may go on."""
+        event = self.settled.pop(self.waiting or "", None)
+        if event is not None:
+            event.set()
 
     async def route_message(self, raw_msg: str) -> None:
         """The package routes the frame; before, `_frame_fault` answers the framing faults it
@@ -1176,14 +1188,15 @@ class Link(OcppChargePoint):
             return
         try:
             await super().route_message(raw_msg)
-        except Exception as error:  # noqa: BLE001 - the package lets some through: answer them
+        except Exception as error:  # the package lets some through: answer them
             if isinstance(frame, list) and len(frame) == 4 and frame[0] == 2:
                 await self._send(json.dumps([4, frame[1], "InternalError", str(error)[:100], {}]))
             return
-        if (isinstance(frame, list) and len(frame) > 1 and frame[0] in (3, 4)
-                and frame[1] == self.waiting):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.settled.wait(), 2)
+        if isinstance(frame, list) and len(frame) > 1 and frame[0] in (3, 4):
+            event = self.settled.get(frame[1]) if isinstance(frame[1], str) else None
+            if event is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), 2)
 
     async def _handle_call(self, msg: Any) -> Any:
         fault = _payload_fault(msg.action, msg.payload)

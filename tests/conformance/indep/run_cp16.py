@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run_cp16")
     parser.add_argument("variant", choices=sorted(VARIANTS))
     parser.add_argument("--results", type=Path, required=True)
-    parser.add_argument("--speed", type=float, default=20.0)
+    parser.add_argument("--speed", type=float, default=20.0,
+                        help="charger seconds per wall second (default %(default)s)")
+    parser.add_argument("--timeout", default="5", help="--cb-timeout (default %(default)s)")
     argv = sys.argv[1:] if argv is None else argv
     cut = argv.index("--") if "--" in argv else len(argv)
     args, extra = parser.parse_args(argv[:cut]), argv[cut + 1:]
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                 str(CASES), "-p", "no:cacheprovider", "--cb-role", "cp",
                 "--cb-results", str(args.results), "--cb-listen", f"127.0.0.1:{port}",
                 "--cb-capabilities", str(declared), "--cb-cp-id", CP_ID,
-                "--cb-timeout", "5", *extra,
+                "--cb-timeout", args.timeout, *extra,
             ], plugins=[Hooks(ControlOperator(charger, loop.submit))]))
         finally:
             loop.run(charger.stop(), timeout=10)
