@@ -126,8 +126,8 @@ class IndependentRun(SelfRun):
         self.results = workdir / "results"
         self.timeout = timeout
         command = [sys.executable, "-m", "tests.conformance.indep.run_cp16", variant,
-                   "--results", str(self.results), "--timeout", INDEPENDENT_TIMEOUT, "--", "-q", "-p", "no:cacheprovider",
-                   "-p", "no:warnings", *pytest_args]
+                   "--results", str(self.results), "--timeout", INDEPENDENT_TIMEOUT, "--",
+                   "-q", "-p", "no:cacheprovider", "-p", "no:warnings", *pytest_args]
         self._out = open(workdir / "output.txt", "w+", encoding="utf-8")  # noqa: SIM115
         self.started = time.monotonic()
         self._process = subprocess.Popen(command, cwd=ROOT, stdout=self._out,

@@ -284,6 +284,7 @@ class IndependentChargePoint:
         self.link: Link | None = None  # the connection, once booted: CALLs go there
         self.connection: Link | None = None
         self.booted = False  # accepted on this power cycle
+        self.power_cycles = 0
         self.online = True
         self.reported: dict[int, str] = {}
         self.cache: dict[str, dict] = {}
@@ -383,6 +384,7 @@ class IndependentChargePoint:
 
     async def _boot(self, link: Link) -> None:
         """1.6 §4.2: BootNotification until Accepted; nothing else is sent before."""
+        cycle = self.power_cycles
         while True:
             extra = {}
             if self.o.optional_fields or self.firmware_version != "1.0":
@@ -391,8 +393,8 @@ class IndependentChargePoint:
                 extra["charge_point_serial_number"] = "INDEP-0001"
             reply = await link.call(call.BootNotification(
                 charge_point_model="Indep16", charge_point_vendor="ocpp-package", **extra))
-            if reply is None:
-                raise ConnectionError("BootNotification not answered")
+            if reply is None or cycle != self.power_cycles:
+                raise ConnectionError("BootNotification not answered on this power cycle")
             if reply.status == "Accepted":
                 self.booted = True
                 self.reported = {}
@@ -469,6 +471,7 @@ class IndependentChargePoint:
                 c.operative, c.scheduled = c.scheduled, None
         self.outbox = deque(m for m in self.outbox if m.tx)
         self.booted, self.backoff, self.reported = False, backoff, {}
+        self.power_cycles += 1
         self._drop()
 
     def _drop(self) -> None:
