@@ -215,13 +215,15 @@ async def check_probe(peer: HarnessPeer, role: str, probe: Probe) -> None:
             return frame.type == "CALLERROR" and (frame.payload or {}).get(
                 "errorCode") not in probe.codes
 
-        await peer.expect_nothing(wrong, during=min(peer.timeout, 1.0),
+        # a CALLERROR, if any, comes before the answer to the CALL sent after the frame
+        await ping(peer, role)
+        await peer.expect_nothing(wrong, during=min(peer.timeout, 0.2),
                                   what=f"CALLERROR other than {list(probe.codes)}")
-    else:
-        await peer.wait_for(
-            "CALLERROR", {"errorCode": one_of(*probe.codes)},
-            message_id=message_id if probe.echoes_id else None,
-        )
+        return
+    await peer.wait_for(
+        "CALLERROR", {"errorCode": one_of(*probe.codes)},
+        message_id=message_id if probe.echoes_id else None,
+    )
     await ping(peer, role)
 
 
