@@ -127,3 +127,36 @@ def test_broken_charge_point_fails_malformed_frame_cases(tmp_path, background, n
     assert all(outcomes[f"{case}_CP"] == "failed" for case in caught), outcomes
     assert all(outcomes[f"{case}_CP"] == "passed" for case in legal), outcomes
     assert "expected CALLERROR" in run.output
+
+
+def test_no_charge_point_no_pass_one_line(tmp_path):
+    """With nothing connecting, the run names the URL and id to configure, waits
+    --cb-connect-timeout once, then every case fails at once with one line, none passes, exit 1."""
+    port = free_port()
+    run = run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}",
+                    "--cb-connect-timeout", "1", "-k", "RPC_001 or RPC_017 or TC_001",
+                    timeout=60)
+    url = f"ws://127.0.0.1:{port}/ocpp"
+    assert run.returncode == 1, run.output
+    assert f"configure it with the OCPP-J URL {url} and charge point id CB-CONFORM-1" in run.output
+    line = f"conform: no charge point connected to {url}/CB-CONFORM-1 within 1 s"
+    assert run.output.count(line) == 1, run.output
+    outcomes = run.outcomes()
+    assert outcomes and "passed" not in outcomes.values(), outcomes
+
+
+def test_charge_point_under_another_id_is_refused(tmp_path, background):
+    """A charger connecting as another id is refused (HTTP 404, OCPP-J 1.6 §3.2) and the run
+    says so in one line; no case passes."""
+    port = free_port()
+    task = background.submit(inert_charge_point(f"ws://127.0.0.1:{port}/ocpp/CB-SOMEONE-ELSE"))
+    try:
+        run = run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}",
+                        "--cb-connect-timeout", "1.5", "-k", "RPC_017 or TC_001", timeout=60)
+    finally:
+        task.cancel()
+    assert run.returncode == 1, run.output
+    line = ("conform: a charger connected as CB-SOMEONE-ELSE and was refused: the suite "
+            "expects CB-CONFORM-1")
+    assert run.output.count(line) == 1, run.output
+    assert "passed" not in run.outcomes().values(), run.outcomes()
