@@ -50,6 +50,9 @@ class WireState:
     jammed: set[int] = field(default_factory=set)
     offline: bool = False
     failing_install: bool = False
+    #: we answered an idTag with a status other than Accepted: an Authorization Cache keeps
+    #: it (1.6 §3.5.1) and would refuse the suite's tag in a later case
+    cache_dirty: bool = False
     _calls: dict[str, tuple[str, Any, str]] = field(default_factory=dict)
 
     def observe(self, frame: Frame, incoming: bool) -> None:
@@ -69,8 +72,12 @@ class WireState:
         request = request if isinstance(request, dict) else {}
         if incoming:
             self._charger_reply(action, request, reply)
-        elif action == "StartTransaction" and isinstance(reply.get("transactionId"), int):
+            return
+        if action == "StartTransaction" and isinstance(reply.get("transactionId"), int):
             self.transactions[reply["transactionId"]] = request.get("connectorId", 0)
+        info = reply.get("idTagInfo")
+        if isinstance(info, dict) and info.get("status", "Accepted") != "Accepted":
+            self.cache_dirty = True
 
     def _charger_call(self, action: str, payload: dict) -> None:
         if action == "StatusNotification" and isinstance(payload.get("connectorId"), int):
@@ -200,6 +207,9 @@ async def restore_idle(
         if key in original and key not in NOT_RESTORED and original[key] != value:
             await send("ChangeConfiguration", {"key": key, "value": original[key]})
     state.changes.clear()
+    if state.cache_dirty:  # 1.6 §5.4; a charger without a cache answers Rejected: fine too
+        await send("ClearCache", {})
+        state.cache_dirty = False
     for connector, status in sorted(state.status.items()):
         if status == "Unavailable":
             await send("ChangeAvailability", {"connectorId": connector, "type": "Operative"})

@@ -178,6 +178,8 @@ class Expect(Step):
     subset: Any = None
     save: Mapping[str, str] = field(default_factory=dict)
     within: float = 1.0
+    #: keep the matched frame as `vars[frame_as]` (for `Between`)
+    frame_as: str | None = None
 
     async def run(self, ctx: Context) -> None:
         frame = await self.take(ctx)
@@ -193,6 +195,8 @@ class Expect(Step):
         )
 
     async def keep(self, ctx: Context, frame: Frame) -> None:
+        if self.frame_as is not None:
+            ctx.vars[self.frame_as] = frame
         for name, key in self.save.items():
             if key.startswith("reply."):
                 reply = await _reply_to(ctx.peer, frame)
@@ -252,6 +256,30 @@ class Absent(Step):
 
         what = f"{self.action}{'' if subset is None else f' containing {subset!r}'}"
         await ctx.peer.expect_nothing(forbidden, during=self.during, what=what)
+
+
+@dataclass(frozen=True)
+class NothingBetween(Step):
+    """No CALL from the charger other than `allowed` arrived between the frames saved as
+    `first` and `last` (`Expect(..., frame_as=...)`), by arrival order, e.g. 1.6 §4.2: while
+    Pending the charger SHALL NOT send requests but its BootNotification."""
+
+    first: str
+    last: str
+    allowed: tuple[str, ...] = ("BootNotification",)
+    rule: str = "1.6 §4.2"
+
+    async def run(self, ctx: Context) -> None:
+        low, high = Var(self.first).resolve(ctx).seq, Var(self.last).resolve(ctx).seq
+        frames = [frame for peer, _ in ctx.services["trace"].peers for frame in peer.log]
+        sent = sorted((f for f in frames if low < f.seq < high and f.type == "CALL"
+                       and f.dir != "cs->cp" and f.action not in self.allowed),
+                      key=lambda f: f.seq)
+        if sent:
+            raise AssertionError(
+                f"expected no request but {', '.join(self.allowed)} between the "
+                f"{self.first} and the {self.last} ({self.rule}); received:\n"
+                + "\n".join(f"  {frame.describe()}" for frame in sent))
 
 
 @dataclass(frozen=True)

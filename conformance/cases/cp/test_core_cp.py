@@ -32,6 +32,7 @@ from conformance.steps import (
     Do,
     Ensure,
     Expect,
+    NothingBetween,
     Reconnect,
     Script,
     Send,
@@ -95,10 +96,12 @@ def _reset(case: str, kind: str, with_tx: bool) -> Script:
 SCRIPTS = [
     # Booting (1.6 §4.2, §4.9 errata 3.22)
     Script("TC_001", (Do("power_loss"), Reconnect(), *BOOTED)),
+    # 1.6 §4.2: while Pending, no request but the BootNotification retry
     Script("TC_002", (
         Answer("BootNotification", _pending_then_accepted()), Do("power_loss"), Reconnect(),
-        Expect("BootNotification"), Absent("StatusNotification", during=0.05),
-        Expect("BootNotification"), status("Available"),
+        Expect("BootNotification", frame_as="pending boot"),
+        Expect("BootNotification", frame_as="accepted boot"),
+        NothingBetween("pending boot", "accepted boot"), status("Available"),
     )),
     # Charging sessions (1.6 §4.1, §4.8-§4.10)
     Script("TC_003", (*CHARGING, *STOP_LOCAL), cleanup=IDLE_AFTER_SESSION),
