@@ -412,6 +412,7 @@ class Listener:
             cp_id=self.settings.cp_id,
         )
         _watch_boot(peer)
+        peer.boot_timeout = self.settings.boot_timeout
         peer.observer = lambda frame: self.state.observe(frame, frame.dir == peer.incoming_dir)
         peer.security = admission
         self.floor = max(self.floor, peer.security.profile)

@@ -60,6 +60,8 @@ class HarnessPeer:
     ) -> None:
         self.role = role
         self.timeout = timeout
+        #: how long a charge point under test may take to send its BootNotification
+        self.boot_timeout = timeout
         self.cp_id = cp_id
         self.log: list[Frame] = []
         self.violations: list[ev.ProtocolViolation] = []

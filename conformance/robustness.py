@@ -193,9 +193,10 @@ async def ready(peer: HarnessPeer, role: str) -> None:
         await boot(peer)
         return
     try:
-        await asyncio.wait_for(peer.booted.wait(), peer.timeout)
+        await asyncio.wait_for(peer.booted.wait(), peer.boot_timeout)
     except TimeoutError:
-        raise AssertionError("the charge point sent no accepted BootNotification") from None
+        raise AssertionError(f"the charge point sent no accepted BootNotification within "
+                             f"{peer.boot_timeout:g} s (1.6 §4.2, --cb-boot-timeout)") from None
 
 
 async def ping(peer: HarnessPeer, role: str) -> None:

@@ -82,7 +82,7 @@ def test_inert_charge_point_fails_every_case(tmp_path, background):
     task = background.submit(inert_charge_point(f"ws://127.0.0.1:{port}/ocpp/CB-CONFORM-1"))
     try:
         run = run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}",
-                        "--cb-timeout", "0.05")
+                        "--cb-timeout", "0.05", "--cb-boot-timeout", "0.05")
     finally:
         task.cancel()
     assert run.returncode == 1
