@@ -175,7 +175,8 @@ def _self_charge_point(
             "--cb-listen", f"127.0.0.1:{port}", "--cb-capabilities", str(capabilities),
             "--cb-ca", str(pki.ca_cert), "--cb-ca-key", str(pki.ca_key),
             "--cb-cert", str(pki.csms_cert), "--cb-key", str(pki.csms_key),
-            "--cb-timeout", "5",
+            "--cb-timeout", "5", "--cb-connect-timeout", "30", "--cb-boot-timeout", "15",
+            "--cb-reconnect-timeout", "30",
         ], _Hooks(operator=ControlOperator(selfsim.SimControl(cp), loop.submit))
     finally:
         with contextlib.suppress(Exception):

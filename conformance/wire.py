@@ -6,6 +6,7 @@ in the trace, and a failed expectation can show exactly what arrived instead.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 from chargebench.trace import TraceRecord
 
 _TYPES = {2: "CALL", 3: "CALLRESULT", 4: "CALLERROR"}
+_SEQ = itertools.count(1)
 
 
 @dataclass(slots=True)
@@ -30,6 +32,8 @@ class Frame:
     payload: Any = None
     #: The action of the CALL a reply answers, filled in by the harness when it knows it.
     answers: str | None = field(default=None)
+    #: Arrival order across all connections of the run (ordered OCTT steps compare it).
+    seq: int = field(default_factory=_SEQ.__next__)
 
     @classmethod
     def parse(cls, direction: str, text: str) -> Frame:

@@ -24,15 +24,30 @@ def _runs(self_runs):
     return full, mutated
 
 
+#: Cases the simulator fails because the simulator is wrong, not the suite (reported to the
+#: simulator's owners): case -> evidence the verdict must name. Remove an entry when the
+#: simulator is fixed; this test then fails until it is.
+KNOWN_SIM_DEFECTS = {
+    # UnlockConnectorOnEVSideDisconnect false: the cable stays locked in the socket after the
+    # EV side is unplugged, so the connector is not yet available for a new user (1.6 §4.9
+    # Finishing vs Available) until the driver's card opens the lock (§4.10); the simulator
+    # reports Available before the card is presented
+    "TC_005_2_CP": "out of order",
+}
+
+
 def test_simulator_passes_every_case_within_a_minute(self_runs):
-    """Every cp-role case in the catalogue runs against the simulator; none fails, the
-    not-applicable ones say why, and the run takes under 60 s."""
+    """Every cp-role case in the catalogue runs against the simulator; none fails but the
+    known simulator defects (with their evidence), the not-applicable ones say why, and the
+    run takes under 60 s."""
     code, output, cases, elapsed = _runs(self_runs)[0].wait()
     outcomes = {name: case["outcome"] for name, case in cases.items()}
-    assert code == 0, output[-6000:]
+    for name, evidence in KNOWN_SIM_DEFECTS.items():
+        assert outcomes.pop(name) == "failed" and evidence in cases[name]["reason"], cases[name]
+    assert code == (1 if KNOWN_SIM_DEFECTS else 0), output[-6000:]
     assert set(outcomes.values()) <= {"passed", "not_applicable"}, outcomes
     expected = {case.full_id for (_, role), case in load_catalog().items() if role == "cp"}
-    assert expected <= set(outcomes), sorted(expected - set(outcomes))
+    assert expected <= set(outcomes) | set(KNOWN_SIM_DEFECTS), sorted(expected - set(outcomes))
     assert all(cases[name]["reason"] for name, o in outcomes.items() if o == "not_applicable")
     assert elapsed < 60, f"took {elapsed:.1f} s"
 

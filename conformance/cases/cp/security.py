@@ -215,8 +215,8 @@ def raise_to(profile: int) -> tuple[Step, ...]:
         2: (INSTALL_CSMS_ROOT,),  # A05.FR.03: a valid CentralSystemRootCertificate
         3: (INSTALL_CSMS_ROOT, *csr_signed()),  # A05.FR.04: a valid ChargePointCertificate
     }
-    return (*before[profile], _security_profile(str(profile), "Accepted"), Reconnect(),
-            Secured(profile), NoBoot())
+    return (*before[profile], _security_profile(str(profile), "Accepted"),
+            Reconnect(boot=False), Secured(profile), NoBoot())
 
 
 @dataclass(frozen=True)

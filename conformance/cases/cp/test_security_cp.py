@@ -72,7 +72,7 @@ SECURITY = [
     # Profile 1: HTTP Basic (whitepaper §2.3, A00.FR.201-205)
     Script("TC_085", (AtLeast(1), Secured(minimum=1))),
     Script("TC_073", (
-        AtLeast(1), NewKey(), Reconnect(), Secured(minimum=1), NoBoot(),
+        AtLeast(1), NewKey(), Reconnect(boot=False), Secured(minimum=1), NoBoot(),
     )),
     # A05.FR.01: never down, nor to the same profile; the connection stays as it is
     Script("TC_084", (
@@ -125,7 +125,7 @@ SECURITY = [
     # A00.FR.309/310: a server certificate outside its trust: no session, a security event
     Script("TC_078", (
         AtLeast(2), Call(present_untrusted_certificate), Call(refused_then_trusted),
-        Reconnect(), Secured(minimum=2), *security_log("InvalidCentralSystemCertificate"),
+        Reconnect(boot=False), Secured(minimum=2), *security_log("InvalidCentralSystemCertificate"),
     )),
     Script("TC_087", (AtLeast(3), Secured(3))),
 ]
