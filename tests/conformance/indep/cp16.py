@@ -71,7 +71,8 @@ class Options:
     local_list_enabled_writable: bool = True
     authorize_remote_writable: bool = True  # AuthorizeRemoteTxRequests R or RW (§9.1.3)
     fixed_cable: bool = False  # UnlockConnector answers NotSupported (§5.18)
-    reset_backoff: float = 0.0  # charger seconds before reconnecting after a Reset
+    reset_backoff: float = 0.0  # seconds before reconnecting after a Reset
+    backoff_on_wall_clock: bool = False  # reset_backoff in wall seconds, not charger seconds
     stop_after_reboot: bool = False  # hard reset: StopTransaction after the reboot (§5.14)
     trigger_unknown_connector: str = "Rejected"  # or "Accepted" (connector ignored, §5.17)
     firmware: bool = True  # FirmwareManagement profile
@@ -95,6 +96,8 @@ LEGAL_MINIMAL = Options(
 )
 VARIANTS: dict[str, Options] = {
     "legal-full": Options(),
+    # a real charger's 60 s back-off after a reset, on the wall clock (issue 13 class 9)
+    "legal-slow-reconnect": Options(reset_backoff=60.0, backoff_on_wall_clock=True),
     "legal-minimal": LEGAL_MINIMAL,
     # legal: features present but switched off, read-only
     "legal-disabled": Options(
@@ -340,7 +343,10 @@ class IndependentChargePoint:
 
     async def _run(self) -> None:
         while True:
-            await self.clock.sleep(max(self.backoff, 1.0))
+            if self.backoff and self.o.backoff_on_wall_clock:
+                await asyncio.sleep(self.backoff)
+            else:
+                await self.clock.sleep(max(self.backoff, 1.0))
             self.backoff = 0.0
             if not self.online:
                 continue
