@@ -40,7 +40,7 @@ LEGAL: dict[str, str | None] = {
 ILLEGAL: dict[str, tuple[str, set[str], set[str]]] = {
     # 1.6 §5.11: a remote start waits for the cable (Preparing first)
     "starts-without-cable": ("TC_010 or TC_011 or TC_012 or TC_046_2 or TC_059",
-                             {"TC_011_1", "TC_011_2"}, set()),
+                             {"TC_011_1", "TC_011_2", "TC_046_2"}, set()),
     # OCPP-J 1.6 §4.2.3 Table 7: an unknown action is NotImplemented
     "unknown-action-not-supported": ("RPC_009 or RPC_010", {"RPC_009"}, set()),
     # 1.6 §5.11: an Accepted RemoteStartTransaction starts a transaction

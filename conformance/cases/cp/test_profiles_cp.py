@@ -154,6 +154,9 @@ RESERVATION = [
     Script("TC_046_2", (
         reserve(1, "Accepted"), status("Reserved"),
         Send("RemoteStartTransaction", {"connectorId": 1, "idTag": TAG}, {"status": "Accepted"}),
+        # 1.6 §5.11: the transaction waits for the cable (a start before the PLUG row could
+        # otherwise arrive just after the operator began it and pass)
+        Absent("StartTransaction", during=0.3),
         PLUG, Unordered(started(reservation=7), status("Charging")),
     ), cleanup=IDLE_AFTER_SESSION),
     Script("TC_047", (
