@@ -518,12 +518,21 @@ async def idle_gate(listener: Any, operator: Any, settings: Any) -> None:
     still not idle -> this case is an error (raised in its setup), never a verdict."""
     if listener.idle_problem is None:
         return
+    if getattr(listener, "idle_hopeless", False):
+        # restoring failed twice already: judge from the wire only, without waiting again
+        problems = listener.state.problems()
+        listener.idle_problem = "; ".join(problems) if problems else None
+        if listener.idle_problem is not None:
+            raise NotIdle(f"charger not idle: {listener.idle_problem}")
+        listener.idle_hopeless = False
+        return
     listener.idle_problem = await restore_idle(
         listener.state, listener, operator, timeout=settings.timeout,
         reconnect_timeout=getattr(settings, "reconnect_timeout", 3 * settings.timeout),
         original=listener.original_config,
     )
     if listener.idle_problem is not None:
+        listener.idle_hopeless = True
         raise NotIdle(f"charger not idle: {listener.idle_problem}")
 
 
