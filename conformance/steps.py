@@ -477,7 +477,14 @@ class Script:
             await self._clean(ctx)
 
     async def _prerequisites(self, ctx: Context, profile: str | None) -> None:
-        """Read the configuration (1.6 §5.8) and check every `Ensure` row before the first."""
+        """Read the configuration (1.6 §5.8) and check every `Ensure` row before the first.
+        A case without prerequisites skips the read once the run has the charger's original
+        configuration (what `restore_idle` puts back)."""
+        ctx.listener.state.changes.clear()
+        needs = profile not in (None, "Core") or any(
+            isinstance(step, Ensure | Read) for step in self.steps)
+        if not needs and ctx.listener.original_config:
+            return
         reply = await ctx.peer.request("GetConfiguration", {})
         ctx.config = {
             entry["key"]: dict(entry) for entry in reply.get("configurationKey") or ()
