@@ -221,6 +221,8 @@ class Listener:
         self.original_config: dict[str, str] = {}
         #: why the last case could not restore an idle charger (the next case errors)
         self.idle_problem: str | None = None
+        #: restoring failed after the case and again before the next: stop trying
+        self.idle_hopeless = False
         #: charge point ids that connected and were refused (not --cb-cp-id)
         self.strangers: list[str] = []
         #: why no charger is there: set once waiting for the first connection timed out

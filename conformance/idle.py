@@ -213,9 +213,31 @@ async def restore_idle(
     for connector, status in sorted(state.status.items()):
         if status == "Unavailable":
             await send("ChangeAvailability", {"connectorId": connector, "type": "Operative"})
+    # a connector Preparing without cable returns to Available after ConnectionTimeOut
+    # (1.6 §9.1.6): wait that long when one is
+    window = timeout
+    if "Preparing" in state.status.values():
+        with contextlib.suppress(ValueError):
+            window += float(original.get("ConnectionTimeOut", 0))
+    if await _settled(state, window):
+        return None
+    if not state.offline and not listener.current.closed:
+        # last resort: a soft reset ends what is left (1.6 §5.14), e.g. a connector the
+        # charger never gives back; then its boot and statuses show whether it is idle
+        answer = await send("Reset", {"type": "Soft"})
+        if answer.get("status") == "Accepted":
+            with contextlib.suppress(TimeoutError):
+                peer = await listener.reconnection(peer, reconnect_timeout)
+                await asyncio.wait_for(peer.boot_answered.wait(), reconnect_timeout)
+            if await _settled(state, timeout):
+                return None
+    return "; ".join(state.problems())
+
+
+async def _settled(state: WireState, window: float) -> bool:
+    """Whether the wire shows an idle charger within `window` seconds."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + window
     while state.problems() and loop.time() < deadline:
         await asyncio.sleep(0.05)
-    problems = state.problems()
-    return "; ".join(problems) if problems else None
+    return not state.problems()

@@ -477,7 +477,14 @@ class Script:
             await self._clean(ctx)
 
     async def _prerequisites(self, ctx: Context, profile: str | None) -> None:
-        """Read the configuration (1.6 §5.8) and check every `Ensure` row before the first."""
+        """Read the configuration (1.6 §5.8) and check every `Ensure` row before the first.
+        A case without prerequisites skips the read once the run has the charger's original
+        configuration (what `restore_idle` puts back)."""
+        ctx.listener.state.changes.clear()
+        needs = profile not in (None, "Core") or any(
+            isinstance(step, Ensure | Read) for step in self.steps)
+        if not needs and ctx.listener.original_config:
+            return
         reply = await ctx.peer.request("GetConfiguration", {})
         ctx.config = {
             entry["key"]: dict(entry) for entry in reply.get("configurationKey") or ()
@@ -518,12 +525,21 @@ async def idle_gate(listener: Any, operator: Any, settings: Any) -> None:
     still not idle -> this case is an error (raised in its setup), never a verdict."""
     if listener.idle_problem is None:
         return
+    if getattr(listener, "idle_hopeless", False):
+        # restoring failed twice already: judge from the wire only, without waiting again
+        problems = listener.state.problems()
+        listener.idle_problem = "; ".join(problems) if problems else None
+        if listener.idle_problem is not None:
+            raise NotIdle(f"charger not idle: {listener.idle_problem}")
+        listener.idle_hopeless = False
+        return
     listener.idle_problem = await restore_idle(
         listener.state, listener, operator, timeout=settings.timeout,
         reconnect_timeout=getattr(settings, "reconnect_timeout", 3 * settings.timeout),
         original=listener.original_config,
     )
     if listener.idle_problem is not None:
+        listener.idle_hopeless = True
         raise NotIdle(f"charger not idle: {listener.idle_problem}")
 
 
