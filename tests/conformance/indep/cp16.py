@@ -153,7 +153,8 @@ def _keys(o: Options) -> dict[str, tuple[str, bool, str]]:
     keys: dict[str, tuple[str, bool, str]] = {
         "AuthorizeRemoteTxRequests": ("false", not o.authorize_remote_writable, BOOL),
         "ClockAlignedDataInterval": ("0", False, INT),
-        "ConnectionTimeOut": ("60", False, INT),
+        # short, because the suite's idle restore waits this long on the wall clock
+        "ConnectionTimeOut": ("20", False, INT),
         "ConnectorPhaseRotation": ("1.RST", False, TEXT),
         "GetConfigurationMaxKeys": ("50", True, INT),
         "HeartbeatInterval": ("86400", False, INT),
