@@ -71,15 +71,19 @@ ILLEGAL: dict[str, tuple[str, set[str], set[str]]] = {
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> Iterator[Callable[[str], dict]]:
-    """Every variant's run, all started up front so that they overlap; `runs(name)` waits for
-    one and returns case id -> summary entry."""
+def runs(request, tmp_path_factory) -> Iterator[Callable[[str], dict]]:
+    """The runs of the variants this session selected, all started up front so that they
+    overlap; `runs(name)` waits for one and returns case id -> summary entry."""
+    wanted = {item.callspec.params["variant"] for item in request.session.items
+              if item.module is request.module and hasattr(item, "callspec")}
     started: dict[str, IndependentRun] = {}
     for name, selection in LEGAL.items():
-        args = ("-k", selection) if selection else ()
-        started[name] = IndependentRun(tmp_path_factory.mktemp(name), name, *args)
+        if name in wanted:
+            args = ("-k", selection) if selection else ()
+            started[name] = IndependentRun(tmp_path_factory.mktemp(name), name, *args)
     for name, (selection, _, _) in ILLEGAL.items():
-        started[name] = IndependentRun(tmp_path_factory.mktemp(name), name, "-k", selection)
+        if name in wanted:
+            started[name] = IndependentRun(tmp_path_factory.mktemp(name), name, "-k", selection)
 
     def wait(name: str) -> dict:
         code, output, cases, _ = started[name].wait()
