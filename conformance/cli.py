@@ -49,6 +49,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--target", metavar="URL", help="OCPP-J endpoint of the CSMS under test")
     parser.add_argument("--listen", metavar="HOST:PORT",
                         help="where the charge point under test connects")
+    for name, default in (("connect", 120), ("boot", 60), ("reconnect", 90)):
+        parser.add_argument(f"--{name}-timeout", type=float, metavar="S",
+                            help=f"charge point under test: --cb-{name}-timeout (default "
+                            f"{default} s)")
     parser.add_argument("--self-profile", type=int, choices=(0, 1, 2, 3), default=0,
                         metavar="N",
                         help="with --role csms --self: run the built-in CSMS and the suite at "
@@ -72,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
         extra += ["--cb-target", args.target]
     if args.listen:
         extra += ["--cb-listen", args.listen]
+    for name in ("connect", "boot", "reconnect"):
+        if getattr(args, f"{name}_timeout", None) is not None:
+            extra += [f"--cb-{name}-timeout", str(getattr(args, f"{name}_timeout"))]
     argv = [
         str(CASES), "-p", "no:cacheprovider", "--cb-role", args.role,
         "--cb-results", str(results), f"--junitxml={results / 'junit.xml'}",
