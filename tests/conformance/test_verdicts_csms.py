@@ -31,8 +31,10 @@ TABLE: dict[str, tuple[Variant, frozenset[str]]] = {
     "minimal-pending": (  # optional fields omitted; Pending, then Accepted (1.6 §4.2)
         Variant("minimal-pending", minimal=True, pending_first=True, interval=86400),
         frozenset()),
-    "registry": (  # 404 for unknown ids (OCPP-J §3.2); its own reservation ids (1.6 §5.13)
-        Variant("registry", registry=True, own_reservation_ids=True), frozenset()),
+    "registry": (  # 404 for unknown ids (OCPP-J §3.2); its own reservation ids (1.6 §5.13);
+        # commands in its own JSON spelling of the same dateTimes and decimals (1.6 §2.3)
+        Variant("registry", registry=True, own_reservation_ids=True, reformats=True),
+        frozenset()),
     "lenient": (  # unreadable frames dropped, a reused id answered (errata §3.1), and CALLs
         # answered before the boot is accepted (SecurityError only RECOMMENDED, errata §3.10)
         Variant("lenient", lenient_framing=True, no_boot_gate=True), frozenset()),

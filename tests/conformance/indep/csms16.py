@@ -66,6 +66,9 @@ class Variant:
     #: the `ocpp` library's own framing where OCPP-J allows it: frames whose id cannot be read
     #: are dropped (§4.2.3 names no id to answer), a reused id is answered again (errata §3.1)
     lenient_framing: bool = False
+    #: words commands in its own JSON: dateTimes as "+00:00" with milliseconds, integral
+    #: decimals without a fraction (the same values, 1.6 §2.3)
+    reformats: bool = False
     #: answer CALLs before the boot was accepted: SecurityError is only RECOMMENDED
     #: (OCPP-J 1.6 errata §3.10)
     no_boot_gate: bool = False
@@ -267,6 +270,8 @@ class _Connection(ChargePoint):
         if (action == "RemoteStartTransaction" and self.v.tx_id_in_remote_start_profile
                 and "chargingProfile" in payload):
             payload["chargingProfile"] = {**payload["chargingProfile"], "transactionId": 1}
+        if self.v.reformats:
+            payload = _reformatted(payload)
         request = getattr(call, action)(**camel_to_snake_case(payload))
         # skip validation only where the variant breaks the schema on purpose
         return await self.call(request, suppress=False,
@@ -310,6 +315,20 @@ def _frame_fault(text: str, seen: set[str], *, check_dates: bool = True
     if check_dates and not _is_date_time(frame[3].get("timestamp", "2020-01-01T00:00:00Z")):
         return message_id, "TypeConstraintViolation"  # Table 7: a field's data type
     return None
+
+
+def _reformatted(value: Any) -> Any:
+    """`value` with the same JSON values spelled another way (`Variant.reformats`)."""
+    if isinstance(value, dict):
+        return {key: _reformatted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_reformatted(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _is_date_time(value):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return moment.isoformat(timespec="milliseconds")
+    return value
 
 
 def _is_date_time(value: object) -> bool:
