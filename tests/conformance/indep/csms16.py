@@ -22,6 +22,7 @@ as JSON (the suite's `--cb-trigger-url` speaks this), answered once the charge p
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
@@ -69,6 +70,8 @@ class Variant:
     #: words commands in its own JSON: dateTimes as "+00:00" with milliseconds, integral
     #: decimals without a fraction (the same values, 1.6 §2.3)
     reformats: bool = False
+    #: HTTP Basic with this AuthorizationKey (security profile 1, whitepaper §2.3)
+    password: str | None = None
     #: answer CALLs before the boot was accepted: SecurityError is only RECOMMENDED
     #: (OCPP-J 1.6 errata §3.10)
     no_boot_gate: bool = False
@@ -84,6 +87,8 @@ class Variant:
     #: takes any text as dateTime (the library's schemas do not check formats; OCPP-J 1.6
     #: §4.2.3 Table 7 TypeConstraintViolation)
     lib_dates: bool = False
+    #: admits any credentials, or none, at security profile 1 (whitepaper A00.FR.204)
+    accept_any_password: bool = False
     #: closes the connection on a CALL of an unknown action instead of NotImplemented
     #: (OCPP-J 1.6 §4.2.3 Table 7)
     drops_unknown_action: bool = False
@@ -265,6 +270,11 @@ class _Connection(ChargePoint):
     async def command(self, action: str, payload: dict) -> Any:
         """Send `action` with the operator's `payload`, as this CSMS chooses to word it."""
         payload = dict(payload)
+        if action == "ChangeConfiguration" and payload.get("key") == "AuthorizationKey":
+            result = await self.call(call.ChangeConfiguration(**payload))
+            if result.status == "Accepted":  # whitepaper A01.FR.04: the new key from now on
+                self.csms.passwords[self.id] = payload["value"]
+            return result
         if action == "ReserveNow" and self.v.own_reservation_ids:
             payload["reservationId"] = next(self.reg.reservation_ids)
         if (action == "RemoteStartTransaction" and self.v.tx_id_in_remote_start_profile
@@ -315,6 +325,18 @@ def _frame_fault(text: str, seen: set[str], *, check_dates: bool = True
     if check_dates and not _is_date_time(frame[3].get("timestamp", "2020-01-01T00:00:00Z")):
         return message_id, "TypeConstraintViolation"  # Table 7: a field's data type
     return None
+
+
+def _basic(user: str, key: str) -> set[str]:
+    """The RFC 7617 Basic credentials a charge point may present: its id and AuthorizationKey
+    (whitepaper §2.3, A00.FR.204). The whitepaper's example encodes "<ChargePointId>:
+    <AuthorizationKey>" without saying whether a hex key (A00.FR.205) goes as its text or as
+    the bytes it spells, and charge points differ: both are taken."""
+    forms = {key.encode()}
+    with contextlib.suppress(ValueError):
+        forms.add(bytes.fromhex(key))
+    return {"Basic " + base64.b64encode(user.encode() + b":" + form).decode("ascii")
+            for form in forms}
 
 
 def _reformatted(value: Any) -> Any:
@@ -369,6 +391,8 @@ class IndependentCsms:
         self.variant = variant
         self.registry = _Registry(known=set(cp_ids) | {NEVER_BOOTED})
         self.connections: dict[str, _Connection] = {}
+        #: AuthorizationKey per charge point id, when the variant uses HTTP Basic
+        self.passwords: dict[str, str] = {}
         self._ws_server: Any = None
         self._http: asyncio.Server | None = None
 
@@ -407,10 +431,20 @@ class IndependentCsms:
         if self._http is not None:
             self._http.close()
 
+    def suite_args(self) -> list[str]:
+        """The suite's options for this CSMS's security profile and credentials."""
+        if self.variant.password is None:
+            return []
+        return ["--cb-security-profile", "1", "--cb-password", self.variant.password]
+
     def _admit(self, connection: ServerConnection, request: Any) -> Any:
         cp_id = unquote(request.path.rstrip("/").rsplit("/", 1)[-1])
         if self.variant.registry and cp_id not in self.registry.known:
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown charge point\n")
+        key = self.passwords.get(cp_id, self.variant.password)
+        if key is not None and not self.variant.accept_any_password and \
+                request.headers.get("Authorization") not in _basic(cp_id, key):
+            return connection.respond(HTTPStatus.UNAUTHORIZED, "bad credentials\n")
         return None
 
     async def _on_connect(self, ws: ServerConnection) -> None:
