@@ -17,6 +17,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
+import pytest
 from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import InvalidHandshake, InvalidStatus
@@ -315,17 +316,18 @@ class Listener:
         --cb-connect-timeout; when no charger came, the one-line reason is kept and every
         later case fails at once with it (no case can pass without a charger)."""
         if self.absent is not None:
-            raise AssertionError(self.absent)
+            pytest.fail(self.absent, pytrace=False)
         first = self.connections == 0
         window = self.settings.connect_timeout if first else self.settings.reconnect_timeout
         try:
             return await self.connection(window)
         except TimeoutError:
-            reason = self._why_absent(window)
-            if first:
-                self.absent = reason
-                print(f"conform: {reason}", file=sys.__stderr__, flush=True)
-            raise AssertionError(reason) from None
+            pass
+        reason = self._why_absent(window)
+        if first:
+            self.absent = reason
+            print(f"conform: {reason}", file=sys.__stderr__, flush=True)
+        pytest.fail(reason, pytrace=False)
 
     def _why_absent(self, window: float) -> str:
         if self.strangers:

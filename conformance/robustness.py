@@ -100,7 +100,7 @@ class Probe:
     also: tuple[str, ...] = ()
     #: No answer at all is also legal (the frame cannot be answered or SHALL be ignored);
     #: the peer must still answer a valid CALL afterwards.
-    silence_ok: bool = False
+    may_ignore: bool = False
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -122,19 +122,19 @@ PROBES: tuple[Probe, ...] = (
     # OCPP-J 1.6 §4.1.2: the frame must be valid JSON. Its id cannot be read and OCPP-J 1.6
     # names no id for such an answer: a CALLERROR (any id, e.g. "-1") or none are both legal
     Probe("RPC_001", Fault.INVALID_JSON, _raw('[2, "{id}", "Heartbeat", {'), echoes_id=False,
-          silence_ok=True),
+          may_ignore=True),
     # §4.2: every message is a JSON array (no readable id either: as RPC_001)
     Probe("RPC_002", Fault.NOT_AN_ARRAY,
           _raw('{"messageTypeId": 2, "uniqueId": "{id}", "action": "Heartbeat"}'),
-          echoes_id=False, silence_ok=True),
+          echoes_id=False, may_ignore=True),
     # §4.1.3: a message type not in Table 2 the receiver "SHALL ignore": silence is the
     # answer; a CALLERROR is tolerated (it processes nothing)
     Probe("RPC_003", Fault.UNKNOWN_MESSAGE_TYPE, _ping_frame(lambda i, a, p: [5, i, a, p]),
-          echoes_id=False, silence_ok=True,
+          echoes_id=False, may_ignore=True,
           also=tuple(sorted(set(FAULT_CODES_16.values())))),
-    # §4.1.4 Table 3: the message id is a string
+    # §4.1.4 Table 3: the message id is a string (no string id to answer: as RPC_001)
     Probe("RPC_004", Fault.BAD_MESSAGE_ID, _ping_frame(lambda i, a, p: [2, 12345, a, p]),
-          echoes_id=False),
+          echoes_id=False, may_ignore=True),
     # §4.2.1: a CALL has exactly 4 elements
     Probe("RPC_005", Fault.WRONG_LENGTH, _ping_frame(lambda i, a, p: [2, i, a])),
     # §4.2.1 Table 4: the action is a case-sensitive string
@@ -211,7 +211,7 @@ async def check_probe(peer: HarnessPeer, role: str, probe: Probe) -> None:
     await ready(peer, role)
     message_id = probe_id(probe)
     await peer.send_raw(probe.build(message_id, role))
-    if probe.silence_ok:
+    if probe.may_ignore:
         def wrong(frame: Frame) -> bool:
             return frame.type == "CALLERROR" and (frame.payload or {}).get(
                 "errorCode") not in probe.codes

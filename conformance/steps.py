@@ -530,7 +530,7 @@ async def idle_gate(listener: Any, operator: Any, settings: Any) -> None:
         problems = listener.state.problems()
         listener.idle_problem = "; ".join(problems) if problems else None
         if listener.idle_problem is not None:
-            raise NotIdle(f"charger not idle: {listener.idle_problem}")
+            pytest.fail(f"charger not idle: {listener.idle_problem}", pytrace=False)
         listener.idle_hopeless = False
         return
     listener.idle_problem = await restore_idle(
@@ -540,11 +540,7 @@ async def idle_gate(listener: Any, operator: Any, settings: Any) -> None:
     )
     if listener.idle_problem is not None:
         listener.idle_hopeless = True
-        raise NotIdle(f"charger not idle: {listener.idle_problem}")
-
-
-class NotIdle(Exception):
-    """The charger under test is not idle: no case can be judged on it."""
+        pytest.fail(f"charger not idle: {listener.idle_problem}", pytrace=False)
 
 
 async def quiesce(peer: HarnessPeer, quiet: float = 0.15, limit: float = 2.0) -> None:

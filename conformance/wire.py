@@ -65,14 +65,44 @@ class Frame:
         what = self.action or (f"(reply to {self.answers})" if self.answers else "")
         return f"{self.ts:%H:%M:%S.%f} {self.dir} {self.type} {self.id or '-'} {what} {body}"
 
-    def to_record(self, cp_id: str, session: str) -> TraceRecord:
-        """The project-wide trace record of this frame (`chargebench.trace`)."""
-        payload = self.payload if self.type != "RAW" else self.text
+    def to_record(self, cp_id: str, session: str, *, answers: str | None = None,
+                  latency_ms: float | None = None) -> TraceRecord:
+        """The project-wide trace record of this frame (`chargebench.trace`), shaped as the
+        session core's tracer shapes it: a CALLERROR's payload is [code, description,
+        details]; a reply names the action it answers and, when known, its latency."""
+        payload: Any = self.payload
+        if self.type == "RAW":
+            payload = self.text
+        elif self.type == "CALLERROR":
+            payload = [self.payload["errorCode"], self.payload["errorDescription"],
+                       self.payload["errorDetails"]]
         return TraceRecord(
             ts=self.ts.isoformat(timespec="microseconds"), cp_id=cp_id, dir=self.dir,
-            type=self.type, id=self.id, action=self.action or self.answers, payload=payload,
-            latency_ms=None, session=session,
+            type=self.type, id=self.id, action=self.action or answers or self.answers,
+            payload=payload, latency_ms=latency_ms, session=session,
         )
+
+
+_OTHER_SIDE = {"cp->cs": "cs->cp", "cs->cp": "cp->cs"}
+
+
+def trace_records(frames: list[Frame], cp_id: str, session: str) -> list[TraceRecord]:
+    """Trace records of one connection's frames, each reply paired with the CALL it answers
+    (same id, other direction, OCPP-J 1.6 §4.1.4): its action and the latency from CALL to
+    reply, in either direction, so the trace report draws every exchange whole."""
+    calls: dict[tuple[str, str], Frame] = {}
+    records = []
+    for frame in frames:
+        answers = latency = None
+        if frame.type == "CALL" and frame.id is not None:
+            calls[frame.dir, frame.id] = frame
+        elif frame.type in ("CALLRESULT", "CALLERROR") and frame.id is not None:
+            call = calls.pop((_OTHER_SIDE.get(frame.dir, ""), frame.id), None)
+            if call is not None:
+                answers = call.action
+                latency = round((frame.ts - call.ts).total_seconds() * 1000, 3)
+        records.append(frame.to_record(cp_id, session, answers=answers, latency_ms=latency))
+    return records
 
 
 Predicate = Callable[[Any], bool]
@@ -80,7 +110,8 @@ Predicate = Callable[[Any], bool]
 
 def matches(expected: Any, actual: Any) -> bool:
     """True when `actual` contains `expected`: dict keys recursively, list items each found,
-    callables as predicates, anything else by equality."""
+    callables as predicates, anything else by equality of the JSON value: a decimal by its
+    number, a dateTime by its instant, everything else by value and type."""
     if callable(expected):
         try:
             return bool(expected(actual))
@@ -94,7 +125,30 @@ def matches(expected: Any, actual: Any) -> bool:
         return isinstance(actual, list) and all(
             any(matches(item, candidate) for candidate in actual) for item in expected
         )
+    if isinstance(expected, float) and _is_number(actual):
+        return expected == actual  # a JSON number: 6000.0 and 6000 are one decimal (1.6 §2.3)
+    if isinstance(expected, str) and isinstance(actual, str) and expected != actual:
+        return _same_instant(expected, actual)
     return expected == actual and type(expected) is type(actual)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _same_instant(expected: str, actual: str) -> bool:
+    """Two OCPP dateTimes (RFC 3339, 1.6 §2.3) naming the same instant in other spellings
+    ("Z" or "+00:00", with or without fractions of a second)."""
+    if "T" not in expected or "T" not in actual:
+        return False
+    try:
+        first = datetime.fromisoformat(expected.replace("Z", "+00:00"))
+        second = datetime.fromisoformat(actual.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if first.tzinfo is None or second.tzinfo is None:
+        return False
+    return first == second
 
 
 # Predicates for payload subsets, named so that failure messages read well.

@@ -86,3 +86,21 @@ def test_misbehaving_simulator_fails_the_named_case(mutated_run, case, evidence)
     assert mutated_run[f"{case}_CP"]["outcome"] == "failed", mutated_run
     reason = mutated_run[f"{case}_CP"]["reason"]
     assert "expected" in reason and evidence in reason, reason
+
+
+def test_a_charger_left_busy_makes_the_next_case_an_error(self_runs):
+    """Isolation (issue 13): a charger that cannot be brought back to idle (its statuses stop
+    after Charging and it refuses the Reset of the last resort) fails the case that saw it and
+    makes the next case an error "charger not idle: ...", never a verdict."""
+    rules = [
+        # boot (connectors 0 and 1), Preparing, Charging pass; nothing after
+        {"action": "StatusNotification", "effect": "ignore", "direction": "out", "after": 4,
+         "times": None},
+        {"action": "Reset", "effect": "reject", "times": None, "reply": {"status": "Rejected"}},
+    ]
+    code, output, cases, _ = self_runs(
+        "cp-stuck", "cp", "-k", "TC_003 or TC_010", faults={"rules": rules}).wait()
+    assert cases["TC_003_CP"]["outcome"] == "failed", cases
+    assert cases["TC_010_CP"]["outcome"] == "error", cases
+    assert cases["TC_010_CP"]["reason"].count("charger not idle: connector status 1: Charging")
+    assert code == 1, output[-3000:]

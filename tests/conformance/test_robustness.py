@@ -90,15 +90,17 @@ def test_inert_charge_point_fails_every_case(tmp_path, background):
 
 
 MALFORMED = [f"RPC_{n:03d}" for n in range(1, 16)]
+#: Frames OCPP-J does not require an answer to (`Probe.may_ignore`): ignoring them passes.
+MAY_IGNORE = {probe.case for probe in PROBES if probe.may_ignore}
 
 
 def _caught_by(name: str) -> tuple[list[str], list[str]]:
     """(cases a mutant must fail, cases where its answer is legal and that must pass):
-    silence is legal for frames without a readable id or of an unknown type, any code for
+    silence is legal for frames without a readable (string) id or of an unknown type, any code for
     the unknown type (OCPP-J 1.6 §4.1.3 SHALL ignore)."""
     probes = [probe for probe in PROBES if probe.case in MALFORMED]
     legal = [p.case for p in probes
-             if (p.silence_ok if name == "ignores-malformed" else "GenericError" in p.codes)]
+             if (p.may_ignore if name == "ignores-malformed" else "GenericError" in p.codes)]
     return [p.case for p in probes if p.case not in legal], legal
 
 
@@ -160,3 +162,20 @@ def test_charge_point_under_another_id_is_refused(tmp_path, background):
             "expects CB-CONFORM-1")
     assert run.output.count(line) == 1, run.output
     assert "passed" not in run.outcomes().values(), run.outcomes()
+
+
+@pytest.mark.parametrize("role", ["csms", "cp"])
+def test_silence_on_frames_needing_no_answer_passes(tmp_path, background, role):
+    """A peer that never sends a CALLERROR passes the probes OCPP-J lets it ignore (an id it
+    cannot read, an unknown MessageTypeId: `Probe.may_ignore`), as long as it keeps
+    answering. Run with a timeout that fits a loaded machine: the silence is not timed."""
+    selected = " or ".join(sorted(MAY_IGNORE))
+    if role == "csms":
+        csms = background.run(ReferenceCsms(password=PASSWORD, wrap=mutant("ignores-malformed"))
+                              .start())
+        run = _csms_run(tmp_path, csms.url, "-k", selected, "--cb-timeout", "5")
+    else:
+        run = _cp_run(tmp_path, background, free_port(), "-k", selected, "--cb-timeout", "5",
+                      wrap=mutant("ignores-malformed"))
+    suffix = "_CS" if role == "csms" else "_CP"
+    assert run.outcomes() == {case + suffix: "passed" for case in MAY_IGNORE}, run.summary

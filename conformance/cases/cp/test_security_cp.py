@@ -33,6 +33,7 @@ from conformance.cases.cp.security import (
     same_serial,
     security_log,
 )
+from conformance.expect import Required
 from conformance.steps import At, Call, Expect, Reconnect, Script, Send, Svc, params
 
 FIRMWARE = b"CBFW 9.9.10-signed\nChargeBench signed conformance firmware\n"
@@ -60,9 +61,11 @@ def signed_update(signature: Svc, request_id: int) -> tuple:
 
 
 def fw(request_id: int, *statuses: str) -> tuple:
-    """SignedFirmwareStatusNotification per status, with our requestId (L01.FR.10)."""
+    """SignedFirmwareStatusNotification per status, with our requestId (L01.FR.10, L01.FR.21:
+    optional in the schema, mandatory unless status is Idle)."""
     return tuple(Expect("SignedFirmwareStatusNotification",
-                        {"status": s, "requestId": request_id}, within=2) for s in statuses)
+                        {"status": s, "requestId": Required(request_id)}, within=2)
+                 for s in statuses)
 
 
 GOOD_SIGNATURE = Svc(lambda ctx: kit(ctx).signature(FIRMWARE))
