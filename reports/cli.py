@@ -12,6 +12,7 @@ with its first `FILE:LINE: reason`.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chargebench.cli import UsageError
-from reports.html import default_cps, render
+from reports.html import NO_REPLY, default_cps, render
 from reports.load import Loaded, expand, load_traces
 from reports.sequence import DEFAULT_LIMIT
 from reports.stats import TraceStats, compute, parse_ts
@@ -93,11 +94,12 @@ def write_report(files: Sequence[Path], output: Path, *, verdicts: Sequence[Verd
     not_traces = loaded.not_traces()
     if not_traces:
         raise UsageError(f"{not_traces[0]} (not a trace file: no line of it is a trace record)")
-    stats = compute(loaded.records)
+    stats = compute(loaded.records, starts=loaded.starts())
     unknown = [cp for cp in cps if cp not in stats.charge_points]
     if unknown:
         raise UsageError(f"no frames of charge point {', '.join(unknown)} in the traces")
-    page = render(stats, loaded.records, sources=files, verdicts=verdicts,
+    page = render(stats, loaded.records, sources=loaded.files, starts=loaded.starts(),
+                  output=output, verdicts=verdicts,
                   problems=loaded.problems, cps=list(cps) or default_cps(stats),
                   since=since, until=until, limit=limit)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -122,11 +124,22 @@ def print_summary(stats: TraceStats, loaded: Loaded, verdicts: Sequence[Verdicts
         f"{len(stats.charge_points)} charge point(s), over {fmt_duration(stats.span_seconds)}; "
         f"{sum(stats.error_codes.values())} CALLERROR(s), {len(stats.anomalies)} anomalies",
         soft_wrap=True)
+    kinds = Counter(f.kind for f in stats.findings)
+    if kinds:
+        console.print("findings: " + ", ".join(f"{n} {kind}" for kind, n in sorted(
+            kinds.items())), soft_wrap=True)
+    for finding in stats.anomalies[:SHOWN_PROBLEMS]:
+        console.print(Text.assemble(("anomaly ", "red"), f"{finding.ts} {finding.cp_id} "
+                                    f"{finding.kind}: {finding.action or '–'} "
+                                    f"({finding.detail})"), soft_wrap=True)
+    no_reply = Counter(f.action for f in stats.findings if f.kind in NO_REPLY)
     table = Table(title="Actions")
-    for column in ("action", "CALLs", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms"):
+    for column in ("action", "CALLs", "errors", "no reply", "p50 ms", "p95 ms", "p99 ms",
+                   "max ms"):
         table.add_column(column, justify="left" if column == "action" else "right")
     for a in stats.actions.values():
         table.add_row(Text(a.action), str(a.calls), str(a.errors) if a.errors else "",
+                      str(no_reply[a.action]) if no_reply[a.action] else "",
                       fmt_ms(a.p50), fmt_ms(a.p95), fmt_ms(a.p99), fmt_ms(a.max))
     console.print(table)
 

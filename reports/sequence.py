@@ -52,20 +52,24 @@ def select(
 
 
 def sequence_svg(records: Sequence[TraceRecord], *, cp_label: str = "Charge point",
-                 limit: int = DEFAULT_LIMIT) -> str:
-    """The diagram of `records` (one charge point's, in order), at most `limit` frames."""
+                 limit: int = DEFAULT_LIMIT, highlight: int | None = None) -> str:
+    """The diagram of `records` (one charge point's, in order), at most `limit` frames;
+    `records[highlight]` gets a marked background (the frame a finding is about)."""
     shown = records[:limit]
     start = next((m for m in map(parse_ts, (r.ts for r in shown)) if m is not None), None)
     rows: list[str] = []
     y = TOP
     session = None
-    for record in shown:
+    for position, record in enumerate(shown):
         if record.session != session:
             if session is not None or len({r.session for r in shown}) > 1:
                 y += ROW
                 rows.append(_divider(y, f"connection {record.session}"))
             session = record.session
         y += ROW
+        if position == highlight:
+            rows.append(el("rect", x=2, y=y - ROW + 6, width=WIDTH - 4, height=ROW,
+                           fill="#fff3c4", cls="highlight"))
         rows.append(_frame(record, y, start))
     if len(records) > limit:
         y += ROW
