@@ -177,9 +177,10 @@ def _why_unanswered(records: Sequence[TraceRecord], call: _Open,
                     last_moment: datetime | None) -> tuple[str, str]:
     cp, session, direction = call.record.cp_id, call.record.session, call.record.dir
     same_side = calls_of[(cp, session, direction)]
-    following = bisect_right(same_side, call.index)
-    if following < len(same_side):
-        later = records[same_side[following]]
+    for n in range(bisect_right(same_side, call.index), len(same_side)):
+        later = records[same_side[n]]
+        if later.id == call.record.id:
+            continue  # the same CALL again: a trace of both sides holds each frame twice
         # OCPP-J 1.6 §4.1.1: the caller sent its next CALL, so it had given up on this one
         return UNANSWERED, f"the caller sent its next CALL ({later.action}) at {later.ts}"
     sessions = last_of_session[cp]
