@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chargebench.ocppj.core import OcppSession
+from chargebench.ocppj.faults import UNREADABLE_ID
 from chargebench.trace import TraceRecord
 from reports.timestamps import parse_ts
 
@@ -104,17 +105,25 @@ def analyse(records: Sequence[TraceRecord], *, call_timeout: float = CALL_TIMEOU
     # CALLs (and RAW frames with an id, which a CALLERROR may answer) not yet replied to, by
     # (cp_id, dir of the CALL, message id); a list because a merged trace holds each twice
     waiting: dict[tuple[str, str, str], list[_Open]] = {}
+    # frames whose id could not be read, by (cp_id, dir): a CALLERROR with the id "-1" answers
+    # them (OCPP-J 2.0.1 §4.2.3, which ChargeBench follows for 1.6 too: ocppj/faults.py)
+    unreadable: dict[tuple[str, str], list[_Open]] = {}
     for index, record in enumerate(records):
         moment = parse_ts(record.ts)
-        if record.type in ("CALL", "RAW") and record.id is not None:
+        if record.type in ("CALL", "RAW"):
             deadline = None if moment is None else moment + wait
-            waiting.setdefault((record.cp_id, record.dir, record.id), []).append(
-                _Open(index, record, deadline))
+            opened = _Open(index, record, deadline)
+            if record.id is not None:
+                waiting.setdefault((record.cp_id, record.dir, record.id), []).append(opened)
+            else:
+                unreadable.setdefault((record.cp_id, record.dir), []).append(opened)
         if record.type == "RAW":
             findings.append(_finding(index, record, RAW, _text(record.payload)))
         elif record.type in _REPLIES:
             key = (record.cp_id, _PEER.get(record.dir, ""), record.id or "")
             asked = waiting.get(key)
+            if not asked and record.type == "CALLERROR" and record.id == UNREADABLE_ID:
+                asked = unreadable.get((record.cp_id, _PEER.get(record.dir, "")))
             call = asked.pop(0) if asked else None
             if call is None:
                 findings.append(_finding(index, record, ORPHAN,
@@ -134,7 +143,7 @@ def analyse(records: Sequence[TraceRecord], *, call_timeout: float = CALL_TIMEOU
 
 def _late(reply: TraceRecord, call: _Open, moment: datetime | None, timeout: float) -> str:
     """Why `reply` came too late, or "" when it did not."""
-    if reply.action is None and call.record.type == "CALL":
+    if reply.action is None and call.record.type == "CALL" and call.record.id is not None:
         # the session core traces a reply it cannot pair without its action: the side that
         # wrote this trace had stopped waiting for it (ocppj/core.py LateReply)
         return "traced by a caller that had stopped waiting"

@@ -140,6 +140,21 @@ def test_callerror_is_listed_with_its_calls_action_not_an_anomaly():
         (CALLERROR, "Reset", False), (RAW, None, True)]
 
 
+def test_callerror_for_an_unreadable_id_answers_the_frame_it_could_not_read():
+    """OCPP-J §4.2.3: a frame whose id cannot be read gets a CALLERROR with id "-1"; that
+    answers the broken frame (RAW, or a CALL with no id), it is no reply without CALL."""
+    records = [rec(0, "RAW", None, None, payload="[2, broken"),
+               rec(0.1, "CALLERROR", "-1", None, direction="cs->cp",
+                   payload=["FormationViolation", "", {}]),
+               rec(1, "CALL", None, "Heartbeat"),
+               rec(1.1, "CALLERROR", "-1", None, direction="cs->cp",
+                   payload=["FormationViolation", "", {}]),
+               rec(2, "CALLERROR", "-1", None, direction="cs->cp",
+                   payload=["FormationViolation", "", {}])]
+    assert kinds(records) == [(RAW, None), (CALLERROR, None), (CALLERROR, "Heartbeat"),
+                              (ORPHAN, None)]
+
+
 def test_merged_trace_of_both_sides_has_no_false_finding():
     """Each frame twice (CSMS side and charge point side), an open CALL twice: paired once."""
     one_side = [*exchange(0, "1"), *exchange(30, "2"), rec(40, "CALL", "3")]
