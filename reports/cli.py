@@ -2,6 +2,11 @@
 
     chargebench report out/traces -o report.html --junit out/junit.xml --cp CP-001
 
+The page has a row per scenario or conformance case (verdicts from --junit / --conformance, or
+a junit.xml / summary.json found in or beside a trace directory) linking to its sequence diagram
+and its trace, and lists what went wrong even where every verdict passed (`reports.findings`):
+CALLs without reply, late replies, replies without CALL, RAW frames and CALLERRORs.
+
 Exit codes: 0 the report was written (whatever the trace shows: judging is the job of `run`
 and `conform`), 2 a usage error (missing file, a file that is not a trace at all, unreadable
 JUnit or summary, unknown --cp), 130 on SIGINT, 143 on SIGTERM. Unreadable lines of a trace
@@ -29,7 +34,7 @@ from reports.stats import TraceStats, compute, parse_ts
 from reports.svg import fmt_duration, fmt_ms
 from reports.verdicts import Verdicts, read_conformance, read_junit
 
-__all__ = ["add_parser", "main", "print_summary", "write_report"]
+__all__ = ["add_parser", "found_results", "main", "print_summary", "write_report"]
 
 #: Unreadable lines printed on the terminal (all of them are in the HTML, up to its own cap)
 SHOWN_PROBLEMS = 10
@@ -45,9 +50,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", type=Path, default=Path("report.html"),
                         metavar="HTML", help="where the page goes (default: report.html)")
     parser.add_argument("--junit", type=Path, action="append", default=[], metavar="XML",
-                        help="JUnit XML whose verdicts head the report (repeatable)")
+                        help="JUnit XML whose verdicts head the report (repeatable; default: "
+                        "a junit.xml in or beside a trace directory)")
     parser.add_argument("--conformance", type=Path, action="append", default=[],
-                        metavar="JSON", help="conformance summary JSON (repeatable)")
+                        metavar="JSON", help="conformance summary JSON (repeatable; default: "
+                        "a summary.json in or beside a trace directory)")
     parser.add_argument("--cp", action="append", default=[], metavar="ID",
                         help="charge point to draw a sequence diagram of (repeatable; "
                         "default: the first three)")
@@ -69,13 +76,28 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"no such trace file or directory: {missing}") from None
     if not files:
         raise UsageError(f"no *.jsonl trace files in {', '.join(map(str, args.traces))}")
-    verdicts = _verdicts(args.junit, args.conformance)
+    notes: list[str] = []
+    if args.junit or args.conformance:
+        verdicts = _verdicts(args.junit, args.conformance)
+    else:  # found, not named: one that cannot be read is noted, not an error
+        verdicts = []
+        junit, conformance = found_results(args.traces)
+        for path, read in [*((p, read_conformance) for p in conformance),
+                           *((p, read_junit) for p in junit)]:
+            try:
+                verdicts.append(read(path))
+                notes.append(f"verdicts: {path} (found beside the traces; --junit/"
+                             "--conformance choose others)")
+            except ValueError as error:
+                notes.append(f"skipped {error}")
     try:
         stats, loaded = write_report(files, args.output, verdicts=verdicts, cps=args.cp,
                                      since=args.since, until=args.until, limit=args.limit)
     except OSError as error:
         raise UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
     console = Console(highlight=False, markup=False)  # trace text may look like [markup]
+    for note in notes:
+        console.print(note, soft_wrap=True)
     print_summary(stats, loaded, verdicts, console)
     console.print(f"report: {args.output}", soft_wrap=True)
     return 0
@@ -142,6 +164,26 @@ def print_summary(stats: TraceStats, loaded: Loaded, verdicts: Sequence[Verdicts
                       str(no_reply[a.action]) if no_reply[a.action] else "",
                       fmt_ms(a.p50), fmt_ms(a.p95), fmt_ms(a.p99), fmt_ms(a.max))
     console.print(table)
+
+
+def found_results(traces: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """(JUnit files, conformance summaries) lying in or beside the trace directories given.
+
+    `chargebench conform --results DIR` writes DIR/summary.json and DIR/traces/; `run --trace
+    out/traces --junit out/junit.xml` and the demo write out/junit.xml beside out/traces. A
+    summary is preferred over the JUnit of the same folder, which holds the same cases.
+    """
+    junit: list[Path] = []
+    summaries: list[Path] = []
+    for directory in dict.fromkeys(t for t in traces if t.is_dir()):
+        for folder in (directory, directory.parent):
+            if (folder / "summary.json").is_file():
+                summaries.append(folder / "summary.json")
+                break
+            if (folder / "junit.xml").is_file():
+                junit.append(folder / "junit.xml")
+                break
+    return list(dict.fromkeys(junit)), list(dict.fromkeys(summaries))
 
 
 def _verdicts(junit: Sequence[Path], conformance: Sequence[Path]) -> list[Verdicts]:

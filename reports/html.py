@@ -296,10 +296,10 @@ def _around(number: int, finding: Finding, records: Sequence[TraceRecord],
     chosen = [records[i] for i in window]
     svg = sequence_svg(chosen, cp_label=finding.cp_id, limit=len(chosen),
                        highlight=window.index(finding.index) if finding.index in window else None)
+    what = f"{finding.kind}: {finding.action}" if finding.action else finding.kind
     where = f" in {row.name}" if row else ""
-    return (f'<div class="finding" id="finding-{number}"><h3>{number}. {esc(finding.kind)}: '
-            f"{esc(finding.action or '–')} of {esc(finding.cp_id)} at {esc(finding.ts)}"
-            f"{esc(where)}</h3>{svg}</div>")
+    return (f'<div class="finding" id="finding-{number}"><h3>{number}. {esc(what)} — '
+            f"{esc(finding.cp_id)} at {esc(finding.ts)}{esc(where)}</h3>{svg}</div>")
 
 
 def _cases(rows: Sequence[Row], records: Sequence[TraceRecord], limit: int,

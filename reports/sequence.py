@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from chargebench.ocppj.faults import UNREADABLE_ID
 from chargebench.trace import TraceRecord
 from reports.stats import parse_ts
 from reports.svg import document, el, fmt_duration, fmt_ms, text, tooltip
@@ -96,8 +97,10 @@ def _divider(y: float, label: str) -> str:
 
 
 def _frame(record: TraceRecord, y: float, start: datetime | None) -> str:
-    # The core traces a reply it could not pair with a CALL without an action: an anomaly
-    unpaired = record.type in ("CALLRESULT", "CALLERROR") and record.action is None
+    # The core traces a reply it could not pair with a CALL without an action: an anomaly,
+    # unless it is the CALLERROR answering a frame whose id could not be read (reports.findings)
+    unpaired = (record.type in ("CALLRESULT", "CALLERROR") and record.action is None
+                and not _answers_unreadable(record))
     colour, dash, weight = _STYLE.get("RAW" if unpaired else record.type, _STYLE["RAW"])
     rightwards = record.dir == "cp->cs"
     x1, x2 = (CP_X, CS_X) if rightwards else (CS_X, CP_X)
@@ -116,9 +119,16 @@ def _frame(record: TraceRecord, y: float, start: datetime | None) -> str:
     return el("g", hover + when + arrow + label, cls=record.type.lower())
 
 
+def _answers_unreadable(record: TraceRecord) -> bool:
+    return record.type == "CALLERROR" and record.id == UNREADABLE_ID
+
+
 def _label(record: TraceRecord) -> str:
     if record.type == "RAW":
         return "RAW frame"
+    if record.action is None and _answers_unreadable(record):
+        code = record.payload[0] if isinstance(record.payload, list) and record.payload else ""
+        return f"CALLERROR {code} (id {UNREADABLE_ID}: to an unreadable frame)"[:80]
     if record.action is None:
         return f"{record.type} without CALL (id {record.id})"[:80]
     label = f"{record.action} {record.type}"
