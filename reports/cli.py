@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chargebench.cli import UsageError
+from reports.findings import CALL_TIMEOUT
 from reports.html import NO_REPLY, default_cps, render
 from reports.load import Loaded, expand, load_traces
 from reports.sequence import DEFAULT_LIMIT
@@ -64,12 +65,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="sequence diagrams end at this time")
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
                         help=f"frames per sequence diagram (default {DEFAULT_LIMIT})")
+    parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT, metavar="S",
+                        help="seconds after which a reply is due: later is late, never is a "
+                        f"CALL without reply (default {CALL_TIMEOUT:g}, the parts' own)")
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
+    if not args.call_timeout > 0:
+        raise UsageError("--call-timeout must be positive")
     try:
         files = expand(args.traces)
     except FileNotFoundError as missing:
@@ -92,7 +98,8 @@ def main(args: argparse.Namespace) -> int:
                 notes.append(f"skipped {error}")
     try:
         stats, loaded = write_report(files, args.output, verdicts=verdicts, cps=args.cp,
-                                     since=args.since, until=args.until, limit=args.limit)
+                                     since=args.since, until=args.until, limit=args.limit,
+                                     call_timeout=args.call_timeout)
     except OSError as error:
         raise UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
     console = Console(highlight=False, markup=False)  # trace text may look like [markup]
@@ -105,8 +112,8 @@ def main(args: argparse.Namespace) -> int:
 
 def write_report(files: Sequence[Path], output: Path, *, verdicts: Sequence[Verdicts] = (),
                  cps: Sequence[str] = (), since: datetime | None = None,
-                 until: datetime | None = None, limit: int = DEFAULT_LIMIT
-                 ) -> tuple[TraceStats, Loaded]:
+                 until: datetime | None = None, limit: int = DEFAULT_LIMIT,
+                 call_timeout: float = CALL_TIMEOUT) -> tuple[TraceStats, Loaded]:
     """Read `files`, write the HTML page to `output`; returns what was read, for a summary.
 
     The demo calls this too. Raises UsageError for a `cps` entry with no frames, OSError when
@@ -116,7 +123,7 @@ def write_report(files: Sequence[Path], output: Path, *, verdicts: Sequence[Verd
     not_traces = loaded.not_traces()
     if not_traces:
         raise UsageError(f"{not_traces[0]} (not a trace file: no line of it is a trace record)")
-    stats = compute(loaded.records, starts=loaded.starts())
+    stats = compute(loaded.records, starts=loaded.starts(), call_timeout=call_timeout)
     unknown = [cp for cp in cps if cp not in stats.charge_points]
     if unknown:
         raise UsageError(f"no frames of charge point {', '.join(unknown)} in the traces")

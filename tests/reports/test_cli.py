@@ -119,3 +119,13 @@ def test_result_files_beside_the_traces_are_found(trace_file, tmp_path, capsys):
     assert main(["report", str(trace_file.parent), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"skipped {tmp_path / 'summary.json'}: not a conformance summary" in printed
+
+
+def test_call_timeout_sets_when_a_reply_is_late(trace_file, tmp_path, capsys):
+    """--call-timeout 0.0105: the ten Heartbeats answered in 11..20 ms are late (the other
+    replies took at most 10 ms); a timeout that is not positive exits 2."""
+    out = str(tmp_path / "r.html")
+    assert main(["report", str(trace_file), "-o", out, "--call-timeout", "0.0105"]) == 0
+    assert "10 late reply" in capsys.readouterr().out
+    assert main(["report", str(trace_file), "-o", out, "--call-timeout", "0"]) == 2
+    assert "--call-timeout must be positive" in capsys.readouterr().err
