@@ -99,9 +99,11 @@ def read_conformance(path: Path) -> Verdicts:
         reason = str(case.get("reason") or "")
         if outcome == "failed":
             verdicts.failures.append((name, reason))
-        nodeid = case.get("nodeid")
+        nodeid, named = case.get("nodeid"), case.get("trace")
         trace = None
-        if isinstance(nodeid, str) and nodeid:
+        if isinstance(named, str) and named:  # a summary that names the file: relative to it
+            trace = path.parent / named
+        elif isinstance(nodeid, str) and nodeid:
             trace = path.parent / "traces" / (_NOT_IN_NAME.sub("_", nodeid) + ".jsonl")
         verdicts.cases.append(Case(name, outcome, reason, trace))
     return verdicts
