@@ -20,6 +20,7 @@ from reports.findings import UNANSWERED
 from reports.load import expand, load_traces
 from reports.stats import compute
 from scenarios.loader import DEFAULT_SEED
+from tests.browser import async_browser
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "report.png"
 
@@ -106,3 +107,13 @@ def test_browser_follows_a_verdict_to_its_diagram_and_trace(run, page):
     page.screenshot(path=str(SCREENSHOT), full_page=True,
                     clip={"x": 0, "y": 0, "width": 1200, "height": min(height + 16, 2400)})
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+async def test_async_browser_reads_the_same_report(run):
+    """The async helper (for UI tests inside a running asyncio loop) drives the same chromium:
+    the failed scenario's verdict row is there."""
+    async with async_browser() as browser:
+        page = await browser.new_page()
+        await page.goto(run["report"].as_uri())
+        row = page.locator("#breakdown tbody tr", has_text="charger ignores a command")
+        assert await row.locator(".verdict").inner_text() == "failed"
