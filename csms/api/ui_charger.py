@@ -168,7 +168,7 @@ def _log(d: dict[str, Any], cp_id: str) -> str:
 def _configuration(d: dict[str, Any]) -> str:
     keys = sorted(set(d["baseline"]) | set(d["reported"]))
     if not keys:
-        return ('<p class="note">nothing known yet: send GetConfiguration (below) to read the '
+        return ('<p class="note">nothing known yet: send GetConfiguration (Commands) to read the '
                 "charger's keys</p>")
     rows = []
     for key in keys:

@@ -18,7 +18,7 @@ from reports.timestamps import parse_ts
 __all__ = ["energy_power_svg", "series"]
 
 WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 60, 60, 16, 34
+LEFT, RIGHT, TOP, BOTTOM = 70, 80, 16, 34
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
 

@@ -56,8 +56,10 @@ def _input(path: str, schema: dict[str, Any], required: bool) -> str:
     return f'<input type="text" name="{name}" size="{size}"{req}>'
 
 
-def fields_html(schema: dict[str, Any], prefix: str = "") -> str:
-    """The form's fields for an object schema (nested objects as fieldsets)."""
+def fields_html(schema: dict[str, Any], prefix: str = "", *, enforced: bool = True) -> str:
+    """The form's fields for an object schema (nested objects as fieldsets). A field is
+    `required` in HTML only when every object above it is required too (`enforced`): the
+    required fields of an optional object may stay blank when the object is left out."""
     required = set(schema.get("required", []))
     parts = []
     for key, sub in schema.get("properties", {}).items():
@@ -65,10 +67,11 @@ def fields_html(schema: dict[str, Any], prefix: str = "") -> str:
         if sub.get("type") == "object" and "properties" in sub:
             star = " *" if key in required else ""
             parts.append(f"<fieldset><legend>{esc(path)}{star}</legend>"
-                         f"{fields_html(sub, path + '.')}</fieldset>")  # fmt: skip
+                         f"{fields_html(sub, path + '.', enforced=enforced and key in required)}"
+                         "</fieldset>")  # fmt: skip
             continue
         parts.append(f"<label>{_label(path, sub, key in required)}<br>"
-                     f"{_input(path, sub, key in required)}</label>")  # fmt: skip
+                     f"{_input(path, sub, enforced and key in required)}</label>")  # fmt: skip
     return "".join(parts) or '<p class="note">no fields</p>'
 
 
