@@ -121,6 +121,15 @@ async def test_remote_start_from_the_charger_page_shows_the_transaction_live(csm
         assert (await off.locator("td").nth(7).inner_text()).startswith("unknown (offline")
         on_row = page.locator('tr[data-charger="CP-PEER"]')
         assert await on_row.locator("td").nth(7).inner_text() == "1 Available"
+        # the fleet follows the CSMS too: a new status arrives without a reload
+        await page.wait_for_function("document.body.dataset.live == 'open'")
+        await page.evaluate("window.notReloaded = true")
+        await peer.call(call.StatusNotification(connector_id=2, error_code="NoError",
+                                                status="Unavailable"))  # fmt: skip
+        await page.wait_for_function(
+            "document.querySelector('tr[data-charger=\"CP-PEER\"]').children[7].textContent"
+            " == '1 Available · 2 Unavailable'")
+        assert await page.evaluate("window.notReloaded") is True
         SHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SHOTS / "csms-fleet.png"), full_page=True)
 
