@@ -131,11 +131,20 @@ def guard(*, admin: bool = True, html: bool = True) -> Callable[[Page], Page]:
                     raise ApiError(403, "missing or wrong CSRF token (reload the page)")
             call.principal = principal
             request.state.csrf = csrf
-            return await endpoint(call)
+            return _hardened(await endpoint(call))
 
         return guarded
 
     return wrap
+
+
+def _hardened(response: Any) -> Any:
+    """No other site may frame a page (clickjacking a form), no cache keeps one."""
+    if isinstance(response, Response):
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _safe_next(target: str | None) -> str:
@@ -169,8 +178,7 @@ async def login_form(call: Call) -> Response:
     next_url = _safe_next(call.request.query_params.get("next"))
     response = HTMLResponse(_login_page(next_url, nonce))
     response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict", path="/ui")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _hardened(response)
 
 
 async def login(call: Call) -> Response:

@@ -94,6 +94,8 @@ async def test_login_sets_a_strict_http_only_session_cookie(csms):
         assert {"httponly", "samesite=strict", "path=/ui"} <= attributes, cookie
         fleet = await http.get("/ui")
         assert fleet.status_code == 200 and "<h1>Fleet</h1>" in fleet.text
+        assert fleet.headers["x-frame-options"] == "DENY"  # no framing of a form elsewhere
+        assert fleet.headers["cache-control"] == "no-store"
         assert TOKEN not in fleet.text and TOKEN not in cookie  # the token stays on the server
         # logging out ends the session on the server: the old cookie opens nothing
         old = http.cookies["cb_session"]

@@ -137,6 +137,8 @@ async def test_command_from_its_form_reaches_the_charger(csms, http, cp):
     charger's reply, as JSON for the page's script or as a page without it."""
     csrf = _csrf((await http.get("/ui/chargers/CP-ON")).text)
     cp.replies["ChangeAvailability"] = {"status": "Scheduled"}
+    cp.replies["GetConfiguration"] = {"configurationKey": [
+        {"key": "HeartbeatInterval", "readonly": False, "value": "300"}]}
     sending = asyncio.create_task(http.post(
         "/ui/chargers/CP-ON/actions/ChangeAvailability",
         data={"csrf": csrf, "connectorId": "1", "type": "Inoperative"},
@@ -151,6 +153,11 @@ async def test_command_from_its_form_reaches_the_charger(csms, http, cp):
     assert await cp.next_call() == ("GetConfiguration", {"key": ["HeartbeatInterval"]})
     page = await sending
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "&quot;HeartbeatInterval&quot;" in page.text
+    # what the charger reported is its page's configuration now (1.6 §9.1)
+    charger = (await http.get("/ui/chargers/CP-ON")).text
+    config = re.search(r"<h2>Configuration</h2>(.*?)</section>", charger, re.S).group(1)
+    assert "<td>HeartbeatInterval</td><td>300</td><td>rw</td>" in config
     # the schema's check names the field; nothing is sent
     bad = await http.post("/ui/chargers/CP-ON/actions/Reset", data={"csrf": csrf, "type": "Warm"},
                           headers={"Accept": "application/json"})  # fmt: skip
