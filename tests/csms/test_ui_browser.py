@@ -86,6 +86,7 @@ async def peer(csms):
         boot = await charger.call(call.BootNotification(charge_point_model="AC22",
                                                         charge_point_vendor="Peer"))  # fmt: skip
         assert boot.status == "Accepted"
+        await charger.call(call.Heartbeat())
         await charger.call(call.StatusNotification(connector_id=1, error_code="NoError",
                                                    status="Available"))  # fmt: skip
         yield charger
@@ -121,6 +122,9 @@ async def test_remote_start_from_the_charger_page_shows_the_transaction_live(csm
         assert (await off.locator("td").nth(7).inner_text()).startswith("unknown (offline")
         on_row = page.locator('tr[data-charger="CP-PEER"]')
         assert await on_row.locator("td").nth(7).inner_text() == "1 Available"
+        # its last heartbeat in the operator's zone (Asia/Kolkata), to the second
+        heartbeat = await on_row.locator("td time").inner_text()
+        assert re.fullmatch(r"\d\d/\d\d/\d{4}, \d\d:\d\d:\d\d GMT\+5:30", heartbeat), heartbeat
         # the fleet follows the CSMS too: a new status arrives without a reload
         await page.wait_for_function("document.body.dataset.live == 'open'")
         await page.evaluate("window.notReloaded = true")
