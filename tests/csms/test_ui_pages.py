@@ -224,3 +224,29 @@ async def test_business_pages_and_their_forms(csms, http):
     assert unknown.status_code == 404
     assert "18.00" in (await http.get("/ui/tariffs")).text
     assert token  # shown once, on the creation page
+
+
+async def test_an_open_event_stream_does_not_hold_the_shutdown(tmp_path):
+    """A browser left open on a page must not keep the CSMS from stopping: the API ends its
+    event streams when it closes (uvicorn would otherwise wait for them)."""
+    loop = asyncio.get_running_loop()
+    central = CentralSystem(port=0, api_port=0, admin_token=TOKEN, db=tmp_path / "csms.db",
+                            log_dir=None)  # fmt: skip
+    await central.start()
+    try:
+        client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{central.api_port}", timeout=10,
+                                   auth=("operator", TOKEN))  # fmt: skip
+        stream = await client.send(client.build_request("GET", "/ui/events"), stream=True)
+        assert stream.status_code == 200
+        lines = stream.aiter_lines()
+        assert (await anext(lines)).startswith("retry:")
+    finally:
+        began = loop.time()
+        await asyncio.wait_for(central.close(), 10)
+    assert loop.time() - began < 5
+    with pytest.raises(StopAsyncIteration):  # the stream ended, it was not cut mid-event
+        while True:
+            line = await anext(lines)
+            assert not line.startswith("data:")
+    await stream.aclose()
+    await client.aclose()
