@@ -5,7 +5,10 @@ A browser logs in with HTTP Basic: any user name, an ADMIN token (the admin toke
 password (it asks by itself); a Bearer token works too. The page shows totals, the chargers
 with their connectors and live connection, the running sessions with energy and estimated cost
 so far (the same figures as `GET /api/transactions`), and the faults of the last 24 hours.
-Everything on it came from charge points and is escaped.
+A charger never heard from says "never connected", an offline one's statuses are its last
+report, marked so (only a connected charger's are live); times are UTC to the second. The
+operator UI (`/ui`, csms.api.ui) is the live page with commands. Everything on it came from
+charge points and is escaped.
 """
 
 from __future__ import annotations
