@@ -3,8 +3,9 @@
 Logging in (`/ui/login`) takes the admin token or a user's API token (csms.services.users, the
 rights the API enforces: ADMIN sees everything, a USER only their own account) and sets a
 session cookie: random, `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's
-page sends it), `Path=/ui`. The session keeps the token on the server and authenticates it
-again on every request, so a deactivated user is out at once. HTTP Basic (any user name, the
+page sends it), `Path=/ui`, `Secure` when the API is served over TLS. The session keeps the
+token on the server and authenticates it again on every request, so a deactivated user is out
+at once. HTTP Basic (any user name, the
 token as password) and a Bearer token work too, for scripts.
 
 Every POST carries the session's CSRF token (a hidden `csrf` field, or `X-CSRF-Token`),
@@ -205,7 +206,8 @@ async def login(call: Call) -> Response:
     if not principal.is_admin:
         next_url = "/ui/me"
     response = RedirectResponse(next_url, 303)
-    response.set_cookie(COOKIE, sid, httponly=True, samesite="strict", path="/ui")
+    response.set_cookie(COOKIE, sid, httponly=True, samesite="strict", path="/ui",
+                        secure=request.url.scheme == "https")  # fmt: skip
     response.delete_cookie(LOGIN_COOKIE, path="/ui")
     return response
 
