@@ -119,9 +119,11 @@ def charger_state(cp: ChargePoint, tags: Sequence[str] = ()) -> dict[str, Any]:
             "status": port.status.value,
             "error_code": port.connector.error_code.value,
             "plugged": port.plugged,
-            "transaction": None if port.tx is None else port.tx.local_id,
+            "transaction": None if port.tx is None else cp.queue.csms_tx_id(port.tx.local_id),
             "id_tag": None if port.tx is None else port.tx.id_tag,
             "meter_wh": round(port.meter.energy_wh),
+            "session_wh": None if port.tx is None
+            else round(port.meter.energy_wh) - port.tx.meter_start,
         } for port in cp.ports],
     }
 
@@ -129,15 +131,19 @@ def charger_state(cp: ChargePoint, tags: Sequence[str] = ()) -> dict[str, Any]:
 CONNECTOR = {
     "type": "object",
     "required": ["connector", "status", "error_code", "plugged", "transaction", "id_tag",
-                 "meter_wh"],
+                 "meter_wh", "session_wh"],
     "properties": {
         "connector": {"type": "integer", "minimum": 1},
         "status": {"enum": [s.value for s in ChargePointStatus]},
         "error_code": {"enum": [c.value for c in ChargePointErrorCode]},
         "plugged": {"type": "boolean"},
-        "transaction": {"type": ["integer", "null"], "description": "the charger's own id"},
+        "transaction": {"type": ["integer", "null"],
+                        "description": "the CSMS's transaction id (null: none running, or "
+                                       "its StartTransaction not answered yet)"},
         "id_tag": {"type": ["string", "null"]},
         "meter_wh": {"type": "integer", "description": "the energy register"},
+        "session_wh": {"type": ["integer", "null"],
+                       "description": "energy of the running transaction"},
     },
 }
 CHARGER = {

@@ -18,7 +18,7 @@ POLL_MS = 1000
 
 _CSS = """
 .bar{display:flex;gap:.5em;align-items:center;flex-wrap:wrap;margin:.5em 0}
-.bar input[type=text]{width:10em}
+.bar input[type=text]{width:10em}.conn input[type=text]{width:7em}
 .conn{display:flex;gap:.4em;align-items:center;margin:.15em 0;flex-wrap:wrap}
 .st{display:inline-block;min-width:7em;padding:0 .4em;border-radius:3px;background:#eee}
 .st.Available{background:#e3f4e3}.st.Preparing{background:#fff3cd}
@@ -126,8 +126,9 @@ function update(chargers) {
       const st = tr.querySelector(`div.conn[data-connector="${c.connector}"] .st`);
       let text = c.status;
       if (c.error_code !== 'NoError') text += ` (${c.error_code})`;
-      if (c.transaction !== null) {
-        text += ` · tx ${c.transaction} · ${(c.meter_wh / 1000).toFixed(2)} kWh`;
+      if (c.session_wh !== null) {
+        text += ` · ${c.id_tag} · ${(c.session_wh / 1000).toFixed(2)} kWh`;
+        if (c.transaction !== null) text += ` · tx ${c.transaction}`;
       }
       else if (c.plugged) text += ' · plugged';
       st.textContent = text; st.className = `st ${c.status}`;
