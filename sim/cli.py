@@ -27,6 +27,7 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from sim.ui import UiServer
 
 __all__ = ["DEFAULT_CONFIG", "add_parser", "add_ui_options", "check_csms_url", "run",
-           "ui_token"]
+           "scenario_ui", "ui_token"]
 
 #: Seconds between two plain status lines when stdout is not a terminal.
 STATUS_EVERY = 5.0
@@ -114,6 +115,33 @@ def ui_token(args: argparse.Namespace) -> str:
     from sim.ui import new_token
 
     return args.admin_token or admin_token_from_env() or new_token()
+
+
+@contextlib.contextmanager
+def scenario_ui(args: argparse.Namespace) -> Iterator[Callable[[dict], None] | None]:
+    """`--ui` of `chargebench run` and `demo`: the fleet UI in a thread of its own, showing the
+    running scenario's charge points (`RunOptions.on_stations`, given here; None without
+    `--ui`). A port in use is a UsageError."""
+    from chargebench.cli import UsageError
+    from sim.ui import FleetView, UiThread
+
+    if args.ui is None:
+        yield None
+        return
+    view = FleetView(lambda: (), ui_token(args))
+    try:
+        ui = UiThread(view, args.ui).start()
+    except OSError as error:
+        raise UsageError(f"--ui {args.ui}: {error.strerror or error}") from None
+    print(f"fleet UI: {ui.ui.login_url()}", file=sys.stderr, flush=True)
+
+    def on_stations(stations: dict) -> None:
+        view.show([station.cp for station in stations.values()], asyncio.get_running_loop())
+
+    try:
+        yield on_stations
+    finally:
+        ui.close()
 
 
 def check_csms_url(url: str) -> None:

@@ -25,11 +25,14 @@ header, and the cookie is SameSite=Strict too), else 403. No token: 401 (API) or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import secrets
 import socket
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -51,7 +54,8 @@ if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
     from sim.fleet import Fleet
 
-__all__ = ["ACTIONS", "ROUTES", "FleetView", "UiServer", "create_app", "openapi_document"]
+__all__ = ["ACTIONS", "ROUTES", "FleetView", "UiServer", "UiThread", "create_app", "new_token",
+           "openapi_document"]
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +77,33 @@ ACTIONS = (*CONNECTOR_ACTIONS, *CHARGER_ACTIONS)
 @dataclass(slots=True)
 class FleetView:
     """What the screen shows and drives: the charge points of now (a scenario's change as it
-    runs), their id tags (the page offers the first), the admin token and the open sessions."""
+    runs), their id tags (the page offers the first), the admin token and the open sessions.
+    `loop` is the event loop the charge points live on when it is not the server's (`UiThread`:
+    each scenario of `chargebench run` has a loop of its own); actions run there."""
 
     charge_points: Callable[[], Sequence[ChargePoint]]
     token: str
     tags: Callable[[str], Sequence[str]] = lambda _cp_id: ()
     #: session id -> its CSRF token
     sessions: dict[str, str] = field(default_factory=dict)
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def show(self, charge_points: Sequence[ChargePoint],
+             loop: asyncio.AbstractEventLoop | None = None) -> None:  # fmt: skip
+        """Show these charge points from now on (a scenario's; none when it ended)."""
+        shown = tuple(charge_points)
+        self.charge_points = lambda: shown
+        self.loop = loop
+
+    async def run(self, action: Coroutine[Any, Any, Any]) -> Any:
+        """Await `action` on the charge points' loop."""
+        loop = self.loop
+        if loop is None or loop is asyncio.get_running_loop():
+            return await action
+        if loop.is_closed():
+            action.close()
+            raise ApiError(409, "the scenario of this charger has ended")
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(action, loop))
 
     @classmethod
     def of_fleet(cls, fleet: Fleet, token: str) -> FleetView:
@@ -219,11 +243,13 @@ def _arguments(action: str, body: dict[str, Any], cp: ChargePoint) -> dict[str, 
     return {"connector": connector}
 
 
-async def _perform(cp: ChargePoint, action: str, kwargs: dict[str, Any]) -> Any:
+async def _perform(view: FleetView, cp: ChargePoint, action: str, kwargs: dict[str, Any]) -> Any:
     """Run one control action; its failure as ApiError (409, 504), never an unhandled error."""
     try:
         async with asyncio.timeout(ACTION_TIMEOUT):
-            result = await getattr(cp, action)(**kwargs)
+            result = await view.run(getattr(cp, action)(**kwargs))
+    except ApiError:
+        raise
     except TimeoutError:
         raise ApiError(504, f"{cp.id}: {action} did not finish in {ACTION_TIMEOUT:g} s") from None
     except Exception as error:  # the charger's state refused it; the message says why
@@ -237,7 +263,7 @@ async def act(call: Call) -> dict[str, Any]:
     view: FleetView = call.ctx
     cp = view.find(call.path["cp_id"])
     action = call.path["action"]
-    result = await _perform(cp, action, _arguments(action, call.body, cp))
+    result = await _perform(view, cp, action, _arguments(action, call.body, cp))
     return {"id": cp.id, "action": action, "result": result,
             "charger": charger_state(cp, view.tags(cp.id))}
 
@@ -257,7 +283,8 @@ async def act_many(call: Call) -> dict[str, Any]:
 
     async def one(cp: ChargePoint, kwargs: dict[str, Any]) -> dict[str, Any]:
         try:
-            return {"id": cp.id, "ok": True, "result": await _perform(cp, action, kwargs)}
+            return {"id": cp.id, "ok": True,
+                    "result": await _perform(view, cp, action, kwargs)}
         except ApiError as error:
             return {"id": cp.id, "ok": False, "error": str(error)}
 
@@ -489,6 +516,15 @@ def create_app(view: FleetView) -> Any:
 # Serving ---------------------------------------------------------------------------------------
 
 
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handlers: the command running the fleet owns SIGINT and
+    SIGTERM (uvicorn's would take them over and re-raise them when it stops)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class UiServer:
     """uvicorn serving `create_app(view)` on 127.0.0.1:`port` as a task of the current loop.
     The socket is bound in the constructor, so a port in use is an OSError before anything
@@ -497,7 +533,7 @@ class UiServer:
     def __init__(self, view: FleetView, port: int = 0, host: str = "127.0.0.1") -> None:
         self.view = view
         self.socket = socket.create_server((host, port), reuse_port=False)
-        self.server = uvicorn.Server(uvicorn.Config(
+        self.server = _Server(uvicorn.Config(
             create_app(view), log_level="warning", lifespan="off", access_log=False))
         self._task: asyncio.Task | None = None
 
@@ -534,6 +570,42 @@ class UiServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+class UiThread:
+    """`UiServer` on an event loop in a thread of its own: for commands that run several
+    loops one after the other (`chargebench run`: one per scenario), which `view.show()` each
+    scenario's charge points with its loop. The socket is bound by the constructor."""
+
+    #: wall seconds to wait for the server to start or stop
+    WAIT = 10.0
+
+    def __init__(self, view: FleetView, port: int = 0) -> None:
+        self.ui = UiServer(view, port)
+        self._thread = threading.Thread(target=self._serve, name="fleet-ui", daemon=True)
+        self._failed: BaseException | None = None
+
+    def _serve(self) -> None:
+        try:
+            asyncio.run(self.ui.server.serve(sockets=[self.ui.socket]))
+        except BaseException as error:  # reported by start()
+            self._failed = error
+
+    def start(self) -> UiThread:
+        self._thread.start()
+        deadline = time.monotonic() + self.WAIT
+        while not self.ui.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.close()
+                raise OSError(f"the fleet UI did not start: {self._failed}")
+            time.sleep(0.01)
+        return self
+
+    def close(self) -> None:
+        self.ui.server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(self.WAIT)
+        self.ui.socket.close()
 
 
 def new_token() -> str:

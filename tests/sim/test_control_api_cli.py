@@ -100,3 +100,50 @@ async def test_bad_ui_port_is_a_usage_error():
     proc = await _start("--csms", "ws://127.0.0.1:9/ocpp", "--ui", "70000")
     _out, err = await asyncio.wait_for(proc.communicate(), SLACK)
     assert proc.returncode == 2 and "not a port number" in err.decode()
+
+
+HAND = """\
+name: waits for a hand
+speed: 1
+steps:
+  - boot:
+  - expect:
+      action: StatusNotification
+      dir: cp->cs
+      payload: {connectorId: 1, status: Preparing}
+      within: 60s
+"""
+
+
+async def test_run_ui_drives_the_running_scenario(tmp_path):
+    """`chargebench run --ui`: the page's API shows the running scenario's charge point, and
+    the scenario passes only because the API plugged an EV in (its loop is not the UI's)."""
+    scenario = tmp_path / "hand.yaml"
+    scenario.write_text(HAND, encoding="utf-8")
+    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None,
+                             unknown_chargers="accept") as csms:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "chargebench", "run", str(scenario), "--csms",
+            csms.url().rstrip("/"), "--workdir", str(tmp_path / "work"), "--ui", "0",
+            "--admin-token", "run-token",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            link = await _line(proc, r"fleet UI: http://127\.0\.0\.1:(\d+)/login\?token=run-token")
+            base = f"http://127.0.0.1:{link.group(1)}"
+            async with httpx.AsyncClient(base_url=base, timeout=SLACK,
+                                         headers={"Authorization": "Bearer run-token"}) as api:
+                async with asyncio.timeout(SLACK):
+                    while not (chargers := (await api.get("/api/fleet",
+                                                          params={"online": "true"})
+                                            ).json()["chargers"]):
+                        await asyncio.sleep(0.1)
+                cp_id = chargers[0]["id"]
+                r = await api.post(f"/api/fleet/{cp_id}/actions/plug_in", json={})
+                assert r.status_code == 200, r.text
+                assert r.json()["charger"]["connectors"][0]["status"] == "Preparing"
+            out, _err = await asyncio.wait_for(proc.communicate(), SLACK)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert proc.returncode == 0, out.decode()
