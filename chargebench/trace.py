@@ -33,7 +33,15 @@ class TraceRecord:
     session: str
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), default=str)
+        """One line of UTF-8 JSON, always: a lone surrogate that reached a record (the session
+        core refuses such frames; this is the last guard for every file sink) is written as its
+        JSON escape instead of making the write raise."""
+        text = json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), default=str)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return text
 
     @classmethod
     def from_json(cls, line: str) -> TraceRecord:

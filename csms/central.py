@@ -51,7 +51,8 @@ class CentralSystem:
         self.db = GroupCommitter(self.store)
         self.connections = Registry()
         self.trace = TraceLog(self.store, self.config.log_dir,
-                              flush_interval=self.config.log_flush_interval)  # fmt: skip
+                              flush_interval=self.config.log_flush_interval,
+                              live=self.connections.__contains__)  # fmt: skip
         self.billing = BillingService(self.store, self.clock)
         self.certificates = CertificateService(self)
         self.server = OcppServer(self)

@@ -28,6 +28,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from chargebench.clock import watch_outside_work
+
 #: (call, future, loop) waiting for the worker; None asks the worker to stop.
 _Job = tuple[Callable[[], Any], asyncio.Future, asyncio.AbstractEventLoop]
 Outcome = tuple[bool, Any]
@@ -65,6 +67,7 @@ class GroupCommitter:
         """`method(*args, **kwargs)` in the worker; returns once its group has committed."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
+        watch_outside_work(future)  # a virtual-time loop must not jump while the store works
         call = functools.partial(method, *args, **kwargs) if args or kwargs else method
         if self._thread is None:
             self._start()

@@ -16,10 +16,13 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+import jsonschema_rs
+
 from chargebench.clock import iso
-from chargebench.ocppj import OcppCallError
+from chargebench.ocppj import OcppCallError, wellformed
 from csms import pnc
 from csms.authorize import id_tag_info
 from csms.registry import ChargerConnection
@@ -249,20 +252,48 @@ async def data_transfer(csms: CentralSystem, conn: ChargerConnection, p: dict) -
     vendor = VENDORS.get(p["vendorId"])
     if vendor is None:
         return {"status": "UnknownVendorId"}
-    handler = vendor.get(p.get("messageId", ""))
+    message_id = p.get("messageId", "")
+    handler = vendor.get(message_id)
     if handler is None:
         return {"status": "UnknownMessageId"}
+    # `data` is a payload in a string: read by the rules of frames (wellformed.parse) and held
+    # to its own schema, so a vendor handler only ever sees what that schema allows
     try:
-        data = json.loads(p.get("data") or "{}")
-    except ValueError:
-        return {"status": "Rejected", "data": "data is not JSON"}
+        data = wellformed.parse(p.get("data") or "{}")
+    except ValueError as error:
+        return {"status": "Rejected", "data": f"data: {error}"}
     if not isinstance(data, dict):
         return {"status": "Rejected", "data": "data is not a JSON object"}
+    problem = _embedded_schema_error(p["vendorId"], message_id, data)
+    if problem is not None:
+        return {"status": "Rejected", "data": problem}
     reply = await handler(csms, conn, data)
     return {"status": "Accepted", "data": json.dumps(reply, separators=(",", ":"))}
 
 
 VENDORS: dict[str, dict[str, Callable[..., Awaitable[dict]]]] = {pnc.VENDOR_ID: pnc.MESSAGES}
+#: the `ocpp` package's schemas of the messages a vendor wraps (PnC: OCPP 2.0.1 requests)
+EMBEDDED_SCHEMAS = {pnc.VENDOR_ID: "ocpp.v201.schemas"}
+_embedded_validators: dict[tuple[str, str], Any] = {}
+
+
+def _embedded_schema_error(vendor_id: str, message_id: str, data: dict) -> str | None:
+    """Why `data` is not a valid `message_id` request of the vendor's schemas, or None."""
+    package = EMBEDDED_SCHEMAS.get(vendor_id)
+    if package is None:
+        return None
+    key = (package, message_id)
+    validator = _embedded_validators.get(key)
+    if validator is None:
+        text = resources.files(package).joinpath(f"{message_id}Request.json").read_text(
+            "utf-8-sig")
+        validator = _embedded_validators[key] = jsonschema_rs.validator_for(
+            json.loads(text), validate_formats=True)
+    if validator.is_valid(data):
+        return None
+    error = next(iter(validator.iter_errors(data)))
+    path = ".".join(str(step) for step in error.instance_path) or "(data)"
+    return f"{path}: {error.message}"[:200]
 
 
 # Firmware management --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import resource
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,9 @@ def raise_fd_limit() -> None:
 
 
 def _run_server(start: Callable[..., Any], args: tuple, ready: Any, stop: Any) -> None:
+    # A terminal's Ctrl-C reaches the whole process group: the parent stops this server
+    # through `stop`, so the child must not die of it with a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise_fd_limit()
 
     async def main() -> None:

@@ -7,20 +7,27 @@ Exit codes: 0 every expectation held (skipped scenarios do not fail a run), 1 so
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
+import dataclasses
+import time
 from pathlib import Path
 
 from rich.console import Console
 
-from chargebench.cli import UsageError
+from chargebench.cli import (
+    ADMIN_TOKEN_ENV,
+    UsageError,
+    admin_token_from_env,
+    writable_dir,
+    writable_file,
+)
+from scenarios.interrupt import Interrupted, interruptible, run_loop
 from scenarios.loader import ScenarioError, load_scenario
 from scenarios.model import Scenario
 from scenarios.report import print_summary, step_line, write_junit
 from scenarios.results import FAILED, ScenarioResult, StepResult
-from scenarios.runner import RunOptions, run_scenario
+from scenarios.runner import RunOptions, on_builtin_csms, run_scenario
 
-__all__ = ["add_parser", "load_all", "run_all"]
+__all__ = ["Progress", "add_parser", "load_all", "run_all", "run_each"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,12 +36,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Run YAML scenarios (see scenarios/README.md). Exit 0 when every "
         "expectation held, 1 otherwise, 2 when a file is invalid.",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    parser.add_argument("--library", nargs="*", metavar="NAME",
+                        help="run scenarios of the shipped library by name (e.g. "
+                        "cold_boot_accepted); no NAME or `all`: every one; "
+                        "`chargebench paths` lists them")
     parser.add_argument("--csms", metavar="URL",
                         help="an external CSMS's OCPP base URL (ws:// or wss://)")
     parser.add_argument("--csms-api", metavar="URL",
-                        help="the external CSMS's HTTP API, to run command: steps (token from "
-                        "$CHARGEBENCH_CSMS_TOKEN)")
+                        help="the external CSMS's HTTP API, to run command: steps")
+    parser.add_argument("--admin-token", default=None, metavar="TOKEN",
+                        help=f"Bearer token of --csms-api (default: ${ADMIN_TOKEN_ENV})")
     parser.add_argument("--speed", type=float, metavar="X", help="time acceleration override")
     parser.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     parser.add_argument("--trace", type=Path, metavar="DIR",
@@ -58,23 +70,81 @@ def load_all(files: list[Path]) -> list[Scenario]:
     return scenarios
 
 
-async def run_all(scenarios: list[Scenario], options: RunOptions, console: Console
-                  ) -> list[ScenarioResult]:
-    """Run the scenarios one after the other, printing each top-level step as it ends."""
+@dataclasses.dataclass(slots=True)
+class Progress:
+    """What a run has done so far, kept outside its event loops so that an interrupted run
+    can still report every scenario that ended, and mark the one that was running."""
 
-    def progress(name: str, step: StepResult) -> None:
+    results: list[ScenarioResult] = dataclasses.field(default_factory=list)
+    current: Scenario | None = None
+    steps: list[StepResult] = dataclasses.field(default_factory=list)
+    started: float = 0.0
+
+    def starting(self, scenario: Scenario) -> None:
+        self.current, self.steps, self.started = scenario, [], time.monotonic()
+
+    def finished(self, result: ScenarioResult) -> None:
+        self.results.append(result)
+        self.current = None
+
+    def interrupted(self, why: Interrupted) -> None:
+        """Record the scenario that was running as interrupted, with its finished steps."""
+        if self.current is not None:
+            self.results.append(ScenarioResult(
+                self.current.name, self.current.source, status=FAILED, reason=str(why),
+                steps=self.steps, interrupted=True, seconds=time.monotonic() - self.started,
+            ))
+            self.current = None
+
+
+def _announce(scenario: Scenario, console: Console) -> None:
+    console.rule(f"{scenario.name}  [dim]{scenario.source}[/]")
+
+
+def _told(result: ScenarioResult, console: Console) -> None:
+    if result.reason:
+        console.print(f"[yellow]{result.status}:[/] {result.reason}", markup=True)
+
+
+def _watch(options: RunOptions, progress: Progress, console: Console) -> None:
+    """Print each top-level step as it ends, and keep it for an interrupted scenario."""
+
+    def on_step(name: str, step: StepResult) -> None:
+        progress.steps.append(step)
         console.print(step_line(step))
 
-    options.on_step = progress
-    results = []
+    options.on_step = on_step
+
+
+async def run_all(scenarios: list[Scenario], options: RunOptions, console: Console,
+                  progress: Progress | None = None) -> list[ScenarioResult]:
+    """Run the scenarios one after the other on this loop (the demo's shared CSMS), printing
+    each top-level step as it ends; `progress` keeps the results as they come."""
+    progress = progress or Progress()
+    _watch(options, progress, console)
     for scenario in scenarios:
-        console.rule(f"{scenario.name}  [dim]{scenario.source}[/]")
+        progress.starting(scenario)  # first: a signal may come as soon as the title shows
+        _announce(scenario, console)
         with console.status(f"running {scenario.name}…"):
             result = await run_scenario(scenario, options)
-        results.append(result)
-        if result.reason:
-            console.print(f"[yellow]{result.status}:[/] {result.reason}", markup=True)
-    return results
+        progress.finished(result)
+        _told(result, console)
+    return progress.results
+
+
+def run_each(scenarios: list[Scenario], options: RunOptions, console: Console,
+             progress: Progress) -> None:
+    """Each scenario on an event loop of its own: a `VirtualTimeLoop` on the built-in CSMS
+    (deterministic time), an ordinary one against an external CSMS. Raises `Interrupted`."""
+    _watch(options, progress, console)
+    for scenario in scenarios:
+        progress.starting(scenario)  # first: a signal may come as soon as the title shows
+        _announce(scenario, console)
+        with console.status(f"running {scenario.name}…"):
+            result = run_loop(lambda s=scenario: run_scenario(s, options),
+                              virtual=on_builtin_csms(scenario, options))
+        progress.finished(result)
+        _told(result, console)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -82,19 +152,42 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("--speed must be positive")
     if args.csms and not args.csms.startswith(("ws://", "wss://")):
         raise UsageError("--csms must be a ws:// or wss:// URL")
-    scenarios = load_all(args.files)
+    files = list(args.files)
+    if args.library is not None:
+        from chargebench.paths_cli import resolve_library
+
+        files += resolve_library(args.library)
+    if not files:
+        raise UsageError("no scenario: give FILE(s) or --library [NAME ...]")
+    scenarios = load_all(files)
     console = Console(stderr=False, highlight=False)
     if args.check:
         for scenario in scenarios:
             console.print(f"ok {scenario.source}: {scenario.name}")
         return 0
-    options = RunOptions(csms_url=args.csms, csms_api=args.csms_api,
-                         csms_token=os.environ.get("CHARGEBENCH_CSMS_TOKEN"),
+    if args.junit:  # checked before the run: a long run never ends in a traceback about it
+        writable_file(args.junit, "--junit")
+    if args.trace:
+        writable_dir(args.trace, "--trace")
+    token = args.admin_token if args.admin_token is not None else admin_token_from_env()
+    options = RunOptions(csms_url=args.csms, csms_api=args.csms_api, csms_token=token,
                          speed=args.speed, trace_dir=args.trace, workdir=args.workdir)
-    results = asyncio.run(run_all(scenarios, options, console))
+    progress = Progress()
+    stopped: Interrupted | None = None
+    try:
+        with interruptible():
+            run_each(scenarios, options, console, progress)
+    except Interrupted as why:
+        stopped = why
+        progress.interrupted(why)
+    results = progress.results
     print_summary(results, console, steps=False)
     if args.junit:
         write_junit(results, args.junit)
     if args.trace:
         console.print(f"trace records: {args.trace}")
+    if stopped is not None:
+        done = sum(1 for r in results if not r.interrupted)
+        console.print(f"{stopped}: {done} of {len(scenarios)} scenario(s) finished")
+        return stopped.code
     return 1 if any(r.status == FAILED for r in results) else 0

@@ -2,7 +2,8 @@
 
 Starts the built-in CSMS on an SQLite file in the output directory, runs a representative set of
 library scenarios against it (single chargers, then a mixed fleet living through a day), all at
-one accelerated speed so the CSMS and the charge points share one clock, and prints what ran,
+one accelerated speed so the CSMS and the charge points share one clock, on a `VirtualTimeLoop`
+(time advances by events, so a busy machine changes the wall time only), and prints what ran,
 what passed, the energy delivered and billed, and where the traces, the JUnit report and the
 HTML report (`chargebench report`) are.
 """
@@ -10,7 +11,8 @@ HTML report (`chargebench report`) are.
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -19,11 +21,12 @@ from rich.console import Console
 from rich.panel import Panel
 
 from chargebench.cli import UsageError
-from chargebench.clock import Clock
+from chargebench.clock import loop_clock
 from reports.cli import write_report
 from reports.verdicts import read_junit
 from scenarios.backends import BuiltinBackend
-from scenarios.cli import load_all, run_all
+from scenarios.cli import Progress, load_all, run_all
+from scenarios.interrupt import Interrupted, interruptible, run_loop
 from scenarios.loader import DEFAULT_SEED, LIBRARY
 from scenarios.model import CsmsSpec
 from scenarios.report import print_summary, write_junit
@@ -58,7 +61,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "CSMS and print a summary. Exit 1 if a scenario failed.",
     )
     parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="where the database, traces and report go (default: a temp dir)")
+                        help="where the database, traces and report go (default: a temporary "
+                        "folder, removed at exit)")
     parser.add_argument("--speed", type=float, default=DEMO_SPEED, metavar="X",
                         help=f"time acceleration (default {DEMO_SPEED:g})")
     parser.add_argument("--only", nargs="+", metavar="NAME",
@@ -66,20 +70,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=main)
 
 
-async def run_demo(files: list[Path], out: Path, speed: float, console: Console
+async def run_demo(files: list[Path], out: Path, speed: float, console: Console,
+                   progress: Progress | None = None, totals: dict | None = None
                    ) -> tuple[list[ScenarioResult], dict]:
-    """Run `files` against one built-in CSMS in `out`; returns the results and its summary."""
+    """Run `files` against one built-in CSMS in `out`; returns the results and its summary.
+    `progress` and `totals` (the CSMS's summary, taken before it closes) survive an interrupt."""
     scenarios = load_all(files)
+    progress = progress or Progress()
+    totals = {} if totals is None else totals
     spec = CsmsSpec(builtin=True, seed=Path(DEFAULT_SEED))
-    backend = BuiltinBackend(spec, Clock(speed), out)
+    backend = BuiltinBackend(spec, loop_clock(speed), out)
     await backend.start()
     try:
         console.print(f"built-in CSMS listening on {backend.url()}  (database {out / 'csms.db'})")
         options = RunOptions(workdir=out / "runs", trace_dir=out / "traces", backend=backend)
-        results = await run_all(scenarios, options, console)
-        return results, backend.summary()
+        await run_all(scenarios, options, console, progress)
     finally:
+        with contextlib.suppress(Exception):
+            totals.update(backend.summary())
         await backend.close()
+    return progress.results, totals
 
 
 def main(args: argparse.Namespace) -> int:
@@ -88,26 +98,51 @@ def main(args: argparse.Namespace) -> int:
     names = args.only or list(DEMO_SCENARIOS)
     files = [name if Path(name).is_file() else LIBRARY / name for name in names]
     files = [f if f.suffix else f.with_suffix(".yaml") for f in map(Path, files)]
-    out = args.out or Path(tempfile.mkdtemp(prefix="chargebench-demo-"))
-    out.mkdir(parents=True, exist_ok=True)
+    scratch = None if args.out else Path(tempfile.mkdtemp(prefix="chargebench-demo-"))
+    out = args.out or scratch
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return _demo(args, files, out, kept=scratch is None)
+    finally:
+        if scratch is not None:  # nothing of a demo without --out outlives it
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _demo(args: argparse.Namespace, files: list[Path], out: Path, *, kept: bool) -> int:
     console = Console(highlight=False)
     started = time.monotonic()
-    results, totals = asyncio.run(run_demo(files, out, args.speed, console))
+    progress, totals = Progress(), {}
+    stopped: Interrupted | None = None
+    try:
+        with interruptible():
+            run_loop(lambda: run_demo(files, out, args.speed, console, progress, totals),
+                     virtual=True)
+    except Interrupted as why:
+        stopped = why
+        progress.interrupted(why)
+    results = progress.results
     print_summary(results, console, steps=False)
     junit = out / "junit.xml"
     write_junit(results, junit)
     report = out / "report.html"
     write_report(sorted((out / "traces").glob("*.jsonl")), report, verdicts=[read_junit(junit)])
     counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "skipped")}
+    where = (f"traces: {out / 'traces'}\nJUnit report: {junit}\nHTML report: {report}\n"
+             f"CSMS database: {out / 'csms.db'}" if kept else
+             "files: removed with their temporary folder (--out DIR keeps the traces, the JUnit "
+             "and HTML reports and the CSMS database)")
+    done = sum(1 for r in results if not r.interrupted)
+    ended = f"\n{stopped}: {done} of {len(files)} scenario(s) finished" if stopped else ""
     console.print(Panel.fit(
         f"scenarios: {counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['skipped']} skipped\n"
+        f"{counts['skipped']} skipped{ended}\n"
         f"transactions: {totals.get('transactions', 0)}, energy delivered: "
         f"{totals.get('energy_kwh', 0)} kWh, billed: {totals.get('billed', 0)} "
         f"{totals.get('currency', '')}\n"
-        f"wall time: {time.monotonic() - started:.0f} s at speed {args.speed:g}\n"
-        f"traces: {out / 'traces'}\nJUnit report: {junit}\nHTML report: {report}\n"
-        f"CSMS database: {out / 'csms.db'}",
+        f"wall time: {time.monotonic() - started:.0f} s at speed {args.speed:g} "
+        f"(simulated time advances by events: a busy machine only takes longer)\n{where}",
         title="ChargeBench demo",
     ))
+    if stopped is not None:
+        return stopped.code
     return 1 if counts["failed"] else 0

@@ -25,12 +25,15 @@ import email.policy
 import http.server
 import logging
 import posixpath
+import select
 import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from chargebench.clock import VirtualTimeLoop
 
 __all__ = ["FTP_PASSWORD", "FTP_USER", "UPLOADS", "FileServers", "build_file"]
 
@@ -62,7 +65,7 @@ class FileServers:
         self.files = dict(files or {})
         self._uploads: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._http: http.server.ThreadingHTTPServer | None = None
+        self._http: _HttpServer | None = None
         self._ftp: Any = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -74,10 +77,21 @@ class FileServers:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(build_file(spec))
         await asyncio.to_thread(self._start_servers)
+        loop = asyncio.get_running_loop()
+        if isinstance(loop, VirtualTimeLoop):
+            loop.add_busy_check(self._http_busy)
+
+    def _http_busy(self) -> bool:
+        """A request is waiting to be accepted or being served (in the server's threads): a
+        virtual-time loop must not jump time over it (the FTP client runs in an executor
+        thread, which the loop waits for anyway)."""
+        server = self._http
+        if server is None:
+            return False
+        return server.active > 0 or bool(select.select([server.socket], [], [], 0)[0])
 
     def _start_servers(self) -> None:
-        self._http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _http_handler(self))
-        self._http.daemon_threads = True
+        self._http = _HttpServer(("127.0.0.1", 0), _http_handler(self))
         self._spawn(self._http.serve_forever, "files-http")
         self._ftp = _ftp_server(self)
         self._spawn(self._run_ftp, "files-ftp")
@@ -94,6 +108,9 @@ class FileServers:
         self._threads.append(thread)
 
     async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        if isinstance(loop, VirtualTimeLoop):
+            loop.remove_busy_check(self._http_busy)
         await asyncio.to_thread(self._stop_servers)
 
     def _stop_servers(self) -> None:
@@ -143,6 +160,29 @@ class FileServers:
 
 
 # HTTP ---------------------------------------------------------------------------------------
+
+
+class _HttpServer(http.server.ThreadingHTTPServer):
+    """One thread per request, counting the requests being served (`FileServers._http_busy`)."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.active = 0
+        self._count_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._count_lock:
+            self.active += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        try:
+            super().shutdown_request(request)
+        finally:
+            with self._count_lock:
+                self.active = max(0, self.active - 1)
 
 
 def _http_handler(servers: FileServers) -> type[http.server.BaseHTTPRequestHandler]:

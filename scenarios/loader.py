@@ -21,7 +21,8 @@ import jsonschema
 from chargebench.yamlpos import Positions, YamlFileError, dotted, load_file, schema_violations
 from scenarios.matchers import MatcherSpecError, MessagePattern, compile_matcher
 from scenarios.model import VERBS, CsmsSpec, GroupSpec, Scenario, Step
-from scenarios.values import has_variables, parse_duration
+from scenarios.ocppcheck import Problem, action_problem, matcher_problems, payload_problems, suggest
+from scenarios.values import has_variables, parse_duration, references
 
 __all__ = ["LIBRARY", "SCHEMA", "ScenarioError", "load_scenario", "validate_file"]
 
@@ -34,6 +35,13 @@ DEFAULT_SEED = str(LIBRARY.parent / "lab_seed.yaml")
 _VALIDATOR = jsonschema.Draft202012Validator(
     SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
 )
+
+
+#: Variables the runner gives every step (`${cp}`: the charge point it runs on; `${now}`,
+#: `${now+10m}`: simulated time), the file servers' (`files:`) and the test PKI's (`tls: true`)
+_RUNNER_VARIABLES = frozenset({"cp", "now"})
+_FILE_VARIABLES = frozenset({"files.http", "files.ftp", "files.dir"})
+_PKI_VARIABLES = frozenset({"pki.ca_pem"})
 
 
 class ScenarioError(Exception):
@@ -104,9 +112,13 @@ class _FileLoader:
         self.problems: list[tuple[int, int, str]] = []
         self.positions: Positions
         self.requires: list[str] = []
+        #: `${name}` uses (line, col, text) and the names this file and its includes define
+        self.uses: list[tuple[int, int, str, str]] = []
+        self.defined: set[str] = set()
 
-    def complain(self, where: Sequence[Hashable], reason: str) -> None:
-        line, col = self.positions.locate(where)
+    def complain(self, where: Sequence[Hashable], reason: str, *, key: bool = False) -> None:
+        """A problem at the value `where` (or at its mapping key, with `key=True`)."""
+        line, col = (self.positions.locate_key if key else self.positions.locate)(where)
         self.problems.append((line, col, f"{self.path}:{line}:{col}: {dotted(where)}: {reason}"))
 
     def load(self) -> Scenario:
@@ -118,6 +130,9 @@ class _FileLoader:
         if found:
             raise ScenarioError([text for _, _, text in found])
         scenario = self.build(data)
+        self.collect_variables(data, ())
+        if not self.stack:  # the top file: includes have added their uses and definitions
+            self.check_variables(data)
         if self.problems:
             raise ScenarioError([text for *_, text in sorted(set(self.problems))])
         return scenario
@@ -278,7 +293,68 @@ class _FileLoader:
                 known = ", ".join(sorted(self.targets - {"*"}))
                 self.complain(spot, f"unknown charge point or group {name!r} (known: {known})")
 
+    def collect_variables(self, value: Any, where: tuple) -> None:
+        """Every `${name}` this file uses, and every name it defines: `variables:`, `capture:`
+        in a matcher, `set:`, `repeat: {as:}` and `include: {with:}`."""
+        if isinstance(value, str):
+            line, col = self.positions.locate(where)
+            self.uses.extend((line, col, str(self.path), name) for name in references(value))
+        elif isinstance(value, Mapping):
+            for key, inner in value.items():
+                if key == "capture" and isinstance(inner, str):
+                    self.defined.add(inner)
+                elif key in ("set", "variables", "with") and isinstance(inner, Mapping):
+                    self.defined.update(map(str, inner))
+                elif key == "repeat" and isinstance(inner, Mapping) and inner.get("as"):
+                    self.defined.add(str(inner["as"]))
+                self.collect_variables(inner, (*where, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.collect_variables(item, (*where, index))
+
+    def check_variables(self, data: dict[str, Any]) -> None:
+        """A `${name}` nothing defines fails when its step runs; say so now, where it is."""
+        known = self.defined | _RUNNER_VARIABLES
+        if "files" in data:
+            known |= _FILE_VARIABLES
+        builtin = (data.get("csms") or {}).get("builtin")
+        if isinstance(builtin, Mapping) and builtin.get("tls"):
+            known |= _PKI_VARIABLES
+        for line, col, path, name in self.uses:
+            if name in known:
+                continue
+            if name in _FILE_VARIABLES:
+                hint = " (the scenario has no files: section)"
+            elif name in _PKI_VARIABLES:
+                hint = " (needs csms: {builtin: {tls: true}})"
+            else:
+                hint = suggest(name, known) or " (define it in variables:, capture it or set: it)"
+            self.problems.append(
+                (line, col, f"{path}:{line}:{col}: ${{{name}}} is not defined{hint}"))
+
+    def check_message(self, verb: str, args: Mapping[str, Any], where: tuple) -> None:
+        """Action names, payloads and reply matchers against the OCPP 1.6 schemas."""
+        action = args.get("action")
+        problem = action_problem(verb, action)
+        if problem:
+            self.complain((*where, "action"), problem)
+            return
+        if not isinstance(action, str) or has_variables(action):
+            return
+        found: list[tuple[str, Problem]] = []
+        if verb in ("send", "command"):
+            found += [("payload", p) for p in payload_problems(action, args.get("payload"), False)]
+            if "reply" in args:
+                found += [("reply", p) for p in matcher_problems(action, args["reply"], True)]
+        elif "payload" in args and args.get("type", "CALL") != "CALLERROR":
+            response = args.get("type") == "CALLRESULT"
+            found += [("payload", p) for p in matcher_problems(action, args["payload"], response)]
+        for part, (path, reason, key) in found:
+            self.complain((*where, part, *path), reason, key=key)
+
     def check_args(self, verb: str, args: Any, where: tuple) -> None:
+        if verb in ("send", "command", "expect", "expect_not") and isinstance(args, Mapping):
+            self.check_message(verb, args, where)
         try:
             if verb in ("expect", "expect_not"):
                 MessagePattern.from_spec(args, lenient=True)
@@ -310,6 +386,8 @@ class _FileLoader:
         except ScenarioError as error:
             self.problems.extend((0, 0, text) for text in error.problems)
             return
+        self.uses.extend(loader.uses)
+        self.defined |= loader.defined
         self.requires.extend(inner.requires)
         step.children = inner.steps
         step.scope = {**inner.variables, **args.get("with", {})}

@@ -19,6 +19,7 @@ trace record (action, direction, frame type, payload).
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ __all__ = [
     "MatcherSpecError",
     "MessagePattern",
     "Mismatch",
+    "as_json",
     "compile_matcher",
 ]
 
@@ -71,7 +73,7 @@ class Mismatch:
     got: Any
 
     def __str__(self) -> str:
-        got = "absent" if self.got is MISSING else repr(self.got)
+        got = "absent" if self.got is MISSING else as_json(self.got)
         return f"{self.path or '(value)'}: expected {self.expected}, got {got}"
 
 
@@ -103,6 +105,12 @@ class Matcher:
         result.mismatches.append(Mismatch(path, self.describe(), value))
 
 
+def as_json(value: Any) -> str:
+    """How a verdict shows a value: JSON, as on the wire (a str enum shows its value, not its
+    Python repr); what JSON cannot hold shows as text."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def _same(expected: Any, value: Any) -> bool:
     # YAML `1` and JSON `1.0` are the same number; but True is not 1.
     if isinstance(expected, bool) or isinstance(value, bool):
@@ -119,7 +127,7 @@ class Equals(Matcher):
             self._fail(value, path, result)
 
     def describe(self):
-        return repr(self.expected)
+        return as_json(self.expected)
 
 
 class Regex(Matcher):
@@ -396,7 +404,7 @@ class MessagePattern:
         for name in ("action", "dir", "type"):
             wanted = getattr(self, name)
             if wanted is not None and getattr(record, name) != wanted:
-                result.mismatches.append(Mismatch(name, repr(wanted), getattr(record, name)))
+                result.mismatches.append(Mismatch(name, as_json(wanted), getattr(record, name)))
         if result.ok and self.payload is not None:
             self.payload.check(record.payload, "payload", result)
         return result

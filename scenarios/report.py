@@ -64,7 +64,9 @@ def print_summary(results: list[ScenarioResult], console: Console, *, steps: boo
     console.print(table)
     for result in results:
         failure = result.failure()
-        if failure is not None:
+        if result.interrupted:
+            console.print(Text(f"INTERRUPTED {result.name}: {result.reason}", style="bold red"))
+        elif failure is not None:
             console.print(Text(f"FAILED {result.name}: step '{failure.title}' at {failure.where}",
                                style="bold red"))
             console.print(Text(f"  {failure.detail}", style="red"))
@@ -81,7 +83,8 @@ def write_junit(results: list[ScenarioResult], path: Path) -> None:
     """One testsuite, one testcase per scenario; a failure names the step and its detail."""
     suite = ET.Element(
         "testsuite", name="chargebench.scenarios", tests=str(len(results)),
-        failures=str(sum(1 for r in results if r.status == FAILED)),
+        failures=str(sum(1 for r in results if r.status == FAILED and not r.interrupted)),
+        errors=str(sum(1 for r in results if r.interrupted)),
         skipped=str(sum(1 for r in results if r.status == SKIPPED)),
         time=f"{sum(r.seconds for r in results):.3f}",
     )
@@ -91,6 +94,8 @@ def write_junit(results: list[ScenarioResult], path: Path) -> None:
                              time=f"{result.seconds:.3f}")
         if result.status == SKIPPED:
             ET.SubElement(case, "skipped", message=result.reason)
+        elif result.interrupted:  # it did not end: an error, not a verdict
+            ET.SubElement(case, "error", type="interrupted", message=result.reason)
         elif result.status == FAILED:
             failure = result.failure()
             if failure is None:

@@ -45,6 +45,7 @@ class ScenarioResult:
     simulated_seconds: float = 0.0
     summary: dict[str, Any] = field(default_factory=dict)
     trace: Path | None = None
+    interrupted: bool = False  # cut short by SIGINT/SIGTERM: `reason` says which (a failure)
 
     @property
     def ok(self) -> bool:

@@ -5,21 +5,29 @@
 `RunOptions` are the command line's overrides (`--csms`, `--speed`, `--trace`); the scenario's
 own values apply otherwise. One `Clock` is shared by the built-in CSMS and every charge point,
 so heartbeats, meter intervals, boot retries and `wait:` all run at the same speed.
+
+On the built-in CSMS a scenario runs on a `VirtualTimeLoop` (chargebench.clock): time advances by
+events, not by the wall clock, so the verdict does not depend on how busy the machine is. Called
+from an ordinary loop, `run_scenario` runs such a scenario on a virtual loop in a worker thread.
+Against an external CSMS, time is the wall clock accelerated by `speed`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from chargebench.clock import Clock, iso
+from chargebench.clock import Clock, VirtualTimeLoop, is_virtual, iso, loop_clock
 from chargebench.trace import TraceRecord, TraceWriter
 from scenarios.backends import BuiltinBackend, make_backend
 from scenarios.features import missing
@@ -54,9 +62,28 @@ class RunOptions:
     backend: BuiltinBackend | None = None
 
 
+def on_builtin_csms(scenario: Scenario, options: RunOptions) -> bool:
+    """Does the scenario run against the built-in CSMS (in this process)?"""
+    return options.backend is not None or (scenario.csms.builtin and not options.csms_url)
+
+
+def run_virtual(main: Callable[[], Any]) -> Any:
+    """`asyncio.run(main())` on a `VirtualTimeLoop`."""
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        return runner.run(main())
+
+
 async def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:
     """Run `scenario` and return its verdict; never raises for a failed expectation."""
     options = options or RunOptions()
+    if options.backend is None and on_builtin_csms(scenario, options) and not is_virtual():
+        # deterministic time needs a loop of its own: the caller's loop keeps the wall clock
+        # (a shared backend stays on the caller's loop: the caller chose that loop)
+        return await asyncio.to_thread(run_virtual, lambda: _run(scenario, options))
+    return await _run(scenario, options)
+
+
+async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
     speed = options.speed or scenario.speed
     result = ScenarioResult(scenario.name, scenario.source, speed=speed)
     lacking = missing(scenario.requires)
@@ -69,11 +96,14 @@ async def run_scenario(scenario: Scenario, options: RunOptions | None = None) ->
         csms = dataclasses.replace(csms, builtin=False, url=options.csms_url,
                                    api_url=options.csms_api or csms.api_url,
                                    api_token=options.csms_token or csms.api_token)
-    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="chargebench-run-"))
-    workdir = workdir / _slug(scenario.name)
+    scratch = None if options.workdir else Path(tempfile.mkdtemp(prefix="chargebench-run-"))
+    workdir = (options.workdir or scratch) / _slug(scenario.name)
     workdir.mkdir(parents=True, exist_ok=True)
     shared = options.backend
-    clock = shared.clock if shared is not None else Clock(speed)
+    if shared is not None:
+        clock = shared.clock
+    else:
+        clock = loop_clock(speed) if csms.builtin else Clock(speed)
     result.speed = clock.speed
     backend = shared or make_backend(csms, clock, workdir)
     writer = None
@@ -83,11 +113,15 @@ async def run_scenario(scenario: Scenario, options: RunOptions | None = None) ->
         writer = TraceWriter(result.trace)
     sink: Callable[[TraceRecord], None] = writer if writer is not None else _ignore
     started = time.monotonic()
+    simulated_start = clock.monotonic()  # a shared CSMS's clock has run through earlier scenarios
+    before: dict[str, Any] = {}
     stations = {}
     files = None if scenario.files is None else FileServers(workdir / "files", scenario.files)
     try:
         if shared is None:
             await backend.start()
+        else:
+            before = backend.summary()
         if files is not None:
             await files.start()
         stations = build_stations(
@@ -110,9 +144,9 @@ async def run_scenario(scenario: Scenario, options: RunOptions | None = None) ->
             if result.failure() is not None:
                 break
         result.status = FAILED if result.failure() is not None else PASSED
-        result.simulated_seconds = clock.monotonic()
+        result.simulated_seconds = clock.monotonic() - simulated_start
         with contextlib.suppress(Exception):
-            result.summary = backend.summary()
+            result.summary = _since(before, backend.summary())
     except Exception as error:  # the run itself broke: a verdict with the reason, not a crash
         log.debug("scenario %s broke", scenario.name, exc_info=True)
         result.status = FAILED
@@ -128,8 +162,23 @@ async def run_scenario(scenario: Scenario, options: RunOptions | None = None) ->
             await files.close()
         if writer is not None:
             writer.close()
+        if scratch is not None:  # nobody asked to keep the files
+            shutil.rmtree(scratch, ignore_errors=True)
         result.seconds = time.monotonic() - started
     return result
+
+
+def _since(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """This scenario's own figures: a shared CSMS's totals now, less those before it ran."""
+    if not before:
+        return after
+    mine = dict(after)
+    for key in ("transactions", "billed"):
+        if key in after:
+            mine[key] = after[key] - before.get(key, 0)
+    if "energy_kwh" in after:
+        mine["energy_kwh"] = round(after["energy_kwh"] - before.get("energy_kwh", 0), 3)
+    return mine
 
 
 def _ignore(_record: TraceRecord) -> None:

@@ -1,8 +1,9 @@
 """Execute steps: one small coroutine per verb, run on every charge point the step targets.
 
-Simulated durations (`wait`, `within`) become wall-clock waits through the shared `Clock`, with
-a floor (`min_wait`) so a check at speed 600 still allows for real network latency. A failing
-step stops its sequence; `StepFailed` carries what was expected and what came.
+Simulated durations (`wait`, `within`) become waits of the event loop through the shared `Clock`,
+with a floor (`min_wait`) so a check at speed 600 still allows for real network latency. On a
+`VirtualTimeLoop` (the built-in CSMS) the loop's time is virtual and those waits cost no wall
+time. A failing step stops its sequence; `StepFailed` carries what was expected and what came.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from chargebench.ocppj import CallFailed
 from chargebench.trace import TraceRecord
 from scenarios.backends import Backend, ExternalBackend, Skip
 from scenarios.files import FileServers
-from scenarios.matchers import MessagePattern, compile_matcher
+from scenarios.matchers import MessagePattern, as_json, compile_matcher
 from scenarios.model import ACTION_VERBS, CHECK_VERBS, Scenario, Step
 from scenarios.results import FAILED, PASSED, SKIPPED, StepResult
 from scenarios.stations import Station, apply_faults
@@ -182,9 +183,9 @@ class Executor:
     async def _connect(self, st: Station, args: dict, _v) -> None:
         await st.ensure_started()
         wall = self.timing.wall(parse_duration(args.get("within", self.timing.default_within)))
-        deadline = time.monotonic() + wall
+        deadline = _loop_time() + wall
         while st.cp.session is None:
-            if time.monotonic() > deadline:
+            if _loop_time() > deadline:
                 raise StepFailed(f"not connected within {wall:.1f} s (wall clock)")
             await asyncio.sleep(0.01)
 
@@ -288,12 +289,12 @@ class Executor:
 
     async def _assert(self, st: Station, args: dict, _v) -> None:
         within = parse_duration(args.get("within", 0))
-        deadline = time.monotonic() + self.timing.wall(within, floor=1.0)
+        deadline = _loop_time() + self.timing.wall(within, floor=1.0)
         checks = {kind: spec for kind, spec in args.items() if kind != "within"}
         while True:
             problems = [await self._assert_one(st, kind, spec) for kind, spec in checks.items()]
             problems = [p for p in problems if p]
-            if not problems or time.monotonic() > deadline:
+            if not problems or _loop_time() > deadline:
                 break
             await asyncio.sleep(0.05)
         if problems:
@@ -321,10 +322,15 @@ class Executor:
             if matcher.match(item, "upload").ok:
                 return None
         seen = ", ".join(f"{u['path']} ({u['size']} bytes)" for u in uploads) or "nothing"
-        return f"upload: none matches {spec}; uploaded: {seen}"
+        return f"upload: none matches {as_json(spec)}; uploaded: {seen}"
 
     async def _set(self, st: Station, args: dict, _v) -> None:
         self.cp_vars[st.id].update(args)
+
+
+def _loop_time() -> float:
+    """The loop's time: what "wall" waits count in (virtual on a `VirtualTimeLoop`)."""
+    return asyncio.get_running_loop().time()
 
 
 def _maps(scope: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -343,14 +349,14 @@ def _connector(args: Any) -> int:
 
 
 def _show(record: TraceRecord) -> str:
-    return f"{record.type} {record.action} {record.dir} {record.payload}"
+    return f"{record.type} {record.action} {record.dir} {as_json(record.payload)}"
 
 
 def _missing(pattern: MessagePattern, args: dict, within: float, count: int, found: list,
              st: Station) -> str:
     wanted = pattern.describe()
     if "payload" in args:
-        wanted += f" with {args['payload']}"
+        wanted += f" with {as_json(args['payload'])}"
     text = f"expected {wanted}"
     if count > 1:
         text += f" x{count} (got {len(found)})"

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["UnknownVariable", "has_variables", "parse_duration", "substitute"]
+__all__ = ["UnknownVariable", "has_variables", "parse_duration", "references", "substitute"]
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$")
@@ -56,6 +56,11 @@ def has_variables(value: Any) -> bool:
     if isinstance(value, list):
         return any(has_variables(item) for item in value)
     return False
+
+
+def references(text: str) -> list[str]:
+    """The variable names `text` refers to (`${now+10m}` refers to `now`)."""
+    return [found.group(1) for found in _VARIABLE.finditer(text)]
 
 
 def substitute(value: Any, variables: Mapping[str, Any], _depth: int = 0) -> Any:

@@ -8,6 +8,7 @@ text frame to `receive_text()`, act on the events it returns, and write whatever
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Collection
@@ -26,7 +27,7 @@ from chargebench.ocppj.frames import (
 )
 from chargebench.ocppj.validation import check_payload
 from chargebench.ocppj.versions import OCPP16, OcppVersion, Role
-from chargebench.ocppj.wellformed import check_frame, has_lone_surrogate, suspect
+from chargebench.ocppj.wellformed import MAX_DEPTH, check_frame, has_lone_surrogate, suspect
 
 #: tracer(dir, type, message_id, action, payload, latency_seconds)
 Tracer = Callable[[str, str, str | None, str | None, Any, float | None], None]
@@ -45,6 +46,8 @@ def _no_constant(name: str) -> Any:
 
 
 _decode = json.JSONDecoder(parse_constant=_no_constant).decode
+#: the head of a frame, `[2,"id",` (an id of 1-36 plain characters), read without parsing
+_HEAD = re.compile(r'\A\s*\[\s*([234])\s*,\s*"([^"\\\x00-\x1f]{1,36})"\s*,')
 
 
 class _Pending(NamedTuple):
@@ -200,12 +203,17 @@ class OcppSession:
         """Process one received text frame; answers malformed CALLs itself."""
         try:
             frame = _decode(text)
-        except (ValueError, RecursionError):
+        except RecursionError:
+            # valid JSON, nested deeper than the parser goes: the head still names the message
+            return self._too_deep(text)
+        except ValueError:
             return self._violation(Fault.INVALID_JSON, UNREADABLE_ID, text, "not valid JSON")
         if suspect(text):
             problem = check_frame(frame)
             if problem is not None:
-                return self._unholdable(frame, text, *problem)
+                events = self._unholdable(frame, text, *problem)
+                if events is not None:
+                    return events
         if type(frame) is not list:
             return self._violation(Fault.NOT_AN_ARRAY, UNREADABLE_ID, text, "not a JSON array")
         if not frame or type(frame[0]) is not int or frame[0] not in _FRAME_LENGTH:
@@ -322,7 +330,19 @@ class OcppSession:
             events.append(ev.ProtocolViolation(error, message_id, text, False))
         return events
 
-    def _unholdable(self, frame: Any, text: str, fault: Fault, detail: str) -> list:
+    def _too_deep(self, text: str) -> list:
+        """A frame too deep to parse: answered with its id when the head shows one
+        (OCPP-J 1.6 §4.2.3), as any frame nested too deep (`wellformed.MAX_DEPTH`)."""
+        head = _HEAD.match(text)
+        detail = f"nested deeper than {MAX_DEPTH}"
+        if head is None:
+            return self._violation(Fault.TOO_DEEP, UNREADABLE_ID, text, detail)
+        kind, message_id = int(head[1]), head[2]
+        if kind == CALL:
+            return self._violation(Fault.TOO_DEEP, message_id, text, detail)
+        return self._bad_reply(message_id, Fault.TOO_DEEP, text, detail)
+
+    def _unholdable(self, frame: Any, text: str, fault: Fault, detail: str) -> list | None:
         """A frame that parsed but holds what we cannot carry on (`wellformed`): answered like
         any malformed frame, with its own id when that id is readable (OCPP-J 1.6 §4.2.3)."""
         message_id, kind = UNREADABLE_ID, None
@@ -335,6 +355,8 @@ class OcppSession:
             message_id, kind = frame[1], frame[0]
         if kind in (CALLRESULT, CALLERROR):
             return self._bad_reply(message_id, fault, text, detail)
+        if kind is None and fault is Fault.BEYOND_INT64:
+            return None  # the frame's structure is the first fault (e.g. MessageTypeId 2**70)
         return self._violation(fault, message_id, text, detail)
 
     def _unmatched_reply(self, message_id: str, kind: str, body: Any, text: str) -> list:

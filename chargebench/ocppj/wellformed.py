@@ -15,6 +15,7 @@ whether the walk over the parsed frame is needed, so an ordinary frame pays one 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -80,3 +81,26 @@ def check_frame(value: Any) -> tuple[Fault, str] | None:
                 for index, child in enumerate(item):
                     stack.append((child, depth + 1, f"{path}[{index}]"))
     return None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # RFC 8259 §6
+
+
+_decode = json.JSONDecoder(parse_constant=_no_constant).decode
+
+
+def parse(text: str) -> Any:
+    """JSON text embedded in a payload (DataTransfer `data`) read by the rules frames are read
+    by: `ValueError` (with a reason fit for a reply) for anything a frame would be refused for."""
+    try:
+        value = _decode(text)
+    except RecursionError:
+        raise ValueError(Fault.TOO_DEEP.value) from None
+    except ValueError:
+        raise ValueError("not JSON") from None
+    if suspect(text):
+        problem = check_frame(value)
+        if problem is not None:
+            raise ValueError(problem[0].value)
+    return value

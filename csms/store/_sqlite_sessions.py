@@ -210,7 +210,7 @@ class SessionsMixin(SqliteBase):
                 conn.execute(
                     "UPDATE transactions SET meter_stop = ?, energy_wh = ?, id_tag_stop = ?,"
                     " updated_at = ? WHERE id = ?",
-                    (meter_stop, energy if energy >= 0 else None, id_tag, self._now(),
+                    (meter_stop, energy if 0 <= energy < 2**63 else None, id_tag, self._now(),
                      transaction_id),
                 )  # fmt: skip
             if row["stop_time"] is None:
@@ -224,7 +224,8 @@ class SessionsMixin(SqliteBase):
                         to_iso(timestamp),
                         reason or "Local",  # 1.6 §4.10: omitted only when Local
                         id_tag,
-                        energy if energy >= 0 else None,  # meter replaced or wrapped: no guess
+                        # meter replaced or wrapped, or beyond 64 bits: no guess
+                        energy if 0 <= energy < 2**63 else None,
                         self._now(),
                         transaction_id,
                     ),

@@ -38,6 +38,14 @@ class InsufficientFundsError(StoreError):
     """A wallet deduction was refused: the balance does not cover it (nothing was written)."""
 
 
+class ReservationIdTaken(StoreError):
+    """A reservationId given for a new reservation belongs to another charger's reservation."""
+
+    def __init__(self, reservation_id: int) -> None:
+        super().__init__(f"reservationId {reservation_id} belongs to another charger")
+        self.reservation_id = reservation_id
+
+
 # Records --------------------------------------------------------------------------------------
 
 
@@ -744,7 +752,12 @@ class Store(Protocol):
         expiry_date: TimeLike,
         *,
         parent_id_tag: str | None = None,
-    ) -> int: ...
+        reservation_id: int | None = None,
+    ) -> int:
+        """Record a ReserveNow about to be sent; `reservation_id` given: kept (the same
+        charger's: replaced, 1.6 §5.13; another charger's: `ReservationIdTaken`)."""
+        ...
+
     def set_reservation_status(self, reservation_id: int, status: str) -> None: ...
     def get_reservation(self, reservation_id: int) -> Reservation | None: ...
     def list_reservations(
@@ -924,3 +937,34 @@ class Store(Protocol):
     def fault_counts(
         self, *, since: TimeLike | None = None, until: TimeLike | None = None
     ) -> list[dict[str, Any]]: ...
+
+    # Counts of the paged lists (the HTTP API's X-Total-Count): the same filters as the list
+    def count_transactions(
+        self,
+        *,
+        charger_id: str | None = None,
+        id_tag: str | None = None,
+        status: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+    ) -> int: ...
+    def count_log(
+        self,
+        *,
+        cp_id: str | None = None,
+        action: str | None = None,
+        type: str | None = None,
+        direction: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+    ) -> int: ...
+    def count_meter_values(
+        self, *, transaction_id: int | None = None, measurand: str | None = None
+    ) -> int: ...
+    def count_wallet_transactions(
+        self, *, user_id: str | None = None, type: str | None = None
+    ) -> int: ...
+    def count_remote_starts(
+        self, *, user_id: str | None = None, charger_id: str | None = None,
+        status: str | None = None,
+    ) -> int: ...

@@ -26,6 +26,9 @@ CASES = [
     ('"\\ud800"', Fault.LONE_SURROGATE, "-1"),
     ('[2, "1", "Heartbeat", {"x": ' + SHALLOW_ENOUGH_FOR_PYTHON + "}]", Fault.TOO_DEEP, "1"),
     ('[2, "1", "Heartbeat", ' + DEEP + "]", Fault.TOO_DEEP, "1"),
+    # too deep for the parser itself (RecursionError): the head still gives the id
+    ('[2, "1", "Heartbeat", ' + "[" * 100000 + "]" * 100000 + "]", Fault.TOO_DEEP, "1"),
+    ("[" * 100000 + "]" * 100000, Fault.TOO_DEEP, "-1"),
     ("[2, \"1\", \"StatusNotification\", " + STATUS % (2**64) + "]", Fault.BEYOND_INT64, "1"),
     ("[2, \"1\", \"StatusNotification\", " + STATUS % (-(2**63) - 1) + "]",
      Fault.BEYOND_INT64, "1"),
@@ -86,3 +89,16 @@ def test_unholdable_reply_fails_our_call_without_answer():
     assert core.data_to_send() == []
     assert [type(e) for e in events] == [ev.ReplyRejected]
     assert events[0].error.fault is Fault.LONE_SURROGATE
+
+
+def test_a_record_with_a_lone_surrogate_still_writes_as_utf8_json(tmp_path):
+    """The last guard (trace records): written as the JSON escape, read back as the same text."""
+    from chargebench.trace import TraceRecord, TraceWriter, read_trace
+
+    record = TraceRecord("2026-01-01T00:00:00+00:00", "CP", "cp->cs", "RAW", None, None,
+                         "a\ud800b", None, "s")  # fmt: skip
+    with TraceWriter(tmp_path / "t.jsonl") as writer:
+        writer(record)
+    (tmp_path / "t.jsonl").read_text(encoding="utf-8")  # valid UTF-8
+    [back] = read_trace(tmp_path / "t.jsonl")
+    assert back.payload == "a\ud800b"

@@ -75,7 +75,7 @@ class TestFieldsAndCaptures:
         bad = matcher.match({"transactionId": 0, "idTagInfo": {"status": "Invalid"}}, "payload")
         assert [m.path for m in bad.mismatches] == ["payload.transactionId",
                                                     "payload.idTagInfo.status"]
-        assert "got 'Invalid'" in str(bad.mismatches[1])
+        assert 'got "Invalid"' in str(bad.mismatches[1])
 
     def test_absent_field_reports_absent(self):
         """A missing field says 'got absent', not a Python repr."""
