@@ -164,3 +164,18 @@ def test_trace_must_be_a_folder(tmp_path):
     existing.write_text("")
     assert main(["sim", "--csms", "ws://127.0.0.1:1/ocpp", "--trace", str(existing)]) == 2
     assert os.path.getsize(existing) == 0
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    (ConnectionRefusedError(111, "Connection refused"), "connection refused"),
+    (TimeoutError(), "timeout"),
+    (ValueError("SecurityProfile 2 needs a CA file (TlsFiles)"), "wss without --ca"),
+    (socket.gaierror(-2, "Name or service not known"), "unknown host"),
+    (ConnectionError("ws://x: server agreed to no OCPP subprotocol"),
+     "no OCPP subprotocol agreed"),
+])
+def test_failure_reason_labels(error, reason):
+    """The labels a fleet counts its charge points by, for the failures a socket gives."""
+    from sim.features.connection import failure_reason
+
+    assert failure_reason(error) == reason
