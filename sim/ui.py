@@ -38,11 +38,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import uvicorn
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from csms.api import spec
@@ -223,20 +225,21 @@ async def get_charger(call: Call) -> dict[str, Any]:
     return charger_state(cp, view.tags(cp.id))
 
 
-def _arguments(action: str, body: dict[str, Any], cp: ChargePoint) -> dict[str, Any]:
-    """The keyword arguments of `action` on `cp` from a request body; ApiError 422 naming the
-    field when the charger cannot take them."""
+def _arguments(view: FleetView, action: str, body: dict[str, Any], cp: ChargePoint
+               ) -> dict[str, Any]:
+    """The keyword arguments of `action` on `cp` from a request body; ApiError 404 naming
+    the connector the charger lacks, 409 for a tag when none is given or known."""
     if action in CHARGER_ACTIONS:
         return {}
     connector = body.get("connector", 1)
     low = 0 if CONNECTOR_ACTIONS[action] else 1
-    if not low <= connector <= len(cp.ports):
-        raise ApiError(422, f"{cp.id} has no connector {connector} for {action} "
+    if not low <= connector <= len(cp.ports):  # the schema cannot know this charger's count
+        raise ApiError(404, f"{cp.id} has no connector {connector} for {action} "
                        f"({low}..{len(cp.ports)})", field="connector")  # fmt: skip
     if action == "present_id_tag":
-        tag = body.get("id_tag")
+        tag = body.get("id_tag") or next(iter(view.tags(cp.id)), None)
         if tag is None:
-            raise ApiError(422, "present_id_tag needs id_tag", field="id_tag")
+            raise ApiError(409, f"no id tag known for {cp.id}: give id_tag", field="id_tag")
         return {"tag": tag, "connector": body.get("connector")}
     if action == "fault":
         return {"connector": connector, "error_code": body.get("error_code", "OtherError")}
@@ -263,7 +266,7 @@ async def act(call: Call) -> dict[str, Any]:
     view: FleetView = call.ctx
     cp = view.find(call.path["cp_id"])
     action = call.path["action"]
-    result = await _perform(view, cp, action, _arguments(action, call.body, cp))
+    result = await _perform(view, cp, action, _arguments(view, action, call.body, cp))
     return {"id": cp.id, "action": action, "result": result,
             "charger": charger_state(cp, view.tags(cp.id))}
 
@@ -273,13 +276,11 @@ async def act_many(call: Call) -> dict[str, Any]:
     one charger's failure is in its result, not the answer's status."""
     view: FleetView = call.ctx
     body, action = call.body, call.path["action"]
-    if not any(key in body for key in ("ids", "match", "status", "online")):
-        raise ApiError(422, "select chargers with ids, match, status or online "
-                       '(match "" selects all)', field="ids")  # fmt: skip
     chosen = [view.find(cp_id) for cp_id in body["ids"]] if "ids" in body else view.charge_points()
     chosen = [cp for cp in chosen
               if _matches(cp, body.get("match"), body.get("status"), body.get("online"))]
-    plans = [(cp, _arguments(action, body, cp)) for cp in chosen]  # every 422 before acting
+    # every refusal (a connector or tag one of them lacks) before anything is done
+    plans = [(cp, _arguments(view, action, body, cp)) for cp in chosen]
 
     async def one(cp: ChargePoint, kwargs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -303,9 +304,14 @@ async def page(call: Call) -> Response:
                         headers={"Cache-Control": "no-store"})
 
 
+def _redirect(to: str) -> Response:
+    """303 See Other to `to`, with a link for whatever does not follow it."""
+    return HTMLResponse(f'<a href="{to}">{to}</a>', status_code=303, headers={"Location": to})
+
+
 def _logged_in(view: FleetView) -> Response:
     sid, _csrf = view.open_session()
-    response = RedirectResponse("/", status_code=303)
+    response = _redirect("/")
     response.set_cookie(COOKIE, sid, httponly=True, samesite="strict", path="/")
     return response
 
@@ -337,7 +343,7 @@ async def logout(call: Call) -> Response:
     """`POST /logout`: the session ends (its cookie is forgotten too)."""
     view: FleetView = call.ctx
     view.sessions.pop(call.request.cookies.get(COOKIE, ""), None)
-    response = RedirectResponse("/login", status_code=303)
+    response = _redirect("/login")
     response.delete_cookie(COOKIE, path="/")
     return response
 
@@ -352,7 +358,8 @@ _ARGS = {
                                  "present_id_tag without it picks the connector as a user "
                                  "would"},
     "id_tag": {"type": "string", "minLength": 1, "maxLength": 20,
-               "description": "present_id_tag: the card presented (1.6 IdToken, 20 chars)"},
+               "description": "present_id_tag: the card presented (1.6 IdToken, 20 chars); "
+                              "default: the charger's first known tag (409 when none)"},
     "error_code": {"enum": [c.value for c in ChargePointErrorCode if c.value != "NoError"],
                    "description": "fault: the StatusNotification errorCode (default "
                                   "OtherError)"},
@@ -361,6 +368,7 @@ ACTION_BODY = {"type": "object", "additionalProperties": False, "properties": _A
 SELECTION_BODY = {
     "type": "object",
     "additionalProperties": False,
+    "anyOf": [{"required": [key]} for key in ("ids", "match", "status", "online")],  # _SELECTORS
     "properties": {
         "ids": {"type": "array", "items": {"type": "string"}, "maxItems": 100000,
                 "description": "these chargers (404 naming an unknown one)"},
@@ -371,6 +379,20 @@ SELECTION_BODY = {
         **_ARGS,
     },
 }
+_SELECTORS = ("ids", "match", "status", "online")
+_SELECTION_VALIDATOR = Draft202012Validator(SELECTION_BODY)
+
+
+def _check_selection(body: Any) -> None:
+    """The schema's check, with a message that says how to select when nothing does."""
+    if isinstance(body, dict) and not any(key in body for key in _SELECTORS):
+        raise ApiError(422, "select chargers with ids, match, status or online "
+                       '(match "" selects all)', field="ids")  # fmt: skip
+    error = best_match(_SELECTION_VALIDATOR.iter_errors(body))
+    if error is not None:
+        raise ApiError(422, error.message, field=spec._field_of(error))
+
+
 ACTION_RESULT = {
     "type": "object",
     "required": ["id", "action", "result", "charger"],
@@ -409,15 +431,17 @@ ROUTES: tuple[Operation, ...] = (
     _op("POST", "/api/fleet/{cp_id}/actions/{action}", "A control action on one charger", act,
         path_params=(_CP_ID, _ACTION), body=ACTION_BODY, body_optional=True,
         result=ACTION_RESULT,
-        responses={"404": "unknown charger", "409": "the charger's state refused it",
+        responses={"404": "unknown charger, or no such connector on it for this action",
+                   "409": "the charger's state refused it",
                    "504": f"not done in {ACTION_TIMEOUT:g} s"},
         description="Actions: " + ", ".join(ACTIONS) + ". A user, an EV or a fault does it; "
                     "the charger reports it to its CSMS as OCPP says."),
     _op("POST", "/api/fleet/actions/{action}", "A control action on a selection", act_many,
-        path_params=(_ACTION,), body=SELECTION_BODY,
-        responses={"404": "an unknown charger in ids"},
+        path_params=(_ACTION,), body=SELECTION_BODY, check=_check_selection,
+        responses={"404": "an unknown charger in ids, or a connector a selected charger lacks"},
         description="Select by `ids`, and/or the filters `match`, `status`, `online` (all "
-                    "given must hold). Each charger's failure is in its result."),
+                    "given must hold; at least one; `match: \"\"` selects every charger). "
+                    "Each charger's failure is in its result."),
     _op("GET", "/", "The fleet page (HTML)", page, tag="page", media="text/html",
         result={"type": "string"}),
     Operation("GET", "/login", "The login page (HTML); ?token= logs in", login_form,
@@ -441,6 +465,10 @@ def openapi_document() -> dict[str, Any]:
                     "description": f"set by /login; POSTs also need the {CSRF_HEADER} header "
                                    "of the page"},
     }  # fmt: skip
+    for method in ("get", "post"):  # the login answers a wrong token with its form again
+        document["paths"]["/login"][method]["responses"]["401"] = {
+            "description": "wrong token (the form again, saying so)",
+            "content": {"text/html": {"schema": {"type": "string"}}}}
     document["paths"]["/api/openapi.json"] = {"get": {
         "summary": "This document", "operationId": "openapi", "tags": ["meta"],
         "security": list(_SECURITY), "parameters": [],
@@ -484,7 +512,7 @@ class Guard:
             if request.url.path.startswith("/api/") or request.method not in ("GET", "HEAD"):
                 return ApiError(401, "log in: a Bearer token or the session of /login is "
                                 "required").response()
-            return RedirectResponse("/login", status_code=303)
+            return _redirect("/login")
         if request.method not in ("GET", "HEAD") and not hmac.compare_digest(
                 request.headers.get(CSRF_HEADER, "").encode(), csrf.encode()):
             return ApiError(403, f"a session's {request.method} needs its {CSRF_HEADER} "

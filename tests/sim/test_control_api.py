@@ -110,6 +110,17 @@ async def test_plug_in_and_tag_start_a_transaction_in_the_csms(rig: Rig):
     assert r.status_code == 200 and r.json()["result"] is False
 
 
+async def test_present_id_tag_without_a_tag_presents_the_chargers_own(rig: Rig):
+    cp_id = rig.cp_id(1)
+    r = await rig.api.post(f"/api/fleet/{cp_id}/actions/present_id_tag", json={})
+    assert (r.status_code, r.json()["result"]) == (200, True)
+    assert await until(lambda: csms_status(rig.csms, cp_id) == "Preparing")  # authorize first
+    r = await rig.api.post(f"/api/fleet/{cp_id}/actions/plug_in", json={})
+    running = await until(lambda: rig.csms.store.list_transactions(
+        charger_id=cp_id, status="Running", limit=None))
+    assert [t["id_tag"] for t in running] == [rig.tag(1)]
+
+
 async def test_selection_by_ids_and_by_filter(rig: Rig):
     ids = [rig.cp_id(0), rig.cp_id(2)]
     r = await rig.api.post("/api/fleet/actions/plug_in", json={"ids": ids})
@@ -146,10 +157,10 @@ async def test_selection_by_ids_and_by_filter(rig: Rig):
     ("POST", "/api/fleet/NOPE/actions/plug_in", {}, 404, "cp_id"),
     ("GET", "/api/fleet/NOPE", None, 404, "cp_id"),
     ("POST", "/api/fleet/{cp}/actions/explode", {}, 422, "action"),
-    ("POST", "/api/fleet/{cp}/actions/plug_in", {"connector": 7}, 422, "connector"),
-    ("POST", "/api/fleet/{cp}/actions/plug_in", {"connector": 0}, 422, "connector"),
+    ("POST", "/api/fleet/{cp}/actions/plug_in", {"connector": 7}, 404, "connector"),
+    ("POST", "/api/fleet/{cp}/actions/plug_in", {"connector": 0}, 404, "connector"),
+    ("POST", "/api/fleet/{cp}/actions/plug_in", {"connector": 65}, 422, "connector"),
     ("POST", "/api/fleet/{cp}/actions/plug_in", {"connector": "1"}, 422, "connector"),
-    ("POST", "/api/fleet/{cp}/actions/present_id_tag", {}, 422, "id_tag"),
     ("POST", "/api/fleet/{cp}/actions/present_id_tag", {"id_tag": "X" * 21}, 422, "id_tag"),
     ("POST", "/api/fleet/{cp}/actions/fault", {"error_code": "Bad"}, 422, "error_code"),
     ("POST", "/api/fleet/{cp}/actions/plug_in", {"volts": 3}, 422, "volts"),
