@@ -103,6 +103,23 @@ async def test_plug_in_from_the_fleet_page_updates_the_csms(tmp_path):
                 running = csms.store.list_transactions(charger_id=cp_id, status="Running",
                                                        limit=None)
                 assert [(t["connector_id"], t["id_tag"]) for t in running] == [(1, tag)]
+
+                # a selection: tick two chargers, one action for both
+                for row in others[:2]:
+                    await row.locator("input.pick").check()
+                await page.select_option("#bulk-action", "go_offline")
+                await page.click("#bulk-go")
+                await page.wait_for_selector("#msg:has-text('go_offline: 2 of 2 done')",
+                                             timeout=WAIT_MS)
+                for row in others[:2]:
+                    await row.locator("td.off").wait_for(timeout=WAIT_MS)
+                assert not fleet.charge_points[1].online and not fleet.charge_points[2].online
+                assert fleet.charge_points[0].online
+                # the filter narrows the table
+                await page.fill("#filter", cp_id)
+                await page.locator("#fleet tbody tr").nth(1).wait_for(state="detached",
+                                                                       timeout=WAIT_MS)
+                assert await page.locator("#fleet tbody tr").count() == 1
                 await context.close()
         finally:
             await fleet.stop()
