@@ -147,3 +147,16 @@ async def test_run_ui_drives_the_running_scenario(tmp_path):
                 proc.kill()
                 await proc.wait()
     assert proc.returncode == 0, out.decode()
+
+
+async def test_demo_ui_prints_its_link_and_the_demo_still_passes(tmp_path):
+    """`chargebench demo --ui 0`: the UI starts before the first scenario (the link, with the
+    token given) and stops after the last; the demo's verdict is unchanged."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chargebench", "demo", "--only", "cold_boot_accepted", "--ui", "0",
+        "--admin-token", "demo-token", "--out", str(tmp_path / "demo"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), SLACK * 4)
+    assert proc.returncode == 0, out.decode()[-2000:] + err.decode()[-2000:]
+    assert re.search(r"fleet UI: http://127\.0\.0\.1:\d+/login\?token=demo-token\n", err.decode())
+    assert "1 passed" in out.decode()
