@@ -551,3 +551,19 @@ class SessionsMixin(SqliteBase):
             params,
         )
         return [_log_row(row) for row in rows]
+
+    def log_latencies(
+        self,
+        *,
+        direction: str | None = None,
+        type: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+    ) -> list[float]:
+        """The `latency_ms` of the matching log records that have one (benchmarks' p99)."""
+        clause, params = where(
+            {"dir": direction, "type": type, "ts >=": to_iso(since), "ts <=": to_iso(until)}
+        )
+        clause += (" AND" if clause else " WHERE") + " latency_ms IS NOT NULL"
+        rows = self._all(f"SELECT latency_ms FROM message_log{clause}", params)
+        return [row["latency_ms"] for row in rows]
