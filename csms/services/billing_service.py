@@ -29,6 +29,7 @@ from decimal import Decimal
 from chargebench.aiotasks import cancel_and_wait
 from chargebench.clock import Clock
 from csms.services.billing import METER_WENT_BACKWARDS, compute_bill
+from csms.states import BillingRetryState, TransactionStatus
 from csms.store.base import (
     InsufficientFundsError,
     Store,
@@ -40,12 +41,12 @@ from csms.store.timestamps import parse_ts
 
 log = logging.getLogger(__name__)
 
-STOPPED = "Stopped"  # stop committed, billing not yet decided
-COMPLETED = "Completed"
-BILLING_FAILED = "BillingFailed"
-BILLING_REVIEW = "BillingReview"
+STOPPED = TransactionStatus.STOPPED  # stop committed, billing not yet decided
+COMPLETED = TransactionStatus.COMPLETED
+BILLING_FAILED = TransactionStatus.BILLING_FAILED
+BILLING_REVIEW = TransactionStatus.BILLING_REVIEW
 #: billing_retries.state values
-PENDING, DONE, REVIEW = "Pending", "Done", "Review"
+PENDING, DONE, REVIEW = BillingRetryState.PENDING, BillingRetryState.DONE, BillingRetryState.REVIEW
 
 NO_TARIFF = "NO_TARIFF"
 INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"

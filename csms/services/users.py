@@ -17,11 +17,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from csms.states import Role
 from csms.store.base import Store, User
 from csms.store.errors import Conflict
 
-ADMIN = "ADMIN"
-USER = "USER"
+ADMIN = Role.ADMIN
+USER = Role.USER
 ROLES = (ADMIN, USER)
 
 

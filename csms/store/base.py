@@ -18,6 +18,16 @@ from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, Self, TypedDict, runtime_checkable
 
+from csms.states import (
+    BillingRetryState,
+    IdTagStatus,
+    RegistrationStatus,
+    RemoteStartStatus,
+    ReservationStatus,
+    Role,
+    TransactionStatus,
+    WalletEntryType,
+)
 from csms.store.errors import (  # noqa: F401  (re-exported: the names callers used)
     InsufficientFundsError,
     NotFound,
@@ -55,7 +65,7 @@ class Charger(TypedDict):
     security_profile: int
     max_profile_seen: int
     has_password: bool  # the hash itself never leaves the store
-    registration_status: str  # Accepted | Pending | Rejected
+    registration_status: RegistrationStatus
     last_boot: str | None
     last_heartbeat: str | None
     online: bool
@@ -90,7 +100,7 @@ class StatusRecord(TypedDict):
 
 class IdTag(TypedDict):
     id_tag: str
-    status: str  # Accepted | Blocked | Expired | Invalid
+    status: IdTagStatus  # Accepted | Blocked | Expired | Invalid
     expiry_date: str | None
     parent_id_tag: str | None
 
@@ -106,7 +116,7 @@ class Transaction(TypedDict):
     charger_id: str
     connector_id: int
     id_tag: str
-    id_tag_status: str | None
+    id_tag_status: IdTagStatus | None
     meter_start: int
     start_time: str
     reservation_id: int | None
@@ -114,7 +124,7 @@ class Transaction(TypedDict):
     stop_time: str | None
     stop_reason: str | None
     id_tag_stop: str | None
-    status: str  # Running | NotAuthorized | Stopped | Completed | BillingFailed | BillingReview
+    status: TransactionStatus
     energy_wh: int | None
     tariff_rate: Decimal | None
     amount: Decimal | None
@@ -129,7 +139,7 @@ class TransactionStart(NamedTuple):
     #: the OCPP transactionId (1.6 §4.8: given whatever the status)
     transaction_id: int
     #: the IdTagInfo status to answer, as stored: the caller's, or ConcurrentTx
-    id_tag_status: str | None
+    id_tag_status: IdTagStatus | None
     #: transactions left open on the same connector, closed now (sent to billing review)
     closed_stale: tuple[int, ...] = ()
     #: True when this was a retried StartTransaction that got its own id back
@@ -144,7 +154,7 @@ class RemoteStart(TypedDict):
     charger_id: str
     connector_id: int
     id_tag: str
-    status: str  # Pending | Started | Rejected | Failed | Expired
+    status: RemoteStartStatus
     reply_status: str | None  # the charger's RemoteStartTransaction.conf status
     transaction_id: int | None  # set when Started
     reason: str | None
@@ -224,8 +234,8 @@ class Reservation(TypedDict):
     id_tag: str
     parent_id_tag: str | None
     expiry_date: str
-    status: str  # Requested | Accepted | Faulted | Occupied | Rejected | Unavailable | Cancelled
-    transaction_id: int | None  # | Used | Expired
+    status: ReservationStatus
+    transaction_id: int | None
     created_at: str
     updated_at: str
 
@@ -287,7 +297,7 @@ class User(TypedDict):
     id: str
     name: str
     email: str | None
-    role: str  # ADMIN | USER
+    role: Role
     rfid_card_id: str  # virtual RFID id, the idTag of the user's sessions (seeds/001 §7.2)
     active: bool
     created_at: str
@@ -303,7 +313,7 @@ class Wallet(TypedDict):
 class WalletTransaction(TypedDict):
     id: int
     user_id: str
-    type: str  # TOP_UP | CHARGE_DEDUCT
+    type: WalletEntryType
     amount: Decimal  # signed: -85.00 for a deduction
     balance_after: Decimal  # running balance (seeds/001 §7.3)
     currency: str
@@ -314,7 +324,7 @@ class WalletTransaction(TypedDict):
 
 class BillingRetry(TypedDict):
     transaction_id: int
-    state: str  # Pending | Done | Review
+    state: BillingRetryState
     reason: str | None
     attempts: int
     first_failed_at: str
@@ -333,7 +343,7 @@ class TransactionFact(TypedDict):
     energy_wh: int | None
     amount: Decimal | None
     currency: str | None
-    status: str
+    status: TransactionStatus
 
 
 # The interface, one Protocol per aggregate -----------------------------------------------------
