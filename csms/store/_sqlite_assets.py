@@ -16,6 +16,7 @@ from csms.store.base import (
     StatusRecord,
     Tariff,
 )
+from csms.store.errors import NotFound
 from csms.store.timestamps import TimeLike, to_iso
 
 _CHARGER_COLUMNS = (
@@ -203,7 +204,10 @@ class AssetsMixin(SqliteBase):
                 ),
             )
             self._require(cursor, f"charger {charger_id!r}")
-        return self.get_charger(charger_id)
+        charger = self.get_charger(charger_id)
+        if charger is None:  # deleted meanwhile by another connection
+            raise NotFound(f"charger {charger_id!r}")
+        return charger
 
     def _update_charger(self, charger_id: str, sql: str, params: tuple[Any, ...]) -> None:
         with self._write() as conn:

@@ -62,6 +62,8 @@ class SqliteBase:
         self._depth = 0  # >0 inside a unit of work or a group: nested writes become savepoints
         #: False on the store itself; a `unit_of_work()` view is True while its block runs
         self._in_unit = False
+        #: True on a `unit_of_work()` view once its block has ended
+        self._dead = False
         try:
             # isolation_level=None: no implicit BEGIN; `_write()` opens and commits explicitly.
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -216,7 +218,7 @@ class SqliteBase:
         half of itself. Driver errors leave as `csms.store.errors` classes.
         """
         with self._lock:
-            if getattr(self, "_dead", False):
+            if self._dead:
                 raise StoreError("this unit of work has ended: use the store")
             nested = self._depth > 0
             if not nested and self._conn.in_transaction:

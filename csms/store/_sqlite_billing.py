@@ -31,7 +31,7 @@ CHARGE_DEDUCT = WalletEntryType.CHARGE_DEDUCT
 
 def _user(row: dict[str, Any]) -> User:
     row["active"] = bool(row["active"])
-    return states(row, USER)  # type: ignore[no-any-return]
+    return states(row, USER)
 
 
 def _wallet(row: dict[str, Any]) -> Wallet:
@@ -42,13 +42,13 @@ def _wallet(row: dict[str, Any]) -> Wallet:
 def _ledger(row: dict[str, Any]) -> WalletTransaction:
     row["amount"] = Decimal(row["amount"])
     row["balance_after"] = Decimal(row["balance_after"])
-    return states(row, LEDGER)  # type: ignore[no-any-return]
+    return states(row, LEDGER)
 
 
 def _fact(row: dict[str, Any]) -> TransactionFact:
     if row["amount"] is not None:
         row["amount"] = Decimal(row["amount"])
-    return states(row, FACT)  # type: ignore[no-any-return]
+    return states(row, FACT)
 
 
 class BillingMixin(SqliteBase):

@@ -29,7 +29,7 @@ def _transaction(row: dict[str, Any]) -> Transaction:
     for money in ("tariff_rate", "amount"):
         if row[money] is not None:
             row[money] = Decimal(row[money])
-    return states(row, TRANSACTION)  # type: ignore[no-any-return]
+    return states(row, TRANSACTION)
 
 
 def _meter_row(row: dict[str, Any]) -> MeterValueRow:
@@ -145,7 +145,7 @@ class SessionsMixin(SqliteBase):
             (charger_id, connector_id, id_tag, id_tag_status, meter_start, start_time,
              reservation_id, status, now, now),
         )  # fmt: skip
-        transaction_id = int(cursor.lastrowid)  # type: ignore[arg-type]
+        transaction_id = int(cursor.lastrowid)
         if reservation_id is not None:
             # 1.6 §5.13: a transaction started on a reservation consumes it.
             conn.execute(
