@@ -113,17 +113,21 @@ async def _tls_server(pki):
     ("bad-password", "HTTP 401, credentials refused (check --cb-password"),
     ("no-subprotocol", "not ocpp1.6 (OCPP-J 1.6 §3.1.2)"),
     ("untrusted-tls", "TLS handshake failed (certificate verify failed"),
+    ("short-key", "AuthorizationKey must be"),
 ])
 def test_unreachable_csms_stops_the_run_in_one_line(tmp_path, kind, expected):
-    """Target down, handshake refused (404, 401, no subprotocol) or TLS failing: the first
-    line of the run says `could not connect to URL: why`, no case passes or fails, exit 1."""
+    """Target down, handshake refused (404, 401, no subprotocol), TLS failing or our own key
+    unusable: the first line of the run says `could not connect to URL: why` (and the option
+    to check), no case passes or fails, exit 1."""
     from chargebench.security import init_pki
     from tests.conformance.helpers import free_port
 
     args: list[str] = []
     with BackgroundLoop() as loop:
-        if kind == "down":
+        if kind in ("down", "short-key"):
             url = f"ws://127.0.0.1:{free_port()}/ocpp"
+            if kind == "short-key":  # found before dialling: whitepaper A00.FR.205
+                args = ["--cb-security-profile", "1", "--cb-password", "SHORT"]
         elif kind in ("unknown-id", "bad-password"):
             password = "CB-RIGHT-PASSWORD" if kind == "bad-password" else None
             known = ("CB-CONFORM-1",) if password else ("CB-SOMEONE-ELSE",)
@@ -143,6 +147,7 @@ def test_unreachable_csms_stops_the_run_in_one_line(tmp_path, kind, expected):
     first = next(line for line in run.output.splitlines() if line.startswith("ChargeBench:"))
     assert first.startswith(f"ChargeBench: could not connect to {url}/CB-CONFORM-1: "), first
     assert expected in first, first
+    assert kind != "short-key" or first.endswith("(--cb-password)"), first
     assert run.summary is not None and run.summary["cases"] == [], run.summary
     assert run.summary["problem"] == first.removeprefix("ChargeBench: ")
 
@@ -173,3 +178,20 @@ def test_trace_records_pair_every_reply_with_its_call():
     stats = compute(records)
     assert [a.kind for a in stats.anomalies] == ["RAW frame"]
     assert stats.error_codes == {("NotSupported", "Reset"): 1}
+
+
+def test_expectations_compare_json_values_not_spellings():
+    """A command's dateTime in another RFC 3339 spelling and an integral decimal without its
+    fraction are the values the operator asked for (1.6 §2.3); an integer field is no
+    decimal, a boolean no number, another instant another value."""
+    from conformance.wire import matches
+
+    assert matches({"limit": 6000.0}, {"limit": 6000})
+    assert matches({"startSchedule": "2026-01-01T00:00:00Z"},
+                   {"startSchedule": "2026-01-01T00:00:00.000+00:00"})
+    assert not matches({"connectorId": 1}, {"connectorId": 1.0})
+    assert not matches({"connectorId": 1}, {"connectorId": True})
+    assert not matches({"startSchedule": "2026-01-01T00:00:00Z"},
+                       {"startSchedule": "2026-01-01T00:00:01Z"})
+    assert not matches({"startSchedule": "2026-01-01T00:00:00Z"},
+                       {"startSchedule": "2026-01-01T00:00:00"})  # no offset: not RFC 3339

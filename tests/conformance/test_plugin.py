@@ -156,11 +156,12 @@ def test_signals_end_the_run_after_writing_what_finished(tmp_path, signum, code)
         run = _conform("--role", "csms", "--csms", url, "--results", str(results), "--",
                        "--cb-timeout", "5", cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120  # a loaded machine starts pytest slowly
             while "test_rpc.py" not in log.read_text() and time.monotonic() < deadline:
-                time.sleep(0.2)  # the first case is running
-            run.send_signal(signum)
-            assert run.wait(30) == code, log.read_text()[-3000:]
+                time.sleep(0.2)
+            assert "test_rpc.py" in log.read_text(), "the first case never started"
+            run.send_signal(signum)  # while the first case runs
+            assert run.wait(60) == code, log.read_text()[-3000:]
         finally:
             if run.poll() is None:
                 run.kill()
@@ -191,3 +192,14 @@ def test_conform_options_name_the_target_and_its_credentials(tmp_path):
                        stderr=subprocess.STDOUT)
         output, _ = run.communicate(timeout=60)
         assert run.returncode == 2 and message in output, output
+
+
+@pytest.mark.parametrize("role", ["csms", "cp"])
+def test_octt_id_selects_the_case_in_either_role(role):
+    """Every test id carries its OCTT id (`test_cold_boot[TC_001]`), so `-k TC_003` selects
+    TC_003 and nothing else in either role, and `-k RPC_016` the shared robustness case."""
+    for case in ("TC_003", "RPC_016"):
+        done = _pytest(str(CASES), "--collect-only", "-q", "--cb-role", role,
+                       "--cb-target", "ws://x", "-k", case)
+        selected = [line for line in done.stdout.splitlines() if "::" in line]
+        assert len(selected) == 1 and selected[0].endswith(f"[{case}]"), done.stdout
