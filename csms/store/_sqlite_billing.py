@@ -2,7 +2,8 @@
 
 Money is Decimal text in the database and Decimal in Python (seeds/001 §7.3: 2 places, INR).
 The wallet is "locked" by the write transaction itself: `_write()` opens BEGIN IMMEDIATE (or a
-savepoint inside `batch()`), so the balance read and the balance written cannot be overtaken.
+savepoint inside a unit of work or a group), so the balance read and the balance written cannot
+be overtaken.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class BillingMixin(SqliteBase):
         currency: str = "INR",
     ) -> User:
         """The user, their Accepted id tag (the virtual RFID, 001 §7.2) and an empty wallet,
-        all or nothing. A duplicate id, email or RFID id raises `sqlite3.IntegrityError`."""
+        all or nothing. A duplicate id, email or RFID id raises `Conflict`."""
         now = self._now()
         with self._write() as conn:
             conn.execute(

@@ -6,9 +6,17 @@ Contract shared by every implementation (SQLite now, PostgreSQL next):
 - Methods are synchronous and short. From asyncio, call them directly for single small writes or
   wrap them in `asyncio.to_thread`; implementations are thread-safe.
 - Reads return plain dicts (the TypedDicts below) or None when the row does not exist; writes that
-  name a missing charger / transaction / deployment... raise `NotFoundError`.
+  name a missing charger / transaction / deployment... raise `NotFound`. Every error a store
+  raises is a `csms.store.errors.StoreError` (a driver's own exceptions are translated).
 - Timestamps go in as `datetime` or ISO-8601 text and come out as canonical UTC text
-  (`2025-01-17T10:35:00.000000Z`); money goes in and comes out as `Decimal`.
+  (`2025-01-17T10:35:00.000000Z`); money goes in and comes out as `Decimal`; states come out as
+  the `csms.states` StrEnum members.
+- Several writes that must stand or fall together go through `unit_of_work()`; the group commit
+  of the handlers goes through `run_group` (`csms.groupcommit`).
+
+The interface is one Protocol per aggregate (`ChargerStore`, `TransactionStore`, `WalletStore`...)
+and `Store` composes them; a backend implements `Store` and is built by `open_store(url)`. The
+contract suite (tests/csms/store_contract) runs every test against every backend.
 """
 
 from __future__ import annotations
