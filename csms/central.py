@@ -89,7 +89,7 @@ class CentralSystem:
             await asyncio.to_thread(self.store.mark_all_offline)
             self.trace.start()
             ssl_context = None
-            if config.tls_cert is not None:
+            if config.tls_cert is not None and config.tls_key is not None:  # together (config)
                 ssl_context = server_ssl_context(config.tls_cert, config.tls_key, config.tls_ca)
             await self.server.start(ssl_context)
             self.monitor.start()

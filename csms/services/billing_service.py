@@ -25,6 +25,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypedDict
 
 from chargebench.aiotasks import cancel_and_wait
 from chargebench.clock import Clock
@@ -40,6 +41,15 @@ from csms.store.base import (
 from csms.store.timestamps import parse_ts
 
 log = logging.getLogger(__name__)
+
+
+class _Billing(TypedDict, total=False):
+    """The bill's fields as `set_transaction_billing` takes them."""
+
+    tariff_rate: Decimal
+    amount: Decimal
+    currency: str
+
 
 STOPPED = TransactionStatus.STOPPED  # stop committed, billing not yet decided
 COMPLETED = TransactionStatus.COMPLETED
@@ -86,19 +96,20 @@ def bill_transaction(
     tx = store.get_transaction(transaction_id)
     if tx is None:
         raise LookupError(f"transaction {transaction_id}")
-    if tx["stop_time"] is None:
+    meter_stop = tx["meter_stop"]
+    if tx["stop_time"] is None or meter_stop is None:  # a stop commits both together
         raise ValueError(f"transaction {transaction_id} is still running")
     if tx["status"] in (COMPLETED, BILLING_REVIEW):
         return BillingOutcome(transaction_id, tx["status"], tx["amount"], tx["currency"])
-    if tx["meter_stop"] is not None and tx["meter_stop"] < tx["meter_start"]:
+    if meter_stop < tx["meter_start"]:
         return _to_review(store, tx, METER_WENT_BACKWARDS, now)
     tariff = store.get_tariff(tx["charger_id"])
     if tariff is None:
         return _failed(store, tx, NO_TARIFF, now, policy)
     bill = compute_bill(
-        tx["meter_start"], tx["meter_stop"], tariff["rate_per_kwh"], tariff["currency"]
+        tx["meter_start"], meter_stop, tariff["rate_per_kwh"], tariff["currency"]
     )
-    billing = {"tariff_rate": bill.rate, "amount": bill.amount, "currency": bill.currency}
+    billing: _Billing = {"tariff_rate": bill.rate, "amount": bill.amount, "currency": bill.currency}
     owner = owner_of(store, tx["id_tag"])
     if owner is not None:
         wallet = store.get_wallet(owner)
@@ -142,7 +153,7 @@ def _failed(
     reason: str,
     now: datetime,
     policy: BillingPolicy,
-    billing: dict | None = None,
+    billing: _Billing | None = None,
 ) -> BillingOutcome:
     """001 §4.1 step 5: mark BillingFailed and (re)queue; past the window, go to review."""
     transaction_id = tx["id"]
