@@ -80,7 +80,7 @@ async def test_same_figures_quiet_and_busy(tmp_path):
     assert busy.simulated_seconds == quiet.simulated_seconds
 
 
-@pytest.mark.slow  # ~4 min on 2 shared cores, longer with the burners
+@pytest.mark.slow  # 3-4 min on 2 quiet cores; 13 min beside the burners on the shared machine
 async def test_fleet_day_200_chargers_at_speed_600_with_both_cores_busy(tmp_path):
     """200 chargers live through a simulated day at speed 600 beside two CPU burners and every
     session is billed (it failed once on a loaded machine: "expected Preparing, got
