@@ -11,13 +11,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from chargebench.cli import deprecated_alias
 from chargebench.security import DEFAULT_CPO_NAME, PkiFiles, init_pki
 
 __all__ = ["add_parser", "run_init"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``pki init DIR [--cpo NAME] [--cp SERIAL ...] [--force]`` on ``subparsers``."""
+    """Register ``pki init DIR [--cpo-name NAME] [--cp SERIAL ...] [--force]`` on
+    ``subparsers``."""
     pki = subparsers.add_parser("pki", help="manage the test PKI (security profiles 2 and 3)")
     commands = pki.add_subparsers(dest="pki_command", metavar="COMMAND", required=True)
     init = commands.add_parser(
@@ -28,11 +30,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     init.add_argument("directory", metavar="DIR", type=Path, help="output directory")
     init.add_argument(
-        "--cpo",
+        "--cpo-name",
         default=DEFAULT_CPO_NAME,
         metavar="NAME",
-        help=f"CPO name, the O of every certificate (default: {DEFAULT_CPO_NAME})",
+        help=f"CPO name, the O of every certificate (default: {DEFAULT_CPO_NAME}); "
+        "`csms --cpo-name` must match",
     )
+    deprecated_alias(init, "--cpo", new="--cpo-name", dest="cpo_name")
     init.add_argument(
         "--cp",
         dest="charge_points",
@@ -76,7 +80,7 @@ def run_init(args: argparse.Namespace) -> int:
     try:
         files = init_pki(
             args.directory,
-            cpo_name=args.cpo,
+            cpo_name=args.cpo_name,
             charge_points=args.charge_points,
             days=args.days,
             key_type=args.key_type,

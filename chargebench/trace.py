@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from chargebench.ocppj.core import Tracer
+from chargebench.redaction import redact, redact_text
 
 
 @dataclass(slots=True)
@@ -32,7 +33,15 @@ class TraceRecord:
     session: str
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), default=str)
+        """One line of UTF-8 JSON, always: a lone surrogate that reached a record (the session
+        core refuses such frames; this is the last guard for every file sink) is written as its
+        JSON escape instead of making the write raise."""
+        text = json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), default=str)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return text
 
     @classmethod
     def from_json(cls, line: str) -> TraceRecord:
@@ -49,9 +58,17 @@ def make_tracer(
     session: str,
     now: Callable[[], datetime] = _utc_now,
 ) -> Tracer:
-    """A session-core tracer that turns each frame into a `TraceRecord` for `sink`."""
+    """A session-core tracer that turns each frame into a `TraceRecord` for `sink`.
+
+    The one place frames become records: secrets are redacted here (`chargebench.redaction`),
+    so no consumer of records (message log, per-charger files, trace files) ever sees one.
+    """
 
     def trace(direction, kind, message_id, action, payload, latency) -> None:
+        if kind == "RAW":
+            payload = redact_text(payload)
+        elif kind != "CALLERROR":
+            payload = redact(action, payload, response=kind == "CALLRESULT")
         sink(
             TraceRecord(
                 ts=now().isoformat(timespec="microseconds"),
@@ -75,7 +92,9 @@ class TraceWriter:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = self.path.open("a", encoding="utf-8")
+        # backslashreplace: a lone surrogate that slipped into a record becomes its JSON escape
+        # (\\ud800), so the line stays valid UTF-8 and valid JSON instead of raising
+        self._file: IO[str] = self.path.open("a", encoding="utf-8", errors="backslashreplace")
 
     def __call__(self, record: TraceRecord) -> None:
         self._file.write(record.to_json() + "\n")

@@ -17,12 +17,15 @@ failed case does not leave the next one with a ConcurrentTx id tag.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
+
+import allure
 
 from chargebench.clock import iso
 from conformance.endpoints import BOOT_PAYLOAD
@@ -30,9 +33,16 @@ from conformance.expect import Mismatch
 from conformance.harness import HarnessPeer
 from conformance.settings import Settings
 from conformance.triggers import Trigger
-from conformance.wire import Frame, an_int, present
+from conformance.wire import Frame, an_int, one_of, present
 
 Reply = Mapping[str, Any] | Callable[[dict], Any]
+#: Longest wait, in seconds, for a CSMS that answers BootNotification with Pending (1.6 §4.2).
+PENDING_BUDGET = 60.0
+
+
+def _brief(expect: Any) -> str:
+    text = "" if not expect else repr(expect)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def at(seconds: float = 0) -> str:
@@ -60,13 +70,40 @@ class ChargePoint:
 
     # Charge point initiated (OCPP 1.6 §4): the CSMS's answer is the verdict
 
+    async def ask(self, action: str, payload: dict, expect: Mapping[str, Any] | None = None,
+                  ) -> dict:  # fmt: skip
+        """One expectation: send `action`, require a CALLRESULT containing `expect`; an
+        Allure step of its own."""
+        with allure.step(f"{action}: CALLRESULT {_brief(expect)}"):
+            return await self.peer.request(action, payload, expect)
+
     async def boot(self, connectors: int = 1) -> dict:
-        """BootNotification, Accepted with time and heartbeat interval (§4.2), then every
-        connector Available (§4.9; connector 0 is the charge point itself)."""
-        reply = await self.peer.request(
-            "BootNotification", BOOT_PAYLOAD,
-            {"status": "Accepted", "currentTime": present, "interval": an_int},
-        )
+        """BootNotification until Accepted with time and heartbeat interval (§4.2), then every
+        connector Available (§4.9; connector 0 is the charge point itself).
+
+        Pending is a legal answer (§4.2): the charge point sends nothing else, answers what the
+        CSMS asks meanwhile, and boots again after `interval` (its own choice of 1 s when 0),
+        for at most `PENDING_BUDGET` seconds in all. Rejected fails with the option to check."""
+        waited = 0.0
+        while True:
+            reply = await self.ask(
+                "BootNotification", BOOT_PAYLOAD,
+                {"status": one_of("Accepted", "Pending", "Rejected"), "currentTime": present,
+                 "interval": an_int},
+            )
+            if reply["status"] == "Accepted":
+                break
+            if reply["status"] == "Rejected":
+                raise Mismatch(
+                    f"the CSMS rejected BootNotification of {self.peer.cp_id!r} ({reply}): "
+                    "register that charge point in the CSMS, or name a registered one with "
+                    "--cb-cp-id")
+            pause = max(reply["interval"], 1)
+            if waited + pause > PENDING_BUDGET:
+                raise Mismatch(f"BootNotification still Pending after {waited:g} s (next retry "
+                               f"in {reply['interval']} s, §4.2): {reply}")
+            await asyncio.sleep(pause)
+            waited += pause
         self.peer.booted.set()
         for connector in range(connectors + 1):
             await self.status(connector, "Available")
@@ -75,27 +112,49 @@ class ChargePoint:
     async def status(self, connector: int, status: str, error_code: str = "NoError",
                      **extra: Any) -> None:  # fmt: skip
         """StatusNotification (§4.9); the CSMS answers an empty CALLRESULT."""
-        await self.peer.request("StatusNotification", {
+        await self.ask("StatusNotification", {
             "connectorId": connector, "errorCode": error_code, "status": status,
             "timestamp": at(), **extra,
         })
 
     async def authorize(self, id_tag: str | None = None, status: str = "Accepted") -> dict:
         """Authorize (§4.1); the CSMS must decide `status` for the tag."""
-        reply = await self.peer.request(
-            "Authorize", {"idTag": id_tag or self.id_tag}, {"idTagInfo": {"status": status}}
-        )
+        tag = id_tag or self.id_tag
+        with self._setup_hint(tag, status):
+            reply = await self.ask("Authorize", {"idTag": tag}, {"idTagInfo": {"status": status}})
         return reply["idTagInfo"]
+
+    @contextlib.contextmanager
+    def _setup_hint(self, tag: str, status: str) -> Iterator[None]:
+        """A verdict on one of the run's own id tags that the CSMS does not know as the run
+        says is most likely the run's setup: the failure names the option that fixes it."""
+        caps = self.cb.capabilities
+        hints = {
+            (self.id_tag, "Accepted"): "give an id tag the CSMS accepts with --cb-id-tag",
+            (caps.blocked_id_tag, "Blocked"): "declare a tag the CSMS holds as blocked: "
+                                              "blocked_id_tag in --cb-capabilities",
+            (caps.expired_id_tag, "Expired"): "declare a tag the CSMS holds as expired: "
+                                              "expired_id_tag in --cb-capabilities",
+        }
+        hint = hints.get((tag, status))
+        try:
+            yield
+        except Mismatch as verdict:
+            if hint is None:
+                raise
+            raise Mismatch(f"{verdict}\nif the CSMS is right about {tag!r}: {hint}") from None
 
     async def start(self, connector: int = 1, id_tag: str | None = None, *,
                     status: str = "Accepted", timestamp: str | None = None,
                     **extra: Any) -> int:  # fmt: skip
         """StartTransaction (§4.8): a transactionId always, and the CSMS's `status` for the
         tag; returns the transaction id."""
-        reply = await self.peer.request("StartTransaction", {
-            "connectorId": connector, "idTag": id_tag or self.id_tag, "meterStart": self.meter,
-            "timestamp": timestamp or at(), **extra,
-        }, {"transactionId": an_int, "idTagInfo": {"status": status}})
+        tag = id_tag or self.id_tag
+        with self._setup_hint(tag, status):
+            reply = await self.ask("StartTransaction", {
+                "connectorId": connector, "idTag": tag, "meterStart": self.meter,
+                "timestamp": timestamp or at(), **extra,
+            }, {"transactionId": an_int, "idTagInfo": {"status": status}})
         self.transactions[reply["transactionId"]] = connector
         return reply["transactionId"]
 
@@ -108,7 +167,7 @@ class ChargePoint:
         }
         if transaction_id is not None:
             payload["transactionId"] = transaction_id
-        await self.peer.request("MeterValues", payload)
+        await self.ask("MeterValues", payload)
 
     def _sample(self, timestamp: str | None = None, context: str = "Sample.Periodic") -> dict:
         return {"timestamp": timestamp or at(), "sampledValue": [{
@@ -119,7 +178,7 @@ class ChargePoint:
     async def stop(self, transaction_id: int, *, reason: str | None = None,
                    id_tag: str | None = None, timestamp: str | None = None,
                    transaction_data: bool = False) -> dict:  # fmt: skip
-        """StopTransaction (§4.10); with an idTag the CSMS must return its idTagInfo."""
+        """StopTransaction (§4.10); the CSMS answers, with idTagInfo or without."""
         self.meter += 250
         payload: dict[str, Any] = {
             "transactionId": transaction_id, "meterStop": self.meter,
@@ -133,9 +192,10 @@ class ChargePoint:
             payload["transactionData"] = [
                 self._sample(timestamp, "Transaction.Begin"), self._sample(timestamp),
             ]
-        expect = {"idTagInfo": {"status": present}} if id_tag is not None else None
         self.transactions.pop(transaction_id, None)
-        return await self.peer.request("StopTransaction", payload, expect)
+        # §4.10 and §6.47: the CSMS MAY send idTagInfo (optional even when an idTag was sent);
+        # its schema is the library's to check
+        return await self.ask("StopTransaction", payload)
 
     async def charge(self, connector: int = 1, *, authorize: bool = True,
                      plug_first: bool = True) -> int:  # fmt: skip
@@ -176,7 +236,7 @@ class ChargePoint:
 
     async def still_serving(self) -> None:
         """The CSMS still answers on this connection (it coped with what came before)."""
-        await self.peer.request("Heartbeat", {}, {"currentTime": present})
+        await self.ask("Heartbeat", {}, {"currentTime": present})
 
     # Central System initiated (OCPP 1.6 §5): the CALL the CSMS sends is the verdict
 
@@ -190,13 +250,15 @@ class ChargePoint:
         self.peer.handlers[action] = reply if callable(reply) else (lambda _: dict(reply))
         problems = getattr(self.trigger, "problems", [])
         before = len(problems)
-        await self.trigger.send(self.peer.cp_id, action, dict(request))
-        try:
-            frame: Frame = await self.peer.wait_for(action, request if expect is None else expect)
-        except Mismatch as verdict:
-            if len(problems) > before:
-                raise Mismatch(f"{verdict}\n" + "\n".join(problems[before:])) from None
-            raise
+        wanted = request if expect is None else expect
+        with allure.step(f"the CSMS sends {action} {_brief(wanted)}"):
+            await self.trigger.send(self.peer.cp_id, action, dict(request))
+            try:
+                frame: Frame = await self.peer.wait_for(action, wanted)
+            except Mismatch as verdict:
+                if len(problems) > before:
+                    raise Mismatch(f"{verdict}\n" + "\n".join(problems[before:])) from None
+                raise
         return frame.payload
 
     async def close(self) -> None:
@@ -257,7 +319,7 @@ def notifications(action: str, *statuses: str, **fields: Any) -> After:
     async def report(cp: ChargePoint, command: dict) -> None:
         extra = {name: command[source] for name, source in fields.items() if source in command}
         for status in statuses:
-            await cp.peer.request(action, {"status": status, **extra})
+            await cp.ask(action, {"status": status, **extra})
 
     return report
 
@@ -266,7 +328,7 @@ def security_event(kind: str) -> Step:
     """A SecurityEventNotification (whitepaper A04); the CSMS must answer it."""
 
     async def send(cp: ChargePoint, *_: Any) -> None:
-        await cp.peer.request(
+        await cp.ask(
             "SecurityEventNotification", {"type": kind, "timestamp": at(), "techInfo": "OCTT"}
         )
 

@@ -5,8 +5,9 @@ JUnit XML, Allure results, traces and `summary.json` under `--results`, and with
 ChargeBench's own peer on 127.0.0.1 for the role under test (the built-in CSMS for `--role csms`,
 falling back to the reference CSMS of `conformance.selfpeers`; the reference charge point for
 `--role cp`) and wires the trigger and operator hooks to it; `--self-profile N` runs the
-built-in CSMS and the suite at security profile N with a generated PKI. Exit code: pytest's,
-with 1 for failed cases and 2 for usage errors.
+built-in CSMS and the suite at security profile N with a generated PKI. Exit code: 0 every
+case passed or was not applicable, 1 a case failed or the CSMS could not be reached, 2 usage,
+130 after Ctrl-C and 143 after SIGTERM (both once what finished is written).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import secrets
+import signal
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +50,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--results", type=Path, default=Path("results/conformance"),
                         metavar="DIR",
                         help="JUnit, Allure, traces, summary.json (default %(default)s)")
-    parser.add_argument("--target", metavar="URL", help="OCPP-J endpoint of the CSMS under test")
+    parser.add_argument("--csms", metavar="URL", help="OCPP-J endpoint of the CSMS under test "
+                        "(the charge point id is appended)")
+    parser.add_argument("--target", dest="target", metavar="URL",
+                        help=argparse.SUPPRESS)  # deprecated spelling of --csms
+    parser.add_argument("--ca", metavar="FILE", type=Path,
+                        help="CA certificate (PEM) that signed the CSMS's TLS certificate "
+                        "(wss://; same as -- --cb-ca)")
+    parser.add_argument("--admin-token", metavar="TOKEN",
+                        default=os.environ.get("CHARGEBENCH_ADMIN_TOKEN"),
+                        help="Bearer token of the CSMS's HTTP actions API, which triggers its "
+                        "commands (default: $CHARGEBENCH_ADMIN_TOKEN; same as -- "
+                        "--cb-trigger-token)")
     parser.add_argument("--listen", metavar="HOST:PORT",
                         help="where the charge point under test connects")
     parser.add_argument("--self-profile", type=int, choices=(0, 1, 2, 3), default=0,
@@ -63,19 +78,63 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run pytest on the cases; returns its exit code."""
+    """Run pytest on the cases; returns the project's exit code (`exit_code`). SIGTERM is
+    turned into the KeyboardInterrupt pytest handles, so both signals end the run the same
+    way: JUnit, Allure and summary.json hold what finished."""
+    signals: list[int] = []
+
+    def terminate(signum: int, _frame: Any) -> None:
+        signals.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        code = _run(args)
+    except KeyboardInterrupt:
+        code = pytest.ExitCode.INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return exit_code(code, terminated=signal.SIGTERM in signals)
+
+
+def exit_code(pytest_code: int, *, terminated: bool = False) -> int:
+    """pytest's exit code in the project's terms: 0 ok, 1 a verdict failed, 2 usage (pytest's
+    usage error, or no case selected), 130 after SIGINT, 143 after SIGTERM."""
+    if pytest_code == pytest.ExitCode.INTERRUPTED:
+        return 143 if terminated else 130
+    if pytest_code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return 2
+    return int(pytest_code)
+
+
+def _run(args: argparse.Namespace) -> int:
     results: Path = args.results
     extra = list(args.pytest_args)
     if extra[:1] == ["--"]:
         extra = extra[1:]
+    target = args.csms or args.target
     if args.target:
-        extra += ["--cb-target", args.target]
+        print("chargebench: --target is deprecated: use --csms", file=sys.stderr)
+        if args.csms and args.csms != args.target:
+            raise UsageError("--target is the old name of --csms: give one of them")
+    if target and args.self_peer:
+        raise UsageError("--csms names a CSMS to test; --self starts ChargeBench's own: not both")
+    if target:
+        extra += ["--cb-target", target]
+    if args.ca:
+        if not args.ca.is_file():
+            raise UsageError(f"--ca {args.ca}: no such file")
+        extra += ["--cb-ca", str(args.ca)]
+    if args.admin_token:
+        extra += ["--cb-trigger-token", args.admin_token]
     if args.listen:
         extra += ["--cb-listen", args.listen]
     argv = [
         str(CASES), "-p", "no:cacheprovider", "--cb-role", args.role,
         "--cb-results", str(results), f"--junitxml={results / 'junit.xml'}",
-        f"--alluredir={results / 'allure'}", *extra,
+        f"--alluredir={results / 'allure'}",
+        # modules this process imported before pytest started cannot be rewritten: no news
+        "-W", "ignore::pytest.PytestAssertRewriteWarning", *extra,
     ]
     profile = getattr(args, "self_profile", 0)
     if profile and (args.role != "csms" or not args.self_peer):

@@ -11,6 +11,7 @@ drops cases of the other role or of unselected profiles, skips cases the capabil
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -63,14 +64,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--cb-id-tag", metavar="TAG", default="CB-VALID-1", help="an id tag the CSMS accepts")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-asyncio reads its configuration
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "octt(id): the catalogue id of a conformance case")
     role = config.getoption("--cb-role", None)
     if role is None:
         return
+    own_configuration(config)
     settings = settings_from(config)
     config.stash[SETTINGS] = settings
     config.pluginmanager.register(ConformanceRun(settings), "chargebench-conformance-run")
+
+
+#: Where the cases live: collected when a run names no paths (the plugin's own testpaths).
+CASES = Path(__file__).with_name("cases")
+#: pytest-asyncio's warning about a loop scope the cases name themselves (`own_configuration`)
+_UNSET_LOOP_SCOPE = 'The configuration option "asyncio_default_fixture_loop_scope" is unset'
+
+
+def own_configuration(config: pytest.Config) -> None:
+    """Set what the cases need, whatever rootdir and ini file the run found: a user's
+    directory has no pyproject of ours, and pytest-asyncio then runs in strict mode, where no
+    case would run ("async def functions are not natively supported").
+
+    - asyncio mode "auto" for the run; every case and async fixture runs on the one session
+      loop (`conformance/cases/conftest.py` marks the cases, the fixtures name it), so fixture
+      and test loop scopes match whatever the ini's defaults say;
+    - the markers the cases use (`octt`), so `--strict-markers` holds;
+    - the cases as testpaths when the command line names none.
+    """
+    config.option.asyncio_mode = "auto"
+    # pytest-asyncio warns with warnings.warn in its own pytest_configure, which runs after
+    # this one (tryfirst): a filter of the interpreter, not of pytest's ini, applies there
+    warnings.filterwarnings("ignore", message=_UNSET_LOOP_SCOPE, category=pytest.PytestWarning)
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        config.args = [str(CASES)]
 
 
 def settings_from(config: pytest.Config) -> Settings:
@@ -160,6 +188,24 @@ class ConformanceRun:
             config.hook.pytest_deselected(items=drop)
         items[:] = sorted(keep, key=lambda item: item_case_id(item) in RUN_LAST)  # stable
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """A CSMS under test that cannot be reached ends the run before the first case: one
+        line saying why, exit code 1, no verdict (`conformance.preflight`)."""
+        config = session.config
+        if self.settings.role != "csms" or config.option.collectonly or not session.items:
+            return
+        from conformance import preflight
+
+        problem = preflight.check(self.settings)
+        if problem is None:
+            return
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"ChargeBench: {problem}", red=True, bold=True)
+        self.summary.problem = problem
+        pytest.exit(problem, returncode=1)
+
     def not_applicable(self, case: Case) -> str | None:
         caps, level = self.settings.capabilities, self.settings.security_profile
         for requirement in (f"profile:{case.profile}", *case.requires):
@@ -203,10 +249,39 @@ class ConformanceRun:
             terminalreporter.write_line(
                 f"the CSMS now expects AuthorizationKey {key} from {cp_id} (TC_073): give it "
                 "as --cb-password next time")
+        alluredir = getattr(config.option, "allure_report_dir", None)
+        if alluredir:
+            write_allure_environment(Path(alluredir), self.settings)
         if self.settings.results is not None:
             path = self.settings.results / "summary.json"
             self.summary.write(path, self.settings.role)
             terminalreporter.write_line(f"summary written to {path}")
+
+
+def allure_environment(settings: Settings) -> dict[str, str]:
+    """What Allure shows as the run's environment: what was tested, in which role, at which
+    profiles, and the OCPP version."""
+    listen = f"{settings.listen[0]}:{settings.listen[1]}"
+    return {
+        "target": settings.target if settings.role == "csms" else f"charge point at {listen}",
+        "role": f"{settings.role} under test",
+        "profiles": ",".join(sorted(settings.profiles)) if settings.profiles else "all declared",
+        "security.profile": str(settings.security_profile),
+        "ocpp.version": "1.6J",
+        "charge.point.id": settings.cp_id,
+    }
+
+
+def write_allure_environment(alluredir: Path, settings: Settings) -> None:
+    """`environment.properties` in the Allure results directory (key=value lines)."""
+    alluredir.mkdir(parents=True, exist_ok=True)
+    lines = [f"{key}={_escape(value)}" for key, value in allure_environment(settings).items()]
+    (alluredir / "environment.properties").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _escape(value: str) -> str:
+    # java.util.Properties: backslash escapes, and ':' '=' are separators
+    return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -1,5 +1,6 @@
 """ChargeBench's own simulator as the charge point under test (`chargebench conform --role cp
---self`): one `sim.chargepoint.ChargePoint` built from EVerest's libocpp configuration, on an
+--self`): one `sim.chargepoint.ChargePoint` built from ChargeBench's default configuration
+(libocpp 1.6 format, `sim/default_config.json`), on an
 accelerated clock, connected to the harness's `--cb-listen` address.
 
 The operator hook drives it through `SimControl`, the simulator's control surface plus the few
@@ -18,7 +19,7 @@ from typing import Any
 
 from chargebench.clock import Clock
 from sim.chargepoint import ChargePoint
-from sim.config import LIBOCPP_CONFIG, ChargePointConfig
+from sim.config import DEFAULT_CONFIG, ChargePointConfig
 from sim.features.faults import FaultPlan
 from sim.hardware import Hardware
 
@@ -26,7 +27,7 @@ from sim.hardware import Hardware
 #: meter intervals of a few simulated minutes take a few wall-clock seconds at most.
 SPEED = 20.0
 
-#: What the self run changes in the libocpp file: every feature profile, both transfer
+#: What the self run changes in the default configuration: every feature profile, both transfer
 #: protocols the harness serves, quick reconnects, and timers short enough for the suite.
 OVERRIDES: dict[str, dict[str, Any]] = {
     "Internal": {"RetryBackoffWaitMinimum": 1, "RetryBackoffRandomRange": 0,
@@ -60,11 +61,11 @@ cpo_name: ChargeBench
 def build(cp_id: str, url: str, *, state_dir: Path | None = None,
           fault_plan: FaultPlan | None = None, speed: float = SPEED) -> ChargePoint:  # fmt: skip
     """The simulator configured for the suite, not yet started."""
-    data = json.loads(LIBOCPP_CONFIG.read_text("utf-8"))
+    data = json.loads(DEFAULT_CONFIG.read_text("utf-8"))
     for profile, values in OVERRIDES.items():
         data.setdefault(profile, {}).update(values)
     data["Internal"]["ChargePointId"] = cp_id
-    config = ChargePointConfig.from_dict(data, source=f"{LIBOCPP_CONFIG} (self run)")
+    config = ChargePointConfig.from_dict(data, source=f"{DEFAULT_CONFIG} (self run)")
     state = state_dir or Path(tempfile.mkdtemp(prefix="cb-self-cp-"))
     return ChargePoint(config, Hardware(connectors=1), csms_url=url, clock=Clock(speed),
                        state_dir=state, fault_plan=fault_plan, call_timeout=5.0)

@@ -32,6 +32,8 @@ class Summary:
 
     def __init__(self) -> None:
         self.verdicts: dict[str, Verdict] = {}
+        #: why no case could run at all (the system under test unreachable), else None
+        self.problem: str | None = None
 
     def record(self, verdict: Verdict) -> None:
         """Keep the gravest outcome of the item's phases (setup, call, teardown)."""
@@ -48,6 +50,7 @@ class Summary:
     def to_json(self, role: str) -> dict:
         return {
             "role": role,
+            "problem": self.problem,
             "profiles": self.per_profile(),
             "cases": [asdict(v) for v in sorted(self.verdicts.values(), key=lambda v: v.case)],
         }
@@ -62,4 +65,6 @@ class Summary:
         rows = [header, "-" * len(header)]
         for profile, counts in self.per_profile().items():
             rows.append(f"{profile:<15}" + "".join(f"{counts[o]:>16}" for o in OUTCOMES))
+        if self.problem is not None:
+            rows.append(f"no case ran: {self.problem}")
         return rows

@@ -65,6 +65,14 @@ class HttpActionsTrigger:
             self.problems.append(f"the actions API refused {action}: {error}")
 
 
+#: What fixes an HTTP refusal of the actions API, by status
+_HINTS = {
+    401: " (give the API's token with --admin-token or $CHARGEBENCH_ADMIN_TOKEN)",
+    403: " (the token given with --admin-token may not trigger commands)",
+    404: " (check --cb-trigger-url and --cb-cp-id)",
+}
+
+
 def _post(request: urllib.request.Request) -> str | None:
     """None when the API answered 2xx, else what it said."""
     try:
@@ -72,6 +80,7 @@ def _post(request: urllib.request.Request) -> str | None:
             return None
     except urllib.error.HTTPError as error:
         body = error.read().decode("utf-8", "replace")[:300]
-        return f"HTTP {error.code} {body}"
+        hint = _HINTS.get(error.code, "")
+        return f"HTTP {error.code} {body}{hint}"
     except OSError as error:
         return f"{type(error).__name__}: {error}"

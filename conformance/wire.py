@@ -61,14 +61,44 @@ class Frame:
         what = self.action or (f"(reply to {self.answers})" if self.answers else "")
         return f"{self.ts:%H:%M:%S.%f} {self.dir} {self.type} {self.id or '-'} {what} {body}"
 
-    def to_record(self, cp_id: str, session: str) -> TraceRecord:
-        """The project-wide trace record of this frame (`chargebench.trace`)."""
-        payload = self.payload if self.type != "RAW" else self.text
+    def to_record(self, cp_id: str, session: str, *, answers: str | None = None,
+                  latency_ms: float | None = None) -> TraceRecord:
+        """The project-wide trace record of this frame (`chargebench.trace`), shaped as the
+        session core's tracer shapes it: a CALLERROR's payload is [code, description,
+        details]; a reply names the action it answers and, when known, its latency."""
+        payload: Any = self.payload
+        if self.type == "RAW":
+            payload = self.text
+        elif self.type == "CALLERROR":
+            payload = [self.payload["errorCode"], self.payload["errorDescription"],
+                       self.payload["errorDetails"]]
         return TraceRecord(
             ts=self.ts.isoformat(timespec="microseconds"), cp_id=cp_id, dir=self.dir,
-            type=self.type, id=self.id, action=self.action or self.answers, payload=payload,
-            latency_ms=None, session=session,
+            type=self.type, id=self.id, action=self.action or answers or self.answers,
+            payload=payload, latency_ms=latency_ms, session=session,
         )
+
+
+_OTHER_SIDE = {"cp->cs": "cs->cp", "cs->cp": "cp->cs"}
+
+
+def trace_records(frames: list[Frame], cp_id: str, session: str) -> list[TraceRecord]:
+    """Trace records of one connection's frames, each reply paired with the CALL it answers
+    (same id, other direction, OCPP-J 1.6 §4.1.4): its action and the latency from CALL to
+    reply, in either direction, so the trace report draws every exchange whole."""
+    calls: dict[tuple[str, str], Frame] = {}
+    records = []
+    for frame in frames:
+        answers = latency = None
+        if frame.type == "CALL" and frame.id is not None:
+            calls[frame.dir, frame.id] = frame
+        elif frame.type in ("CALLRESULT", "CALLERROR") and frame.id is not None:
+            call = calls.pop((_OTHER_SIDE.get(frame.dir, ""), frame.id), None)
+            if call is not None:
+                answers = call.action
+                latency = round((frame.ts - call.ts).total_seconds() * 1000, 3)
+        records.append(frame.to_record(cp_id, session, answers=answers, latency_ms=latency))
+    return records
 
 
 Predicate = Callable[[Any], bool]

@@ -50,6 +50,8 @@ class Facts:
     tls: bool = False
     #: a verified client certificate was presented (None: none presented)
     cert_ok: bool | None = None
+    #: the id is unknown but differs from a known charger's only in letter case
+    case_twin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,12 @@ def admit(charger: Charger | None, policy: UnknownChargerPolicy, facts: Facts) -
     if charger is None:
         if policy is UnknownChargerPolicy.REFUSE:
             return Admission(HTTPStatus.NOT_FOUND, "unknown charge point")
+        if facts.case_twin:
+            # `cp-p1` beside a password-protected `CP-P1`: a look-alike, not a new charger
+            # (OCPP 2.0.1 part 2 §2.1: identifiers are case-insensitive); never admitted
+            # without the credentials of the charger it imitates (issue 15 point 0b)
+            return Admission(HTTPStatus.NOT_FOUND, "charge point id differs from a known one "
+                             "only in letter case")
         # An unknown charger has no stored key or serial: only the transport counts.
         return Admission(None, profile=0, new=True)
     if facts.basic_sent and not facts.basic_ok:

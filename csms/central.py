@@ -51,7 +51,8 @@ class CentralSystem:
         self.db = GroupCommitter(self.store)
         self.connections = Registry()
         self.trace = TraceLog(self.store, self.config.log_dir,
-                              flush_interval=self.config.log_flush_interval)  # fmt: skip
+                              flush_interval=self.config.log_flush_interval,
+                              live=self.connections.__contains__)  # fmt: skip
         self.billing = BillingService(self.store, self.clock)
         self.certificates = CertificateService(self)
         self.server = OcppServer(self)
@@ -77,6 +78,13 @@ class CentralSystem:
 
     async def start(self) -> None:
         config = self.config
+        policy = config.unknown_chargers
+        if policy.registration_status is not None:
+            # one line, said at start: who may connect without any credentials (issue 15 0b)
+            log.warning(
+                "unknown charge points are admitted without credentials and registered %s "
+                "(--unknown-chargers %s)", policy.registration_status, policy.value,
+            )
         try:
             await asyncio.to_thread(self.store.mark_all_offline)
             self.trace.start()

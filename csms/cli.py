@@ -1,8 +1,9 @@
 """`chargebench csms`: run the reference CSMS until interrupted.
 
 Prints where it listens (OCPP endpoint, HTTP API) on stdout, one line each, then serves until
-SIGINT or SIGTERM. A seed with problems prints one `FILE:LINE:COL: field: reason` line per
-problem on stderr and exits 2.
+SIGINT (exit 130) or SIGTERM (exit 143). A seed with problems prints one
+`FILE:LINE:COL: field: reason` line per problem on stderr and exits 2; a port in use, a bad port
+or an unreadable file one line saying what to change, exit 2.
 """
 
 from __future__ import annotations
@@ -10,16 +11,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
+from importlib import resources
 from pathlib import Path
 
-from chargebench.cli import UsageError
+from chargebench.cli import (
+    ADMIN_TOKEN_ENV,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    UsageError,
+    deprecated_alias,
+    port_number,
+)
 from csms.config import CsmsConfig, UnknownChargerPolicy
 
-__all__ = ["add_parser", "config_from_args", "run"]
+__all__ = ["add_parser", "config_from_args", "default_log_dir", "run"]
+
+#: `--seed-file example`: the example seed that ships in the package.
+SEED_EXAMPLE = Path(str(resources.files("csms").joinpath("seed_example.yaml")))
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -29,57 +43,113 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )  # fmt: skip
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    add("--port", type=int, default=9000, help="OCPP port (default: 9000; 0: any free port)")
-    add("--api-port", type=int, default=None, help="HTTP API port (default: none)")
-    add("--db", type=Path, default=Path("chargebench-csms.db"), help="SQLite store file")
-    add("--seed", type=Path, help="YAML seed loaded into the store at start")
+    add("--port", type=port_number, default=9000,
+        help="OCPP port (default: 9000; 0: any free port)")
+    add("--api-port", type=port_number, default=None, help="HTTP API port (default: none)")
+    add("--db", type=Path, default=Path("chargebench-csms.db"),
+        help="SQLite store file (default: chargebench-csms.db)")
+    add("--seed-file", type=Path, metavar="FILE",
+        help="YAML seed loaded into the store at start; `example` is the shipped example "
+        "(`chargebench paths seed-example`)")
+    deprecated_alias(parser, "--seed", new="--seed-file", dest="seed_file", type=Path)
     add("--unknown-chargers", choices=[p.value for p in UnknownChargerPolicy], default="accept",
         help="what to do with charge point ids not in the store (default: accept)")
-    add("--admin-token", default=os.environ.get("CHARGEBENCH_ADMIN_TOKEN"),
-        help="Bearer token of the HTTP API (default: $CHARGEBENCH_ADMIN_TOKEN)")
+    add("--admin-token", default=os.environ.get(ADMIN_TOKEN_ENV),
+        help=f"Bearer token of the HTTP API (default: ${ADMIN_TOKEN_ENV})")
     add("--heartbeat-interval", type=int, default=300, help="seconds (default: 300)")
     add("--tls-cert", type=Path, help="CSMS certificate (PEM): serve wss:// (profiles 2, 3)")
     add("--tls-key", type=Path, help="key of --tls-cert")
-    add("--tls-ca", type=Path, help="CA of charge point certificates (profile 3)")
-    add("--ca-key", type=Path, help="key of --tls-ca: sign SignCertificate CSRs")
+    add("--ca", type=Path, metavar="FILE",
+        help="CA that signs the charge points' client certificates (profile 3)")
+    deprecated_alias(parser, "--tls-ca", new="--ca", dest="ca", type=Path)
+    add("--ca-key", type=Path, help="key of --ca: sign SignCertificate CSRs")
     add("--cpo-name", help="O of charge point certificates")
-    add("--log-dir", type=Path, default=Path("logs"), help="where charger.<ID>.log files go")
+    add("--log-dir", type=Path, metavar="DIR",
+        help="where charger.<ID>.log files go (default: DB-logs beside the --db file)")
     add("-v", "--verbose", action="store_true", help="log connections and refusals")
     parser.set_defaults(func=main)
     return parser
+
+
+def default_log_dir(db: Path) -> Path:
+    """`chargebench-csms.db` -> `chargebench-csms-logs/` in the same folder: the logs stay with
+    the data they belong to, not in whatever folder the CSMS was started from."""
+    return db.with_name(f"{db.stem}-logs")
 
 
 def config_from_args(args: argparse.Namespace) -> CsmsConfig:
     """Build the configuration; raise `UsageError` for a bad combination or missing file."""
     if (args.tls_cert is None) != (args.tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
-    if args.ca_key is not None and args.tls_ca is None:
-        raise UsageError("--ca-key needs --tls-ca")
-    for name in ("seed", "tls_cert", "tls_key", "tls_ca", "ca_key"):
+    if args.ca_key is not None and args.ca is None:
+        raise UsageError("--ca-key needs --ca")
+    if args.seed_file is not None and str(args.seed_file) == "example":
+        args.seed_file = SEED_EXAMPLE
+    for name in ("seed_file", "tls_cert", "tls_key", "ca", "ca_key"):
         path = getattr(args, name)
         if path is not None and not path.is_file():
             raise UsageError(f"--{name.replace('_', '-')}: {path}: no such file")
+        if path is not None and not os.access(path, os.R_OK):
+            raise UsageError(f"--{name.replace('_', '-')}: {path}: cannot read it")
     if args.api_port is not None and not args.admin_token:
-        raise UsageError("the HTTP API needs --admin-token (or CHARGEBENCH_ADMIN_TOKEN)")
+        raise UsageError(f"the HTTP API needs --admin-token (or ${ADMIN_TOKEN_ENV})")
+    if not args.db.parent.is_dir():
+        raise UsageError(f"--db {args.db}: no folder {args.db.parent}; create it or pick another")
+    log_dir = args.log_dir if args.log_dir is not None else default_log_dir(args.db)
     extra = {} if args.cpo_name is None else {"cpo_name": args.cpo_name}
     return CsmsConfig(
-        host=args.host, port=args.port, api_port=args.api_port, db=args.db, seed=args.seed,
+        host=args.host, port=args.port, api_port=args.api_port, db=args.db, seed=args.seed_file,
         unknown_chargers=UnknownChargerPolicy(args.unknown_chargers),
         admin_token=args.admin_token, heartbeat_interval=args.heartbeat_interval,
-        tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca, ca_key=args.ca_key,
-        log_dir=args.log_dir, **extra,
+        tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.ca, ca_key=args.ca_key,
+        log_dir=log_dir, **extra,
     )  # fmt: skip
 
 
-async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (or cancellation), printing the endpoints once listening."""
+def check_ports_free(config: CsmsConfig) -> None:
+    """`UsageError` naming the option to change when a port to listen on is taken, checked by
+    binding it as the servers do (SO_REUSEADDR), before anything starts: otherwise uvicorn
+    would end the process with its own message and exit code 3."""
+    ports = [("--port", config.host, config.port)]
+    if config.api_port:
+        ports.append(("--api-port", config.api_host or config.host, config.api_port))
+    for option, host, port in ports:
+        if not port:
+            continue
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as error:
+            raise UsageError(f"--host {host}: cannot resolve it ({error.strerror})") from None
+        family, kind, proto, _name, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                advice = (f"stop what uses it or pick another {option} (0: any free port)"
+                          if error.errno == errno.EADDRINUSE else
+                          "pick a --host of this machine" if error.errno == errno.EADDRNOTAVAIL
+                          else f"pick another {option} (0: any free port)")
+                raise UsageError(f"{option} {port}: cannot listen on {host}:{port} "
+                                 f"({error.strerror}); {advice}") from None
+
+
+async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> int:
+    """Serve until SIGINT/SIGTERM (or cancellation), printing the endpoints once listening;
+    returns the exit code of the signal that stopped it (130, 143)."""
     from csms.central import CentralSystem
 
     stop = asyncio.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
     async with CentralSystem(config) as csms:
         print(f"OCPP endpoint: {csms.url()}{{chargePointId}}", flush=True)
         if csms.api_port is not None:
@@ -90,23 +160,29 @@ async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> None
         if ready is not None:
             ready.set()
         await stop.wait()
+    if received and received[0] == signal.SIGTERM:
+        return EXIT_SIGTERM
+    return EXIT_SIGINT if received else 0
 
 
 def main(args: argparse.Namespace) -> int:
     from csms.seed import SeedError
 
     config = config_from_args(args)
+    check_ports_free(config)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        asyncio.run(run(config))
+        return asyncio.run(run(config))
     except SeedError as error:
         for line in error.errors:
             print(line, file=sys.stderr)
         return 2
-    except OSError as error:  # port in use, unreadable certificate...
-        print(f"chargebench csms: {error}", file=sys.stderr)
-        return 1
-    return 0
+    except OSError as error:  # a port taken meanwhile, an unusable certificate, the database
+        raise UsageError(f"csms: {error.strerror or error}"
+                         + (f": {error.filename}" if error.filename else "")) from None
+    except SystemExit as exit_:  # uvicorn's own exit when its port was taken meanwhile
+        raise UsageError("csms: the HTTP API could not start; pick another --api-port "
+                         "(0: any free port)") from exit_

@@ -9,8 +9,10 @@ charger's reply payload. Errors: `NotConnected` (no live connection), and from t
 
 Bookkeeping (the `BOOKKEEPING` table) records what the CSMS must remember: firmware deployments,
 diagnostics/log requests, reservations, local list versions, charging profiles, certificates and
-configuration. Ids the CSMS allocates (ReserveNow reservationId, GetLog and SignedUpdateFirmware
-requestId) always come from the store: a value given by the caller is replaced.
+configuration. A ReserveNow's reservationId is the caller's when given (the same charger's id
+replaces that reservation, 1.6 §5.13; another charger's raises `ReservationIdTaken`), else the
+store allocates one. GetLog and SignedUpdateFirmware requestIds always come from the store: a
+value given by the caller is replaced. `CommandResult.request` is what was sent.
 """
 
 from __future__ import annotations
@@ -116,9 +118,11 @@ def _accepted(reply: dict) -> bool:
 
 
 def _prepare_reservation(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
-    # 1.6 §5.13 ReserveNow: reservationId is ours to allocate.
+    # 1.6 §5.13 ReserveNow: the caller's reservationId is kept (a known one of this charger is
+    # a replacement); without one the store allocates it.
     rid = store.create_reservation(cp_id, p["connectorId"], p["idTag"], p["expiryDate"],
-                                   parent_id_tag=p.get("parentIdTag"))  # fmt: skip
+                                   parent_id_tag=p.get("parentIdTag"),
+                                   reservation_id=p.get("reservationId"))  # fmt: skip
     return {**p, "reservationId": rid}, rid
 
 
@@ -194,7 +198,7 @@ def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any
         # (OCPP-J errata §3.12), so it goes to the hashed password, never to the baseline.
         store.set_charger_password(cp_id, value)
         return
-    if key == "SecurityProfile" and value.isdigit():
+    if key == "SecurityProfile" and value.isascii() and value.isdigit() and len(value) < 10:
         # security whitepaper A05: the charger reconnects at the new profile; admit no lower
         store.set_security_profile(cp_id, int(value))
     store.set_config_baseline(cp_id, {key: value}, replace=False)
@@ -222,7 +226,9 @@ def _record_reservation(store: Store, cp_id: str, p: dict, reply: dict, rid: int
 
 
 def _record_cancellation(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    if _accepted(reply):  # 1.6 §5.1
+    # 1.6 §5.1; a reservation this CSMS never made (or another charger's) has no record to end
+    reservation = store.get_reservation(p["reservationId"])
+    if _accepted(reply) and reservation is not None and reservation["charger_id"] == cp_id:
         store.set_reservation_status(p["reservationId"], "Cancelled")
 
 
@@ -272,7 +278,8 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
     "DeleteCertificate": Bookkeeping(record=_record_certificate_removal),
 }
 
-#: Fields the CSMS fills in itself (see the module docstring): action -> field.
+#: Id fields the CSMS fills in when the caller leaves them out (ReserveNow) or always (the
+#: requestIds; see the module docstring): action -> field.
 ALLOCATED_FIELDS = {"ReserveNow": "reservationId", "GetLog": "requestId",
                     "SignedUpdateFirmware": "requestId"}  # fmt: skip
 

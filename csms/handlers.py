@@ -16,10 +16,13 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+import jsonschema_rs
+
 from chargebench.clock import iso
-from chargebench.ocppj import OcppCallError
+from chargebench.ocppj import OcppCallError, wellformed
 from csms import pnc
 from csms.authorize import id_tag_info
 from csms.registry import ChargerConnection
@@ -136,39 +139,77 @@ async def authorize(csms: CentralSystem, conn: ChargerConnection, p: dict) -> di
 @handles("StartTransaction")
 async def start_transaction(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """OCPP 1.6 §4.8: always answer with a transactionId, even when the tag is not accepted
-    (the charger then stops the transaction itself); a reservation used here is consumed."""
+    (the charger then stops the transaction itself); a reservation used here is consumed.
+
+    The ConcurrentTx check (1.6 §7.2), the close of a transaction left open on the same
+    connector and the insert are one store step (`begin_transaction`): two starts for one tag
+    a millisecond apart cannot both be Accepted, and what is stored is what is answered."""
     store = csms.store
-    active = await csms.db.run(store.active_transaction_for_tag, p["idTag"])
     info = dict(await id_tag_info(csms, p["idTag"]))
-    transaction_id = await csms.db.run(
-        store.start_transaction, conn.cp_id, p["connectorId"], p["idTag"], p["meterStart"],
+    started = await csms.db.run(
+        store.begin_transaction, conn.cp_id, p["connectorId"], p["idTag"], p["meterStart"],
         p["timestamp"], reservation_id=p.get("reservationId"), id_tag_status=info["status"],
     )  # fmt: skip
-    # seeds/001 §4.3: the pending record of a remote start for this connector and tag is consumed
+    transaction_id = started.transaction_id
+    if started.id_tag_status is not None:
+        info["status"] = started.id_tag_status
+    for stale in started.closed_stale:
+        log.warning("%s: transaction %s on connector %s was never stopped; closed by %s and "
+                    "sent to billing review", conn.cp_id, stale, p["connectorId"],
+                    transaction_id)  # fmt: skip
+    # seeds/001 §4.3: the pending record of a remote start for this connector and tag
     await csms.db.run(
-        remote.link_started, store, conn.cp_id, p["connectorId"], p["idTag"], transaction_id,
-        csms.clock.now(), csms.config.remote_start_timeout,
+        remote.link_started, store, conn.cp_id, p["connectorId"], p["idTag"],
+        transaction_id, csms.clock.now(), csms.config.remote_start_timeout,
     )  # fmt: skip
-    # ConcurrentTx (1.6 §7.2), but a retried StartTransaction that got its own id back is not
-    # a concurrent transaction.
-    if info["status"] == "Accepted" and active is not None and active["id"] != transaction_id:
-        info["status"] = "ConcurrentTx"
     return {"transactionId": transaction_id, "idTagInfo": info}
+
+
+#: security_events.type of a transaction message naming another charger's transaction
+FOREIGN_TRANSACTION = "ForeignTransactionId"
+
+
+async def _owned_transaction(
+    csms: CentralSystem, conn: ChargerConnection, action: str, transaction_id: int,
+    connector_id: int | None = None,
+) -> tuple[dict | None, bool]:
+    """(the transaction, whether this charger may act on it). A transactionId is only
+    meaningful on the connection of the charger it was given to (1.6 §4.8: the Central System
+    allocates it for that charger's StartTransaction), and on its connector where the message
+    names one. Anything else is refused and raised as a security event (issue 15 point 0)."""
+    tx = await csms.db.run(csms.store.get_transaction, transaction_id)
+    if tx is None:
+        return None, True
+    foreign = tx["charger_id"] != conn.cp_id
+    if not foreign and connector_id and connector_id != tx["connector_id"]:
+        foreign = True
+    if foreign:
+        where = f"connector {connector_id} of {conn.cp_id}" if connector_id else conn.cp_id
+        info = f"{action} from {where} names transaction {transaction_id}, not its own"
+        log.warning("%s: SECURITY %s: %s", conn.cp_id, FOREIGN_TRANSACTION, info)
+        await csms.db.run(csms.store.add_security_event, conn.cp_id, FOREIGN_TRANSACTION,
+                          csms.clock.now(), tech_info=info)  # fmt: skip
+    return tx, not foreign
 
 
 @handles("StopTransaction")
 async def stop_transaction(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """OCPP 1.6 §4.10: close the transaction and keep its transactionData. A replayed stop
-    (our reply was lost) changes nothing and gets the same answer."""
+    (our reply was lost) changes nothing and gets the same answer. A transactionId of another
+    charger changes nothing either: it is answered idTagInfo Invalid (StopTransaction.conf
+    idTagInfo is optional, §6.50; Invalid, §7.2) so the charger stops retrying, and logged."""
     store = csms.store
     transaction_id = p["transactionId"]
-    before = await csms.db.run(store.get_transaction, transaction_id)
+    before, own = await _owned_transaction(csms, conn, "StopTransaction", transaction_id)
+    if not own:
+        return {"idTagInfo": {"status": "Invalid"}}
     if before is None:
-        # The charger will retry until it gets a reply (§4.10): acknowledge, keep the data.
+        # The charger will retry until it gets a reply (§4.10): acknowledge, keep the data,
+        # but tied to no transaction: ids are sequential, and one not allocated yet must not
+        # collect readings for whoever gets it next.
         log.warning("%s: StopTransaction for unknown transaction %s", conn.cp_id, transaction_id)
         if p.get("transactionData"):
-            await csms.db.run(store.add_meter_values, conn.cp_id, 0, p["transactionData"],
-                              transaction_id=transaction_id)  # fmt: skip
+            await csms.db.run(store.add_meter_values, conn.cp_id, 0, p["transactionData"])
     else:
         if before["stop_time"] is None and p.get("transactionData"):
             await csms.db.run(store.add_meter_values, conn.cp_id, before["connector_id"],
@@ -188,9 +229,19 @@ async def stop_transaction(csms: CentralSystem, conn: ChargerConnection, p: dict
 
 @handles("MeterValues")
 async def meter_values(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """OCPP 1.6 §4.7: every sampledValue is stored, as sent and normalised to base units."""
+    """OCPP 1.6 §4.7: every sampledValue is stored, as sent and normalised to base units.
+    Values naming a transaction that is not this charger's (or not on this connector) are kept
+    for the charger but attached to no transaction, and raise a security event; the reply is
+    the empty MeterValues.conf all the same (§6.32: it has no field to refuse with)."""
+    transaction_id = p.get("transactionId")
+    if transaction_id is not None:
+        tx, own = await _owned_transaction(
+            csms, conn, "MeterValues", transaction_id, p["connectorId"]
+        )
+        if tx is None or not own:
+            transaction_id = None
     await csms.db.run(csms.store.add_meter_values, conn.cp_id, p["connectorId"], p["meterValue"],
-                      transaction_id=p.get("transactionId"))  # fmt: skip
+                      transaction_id=transaction_id)  # fmt: skip
     return {}
 
 
@@ -201,20 +252,48 @@ async def data_transfer(csms: CentralSystem, conn: ChargerConnection, p: dict) -
     vendor = VENDORS.get(p["vendorId"])
     if vendor is None:
         return {"status": "UnknownVendorId"}
-    handler = vendor.get(p.get("messageId", ""))
+    message_id = p.get("messageId", "")
+    handler = vendor.get(message_id)
     if handler is None:
         return {"status": "UnknownMessageId"}
+    # `data` is a payload in a string: read by the rules of frames (wellformed.parse) and held
+    # to its own schema, so a vendor handler only ever sees what that schema allows
     try:
-        data = json.loads(p.get("data") or "{}")
-    except ValueError:
-        return {"status": "Rejected", "data": "data is not JSON"}
+        data = wellformed.parse(p.get("data") or "{}")
+    except ValueError as error:
+        return {"status": "Rejected", "data": f"data: {error}"}
     if not isinstance(data, dict):
         return {"status": "Rejected", "data": "data is not a JSON object"}
+    problem = _embedded_schema_error(p["vendorId"], message_id, data)
+    if problem is not None:
+        return {"status": "Rejected", "data": problem}
     reply = await handler(csms, conn, data)
     return {"status": "Accepted", "data": json.dumps(reply, separators=(",", ":"))}
 
 
 VENDORS: dict[str, dict[str, Callable[..., Awaitable[dict]]]] = {pnc.VENDOR_ID: pnc.MESSAGES}
+#: the `ocpp` package's schemas of the messages a vendor wraps (PnC: OCPP 2.0.1 requests)
+EMBEDDED_SCHEMAS = {pnc.VENDOR_ID: "ocpp.v201.schemas"}
+_embedded_validators: dict[tuple[str, str], Any] = {}
+
+
+def _embedded_schema_error(vendor_id: str, message_id: str, data: dict) -> str | None:
+    """Why `data` is not a valid `message_id` request of the vendor's schemas, or None."""
+    package = EMBEDDED_SCHEMAS.get(vendor_id)
+    if package is None:
+        return None
+    key = (package, message_id)
+    validator = _embedded_validators.get(key)
+    if validator is None:
+        text = resources.files(package).joinpath(f"{message_id}Request.json").read_text(
+            "utf-8-sig")
+        validator = _embedded_validators[key] = jsonschema_rs.validator_for(
+            json.loads(text), validate_formats=True)
+    if validator.is_valid(data):
+        return None
+    error = next(iter(validator.iter_errors(data)))
+    path = ".".join(str(step) for step in error.instance_path) or "(data)"
+    return f"{path}: {error.message}"[:200]
 
 
 # Firmware management --------------------------------------------------------------------------

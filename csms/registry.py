@@ -96,6 +96,15 @@ class Registry:
         if conn is not None:
             return conn
         future = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(cp_id, []).append(future)
-        async with asyncio.timeout(timeout):
-            return await future
+        waiters = self._waiters.setdefault(cp_id, [])
+        waiters.append(future)
+        try:
+            async with asyncio.timeout(timeout):
+                return await future
+        finally:
+            # a caller that gave up (timeout, cancel) leaves nothing behind for an id that
+            # may never connect (issue 15 point 3: nothing kept per id that comes and goes)
+            if future in waiters:
+                waiters.remove(future)
+            if not waiters and self._waiters.get(cp_id) is waiters:
+                del self._waiters[cp_id]

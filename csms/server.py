@@ -19,6 +19,7 @@ import math
 import secrets
 import ssl
 import weakref
+from dataclasses import replace
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,10 @@ class OcppServer:
         store = self.csms.store
         charger = await self.csms.db.run(store.get_charger, cp_id)
         facts = await self._facts(ws, request.headers, cp_id, charger)
+        if charger is None:
+            twin = await self.csms.db.run(store.charger_id_case_twin, cp_id)
+            if twin is not None:
+                facts = replace(facts, case_twin=True)
         admission = admit(charger, self.csms.config.unknown_chargers, facts)
         if not admission.admitted:
             log.info("%s: refused (%s %s)", cp_id, admission.status, admission.reason)
@@ -157,14 +162,14 @@ class OcppServer:
     async def _unregister(self, conn: ChargerConnection) -> None:
         csms = self.csms
         cp_id = conn.cp_id
-        if csms.connections.get(cp_id) is conn:
-            if not conn.stale:
-                with contextlib.suppress(Exception):
-                    await csms.db.run(csms.store.set_online, cp_id, False)
-            if not csms.connections.remove(conn):  # replaced while we wrote: it is online
-                await csms.db.run(csms.store.set_online, cp_id, True)
-            else:
-                csms.trace.release(cp_id)
+        # Registry first (synchronous, so no successor can slip in between), then the store:
+        # the offline write names this connection's session and changes nothing once a newer
+        # connection recorded itself (issue 15 point 4: however the writes interleave).
+        if csms.connections.remove(conn):
+            csms.trace.release(cp_id)
+        if not conn.stale:
+            with contextlib.suppress(Exception):
+                await csms.db.run(csms.store.set_online, cp_id, False, session=conn.session_id)
         if csms.heap is not None:
             csms.heap.note_closed()
         log.info("%s: disconnected (session %s)", cp_id, conn.session_id)
@@ -180,11 +185,11 @@ class OcppServer:
             if admission.new:
                 store.upsert_charger(cp_id, registration_status=policy.registration_status)
             store.note_connected_profile(cp_id, admission.profile)
-            store.set_online(cp_id, True, csms.clock.now())
+            store.set_online(cp_id, True, csms.clock.now(), session=session_id)
             return store.get_charger(cp_id)  # type: ignore[return-value]
 
-        charger = await csms.db.run(remember)
         session_id = secrets.token_hex(6)
+        charger = await csms.db.run(remember)
         tracer = make_tracer(csms.trace, cp_id, session_id)
         core = OcppSession(Role.CENTRAL_SYSTEM, call_timeout=csms.config.call_timeout,
                            tracer=tracer)  # fmt: skip
@@ -265,7 +270,8 @@ class HeartbeatMonitor:
             conn.stale = True
             stale.append(conn.cp_id)
             log.warning("%s: no heartbeat for %.0f s: offline", conn.cp_id, silent)
-            await csms.db.run(csms.store.set_online, conn.cp_id, False)
+            await csms.db.run(csms.store.set_online, conn.cp_id, False,
+                              session=conn.session_id)  # fmt: skip
             csms.spawn(conn.session.close(CLOSE_NORMAL, "heartbeat timeout"))
         return stale
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import resource
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,9 @@ def raise_fd_limit() -> None:
 
 
 def _run_server(start: Callable[..., Any], args: tuple, ready: Any, stop: Any) -> None:
+    # A terminal's Ctrl-C reaches the whole process group: the parent stops this server
+    # through `stop`, so the child must not die of it with a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise_fd_limit()
 
     async def main() -> None:
@@ -58,12 +62,13 @@ def run_in_process(target: Callable[..., Any], *args: Any) -> Any:
 
 
 def libocpp_template(meter_interval: int, **core: Any) -> dict:
-    """libocpp's stock config for a benchmark fleet: no clock-aligned values, quick reconnects
+    """ChargeBench's default charge-point configuration (libocpp 1.6 format) for a benchmark
+    fleet: no clock-aligned values, quick reconnects
     after a refused handshake during the ramp, sampled MeterValues every `meter_interval` s
     (0: none); `core` sets more Core keys."""
-    from sim.config import LIBOCPP_CONFIG  # only the fleet benchmarks need the simulator
+    from sim.config import DEFAULT_CONFIG  # only the fleet benchmarks need the simulator
 
-    data = json.loads(LIBOCPP_CONFIG.read_text())
+    data = json.loads(DEFAULT_CONFIG.read_text())
     data.setdefault("Internal", {}).update(
         {"RetryBackoffWaitMinimum": 1, "RetryBackoffRandomRange": 1})
     data.setdefault("Core", {}).update(

@@ -1,13 +1,15 @@
 """``chargebench load``: a headless Locust run of OCPP 1.6 charge points, with a verdict.
 
-    chargebench load --host ws://csms.example:9000/ocpp -u 500 -r 50 -t 2m --max-p95-ms 200
+    chargebench load --csms ws://csms.example:9000/ocpp -u 500 -r 50 -t 2m --max-p95-ms 200
     chargebench load --builtin-csms -u 50 -t 15s --csv out/run -- --meter-interval 2
 
-Runs ``locust -f loadtest/locustfile.py --headless`` as a subprocess (its output goes to
-``PREFIX.log``), writes Locust's CSV stats under ``--csv PREFIX``, prints one line per action and
-exits 0, 1 when p95 or the failure ratio of the aggregate exceeds its threshold (or nothing was
-measured), 2 on usage errors, 130 on Ctrl-C (after the stats so far). Arguments after ``--``
-go to Locust as they are (``--mix``, ``--heartbeat-interval``, ``--master --expect-workers 2``...).
+Runs ``locust -f LOCUSTFILE --headless`` (the shipped locustfile unless ``--locustfile``) as a
+subprocess (its output goes to ``PREFIX.log``), writes Locust's CSV stats under ``--csv PREFIX``,
+prints one line per action and exits 0; 1 when a charger could not connect, no request succeeded,
+the failure ratio exceeds --max-failure-ratio (default 0.01) or p95 exceeds --max-p95-ms, with the
+first failure reasons; 2 on usage errors; 130 on Ctrl-C, 143 on SIGTERM (after the stats so far).
+Arguments after ``--`` go to Locust as they are (``--mix``, ``--heartbeat-interval``,
+``--master --expect-workers 2``...).
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from chargebench.cli import UsageError
+from chargebench.cli import Terminated, UsageError, deprecated_alias, writable_file
 from loadtest.options import MixError, read_mix
 
 __all__ = ["add_parser", "run_load"]
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+#: default of --max-failure-ratio: a load test with 1 % failed requests is not a pass
+MAX_FAILURE_RATIO = 0.01
+#: failure reasons printed with a failed verdict (all of them are in PREFIX_failures.csv)
+SHOWN_FAILURES = 5
 #: seconds Locust gets after Ctrl-C to stop its users (--stop-timeout 5) and write its CSV
 STOP_GRACE = 8.0
 _RUN_TIME = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -50,8 +56,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description=__doc__.split("\n\n")[2].replace("``", ""),
     )
     target = load.add_argument_group("target")
-    target.add_argument("--host", metavar="URL",
+    target.add_argument("--csms", metavar="URL",
                         help="OCPP endpoint without the charge point id, e.g. ws://HOST:PORT/ocpp")
+    deprecated_alias(target, "--host", new="--csms", dest="csms")
     target.add_argument("--builtin-csms", action="store_true",
                         help="start the built-in CSMS on 127.0.0.1 (the scripted one if the "
                         "csms package is missing) and load it")
@@ -66,7 +73,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     output.add_argument("--max-p95-ms", type=float, metavar="X",
                         help="fail when the aggregate p95 exceeds X ms")
     output.add_argument("--max-failure-ratio", type=float, metavar="Y",
-                        help="fail when failed/all requests exceeds Y (e.g. 0.01)")
+                        default=MAX_FAILURE_RATIO,
+                        help=f"fail when failed/all requests exceeds Y (default: "
+                        f"{MAX_FAILURE_RATIO:g})")
+    load.add_argument("--locustfile", type=Path, metavar="FILE", default=LOCUSTFILE,
+                      help="Locust users to run (default: the shipped one, "
+                      "`chargebench paths locustfile`)")
     load.add_argument("locust_args", nargs=argparse.REMAINDER,
                       help="after --: more arguments for locust")
     load.set_defaults(func=run_load)
@@ -75,10 +87,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def _check(args: argparse.Namespace) -> list[str]:
     """Usage errors found after parsing; returns the extra locust arguments."""
-    if bool(args.host) == bool(args.builtin_csms):
-        raise UsageError("give exactly one of --host URL and --builtin-csms")
-    if args.host and not args.host.startswith(("ws://", "wss://")):
-        raise UsageError(f"--host {args.host!r}: expected a ws:// or wss:// URL")
+    if bool(args.csms) == bool(args.builtin_csms):
+        raise UsageError("give exactly one of --csms URL and --builtin-csms")
+    if args.csms and not args.csms.startswith(("ws://", "wss://")):
+        raise UsageError(f"--csms {args.csms!r}: expected a ws:// or wss:// URL")
+    if not args.locustfile.is_file():
+        raise UsageError(f"--locustfile {args.locustfile}: no such file")
     if args.users < 1 or args.spawn_rate <= 0:
         raise UsageError("--users and --spawn-rate must be positive")
     if run_seconds(args.run_time) < 1:
@@ -151,46 +165,56 @@ def _stop(locust: subprocess.Popen, grace: float) -> None:
 
 
 def run_load(args: argparse.Namespace) -> int:
-    """Run the load test; exit code 0 passed, 1 failed verdict or crashed run."""
+    """Run the load test; exit code 0 passed, 1 failed verdict or crashed run, 130/143 when
+    interrupted (after printing the stats so far)."""
     from loadtest import report
     from loadtest.servers import csms_server
 
     extra = _check(args)
     seconds = run_seconds(args.run_time)
+    if args.csv:
+        writable_file(args.csv + "_stats.csv", "--csv")
     with contextlib.ExitStack() as stack:
-        prefix = args.csv or str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "load")
+        # every temporary folder (stats, the built-in CSMS's database) goes when the run ends
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chargebench-")))
+        prefix = args.csv or str(scratch / "load")
         Path(prefix).parent.mkdir(parents=True, exist_ok=True)
-        host = args.host
+        host = args.csms
         if args.builtin_csms:
-            server, label = csms_server(True)
+            server, label = csms_server(True, workdir=scratch)
             stack.enter_context(server)
             host = f"ws://127.0.0.1:{server.port}/ocpp"
-            print(f"csms={label} host={host}", flush=True)
+            print(f"csms={label} url={host}", flush=True)
         command = [
-            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+            sys.executable, "-m", "locust", "-f", str(args.locustfile), "--headless",
             "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.run_time,
             "--host", host, "--csv", prefix, "--only-summary", "--exit-code-on-error", "0",
             "--stop-timeout", "5", *extra,
         ]
         log_path = Path(prefix + ".log")
         history, stats_path = Path(prefix + "_stats_history.csv"), Path(prefix + "_stats.csv")
+        interrupted: KeyboardInterrupt | None = None
         with open(log_path, "w") as log:
             locust = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-            interrupted = False
             try:
                 _follow(locust, history, seconds)
             except subprocess.TimeoutExpired:
                 _stop(locust, grace=0)
                 print(f"chargebench load: locust did not finish; see {log_path}", file=sys.stderr)
                 return 1
-            except KeyboardInterrupt:
-                interrupted = True
+            except KeyboardInterrupt as interrupt:  # Terminated (SIGTERM) too
+                interrupted = interrupt
                 print("chargebench load: interrupted; Locust stops and writes the stats so far",
                       file=sys.stderr)
-            _stop(locust, grace=STOP_GRACE if interrupted else 0)
+            # Ctrl-C in a terminal reached Locust too: give it time to write its CSV; a SIGTERM
+            # (or a signal sent to us alone) is passed on at once as Locust's graceful quit
+            grace = STOP_GRACE if interrupted is not None and not isinstance(
+                interrupted, Terminated) else 0
+            _stop(locust, grace=grace)
+        code = 143 if isinstance(interrupted, Terminated) else 130
         if interrupted and not stats_path.exists():
             print(f"chargebench load: no stats were written; see {log_path}", file=sys.stderr)
-            return 130
+            return code
         if not interrupted and (locust.returncode != 0 or not stats_path.exists()):
             tail = log_path.read_text().splitlines()[-20:]
             print("\n".join(tail), file=sys.stderr)
@@ -200,13 +224,19 @@ def run_load(args: argparse.Namespace) -> int:
         print(report.format_table(rows))
         reasons = report.verdict(rows, max_p95_ms=args.max_p95_ms,
                                  max_failure_ratio=args.max_failure_ratio)
+        failures = report.read_failures(prefix + "_failures.csv")
         if args.csv:
             print(f"stats: {stats_path}  log: {log_path}")
     if interrupted:
         print("INTERRUPTED: no verdict")
-        return 130
+        return code
     if reasons:
         print("FAIL: " + "; ".join(reasons))
+        for failure in failures[:SHOWN_FAILURES]:
+            print(f"  {failure}")
+        if len(failures) > SHOWN_FAILURES:
+            print(f"  ... {len(failures) - SHOWN_FAILURES} more distinct failures"
+                  + ("" if not args.csv else f" in {prefix}_failures.csv"))
         return 1
     print("PASS")
     return 0

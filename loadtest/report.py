@@ -96,13 +96,49 @@ def format_table(rows: list[ActionStats]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One row of Locust's `PREFIX_failures.csv`: a distinct error and how often it happened."""
+
+    method: str
+    name: str
+    error: str
+    occurrences: int
+
+    def __str__(self) -> str:
+        return f"{self.occurrences} x {self.method} {self.name}: {self.error}"
+
+
+def read_failures(path: str | Path) -> list[Failure]:
+    """The failures CSV, most frequent first; empty when Locust wrote none."""
+    try:
+        with open(path, newline="") as file:
+            failures = [Failure(row["Method"], row["Name"], row["Error"], int(row["Occurrences"]))
+                        for row in csv.DictReader(file)]
+    except (OSError, KeyError, ValueError):
+        return []
+    return sorted(failures, key=lambda failure: -failure.occurrences)
+
+
 def verdict(rows: list[ActionStats], *, max_p95_ms: float | None = None,
-            max_failure_ratio: float | None = None) -> list[str]:
-    """Reasons the run failed (empty: passed), judged on the `Aggregated` row."""
+            max_failure_ratio: float | None = None, connect_type: str = "WS") -> list[str]:
+    """Reasons the run failed (empty: passed).
+
+    A charger that could not connect fails the run whatever the ratio (its load never reached
+    the CSMS), so does a run in which no request succeeded; p95 and the failure ratio are
+    judged on the `Aggregated` row.
+    """
     total = next((row for row in rows if row.name == "Aggregated"), None)
     if total is None or total.requests == 0:
         return ["no requests were made"]
     reasons = []
+    connects = [row for row in rows if row.type == connect_type and row.name == "connect"]
+    failed_connects = sum(row.failures for row in connects)
+    if failed_connects:
+        reasons.append(f"{failed_connects} of {sum(r.requests for r in connects)} connection "
+                       "attempts failed")
+    if total.failures >= total.requests:
+        reasons.append(f"no request succeeded ({total.failures} failed)")
     if max_p95_ms is not None and (total.p95_ms or 0.0) > max_p95_ms:
         reasons.append(f"p95 {total.p95_ms:.0f} ms > {max_p95_ms:g} ms")
     if max_failure_ratio is not None and total.failure_ratio > max_failure_ratio:

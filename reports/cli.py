@@ -3,8 +3,10 @@
     chargebench report out/traces -o report.html --junit out/junit.xml --cp CP-001
 
 Exit codes: 0 the report was written (whatever the trace shows: judging is the job of `run`
-and `conform`), 2 a usage error (missing file, unreadable JUnit or summary, unknown --cp).
-Unreadable trace lines are listed with file:line and skipped.
+and `conform`), 2 a usage error (missing file, a file that is not a trace at all, unreadable
+JUnit or summary, unknown --cp), 130 on SIGINT, 143 on SIGTERM. Unreadable lines of a trace
+are listed with file:line and skipped; a file none of whose lines is a trace record is refused
+with its first `FILE:LINE: reason`.
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ def write_report(files: Sequence[Path], output: Path, *, verdicts: Sequence[Verd
     `output` cannot be written.
     """
     loaded = load_traces(files)
+    not_traces = loaded.not_traces()
+    if not_traces:
+        raise UsageError(f"{not_traces[0]} (not a trace file: no line of it is a trace record)")
     stats = compute(loaded.records)
     unknown = [cp for cp in cps if cp not in stats.charge_points]
     if unknown:

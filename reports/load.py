@@ -35,6 +35,16 @@ class Loaded:
     files: list[Path] = field(default_factory=list)
     records: list[TraceRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: readable records per file: a file with none and some problems is not a trace at all
+    counts: dict[Path, int] = field(default_factory=dict)
+
+    def not_traces(self) -> list[Problem]:
+        """The first problem of each file none of whose lines was a trace record."""
+        firsts: dict[Path, Problem] = {}
+        for problem in self.problems:
+            if not self.counts.get(problem.path):
+                firsts.setdefault(problem.path, problem)
+        return list(firsts.values())
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:
@@ -86,6 +96,7 @@ def load_traces(files: Iterable[Path]) -> Loaded:
     loaded = Loaded()
     for path in files:
         loaded.files.append(path)
+        before = len(loaded.records)
         try:
             with path.open(encoding="utf-8", errors="replace") as lines:
                 for number, line in enumerate(lines, start=1):
@@ -97,4 +108,5 @@ def load_traces(files: Iterable[Path]) -> Loaded:
                         loaded.problems.append(Problem(path, number, str(error)))
         except OSError as error:
             loaded.problems.append(Problem(path, 0, f"cannot read: {error.strerror or error}"))
+        loaded.counts[path] = len(loaded.records) - before
     return loaded

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import time
 from pathlib import Path
 
 from rich.console import Console
 
-from chargebench.cli import UsageError
+from chargebench.cli import (
+    ADMIN_TOKEN_ENV,
+    UsageError,
+    admin_token_from_env,
+    writable_dir,
+    writable_file,
+)
 from scenarios.interrupt import Interrupted, interruptible, run_loop
 from scenarios.loader import ScenarioError, load_scenario
 from scenarios.model import Scenario
@@ -35,12 +40,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Run YAML scenarios (see scenarios/README.md). Exit 0 when every "
         "expectation held, 1 otherwise, 2 when a file is invalid.",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    parser.add_argument("--library", nargs="*", metavar="NAME",
+                        help="run scenarios of the shipped library by name (e.g. "
+                        "cold_boot_accepted); no NAME or `all`: every one; "
+                        "`chargebench paths` lists them")
     parser.add_argument("--csms", metavar="URL",
                         help="an external CSMS's OCPP base URL (ws:// or wss://)")
     parser.add_argument("--csms-api", metavar="URL",
-                        help="the external CSMS's HTTP API, to run command: steps (token from "
-                        "$CHARGEBENCH_CSMS_TOKEN)")
+                        help="the external CSMS's HTTP API, to run command: steps")
+    parser.add_argument("--admin-token", default=None, metavar="TOKEN",
+                        help=f"Bearer token of --csms-api (default: ${ADMIN_TOKEN_ENV})")
     parser.add_argument("--speed", type=float, metavar="X", help="time acceleration override")
     parser.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
     parser.add_argument("--trace", type=Path, metavar="DIR",
@@ -146,14 +156,25 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("--speed must be positive")
     if args.csms and not args.csms.startswith(("ws://", "wss://")):
         raise UsageError("--csms must be a ws:// or wss:// URL")
-    scenarios = load_all(args.files)
+    files = list(args.files)
+    if args.library is not None:
+        from chargebench.paths_cli import resolve_library
+
+        files += resolve_library(args.library)
+    if not files:
+        raise UsageError("no scenario: give FILE(s) or --library [NAME ...]")
+    scenarios = load_all(files)
     console = Console(stderr=False, highlight=False)
     if args.check:
         for scenario in scenarios:
             console.print(f"ok {scenario.source}: {scenario.name}")
         return 0
-    options = RunOptions(csms_url=args.csms, csms_api=args.csms_api,
-                         csms_token=os.environ.get("CHARGEBENCH_CSMS_TOKEN"),
+    if args.junit:  # checked before the run: a long run never ends in a traceback about it
+        writable_file(args.junit, "--junit")
+    if args.trace:
+        writable_dir(args.trace, "--trace")
+    token = args.admin_token if args.admin_token is not None else admin_token_from_env()
+    options = RunOptions(csms_url=args.csms, csms_api=args.csms_api, csms_token=token,
                          speed=args.speed, trace_dir=args.trace, workdir=args.workdir)
     progress = Progress()
     stopped: Interrupted | None = None

@@ -36,6 +36,7 @@ from chargebench.aiotasks import LeanEvent
 from chargebench.clock import Clock, iso
 from chargebench.ocppj import CallFailed, ConnectionLost, Session
 from chargebench.trace import TraceRecord
+from sim import tasks
 from sim.config import ChargePointConfig
 from sim.connector import Connector
 from sim.control import ControlSurface
@@ -109,6 +110,11 @@ class ChargePoint(ControlSurface):
         self.reboot_reason: str | None = None
         self.stopping = False
         self.connects = 0
+        #: why this charge point is not (yet) accepted: "connection refused", "HTTP 401",
+        #: "boot Rejected"... (None once BootNotification was accepted)
+        self.failure: str | None = None
+        #: called once when the first connection attempt of a start ends (`Fleet.start`)
+        self.on_attempt: Callable[[], None] | None = None
         #: StatusNotifications not sent while offline, and what the CSMS last heard per
         #: connector (1.6 §4.9 "after having been offline")
         self._missed: list[Any] = []
@@ -118,6 +124,8 @@ class ChargePoint(ControlSurface):
         self._drain: asyncio.Task | None = None
         # a list: a set that once held five tasks keeps a 32-slot table (0.7 kB) for good
         self._tasks: list[asyncio.Task] = []
+        #: the one ordered sender of our CALLs (`send`), made on first use
+        self._sender: asyncio.Lock | None = None
         lock.configure(config, self.hardware)
         config.subscribe(self._config_changed)
         self.features = wiring.attach(self)
@@ -137,7 +145,7 @@ class ChargePoint(ControlSurface):
         self.online_wanted.set()
         self.booted.clear()
         self.stopping = False
-        self._main = asyncio.get_running_loop().create_task(online.run(self), name=f"cp-{self.id}")
+        self._main = tasks.background(online.run(self), self.id)
 
     async def wait_booted(self, timeout: float | None = None) -> None:
         """Wait until the CSMS accepted our BootNotification (1.6 §4.2)."""
@@ -176,11 +184,17 @@ class ChargePoint(ControlSurface):
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def spawn(self, coro: Coroutine) -> asyncio.Task:
-        """Run `coro` in the background; it is cancelled by `stop()`."""
+        """Run `coro` in the background; it is cancelled by `stop()`. Its outcome is always
+        collected here: a failure is logged once under this charge point's id, never left as
+        "Task exception was never retrieved"."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.append(task)
-        task.add_done_callback(self._tasks.remove)
+        task.add_done_callback(self._reap)
         return task
+
+    def _reap(self, task: asyncio.Task) -> None:
+        self._tasks.remove(task)
+        tasks.reap(task, self.id)
 
     def request_reboot(self, reason: str) -> None:
         """Close the connection and boot again (Reset, power loss)."""
@@ -219,8 +233,15 @@ class ChargePoint(ControlSurface):
         return await self.send(session, action, payload)
 
     async def send(self, session: Session, action: str, payload: dict) -> dict:
-        """Every CALL of ours goes out here, through the fault plan if there is one."""
-        return await fault_hooks.outbound(self, session, action, payload)
+        """Every CALL of ours goes out here, one at a time in the order asked (OCPP-J 1.6
+        §4.1.1), through the fault plan if there is one: boot, status, heartbeat, the offline
+        queue and every feature's notifications share this one ordered sender, across
+        reconnects too (a CALL still waiting on a closing connection finishes, with
+        ConnectionLost, before the next one goes out on the new one)."""
+        if self._sender is None:
+            self._sender = asyncio.Lock()
+        async with self._sender:
+            return await fault_hooks.outbound(self, session, action, payload)
 
     async def notify(self, change: Any) -> None:
         """StatusNotification for a change. Offline it is kept for `announce_missed()`, which

@@ -1,11 +1,19 @@
 """``chargebench sim``: run a fleet of virtual charge points against a CSMS.
 
-``chargebench sim --csms URL --count N --config FILE [--hardware FILE] [--seed N]
-[--ramp PER_SECOND] [--speed X] [--duration SECONDS] [--state-dir DIR] [--trace FILE]``
+``chargebench sim --csms URL [--count N] [--config FILE] [--hardware FILE] [--random-seed N]
+[--ramp PER_SECOND | --max-handshakes N] [--speed X] [--duration SECONDS] [--state-dir DIR]
+[--trace DIR] [--ca FILE] [--json]``
 
-Shows a progress bar while the fleet connects, runs until Ctrl-C (or ``--duration`` simulated
-seconds), then stops open transactions, persists queues and prints a summary. Exit code 0 when
-every charge point booted, 1 when some did not, 2 for a bad file or argument.
+Starts the fleet as fast as the CSMS accepts it (at most ``--max-handshakes`` first attempts in
+flight) and tells what happens while it runs: started and booted charge points and, for those
+not accepted, why (connection refused, HTTP 401/404, TLS, timeout, wss without ``--ca``, boot
+Rejected...). On a terminal that is a live progress display; otherwise one plain status line
+every few seconds. ``--duration`` counts from the start, connecting included. On Ctrl-C,
+SIGTERM or the end of ``--duration`` open transactions are stopped, queues persisted and a
+summary printed (``--json``: one JSON object on stdout).
+
+Exit codes: 0 every charge point booted, 1 some did not, 2 a bad file or argument (one line),
+130 after SIGINT and 143 after SIGTERM (the summary is printed first).
 """
 
 from __future__ import annotations
@@ -15,20 +23,29 @@ import asyncio
 import contextlib
 import json
 import signal
+import sys
+import time
 from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.live import Live
 from rich.table import Table
 
 from chargebench.clock import Clock
 from chargebench.trace import TraceWriter
-from sim.config import ConfigError
-from sim.features.connection import TlsFiles
+from sim.config import DEFAULT_CONFIG, ChargePointConfig, ConfigError
+from sim.features.connection import TlsFiles, security_profile
 from sim.fleet import Fleet
 from sim.hardware import Hardware, HardwareError
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DEFAULT_CONFIG", "add_parser", "check_csms_url", "run"]
+
+#: Seconds between two plain status lines when stdout is not a terminal.
+STATUS_EVERY = 5.0
+#: Exit codes after a signal (128 + its number), once the summary is out.
+_SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -37,101 +54,231 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--csms", required=True, metavar="URL",
                         help="CSMS base URL, e.g. ws://127.0.0.1:9000/ocpp (id appended)")
     parser.add_argument("--count", type=int, default=1, metavar="N", help="charge points")
-    parser.add_argument("--config", required=True, type=Path, metavar="FILE",
-                        help="libocpp 1.6 JSON configuration used as template")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="FILE",
+                        help="libocpp 1.6 JSON configuration used as template "
+                        "(default: ChargeBench's own)")
     parser.add_argument("--hardware", type=Path, metavar="FILE", help="hardware YAML")
-    parser.add_argument("--seed", type=int, default=0, help="Faker seed for identities")
-    parser.add_argument("--ramp", type=float, default=50.0, metavar="PER_SECOND",
-                        help="connections started per second (default 50)")
+    parser.add_argument("--random-seed", type=int, default=None, metavar="N",
+                        help="seed of the generated identities (same seed, same fleet; "
+                        "default 0)")
+    parser.add_argument("--seed", type=int, dest="legacy_seed", help=argparse.SUPPRESS)
+    # Pace
+    parser.add_argument("--ramp", type=float, default=None, metavar="PER_SECOND",
+                        help="start this many charge points per second instead of as fast "
+                        "as the CSMS accepts them (0: all at once)")
+    parser.add_argument("--max-handshakes", type=int, default=200, metavar="N",
+                        help="first connection attempts in flight at once (default 200)")
     parser.add_argument("--speed", type=float, default=1.0, metavar="X",
                         help="simulated seconds per wall-clock second")
     parser.add_argument("--duration", type=float, metavar="SECONDS",
-                        help="stop after this many simulated seconds (default: until Ctrl-C)")
+                        help="stop this many simulated seconds after the start, connecting "
+                        "included (default: until Ctrl-C)")
+    # Files
     parser.add_argument("--state-dir", type=Path, metavar="DIR",
-                        help="persist queues and caches here (one sub-directory per CP)")
-    parser.add_argument("--trace", type=Path, metavar="FILE", help="write trace records here")
-    parser.add_argument("--ca", metavar="FILE", help="CA file for security profiles 2/3")
+                        help="persist queues, caches and each charger's OCPP log here")
+    parser.add_argument("--trace", type=Path, metavar="DIR",
+                        help="write the fleet's trace records (JSON Lines) into this folder")
+    parser.add_argument("--ca", type=Path, metavar="FILE",
+                        help="CA file that signed the CSMS certificate (wss://, profiles 2/3)")
     parser.add_argument("--prefix", default="CB", help="charge point id prefix (default CB)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the summary as one JSON object on stdout")
     parser.set_defaults(func=run)
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
-    """Entry point of ``chargebench sim``."""
+def check_csms_url(url: str) -> None:
+    """Raise UsageError unless `url` is a ws:// or wss:// URL with a host and a valid port
+    (the check `chargebench run` makes, plus what urllib can tell before connecting)."""
     from chargebench.cli import UsageError
 
+    if not url.startswith(("ws://", "wss://")):
+        raise UsageError(f"--csms must be a ws:// or wss:// URL, not {url!r}")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as error:
+        raise UsageError(f"--csms {url!r}: {error}") from None
+    if not parts.hostname:
+        raise UsageError(f"--csms {url!r} names no host")
+
+
+def _options(args: argparse.Namespace) -> tuple[dict, Hardware | None, TlsFiles | None]:
+    """Validate every argument before anything connects; UsageError names the first problem."""
+    from chargebench.cli import UsageError
+
+    check_csms_url(args.csms)
+    if args.count < 1 or args.speed <= 0 or args.max_handshakes < 1:
+        raise UsageError("--count and --max-handshakes must be >= 1 and --speed > 0")
+    if (args.ramp is not None and args.ramp < 0) or (args.duration is not None
+                                                     and args.duration <= 0):
+        raise UsageError("--ramp must be >= 0 and --duration > 0")
+    if args.legacy_seed is not None:
+        print("chargebench sim: --seed is deprecated, use --random-seed", file=sys.stderr)
+        if args.random_seed is None:
+            args.random_seed = args.legacy_seed
+    if args.trace is not None and args.trace.exists() and not args.trace.is_dir():
+        raise UsageError(f"--trace takes a folder; {args.trace} is a file")
     try:
         template = json.loads(args.config.read_text("utf-8"))
         hardware = Hardware.from_yaml(args.hardware) if args.hardware else None
-    except (OSError, ValueError, HardwareError) as error:
+        profile = security_profile(ChargePointConfig.from_dict(template, source=str(args.config)))
+    except (OSError, ValueError, HardwareError, ConfigError) as error:
         raise UsageError(str(error)) from None
-    if args.count < 1 or args.speed <= 0:
-        raise UsageError("--count must be >= 1 and --speed > 0")
-    try:
-        return asyncio.run(_main(args, template, hardware))
-    except ConfigError as error:
-        raise UsageError(str(error)) from None
+    if args.ca is not None and not args.ca.is_file():
+        raise UsageError(f"--ca {args.ca}: no such file")
+    if args.ca is None and (args.csms.startswith("wss://") or profile >= 2):
+        why = "wss://" if args.csms.startswith("wss://") else f"SecurityProfile {profile}"
+        raise UsageError(f"{why} needs --ca FILE (the CA that signed the CSMS certificate)")
+    return template, hardware, TlsFiles(str(args.ca)) if args.ca else None
 
 
-async def _main(args: argparse.Namespace, template: dict, hardware: Hardware | None) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``chargebench sim``."""
+    template, hardware, tls = _options(args)
+    return asyncio.run(_main(args, template, hardware, tls))
+
+
+class _Run:
+    """What one `chargebench sim` run saw: when it started, what stopped it, when all booted."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        self.started = time.monotonic()
+        self.stop = asyncio.Event()
+        self.stopped_by = "duration"
+        self.boot_s: float | None = None
+        self.all_booted = asyncio.Event()
+        self.launched = 0
+
+    async def watch_boots(self) -> None:
+        """Record when the last charge point was accepted (the boot time `--json` reports)."""
+        await self.fleet.wait_booted()
+        self.boot_s = self.elapsed()
+        self.all_booted.set()
+
+    def on_signal(self, sig: signal.Signals) -> None:
+        self.stopped_by = sig.name
+        self.stop.set()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def status(self) -> str:
+        """One plain line: elapsed, started, booted, and the reasons of the rest."""
+        fleet = self.fleet
+        booted = fleet.booted()
+        line = (f"sim: {self.elapsed():.0f}s started {self.launched}/{len(fleet)} "
+                f"booted {booted}/{len(fleet)}")
+        failures = {k: v for k, v in fleet.failures().items() if k != "connecting"}
+        if failures:
+            line += " | not booted: " + ", ".join(f"{k} {v}" for k, v in failures.items())
+        return line
+
+
+async def _main(args: argparse.Namespace, template: dict, hardware: Hardware | None,
+                tls: TlsFiles | None) -> int:
     console = Console(stderr=True)
-    trace = TraceWriter(args.trace) if args.trace else None
+    trace = TraceWriter(args.trace / "sim-trace.jsonl") if args.trace else None
     fleet = Fleet(
-        template, args.count, csms_url=args.csms, hardware=hardware, seed=args.seed,
-        ramp=args.ramp, clock=Clock(args.speed), state_dir=args.state_dir, trace_sink=trace,
-        tls=TlsFiles(args.ca) if args.ca else None, prefix=args.prefix,
+        template, args.count, csms_url=args.csms, hardware=hardware,
+        seed=args.random_seed or 0, ramp=args.ramp, max_handshakes=args.max_handshakes,
+        clock=Clock(args.speed), state_dir=args.state_dir, trace_sink=trace, tls=tls,
+        prefix=args.prefix,
     )
-    stop = asyncio.Event()
+    state = _Run(fleet)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in _SIGNAL_EXIT:
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, state.on_signal, sig)
+    out: TextIO = sys.stderr if args.json else sys.stdout
+    starting = loop.create_task(fleet.start(lambda n: setattr(state, "launched", n)))
+    watching = loop.create_task(state.watch_boots())
     try:
-        await _connect(fleet, console, stop)
-        if not stop.is_set():
-            console.print(f"[green]{fleet.booted()}/{len(fleet)} booted[/]; Ctrl-C to stop")
-            timeout = args.duration / args.speed if args.duration else None
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await stop.wait()
+        deadline = args.duration / args.speed if args.duration else None
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(deadline):
+                if out.isatty():
+                    await _live(state, console)
+                else:
+                    await _plain(state, out)
+        print(state.status(), file=out, flush=True)  # where the run stopped
+        failures = fleet.failures()
     finally:
+        for task in (starting, watching):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         console.print("stopping: open transactions are stopped, queues persisted")
         await fleet.stop()
         if trace is not None:
             trace.close()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in _SIGNAL_EXIT:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-    summary = fleet.summary()
-    _print_summary(console, summary)
-    return 0 if summary["booted"] == summary["charge_points"] else 1
+    summary = _summary(state, failures)
+    if args.json:
+        print(json.dumps(summary), flush=True)
+    else:
+        _print_summary(console, summary)
+    code = 0 if summary["booted"] == summary["charge_points"] else 1
+    return _SIGNAL_EXIT.get(getattr(signal.Signals, state.stopped_by, None), code)
 
 
-async def _connect(fleet: Fleet, console: Console, stop: asyncio.Event) -> None:
-    """Start the fleet with a progress bar of started and booted charge points."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        started = progress.add_task("connecting", total=len(fleet))
-        booted = progress.add_task("booted", total=len(fleet))
-        starting = asyncio.create_task(
-            fleet.start(lambda n: progress.update(started, completed=n)))
-        while not stop.is_set() and (not starting.done() or fleet.booted() < len(fleet)):
-            progress.update(booted, completed=fleet.booted())
+async def _plain(state: _Run, out: TextIO) -> None:
+    """A status line now and every STATUS_EVERY seconds until stopped."""
+    announced = False
+    while True:
+        print(state.status(), file=out, flush=True)
+        if state.all_booted.is_set() and not announced:
+            announced = True
+            print(f"sim: all {len(state.fleet)} booted in {state.boot_s:.1f}s; "
+                  "Ctrl-C to stop", file=out, flush=True)
+        waits = [state.stop.wait()] + ([] if announced else [state.all_booted.wait()])
+        await _first(waits, STATUS_EVERY)
+        if state.stop.is_set():
+            return
+
+
+async def _first(waits: list, timeout: float) -> None:
+    """Wait until the first of `waits` (coroutines) is done, or `timeout` seconds."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _live(state: _Run, console: Console) -> None:
+    """The same status, redrawn five times a second on the terminal."""
+    with Live(state.status(), console=console, transient=True) as live:
+        while not state.stop.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(0.2):
-                    await stop.wait()
-            if starting.done() and starting.exception():
-                raise starting.exception()  # type: ignore[misc]
-        starting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await starting
+                    await state.stop.wait()
+            live.update(state.status())
 
 
-def _print_summary(console: Console, summary: dict[str, int]) -> None:
+def _summary(state: _Run, failures: dict[str, int]) -> dict[str, Any]:
+    fleet = state.fleet
+    return {
+        **fleet.summary(),
+        "not_booted": {k: v for k, v in failures.items()},
+        "elapsed_s": round(state.elapsed(), 2),
+        "boot_s": None if state.boot_s is None else round(state.boot_s, 2),
+        "stopped_by": state.stopped_by,
+    }
+
+
+def _print_summary(console: Console, summary: dict[str, Any]) -> None:
     table = Table(title="chargebench sim")
     table.add_column("")
     table.add_column("count", justify="right")
     for key, value in summary.items():
-        table.add_row(key.replace("_", " "), str(value))
+        if key == "not_booted":
+            for reason, count in value.items():
+                table.add_row(f"not booted: {reason}", str(count))
+        else:
+            table.add_row(key.replace("_", " "), "-" if value is None else str(value))
     console.print(table)

@@ -31,8 +31,8 @@ from chargebench.ocppj.errors import OcppCallError
 from sim.state import write_text
 
 __all__ = [
+    "DEFAULT_CONFIG",
     "KEYS",
-    "LIBOCPP_CONFIG",
     "SCHEMA",
     "Access",
     "ChangeResult",
@@ -48,10 +48,11 @@ SCHEMA: dict[str, Any] = json.loads(
 )
 _VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 _MISSING: Any = object()
-#: EVerest libocpp's stock OCPP 1.6 `config/v16/config.json` as it ships (Apache-2.0, see
-#: `libocpp/LICENSE`): the template of the fleet benchmarks and of the conformance self run,
-#: bundled so that they work wherever ChargeBench is installed.
-LIBOCPP_CONFIG = Path(str(resources.files(__package__).joinpath("libocpp/config.json")))
+#: ChargeBench's own default charge-point configuration, in libocpp's 1.6 format and written
+#: with our own values (a 22 kW AC wallbox, one connector, every feature profile but PnC):
+#: the template of `chargebench sim`, the fleet benchmarks and the conformance self run. The
+#: real EVerest files stay outside the package; tests read them from ../shared.
+DEFAULT_CONFIG = Path(str(resources.files(__package__).joinpath("default_config.json")))
 
 
 class ConfigError(Exception):

@@ -2,9 +2,13 @@
 
 `Fleet(template, count, csms_url=...)` makes `count` charge points whose identities (id, serial
 numbers, vendor/model, id tags) come from Faker with a seed, so the same seed gives the same
-fleet. `await fleet.start()` connects them at `ramp` per second (a CSMS that sees 10 000
-simultaneous handshakes measures its accept queue, not its OCPP handling); `await fleet.stop()`
-stops open transactions and leaves undelivered messages in each charge point's state directory.
+fleet. `await fleet.start()` connects them as fast as the CSMS accepts them, with at most
+`max_handshakes` first attempts (connect and BootNotification) in flight: a CSMS that sees
+10 000 simultaneous handshakes measures its accept queue, not its OCPP handling, and a fixed
+rate is either too slow for a fast CSMS or too fast for a slow one. `ramp=N` starts N per second
+instead, `ramp=0` all at once. `await fleet.stop()` stops open transactions and leaves
+undelivered messages in each charge point's state directory. `failures()` counts the charge
+points not accepted by why (refused, HTTP 401, TLS, timeout, boot Rejected...).
 
 Memory per idle charge point: one connection, one reader task, the connection loop and one
 heartbeat task; connectors get tasks only while they have a transaction or a pending
@@ -108,7 +112,8 @@ class Fleet:
         csms_url: str | None = None,
         hardware: Hardware | None = None,
         seed: int = 0,
-        ramp: float = 50.0,
+        ramp: float | None = None,
+        max_handshakes: int = 200,
         clock: Clock | None = None,
         state_dir: str | Path | None = None,
         trace_sink: Callable[[TraceRecord], None] | None = None,
@@ -120,14 +125,17 @@ class Fleet:
         # Latency
         gc_freeze_interval: float | None = 5.0,
     ) -> None:
-        """`template` is a libocpp config dict (validated here, raises ConfigError); `ramp` is
-        connections started per second; `state_dir` gets one sub-directory per charge point.
+        """`template` is a libocpp config dict (validated here, raises ConfigError); `ramp`
+        None paces the start by the CSMS (`max_handshakes` first attempts in flight), a number
+        is connections started per second (0: all at once); `state_dir` gets one
+        sub-directory per charge point.
         `fault_plan` (a `FaultPlan` or its YAML dict) applies to every charge point, each with
         its own copy so `times`/`after` count per charge point; `fault_plans` overrides it by
         charge point id. `gc_freeze_interval`: see the module docstring."""
         ChargePointConfig.from_dict(template, source="fleet template")  # validate once
         self.clock = clock or Clock()
         self.ramp = ramp
+        self.max_handshakes = max(1, max_handshakes)
         self.identities = identities(count, seed, prefix)
         # One generator for the fleet's reconnect jitter: a Mersenne Twister state is 2.5 kB,
         # too much to hold per charge point at 10 000 (loadtest.bench_sim_memory).
@@ -152,16 +160,42 @@ class Fleet:
         return len(self.charge_points)
 
     async def start(self, on_started: Callable[[int], None] | None = None) -> None:
-        """Start every charge point, `ramp` per second (wall clock)."""
-        gap = 1.0 / self.ramp if self.ramp > 0 else 0.0
+        """Start every charge point: paced by the CSMS (`ramp` None), or `ramp` per second
+        (wall clock). `on_started(n)` after the n-th start."""
         if self.heap is not None:
             self.heap.start()
+        if self.ramp is None:
+            await self._start_paced(on_started)
+            return
+        gap = 1.0 / self.ramp if self.ramp > 0 else 0.0
         for n, cp in enumerate(self.charge_points, 1):
             await cp.start()
             if on_started is not None:
                 on_started(n)
             if gap:
                 await asyncio.sleep(gap)
+
+    async def _start_paced(self, on_started: Callable[[int], None] | None) -> None:
+        """At most `max_handshakes` charge points between start and the end of their first
+        attempt (BootNotification answered, or the connection failed): the next starts as soon
+        as one of them is done, so the pace is the CSMS's."""
+        gate = asyncio.Semaphore(self.max_handshakes)
+        for n, cp in enumerate(self.charge_points, 1):
+            await gate.acquire()
+            cp.on_attempt = gate.release
+            await cp.start()
+            if on_started is not None:
+                on_started(n)
+
+    def failures(self) -> dict[str, int]:
+        """Charge points not accepted, counted by why (most frequent first); those still on
+        their first attempt count as "connecting"."""
+        counts: dict[str, int] = {}
+        for cp in self.charge_points:
+            if cp.registration != "Accepted":
+                reason = cp.failure or "connecting"
+                counts[reason] = counts.get(reason, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
     def booted(self) -> int:
         """How many charge points the CSMS has accepted."""

@@ -84,11 +84,15 @@ class Session:
             try:
                 await self._flush()
             except ConnectionClosed:
-                self._waiters.pop(message_id, None)
-                self.core.forget_call(message_id)  # nothing outstanding on a dead connection
+                self._abandon(message_id, future)  # nothing outstanding on a dead connection
                 raise ConnectionLost(
                     "connection closed", action=action, message_id=message_id
                 ) from None
+            except BaseException:
+                # cancelled while the frame was being written (a closing connection, a full
+                # buffer): the next caller must not find this CALL outstanding (OCPP-J §4.1.1)
+                self._abandon(message_id, future)
+                raise
             try:
                 return await self._wait(future)
             finally:
@@ -96,6 +100,16 @@ class Session:
                 self._waiters.pop(message_id, None)
                 future.cancel()
                 self.core.forget_call(message_id)
+
+    def _abandon(self, message_id: str, future: asyncio.Future) -> None:
+        """Forget a CALL nobody will wait for: the core's outstanding id, its waiter, and a
+        ConnectionLost the reader may already have put in its future (else asyncio reports
+        "Future exception was never retrieved")."""
+        self._waiters.pop(message_id, None)
+        self.core.forget_call(message_id)
+        if future.done() and not future.cancelled():
+            future.exception()
+        future.cancel()
 
     async def _wait(self, future: asyncio.Future) -> dict:
         core = self.core
@@ -220,8 +234,16 @@ class Session:
         if isinstance(exc, OcppCallError):
             self.core.send_error(event.message_id, exc.code, exc.description, exc.details)
             return
+        if isinstance(exc, OverflowError):
+            # a schema-valid number our storage cannot hold (SQLite: signed 64 bits) is the
+            # peer's value, not our bug: PropertyConstraintViolation (OCPP-J 1.6 §4.2.3)
+            log.warning("%s: a value is out of range (%s)", event.action, exc)
+            self.core.reject(event.message_id, Fault.BEYOND_INT64)
+            return
         log.exception("handler for %s failed", event.action, exc_info=exc)
-        self.core.reject(event.message_id, Fault.HANDLER_FAILED, f"{type(exc).__name__}: {exc}")
+        # OCPP-J 1.6 §4.2.3 InternalError; the exception's text stays in our log: a reply never
+        # tells the peer about our internals
+        self.core.reject(event.message_id, Fault.HANDLER_FAILED)
 
     async def _flush(self) -> None:
         for frame in self.core.data_to_send():

@@ -8,6 +8,7 @@ text frame to `receive_text()`, act on the events it returns, and write whatever
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Collection
@@ -26,6 +27,7 @@ from chargebench.ocppj.frames import (
 )
 from chargebench.ocppj.validation import check_payload
 from chargebench.ocppj.versions import OCPP16, OcppVersion, Role
+from chargebench.ocppj.wellformed import MAX_DEPTH, check_frame, has_lone_surrogate, suspect
 
 #: tracer(dir, type, message_id, action, payload, latency_seconds)
 Tracer = Callable[[str, str, str | None, str | None, Any, float | None], None]
@@ -36,6 +38,16 @@ _TYPE_NAME = {CALL: "CALL", CALLRESULT: "CALLRESULT", CALLERROR: "CALLERROR"}
 _SEEN_IDS = 32
 #: How many timed-out CALLs are remembered so that a late reply is recognised as late.
 _EXPIRED_IDS = 32
+
+
+def _no_constant(name: str) -> Any:
+    # RFC 8259 §6: NaN and Infinity are not JSON, though Python's parser takes them by default
+    raise ValueError(f"{name} is not JSON")
+
+
+_decode = json.JSONDecoder(parse_constant=_no_constant).decode
+#: the head of a frame, `[2,"id",` (an id of 1-36 plain characters), read without parsing
+_HEAD = re.compile(r'\A\s*\[\s*([234])\s*,\s*"([^"\\\x00-\x1f]{1,36})"\s*,')
 
 
 class _Pending(NamedTuple):
@@ -190,9 +202,18 @@ class OcppSession:
     def receive_text(self, text: str) -> list[ev.Event]:
         """Process one received text frame; answers malformed CALLs itself."""
         try:
-            frame = json.loads(text)
-        except (ValueError, RecursionError):
+            frame = _decode(text)
+        except RecursionError:
+            # valid JSON, nested deeper than the parser goes: the head still names the message
+            return self._too_deep(text)
+        except ValueError:
             return self._violation(Fault.INVALID_JSON, UNREADABLE_ID, text, "not valid JSON")
+        if suspect(text):
+            problem = check_frame(frame)
+            if problem is not None:
+                events = self._unholdable(frame, text, *problem)
+                if events is not None:
+                    return events
         if type(frame) is not list:
             return self._violation(Fault.NOT_AN_ARRAY, UNREADABLE_ID, text, "not a JSON array")
         if not frame or type(frame[0]) is not int or frame[0] not in _FRAME_LENGTH:
@@ -308,6 +329,35 @@ class OcppSession:
             error = self._error(Fault.SCHEMA_OTHER, f"unknown error code {code!r}")
             events.append(ev.ProtocolViolation(error, message_id, text, False))
         return events
+
+    def _too_deep(self, text: str) -> list:
+        """A frame too deep to parse: answered with its id when the head shows one
+        (OCPP-J 1.6 §4.2.3), as any frame nested too deep (`wellformed.MAX_DEPTH`)."""
+        head = _HEAD.match(text)
+        detail = f"nested deeper than {MAX_DEPTH}"
+        if head is None:
+            return self._violation(Fault.TOO_DEEP, UNREADABLE_ID, text, detail)
+        kind, message_id = int(head[1]), head[2]
+        if kind == CALL:
+            return self._violation(Fault.TOO_DEEP, message_id, text, detail)
+        return self._bad_reply(message_id, Fault.TOO_DEEP, text, detail)
+
+    def _unholdable(self, frame: Any, text: str, fault: Fault, detail: str) -> list | None:
+        """A frame that parsed but holds what we cannot carry on (`wellformed`): answered like
+        any malformed frame, with its own id when that id is readable (OCPP-J 1.6 §4.2.3)."""
+        message_id, kind = UNREADABLE_ID, None
+        if (
+            type(frame) is list and len(frame) > 1 and type(frame[0]) is int
+            and frame[0] in _FRAME_LENGTH and type(frame[1]) is str
+            and len(frame[1]) <= self.version.max_message_id_length
+            and not has_lone_surrogate(frame[1])
+        ):
+            message_id, kind = frame[1], frame[0]
+        if kind in (CALLRESULT, CALLERROR):
+            return self._bad_reply(message_id, fault, text, detail)
+        if kind is None and fault is Fault.BEYOND_INT64:
+            return None  # the frame's structure is the first fault (e.g. MessageTypeId 2**70)
+        return self._violation(fault, message_id, text, detail)
 
     def _unmatched_reply(self, message_id: str, kind: str, body: Any, text: str) -> list:
         if self._tracer:

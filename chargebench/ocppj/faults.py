@@ -21,6 +21,8 @@ class Fault(enum.Enum):
     MESSAGE_ID_TOO_LONG = "message id longer than 36 characters"
     BAD_ACTION = "action is not a string"
     PAYLOAD_NOT_OBJECT = "payload is not a JSON object"
+    LONE_SURROGATE = "string with a lone UTF-16 surrogate (not UTF-8 text)"
+    TOO_DEEP = "JSON nested deeper than any OCPP message"
     DUPLICATE_MESSAGE_ID = "message id already used by the peer on this connection"
     CONCURRENT_CALL = "CALL while the peer's previous CALL is unanswered"
     # Action level
@@ -35,6 +37,7 @@ class Fault(enum.Enum):
     BAD_DATE_TIME = "not an RFC 3339 date-time"
     OCCURRENCE = "too few or too many items"
     OUT_OF_RANGE = "number out of range or precision"
+    BEYOND_INT64 = "number beyond what a signed 64-bit integer or a finite double holds"
     SCHEMA_OTHER = "payload violates its schema"
     # Processing
     NOT_ACCEPTED_YET = "CALL before BootNotification was accepted"

@@ -33,8 +33,16 @@ def validator_for(version: OcppVersion, action: str, response: bool) -> Any:
 def check_payload(version: OcppVersion, action: str, payload: Any, response: bool) -> None:
     """Raise `RemoteProtocolError` with the table's code when `payload` violates its schema."""
     validator = validator_for(version, action, response)
-    if validator.is_valid(payload):
-        return
+    try:
+        if validator.is_valid(payload):
+            return
+    except (ValueError, RecursionError, OverflowError) as exc:
+        # jsonschema-rs gives up on what it cannot convert ("Recursion limit reached"): the
+        # payload is not one any schema describes (`wellformed` normally refuses it first)
+        fault = Fault.TOO_DEEP if "ecursion" in str(exc) else Fault.SCHEMA_OTHER
+        raise RemoteProtocolError(
+            f"(payload): {fault.value}", fault, version.code_for(fault)
+        ) from None
     error = next(iter(validator.iter_errors(payload)))
     keyword = str(error.schema_path[-1]) if error.schema_path else ""
     fault = SCHEMA_KEYWORD_FAULTS.get(keyword, Fault.SCHEMA_OTHER)

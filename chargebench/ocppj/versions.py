@@ -133,6 +133,10 @@ FAULT_CODES_16: dict[Fault, str] = {
     Fault.MESSAGE_ID_TOO_LONG: "FormationViolation",
     Fault.BAD_ACTION: "FormationViolation",
     Fault.PAYLOAD_NOT_OBJECT: "FormationViolation",
+    # RFC 8259 §8.2 / RFC 7493 §2.1: a lone surrogate is no Unicode text; OCPP-J 1.6 §4.1.2 frames
+    # are UTF-8 JSON, so the frame is "syntactically incorrect"
+    Fault.LONE_SURROGATE: "FormationViolation",
+    Fault.TOO_DEEP: "FormationViolation",
     Fault.DUPLICATE_MESSAGE_ID: "ProtocolError",
     # OCPP-J 1.6 §4.1.1 says SHOULD NOT: processed anyway, reported, answered only on request
     Fault.CONCURRENT_CALL: "GenericError",
@@ -146,6 +150,9 @@ FAULT_CODES_16: dict[Fault, str] = {
     Fault.BAD_DATE_TIME: "TypeConstraintViolation",
     Fault.OCCURRENCE: "OccurenceConstraintViolation",
     Fault.OUT_OF_RANGE: "PropertyConstraintViolation",
+    # the JSON type (integer) is right, the value is one no field can hold (2.0.1 part 2 §2.1:
+    # integer is 32 bit; 1.6 names no width, we hold 64): "a field contains an invalid value"
+    Fault.BEYOND_INT64: "PropertyConstraintViolation",
     Fault.SCHEMA_OTHER: "FormationViolation",
     # OCPP-J 1.6 errata §3.10 (new §5.6): CALL before accepted -> SecurityError
     Fault.NOT_ACCEPTED_YET: "SecurityError",

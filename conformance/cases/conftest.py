@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from pytest_asyncio import is_async_test
 
-from chargebench.trace import TraceWriter
+from chargebench.trace import TraceRecord, TraceWriter
 from conformance.cases.cp.security import SecurityKit
 from conformance.chargepoint import ChargePoint
 from conformance.endpoints import Listener, dial
@@ -28,6 +28,17 @@ from conformance.robustness import ready
 from conformance.settings import Settings
 from conformance.steps import Context
 from conformance.triggers import HttpActionsTrigger, NoTrigger, Trigger
+from conformance.wire import trace_records
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A case that is one test function gets its OCTT id as test id (`test_cold_boot[TC_001]`),
+    as parametrized cases carry theirs, so `-k TC_001` selects it in either role."""
+    marker = metafunc.definition.get_closest_marker("octt")
+    if marker is None or not marker.args:
+        return
+    metafunc.fixturenames.append("octt_case")
+    metafunc.parametrize("octt_case", [marker.args[0]], ids=[marker.args[0]])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,31 +73,46 @@ class CaseTrace:
         self.peers.append((peer, peer.begin_case()))
         return peer
 
-    def records(self) -> list:
-        frames = [
-            (frame, index) for index, (peer, start) in enumerate(self.peers)
-            for frame in peer.log[start:]
+    def records(self) -> list[TraceRecord]:
+        """Every connection's records (replies paired with their CALLs), in time order."""
+        records = [
+            record for index, (peer, start) in enumerate(self.peers)
+            for record in trace_records(peer.log[start:], peer.cp_id, f"c{index}")
         ]
-        frames.sort(key=lambda pair: pair[0].ts)
-        return [frame.to_record(self.peers[i][0].cp_id, f"c{i}") for frame, i in frames]
+        records.sort(key=lambda record: record.ts)
+        return records
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Allure: the case's OCTT id and title as its name, its id and profile as labels, and
+    its trace as an attachment. Set in the call phase: allure-pytest names the result after
+    setup, and attachments made in a fixture's teardown land on the fixture, not the case."""
+    case = item.stash.get(CASE, None)
+    if case is not None:
+        allure.dynamic.title(f"{case.full_id} {case.title}")
+        allure.dynamic.label("octt", case.full_id)
+        allure.dynamic.feature(case.profile)
+    try:
+        return (yield)
+    finally:
+        trace = getattr(item, "funcargs", {}).get("case_trace")
+        records = trace.records() if isinstance(trace, CaseTrace) else []
+        if records:  # one JSON document: JSON Lines is no JSON to Allure's viewer
+            allure.attach("[\n" + ",\n".join(r.to_json() for r in records) + "\n]",
+                          name="message trace", attachment_type=allure.attachment_type.JSON)
 
 
 @pytest.fixture(autouse=True)
 def case_trace(request: pytest.FixtureRequest, cb: Settings):
     """Attach the case's message trace to the report, to Allure, and to --cb-results."""
     trace = CaseTrace()
-    case = request.node.stash.get(CASE, None)
-    if case is not None:
-        allure.dynamic.label("octt", case.full_id)
-        allure.dynamic.feature(case.profile)
-        allure.dynamic.title(f"{case.full_id} {case.title}")
     yield trace
     records = trace.records()
     if not records:
         return
     text = "\n".join(record.to_json() for record in records)
     request.node.add_report_section("teardown", "ocpp trace", text)
-    allure.attach(text, name="message trace", attachment_type=allure.attachment_type.JSON)
     if cb.results is not None:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
         with TraceWriter(cb.results / "traces" / f"{name}.jsonl") as writer:

@@ -7,11 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from csms.api.context import Context
-from csms.api.jsonio import ApiError
 from csms.api.listing import Listing, respond
 from csms.api.params import Param
-from csms.api.spec import Api, Call
+from csms.api.spec import Call, Operation
 from csms.services import analytics
 from csms.store.timestamps import to_iso
 
@@ -40,6 +38,8 @@ ENERGY = Listing(
             "by", enum=analytics.GROUPINGS, default="charger", description="station | charger | day"
         ),
     ),
+    # a row has the column of its grouping (`by`) only
+    always=("sessions", "energy_wh", "energy_kwh", "revenue", "currency"),
 )
 UTILISATION = Listing(
     "utilisation",
@@ -54,88 +54,74 @@ FAULTS = Listing(
 )
 
 
-def register(api: Api, ctx: Context) -> None:
-    store = ctx.store
+def window(call: Call) -> tuple[Any, Any]:
+    """[since, until) as asked; one with until <= since holds nothing (an empty answer)."""
+    return call.query["since"], call.query["until"]
 
-    def window(call: Call) -> tuple[Any, Any]:
-        since, until = call.query["since"], call.query["until"]
-        if since is not None and until is not None and until <= since:
-            raise ApiError(422, "until must be after since", field="until")
-        return since, until
 
-    @api.op(
-        "GET",
-        "/api/analytics/energy",
-        "Energy and revenue per station, charger or day",
-        query=WINDOW,
-        listing=ENERGY,
-    )
-    async def energy(call: Call) -> Any:
-        since, until = window(call)
+async def energy(call: Call) -> Any:
+    since, until = window(call)
+    store = call.ctx.store
 
-        def fetch(f: dict) -> list:
-            facts = store.transaction_facts(since=since, until=until)
-            return analytics.energy_revenue(facts, f["by"])
+    def fetch(f: dict) -> list:
+        facts = store.transaction_facts(since=since, until=until)
+        return analytics.energy_revenue(facts, f["by"])
 
-        query = {**call.query, "by": None}  # grouping, not a row filter
-        return await respond(call.request, ENERGY, lambda f: fetch(call.query), query)
+    query = {**call.query, "by": None}  # grouping, not a row filter
+    return await respond(call.request, ENERGY, lambda f: fetch(call.query), query)
 
-    @api.op(
-        "GET",
-        "/api/analytics/utilisation",
-        "Share of connector time in use per charger over a window",
-        query=WINDOW,
-        listing=UTILISATION,
-    )
-    async def utilisation(call: Call) -> Any:
-        since, until = window(call)
-        until = until or ctx.clock.now()
-        since = since or until - timedelta(days=1)
+
+async def utilisation(call: Call) -> Any:
+    since, until = window(call)
+    until = until or call.ctx.clock.now()
+    since = since or until - timedelta(days=1)
+    store = call.ctx.store
+
+    def fetch(f: dict) -> list:
         if until <= since:
-            raise ApiError(422, "until must be after since", field="since")
+            return []  # an empty window has no time to use
+        # a session that started before the window may still run into it
+        facts = [
+            fact
+            for fact in store.transaction_facts(until=until)
+            if fact["stop_time"] is None or fact["stop_time"] >= to_iso(since)
+        ]
+        connectors = dict.fromkeys((charger["id"] for charger in store.list_chargers()), 0)
+        for connector in store.list_connectors():  # every charger's, in one query
+            if connector["connector_id"] > 0 and connector["charger_id"] in connectors:
+                connectors[connector["charger_id"]] += 1
+        return analytics.utilisation(facts, since, until, connectors)
 
-        def fetch(f: dict) -> list:
-            # a session that started before the window may still run into it
-            facts = [
-                fact
-                for fact in store.transaction_facts(until=until)
-                if fact["stop_time"] is None or fact["stop_time"] >= to_iso(since)
-            ]
-            connectors = dict.fromkeys((charger["id"] for charger in store.list_chargers()), 0)
-            for connector in store.list_connectors():  # every charger's, in one query
-                if connector["connector_id"] > 0 and connector["charger_id"] in connectors:
-                    connectors[connector["charger_id"]] += 1
-            return analytics.utilisation(facts, since, until, connectors)
+    return await respond(call.request, UTILISATION, fetch, call.query)
 
-        return await respond(call.request, UTILISATION, fetch, call.query)
 
-    @api.op(
-        "GET",
-        "/api/analytics/sessions-per-hour",
-        "Sessions started per UTC hour of day",
-        query=WINDOW,
-        listing=PER_HOUR,
+async def sessions_per_hour(call: Call) -> Any:
+    since, until = window(call)
+    store = call.ctx.store
+    return await respond(
+        call.request,
+        PER_HOUR,
+        lambda f: analytics.sessions_per_hour(store.transaction_facts(since=since, until=until)),
+        call.query,
     )
-    async def sessions_per_hour(call: Call) -> Any:
-        since, until = window(call)
-        return await respond(
-            call.request,
-            PER_HOUR,
-            lambda f: analytics.sessions_per_hour(
-                store.transaction_facts(since=since, until=until)
-            ),
-            call.query,
-        )
 
-    @api.op(
-        "GET",
-        "/api/analytics/faults",
-        "Faulted status notifications per connector",
-        query=WINDOW,
-        listing=FAULTS,
+
+async def faults(call: Call) -> Any:
+    since, until = window(call)
+    store = call.ctx.store
+    return await respond(
+        call.request, FAULTS, lambda f: store.fault_counts(since=since, until=until), call.query
     )
-    async def faults(call: Call) -> Any:
-        since, until = window(call)
-        return await respond(
-            call.request, FAULTS, lambda f: store.fault_counts(since=since, until=until), call.query
-        )
+
+
+ROUTES: tuple[Operation, ...] = (
+    Operation("GET", "/api/analytics/energy", "Energy and revenue per station, charger or day",
+              energy, query=WINDOW, listing=ENERGY, tag="analytics"),
+    Operation("GET", "/api/analytics/utilisation",
+              "Share of connector time in use per charger over a window", utilisation,
+              query=WINDOW, listing=UTILISATION, tag="analytics"),
+    Operation("GET", "/api/analytics/sessions-per-hour", "Sessions started per UTC hour of day",
+              sessions_per_hour, query=WINDOW, listing=PER_HOUR, tag="analytics"),
+    Operation("GET", "/api/analytics/faults", "Faulted status notifications per connector",
+              faults, query=WINDOW, listing=FAULTS, tag="analytics"),
+)  # fmt: skip

@@ -1,22 +1,23 @@
 """What the business API needs from a running CSMS, gathered in one object.
 
 `Context.of(csms)` takes it from a `CentralSystem` (store, connections, protocol clock, admin
-token, `send`, remote start timeout); the billing service and the payment gateway are the
-CSMS's own when it has them (`csms.billing`, `csms.payments`), else created here, so the API
-also runs before those are wired.
+token, `send`, `execute` with bookkeeping, remote start timeout); the billing service and the
+payment gateway are the CSMS's own when it has them (`csms.billing`, `csms.payments`), else
+created here, so the API also runs before those are wired.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chargebench.clock import Clock
 from chargebench.ocppj import CallTimeout
+from csms import commands
 from csms.api.jsonio import ApiError
-from csms.api.spec import Call
 from csms.commands import NotConnected
 from csms.services import remote
 from csms.services.billing_service import BillingService
@@ -24,7 +25,12 @@ from csms.services.payments import LocalGateway, PaymentGateway
 from csms.services.remote import Send
 from csms.store.base import Store, User
 
+if TYPE_CHECKING:
+    from csms.api.spec import Call
+
 T = TypeVar("T")
+#: `commands.execute` bound to one CSMS: (cp_id, action, payload, timeout=...) -> CommandResult
+Execute = Callable[..., Awaitable[commands.CommandResult]]
 
 
 @dataclass(slots=True)
@@ -40,6 +46,8 @@ class Context:
     flush_log: Callable[[], Awaitable[None]] | None = None
     #: seconds a remote start's pending record waits for its StartTransaction
     remote_start_timeout: float = remote.DEFAULT_TIMEOUT
+    #: a CSMS-initiated action with its bookkeeping (None: no CSMS to send through)
+    execute: Execute | None = None
 
     @classmethod
     def of(cls, csms: Any) -> Context:
@@ -56,6 +64,7 @@ class Context:
             payments,
             getattr(trace, "flush", None),
             csms.config.remote_start_timeout,
+            functools.partial(commands.execute, csms),
         )
 
     async def db(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -1,11 +1,11 @@
 """The operator's dashboard: `GET /dashboard`, one server-rendered page (no script) that the
 browser reloads every `REFRESH_S` seconds.
 
-A browser logs in with HTTP Basic: any user name, the admin token as the password (it asks by
-itself); a Bearer token works too. The page shows totals, the chargers with their connectors
-and live connection, the running sessions with energy and estimated cost so far (the same
-figures as `GET /api/transactions`), and the faults of the last 24 hours. Everything on it came
-from charge points and is escaped.
+A browser logs in with HTTP Basic: any user name, an ADMIN token (the admin token) as the
+password (it asks by itself); a Bearer token works too. The page shows totals, the chargers
+with their connectors and live connection, the running sessions with energy and estimated cost
+so far (the same figures as `GET /api/transactions`), and the faults of the last 24 hours.
+Everything on it came from charge points and is escaped.
 """
 
 from __future__ import annotations
@@ -16,21 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
 from csms.api.resources import with_estimates
-from csms.api.spec import presented_token
-from csms.services.users import same_token
+from csms.api.spec import Call, Operation
 from reports import page
 from reports.svg import esc
 
 if TYPE_CHECKING:
-    from csms.central import CentralSystem
     from csms.store.base import Store
 
-__all__ = ["REFRESH_S", "Snapshot", "dashboard_route", "render", "snapshot"]
+__all__ = ["REFRESH_S", "ROUTES", "Snapshot", "dashboard", "render", "snapshot"]
 
 #: seconds between two reloads of the page
 REFRESH_S = 10
@@ -142,17 +138,17 @@ def _faults(data: Snapshot) -> str:
                       total=len(data.faults))
 
 
-def dashboard_route(csms: CentralSystem) -> Route:
-    """`GET /dashboard` for one running CSMS."""
+async def dashboard(call: Call) -> Response:
+    """`GET /dashboard`: the page of this moment."""
+    ctx = call.ctx
+    online = {conn.cp_id for conn in ctx.registry}
+    data = await asyncio.to_thread(snapshot, ctx.store, online, ctx.clock.now())
+    return HTMLResponse(render(data))
 
-    async def dashboard(request: Request) -> Response:
-        token = csms.config.admin_token
-        given = presented_token(request, basic=True)
-        if not token or given is None or not same_token(given, token):
-            return Response("the admin token is the password\n", status_code=401,
-                            headers={"WWW-Authenticate": 'Basic realm="ChargeBench CSMS"'})
-        online = {conn.cp_id for conn in csms.connections}
-        data = await asyncio.to_thread(snapshot, csms.store, online, csms.clock.now())
-        return HTMLResponse(render(data))
 
-    return Route("/dashboard", dashboard)
+ROUTES: tuple[Operation, ...] = (
+    Operation("GET", "/dashboard", "The operator's page (HTML; reloads itself)", dashboard,
+              basic=True, tag="dashboard", media="text/html", result={"type": "string"},
+              description="A browser logs in with HTTP Basic: any user name, an ADMIN token "
+                          "(the admin token) as the password."),
+)  # fmt: skip

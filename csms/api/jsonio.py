@@ -23,11 +23,12 @@ class ApiError(Exception):
         self.status = status
         self.field = field
 
-    def response(self) -> Response:
+    def response(self, *, challenge: str = "Bearer") -> Response:
+        """The JSON answer; a 401 carries `WWW-Authenticate: <challenge>` (RFC 9110 §15.5.2)."""
         body: dict[str, Any] = {"error": str(self)}
         if self.field is not None:
             body["field"] = self.field
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        headers = {"WWW-Authenticate": challenge} if self.status == 401 else None
         return DecimalJSONResponse(body, status_code=self.status, headers=headers)
 
 
@@ -55,9 +56,35 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
-def loads(body: bytes) -> Any:
-    """Parse a request body; numbers with a fraction become Decimal; ApiError 422 if not JSON."""
+def _decimal(text: str) -> Decimal | int:
+    """A JSON number with a fraction or exponent: exact, and an integer when it is one (JSON
+    Schema 2020-12: `1.0` is an integer)."""
+    value = Decimal(text)
+    if value.adjusted() < 64 and value == value.to_integral_value():  # 1E+999999 stays
+        return int(value)
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def loads(body: bytes, *, decimal: bool = True) -> Any:
+    """Parse a request body; numbers with a fraction become Decimal, integral ones int
+    (`decimal=False`: float, as written, for OCPP payloads relayed to a charger). ApiError 422
+    if not JSON, too deep to parse, or carrying a lone UTF-16 surrogate (`"\\ud800"` is valid
+    JSON text but no UTF-8 string: it could be neither stored nor sent to a charger)."""
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
+        value = json.loads(body, parse_float=_decimal if decimal else _float,
+                           parse_constant=_no_constants)  # fmt: skip
+        dumps(value).encode("utf-8")
+    except RecursionError:
+        raise ApiError(422, "body is nested too deeply", field="body") from None
+    except UnicodeEncodeError:
+        raise ApiError(422, "body contains a lone UTF-16 surrogate", field="body") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(422, f"body is not JSON: {error}", field="body") from None
+    return value

@@ -9,8 +9,9 @@ page in headers: `X-Total-Count` (all matching rows, when known), `X-Limit`, `X-
 page") with a header row of `columns`; nested values are JSON, Decimals exact, None empty.
 
 `fetch(filters)` returns rows; when `store_pages` is set the listing's store query filters and
-pages itself (`fetch(filters, limit, offset)`, big tables: transactions, message log), else the
-helper filters the rows by each `Param.match` and slices the page.
+pages itself (`fetch(filters, limit, offset)` returns the page and the count of all matching
+rows; big tables: transactions, message log), else the helper filters the rows by each
+`Param.match` and slices the page.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Listing:
     columns: tuple[str, ...]
     params: tuple[Param, ...] = ()
     store_pages: bool = False
+    #: the columns every JSON row has (None: all; a grouping may leave some out)
+    always: tuple[str, ...] | None = None
 
     @property
     def all_params(self) -> tuple[Param, ...]:
@@ -87,10 +90,8 @@ async def respond(
     asks for; `decorate` adds live fields (connection status, estimates) to the page only."""
     limit, offset = query["limit"], query["offset"]
     filters = {p.name: query.get(p.name) for p in listing.params}
-    total: int | None
     if listing.store_pages:
-        rows = await asyncio.to_thread(fetch, filters, limit, offset)
-        total = None
+        rows, total = await asyncio.to_thread(fetch, filters, limit, offset)
     else:
         rows = await asyncio.to_thread(fetch, filters)
         active = [(p, v) for p in listing.params if (v := filters.get(p.name)) is not None]
@@ -99,9 +100,7 @@ async def respond(
         rows = rows[offset : offset + limit]
     if decorate is not None:
         rows = decorate(rows)
-    headers = {"X-Limit": str(limit), "X-Offset": str(offset)}
-    if total is not None:
-        headers["X-Total-Count"] = str(total)
+    headers = {"X-Total-Count": str(total), "X-Limit": str(limit), "X-Offset": str(offset)}
     if wants_csv(request, query):
         headers["Content-Disposition"] = f'attachment; filename="{listing.name}.csv"'
         return Response(

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from csms.api.context import Context
 from csms.api.jsonio import ApiError
 from csms.api.listing import Listing, respond
 from csms.api.params import Param
-from csms.api.spec import Api, Call
+from csms.api.spec import Call, Operation
 from csms.services import remote
 from csms.services.analytics import live_estimate
 from csms.store.base import Store
@@ -187,74 +186,212 @@ def with_estimates(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, A
     return rows
 
 
-def register(api: Api, ctx: Context) -> None:
-    store = ctx.store
+def with_connection(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each charger row with its live connection (None: offline)."""
+    for row in rows:
+        conn = call.ctx.registry.get(row["id"])
+        row["connection"] = None if conn is None else conn.summary()
+    return rows
 
-    def with_connection(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for row in rows:
-            conn = ctx.registry.get(row["id"])
-            row["connection"] = None if conn is None else conn.summary()
-        return rows
 
-    async def known_charger(cp_id: str) -> dict[str, Any]:
-        charger = await ctx.db(store.get_charger, cp_id)
-        if charger is None:
-            raise ApiError(404, f"unknown charger {cp_id!r}")
-        return charger
+async def known_charger(call: Call, cp_id: str) -> dict[str, Any]:
+    charger = await call.ctx.db(call.ctx.store.get_charger, cp_id)
+    if charger is None:
+        raise ApiError(404, f"unknown charger {cp_id!r}")
+    return charger
 
-    # Assets -----------------------------------------------------------------------------------
 
-    @api.op("GET", "/api/locations", "Stations (locations)", listing=LOCATIONS)
-    async def list_locations(call: Call) -> Any:
-        return await respond(call.request, LOCATIONS, lambda f: store.list_locations(), call.query)
+# Assets -----------------------------------------------------------------------------------------
 
-    @api.op(
-        "GET",
-        "/api/chargers",
-        "Chargers with live connection status (seeds/003 filters)",
-        listing=CHARGERS,
-    )
-    async def list_chargers(call: Call) -> Any:
-        def fetch(f: dict) -> list:
-            return store.list_chargers(
-                location_id=f["location_id"], online=f["online"], registration_status=f["status"]
-            )
 
-        return await respond(call.request, CHARGERS, fetch, call.query, decorate=with_connection)
+async def list_locations(call: Call) -> Any:
+    store = call.ctx.store
+    return await respond(call.request, LOCATIONS, lambda f: store.list_locations(), call.query)
 
-    @api.op(
-        "GET",
-        "/api/chargers/{cp_id}",
-        "One charger, its connectors and connection",
-        path_params=(Param("cp_id"),),
-    )
-    async def get_charger(call: Call) -> Any:
-        charger = await known_charger(call.path["cp_id"])
-        connectors = await ctx.db(store.list_connectors, charger["id"])
-        return {**with_connection([charger])[0], "connectors": connectors}
 
-    @api.op(
-        "GET",
-        "/api/chargers/{cp_id}/connectors",
-        "A charger's connectors and status",
-        path_params=(Param("cp_id"),),
-        listing=CONNECTORS,
-    )
-    async def list_connectors(call: Call) -> Any:
-        charger = await known_charger(call.path["cp_id"])
-        return await respond(
-            call.request, CONNECTORS, lambda f: store.list_connectors(charger["id"]), call.query
+async def list_chargers(call: Call) -> Any:
+    store = call.ctx.store
+
+    def fetch(f: dict) -> list:
+        return store.list_chargers(
+            location_id=f["location_id"], online=f["online"], registration_status=f["status"]
         )
 
-    @api.op("GET", "/api/id-tags", "Id tags (users' virtual RFID ids included)", listing=ID_TAGS)
-    async def list_id_tags(call: Call) -> Any:
-        return await respond(call.request, ID_TAGS, lambda f: store.list_id_tags(), call.query)
+    return await respond(call.request, CHARGERS, fetch, call.query,
+                         decorate=lambda rows: with_connection(call, rows))  # fmt: skip
 
-    @api.op(
-        "PUT",
-        "/api/id-tags/{id_tag}",
-        "Create or update an id tag",
-        path_params=(Param("id_tag"),),
+
+async def get_charger(call: Call) -> Any:
+    charger = await known_charger(call, call.path["cp_id"])
+    connectors = await call.ctx.db(call.ctx.store.list_connectors, charger["id"])
+    return {**with_connection(call, [charger])[0], "connectors": connectors}
+
+
+async def list_connectors(call: Call) -> Any:
+    charger = await known_charger(call, call.path["cp_id"])
+    store = call.ctx.store
+    return await respond(
+        call.request, CONNECTORS, lambda f: store.list_connectors(charger["id"]), call.query
+    )
+
+
+async def list_id_tags(call: Call) -> Any:
+    store = call.ctx.store
+    return await respond(call.request, ID_TAGS, lambda f: store.list_id_tags(), call.query)
+
+
+async def put_id_tag(call: Call) -> Any:
+    id_tag, body, ctx = call.path["id_tag"], call.body, call.ctx
+    expiry = Param("expiry_date", "date-time").parse(body.get("expiry_date"))
+    await ctx.db(
+        ctx.store.upsert_id_tag,
+        id_tag,
+        status=body.get("status", "Accepted"),
+        expiry_date=expiry,
+        parent_id_tag=body.get("parent_id_tag"),
+    )
+    return await ctx.db(ctx.store.get_id_tag, id_tag)
+
+
+async def delete_id_tag(call: Call) -> Any:
+    if not await call.ctx.db(call.ctx.store.delete_id_tag, call.path["id_tag"]):
+        raise ApiError(404, f"unknown id tag {call.path['id_tag']!r}")
+    return {"deleted": call.path["id_tag"]}
+
+
+# Sessions ---------------------------------------------------------------------------------------
+
+
+async def scope_tag(call: Call, user_id: str | None) -> str | None:
+    """The idTag a transaction query is limited to: a USER's own, or the asked user's."""
+    principal = call.principal
+    if principal is not None and not principal.is_admin:
+        if user_id is not None and not principal.may_see(user_id):
+            raise ApiError(403, "a USER token sees only its own sessions")
+        return principal.user["rfid_card_id"]  # type: ignore[index]
+    if user_id is None:
+        return None
+    user = await call.ctx.db(call.ctx.store.get_user, user_id)
+    return "" if user is None else user["rfid_card_id"]  # "": matches nothing
+
+
+async def list_transactions(call: Call) -> Any:
+    store = call.ctx.store
+    query = dict(call.query)
+    tag = await scope_tag(call, query["user_id"])
+    if tag is not None:
+        if query["id_tag"] not in (None, tag):
+            return await respond(call.request, TRANSACTIONS, lambda f, lim, off: ([], 0), query)
+        query["id_tag"] = tag
+
+    def fetch(f: dict, limit: int, offset: int) -> tuple[list, int]:
+        filters = {"charger_id": f["charger_id"], "id_tag": f["id_tag"], "status": f["status"],
+                   "since": f["since"], "until": f["until"]}  # fmt: skip
+        rows = store.list_transactions(**filters, limit=limit, offset=offset)
+        return with_estimates(store, rows), store.count_transactions(**filters)
+
+    return await respond(call.request, TRANSACTIONS, fetch, query)
+
+
+async def visible_transaction(call: Call) -> dict[str, Any]:
+    tx = await call.ctx.db(call.ctx.store.get_transaction, call.path["transaction_id"])
+    if tx is None:
+        raise ApiError(404, f"unknown transaction {call.path['transaction_id']}")
+    tag = await scope_tag(call, None)
+    if tag is not None and tx["id_tag"] != tag:
+        raise ApiError(403, "a USER token sees only its own sessions")
+    return tx
+
+
+async def get_transaction(call: Call) -> Any:
+    tx = await visible_transaction(call)
+    store = call.ctx.store
+
+    def details() -> dict[str, Any]:
+        row = with_estimates(store, [dict(tx)])[0]
+        deductions = store.list_wallet_transactions(transaction_id=tx["id"], type="CHARGE_DEDUCT")
+        row["wallet_transaction"] = deductions[0] if deductions else None
+        row["billing_retry"] = store.get_billing_retry(tx["id"])
+        return row
+
+    return await call.ctx.db(details)
+
+
+async def transaction_meter_values(call: Call) -> Any:
+    tx = await visible_transaction(call)
+    store = call.ctx.store
+
+    def fetch(f: dict, limit: int, offset: int) -> tuple[list, int]:
+        rows = store.list_meter_values(
+            transaction_id=tx["id"], measurand=f["measurand"], limit=limit, offset=offset
+        )
+        return rows, store.count_meter_values(transaction_id=tx["id"], measurand=f["measurand"])
+
+    return await respond(call.request, METER_VALUES, fetch, call.query)
+
+
+async def stop_transaction(call: Call) -> Any:
+    tx = await visible_transaction(call)
+    ctx = call.ctx
+    reply = await ctx.relay(remote.stop(ctx.registry, ctx.send, tx))
+    return {"transaction_id": tx["id"], "reply": reply}
+
+
+# Operations -------------------------------------------------------------------------------------
+
+
+async def message_log(call: Call) -> Any:
+    ctx = call.ctx
+    if ctx.flush_log is not None:
+        await ctx.flush_log()  # include what is still buffered
+
+    def fetch(f: dict, limit: int, offset: int) -> tuple[list, int]:
+        filters = {"cp_id": f["charger_id"], "action": f["action"], "type": f["type"],
+                   "direction": f["direction"], "since": f["since"],
+                   "until": f["until"]}  # fmt: skip
+        rows = ctx.store.query_log(**filters, limit=limit, offset=offset)
+        return rows, ctx.store.count_log(**filters)
+
+    return await respond(call.request, LOG, fetch, call.query)
+
+
+async def list_firmware(call: Call) -> Any:
+    store = call.ctx.store
+    return await respond(
+        call.request, FIRMWARE, lambda f: store.list_firmware_deployments(), call.query
+    )
+
+
+async def list_reservations(call: Call) -> Any:
+    store = call.ctx.store
+    return await respond(
+        call.request, RESERVATIONS, lambda f: store.list_reservations(), call.query
+    )
+
+
+# Route table ------------------------------------------------------------------------------------
+
+CP_ID = (Param("cp_id", description="charge point id"),)
+ID_TAG = (Param("id_tag", description="OCPP IdToken (CiString20Type)", min_length=1,
+                max_length=20),)  # fmt: skip
+TX_GONE = {"404": "unknown transaction"}
+
+ROUTES: tuple[Operation, ...] = (
+    Operation("GET", "/api/locations", "Stations (locations)", list_locations,
+              listing=LOCATIONS),
+    Operation("GET", "/api/chargers", "Chargers with live connection status (seeds/003 filters)",
+              list_chargers, listing=CHARGERS),
+    Operation("GET", "/api/chargers/{cp_id}", "One charger, its connectors and connection",
+              get_charger, path_params=CP_ID, responses={"404": "unknown charger"},
+              result={"type": "object", "required": ["id", "connection", "connectors"]}),
+    Operation("GET", "/api/chargers/{cp_id}/connectors", "A charger's connectors and status",
+              list_connectors, path_params=CP_ID, listing=CONNECTORS,
+              responses={"404": "unknown charger"}),
+    Operation("GET", "/api/id-tags", "Id tags (users' virtual RFID ids included)", list_id_tags,
+              listing=ID_TAGS),
+    Operation(
+        "PUT", "/api/id-tags/{id_tag}", "Create or update an id tag", put_id_tag,
+        path_params=ID_TAG,
         body={
             "type": "object",
             "additionalProperties": False,
@@ -264,172 +401,40 @@ def register(api: Api, ctx: Context) -> None:
                 "parent_id_tag": {"type": ["string", "null"], "minLength": 1, "maxLength": 20},
             },
         },
-    )
-    async def put_id_tag(call: Call) -> Any:
-        id_tag, body = call.path["id_tag"], call.body
-        if not 0 < len(id_tag) <= 20:  # OCPP 1.6 IdToken is CiString20Type
-            raise ApiError(422, "id_tag must be 1 to 20 characters", field="id_tag")
-        expiry = Param("expiry_date", "date-time").parse(body.get("expiry_date"))
-        await ctx.db(
-            store.upsert_id_tag,
-            id_tag,
-            status=body.get("status", "Accepted"),
-            expiry_date=expiry,
-            parent_id_tag=body.get("parent_id_tag"),
-        )
-        return await ctx.db(store.get_id_tag, id_tag)
-
-    @api.op("DELETE", "/api/id-tags/{id_tag}", "Delete an id tag", path_params=(Param("id_tag"),))
-    async def delete_id_tag(call: Call) -> Any:
-        if not await ctx.db(store.delete_id_tag, call.path["id_tag"]):
-            raise ApiError(404, f"unknown id tag {call.path['id_tag']!r}")
-        return {"deleted": call.path["id_tag"]}
-
-    # Sessions ---------------------------------------------------------------------------------
-
-    async def scope_tag(call: Call, user_id: str | None) -> str | None:
-        """The idTag a transaction query is limited to: a USER's own, or the asked user's."""
-        principal = call.principal
-        if principal is not None and not principal.is_admin:
-            if user_id is not None and not principal.may_see(user_id):
-                raise ApiError(403, "a USER token sees only its own sessions")
-            return principal.user["rfid_card_id"]  # type: ignore[index]
-        if user_id is None:
-            return None
-        user = await ctx.db(store.get_user, user_id)
-        return "" if user is None else user["rfid_card_id"]  # "": matches nothing
-
-    @api.op(
-        "GET",
-        "/api/transactions",
-        "Charging sessions, newest first; running ones with live energy and estimated cost",
-        admin=False,
-        listing=TRANSACTIONS,
-    )
-    async def list_transactions(call: Call) -> Any:
-        query = dict(call.query)
-        tag = await scope_tag(call, query["user_id"])
-        if tag is not None:
-            if query["id_tag"] not in (None, tag):
-                return await respond(call.request, TRANSACTIONS, lambda f, lim, off: [], query)
-            query["id_tag"] = tag
-
-        def fetch(f: dict, limit: int, offset: int) -> list:
-            rows = store.list_transactions(
-                charger_id=f["charger_id"],
-                id_tag=f["id_tag"],
-                status=f["status"],
-                since=f["since"],
-                until=f["until"],
-                limit=limit,
-                offset=offset,
-            )
-            return with_estimates(store, rows)
-
-        return await respond(call.request, TRANSACTIONS, fetch, query)
-
-    async def visible_transaction(call: Call) -> dict[str, Any]:
-        tx = await ctx.db(store.get_transaction, call.path["transaction_id"])
-        if tx is None:
-            raise ApiError(404, f"unknown transaction {call.path['transaction_id']}")
-        tag = await scope_tag(call, None)
-        if tag is not None and tx["id_tag"] != tag:
-            raise ApiError(403, "a USER token sees only its own sessions")
-        return tx
-
-    @api.op(
-        "GET",
-        "/api/transactions/{transaction_id}",
-        "One session with its wallet deduction and billing retry state",
-        admin=False,
-        path_params=TX_ID,
-    )
-    async def get_transaction(call: Call) -> Any:
-        tx = await visible_transaction(call)
-
-        def details() -> dict[str, Any]:
-            row = with_estimates(store, [dict(tx)])[0]
-            deductions = store.list_wallet_transactions(
-                transaction_id=tx["id"], type="CHARGE_DEDUCT"
-            )
-            row["wallet_transaction"] = deductions[0] if deductions else None
-            row["billing_retry"] = store.get_billing_retry(tx["id"])
-            return row
-
-        return await ctx.db(details)
-
-    @api.op(
-        "GET",
-        "/api/transactions/{transaction_id}/meter-values",
-        "Meter values of a session, oldest first",
-        admin=False,
-        path_params=TX_ID,
-        listing=METER_VALUES,
-    )
-    async def transaction_meter_values(call: Call) -> Any:
-        tx = await visible_transaction(call)
-
-        def fetch(f: dict, limit: int, offset: int) -> list:
-            return store.list_meter_values(
-                transaction_id=tx["id"], measurand=f["measurand"], limit=limit, offset=offset
-            )
-
-        return await respond(call.request, METER_VALUES, fetch, call.query)
-
-    @api.op(
-        "POST",
-        "/api/transactions/{transaction_id}/stop",
+        result={"type": "object", "required": ["id_tag", "status"]},
+    ),
+    Operation("DELETE", "/api/id-tags/{id_tag}", "Delete an id tag", delete_id_tag,
+              path_params=ID_TAG, responses={"404": "unknown id tag"},
+              result={"type": "object", "required": ["deleted"]}),
+    Operation("GET", "/api/transactions",
+              "Charging sessions, newest first; running ones with live energy and estimated cost",
+              list_transactions, admin=False, listing=TRANSACTIONS),
+    Operation("GET", "/api/transactions/{transaction_id}",
+              "One session with its wallet deduction and billing retry state", get_transaction,
+              admin=False, path_params=TX_ID, responses=TX_GONE,
+              result={"type": "object", "required": ["id", "wallet_transaction",
+                                                     "billing_retry"]}),
+    Operation("GET", "/api/transactions/{transaction_id}/meter-values",
+              "Meter values of a session, oldest first", transaction_meter_values, admin=False,
+              path_params=TX_ID, listing=METER_VALUES, responses=TX_GONE),
+    Operation(
+        "POST", "/api/transactions/{transaction_id}/stop",
         "Stop a running session (001 §4.3 Remote Stop): a USER only their own, ADMIN any; "
         "answer: the charger's RemoteStopTransaction reply (the session ends with its "
         "StopTransaction)",
-        admin=False,
-        path_params=TX_ID,
+        stop_transaction, admin=False, path_params=TX_ID,
         responses={
             "404": "unknown transaction",
             "409": "the session is not active, or its charger is not online",
             "502": "the charger answered with a CALLERROR or an invalid reply",
             "504": "no reply in time",
         },
-    )
-    async def stop_transaction(call: Call) -> Any:
-        tx = await visible_transaction(call)
-        reply = await ctx.relay(remote.stop(ctx.registry, ctx.send, tx))
-        return {"transaction_id": tx["id"], "reply": reply}
-
-    # Operations -------------------------------------------------------------------------------
-
-    @api.op("GET", "/api/log", "OCPP message log (seeds/001 §6.4), oldest first", listing=LOG)
-    async def message_log(call: Call) -> Any:
-        if ctx.flush_log is not None:
-            await ctx.flush_log()  # include what is still buffered
-
-        def fetch(f: dict, limit: int, offset: int) -> list:
-            return store.query_log(
-                cp_id=f["charger_id"],
-                action=f["action"],
-                type=f["type"],
-                direction=f["direction"],
-                since=f["since"],
-                until=f["until"],
-                limit=limit,
-                offset=offset,
-            )
-
-        return await respond(call.request, LOG, fetch, call.query)
-
-    @api.op(
-        "GET",
-        "/api/firmware-deployments",
-        "Firmware deployments and their status history",
-        listing=FIRMWARE,
-    )
-    async def list_firmware(call: Call) -> Any:
-        return await respond(
-            call.request, FIRMWARE, lambda f: store.list_firmware_deployments(), call.query
-        )
-
-    @api.op("GET", "/api/reservations", "Reservations", listing=RESERVATIONS)
-    async def list_reservations(call: Call) -> Any:
-        return await respond(
-            call.request, RESERVATIONS, lambda f: store.list_reservations(), call.query
-        )
+        result={"type": "object", "required": ["transaction_id", "reply"]},
+    ),
+    Operation("GET", "/api/log", "OCPP message log (seeds/001 §6.4), oldest first", message_log,
+              listing=LOG),
+    Operation("GET", "/api/firmware-deployments", "Firmware deployments and their status history",
+              list_firmware, listing=FIRMWARE),
+    Operation("GET", "/api/reservations", "Reservations", list_reservations,
+              listing=RESERVATIONS),
+)  # fmt: skip

@@ -1,131 +1,85 @@
 """The CSMS's HTTP API: a small Starlette app served by uvicorn in the CSMS's own event loop.
 
-    POST /api/chargers/{id}/actions/{Action}   body: the OCPP payload; answer: the charger's reply
-                                               (?timeout=SECONDS overrides the call timeout)
-    GET  /api/chargers                         chargers with live connection status
-    GET  /api/chargers/{id}/log                the charger's message log (?limit=&action=&type=)
-    GET  /dashboard                            the operator's page (csms.api.dashboard)
+One route table, `ROUTES`, lists every operation; the app and its OpenAPI document
+(`GET /api/openapi.json`, no token) are both made from it:
 
-Every request needs `Authorization: Bearer <admin token>`. Action errors: 404 unknown charger or
-action, 409 not connected, 422 invalid payload (naming the field), 502 the charger answered with
-a CALLERROR or an invalid reply, 504 no reply in time.
+    business.ROUTES        users, wallets, payments, tariffs, billing
+    resources.ROUTES       locations, chargers, connectors, id tags, transactions, message log...
+    analytics_api.ROUTES   energy, utilisation, sessions per hour, faults
+    chargers_api.ROUTES    POST /api/chargers/{id}/actions/{Action} (one per action), the
+                           charger's log, PUT /api/chargers/{id}/password
+    dashboard.ROUTES       GET /dashboard (HTML, Basic login)
+
+Auth: `Authorization: Bearer <token>`, the configured admin token or a user's API token
+(csms.services.users). Errors are JSON `{"error", "field"?}`; each operation's statuses are in
+the document (401, 403, 404, 409, 422, 502, 504...).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from chargebench.ocppj import OCPP16, CallErrorReply, CallFailed, CallTimeout, RemoteProtocolError
-from chargebench.ocppj.validation import check_payload
-from csms import commands
-from csms.api import business
-from csms.api.dashboard import dashboard_route
-from csms.api.spec import presented_token
-from csms.services.users import same_token
+from csms.api import analytics_api, business, chargers_api, dashboard, resources, spec
+from csms.api.context import Context
+from csms.api.jsonio import DecimalJSONResponse
+from csms.services import users
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
 
+ROUTES: tuple[spec.Operation, ...] = (
+    *business.ROUTES,
+    *resources.ROUTES,
+    *analytics_api.ROUTES,
+    *chargers_api.ROUTES,
+    *dashboard.ROUTES,
+)
+TITLE = "ChargeBench CSMS API"
 
-def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `ROUTES` (and of itself)."""
+    document = spec.openapi(
+        ROUTES, title=TITLE, description="Money is a decimal string with 2 places, never a float."
+    )
+    document["paths"]["/api/openapi.json"] = {"get": {
+        "summary": "This document", "operationId": "openapi", "tags": ["meta"], "security": [],
+        "parameters": [],
+        "responses": {"200": {"description": "OpenAPI 3.1",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }}  # fmt: skip
+    return document
 
 
-def create_app(csms: CentralSystem) -> Starlette:
+def create_app(csms: CentralSystem, *, ctx: Context | None = None) -> Starlette:
     """The API of one running CSMS (no global state: a test may run several)."""
-    token = csms.config.admin_token
+    ctx = ctx or Context.of(csms)
+    document = openapi_document()
 
-    def authorized(request: Request) -> bool:
-        if not token:
-            return False  # no token configured: the API refuses everything
-        given = presented_token(request)
-        return given is not None and same_token(given, token)
+    async def authenticate(token: str) -> users.Principal | None:
+        return await ctx.db(users.authenticate, ctx.store, token, admin_token=ctx.admin_token)
 
-    def guarded(endpoint):
-        async def wrapper(request: Request) -> JSONResponse:
-            if not authorized(request):
-                return JSONResponse({"error": "admin token required"}, status_code=401,
-                                    headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
-            return await endpoint(request)
+    async def openapi(request: Request) -> DecimalJSONResponse:
+        return DecimalJSONResponse(document)
 
-        return wrapper
+    async def not_found(request: Request, exc: Exception) -> DecimalJSONResponse:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        return DecimalJSONResponse({"error": f"no route {request.url.path}"}, status_code=status)
 
-    async def charger_log(request: Request) -> JSONResponse:
-        cp_id = request.path_params["cp_id"]
-        if await asyncio.to_thread(csms.store.get_charger, cp_id) is None:
-            return _error(404, f"unknown charger {cp_id!r}")
-        query = request.query_params
-        try:
-            limit = int(query.get("limit", 100))
-        except ValueError:
-            return _error(422, "limit must be an integer", field="limit")
-        await csms.trace.flush()  # include what is still buffered
-        records = await asyncio.to_thread(
-            csms.store.query_log, cp_id=cp_id, action=query.get("action"),
-            type=query.get("type"), limit=limit,
-        )  # fmt: skip
-        return JSONResponse(json.loads(json.dumps(records, default=str)))
-
-    async def action(request: Request) -> JSONResponse:
-        cp_id = request.path_params["cp_id"]
-        name = request.path_params["action"]
-        if name not in OCPP16.cs_initiated:
-            return _error(404, f"{name} is not a CSMS-initiated OCPP 1.6 action")
-        if await asyncio.to_thread(csms.store.get_charger, cp_id) is None:
-            return _error(404, f"unknown charger {cp_id!r}")
-        try:
-            payload = await request.json() if await request.body() else {}
-        except ValueError:
-            return _error(422, "body is not JSON")
-        if not isinstance(payload, dict):
-            return _error(422, "body must be a JSON object")
-        try:
-            raw = request.query_params.get("timeout")
-            timeout = None if raw is None else float(raw)
-        except ValueError:
-            return _error(422, "timeout must be a number of seconds", field="timeout")
-        problem = _invalid(name, payload)
-        if problem is not None:
-            return _error(422, str(problem), field=problem.path or None)
-        try:
-            result = await commands.execute(csms, cp_id, name, payload, timeout=timeout)
-        except commands.NotConnected as exc:
-            return _error(409, str(exc))
-        except CallTimeout as exc:
-            return _error(504, str(exc))
-        except CallErrorReply as exc:
-            return _error(502, str(exc), code=exc.code, description=exc.description)
-        except CallFailed as exc:
-            return _error(502, str(exc))
-        return JSONResponse(result.reply, headers={"X-OCPP-Request": json.dumps(result.request)})
-
-    return Starlette(routes=[
-        *business.routes(csms),
-        dashboard_route(csms),
-        Route("/api/chargers/{cp_id}/log", guarded(charger_log)),
-        Route("/api/chargers/{cp_id}/actions/{action}", guarded(action), methods=["POST"]),
-    ])  # fmt: skip
-
-
-def _invalid(action: str, payload: dict) -> RemoteProtocolError | None:
-    """The schema problem of a request payload (the session core's own validator), if any.
-    Fields the CSMS allocates itself are filled with a placeholder first."""
-    allocated = commands.ALLOCATED_FIELDS.get(action)
-    if allocated is not None:
-        payload = {**payload, allocated: payload.get(allocated, 0)}
-    try:
-        check_payload(OCPP16, action, payload, response=False)
-    except RemoteProtocolError as error:
-        return error
-    return None
+    app = Starlette(
+        routes=[Route("/api/openapi.json", openapi, methods=["GET"]),
+                *spec.routes(ROUTES, ctx, authenticate)],
+        exception_handlers={404: not_found},
+    )  # fmt: skip
+    app.router.redirect_slashes = False  # `/api/chargers/` is no charger, not a redirect
+    return app
 
 
 class ApiServer:

@@ -28,6 +28,10 @@ class PaymentError(Exception):
     """A webhook that is not authentic or not understood: credit nothing."""
 
 
+class BadSignature(PaymentError):
+    """The webhook's signature does not match its body: not from the provider."""
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentOrder:
     id: str
@@ -80,7 +84,7 @@ class LocalGateway:
 
     def verify_webhook(self, body: bytes, signature: str) -> PaymentOrder:
         if not hmac.compare_digest(sign(self.secret, body), signature or ""):
-            raise PaymentError("bad webhook signature")
+            raise BadSignature("bad webhook signature")
         try:
             event = json.loads(body, parse_float=Decimal)
             if event.get("event") != "payment.captured":

@@ -122,6 +122,15 @@ class AssetsMixin(SqliteBase):
         row = self._one(f"SELECT {_CHARGER_COLUMNS} FROM chargers WHERE id = ?", (charger_id,))
         return None if row is None else _charger(row)
 
+    def charger_id_case_twin(self, charger_id: str) -> str | None:
+        """The id of a stored charger equal to `charger_id` but for ASCII letter case (charge
+        point ids are ASCII: csms.admission), other than `charger_id` itself."""
+        row = self._one(
+            "SELECT id FROM chargers WHERE id = ? COLLATE NOCASE AND id != ? LIMIT 1",
+            (charger_id, charger_id),
+        )
+        return None if row is None else row["id"]
+
     def list_chargers(
         self,
         *,
@@ -206,14 +215,38 @@ class AssetsMixin(SqliteBase):
     def record_heartbeat(self, charger_id: str, timestamp: TimeLike | None = None) -> None:
         self._update_charger(charger_id, "last_heartbeat = ?", (to_iso(timestamp) or self._now(),))
 
-    def set_online(self, charger_id: str, online: bool, timestamp: TimeLike | None = None) -> None:
-        since = (to_iso(timestamp) or self._now()) if online else None
-        self._update_charger(charger_id, "online = ?, online_since = ?", (int(online), since))
+    def set_online(
+        self, charger_id: str, online: bool, timestamp: TimeLike | None = None,
+        *, session: str | None = None,
+    ) -> bool:
+        """Online: remember `session` as the connection that is. Offline with a `session`: only
+        if that connection is still the one recorded (compare-and-set), so the close of an old
+        connection, however late it lands, never takes its successor offline. Returns whether
+        the row changed."""
+        if online:
+            since = to_iso(timestamp) or self._now()
+            self._update_charger(
+                charger_id, "online = 1, online_since = ?, online_session = ?", (since, session)
+            )
+            return True
+        if session is None:
+            self._update_charger(
+                charger_id, "online = 0, online_since = NULL, online_session = NULL", ()
+            )
+            return True
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE chargers SET online = 0, online_since = NULL, online_session = NULL"
+                " WHERE id = ? AND online_session = ?",
+                (charger_id, session),
+            )
+            return cursor.rowcount > 0
 
     def mark_all_offline(self) -> int:
         with self._write() as conn:
             cursor = conn.execute(
-                "UPDATE chargers SET online = 0, online_since = NULL WHERE online != 0"
+                "UPDATE chargers SET online = 0, online_since = NULL, online_session = NULL"
+                " WHERE online != 0"
             )
             return cursor.rowcount
 

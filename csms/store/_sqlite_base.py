@@ -71,6 +71,9 @@ class SqliteBase:
             # Idempotent DDL (IF NOT EXISTS); executescript commits each statement itself.
             self._conn.executescript(SCHEMA)
         with self._write() as conn:
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(chargers)").fetchall()}
+            if "online_session" not in columns:  # added without a version bump: additive only
+                conn.execute("ALTER TABLE chargers ADD COLUMN online_session TEXT")
             row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
             version = row[0]
             if version is None:

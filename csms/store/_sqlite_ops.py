@@ -17,6 +17,7 @@ from csms.store.base import (
     NotFoundError,
     ReportedKey,
     Reservation,
+    ReservationIdTaken,
     SecurityEvent,
 )
 from csms.store.timestamps import TimeLike, to_iso
@@ -243,17 +244,39 @@ class OpsMixin(SqliteBase):
         expiry_date: TimeLike,
         *,
         parent_id_tag: str | None = None,
+        reservation_id: int | None = None,
     ) -> int:
-        """Allocate the reservationId for a ReserveNow about to be sent (status Requested)."""
+        """Record a ReserveNow about to be sent (status Requested); return its reservationId.
+
+        Without `reservation_id` the store allocates one. With it, a new id is taken as given,
+        and an id this charger already has is its replacement (1.6 §5.13: a ReserveNow with a
+        known reservationId replaces that reservation), the record overwritten. An id that
+        belongs to another charger raises `ReservationIdTaken`."""
         now = self._now()
+        values = (charger_id, connector_id, id_tag, parent_id_tag, to_iso(expiry_date), now, now)
         with self._write() as conn:
+            if reservation_id is None:
+                cursor = conn.execute(
+                    "INSERT INTO reservations(charger_id, connector_id, id_tag, parent_id_tag,"
+                    " expiry_date, status, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, 'Requested', ?, ?)",
+                    values,
+                )
+                return int(cursor.lastrowid)  # type: ignore[arg-type]
             cursor = conn.execute(
-                "INSERT INTO reservations(charger_id, connector_id, id_tag, parent_id_tag,"
+                "INSERT INTO reservations(id, charger_id, connector_id, id_tag, parent_id_tag,"
                 " expiry_date, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, 'Requested', ?, ?)",
-                (charger_id, connector_id, id_tag, parent_id_tag, to_iso(expiry_date), now, now),
+                " VALUES (?, ?, ?, ?, ?, ?, 'Requested', ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET connector_id = excluded.connector_id,"
+                " id_tag = excluded.id_tag, parent_id_tag = excluded.parent_id_tag,"
+                " expiry_date = excluded.expiry_date, status = 'Requested',"
+                " transaction_id = NULL, updated_at = excluded.updated_at"
+                " WHERE reservations.charger_id = excluded.charger_id",
+                (reservation_id, *values),
             )
-            return int(cursor.lastrowid)  # type: ignore[arg-type]
+            if cursor.rowcount == 0:
+                raise ReservationIdTaken(reservation_id)
+            return reservation_id
 
     def set_reservation_status(self, reservation_id: int, status: str) -> None:
         """ReserveNow.conf status, or Cancelled / Expired / Used as the CSMS learns it."""

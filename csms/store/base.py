@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from decimal import Decimal
-from typing import Any, Protocol, TypedDict, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypedDict, runtime_checkable
 
 from csms.store.passwords import DEFAULT_N
 from csms.store.timestamps import TimeLike
@@ -36,6 +36,14 @@ class SchemaVersionError(StoreError):
 
 class InsufficientFundsError(StoreError):
     """A wallet deduction was refused: the balance does not cover it (nothing was written)."""
+
+
+class ReservationIdTaken(StoreError):
+    """A reservationId given for a new reservation belongs to another charger's reservation."""
+
+    def __init__(self, reservation_id: int) -> None:
+        super().__init__(f"reservationId {reservation_id} belongs to another charger")
+        self.reservation_id = reservation_id
 
 
 # Records --------------------------------------------------------------------------------------
@@ -123,13 +131,26 @@ class Transaction(TypedDict):
     stop_time: str | None
     stop_reason: str | None
     id_tag_stop: str | None
-    status: str  # Running | Stopped | Completed | BillingFailed | ...
+    status: str  # Running | NotAuthorized | Stopped | Completed | BillingFailed | BillingReview
     energy_wh: int | None
     tariff_rate: Decimal | None
     amount: Decimal | None
     currency: str | None
     created_at: str
     updated_at: str
+
+
+class TransactionStart(NamedTuple):
+    """What `Store.begin_transaction` decided, in one atomic step."""
+
+    #: the OCPP transactionId (1.6 §4.8: given whatever the status)
+    transaction_id: int
+    #: the IdTagInfo status to answer, as stored: the caller's, or ConcurrentTx
+    id_tag_status: str | None
+    #: transactions left open on the same connector, closed now (sent to billing review)
+    closed_stale: tuple[int, ...] = ()
+    #: True when this was a retried StartTransaction that got its own id back
+    replay: bool = False
 
 
 class RemoteStart(TypedDict):
@@ -384,6 +405,9 @@ class Store(Protocol):
         ...
 
     def get_charger(self, charger_id: str) -> Charger | None: ...
+    def charger_id_case_twin(self, charger_id: str) -> str | None:
+        """A stored charger id equal to `charger_id` but for letter case (not itself)."""
+        ...
     def list_chargers(
         self,
         *,
@@ -420,8 +444,12 @@ class Store(Protocol):
     def set_registration_status(self, charger_id: str, status: str) -> None: ...
     def record_heartbeat(self, charger_id: str, timestamp: TimeLike | None = None) -> None: ...
     def set_online(
-        self, charger_id: str, online: bool, timestamp: TimeLike | None = None
-    ) -> None: ...
+        self, charger_id: str, online: bool, timestamp: TimeLike | None = None,
+        *, session: str | None = None,
+    ) -> bool:
+        """Online for connection `session`; offline with a `session` only while that connection
+        is the one recorded (compare-and-set: PostgreSQL/UPDATE ... WHERE online_session = ?)."""
+        ...
     def set_security_profile(self, charger_id: str, profile: int) -> None: ...
     def note_connected_profile(self, charger_id: str, profile: int) -> int:
         """Remember a connection at `profile`; return the highest profile ever seen."""
@@ -499,7 +527,27 @@ class Store(Protocol):
         reservation_id: int | None = None,
         id_tag_status: str | None = "Accepted",
     ) -> int:
-        """Allocate the transactionId; a retried identical StartTransaction gets the same id."""
+        """Allocate the transactionId; a retried identical StartTransaction gets the same id.
+        A plain allocation (seeding, imports, tests): the OCPP path uses `begin_transaction`."""
+        ...
+
+    def begin_transaction(
+        self,
+        charger_id: str,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: TimeLike,
+        *,
+        reservation_id: int | None = None,
+        id_tag_status: str | None = "Accepted",
+    ) -> TransactionStart:
+        """StartTransaction.req in ONE write transaction (PostgreSQL: one transaction at
+        SERIALIZABLE, or a partial unique index on (id_tag) WHERE status = 'Running'):
+        a replay gets its own id and status back; an Accepted tag already in a running
+        transaction is stored and answered ConcurrentTx (1.6 §7.2); a transaction still open on
+        the same connector is closed at the new start and sent to billing review (one
+        connector cannot run two); then the new one is inserted with the status answered."""
         ...
 
     def stop_transaction(
@@ -704,7 +752,12 @@ class Store(Protocol):
         expiry_date: TimeLike,
         *,
         parent_id_tag: str | None = None,
-    ) -> int: ...
+        reservation_id: int | None = None,
+    ) -> int:
+        """Record a ReserveNow about to be sent; `reservation_id` given: kept (the same
+        charger's: replaced, 1.6 §5.13; another charger's: `ReservationIdTaken`)."""
+        ...
+
     def set_reservation_status(self, reservation_id: int, status: str) -> None: ...
     def get_reservation(self, reservation_id: int) -> Reservation | None: ...
     def list_reservations(
@@ -884,3 +937,34 @@ class Store(Protocol):
     def fault_counts(
         self, *, since: TimeLike | None = None, until: TimeLike | None = None
     ) -> list[dict[str, Any]]: ...
+
+    # Counts of the paged lists (the HTTP API's X-Total-Count): the same filters as the list
+    def count_transactions(
+        self,
+        *,
+        charger_id: str | None = None,
+        id_tag: str | None = None,
+        status: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+    ) -> int: ...
+    def count_log(
+        self,
+        *,
+        cp_id: str | None = None,
+        action: str | None = None,
+        type: str | None = None,
+        direction: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+    ) -> int: ...
+    def count_meter_values(
+        self, *, transaction_id: int | None = None, measurand: str | None = None
+    ) -> int: ...
+    def count_wallet_transactions(
+        self, *, user_id: str | None = None, type: str | None = None
+    ) -> int: ...
+    def count_remote_starts(
+        self, *, user_id: str | None = None, charger_id: str | None = None,
+        status: str | None = None,
+    ) -> int: ...

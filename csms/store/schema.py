@@ -40,9 +40,12 @@ CREATE TABLE IF NOT EXISTS chargers (
     last_boot            TEXT,
     last_heartbeat       TEXT,
     online               INTEGER NOT NULL DEFAULT 0,
-    online_since         TEXT
+    online_since         TEXT,
+    online_session       TEXT                           -- the connection that set online
 );
 CREATE INDEX IF NOT EXISTS chargers_location ON chargers(location_id);
+-- charge point ids that differ only in letter case are one identity (csms.admission)
+CREATE INDEX IF NOT EXISTS chargers_id_nocase ON chargers(id COLLATE NOCASE);
 
 CREATE TABLE IF NOT EXISTS connectors (
     charger_id          TEXT NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,

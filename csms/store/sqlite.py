@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from csms.store._sqlite_assets import AssetsMixin
 from csms.store._sqlite_billing import BillingMixin
+from csms.store._sqlite_counts import CountsMixin
 from csms.store._sqlite_ops import OpsMixin
 from csms.store._sqlite_sessions import SessionsMixin
 
 __all__ = ["SqliteStore"]
 
 
-class SqliteStore(AssetsMixin, SessionsMixin, OpsMixin, BillingMixin):
+class SqliteStore(AssetsMixin, SessionsMixin, OpsMixin, BillingMixin, CountsMixin):
     """SQLite implementation of `csms.store.base.Store` (see that module for the contract)."""

@@ -8,9 +8,12 @@ client certificate. Back-off follows libocpp's RetryBackOff* keys.
 from __future__ import annotations
 
 import random
+import socket
 import ssl
 from dataclasses import dataclass
 from typing import Any
+
+from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from chargebench.security import basic_auth_header, client_ssl_context
 
@@ -81,3 +84,32 @@ def backoff_delay(config, attempt: int, rng: random.Random = random._inst) -> fl
     doublings = min(max(0, attempt - 1), config.get_int("Internal", "RetryBackoffRepeatTimes"))
     jitter = rng.uniform(0, config.get_int("Internal", "RetryBackoffRandomRange"))
     return minimum * (2**doublings) + jitter
+
+
+def failure_reason(error: BaseException) -> str:
+    """Why a connection attempt failed, in the words a user acts on: "connection refused",
+    "HTTP 401", "TLS: certificate verify failed", "timeout", "wss without --ca"... One short
+    label per cause, so a fleet can count its charge points by reason."""
+    if isinstance(error, InvalidStatus):
+        return f"HTTP {error.response.status_code}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return "TLS: certificate verify failed"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS: {error.reason or 'handshake failed'}"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, socket.gaierror):
+        return "unknown host"
+    if isinstance(error, ValueError) and "CA file" in str(error):
+        return "wss without --ca"
+    if isinstance(error, ValueError):
+        return str(error)  # our own: a profile's credentials are missing
+    if isinstance(error, InvalidHandshake):
+        return f"handshake: {type(error).__name__}"
+    if isinstance(error, ConnectionError) and "subprotocol" in str(error):
+        return "no OCPP subprotocol agreed"
+    if isinstance(error, OSError):
+        return f"network: {error.strerror or type(error).__name__}"
+    return type(error).__name__

@@ -9,20 +9,22 @@ StatusNotification / StopTransaction it causes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ocpp.v16.enums import ChargePointStatus
 
 from chargebench.ocppj import NoReply, OcppCallError
-from sim.features import fault_hooks, limits, reserving, transactions
+from sim.features import bounds, fault_hooks, limits, reserving, transactions
 from sim.features.lock import unlock_connector
 
 if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
     from sim.features.transactions import Port
 
+log = logging.getLogger(__name__)
 _S = ChargePointStatus
 #: 1.6 §4.2: while Pending these are not allowed; errata 3.10 / OCPP-J §5.6: SecurityError.
 _NOT_WHILE_PENDING = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
@@ -85,7 +87,32 @@ def _guarded(cp: ChargePoint, action: str, handler: Handler, payload: dict) -> A
         raise NoReply
     if cp.registration == "Pending" and action in _NOT_WHILE_PENDING:
         raise OcppCallError("SecurityError", f"{action} while {cp.registration}")
-    return fault_hooks.inbound(cp, action, partial(handler, cp, payload))
+    bounds.check(payload)  # values no charge point holds: PropertyConstraintViolation
+    try:
+        reply = fault_hooks.inbound(cp, action, partial(handler, cp, payload))
+    except (OcppCallError, NoReply):
+        raise
+    except Exception as error:
+        raise _own_bug(cp, action, error) from None
+    if isinstance(reply, Awaitable):
+        return _contained(cp, action, reply)
+    return reply
+
+
+async def _contained(cp: ChargePoint, action: str, pending: Awaitable) -> Any:
+    try:
+        return await pending
+    except (OcppCallError, NoReply):
+        raise
+    except Exception as error:
+        raise _own_bug(cp, action, error) from None
+
+
+def _own_bug(cp: ChargePoint, action: str, error: Exception) -> OcppCallError:
+    """A handler failed: our bug, logged here with its traceback; the CSMS gets InternalError
+    (OCPP-J 1.6 §4.2.3) without exception text or stack detail."""
+    log.error("%s: handler for %s failed", cp.id, action, exc_info=error)
+    return OcppCallError("InternalError", f"{action} could not be processed")
 
 
 def _unbound(handler: BoundHandler, _cp: ChargePoint, payload: dict) -> Any:
@@ -96,7 +123,10 @@ def _unbound(handler: BoundHandler, _cp: ChargePoint, payload: dict) -> Any:
 
 
 def change_availability(cp: ChargePoint, payload: dict) -> dict:
-    """Operative/Inoperative now, or Scheduled when a transaction runs (applied after it)."""
+    """Operative/Inoperative now (Accepted), or Scheduled when the connector cannot change
+    yet: a transaction runs (applied after it, C8/D8/E8), or Inoperative while Preparing,
+    which §4.9 does not let go straight to Unavailable (no B8): applied when the preparation
+    ends. An unknown connector is Rejected (§5.2); a negative one never gets here (bounds)."""
     operative = payload["type"] == "Operative"
     connector_id = payload["connectorId"]
     if connector_id > len(cp.ports):
@@ -104,7 +134,7 @@ def change_availability(cp: ChargePoint, payload: dict) -> dict:
     ports = cp.ports if connector_id == 0 else [cp.port(connector_id)]
     scheduled = False
     for port in ports:
-        if port.tx is not None:
+        if _must_wait(port, operative):
             port.scheduled_operative = operative
             scheduled = True
         else:
@@ -116,10 +146,19 @@ def change_availability(cp: ChargePoint, payload: dict) -> dict:
     return {"status": "Scheduled" if scheduled else "Accepted"}
 
 
+def _must_wait(port: Port, operative: bool) -> bool:
+    """1.6 §5.2: the change waits for the transaction; §4.9: Preparing has no way to
+    Unavailable but through Available (B1) or a transaction and Finishing."""
+    return port.tx is not None or (not operative and port.status is _S.preparing)
+
+
 async def _apply_availability(cp: ChargePoint, port: Port) -> None:
     if port.status is _S.faulted:
         return
     if not port.operative:
+        if _must_wait(port, False):  # a preparation began after the reply: do it later
+            port.operative, port.scheduled_operative = True, False
+            return
         await cp.set_status(port, _S.unavailable)
     elif port.status is _S.unavailable:
         await cp.set_status(port, _S.preparing if port.plugged else _S.available)

@@ -32,6 +32,7 @@ from ocpp.v16.enums import DiagnosticsStatus, LogStatus, UploadLogStatus
 from chargebench.clock import Clock, parse_iso
 from sim import transfer
 from sim.features.firmware import Notify, notify_quietly
+from sim.tasks import background, owner_of
 
 __all__ = ["Diagnostics", "DiagnosticsFaults", "collect_log"]
 
@@ -87,6 +88,7 @@ class Diagnostics:
         log_path: str | os.PathLike[str] | None,
         security_log_path: str | os.PathLike[str] | None = None,
         faults: DiagnosticsFaults | None = None,
+        report: Callable[[], bytes] | None = None,
         http_method: str = "PUT",
         default_retries: int = 1,
         default_retry_interval: float = 30.0,
@@ -98,6 +100,8 @@ class Diagnostics:
         self.log_path = Path(log_path) if log_path else None
         self.security_log_path = Path(security_log_path) if security_log_path else None
         self.faults = faults or DiagnosticsFaults()
+        #: what to upload while no log file exists yet (a fresh charge point, no state dir)
+        self.report = report or (lambda: b"")
         self.http_method = http_method
         self.default_retries = default_retries
         self.default_retry_interval = default_retry_interval
@@ -133,20 +137,16 @@ class Diagnostics:
     # GetDiagnostics (1.6 §5.9) -----------------------------------------------------------
 
     def on_get_diagnostics(self, payload: dict) -> dict:
-        """GetDiagnostics.req handler: the file name, or none when there is no log (§6.26)."""
-        if self.log_path is None or not self.log_path.exists():
-            return {}
+        """GetDiagnostics.req handler: the file name (§6.26). A charge point always has
+        something to report: its message log, or while it has none on disk, `report()`."""
         name = self._file_name("diagnostics")
-        self._diag_task = asyncio.get_running_loop().create_task(
-            self.get_diagnostics(payload, name)
-        )
+        self._diag_task = background(self.get_diagnostics(payload, name), owner_of(self.config))
         return {"fileName": name}
 
     async def get_diagnostics(self, request: dict, file_name: str) -> DiagnosticsStatus:
         """Upload the window as `file_name`; returns the final status."""
-        assert self.log_path is not None
         start, stop = _window(request.get("startTime"), request.get("stopTime"))
-        data = collect_log(self.log_path, start, stop)
+        data = self._collect(self.log_path, start, stop)
         await self._diag_report(DiagnosticsStatus.uploading)
         ok, _ = await self._upload(request, request["location"], file_name, data)
         final = DiagnosticsStatus.uploaded if ok else DiagnosticsStatus.upload_failed
@@ -163,22 +163,20 @@ class Diagnostics:
     def on_get_log(self, payload: dict) -> dict:
         """GetLog.req handler (N01.FR.01, N01.FR.11)."""
         path = self.security_log_path if payload["logType"] == "SecurityLog" else self.log_path
-        if path is None or not path.exists():
-            return {"status": LogStatus.rejected.value}
         status = LogStatus.accepted
         if self._log_task is not None and not self._log_task.done():
             self._log_task.cancel()
             status = LogStatus.accepted_canceled
         kind = "security" if payload["logType"] == "SecurityLog" else "diagnostics"
         name = self._file_name(kind)
-        self._log_task = asyncio.get_running_loop().create_task(self.get_log(payload, path, name))
+        self._log_task = background(self.get_log(payload, path, name), owner_of(self.config))
         return {"status": status.value, "filename": name}
 
-    async def get_log(self, request: dict, path: Path, file_name: str) -> UploadLogStatus:
+    async def get_log(self, request: dict, path: Path | None, file_name: str) -> UploadLogStatus:
         """Upload the log window; returns the final UploadLogStatus."""
         params = request["log"]
         start, stop = _window(params.get("oldestTimestamp"), params.get("latestTimestamp"))
-        data = collect_log(path, start, stop)
+        data = self._collect(path, start, stop)
         request_id = request["requestId"]
         await self._log_report(UploadLogStatus.uploading, request_id)
         ok, reason = await self._upload(request, params["remoteLocation"], file_name, data)
@@ -196,6 +194,14 @@ class Diagnostics:
         if self._log_task is not None and not self._log_task.done():
             return {"status": UploadLogStatus.uploading.value, "requestId": self._log_request_id}
         return {"status": UploadLogStatus.idle.value}
+
+    def _collect(self, path: Path | None, start: datetime | None, stop: datetime | None
+                 ) -> bytes:
+        """The log window, or the charge point's own report while no log file exists (an
+        empty security log is an empty file: nothing happened yet)."""
+        if path is not None and path.exists():
+            return collect_log(path, start, stop)
+        return b"" if path is not None and path == self.security_log_path else self.report()
 
     # Upload with retries -----------------------------------------------------------------
 

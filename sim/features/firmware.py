@@ -44,6 +44,7 @@ from ocpp.v16.enums import FirmwareStatus, UpdateFirmwareStatus
 from chargebench.clock import Clock, parse_iso
 from chargebench.ocppj.errors import OcppCallError
 from sim import transfer
+from sim.tasks import background, owner_of
 
 __all__ = [
     "FirmwareFaults",
@@ -350,7 +351,7 @@ class FirmwareUpdater:
             self.security_event(kind, info)
 
     def _start(self, procedure: Awaitable[FirmwareStatus]) -> None:
-        self._task = asyncio.get_running_loop().create_task(procedure)  # type: ignore[arg-type]
+        self._task = background(procedure, owner_of(self.config))  # type: ignore[arg-type]
 
     def triggered_status(self) -> dict:
         """SignedFirmwareStatusNotification for ExtendedTriggerMessage (L01.FR.28/29)."""

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 from ocpp.v16.enums import ChargePointStatus
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from chargebench.ocppj import CallFailed, OcppSession, Role, Session, connect
+from chargebench.ocppj import (
+    CallErrorReply,
+    CallFailed,
+    CallTimeout,
+    ConnectionLost,
+    OcppSession,
+    Role,
+    Session,
+    connect,
+)
 from chargebench.trace import make_tracer
 from sim.connector import Connector
 from sim.features import connection, security, transactions, wiring
@@ -48,6 +57,8 @@ async def run(cp: ChargePoint) -> None:
         except _CONNECT_ERRORS as e:
             attempt += 1
             log.debug("%s: connect failed (%s), attempt %d", cp.id, e, attempt)
+            cp.failure = connection.failure_reason(e)
+            attempted(cp)
             security.connect_failed(cp, e)
             await cp.clock.sleep(connection.backoff_delay(cp.config, attempt, cp.rng))
             continue
@@ -58,7 +69,12 @@ async def run(cp: ChargePoint) -> None:
         ws.response.headers.clear()
         cp.connects += 1
         security.connected(cp, ws)
-        await _online(cp, ws)
+        try:
+            await _online(cp, ws)
+        except Exception:  # our bug: logged, and the charger reconnects instead of dying
+            log.exception("%s: connection failed unexpectedly; reconnecting", cp.id)
+            with contextlib.suppress(Exception):
+                await ws.close(1011, "internal error")
         if cp.reboot_reason is not None:
             power_cycle(cp)
         elif not cp.stopping and cp.online_wanted.is_set():
@@ -92,8 +108,13 @@ async def _online(cp: ChargePoint, ws: Any) -> None:
         await reader
     except CallFailed as error:
         log.debug("%s: %s", cp.id, error)
+        if cp.registration != "Accepted":
+            cp.failure = _boot_failure(error)
         await session.close()
     finally:
+        if cp.registration != "Accepted" and cp.failure is None:
+            cp.failure = "closed before BootNotification was accepted"
+        attempted(cp)
         cp.session = None
         cp.stop_ticker()
         cp.queue.defer_all()
@@ -106,6 +127,8 @@ async def _boot(cp: ChargePoint, session: Session) -> None:
     while True:
         reply = await cp.send(session, "BootNotification", boot_payload(cp))
         cp.registration = reply["status"]
+        cp.failure = None if reply["status"] == "Accepted" else f"boot {reply['status']}"
+        attempted(cp)
         if reply["status"] == "Accepted":
             if reply["interval"] > 0:
                 cp.config.set_value("HeartbeatInterval", reply["interval"], persist=False)
@@ -119,6 +142,25 @@ async def _boot(cp: ChargePoint, session: Session) -> None:
     for port in cp.ports:
         await cp.notify(port.connector.snapshot(cp.clock.now()))
     cp.booted.set()
+
+
+def attempted(cp: ChargePoint) -> None:
+    """The first connection attempt of this start ended (booted, refused, failed): tell
+    whoever paces the fleet's handshakes (`Fleet.start`), once."""
+    callback, cp.on_attempt = cp.on_attempt, None
+    if callback is not None:
+        callback()
+
+
+def _boot_failure(error: CallFailed) -> str:
+    """Why BootNotification got no usable reply, as a short label."""
+    if isinstance(error, CallErrorReply):
+        return f"boot CALLERROR {error.code}"
+    if isinstance(error, CallTimeout):
+        return "boot: no reply in time"
+    if isinstance(error, ConnectionLost):
+        return "closed before BootNotification was accepted"
+    return "boot: invalid reply"
 
 
 def boot_payload(cp: ChargePoint) -> dict:

@@ -43,6 +43,7 @@ from sim.features.certificates import (
     load_chain,
     verify_chain,
 )
+from sim.tasks import background, owner_of
 
 __all__ = ["PNC_VENDOR_ID", "PlugAndCharge", "cert_signing_delays", "check_v201", "wrap"]
 
@@ -212,7 +213,7 @@ class PlugAndCharge:
             return {"status": "NotImplemented"}
         if self.certificates.cpo_name is None:
             return {"status": "Rejected"}
-        self._task = asyncio.get_running_loop().create_task(self.request_v2g_certificate())
+        self._task = background(self.request_v2g_certificate(), owner_of(self.config))
         return {"status": "Accepted"}
 
     # Charge point -> CSMS ----------------------------------------------------------------

@@ -62,13 +62,20 @@ def _status_of(cp: ChargePoint, connector_id: int) -> ChargePointStatus:
     return cp.connector0.status if connector_id == 0 else cp.port(connector_id).status
 
 
-def _changed(cp: ChargePoint, connector_id: int, reserved: bool) -> None:
-    """A7 (Reserved) or G1/G8 (back to Available / Unavailable), after the reply."""
-    port = cp.port(connector_id)
-    if reserved:
-        cp.spawn(cp.set_status(port, _S.reserved))
-    elif port.status is _S.reserved:
-        cp.spawn(cp.set_status(port, _S.available if port.operative else _S.unavailable))
+def _changed(cp: ChargePoint, connector_id: int, _reserved: bool) -> None:
+    """A7 (Reserved) or G1/G8 (back to Available / Unavailable), after the reply. The target
+    is read when the task runs, not now: a CancelReservation right behind its ReserveNow
+    must leave the connector Available, not Reserved by a status task that ran late."""
+    cp.spawn(_sync_status(cp, cp.port(connector_id)))
+
+
+async def _sync_status(cp: ChargePoint, port: Port) -> None:
+    reservations = _existing(cp)
+    held = reservations is not None and reservations.on_connector(port.id) is not None
+    if held and port.status is _S.available:
+        await cp.set_status(port, _S.reserved)
+    elif not held and port.status is _S.reserved:
+        await cp.set_status(port, _S.available if port.operative else _S.unavailable)
 
 
 def reserve_now(cp: ChargePoint, payload: dict) -> dict:
@@ -154,7 +161,12 @@ def reserved_for(cp: ChargePoint, id_tag: str) -> Port | None:
 async def rest(cp: ChargePoint, port: Port) -> None:
     """A free connector goes Available (B1/F1), then Reserved again (A7) while a reservation
     still holds it: a preparation by the reserving tag timed out, or its user left."""
+    if port.scheduled_operative is not None and port.tx is None:  # §5.2 Scheduled, now due
+        port.operative, port.scheduled_operative = port.scheduled_operative, None
     await cp.set_status(port, _S.available)
+    if not port.operative:  # A8: the scheduled Inoperative (Preparing had no way there)
+        await cp.set_status(port, _S.unavailable)
+        return
     reservations = _existing(cp)
     if reservations is not None and reservations.on_connector(port.id) is not None:
         await cp.set_status(port, _S.reserved)

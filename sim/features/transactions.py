@@ -187,10 +187,11 @@ def _stop_payload(cp: ChargePoint, port: Port, tx: Transaction, reason: str) -> 
 
 async def settle(cp: ChargePoint, port: Port) -> None:
     """Status after a transaction or a cancelled preparation: Finishing while the cable is
-    plugged, else Available; Unavailable when a ChangeAvailability was scheduled (C8/F8)."""
+    plugged, else Available; Unavailable when a ChangeAvailability was scheduled (C8/F8; from
+    Preparing through Available, B1 then A8, since §4.9 has no B8)."""
     if port.scheduled_operative is not None and port.tx is None:
         port.operative, port.scheduled_operative = port.scheduled_operative, None
-    if not port.operative:
+    if not port.operative and port.status is not _S.preparing:
         await cp.set_status(port, _S.unavailable)
     elif port.plugged:
         await cp.set_status(port, _S.finishing)

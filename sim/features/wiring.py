@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property, partial
@@ -90,7 +91,8 @@ class Features:
     def diagnostics(self) -> Diagnostics:
         cp = self.cp
         return Diagnostics(cp.config, clock=cp.clock, notify=cp.call, log_path=self.log_path,
-                           security_log_path=self.events.log_path)
+                           security_log_path=self.events.log_path,
+                           report=partial(_own_report, cp))
 
     @property
     def log_path(self) -> Path | None:
@@ -141,6 +143,16 @@ class Features:
             self.firmware.cancel()
         if self.built("diagnostics"):
             self.diagnostics.cancel()
+
+
+def _own_report(cp: ChargePoint) -> bytes:
+    """What a charge point without a message log on disk uploads for GetDiagnostics/GetLog: one
+    JSON line (the log's format) with who it is and where each connector is; its message
+    log is kept in the state directory (`--state-dir`)."""
+    record = {"ts": cp.clock.iso_now(),
+              "kind": "report", "note": "no message log on disk: run with a state directory",
+              **cp.snapshot(), "connections": cp.connects}
+    return (json.dumps(record, default=str) + "\n").encode("utf-8")
 
 
 def _local_list_conflict(cp: ChargePoint, _id_tag: str, _info: dict) -> None:

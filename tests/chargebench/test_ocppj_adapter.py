@@ -108,6 +108,9 @@ async def test_handler_error_and_crash(central):
         await cp.call("StatusNotification",
                       {"connectorId": 1, "errorCode": "NoError", "status": "Available"})
     assert crashed.value.code == "InternalError"
+    # issue 15 point 2: no exception text or stack detail in a reply
+    assert "boom" not in crashed.value.description
+    assert "RuntimeError" not in crashed.value.description
     assert (await cp.call("Heartbeat"))["currentTime"] == NOW  # connection still up
     await cp.close()
 

@@ -491,7 +491,8 @@ class TestPkiCli:
     ) -> None:
         """`pki init DIR --cp A B` writes the PKI and prints each file it wrote, exit 0."""
         out_dir = tmp_path / "pki"
-        assert run_cli("pki", "init", str(out_dir), "--cpo", CPO, "--cp", SERIAL, OTHER_SERIAL) == 0
+        assert run_cli("pki", "init", str(out_dir), "--cpo-name", CPO, "--cp", SERIAL,
+                       OTHER_SERIAL) == 0
         lines = capsys.readouterr().out.splitlines()
         written = sorted(out_dir.iterdir())
         assert len(lines) == len(written) == 10

@@ -80,3 +80,96 @@ def test_never_booted_id_is_fresh_declared_or_absent():
     declared = Settings("csms", capabilities=Capabilities(never_booted_cp_id="CP-NB"))
     assert declared.never_booted_cp_id() == "CP-NB"
     assert Settings("csms").never_booted_cp_id() is None
+
+
+# A CSMS that cannot be reached: one line at the start, exit 1, no verdict at all
+
+
+async def _no_subprotocol_server():
+    from websockets.asyncio.server import serve
+
+    async def handler(ws):
+        await ws.wait_closed()
+
+    return await serve(handler, "127.0.0.1", 0, compression=None)  # agrees to none
+
+
+async def _tls_server(pki):
+    from websockets.asyncio.server import serve
+
+    from chargebench.security import server_ssl_context
+
+    async def handler(ws):
+        await ws.wait_closed()
+
+    context = server_ssl_context(pki.csms_cert, pki.csms_key)
+    return await serve(handler, "127.0.0.1", 0, ssl=context, subprotocols=["ocpp1.6"],
+                       compression=None)
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("down", "connection refused"),
+    ("unknown-id", "HTTP 404, the CSMS does not know this charge point"),
+    ("bad-password", "HTTP 401, credentials refused (check --cb-password"),
+    ("no-subprotocol", "not ocpp1.6 (OCPP-J 1.6 §3.1.2)"),
+    ("untrusted-tls", "TLS handshake failed (certificate verify failed"),
+])
+def test_unreachable_csms_stops_the_run_in_one_line(tmp_path, kind, expected):
+    """Target down, handshake refused (404, 401, no subprotocol) or TLS failing: the first
+    line of the run says `could not connect to URL: why`, no case passes or fails, exit 1."""
+    from chargebench.security import init_pki
+    from tests.conformance.helpers import free_port
+
+    args: list[str] = []
+    with BackgroundLoop() as loop:
+        if kind == "down":
+            url = f"ws://127.0.0.1:{free_port()}/ocpp"
+        elif kind in ("unknown-id", "bad-password"):
+            password = "CB-RIGHT-PASSWORD" if kind == "bad-password" else None
+            known = ("CB-CONFORM-1",) if password else ("CB-SOMEONE-ELSE",)
+            url = loop.run(ReferenceCsms(known_ids=known, password=password).start()).url
+            if password:
+                args = ["--cb-security-profile", "1", "--cb-password", "CB-WRONG-PASSWORD"]
+        elif kind == "no-subprotocol":
+            server = loop.run(_no_subprotocol_server())
+            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+        else:
+            ours, theirs = init_pki(tmp_path / "ours"), init_pki(tmp_path / "theirs")
+            server = loop.run(_tls_server(theirs))
+            url = f"wss://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+            args = ["--cb-ca", str(ours.ca_cert)]
+        run = run_suite(tmp_path, "--cb-role", "csms", "--cb-target", url, *args)
+    assert run.returncode == 1, run.output[-3000:]
+    first = next(line for line in run.output.splitlines() if line.startswith("ChargeBench:"))
+    assert first.startswith(f"ChargeBench: could not connect to {url}/CB-CONFORM-1: "), first
+    assert expected in first, first
+    assert run.summary is not None and run.summary["cases"] == [], run.summary
+    assert run.summary["problem"] == first.removeprefix("ChargeBench: ")
+
+
+def test_trace_records_pair_every_reply_with_its_call():
+    """The conformance trace names the action of every reply, both ways, with its latency,
+    and a CALLERROR's payload is [code, description, details] as the session core traces it:
+    the trace report finds no "reply without CALL"."""
+    from datetime import timedelta
+
+    from conformance.wire import Frame, trace_records
+    from reports.stats import compute
+
+    frames = [
+        Frame.parse("cp->cs", '[2,"a","Heartbeat",{}]'),
+        Frame.parse("cs->cp", '[3,"a",{"currentTime":"2026-01-01T00:00:00Z"}]'),
+        Frame.parse("cs->cp", '[2,"b","Reset",{"type":"Soft"}]'),
+        Frame.parse("cp->cs", '[4,"b","NotSupported","",{}]'),
+        Frame.parse("cp->cs", "not json"),
+    ]
+    frames[1].ts = frames[0].ts + timedelta(milliseconds=12)
+    records = trace_records(frames, "CP-1", "c0")
+    assert [(r.type, r.action) for r in records] == [
+        ("CALL", "Heartbeat"), ("CALLRESULT", "Heartbeat"), ("CALL", "Reset"),
+        ("CALLERROR", "Reset"), ("RAW", None)]
+    assert records[1].latency_ms == 12.0 and records[3].latency_ms is not None
+    assert records[3].payload == ["NotSupported", "", {}]
+    stats = compute(records)
+    assert [a.kind for a in stats.anomalies] == ["RAW frame"]
+    assert stats.error_codes == {("NotSupported", "Reset"): 1}

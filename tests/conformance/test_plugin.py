@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -95,3 +97,97 @@ def test_self_profile_only_with_the_self_csms(argv, capsys):
 
     assert main(argv) == 2
     assert "--self-profile goes with --role csms --self" in capsys.readouterr().err
+
+
+def _conform(*args: str, cwd, env: dict | None = None, **popen) -> subprocess.Popen:
+    """`chargebench conform ARGS` in a subprocess from `cwd`, on this checkout's code."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "chargebench", "conform", *args], cwd=cwd, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, **popen,
+    )
+
+
+@pytest.mark.slow
+def test_same_verdicts_from_any_directory(tmp_path):
+    """From a directory that is not the project's, under an ini file that is not ours (no
+    asyncio settings, --strict-markers), `conform --role csms --self` gives the same verdicts
+    as in the repository: no case fails ("async def functions are not natively supported")."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = --strict-markers\n")
+    results = tmp_path / "results"
+    done = _conform("--role", "csms", "--self", "--results", str(results), "--",
+                    "-q", "-c", str(tmp_path / "pytest.ini"), cwd=tmp_path,
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output, _ = done.communicate(timeout=150)
+    assert done.returncode == 0, output[-4000:]
+    cases = json.loads((results / "summary.json").read_text())["cases"]
+    outcomes = {case["case"]: case["outcome"] for case in cases}
+    expected = {case.full_id for (_, role), case in load_catalog().items() if role == "csms"}
+    assert expected <= set(outcomes), sorted(expected - set(outcomes))
+    assert set(outcomes.values()) <= {"passed", "not_applicable"}, outcomes
+    assert "not natively supported" not in output
+    # Allure: OCTT id and title as the name, a step per expectation, the trace attached,
+    # and what was tested in the environment
+    allure = results / "allure"
+    tested = [json.loads(path.read_text()) for path in allure.glob("*-result.json")]
+    tc_003 = next(r for r in tested if r["name"].startswith("TC_003_CS "))
+    assert tc_003["name"] == "TC_003_CS Regular Charging Session – Plugin First"
+    assert any(step["name"].startswith("StartTransaction") for step in tc_003["steps"])
+    (attachment,) = tc_003["attachments"]
+    trace = json.loads((allure / attachment["source"]).read_text())
+    replies = [r for r in trace if r["type"] == "CALLRESULT"]
+    assert replies and all(r["action"] and r["latency_ms"] is not None for r in replies)
+    environment = (allure / "environment.properties").read_text()
+    for key in ("target=ws\\://127.0.0.1", "role=csms under test", "ocpp.version=1.6J",
+                "profiles="):
+        assert key in environment, environment
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signals_end_the_run_after_writing_what_finished(tmp_path, signum, code):
+    """Ctrl-C gives exit 130, SIGTERM 143, and JUnit and summary.json are written first."""
+    from conformance.background import BackgroundLoop
+    from tests.conformance.peers import inert_csms
+
+    results = tmp_path / "results"
+    log = tmp_path / "output.txt"
+    with BackgroundLoop() as loop, log.open("w") as out:
+        server = loop.run(inert_csms())  # upgrades, then never answers: cases wait
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+        run = _conform("--role", "csms", "--csms", url, "--results", str(results), "--",
+                       "--cb-timeout", "5", cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while "test_rpc.py" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.2)  # the first case is running
+            run.send_signal(signum)
+            assert run.wait(30) == code, log.read_text()[-3000:]
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    assert (results / "junit.xml").is_file()
+    assert "role" in json.loads((results / "summary.json").read_text())
+
+
+def test_conform_options_name_the_target_and_its_credentials(tmp_path):
+    """--csms names the CSMS (a dead one: exit 1, one line saying so); --target still works
+    with a deprecation note; --ca must exist; --csms and --self exclude each other."""
+    from tests.conformance.helpers import free_port
+
+    url = f"ws://127.0.0.1:{free_port()}/ocpp"
+    for flag in ("--csms", "--target"):
+        run = _conform("--role", "csms", flag, url, "--results", str(tmp_path / flag),
+                       "--admin-token", "T", cwd=tmp_path, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+        output, _ = run.communicate(timeout=60)
+        assert run.returncode == 1, output[-3000:]
+        assert f"could not connect to {url}/CB-CONFORM-1: connection refused" in output
+        assert ("--target is deprecated: use --csms" in output) is (flag == "--target")
+    for args, message in [
+        (["--csms", url, "--ca", str(tmp_path / "missing.pem")], "no such file"),
+        (["--csms", url, "--self"], "not both"),
+    ]:
+        run = _conform("--role", "csms", *args, cwd=tmp_path, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+        output, _ = run.communicate(timeout=60)
+        assert run.returncode == 2 and message in output, output

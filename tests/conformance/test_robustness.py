@@ -6,6 +6,7 @@ import pytest
 
 from conformance.background import BackgroundLoop
 from conformance.capabilities import PROFILES
+from conformance.robustness import PROBES
 from conformance.selfpeers import ReferenceChargePoint, ReferenceCsms
 from tests.conformance.helpers import PASSWORD, capabilities, free_port, run_suite
 from tests.conformance.peers import inert_charge_point, inert_csms, mutant
@@ -89,6 +90,12 @@ def test_inert_charge_point_fails_every_case(tmp_path, background):
 
 
 MALFORMED = [f"RPC_{n:03d}" for n in range(1, 16)]
+#: Frames OCPP-J does not require an answer to (`Probe.may_ignore`): ignoring them passes.
+MAY_IGNORE = {probe.case for probe in PROBES if probe.may_ignore}
+
+
+def _must_fail(name: str) -> list[str]:
+    return [case for case in MALFORMED if name == "wrong-code" or case not in MAY_IGNORE]
 
 
 @pytest.mark.parametrize("name", ["wrong-code", "ignores-malformed"])
@@ -99,7 +106,7 @@ def test_broken_csms_fails_malformed_frame_cases(tmp_path, background, name):
     # a local peer answers in milliseconds; the short wait makes the silent mutant fail fast
     run = _csms_run(tmp_path, csms.url, "-k", "malformed_frame", "--cb-timeout", "0.1")
     outcomes = run.outcomes()
-    assert all(outcomes[f"{case}_CS"] == "failed" for case in MALFORMED), outcomes
+    assert all(outcomes[f"{case}_CS"] == "failed" for case in _must_fail(name)), outcomes
     assert "expected CALLERROR" in run.output
     assert ("GenericError" if name == "wrong-code" else "received instead") in run.output
 
@@ -110,5 +117,22 @@ def test_broken_charge_point_fails_malformed_frame_cases(tmp_path, background, n
     run = _cp_run(tmp_path, background, free_port(), "-k", "malformed_frame",
                   "--cb-timeout", "0.1", wrap=mutant(name))
     outcomes = run.outcomes()
-    assert all(outcomes[f"{case}_CP"] == "failed" for case in MALFORMED), outcomes
+    assert all(outcomes[f"{case}_CP"] == "failed" for case in _must_fail(name)), outcomes
     assert "expected CALLERROR" in run.output
+
+
+@pytest.mark.parametrize("role", ["csms", "cp"])
+def test_silence_on_frames_needing_no_answer_passes(tmp_path, background, role):
+    """A peer that never sends a CALLERROR passes the probes OCPP-J lets it ignore (an id it
+    cannot read, an unknown MessageTypeId: `Probe.may_ignore`), as long as it keeps
+    answering. Run with a timeout that fits a loaded machine: the silence is not timed."""
+    selected = " or ".join(sorted(MAY_IGNORE))
+    if role == "csms":
+        csms = background.run(ReferenceCsms(password=PASSWORD, wrap=mutant("ignores-malformed"))
+                              .start())
+        run = _csms_run(tmp_path, csms.url, "-k", selected, "--cb-timeout", "5")
+    else:
+        run = _cp_run(tmp_path, background, free_port(), "-k", selected, "--cb-timeout", "5",
+                      wrap=mutant("ignores-malformed"))
+    suffix = "_CS" if role == "csms" else "_CP"
+    assert run.outcomes() == {case + suffix: "passed" for case in MAY_IGNORE}, run.summary

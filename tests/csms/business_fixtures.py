@@ -12,8 +12,8 @@ import httpx
 import pytest
 import uvicorn
 
-from csms.api import business
 from csms.api.context import Context
+from csms.api.server import create_app
 from csms.central import CentralSystem
 from csms.services.billing_service import BillingPolicy, BillingService
 
@@ -58,7 +58,7 @@ def ctx(central) -> Context:
 
 @pytest.fixture
 async def base_url(central, ctx) -> AsyncIterator[str]:
-    async with serve(business.create_app(central, ctx=ctx)) as url:
+    async with serve(create_app(central, ctx=ctx)) as url:
         yield url
 
 

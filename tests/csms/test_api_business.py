@@ -70,7 +70,8 @@ class TestWalletAndBilling:
         assert wallet["balance"] == "78.00"
 
     async def test_payment_webhook_credits_once(self, ctx, admin):
-        """A signed webhook credits the wallet once; a replay changes nothing; a forgery is 400."""
+        """A signed webhook credits the wallet once; a replay changes nothing; a forgery is 401
+        (the signature is the webhook's credential)."""
         user = (await new_user(admin, "Meera"))["user"]
         gateway = LocalGateway(auto_capture=False)
         ctx.payments = gateway
@@ -88,7 +89,7 @@ class TestWalletAndBilling:
         forged = await admin.post(
             "/api/payments/webhook", content=body, headers={"X-Signature": "0" * 64}
         )
-        assert forged.status_code == 400
+        assert forged.status_code == 401
         wallet = (await admin.get(f"/api/users/{user['id']}/wallet")).json()
         assert wallet["balance"] == "250.50"
 
@@ -120,12 +121,17 @@ class TestInput:
             reply = await request
             assert (reply.status_code, reply.json().get("field")) == (422, field), reply.text
 
-    async def test_json_number_is_decimal_not_float(self, admin):
-        """A JSON number amount is parsed as Decimal: 0.1 + 0.2 is exactly 0.30 in the wallet."""
+    async def test_money_is_a_decimal_string_or_an_integer(self, admin):
+        """Money is exact: "0.10" + "0.20" is 0.30 in the wallet, an integer counts whole
+        rupees, and a JSON number with a fraction (a float on most clients) is refused."""
         uid = (await new_user(admin, "Dev"))["user"]["id"]
-        for amount in (0.1, 0.2):
-            await admin.post(f"/api/users/{uid}/wallet/top-up", json={"amount": amount})
-        assert (await admin.get(f"/api/users/{uid}/wallet")).json()["balance"] == "0.30"
+        for amount in ("0.10", "0.20", 2):
+            reply = await admin.post(f"/api/users/{uid}/wallet/top-up", json={"amount": amount})
+            assert reply.status_code == 201, reply.text
+        assert (await admin.get(f"/api/users/{uid}/wallet")).json()["balance"] == "2.30"
+        for amount in (0.1, "0.001", "1e2", "0", -5):
+            reply = await admin.post(f"/api/users/{uid}/wallet/top-up", json={"amount": amount})
+            assert (reply.status_code, reply.json()["field"]) == (422, "amount"), amount
 
 
 class TestRoles:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -86,22 +88,93 @@ async def test_action_timeout_is_504(api, cp):
 
 
 async def test_reserve_now_reports_allocated_id(csms, api, cp):
-    """The CSMS allocates reservationId; the request actually sent comes back in a header."""
-    import json
-
+    """Without a reservationId the CSMS allocates one; the id used comes back in
+    X-OCPP-Reservation-Id and in the request sent (X-OCPP-Request)."""
     response = await api.post("/api/chargers/CP1/actions/ReserveNow", json={
         "connectorId": 1, "idTag": "T", "expiryDate": "2030-01-01T00:00:00Z"})
     assert response.status_code == 200
     sent = json.loads(response.headers["X-OCPP-Request"])
+    assert int(response.headers["X-OCPP-Reservation-Id"]) == sent["reservationId"]
+    assert (await cp.next_call())[1]["reservationId"] == sent["reservationId"]
     assert csms.store.get_reservation(sent["reservationId"])["status"] == "Accepted"
 
 
+async def test_reserve_now_keeps_the_callers_reservation_id(csms, api, cp):
+    """Issue 15 point 10: a given reservationId is the one sent and stored; given again for the
+    same charger it replaces that reservation (1.6 §5.13); another charger's is 409 naming
+    the field, and nothing is sent."""
+    reserve = {"connectorId": 1, "idTag": "T", "expiryDate": "2030-01-01T00:00:00Z",
+               "reservationId": 4242}
+    response = await api.post("/api/chargers/CP1/actions/ReserveNow", json=reserve)
+    assert (response.status_code, response.headers["X-OCPP-Reservation-Id"]) == (200, "4242")
+    assert await cp.next_call() == ("ReserveNow", reserve)
+    stored = csms.store.get_reservation(4242)
+    assert (stored["charger_id"], stored["id_tag"], stored["status"]) == ("CP1", "T", "Accepted")
+    replacement = {**reserve, "idTag": "OTHER"}
+    response = await api.post("/api/chargers/CP1/actions/ReserveNow", json=replacement)
+    assert response.headers["X-OCPP-Reservation-Id"] == "4242"
+    assert csms.store.get_reservation(4242)["id_tag"] == "OTHER"
+    await cp.next_call()
+    # a later allocation never takes an id a caller chose
+    allocated = await api.post("/api/chargers/CP1/actions/ReserveNow",
+                               json={k: v for k, v in reserve.items() if k != "reservationId"})
+    assert int(allocated.headers["X-OCPP-Reservation-Id"]) > 4242
+    await cp.next_call()
+    async with await ScriptedChargePoint.connect(csms.url("CP2"), "CP2") as other:
+        await other.boot()
+        taken = await api.post("/api/chargers/CP2/actions/ReserveNow", json=reserve)
+        assert (taken.status_code, taken.json()["field"]) == (409, "reservationId")
+        assert other.calls.empty()
+    assert csms.store.get_reservation(4242)["charger_id"] == "CP1"
+    too_big = await api.post("/api/chargers/CP1/actions/ReserveNow",
+                             json={**reserve, "reservationId": 2**31})
+    assert (too_big.status_code, too_big.json()["field"]) == (422, "reservationId")
+
+
+async def test_cancel_of_an_unknown_reservation_is_relayed(api, cp):
+    """CancelReservation for an id the CSMS never made is the charger's to answer (no 500)."""
+    cp.replies["CancelReservation"] = {"status": "Accepted"}
+    response = await api.post("/api/chargers/CP1/actions/CancelReservation",
+                              json={"reservationId": 777})
+    assert (response.status_code, response.json()) == (200, {"status": "Accepted"})
+
+
 async def test_list_and_log(api, cp):
-    """GET /api/chargers shows live connections; GET .../log the charger's messages."""
+    """GET /api/chargers shows live connections; GET .../log the charger's messages, paged
+    with X-Total-Count like every list."""
     chargers = {c["id"]: c for c in (await api.get("/api/chargers")).json()}
     assert chargers["CP1"]["connection"]["registration"] == "Accepted"
     assert chargers["CP2"]["connection"] is None
     await cp.call("Heartbeat")
-    log = (await api.get("/api/chargers/CP1/log", params={"action": "Heartbeat"})).json()
-    assert sorted(r["type"] for r in log) == ["CALL", "CALLRESULT"]
+    response = await api.get("/api/chargers/CP1/log", params={"action": "Heartbeat"})
+    assert sorted(r["type"] for r in response.json()) == ["CALL", "CALLRESULT"]
+    assert response.headers["X-Total-Count"] == "2"
     assert (await api.get("/api/chargers/NOPE/log")).status_code == 404
+
+
+async def test_every_list_sends_x_total_count(api, cp):
+    """Issue 14 point 8: /api/transactions and /api/log (paged in the store) count all
+    matching rows, not the page."""
+    await cp.call("Heartbeat")
+    await cp.call("Heartbeat")
+    page = await api.get("/api/log", params={"charger_id": "CP1", "limit": 1})
+    total = int(page.headers["X-Total-Count"])
+    assert len(page.json()) == 1 and total >= 6  # boot, two heartbeats: CALL + CALLRESULT
+    for connector in (1, 2):
+        await cp.start_transaction(f"T{connector}", connector_id=connector)
+    page = await api.get("/api/transactions", params={"limit": 1})
+    assert (len(page.json()), page.headers["X-Total-Count"]) == (1, "2")
+    csv = await api.get("/api/transactions", params={"format": "csv", "charger_id": "CP2"})
+    assert csv.headers["X-Total-Count"] == "0"
+
+
+async def test_unknown_routes_and_methods(csms, api):
+    """Every answer is JSON: an unknown path 404, a known path with an undeclared method 405
+    with `Allow`, an action that is not CSMS-initiated 404."""
+    missing = await api.get("/api/nothing-here")
+    assert (missing.status_code, missing.headers["content-type"]) == (404, "application/json")
+    wrong = await api.delete("/api/chargers")
+    assert (wrong.status_code, wrong.headers["Allow"]) == (405, "GET, HEAD")
+    assert (await api.head("/api/chargers")).headers["X-Total-Count"] == "2"
+    assert (await api.post("/api/chargers/CP1/actions/Heartbeat", json={})).status_code == 404
+    assert (await api.get("/api/chargers/")).status_code == 404  # no redirect to the list

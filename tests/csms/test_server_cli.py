@@ -16,7 +16,7 @@ def test_bad_seed_is_one_line_per_problem_and_exit_2(tmp_path):
     seed.write_text("chargers:\n  - id: CP1\n    security_profile: 7\n")
     result = subprocess.run(
         [sys.executable, "-m", "chargebench", "csms", "--port", "0", "--db",
-         str(tmp_path / "c.db"), "--seed", str(seed), "--log-dir", str(tmp_path / "logs")],
+         str(tmp_path / "c.db"), "--seed-file", str(seed), "--log-dir", str(tmp_path / "logs")],
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert result.returncode == 2
@@ -28,7 +28,8 @@ def test_bad_seed_is_one_line_per_problem_and_exit_2(tmp_path):
 @pytest.mark.parametrize("argv", [
     ["--tls-cert", "x.pem"],
     ["--api-port", "0", "--admin-token", ""],
-    ["--seed", "missing.yaml"],
+    ["--seed-file", "missing.yaml"],
+    ["--seed", "missing.yaml"],  # the deprecated spelling still works
 ])  # fmt: skip
 def test_bad_arguments_exit_2(tmp_path, argv, capsys, monkeypatch):
     """Incomplete TLS, an API without a token, or a missing file: usage error, exit 2."""

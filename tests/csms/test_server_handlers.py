@@ -236,5 +236,22 @@ class TestPlugAndCharge:
         ev = await self.pnc(cp, "Get15118EVCertificate", {
             "iso15118SchemaVersion": "urn:iso:15118:2:2013:MsgDef", "action": "Install",
             "exiRequest": "AA=="})  # fmt: skip
-        status = await self.pnc(cp, "GetCertificateStatus", {"ocspRequestData": {}})
+        status = await self.pnc(cp, "GetCertificateStatus", {"ocspRequestData": {
+            "hashAlgorithm": "SHA256", "issuerNameHash": "a", "issuerKeyHash": "b",
+            "serialNumber": "1", "responderURL": "http://ocsp.example"}})  # fmt: skip
         assert (ev["status"], status["status"]) == ("Failed", "Failed")
+
+    @pytest.mark.parametrize("data", [
+        json.dumps({"ocspRequestData": {}}),            # against the 2.0.1 schema
+        json.dumps({"idToken": "not an object"}),
+        '{"idToken": {"idToken": "\\ud800", "type": "eMAID"}}',  # a lone surrogate inside
+        "[" * 100000 + "]" * 100000,                    # too deep to parse
+        '{"idToken": NaN}',
+    ])  # fmt: skip
+    async def test_data_that_its_schema_refuses_is_rejected_with_a_reason(self, cp, data):
+        """The wrapped 2.0.1 payload is held to the `ocpp` package's schema and read by the
+        rules of frames: DataTransfer.conf Rejected (1.6 §4.3), never an InternalError."""
+        message = "GetCertificateStatus" if "ocsp" in data else "Authorize"
+        reply = await cp.call("DataTransfer", {"vendorId": PNC, "messageId": message,
+                                               "data": data})  # fmt: skip
+        assert reply["status"] == "Rejected" and reply["data"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 from loadtest.bench_fleet import measure
-from sim.config import LIBOCPP_CONFIG
+from sim.config import DEFAULT_CONFIG
 
 
 def test_bench_fleet_200_charge_points():
     """200 fleet charge points boot against the CSMS, charge, and every metric is a number."""
-    assert LIBOCPP_CONFIG.exists()
+    assert DEFAULT_CONFIG.exists()
     result = measure(cps=200, meter_interval=1, steady_s=2.0, timeout=60)
     assert result["cps"] == "200"
     for key in ("boot_storm_s", "csms_rss_kb_per_cp", "sim_rss_kb_per_cp", "steady_msgs_s",

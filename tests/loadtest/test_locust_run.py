@@ -113,5 +113,6 @@ def test_ctrl_c_stops_locust_and_shows_the_run_so_far(tmp_path):
             load.kill()
     assert load.returncode == 130, out + err
     assert "INTERRUPTED" in out and "Heartbeat" in out
+    assert "Traceback" not in err  # neither ours nor the built-in CSMS child's
     assert {"BootNotification", "Heartbeat"} <= {row.name for row in read_stats(
         f"{prefix}_stats.csv")}

@@ -137,7 +137,7 @@ def test_bad_mix_is_a_usage_error_before_locust_starts(tmp_path, capsys, form):
     bad = tmp_path / "bad.yaml"
     bad.write_text("IdleCharger: 1\nidle: 2\n")
     extra = [part.format(bad) for part in form]
-    code = main(["load", "--host", "ws://127.0.0.1:9/ocpp", "--csv", str(tmp_path / "run"),
+    code = main(["load", "--csms", "ws://127.0.0.1:9/ocpp", "--csv", str(tmp_path / "run"),
                  "--", *extra])
     assert code == 2
     assert f"{bad}:2:1" in capsys.readouterr().err

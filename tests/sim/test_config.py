@@ -10,7 +10,7 @@ import pytest
 from ocpp.v16.enums import ConfigurationStatus
 
 from chargebench.ocppj.errors import OcppCallError
-from sim.config import KEYS, LIBOCPP_CONFIG, Access, ChargePointConfig, ConfigError, TooManyKeys
+from sim.config import DEFAULT_CONFIG, KEYS, Access, ChargePointConfig, ConfigError, TooManyKeys
 from tests.sim.conftest import LIBOCPP_DIR as LIBOCPP
 
 FILES = ["config.json", "config-full.json", "config-docker.json", "config-docker-tls.json"]
@@ -29,12 +29,22 @@ def write(tmp_path: Path, data: dict, name: str = "config.json") -> Path:
 
 
 class TestLoad:
-    def test_bundled_config_is_libocpps_own(self) -> None:
-        """The copy shipped in the package (benchmarks, conformance self run) is libocpp's
-        config.json unchanged, and loads."""
-        assert json.loads(LIBOCPP_CONFIG.read_text("utf-8")) == libocpp()
-        assert ChargePointConfig.load(LIBOCPP_CONFIG).charge_point_id == libocpp()[
-            "Internal"]["ChargePointId"]
+    def test_bundled_config_is_our_own(self) -> None:
+        """Issue 14.9: the package ships its own configuration in libocpp's 1.6 format (every
+        profile and key libocpp knows, none invented), with our own values: it loads, and it
+        is not EVerest's file, nor a copy of any of EVerest's values beyond the format."""
+        ours = json.loads(DEFAULT_CONFIG.read_text("utf-8"))
+        config = ChargePointConfig.load(DEFAULT_CONFIG)
+        assert config.charge_point_vendor == "ChargeBench"
+        everest = libocpp()
+        assert ours != everest
+        assert set(ours) <= {*libocpp("config-full.json"), "Reservation"}
+        for name in FILES:
+            identity = libocpp(name)["Internal"]
+            for key in ("ChargePointId", "ChargePointVendor", "ChargePointModel",
+                        "CentralSystemURI", "ChargeBoxSerialNumber", "FirmwareVersion"):
+                assert ours["Internal"][key] != identity.get(key), (name, key)
+        assert not (DEFAULT_CONFIG.parent / "libocpp").exists()  # the old copy is gone
 
     @pytest.mark.parametrize("name", FILES)
     def test_real_libocpp_files_load(self, name: str) -> None:

@@ -30,8 +30,8 @@ async def test_cold_boot(cp: ChargePoint):
 
 
 @pytest.mark.parametrize("plug_first", [
-    pytest.param(True, id="plugin-first", marks=pytest.mark.octt("TC_003")),
-    pytest.param(False, id="identification-first", marks=pytest.mark.octt("TC_004_1")),
+    pytest.param(True, id="TC_003", marks=pytest.mark.octt("TC_003")),
+    pytest.param(False, id="TC_004_1", marks=pytest.mark.octt("TC_004_1")),
 ])
 async def test_regular_charging_session(cp: ChargePoint, plug_first: bool):
     """TC_003/TC_004_1: a whole session in either order is accepted: Authorize and
@@ -75,9 +75,9 @@ async def test_cached_id_start(cp: ChargePoint):
 
 
 @pytest.mark.parametrize("kind, status", [
-    pytest.param("invalid", "Invalid", id="invalid", marks=pytest.mark.octt("TC_023_1")),
-    pytest.param("expired", "Expired", id="expired", marks=pytest.mark.octt("TC_023_2")),
-    pytest.param("blocked", "Blocked", id="blocked", marks=pytest.mark.octt("TC_023_3")),
+    pytest.param("invalid", "Invalid", id="TC_023_1", marks=pytest.mark.octt("TC_023_1")),
+    pytest.param("expired", "Expired", id="TC_023_2", marks=pytest.mark.octt("TC_023_2")),
+    pytest.param("blocked", "Blocked", id="TC_023_3", marks=pytest.mark.octt("TC_023_3")),
 ])
 async def test_authorize_refused(cp: ChargePoint, cb, kind: str, status: str):
     """TC_023_1-3: the CSMS answers Authorize with the tag's own status, never Accepted, for an
@@ -117,8 +117,8 @@ async def test_power_failure_stops_transactions(cp: ChargePoint):
 
 
 @pytest.mark.parametrize("valid", [
-    pytest.param(True, id="valid", marks=pytest.mark.octt("TC_037_1")),
-    pytest.param(False, id="invalid", marks=pytest.mark.octt("TC_037_3")),
+    pytest.param(True, id="TC_037_1", marks=pytest.mark.octt("TC_037_1")),
+    pytest.param(False, id="TC_037_3", marks=pytest.mark.octt("TC_037_3")),
 ])
 async def test_offline_start_transaction(cp: ChargePoint, valid: bool):
     """TC_037_1/TC_037_3: a transaction started while offline is delivered after reconnecting
@@ -155,7 +155,7 @@ async def test_data_transfer_to_central_system(cp: ChargePoint):
     """TC_064: a DataTransfer from the charge point gets a DataTransfer.conf with a valid
     status (an unknown vendor may be UnknownVendorId, §4.3)."""
     await cp.boot()
-    await cp.peer.request(
+    await cp.ask(
         "DataTransfer",
         {"vendorId": "org.chargebench.conformance", "messageId": "TC_064", "data": "ping"},
         {"status": one_of("Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId")},
@@ -170,8 +170,8 @@ def _remote_start(cp: ChargePoint) -> dict:
 
 
 @pytest.mark.parametrize("plug_first", [
-    pytest.param(True, id="cable-first", marks=pytest.mark.octt("TC_010")),
-    pytest.param(False, id="remote-first", marks=pytest.mark.octt("TC_011_1")),
+    pytest.param(True, id="TC_010", marks=pytest.mark.octt("TC_010")),
+    pytest.param(False, id="TC_011_1", marks=pytest.mark.octt("TC_011_1")),
 ])
 async def test_remote_start(cp: ChargePoint, plug_first: bool):
     """TC_010/TC_011_1: the CSMS sends RemoteStartTransaction with the id tag; the transaction
@@ -199,8 +199,8 @@ async def test_remote_start_time_out(cp: ChargePoint):
 
 
 @pytest.mark.parametrize("answer", [
-    pytest.param("Accepted", id="accepted", marks=pytest.mark.octt("TC_012")),
-    pytest.param("Rejected", id="rejected", marks=pytest.mark.octt("TC_028")),
+    pytest.param("Accepted", id="TC_012", marks=pytest.mark.octt("TC_012")),
+    pytest.param("Rejected", id="TC_028", marks=pytest.mark.octt("TC_028")),
 ])
 async def test_remote_stop(cp: ChargePoint, answer: str):
     """TC_012/TC_028: the CSMS sends RemoteStopTransaction with the running transaction's id;
@@ -217,8 +217,8 @@ async def test_remote_stop(cp: ChargePoint, answer: str):
 
 
 @pytest.mark.parametrize("kind", [
-    pytest.param("Hard", id="hard", marks=pytest.mark.octt("TC_013")),
-    pytest.param("Soft", id="soft", marks=pytest.mark.octt("TC_014")),
+    pytest.param("Hard", id="TC_013", marks=pytest.mark.octt("TC_013")),
+    pytest.param("Soft", id="TC_014", marks=pytest.mark.octt("TC_014")),
 ])
 async def test_reset_without_transaction(cp: ChargePoint, kind: str):
     """TC_013/TC_014: the CSMS sends Reset of the asked type; the charge point reboots and its

@@ -122,17 +122,17 @@ async def test_firmware_update(cp: ChargePoint):
     request = {"location": FTP + "fw.bin", "retrieveDate": at(), "retries": 1}
     await cp.command("UpdateFirmware", request, {})
     for status in ("Downloading", "Downloaded", "Installing"):
-        await cp.peer.request("FirmwareStatusNotification", {"status": status})
+        await cp.ask("FirmwareStatusNotification", {"status": status})
     await cp.reboot()
-    await cp.peer.request("FirmwareStatusNotification", {"status": "Installed"})
+    await cp.ask("FirmwareStatusNotification", {"status": "Installed"})
 
 
 # Reservation (§5.13, §5.1, §4.8 reservationId)
 
 
 @pytest.mark.parametrize("connector", [
-    pytest.param(1, id="connector", marks=pytest.mark.octt("TC_046")),
-    pytest.param(0, id="charge-point", marks=pytest.mark.octt("TC_049")),
+    pytest.param(1, id="TC_046", marks=pytest.mark.octt("TC_046")),
+    pytest.param(0, id="TC_049", marks=pytest.mark.octt("TC_049")),
 ])
 async def test_reservation_used_by_transaction(cp: ChargePoint, connector: int):
     """TC_046/TC_049: ReserveNow for a connector (or the whole charge point, connectorId 0) is
@@ -190,9 +190,9 @@ async def test_trigger_message(cp: ChargePoint):
         "MeterValues": lambda: cp.meter_values(1),
         "Heartbeat": cp.still_serving,
         "StatusNotification": lambda: cp.status(1, "Available"),
-        "DiagnosticsStatusNotification": lambda: cp.peer.request(
+        "DiagnosticsStatusNotification": lambda: cp.ask(
             "DiagnosticsStatusNotification", {"status": "Idle"}),
-        "FirmwareStatusNotification": lambda: cp.peer.request(
+        "FirmwareStatusNotification": lambda: cp.ask(
             "FirmwareStatusNotification", {"status": "Idle"}),
         "BootNotification": cp.boot,
     }  # fmt: skip

@@ -22,20 +22,23 @@ async def test_malformed_payload_gets_its_callerror(peer, probe: Probe):
 
 @pytest.mark.octt("RPC_020")
 async def test_call_before_boot_accepted_gets_security_error(never_booted_peer):
-    """RPC_020: a CALL before BootNotification is accepted gets SecurityError (errata §3.10).
-    Runs as a charge point that never booted: a booted one keeps its registration across
-    reconnects (OCPP 1.6 §4.2), so a CALLRESULT would then be right."""
+    """RPC_020: a CALL before BootNotification is accepted: OCPP-J 1.6 errata §3.10 makes
+    CALLERROR SecurityError RECOMMENDED, not required, so SecurityError passes, another answer
+    is reported as not followed advice (skipped with the reason), no answer at all fails
+    (§4.2.3: every CALL gets a CALLRESULT or CALLERROR). Runs as a charge point that never
+    booted: a booted one keeps its registration across reconnects (OCPP 1.6 §4.2)."""
     message_id = await never_booted_peer.send_call("Heartbeat", {})
-    await never_booted_peer.wait_for(
-        "CALLERROR", {"errorCode": "SecurityError"}, message_id=message_id
-    )
+    reply = await never_booted_peer.wait_for_reply(message_id)
+    if (reply.payload or {}).get("errorCode") != "SecurityError":
+        pytest.skip(f"advisory, not a failure: errata §3.10 RECOMMENDS CALLERROR SecurityError "
+                    f"before the boot is accepted; the CSMS answered {reply.describe()}")
 
 
 @pytest.mark.parametrize(
     "offered",
     [
-        pytest.param((), id="none", marks=pytest.mark.octt("RPC_021")),
-        pytest.param(("ocpp0.9",), id="unsupported", marks=pytest.mark.octt("RPC_022")),
+        pytest.param((), id="RPC_021", marks=pytest.mark.octt("RPC_021")),
+        pytest.param(("ocpp0.9",), id="RPC_022", marks=pytest.mark.octt("RPC_022")),
     ],
 )
 async def test_no_common_subprotocol_gives_no_session(cb, offered):
@@ -60,8 +63,8 @@ async def test_unknown_charge_point_is_refused(cb):
 @pytest.mark.parametrize(
     "password",
     [
-        pytest.param("WRONG-PASSWORD-0000", id="wrong", marks=pytest.mark.octt("RPC_024")),
-        pytest.param(None, id="missing", marks=pytest.mark.octt("RPC_025")),
+        pytest.param("WRONG-PASSWORD-0000", id="RPC_024", marks=pytest.mark.octt("RPC_024")),
+        pytest.param(None, id="RPC_025", marks=pytest.mark.octt("RPC_025")),
     ],
 )
 async def test_bad_basic_auth_is_refused(cb, password):

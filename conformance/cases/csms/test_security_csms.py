@@ -115,8 +115,8 @@ def _hex_key(value: object) -> bool:
 
 
 @pytest.mark.parametrize("certificate_answer", [
-    pytest.param("Accepted", id="accepted", marks=pytest.mark.octt("TC_074")),
-    pytest.param("Rejected", id="invalid", marks=pytest.mark.octt("TC_077")),
+    pytest.param("Accepted", id="TC_074", marks=pytest.mark.octt("TC_074")),
+    pytest.param("Rejected", id="TC_077", marks=pytest.mark.octt("TC_077")),
 ])
 async def test_update_charge_point_certificate(cp: ChargePoint, cb, certificate_answer: str):
     """TC_074/TC_077: ExtendedTriggerMessage SignChargePointCertificate; the CSR that follows
@@ -130,7 +130,7 @@ async def test_update_charge_point_certificate(cp: ChargePoint, cb, certificate_
     )
     cp.peer.handlers["CertificateSigned"] = lambda _: {"status": certificate_answer}
     csr, _key = make_csr(cp.peer.cp_id, cb.capabilities.cpo_name)
-    await cp.peer.request("SignCertificate", {"csr": csr}, {"status": "Accepted"})
+    await cp.ask("SignCertificate", {"csr": csr}, {"status": "Accepted"})
     signed = await cp.peer.wait_for("CertificateSigned", {"certificateChain": present})
     assert "BEGIN CERTIFICATE" in signed.payload["certificateChain"], (
         f"expected a PEM certificate chain; got {signed.describe()}"
@@ -170,9 +170,9 @@ async def test_upgrade_security_profile(cp: ChargePoint, cb):
 
 
 @pytest.mark.parametrize("tls", [
-    pytest.param(False, id="basic-auth", marks=pytest.mark.octt("TC_085")),
-    pytest.param(True, id="tls-server", marks=pytest.mark.octt("TC_086")),
-    pytest.param(None, id="tls-client", marks=pytest.mark.octt("TC_087")),
+    pytest.param(False, id="TC_085", marks=pytest.mark.octt("TC_085")),
+    pytest.param(True, id="TC_086", marks=pytest.mark.octt("TC_086")),
+    pytest.param(None, id="TC_087", marks=pytest.mark.octt("TC_087")),
 ])
 async def test_secured_connection(cp: ChargePoint, tls: bool | None):
     """TC_085-087: with valid credentials (Basic auth, the server's certificate, our client

@@ -15,14 +15,15 @@ from cryptography.x509.oid import NameOID
 
 from chargebench.ocppj import OCPP16
 from chargebench.ocppj.validation import check_payload
-from sim.config import LIBOCPP_CONFIG, ChargePointConfig
+from sim.config import ChargePointConfig
+from tests.sim.conftest import LIBOCPP_DIR
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def make_config(**profiles: dict[str, Any]) -> ChargePointConfig:
     """libocpp's config.json with `Profile={key: value}` overrides (None deletes a key)."""
-    data = json.loads(LIBOCPP_CONFIG.read_text("utf-8"))
+    data = json.loads((LIBOCPP_DIR / "config.json").read_text("utf-8"))
     for profile, values in profiles.items():
         section = data.setdefault(profile, {})
         for key, value in values.items():

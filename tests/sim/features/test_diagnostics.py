@@ -85,11 +85,27 @@ async def test_get_diagnostics_injected_failure(clock, notify, trace, http_serve
     assert notify.statuses() == ["Uploading", "UploadFailed"] and http_server.requests == []
 
 
-async def test_get_diagnostics_without_log(clock, notify, tmp_path):
-    """§6.26: no diagnostics available -> no fileName and no upload."""
-    diag = diagnostics(clock, notify, tmp_path / "absent.log")
-    assert diag.on_get_diagnostics({"location": "http://127.0.0.1:9/"}) == {}
-    assert notify.sent == []
+async def test_get_diagnostics_without_log_uploads_report(clock, notify, tmp_path, http_server):
+    """Issue 15.9: a charge point with no log file yet is not Rejected: it names a file and
+    uploads its own report."""
+    diag = diagnostics(clock, notify, tmp_path / "absent.log", report=lambda: b"report\n")
+    reply = valid_reply("GetDiagnostics", diag.on_get_diagnostics(
+        {"location": http_server.url + "/diag/"}))
+    await diag.wait()
+    assert http_server.received[f"/diag/{reply['fileName']}"] == b"report\n"
+    assert notify.statuses() == ["Uploading", "Uploaded"]
+
+
+async def test_get_log_without_log_accepted(clock, notify, http_server):
+    """Issue 15.9: GetLog DiagnosticsLog on a fresh charge point (no log path at all) is
+    Accepted and uploads the report."""
+    diag = diagnostics(clock, notify, None, report=lambda: b"fresh\n")
+    reply = valid_reply("GetLog", diag.on_get_log({
+        "logType": "DiagnosticsLog", "requestId": 4,
+        "log": {"remoteLocation": http_server.url + "/logs/"}}))
+    await diag.wait()
+    assert reply["status"] == "Accepted"
+    assert http_server.received[f"/logs/{reply['filename']}"] == b"fresh\n"
 
 
 async def test_get_log_security_log_ftp(clock, notify, trace, tmp_path, ftp_server):
@@ -115,15 +131,13 @@ async def test_get_log_permission_denied(clock, notify, trace, http_server):
     assert notify.statuses() == ["Uploading", "PermissionDenied"]
 
 
-async def test_get_log_unsupported_protocol_and_rejected(clock, notify, trace):
-    """An unsupported protocol is NotSupportedOperation; a missing log answers Rejected."""
+async def test_get_log_unsupported_protocol(clock, notify, trace):
+    """An unsupported protocol is NotSupportedOperation (N01.FR.08)."""
     diag = diagnostics(clock, notify, trace)
     diag.on_get_log({"logType": "DiagnosticsLog", "requestId": 2,
                      "log": {"remoteLocation": "https://127.0.0.1:9/"}})
     await diag.wait()
     assert notify.statuses() == ["Uploading", "NotSupportedOperation"]
-    assert diag.on_get_log({"logType": "SecurityLog", "requestId": 3,
-                            "log": {"remoteLocation": "ftp://x/"}}) == {"status": "Rejected"}
 
 
 async def test_get_log_cancels_running_upload(clock, notify, trace, http_server):

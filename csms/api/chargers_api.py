@@ -1,0 +1,335 @@
+"""What the operator does to one charger: CSMS-initiated OCPP actions, its message log, and
+its basic-auth password.
+
+    POST /api/chargers/{cp_id}/actions/{Action}   body: the OCPP payload; answer: the charger's
+                                                  reply (?timeout=SECONDS overrides the call
+                                                  timeout); one documented path per action
+    GET  /api/chargers/{cp_id}/log                the charger's message log (a paged list)
+    PUT  /api/chargers/{cp_id}/password           set or rotate its AuthorizationKey
+
+Action payloads are documented and checked with the `ocpp` package's schemas, with two API
+rules on top: integers are 32-bit (what a charger holds; OCPP 2.0.1 §2.1.3 "integer"), and the
+ids the CSMS fills in may be left out (ReserveNow reservationId: kept when given; the
+requestIds of GetLog and SignedUpdateFirmware: always the CSMS's). The id used comes back in a
+header (`X-OCPP-Reservation-Id`, `X-OCPP-Request-Id`), the whole request sent in
+`X-OCPP-Request`; the body stays the charger's reply as it came.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import jsonschema_rs
+
+from chargebench.ocppj import OCPP16, CallErrorReply, CallFailed, CallTimeout
+from chargebench.security.basic_auth import (
+    MAX_KEY_BYTES,
+    MIN_KEY_BYTES,
+    generate_authorization_key,
+    parse_authorization_key,
+)
+from csms import commands
+from csms.api.jsonio import ApiError, DecimalJSONResponse, loads
+from csms.api.listing import Listing, respond
+from csms.api.params import Param
+from csms.api.resources import LOG, known_charger
+from csms.api.spec import Call, Operation
+from csms.store.base import ReservationIdTaken
+
+INT32 = (-(2**31), 2**31 - 1)
+CP_ID = (Param("cp_id", description="charge point id"),)
+TIMEOUT = Param("timeout", "number", "seconds to wait for the reply (default: the CSMS's "
+                "call timeout)", minimum=0.01, maximum=3600)  # fmt: skip
+
+
+# Actions ----------------------------------------------------------------------------------------
+
+
+def _bounded(schema: Any, definitions: dict[str, Any]) -> Any:
+    """`schema` with every integer held to 32 bits and `#/definitions/` references inlined
+    (the security extension's schemas use them; the document has no such section)."""
+    if isinstance(schema, list):
+        return [_bounded(item, definitions) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/definitions/"):
+        return _bounded(definitions[ref.removeprefix("#/definitions/")], definitions)
+    out = {key: _bounded(value, definitions) for key, value in schema.items()}
+    if out.get("type") == "integer":
+        out["minimum"] = max(out.get("minimum", INT32[0]), INT32[0])
+        out["maximum"] = min(out.get("maximum", INT32[1]), INT32[1])
+    return out
+
+
+def action_schema(action: str, *, response: bool = False) -> dict[str, Any]:
+    """The API's schema of an action's request (or the charger's reply) from `ocpp`'s."""
+    original = json.loads(OCPP16.schema_text(action, response))
+    # the draft-04 root keys ($schema, id, title, definitions) have no place in the document
+    root = {key: value for key, value in original.items()
+            if key not in ("$schema", "id", "title", "definitions")}  # fmt: skip
+    schema = _bounded(root, original.get("definitions", {}))
+    allocated = commands.ALLOCATED_FIELDS.get(action)
+    if not response and allocated is not None:
+        schema["required"] = [name for name in schema.get("required", []) if name != allocated]
+    return schema
+
+
+def _header_of(field: str) -> str:
+    """`reservationId` -> `X-OCPP-Reservation-Id`."""
+    words = "".join(f" {c}" if c.isupper() else c for c in field).split()
+    return "X-OCPP-" + "-".join(word.capitalize() for word in words)
+
+
+def whole_numbers(schema: dict[str, Any], value: Any) -> Any:
+    """`value` with each integral float where `schema` wants an integer made an int: `1.0` is
+    an integer in the document's JSON Schema (2020-12) but not in OCPP's draft-04 schemas, so
+    the charger gets `1`. Numbers elsewhere stay as written (`16.0` for a limit)."""
+    if isinstance(value, float) and schema.get("type") == "integer" and value.is_integer():
+        return int(value)
+    if isinstance(value, dict) and "properties" in schema:
+        fields = schema["properties"]
+        return {k: whole_numbers(fields[k], v) if k in fields else v for k, v in value.items()}
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [whole_numbers(schema["items"], item) for item in value]
+    return value
+
+
+def _checker(action: str) -> Any:
+    """The body check of one action: its API schema, formats included (draft-04, as the
+    session core checks what it sends), each problem a 422 naming the field. Integral floats
+    in integer fields are made ints first, in place (`whole_numbers`)."""
+    document = action_schema(action)
+    schema = {"$schema": "http://json-schema.org/draft-04/schema#", **document}
+    validator = jsonschema_rs.Draft4Validator(schema, validate_formats=True)
+
+    def check(payload: Any) -> None:
+        if isinstance(payload, dict):
+            payload.update(whole_numbers(document, payload))
+        error = next(iter(validator.iter_errors(payload)), None)
+        if error is None:
+            return
+        path = [str(part) for part in error.instance_path]
+        kind = error.kind
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+            path.append(str(kind.property))
+        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            path.append(str(kind.unexpected[0]))
+        raise ApiError(422, error.message, field=".".join(path) or "body")
+
+    return check
+
+
+def _load_ocpp(raw: bytes) -> Any:
+    return loads(raw, decimal=False)  # OCPP numbers travel as JSON numbers, not money
+
+
+async def send_action(call: Call) -> Any:
+    """One CSMS-initiated action with its bookkeeping (csms.commands.execute)."""
+    ctx = call.ctx
+    action = call.request.url.path.rsplit("/", 1)[1]
+    cp_id = call.path["cp_id"]
+    await known_charger(call, cp_id)
+    if ctx.execute is None:
+        raise ApiError(409, "this API is not attached to a running CSMS")
+    try:
+        result = await ctx.execute(cp_id, action, call.body, timeout=call.query["timeout"])
+    except commands.NotConnected as error:
+        raise ApiError(409, str(error)) from None
+    except ReservationIdTaken as error:
+        raise ApiError(409, str(error), field="reservationId") from None
+    except CallTimeout as error:
+        raise ApiError(504, str(error)) from None
+    except CallErrorReply as error:
+        body = {"error": str(error), "code": error.code, "description": error.description}
+        return DecimalJSONResponse(body, status_code=502)
+    except CallFailed as error:
+        raise ApiError(502, str(error)) from None
+    headers = {"X-OCPP-Request": json.dumps(result.request)}
+    allocated = commands.ALLOCATED_FIELDS.get(action)
+    if allocated is not None:
+        headers[_header_of(allocated)] = str(result.request[allocated])
+    return DecimalJSONResponse(result.reply, headers=headers)
+
+
+def _action_operation(action: str) -> Operation:
+    allocated = commands.ALLOCATED_FIELDS.get(action)
+    headers: dict[str, Any] = {
+        "X-OCPP-Request": {"required": True, "schema": {"type": "string"},
+                           "description": "the payload sent, as JSON (ids filled in)"},
+    }  # fmt: skip
+    if allocated is not None:
+        headers[_header_of(allocated)] = {
+            "required": True, "schema": {"type": "integer"},
+            "description": f"the {allocated} sent",
+        }  # fmt: skip
+    notes = {
+        "ReserveNow": "reservationId: kept when given (1.6 §5.13: the same charger's id "
+                      "replaces that reservation; another charger's is 409 naming the field); "
+                      "left out, the CSMS allocates one.",
+        "GetLog": "requestId is the CSMS's (the value given is replaced).",
+        "SignedUpdateFirmware": "requestId is the CSMS's (the value given is replaced).",
+    }  # fmt: skip
+    conflict = "charger not connected"
+    if action == "ReserveNow":
+        conflict += ", or reservationId belongs to another charger's reservation"
+    return Operation(
+        "POST", f"/api/chargers/{{cp_id}}/actions/{action}",
+        f"Send {action} (OCPP 1.6 {OCPP16.profiles.get(action, '')}) and answer the charger's "
+        "reply", send_action, path_params=CP_ID, query=(TIMEOUT,), tag="actions",
+        body=action_schema(action), body_optional=not action_schema(action).get("required"),
+        load=_load_ocpp, check=_checker(action), name=f"action_{action}",
+        result=action_schema(action, response=True), headers=headers,
+        description=notes.get(action, ""),
+        responses={
+            "404": "unknown charger",
+            "409": conflict,
+            "502": "the charger answered with a CALLERROR (`code`, `description`) or an "
+                   "invalid reply",
+            "504": "no reply in time",
+        },
+    )  # fmt: skip
+
+
+# The charger's message log ----------------------------------------------------------------------
+
+CHARGER_LOG = Listing(
+    "message_log",
+    columns=LOG.columns,
+    params=tuple(param for param in LOG.params if param.name != "charger_id"),
+    store_pages=True,
+)
+
+
+async def charger_log(call: Call) -> Any:
+    ctx = call.ctx
+    cp_id = (await known_charger(call, call.path["cp_id"]))["id"]
+    if ctx.flush_log is not None:
+        await ctx.flush_log()  # include what is still buffered
+
+    def fetch(f: dict, limit: int, offset: int) -> tuple[list, int]:
+        filters = {"cp_id": cp_id, "action": f["action"], "type": f["type"],
+                   "direction": f["direction"], "since": f["since"],
+                   "until": f["until"]}  # fmt: skip
+        rows = ctx.store.query_log(**filters, limit=limit, offset=offset)
+        return rows, ctx.store.count_log(**filters)
+
+    return await respond(call.request, CHARGER_LOG, fetch, call.query)
+
+
+# Basic-auth password (security whitepaper A01) ---------------------------------------------------
+
+#: chargebench.security.basic_auth's rule as a schema: 32-40 hex digits (an even number, the
+#: hex form of a 16-20 byte key), or 16-20 characters of printable ASCII text
+AUTHORIZATION_KEY = {
+    "type": "string",
+    "not": {"pattern": "\n"},  # Python's `$` also matches before a final newline
+    "anyOf": [
+        {"pattern": f"^(?:[0-9A-Fa-f]{{2}}){{{MIN_KEY_BYTES},{MAX_KEY_BYTES}}}$"},
+        {"pattern": f"^[!-~]{{{MIN_KEY_BYTES},{MAX_KEY_BYTES}}}$"},
+    ],
+    "description": "A00.FR.205: 32-40 hex digits (a 16-20 byte key; sent upper case) or "
+                   "16-20 characters of printable ASCII; left out, the CSMS generates 20 "
+                   "random bytes (A01.FR.07) and answers them once",
+}  # fmt: skip
+PASSWORD_BODY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "authorization_key": AUTHORIZATION_KEY,
+        "if_offline": {
+            "enum": ["refuse", "store"],
+            "description": "charger not connected: refuse (409, nothing changes) or store the "
+                           "key for its next connection (you configure the charger yourself)",
+        },
+    },
+}  # fmt: skip
+PASSWORD_RESULT = {
+    "type": "object",
+    "required": ["charger_id", "outcome", "stored", "sent", "reply"],
+    "properties": {
+        "charger_id": {"type": "string"},
+        "outcome": {
+            "enum": ["Accepted", "RebootRequired", "Rejected", "NotSupported", "Stored"],
+            "description": "the charger's ChangeConfiguration status, or Stored (not connected)",
+        },
+        "stored": {"type": "boolean", "description": "the CSMS now admits the new key only"},
+        "sent": {"type": "boolean", "description": "ChangeConfiguration went to the charger"},
+        "reply": {"type": ["object", "null"]},
+        "authorization_key": {"type": "string", "description": "the generated key (once)"},
+    },
+}
+
+
+def normal_key(value: str) -> str:
+    """The key as sent and stored: the hex form upper case (the CSMS compares a hex key's
+    bytes with both cases of its hex, never a mix), text as given."""
+    return value.upper() if len(value) >= 2 * MIN_KEY_BYTES else value
+
+
+async def set_password(call: Call) -> Any:
+    """Security whitepaper A01 order: a connected charger is sent ChangeConfiguration
+    AuthorizationKey first, and only its Accepted (or RebootRequired) makes the CSMS store the
+    new key and refuse the old one (A01.FR.03, csms.commands' bookkeeping); Rejected or
+    NotSupported keeps the old key (A01.FR.04). A charger not connected gets the key stored
+    only with `if_offline: store`."""
+    ctx, body = call.ctx, call.body
+    cp_id = (await known_charger(call, call.path["cp_id"]))["id"]
+    generated = "authorization_key" not in body
+    key = generate_authorization_key() if generated else normal_key(body["authorization_key"])
+    try:
+        parse_authorization_key(key)  # the schema's rule, from its one home
+    except ValueError as error:
+        raise ApiError(422, str(error), field="authorization_key") from None
+    answer: dict[str, Any] = {"charger_id": cp_id}
+    if ctx.execute is not None and cp_id in ctx.registry:
+        payload = {"key": "AuthorizationKey", "value": key}
+        try:
+            result = await ctx.execute(cp_id, "ChangeConfiguration", payload)
+        except CallTimeout as error:
+            raise ApiError(504, f"{error}; the old key stays stored, but the charger may "
+                           "have taken the new one") from None  # fmt: skip
+        except CallFailed as error:
+            raise ApiError(502, f"{error}; the old key stays stored") from None
+        except commands.NotConnected:
+            pass  # went away meanwhile: treated as not connected below
+        else:
+            status = result.reply["status"]
+            answer |= {"outcome": status, "sent": True, "reply": result.reply,
+                       "stored": status in ("Accepted", "RebootRequired")}  # fmt: skip
+    if "outcome" not in answer:
+        if body.get("if_offline", "refuse") != "store":
+            raise ApiError(409, f"charge point {cp_id!r} is not connected; nothing changed "
+                           '(send "if_offline": "store" to store the key for its next '
+                           "connection)")  # fmt: skip
+        await asyncio.to_thread(ctx.store.set_charger_password, cp_id, key)
+        answer |= {"outcome": "Stored", "sent": False, "reply": None, "stored": True}
+    if generated and answer["stored"]:
+        answer["authorization_key"] = key
+    return DecimalJSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+# Route table ------------------------------------------------------------------------------------
+
+ROUTES: tuple[Operation, ...] = (
+    *(_action_operation(action) for action in sorted(OCPP16.cs_initiated)),
+    Operation("GET", "/api/chargers/{cp_id}/log", "The charger's OCPP message log, oldest first",
+              charger_log, path_params=CP_ID, listing=CHARGER_LOG, tag="chargers",
+              responses={"404": "unknown charger"}),
+    Operation(
+        "PUT", "/api/chargers/{cp_id}/password",
+        "Set or rotate the charger's basic-auth password (AuthorizationKey, security profiles "
+        "1 and 2)", set_password, path_params=CP_ID, tag="chargers", body=PASSWORD_BODY,
+        body_optional=True, result=PASSWORD_RESULT,
+        description=(set_password.__doc__ or "").replace("\n    ", " ").strip(),
+        responses={
+            "404": "unknown charger",
+            "409": "not connected and if_offline is refuse: nothing changed",
+            "502": "the charger answered with a CALLERROR or an invalid reply: the old key "
+                   "stays stored",
+            "504": "no reply in time: the old key stays stored",
+        },
+    ),
+)  # fmt: skip

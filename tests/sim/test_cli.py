@@ -1,0 +1,140 @@
+"""`chargebench sim` as a user runs it (issue 14.2, 14.4): real subprocesses, real ports, real
+signals; exit codes and the lines a user reads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from http import HTTPStatus
+
+import pytest
+
+from chargebench.ocppj import serve
+
+#: Wall seconds a `chargebench sim` process may take beyond what it was asked to run.
+SLACK = 20.0
+
+
+def _dead_port() -> int:
+    """A port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _sim(*args: str, wait: float = SLACK) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chargebench", "sim", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), wait)
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("http://127.0.0.1:9000/ocpp", "ws:// or wss://"),
+    ("ws://127.0.0.1:99999/ocpp", "Port out of range"),
+    ("ws:///ocpp", "names no host"),
+    ("wss://127.0.0.1:9000/ocpp", "needs --ca FILE"),
+])
+async def test_bad_url_is_one_line_exit_2(url, says):
+    """A URL `chargebench sim` cannot use: one line on stderr, exit 2, nothing started."""
+    code, out, err = await _sim("--csms", url, wait=30)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and says in err, err
+    assert "Traceback" not in err and out == ""
+
+
+async def test_refused_counted_duration_from_start_json():
+    """Against a dead port: plain status lines (stdout is no terminal) name the reason, the run
+    ends `--duration` after the start although nothing ever booted, the JSON summary counts the
+    charge points by reason, exit 1."""
+    started = time.monotonic()
+    code, out, err = await _sim("--csms", f"ws://127.0.0.1:{_dead_port()}/ocpp", "--count",
+                                "4", "--duration", "3", "--json")
+    elapsed = time.monotonic() - started
+    assert code == 1, err
+    assert elapsed < 3 + SLACK
+    summary = json.loads(out)
+    assert summary["not_booted"] == {"connection refused": 4}
+    assert summary["booted"] == 0 and summary["stopped_by"] == "duration"
+    assert 2.5 <= summary["elapsed_s"] < 6, summary
+    assert "not booted: connection refused 4" in err  # the live status (stderr with --json)
+
+
+async def _rejecting_server(status: HTTPStatus):
+    def refuse(connection, _request):
+        return connection.respond(status, f"{status.phrase}\n")
+
+    async def never(_ws) -> None:  # pragma: no cover - the handshake never completes
+        return None
+
+    return await serve(never, "127.0.0.1", 0, process_request=refuse)
+
+
+@pytest.mark.parametrize("status", [HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND])
+async def test_http_refusal_is_a_reason(status):
+    """A CSMS that answers the upgrade with 401 or 404: "HTTP 401" / "HTTP 404" per charger,
+    in the status lines and the summary."""
+    server = await _rejecting_server(status)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        code, out, err = await _sim("--csms", f"ws://127.0.0.1:{port}/ocpp", "--count", "2",
+                                    "--duration", "2")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert code == 1, err
+    assert f"not booted: HTTP {status.value} 2" in out, out
+    assert f"not booted: HTTP {status.value}" in err  # the summary table
+
+
+@pytest.mark.parametrize(("sig", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+async def test_signal_exit_after_summary(sig, expected, tmp_path):
+    """Ctrl-C or SIGTERM: the summary with reasons is printed (not just "booted 0"), then exit
+    130 / 143."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chargebench", "sim", "--csms",
+        f"ws://127.0.0.1:{_dead_port()}/ocpp", "--count", "3", "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    line = await asyncio.wait_for(proc.stderr.readline(), SLACK)  # the first status line
+    assert line.startswith(b"sim:"), line
+    await asyncio.sleep(1.5)
+    proc.send_signal(sig)
+    out, err = await asyncio.wait_for(proc.communicate(), SLACK)
+    assert proc.returncode == expected, err.decode()
+    summary = json.loads(out)
+    assert summary["stopped_by"] == sig.name
+    assert summary["not_booted"] == {"connection refused": 3}
+    assert b"Traceback" not in err
+
+
+async def test_boots_against_scripted_csms_trace_dir_and_seed_alias(csms, tmp_path):
+    """A CSMS that accepts: every charger boots, "all N booted" is said, `--trace DIR` gets the
+    records, the deprecated `--seed` still works with one line on stderr; exit 0."""
+    trace = tmp_path / "trace"
+    code, out, err = await _sim("--csms", csms.url, "--count", "3", "--speed", "50",
+                                "--duration", "100", "--trace", str(trace), "--seed", "4")
+    assert code == 0, err
+    assert "all 3 booted" in out
+    assert err.count("--seed is deprecated, use --random-seed") == 1
+    assert len(csms.sent("BootNotification")) == 3
+    records = (trace / "sim-trace.jsonl").read_text().splitlines()
+    assert any(json.loads(r)["action"] == "BootNotification" for r in records)
+
+
+def test_trace_must_be_a_folder(tmp_path):
+    """`--trace` names a folder now; a file there is a usage error, not an overwrite."""
+    from chargebench.cli import main
+
+    existing = tmp_path / "trace.jsonl"
+    existing.write_text("")
+    assert main(["sim", "--csms", "ws://127.0.0.1:1/ocpp", "--trace", str(existing)]) == 2
+    assert os.path.getsize(existing) == 0
