@@ -26,8 +26,12 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 T = TypeVar("T")
 
 
-class Interrupted(Exception):
-    """The run was stopped by `signum`; `code` is the exit code (130 SIGINT, 143 SIGTERM)."""
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by `signum`; `code` is the exit code (130 SIGINT, 143 SIGTERM).
+
+    A KeyboardInterrupt, because asyncio lets only that (and SystemExit) out of a callback or a
+    task: a signal that lands while a loop starts or stops must end the run, not be logged as
+    "Exception in callback" and forgotten."""
 
     def __init__(self, signum: int) -> None:
         self.signum = signum
