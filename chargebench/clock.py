@@ -150,6 +150,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     #: Real seconds between looks at the busy checks while outside work runs
     POLL = 0.002
+    #: Until the base class says otherwise: a loop whose constructor was interrupted (a
+    #: signal) is not "unclosed" at garbage collection (BaseEventLoop.__del__ reads this)
+    _closed = True
 
     def __init__(self) -> None:
         self._virtual = time.monotonic()
