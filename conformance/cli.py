@@ -64,6 +64,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         "--cb-trigger-token)")
     parser.add_argument("--listen", metavar="HOST:PORT",
                         help="where the charge point under test connects")
+    for name, default in (("connect", 120), ("boot", 60), ("reconnect", 90)):
+        parser.add_argument(f"--{name}-timeout", type=float, metavar="S",
+                            help=f"charge point under test: --cb-{name}-timeout (default "
+                            f"{default} s)")
     parser.add_argument("--self-profile", type=int, choices=(0, 1, 2, 3), default=0,
                         metavar="N",
                         help="with --role csms --self: run the built-in CSMS and the suite at "
@@ -129,6 +133,9 @@ def _run(args: argparse.Namespace) -> int:
         extra += ["--cb-trigger-token", args.admin_token]
     if args.listen:
         extra += ["--cb-listen", args.listen]
+    for name in ("connect", "boot", "reconnect"):
+        if getattr(args, f"{name}_timeout", None) is not None:
+            extra += [f"--cb-{name}-timeout", str(getattr(args, f"{name}_timeout"))]
     argv = [
         str(CASES), "-p", "no:cacheprovider", "--cb-role", args.role,
         "--cb-results", str(results), f"--junitxml={results / 'junit.xml'}",
@@ -234,7 +241,8 @@ def _self_charge_point(
             "--cb-listen", f"127.0.0.1:{port}", "--cb-capabilities", str(capabilities),
             "--cb-ca", str(pki.ca_cert), "--cb-ca-key", str(pki.ca_key),
             "--cb-cert", str(pki.csms_cert), "--cb-key", str(pki.csms_key),
-            "--cb-timeout", "5",
+            "--cb-timeout", "5", "--cb-connect-timeout", "30", "--cb-boot-timeout", "15",
+            "--cb-reconnect-timeout", "30",
         ], _Hooks(operator=ControlOperator(selfsim.SimControl(cp), loop.submit))
     finally:
         with contextlib.suppress(Exception):

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 
+import pytest
 from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import InvalidHandshake, InvalidStatus
@@ -33,6 +36,7 @@ from chargebench.security import (
 )
 from conformance.defaults import charge_point_handlers, csms_handlers
 from conformance.harness import Handler, HarnessPeer
+from conformance.idle import WireState
 from conformance.settings import Settings
 
 # Dialling a CSMS under test
@@ -212,6 +216,18 @@ class Listener:
         #: why connections were refused, newest last (for verdicts)
         self.refusals: list[str] = []
         self._admissions: dict[Any, Admission] = {}
+        #: the charger's state as the wire shows it, over all its connections
+        self.state = WireState()
+        #: configuration as first read from the charger (what cases restore)
+        self.original_config: dict[str, str] = {}
+        #: why the last case could not restore an idle charger (the next case errors)
+        self.idle_problem: str | None = None
+        #: restoring failed after the case and again before the next: stop trying
+        self.idle_hopeless = False
+        #: charge point ids that connected and were refused (not --cb-cp-id)
+        self.strangers: list[str] = []
+        #: why no charger is there: set once waiting for the first connection timed out
+        self.absent: str | None = None
         self._changed = asyncio.Event()
         self._servers: list[Any] = []
         self._front: DualPort | None = None
@@ -241,6 +257,7 @@ class Listener:
         self._front = await DualPort(
             host, port, plain.sockets[0].getsockname()[1], tls_port
         ).start()
+        self.announce()
 
     @property
     def port(self) -> int:
@@ -280,6 +297,47 @@ class Listener:
         peer.handlers.update(csms_handlers(self.heartbeat_interval))
         _watch_boot(peer)
 
+    @property
+    def endpoint(self) -> str:
+        """The OCPP-J endpoint URL to configure on the charger (it appends "/" + its id)."""
+        host, _ = self.settings.listen
+        scheme = "wss" if self.settings.security_profile >= 2 else "ws"
+        return f"{scheme}://{host}:{self.port}/ocpp"
+
+    def announce(self) -> None:
+        """One line at the start: where the charger must connect, as whom."""
+        s = self.settings
+        print(f"conform: waiting up to {s.connect_timeout:g} s for the charge point under test: "
+              f"configure it with the OCPP-J URL {self.endpoint} and charge point id {s.cp_id} "
+              f"(it connects to {self.endpoint}/{s.cp_id})", file=sys.__stderr__, flush=True)
+
+    async def charger(self) -> HarnessPeer:
+        """The charger's live connection for a case. The first wait lasts
+        --cb-connect-timeout; when no charger came, the one-line reason is kept and every
+        later case fails at once with it (no case can pass without a charger)."""
+        if self.absent is not None:
+            pytest.fail(self.absent, pytrace=False)
+        first = self.connections == 0
+        window = self.settings.connect_timeout if first else self.settings.reconnect_timeout
+        try:
+            return await self.connection(window)
+        except TimeoutError:
+            pass
+        reason = self._why_absent(window)
+        if first:
+            self.absent = reason
+            print(f"conform: {reason}", file=sys.__stderr__, flush=True)
+        pytest.fail(reason, pytrace=False)
+
+    def _why_absent(self, window: float) -> str:
+        if self.strangers:
+            return (f"a charger connected as {self.strangers[-1]} and was refused: the suite "
+                    f"expects {self.settings.cp_id}")
+        if self.refusals:
+            return f"a charger connected and was refused: {self.refusals[-1]}"
+        return (f"no charge point connected to {self.endpoint}/{self.settings.cp_id} within "
+                f"{window:g} s")
+
     async def connection(self, timeout: float | None = None) -> HarnessPeer:
         """The live connection of the charge point, waiting up to `timeout` for one."""
         timeout = self.settings.timeout if timeout is None else timeout
@@ -310,6 +368,7 @@ class Listener:
         s = self.settings
         if s.cp_id and cp_id != s.cp_id:
             # OCPP-J 1.6 §3.2: unknown identity -> 404
+            self.strangers.append(unquote(cp_id))
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown charge point\n")
         admission, refusal = self._credentials(connection, request, cp_id)
         if refusal is None and admission.profile < self.floor:
@@ -357,6 +416,8 @@ class Listener:
             cp_id=self.settings.cp_id,
         )
         _watch_boot(peer)
+        peer.boot_timeout = self.settings.boot_timeout
+        peer.observer = lambda frame: self.state.observe(frame, frame.dir == peer.incoming_dir)
         peer.security = admission
         self.floor = max(self.floor, peer.security.profile)
         self.connections += 1

@@ -7,10 +7,13 @@ names the expected frame and what was received instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from chargebench.ocppj.versions import OCPP16
 from conformance.wire import Frame, matches
 
 REPLY_TYPES = ("CALLRESULT", "CALLERROR")
@@ -30,7 +33,8 @@ class Expect:
     """
 
     what: str
-    subset: Mapping[str, Any] | None = None
+    #: a payload subset, or a `Payload` rule (optional fields, defaults)
+    subset: Mapping[str, Any] | Callable[[Any], bool] | None = None
     message_id: str | None = None
 
     @property
@@ -44,7 +48,11 @@ class Expect:
             return False
         if self.message_id is not None and frame.id != self.message_id:
             return False
-        return self.subset is None or matches(dict(self.subset), frame.payload)
+        if self.subset is None:
+            return True
+        if isinstance(self.subset, Payload):
+            return self.subset(frame.payload)
+        return matches(dict(self.subset), frame.payload)
 
     def contradicts(self, frame: Frame) -> bool:
         """A reply to our id that is not the one expected: no point in waiting longer."""
@@ -61,7 +69,8 @@ class Expect:
         if self.message_id is not None:
             text += f" id={self.message_id}"
         if self.subset is not None:
-            text += f" containing {dict(self.subset)!r}"
+            shown = self.subset if isinstance(self.subset, Payload) else dict(self.subset)
+            text += f" containing {shown!r}"
         return text
 
 
@@ -79,3 +88,109 @@ def failure(
     else:
         lines.append("received instead: nothing")
     return Mismatch("\n".join(lines))
+
+
+# Required and optional fields (the `ocpp` package's 1.6 schemas decide which is which)
+
+
+@cache
+def required_fields(action: str, response: bool = False) -> frozenset[str]:
+    """Top-level fields the 1.6 JSON schema of `action` requires."""
+    try:
+        schema = json.loads(OCPP16.schema_text(action, response))
+    except (FileNotFoundError, ValueError):
+        return frozenset()
+    return frozenset(schema.get("required", ()))
+
+
+#: Values an absent optional field stands for. 1.6 §6.49: StopTransaction.req `reason` "MAY
+#: only be omitted when the Reason is Local".
+DEFAULTS: dict[tuple[str, str], Any] = {("StopTransaction", "reason"): "Local"}
+
+
+@dataclass(frozen=True)
+class Required:
+    """A field the schema makes optional but the spec requires in this situation (e.g. 1.6
+    §5.13: StartTransaction.req SHALL carry the reservationId of the reservation it ends)."""
+
+    value: Any
+
+    def __repr__(self) -> str:
+        return f"{self.value!r} (required here)"
+
+
+class Payload:
+    """What a CALL of the peer must contain, read against its schema: a field the schema
+    requires must be present and match; an optional one must match only when present, or
+    its default (`DEFAULTS`) must match when absent. A `Required` value makes an optional
+    field required where the spec says so."""
+
+    def __init__(self, action: str, subset: Mapping[str, Any]) -> None:
+        self.action, self.subset = action, dict(subset)
+        self.required = required_fields(action)
+
+    def __call__(self, payload: Any) -> bool:
+        if not isinstance(payload, Mapping):
+            return False
+        for key, value in self.subset.items():
+            forced = isinstance(value, Required)
+            value = value.value if forced else value
+            if key in payload:
+                if not matches(value, payload[key]):
+                    return False
+            elif (self.action, key) in DEFAULTS:
+                if not matches(value, DEFAULTS[self.action, key]):
+                    return False
+            elif forced or key in self.required:
+                return False
+        return True
+
+    def __repr__(self) -> str:
+        shown = {}
+        for key, value in self.subset.items():
+            if isinstance(value, Required) or key in self.required:
+                shown[key] = value
+            elif (self.action, key) in DEFAULTS:
+                shown[key] = f"{value!r} (absent means {DEFAULTS[self.action, key]!r})"
+            else:
+                shown[key] = f"{value!r} (if present)"
+        return repr(shown)
+
+
+class _Rule:
+    """A named predicate on one field's value (reads well in a verdict)."""
+
+    def __init__(self, name: str, test: Callable[[Any], bool]) -> None:
+        self.name, self.test = name, test
+
+    def __call__(self, value: Any) -> bool:
+        try:
+            return bool(self.test(value))
+        except (TypeError, ValueError, AttributeError):
+            return False
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def sampled(context: str) -> _Rule:
+    """A MeterValues.req `meterValue` list with a sampledValue of `context`; an absent
+    context is "Sample.Periodic" (1.6 §7.39 ReadingContext, the schema's default)."""
+
+    def test(values: Any) -> bool:
+        return any(
+            sample.get("context", "Sample.Periodic") == context
+            for value in values for sample in value.get("sampledValue", ())
+        )
+
+    return _Rule(f"<a sampledValue of context {context}>", test)
+
+
+def number(expected: float) -> _Rule:
+    """A JSON number equal to `expected`, integer or decimal (1.6 decimal fields: 10 == 10.0)."""
+
+    def test(value: Any) -> bool:
+        return not isinstance(value, bool) and isinstance(value, int | float) and (
+            abs(float(value) - expected) < 1e-6)
+
+    return _Rule(f"<number {expected:g}>", test)

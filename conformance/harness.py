@@ -16,7 +16,7 @@ from typing import Any
 from chargebench.ocppj import OcppSession, Role, Session
 from chargebench.ocppj import events as ev
 from chargebench.ocppj.frames import encode_call
-from conformance.expect import REPLY_TYPES, Expect, failure
+from conformance.expect import REPLY_TYPES, Expect, Mismatch, failure
 from conformance.wire import Frame
 
 Handler = Callable[[dict], Any]
@@ -60,11 +60,22 @@ class HarnessPeer:
     ) -> None:
         self.role = role
         self.timeout = timeout
+        #: how long a charge point under test may take to send its BootNotification
+        self.boot_timeout = timeout
         self.cp_id = cp_id
         self.log: list[Frame] = []
         self.violations: list[ev.ProtocolViolation] = []
         #: Set once a BootNotification on this connection was Accepted (OCPP 1.6 §4.2).
         self.booted = asyncio.Event()
+        #: Set once the harness answered a BootNotification on this connection (any status).
+        self.boot_answered = asyncio.Event()
+        #: BootNotification CALLs received and not answered yet: while there is one, the
+        #: harness playing the CSMS sends no CALL (OCPP-J 1.6 errata §3.10).
+        self._boots_in_flight: set[str] = set()
+        self._boot_done = asyncio.Event()
+        self._boot_done.set()
+        #: sees every frame of this connection (the listener's wire-state model)
+        self.observer: Callable[[Frame], None] | None = None
         #: How the charge point under test connected (`conformance.endpoints.Admission`), set
         #: by the listener; None on connections ChargeBench opened.
         self.security: Any = None
@@ -90,7 +101,20 @@ class HarnessPeer:
             frame.answers = self._actions.get(frame.id)
         elif frame.type == "CALL" and direction != self.incoming_dir and frame.id is not None:
             self._actions[frame.id] = frame.action or ""
+        if frame.type == "CALL" and frame.action == "BootNotification" and frame.id:
+            if direction == self.incoming_dir:
+                self._boots_in_flight.add(frame.id)
+                self._boot_done.clear()
+        elif (frame.type in REPLY_TYPES and frame.id in self._boots_in_flight
+              and direction != self.incoming_dir):  # our answer to the charger's boot
+            frame.answers = "BootNotification"
+            self._boots_in_flight.discard(frame.id)
+            self.boot_answered.set()
+            if not self._boots_in_flight:
+                self._boot_done.set()
         self.log.append(frame)
+        if self.observer is not None:
+            self.observer(frame)
         if direction == self.incoming_dir:
             self._backlog.append(frame)
             self._arrived.set()
@@ -110,6 +134,15 @@ class HarnessPeer:
         older._backlog = []
         if older.booted.is_set():
             self.booted.set()  # a reconnect is not a reboot (OCPP 1.6 §4.2)
+
+    async def boot_settled(self, timeout: float | None = None) -> None:
+        """Return once no BootNotification of the peer awaits our answer: a CSMS may not send
+        before it has answered the boot (OCPP-J 1.6 errata §3.10). Our handler answers at
+        once, so this waits a moment at most; `timeout` bounds it all the same."""
+        if self._boot_done.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._boot_done.wait(), timeout or self.timeout)
 
     def begin_case(self) -> int:
         """Forget unconsumed frames from before this case; returns the log position."""
@@ -137,6 +170,8 @@ class HarnessPeer:
         concurrent: bool = False,
     ) -> str:
         """Send a valid CALL without waiting; returns its message id."""
+        if self.role is Role.CENTRAL_SYSTEM:
+            await self.boot_settled()
         core = self.session.core
         message_id = core.send_call(
             action, payload or {}, message_id=message_id, concurrent=concurrent,
@@ -162,6 +197,8 @@ class HarnessPeer:
 
     async def send_raw(self, text: str) -> None:
         """Send a frame exactly as given (deliberately broken frames)."""
+        if self.role is Role.CENTRAL_SYSTEM:
+            await self.boot_settled()
         self.session.core.send_raw(text)
         await self._flush()
 
@@ -182,13 +219,33 @@ class HarnessPeer:
     # Waiting
 
     async def wait_for(
-        self, what: str, subset: Mapping[str, Any] | None = None, *,
+        self, what: str, subset: Any = None, *,
         timeout: float | None = None, message_id: str | None = None,
+        after: int = 0, after_what: str = "",
     ) -> Frame:
         """Wait for a frame from the peer: an action name (its CALL) or "CALLRESULT"/"CALLERROR",
-        whose payload contains `subset`. Raises `Mismatch` naming what came instead."""
+        whose payload contains `subset` (a mapping or a `conformance.expect.Payload`). With
+        `after`, only a frame that arrived after frame number `after` (`Frame.seq`) counts:
+        ordered steps (`after_what` names the step it must follow, for the verdict). Raises
+        `Mismatch` naming what came instead."""
         expected = Expect(what, subset, message_id)
-        return await self._take(expected.matches, expected.contradicts, expected, timeout)
+        early: list[Frame] = []
+
+        def wanted(frame: Frame) -> bool:
+            if not expected.matches(frame):
+                return False
+            if frame.seq <= after:
+                early.append(frame)
+                return False
+            return True
+
+        try:
+            return await self._take(wanted, expected.contradicts, expected, timeout)
+        except Mismatch as error:
+            if early:
+                raise Mismatch(f"{error}\nout of order: the matching frame came before "
+                               f"{after_what or 'the step it must follow'}") from None
+            raise
 
     async def wait_for_reply(self, message_id: str, *, timeout: float | None = None) -> Frame:
         """The CALLRESULT or CALLERROR answering `message_id`, whichever it is."""

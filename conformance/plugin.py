@@ -56,6 +56,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--cb-results", metavar="DIR", help="write summary.json and message traces here")
     add("--cb-timeout", type=float, default=10.0, metavar="S",
         help="how long to wait for each expected frame (default %(default)s)")
+    add("--cb-connect-timeout", type=float, default=120.0, metavar="S",
+        help="charge point under test: wait this long for it to connect (default %(default)s)")
+    add("--cb-boot-timeout", type=float, default=60.0, metavar="S",
+        help="charge point under test: wait this long for its BootNotification after a "
+        "reboot (default %(default)s)")
+    add("--cb-reconnect-timeout", type=float, default=90.0, metavar="S",
+        help="charge point under test: wait this long for it to come back after a reset, "
+        "power loss or network loss (default %(default)s)")
     add("--cb-trigger-url", metavar="URL", help="HTTP actions API of the CSMS under test")
     add("--cb-trigger-token", metavar="TOKEN",
         help="Bearer token for --cb-trigger-url (default: $CB_TRIGGER_TOKEN)")
@@ -130,6 +138,8 @@ def settings_from(config: pytest.Config) -> Settings:
         key=path("--cb-key"), invalid_cert=path("--cb-invalid-cert"),
         invalid_key=path("--cb-invalid-key"), profiles=profiles, capabilities=capabilities,
         timeout=opt("--cb-timeout"), results=path("--cb-results"),
+        connect_timeout=opt("--cb-connect-timeout"), boot_timeout=opt("--cb-boot-timeout"),
+        reconnect_timeout=opt("--cb-reconnect-timeout"),
         trigger_url=opt("--cb-trigger-url"),
         trigger_token=opt("--cb-trigger-token") or os.environ.get("CB_TRIGGER_TOKEN"),
         operator=opt("--cb-operator"),
@@ -224,6 +234,8 @@ class ConformanceRun:
             reason = _skip_reason(report)
             outcome = "not_applicable" if reason.startswith(NOT_APPLICABLE) else "skipped"
         elif report.failed:
+            if report.when == "setup":  # e.g. "charger not idle": no verdict on the case
+                outcome = "error"
             crash = getattr(report.longrepr, "reprcrash", None)
             if crash is not None:  # the verdict: expected ... received instead ...
                 reason = crash.message

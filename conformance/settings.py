@@ -34,6 +34,12 @@ class Settings:
     capabilities: Capabilities = field(default_factory=Capabilities)
     # Timing and output
     timeout: float = 10.0
+    #: charge point under test: how long it may take to connect at the start of the run, to
+    #: send its BootNotification once connected, to come back after a reset or power loss
+    #: (real chargers back off 30 s and more)
+    connect_timeout: float = 120.0
+    boot_timeout: float = 60.0
+    reconnect_timeout: float = 90.0
     results: Path | None = None
     trigger_url: str | None = None
     trigger_token: str | None = None  # Bearer token of the HTTP actions API

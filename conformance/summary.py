@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-OUTCOMES = ("passed", "failed", "skipped", "not_applicable")
+OUTCOMES = ("passed", "failed", "error", "skipped", "not_applicable")
 NOT_APPLICABLE = "not applicable"
-_RANK = {"passed": 0, "skipped": 1, "not_applicable": 1, "failed": 2}
+_RANK = {"passed": 0, "skipped": 1, "not_applicable": 1, "error": 2, "failed": 2}
 
 
 @dataclass

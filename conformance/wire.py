@@ -6,6 +6,7 @@ in the trace, and a failed expectation can show exactly what arrived instead.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 from chargebench.trace import TraceRecord
 
 _TYPES = {2: "CALL", 3: "CALLRESULT", 4: "CALLERROR"}
+_SEQ = itertools.count(1)
 
 
 @dataclass(slots=True)
@@ -30,6 +32,8 @@ class Frame:
     payload: Any = None
     #: The action of the CALL a reply answers, filled in by the harness when it knows it.
     answers: str | None = field(default=None)
+    #: Arrival order across all connections of the run (ordered OCTT steps compare it).
+    seq: int = field(default_factory=_SEQ.__next__)
 
     @classmethod
     def parse(cls, direction: str, text: str) -> Frame:
@@ -106,7 +110,8 @@ Predicate = Callable[[Any], bool]
 
 def matches(expected: Any, actual: Any) -> bool:
     """True when `actual` contains `expected`: dict keys recursively, list items each found,
-    callables as predicates, anything else by equality."""
+    callables as predicates, anything else by equality of the JSON value: a decimal by its
+    number, a dateTime by its instant, everything else by value and type."""
     if callable(expected):
         try:
             return bool(expected(actual))
@@ -120,7 +125,30 @@ def matches(expected: Any, actual: Any) -> bool:
         return isinstance(actual, list) and all(
             any(matches(item, candidate) for candidate in actual) for item in expected
         )
+    if isinstance(expected, float) and _is_number(actual):
+        return expected == actual  # a JSON number: 6000.0 and 6000 are one decimal (1.6 §2.3)
+    if isinstance(expected, str) and isinstance(actual, str) and expected != actual:
+        return _same_instant(expected, actual)
     return expected == actual and type(expected) is type(actual)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _same_instant(expected: str, actual: str) -> bool:
+    """Two OCPP dateTimes (RFC 3339, 1.6 §2.3) naming the same instant in other spellings
+    ("Z" or "+00:00", with or without fractions of a second)."""
+    if "T" not in expected or "T" not in actual:
+        return False
+    try:
+        first = datetime.fromisoformat(expected.replace("Z", "+00:00"))
+        second = datetime.fromisoformat(actual.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if first.tzinfo is None or second.tzinfo is None:
+        return False
+    return first == second
 
 
 # Predicates for payload subsets, named so that failure messages read well.

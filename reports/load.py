@@ -38,6 +38,14 @@ class Loaded:
     #: readable records per file: a file with none and some problems is not a trace at all
     counts: dict[Path, int] = field(default_factory=dict)
 
+    def starts(self) -> list[int]:
+        """Where each file's records begin in `records`: each file is a trace of its own."""
+        positions, total = [], 0
+        for path in self.files:
+            positions.append(total)
+            total += self.counts.get(path, 0)
+        return positions
+
     def not_traces(self) -> list[Problem]:
         """The first problem of each file none of whose lines was a trace record."""
         firsts: dict[Path, Problem] = {}

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from reports.svg import esc
 
-__all__ = ["CSS", "cards", "document", "section", "table"]
+__all__ = ["CSS", "Markup", "cards", "document", "link", "section", "table"]
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1000px;
@@ -24,7 +24,24 @@ th,td{border-bottom:1px solid #eee;padding:3px 10px;text-align:left;vertical-ali
 th{background:#f5f7fa}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 td.err{color:#c62828}code{font-size:12px;word-break:break-all}
 .note{color:#777;font-style:italic}svg{display:block;margin:8px 0;max-width:100%;height:auto}
+a{color:#1f4e8c}.verdict{font-weight:bold;padding:0 6px;border-radius:3px}
+.passed{color:#2e7d32}.failed{color:#c62828}.skipped,.not_applicable,.none{color:#777}
+tr.anomaly td{background:#fff4f4}tr.excused td{color:#777}
+.case{border-top:1px solid #ddd;margin-top:18px}h3{font-size:15px;margin:14px 0 6px}
+details>summary{cursor:pointer;color:#1f4e8c}
 """
+
+
+class Markup(str):
+    """Markup already built (a link): a table cell holding one is not escaped again."""
+
+    __slots__ = ()
+
+
+def link(href: str, label: object, *, cls: str = "") -> Markup:
+    """`<a>` to `href` (escaped) with the escaped `label`."""
+    klass = f' class="{esc(cls)}"' if cls else ""
+    return Markup(f'<a href="{esc(href)}"{klass}>{esc(label)}</a>')
 
 
 def document(title: str, parts: Iterable[str], *, head: str = "") -> str:
@@ -43,23 +60,31 @@ def cards(items: Iterable[tuple[str, object, str]]) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], *,
-          numeric: Iterable[int] = (), total: int | None = None) -> str:
-    """A table of escaped cells; `numeric` columns are right-aligned. When `total` exceeds
-    the rows given, a note says how many were left out."""
+          numeric: Iterable[int] = (), total: int | None = None,
+          row_classes: Sequence[str] = ()) -> str:
+    """A table of escaped cells (`Markup` cells as they are); `numeric` columns are
+    right-aligned; `row_classes[i]` is row i's CSS class. When `total` exceeds the rows given,
+    a note says how many were left out."""
     right = set(numeric)
 
     def cell(tag: str, i: int, value: object) -> str:
         cls = ' class="n"' if i in right else ""
-        return f"<{tag}{cls}>{esc(value)}</{tag}>"
+        inner = value if isinstance(value, Markup) else esc(value)
+        return f"<{tag}{cls}>{inner}</{tag}>"
+
+    def opening(i: int) -> str:
+        cls = row_classes[i] if i < len(row_classes) else ""
+        return f'<tr class="{esc(cls)}">' if cls else "<tr>"
 
     head = "".join(cell("th", i, h) for i, h in enumerate(headers))
-    lines = ["<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>"
-             for row in rows]
+    lines = [opening(n) + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>"
+             for n, row in enumerate(rows)]
     note = ""
     if total is not None and total > len(lines):
         note = f'<p class="note">… {total - len(lines)} more not shown</p>'
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>{note}"
 
 
-def section(title: str, *parts: str) -> str:
-    return f"<section><h2>{esc(title)}</h2>{''.join(parts)}</section>"
+def section(title: str, *parts: str, anchor: str = "") -> str:
+    ident = f' id="{esc(anchor)}"' if anchor else ""
+    return f"<section{ident}><h2>{esc(title)}</h2>{''.join(parts)}</section>"

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from chargebench.ocppj.faults import UNREADABLE_ID
 from chargebench.trace import TraceRecord
 from reports.stats import parse_ts
 from reports.svg import document, el, fmt_duration, fmt_ms, text, tooltip
@@ -52,20 +53,24 @@ def select(
 
 
 def sequence_svg(records: Sequence[TraceRecord], *, cp_label: str = "Charge point",
-                 limit: int = DEFAULT_LIMIT) -> str:
-    """The diagram of `records` (one charge point's, in order), at most `limit` frames."""
+                 limit: int = DEFAULT_LIMIT, highlight: int | None = None) -> str:
+    """The diagram of `records` (one charge point's, in order), at most `limit` frames;
+    `records[highlight]` gets a marked background (the frame a finding is about)."""
     shown = records[:limit]
     start = next((m for m in map(parse_ts, (r.ts for r in shown)) if m is not None), None)
     rows: list[str] = []
     y = TOP
     session = None
-    for record in shown:
+    for position, record in enumerate(shown):
         if record.session != session:
             if session is not None or len({r.session for r in shown}) > 1:
                 y += ROW
                 rows.append(_divider(y, f"connection {record.session}"))
             session = record.session
         y += ROW
+        if position == highlight:
+            rows.append(el("rect", x=2, y=y - ROW + 6, width=WIDTH - 4, height=ROW,
+                           fill="#fff3c4", cls="highlight"))
         rows.append(_frame(record, y, start))
     if len(records) > limit:
         y += ROW
@@ -92,8 +97,10 @@ def _divider(y: float, label: str) -> str:
 
 
 def _frame(record: TraceRecord, y: float, start: datetime | None) -> str:
-    # The core traces a reply it could not pair with a CALL without an action: an anomaly
-    unpaired = record.type in ("CALLRESULT", "CALLERROR") and record.action is None
+    # The core traces a reply it could not pair with a CALL without an action: an anomaly,
+    # unless it is the CALLERROR answering a frame whose id could not be read (reports.findings)
+    unpaired = (record.type in ("CALLRESULT", "CALLERROR") and record.action is None
+                and not _answers_unreadable(record))
     colour, dash, weight = _STYLE.get("RAW" if unpaired else record.type, _STYLE["RAW"])
     rightwards = record.dir == "cp->cs"
     x1, x2 = (CP_X, CS_X) if rightwards else (CS_X, CP_X)
@@ -112,9 +119,16 @@ def _frame(record: TraceRecord, y: float, start: datetime | None) -> str:
     return el("g", hover + when + arrow + label, cls=record.type.lower())
 
 
+def _answers_unreadable(record: TraceRecord) -> bool:
+    return record.type == "CALLERROR" and record.id == UNREADABLE_ID
+
+
 def _label(record: TraceRecord) -> str:
     if record.type == "RAW":
         return "RAW frame"
+    if record.action is None and _answers_unreadable(record):
+        code = record.payload[0] if isinstance(record.payload, list) and record.payload else ""
+        return f"CALLERROR {code} (id {UNREADABLE_ID}: to an unreadable frame)"[:80]
     if record.action is None:
         return f"{record.type} without CALL (id {record.id})"[:80]
     label = f"{record.action} {record.type}"

@@ -10,16 +10,19 @@ reply with its CALL). The HTML report and the CLI's text summary both read a `Tr
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from chargebench.trace import TraceRecord
+from reports.findings import CALL_TIMEOUT, Finding, analyse
+from reports.timestamps import parse_ts
 
-__all__ = ["ActionStats", "Anomaly", "CpStats", "TraceStats", "compute", "parse_ts",
-           "percentile"]
+__all__ = ["ActionStats", "CpStats", "TraceStats", "compute", "parse_ts", "percentile"]
 
 CALL, CALLRESULT, CALLERROR, RAW = "CALL", "CALLRESULT", "CALLERROR", "RAW"
 REPLIES = (CALLRESULT, CALLERROR)
@@ -37,17 +40,6 @@ def percentile(values: list[float], p: float) -> float | None:
         return None
     rank = max(1, math.ceil(p / 100 * len(values)))
     return values[rank - 1]
-
-
-def parse_ts(text: object) -> datetime | None:
-    """A record's `ts` as an aware datetime (naive ones are taken as UTC); None if unreadable."""
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -88,25 +80,15 @@ class CpStats:
     sessions: set[str] = field(default_factory=set)
 
 
-@dataclass(slots=True, frozen=True)
-class Anomaly:
-    """A frame the protocol did not expect: a RAW frame, or a reply no CALL asked for."""
-
-    index: int  # position of the record in the input, from 0
-    ts: str
-    cp_id: str
-    dir: str
-    kind: str  # "RAW frame" or "reply without CALL"
-    detail: str
-
-
 @dataclass(slots=True)
 class TraceStats:
     records: int = 0
     actions: dict[str, ActionStats] = field(default_factory=dict)
     error_codes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (code, action)
     charge_points: dict[str, CpStats] = field(default_factory=dict)
-    anomalies: list[Anomaly] = field(default_factory=list)
+    #: every finding (reports.findings), and the anomalies among them
+    findings: list[Finding] = field(default_factory=list)
+    anomalies: list[Finding] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
     per_second: Counter[int] = field(default_factory=Counter)  # epoch second -> frames
@@ -138,13 +120,25 @@ class TraceStats:
         return [(i * bucket, counts.get(i, 0)) for i in range(max(counts) + 1)]
 
 
-def compute(records: Iterable[TraceRecord]) -> TraceStats:
-    """Everything the report shows, in one pass over `records`."""
+def compute(records: Iterable[TraceRecord], *, starts: Iterable[int] = (),
+            call_timeout: float = CALL_TIMEOUT) -> TraceStats:
+    """Everything the report shows: counts in one pass over `records`, then the findings
+    (`reports.findings.analyse`, which says what an unanswered or late reply is).
+
+    `starts`: positions where another trace file begins (`Loaded.starts()`). Files are
+    separate runs, whose charge points may share ids and message ids: no reply is paired with
+    a CALL of another file, and a file's end is its trace's end.
+    """
+    records = records if isinstance(records, list) else list(records)
+    bounds = sorted({0, *starts, len(records)})
+    firsts = set(bounds)
     stats = TraceStats()
     # CALLs (and RAW frames with an id, which a CALLERROR may answer) not yet replied to,
     # keyed by (cp_id, dir of the CALL, message id); a list because a merged trace has each twice
     open_calls: dict[tuple[str, str, str], list[str]] = {}
     for index, record in enumerate(records):
+        if index in firsts:
+            open_calls.clear()
         stats.records += 1
         _count_time(stats, record.ts)
         cp = stats.charge_points.get(record.cp_id) or stats.charge_points.setdefault(
@@ -161,8 +155,6 @@ def compute(records: Iterable[TraceRecord]) -> TraceStats:
         elif record.type in REPLIES:
             asked = open_calls.get((record.cp_id, _PEER.get(record.dir, ""), record.id or ""))
             called = asked.pop(0) if asked else None
-            if called is None:
-                stats.anomalies.append(_anomaly(index, record, "reply without CALL"))
             action = record.action or called or UNKNOWN_ACTION
             entry = _action(stats, action)
             if record.type == CALLRESULT:
@@ -174,11 +166,13 @@ def compute(records: Iterable[TraceRecord]) -> TraceStats:
             if isinstance(record.latency_ms, int | float) and not isinstance(
                     record.latency_ms, bool):
                 entry.latencies.append(float(record.latency_ms))
-        else:
-            stats.anomalies.append(_anomaly(index, record, "RAW frame"))
     for entry in stats.actions.values():
         entry.latencies.sort()
     stats.actions = dict(sorted(stats.actions.items()))
+    for start, end in itertools.pairwise(bounds):
+        stats.findings += [dataclasses.replace(f, index=f.index + start) for f in
+                           analyse(records[start:end], call_timeout=call_timeout)]
+    stats.anomalies = [f for f in stats.findings if f.anomaly]
     return stats
 
 
@@ -206,10 +200,3 @@ def _error_code(payload: object) -> str:
     if isinstance(payload, list) and payload and isinstance(payload[0], str):
         return payload[0]
     return "(unreadable)"
-
-
-def _anomaly(index: int, record: TraceRecord, kind: str) -> Anomaly:
-    detail = record.payload if isinstance(record.payload, str) else str(record.payload)
-    if kind == "reply without CALL":
-        detail = f"{record.type} id {record.id!r}: {detail}"
-    return Anomaly(index, record.ts, record.cp_id, record.dir, kind, detail[:200])

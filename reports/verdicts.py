@@ -8,11 +8,28 @@ Unreadable input raises ValueError with a one-line reason; the CLI turns it into
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Verdicts", "read_conformance", "read_junit"]
+__all__ = ["Case", "Verdicts", "read_conformance", "read_junit"]
+
+#: `trace: PATH` in a JUnit case's system-out (scenarios/report.py write_junit)
+_TRACE_LINE = re.compile(r"^trace: (.+)$", re.M)
+#: how the conformance plugin names a case's trace file after its pytest node id
+#: (conformance/cases/conftest.py case_trace)
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(slots=True, frozen=True)
+class Case:
+    """One verdict: a scenario of a JUnit file or a case of a conformance summary."""
+
+    name: str
+    outcome: str  # passed, failed, skipped, not_applicable
+    reason: str = ""
+    trace: Path | None = None  # the trace file its run wrote, as the result file names it
 
 
 @dataclass(slots=True)
@@ -23,6 +40,7 @@ class Verdicts:
     skipped: int = 0
     not_applicable: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (case, message)
+    cases: list[Case] = field(default_factory=list)  # every verdict, in file order
 
     @property
     def total(self) -> int:
@@ -41,13 +59,22 @@ def read_junit(path: Path) -> Verdicts:
         bad = case.find("failure")
         if bad is None:
             bad = case.find("error")
+        skipped = case.find("skipped")
+        reason = ""
         if bad is not None:
             verdicts.failed += 1
-            verdicts.failures.append((name, bad.get("message") or (bad.text or "").strip()))
-        elif case.find("skipped") is not None:
+            outcome, reason = "failed", bad.get("message") or (bad.text or "").strip()
+            verdicts.failures.append((name, reason))
+        elif skipped is not None:
             verdicts.skipped += 1
+            outcome, reason = "skipped", skipped.get("message") or ""
         else:
             verdicts.passed += 1
+            outcome = "passed"
+        out = case.findtext("system-out") or ""
+        trace = _TRACE_LINE.search(out)
+        verdicts.cases.append(Case(case.get("name") or name, outcome, reason,
+                                   Path(trace[1].strip()) if trace else None))
     return verdicts
 
 
@@ -59,12 +86,24 @@ def read_conformance(path: Path) -> Verdicts:
         role = data.get("role", "?")
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"{path}: not a conformance summary ({error})") from None
+    if not isinstance(cases, list):
+        raise ValueError(f"{path}: not a conformance summary (cases is not a list)")
     verdicts = Verdicts(f"conformance ({role}): {path.name}")
     for case in cases:
         outcome = case.get("outcome") if isinstance(case, dict) else None
         if outcome in ("passed", "failed", "skipped", "not_applicable"):
             setattr(verdicts, outcome, getattr(verdicts, outcome) + 1)
+        else:
+            continue
+        name = f"{case.get('case')} {case.get('title', '')}".strip()
+        reason = str(case.get("reason") or "")
         if outcome == "failed":
-            verdicts.failures.append((f"{case.get('case')} {case.get('title', '')}".strip(),
-                                      str(case.get("reason", ""))))
+            verdicts.failures.append((name, reason))
+        nodeid, named = case.get("nodeid"), case.get("trace")
+        trace = None
+        if isinstance(named, str) and named:  # a summary that names the file: relative to it
+            trace = path.parent / named
+        elif isinstance(nodeid, str) and nodeid:
+            trace = path.parent / "traces" / (_NOT_IN_NAME.sub("_", nodeid) + ".jsonl")
+        verdicts.cases.append(Case(name, outcome, reason, trace))
     return verdicts

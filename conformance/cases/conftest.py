@@ -26,7 +26,7 @@ from conformance.operator import Operator, default_operator
 from conformance.plugin import CASE, SETTINGS
 from conformance.robustness import ready
 from conformance.settings import Settings
-from conformance.steps import Context
+from conformance.steps import Context, idle_gate
 from conformance.triggers import HttpActionsTrigger, NoTrigger, Trigger
 from conformance.wire import trace_records
 
@@ -144,12 +144,7 @@ async def peer(cb: Settings, listener: Listener | None, case_trace: CaseTrace):
         return
     assert listener is not None
     listener.overrides.clear()
-    try:
-        connection = await listener.connection()
-    except TimeoutError:
-        pytest.fail(f"no charge point connected to {cb.listen[0]}:{cb.listen[1]} "
-                    f"within {cb.timeout:g} s")
-    yield case_trace.add(connection)
+    yield case_trace.add(await listener.charger())  # fails with the one-line reason
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -207,6 +202,7 @@ async def ctx(cb: Settings, peer: HarnessPeer, listener: Listener | None, operat
     if cb.role != "cp":
         pytest.skip("scripted cases test a charge point")
     await ready(peer, "cp")
+    await idle_gate(listener, operator, cb)  # "charger not idle: ..." is this case's error
     return Context(peer, listener, operator, cb.timeout, cb.id_tag,
                    services={"files": files, "trace": case_trace, "settings": cb,
                              "security": security})

@@ -1,7 +1,7 @@
 """The business HTTP API of the CSMS: users, wallets, payments, tariffs, billing (seeds/001 §5.4,
-§7.2, §7.3), plus the resource lists (`resources.py`) and analytics (`analytics_api.py`).
+§7.2, §7.3). The resource lists are `resources.py`, analytics `analytics_api.py`.
 
-    ROUTES: the operations below, one row each; csms.api.server serves every table
+    ROUTES: the operations below, one row each; csms.api.server serves every module's table
 
 Auth: `Authorization: Bearer <token>`, either the configured admin token (ADMIN) or a user's API
 token (their role). A USER token reaches only its own profile, wallet, sessions, remote starts

@@ -39,6 +39,8 @@ from csms.api.spec import Call, Operation
 from csms.store.base import ReservationIdTaken
 
 INT32 = (-(2**31), 2**31 - 1)
+#: longest X-OCPP-Request echoed (h11, behind httpx, refuses response headers past 16 KiB)
+MAX_ECHO = 8192
 CP_ID = (Param("cp_id", description="charge point id"),)
 TIMEOUT = Param("timeout", "number", "seconds to wait for the reply (default: the CSMS's "
                 "call timeout)", minimum=0.01, maximum=3600)  # fmt: skip
@@ -147,7 +149,10 @@ async def send_action(call: Call) -> Any:
         return DecimalJSONResponse(body, status_code=502)
     except CallFailed as error:
         raise ApiError(502, str(error)) from None
-    headers = {"X-OCPP-Request": json.dumps(result.request)}
+    headers = {}
+    sent = json.dumps(result.request)  # ASCII: non-ASCII text is escaped
+    if len(sent) <= MAX_ECHO:
+        headers["X-OCPP-Request"] = sent
     allocated = commands.ALLOCATED_FIELDS.get(action)
     if allocated is not None:
         headers[_header_of(allocated)] = str(result.request[allocated])
@@ -157,8 +162,10 @@ async def send_action(call: Call) -> Any:
 def _action_operation(action: str) -> Operation:
     allocated = commands.ALLOCATED_FIELDS.get(action)
     headers: dict[str, Any] = {
-        "X-OCPP-Request": {"required": True, "schema": {"type": "string"},
-                           "description": "the payload sent, as JSON (ids filled in)"},
+        "X-OCPP-Request": {"required": False, "schema": {"type": "string"},
+                           "description": "the payload sent, as JSON (ids filled in); left "
+                                          f"out when longer than {MAX_ECHO} characters (a "
+                                          "client's header limit), the message log has it"},
     }  # fmt: skip
     if allocated is not None:
         headers[_header_of(allocated)] = {
@@ -253,7 +260,9 @@ PASSWORD_RESULT = {
         "charger_id": {"type": "string"},
         "outcome": {
             "enum": ["Accepted", "RebootRequired", "Rejected", "NotSupported", "Stored"],
-            "description": "the charger's ChangeConfiguration status, or Stored (not connected)",
+            "description": "the charger's ChangeConfiguration status (RebootRequired: it uses "
+                           "the new key after its reboot; the CSMS admits only the new one "
+                           "now), or Stored (not connected)",
         },
         "stored": {"type": "boolean", "description": "the CSMS now admits the new key only"},
         "sent": {"type": "boolean", "description": "ChangeConfiguration went to the charger"},
@@ -274,7 +283,8 @@ async def set_password(call: Call) -> Any:
     AuthorizationKey first, and only its Accepted (or RebootRequired) makes the CSMS store the
     new key and refuse the old one (A01.FR.03, csms.commands' bookkeeping); Rejected or
     NotSupported keeps the old key (A01.FR.04). A charger not connected gets the key stored
-    only with `if_offline: store`."""
+    only with `if_offline: store`. The key is demanded at the handshake of a charger whose
+    security profile is 1 or 2 (csms.admission); at profile 0 it is checked when presented."""
     ctx, body = call.ctx, call.body
     cp_id = (await known_charger(call, call.path["cp_id"]))["id"]
     generated = "authorization_key" not in body

@@ -198,9 +198,19 @@ def _route(path: str, ops: dict[str, Operation], ctx: Context, authenticate: Aut
         except ApiError as error:
             return error.response(challenge=op.www_authenticate)
 
-    # every method reaches `handle`, so an undeclared one is a 405 from us, not a route miss
-    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
-    return Route(path, handle, methods=methods, name=path)
+    return Route(path, _EveryMethod(handle), name=path)
+
+
+class _EveryMethod:
+    """An ASGI app for a Starlette route without a method list: every method reaches the
+    handler, so an undeclared one (QUERY, TRACE...) gets our 405 with the true `Allow`."""
+
+    def __init__(self, handle: Callable[[Request], Awaitable[Response]]) -> None:
+        self.handle = handle
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 async def _serve(op: Operation, ctx: Context, authenticate: Authenticate,

@@ -24,15 +24,30 @@ def _runs(self_runs):
     return full, mutated
 
 
+#: Cases the simulator fails because the simulator is wrong, not the suite (reported to the
+#: simulator's owners): case -> evidence the verdict must name. Remove an entry when the
+#: simulator is fixed; this test then fails until it is.
+KNOWN_SIM_DEFECTS = {
+    # UnlockConnectorOnEVSideDisconnect false: the cable stays locked in the socket after the
+    # EV side is unplugged, so the connector is not yet available for a new user (1.6 §4.9
+    # Finishing vs Available) until the driver's card opens the lock (§4.10); the simulator
+    # reports Available before the card is presented
+    "TC_005_2_CP": "out of order",
+}
+
+
 def test_simulator_passes_every_case_within_a_minute(self_runs):
-    """Every cp-role case in the catalogue runs against the simulator; none fails, the
-    not-applicable ones say why, and the run takes under 60 s."""
+    """Every cp-role case in the catalogue runs against the simulator; none fails but the
+    known simulator defects (with their evidence), the not-applicable ones say why, and the
+    run takes under 60 s."""
     code, output, cases, elapsed = _runs(self_runs)[0].wait()
     outcomes = {name: case["outcome"] for name, case in cases.items()}
-    assert code == 0, output[-6000:]
+    for name, evidence in KNOWN_SIM_DEFECTS.items():
+        assert outcomes.pop(name) == "failed" and evidence in cases[name]["reason"], cases[name]
+    assert code == (1 if KNOWN_SIM_DEFECTS else 0), output[-6000:]
     assert set(outcomes.values()) <= {"passed", "not_applicable"}, outcomes
     expected = {case.full_id for (_, role), case in load_catalog().items() if role == "cp"}
-    assert expected <= set(outcomes), sorted(expected - set(outcomes))
+    assert expected <= set(outcomes) | set(KNOWN_SIM_DEFECTS), sorted(expected - set(outcomes))
     assert all(cases[name]["reason"] for name, o in outcomes.items() if o == "not_applicable")
     assert elapsed < 60, f"took {elapsed:.1f} s"
 
@@ -71,3 +86,21 @@ def test_misbehaving_simulator_fails_the_named_case(mutated_run, case, evidence)
     assert mutated_run[f"{case}_CP"]["outcome"] == "failed", mutated_run
     reason = mutated_run[f"{case}_CP"]["reason"]
     assert "expected" in reason and evidence in reason, reason
+
+
+def test_a_charger_left_busy_makes_the_next_case_an_error(self_runs):
+    """Isolation (issue 13): a charger that cannot be brought back to idle (its statuses stop
+    after Charging and it refuses the Reset of the last resort) fails the case that saw it and
+    makes the next case an error "charger not idle: ...", never a verdict."""
+    rules = [
+        # boot (connectors 0 and 1), Preparing, Charging pass; nothing after
+        {"action": "StatusNotification", "effect": "ignore", "direction": "out", "after": 4,
+         "times": None},
+        {"action": "Reset", "effect": "reject", "times": None, "reply": {"status": "Rejected"}},
+    ]
+    code, output, cases, _ = self_runs(
+        "cp-stuck", "cp", "-k", "TC_003 or TC_010", faults={"rules": rules}).wait()
+    assert cases["TC_003_CP"]["outcome"] == "failed", cases
+    assert cases["TC_010_CP"]["outcome"] == "error", cases
+    assert cases["TC_010_CP"]["reason"].count("charger not idle: connector status 1: Charging")
+    assert code == 1, output[-3000:]

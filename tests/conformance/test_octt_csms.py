@@ -173,3 +173,20 @@ def test_trace_records_pair_every_reply_with_its_call():
     stats = compute(records)
     assert [a.kind for a in stats.anomalies] == ["RAW frame"]
     assert stats.error_codes == {("NotSupported", "Reset"): 1}
+
+
+def test_expectations_compare_json_values_not_spellings():
+    """A command's dateTime in another RFC 3339 spelling and an integral decimal without its
+    fraction are the values the operator asked for (1.6 §2.3); an integer field is no
+    decimal, a boolean no number, another instant another value."""
+    from conformance.wire import matches
+
+    assert matches({"limit": 6000.0}, {"limit": 6000})
+    assert matches({"startSchedule": "2026-01-01T00:00:00Z"},
+                   {"startSchedule": "2026-01-01T00:00:00.000+00:00"})
+    assert not matches({"connectorId": 1}, {"connectorId": 1.0})
+    assert not matches({"connectorId": 1}, {"connectorId": True})
+    assert not matches({"startSchedule": "2026-01-01T00:00:00Z"},
+                       {"startSchedule": "2026-01-01T00:00:01Z"})
+    assert not matches({"startSchedule": "2026-01-01T00:00:00Z"},
+                       {"startSchedule": "2026-01-01T00:00:00"})  # no offset: not RFC 3339

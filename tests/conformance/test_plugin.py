@@ -191,3 +191,14 @@ def test_conform_options_name_the_target_and_its_credentials(tmp_path):
                        stderr=subprocess.STDOUT)
         output, _ = run.communicate(timeout=60)
         assert run.returncode == 2 and message in output, output
+
+
+@pytest.mark.parametrize("role", ["csms", "cp"])
+def test_octt_id_selects_the_case_in_either_role(role):
+    """Every test id carries its OCTT id (`test_cold_boot[TC_001]`), so `-k TC_003` selects
+    TC_003 and nothing else in either role, and `-k RPC_016` the shared robustness case."""
+    for case in ("TC_003", "RPC_016"):
+        done = _pytest(str(CASES), "--collect-only", "-q", "--cb-role", role,
+                       "--cb-target", "ws://x", "-k", case)
+        selected = [line for line in done.stdout.splitlines() if "::" in line]
+        assert len(selected) == 1 and selected[0].endswith(f"[{case}]"), done.stdout

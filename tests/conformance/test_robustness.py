@@ -82,7 +82,7 @@ def test_inert_charge_point_fails_every_case(tmp_path, background):
     task = background.submit(inert_charge_point(f"ws://127.0.0.1:{port}/ocpp/CB-CONFORM-1"))
     try:
         run = run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}",
-                        "--cb-timeout", "0.05")
+                        "--cb-timeout", "0.05", "--cb-boot-timeout", "0.05")
     finally:
         task.cancel()
     assert run.returncode == 1
@@ -94,8 +94,14 @@ MALFORMED = [f"RPC_{n:03d}" for n in range(1, 16)]
 MAY_IGNORE = {probe.case for probe in PROBES if probe.may_ignore}
 
 
-def _must_fail(name: str) -> list[str]:
-    return [case for case in MALFORMED if name == "wrong-code" or case not in MAY_IGNORE]
+def _caught_by(name: str) -> tuple[list[str], list[str]]:
+    """(cases a mutant must fail, cases where its answer is legal and that must pass):
+    silence is legal for frames without a readable (string) id or of an unknown type, any code for
+    the unknown type (OCPP-J 1.6 §4.1.3 SHALL ignore)."""
+    probes = [probe for probe in PROBES if probe.case in MALFORMED]
+    legal = [p.case for p in probes
+             if (p.may_ignore if name == "ignores-malformed" else "GenericError" in p.codes)]
+    return [p.case for p in probes if p.case not in legal], legal
 
 
 @pytest.mark.parametrize("name", ["wrong-code", "ignores-malformed"])
@@ -106,7 +112,9 @@ def test_broken_csms_fails_malformed_frame_cases(tmp_path, background, name):
     # a local peer answers in milliseconds; the short wait makes the silent mutant fail fast
     run = _csms_run(tmp_path, csms.url, "-k", "malformed_frame", "--cb-timeout", "0.1")
     outcomes = run.outcomes()
-    assert all(outcomes[f"{case}_CS"] == "failed" for case in _must_fail(name)), outcomes
+    caught, legal = _caught_by(name)
+    assert all(outcomes[f"{case}_CS"] == "failed" for case in caught), outcomes
+    assert all(outcomes[f"{case}_CS"] == "passed" for case in legal), outcomes
     assert "expected CALLERROR" in run.output
     assert ("GenericError" if name == "wrong-code" else "received instead") in run.output
 
@@ -117,8 +125,43 @@ def test_broken_charge_point_fails_malformed_frame_cases(tmp_path, background, n
     run = _cp_run(tmp_path, background, free_port(), "-k", "malformed_frame",
                   "--cb-timeout", "0.1", wrap=mutant(name))
     outcomes = run.outcomes()
-    assert all(outcomes[f"{case}_CP"] == "failed" for case in _must_fail(name)), outcomes
+    caught, legal = _caught_by(name)
+    assert all(outcomes[f"{case}_CP"] == "failed" for case in caught), outcomes
+    assert all(outcomes[f"{case}_CP"] == "passed" for case in legal), outcomes
     assert "expected CALLERROR" in run.output
+
+
+def test_no_charge_point_no_pass_one_line(tmp_path):
+    """With nothing connecting, the run names the URL and id to configure, waits
+    --cb-connect-timeout once, then every case fails at once with one line, none passes, exit 1."""
+    port = free_port()
+    run = run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}",
+                    "--cb-connect-timeout", "1", "-k", "RPC_001 or RPC_017 or TC_001",
+                    timeout=60)
+    url = f"ws://127.0.0.1:{port}/ocpp"
+    assert run.returncode == 1, run.output
+    assert f"configure it with the OCPP-J URL {url} and charge point id CB-CONFORM-1" in run.output
+    line = f"conform: no charge point connected to {url}/CB-CONFORM-1 within 1 s"
+    assert run.output.count(line) == 1, run.output
+    outcomes = run.outcomes()
+    assert outcomes and "passed" not in outcomes.values(), outcomes
+
+
+def test_charge_point_under_another_id_is_refused(tmp_path, background):
+    """A charger connecting as another id is refused (HTTP 404, OCPP-J 1.6 §3.2) and the run
+    says so in one line; no case passes."""
+    port = free_port()
+    task = background.submit(inert_charge_point(f"ws://127.0.0.1:{port}/ocpp/CB-SOMEONE-ELSE"))
+    try:
+        run = run_suite(tmp_path, "--cb-role", "cp", "--cb-listen", f"127.0.0.1:{port}",
+                        "--cb-connect-timeout", "1.5", "-k", "RPC_017 or TC_001", timeout=60)
+    finally:
+        task.cancel()
+    assert run.returncode == 1, run.output
+    line = ("conform: a charger connected as CB-SOMEONE-ELSE and was refused: the suite "
+            "expects CB-CONFORM-1")
+    assert run.output.count(line) == 1, run.output
+    assert "passed" not in run.outcomes().values(), run.outcomes()
 
 
 @pytest.mark.parametrize("role", ["csms", "cp"])

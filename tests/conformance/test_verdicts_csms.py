@@ -23,6 +23,8 @@ from tests.conformance.indep.csms16 import IndependentCsms, Variant
 #: than our own; a failing case waits this long, a passing one never does.
 TIMEOUT = "1.5"
 
+PASSWORD = "CB-INDEPENDENT-KEY-1"  # 20 characters (whitepaper A00.FR.202)
+
 #: name -> (variant, the cases it must fail). Legal variants fail none.
 TABLE: dict[str, tuple[Variant, frozenset[str]]] = {
     # Legal: other choices the spec leaves to the CSMS
@@ -31,8 +33,12 @@ TABLE: dict[str, tuple[Variant, frozenset[str]]] = {
     "minimal-pending": (  # optional fields omitted; Pending, then Accepted (1.6 §4.2)
         Variant("minimal-pending", minimal=True, pending_first=True, interval=86400),
         frozenset()),
-    "registry": (  # 404 for unknown ids (OCPP-J §3.2); its own reservation ids (1.6 §5.13)
-        Variant("registry", registry=True, own_reservation_ids=True), frozenset()),
+    "registry": (  # 404 for unknown ids (OCPP-J §3.2); its own reservation ids (1.6 §5.13);
+        # commands in its own JSON spelling of the same dateTimes and decimals (1.6 §2.3)
+        Variant("registry", registry=True, own_reservation_ids=True, reformats=True),
+        frozenset()),
+    "basic-auth": (  # security profile 1: HTTP Basic, a new AuthorizationKey taken (A01)
+        Variant("basic-auth", password=PASSWORD), frozenset()),
     "lenient": (  # unreadable frames dropped, a reused id answered (errata §3.1), and CALLs
         # answered before the boot is accepted (SecurityError only RECOMMENDED, errata §3.10)
         Variant("lenient", lenient_framing=True, no_boot_gate=True), frozenset()),
@@ -49,6 +55,10 @@ TABLE: dict[str, tuple[Variant, frozenset[str]]] = {
     "no-date-time-check": (  # OCPP-J 1.6 §4.2.3 Table 7 TypeConstraintViolation
         Variant("no-date-time-check", legal=False, lib_dates=True),
         frozenset({"RPC_019_CS"})),
+    "accepts-any-password": (  # whitepaper A00.FR.204: wrong or missing credentials -> 401
+        Variant("accepts-any-password", legal=False, password=PASSWORD,
+                accept_any_password=True),
+        frozenset({"RPC_024_CS", "RPC_025_CS"})),
     "drops-unknown-action": (  # OCPP-J 1.6 §4.2.3 Table 7 NotImplemented
         Variant("drops-unknown-action", legal=False, drops_unknown_action=True),
         frozenset({"RPC_009_CS"})),
@@ -69,7 +79,7 @@ def _run(loop: BackgroundLoop, tmp: Path, variant: Variant) -> Run:
         return run_suite(tmp, "--cb-role", "csms", "--cb-target", csms.url,
                          "--cb-trigger-url", csms.trigger_url,
                          "--cb-capabilities", str(capabilities), "--cb-timeout", TIMEOUT,
-                         timeout=240)
+                         *csms.suite_args(), timeout=240)
     finally:
         loop.run(csms.close())
 
@@ -121,6 +131,15 @@ def test_registry_refuses_unknown_ids(verdicts: dict[str, Run]):
     assert verdicts["registry"].outcomes()["RPC_023_CS"] == "passed"
     assert verdicts["registry"].outcomes()["RPC_020_CS"] == "passed"
     assert verdicts["default"].outcomes()["RPC_023_CS"] == "not_applicable"
+
+
+@pytest.mark.slow
+def test_security_profile_1_cases_apply_and_pass(verdicts: dict[str, Run]):
+    """With HTTP Basic the profile-1 cases run: refusals (RPC_024/025), a new AuthorizationKey
+    (TC_073) that later cases dial with, the raised profile and the secured connection."""
+    outcomes = verdicts["basic-auth"].outcomes()
+    for case in ("RPC_024_CS", "RPC_025_CS", "TC_073_CS", "TC_083_CS", "TC_085_CS"):
+        assert outcomes[case] == "passed", (case, outcomes[case])
 
 
 def test_setup_failure_names_the_option_that_fixes_it(tmp_path):

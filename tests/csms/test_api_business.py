@@ -322,6 +322,28 @@ class TestListsAndExport:
         assert (util["busy_seconds"], util["utilisation_percent"]) == (7200, "25.00")
         faults = (await admin.get("/api/analytics/faults")).json()
         assert faults[0]["faults"] == 1
+        # a window that holds no time (until <= since) holds no data: an empty answer, not 422
+        empty = {"since": "2025-01-17T14:00:00Z", "until": "2025-01-17T10:00:00Z"}
+        assert (await admin.get("/api/analytics/utilisation", params=empty)).json() == []
+        assert (await admin.get("/api/analytics/energy", params=empty)).json() == []
+
+    async def test_store_paged_lists_count_every_matching_row(self, central, admin):
+        """X-Total-Count of the lists the store pages (wallet history, meter values): all rows
+        matching the filters, whatever the page."""
+        store = central.store
+        store.upsert_charger("CP001", registration_status="Accepted")
+        user = (await new_user(admin, "Ira", top_up="10"))["user"]
+        for amount in ("20", "30"):
+            await admin.post(f"/api/users/{user['id']}/wallet/top-up", json={"amount": amount})
+        history = await admin.get(f"/api/users/{user['id']}/wallet/transactions",
+                                  params={"limit": 1, "type": "TOP_UP"})  # fmt: skip
+        assert (len(history.json()), history.headers["X-Total-Count"]) == (1, "3")
+        tx = stopped_session(store, user["rfid_card_id"], 0, 100)
+        samples = [{"timestamp": f"2025-01-17T10:0{i}:00Z", "sampledValue": [
+            {"value": str(i), "measurand": "Energy.Active.Import.Register"}]} for i in range(4)]
+        store.add_meter_values("CP001", 1, samples, transaction_id=tx)
+        values = await admin.get(f"/api/transactions/{tx}/meter-values", params={"limit": 2})
+        assert (len(values.json()), values.headers["X-Total-Count"]) == (2, "4")
 
 
 class TestOverOcpp:

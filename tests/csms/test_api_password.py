@@ -164,3 +164,29 @@ async def test_invalid_requests(csms, api):
     anonymous = await api.put("/api/chargers/CP1/password", headers={"Authorization": ""})
     assert anonymous.status_code == 401
     assert await admitted(csms, "CP1", OLD)
+
+
+async def test_rotation_with_the_simulated_charger(csms, api, tmp_path):
+    """End to end with our simulator at profile 1: it accepts the generated key, reconnects
+    with it at once (A01 steps 3-4) and is admitted; the old key is refused afterwards."""
+    from chargebench.clock import Clock
+    from sim.chargepoint import ChargePoint as SimulatedChargePoint
+    from tests.sim.conftest import make_config
+
+    config = make_config("CP1", Security={"SecurityProfile": 1, "AuthorizationKey": OLD})
+    sim = SimulatedChargePoint(config, csms_url=csms.url().rstrip("/"), clock=Clock(1),
+                               state_dir=tmp_path / "CP1")  # fmt: skip
+    await sim.start()
+    try:
+        await sim.wait_booted(10)
+        first = await csms.connections.wait_for("CP1", timeout=5)
+        reply = await api.put("/api/chargers/CP1/password")
+        assert (reply.status_code, reply.json()["outcome"]) == (200, "Accepted"), reply.text
+        new = reply.json()["authorization_key"]
+        async with asyncio.timeout(10):  # the same charger, a new connection, the new key
+            while (conn := csms.connections.get("CP1")) is None or conn is first:
+                await asyncio.sleep(0.02)
+        assert sim.config.get("Security", "AuthorizationKey", None) == new
+        assert not await admitted(csms, "CP1", OLD)
+    finally:
+        await sim.stop()

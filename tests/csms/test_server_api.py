@@ -178,3 +178,13 @@ async def test_unknown_routes_and_methods(csms, api):
     assert (await api.head("/api/chargers")).headers["X-Total-Count"] == "2"
     assert (await api.post("/api/chargers/CP1/actions/Heartbeat", json={})).status_code == 404
     assert (await api.get("/api/chargers/")).status_code == 404  # no redirect to the list
+
+
+async def test_a_large_request_is_not_echoed_in_a_header(api, cp):
+    """A SendLocalList of 1,000 entries is answered normally; the request it sent is too long
+    for a header (a client refuses big ones), so X-OCPP-Request is left out."""
+    entries = [{"idTag": f"TAG{i:05d}", "idTagInfo": {"status": "Accepted"}} for i in range(1000)]
+    response = await api.post("/api/chargers/CP1/actions/SendLocalList", json={
+        "listVersion": 1, "updateType": "Full", "localAuthorizationList": entries})
+    assert (response.status_code, response.json()) == (200, {"status": "Accepted"})
+    assert "X-OCPP-Request" not in response.headers

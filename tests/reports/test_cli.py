@@ -101,3 +101,31 @@ def test_demo_writes_and_names_the_html_report(tmp_path, capsys):
     assert "HTML report:" in printed and "report.html" in printed
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Verdicts — JUnit: junit.xml" in page and "<td>BootNotification</td>" in page
+
+
+def test_result_files_beside_the_traces_are_found(trace_file, tmp_path, capsys):
+    """Without --junit/--conformance, a summary.json (else junit.xml) in or beside a trace
+    directory gives the verdicts, and says so; an unreadable one is noted, not fatal."""
+    (tmp_path / "junit.xml").write_text(
+        '<testsuite><testcase name="synthetic"><system-out>trace: elsewhere/synthetic.jsonl'
+        "</system-out></testcase></testsuite>", encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", str(trace_file.parent), "-o", str(out)]) == 0
+    assert f"verdicts: {tmp_path / 'junit.xml'} (found beside the traces" in (
+        capsys.readouterr().out)
+    page = out.read_text(encoding="utf-8")
+    assert '<a href="#case-1">synthetic</a>' in page and 'verdict passed' in page
+    (tmp_path / "summary.json").write_text("{not json", encoding="utf-8")
+    assert main(["report", str(trace_file.parent), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"skipped {tmp_path / 'summary.json'}: not a conformance summary" in printed
+
+
+def test_call_timeout_sets_when_a_reply_is_late(trace_file, tmp_path, capsys):
+    """--call-timeout 0.0105: the ten Heartbeats answered in 11..20 ms are late (the other
+    replies took at most 10 ms); a timeout that is not positive exits 2."""
+    out = str(tmp_path / "r.html")
+    assert main(["report", str(trace_file), "-o", out, "--call-timeout", "0.0105"]) == 0
+    assert "10 late reply" in capsys.readouterr().out
+    assert main(["report", str(trace_file), "-o", out, "--call-timeout", "0"]) == 2
+    assert "--call-timeout must be positive" in capsys.readouterr().err

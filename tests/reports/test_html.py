@@ -32,18 +32,27 @@ def test_page_has_a_row_per_action_and_the_error_codes(trace_file):
     for action in ("Authorize", "BootNotification", "Heartbeat", "RemoteStartTransaction"):
         assert f"<td>{action}</td>" in page
     assert ('<td>Heartbeat</td><td>CP</td><td class="n">20</td><td class="n">20</td>'
-            '<td class="n">0</td><td class="n">10</td><td class="n">19</td>'
+            '<td class="n">0</td><td class="n">0</td><td class="n">10</td><td class="n">19</td>'
             '<td class="n">20</td><td class="n">20</td>') in page
     assert "<td>FormationViolation</td>" in page and "<td>NotImplemented</td>" in page
     assert "reply without CALL" in page and "RAW frame" in page
 
 
+def titled(parts: list[ET.Element], start: str) -> list[ET.Element]:
+    """The SVGs whose accessible title starts with `start`."""
+    return [p for p in parts if p.find(f"{NS}title").text.startswith(start)]
+
+
 def test_svg_parts_are_valid_xml(trace_file):
-    """Latency plot, rate plot and one sequence diagram per charge point all parse as SVG."""
+    """Latency plot, rate plot, the sequence diagrams of each charge point, of its case and
+    around each finding all parse as SVG."""
     parts = svgs(page_of(trace_file))
-    assert len(parts) == 4  # latency, rate, CP-1, CP-2
+    # 4 findings (2 CALLERRORs, a RAW frame, a reply without CALL), latency, rate, CP-1 and
+    # CP-2 in "Sequence diagrams", CP-1 and CP-2 again in the trace file's own part
+    assert len(parts) == 10
     assert all(part.tag == f"{NS}svg" for part in parts)
-    cp1 = parts[2]
+    assert len(titled(parts, "latency per action")) == 1
+    cp1 = titled(parts, "sequence diagram: CP-1 and CSMS, 44 frames")[0]
     arrows = cp1.findall(f"{NS}g")
     assert len(arrows) == 44
     assert {g.get("class") for g in arrows} == {"call", "callresult", "callerror"}
@@ -76,4 +85,7 @@ def test_time_window_and_named_charge_points(trace_file):
     since, until = parse_ts("2026-01-01T00:00:01"), parse_ts("2026-01-01T00:00:02")
     assert len(select(read_trace(trace_file), "CP-1", since=since, until=until)) == 3
     parts = svgs(page_of(trace_file, cps=["CP-2"]))
-    assert len(parts) == 3 and "CP-2" in "".join(parts[2].itertext())
+    section = page_of(trace_file, cps=["CP-2"]).split("<h2>Sequence diagrams</h2>")[1]
+    chosen = svgs(section.split("</section>")[0])
+    assert len(chosen) == 1 and "CP-2" in "".join(chosen[0].itertext())
+    assert len(parts) == 9  # one fewer than with the default (CP-1 and CP-2)

@@ -25,13 +25,15 @@ def _params() -> list:
 
 @pytest.mark.parametrize("probe", _params())
 async def test_malformed_frame_gets_its_callerror(peer, role, probe: Probe):
-    """RPC_001-015: a broken frame earns the CALLERROR of the fault table (OCPP-J 1.6 §4.2.3)."""
+    """RPC_001-015: a broken frame earns a CALLERROR with a code OCPP-J 1.6 §4.2.3 allows for
+    it (or, for a frame without a readable id or of an unknown type, no answer)."""
     await check_probe(peer, role, probe)
 
 
 @pytest.mark.octt("RPC_016")
 async def test_duplicate_message_id(peer, role):
-    """RPC_016: a CALL reusing a message id gets ProtocolError (OCPP-J 1.6 §4.1.4, errata §3.7)."""
+    """RPC_016: a CALL reusing a message id is answered, CALLRESULT or CALLERROR (OCPP-J 1.6
+    §4.1.4, errata §3.1: a retried message may reuse its id)."""
     await check_duplicate_id(peer, role)
 
 

@@ -31,6 +31,7 @@ from chargebench.security import (
     server_ssl_context,
     sign_csr,
 )
+from conformance.expect import Required
 from conformance.steps import Call, Context, Expect, Reconnect, Send, Step, Svc, Var
 from conformance.wire import present
 
@@ -215,8 +216,8 @@ def raise_to(profile: int) -> tuple[Step, ...]:
         2: (INSTALL_CSMS_ROOT,),  # A05.FR.03: a valid CentralSystemRootCertificate
         3: (INSTALL_CSMS_ROOT, *csr_signed()),  # A05.FR.04: a valid ChargePointCertificate
     }
-    return (*before[profile], _security_profile(str(profile), "Accepted"), Reconnect(),
-            Secured(profile), NoBoot())
+    return (*before[profile], _security_profile(str(profile), "Accepted"),
+            Reconnect(boot=False), Secured(profile), NoBoot())
 
 
 @dataclass(frozen=True)
@@ -306,8 +307,11 @@ def security_log(*must_contain: str) -> tuple[Step, ...]:
         Send("GetLog", {"logType": "SecurityLog", "requestId": 79, "log": {
             "remoteLocation": Svc(lambda ctx: ctx.services["files"].upload_ftp)}},
             {"status": "Accepted", "filename": present}, save={"log": "filename"}),
-        Expect("LogStatusNotification", {"status": "Uploading", "requestId": 79}, within=2),
-        Expect("LogStatusNotification", {"status": "Uploaded", "requestId": 79}, within=2),
+        # requestId: optional in the schema, mandatory unless triggered (N01.FR.07, N01.FR.12)
+        Expect("LogStatusNotification", {"status": "Uploading", "requestId": Required(79)},
+               within=2),
+        Expect("LogStatusNotification", {"status": "Uploaded", "requestId": Required(79)},
+               within=2),
         Call(check),
     )
 

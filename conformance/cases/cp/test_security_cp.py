@@ -33,6 +33,7 @@ from conformance.cases.cp.security import (
     same_serial,
     security_log,
 )
+from conformance.expect import Required
 from conformance.steps import At, Call, Expect, Reconnect, Script, Send, Svc, params
 
 FIRMWARE = b"CBFW 9.9.10-signed\nChargeBench signed conformance firmware\n"
@@ -60,9 +61,11 @@ def signed_update(signature: Svc, request_id: int) -> tuple:
 
 
 def fw(request_id: int, *statuses: str) -> tuple:
-    """SignedFirmwareStatusNotification per status, with our requestId (L01.FR.10)."""
+    """SignedFirmwareStatusNotification per status, with our requestId (L01.FR.10, L01.FR.21:
+    optional in the schema, mandatory unless status is Idle)."""
     return tuple(Expect("SignedFirmwareStatusNotification",
-                        {"status": s, "requestId": request_id}, within=2) for s in statuses)
+                        {"status": s, "requestId": Required(request_id)}, within=2)
+                 for s in statuses)
 
 
 GOOD_SIGNATURE = Svc(lambda ctx: kit(ctx).signature(FIRMWARE))
@@ -72,7 +75,7 @@ SECURITY = [
     # Profile 1: HTTP Basic (whitepaper §2.3, A00.FR.201-205)
     Script("TC_085", (AtLeast(1), Secured(minimum=1))),
     Script("TC_073", (
-        AtLeast(1), NewKey(), Reconnect(), Secured(minimum=1), NoBoot(),
+        AtLeast(1), NewKey(), Reconnect(boot=False), Secured(minimum=1), NoBoot(),
     )),
     # A05.FR.01: never down, nor to the same profile; the connection stays as it is
     Script("TC_084", (
@@ -125,7 +128,7 @@ SECURITY = [
     # A00.FR.309/310: a server certificate outside its trust: no session, a security event
     Script("TC_078", (
         AtLeast(2), Call(present_untrusted_certificate), Call(refused_then_trusted),
-        Reconnect(), Secured(minimum=2), *security_log("InvalidCentralSystemCertificate"),
+        Reconnect(boot=False), Secured(minimum=2), *security_log("InvalidCentralSystemCertificate"),
     )),
     Script("TC_087", (AtLeast(3), Secured(3))),
 ]

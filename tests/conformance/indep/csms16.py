@@ -22,6 +22,7 @@ as JSON (the suite's `--cb-trigger-url` speaks this), answered once the charge p
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
@@ -66,6 +67,11 @@ class Variant:
     #: the `ocpp` library's own framing where OCPP-J allows it: frames whose id cannot be read
     #: are dropped (§4.2.3 names no id to answer), a reused id is answered again (errata §3.1)
     lenient_framing: bool = False
+    #: words commands in its own JSON: dateTimes as "+00:00" with milliseconds, integral
+    #: decimals without a fraction (the same values, 1.6 §2.3)
+    reformats: bool = False
+    #: HTTP Basic with this AuthorizationKey (security profile 1, whitepaper §2.3)
+    password: str | None = None
     #: answer CALLs before the boot was accepted: SecurityError is only RECOMMENDED
     #: (OCPP-J 1.6 errata §3.10)
     no_boot_gate: bool = False
@@ -81,6 +87,8 @@ class Variant:
     #: takes any text as dateTime (the library's schemas do not check formats; OCPP-J 1.6
     #: §4.2.3 Table 7 TypeConstraintViolation)
     lib_dates: bool = False
+    #: admits any credentials, or none, at security profile 1 (whitepaper A00.FR.204)
+    accept_any_password: bool = False
     #: closes the connection on a CALL of an unknown action instead of NotImplemented
     #: (OCPP-J 1.6 §4.2.3 Table 7)
     drops_unknown_action: bool = False
@@ -262,11 +270,18 @@ class _Connection(ChargePoint):
     async def command(self, action: str, payload: dict) -> Any:
         """Send `action` with the operator's `payload`, as this CSMS chooses to word it."""
         payload = dict(payload)
+        if action == "ChangeConfiguration" and payload.get("key") == "AuthorizationKey":
+            result = await self.call(call.ChangeConfiguration(**payload))
+            if result.status == "Accepted":  # whitepaper A01.FR.04: the new key from now on
+                self.csms.passwords[self.id] = payload["value"]
+            return result
         if action == "ReserveNow" and self.v.own_reservation_ids:
             payload["reservationId"] = next(self.reg.reservation_ids)
         if (action == "RemoteStartTransaction" and self.v.tx_id_in_remote_start_profile
                 and "chargingProfile" in payload):
             payload["chargingProfile"] = {**payload["chargingProfile"], "transactionId": 1}
+        if self.v.reformats:
+            payload = _reformatted(payload)
         request = getattr(call, action)(**camel_to_snake_case(payload))
         # skip validation only where the variant breaks the schema on purpose
         return await self.call(request, suppress=False,
@@ -312,6 +327,32 @@ def _frame_fault(text: str, seen: set[str], *, check_dates: bool = True
     return None
 
 
+def _basic(user: str, key: str) -> set[str]:
+    """The RFC 7617 Basic credentials a charge point may present: its id and AuthorizationKey
+    (whitepaper §2.3, A00.FR.204). The whitepaper's example encodes "<ChargePointId>:
+    <AuthorizationKey>" without saying whether a hex key (A00.FR.205) goes as its text or as
+    the bytes it spells, and charge points differ: both are taken."""
+    forms = {key.encode()}
+    with contextlib.suppress(ValueError):
+        forms.add(bytes.fromhex(key))
+    return {"Basic " + base64.b64encode(user.encode() + b":" + form).decode("ascii")
+            for form in forms}
+
+
+def _reformatted(value: Any) -> Any:
+    """`value` with the same JSON values spelled another way (`Variant.reformats`)."""
+    if isinstance(value, dict):
+        return {key: _reformatted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_reformatted(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _is_date_time(value):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return moment.isoformat(timespec="milliseconds")
+    return value
+
+
 def _is_date_time(value: object) -> bool:
     """An RFC 3339 date-time (OCPP 1.6 §2.3 dateTime); the library's schemas skip formats."""
     if not isinstance(value, str) or "T" not in value:
@@ -350,6 +391,8 @@ class IndependentCsms:
         self.variant = variant
         self.registry = _Registry(known=set(cp_ids) | {NEVER_BOOTED})
         self.connections: dict[str, _Connection] = {}
+        #: AuthorizationKey per charge point id, when the variant uses HTTP Basic
+        self.passwords: dict[str, str] = {}
         self._ws_server: Any = None
         self._http: asyncio.Server | None = None
 
@@ -388,10 +431,20 @@ class IndependentCsms:
         if self._http is not None:
             self._http.close()
 
+    def suite_args(self) -> list[str]:
+        """The suite's options for this CSMS's security profile and credentials."""
+        if self.variant.password is None:
+            return []
+        return ["--cb-security-profile", "1", "--cb-password", self.variant.password]
+
     def _admit(self, connection: ServerConnection, request: Any) -> Any:
         cp_id = unquote(request.path.rstrip("/").rsplit("/", 1)[-1])
         if self.variant.registry and cp_id not in self.registry.known:
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown charge point\n")
+        key = self.passwords.get(cp_id, self.variant.password)
+        if key is not None and not self.variant.accept_any_password and \
+                request.headers.get("Authorization") not in _basic(cp_id, key):
+            return connection.respond(HTTPStatus.UNAUTHORIZED, "bad credentials\n")
         return None
 
     async def _on_connect(self, ws: ServerConnection) -> None:
