@@ -49,9 +49,11 @@ async def problem_reaching(settings: Settings) -> str | None:
                 "(--cb-timeout)")
     except AssertionError as error:  # dial: no ocpp1.6 agreed
         return f"could not connect to {url}: {error} (OCPP-J 1.6 §3.1.2)"
-    except (OSError, ValueError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-        return f"could not connect to {url}: {reason}"
+    except ValueError as error:  # the run's own settings: name the option
+        hint = " (--cb-password)" if "AuthorizationKey" in str(error) else ""
+        return f"could not connect to {url}: {error}{hint}"
+    except OSError as error:
+        return f"could not connect to {url}: {error.strerror or error}"
     await peer.close()
     return None
 

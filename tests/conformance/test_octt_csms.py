@@ -113,17 +113,21 @@ async def _tls_server(pki):
     ("bad-password", "HTTP 401, credentials refused (check --cb-password"),
     ("no-subprotocol", "not ocpp1.6 (OCPP-J 1.6 §3.1.2)"),
     ("untrusted-tls", "TLS handshake failed (certificate verify failed"),
+    ("short-key", "AuthorizationKey must be"),
 ])
 def test_unreachable_csms_stops_the_run_in_one_line(tmp_path, kind, expected):
-    """Target down, handshake refused (404, 401, no subprotocol) or TLS failing: the first
-    line of the run says `could not connect to URL: why`, no case passes or fails, exit 1."""
+    """Target down, handshake refused (404, 401, no subprotocol), TLS failing or our own key
+    unusable: the first line of the run says `could not connect to URL: why` (and the option
+    to check), no case passes or fails, exit 1."""
     from chargebench.security import init_pki
     from tests.conformance.helpers import free_port
 
     args: list[str] = []
     with BackgroundLoop() as loop:
-        if kind == "down":
+        if kind in ("down", "short-key"):
             url = f"ws://127.0.0.1:{free_port()}/ocpp"
+            if kind == "short-key":  # found before dialling: whitepaper A00.FR.205
+                args = ["--cb-security-profile", "1", "--cb-password", "SHORT"]
         elif kind in ("unknown-id", "bad-password"):
             password = "CB-RIGHT-PASSWORD" if kind == "bad-password" else None
             known = ("CB-CONFORM-1",) if password else ("CB-SOMEONE-ELSE",)
@@ -143,6 +147,7 @@ def test_unreachable_csms_stops_the_run_in_one_line(tmp_path, kind, expected):
     first = next(line for line in run.output.splitlines() if line.startswith("ChargeBench:"))
     assert first.startswith(f"ChargeBench: could not connect to {url}/CB-CONFORM-1: "), first
     assert expected in first, first
+    assert kind != "short-key" or first.endswith("(--cb-password)"), first
     assert run.summary is not None and run.summary["cases"] == [], run.summary
     assert run.summary["problem"] == first.removeprefix("ChargeBench: ")
 

@@ -12,8 +12,8 @@ runs the csms-role suite against each and asserts the whole verdict table.
 Where the `ocpp` library itself deviates from OCPP-J 1.6 the peer corrects it in a small framing
 layer (`_frame_fault`), written from the OCPP-J text: the library spells the 1.6 error code
 "FormatViolation" (the 2.0.1 name; 1.6 Table 7 says "FormationViolation") and drops frames whose
-id it can read but whose shape is wrong, where §4.2.3 wants a CALLERROR. The `lib-codes` illegal
-variant keeps the library's spelling.
+id it can read but whose shape is wrong, where §4.2.3 wants a CALLERROR. The `lib_codes` illegal
+variant keeps the library's spelling; `lib_dates` its unchecked dateTimes.
 
 CSMS-initiated commands: `POST {trigger_url}/api/chargers/{id}/actions/{Action}` with the payload
 as JSON (the suite's `--cb-trigger-url` speaks this), answered once the charge point replied.
