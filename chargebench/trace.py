@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from chargebench.ocppj.core import Tracer
 from chargebench.ocppj.frames import Direction, MessageType
@@ -54,9 +54,9 @@ class TraceRecord:
     def __post_init__(self) -> None:
         # a record built from stored or parsed text gets its enums here (ValueError if unknown)
         if type(self.dir) is not Direction:
-            self.dir = Direction(self.dir)
+            self.dir = _member(Direction, "dir", self.dir)
         if type(self.type) is not MessageType:
-            self.type = MessageType(self.type)
+            self.type = _member(MessageType, "type", self.type)
 
     @classmethod
     def from_json(cls, line: str) -> TraceRecord:
@@ -68,6 +68,17 @@ class TraceRecord:
             self.payload, ensure_ascii=False, separators=(",", ":"), default=str)
         body = body if len(body) <= 300 else body[:297] + "..."
         return f"{self.ts} {self.dir} {self.type} {self.id or '-'} {self.action or ''} {body}"
+
+
+_E = TypeVar("_E", Direction, MessageType)
+
+
+def _member(kind: type[_E], field: str, value: Any) -> _E:
+    try:
+        return kind(value)
+    except (ValueError, TypeError):  # TypeError: an unhashable value (a list)
+        choices = ", ".join(kind)
+        raise ValueError(f"{field} {value!r} is not one of {choices}") from None
 
 
 def _utc_now() -> datetime:
