@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chargebench.ocppj.frames import Direction, MessageType
 from csms.api.jsonio import ApiError
 from csms.api.listing import Listing, respond
 from csms.api.params import Param
@@ -132,8 +133,8 @@ LOG = Listing(
     params=(
         Param("charger_id", field="cp_id"),
         Param("action"),
-        Param("type", enum=("CALL", "CALLRESULT", "CALLERROR")),
-        Param("direction", enum=("cp->cs", "cs->cp")),
+        Param("type", enum=(MessageType.CALL, MessageType.CALLRESULT, MessageType.CALLERROR)),
+        Param("direction", enum=tuple(Direction)),
         SINCE,
         UNTIL,
     ),
