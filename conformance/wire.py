@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chargebench.clock import same_instant
 from chargebench.ocppj.frames import CALL, CALLERROR, CALLRESULT, Direction, MessageType
 from chargebench.trace import TraceRecord
 
@@ -126,27 +127,12 @@ def matches(expected: Any, actual: Any) -> bool:
     if isinstance(expected, float) and _is_number(actual):
         return expected == actual  # a JSON number: 6000.0 and 6000 are one decimal (1.6 §2.3)
     if isinstance(expected, str) and isinstance(actual, str) and expected != actual:
-        return _same_instant(expected, actual)
+        return same_instant(expected, actual)
     return expected == actual and type(expected) is type(actual)
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _same_instant(expected: str, actual: str) -> bool:
-    """Two OCPP dateTimes (RFC 3339, 1.6 §2.3) naming the same instant in other spellings
-    ("Z" or "+00:00", with or without fractions of a second)."""
-    if "T" not in expected or "T" not in actual:
-        return False
-    try:
-        first = datetime.fromisoformat(expected.replace("Z", "+00:00"))
-        second = datetime.fromisoformat(actual.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    if first.tzinfo is None or second.tzinfo is None:
-        return False
-    return first == second
 
 
 # Predicates for payload subsets, named so that failure messages read well.
