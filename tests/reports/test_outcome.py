@@ -119,3 +119,31 @@ def test_outcomes_and_records_keep_their_json_spelling():
     assert '"dir":"cp->cs","type":"CALL"' in line
     assert TraceRecord.from_json(line) == record
     assert Verdicts.of("x", [Verdict("a", "error")]).failed == 1
+
+
+def test_conformance_summary_keeps_its_keys_and_carries_received_frames(tmp_path):
+    """summary.json keeps its keys and values (users and `reports` read them); the frames a
+    Mismatch received reach the verdict as trace records, not as text to parse."""
+    from conformance.expect import Expect, failure
+    from conformance.summary import Summary
+    from conformance.summary import Verdict as Row
+    from conformance.wire import Frame
+
+    frame = Frame.parse("cp->cs", '[2,"9","Heartbeat",{}]')
+    mismatch = failure(Expect("BootNotification"), [frame], 5)
+    assert mismatch.expected == "expected BootNotification within 5 s"
+    received = [f.to_record("CP1", "") for f in mismatch.received]
+    summary = Summary()
+    summary.record(Row("TC_001_CS", "core", "Cold boot", "passed", "n::a"))
+    summary.record(Row("TC_001_CS", "core", "Cold boot", "failed", "n::a", str(mismatch),
+                       received))
+    summary.write(tmp_path / "summary.json", "csms")
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["profiles"] == {"core": {"passed": 0, "failed": 1, "error": 0, "skipped": 0,
+                                         "not_applicable": 0}}
+    assert set(data["cases"][0]) == {"case", "profile", "title", "outcome", "nodeid", "reason"}
+    assert data["cases"][0]["outcome"] == "failed"
+    judged = summary.verdicts["n::a"].judged()
+    assert judged.outcome is Outcome.FAILED
+    assert [(r.dir, r.type, r.action) for r in judged.received] == [
+        (Direction.CP_TO_CS, MessageType.CALL, "Heartbeat")]
