@@ -53,6 +53,12 @@ def write_allure(verdicts: Sequence[Verdict], directory: Path, *, suite: str = "
                     *(Label(name, value) for name, value in verdict.labels.items())],
             steps=[_step(step, start) for step in verdict.steps],
         )
+        if verdict.received:  # the frames that came instead, as trace lines
+            name = ATTACHMENT_PATTERN.format(prefix=uuid.uuid4(), ext="jsonl")
+            body = "".join(record.to_json() + "\n" for record in verdict.received)
+            logger.report_attached_data(body, name)
+            result.attachments.append(Attachment(name="received", source=name,
+                                                 type="application/x-ndjson"))
         if verdict.trace is not None and verdict.trace.is_file():
             name = ATTACHMENT_PATTERN.format(prefix=uuid.uuid4(), ext="jsonl")
             logger.report_attached_file(str(verdict.trace), name)

@@ -79,6 +79,9 @@ class Verdict:
     error_type: str = ""
     #: the verdicts of its steps, in order (a scenario's steps; Allure shows them as steps)
     steps: list[Verdict] = field(default_factory=list)
+    #: True when `expected` already names the received frames in the producer's own words
+    #: (a scenario says why each did not match): the text writers then do not list them again
+    described: bool = False
 
     def __post_init__(self) -> None:
         if type(self.outcome) is not Outcome:
@@ -91,7 +94,7 @@ class Verdict:
     def details(self) -> str:
         """The long text under a failure: what was expected, then each frame received."""
         lines = [self.expected] if self.expected else []
-        if self.received:
+        if self.received and not self.described:
             lines.append("received:")
             lines.extend(f"  {record.describe()}" for record in self.received)
         return "\n".join(lines)

@@ -35,7 +35,7 @@ class StepResult:
             f"{self.title}  {self.where}", Outcome(self.status),
             reason=self.detail if self.status == SKIPPED else "",
             expected=self.detail if failed and not self.children else "",
-            received=list(self.received), seconds=self.seconds,
+            received=list(self.received), described=True, seconds=self.seconds,
             steps=[child.verdict() for child in self.children],
         )
 
@@ -89,5 +89,6 @@ class ScenarioResult:
             self.name, outcome, reason=reason, expected=expected, received=received,
             group=f"scenarios.{self.source.stem}", source=self.source, seconds=self.seconds,
             trace=self.trace, error_type="interrupted" if self.interrupted else "",
+            described=True,  # a step's detail names what came, with why it did not match
             steps=[step.verdict() for step in self.steps],
         )

@@ -66,6 +66,15 @@ def test_run_writes_allure_and_junit_of_the_same_verdicts(tmp_path):
     assert failed["statusDetails"]["message"].startswith("step 'expect")
     assert "Rejected" in failed["statusDetails"]["trace"]
     assert [s["status"] for s in failed["steps"]] == ["passed", "failed"]
+    # what came instead, as trace records (not text): the Accepted reply to the boot
+    [came] = [a for a in failed["attachments"] if a["name"] == "received"]
+    replies = [r for r in read_trace(allure / came["source"])
+               if r.type is MessageType.CALLRESULT]
+    assert [(r.dir, r.action, r.payload["status"]) for r in replies] == [
+        (Direction.CS_TO_CP, "BootNotification", "Accepted")]
+    text = ET.parse(junit).getroot().find("testcase[@name='boot answered with a status it "
+                                          "cannot have']/failure").text
+    assert "came instead" in text and "received:" not in text  # named once, with the reason
     counted = read_junit(junit)
     assert (counted.passed, counted.failed) == (1, 1)
     assert counted.failures[0][1] == failed["statusDetails"]["message"]
