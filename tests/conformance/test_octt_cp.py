@@ -27,12 +27,9 @@ def _runs(self_runs):
 #: Cases the simulator fails because the simulator is wrong, not the suite (reported to the
 #: simulator's owners): case -> evidence the verdict must name. Remove an entry when the
 #: simulator is fixed; this test then fails until it is.
-KNOWN_SIM_DEFECTS = {
-    # UnlockConnectorOnEVSideDisconnect false: the cable stays locked in the socket after the
-    # EV side is unplugged, so the connector is not yet available for a new user (1.6 §4.9
-    # Finishing vs Available) until the driver's card opens the lock (§4.10); the simulator
-    # reports Available before the card is presented
-    "TC_005_2_CP": "out of order",
+KNOWN_SIM_DEFECTS: dict[str, str] = {
+    # case -> evidence in its verdict, for a simulator defect the suite rightly reports; empty
+    # since the cable stays locked (Finishing) after an EV-side unplug until the card (TC_005_2)
 }
 
 
