@@ -35,6 +35,28 @@ def parse_iso(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def same_instant(expected: str | datetime, actual: str) -> bool:
+    """Two OCPP dateTimes (RFC 3339, 1.6 §2.3) naming the same instant in other spellings
+    ("Z" or "+00:00", with or without fractions of a second). A text without an offset is
+    no RFC 3339 dateTime and names no instant. The one rule both matcher vocabularies (the
+    scenarios' `expect:` and the conformance cases) compare dateTimes by."""
+    moments = []
+    for value in (expected, actual):
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, str) and "T" in value:
+            try:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return False
+        else:
+            return False
+        if moment.tzinfo is None:
+            return False
+        moments.append(moment)
+    return moments[0] == moments[1]
+
+
 class Clock:
     """Simulated time that runs `speed` times as fast as the wall clock."""
 

@@ -14,18 +14,26 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from chargebench.ocppj.core import Tracer
+from chargebench.ocppj.frames import Direction, MessageType
 from chargebench.redaction import redact, redact_text
+
+__all__ = ["Direction", "MessageType", "TraceRecord", "TraceWriter", "make_tracer", "read_trace"]
 
 
 @dataclass(slots=True)
 class TraceRecord:
+    """One frame, the one record of it every part shares: the core's tracer makes it, the
+    harness makes it from what it saw on the wire, the CSMS stores it as its message log, the
+    reports and verdicts read it. `dir` and `type` are StrEnums, so the JSON line keeps their
+    plain values ("cp->cs", "CALL")."""
+
     ts: str
     cp_id: str
-    dir: str
-    type: str
+    dir: Direction
+    type: MessageType
     id: str | None
     action: str | None
     payload: Any
@@ -43,9 +51,34 @@ class TraceRecord:
             text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         return text
 
+    def __post_init__(self) -> None:
+        # a record built from stored or parsed text gets its enums here (ValueError if unknown)
+        if type(self.dir) is not Direction:
+            self.dir = _member(Direction, "dir", self.dir)
+        if type(self.type) is not MessageType:
+            self.type = _member(MessageType, "type", self.type)
+
     @classmethod
     def from_json(cls, line: str) -> TraceRecord:
         return cls(**json.loads(line))
+
+    def describe(self) -> str:
+        """One line for failure messages: time, direction, type, id, action, body."""
+        body = self.payload if isinstance(self.payload, str) else json.dumps(
+            self.payload, ensure_ascii=False, separators=(",", ":"), default=str)
+        body = body if len(body) <= 300 else body[:297] + "..."
+        return f"{self.ts} {self.dir} {self.type} {self.id or '-'} {self.action or ''} {body}"
+
+
+_E = TypeVar("_E", Direction, MessageType)
+
+
+def _member(kind: type[_E], field: str, value: Any) -> _E:
+    try:
+        return kind(value)
+    except (ValueError, TypeError):  # TypeError: an unhashable value (a list)
+        choices = ", ".join(kind)
+        raise ValueError(f"{field} {value!r} is not one of {choices}") from None
 
 
 def _utc_now() -> datetime:

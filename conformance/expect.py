@@ -20,7 +20,14 @@ REPLY_TYPES = ("CALLRESULT", "CALLERROR")
 
 
 class Mismatch(AssertionError):
-    """A conformance verdict: the peer did not send what the spec requires."""
+    """A conformance verdict: the peer did not send what the spec requires. Besides its
+    message it carries `expected` (in words) and the `received` frames, so the plugin records
+    them as they are (`reports.outcome.Verdict`) instead of parsing the message back."""
+
+    def __init__(self, message: str, expected: str = "", received: Iterable[Frame] = ()) -> None:
+        super().__init__(message)
+        self.expected = expected or message
+        self.received: list[Frame] = list(received)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +88,14 @@ def failure(
     what = expected.describe() if isinstance(expected, Expect) else expected
     within = f" within {timeout:g} s" if timeout is not None else ""
     lines = [f"expected {what}{within}{': ' + note if note else ''}"]
+    head = lines[0]
     frames = list(received)
     if frames:
         lines.append("received instead:")
         lines.extend(f"  {frame.describe()}" for frame in frames)
     else:
         lines.append("received instead: nothing")
-    return Mismatch("\n".join(lines))
+    return Mismatch("\n".join(lines), head, frames)
 
 
 # Required and optional fields (the `ocpp` package's 1.6 schemas decide which is which)

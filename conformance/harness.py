@@ -15,7 +15,7 @@ from typing import Any
 
 from chargebench.ocppj import OcppSession, Role, Session
 from chargebench.ocppj import events as ev
-from chargebench.ocppj.frames import encode_call
+from chargebench.ocppj.frames import Direction, encode_call
 from conformance.expect import REPLY_TYPES, Expect, Mismatch, failure
 from conformance.wire import Frame
 
@@ -25,7 +25,8 @@ Handler = Callable[[dict], Any]
 class _RecordingSocket:
     """A websocket proxy that hands every text frame to `record` before passing it on."""
 
-    def __init__(self, ws: Any, record: Callable[[str, str], None], out: str, inn: str) -> None:
+    def __init__(self, ws: Any, record: Callable[[Direction, str], None], out: Direction,
+                 inn: Direction) -> None:
         self.ws, self._record, self._out, self._in = ws, record, out, inn
 
     async def send(self, text: str) -> None:
@@ -83,7 +84,8 @@ class HarnessPeer:
         self._backlog: list[Frame] = []
         self._arrived = asyncio.Event()
         self._actions: dict[str, str] = {}  # our CALL ids -> action, to label replies
-        out, inn = ("cp->cs", "cs->cp") if role is Role.CHARGE_POINT else ("cs->cp", "cp->cs")
+        out = Direction.CP_TO_CS if role is Role.CHARGE_POINT else Direction.CS_TO_CP
+        inn = out.reverse
         self.ws = ws
         core = OcppSession(role, call_timeout=timeout)
         self.session = Session(
@@ -95,7 +97,7 @@ class HarnessPeer:
 
     # Recording
 
-    def _record(self, direction: str, text: str) -> None:
+    def _record(self, direction: Direction, text: str) -> None:
         frame = Frame.parse(direction, text)
         if frame.type in REPLY_TYPES and frame.id is not None:
             frame.answers = self._actions.get(frame.id)

@@ -21,6 +21,8 @@ from conformance.capabilities import PROFILES, Capabilities
 from conformance.catalog import Case, load_catalog
 from conformance.settings import ROLES, Settings
 from conformance.summary import NOT_APPLICABLE, Summary, Verdict
+from reports.allure import write_environment
+from reports.outcome import Outcome
 
 SETTINGS = pytest.StashKey[Settings]()
 #: Cases after which the system under test expects a higher security profile from the charge
@@ -234,13 +236,14 @@ class ConformanceRun:
         profile = next((v for k, v in report.user_properties if k == "profile"), "?")
         if case is None:
             return
-        outcome, reason = report.outcome, ""
+        outcome, reason = Outcome(report.outcome), ""
         if report.skipped:
             reason = _skip_reason(report)
-            outcome = "not_applicable" if reason.startswith(NOT_APPLICABLE) else "skipped"
+            outcome = (Outcome.NOT_APPLICABLE if reason.startswith(NOT_APPLICABLE)
+                       else Outcome.SKIPPED)
         elif report.failed:
             if report.when == "setup":  # e.g. "charger not idle": no verdict on the case
-                outcome = "error"
+                outcome = Outcome.ERROR
             crash = getattr(report.longrepr, "reprcrash", None)
             if crash is not None:  # the verdict: expected ... received instead ...
                 reason = crash.message
@@ -249,14 +252,22 @@ class ConformanceRun:
         elif report.when != "call":
             return
         title = getattr(report, "cb_title", "")
-        self.summary.record(Verdict(case, profile, title, outcome, report.nodeid, reason))
+        self.summary.record(Verdict(case, profile, title, outcome, report.nodeid, reason,
+                                    getattr(report, "cb_received", [])))
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
         case = item.stash.get(CASE, None)
         if case is not None:
-            outcome.get_result().cb_title = case.title
+            report = outcome.get_result()
+            report.cb_title = case.title
+            from conformance.expect import Mismatch
+
+            error = call.excinfo.value if call.excinfo is not None else None
+            if isinstance(error, Mismatch):  # the verdict's evidence, as trace records
+                report.cb_received = [frame.to_record(self.settings.cp_id, "")
+                                      for frame in error.received]
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         terminalreporter.section(f"ChargeBench conformance ({self.settings.role} under test)")
@@ -290,15 +301,8 @@ def allure_environment(settings: Settings) -> dict[str, str]:
 
 
 def write_allure_environment(alluredir: Path, settings: Settings) -> None:
-    """`environment.properties` in the Allure results directory (key=value lines)."""
-    alluredir.mkdir(parents=True, exist_ok=True)
-    lines = [f"{key}={_escape(value)}" for key, value in allure_environment(settings).items()]
-    (alluredir / "environment.properties").write_text("\n".join(lines) + "\n", "utf-8")
-
-
-def _escape(value: str) -> str:
-    # java.util.Properties: backslash escapes, and ':' '=' are separators
-    return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
+    """`environment.properties` in the Allure results directory (`reports.allure`)."""
+    write_environment(alluredir, allure_environment(settings))
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

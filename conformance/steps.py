@@ -39,6 +39,7 @@ from typing import Any
 import pytest
 
 from chargebench.clock import iso
+from chargebench.ocppj.frames import Direction
 from conformance import config_keys
 from conformance.expect import Payload, Required
 from conformance.harness import HarnessPeer
@@ -273,7 +274,7 @@ class NothingBetween(Step):
         low, high = Var(self.first).resolve(ctx).seq, Var(self.last).resolve(ctx).seq
         frames = [frame for peer, _ in ctx.services["trace"].peers for frame in peer.log]
         sent = sorted((f for f in frames if low < f.seq < high and f.type == "CALL"
-                       and f.dir != "cs->cp" and f.action not in self.allowed),
+                       and f.dir is not Direction.CS_TO_CP and f.action not in self.allowed),
                       key=lambda f: f.seq)
         if sent:
             raise AssertionError(

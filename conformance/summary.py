@@ -9,22 +9,44 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-OUTCOMES = ("passed", "failed", "error", "skipped", "not_applicable")
+from reports.outcome import Outcome
+from reports.outcome import Verdict as Judged
+
+#: the table's columns, in the order summary.json and the terminal show them
+OUTCOMES = tuple(Outcome)
 NOT_APPLICABLE = "not applicable"
-_RANK = {"passed": 0, "skipped": 1, "not_applicable": 1, "error": 2, "failed": 2}
 
 
 @dataclass
 class Verdict:
+    """One case's line of summary.json (its keys are what users and `reports` read)."""
+
     case: str  # full id, e.g. TC_003_CS
     profile: str
     title: str
-    outcome: str
+    outcome: Outcome
     nodeid: str
     reason: str = ""
+    #: the frames received when it failed (not in summary.json: its trace file has them all)
+    received: list = field(default_factory=list, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.outcome = Outcome(self.outcome)
+
+    def judged(self) -> Judged:
+        """As the project's one verdict type (`reports.outcome`)."""
+        return Judged(f"{self.case} {self.title}".strip(), self.outcome, self.reason,
+                      received=list(self.received), group=self.profile,
+                      labels={"profile": self.profile, "case": self.case})
+
+    def row(self) -> dict:
+        row = asdict(self)
+        del row["received"]
+        row["outcome"] = self.outcome.value
+        return row
 
 
 class Summary:
@@ -38,21 +60,21 @@ class Summary:
     def record(self, verdict: Verdict) -> None:
         """Keep the gravest outcome of the item's phases (setup, call, teardown)."""
         old = self.verdicts.get(verdict.nodeid)
-        if old is None or _RANK[verdict.outcome] > _RANK[old.outcome]:
+        if old is None or verdict.outcome.rank > old.outcome.rank:
             self.verdicts[verdict.nodeid] = verdict
 
     def per_profile(self) -> dict[str, dict[str, int]]:
         table: dict[str, Counter] = {}
         for verdict in self.verdicts.values():
             table.setdefault(verdict.profile, Counter())[verdict.outcome] += 1
-        return {p: {o: table[p][o] for o in OUTCOMES} for p in sorted(table)}
+        return {p: {o.value: table[p][o] for o in OUTCOMES} for p in sorted(table)}
 
     def to_json(self, role: str) -> dict:
         return {
             "role": role,
             "problem": self.problem,
             "profiles": self.per_profile(),
-            "cases": [asdict(v) for v in sorted(self.verdicts.values(), key=lambda v: v.case)],
+            "cases": [v.row() for v in sorted(self.verdicts.values(), key=lambda v: v.case)],
         }
 
     def write(self, path: Path, role: str) -> None:

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chargebench.clock import same_instant
+from chargebench.ocppj.frames import CALL, CALLERROR, CALLRESULT, Direction, MessageType
 from chargebench.trace import TraceRecord
 
-_TYPES = {2: "CALL", 3: "CALLRESULT", 4: "CALLERROR"}
+_TYPE_IDS = (CALL, CALLRESULT, CALLERROR)
 _SEQ = itertools.count(1)
 
 
@@ -24,9 +26,9 @@ class Frame:
     """One text frame, parsed leniently: `type` is "RAW" when it is no OCPP-J message at all."""
 
     ts: datetime
-    dir: str
+    dir: Direction
     text: str
-    type: str = "RAW"
+    type: MessageType = MessageType.RAW
     id: str | None = None
     action: str | None = None
     payload: Any = None
@@ -36,23 +38,23 @@ class Frame:
     seq: int = field(default_factory=_SEQ.__next__)
 
     @classmethod
-    def parse(cls, direction: str, text: str) -> Frame:
+    def parse(cls, direction: Direction | str, text: str) -> Frame:
         """Best-effort view of `text`; never raises (a malformed frame is evidence, not a crash)."""
-        frame = cls(datetime.now(UTC), direction, text)
+        frame = cls(datetime.now(UTC), Direction(direction), text)
         try:
             data = json.loads(text)
         except (ValueError, RecursionError):
             return frame
-        if not isinstance(data, list) or not data or data[0] not in _TYPES:
+        if not isinstance(data, list) or not data or data[0] not in _TYPE_IDS:
             return frame
         if len(data) > 1 and isinstance(data[1], str):
             frame.id = data[1]
-        kind = _TYPES[data[0]]
-        if kind == "CALL" and len(data) == 4 and isinstance(data[2], str):
+        kind = MessageType.of_id(data[0])
+        if kind is MessageType.CALL and len(data) == 4 and isinstance(data[2], str):
             frame.type, frame.action, frame.payload = kind, data[2], data[3]
-        elif kind == "CALLRESULT" and len(data) == 3:
+        elif kind is MessageType.CALLRESULT and len(data) == 3:
             frame.type, frame.payload = kind, data[2]
-        elif kind == "CALLERROR" and len(data) == 5:
+        elif kind is MessageType.CALLERROR and len(data) == 5:
             frame.type = kind
             frame.payload = {
                 "errorCode": data[2], "errorDescription": data[3], "errorDetails": data[4],
@@ -71,9 +73,9 @@ class Frame:
         session core's tracer shapes it: a CALLERROR's payload is [code, description,
         details]; a reply names the action it answers and, when known, its latency."""
         payload: Any = self.payload
-        if self.type == "RAW":
+        if self.type is MessageType.RAW:
             payload = self.text
-        elif self.type == "CALLERROR":
+        elif self.type is MessageType.CALLERROR:
             payload = [self.payload["errorCode"], self.payload["errorDescription"],
                        self.payload["errorDetails"]]
         return TraceRecord(
@@ -83,21 +85,18 @@ class Frame:
         )
 
 
-_OTHER_SIDE = {"cp->cs": "cs->cp", "cs->cp": "cp->cs"}
-
-
 def trace_records(frames: list[Frame], cp_id: str, session: str) -> list[TraceRecord]:
     """Trace records of one connection's frames, each reply paired with the CALL it answers
     (same id, other direction, OCPP-J 1.6 §4.1.4): its action and the latency from CALL to
     reply, in either direction, so the trace report draws every exchange whole."""
-    calls: dict[tuple[str, str], Frame] = {}
+    calls: dict[tuple[Direction, str], Frame] = {}
     records = []
     for frame in frames:
         answers = latency = None
-        if frame.type == "CALL" and frame.id is not None:
+        if frame.type is MessageType.CALL and frame.id is not None:
             calls[frame.dir, frame.id] = frame
-        elif frame.type in ("CALLRESULT", "CALLERROR") and frame.id is not None:
-            call = calls.pop((_OTHER_SIDE.get(frame.dir, ""), frame.id), None)
+        elif frame.type.is_reply and frame.id is not None:
+            call = calls.pop((frame.dir.reverse, frame.id), None)
             if call is not None:
                 answers = call.action
                 latency = round((frame.ts - call.ts).total_seconds() * 1000, 3)
@@ -128,27 +127,12 @@ def matches(expected: Any, actual: Any) -> bool:
     if isinstance(expected, float) and _is_number(actual):
         return expected == actual  # a JSON number: 6000.0 and 6000 are one decimal (1.6 §2.3)
     if isinstance(expected, str) and isinstance(actual, str) and expected != actual:
-        return _same_instant(expected, actual)
+        return same_instant(expected, actual)
     return expected == actual and type(expected) is type(actual)
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _same_instant(expected: str, actual: str) -> bool:
-    """Two OCPP dateTimes (RFC 3339, 1.6 §2.3) naming the same instant in other spellings
-    ("Z" or "+00:00", with or without fractions of a second)."""
-    if "T" not in expected or "T" not in actual:
-        return False
-    try:
-        first = datetime.fromisoformat(expected.replace("Z", "+00:00"))
-        second = datetime.fromisoformat(actual.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    if first.tzinfo is None or second.tzinfo is None:
-        return False
-    return first == second
 
 
 # Predicates for payload subsets, named so that failure messages read well.

@@ -87,6 +87,7 @@ def run_fleet(url: str, cps: int, template: dict, spread_s: float, steady_s: flo
     import asyncio
     import gc
 
+    from chargebench.ocppj.frames import Direction
     from sim.fleet import Fleet
 
     async def main() -> None:
@@ -97,7 +98,7 @@ def run_fleet(url: str, cps: int, template: dict, spread_s: float, steady_s: flo
 
         def sink(record) -> None:
             # replies to the fleet's CALLs carry their round trip
-            if counting and record.dir == "cs->cp" and record.latency_ms is not None:
+            if counting and record.dir is Direction.CS_TO_CP and record.latency_ms is not None:
                 latencies.append(record.latency_ms)
                 if record.action == "MeterValues":
                     seen.add(record.cp_id)

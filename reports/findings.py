@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 from chargebench.ocppj.core import OcppSession
 from chargebench.ocppj.faults import UNREADABLE_ID
-from chargebench.trace import TraceRecord
+from chargebench.trace import MessageType, TraceRecord
 from reports.timestamps import parse_ts
 
 __all__ = [
@@ -66,8 +66,6 @@ ANOMALY_KINDS = (UNANSWERED, LATE, ORPHAN, RAW)
 #: Seconds a caller waits for a reply: the session core's default, which every part uses
 CALL_TIMEOUT: float = inspect.signature(OcppSession).parameters["call_timeout"].default
 
-_PEER = {"cp->cs": "cs->cp", "cs->cp": "cp->cs"}
-_REPLIES = ("CALLRESULT", "CALLERROR")
 
 
 @dataclass(slots=True, frozen=True)
@@ -110,27 +108,27 @@ def analyse(records: Sequence[TraceRecord], *, call_timeout: float = CALL_TIMEOU
     unreadable: dict[tuple[str, str], list[_Open]] = {}
     for index, record in enumerate(records):
         moment = parse_ts(record.ts)
-        if record.type in ("CALL", "RAW"):
+        if record.type in (MessageType.CALL, MessageType.RAW):
             deadline = None if moment is None else moment + wait
             opened = _Open(index, record, deadline)
             if record.id is not None:
                 waiting.setdefault((record.cp_id, record.dir, record.id), []).append(opened)
             else:
                 unreadable.setdefault((record.cp_id, record.dir), []).append(opened)
-        if record.type == "RAW":
+        if record.type is MessageType.RAW:
             findings.append(_finding(index, record, RAW, _text(record.payload)))
-        elif record.type in _REPLIES:
-            key = (record.cp_id, _PEER.get(record.dir, ""), record.id or "")
+        elif record.type.is_reply:
+            key = (record.cp_id, record.dir.reverse, record.id or "")
             asked = waiting.get(key)
-            if not asked and record.type == "CALLERROR" and record.id == UNREADABLE_ID:
-                asked = unreadable.get((record.cp_id, _PEER.get(record.dir, "")))
+            if not asked and record.type is MessageType.CALLERROR and record.id == UNREADABLE_ID:
+                asked = unreadable.get((record.cp_id, record.dir.reverse))
             call = asked.pop(0) if asked else None
             if call is None:
                 findings.append(_finding(index, record, ORPHAN,
                                          f"{record.type} id {record.id!r}: "
                                          f"{_text(record.payload)}"))
                 continue
-            if record.type == "CALLERROR":
+            if record.type is MessageType.CALLERROR:
                 findings.append(_finding(index, record, CALLERROR, _text(record.payload),
                                          action=call.record.action))
             late = _late(record, call, moment, call_timeout)
@@ -143,7 +141,7 @@ def analyse(records: Sequence[TraceRecord], *, call_timeout: float = CALL_TIMEOU
 
 def _late(reply: TraceRecord, call: _Open, moment: datetime | None, timeout: float) -> str:
     """Why `reply` came too late, or "" when it did not."""
-    if reply.action is None and call.record.type == "CALL" and call.record.id is not None:
+    if reply.action is None and call.record.type is MessageType.CALL and call.record.id is not None:
         # the session core traces a reply it cannot pair without its action: the side that
         # wrote this trace had stopped waiting for it (ocppj/core.py LateReply)
         return "traced by a caller that had stopped waiting"
@@ -162,7 +160,7 @@ def _unanswered(records: Sequence[TraceRecord],
                 waiting: dict[tuple[str, str, str], list[_Open]]) -> list[Finding]:
     """A finding per CALL no reply answered: an anomaly unless the trace explains it."""
     calls = [call for opened in waiting.values() for call in opened
-             if call.record.type == "CALL"]
+             if call.record.type is MessageType.CALL]
     if not calls:
         return []
     # one pass of indexes, so that a trace with many unanswered CALLs stays linear
@@ -170,7 +168,7 @@ def _unanswered(records: Sequence[TraceRecord],
     calls_of: dict[tuple[str, str, str], list[int]] = {}
     for index, record in enumerate(records):
         last_of_session.setdefault(record.cp_id, {})[record.session] = index
-        if record.type == "CALL":
+        if record.type is MessageType.CALL:
             calls_of.setdefault((record.cp_id, record.session, record.dir), []).append(index)
     last_moment = max(filter(None, (parse_ts(r.ts) for r in records)), default=None)
     found = []

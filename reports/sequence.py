@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from chargebench.ocppj.faults import UNREADABLE_ID
-from chargebench.trace import TraceRecord
+from chargebench.trace import Direction, MessageType, TraceRecord
 from reports.stats import parse_ts
 from reports.svg import document, el, fmt_duration, fmt_ms, text, tooltip
 
@@ -28,10 +28,10 @@ ROW = 24
 PAYLOAD_CHARS = 1500  # hover text beyond this is cut: a firmware URL list is not worth more
 
 _STYLE = {  # frame type -> (colour, dash pattern, label weight); RAW also marks unpaired replies
-    "CALL": ("#1f4e8c", None, None),
-    "CALLRESULT": ("#4b7b4b", "5 3", None),
-    "CALLERROR": ("#c62828", None, "bold"),
-    "RAW": ("#e07000", "2 2", "bold"),
+    MessageType.CALL: ("#1f4e8c", None, None),
+    MessageType.CALLRESULT: ("#4b7b4b", "5 3", None),
+    MessageType.CALLERROR: ("#c62828", None, "bold"),
+    MessageType.RAW: ("#e07000", "2 2", "bold"),
 }
 
 
@@ -99,10 +99,10 @@ def _divider(y: float, label: str) -> str:
 def _frame(record: TraceRecord, y: float, start: datetime | None) -> str:
     # The core traces a reply it could not pair with a CALL without an action: an anomaly,
     # unless it is the CALLERROR answering a frame whose id could not be read (reports.findings)
-    unpaired = (record.type in ("CALLRESULT", "CALLERROR") and record.action is None
+    unpaired = (record.type.is_reply and record.action is None
                 and not _answers_unreadable(record))
-    colour, dash, weight = _STYLE.get("RAW" if unpaired else record.type, _STYLE["RAW"])
-    rightwards = record.dir == "cp->cs"
+    colour, dash, weight = _STYLE[MessageType.RAW if unpaired else record.type]
+    rightwards = record.dir is Direction.CP_TO_CS
     x1, x2 = (CP_X, CS_X) if rightwards else (CS_X, CP_X)
     tip = x2 - 2 if rightwards else x2 + 2
     back = tip - 8 if rightwards else tip + 8
@@ -120,11 +120,11 @@ def _frame(record: TraceRecord, y: float, start: datetime | None) -> str:
 
 
 def _answers_unreadable(record: TraceRecord) -> bool:
-    return record.type == "CALLERROR" and record.id == UNREADABLE_ID
+    return record.type is MessageType.CALLERROR and record.id == UNREADABLE_ID
 
 
 def _label(record: TraceRecord) -> str:
-    if record.type == "RAW":
+    if record.type is MessageType.RAW:
         return "RAW frame"
     if record.action is None and _answers_unreadable(record):
         code = record.payload[0] if isinstance(record.payload, list) and record.payload else ""
@@ -132,7 +132,7 @@ def _label(record: TraceRecord) -> str:
     if record.action is None:
         return f"{record.type} without CALL (id {record.id})"[:80]
     label = f"{record.action} {record.type}"
-    if record.type == "CALLERROR" and isinstance(record.payload, list) and record.payload:
+    if record.type is MessageType.CALLERROR and isinstance(record.payload, list) and record.payload:
         label += f" {record.payload[0]}"
     if record.latency_ms is not None:
         label += f" · {fmt_ms(record.latency_ms)} ms"

@@ -18,15 +18,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chargebench.trace import TraceRecord
+from chargebench.trace import Direction, MessageType, TraceRecord
 from reports.findings import CALL_TIMEOUT, Finding, analyse
 from reports.timestamps import parse_ts
 
 __all__ = ["ActionStats", "CpStats", "TraceStats", "compute", "parse_ts", "percentile"]
 
-CALL, CALLRESULT, CALLERROR, RAW = "CALL", "CALLRESULT", "CALLERROR", "RAW"
+CALL, CALLRESULT, CALLERROR, RAW = (MessageType.CALL, MessageType.CALLRESULT,
+                                    MessageType.CALLERROR, MessageType.RAW)
 REPLIES = (CALLRESULT, CALLERROR)
-_PEER = {"cp->cs": "cs->cp", "cs->cp": "cp->cs"}
 UNKNOWN_ACTION = "(unknown)"
 
 
@@ -151,9 +151,9 @@ def compute(records: Iterable[TraceRecord], *, starts: Iterable[int] = (),
         if record.type == CALL:
             entry = _action(stats, record.action)
             entry.calls += 1
-            entry.initiators.add("CP" if record.dir == "cp->cs" else "CSMS")
+            entry.initiators.add("CP" if record.dir is Direction.CP_TO_CS else "CSMS")
         elif record.type in REPLIES:
-            asked = open_calls.get((record.cp_id, _PEER.get(record.dir, ""), record.id or ""))
+            asked = open_calls.get((record.cp_id, record.dir.reverse, record.id or ""))
             called = asked.pop(0) if asked else None
             action = record.action or called or UNKNOWN_ACTION
             entry = _action(stats, action)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from reports.outcome import Outcome, Verdict
 
 __all__ = ["Case", "Verdicts", "read_conformance", "read_junit"]
 
@@ -20,16 +23,15 @@ _TRACE_LINE = re.compile(r"^trace: (.+)$", re.M)
 #: how the conformance plugin names a case's trace file after its pytest node id
 #: (conformance/cases/conftest.py case_trace)
 _NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+#: the outcomes of a summary that the counts show
+_COUNTED = {Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED, Outcome.NOT_APPLICABLE}
 
 
-@dataclass(slots=True, frozen=True)
-class Case:
-    """One verdict: a scenario of a JUnit file or a case of a conformance summary."""
-
-    name: str
-    outcome: str  # passed, failed, skipped, not_applicable
-    reason: str = ""
-    trace: Path | None = None  # the trace file its run wrote, as the result file names it
+def Case(name: str, outcome: Outcome | str, reason: str = "",
+         trace: Path | None = None) -> Verdict:
+    """One verdict read back from a file: a scenario of a JUnit file or a case of a conformance
+    summary, with the trace file its run wrote as the result file names it."""
+    return Verdict(name, Outcome(outcome), reason, trace=trace)
 
 
 @dataclass(slots=True)
@@ -40,11 +42,27 @@ class Verdicts:
     skipped: int = 0
     not_applicable: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (case, message)
-    cases: list[Case] = field(default_factory=list)  # every verdict, in file order
+    cases: list[Verdict] = field(default_factory=list)  # every verdict, in file order
 
     @property
     def total(self) -> int:
         return self.passed + self.failed + self.skipped + self.not_applicable
+
+    def add(self, verdict: Verdict) -> None:
+        """Count one verdict (an ERROR counts as failed: it is no pass)."""
+        outcome = Outcome.FAILED if verdict.outcome is Outcome.ERROR else verdict.outcome
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+        if outcome is Outcome.FAILED:
+            self.failures.append((verdict.name, verdict.reason))
+        self.cases.append(verdict)
+
+    @classmethod
+    def of(cls, source: str, verdicts: Iterable[Verdict]) -> Verdicts:
+        """The counts of verdicts a run produced itself (no file read back)."""
+        counted = cls(source)
+        for verdict in verdicts:
+            counted.add(verdict)
+        return counted
 
 
 def read_junit(path: Path) -> Verdicts:
@@ -62,19 +80,17 @@ def read_junit(path: Path) -> Verdicts:
         skipped = case.find("skipped")
         reason = ""
         if bad is not None:
-            verdicts.failed += 1
-            outcome, reason = "failed", bad.get("message") or (bad.text or "").strip()
-            verdicts.failures.append((name, reason))
+            outcome, reason = Outcome.FAILED, bad.get("message") or (bad.text or "").strip()
         elif skipped is not None:
-            verdicts.skipped += 1
-            outcome, reason = "skipped", skipped.get("message") or ""
+            outcome, reason = Outcome.SKIPPED, skipped.get("message") or ""
         else:
-            verdicts.passed += 1
-            outcome = "passed"
+            outcome = Outcome.PASSED
         out = case.findtext("system-out") or ""
         trace = _TRACE_LINE.search(out)
-        verdicts.cases.append(Case(case.get("name") or name, outcome, reason,
-                                   Path(trace[1].strip()) if trace else None))
+        verdicts.add(Verdict(case.get("name") or name, outcome, reason,
+                             trace=Path(trace[1].strip()) if trace else None))
+        if bad is not None:  # the failures list names the case in full
+            verdicts.failures[-1] = (name, reason)
     return verdicts
 
 
@@ -91,19 +107,17 @@ def read_conformance(path: Path) -> Verdicts:
     verdicts = Verdicts(f"conformance ({role}): {path.name}")
     for case in cases:
         outcome = case.get("outcome") if isinstance(case, dict) else None
-        if outcome in ("passed", "failed", "skipped", "not_applicable"):
-            setattr(verdicts, outcome, getattr(verdicts, outcome) + 1)
-        else:
+        # "error": the case was not judged (its setup broke); not counted
+        if not isinstance(outcome, str) or outcome not in _COUNTED:
             continue
         name = f"{case.get('case')} {case.get('title', '')}".strip()
         reason = str(case.get("reason") or "")
-        if outcome == "failed":
-            verdicts.failures.append((name, reason))
         nodeid, named = case.get("nodeid"), case.get("trace")
         trace = None
         if isinstance(named, str) and named:  # a summary that names the file: relative to it
             trace = path.parent / named
         elif isinstance(nodeid, str) and nodeid:
             trace = path.parent / "traces" / (_NOT_IN_NAME.sub("_", nodeid) + ".jsonl")
-        verdicts.cases.append(Case(name, outcome, reason, trace))
+        verdicts.add(Verdict(name, Outcome(outcome), reason, trace=trace,
+                             labels={"profile": str(case.get("profile", ""))}))
     return verdicts

@@ -27,7 +27,7 @@ from chargebench.cli import (
 from scenarios.interrupt import Interrupted, interruptible, run_loop
 from scenarios.loader import ScenarioError, load_scenario
 from scenarios.model import Scenario
-from scenarios.report import print_summary, step_line, write_junit
+from scenarios.report import print_summary, step_line, write_allure, write_junit
 from scenarios.results import FAILED, ScenarioResult, StepResult
 from scenarios.runner import RunOptions, on_builtin_csms, run_scenario
 from sim.cli import add_ui_options, scenario_ui
@@ -54,6 +54,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help=f"Bearer token of --csms-api (default: ${ADMIN_TOKEN_ENV})")
     parser.add_argument("--speed", type=float, metavar="X", help="time acceleration override")
     parser.add_argument("--junit", type=Path, metavar="PATH", help="write a JUnit XML report")
+    parser.add_argument("--allure", type=Path, metavar="DIR",
+                        help="write Allure results (one per scenario, its trace attached) here")
     parser.add_argument("--trace", type=Path, metavar="DIR",
                         help="write each scenario's trace records (JSON Lines) here")
     parser.add_argument("--workdir", type=Path, metavar="DIR",
@@ -175,6 +177,8 @@ def main(args: argparse.Namespace) -> int:
         writable_file(args.junit, "--junit")
     if args.trace:
         writable_dir(args.trace, "--trace")
+    if args.allure:
+        writable_dir(args.allure, "--allure")
     token = args.admin_token if args.admin_token is not None else admin_token_from_env()
     options = RunOptions(csms_url=args.csms, csms_api=args.csms_api, csms_token=token,
                          speed=args.speed, trace_dir=args.trace, workdir=args.workdir)
@@ -191,6 +195,9 @@ def main(args: argparse.Namespace) -> int:
     print_summary(results, console, steps=False)
     if args.junit:
         write_junit(results, args.junit)
+    if args.allure:
+        write_allure(results, args.allure)
+        console.print(f"Allure results: {args.allure}")
     if args.trace:
         console.print(f"trace records: {args.trace}")
     if stopped is not None:

@@ -24,13 +24,13 @@ from rich.panel import Panel
 from chargebench.cli import UsageError, writable_dir
 from chargebench.clock import loop_clock
 from reports.cli import write_report
-from reports.verdicts import read_junit
+from reports.verdicts import Verdicts
 from scenarios.backends import BuiltinBackend
 from scenarios.cli import Progress, load_all, run_all
 from scenarios.interrupt import Interrupted, interruptible, run_loop
 from scenarios.loader import DEFAULT_SEED, LIBRARY
 from scenarios.model import CsmsSpec
-from scenarios.report import print_summary, write_junit
+from scenarios.report import print_summary, write_allure, write_junit
 from scenarios.results import ScenarioResult
 from scenarios.runner import RunOptions
 from sim.cli import add_ui_options, scenario_ui
@@ -131,15 +131,18 @@ def _demo(args: argparse.Namespace, files: list[Path], out: Path, *, kept: bool)
             progress.interrupted(why)
     results = progress.results
     print_summary(results, console, steps=False)
-    junit = out / "junit.xml"
+    junit, allure = out / "junit.xml", out / "allure"
     write_junit(results, junit)
+    write_allure(results, allure)
     report = out / "report.html"
-    write_report(sorted((out / "traces").glob("*.jsonl")), report, verdicts=[read_junit(junit)])
+    verdicts = Verdicts.of(f"JUnit: {junit.name}", (r.verdict() for r in results))
+    write_report(sorted((out / "traces").glob("*.jsonl")), report, verdicts=[verdicts])
     counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "skipped")}
-    where = (f"traces: {out / 'traces'}\nJUnit report: {junit}\nHTML report: {report}\n"
+    where = (f"traces: {out / 'traces'}\nJUnit report: {junit}\nAllure results: {allure}\n"
+             f"HTML report: {report}\n"
              f"CSMS database: {out / 'csms.db'}" if kept else
              "files: removed with their temporary folder (--out DIR keeps the traces, the JUnit "
-             "and HTML reports and the CSMS database)")
+             "and HTML reports, the Allure results and the CSMS database)")
     done = sum(1 for r in results if not r.interrupted)
     ended = f"\n{stopped}: {done} of {len(files)} scenario(s) finished" if stopped else ""
     console.print(Panel.fit(

@@ -23,8 +23,10 @@ import json
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from chargebench.clock import same_instant
 from chargebench.trace import TraceRecord
 from chargebench.yamlpos import dotted
 from scenarios.values import has_variables
@@ -115,6 +117,8 @@ def _same(expected: Any, value: Any) -> bool:
     # YAML `1` and JSON `1.0` are the same number; but True is not 1.
     if isinstance(expected, bool) or isinstance(value, bool):
         return type(expected) is type(value) and expected == value
+    if isinstance(expected, str | datetime) and isinstance(value, str) and expected != value:
+        return same_instant(expected, value)  # one dateTime in two spellings (1.6 §2.3)
     return expected == value
 
 

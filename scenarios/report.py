@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,9 +10,10 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from reports import allure, junit
 from scenarios.results import FAILED, PASSED, SKIPPED, ScenarioResult, StepResult
 
-__all__ = ["print_summary", "step_line", "write_junit"]
+__all__ = ["print_summary", "step_line", "write_allure", "write_junit"]
 
 _MARK = {PASSED: ("✔", "green"), FAILED: ("✘", "bold red"), SKIPPED: ("↷", "yellow")}
 
@@ -80,31 +80,11 @@ def _duration(seconds: float) -> str:
 
 
 def write_junit(results: list[ScenarioResult], path: Path) -> None:
-    """One testsuite, one testcase per scenario; a failure names the step and its detail."""
-    suite = ET.Element(
-        "testsuite", name="chargebench.scenarios", tests=str(len(results)),
-        failures=str(sum(1 for r in results if r.status == FAILED and not r.interrupted)),
-        errors=str(sum(1 for r in results if r.interrupted)),
-        skipped=str(sum(1 for r in results if r.status == SKIPPED)),
-        time=f"{sum(r.seconds for r in results):.3f}",
-    )
-    for result in results:
-        case = ET.SubElement(suite, "testcase", classname=f"scenarios.{result.source.stem}",
-                             name=result.name, file=str(result.source),
-                             time=f"{result.seconds:.3f}")
-        if result.status == SKIPPED:
-            ET.SubElement(case, "skipped", message=result.reason)
-        elif result.interrupted:  # it did not end: an error, not a verdict
-            ET.SubElement(case, "error", type="interrupted", message=result.reason)
-        elif result.status == FAILED:
-            failure = result.failure()
-            if failure is None:
-                ET.SubElement(case, "failure", message=result.reason)
-            else:
-                node = ET.SubElement(case, "failure",
-                                     message=f"step '{failure.title}' at {failure.where}")
-                node.text = failure.detail
-        if result.trace is not None:
-            ET.SubElement(case, "system-out").text = f"trace: {result.trace}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    """One testsuite, one testcase per scenario; a failure names the step and its detail
+    (`reports.junit`, the project's one JUnit writer)."""
+    junit.write_junit("chargebench.scenarios", [r.verdict() for r in results], path)
+
+
+def write_allure(results: list[ScenarioResult], directory: Path) -> None:
+    """Allure results of the scenarios, steps as Allure steps, traces attached."""
+    allure.write_allure([r.verdict() for r in results], directory, suite="chargebench.scenarios")

@@ -1,4 +1,5 @@
-"""Verdicts of a run: per step and per scenario, as the summary, JUnit and the demo read them."""
+"""Results of a run: per step and per scenario; `verdict()` turns one into the project's
+`reports.outcome.Verdict`, which the summary, the JUnit and Allure writers and the demo read."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chargebench.trace import TraceRecord
+from reports.outcome import Outcome, Verdict
+
 __all__ = ["FAILED", "PASSED", "SKIPPED", "ScenarioResult", "StepResult"]
 
-PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+#: the outcomes a step or scenario can have (`reports.outcome.Outcome`, defined there once)
+PASSED, FAILED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED
 
 
 @dataclass(slots=True)
@@ -17,10 +22,22 @@ class StepResult:
 
     title: str
     where: str
-    status: str = PASSED
+    status: Outcome = PASSED
     detail: str = ""
     seconds: float = 0.0
     children: list[StepResult] = field(default_factory=list)
+    #: the frames that came instead of the expected one, when the step knows them
+    received: list[TraceRecord] = field(default_factory=list)
+
+    def verdict(self) -> Verdict:
+        failed = self.status == FAILED
+        return Verdict(
+            f"{self.title}  {self.where}", Outcome(self.status),
+            reason=self.detail if self.status == SKIPPED else "",
+            expected=self.detail if failed and not self.children else "",
+            received=list(self.received), described=True, seconds=self.seconds,
+            steps=[child.verdict() for child in self.children],
+        )
 
     def first_failure(self) -> StepResult | None:
         """The innermost failed step: the one to name in the verdict."""
@@ -37,7 +54,7 @@ class StepResult:
 class ScenarioResult:
     name: str
     source: Path
-    status: str = PASSED
+    status: Outcome = PASSED
     reason: str = ""  # why skipped, or what broke outside any step
     steps: list[StepResult] = field(default_factory=list)
     seconds: float = 0.0
@@ -57,3 +74,21 @@ class ScenarioResult:
             if found is not None:
                 return found
         return None
+
+    def verdict(self) -> Verdict:
+        """This scenario as a verdict: the innermost failed step is named in the reason, its
+        detail is what was expected; an interrupted run is an ERROR, not a verdict."""
+        outcome, reason, expected, received = Outcome(self.status), self.reason, "", []
+        failure = self.failure()
+        if self.interrupted:
+            outcome = Outcome.ERROR
+        elif self.status == FAILED and failure is not None:
+            reason = f"step '{failure.title}' at {failure.where}"
+            expected, received = failure.detail, list(failure.received)
+        return Verdict(
+            self.name, outcome, reason=reason, expected=expected, received=received,
+            group=f"scenarios.{self.source.stem}", source=self.source, seconds=self.seconds,
+            trace=self.trace, error_type="interrupted" if self.interrupted else "",
+            described=True,  # a step's detail names what came, with why it did not match
+            steps=[step.verdict() for step in self.steps],
+        )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import ChainMap
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,12 @@ _NAMED = 3
 
 
 class StepFailed(Exception):
-    """The step's expectation did not hold (a verdict, not a bug)."""
+    """The step's expectation did not hold (a verdict, not a bug). `received`: the trace
+    records that came instead, when the step waited for a frame (its message names them too)."""
+
+    def __init__(self, message: str, received: Iterable[TraceRecord] = ()) -> None:
+        super().__init__(message)
+        self.received = list(received)
 
 
 @dataclass(slots=True)
@@ -91,6 +96,7 @@ class Executor:
             result.status, result.detail = SKIPPED, str(skip)
         except (StepFailed, UnknownVariable) as failure:
             result.status, result.detail = FAILED, str(failure)
+            result.received = getattr(failure, "received", [])
         result.seconds = time.monotonic() - started
         if result.status == PASSED and any(c.status == FAILED for c in result.children):
             result.status = FAILED
@@ -150,7 +156,8 @@ class Executor:
             lines = [f"{cp}: {outcome}" for cp, outcome in failed[:_NAMED]]
             if len(failed) > _NAMED:
                 lines.append(f"... and {len(failed) - _NAMED} more charge points")
-            raise StepFailed("\n".join(lines) if len(ids) > 1 else str(failed[0][1]))
+            received = [r for _, o in failed[:_NAMED] for r in getattr(o, "received", [])]
+            raise StepFailed("\n".join(lines) if len(ids) > 1 else str(failed[0][1]), received)
         if failures:
             raise failures[0][1]
 
@@ -273,7 +280,8 @@ class Executor:
         found = await st.inbox.wait(pattern, count, self.timing.wall(within),
                                     since_start=args.get("since") == "start")
         if len(found) < count:
-            raise StepFailed(_missing(pattern, args, within, count, found, st))
+            raise StepFailed(_missing(pattern, args, within, count, found, st),
+                             st.inbox.near_misses(pattern))
         st.inbox.consume(found)
         for item in found:
             self._capture(st, item.result.captures)
@@ -285,7 +293,7 @@ class Executor:
                                     since_start=args.get("since") == "start")
         if found:
             raise StepFailed(f"expected no {pattern.describe()} within {within:g} s, "
-                             f"but got: {_show(found[0].record)}")
+                             f"but got: {_show(found[0].record)}", [found[0].record])
 
     async def _assert(self, st: Station, args: dict, _v) -> None:
         within = parse_duration(args.get("within", 0))

@@ -21,6 +21,8 @@ from chargebench.ocppj.frames import (
     CALL,
     CALLERROR,
     CALLRESULT,
+    Direction,
+    MessageType,
     encode_call,
     encode_error,
     encode_result,
@@ -30,10 +32,9 @@ from chargebench.ocppj.versions import OCPP16, OcppVersion, Role
 from chargebench.ocppj.wellformed import MAX_DEPTH, check_frame, has_lone_surrogate, suspect
 
 #: tracer(dir, type, message_id, action, payload, latency_seconds)
-Tracer = Callable[[str, str, str | None, str | None, Any, float | None], None]
+Tracer = Callable[[Direction, MessageType, str | None, str | None, Any, float | None], None]
 
 _FRAME_LENGTH = {CALL: 4, CALLRESULT: 3, CALLERROR: 5}
-_TYPE_NAME = {CALL: "CALL", CALLRESULT: "CALLRESULT", CALLERROR: "CALLERROR"}
 #: How many of the peer's recent message ids are remembered to detect duplicates.
 _SEEN_IDS = 32
 #: How many timed-out CALLs are remembered so that a late reply is recognised as late.
@@ -92,8 +93,9 @@ class OcppSession:
         self.call_timeout = call_timeout
         self._clock = clock
         self._tracer = tracer
-        self._trace_out = "cp->cs" if role is Role.CHARGE_POINT else "cs->cp"
-        self._trace_in = "cs->cp" if role is Role.CHARGE_POINT else "cp->cs"
+        self._trace_out = (Direction.CP_TO_CS if role is Role.CHARGE_POINT
+                           else Direction.CS_TO_CP)
+        self._trace_in = self._trace_out.reverse
         self._id_prefix = secrets.token_hex(4) + "-"
         self._next_id = 0
         self._outbox: list[str] = []
@@ -149,7 +151,7 @@ class OcppSession:
         self._pending[message_id] = _Pending(action, now, now + wait)
         self._outbox.append(encode_call(message_id, action, payload))
         if self._tracer:
-            self._tracer(self._trace_out, "CALL", message_id, action, payload, None)
+            self._tracer(self._trace_out, MessageType.CALL, message_id, action, payload, None)
         return message_id
 
     def send_result(self, message_id: str, payload: dict) -> None:
@@ -164,7 +166,9 @@ class OcppSession:
         self._outbox.append(encode_result(message_id, payload))
         if self._tracer:
             latency = self._clock() - received_at
-            self._tracer(self._trace_out, "CALLRESULT", message_id, action, payload, latency)
+            self._tracer(
+                self._trace_out, MessageType.CALLRESULT, message_id, action, payload, latency
+            )
 
     def send_error(
         self, message_id: str, code: str, description: str = "", details: dict | None = None
@@ -195,7 +199,7 @@ class OcppSession:
         """Queue a frame exactly as given, unchecked: for deliberately broken frames."""
         self._outbox.append(text)
         if self._tracer:
-            self._tracer(self._trace_out, "RAW", None, None, text, None)
+            self._tracer(self._trace_out, MessageType.RAW, None, None, text, None)
 
     # Receiving
 
@@ -234,7 +238,8 @@ class OcppSession:
                 reply=kind == CALL,
             )
         if len(frame) != _FRAME_LENGTH[kind]:
-            detail = f"{_TYPE_NAME[kind]} has {len(frame)} elements, not {_FRAME_LENGTH[kind]}"
+            name, length = MessageType.of_id(kind), _FRAME_LENGTH[kind]
+            detail = f"{name} has {len(frame)} elements, not {length}"
             if kind == CALL:
                 return self._violation(Fault.WRONG_LENGTH, message_id, text, detail)
             return self._bad_reply(message_id, Fault.WRONG_LENGTH, text, detail)
@@ -279,7 +284,9 @@ class OcppSession:
                 check_payload(version, action, payload, response=False)
             except RemoteProtocolError as error:
                 if self._tracer:
-                    self._tracer(self._trace_in, "CALL", message_id, action, payload, None)
+                    self._tracer(
+                        self._trace_in, MessageType.CALL, message_id, action, payload, None
+                    )
                 self._queue_error(message_id, action, error.code, str(error), None, self._clock())
                 return [ev.ProtocolViolation(error, message_id, text, True)]
         events: list[ev.Event] = []
@@ -288,17 +295,19 @@ class OcppSession:
             events.append(self._concurrent_call(message_id, text))
         self._peer_pending[message_id] = (action, self._clock())
         if self._tracer:
-            self._tracer(self._trace_in, "CALL", message_id, action, payload, None)
+            self._tracer(self._trace_in, MessageType.CALL, message_id, action, payload, None)
         events.append(ev.CallReceived(message_id, action, payload))
         return events
 
     def _receive_result(self, message_id: str, payload: Any, text: str) -> list:
         pending = self._pending.pop(message_id, None)
         if pending is None:
-            return self._unmatched_reply(message_id, "CALLRESULT", payload, text)
+            return self._unmatched_reply(message_id, MessageType.CALLRESULT, payload, text)
         latency = self._clock() - pending.sent_at
         if self._tracer:
-            self._tracer(self._trace_in, "CALLRESULT", message_id, pending.action, payload, latency)
+            self._tracer(
+                self._trace_in, MessageType.CALLRESULT, message_id, pending.action, payload, latency
+            )
         if payload is None:
             payload = {}
         try:
@@ -314,11 +323,13 @@ class OcppSession:
         _, _, code, description, details = frame
         pending = self._pending.pop(message_id, None)
         if pending is None:
-            return self._unmatched_reply(message_id, "CALLERROR", frame[2:], text)
+            return self._unmatched_reply(message_id, MessageType.CALLERROR, frame[2:], text)
         latency = self._clock() - pending.sent_at
         if self._tracer:
             body = frame[2:]
-            self._tracer(self._trace_in, "CALLERROR", message_id, pending.action, body, latency)
+            self._tracer(
+                self._trace_in, MessageType.CALLERROR, message_id, pending.action, body, latency
+            )
         if type(code) is not str or type(description) is not str or type(details) is not dict:
             error = self._error(Fault.WRONG_TYPE, "CALLERROR fields: string, string, object")
             return [ev.ReplyRejected(message_id, pending.action, error)]
@@ -359,7 +370,7 @@ class OcppSession:
             return None  # the frame's structure is the first fault (e.g. MessageTypeId 2**70)
         return self._violation(fault, message_id, text, detail)
 
-    def _unmatched_reply(self, message_id: str, kind: str, body: Any, text: str) -> list:
+    def _unmatched_reply(self, message_id: str, kind: MessageType, body: Any, text: str) -> list:
         if self._tracer:
             self._tracer(self._trace_in, kind, message_id, None, body, None)
         action = self._expired.pop(message_id, None)
@@ -370,7 +381,7 @@ class OcppSession:
     def _bad_reply(self, message_id: str, fault: Fault, text: str, detail: str) -> list:
         """A malformed CALLRESULT/CALLERROR: nothing to answer, but the waiting CALL fails."""
         if self._tracer:
-            self._tracer(self._trace_in, "RAW", message_id, None, text, None)
+            self._tracer(self._trace_in, MessageType.RAW, message_id, None, text, None)
         error = self._error(fault, detail)
         pending = self._pending.pop(message_id, None)
         if pending is None:
@@ -382,7 +393,7 @@ class OcppSession:
     ) -> list:
         error = self._error(fault, detail)
         if self._tracer:
-            self._tracer(self._trace_in, "RAW", message_id, None, text, None)
+            self._tracer(self._trace_in, MessageType.RAW, message_id, None, text, None)
         if reply:
             self._queue_error(message_id, None, error.code, str(error), None, self._clock())
         return [ev.ProtocolViolation(error, message_id, text, reply)]
@@ -400,9 +411,8 @@ class OcppSession:
         self._outbox.append(encode_error(message_id, code, description, details))
         if self._tracer:
             body = [code, description, details or {}]
-            self._tracer(
-                self._trace_out, "CALLERROR", message_id, action, body, self._clock() - since
-            )
+            latency = self._clock() - since
+            self._tracer(self._trace_out, MessageType.CALLERROR, message_id, action, body, latency)
 
     def _error(self, fault: Fault, detail: str) -> RemoteProtocolError:
         return RemoteProtocolError(f"{fault.value}: {detail}", fault, self.version.code_for(fault))

@@ -7,6 +7,7 @@ from typing import Any
 
 from chargebench.ocppj.core import OcppSession
 from chargebench.ocppj.events import Event
+from chargebench.ocppj.frames import Direction
 from chargebench.ocppj.versions import Role
 
 
@@ -24,7 +25,7 @@ class SessionPair:
         self.cs = OcppSession(Role.CENTRAL_SYSTEM, **options)
         self.cp_events: list[Event] = []
         self.cs_events: list[Event] = []
-        self.wire: list[tuple[str, str]] = []
+        self.wire: list[tuple[Direction, str]] = []
 
     def deliver(self) -> None:
         """Move every pending frame to the other side, repeatedly, until nothing is left."""
@@ -32,8 +33,8 @@ class SessionPair:
         while moved:
             moved = False
             for sender, receiver, events, direction in (
-                (self.cp, self.cs, self.cs_events, "cp->cs"),
-                (self.cs, self.cp, self.cp_events, "cs->cp"),
+                (self.cp, self.cs, self.cs_events, Direction.CP_TO_CS),
+                (self.cs, self.cp, self.cp_events, Direction.CS_TO_CP),
             ):
                 for frame in sender.data_to_send():
                     moved = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chargebench.ocppj.frames import Direction, MessageType
 from csms.api.jsonio import ApiError
 from csms.api.listing import Listing, Row, respond
 from csms.api.params import Param
@@ -133,8 +134,8 @@ LOG = Listing(
     params=(
         Param("charger_id", field="cp_id"),
         Param("action"),
-        Param("type", enum=("CALL", "CALLRESULT", "CALLERROR")),
-        Param("direction", enum=("cp->cs", "cs->cp")),
+        Param("type", enum=(MessageType.CALL, MessageType.CALLRESULT, MessageType.CALLERROR)),
+        Param("direction", enum=tuple(Direction)),
         SINCE,
         UNTIL,
     ),

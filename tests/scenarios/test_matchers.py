@@ -20,6 +20,19 @@ class TestOperators:
         assert ok(1, 1.0)
         assert not ok(1, True)
 
+    def test_datetimes_equal_by_instant(self):
+        """A dateTime (1.6 §2.3) equals the same instant in another RFC 3339 spelling, as the
+        conformance cases compare it (`chargebench.clock.same_instant`); YAML's own timestamp
+        value too. Another instant, or a text without an offset, is not equal."""
+        import yaml
+
+        assert ok("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000+00:00")
+        assert ok("2026-01-01T01:00:00+01:00", "2026-01-01T00:00:00Z")
+        assert ok(yaml.safe_load("2026-01-01T00:00:00Z"), "2026-01-01T00:00:00.000Z")
+        assert not ok("2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z")
+        assert not ok("2026-01-01T00:00:00Z", "2026-01-01T00:00:00")
+        assert not ok("Accepted", "2026-01-01T00:00:00Z")
+
     def test_regex_searches(self):
         """regex uses re.search: anchors are the author's choice; non-text never matches."""
         assert ok({"regex": "^RFID-"}, "RFID-42")
