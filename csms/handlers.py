@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 
 from chargebench.clock import iso
-from chargebench.ocppj import OcppCallError, wellformed
+from chargebench.ocppj import Role, wellformed
+from chargebench.ocppj.registration import boot_gate
+from chargebench.ocppj.v16.connectors import transition_problem
 from csms import pnc
 from csms.authorize import id_tag_info
 from csms.registry import ChargerConnection
@@ -78,10 +80,8 @@ async def _guarded(
     action: str, handler: Handler, csms: CentralSystem, conn: ChargerConnection, payload: dict
 ) -> dict:
     # OCPP-J 1.6 errata §3.10: CALLs other than BootNotification before the charge point is
-    # accepted are answered with SecurityError.
-    if action != "BootNotification" and not conn.accepted:
-        state = conn.registration or "not booted"
-        raise OcppCallError("SecurityError", f"{action} before BootNotification accepted ({state})")
+    # accepted are refused; the rule and its code are the core's (`BootGate`).
+    boot_gate(conn.session.core.version, Role.CENTRAL_SYSTEM).check(action, conn.registration)
     return await handler(csms, conn, payload)
 
 
@@ -120,7 +120,19 @@ async def heartbeat(csms: CentralSystem, conn: ChargerConnection, p: dict) -> di
 
 @handles("StatusNotification")
 async def status_notification(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """OCPP 1.6 §4.9: connector 0 is the charge point itself; error codes are kept as sent."""
+    """OCPP 1.6 §4.9: connector 0 is the charge point itself; error codes are kept as sent.
+
+    A status change the §4.9 table does not allow is logged, never refused: the status is the
+    charger's report of what its hardware is doing, StatusNotification.conf has no field to
+    refuse with (§6.48), and a CALLERROR would only make the charger retry the same truth while
+    the CSMS loses it. Transitions are judged per connection (the first report after a connect
+    may follow changes made while offline)."""
+    connector, status = p["connectorId"], p["status"]
+    seen = conn.extra.setdefault("statuses", {})
+    problem = transition_problem(connector, seen.get(connector), status)
+    if problem is not None:
+        log.warning("%s: connector %s: %s", conn.cp_id, connector, problem)
+    seen[connector] = status
     await csms.db.run(
         csms.store.record_status, conn.cp_id, p["connectorId"], p["status"],
         error_code=p["errorCode"], info=p.get("info"), vendor_id=p.get("vendorId"),
