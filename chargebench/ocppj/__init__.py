@@ -23,7 +23,7 @@ from chargebench.ocppj.errors import (
 from chargebench.ocppj.faults import Fault
 from chargebench.ocppj.pair import SessionPair
 from chargebench.ocppj.registration import BootGate, Registration, boot_gate
-from chargebench.ocppj.versions import OCPP16, VERSIONS, OcppVersion, Role, version_for
+from chargebench.ocppj.versions import VERSIONS, OcppVersion, Role, version_for
 
 if TYPE_CHECKING:
     from chargebench.ocppj.adapter import Session, connect, serve
@@ -40,7 +40,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "OCPP16",
     "VERSIONS",
     "BootGate",
     "CallErrorReply",

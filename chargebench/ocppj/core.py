@@ -30,7 +30,7 @@ from chargebench.ocppj.frames import (
     encode_result,
 )
 from chargebench.ocppj.validation import check_payload
-from chargebench.ocppj.versions import OCPP16, OcppVersion, Role
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion, Role
 from chargebench.ocppj.wellformed import MAX_DEPTH, check_frame, has_lone_surrogate, suspect
 
 #: tracer(dir, type, message_id, action, payload, latency_seconds)
@@ -81,7 +81,7 @@ class OcppSession:
         self,
         role: Role,
         *,
-        version: OcppVersion = OCPP16,
+        version: OcppVersion = DEFAULT_VERSION,
         # What we accept from the peer
         supported_profiles: Collection[str] | None = None,
         accept: Collection[str] | None = None,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chargebench.ocppj.faults import UNREADABLE_ID
-from chargebench.ocppj.versions import OCPP16, OcppVersion, Role
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion, Role
 
 #: Classes of frames, in the order of the issue's list; `FuzzCase.kind` is one of them.
 KINDS = (
@@ -137,8 +137,8 @@ def _delete(payload: Any, path: tuple) -> None:
 
 
 def fuzz_frames(
-    seed: int, count: int, *, role: Role = Role.CHARGE_POINT, version: OcppVersion = OCPP16,
-    kinds: tuple[str, ...] = KINDS,
+    seed: int, count: int, *, role: Role = Role.CHARGE_POINT,
+    version: OcppVersion = DEFAULT_VERSION, kinds: tuple[str, ...] = KINDS,
 ) -> Iterator[FuzzCase]:
     """`count` frames from the `role` side, every kind in turn, deterministic per `seed`."""
     rng = random.Random(seed)
@@ -289,7 +289,7 @@ def _get(payload: Any, path: tuple) -> Any:
 _LEAKS = ("Traceback", 'File "', "Error:", "Exception", "line ", "sqlite", "Python")
 
 
-def check_reply(case: FuzzCase, reply_text: str | None, *, version: OcppVersion = OCPP16
+def check_reply(case: FuzzCase, reply_text: str | None, *, version: OcppVersion = DEFAULT_VERSION
                 ) -> list[str]:  # fmt: skip
     """What is wrong with `reply_text` (None: nothing came) as the answer to `case`."""
     if case.reply_id is None:
@@ -344,7 +344,7 @@ class FuzzReport:
 async def run_fuzz(
     url: str, cases: Iterable[FuzzCase], *, reply_timeout: float = 5.0,
     boot: tuple[str, dict] | None = ("BootNotification", CP_SAMPLES["BootNotification"]),
-    sentinel: tuple[str, dict] = ("Heartbeat", {}), subprotocol: str = OCPP16.subprotocol,
+    sentinel: tuple[str, dict] = ("Heartbeat", {}), subprotocol: str = DEFAULT_VERSION.subprotocol,
 ) -> FuzzReport:
     """Send each case over one connection to `url` (a CSMS endpoint, as a charge point) and
     check the answer it gets, one frame at a time. After a frame that must not be answered, a

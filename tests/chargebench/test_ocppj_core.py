@@ -7,7 +7,6 @@ import json
 import pytest
 
 from chargebench.ocppj import (
-    OCPP16,
     Fault,
     LocalProtocolError,
     OcppSession,
@@ -15,6 +14,7 @@ from chargebench.ocppj import (
     SessionPair,
 )
 from chargebench.ocppj import events as ev
+from chargebench.ocppj.v16 import OCPP16
 from chargebench.ocppj.versions import FAULT_CODES_16
 
 BOOT = {"chargePointVendor": "V", "chargePointModel": "M"}

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from chargebench.ocppj import OCPP16
+from chargebench.ocppj.v16 import OCPP16
 from chargebench.security import init_pki, make_csr
 from csms.central import CentralSystem
 from csms.handlers import HANDLERS
