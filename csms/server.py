@@ -34,7 +34,7 @@ from chargebench.ocppj import OcppSession, Role, Session, serve
 from chargebench.ocppj.versions import version_for
 from chargebench.security import MAX_KEY_BYTES, MIN_KEY_BYTES, parse_basic_auth, peer_identity
 from chargebench.trace import make_tracer
-from csms import handlers
+from csms import dispatch
 from csms.admission import Admission, Facts, admit, charge_point_id
 from csms.registry import ChargerConnection
 
@@ -204,7 +204,7 @@ class OcppServer:
             registration=registration, connected_at=csms.clock.now(),
             last_seen=csms.clock.monotonic(), remote=ws.remote_address,
         )  # fmt: skip
-        session.handlers = handlers.bind(csms, conn)
+        session.handlers = dispatch.bind(csms, conn)
         session.on_event = lambda event: _touch(csms, conn)
         old = csms.connections.add(conn)
         if old is not None:
