@@ -24,9 +24,9 @@ from chargebench.ocppj import (
     serve,
 )
 from chargebench.ocppj.registration import BootGate, boot_gate
+from chargebench.ocppj.testing import happy_handlers
 from chargebench.ocppj.versions import version_for
 from chargebench.security import basic_auth_header, check_basic_auth
-from conformance.defaults import charge_point_handlers, csms_handlers
 from conformance.endpoints import BOOT_PAYLOAD
 
 Wrap = Callable[[Any], Any]
@@ -98,7 +98,7 @@ class ReferenceCsms:
 def _gated(gate: BootGate) -> dict:
     """The default CSMS answers, refusing everything but BootNotification until one was
     accepted (the core's `BootGate`: OCPP-J errata §3.10)."""
-    handlers = csms_handlers()
+    handlers = happy_handlers(Role.CENTRAL_SYSTEM, gate.version)
     registration: list[str | None] = [None]
     boot = handlers["BootNotification"]
 
@@ -164,7 +164,7 @@ class ReferenceChargePoint:
             await asyncio.sleep(self.retry)
 
     async def _session(self, ws: Any) -> None:
-        handlers = charge_point_handlers()
+        handlers = happy_handlers(Role.CHARGE_POINT, version_for(ws.subprotocol))
 
         def reset(_: dict) -> dict:
             # OCPP 1.6 §5.13: accept, then reboot (close and reconnect)
