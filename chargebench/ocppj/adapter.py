@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import Server, ServerConnection
 from websockets.asyncio.server import serve as ws_serve
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from chargebench.ocppj import events as ev
 from chargebench.ocppj.core import OcppSession, State
@@ -168,34 +169,34 @@ class Session:
 
     def _handle(self, events: list[ev.Event]) -> None:
         for event in events:
-            kind = type(event)
-            if kind is ev.CallReceived:
+            error: Exception | None = None
+            if isinstance(event, ev.CallReceived):
                 self._dispatch(event)
-            elif kind is ev.ResultReceived:
+            elif isinstance(event, ev.ResultReceived):
                 self._resolve(event.message_id, event.payload, None)
-            elif kind is ev.ErrorReceived:
+            elif isinstance(event, ev.ErrorReceived):
                 error = CallErrorReply(
                     action=event.action, message_id=event.message_id, code=event.code,
                     description=event.description, details=event.details,
                 )
                 self._resolve(event.message_id, None, error)
-            elif kind is ev.CallTimedOut:
+            elif isinstance(event, ev.CallTimedOut):
                 error = CallTimeout(
                     f"{event.action}: no reply in time", action=event.action,
                     message_id=event.message_id,
                 )
                 self._resolve(event.message_id, None, error)
-            elif kind is ev.ReplyRejected:
+            elif isinstance(event, ev.ReplyRejected):
                 error = InvalidReply(
                     action=event.action, message_id=event.message_id, error=event.error
                 )
                 self._resolve(event.message_id, None, error)
-            elif kind is ev.CallLost:
-                lost = ConnectionLost(
+            elif isinstance(event, ev.CallLost):
+                error = ConnectionLost(
                     "connection closed", action=event.action, message_id=event.message_id
                 )
-                lost.__cause__ = event.cause
-                self._resolve(event.message_id, None, lost)
+                error.__cause__ = event.cause
+                self._resolve(event.message_id, None, error)
             else:
                 log.debug("%s", event)
             if self.on_event is not None:
@@ -308,7 +309,7 @@ async def connect(url: str, *, subprotocols: list[str] | None = None, **options:
     options.setdefault("compression", None)
     options.setdefault("proxy", None)
     options.setdefault("open_timeout", 10)
-    offered = subprotocols or [DEFAULT_VERSION.subprotocol]
+    offered = [Subprotocol(name) for name in subprotocols or [DEFAULT_VERSION.subprotocol]]
     ws = await ws_connect(url, subprotocols=offered, **options)
     if ws.subprotocol is None:
         await ws.close(1002, "no OCPP subprotocol agreed")

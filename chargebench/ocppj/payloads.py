@@ -18,7 +18,7 @@ def to_payload(message: Any) -> dict:
     """Wire payload of an `ocpp` dataclass, or a dict passed through unchanged."""
     if isinstance(message, dict):
         return message
-    if not dataclasses.is_dataclass(message):
+    if not dataclasses.is_dataclass(message) or isinstance(message, type):
         raise TypeError(f"expected a dict or an ocpp dataclass, got {type(message).__name__}")
     return snake_to_camel_case(remove_nones(dataclasses.asdict(message)))
 

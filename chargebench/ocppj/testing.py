@@ -56,8 +56,8 @@ def happy_handlers(role: Role, version: OcppVersion = DEFAULT_VERSION, **options
     charge point)."""
     module = payloads(version)
     if role is Role.CENTRAL_SYSTEM:
-        return module.csms_handlers(**options)  # type: ignore[no-any-return]
-    return module.charge_point_handlers(**options)  # type: ignore[no-any-return]
+        return module.csms_handlers(**options)
+    return module.charge_point_handlers(**options)
 
 
 class FrozenClock:
