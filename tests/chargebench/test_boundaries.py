@@ -48,3 +48,30 @@ def test_ocpp16_is_named_only_in_version_modules():
                 if _OCPP16.search(line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not offenders, "OCPP16 named outside the version modules:\n" + "\n".join(offenders)
+
+
+def test_the_registration_gate_is_written_once():
+    """The "CALL before an accepted BootNotification" rule lives in the core (`BootGate`); its
+    CALLERROR code comes from the version's fault table, so no user spells it."""
+    users = [ROOT / "conformance" / "selfpeers.py", *sorted((ROOT / "csms").rglob("*.py")),
+             *sorted((ROOT / "sim").rglob("*.py"))]  # fmt: skip
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in users
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if '"SecurityError"' in line
+    ]
+    assert not offenders, f"SecurityError spelled outside the core: {offenders}"
+
+
+def test_io_layers_read_no_private_attribute_of_the_core():
+    pattern = re.compile(r"\bcore\._[a-z]")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path.name != "core.py" or path.parent.name != "ocppj"
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not offenders, "\n".join(offenders)
