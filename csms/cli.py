@@ -157,6 +157,8 @@ async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> int:
             print(f"HTTP API: http://{host}:{csms.api_port}/api/chargers", flush=True)
             print(f"dashboard: http://{host}:{csms.api_port}/dashboard (password: the admin "
                   "token)", flush=True)
+            print(f"operator UI: http://{host}:{csms.api_port}/ui (log in with the admin "
+                  "token)", flush=True)
         if ready is not None:
             ready.set()
         await stop.wait()

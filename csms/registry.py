@@ -8,7 +8,7 @@ nothing, so the newer connection stays registered and the charger stays online.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,17 +55,30 @@ class ChargerConnection:
         }
 
 
+#: what a listener of `Registry.publish` receives: {"kind": ..., "cp_id": ..., ...}
+Listener = Callable[[dict[str, Any]], None]
+
+
 class Registry:
-    """cp_id -> live connection; also lets a caller wait until a charger connects."""
+    """cp_id -> live connection; also lets a caller wait until a charger connects, and
+    listeners (the operator UI's server-sent events) hear what changed: connections here,
+    statuses and transactions from csms.handlers (`publish`)."""
 
     def __init__(self) -> None:
         self._live: dict[str, ChargerConnection] = {}
         self._waiters: dict[str, list[asyncio.Future]] = {}
+        self.listeners: set[Listener] = set()
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Tell every listener (synchronous and non-blocking: a listener only queues it)."""
+        for listener in list(self.listeners):
+            listener(event)
 
     def add(self, conn: ChargerConnection) -> ChargerConnection | None:
         """Register `conn`; return the connection it replaces (the caller closes it)."""
         old = self._live.get(conn.cp_id)
         self._live[conn.cp_id] = conn
+        self.publish({"kind": "connection", "cp_id": conn.cp_id, "online": True})
         for future in self._waiters.pop(conn.cp_id, []):
             if not future.done():
                 future.set_result(conn)
@@ -75,6 +88,7 @@ class Registry:
         """Unregister `conn` if it is still the current one; False if it was replaced."""
         if self._live.get(conn.cp_id) is conn:
             del self._live[conn.cp_id]
+            self.publish({"kind": "connection", "cp_id": conn.cp_id, "online": False})
             return True
         return False
 

@@ -1,15 +1,17 @@
 """The built-in CSMS against the asyncio fleet: boot storm, memory per charger, steady state.
 
     python -m loadtest.bench_fleet --cps 10000 --meter-interval 60     # the load-test issue
-    python -m loadtest.bench_fleet --cps 5000 --meter-interval 60      # vs SAP's simulator
+    python -m loadtest.bench_fleet --cps 5000 --boot-only              # boot time only (issue 14)
 
 The CSMS (`csms.central.CentralSystem`, SQLite with synchronous=NORMAL, id tags seeded), the
-fleet (`sim.fleet.Fleet`, EVerest's libocpp config.json as template) and a few probe charge
+fleet (`sim.fleet.Fleet`, ChargeBench's default configuration as template) and a few probe charge
 points run in three processes on 127.0.0.1. No clock is accelerated: every time and latency
 below is wall-clock.
 
-1. Boot storm: every charge point connects at once (ramp 0) and boots; `boot_storm_s` runs from
-   the first connect to the last BootNotification Accepted.
+1. Boot storm: the fleet starts with its default pace, the one `chargebench sim` uses (as fast
+   as the CSMS accepts, at most `Fleet.max_handshakes` first attempts in flight; `--ramp N`
+   starts N per second instead, 0 all at once); `boot_storm_s` runs from the first start to the
+   last BootNotification Accepted. `--boot-only` stops here.
 2. Transactions: each plugs in and presents its tag. The starts are spread evenly over one
    `--meter-interval`, so the fleet's MeterValues are evenly phased (as chargers plugged in at
    random times are) instead of 10 000 arriving in the same second every interval; then one more
@@ -29,9 +31,9 @@ adds to what its charge points measure:
 RSS per charger: each process's growth (psutil) over its own baseline, the CSMS's before any
 connection, the fleet's after imports and before building the fleet. `csms_cpu_pct` (100 = one
 core) over the window, `csms_boot_cpu_pct` / `sim_boot_cpu_pct` over the boot storm.
-The last line compares with SAP's e-mobility-charging-stations-simulator (about 940 MB for 5000
-stations, all booted in about 20 s on a machine like this one): `ours_<cps>_mb` is the fleet
-process's whole RSS. Progress goes to stderr.
+`fleet_rss_mb` is the fleet process's whole RSS. No other simulator's figures are printed: a
+comparison is measured in the same run on the same machine, or not made. Progress goes to
+stderr.
 When `csms` does not import, the scripted CSMS stands in and the output says `csms=scripted`.
 """
 
@@ -55,9 +57,6 @@ from loadtest.servers import csms_server
 _spawn = mp.get_context("spawn")
 PREFIX = "BF"
 PROBE_PREFIX = "BFPROBE"
-#: SAP e-mobility-charging-stations-simulator, 5000 stations on a 2-core machine like this one
-SAP_5000_MB = 940
-SAP_5000_BOOT_S = 20
 #: seconds between two MeterValues of one probe charge point
 PROBE_INTERVAL = 0.5
 #: the fleet process's event-loop lag is sampled this often (seconds)
@@ -81,8 +80,10 @@ def p99(samples: list[float]) -> float:
 
 
 def run_fleet(url: str, cps: int, template: dict, spread_s: float, steady_s: float,
-              timeout: float, report: mp.Queue, go: mp.Event, release: mp.Event) -> None:
-    """Fleet process: baseline RSS, boot storm, paced transactions, then a counted window."""
+              timeout: float, report: mp.Queue, go: mp.Event, release: mp.Event,
+              ramp: float | None = None, boot_only: bool = False) -> None:
+    """Fleet process: baseline RSS, boot storm, paced transactions, then a counted window
+    (`boot_only`: the boot storm and its RSS only)."""
     raise_fd_limit()
     import asyncio
     import gc
@@ -113,11 +114,17 @@ def run_fleet(url: str, cps: int, template: dict, spread_s: float, steady_s: flo
 
         gc.collect()
         report.put(("baseline", psutil.Process().memory_info().rss))
-        fleet = Fleet(template, cps, csms_url=url, ramp=0, trace_sink=sink, prefix=PREFIX)
+        fleet = Fleet(template, cps, csms_url=url, ramp=ramp, trace_sink=sink, prefix=PREFIX)
         started = time.monotonic()
-        await fleet.start()
+        starting = asyncio.get_running_loop().create_task(fleet.start())
         await fleet.wait_booted(timeout)
         report.put(("booted", time.monotonic() - started))
+        await starting
+        if boot_only:
+            report.put(("rss", psutil.Process().memory_info().rss))
+            asyncio.get_running_loop().set_exception_handler(lambda _loop, _context: None)
+            await asyncio.get_running_loop().run_in_executor(None, release.wait, timeout)
+            return
         await charge_all(fleet, spread_s)
         deadline = time.monotonic() + timeout
         while fleet.summary()["open_transactions"] < cps and time.monotonic() < deadline:
@@ -215,7 +222,8 @@ def _cpu(process: psutil.Process) -> float:
 
 
 def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeout: float = 300.0,
-            *, probes: int = 10) -> dict[str, str]:  # fmt: skip
+            *, probes: int = 10, ramp: float | None = None,
+            boot_only: bool = False) -> dict[str, str]:  # fmt: skip
     """Run the processes and return the printed key=values (see the module docstring)."""
     from sim.fleet import identities  # what the fleet will present: seed the same tags
 
@@ -234,7 +242,8 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
         go, release = _spawn.Event(), _spawn.Event()
         url = f"ws://127.0.0.1:{server.port}/ocpp"
         fleet = _spawn.Process(target=run_fleet, args=(
-            url, cps, template, meter_interval, steady_s, timeout, report, go, release))
+            url, cps, template, meter_interval, steady_s, timeout, report, go, release, ramp,
+            boot_only))
         prober = _spawn.Process(target=run_probes, args=(url, probes, steady_s, probe_report, go))
         log(f"{cps} charge points, MeterValues every {meter_interval} s, window {steady_s:.0f} s")
         fleet.start()
@@ -244,7 +253,18 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
             csms_cpu0, sim_cpu0 = _cpu(csms), _cpu(sim)
             (boot_storm_s,) = _expect(report, "booted", timeout + 60)
             boot_cpu = {"csms": _cpu(csms) - csms_cpu0, "sim": _cpu(sim) - sim_cpu0}
-            log(f"boot storm {boot_storm_s:.1f} s; starting transactions over {meter_interval} s")
+            pace = "default pace" if ramp is None else f"ramp {ramp:g}/s"
+            log(f"boot storm ({pace}) {boot_storm_s:.1f} s")
+            if boot_only:
+                (fleet_after,) = _expect(report, "rss", 60)
+                return {
+                    "csms": label, "cps": str(cps), "pace": pace.replace(" ", "_"),
+                    "boot_storm_s": f"{boot_storm_s:.2f}",
+                    "csms_boot_cpu_pct": f"{100 * boot_cpu['csms'] / boot_storm_s:.0f}",
+                    "sim_boot_cpu_pct": f"{100 * boot_cpu['sim'] / boot_storm_s:.0f}",
+                    "fleet_rss_mb": f"{fleet_after / 2**20:.0f}",
+                }
+            log(f"starting transactions over {meter_interval} s")
             (charging,) = _expect(report, "charging", 2 * timeout + meter_interval)
             if charging < cps:
                 raise RuntimeError(f"only {charging}/{cps} charge points got a transaction")
@@ -277,6 +297,7 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
         "csms": label,
         "cps": str(cps),
         "meter_interval_s": str(meter_interval),
+        "pace": "default_pace" if ramp is None else f"ramp_{ramp:g}/s",
         "boot_storm_s": f"{boot_storm_s:.2f}",
         "csms_boot_cpu_pct": f"{100 * boot_cpu['csms'] / boot_storm_s:.0f}",
         "sim_boot_cpu_pct": f"{100 * boot_cpu['sim'] / boot_storm_s:.0f}",
@@ -291,10 +312,7 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
         "probe_p99_ms": f"{probe_p99:.1f}",
         "csms_handling_p99_ms": f"{handling_p99:.1f}",
         "csms_cpu_pct": f"{100 * cpu_s / wall:.0f}",
-        "sap_5000_mb": str(SAP_5000_MB),
-        "sap_5000_boot_s": str(SAP_5000_BOOT_S),
-        f"ours_{cps}_mb": f"{fleet_mb:.0f}",
-        f"ours_{cps}_boot_s": f"{boot_storm_s:.1f}",
+        "fleet_rss_mb": f"{fleet_mb:.0f}",
     }
 
 
@@ -308,6 +326,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="seconds of steady state measured (default 1.5 meter intervals)")
     parser.add_argument("--probes", type=int, default=10,
                         help="probe charge points in their own process (default 10)")
+    parser.add_argument("--ramp", type=float, default=None, metavar="PER_SECOND",
+                        help="start this many charge points per second (0: all at once; "
+                        "default: the fleet's own pace, as `chargebench sim`)")
+    parser.add_argument("--boot-only", action="store_true",
+                        help="measure the boot storm only (no transactions, no window)")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds allowed for booting and for starting transactions")
     args = parser.parse_args(argv)
@@ -317,12 +340,12 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--meter-interval must be >= 1 and --steady-s in (0, 600]")
     if not 1 <= args.probes <= 100:
         parser.error("--probes must be between 1 and 100")
+    if args.ramp is not None and args.ramp < 0:
+        parser.error("--ramp must be >= 0")
     result = measure(args.cps, args.meter_interval, args.steady_s, args.timeout,
-                     probes=args.probes)
+                     probes=args.probes, ramp=args.ramp, boot_only=args.boot_only)
     for key, value in result.items():
-        if not key.startswith(("sap_", "ours_")):
-            print(f"{key}={value}", flush=True)
-    print(" ".join(f"{k}={v}" for k, v in result.items() if k.startswith(("sap_", "ours_"))))
+        print(f"{key}={value}", flush=True)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,11 @@
 
 A trivial CSMS (the session core answering BootNotification, StatusNotification and Heartbeat)
 runs in its own process on 127.0.0.1, so its memory is not counted. This process imports
-everything, measures its RSS (the baseline), builds a `sim.fleet.Fleet` from EVerest's libocpp
-config.json, connects it at `--ramp` per second and waits until every charge point is booted
-and has announced its connectors. `sim_rss_kb_per_cp` is the RSS growth over the baseline divided
-by `--cps`; `built_kb_per_cp` the share of building the fleet before any connection. Target
-(load-test issue): at most 40 kB per charge point at 10 000.
+everything, measures its RSS (the baseline), builds a `sim.fleet.Fleet` from ChargeBench's
+default configuration (libocpp 1.6 format), connects it at `--ramp` per second and waits until
+every charge point is booted and has announced its connectors. `sim_rss_kb_per_cp` is the RSS
+growth over the baseline divided by `--cps`; `built_kb_per_cp` the share of building the fleet
+before any connection. Target (load-test issue): at most 40 kB per charge point at 10 000.
 
 `--charging` then plugs an EV into connector 1 of every charge point and presents its id tag
 (starts spread over one `--meter-interval`, MeterValueSampleInterval), waits until every one

@@ -1,7 +1,11 @@
 """`chargebench run FILE…`: load every scenario first, then run them and show the verdicts.
 
 Exit codes: 0 every expectation held (skipped scenarios do not fail a run), 1 something failed,
-2 a scenario file is invalid (every problem printed as FILE:LINE:COL before anything starts).
+2 a scenario file is invalid (every problem printed as FILE:LINE:COL before anything starts),
+130/143 interrupted by SIGINT/SIGTERM (after the summary and JUnit of what finished).
+
+Each scenario on the built-in CSMS runs on an event loop of its own whose time advances by
+events (`chargebench.clock.VirtualTimeLoop`): its verdict does not depend on the machine's load.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from scenarios.model import Scenario
 from scenarios.report import print_summary, step_line, write_junit
 from scenarios.results import FAILED, ScenarioResult, StepResult
 from scenarios.runner import RunOptions, on_builtin_csms, run_scenario
+from sim.cli import add_ui_options, scenario_ui
 
 __all__ = ["Progress", "add_parser", "load_all", "run_all", "run_each"]
 
@@ -54,6 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workdir", type=Path, metavar="DIR",
                         help="keep the built-in CSMS database and charge point state here")
     parser.add_argument("--check", action="store_true", help="only validate the files")
+    add_ui_options(parser)  # the fleet page; --admin-token (above) is its token too
     parser.set_defaults(func=main)
 
 
@@ -174,12 +180,13 @@ def main(args: argparse.Namespace) -> int:
                          speed=args.speed, trace_dir=args.trace, workdir=args.workdir)
     progress = Progress()
     stopped: Interrupted | None = None
-    try:
-        with interruptible():
-            run_each(scenarios, options, console, progress)
-    except Interrupted as why:
-        stopped = why
-        progress.interrupted(why)
+    with scenario_ui(args) as options.on_stations:
+        try:
+            with interruptible():
+                run_each(scenarios, options, console, progress)
+        except Interrupted as why:
+            stopped = why
+            progress.interrupted(why)
     results = progress.results
     print_summary(results, console, steps=False)
     if args.junit:

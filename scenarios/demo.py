@@ -15,12 +15,13 @@ import contextlib
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
 
-from chargebench.cli import UsageError
+from chargebench.cli import UsageError, writable_dir
 from chargebench.clock import loop_clock
 from reports.cli import write_report
 from reports.verdicts import read_junit
@@ -32,6 +33,7 @@ from scenarios.model import CsmsSpec
 from scenarios.report import print_summary, write_junit
 from scenarios.results import ScenarioResult
 from scenarios.runner import RunOptions
+from sim.cli import add_ui_options, scenario_ui
 
 __all__ = ["DEMO_SCENARIOS", "add_parser", "run_demo"]
 
@@ -67,14 +69,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help=f"time acceleration (default {DEMO_SPEED:g})")
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="library files to run instead of the default set")
+    add_ui_options(parser)
     parser.set_defaults(func=main)
 
 
 async def run_demo(files: list[Path], out: Path, speed: float, console: Console,
-                   progress: Progress | None = None, totals: dict | None = None
+                   progress: Progress | None = None, totals: dict | None = None,
+                   on_stations: Callable[[dict], None] | None = None,
                    ) -> tuple[list[ScenarioResult], dict]:
     """Run `files` against one built-in CSMS in `out`; returns the results and its summary.
-    `progress` and `totals` (the CSMS's summary, taken before it closes) survive an interrupt."""
+    `progress` and `totals` (the CSMS's summary, taken before it closes) survive an interrupt;
+    `on_stations` shows each scenario's charge points on the fleet UI (`--ui`)."""
     scenarios = load_all(files)
     progress = progress or Progress()
     totals = {} if totals is None else totals
@@ -83,7 +88,8 @@ async def run_demo(files: list[Path], out: Path, speed: float, console: Console,
     await backend.start()
     try:
         console.print(f"built-in CSMS listening on {backend.url()}  (database {out / 'csms.db'})")
-        options = RunOptions(workdir=out / "runs", trace_dir=out / "traces", backend=backend)
+        options = RunOptions(workdir=out / "runs", trace_dir=out / "traces", backend=backend,
+                             on_stations=on_stations)
         await run_all(scenarios, options, console, progress)
     finally:
         with contextlib.suppress(Exception):
@@ -98,6 +104,8 @@ def main(args: argparse.Namespace) -> int:
     names = args.only or list(DEMO_SCENARIOS)
     files = [name if Path(name).is_file() else LIBRARY / name for name in names]
     files = [f if f.suffix else f.with_suffix(".yaml") for f in map(Path, files)]
+    if args.out:  # checked before the run: a demo never ends in a traceback about its output
+        writable_dir(args.out, "--out")
     scratch = None if args.out else Path(tempfile.mkdtemp(prefix="chargebench-demo-"))
     out = args.out or scratch
     try:
@@ -113,13 +121,14 @@ def _demo(args: argparse.Namespace, files: list[Path], out: Path, *, kept: bool)
     started = time.monotonic()
     progress, totals = Progress(), {}
     stopped: Interrupted | None = None
-    try:
-        with interruptible():
-            run_loop(lambda: run_demo(files, out, args.speed, console, progress, totals),
-                     virtual=True)
-    except Interrupted as why:
-        stopped = why
-        progress.interrupted(why)
+    with scenario_ui(args) as on_stations:
+        try:
+            with interruptible():
+                run_loop(lambda: run_demo(files, out, args.speed, console, progress, totals,
+                                          on_stations), virtual=True)
+        except Interrupted as why:
+            stopped = why
+            progress.interrupted(why)
     results = progress.results
     print_summary(results, console, steps=False)
     junit = out / "junit.xml"

@@ -27,14 +27,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from chargebench.clock import Clock, VirtualTimeLoop, is_virtual, iso, loop_clock
+from chargebench.clock import Clock, VirtualTimeLoop, is_virtual, iso, loop_clock, settle
 from chargebench.trace import TraceRecord, TraceWriter
 from scenarios.backends import BuiltinBackend, make_backend
 from scenarios.features import missing
 from scenarios.files import FileServers
 from scenarios.model import Scenario
 from scenarios.results import FAILED, PASSED, SKIPPED, ScenarioResult, StepResult
-from scenarios.stations import build_stations
+from scenarios.stations import Station, build_stations
 from scenarios.steps import Executor, Timing
 
 __all__ = ["RunOptions", "run_scenario"]
@@ -60,6 +60,9 @@ class RunOptions:
     # A built-in CSMS the caller started and shares between scenarios (the demo); its clock
     # sets the speed and the scenario's own `csms:` section is ignored
     backend: BuiltinBackend | None = None
+    # The fleet UI (`--ui`): called with the scenario's stations once they are built, on the
+    # scenario's loop, and with {} when it ends
+    on_stations: Callable[[dict[str, Station]], None] | None = None
 
 
 def on_builtin_csms(scenario: Scenario, options: RunOptions) -> bool:
@@ -128,6 +131,8 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
             scenario.fleet, csms, url=backend.url(), clock=clock, state_dir=workdir / "cp",
             trace_sink=sink, ca_file=backend.ca_file(),
         )
+        if options.on_stations is not None:
+            options.on_stations(stations)
         timing = Timing(clock, scenario.timeout, min_wait=options.min_wait)
         executor = Executor(scenario, backend, stations, timing, files)
         executor.globals.update(backend.variables())
@@ -145,6 +150,7 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
                 break
         result.status = FAILED if result.failure() is not None else PASSED
         result.simulated_seconds = clock.monotonic() - simulated_start
+        await settle()  # what the last steps set going (a bill after a stop) counts as theirs
         with contextlib.suppress(Exception):
             result.summary = _since(before, backend.summary())
     except Exception as error:  # the run itself broke: a verdict with the reason, not a crash
@@ -152,6 +158,8 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
         result.status = FAILED
         result.reason = f"{type(error).__name__}: {error}"
     finally:
+        if options.on_stations is not None:
+            options.on_stations({})
         for station in stations.values():
             if station.started:
                 with contextlib.suppress(Exception):

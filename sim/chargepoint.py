@@ -239,7 +239,7 @@ class ChargePoint(ControlSurface):
         reconnects too (a CALL still waiting on a closing connection finishes, with
         ConnectionLost, before the next one goes out on the new one)."""
         if self._sender is None:
-            self._sender = asyncio.Lock()
+            self._sender = tasks.LeanLock()
         async with self._sender:
             return await fault_hooks.outbound(self, session, action, payload)
 

@@ -2,7 +2,7 @@
 
 ``chargebench sim --csms URL [--count N] [--config FILE] [--hardware FILE] [--random-seed N]
 [--ramp PER_SECOND | --max-handshakes N] [--speed X] [--duration SECONDS] [--state-dir DIR]
-[--trace DIR] [--ca FILE] [--json]``
+[--trace DIR] [--ca FILE] [--json] [--ui PORT [--admin-token TOKEN]]``
 
 Starts the fleet as fast as the CSMS accepts it (at most ``--max-handshakes`` first attempts in
 flight) and tells what happens while it runs: started and booted charge points and, for those
@@ -10,7 +10,9 @@ not accepted, why (connection refused, HTTP 401/404, TLS, timeout, wss without `
 Rejected...). On a terminal that is a live progress display; otherwise one plain status line
 every few seconds. ``--duration`` counts from the start, connecting included. On Ctrl-C,
 SIGTERM or the end of ``--duration`` open transactions are stopped, queues persisted and a
-summary printed (``--json``: one JSON object on stdout).
+summary printed (``--json``: one JSON object on stdout). ``--ui PORT`` serves the fleet's page and
+control API (`sim.ui`) on 127.0.0.1 while it runs, behind the admin token (``--admin-token``,
+$CHARGEBENCH_ADMIN_TOKEN, else a generated one); the link that logs in is printed once.
 
 Exit codes: 0 every charge point booted, 1 some did not, 2 a bad file or argument (one line),
 130 after SIGINT and 143 after SIGTERM (the summary is printed first).
@@ -25,8 +27,9 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from rich.console import Console
@@ -40,7 +43,11 @@ from sim.features.connection import TlsFiles, security_profile
 from sim.fleet import Fleet
 from sim.hardware import Hardware, HardwareError
 
-__all__ = ["DEFAULT_CONFIG", "add_parser", "check_csms_url", "run"]
+if TYPE_CHECKING:
+    from sim.ui import UiServer
+
+__all__ = ["DEFAULT_CONFIG", "add_parser", "add_ui_options", "check_csms_url", "run",
+           "scenario_ui", "ui_token"]
 
 #: Seconds between two plain status lines when stdout is not a terminal.
 STATUS_EVERY = 5.0
@@ -83,8 +90,58 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--prefix", default="CB", help="charge point id prefix (default CB)")
     parser.add_argument("--json", action="store_true",
                         help="print the summary as one JSON object on stdout")
+    add_ui_options(parser)
     parser.set_defaults(func=run)
     return parser
+
+
+def add_ui_options(parser: argparse.ArgumentParser) -> None:
+    """`--ui PORT` and `--admin-token`: the fleet's page and control API (`sim.ui`); also
+    registered by `chargebench run` and `demo`."""
+    from chargebench.cli import ADMIN_TOKEN_ENV, port_number
+
+    parser.add_argument("--ui", type=port_number, default=None, metavar="PORT",
+                        help="serve the fleet's page and control API on 127.0.0.1:PORT "
+                        "(0: any free port; off by default)")
+    if not any("--admin-token" in action.option_strings for action in parser._actions):
+        parser.add_argument("--admin-token", default=None, metavar="TOKEN",
+                            help=f"token of the --ui page and API (default: ${ADMIN_TOKEN_ENV}, "
+                            "else one is generated and printed)")
+
+
+def ui_token(args: argparse.Namespace) -> str:
+    """The token of `--ui`: `--admin-token`, $CHARGEBENCH_ADMIN_TOKEN, else a new one."""
+    from chargebench.cli import admin_token_from_env
+    from sim.ui import new_token
+
+    return args.admin_token or admin_token_from_env() or new_token()
+
+
+@contextlib.contextmanager
+def scenario_ui(args: argparse.Namespace) -> Iterator[Callable[[dict], None] | None]:
+    """`--ui` of `chargebench run` and `demo`: the fleet UI in a thread of its own, showing the
+    running scenario's charge points (`RunOptions.on_stations`, given here; None without
+    `--ui`). A port in use is a UsageError."""
+    from chargebench.cli import UsageError
+    from sim.ui import FleetView, UiThread
+
+    if args.ui is None:
+        yield None
+        return
+    view = FleetView(lambda: (), ui_token(args))
+    try:
+        ui = UiThread(view, args.ui).start()
+    except OSError as error:
+        raise UsageError(f"--ui {args.ui}: {error.strerror or error}") from None
+    print(f"fleet UI: {ui.ui.login_url()}", file=sys.stderr, flush=True)
+
+    def on_stations(stations: dict) -> None:
+        view.show([station.cp for station in stations.values()], asyncio.get_running_loop())
+
+    try:
+        yield on_stations
+    finally:
+        ui.close()
 
 
 def check_csms_url(url: str) -> None:
@@ -130,6 +187,10 @@ def _options(args: argparse.Namespace) -> tuple[dict, Hardware | None, TlsFiles 
     if args.ca is None and (args.csms.startswith("wss://") or profile >= 2):
         why = "wss://" if args.csms.startswith("wss://") else f"SecurityProfile {profile}"
         raise UsageError(f"{why} needs --ca FILE (the CA that signed the CSMS certificate)")
+    if args.csms.startswith("wss://") and profile < 2:
+        # the scheme follows the profile (sim.features.connection.endpoint): never a silent ws://
+        raise UsageError(f"wss:// needs a configuration with SecurityProfile 2 or 3; "
+                         f"{args.config} has {profile}")
     return template, hardware, TlsFiles(str(args.ca)) if args.ca else None
 
 
@@ -187,6 +248,10 @@ async def _main(args: argparse.Namespace, template: dict, hardware: Hardware | N
         prefix=args.prefix,
     )
     state = _Run(fleet)
+    ui = _ui(args, fleet)
+    if ui is not None:
+        await ui.start()
+        print(f"fleet UI: {ui.login_url()}", file=sys.stderr, flush=True)
     loop = asyncio.get_running_loop()
     for sig in _SIGNAL_EXIT:
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -210,6 +275,8 @@ async def _main(args: argparse.Namespace, template: dict, hardware: Hardware | N
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         console.print("stopping: open transactions are stopped, queues persisted")
+        if ui is not None:
+            await ui.close()
         await fleet.stop()
         if trace is not None:
             trace.close()
@@ -223,6 +290,19 @@ async def _main(args: argparse.Namespace, template: dict, hardware: Hardware | N
         _print_summary(console, summary)
     code = 0 if summary["booted"] == summary["charge_points"] else 1
     return _SIGNAL_EXIT.get(getattr(signal.Signals, state.stopped_by, None), code)
+
+
+def _ui(args: argparse.Namespace, fleet: Fleet) -> UiServer | None:
+    """The `--ui` server, its socket bound (a port in use: UsageError), or None."""
+    from chargebench.cli import UsageError
+    from sim.ui import FleetView, UiServer
+
+    if args.ui is None:
+        return None
+    try:
+        return UiServer(FleetView.of_fleet(fleet, ui_token(args)), args.ui)
+    except OSError as error:
+        raise UsageError(f"--ui {args.ui}: {error.strerror or error}") from None
 
 
 async def _plain(state: _Run, out: TextIO) -> None:

@@ -202,9 +202,11 @@ class Fleet:
         return sum(1 for cp in self.charge_points if cp.registration == "Accepted")
 
     async def wait_booted(self, timeout: float | None = None) -> None:
-        """Wait until every charge point is accepted."""
+        """Wait until every charge point is accepted (also those `start()` has not reached
+        yet: a paced start may still be running)."""
         async with asyncio.timeout(timeout):
-            await asyncio.gather(*(cp.wait_booted() for cp in self.charge_points))
+            for cp in self.charge_points:
+                await cp.booted.wait()
 
     async def stop(self) -> None:
         """Stop open transactions, persist queues, close every connection."""

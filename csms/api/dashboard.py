@@ -5,7 +5,10 @@ A browser logs in with HTTP Basic: any user name, an ADMIN token (the admin toke
 password (it asks by itself); a Bearer token works too. The page shows totals, the chargers
 with their connectors and live connection, the running sessions with energy and estimated cost
 so far (the same figures as `GET /api/transactions`), and the faults of the last 24 hours.
-Everything on it came from charge points and is escaped.
+A charger never heard from says "never connected", an offline one's statuses are its last
+report, marked so (only a connected charger's are live); times are UTC to the second. The
+operator UI (`/ui`, csms.api.ui) is the live page with commands. Everything on it came from
+charge points and is escaped.
 """
 
 from __future__ import annotations
@@ -13,15 +16,17 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import HTMLResponse, Response
 
 from csms.api.resources import with_estimates
 from csms.api.spec import Call, Operation
+from csms.api.ui_fleet import connection_of, connectors_text
 from reports import page
 from reports.svg import esc
+from reports.timestamps import parse_ts
 
 if TYPE_CHECKING:
     from csms.store.base import Store
@@ -80,8 +85,8 @@ def render(data: Snapshot, *, title: str = "ChargeBench CSMS") -> str:
     faulted = statuses.get("Faulted", 0)
     parts = [
         f"<h1>{esc(title)}</h1>",
-        f'<p class="meta">{esc(data.at.isoformat(timespec="seconds"))} · reloads every '
-        f"{REFRESH_S} s</p>",
+        f'<p class="meta">{esc(second(data.at))} · reloads every {REFRESH_S} s · the '
+        'operator UI, live and with commands: <a href="/ui">/ui</a></p>',
         page.cards([
             ("chargers", len(data.chargers), ""),
             ("online", online, "ok" if online else ""),
@@ -98,17 +103,29 @@ def render(data: Snapshot, *, title: str = "ChargeBench CSMS") -> str:
     return page.document(title, parts, head=head)
 
 
+def second(value: object) -> str:
+    """A stored time as `YYYY-MM-DD HH:MM:SS UTC` (no microseconds); '–' when there is none."""
+    moment = value if isinstance(value, datetime) else parse_ts(value)
+    if moment is None:
+        return "–" if value in (None, "") else str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _chargers(data: Snapshot) -> str:
     rows = []
     for charger in data.shown:
         cp_id = charger["id"]
-        connectors = " · ".join(f"{c['connector_id']} {c['status'] or '?'}"
-                                for c in data.connectors.get(cp_id, []))
+        # only an online charger's statuses are live; one never heard from has none
+        connectors = connectors_text(connection_of(charger, data.online),
+                                     [c for c in data.connectors.get(cp_id, [])
+                                      if c["connector_id"] > 0])  # fmt: skip
         rows.append((
             cp_id, " ".join(filter(None, (charger["vendor"], charger["model"]))) or "–",
             charger["firmware_version"] or "–",
             "online" if cp_id in data.online else "offline",
-            charger["last_heartbeat"] or "–", charger["security_profile"],
+            second(charger["last_heartbeat"]), charger["security_profile"],
             charger["registration_status"], connectors or "–",
         ))
     return page.table(("charger", "vendor / model", "firmware", "connection", "last heartbeat",
@@ -120,7 +137,7 @@ def _sessions(data: Snapshot) -> str:
     if not data.running:
         return '<p class="note">none</p>'
     rows = [(
-        tx["id"], tx["charger_id"], tx["connector_id"], tx["id_tag"], tx["start_time"],
+        tx["id"], tx["charger_id"], tx["connector_id"], tx["id_tag"], second(tx["start_time"]),
         "–" if tx.get("live_energy_wh") is None else f"{tx['live_energy_wh'] / 1000:.3f}",
         "–" if tx.get("estimated_cost") is None
         else f"{tx['estimated_cost']} {tx.get('currency') or ''}".strip(),
@@ -132,7 +149,7 @@ def _sessions(data: Snapshot) -> str:
 def _faults(data: Snapshot) -> str:
     if not data.faults:
         return '<p class="note">none</p>'
-    rows = [(f["charger_id"], f["connector_id"], f["faults"], f["last_fault"])
+    rows = [(f["charger_id"], f["connector_id"], f["faults"], second(f["last_fault"]))
             for f in data.faults[:ROWS]]
     return page.table(("charger", "connector", "faults", "last"), rows, numeric=(1, 2),
                       total=len(data.faults))

@@ -9,6 +9,7 @@ One route table, `ROUTES`, lists every operation; the app and its OpenAPI docume
     chargers_api.ROUTES    POST /api/chargers/{id}/actions/{Action} (one per action), the
                            charger's log, PUT /api/chargers/{id}/password
     dashboard.ROUTES       GET /dashboard (HTML, Basic login)
+    ui.ROUTES              the operator UI under /ui (HTML, session cookie; not in the document)
 
 Auth: `Authorization: Bearer <token>`, the configured admin token or a user's API token
 (csms.services.users). Errors are JSON `{"error", "field"?}`; each operation's statuses are in
@@ -26,9 +27,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Route
 
-from csms.api import analytics_api, business, chargers_api, dashboard, resources, spec
+from csms.api import analytics_api, business, chargers_api, dashboard, resources, spec, ui
 from csms.api.context import Context
 from csms.api.jsonio import DecimalJSONResponse
+from csms.api.ui_events import close_streams
 from csms.services import users
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ ROUTES: tuple[spec.Operation, ...] = (
     *analytics_api.ROUTES,
     *chargers_api.ROUTES,
     *dashboard.ROUTES,
+    *ui.ROUTES,
 )
 TITLE = "ChargeBench CSMS API"
 
@@ -87,8 +90,9 @@ class ApiServer:
 
     def __init__(self, csms: CentralSystem) -> None:
         config = csms.config
+        self.app = create_app(csms)
         self.config = uvicorn.Config(
-            create_app(csms), host=config.api_host or config.host, port=config.api_port or 0,
+            self.app, host=config.api_host or config.host, port=config.api_port or 0,
             log_level="warning", lifespan="off", access_log=False,
         )  # fmt: skip
         self.server = uvicorn.Server(self.config)
@@ -110,5 +114,6 @@ class ApiServer:
         if self._task is None:
             return
         self.server.should_exit = True
+        close_streams(self.app)  # an open event stream would hold the shutdown
         await self._task
         self._task = None

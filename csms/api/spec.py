@@ -125,6 +125,10 @@ class Operation:
     description: str = ""
     #: OpenAPI operationId (default: the endpoint's name)
     name: str = ""
+    #: why the operation is left out of the OpenAPI document ("": it is in it); such an
+    #: operation is listed under the document's `x-undocumented` with this reason (the
+    #: operator UI's pages and forms: HTML behind a session cookie, no API)
+    undocumented: str = ""
     validator: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -301,7 +305,11 @@ def openapi(table: Sequence[Operation], *, title: str, version: str = "1",
             description: str = "") -> dict[str, Any]:  # fmt: skip
     """The OpenAPI 3.1 document of every operation of `table`."""
     paths: dict[str, dict[str, Any]] = {}
+    undocumented: dict[str, dict[str, str]] = {}
     for op in table:
+        if op.undocumented:
+            undocumented.setdefault(op.path, {})[op.method.lower()] = op.undocumented
+            continue
         operation: dict[str, Any] = {
             "summary": op.summary,
             "operationId": op.operation_id,
@@ -329,6 +337,7 @@ def openapi(table: Sequence[Operation], *, title: str, version: str = "1",
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
         "paths": paths,
+        "x-undocumented": undocumented,
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},

@@ -104,6 +104,9 @@ async def status_notification(csms: CentralSystem, conn: ChargerConnection, p: d
         vendor_error_code=p.get("vendorErrorCode"),
         timestamp=p.get("timestamp") or csms.clock.now(),
     )  # fmt: skip
+    csms.connections.publish({"kind": "status", "cp_id": conn.cp_id,
+                              "connector_id": p["connectorId"], "status": p["status"],
+                              "error_code": p["errorCode"]})  # fmt: skip
     return {}
 
 
@@ -139,6 +142,8 @@ async def start_transaction(csms: CentralSystem, conn: ChargerConnection, p: dic
         remote.link_started, store, conn.cp_id, p["connectorId"], p["idTag"],
         transaction_id, csms.clock.now(), csms.config.remote_start_timeout,
     )  # fmt: skip
+    csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
+                              "transaction_id": transaction_id})  # fmt: skip
     return {"transactionId": transaction_id, "idTagInfo": info}
 
 
@@ -199,6 +204,8 @@ async def stop_transaction(csms: CentralSystem, conn: ChargerConnection, p: dict
             await csms.billing.bill_stopped_transaction(transaction_id)
         except NotFoundError:  # deleted meanwhile by an operator
             log.warning("%s: transaction %s vanished", conn.cp_id, transaction_id)
+        csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
+                                  "transaction_id": transaction_id})  # fmt: skip
     if "idTag" not in p:
         return {}
     return {"idTagInfo": await id_tag_info(csms, p["idTag"])}
@@ -219,6 +226,9 @@ async def meter_values(csms: CentralSystem, conn: ChargerConnection, p: dict) ->
             transaction_id = None
     await csms.db.run(csms.store.add_meter_values, conn.cp_id, p["connectorId"], p["meterValue"],
                       transaction_id=transaction_id)  # fmt: skip
+    if transaction_id is not None:
+        csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
+                                  "transaction_id": transaction_id})  # fmt: skip
     return {}
 
 

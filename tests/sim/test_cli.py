@@ -94,6 +94,32 @@ async def test_http_refusal_is_a_reason(status):
     assert f"not booted: HTTP {status.value}" in err  # the summary table
 
 
+async def test_tls_failure_is_a_reason(tmp_path):
+    """A wss:// CSMS whose certificate the given --ca did not sign: "TLS: certificate verify
+    failed" per charger; a wss:// URL with a profile-0 configuration is a usage error."""
+    from chargebench.security import init_pki, server_ssl_context
+    from sim.config import DEFAULT_CONFIG
+
+    pki, other = init_pki(tmp_path / "pki", cpo_name="A"), init_pki(tmp_path / "o", cpo_name="B")
+    config = json.loads(DEFAULT_CONFIG.read_text())
+    config["Security"] = {"SecurityProfile": 2, "AuthorizationKey": "0" * 32}
+    secure = tmp_path / "profile2.json"
+    secure.write_text(json.dumps(config))
+    server = await serve(lambda _ws: asyncio.sleep(0), "127.0.0.1", 0,
+                         ssl=server_ssl_context(pki.csms_cert, pki.csms_key))
+    url = f"wss://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+    try:
+        code, out, err = await _sim("--csms", url, "--config", str(secure), "--ca",
+                                    str(other.ca_cert), "--count", "2", "--duration", "2")
+        usage, _, usage_err = await _sim("--csms", url, "--ca", str(pki.ca_cert))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert code == 1, err
+    assert "not booted: TLS: certificate verify failed 2" in out, out
+    assert usage == 2 and "SecurityProfile 2 or 3" in usage_err, usage_err
+
+
 @pytest.mark.parametrize(("sig", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 async def test_signal_exit_after_summary(sig, expected, tmp_path):
     """Ctrl-C or SIGTERM: the summary with reasons is printed (not just "booted 0"), then exit
@@ -138,3 +164,18 @@ def test_trace_must_be_a_folder(tmp_path):
     existing.write_text("")
     assert main(["sim", "--csms", "ws://127.0.0.1:1/ocpp", "--trace", str(existing)]) == 2
     assert os.path.getsize(existing) == 0
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    (ConnectionRefusedError(111, "Connection refused"), "connection refused"),
+    (TimeoutError(), "timeout"),
+    (ValueError("SecurityProfile 2 needs a CA file (TlsFiles)"), "wss without --ca"),
+    (socket.gaierror(-2, "Name or service not known"), "unknown host"),
+    (ConnectionError("ws://x: server agreed to no OCPP subprotocol"),
+     "no OCPP subprotocol agreed"),
+])
+def test_failure_reason_labels(error, reason):
+    """The labels a fleet counts its charge points by, for the failures a socket gives."""
+    from sim.features.connection import failure_reason
+
+    assert failure_reason(error) == reason
