@@ -18,8 +18,10 @@ import selectors
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
 
 def iso(moment: datetime) -> str:
     """RFC 3339 UTC with milliseconds and `Z`, the form OCPP dateTime fields expect."""
@@ -166,8 +168,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def time(self) -> float:
         return self._virtual
 
-    def run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any
-                        ) -> asyncio.Future[Any]:
+    def run_in_executor(self, executor: concurrent.futures.Executor | None,
+                        func: Callable[[*_Ts], _T], *args: *_Ts
+                        ) -> asyncio.Future[_T]:
         future = super().run_in_executor(executor, func, *args)
         self.watch_outside_work(future)
         return future
@@ -198,7 +201,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._virtual = target
 
 
-class _AutojumpSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+class _AutojumpSelector(selectors.DefaultSelector):
     """The loop's selector: asyncio calls `select(timeout)` with the (virtual) time left until
     its next timer, or 0 when callbacks are ready, or None when there is no timer."""
 

@@ -118,7 +118,7 @@ def _targets(obj: Any, path: str) -> list[Any]:
     """Objects reached from `obj` along `path` (`a.b[]`: every item of list b)."""
     found = [obj]
     for part in path.split(".") if path else ():
-        step = []
+        step: list[Any] = []
         many = part.endswith("[]")
         name = part[:-2] if many else part
         for item in found:
@@ -158,7 +158,7 @@ def _nested_hits(source: dict, rule: SecretField, parent_when: tuple[str, frozen
     """NotifyReport: reportData items whose variable is secret, then their attributes."""
     head, _, rest = rule.at.partition(".")
     when, names = parent_when
-    hits = []
+    hits: list[dict[str, Any]] = []
     for parent in _targets(source, head):
         if type(parent) is dict and _get(parent, when) in names:
             hits.extend(

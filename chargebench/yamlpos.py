@@ -14,7 +14,7 @@ silently replacing the first one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,10 +201,12 @@ def schema_violations(
     for error in validator.iter_errors(data):
         path = list(error.absolute_path)
         if error.validator == "required":
-            missing = [p for p in error.validator_value if repr(p) in error.message]
+            required = error.validator_value if isinstance(error.validator_value, list) else []
+            missing = [p for p in required if repr(p) in error.message]
             for name in missing or ["?"]:
                 add([*path, name], "required field is missing")
-        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        elif (error.validator == "additionalProperties" and isinstance(error.instance, dict)
+              and isinstance(error.schema, Mapping)):
             allowed = sorted(error.schema.get("properties", {}))
             for name in error.instance:
                 if name not in allowed:

@@ -89,7 +89,7 @@ class CentralSystem:
             await asyncio.to_thread(self.store.mark_all_offline)
             self.trace.start()
             ssl_context = None
-            if config.tls_cert is not None:
+            if config.tls_cert is not None and config.tls_key is not None:  # together (config)
                 ssl_context = server_ssl_context(config.tls_cert, config.tls_key, config.tls_ca)
             await self.server.start(ssl_context)
             self.monitor.start()
@@ -170,10 +170,10 @@ class CentralSystem:
 
 
 def _open_store(config: CsmsConfig) -> Store:
-    """The SQLite store at `config.db`, with the seed applied when one is configured."""
-    from csms.store.sqlite import SqliteStore
+    """The store at `config.db` (a path or URL), with the seed applied when one is configured."""
+    from csms.store import open_store
 
-    store = SqliteStore(config.db, synchronous=config.db_synchronous, clock=config.clock.now)
+    store = open_store(config.db, synchronous=config.db_synchronous, clock=config.clock.now)
     if config.seed is not None:
         try:
             from csms.seed import load_seed

@@ -53,7 +53,7 @@ class CertificateService:
         except ValueError as exc:
             return f"unreadable CSR: {exc}"
         charger = await asyncio.to_thread(self.csms.store.get_charger, cp_id)
-        candidates = {(charger or {}).get("serial") or cp_id, *serials}
+        candidates = {(charger and charger["serial"]) or cp_id, *serials}
         if not any(identity.matches(serial, self.csms.config.cpo_name) for serial in candidates):
             return f"subject CN={identity.common_name!r} O={identity.organization!r}"
         return None

@@ -100,7 +100,7 @@ class OcppServer:
             if twin is not None:
                 facts = replace(facts, case_twin=True)
         admission = admit(charger, self.csms.config.unknown_chargers, facts)
-        if not admission.admitted:
+        if admission.status is not None:  # not admitted
             log.info("%s: refused (%s %s)", cp_id, admission.status, admission.reason)
             return _refuse(ws, admission.status, admission.reason)
         self._admissions[ws] = (cp_id, admission)
@@ -335,6 +335,8 @@ class KeepAlive:
             # a peer whose socket takes no more data would stall every other ping behind it;
             # it is skipped (its heartbeat monitor deadline still applies)
             async with asyncio.timeout(self.TICK):
-                conn.pong = await ws.ping()
+                # ping() returns its pong waiter, a Future (typed as an Awaitable):
+                # ensure_future gives it back as it is
+                conn.pong = asyncio.ensure_future(await ws.ping())
         except (ConnectionClosed, TimeoutError):
             conn.pong = None

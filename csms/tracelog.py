@@ -36,6 +36,10 @@ def _row(record: TraceRecord) -> dict:
     return {name: getattr(record, name) for name in _FIELDS}
 
 
+def _log_file(log_dir: Path, cp_id: str) -> Path:
+    return log_dir / f"charger.{cp_id}.log"
+
+
 class TraceLog:
     """Collects trace records of every connection; call `start()` and `close()` from asyncio."""
 
@@ -58,7 +62,7 @@ class TraceLog:
 
     def file_for(self, cp_id: str) -> Path | None:
         """The charger's JSON Lines log (`logs/charger.<ID>.log`), if files are kept."""
-        return None if self.log_dir is None else self.log_dir / f"charger.{cp_id}.log"
+        return None if self.log_dir is None else _log_file(self.log_dir, cp_id)
 
     def __call__(self, record: TraceRecord) -> None:
         """The sink given to `chargebench.trace.make_tracer`: cheap, never blocks."""
@@ -66,7 +70,8 @@ class TraceLog:
         if self.log_dir is not None:
             writer = self._files.get(record.cp_id)
             if writer is None:
-                writer = self._files[record.cp_id] = TraceWriter(self.file_for(record.cp_id))
+                path = _log_file(self.log_dir, record.cp_id)
+                writer = self._files[record.cp_id] = TraceWriter(path)
             writer(record)
         if len(self._pending) >= _BATCH:
             self._wake.set()

@@ -27,7 +27,7 @@ TOP = 44  # first row, below the lifeline heads
 ROW = 24
 PAYLOAD_CHARS = 1500  # hover text beyond this is cut: a firmware URL list is not worth more
 
-_STYLE = {  # type: (colour, dash pattern, label weight); RAW also marks unpaired replies
+_STYLE = {  # frame type -> (colour, dash pattern, label weight); RAW also marks unpaired replies
     "CALL": ("#1f4e8c", None, None),
     "CALLRESULT": ("#4b7b4b", "5 3", None),
     "CALLERROR": ("#c62828", None, "bold"),

@@ -128,7 +128,7 @@ class ChargePoint(ControlSurface):
         self._sender: asyncio.Lock | None = None
         lock.configure(config, self.hardware)
         config.subscribe(self._config_changed)
-        self.features = wiring.attach(self)
+        self.features: wiring.Features = wiring.attach(self)
 
     def use(self, table: Mapping[str, Callable[..., Any]], *, bound: bool = False) -> None:
         """Answer the CSMS-initiated actions of `table` (a feature profile's handlers).

@@ -289,7 +289,8 @@ async def _main(args: argparse.Namespace, template: dict, hardware: Hardware | N
     else:
         _print_summary(console, summary)
     code = 0 if summary["booted"] == summary["charge_points"] else 1
-    return _SIGNAL_EXIT.get(getattr(signal.Signals, state.stopped_by, None), code)
+    by_name = {sig.name: exit_code for sig, exit_code in _SIGNAL_EXIT.items()}
+    return by_name.get(state.stopped_by, code)
 
 
 def _ui(args: argparse.Namespace, fleet: Fleet) -> UiServer | None:

@@ -214,13 +214,14 @@ class ChargePointConfig:
 
     def __init__(
         self,
-        data: dict[str, dict[str, Any]],
+        data: dict[str, Mapping[str, Any]],
         *,
         source: str = "<memory>",
         user_config_path: str | os.PathLike[str] | None = None,
         overlay: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         """Prefer `load()` or `from_dict()`: they validate `data` first."""
+        # a profile is a dict of its own or a read-only one shared with a fleet template (`_put`)
         self._data = data
         self.source = source
         self.user_config_path = Path(user_config_path) if user_config_path else None
@@ -267,10 +268,10 @@ class ChargePointConfig:
         user_config_path: str | os.PathLike[str] | None = None,
     ) -> ChargePointConfig:
         """Validate an in-memory config (fleet templates); `source` names it in errors."""
-        data = copy.deepcopy(dict(data))
-        _validate(data, source)
-        cfg = cls(data, source=source, user_config_path=user_config_path)
-        cfg.warnings = _soft_checks(data)
+        own: dict[str, Any] = copy.deepcopy(dict(data))
+        _validate(own, source)
+        cfg = cls(own, source=source, user_config_path=user_config_path)
+        cfg.warnings = _soft_checks(own)
         return cfg
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -589,18 +590,20 @@ def _validate(data: Any, source: str) -> None:
         for name, value in values.items():
             spec = KEYS.get(name) if profile != "Custom" else None
             if spec and spec.csl and spec.csl.get("itemFormat") == "measurand":
-                reason = _csl_error(spec, value, data, items_only=True)
-                if reason:
-                    raise ConfigError(source, f"{profile}.{name}", reason)
+                csl_reason = _csl_error(spec, value, data, items_only=True)
+                if csl_reason:
+                    raise ConfigError(source, f"{profile}.{name}", csl_reason)
 
 
 def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
     """(Profile.Key, reason) for a schema error, naming the missing or extra key itself."""
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [k for k in error.validator_value if k not in error.instance]
+        required = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [k for k in required if k not in error.instance]
         return ".".join([*path, missing[0]]), "required key missing"
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+    if (error.validator == "additionalProperties" and isinstance(error.instance, dict)
+            and isinstance(error.schema, Mapping)):
         allowed = error.schema.get("properties", {})
         extra = sorted(k for k in error.instance if k not in allowed)
         what = "unknown key" if path else "unknown profile"

@@ -39,8 +39,14 @@ def reap(task: asyncio.Task, owner: str) -> None:
     if isinstance(error, CallFailed):
         log.debug("%s: %s", owner, error)
     else:
-        log.error("%s: background task %s failed", owner, task.get_coro().__qualname__,
+        log.error("%s: background task %s failed", owner, _task_name(task),
                   exc_info=error)
+
+
+def _task_name(task: asyncio.Task) -> str:
+    """The coroutine's qualified name (a task may also wrap a generator, or nothing once an
+    eager task finished)."""
+    return getattr(task.get_coro(), "__qualname__", task.get_name())
 
 
 def owner_of(config: Any) -> str:

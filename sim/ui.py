@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs
 
 import uvicorn
@@ -198,9 +198,15 @@ def _matches(cp: ChargePoint, match: str | None, status: str | None,
 # Endpoints -------------------------------------------------------------------------------------
 
 
+def _view(call: Call) -> FleetView:
+    """The fleet this UI serves: `csms.api.spec` routes carry it as their context object (typed
+    there as the CSMS's `Context`, which this server does not have)."""
+    return cast("FleetView", call.ctx)
+
+
 async def list_chargers(call: Call) -> dict[str, Any]:
     """`GET /api/fleet`: a page of the chargers matching the filters, with fleet-wide counts."""
-    view: FleetView = call.ctx
+    view = _view(call)
     q = call.query
     every = view.charge_points()
     found = [cp for cp in every if _matches(cp, q["match"], q["status"], q["online"])]
@@ -220,7 +226,7 @@ async def list_chargers(call: Call) -> dict[str, Any]:
 
 async def get_charger(call: Call) -> dict[str, Any]:
     """`GET /api/fleet/{cp_id}`."""
-    view: FleetView = call.ctx
+    view = _view(call)
     cp = view.find(call.path["cp_id"])
     return charger_state(cp, view.tags(cp.id))
 
@@ -263,7 +269,7 @@ async def _perform(view: FleetView, cp: ChargePoint, action: str, kwargs: dict[s
 
 async def act(call: Call) -> dict[str, Any]:
     """`POST /api/fleet/{cp_id}/actions/{action}`."""
-    view: FleetView = call.ctx
+    view = _view(call)
     cp = view.find(call.path["cp_id"])
     action = call.path["action"]
     result = await _perform(view, cp, action, _arguments(view, action, call.body, cp))
@@ -274,7 +280,7 @@ async def act(call: Call) -> dict[str, Any]:
 async def act_many(call: Call) -> dict[str, Any]:
     """`POST /api/fleet/actions/{action}`: the action on every selected charger, concurrently;
     one charger's failure is in its result, not the answer's status."""
-    view: FleetView = call.ctx
+    view = _view(call)
     body, action = call.body, call.path["action"]
     chosen = [view.find(cp_id) for cp_id in body["ids"]] if "ids" in body else view.charge_points()
     chosen = [cp for cp in chosen
@@ -298,7 +304,7 @@ async def page(call: Call) -> Response:
     """`GET /`: the fleet page of this session."""
     from sim import ui_page
 
-    view: FleetView = call.ctx
+    view = _view(call)
     sid = call.request.cookies.get(COOKIE, "")
     return HTMLResponse(ui_page.render(csrf=view.sessions.get(sid, "")),
                         headers={"Cache-Control": "no-store"})
@@ -320,7 +326,7 @@ async def login_form(call: Call) -> Response:
     """`GET /login`: the form; `?token=` (the link printed at start) logs in at once."""
     from sim import ui_page
 
-    view: FleetView = call.ctx
+    view = _view(call)
     token = call.query["token"]
     if token is not None and view.token_ok(token):
         return _logged_in(view)
@@ -332,16 +338,16 @@ async def login(call: Call) -> Response:
     """`POST /login` with the form's `token` (application/x-www-form-urlencoded)."""
     from sim import ui_page
 
-    view: FleetView = call.ctx
+    view = _view(call)
     form = parse_qs((await call.request.body()).decode("utf-8", "replace"))
-    if view.token_ok((form.get("token") or [None])[0]):
+    if view.token_ok(next(iter(form.get("token", [])), None)):
         return _logged_in(view)
     return HTMLResponse(ui_page.login(wrong=True), status_code=401)
 
 
 async def logout(call: Call) -> Response:
     """`POST /logout`: the session ends (its cookie is forgotten too)."""
-    view: FleetView = call.ctx
+    view = _view(call)
     view.sessions.pop(call.request.cookies.get(COOKIE, ""), None)
     response = _redirect("/login")
     response.delete_cookie(COOKIE, path="/")
@@ -401,7 +407,7 @@ ACTION_RESULT = {
                    "charger": CHARGER},
 }  # fmt: skip
 _AUTH = {"401": "missing or wrong token", "403": "a session's POST without its X-CSRF-Token"}
-_SECURITY = ({"bearer": []}, {"session": []})
+_SECURITY: tuple[dict[str, list[str]], ...] = ({"bearer": []}, {"session": []})
 
 
 def _op(method: str, path: str, summary: str, endpoint: Any, **kw: Any) -> Operation:

@@ -81,10 +81,11 @@ async def utilisation(call: Call) -> Any:
         if until <= since:
             return []  # an empty window has no time to use
         # a session that started before the window may still run into it
+        start = to_iso(since) or ""  # `since` is set, so never ""
         facts = [
             fact
             for fact in store.transaction_facts(until=until)
-            if fact["stop_time"] is None or fact["stop_time"] >= to_iso(since)
+            if fact["stop_time"] is None or fact["stop_time"] >= start
         ]
         connectors = dict.fromkeys((charger["id"] for charger in store.list_chargers()), 0)
         for connector in store.list_connectors():  # every charger's, in one query

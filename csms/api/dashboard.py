@@ -29,7 +29,7 @@ from reports.svg import esc
 from reports.timestamps import parse_ts
 
 if TYPE_CHECKING:
-    from csms.store.base import Store
+    from csms.store.base import Charger, Store
 
 __all__ = ["REFRESH_S", "ROUTES", "Snapshot", "dashboard", "render", "snapshot"]
 
@@ -45,8 +45,8 @@ FAULT_WINDOW = timedelta(hours=24)
 class Snapshot:
     """What the page shows, read from the store and the live connections in one go."""
 
-    chargers: list[dict[str, Any]]  # every charger
-    shown: list[dict[str, Any]]  # the table's: online ones first, then by id
+    chargers: list[Charger]  # every charger
+    shown: list[Charger]  # the table's: online ones first, then by id
     connectors: dict[str, list[dict[str, Any]]]  # every charger's
     online: set[str]
     running: list[dict[str, Any]]
@@ -68,7 +68,7 @@ def snapshot(store: Store, online: set[str], now: datetime) -> Snapshot:
         shown=shown,
         connectors=connectors,
         online=online,
-        running=with_estimates(store, [dict(tx) for tx in running[:ROWS]]),
+        running=with_estimates(store, running[:ROWS]),
         running_total=len(running),
         faults=store.fault_counts(since=now - FAULT_WINDOW),
         at=now,

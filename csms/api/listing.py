@@ -20,7 +20,7 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,12 @@ from starlette.responses import Response
 
 from csms.api.jsonio import DecimalJSONResponse, to_jsonable
 from csms.api.params import Param
+
+#: a listed row: a store row (a TypedDict) or one decorated with live fields
+Row = Mapping[str, Any]
+#: `fetch(filters)` -> rows, or with `Listing.store_pages` `fetch(filters, limit, offset)` ->
+#: (the page, the count of all matching rows)
+Fetch = Callable[..., Sequence[Row] | tuple[Sequence[Row], int]]
 
 MAX_LIMIT = 1000
 PAGING = (
@@ -69,7 +75,7 @@ def _cell(value: Any) -> str:
     return json.dumps(value, default=to_jsonable, separators=(",", ":"))
 
 
-def to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+def to_csv(rows: Sequence[Row], columns: tuple[str, ...]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
@@ -81,21 +87,25 @@ def to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
 async def respond(
     request: Request,
     listing: Listing,
-    fetch: Callable[..., list[dict[str, Any]]],
+    fetch: Fetch,
     query: dict[str, Any],
     *,
-    decorate: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+    decorate: Callable[[Sequence[Row]], Sequence[Row]] | None = None,
 ) -> Response:
     """The page of `listing` that `query` (parsed `all_params`, plus forced scope filters)
     asks for; `decorate` adds live fields (connection status, estimates) to the page only."""
     limit, offset = query["limit"], query["offset"]
     filters = {p.name: query.get(p.name) for p in listing.params}
+    rows: Sequence[Row]
     if listing.store_pages:
-        rows, total = await asyncio.to_thread(fetch, filters, limit, offset)
+        paged = await asyncio.to_thread(fetch, filters, limit, offset)
+        assert isinstance(paged, tuple), f"{listing.name}: store_pages fetch returns (rows, n)"
+        rows, total = paged
     else:
-        rows = await asyncio.to_thread(fetch, filters)
+        found = await asyncio.to_thread(fetch, filters)
+        assert not isinstance(found, tuple), f"{listing.name}: fetch returns the rows"
         active = [(p, v) for p in listing.params if (v := filters.get(p.name)) is not None]
-        rows = [row for row in rows if all(p.matches(row, v) for p, v in active)]
+        rows = [row for row in found if all(p.matches(row, v) for p, v in active)]
         total = len(rows)
         rows = rows[offset : offset + limit]
     if decorate is not None:

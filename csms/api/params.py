@@ -7,6 +7,7 @@ same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -108,7 +109,7 @@ class Param:
             schema["default"] = self.default
         return schema
 
-    def matches(self, row: dict[str, Any], value: Any) -> bool:
+    def matches(self, row: Mapping[str, Any], value: Any) -> bool:
         """Does `row` pass this filter with `value` (in-memory listings)?"""
         have = row.get(self.key)
         if self.match == "contains":

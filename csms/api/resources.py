@@ -8,15 +8,16 @@ user's own idTag, and so is stopping a running one; everything else here is ADMI
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from csms.api.jsonio import ApiError
-from csms.api.listing import Listing, respond
+from csms.api.listing import Listing, Row, respond
 from csms.api.params import Param
 from csms.api.spec import Call, Operation
 from csms.services import remote
 from csms.services.analytics import live_estimate
-from csms.store.base import Store
+from csms.store.base import Charger, Store, Transaction
 
 SINCE = Param("since", "date-time", "from this time (inclusive)", match="since")
 UNTIL = Param("until", "date-time", "up to this time (exclusive)", match="until")
@@ -170,10 +171,13 @@ RESERVATIONS = Listing(
 )
 
 
-def with_estimates(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_estimates(store: Store, transactions: Sequence[Transaction]) -> list[dict[str, Any]]:
     """Owner, and for running transactions live energy and estimated cost (latest meter);
     shared by the transactions API and the dashboard."""
-    for row in rows:
+    rows = []
+    for tx in transactions:
+        row: dict[str, Any] = dict(tx)
+        rows.append(row)
         owner = store.get_user_by_rfid(row["id_tag"])
         row["user_id"] = None if owner is None else owner["id"]
         if row["stop_time"] is None:
@@ -181,20 +185,19 @@ def with_estimates(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, A
             meters = store.list_meter_values(
                 transaction_id=row["id"], measurand="Energy.Active.Import.Register"
             )
-            row.update(live_estimate(row, meters, tariff and tariff["rate_per_kwh"]))
+            row.update(live_estimate(tx, meters, tariff and tariff["rate_per_kwh"]))
             row["currency"] = row["currency"] or (tariff and tariff["currency"])
     return rows
 
 
-def with_connection(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_connection(call: Call, rows: Sequence[Row]) -> list[dict[str, Any]]:
     """Each charger row with its live connection (None: offline)."""
-    for row in rows:
-        conn = call.ctx.registry.get(row["id"])
-        row["connection"] = None if conn is None else conn.summary()
-    return rows
+    registry = call.ctx.registry
+    return [{**row, "connection": None if (conn := registry.get(row["id"])) is None
+             else conn.summary()} for row in rows]
 
 
-async def known_charger(call: Call, cp_id: str) -> dict[str, Any]:
+async def known_charger(call: Call, cp_id: str) -> Charger:
     charger = await call.ctx.db(call.ctx.store.get_charger, cp_id)
     if charger is None:
         raise ApiError(404, f"unknown charger {cp_id!r}")
@@ -293,7 +296,7 @@ async def list_transactions(call: Call) -> Any:
     return await respond(call.request, TRANSACTIONS, fetch, query)
 
 
-async def visible_transaction(call: Call) -> dict[str, Any]:
+async def visible_transaction(call: Call) -> Transaction:
     tx = await call.ctx.db(call.ctx.store.get_transaction, call.path["transaction_id"])
     if tx is None:
         raise ApiError(404, f"unknown transaction {call.path['transaction_id']}")
@@ -308,7 +311,7 @@ async def get_transaction(call: Call) -> Any:
     store = call.ctx.store
 
     def details() -> dict[str, Any]:
-        row = with_estimates(store, [dict(tx)])[0]
+        row = with_estimates(store, [tx])[0]
         deductions = store.list_wallet_transactions(transaction_id=tx["id"], type="CHARGE_DEDUCT")
         row["wallet_transaction"] = deductions[0] if deductions else None
         row["billing_retry"] = store.get_billing_retry(tx["id"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -168,9 +168,11 @@ def _field_of(error: ValidationError) -> str:
     """The body field a schema error is about (`amount`, `items.0.id`, or `body`)."""
     path = [str(part) for part in error.absolute_path]
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [name for name in error.validator_value if name not in error.instance]
+        required = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [name for name in required if name not in error.instance]
         path += missing[:1]
-    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+    elif (error.validator == "additionalProperties" and isinstance(error.instance, dict)
+          and isinstance(error.schema, Mapping)):
         known = set(error.schema.get("properties", {}))
         path += sorted(set(error.instance) - known)[:1]
     return ".".join(path) or "body"

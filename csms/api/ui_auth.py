@@ -195,9 +195,9 @@ async def login(call: Call) -> Response:
     principal = await _principal(call, token) if token else None
     if principal is None:
         fresh = secrets.token_urlsafe(24)
-        response = HTMLResponse(_login_page(next_url, fresh, "unknown token"), status_code=401)
-        response.set_cookie(LOGIN_COOKIE, fresh, httponly=True, samesite="strict", path="/ui")
-        return response
+        refused = HTMLResponse(_login_page(next_url, fresh, "unknown token"), status_code=401)
+        refused.set_cookie(LOGIN_COOKIE, fresh, httponly=True, samesite="strict", path="/ui")
+        return refused
     sessions = _sessions(call)
     if len(sessions) >= MAX_SESSIONS:  # the oldest goes: memory stays bounded
         del sessions[min(sessions, key=lambda sid: sessions[sid].used)]

@@ -48,8 +48,7 @@ def _read(store: Any, cp_id: str, tx_id: int | None) -> dict[str, Any] | None:
     charger = store.get_charger(cp_id)
     if charger is None:
         return None
-    txs = with_estimates(store, [dict(t) for t in store.list_transactions(charger_id=cp_id,
-                                                                          limit=TX_ROWS)])
+    txs = with_estimates(store, store.list_transactions(charger_id=cp_id, limit=TX_ROWS))
     txs.sort(key=lambda t: t["id"], reverse=True)
     chosen = next((t for t in txs if t["id"] == tx_id), txs[0] if txs else None)
     if tx_id is not None and (chosen is None or chosen["id"] != tx_id):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,7 +33,7 @@ STATUSES = ("Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV"
 ROWS = 500
 
 
-def connection_of(charger: dict[str, Any], online: set[str]) -> str:
+def connection_of(charger: Mapping[str, Any], online: set[str]) -> str:
     """online / offline / never (connected)."""
     if charger["id"] in online:
         return "online"

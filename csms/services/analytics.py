@@ -105,13 +105,13 @@ def live_estimate(
 ) -> dict[str, Any]:
     """Energy so far and estimated cost of a running transaction, from its latest energy
     register reading (Wh); without a reading the energy is unknown (None)."""
-    latest = None
+    latest, reading = None, None
     for row in meter_values:
         if row["measurand"] == ENERGY_REGISTER and row["norm_value"] is not None:
-            latest = row
-    if latest is None:
+            latest, reading = row, row["norm_value"]
+    if latest is None or reading is None:
         return {"live_energy_wh": None, "estimated_cost": None, "last_meter_at": None}
-    energy = max(0, int(latest["norm_value"]) - tx["meter_start"])
+    energy = max(0, int(reading) - tx["meter_start"])
     cost = None
     if rate is not None:
         cost = (Decimal(energy) / WH_PER_KWH * rate).quantize(CENTS, rounding=ROUND_HALF_UP)

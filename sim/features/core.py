@@ -35,7 +35,7 @@ Handler = Callable[["ChargePoint", dict], Any]
 BoundHandler = Callable[[dict], Any]
 
 
-def handlers(cp: ChargePoint) -> Mapping[str, Callable[[dict], Any]]:
+def handlers(cp: ChargePoint) -> HandlerTable:
     """The Core profile's handlers for `cp`, guarded by the registration status."""
     return HandlerTable(cp, HANDLERS)
 
@@ -194,6 +194,7 @@ def remote_start(cp: ChargePoint, payload: dict) -> dict:
     ConnectionTimeOut for it."""
     id_tag = payload["idTag"]
     connector_id = payload.get("connectorId")
+    port: Port | None
     if connector_id is not None:
         if not 1 <= connector_id <= len(cp.ports):
             return {"status": "Rejected"}

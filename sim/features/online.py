@@ -67,7 +67,8 @@ async def run(cp: ChargePoint) -> None:
         # nothing reads the handshake's headers again, and they are 3 kB a charger in a fleet
         # (websockets keeps `response` itself: it marks the handshake as done)
         ws.request = None
-        ws.response.headers.clear()
+        if ws.response is not None:  # set by the handshake that just succeeded
+            ws.response.headers.clear()
         cp.connects += 1
         security.connected(cp, ws)
         try:

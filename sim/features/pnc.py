@@ -195,8 +195,9 @@ class PlugAndCharge:
         for kind, data in self.certificates.installed(roots):
             chains.append({"certificateType": names[kind], "certificateHashData": data})
         if _V2G_CHAIN in wanted:
-            leaf, *children = self.certificates.leaf_hashes(V2G_CERTIFICATE) or [None]
-            if leaf is not None:
+            hashes = self.certificates.leaf_hashes(V2G_CERTIFICATE)
+            if hashes:
+                leaf, *children = hashes
                 entry: dict[str, Any] = {"certificateType": _V2G_CHAIN,
                                          "certificateHashData": leaf}
                 if children:
@@ -302,7 +303,8 @@ class PlugAndCharge:
         (`cert_signing_delays`). True once installed."""
         self._v2g_installed.clear()
         delays = cert_signing_delays(self.config)
-        for delay in delays or [None]:
+        waits: list[float | None] = [*delays] if delays else [None]
+        for delay in waits:
             response = await self.call("SignCertificate", self.sign_certificate_request())
             if delay is None:
                 return response is not None and response.get("status") == "Accepted"

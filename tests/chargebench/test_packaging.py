@@ -101,6 +101,8 @@ def test_the_wheel_holds_every_data_file_of_the_packages(tmp_path):
             if path.is_file() and path.suffix not in (".py", ".pyc")}
     assert data, "no data files found: the test looks in the wrong place"
     assert not data - names, f"not in the wheel: {sorted(data - names)}"
+    # PEP 561: the type-checked packages tell a user's mypy that their hints are meant
+    assert {"chargebench/py.typed", "csms/py.typed", "sim/py.typed"} <= names
     assert {str(shipped(name).relative_to(ROOT)) for name in SHIPPED} - {"scenarios/library"} \
         <= names
 
