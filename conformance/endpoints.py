@@ -24,8 +24,9 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from chargebench.clock import iso
 from chargebench.dualport import DualPort
-from chargebench.ocppj import OCPP16, Role, serve
+from chargebench.ocppj import Role, serve
 from chargebench.ocppj.adapter import select_ocpp_subprotocol
+from chargebench.ocppj.versions import DEFAULT_VERSION
 from chargebench.security import (
     SubjectIdentity,
     basic_auth_header,
@@ -61,7 +62,7 @@ def _auth_headers(settings: Settings, cp_id: str, password: str | None) -> dict[
 
 async def dial(
     settings: Settings, *, cp_id: str | None = None, password: str | None = None,
-    subprotocols: Sequence[str] = (OCPP16.subprotocol,),
+    subprotocols: Sequence[str] = (DEFAULT_VERSION.subprotocol,),
 ) -> HarnessPeer:
     """Connect to the CSMS under test as charge point `cp_id` (not yet booted), with
     `password` (default: --cb-password, or the key a case changed it to) when the security
@@ -72,7 +73,7 @@ async def dial(
         proxy=None, open_timeout=settings.timeout, ssl=_client_ssl(settings),
         additional_headers=_auth_headers(settings, cp_id, password or settings.password_for(cp_id)),
     )
-    if ws.subprotocol != OCPP16.subprotocol:
+    if ws.subprotocol != DEFAULT_VERSION.subprotocol:
         await ws.close(1002, "no OCPP subprotocol agreed")
         raise AssertionError(f"the CSMS agreed to subprotocol {ws.subprotocol!r}, not ocpp1.6")
     return HarnessPeer(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from chargebench.ocppj.versions import OCPP16
+from chargebench.ocppj.versions import DEFAULT_VERSION
 from conformance.wire import Frame, matches
 
 REPLY_TYPES = ("CALLRESULT", "CALLERROR")
@@ -105,7 +105,7 @@ def failure(
 def required_fields(action: str, response: bool = False) -> frozenset[str]:
     """Top-level fields the 1.6 JSON schema of `action` requires."""
     try:
-        schema = json.loads(OCPP16.schema_text(action, response))
+        schema = json.loads(DEFAULT_VERSION.schema_text(action, response))
     except (FileNotFoundError, ValueError):
         return frozenset()
     return frozenset(schema.get("required", ()))

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chargebench.ocppj import OcppSession, Role, Session
+from chargebench.ocppj import VERSIONS, OcppSession, Role, Session, version_for
 from chargebench.ocppj import events as ev
 from chargebench.ocppj.frames import Direction, encode_call
 from conformance.expect import REPLY_TYPES, Expect, Mismatch, failure
@@ -87,7 +87,11 @@ class HarnessPeer:
         out = Direction.CP_TO_CS if role is Role.CHARGE_POINT else Direction.CS_TO_CP
         inn = out.reverse
         self.ws = ws
-        core = OcppSession(role, call_timeout=timeout)
+        # the version agreed in the handshake (OCPP-J 1.6 §3.1); a peer under test that agreed
+        # to none (or to one we do not speak) is still examined in the default version
+        agreed = getattr(ws, "subprotocol", None)
+        version = version_for(agreed if agreed in VERSIONS else None)
+        core = OcppSession(role, version=version, call_timeout=timeout)
         self.session = Session(
             _RecordingSocket(ws, self._record, out, inn), core, self.handlers,
             on_event=self._on_event,

@@ -17,15 +17,16 @@ from websockets.asyncio.server import ServerConnection
 
 from chargebench.aiotasks import cancel_and_wait
 from chargebench.ocppj import (
-    OcppCallError,
     OcppSession,
     Role,
     Session,
     connect,
     serve,
 )
+from chargebench.ocppj.registration import BootGate, boot_gate
+from chargebench.ocppj.testing import happy_handlers
+from chargebench.ocppj.versions import version_for
 from chargebench.security import basic_auth_header, check_basic_auth
-from conformance.defaults import charge_point_handlers, csms_handlers
 from conformance.endpoints import BOOT_PAYLOAD
 
 Wrap = Callable[[Any], Any]
@@ -87,34 +88,34 @@ class ReferenceCsms:
             await ws.close(1002, "no OCPP subprotocol agreed")
             return
         cp_id = ws.request.path.rstrip("/").rsplit("/", 1)[-1]
-        session = Session(self.wrap(ws), OcppSession(Role.CENTRAL_SYSTEM), _gated())
+        version = version_for(ws.subprotocol)
+        core = OcppSession(Role.CENTRAL_SYSTEM, version=version)
+        session = Session(self.wrap(ws), core, _gated(boot_gate(version, Role.CENTRAL_SYSTEM)))
         self.sessions[cp_id] = session
         await session.run()
 
 
-def _gated() -> dict:
+def _gated(gate: BootGate) -> dict:
     """The default CSMS answers, refusing everything but BootNotification until one was
-    accepted (OCPP-J errata §3.10: SecurityError)."""
-    handlers = csms_handlers()
-    accepted = asyncio.Event()
+    accepted (the core's `BootGate`: OCPP-J errata §3.10)."""
+    handlers = happy_handlers(Role.CENTRAL_SYSTEM, gate.version)
+    registration: list[str | None] = [None]
     boot = handlers["BootNotification"]
 
     def booting(payload: dict) -> dict:
         reply = boot(payload)
-        if reply["status"] == "Accepted":
-            accepted.set()
+        registration[0] = reply["status"]
         return reply
 
-    def gate(handler: Callable) -> Callable:
+    def guard(action: str, handler: Callable) -> Callable:
         def guarded(payload: dict) -> Any:
-            if not accepted.is_set():
-                raise OcppCallError("SecurityError", "BootNotification not accepted yet")
+            gate.check(action, registration[0])
             return handler(payload)
 
         return guarded
 
-    gated = {action: gate(handler) for action, handler in handlers.items()}
-    gated["BootNotification"] = booting
+    gated = {action: guard(action, handler) for action, handler in handlers.items()}
+    gated[gate.version.boot_action] = booting
     return gated
 
 
@@ -163,7 +164,7 @@ class ReferenceChargePoint:
             await asyncio.sleep(self.retry)
 
     async def _session(self, ws: Any) -> None:
-        handlers = charge_point_handlers()
+        handlers = happy_handlers(Role.CHARGE_POINT, version_for(ws.subprotocol))
 
         def reset(_: dict) -> dict:
             # OCPP 1.6 §5.13: accept, then reboot (close and reconnect)
@@ -171,7 +172,8 @@ class ReferenceChargePoint:
             return {"status": "Accepted"}
 
         handlers["Reset"] = reset
-        session = Session(self.wrap(ws), OcppSession(Role.CHARGE_POINT), handlers)
+        core = OcppSession(Role.CHARGE_POINT, version=version_for(ws.subprotocol))
+        session = Session(self.wrap(ws), core, handlers)
         reader = session.start()
         with contextlib.suppress(Exception):
             reply = await session.call("BootNotification", BOOT_PAYLOAD)

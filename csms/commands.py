@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chargebench.ocppj import OCPP16
+from chargebench.ocppj.versions import DEFAULT_VERSION
 from csms.certificates import certificate_fields
 from csms.store.base import Store
 
@@ -309,7 +309,7 @@ def _snake(action: str) -> str:
 
 
 def _is_security(action: str) -> bool:
-    return OCPP16.profiles.get(action) == "Security"
+    return DEFAULT_VERSION.profiles.get(action) == "Security"
 
 
 remote_start_transaction = _command("RemoteStartTransaction")

@@ -31,9 +31,10 @@ from websockets.protocol import State
 
 from chargebench.aiotasks import cancel_and_wait
 from chargebench.ocppj import OcppSession, Role, Session, serve
+from chargebench.ocppj.versions import version_for
 from chargebench.security import MAX_KEY_BYTES, MIN_KEY_BYTES, parse_basic_auth, peer_identity
 from chargebench.trace import make_tracer
-from csms import handlers
+from csms import dispatch
 from csms.admission import Admission, Facts, admit, charge_point_id
 from csms.registry import ChargerConnection
 
@@ -191,8 +192,9 @@ class OcppServer:
         session_id = secrets.token_hex(6)
         charger = await csms.db.run(remember)
         tracer = make_tracer(csms.trace, cp_id, session_id)
-        core = OcppSession(Role.CENTRAL_SYSTEM, call_timeout=csms.config.call_timeout,
-                           tracer=tracer)  # fmt: skip
+        # the version is the one agreed in the handshake (OCPP-J 1.6 §3.1)
+        core = OcppSession(Role.CENTRAL_SYSTEM, version=version_for(ws.subprotocol),
+                           call_timeout=csms.config.call_timeout, tracer=tracer)  # fmt: skip
         session = Session(ws, core)
         # A charger that booted before keeps its registration across reconnections (OCPP 1.6
         # §4.2: BootNotification is sent after a (re)boot, not after a reconnect).
@@ -202,7 +204,7 @@ class OcppServer:
             registration=registration, connected_at=csms.clock.now(),
             last_seen=csms.clock.monotonic(), remote=ws.remote_address,
         )  # fmt: skip
-        session.handlers = handlers.bind(csms, conn)
+        session.handlers = dispatch.bind(csms, conn)
         session.on_event = lambda event: _touch(csms, conn)
         old = csms.connections.add(conn)
         if old is not None:

@@ -14,15 +14,13 @@ them, so tests drive the CSMS exactly as a charger would, without patching anyth
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from chargebench.clock import iso
-from chargebench.ocppj import OcppSession, Role, Session, connect
+from chargebench.ocppj import OcppSession, Role, Session, connect, version_for
+from chargebench.ocppj.testing import RecordingHandlers, Reply, payloads
 from chargebench.security import basic_auth_header
-
-Reply = dict | Callable[[dict], Any]
 
 #: Default replies of a cooperative charger; everything else answers {"status": "Accepted"}.
 DEFAULT_REPLIES: dict[str, dict] = {
@@ -41,11 +39,18 @@ class ScriptedChargePoint:
     def __init__(self, cp_id: str, ws: Any, *, replies: dict[str, Reply] | None = None) -> None:
         self.cp_id = cp_id
         self.ws = ws
-        self.replies: dict[str, Reply] = dict(replies or {})
         self.calls: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
-        self.core = OcppSession(Role.CHARGE_POINT, call_timeout=10)
-        handlers = {action: self._answerer(action) for action in self.core.version.cs_initiated}
-        self.session = Session(ws, self.core, handlers)
+        version = version_for(getattr(ws, "subprotocol", None))
+        self.core = OcppSession(Role.CHARGE_POINT, version=version, call_timeout=10)
+        default = {"status": "Accepted"}
+        base = {action: (lambda _p, a=action: DEFAULT_REPLIES.get(a, default))
+                for action in version.cs_initiated}  # fmt: skip
+        self.handlers = RecordingHandlers(
+            base, replies, on_call=lambda action, payload: self.calls.put_nowait((action, payload))
+        )
+        #: per-action replies the test sets (a payload, or a callable taking the request)
+        self.replies: dict[str, Reply] = self.handlers.replies
+        self.session = Session(ws, self.core, self.handlers)
         self._reader = self.session.start()
 
     @classmethod
@@ -64,15 +69,6 @@ class ScriptedChargePoint:
         ws = await connect(url, **options)
         return cls(cp_id, ws, replies=replies)
 
-    def _answerer(self, action: str) -> Callable[[dict], Any]:
-        def answer(payload: dict) -> Any:
-            self.calls.put_nowait((action, payload))
-            default = DEFAULT_REPLIES.get(action, {"status": "Accepted"})
-            reply = self.replies.get(action, default)
-            return reply(payload) if callable(reply) else reply
-
-        return answer
-
     async def call(self, action: str, payload: dict | None = None, **kw: Any) -> dict:
         return await self.session.call(action, payload or {}, **kw)
 
@@ -82,19 +78,20 @@ class ScriptedChargePoint:
             return await self.calls.get()
 
     async def boot(self, **fields: Any) -> dict:
-        payload = {"chargePointVendor": "ChargeBench", "chargePointModel": "Scripted", **fields}
+        payload = payloads(self.core.version).boot_notification(
+            chargePointModel="Scripted", **fields)
         return await self.call("BootNotification", payload)
 
     async def start_transaction(self, id_tag: str, *, connector_id: int = 1, meter_start: int = 0,
                                 timestamp: str | None = None, **fields: Any) -> dict:  # fmt: skip
-        payload = {"connectorId": connector_id, "idTag": id_tag, "meterStart": meter_start,
-                   "timestamp": timestamp or now_iso(), **fields}  # fmt: skip
+        payload = payloads(self.core.version).start_transaction(
+            connector_id, id_tag, meter_start, timestamp or now_iso(), **fields)
         return await self.call("StartTransaction", payload)
 
     async def stop_transaction(self, transaction_id: int, meter_stop: int, *,
                                timestamp: str | None = None, **fields: Any) -> dict:  # fmt: skip
-        payload = {"transactionId": transaction_id, "meterStop": meter_stop,
-                   "timestamp": timestamp or now_iso(), **fields}  # fmt: skip
+        payload = payloads(self.core.version).stop_transaction(
+            transaction_id, meter_stop, timestamp or now_iso(), **fields)
         return await self.call("StopTransaction", payload)
 
     async def wait_closed(self, timeout: float = 5) -> None:

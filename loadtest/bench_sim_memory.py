@@ -91,7 +91,8 @@ async def measure(url: str, cps: int, ramp: float, timeout: float, trace: bool,
     started = time.monotonic()
     await fleet.start()
     await fleet.wait_booted(timeout)
-    while any(cp.session is None or cp.session.core._pending for cp in fleet.charge_points):
+    while any(cp.session is None or cp.session.core.outstanding is not None
+              for cp in fleet.charge_points):
         await asyncio.sleep(0.2)  # the last StatusNotifications are still on their way
     boot_s = time.monotonic() - started
     await asyncio.sleep(1.0)

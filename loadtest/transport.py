@@ -27,7 +27,7 @@ import gevent.monkey
 import websocket
 
 from chargebench.ocppj import events as ev
-from chargebench.ocppj.core import OcppSession, Tracer
+from chargebench.ocppj.core import OcppSession, State, Tracer
 from chargebench.ocppj.errors import (
     CallErrorReply,
     CallFailed,
@@ -38,7 +38,7 @@ from chargebench.ocppj.errors import (
     OcppCallError,
 )
 from chargebench.ocppj.faults import Fault
-from chargebench.ocppj.versions import OCPP16, Role
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion, Role
 from loadtest.handlers import Handler, handler_table
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ class OcppClient:
         # Connection
         connect_timeout: float = 10.0,
         on_event: Callable[[ev.Event], None] | None = None,
+        version: OcppVersion = DEFAULT_VERSION,
     ) -> None:
         """`handlers` answers CSMS-initiated CALLs (default: `loadtest.handlers.handler_table()`);
         `on_event` sees late/unknown replies and protocol violations, which are logged otherwise."""
@@ -88,6 +89,7 @@ class OcppClient:
         self.tracer = tracer
         self.connect_timeout = connect_timeout
         self.on_event = on_event
+        self.version = version
         self.core: OcppSession | None = None
         self._ws: websocket.WebSocket | None = None
         self._reader: gevent.Greenlet | None = None
@@ -117,7 +119,7 @@ class OcppClient:
         try:
             ws = websocket.create_connection(
                 self.url,
-                subprotocols=[OCPP16.subprotocol],
+                subprotocols=[self.version.subprotocol],
                 timeout=self.connect_timeout,
                 enable_multithread=True,  # its send lock also covers the reader's pongs
                 skip_utf8_validation=True,
@@ -125,7 +127,7 @@ class OcppClient:
         except (*_CLOSED, ValueError) as exc:
             error = ConnectionError(f"{self.url}: {exc}")
         else:
-            if ws.subprotocol != OCPP16.subprotocol:
+            if ws.subprotocol != self.version.subprotocol:
                 ws.close()
                 error = ConnectionError(f"{self.url}: server agreed to no OCPP subprotocol")
         self._fire(CONNECT_TYPE, "connect", (time.perf_counter() - started) * 1000, 0, error)
@@ -134,6 +136,7 @@ class OcppClient:
         ws.settimeout(None)
         self.core = OcppSession(
             Role.CHARGE_POINT,
+            version=self.version,  # the one the handshake agreed to (checked above)
             accept=self.handlers.keys(),
             validate_incoming=self.validate,
             validate_outgoing=self.validate,
@@ -175,7 +178,7 @@ class OcppClient:
 
     def _call(self, action: str, payload: dict, timeout: float | None) -> _Outcome:
         core, ws = self.core, self._ws
-        if core is None or ws is None:
+        if core is None or ws is None or core.state is State.CLOSED:
             return _Outcome(None, ConnectionLost("not connected", action=action, message_id=""),
                             None, 0)
         message_id = core.send_call(action, payload, timeout=timeout)
@@ -202,6 +205,7 @@ class OcppClient:
     # Reading
 
     def _read_loop(self, ws: websocket.WebSocket, core: OcppSession) -> None:
+        cause: BaseException | None = None
         try:
             while True:
                 text = ws.recv()
@@ -211,9 +215,11 @@ class OcppClient:
                     text = text.decode("utf-8", "replace")
                 self._handle(core.receive_text(text), len(text))
                 self._flush(ws, core)
-        except _CLOSED:
-            pass
+        except _CLOSED as exc:
+            cause = exc
         finally:
+            # the core hears the end of the stream: our waiting CALL fails with CallLost
+            self._handle(core.receive_eof(cause), 0)
             self._teardown(ws)
 
     def _handle(self, events: list[ev.Event], length: int) -> None:
@@ -239,6 +245,11 @@ class OcppClient:
                 error = CallTimeout(f"{event.action}: no reply in time", action=event.action,
                                     message_id=event.message_id)
                 self._resolve(event.message_id, _Outcome(None, error, None, 0))
+            elif kind is ev.CallLost:
+                lost = ConnectionLost("connection closed", action=event.action,
+                                      message_id=event.message_id)
+                lost.__cause__ = event.cause
+                self._resolve(event.message_id, _Outcome(None, lost, None, 0))
             else:
                 log.debug("%s: %s", self.url, event)
             if self.on_event is not None:
@@ -252,6 +263,8 @@ class OcppClient:
     def _dispatch(self, event: ev.CallReceived) -> None:
         core = self.core
         assert core is not None
+        if core.state is State.CLOSED:
+            return
         try:
             reply = self.handlers[event.action](event.payload)
             core.send_result(event.message_id, reply)

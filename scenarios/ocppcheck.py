@@ -4,7 +4,7 @@
 matcher over its payload; `reply:` matches the answer. A misspelt action or field would only show
 up as a timeout in the middle of a run ("expected StartTransactoin within 30 s"), so the loader
 asks here first. The actions and the schemas are the `ocpp` package's (`chargebench.ocppj`'s
-`OCPP16`, 1.6 plus the security whitepaper's messages); nothing here restates them.
+`DEFAULT_VERSION`, 1.6 plus the security whitepaper's messages); nothing here restates them.
 
 Sans-I/O: each function returns `(path, reason, at_key)` problems, `path` relative to what it was
 given; the loader turns them into FILE:LINE:COL lines. Values still holding `${name}` are only
@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any
 
 from chargebench.ocppj.validation import validator_for
-from chargebench.ocppj.versions import OCPP16
+from chargebench.ocppj.versions import DEFAULT_VERSION
 from scenarios.matchers import is_operator_mapping
 from scenarios.values import has_variables
 
@@ -30,7 +30,7 @@ __all__ = ["Problem", "action_problem", "matcher_problems", "payload_problems", 
 Problem = tuple[tuple[Hashable, ...], str, bool]
 
 #: Which end starts the actions a step may name (OCPP 1.6 §4, §5: who sends what)
-_SENDERS = {"send": OCPP16.cp_initiated, "command": OCPP16.cs_initiated}
+_SENDERS = {"send": DEFAULT_VERSION.cp_initiated, "command": DEFAULT_VERSION.cs_initiated}
 
 
 def suggest(name: str, known: Any) -> str:
@@ -43,8 +43,8 @@ def action_problem(verb: str, action: Any) -> str | None:
     """Why `action` cannot be the action of this step (None when it can)."""
     if not isinstance(action, str) or has_variables(action):
         return None
-    if action not in OCPP16.actions:
-        return f"unknown OCPP 1.6 action {action!r}{suggest(action, OCPP16.actions)}"
+    if action not in DEFAULT_VERSION.actions:
+        return f"unknown OCPP 1.6 action {action!r}{suggest(action, DEFAULT_VERSION.actions)}"
     allowed = _SENDERS.get(verb)
     if allowed is not None and action not in allowed:
         other = "command:" if verb == "send" else "send:"
@@ -55,7 +55,7 @@ def action_problem(verb: str, action: Any) -> str | None:
 
 @cache
 def _schema(action: str, response: bool) -> dict[str, Any]:
-    return json.loads(OCPP16.schema_text(action, response))
+    return json.loads(DEFAULT_VERSION.schema_text(action, response))
 
 
 def _title(action: str, response: bool) -> str:
@@ -65,10 +65,10 @@ def _title(action: str, response: bool) -> str:
 def payload_problems(action: str, payload: Any, response: bool) -> list[Problem]:
     """A payload as it will be sent, against its schema: every error, with did-you-mean for a
     field the schema does not have."""
-    if not isinstance(payload, Mapping) or action not in OCPP16.actions:
+    if not isinstance(payload, Mapping) or action not in DEFAULT_VERSION.actions:
         return []
     problems = list(_unknown_fields(payload, _schema(action, response), (), action, response))
-    for error in validator_for(OCPP16, action, response).iter_errors(dict(payload)):
+    for error in validator_for(DEFAULT_VERSION, action, response).iter_errors(dict(payload)):
         keyword = str(error.schema_path[-1]) if error.schema_path else ""
         path = tuple(error.instance_path)
         if keyword == "additionalProperties" or _holds_variables(payload, path):
@@ -80,7 +80,7 @@ def payload_problems(action: str, payload: Any, response: bool) -> list[Problem]
 def matcher_problems(action: str, spec: Any, response: bool) -> list[Problem]:
     """Field names of a matcher spec (`expect: payload:`, `reply:`) that the action's payload
     cannot have: such a matcher could never match."""
-    if action not in OCPP16.actions:
+    if action not in DEFAULT_VERSION.actions:
         return []
     return list(_matcher_fields(spec, _schema(action, response), (), action, response))
 

@@ -1,7 +1,13 @@
-"""The OCPP-J session core (sans-I/O) and its asyncio adapter, shared by every part."""
+"""The OCPP-J session core (sans-I/O) and its asyncio adapter, shared by every part.
 
-from chargebench.ocppj.adapter import Session, connect, serve
-from chargebench.ocppj.core import OcppSession
+Importing this package loads no I/O library: `Session`, `connect` and `serve` (the asyncio
+adapter on websockets, `chargebench.ocppj.adapter`) are imported on first use, so the gevent
+layer (loadtest.transport) and sans-I/O users never pull in websockets or asyncio machinery.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from chargebench.ocppj.core import OcppSession, State
 from chargebench.ocppj.errors import (
     CallErrorReply,
     CallFailed,
@@ -16,10 +22,26 @@ from chargebench.ocppj.errors import (
 )
 from chargebench.ocppj.faults import Fault
 from chargebench.ocppj.pair import SessionPair
-from chargebench.ocppj.versions import OCPP16, OcppVersion, Role
+from chargebench.ocppj.registration import BootGate, Registration, boot_gate
+from chargebench.ocppj.versions import VERSIONS, OcppVersion, Role, version_for
+
+if TYPE_CHECKING:
+    from chargebench.ocppj.adapter import Session, connect, serve
+
+_ADAPTER = frozenset({"Session", "connect", "serve"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ADAPTER:
+        from chargebench.ocppj import adapter
+
+        return getattr(adapter, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
-    "OCPP16",
+    "VERSIONS",
+    "BootGate",
     "CallErrorReply",
     "CallFailed",
     "CallTimeout",
@@ -32,10 +54,14 @@ __all__ = [
     "OcppJError",
     "OcppSession",
     "OcppVersion",
+    "Registration",
     "RemoteProtocolError",
     "Role",
     "Session",
     "SessionPair",
+    "State",
+    "boot_gate",
     "connect",
     "serve",
+    "version_for",
 ]

@@ -18,9 +18,10 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import Server, ServerConnection
 from websockets.asyncio.server import serve as ws_serve
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from chargebench.ocppj import events as ev
-from chargebench.ocppj.core import OcppSession
+from chargebench.ocppj.core import OcppSession, State
 from chargebench.ocppj.errors import (
     CallErrorReply,
     CallTimeout,
@@ -32,7 +33,7 @@ from chargebench.ocppj.errors import (
 )
 from chargebench.ocppj.faults import Fault
 from chargebench.ocppj.payloads import action_of, to_payload
-from chargebench.ocppj.versions import OCPP16, VERSIONS
+from chargebench.ocppj.versions import DEFAULT_VERSION, VERSIONS
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ class Session:
         if self._call_lock is None:
             self._call_lock = asyncio.Lock()
         async with self._call_lock:
+            if self.core.state is State.CLOSED:
+                raise ConnectionLost("connection closed", action=action, message_id="")
             message_id = self.core.send_call(action, body, timeout=timeout)
             future = asyncio.get_running_loop().create_future()
             self._waiters[message_id] = future
@@ -115,7 +118,7 @@ class Session:
         core = self.core
         while not future.done():
             deadline = core.next_deadline()
-            delay = 0.0 if deadline is None else max(0.0, deadline - core._clock()) + 0.001
+            delay = 0.0 if deadline is None else max(0.0, deadline - core.now()) + 0.001
             try:
                 async with asyncio.timeout(delay):
                     return await asyncio.shield(future)
@@ -125,23 +128,31 @@ class Session:
 
     async def send_raw(self, text: str) -> None:
         """Send a frame as is (deliberately broken frames for conformance tests)."""
+        if self.core.state is State.CLOSED:
+            raise ConnectionLost("connection closed", action="(raw frame)", message_id="")
         self.core.send_raw(text)
         await self._flush()
 
     # Reading
 
     async def run(self) -> None:
-        """Read frames until the connection closes; then fail whatever still waits."""
+        """Read frames until the connection closes; then the core hears the end of the stream
+        (`receive_eof`, with the exception that ended it) and fails whatever still waits."""
+        cause: BaseException | None = None
         try:
             async for text in self.ws:
                 if isinstance(text, bytes):
                     text = text.decode("utf-8", "replace")
                 self._handle(self.core.receive_text(text))
-                if self.core._outbox:
+                if self.core.has_data_to_send:
                     await self._flush()
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as exc:
+            cause = exc
+        except BaseException as exc:
+            cause = exc
+            raise
         finally:
+            self._handle(self.core.receive_eof(cause))
             self._fail_waiters()
 
     def start(self) -> asyncio.Task:
@@ -158,27 +169,33 @@ class Session:
 
     def _handle(self, events: list[ev.Event]) -> None:
         for event in events:
-            kind = type(event)
-            if kind is ev.CallReceived:
+            error: Exception | None = None
+            if isinstance(event, ev.CallReceived):
                 self._dispatch(event)
-            elif kind is ev.ResultReceived:
+            elif isinstance(event, ev.ResultReceived):
                 self._resolve(event.message_id, event.payload, None)
-            elif kind is ev.ErrorReceived:
+            elif isinstance(event, ev.ErrorReceived):
                 error = CallErrorReply(
                     action=event.action, message_id=event.message_id, code=event.code,
                     description=event.description, details=event.details,
                 )
                 self._resolve(event.message_id, None, error)
-            elif kind is ev.CallTimedOut:
+            elif isinstance(event, ev.CallTimedOut):
                 error = CallTimeout(
                     f"{event.action}: no reply in time", action=event.action,
                     message_id=event.message_id,
                 )
                 self._resolve(event.message_id, None, error)
-            elif kind is ev.ReplyRejected:
+            elif isinstance(event, ev.ReplyRejected):
                 error = InvalidReply(
                     action=event.action, message_id=event.message_id, error=event.error
                 )
+                self._resolve(event.message_id, None, error)
+            elif isinstance(event, ev.CallLost):
+                error = ConnectionLost(
+                    "connection closed", action=event.action, message_id=event.message_id
+                )
+                error.__cause__ = event.cause
                 self._resolve(event.message_id, None, error)
             else:
                 log.debug("%s", event)
@@ -222,12 +239,17 @@ class Session:
             await self._flush()
 
     def _answer(self, event: ev.CallReceived, reply: Any) -> None:
+        if self.core.state is State.CLOSED:
+            return  # the connection ended while the handler ran: nobody to answer
         try:
             self.core.send_result(event.message_id, to_payload(reply))
         except (LocalProtocolError, TypeError) as exc:
             self._answer_failure(event, exc)
 
     def _answer_failure(self, event: ev.CallReceived, exc: Exception) -> None:
+        if self.core.state is State.CLOSED:
+            log.debug("%s after the connection ended: %s", event.action, exc)
+            return
         if isinstance(exc, NoReply):
             self.core.ignore(event.message_id)
             return
@@ -287,7 +309,8 @@ async def connect(url: str, *, subprotocols: list[str] | None = None, **options:
     options.setdefault("compression", None)
     options.setdefault("proxy", None)
     options.setdefault("open_timeout", 10)
-    ws = await ws_connect(url, subprotocols=subprotocols or [OCPP16.subprotocol], **options)
+    offered = [Subprotocol(name) for name in subprotocols or [DEFAULT_VERSION.subprotocol]]
+    ws = await ws_connect(url, subprotocols=offered, **options)
     if ws.subprotocol is None:
         await ws.close(1002, "no OCPP subprotocol agreed")
         raise ConnectionError(f"{url}: server agreed to no OCPP subprotocol")

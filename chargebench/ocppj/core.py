@@ -2,11 +2,15 @@
 
 No sockets and no asyncio here (compare websockets' `protocol.py` and h11). Feed every received
 text frame to `receive_text()`, act on the events it returns, and write whatever
-`data_to_send()` returns. Call `expire_calls()` when `next_deadline()` has passed.
+`data_to_send()` returns. Call `expire_calls()` when `next_deadline()` has passed, and
+`receive_eof()` when the connection is gone: the outstanding CALL fails with a `CallLost` event
+that carries the exception the I/O layer saw. `state` says which of these are still allowed
+(h11's `_state.py`, websockets' `protocol.State`): every entry point checks it.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import secrets
@@ -28,7 +32,7 @@ from chargebench.ocppj.frames import (
     encode_result,
 )
 from chargebench.ocppj.validation import check_payload
-from chargebench.ocppj.versions import OCPP16, OcppVersion, Role
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion, Role
 from chargebench.ocppj.wellformed import MAX_DEPTH, check_frame, has_lone_surrogate, suspect
 
 #: tracer(dir, type, message_id, action, payload, latency_seconds)
@@ -51,6 +55,14 @@ _decode = json.JSONDecoder(parse_constant=_no_constant).decode
 _HEAD = re.compile(r'\A\s*\[\s*([234])\s*,\s*"([^"\\\x00-\x1f]{1,36})"\s*,')
 
 
+class State(enum.Enum):
+    """Where a session is: OPEN carries frames both ways; CLOSED (after `receive_eof()`) takes
+    nothing more and sends nothing more."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 class _Pending(NamedTuple):
     action: str
     sent_at: float
@@ -62,7 +74,7 @@ class OcppSession:
 
     __slots__ = (
         "_accept", "_clock", "_expired", "_id_prefix", "_next_id", "_outbox", "_peer_pending",
-        "_pending", "_seen", "_trace_in", "_trace_out", "_tracer", "call_timeout", "role",
+        "_pending", "_seen", "_state", "_trace_in", "_trace_out", "_tracer", "call_timeout", "role",
         "supported_profiles", "validate_incoming", "validate_outgoing", "version",
     )
 
@@ -70,7 +82,7 @@ class OcppSession:
         self,
         role: Role,
         *,
-        version: OcppVersion = OCPP16,
+        version: OcppVersion = DEFAULT_VERSION,
         # What we accept from the peer
         supported_profiles: Collection[str] | None = None,
         accept: Collection[str] | None = None,
@@ -103,6 +115,37 @@ class OcppSession:
         self._expired: dict[str, str] = {}
         self._peer_pending: dict[str, tuple[str, float]] = {}
         self._seen: dict[str, None] = {}
+        self._state = State.OPEN
+
+    # State
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    def now(self) -> float:
+        """The core's clock (deadlines from `next_deadline()` are on it)."""
+        return self._clock()
+
+    def receive_eof(self, cause: BaseException | None = None) -> list[ev.Event]:
+        """The connection is gone (closed, reset, or never to be read again): every CALL of ours
+        still waiting fails with a `CallLost` carrying `cause`, the peer's unanswered CALLs are
+        dropped (there is nobody to answer), and the session is CLOSED. Idempotent."""
+        if self._state is State.CLOSED:
+            return []
+        self._state = State.CLOSED
+        lost: list[ev.Event] = [
+            ev.CallLost(message_id, pending.action, cause)
+            for message_id, pending in self._pending.items()
+        ]
+        self._pending.clear()
+        self._peer_pending.clear()
+        self._outbox.clear()
+        return lost
+
+    def _require_open(self, what: str) -> None:
+        if self._state is not State.OPEN:
+            raise LocalProtocolError(f"{what} on a {self._state.value} session")
 
     # Output
 
@@ -110,6 +153,11 @@ class OcppSession:
         """Frames to write to the websocket, in order; the core forgets them."""
         out, self._outbox = self._outbox, []
         return out
+
+    @property
+    def has_data_to_send(self) -> bool:
+        """Whether `data_to_send()` would return frames (so an I/O layer may skip a flush)."""
+        return bool(self._outbox)
 
     @property
     def outstanding(self) -> str | None:
@@ -133,6 +181,7 @@ class OcppSession:
     ) -> str:
         """Queue a CALL and return its message id. Only one may be outstanding
         (OCPP-J 1.6 §4.1.1) unless `concurrent` says the caller breaks that on purpose."""
+        self._require_open("send_call")
         version = self.version
         if action not in version.initiated_by(self.role):
             who = self.role.name
@@ -156,6 +205,7 @@ class OcppSession:
 
     def send_result(self, message_id: str, payload: dict) -> None:
         """Answer the peer's CALL `message_id` (validated against its response schema)."""
+        self._require_open("send_result")
         action, received_at = self._take_peer_call(message_id)
         if self.validate_outgoing:
             try:
@@ -174,6 +224,7 @@ class OcppSession:
         self, message_id: str, code: str, description: str = "", details: dict | None = None
     ) -> None:
         """Answer the peer's CALL `message_id` with a CALLERROR (OCPP-J 1.6 §4.2.3)."""
+        self._require_open("send_error")
         if code not in self.version.error_codes:
             raise LocalProtocolError(f"{code!r} is not an OCPP {self.version.name} error code")
         action, received_at = self._take_peer_call(message_id)
@@ -182,6 +233,8 @@ class OcppSession:
     def ignore(self, message_id: str) -> None:
         """Leave the peer's CALL `message_id` unanswered on purpose (1.6 §4.2, Rejected): the
         core forgets it, so the peer's next CALL is not taken for a concurrent one."""
+        if self._state is State.CLOSED:
+            return  # nothing is answered on a closed session anyway
         self._take_peer_call(message_id)
 
     def forget_call(self, message_id: str) -> None:
@@ -197,6 +250,7 @@ class OcppSession:
 
     def send_raw(self, text: str) -> None:
         """Queue a frame exactly as given, unchecked: for deliberately broken frames."""
+        self._require_open("send_raw")
         self._outbox.append(text)
         if self._tracer:
             self._tracer(self._trace_out, MessageType.RAW, None, None, text, None)
@@ -205,6 +259,7 @@ class OcppSession:
 
     def receive_text(self, text: str) -> list[ev.Event]:
         """Process one received text frame; answers malformed CALLs itself."""
+        self._require_open("receive_text")
         try:
             frame = _decode(text)
         except RecursionError:

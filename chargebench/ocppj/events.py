@@ -1,7 +1,8 @@
 """Events the session core returns from `receive_text()` and `expire_calls()`.
 
 The I/O layer acts on them: dispatch a `CallReceived` to a handler, resolve the waiting caller on
-`ResultReceived` / `ErrorReceived` / `CallTimedOut` / `ReplyRejected`, log the rest as verdicts.
+`ResultReceived` / `ErrorReceived` / `CallTimedOut` / `ReplyRejected` / `CallLost`, log the rest
+as verdicts.
 """
 
 from __future__ import annotations
@@ -61,6 +62,16 @@ class CallTimedOut:
 
 
 @dataclass(slots=True, frozen=True)
+class CallLost:
+    """Our CALL can get no reply: the connection ended first (`OcppSession.receive_eof`).
+    `cause` is the exception the I/O layer saw (None for an orderly close)."""
+
+    message_id: str
+    action: str
+    cause: BaseException | None
+
+
+@dataclass(slots=True, frozen=True)
 class LateReply:
     """A reply to a CALL that had already timed out: surfaced, never silently dropped."""
 
@@ -93,6 +104,7 @@ Event = (
     | ErrorReceived
     | ReplyRejected
     | CallTimedOut
+    | CallLost
     | LateReply
     | UnknownReply
     | ProtocolViolation

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chargebench.ocppj.faults import UNREADABLE_ID
-from chargebench.ocppj.versions import OCPP16, OcppVersion, Role
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion, Role
 
 #: Classes of frames, in the order of the issue's list; `FuzzCase.kind` is one of them.
 KINDS = (
@@ -81,7 +81,7 @@ _EDGE_STRINGS = ("", " ", "ä€😀", "\u0000", "'; DROP TABLE transactions; --
 _EDGE_TIMES = ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59-14:00",
                "2026-02-28T24:00:00Z", "1970-01-01T00:00:00.123456789Z")
 _HUGE = (2**64, -(2**64), 2**63, -(2**63) - 1, 10**30, 2**200)
-_WRONG = ("1", 1.5, True, None, [], {}, "", -1)
+_WRONG: tuple[Any, ...] = ("1", 1.5, True, None, [], {}, "", -1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +137,8 @@ def _delete(payload: Any, path: tuple) -> None:
 
 
 def fuzz_frames(
-    seed: int, count: int, *, role: Role = Role.CHARGE_POINT, version: OcppVersion = OCPP16,
-    kinds: tuple[str, ...] = KINDS,
+    seed: int, count: int, *, role: Role = Role.CHARGE_POINT,
+    version: OcppVersion = DEFAULT_VERSION, kinds: tuple[str, ...] = KINDS,
 ) -> Iterator[FuzzCase]:
     """`count` frames from the `role` side, every kind in turn, deterministic per `seed`."""
     rng = random.Random(seed)
@@ -260,8 +260,8 @@ def _make(kind: str, rng: random.Random, seq: int, message_id: str, action: str,
                             [2, message_id, action, payload, 1]])  # fmt: skip
         return FuzzCase(seq, kind, _dumps(frame), message_id, formation)
     if kind == "bad_id":
-        bad = rng.choice([17, None, 1.5, [], {}, True, "x" * 37])
-        reply = bad if isinstance(bad, str) else UNREADABLE_ID
+        bad: Any = rng.choice([17, None, 1.5, [], {}, True, "x" * 37])
+        reply: str = bad if isinstance(bad, str) else UNREADABLE_ID
         return FuzzCase(seq, kind, _dumps([2, bad, action, payload]), reply, formation)
     if kind == "duplicate_id":
         if recent:
@@ -274,8 +274,8 @@ def _make(kind: str, rng: random.Random, seq: int, message_id: str, action: str,
             return FuzzCase(seq, kind, _dumps([3, f"never-{seq}", {"status": "Accepted"}]), None)
         return FuzzCase(seq, kind, _dumps([4, f"never-{seq}", "GenericError", "", {}]), None)
     if kind == "not_array":
-        value = rng.choice(['{"a":1}', '"text"', "42", "null", "true", "[]", '""'])
-        return FuzzCase(seq, kind, value, UNREADABLE_ID, formation)
+        text = rng.choice(['{"a":1}', '"text"', "42", "null", "true", "[]", '""'])
+        return FuzzCase(seq, kind, text, UNREADABLE_ID, formation)
     raise ValueError(f"unknown fuzz kind {kind!r}")
 
 
@@ -289,7 +289,7 @@ def _get(payload: Any, path: tuple) -> Any:
 _LEAKS = ("Traceback", 'File "', "Error:", "Exception", "line ", "sqlite", "Python")
 
 
-def check_reply(case: FuzzCase, reply_text: str | None, *, version: OcppVersion = OCPP16
+def check_reply(case: FuzzCase, reply_text: str | None, *, version: OcppVersion = DEFAULT_VERSION
                 ) -> list[str]:  # fmt: skip
     """What is wrong with `reply_text` (None: nothing came) as the answer to `case`."""
     if case.reply_id is None:
@@ -344,7 +344,7 @@ class FuzzReport:
 async def run_fuzz(
     url: str, cases: Iterable[FuzzCase], *, reply_timeout: float = 5.0,
     boot: tuple[str, dict] | None = ("BootNotification", CP_SAMPLES["BootNotification"]),
-    sentinel: tuple[str, dict] = ("Heartbeat", {}), subprotocol: str = OCPP16.subprotocol,
+    sentinel: tuple[str, dict] = ("Heartbeat", {}), subprotocol: str = DEFAULT_VERSION.subprotocol,
 ) -> FuzzReport:
     """Send each case over one connection to `url` (a CSMS endpoint, as a charge point) and
     check the answer it gets, one frame at a time. After a frame that must not be answered, a

@@ -11,14 +11,14 @@ from typing import Any
 
 from ocpp.charge_point import camel_to_snake_case, remove_nones, snake_to_camel_case
 
-from chargebench.ocppj.versions import OCPP16, OcppVersion
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion
 
 
 def to_payload(message: Any) -> dict:
     """Wire payload of an `ocpp` dataclass, or a dict passed through unchanged."""
     if isinstance(message, dict):
         return message
-    if not dataclasses.is_dataclass(message):
+    if not dataclasses.is_dataclass(message) or isinstance(message, type):
         raise TypeError(f"expected a dict or an ocpp dataclass, got {type(message).__name__}")
     return snake_to_camel_case(remove_nones(dataclasses.asdict(message)))
 
@@ -28,7 +28,9 @@ def action_of(message: Any) -> str:
     return type(message).__name__
 
 
-def from_payload(action: str, payload: dict, *, response: bool, version: OcppVersion = OCPP16):
+def from_payload(
+    action: str, payload: dict, *, response: bool, version: OcppVersion = DEFAULT_VERSION
+) -> Any:
     """The `ocpp` dataclass for a received payload (request or response of `action`)."""
     module = version.call_result_module if response else version.call_module
     cls = getattr(module, action)

@@ -28,9 +28,10 @@ class Role(enum.Enum):
         return Role.CENTRAL_SYSTEM if self is Role.CHARGE_POINT else Role.CHARGE_POINT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OcppVersion:
-    """Everything the session core needs to know about one OCPP version."""
+    """Everything the session core needs to know about one OCPP version (one object per
+    version, compared and hashed by identity)."""
 
     name: str
     subprotocol: str
@@ -48,6 +49,12 @@ class OcppVersion:
     max_message_id_length: int = 36
     #: formats the validator must check (draft-04 `format` keyword)
     formats: tuple[str, ...] = field(default=("date-time",))
+    #: the JSON Schema draft the version's schema files declare ("draft-04", "draft-06")
+    schema_draft: str = "draft-04"
+    #: the CALL that registers a charge point (1.6 §4.2; 2.0.1 B01)
+    boot_action: str = "BootNotification"
+    #: central-system CALLs a charge point refuses while its registration is Pending
+    not_while_pending: frozenset[str] = frozenset()
 
     @property
     def actions(self) -> frozenset[str]:
@@ -172,6 +179,21 @@ OCPP16 = OcppVersion(
     fault_codes=FAULT_CODES_16,
     call_module=call_16,
     call_result_module=call_result_16,
+    # 1.6 §4.2: while Pending, remote start and stop "are not allowed"
+    not_while_pending=frozenset({"RemoteStartTransaction", "RemoteStopTransaction"}),
 )
 
-VERSIONS = {OCPP16.subprotocol: OCPP16}
+#: subprotocol agreed in the websocket handshake -> the version spoken on that connection
+VERSIONS: dict[str, OcppVersion] = {OCPP16.subprotocol: OCPP16}
+
+#: the version a client offers first and a session speaks when no handshake decided (tests, the
+#: in-memory `SessionPair`)
+DEFAULT_VERSION = OCPP16
+
+
+def version_for(subprotocol: str | None) -> OcppVersion:
+    """The version of a connection from the subprotocol agreed in its handshake (OCPP-J 1.6
+    §3.1); `DEFAULT_VERSION` when there was no handshake (an in-memory or test connection)."""
+    if subprotocol is None:
+        return DEFAULT_VERSION
+    return VERSIONS[subprotocol]

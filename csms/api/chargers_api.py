@@ -23,7 +23,9 @@ from typing import Any
 
 import jsonschema_rs
 
-from chargebench.ocppj import OCPP16, CallErrorReply, CallFailed, CallTimeout
+from chargebench.ocppj import CallErrorReply, CallFailed, CallTimeout
+from chargebench.ocppj.validation import validator_class
+from chargebench.ocppj.versions import DEFAULT_VERSION
 from chargebench.security.basic_auth import (
     MAX_KEY_BYTES,
     MIN_KEY_BYTES,
@@ -68,7 +70,7 @@ def _bounded(schema: Any, definitions: dict[str, Any]) -> Any:
 
 def action_schema(action: str, *, response: bool = False) -> dict[str, Any]:
     """The API's schema of an action's request (or the charger's reply) from `ocpp`'s."""
-    original = json.loads(OCPP16.schema_text(action, response))
+    original = json.loads(DEFAULT_VERSION.schema_text(action, response))
     # the draft-04 root keys ($schema, id, title, definitions) have no place in the document
     root = {key: value for key, value in original.items()
             if key not in ("$schema", "id", "title", "definitions")}  # fmt: skip
@@ -105,7 +107,7 @@ def _checker(action: str) -> Any:
     in integer fields are made ints first, in place (`whole_numbers`)."""
     document = action_schema(action)
     schema = {"$schema": "http://json-schema.org/draft-04/schema#", **document}
-    validator = jsonschema_rs.Draft4Validator(schema, validate_formats=True)
+    validator = validator_class(DEFAULT_VERSION)(schema, validate_formats=True)
 
     def check(payload: Any) -> None:
         if isinstance(payload, dict):
@@ -184,8 +186,8 @@ def _action_operation(action: str) -> Operation:
         conflict += ", or reservationId belongs to another charger's reservation"
     return Operation(
         "POST", f"/api/chargers/{{cp_id}}/actions/{action}",
-        f"Send {action} (OCPP 1.6 {OCPP16.profiles.get(action, '')}) and answer the charger's "
-        "reply", send_action, path_params=CP_ID, query=(TIMEOUT,), tag="actions",
+        f"Send {action} (OCPP 1.6 {DEFAULT_VERSION.profiles.get(action, '')}) and answer the "
+        "charger's reply", send_action, path_params=CP_ID, query=(TIMEOUT,), tag="actions",
         body=action_schema(action), body_optional=not action_schema(action).get("required"),
         load=_load_ocpp, check=_checker(action), name=f"action_{action}",
         result=action_schema(action, response=True), headers=headers,
@@ -324,7 +326,7 @@ async def set_password(call: Call) -> Any:
 # Route table ------------------------------------------------------------------------------------
 
 ROUTES: tuple[Operation, ...] = (
-    *(_action_operation(action) for action in sorted(OCPP16.cs_initiated)),
+    *(_action_operation(action) for action in sorted(DEFAULT_VERSION.cs_initiated)),
     Operation("GET", "/api/chargers/{cp_id}/log", "The charger's OCPP message log, oldest first",
               charger_log, path_params=CP_ID, listing=CHARGER_LOG, tag="chargers",
               responses={"404": "unknown charger"}),

@@ -20,7 +20,7 @@ from typing import Any
 
 from starlette.responses import HTMLResponse, Response
 
-from chargebench.ocppj import OCPP16
+from chargebench.ocppj.versions import DEFAULT_VERSION
 from chargebench.trace import TraceRecord
 from csms.api import chargers_api
 from csms.api.jsonio import ApiError, DecimalJSONResponse, dumps
@@ -224,7 +224,7 @@ def _actions(cp_id: str, csrf: str | None) -> str:
         out = f"answer-{action}"
         forms.append(
             f'<details class="action" data-action="{action}"><summary>{action} '
-            f'<span class="hint">{esc(OCPP16.profiles.get(action, ""))}</span></summary>'
+            f'<span class="hint">{esc(DEFAULT_VERSION.profiles.get(action, ""))}</span></summary>'
             f'<form method="post" action="/ui/chargers/{esc(quote_id(cp_id))}/actions/{action}"'
             f' data-answer="{out}"><input type="hidden" name="csrf" value="{esc(csrf or "")}">'
             f"{fields_html(schema)}<p><button type=\"submit\">Send {action}</button></p></form>"

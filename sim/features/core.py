@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from ocpp.v16.enums import ChargePointStatus
 
-from chargebench.ocppj import NoReply, OcppCallError
+from chargebench.ocppj import NoReply, OcppCallError, Role
+from chargebench.ocppj.registration import boot_gate
+from chargebench.ocppj.versions import DEFAULT_VERSION
 from sim.features import bounds, fault_hooks, limits, reserving, transactions
 from sim.features.lock import unlock_connector
 
@@ -26,8 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _S = ChargePointStatus
-#: 1.6 §4.2: while Pending these are not allowed; errata 3.10 / OCPP-J §5.6: SecurityError.
-_NOT_WHILE_PENDING = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
 
 #: handler(charge point, request payload) -> response payload
 Handler = Callable[["ChargePoint", dict], Any]
@@ -81,12 +81,11 @@ def _guarded(cp: ChargePoint, action: str, handler: Handler, payload: dict) -> A
 
     "While Rejected, the Charge Point SHALL NOT respond to any Central System initiated
     message": no CALLRESULT and no CALLERROR, the CSMS's CALL times out. While Pending,
-    RemoteStartTransaction and RemoteStopTransaction "are not allowed": SecurityError.
+    RemoteStartTransaction and RemoteStopTransaction "are not allowed" (the version's code).
     """
-    if cp.registration == "Rejected":
-        raise NoReply
-    if cp.registration == "Pending" and action in _NOT_WHILE_PENDING:
-        raise OcppCallError("SecurityError", f"{action} while {cp.registration}")
+    # the rule and its CALLERROR code are the core's (`BootGate`, 1.6 §4.2)
+    version = DEFAULT_VERSION if cp.session is None else cp.session.core.version
+    boot_gate(version, Role.CHARGE_POINT).check(action, cp.registration)
     bounds.check(payload)  # values no charge point holds: PropertyConstraintViolation
     try:
         reply = fault_hooks.inbound(cp, action, partial(handler, cp, payload))

@@ -27,6 +27,7 @@ from chargebench.ocppj import (
     Session,
     connect,
 )
+from chargebench.ocppj.versions import version_for
 from chargebench.trace import make_tracer
 from sim.connector import Connector
 from sim.features import connection, security, transactions, wiring
@@ -92,7 +93,8 @@ async def _online(cp: ChargePoint, ws: Any) -> None:
     if sink is not None:
         tracer = make_tracer(sink, cp.id, secrets.token_hex(4), cp.clock.now)
     core_session = OcppSession(
-        Role.CHARGE_POINT, supported_profiles=wiring.session_profiles(cp.config),
+        Role.CHARGE_POINT, version=version_for(getattr(ws, "subprotocol", None)),
+        supported_profiles=wiring.session_profiles(cp.config),
         call_timeout=cp.call_timeout, tracer=tracer,
     )
     session = Session(ws, core_session, cp.handlers)

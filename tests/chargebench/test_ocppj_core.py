@@ -7,7 +7,6 @@ import json
 import pytest
 
 from chargebench.ocppj import (
-    OCPP16,
     Fault,
     LocalProtocolError,
     OcppSession,
@@ -15,18 +14,15 @@ from chargebench.ocppj import (
     SessionPair,
 )
 from chargebench.ocppj import events as ev
+from chargebench.ocppj.testing import FrozenClock
+from chargebench.ocppj.v16 import OCPP16
 from chargebench.ocppj.versions import FAULT_CODES_16
 
 BOOT = {"chargePointVendor": "V", "chargePointModel": "M"}
 BOOT_REPLY = {"status": "Accepted", "currentTime": "2026-01-01T00:00:00Z", "interval": 300}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+FakeClock = FrozenClock
 
 
 def cs_receives(text: str, **options) -> tuple[OcppSession, list]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from chargebench.ocppj import OCPP16
+from chargebench.ocppj.v16 import OCPP16
 from csms.api.server import ROUTES
 from tests.csms import business_fixtures
 

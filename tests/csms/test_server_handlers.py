@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from chargebench.ocppj import OCPP16
+from chargebench.ocppj.v16 import OCPP16
 from chargebench.security import init_pki, make_csr
 from csms.central import CentralSystem
-from csms.handlers import HANDLERS
 from csms.testing import ScriptedChargePoint, now_iso
+from csms.v16.handlers import HANDLERS
 
 PNC = "org.openchargealliance.iso15118pnc"
 

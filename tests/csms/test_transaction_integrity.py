@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from csms.central import CentralSystem
-from csms.handlers import FOREIGN_TRANSACTION
 from csms.services import users
 from csms.testing import ScriptedChargePoint, now_iso
+from csms.v16.handlers import FOREIGN_TRANSACTION
 
 
 @pytest.fixture

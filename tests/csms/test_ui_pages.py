@@ -14,7 +14,7 @@ import re
 import httpx
 import pytest
 
-from chargebench.ocppj import OCPP16
+from chargebench.ocppj.v16 import OCPP16
 from csms.central import CentralSystem
 from csms.testing import ScriptedChargePoint, now_iso
 from tests.csms.test_ui_access import _csrf, login

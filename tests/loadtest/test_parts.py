@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from chargebench.cli import UsageError
+from chargebench.ocppj.v16 import OCPP16
 from chargebench.ocppj.validation import check_payload
-from chargebench.ocppj.versions import OCPP16
 from loadtest import messages
 from loadtest.cli import LOCUSTFILE, add_parser, run_seconds
 from loadtest.handlers import handler_table

@@ -25,7 +25,8 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 
 from chargebench.clock import Clock
-from chargebench.ocppj import OCPP16, serve
+from chargebench.ocppj import serve
+from chargebench.ocppj.v16 import OCPP16
 from chargebench.ocppj.validation import check_payload
 from chargebench.trace import TraceWriter
 from tests.sim.conftest import SPEED, ScriptedCsms, make_config

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chargebench.clock import FrozenClock
-from chargebench.ocppj import OCPP16
+from chargebench.ocppj.v16 import OCPP16
 from chargebench.ocppj.validation import check_payload
 from tests.sim.features.helpers import T0
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from chargebench.ocppj import OCPP16
+from chargebench.ocppj.v16 import OCPP16
 from chargebench.ocppj.validation import check_payload
 from sim.config import ChargePointConfig
 from tests.sim.conftest import LIBOCPP_DIR

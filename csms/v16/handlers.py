@@ -1,7 +1,8 @@
 """What the CSMS does for each charge-point-initiated action (OCPP 1.6 §4, security whitepaper).
 
-Each handler is `async def handler(csms, conn, payload) -> reply` registered in `HANDLERS`;
-`bind()` gives a connection's `Session` its handler table. Rule: a handler returns (and so the
+Each handler is `async def handler(csms, conn, payload) -> reply` registered in `HANDLERS`, the
+table of `VERSION`; `csms.dispatch.bind()` gives a connection's `Session` the table of the
+version agreed in its handshake. Rule: a handler returns (and so the
 CALLRESULT is sent) only after what it acknowledges is committed: every store write returns after
 its COMMIT (csms.store.base contract), and handlers await them before building the reply.
 
@@ -12,19 +13,21 @@ transaction and one thread hop.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
 from chargebench.clock import iso
-from chargebench.ocppj import OcppCallError, wellformed
+from chargebench.ocppj import wellformed
+from chargebench.ocppj.v16 import OCPP16
+from chargebench.ocppj.v16.connectors import transition_problem
 from csms import pnc
 from csms.authorize import id_tag_info
+from csms.dispatch import Handler
 from csms.registry import ChargerConnection
 from csms.services import remote
 from csms.store.base import NotFoundError
@@ -34,7 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[["CentralSystem", ChargerConnection, dict], Awaitable[dict]]
+#: the version these handlers speak
+VERSION = OCPP16
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -44,45 +48,6 @@ def handles(action: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
-
-
-def bind(csms: CentralSystem, conn: ChargerConnection) -> BoundHandlers:
-    """The handler table for one connection's `Session`."""
-    return BoundHandlers(csms, conn)
-
-
-class BoundHandlers(Mapping[str, Callable[[dict], Any]]):
-    """`HANDLERS` as one connection sees them, each bound when its CALL arrives.
-
-    A dict of bound partials per connection held about 4 kB per charger for ~17 actions, most
-    never called; at 10 000 chargers that is a tenth of the 40 kB budget (loadtest.bench_fleet).
-    """
-
-    __slots__ = ("conn", "csms")
-
-    def __init__(self, csms: CentralSystem, conn: ChargerConnection) -> None:
-        self.csms = csms
-        self.conn = conn
-
-    def __getitem__(self, action: str) -> Callable[[dict], Any]:
-        return functools.partial(_guarded, action, HANDLERS[action], self.csms, self.conn)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(HANDLERS)
-
-    def __len__(self) -> int:
-        return len(HANDLERS)
-
-
-async def _guarded(
-    action: str, handler: Handler, csms: CentralSystem, conn: ChargerConnection, payload: dict
-) -> dict:
-    # OCPP-J 1.6 errata §3.10: CALLs other than BootNotification before the charge point is
-    # accepted are answered with SecurityError.
-    if action != "BootNotification" and not conn.accepted:
-        state = conn.registration or "not booted"
-        raise OcppCallError("SecurityError", f"{action} before BootNotification accepted ({state})")
-    return await handler(csms, conn, payload)
 
 
 # Core profile ---------------------------------------------------------------------------------
@@ -120,7 +85,19 @@ async def heartbeat(csms: CentralSystem, conn: ChargerConnection, p: dict) -> di
 
 @handles("StatusNotification")
 async def status_notification(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """OCPP 1.6 §4.9: connector 0 is the charge point itself; error codes are kept as sent."""
+    """OCPP 1.6 §4.9: connector 0 is the charge point itself; error codes are kept as sent.
+
+    A status change the §4.9 table does not allow is logged, never refused: the status is the
+    charger's report of what its hardware is doing, StatusNotification.conf has no field to
+    refuse with (§6.48), and a CALLERROR would only make the charger retry the same truth while
+    the CSMS loses it. Transitions are judged per connection (the first report after a connect
+    may follow changes made while offline)."""
+    connector, status = p["connectorId"], p["status"]
+    seen = conn.extra.setdefault("statuses", {})
+    problem = transition_problem(connector, seen.get(connector), status)
+    if problem is not None:
+        log.warning("%s: connector %s: %s", conn.cp_id, connector, problem)
+    seen[connector] = status
     await csms.db.run(
         csms.store.record_status, conn.cp_id, p["connectorId"], p["status"],
         error_code=p["errorCode"], info=p.get("info"), vendor_id=p.get("vendorId"),
