@@ -170,10 +170,10 @@ class CentralSystem:
 
 
 def _open_store(config: CsmsConfig) -> Store:
-    """The SQLite store at `config.db`, with the seed applied when one is configured."""
-    from csms.store.sqlite import SqliteStore
+    """The store at `config.db` (a path or URL), with the seed applied when one is configured."""
+    from csms.store import open_store
 
-    store = SqliteStore(config.db, synchronous=config.db_synchronous, clock=config.clock.now)
+    store = open_store(config.db, synchronous=config.db_synchronous, clock=config.clock.now)
     if config.seed is not None:
         try:
             from csms.seed import load_seed

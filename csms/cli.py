@@ -169,6 +169,7 @@ async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> int:
 
 def main(args: argparse.Namespace) -> int:
     from csms.seed import SeedError
+    from csms.store import StoreError
 
     config = config_from_args(args)
     check_ports_free(config)
@@ -182,6 +183,8 @@ def main(args: argparse.Namespace) -> int:
         for line in error.errors:
             print(line, file=sys.stderr)
         return 2
+    except StoreError as error:  # the database cannot be opened, or is newer than this code
+        raise UsageError(f"csms: --db: {error}") from None
     except OSError as error:  # a port taken meanwhile, an unusable certificate, the database
         raise UsageError(f"csms: {error.strerror or error}"
                          + (f": {error.filename}" if error.filename else "")) from None

@@ -1,6 +1,6 @@
 """Load a YAML seed (locations, chargers, id tags, tariffs) into the CSMS store.
 
-    store = SqliteStore("csms.db")
+    store = open_store("csms.db")
     load_seed(store, "csms/seed_example.yaml")      # raises SeedError listing every problem
 
 Every problem is one line, `FILE:LINE:COL: field.path: reason`, so editors jump to it. The seed
@@ -168,9 +168,9 @@ def apply_seed(
     """
     currency = data.get("currency", DEFAULT_CURRENCY)
     connectors = 0
-    with store.batch():
+    with store.unit_of_work() as uow:
         for location in data.get("locations", []):
-            store.upsert_location(
+            uow.upsert_location(
                 location["id"],
                 location["name"],
                 address=location.get("address"),
@@ -179,7 +179,7 @@ def apply_seed(
                 longitude=location.get("longitude"),
             )
         for charger in data.get("chargers", []):
-            store.upsert_charger(
+            uow.upsert_charger(
                 charger["id"],
                 location_id=charger.get("location"),
                 serial=charger.get("serial"),
@@ -189,10 +189,10 @@ def apply_seed(
                 registration_status=charger.get("registration", "Accepted"),
             )
             if "password" in charger:
-                store.set_charger_password(charger["id"], charger["password"], n=password_cost)
+                uow.set_charger_password(charger["id"], charger["password"], n=password_cost)
             for connector in charger.get("connectors", []):
                 power = connector.get("max_power_kw")
-                store.upsert_connector(
+                uow.upsert_connector(
                     charger["id"],
                     connector["id"],
                     connector_type=connector.get("type"),
@@ -201,14 +201,14 @@ def apply_seed(
                 )
                 connectors += 1
         for tag in data.get("id_tags", []):
-            store.upsert_id_tag(
+            uow.upsert_id_tag(
                 tag["id_tag"],
                 status=tag.get("status", "Accepted"),
                 expiry_date=tag.get("expiry"),
                 parent_id_tag=tag.get("parent"),
             )
         for tariff in data.get("tariffs", []):
-            store.set_tariff(
+            uow.set_tariff(
                 tariff.get("charger"),
                 Decimal(tariff["rate_per_kwh"]),
                 tariff.get("currency", currency),
@@ -241,9 +241,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.db is None:
         print(f"{args.seed}: ok")
         return 0
-    from csms.store.sqlite import SqliteStore
+    from csms.store import StoreError, open_store
 
-    with SqliteStore(args.db) as store:
+    try:
+        store = open_store(args.db)
+    except StoreError as exc:
+        print(f"{args.db}: {exc}", file=sys.stderr)
+        return 2
+    with store:
         summary = apply_seed(store, data)
     print(f"{args.seed}: loaded into {args.db}: {summary}")
     return 0

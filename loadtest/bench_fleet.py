@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import sqlite3
 import sys
 import tempfile
 import time
@@ -207,13 +206,13 @@ def csms_handling_p99(db: Path, since: datetime, until: datetime) -> float:
     """p99 of CALL-received-to-CALLRESULT-queued in the CSMS's message log over a window."""
     if not db.exists():  # the scripted CSMS keeps no log
         return float("nan")
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        rows = conn.execute(
-            "SELECT latency_ms FROM message_log WHERE dir = 'cs->cp' AND type = 'CALLRESULT'"
-            " AND latency_ms IS NOT NULL AND ts >= ? AND ts <= ?",
-            (since.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), until.strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
-        ).fetchall()
-    return p99([row[0] for row in rows])
+    from csms.store import open_store
+
+    with open_store(db) as store:
+        latencies = store.log_latencies(
+            direction="cs->cp", type="CALLRESULT", since=since, until=until
+        )
+    return p99(latencies)
 
 
 def _cpu(process: psutil.Process) -> float:

@@ -34,7 +34,7 @@ FEATURES = frozenset(_SIM_ACTIONS) | frozenset(_STORE_METHODS)
 @functools.cache
 def available() -> frozenset[str]:
     """The features present in this installation (computed once per process)."""
-    from csms.store.sqlite import SqliteStore
+    from csms.store import Store
     from scenarios.stations import DEFAULT_TEMPLATE
     from sim.chargepoint import ChargePoint
     from sim.config import ChargePointConfig
@@ -42,7 +42,7 @@ def available() -> frozenset[str]:
     config = ChargePointConfig.from_dict(json.loads(DEFAULT_TEMPLATE.read_text("utf-8")))
     handlers = ChargePoint(config).handlers
     found = {name for name, action in _SIM_ACTIONS.items() if action in handlers}
-    found |= {name for name, method in _STORE_METHODS.items() if hasattr(SqliteStore, method)}
+    found |= {name for name, method in _STORE_METHODS.items() if hasattr(Store, method)}
     return frozenset(found)
 
 

@@ -11,7 +11,6 @@ The OpenAPI document is `GET /api/openapi.json` (no token needed); csms.api.serv
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from csms.api.jsonio import ApiError
@@ -22,6 +21,7 @@ from csms.api.spec import Call, Operation
 from csms.services import analytics, remote, users, wallet
 from csms.services.billing import money
 from csms.services.payments import BadSignature, PaymentError
+from csms.store.errors import Conflict
 
 
 def money_schema(digits: int) -> dict[str, Any]:
@@ -126,7 +126,7 @@ async def create_user(call: Call) -> Any:
             role=body.get("role", users.USER),
             currency=body.get("currency", "INR"),
         )
-    except sqlite3.IntegrityError:
+    except Conflict:
         raise ApiError(409, "email already in use", field="email") from None
     token = await ctx.db(users.issue_token, ctx.store, user["id"])
     return {"user": user, "token": token}

@@ -5,7 +5,7 @@
     billing.start(); ...; await billing.close()         # the retry worker
 
 `bill_transaction()` is the synchronous decision (run it in a thread): energy and amount from
-`csms.services.billing`, the wallet deduction and the transaction update in ONE store batch, so a
+`csms.services.billing`, the wallet deduction and the transaction update in ONE unit of work, so a
 crash leaves either both or neither. It is idempotent by transaction id: a transaction that is
 Completed is never billed again, and the store refuses a second CHARGE_DEDUCT for it anyway.
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,6 +29,7 @@ from decimal import Decimal
 from chargebench.aiotasks import cancel_and_wait
 from chargebench.clock import Clock
 from csms.services.billing import METER_WENT_BACKWARDS, compute_bill
+from csms.states import BillingRetryState, TransactionStatus
 from csms.store.base import (
     InsufficientFundsError,
     Store,
@@ -41,12 +41,12 @@ from csms.store.timestamps import parse_ts
 
 log = logging.getLogger(__name__)
 
-STOPPED = "Stopped"  # stop committed, billing not yet decided
-COMPLETED = "Completed"
-BILLING_FAILED = "BillingFailed"
-BILLING_REVIEW = "BillingReview"
+STOPPED = TransactionStatus.STOPPED  # stop committed, billing not yet decided
+COMPLETED = TransactionStatus.COMPLETED
+BILLING_FAILED = TransactionStatus.BILLING_FAILED
+BILLING_REVIEW = TransactionStatus.BILLING_REVIEW
 #: billing_retries.state values
-PENDING, DONE, REVIEW = "Pending", "Done", "Review"
+PENDING, DONE, REVIEW = BillingRetryState.PENDING, BillingRetryState.DONE, BillingRetryState.REVIEW
 
 NO_TARIFF = "NO_TARIFF"
 INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
@@ -105,16 +105,17 @@ def bill_transaction(
         if wallet is not None and wallet["currency"] != bill.currency:
             return _failed(store, tx, CURRENCY_MISMATCH, now, policy, billing)
     try:
-        with store.batch():  # 001 §4.1 step 4: deduction and transaction update together
+        # 001 §4.1 step 4: deduction and transaction update together
+        with store.unit_of_work() as uow:
             entry = None
             if owner is not None and bill.amount > 0:
-                entry = store.wallet_debit_for_transaction(
+                entry = uow.wallet_debit_for_transaction(
                     owner, transaction_id, bill.amount, allow_negative=policy.allow_negative
                 )
-            store.set_transaction_billing(transaction_id, COMPLETED, **billing)
-            if store.get_billing_retry(transaction_id) is not None:
-                store.set_billing_retry_state(transaction_id, DONE)
-    except (StoreError, sqlite3.Error) as error:
+            uow.set_transaction_billing(transaction_id, COMPLETED, **billing)
+            if uow.get_billing_retry(transaction_id) is not None:
+                uow.set_billing_retry_state(transaction_id, DONE)
+    except StoreError as error:  # a backend's own errors arrive translated (csms.store.errors)
         if isinstance(error, InsufficientFundsError):
             reason = INSUFFICIENT_BALANCE
         else:
@@ -145,9 +146,9 @@ def _failed(
 ) -> BillingOutcome:
     """001 §4.1 step 5: mark BillingFailed and (re)queue; past the window, go to review."""
     transaction_id = tx["id"]
-    with store.batch():
-        store.set_transaction_billing(transaction_id, BILLING_FAILED, **(billing or {}))
-        entry = store.queue_billing_retry(
+    with store.unit_of_work() as uow:
+        uow.set_transaction_billing(transaction_id, BILLING_FAILED, **(billing or {}))
+        entry = uow.queue_billing_retry(
             transaction_id, reason, now, now + timedelta(seconds=policy.retry_interval)
         )
     if now - parse_ts(entry["first_failed_at"]) >= timedelta(seconds=policy.retry_window):
@@ -164,11 +165,11 @@ def _failed(
 
 def _to_review(store: Store, tx: Transaction, reason: str, now: datetime) -> BillingOutcome:
     """Flag for an administrator (001 §5.4 "After 24 hours"); nothing is deducted."""
-    with store.batch():
-        store.set_transaction_billing(tx["id"], BILLING_REVIEW)
-        if store.get_billing_retry(tx["id"]) is None:  # meter went backwards: first entry
-            store.queue_billing_retry(tx["id"], reason, now, now)
-        store.set_billing_retry_state(tx["id"], REVIEW, reason=reason)
+    with store.unit_of_work() as uow:
+        uow.set_transaction_billing(tx["id"], BILLING_REVIEW)
+        if uow.get_billing_retry(tx["id"]) is None:  # meter went backwards: first entry
+            uow.queue_billing_retry(tx["id"], reason, now, now)
+        uow.set_billing_retry_state(tx["id"], REVIEW, reason=reason)
     log.warning("transaction %s flagged for billing review: %s", tx["id"], reason)
     return BillingOutcome(tx["id"], BILLING_REVIEW, tx["amount"], tx["currency"], reason=reason)
 

@@ -28,13 +28,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from csms.states import RemoteStartStatus
 from csms.store.base import RemoteStart, Store, Transaction, User
 
-PENDING = "Pending"
-STARTED = "Started"
-REJECTED = "Rejected"
-FAILED = "Failed"
-EXPIRED = "Expired"
+PENDING = RemoteStartStatus.PENDING
+STARTED = RemoteStartStatus.STARTED
+REJECTED = RemoteStartStatus.REJECTED
+FAILED = RemoteStartStatus.FAILED
+EXPIRED = RemoteStartStatus.EXPIRED
 STATUSES = (PENDING, STARTED, REJECTED, FAILED, EXPIRED)
 #: seconds a remote start waits for its StartTransaction (CsmsConfig.remote_start_timeout)
 DEFAULT_TIMEOUT = 120.0

@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 from dataclasses import dataclass
 
+from csms.states import Role
 from csms.store.base import Store, User
+from csms.store.errors import Conflict
 
-ADMIN = "ADMIN"
-USER = "USER"
+ADMIN = Role.ADMIN
+USER = Role.USER
 ROLES = (ADMIN, USER)
 
 
@@ -62,7 +63,7 @@ def create_user(
         rfid = new_rfid()
         if store.get_id_tag(rfid) is None:
             return store.create_user(user_id, name, rfid, email=email, role=role, currency=currency)
-    raise sqlite3.IntegrityError("could not allocate a unique virtual RFID id")
+    raise Conflict("could not allocate a unique virtual RFID id")
 
 
 def hash_token(token: str) -> str:

@@ -1,19 +1,33 @@
-"""CSMS persistence: the `Store` interface and its implementations (SQLite by default)."""
+"""CSMS persistence: the `Store` interface, `open_store(url)` and the errors every backend raises.
 
-from csms.store.base import (
+Callers use only these names: the backend (SQLite today, `csms.store.sqlite`; PostgreSQL next)
+is chosen by the URL and stays behind the interface.
+"""
+
+from csms.store.base import Store
+from csms.store.errors import (
+    Conflict,
     InsufficientFundsError,
+    NotFound,
     NotFoundError,
+    ReservationIdTaken,
     SchemaVersionError,
-    Store,
     StoreError,
+    StoreUnavailable,
+    UnsupportedStore,
 )
-from csms.store.sqlite import SqliteStore
+from csms.store.opening import open_store
 
 __all__ = [
+    "Conflict",
     "InsufficientFundsError",
+    "NotFound",
     "NotFoundError",
+    "ReservationIdTaken",
     "SchemaVersionError",
-    "SqliteStore",
     "Store",
     "StoreError",
+    "StoreUnavailable",
+    "UnsupportedStore",
+    "open_store",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from csms.store import passwords
 from csms.store._sqlite_base import SqliteBase, page, where
+from csms.store._sqlite_states import CHARGER, ID_TAG, all_states, states
 from csms.store.base import (
     Charger,
     Connector,
@@ -15,6 +16,7 @@ from csms.store.base import (
     StatusRecord,
     Tariff,
 )
+from csms.store.errors import NotFound
 from csms.store.timestamps import TimeLike, to_iso
 
 _CHARGER_COLUMNS = (
@@ -28,7 +30,7 @@ _GLOBAL = ""  # tariffs.charger_id of the global fallback
 def _charger(row: dict[str, Any]) -> Charger:
     row["has_password"] = bool(row["has_password"])
     row["online"] = bool(row["online"])
-    return row
+    return states(row, CHARGER)
 
 
 def _money(value: Decimal | str) -> Decimal:
@@ -202,7 +204,10 @@ class AssetsMixin(SqliteBase):
                 ),
             )
             self._require(cursor, f"charger {charger_id!r}")
-        return self.get_charger(charger_id)
+        charger = self.get_charger(charger_id)
+        if charger is None:  # deleted meanwhile by another connection
+            raise NotFound(f"charger {charger_id!r}")
+        return charger
 
     def _update_charger(self, charger_id: str, sql: str, params: tuple[Any, ...]) -> None:
         with self._write() as conn:
@@ -364,11 +369,12 @@ class AssetsMixin(SqliteBase):
             )
 
     def get_id_tag(self, id_tag: str) -> IdTag | None:
-        return self._one("SELECT * FROM id_tags WHERE id_tag = ?", (id_tag,))
+        return states(self._one("SELECT * FROM id_tags WHERE id_tag = ?", (id_tag,)), ID_TAG)
 
     def list_id_tags(self, *, parent_id_tag: str | None = None) -> list[IdTag]:
         clause, params = where({"parent_id_tag": parent_id_tag})
-        return self._all(f"SELECT * FROM id_tags{clause} ORDER BY id_tag", params)
+        return all_states(self._all(f"SELECT * FROM id_tags{clause} ORDER BY id_tag", params),
+                          ID_TAG)  # fmt: skip
 
     def delete_id_tag(self, id_tag: str) -> bool:
         with self._write() as conn:

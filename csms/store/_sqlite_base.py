@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from csms.store.base import NotFoundError, SchemaVersionError
+from csms.store.errors import Conflict, NotFound, SchemaVersionError, StoreError, StoreUnavailable
 from csms.store.schema import SCHEMA, SCHEMA_VERSION
 from csms.store.timestamps import to_iso
 
@@ -19,6 +20,24 @@ Clock = Callable[[], datetime]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def translate(exc: sqlite3.Error) -> StoreError:
+    """The `csms.store.errors` class for a driver error: callers never see `sqlite3`."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        if "FOREIGN KEY" in str(exc):
+            return NotFound(f"referenced row does not exist ({exc})")
+        return Conflict(str(exc))
+    return StoreUnavailable(f"{type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Re-raise any `sqlite3.Error` raised in the block as its `StoreError`."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise translate(exc) from exc
 
 
 class SqliteBase:
@@ -40,13 +59,21 @@ class SqliteBase:
         self.path = str(path)
         self._clock = clock or _utc_now
         self._lock = threading.RLock()
-        self._depth = 0  # >0 inside batch() / _write(): nested writes become savepoints
-        # isolation_level=None: no implicit BEGIN; `_write()` opens and commits explicitly.
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._depth = 0  # >0 inside a unit of work or a group: nested writes become savepoints
+        #: False on the store itself; a `unit_of_work()` view is True while its block runs
+        self._in_unit = False
+        #: True on a `unit_of_work()` view once its block has ended
+        self._dead = False
+        try:
+            # isolation_level=None: no implicit BEGIN; `_write()` opens and commits explicitly.
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
         self._conn.row_factory = sqlite3.Row
         try:
-            self._configure(synchronous.upper())
-            self._create_schema()
+            with translated():
+                self._configure(synchronous.upper())
+                self._create_schema()
         except BaseException:
             self._conn.close()
             raise
@@ -55,7 +82,7 @@ class SqliteBase:
         # WAL: readers never block the writer, and a commit is one append to the WAL file.
         mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal" and self.path != ":memory:":
-            raise sqlite3.OperationalError(f"cannot enable WAL on {self.path} (got {mode})")
+            raise StoreUnavailable(f"cannot enable WAL on {self.path} (got {mode})")
         # synchronous=FULL: every COMMIT fsyncs the WAL before returning, so an acknowledged
         # write survives SIGKILL *and* power loss. NORMAL-with-WAL survives SIGKILL too (the WAL
         # is written before COMMIT returns) but may lose the last commits on power loss: only
@@ -92,7 +119,7 @@ class SqliteBase:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> SqliteBase:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -104,27 +131,46 @@ class SqliteBase:
         return to_iso(self._clock())  # type: ignore[return-value]
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group many writes into one transaction: all or nothing, one fsync (seeding, imports).
+    def unit_of_work(self) -> Iterator[Self]:
+        """One all-or-nothing transaction, committed (one fsync) when the block exits:
 
-        Nothing written inside is durable until the block exits, so never acknowledge a charge
-        point from inside a batch. Other threads wait for the whole block.
+            with store.unit_of_work() as uow:
+                uow.wallet_debit_for_transaction(...)
+                uow.set_transaction_billing(...)
+
+        Call the writes on `uow`, the object yielded: it is the store's interface bound to this
+        transaction, each write in a savepoint of its own (a write that raises leaves nothing of
+        itself and the others stand unless the exception leaves the block). A write on the store
+        itself from inside the block raises `StoreError` instead of joining the transaction
+        silently; other threads wait for the block. Nothing is durable until the block exits,
+        so never acknowledge a charge point from inside it. `uow` is dead after the block.
         """
         with self._lock:
-            if self._depth:
-                yield  # already inside a batch: the outer one commits
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
+            if self._depth or self._conn.in_transaction:
+                raise StoreError("a unit of work or group is already open on this store")
+            uow = copy.copy(self)
+            with translated():
+                self._conn.execute("BEGIN IMMEDIATE")
+            uow._depth, uow._in_unit = 1, True
             try:
-                yield
+                yield uow
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                with translated():
+                    self._conn.execute("ROLLBACK")
                 raise
             else:
-                self._conn.execute("COMMIT")
+                self._commit()
             finally:
-                self._depth = 0
+                uow._depth, uow._in_unit = 0, False
+                uow._dead = True
+
+    def _commit(self) -> None:
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._conn.in_transaction:  # a failed COMMIT may leave it open: undo it all
+                self._conn.execute("ROLLBACK")
+            raise translate(exc) from exc
 
     def run_group(self, calls: Sequence[Callable[[], Any]]) -> list[tuple[bool, Any]]:
         """Run `calls` in order in ONE transaction and commit once (group commit, see
@@ -133,58 +179,89 @@ class SqliteBase:
         Each call runs in a savepoint of its own, so one that raises leaves nothing behind and
         does not fail the others. Nothing is durable until this returns: acknowledge no charge
         point before. If the COMMIT itself fails, this raises and none of the calls happened.
+
+        The calls are the store's own methods (or closures over them) as the handlers pass them
+        to `GroupCommitter.run`, so here, and only here, the store itself is in the transaction
+        while they run; this worker-thread call is the only writer meanwhile (the lock).
         """
         outcomes: list[tuple[bool, Any]] = []
-        with self.batch():
-            for call in calls:
-                try:
-                    with self._write():  # inside batch(): a savepoint
-                        value = call()
-                except Exception as exc:
-                    outcomes.append((False, exc))
-                else:
-                    outcomes.append((True, value))
+        with self._lock:
+            if self._depth or self._conn.in_transaction:
+                raise StoreError("a unit of work or group is already open on this store")
+            with translated():
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                for call in calls:
+                    try:
+                        with self._write():  # a savepoint
+                            value = call()
+                    except Exception as exc:
+                        outcomes.append((False, exc))
+                    else:
+                        outcomes.append((True, value))
+            except BaseException:
+                with translated():
+                    self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._commit()
+            finally:
+                self._depth = 0
         return outcomes
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction, committed (durably) on exit, rolled back on any exception.
 
-        Inside `batch()` it is a savepoint instead, so a failed write leaves no half of itself.
+        Inside a unit of work or a group it is a savepoint instead, so a failed write leaves no
+        half of itself. Driver errors leave as `csms.store.errors` classes.
         """
         with self._lock:
+            if self._dead:
+                raise StoreError("this unit of work has ended: use the store")
             nested = self._depth > 0
+            if not nested and self._conn.in_transaction:
+                raise StoreError(
+                    "write on the store inside its unit of work: call it on the unit of work"
+                )
             # IMMEDIATE takes the write lock now, so a read-then-write cannot be overtaken.
-            self._conn.execute("SAVEPOINT w" if nested else "BEGIN IMMEDIATE")
+            with translated():
+                self._conn.execute("SAVEPOINT w" if nested else "BEGIN IMMEDIATE")
             self._depth += 1
             try:
                 yield self._conn
             except BaseException as exc:
-                self._conn.execute("ROLLBACK TO w" if nested else "ROLLBACK")
-                if nested:
-                    self._conn.execute("RELEASE w")
-                if isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc):
-                    raise NotFoundError(f"referenced row does not exist ({exc})") from exc
+                with translated():
+                    self._conn.execute("ROLLBACK TO w" if nested else "ROLLBACK")
+                    if nested:
+                        self._conn.execute("RELEASE w")
+                if isinstance(exc, sqlite3.Error):
+                    raise translate(exc) from exc
                 raise
             else:
-                self._conn.execute("RELEASE w" if nested else "COMMIT")
+                if nested:
+                    with translated():
+                        self._conn.execute("RELEASE w")
+                else:
+                    self._commit()
             finally:
                 self._depth -= 1
 
     # Rows are dicts shaped like the TypedDicts of base.py; typed Any so callers need no casts.
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
+        with self._lock, translated():
             return [dict(row) for row in self._conn.execute(sql, params).fetchall()]
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        with self._lock:
+        with self._lock, translated():
             row = self._conn.execute(sql, params).fetchone()
         return None if row is None else dict(row)
 
     @staticmethod
     def _require(cursor: sqlite3.Cursor, what: str) -> None:
         if cursor.rowcount == 0:
-            raise NotFoundError(what)
+            raise NotFound(what)
 
     def _set_status(self, table: str, row_id: int, status: str, what: str) -> None:
         """`status` and `updated_at` of one row of `table` (a trusted name); NotFoundError when

@@ -2,7 +2,8 @@
 
 Money is Decimal text in the database and Decimal in Python (seeds/001 §7.3: 2 places, INR).
 The wallet is "locked" by the write transaction itself: `_write()` opens BEGIN IMMEDIATE (or a
-savepoint inside `batch()`), so the balance read and the balance written cannot be overtaken.
+savepoint inside a unit of work or a group), so the balance read and the balance written cannot
+be overtaken.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import sqlite3
 from decimal import Decimal
 from typing import Any
 
+from csms.states import WalletEntryType
 from csms.store._sqlite_base import SqliteBase, page, where
+from csms.store._sqlite_states import BILLING_RETRY, FACT, LEDGER, USER, all_states, states
 from csms.store.base import (
     BillingRetry,
     InsufficientFundsError,
@@ -23,13 +26,13 @@ from csms.store.base import (
 )
 from csms.store.timestamps import TimeLike, to_iso
 
-TOP_UP = "TOP_UP"
-CHARGE_DEDUCT = "CHARGE_DEDUCT"
+TOP_UP = WalletEntryType.TOP_UP
+CHARGE_DEDUCT = WalletEntryType.CHARGE_DEDUCT
 
 
 def _user(row: dict[str, Any]) -> User:
     row["active"] = bool(row["active"])
-    return row  # type: ignore[return-value]
+    return states(row, USER)
 
 
 def _wallet(row: dict[str, Any]) -> Wallet:
@@ -40,13 +43,13 @@ def _wallet(row: dict[str, Any]) -> Wallet:
 def _ledger(row: dict[str, Any]) -> WalletTransaction:
     row["amount"] = Decimal(row["amount"])
     row["balance_after"] = Decimal(row["balance_after"])
-    return row  # type: ignore[return-value]
+    return states(row, LEDGER)
 
 
 def _fact(row: dict[str, Any]) -> TransactionFact:
     if row["amount"] is not None:
         row["amount"] = Decimal(row["amount"])
-    return row  # type: ignore[return-value]
+    return states(row, FACT)
 
 
 class BillingMixin(SqliteBase):
@@ -64,7 +67,7 @@ class BillingMixin(SqliteBase):
         currency: str = "INR",
     ) -> User:
         """The user, their Accepted id tag (the virtual RFID, 001 §7.2) and an empty wallet,
-        all or nothing. A duplicate id, email or RFID id raises `sqlite3.IntegrityError`."""
+        all or nothing. A duplicate id, email or RFID id raises `Conflict`."""
         now = self._now()
         with self._write() as conn:
             conn.execute(
@@ -276,19 +279,18 @@ class BillingMixin(SqliteBase):
             )
 
     def get_billing_retry(self, transaction_id: int) -> BillingRetry | None:
-        return self._one(
-            "SELECT * FROM billing_retries WHERE transaction_id = ?", (transaction_id,)
-        )
+        row = self._one("SELECT * FROM billing_retries WHERE transaction_id = ?", (transaction_id,))
+        return states(row, BILLING_RETRY)
 
     def list_billing_retries(
         self, *, state: str | None = None, due_before: TimeLike | None = None
     ) -> list[BillingRetry]:
         """Oldest failure first; `due_before` keeps entries whose next attempt is due by then."""
         clause, params = where({"state": state, "next_attempt_at <=": to_iso(due_before)})
-        return self._all(
+        return all_states(self._all(
             f"SELECT * FROM billing_retries{clause} ORDER BY first_failed_at, transaction_id",
             params,
-        )
+        ), BILLING_RETRY)  # fmt: skip
 
     # Analytics ---------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from csms.store._sqlite_base import SqliteBase, page, where
+from csms.store._sqlite_states import RESERVATION, all_states, states
 from csms.store.base import (
     Certificate,
     ChargingProfileRecord,
@@ -283,13 +284,15 @@ class OpsMixin(SqliteBase):
         self._set_status("reservations", reservation_id, status, f"reservation {reservation_id}")
 
     def get_reservation(self, reservation_id: int) -> Reservation | None:
-        return self._one("SELECT * FROM reservations WHERE id = ?", (reservation_id,))
+        row = self._one("SELECT * FROM reservations WHERE id = ?", (reservation_id,))
+        return states(row, RESERVATION)
 
     def list_reservations(
         self, *, charger_id: str | None = None, status: str | None = None
     ) -> list[Reservation]:
         clause, params = where({"charger_id": charger_id, "status": status})
-        return self._all(f"SELECT * FROM reservations{clause} ORDER BY id DESC", params)
+        rows = self._all(f"SELECT * FROM reservations{clause} ORDER BY id DESC", params)
+        return all_states(rows, RESERVATION)
 
     # Local authorization lists (1.6 §5.15, §5.10) ----------------------------------------------
 

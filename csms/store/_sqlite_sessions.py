@@ -7,8 +7,10 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from csms.states import IdTagStatus, TransactionStatus, optional
 from csms.store import metering
 from csms.store._sqlite_base import SqliteBase, page, where
+from csms.store._sqlite_states import REMOTE_START, TRANSACTION, all_states, states
 from csms.store.base import (
     LogRecord,
     MeterValueRow,
@@ -27,7 +29,7 @@ def _transaction(row: dict[str, Any]) -> Transaction:
     for money in ("tariff_rate", "amount"):
         if row[money] is not None:
             row[money] = Decimal(row[money])
-    return row  # type: ignore[return-value]
+    return states(row, TRANSACTION)
 
 
 def _meter_row(row: dict[str, Any]) -> MeterValueRow:
@@ -59,8 +61,9 @@ def _log_row(row: dict[str, Any]) -> LogRecord:
 
 
 #: Transaction statuses decided at the start (billing adds Completed / BillingFailed / ...).
-RUNNING, NOT_AUTHORIZED, BILLING_REVIEW = "Running", "NotAuthorized", "BillingReview"
-ACCEPTED, CONCURRENT_TX = "Accepted", "ConcurrentTx"
+RUNNING, NOT_AUTHORIZED = TransactionStatus.RUNNING, TransactionStatus.NOT_AUTHORIZED
+BILLING_REVIEW = TransactionStatus.BILLING_REVIEW
+ACCEPTED, CONCURRENT_TX = IdTagStatus.ACCEPTED, IdTagStatus.CONCURRENT_TX
 #: billing_retries.reason of a transaction closed because its connector started another
 STALE_REASON = "STALE_CLOSED: connector {connector} started transaction {new} at {at}"
 
@@ -91,7 +94,7 @@ class SessionsMixin(SqliteBase):
                 (charger_id, connector_id, id_tag, meter_start, start_time),
             ).fetchone()
             if row is not None:
-                return TransactionStart(int(row[0]), row[1], (), True)
+                return TransactionStart(int(row[0]), optional(IdTagStatus, row[1]), (), True)
             status = id_tag_status
             if status == ACCEPTED and conn.execute(
                 "SELECT 1 FROM transactions WHERE id_tag = ? AND stop_time IS NULL"
@@ -126,7 +129,9 @@ class SessionsMixin(SqliteBase):
                     " SET state = 'Review', reason = excluded.reason",
                     (old, reason, now, now, now),
                 )
-            return TransactionStart(transaction_id, status, tuple(stale), False)
+            return TransactionStart(
+                transaction_id, optional(IdTagStatus, status), tuple(stale), False
+            )
 
     def _insert_transaction(
         self, conn: Any, charger_id: str, connector_id: int, id_tag: str,
@@ -140,7 +145,7 @@ class SessionsMixin(SqliteBase):
             (charger_id, connector_id, id_tag, id_tag_status, meter_start, start_time,
              reservation_id, status, now, now),
         )  # fmt: skip
-        transaction_id = int(cursor.lastrowid)  # type: ignore[arg-type]
+        transaction_id = int(cursor.lastrowid)
         if reservation_id is not None:
             # 1.6 §5.13: a transaction started on a reservation consumes it.
             conn.execute(
@@ -387,7 +392,8 @@ class SessionsMixin(SqliteBase):
             return cursor.rowcount
 
     def get_remote_start(self, remote_start_id: int) -> RemoteStart | None:
-        return self._one("SELECT * FROM remote_starts WHERE id = ?", (remote_start_id,))
+        row = self._one("SELECT * FROM remote_starts WHERE id = ?", (remote_start_id,))
+        return states(row, REMOTE_START)
 
     def list_remote_starts(
         self,
@@ -407,9 +413,9 @@ class SessionsMixin(SqliteBase):
                 "status": status,
             }
         )
-        return self._all(
+        return all_states(self._all(
             f"SELECT * FROM remote_starts{clause} ORDER BY id DESC{page(limit, offset)}", params
-        )
+        ), REMOTE_START)  # fmt: skip
 
     # Meter values ------------------------------------------------------------------------------
 
@@ -551,3 +557,19 @@ class SessionsMixin(SqliteBase):
             params,
         )
         return [_log_row(row) for row in rows]
+
+    def log_latencies(
+        self,
+        *,
+        direction: str | None = None,
+        type: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+    ) -> list[float]:
+        """The `latency_ms` of the matching log records that have one (benchmarks' p99)."""
+        clause, params = where(
+            {"dir": direction, "type": type, "ts >=": to_iso(since), "ts <=": to_iso(until)}
+        )
+        clause += (" AND" if clause else " WHERE") + " latency_ms IS NOT NULL"
+        rows = self._all(f"SELECT latency_ms FROM message_log{clause}", params)
+        return [row["latency_ms"] for row in rows]

@@ -6,9 +6,17 @@ Contract shared by every implementation (SQLite now, PostgreSQL next):
 - Methods are synchronous and short. From asyncio, call them directly for single small writes or
   wrap them in `asyncio.to_thread`; implementations are thread-safe.
 - Reads return plain dicts (the TypedDicts below) or None when the row does not exist; writes that
-  name a missing charger / transaction / deployment... raise `NotFoundError`.
+  name a missing charger / transaction / deployment... raise `NotFound`. Every error a store
+  raises is a `csms.store.errors.StoreError` (a driver's own exceptions are translated).
 - Timestamps go in as `datetime` or ISO-8601 text and come out as canonical UTC text
-  (`2025-01-17T10:35:00.000000Z`); money goes in and comes out as `Decimal`.
+  (`2025-01-17T10:35:00.000000Z`); money goes in and comes out as `Decimal`; states come out as
+  the `csms.states` StrEnum members.
+- Several writes that must stand or fall together go through `unit_of_work()`; the group commit
+  of the handlers goes through `run_group` (`csms.groupcommit`).
+
+The interface is one Protocol per aggregate (`ChargerStore`, `TransactionStore`, `WalletStore`...)
+and `Store` composes them; a backend implements `Store` and is built by `open_store(url)`. The
+contract suite (tests/csms/store_contract) runs every test against every backend.
 """
 
 from __future__ import annotations
@@ -16,35 +24,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol, TypedDict, runtime_checkable
+from typing import Any, NamedTuple, Protocol, Self, TypedDict, runtime_checkable
 
+from csms.states import (
+    BillingRetryState,
+    IdTagStatus,
+    RegistrationStatus,
+    RemoteStartStatus,
+    ReservationStatus,
+    Role,
+    TransactionStatus,
+    WalletEntryType,
+)
+from csms.store.errors import (  # noqa: F401  (re-exported: the names callers used)
+    InsufficientFundsError,
+    NotFound,
+    NotFoundError,
+    ReservationIdTaken,
+    SchemaVersionError,
+    StoreError,
+)
 from csms.store.passwords import DEFAULT_N
 from csms.store.timestamps import TimeLike
-
-
-class StoreError(Exception):
-    """Base of the errors a store raises on purpose."""
-
-
-class NotFoundError(StoreError, LookupError):
-    """A write named a row that does not exist (unknown charger, transaction, deployment...)."""
-
-
-class SchemaVersionError(StoreError):
-    """The database was written by a newer ChargeBench; refuse rather than corrupt it."""
-
-
-class InsufficientFundsError(StoreError):
-    """A wallet deduction was refused: the balance does not cover it (nothing was written)."""
-
-
-class ReservationIdTaken(StoreError):
-    """A reservationId given for a new reservation belongs to another charger's reservation."""
-
-    def __init__(self, reservation_id: int) -> None:
-        super().__init__(f"reservationId {reservation_id} belongs to another charger")
-        self.reservation_id = reservation_id
-
 
 # Records --------------------------------------------------------------------------------------
 
@@ -72,7 +73,7 @@ class Charger(TypedDict):
     security_profile: int
     max_profile_seen: int
     has_password: bool  # the hash itself never leaves the store
-    registration_status: str  # Accepted | Pending | Rejected
+    registration_status: RegistrationStatus
     last_boot: str | None
     last_heartbeat: str | None
     online: bool
@@ -107,7 +108,7 @@ class StatusRecord(TypedDict):
 
 class IdTag(TypedDict):
     id_tag: str
-    status: str  # Accepted | Blocked | Expired | Invalid
+    status: IdTagStatus  # Accepted | Blocked | Expired | Invalid
     expiry_date: str | None
     parent_id_tag: str | None
 
@@ -123,7 +124,7 @@ class Transaction(TypedDict):
     charger_id: str
     connector_id: int
     id_tag: str
-    id_tag_status: str | None
+    id_tag_status: IdTagStatus | None
     meter_start: int
     start_time: str
     reservation_id: int | None
@@ -131,7 +132,7 @@ class Transaction(TypedDict):
     stop_time: str | None
     stop_reason: str | None
     id_tag_stop: str | None
-    status: str  # Running | NotAuthorized | Stopped | Completed | BillingFailed | BillingReview
+    status: TransactionStatus
     energy_wh: int | None
     tariff_rate: Decimal | None
     amount: Decimal | None
@@ -146,7 +147,7 @@ class TransactionStart(NamedTuple):
     #: the OCPP transactionId (1.6 §4.8: given whatever the status)
     transaction_id: int
     #: the IdTagInfo status to answer, as stored: the caller's, or ConcurrentTx
-    id_tag_status: str | None
+    id_tag_status: IdTagStatus | None
     #: transactions left open on the same connector, closed now (sent to billing review)
     closed_stale: tuple[int, ...] = ()
     #: True when this was a retried StartTransaction that got its own id back
@@ -161,7 +162,7 @@ class RemoteStart(TypedDict):
     charger_id: str
     connector_id: int
     id_tag: str
-    status: str  # Pending | Started | Rejected | Failed | Expired
+    status: RemoteStartStatus
     reply_status: str | None  # the charger's RemoteStartTransaction.conf status
     transaction_id: int | None  # set when Started
     reason: str | None
@@ -241,8 +242,8 @@ class Reservation(TypedDict):
     id_tag: str
     parent_id_tag: str | None
     expiry_date: str
-    status: str  # Requested | Accepted | Faulted | Occupied | Rejected | Unavailable | Cancelled
-    transaction_id: int | None  # | Used | Expired
+    status: ReservationStatus
+    transaction_id: int | None
     created_at: str
     updated_at: str
 
@@ -304,7 +305,7 @@ class User(TypedDict):
     id: str
     name: str
     email: str | None
-    role: str  # ADMIN | USER
+    role: Role
     rfid_card_id: str  # virtual RFID id, the idTag of the user's sessions (seeds/001 §7.2)
     active: bool
     created_at: str
@@ -320,7 +321,7 @@ class Wallet(TypedDict):
 class WalletTransaction(TypedDict):
     id: int
     user_id: str
-    type: str  # TOP_UP | CHARGE_DEDUCT
+    type: WalletEntryType
     amount: Decimal  # signed: -85.00 for a deduction
     balance_after: Decimal  # running balance (seeds/001 §7.3)
     currency: str
@@ -331,7 +332,7 @@ class WalletTransaction(TypedDict):
 
 class BillingRetry(TypedDict):
     transaction_id: int
-    state: str  # Pending | Done | Review
+    state: BillingRetryState
     reason: str | None
     attempts: int
     first_failed_at: str
@@ -350,32 +351,32 @@ class TransactionFact(TypedDict):
     energy_wh: int | None
     amount: Decimal | None
     currency: str | None
-    status: str
+    status: TransactionStatus
 
 
-# The interface ---------------------------------------------------------------------------------
+# The interface, one Protocol per aggregate -----------------------------------------------------
 
 
-@runtime_checkable
-class Store(Protocol):
-    """Persistence of the reference CSMS; see the module docstring for the shared contract."""
+class StoreLifecycle(Protocol):
+    """Opening, closing and transactions: what every backend provides around the aggregates."""
 
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
     def close(self) -> None: ...
-
-    def batch(self) -> AbstractContextManager[None]:
-        """Group writes in one all-or-nothing transaction; durable only when the block exits."""
+    def unit_of_work(self) -> AbstractContextManager[Store]:
+        """One all-or-nothing transaction, durable when the block exits; the writes go to the
+        object it yields (`with store.unit_of_work() as uow: uow.wallet_credit(...)`), and a
+        write on the store itself inside the block raises `StoreError`."""
         ...
-
     def run_group(self, calls: Sequence[Callable[[], Any]]) -> list[tuple[bool, Any]]:
         """Group commit (`csms.groupcommit`): run the calls in one transaction, each failing
         alone, commit once; `(True, result)` or `(False, exception)` per call."""
         ...
 
-    def mark_all_offline(self) -> int:
-        """Clear every online flag (call at startup: flags from a killed process are stale)."""
-        ...
 
-    # Locations
+class LocationStore(Protocol):
+    """Locations (sites) that chargers belong to."""
+
     def upsert_location(
         self,
         location_id: str,
@@ -389,7 +390,13 @@ class Store(Protocol):
     def get_location(self, location_id: str) -> Location | None: ...
     def list_locations(self) -> list[Location]: ...
 
-    # Chargers
+
+class ChargerStore(Protocol):
+    """Chargers, their connection state, credentials and connectors' statuses."""
+
+    def mark_all_offline(self) -> int:
+        """Clear every online flag (call at startup: flags from a killed process are stale)."""
+        ...
     def upsert_charger(
         self,
         charger_id: str,
@@ -403,7 +410,6 @@ class Store(Protocol):
     ) -> None:
         """Create the charger or update the given fields (None keeps the stored value)."""
         ...
-
     def get_charger(self, charger_id: str) -> Charger | None: ...
     def charger_id_case_twin(self, charger_id: str) -> str | None:
         """A stored charger id equal to `charger_id` but for letter case (not itself)."""
@@ -422,11 +428,9 @@ class Store(Protocol):
     ) -> None:
         """Store the basic-auth key hashed (None removes it)."""
         ...
-
     def verify_charger_password(self, charger_id: str, password: str) -> bool:
         """True when `password` is the charger's key (False for unknown charger or no key)."""
         ...
-
     def record_boot(
         self,
         charger_id: str,
@@ -454,8 +458,6 @@ class Store(Protocol):
     def note_connected_profile(self, charger_id: str, profile: int) -> int:
         """Remember a connection at `profile`; return the highest profile ever seen."""
         ...
-
-    # Connectors and status
     def upsert_connector(
         self,
         charger_id: str,
@@ -478,7 +480,6 @@ class Store(Protocol):
     ) -> None:
         """Set the connector's current status and append it to the status history."""
         ...
-
     def get_connector(self, charger_id: str, connector_id: int) -> Connector | None: ...
     def list_connectors(self, charger_id: str | None = None) -> list[Connector]:
         """One charger's connectors, or (None) every charger's, by charger and connector id."""
@@ -492,7 +493,10 @@ class Store(Protocol):
         offset: int = 0,
     ) -> list[StatusRecord]: ...
 
-    # Id tags
+
+class IdTagStore(Protocol):
+    """Id tags the CSMS authorizes (1.6 §4.2, §5.13 parent ids)."""
+
     def upsert_id_tag(
         self,
         id_tag: str,
@@ -505,17 +509,22 @@ class Store(Protocol):
     def list_id_tags(self, *, parent_id_tag: str | None = None) -> list[IdTag]: ...
     def delete_id_tag(self, id_tag: str) -> bool: ...
 
-    # Tariffs
+
+class TariffStore(Protocol):
+    """Per-charger tariffs and the global fallback."""
+
     def set_tariff(
         self, charger_id: str | None, rate_per_kwh: Decimal | str, currency: str = "INR"
     ) -> None: ...
     def get_tariff(self, charger_id: str) -> Tariff | None:
         """The charger's own tariff, else the global fallback, else None."""
         ...
-
     def list_tariffs(self) -> list[Tariff]: ...
 
-    # Transactions
+
+class TransactionStore(Protocol):
+    """Transactions, remote starts (pending records) and meter values."""
+
     def start_transaction(
         self,
         charger_id: str,
@@ -530,7 +539,6 @@ class Store(Protocol):
         """Allocate the transactionId; a retried identical StartTransaction gets the same id.
         A plain allocation (seeding, imports, tests): the OCPP path uses `begin_transaction`."""
         ...
-
     def begin_transaction(
         self,
         charger_id: str,
@@ -549,7 +557,6 @@ class Store(Protocol):
         the same connector is closed at the new start and sent to billing review (one
         connector cannot run two); then the new one is inserted with the status answered."""
         ...
-
     def stop_transaction(
         self,
         transaction_id: int,
@@ -561,7 +568,6 @@ class Store(Protocol):
     ) -> Transaction:
         """Close the transaction; a second stop returns the stored result and changes nothing."""
         ...
-
     def set_transaction_billing(
         self,
         transaction_id: int,
@@ -585,8 +591,15 @@ class Store(Protocol):
         limit: int | None = 100,
         offset: int = 0,
     ) -> list[Transaction]: ...
-
-    # Remote starts (pending transaction records)
+    def count_transactions(
+        self,
+        *,
+        charger_id: str | None = None,
+        id_tag: str | None = None,
+        status: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+    ) -> int: ...
     def create_remote_start(
         self,
         charger_id: str,
@@ -598,7 +611,6 @@ class Store(Protocol):
     ) -> RemoteStart:
         """A Pending record, committed before RemoteStartTransaction is sent."""
         ...
-
     def update_remote_start(
         self,
         remote_start_id: int,
@@ -610,7 +622,6 @@ class Store(Protocol):
         """Record the charger's reply; `status` applies only while the record is Pending (a
         StartTransaction may have linked it first). NotFoundError for an unknown id."""
         ...
-
     def link_remote_start(
         self,
         charger_id: str,
@@ -623,11 +634,9 @@ class Store(Protocol):
         """Mark the newest Pending record for this connector and tag requested at or after
         `requested_since` Started with `transaction_id`; return its id (None: no such record)."""
         ...
-
     def expire_remote_starts(self, requested_before: TimeLike) -> int:
         """Mark Pending records requested before the cutoff Expired; return how many."""
         ...
-
     def get_remote_start(self, remote_start_id: int) -> RemoteStart | None: ...
     def list_remote_starts(
         self,
@@ -641,8 +650,10 @@ class Store(Protocol):
     ) -> list[RemoteStart]:
         """Newest first."""
         ...
-
-    # Meter values
+    def count_remote_starts(
+        self, *, user_id: str | None = None, charger_id: str | None = None,
+        status: str | None = None,
+    ) -> int: ...
     def add_meter_values(
         self,
         charger_id: str,
@@ -653,7 +664,6 @@ class Store(Protocol):
     ) -> int:
         """Store every sampledValue of OCPP `meterValue`/`transactionData`; return rows written."""
         ...
-
     def list_meter_values(
         self,
         *,
@@ -664,12 +674,17 @@ class Store(Protocol):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[MeterValueRow]: ...
+    def count_meter_values(
+        self, *, transaction_id: int | None = None, measurand: str | None = None
+    ) -> int: ...
 
-    # Message log (trace records)
+
+class LogStore(Protocol):
+    """The message log: trace records of every frame."""
+
     def append_log(self, records: Iterable[Mapping[str, Any]]) -> int:
         """Insert many trace records in one transaction; return how many."""
         ...
-
     def query_log(
         self,
         *,
@@ -685,8 +700,31 @@ class Store(Protocol):
         offset: int = 0,
         newest_first: bool = False,
     ) -> list[LogRecord]: ...
+    def count_log(
+        self,
+        *,
+        cp_id: str | None = None,
+        action: str | None = None,
+        type: str | None = None,
+        direction: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+    ) -> int: ...
+    def log_latencies(
+        self,
+        *,
+        direction: str | None = None,
+        type: str | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+    ) -> list[float]:
+        """The `latency_ms` of the matching records that have one (`until` inclusive)."""
+        ...
 
-    # Firmware deployments
+
+class FirmwareStore(Protocol):
+    """Firmware deployments and diagnostics/log uploads."""
+
     def create_firmware_deployment(
         self,
         charger_id: str,
@@ -707,13 +745,10 @@ class Store(Protocol):
     ) -> int | None:
         """Apply a FirmwareStatusNotification; return the deployment it belongs to, if any."""
         ...
-
     def get_firmware_deployment(self, deployment_id: int) -> FirmwareDeployment | None: ...
     def list_firmware_deployments(
         self, *, charger_id: str | None = None, status: str | None = None
     ) -> list[FirmwareDeployment]: ...
-
-    # Diagnostics and logs
     def create_diagnostics_request(
         self,
         charger_id: str,
@@ -727,7 +762,6 @@ class Store(Protocol):
     ) -> int:
         """Record a GetDiagnostics (log_type None) or GetLog; the id is GetLog's requestId."""
         ...
-
     def set_diagnostics_file_name(self, request_id: int, file_name: str | None) -> None: ...
     def set_diagnostics_status(self, request_id: int, status: str) -> None: ...
     def record_diagnostics_status(
@@ -743,7 +777,10 @@ class Store(Protocol):
         self, *, charger_id: str | None = None
     ) -> list[DiagnosticsRequest]: ...
 
-    # Reservations
+
+class ReservationStore(Protocol):
+    """Reservations (1.6 §5.13)."""
+
     def create_reservation(
         self,
         charger_id: str,
@@ -757,14 +794,16 @@ class Store(Protocol):
         """Record a ReserveNow about to be sent; `reservation_id` given: kept (the same
         charger's: replaced, 1.6 §5.13; another charger's: `ReservationIdTaken`)."""
         ...
-
     def set_reservation_status(self, reservation_id: int, status: str) -> None: ...
     def get_reservation(self, reservation_id: int) -> Reservation | None: ...
     def list_reservations(
         self, *, charger_id: str | None = None, status: str | None = None
     ) -> list[Reservation]: ...
 
-    # Local authorization lists
+
+class ChargerConfigStore(Protocol):
+    """What the CSMS set on chargers: local lists, profiles, certificates, configuration."""
+
     def record_local_list_update(
         self,
         charger_id: str,
@@ -776,12 +815,9 @@ class Store(Protocol):
     ) -> None:
         """Log a SendLocalList; the charger's version moves only when `status` is Accepted."""
         ...
-
     def set_local_list_version(self, charger_id: str, version: int) -> None: ...
     def get_local_list_version(self, charger_id: str) -> int | None: ...
     def list_local_list_updates(self, charger_id: str) -> list[LocalListUpdate]: ...
-
-    # Charging profiles
     def record_charging_profile(
         self,
         charger_id: str,
@@ -803,8 +839,6 @@ class Store(Protocol):
     def list_charging_profiles(
         self, charger_id: str, *, active_only: bool = True
     ) -> list[ChargingProfileRecord]: ...
-
-    # Certificates
     def add_certificate(
         self,
         charger_id: str,
@@ -832,8 +866,6 @@ class Store(Protocol):
         certificate_type: str | None = None,
         include_removed: bool = False,
     ) -> list[Certificate]: ...
-
-    # Configuration
     def set_config_baseline(
         self, charger_id: str, values: Mapping[str, str | None], *, replace: bool = True
     ) -> None: ...
@@ -846,10 +878,12 @@ class Store(Protocol):
     ) -> None:
         """Upsert GetConfiguration.conf `configurationKey` entries ({key, value, readonly})."""
         ...
-
     def get_reported_config(self, charger_id: str) -> dict[str, ReportedKey]: ...
 
-    # Security events
+
+class SecurityEventStore(Protocol):
+    """SecurityEventNotifications and the CSMS's own security findings."""
+
     def add_security_event(
         self,
         charger_id: str,
@@ -868,7 +902,10 @@ class Store(Protocol):
         offset: int = 0,
     ) -> list[SecurityEvent]: ...
 
-    # Users, tokens, wallets, billing retries (csms/store/_sqlite_billing.py)
+
+class UserStore(Protocol):
+    """Users and their API tokens (seeds/001 §7)."""
+
     def create_user(
         self,
         user_id: str,
@@ -882,13 +919,17 @@ class Store(Protocol):
     ) -> User:
         """The user, their id tag and an empty wallet, all or nothing."""
         ...
-
     def get_user(self, user_id: str) -> User | None: ...
     def get_user_by_rfid(self, rfid_card_id: str) -> User | None: ...
     def list_users(self, *, role: str | None = None, active: bool | None = None) -> list[User]: ...
     def set_user_active(self, user_id: str, active: bool) -> None: ...
     def add_api_token(self, user_id: str, token_hash: str) -> None: ...
     def user_for_token_hash(self, token_hash: str) -> User | None: ...
+
+
+class WalletStore(Protocol):
+    """Wallets, their ledger and the billing retry queue (seeds/001 §4.1, §5.4, §7.3)."""
+
     def get_wallet(self, user_id: str) -> Wallet | None: ...
     def wallet_credit(
         self,
@@ -900,7 +941,6 @@ class Store(Protocol):
     ) -> WalletTransaction:
         """Credit once per `reference`; a replay returns the first ledger row."""
         ...
-
     def wallet_debit_for_transaction(
         self,
         user_id: str,
@@ -911,7 +951,6 @@ class Store(Protocol):
     ) -> WalletTransaction:
         """Deduct once per transaction id; `InsufficientFundsError` when not covered."""
         ...
-
     def list_wallet_transactions(
         self,
         *,
@@ -921,6 +960,9 @@ class Store(Protocol):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[WalletTransaction]: ...
+    def count_wallet_transactions(
+        self, *, user_id: str | None = None, type: str | None = None
+    ) -> int: ...
     def queue_billing_retry(
         self, transaction_id: int, reason: str, now: TimeLike, next_attempt_at: TimeLike
     ) -> BillingRetry: ...
@@ -931,6 +973,11 @@ class Store(Protocol):
     def list_billing_retries(
         self, *, state: str | None = None, due_before: TimeLike | None = None
     ) -> list[BillingRetry]: ...
+
+
+class AnalyticsStore(Protocol):
+    """Read models for the analytics API."""
+
     def transaction_facts(
         self, *, since: TimeLike | None = None, until: TimeLike | None = None
     ) -> list[TransactionFact]: ...
@@ -938,33 +985,24 @@ class Store(Protocol):
         self, *, since: TimeLike | None = None, until: TimeLike | None = None
     ) -> list[dict[str, Any]]: ...
 
-    # Counts of the paged lists (the HTTP API's X-Total-Count): the same filters as the list
-    def count_transactions(
-        self,
-        *,
-        charger_id: str | None = None,
-        id_tag: str | None = None,
-        status: str | None = None,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-    ) -> int: ...
-    def count_log(
-        self,
-        *,
-        cp_id: str | None = None,
-        action: str | None = None,
-        type: str | None = None,
-        direction: str | None = None,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-    ) -> int: ...
-    def count_meter_values(
-        self, *, transaction_id: int | None = None, measurand: str | None = None
-    ) -> int: ...
-    def count_wallet_transactions(
-        self, *, user_id: str | None = None, type: str | None = None
-    ) -> int: ...
-    def count_remote_starts(
-        self, *, user_id: str | None = None, charger_id: str | None = None,
-        status: str | None = None,
-    ) -> int: ...
+
+@runtime_checkable
+class Store(
+    StoreLifecycle,
+    LocationStore,
+    ChargerStore,
+    IdTagStore,
+    TariffStore,
+    TransactionStore,
+    LogStore,
+    FirmwareStore,
+    ReservationStore,
+    ChargerConfigStore,
+    SecurityEventStore,
+    UserStore,
+    WalletStore,
+    AnalyticsStore,
+    Protocol,
+):
+    """Persistence of the reference CSMS: every aggregate; see the module docstring for the
+    shared contract. Code that needs one aggregate may ask for that Protocol instead."""

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from csms.services.authorization import authorize, decide
-from csms.store import SqliteStore
+from csms.store import Store, open_store
 
 NOW = datetime(2025, 1, 17, 10, 0, tzinfo=UTC)
 PAST = "2024-12-31T00:00:00.000000Z"
@@ -124,20 +124,20 @@ class TestParentGroups:
 class TestFromStore:
     @pytest.fixture
     def store(self, tmp_path: Path):
-        with SqliteStore(tmp_path / "csms.db") as s:
+        with open_store(tmp_path / "csms.db") as s:
             s.upsert_charger("CP1")
             s.upsert_id_tag("GROUP", status="Blocked")
             s.upsert_id_tag("MEMBER", parent_id_tag="GROUP")
             s.upsert_id_tag("SOLO", expiry_date=FUTURE)
             yield s
 
-    def test_store_lookup_includes_parent(self, store: SqliteStore) -> None:
+    def test_store_lookup_includes_parent(self, store: Store) -> None:
         """Given a store, the tag and its parent group are looked up."""
         assert authorize(store, "MEMBER", NOW) == {"status": "Blocked", "parentIdTag": "GROUP"}
         assert authorize(store, "SOLO", NOW) == {"status": "Accepted", "expiryDate": FUTURE}
         assert authorize(store, "UNKNOWN", NOW) == {"status": "Invalid"}
 
-    def test_store_with_running_transaction(self, store: SqliteStore) -> None:
+    def test_store_with_running_transaction(self, store: Store) -> None:
         """The caller passes the store's running transaction to get ConcurrentTx."""
         store.start_transaction("CP1", 1, "SOLO", 0, NOW)
         running = store.active_transaction_for_tag("SOLO")

@@ -4,7 +4,6 @@ examples, rounding, atomic wallet deduction, the retry queue and its 24-hour win
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -21,14 +20,14 @@ from csms.services.billing_service import (
     bill_transaction,
     retry_due,
 )
-from csms.store.sqlite import SqliteStore
+from csms.store import StoreUnavailable, open_store
 
 T0 = datetime(2025, 1, 17, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def store(tmp_path):
-    with SqliteStore(tmp_path / "csms.db") as store:
+    with open_store(tmp_path / "csms.db") as store:
         store.upsert_charger("CP001", registration_status="Accepted")
         store.set_tariff(None, "10")
         yield store
@@ -140,19 +139,21 @@ class TestIdempotenceAndSafety:
             == outcome.transaction_id
         )
 
-    def test_database_error_rolls_back_the_deduction(self, tmp_path):
+    def test_database_error_rolls_back_the_deduction(self, tmp_path, monkeypatch):
         """If the transaction update fails, the wallet deduction is rolled back with it."""
 
-        class FlakyStore(SqliteStore):
-            failures = 1
+        with open_store(tmp_path / "flaky.db") as store:
+            backend = type(store)
+            real = backend.set_transaction_billing
+            failures = [1]
 
-            def set_transaction_billing(self, *args, **kwargs):
-                if args[1] == COMPLETED and self.failures:
-                    self.failures -= 1
-                    raise sqlite3.OperationalError("disk I/O error")
-                return super().set_transaction_billing(*args, **kwargs)
+            def flaky(self, *args, **kwargs):  # the backend's translated error
+                if args[1] == COMPLETED and failures[0]:
+                    failures[0] -= 1
+                    raise StoreUnavailable("disk I/O error")
+                return real(self, *args, **kwargs)
 
-        with FlakyStore(tmp_path / "flaky.db") as store:
+            monkeypatch.setattr(backend, "set_transaction_billing", flaky)
             store.upsert_charger("CP001")
             store.set_tariff(None, "10")
             user = user_with(store, "500")

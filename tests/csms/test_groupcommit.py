@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from csms.groupcommit import GroupCommitter, one_by_one
-from csms.store import NotFoundError, SqliteStore
+from csms.store import NotFoundError, StoreUnavailable, open_store
 
 
 @pytest.fixture
 def store(tmp_path: Path):
-    with SqliteStore(tmp_path / "csms.db") as opened:
+    with open_store(tmp_path / "csms.db") as opened:
         opened.upsert_charger("CP1")
         yield opened
 
 
 def committed_heartbeat(db: str, charger_id: str) -> str | None:
     """What another connection (a restarted CSMS) reads: only committed data."""
-    with sqlite3.connect(db) as conn:
-        row = conn.execute("SELECT last_heartbeat FROM chargers WHERE id = ?",
-                           (charger_id,)).fetchone()  # fmt: skip
-    return row and row[0]
+    with open_store(db) as other:
+        charger = other.get_charger(charger_id)
+    return charger and charger["last_heartbeat"]
 
 
 class TestRunGroup:
@@ -83,12 +81,12 @@ class TestGroupCommitter:
 
         class DiskFull:
             def run_group(self, calls):
-                raise sqlite3.OperationalError("database or disk is full")
+                raise StoreUnavailable("database or disk is full")
 
         committer = GroupCommitter(DiskFull())
         try:
             results = await asyncio.gather(committer.run(lambda: 1), committer.run(lambda: 2),
                                            return_exceptions=True)  # fmt: skip
-            assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+            assert all(isinstance(r, StoreUnavailable) for r in results)
         finally:
             await committer.close()

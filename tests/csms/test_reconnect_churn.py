@@ -78,9 +78,9 @@ async def test_stale_old_connection_never_takes_the_new_one_offline(tmp_path):
 def test_offline_write_of_an_old_session_changes_nothing(tmp_path):
     """The store's compare-and-set: the late offline write of connection A after connection B
     recorded itself leaves the charger online; B's own offline write takes it offline."""
-    from csms.store.sqlite import SqliteStore
+    from csms.store import open_store
 
-    with SqliteStore(tmp_path / "s.db") as store:
+    with open_store(tmp_path / "s.db") as store:
         store.upsert_charger("CP1")
         store.set_online("CP1", True, session="A")
         store.set_online("CP1", True, session="B")
@@ -88,19 +88,3 @@ def test_offline_write_of_an_old_session_changes_nothing(tmp_path):
         assert store.get_charger("CP1")["online"]
         assert store.set_online("CP1", False, session="B") is True
         assert not store.get_charger("CP1")["online"]
-
-
-def test_a_database_from_before_gains_the_session_column(tmp_path):
-    """Stores written before the compare-and-set open and work (the column is added)."""
-    import sqlite3
-
-    from csms.store.sqlite import SqliteStore
-
-    db = tmp_path / "old.db"
-    with SqliteStore(db) as store:
-        store.upsert_charger("CP1")
-    with sqlite3.connect(db) as conn:
-        conn.execute("ALTER TABLE chargers DROP COLUMN online_session")
-    with SqliteStore(db) as store:
-        store.set_online("CP1", True, session="A")
-        assert store.set_online("CP1", False, session="A") is True

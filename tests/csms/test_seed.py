@@ -11,7 +11,7 @@ import pytest
 
 from chargebench.yamlpos import DuplicateKeyError, dotted, load_with_positions
 from csms.seed import SeedError, load_seed, main, read_seed
-from csms.store import SqliteStore
+from csms.store import Store, open_store
 
 EXAMPLE = Path(str(resources.files("csms").joinpath("seed_example.yaml")))
 
@@ -31,12 +31,12 @@ def errors_of(path: Path) -> list[str]:
 
 @pytest.fixture
 def store(tmp_path: Path):
-    with SqliteStore(tmp_path / "csms.db") as s:
+    with open_store(tmp_path / "csms.db") as s:
         yield s
 
 
 class TestExampleSeed:
-    def test_loads_everything(self, store: SqliteStore) -> None:
+    def test_loads_everything(self, store: Store) -> None:
         """The demo seed loads 1 location, 3 chargers x 2 connectors, tags and tariffs."""
         summary = load_seed(store, EXAMPLE, password_cost=2**4)
         assert (summary.locations, summary.chargers, summary.connectors) == (1, 3, 6)
@@ -47,14 +47,14 @@ class TestExampleSeed:
         assert store.get_connector("CP002", 2)["max_power_w"] == 7400  # 7.4 kW, no float drift
         assert store.get_charger("CP003")["registration_status"] == "Pending"
 
-    def test_profile_one_charger_has_verifiable_password(self, store: SqliteStore) -> None:
+    def test_profile_one_charger_has_verifiable_password(self, store: Store) -> None:
         """The profile-1 charger's key is stored hashed and verifies."""
         load_seed(store, EXAMPLE, password_cost=2**4)
         charger = store.get_charger("CP002")
         assert charger["security_profile"] == 1 and charger["has_password"]
         assert store.verify_charger_password("CP002", "demo-key-CP002-0123456789")
 
-    def test_tags_and_tariffs(self, store: SqliteStore) -> None:
+    def test_tags_and_tariffs(self, store: Store) -> None:
         """Tags keep status, expiry and parent group; tariffs are Decimal with a global fallback."""
         load_seed(store, EXAMPLE, password_cost=2**4)
         statuses = {t["id_tag"]: t["status"] for t in store.list_id_tags()}
@@ -66,7 +66,7 @@ class TestExampleSeed:
         fallback = store.get_tariff("CP001")
         assert (fallback["rate_per_kwh"], fallback["currency"]) == (Decimal("12.00"), "INR")
 
-    def test_reloading_is_idempotent(self, store: SqliteStore) -> None:
+    def test_reloading_is_idempotent(self, store: Store) -> None:
         """Loading the same seed twice leaves the same data (upserts)."""
         load_seed(store, EXAMPLE, password_cost=2**4)
         load_seed(store, EXAMPLE, password_cost=2**4)
@@ -136,7 +136,7 @@ class TestBrokenSeed:
         assert "'10.505' is not valid: Quoted decimal with at most 2 places" in errors
         assert "10.5 is not of type 'string'" in errors
 
-    def test_nothing_written_when_invalid(self, tmp_path: Path, store: SqliteStore) -> None:
+    def test_nothing_written_when_invalid(self, tmp_path: Path, store: Store) -> None:
         """A seed with any problem writes nothing at all."""
         with pytest.raises(SeedError):
             load_seed(store, write(tmp_path, BROKEN))
@@ -177,7 +177,7 @@ class TestBrokenSeed:
             ["tariffs[1]", "second global tariff (first in tariffs[0])"],
         ]
 
-    def test_empty_file_is_an_empty_seed(self, tmp_path: Path, store: SqliteStore) -> None:
+    def test_empty_file_is_an_empty_seed(self, tmp_path: Path, store: Store) -> None:
         """An empty seed is valid and loads nothing."""
         assert load_seed(store, write(tmp_path, "")).chargers == 0
 
@@ -188,7 +188,7 @@ class TestCommandLine:
         assert main([str(EXAMPLE)]) == 0
         db = tmp_path / "x.db"
         assert main([str(EXAMPLE), "--db", str(db)]) == 0
-        with SqliteStore(db) as store:
+        with open_store(db) as store:
             assert len(store.list_chargers()) == 3
         assert main([str(write(tmp_path, BROKEN))]) == 2
         assert "chargers[0].colour" in capsys.readouterr().err

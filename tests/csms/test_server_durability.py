@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from csms.store.sqlite import SqliteStore
+from csms.store import open_store
 from csms.testing import ScriptedChargePoint
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ async def test_start_survives_sigkill_and_stop_closes_it(tmp_path):
     """Kill -9 right after the StartTransaction reply; after a restart on the same database the
     StopTransaction closes exactly that transaction (acknowledged means on disk)."""
     db = tmp_path / "csms.db"
-    with SqliteStore(db) as store:
+    with open_store(db) as store:
         store.upsert_charger("CP1", registration_status="Accepted")
         store.upsert_id_tag("TAG-1")
     process, base = await start_csms(db, tmp_path / "logs")
@@ -59,7 +59,7 @@ async def test_start_survives_sigkill_and_stop_closes_it(tmp_path):
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(10):
             assert await process.wait() == 143  # stopped by SIGTERM: 128 + 15
-    with SqliteStore(db) as store:
+    with open_store(db) as store:
         record = store.get_transaction(transaction_id)
         assert (record["meter_start"], record["meter_stop"], record["energy_wh"]) == (
             100, 1600, 1500)

@@ -1,0 +1,68 @@
+"""`open_store(url)`: the one place a store backend is chosen and built.
+
+    store = open_store("csms.db")                   # a plain path: SQLite
+    store = open_store("sqlite:///csms.db")         # the same (SQLAlchemy's spelling:
+    store = open_store("sqlite:////var/lib/cb.db")  #  three slashes, then the path)
+    store = open_store("postgresql://u@host/db")    # UnsupportedStore until the PostgreSQL backend
+
+Callers get the `Store` interface and the `csms.store.errors` tree, never a backend class.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from csms.store.base import Store
+from csms.store.errors import UnsupportedStore
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_POSTGRES = frozenset({"postgresql", "postgres", "postgresql+psycopg", "postgresql+asyncpg"})
+
+
+def sqlite_path(url: str | Path) -> str | None:
+    """The SQLite file of `url` (a plain path or `sqlite:///PATH`); None for another scheme."""
+    text = str(url)
+    match = _SCHEME.match(text)
+    if match is None:
+        return text
+    if match.group(1).lower() != "sqlite":
+        return None
+    rest = text[match.end():]
+    if rest in ("", "/"):
+        return ":memory:"
+    if not rest.startswith("/"):
+        raise UnsupportedStore("a sqlite URL has no host: write sqlite:///PATH")
+    return rest[1:]
+
+
+def open_store(
+    url: str | Path,
+    *,
+    synchronous: str = "FULL",
+    clock: Callable[[], datetime] | None = None,
+) -> Store:
+    """Open (and create or migrate) the store named by `url`.
+
+    `synchronous` is SQLite's durability setting (FULL: an acknowledged write survives power
+    loss; NORMAL only for load tests); `clock` stamps the rows' created/updated times.
+    Raises `UnsupportedStore` for a URL no backend here serves (the message never repeats the
+    URL: it may hold a password), `StoreUnavailable` when the database cannot be opened and
+    `SchemaVersionError` when it is newer than this code.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        scheme = _SCHEME.match(str(url)).group(1).lower()  # type: ignore[union-attr]
+        if scheme in _POSTGRES:
+            raise UnsupportedStore(
+                "the PostgreSQL store is not available yet (issue 17): use a SQLite path"
+            )
+        raise UnsupportedStore(f"no store backend for {scheme}:// URLs (use a SQLite path)")
+    from csms.store.sqlite import SqliteStore
+
+    return SqliteStore(path, synchronous=synchronous, clock=clock)
+
+
+__all__ = ["open_store", "sqlite_path"]

@@ -1,0 +1,84 @@
+"""Contract: `open_store` URLs, the interface and the error tree (every backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from csms.store import (
+    Conflict,
+    InsufficientFundsError,
+    NotFound,
+    NotFoundError,
+    ReservationIdTaken,
+    SchemaVersionError,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    UnsupportedStore,
+    open_store,
+)
+from csms.store.opening import sqlite_path
+from tests.csms.store_contract.backends import Backend
+
+
+def test_implements_the_interface(store: Store) -> None:
+    """Every backend satisfies the Store protocol that handlers are written against."""
+    assert isinstance(store, Store)
+
+
+def test_reopened_store_sees_committed_data(store: Store, backend: Backend) -> None:
+    store.upsert_id_tag("A")
+    store.close()
+    with backend.open() as again:
+        assert again.get_id_tag("A") is not None
+
+
+def test_error_tree() -> None:
+    """Callers catch these, whatever the backend."""
+    for error in (NotFound, Conflict, InsufficientFundsError, SchemaVersionError,
+                  StoreUnavailable, UnsupportedStore):  # fmt: skip
+        assert issubclass(error, StoreError)
+    assert issubclass(ReservationIdTaken, Conflict) and NotFoundError is NotFound
+    assert issubclass(NotFound, LookupError)
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("csms.db", "csms.db"),
+        ("/var/lib/cb/csms.db", "/var/lib/cb/csms.db"),
+        ("sqlite:///csms.db", "csms.db"),
+        ("sqlite:////var/lib/cb/csms.db", "/var/lib/cb/csms.db"),
+        ("SQLITE:///csms.db", "csms.db"),
+        ("sqlite://", ":memory:"),
+        ("postgresql://u@h/db", None),
+    ],
+)
+def test_sqlite_urls(url: str, path: str | None) -> None:
+    assert sqlite_path(url) == path
+
+
+def test_a_path_or_a_url_opens_the_same_file(tmp_path: Path) -> None:
+    with open_store(tmp_path / "a.db") as store:
+        store.upsert_id_tag("A")
+    with open_store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        assert store.get_id_tag("A") is not None
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://bench:hunter2@127.0.0.1:5432/cb", "postgres://bench:hunter2@db/cb"]
+)
+def test_postgresql_not_available_yet(url: str) -> None:
+    """A clear refusal that names the missing backend and never repeats the password."""
+    with pytest.raises(UnsupportedStore) as caught:
+        open_store(url)
+    assert "PostgreSQL" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_unknown_scheme_and_sqlite_host_refused() -> None:
+    with pytest.raises(UnsupportedStore, match="mysql://"):
+        open_store("mysql://u:pw@h/db")
+    with pytest.raises(UnsupportedStore):
+        open_store("sqlite://host/csms.db")

@@ -1,0 +1,93 @@
+"""Contract: the unit of work (all or nothing, explicit) and durability (every backend)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from csms.store import NotFound, Store, StoreError
+from tests.csms.store_contract.backends import Backend
+
+
+class TestUnitOfWork:
+    def test_commits_together(self, store: Store, backend: Backend) -> None:
+        """Writes made on the unit of work are seen by another connection once the block exits,
+        not before."""
+        with backend.open() as other:
+            with store.unit_of_work() as uow:
+                uow.upsert_id_tag("A")
+                uow.upsert_id_tag("B")
+                assert [t["id_tag"] for t in uow.list_id_tags()] == ["A", "B"]  # its own writes
+            assert [t["id_tag"] for t in other.list_id_tags()] == ["A", "B"]
+
+    def test_rolls_back_everything(self, store: Store) -> None:
+        """An exception leaving the block leaves nothing of it behind."""
+        with pytest.raises(RuntimeError), store.unit_of_work() as uow:
+            uow.upsert_id_tag("A")
+            raise RuntimeError
+        assert store.list_id_tags() == []
+
+    def test_failed_write_inside_is_undone_alone(self, store: Store) -> None:
+        """A write that fails inside is rolled back to its savepoint; the rest commits."""
+        with store.unit_of_work() as uow:
+            uow.upsert_id_tag("A")
+            with pytest.raises(NotFound):
+                uow.upsert_connector("ghost", 1)
+        assert [t["id_tag"] for t in store.list_id_tags()] == ["A"]
+
+    def test_a_write_on_the_store_inside_is_refused(self, store: Store) -> None:
+        """The transaction is explicit: a write on the store itself inside the block does not
+        join it silently (nor commit on its own in the middle of it)."""
+        with store.unit_of_work() as uow:
+            uow.upsert_id_tag("A")
+            with pytest.raises(StoreError):
+                store.upsert_id_tag("B")
+        assert [t["id_tag"] for t in store.list_id_tags()] == ["A"]
+
+    def test_the_unit_of_work_ends_with_its_block(self, store: Store) -> None:
+        with store.unit_of_work() as uow:
+            uow.upsert_id_tag("A")
+        with pytest.raises(StoreError):
+            uow.upsert_id_tag("B")
+        store.upsert_id_tag("B")  # the store itself works again
+        assert len(store.list_id_tags()) == 2
+
+    def test_not_nested(self, store: Store) -> None:
+        with store.unit_of_work(), pytest.raises(StoreError):
+            store.unit_of_work().__enter__()
+
+
+CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from csms.store import open_store
+
+    store = open_store(sys.argv[1])
+    store.upsert_charger("CP1")
+    tx_id = store.start_transaction("CP1", 1, "TAG", 42, "2025-01-17T10:00:00Z")
+    store.append_log([{"ts": "2025-01-17T10:00:00Z", "cp_id": "CP1", "dir": "cp->cs",
+                       "type": "CALL", "id": "m1", "action": "StartTransaction", "payload": {}}])
+    sys.stdout.write(f"{tx_id}\\n")
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)  # no close(), no checkpoint, no atexit
+    """
+)
+
+
+def test_committed_write_survives_sigkill(backend: Backend) -> None:
+    """A transaction whose method returned is found after the writer is SIGKILLed."""
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, backend.url], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    tx_id = int(child.stdout)
+    with backend.open() as again:
+        tx = again.get_transaction(tx_id)
+        assert tx is not None and tx["meter_start"] == 42 and tx["status"] == "Running"
+        assert [r["action"] for r in again.query_log()] == ["StartTransaction"]
