@@ -29,6 +29,8 @@ from chargebench.cli import (
     port_number,
 )
 from csms.config import CsmsConfig, UnknownChargerPolicy
+from csms.store import StoreError
+from csms.store.opening import store_file
 
 __all__ = ["add_parser", "config_from_args", "default_log_dir", "run"]
 
@@ -46,8 +48,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     add("--port", type=port_number, default=9000,
         help="OCPP port (default: 9000; 0: any free port)")
     add("--api-port", type=port_number, default=None, help="HTTP API port (default: none)")
-    add("--db", type=Path, default=Path("chargebench-csms.db"),
-        help="SQLite store file (default: chargebench-csms.db)")
+    add("--db", default="chargebench-csms.db",
+        help="the store: a SQLite file or sqlite:///FILE (default: chargebench-csms.db)")
     add("--seed-file", type=Path, metavar="FILE",
         help="YAML seed loaded into the store at start; `example` is the shipped example "
         "(`chargebench paths seed-example`)")
@@ -93,9 +95,14 @@ def config_from_args(args: argparse.Namespace) -> CsmsConfig:
             raise UsageError(f"--{name.replace('_', '-')}: {path}: cannot read it")
     if args.api_port is not None and not args.admin_token:
         raise UsageError(f"the HTTP API needs --admin-token (or ${ADMIN_TOKEN_ENV})")
-    if not args.db.parent.is_dir():
-        raise UsageError(f"--db {args.db}: no folder {args.db.parent}; create it or pick another")
-    log_dir = args.log_dir if args.log_dir is not None else default_log_dir(args.db)
+    try:
+        db_file = store_file(args.db)
+    except StoreError as error:  # its message never repeats the URL: it may hold a password
+        raise UsageError(f"--db: {error}") from None
+    db_path = Path(db_file or "chargebench-csms.db")
+    if db_file not in (None, ":memory:") and not db_path.parent.is_dir():
+        raise UsageError(f"--db {db_file}: no folder {db_path.parent}; create it or pick another")
+    log_dir = args.log_dir if args.log_dir is not None else default_log_dir(db_path)
     extra = {} if args.cpo_name is None else {"cpo_name": args.cpo_name}
     return CsmsConfig(
         host=args.host, port=args.port, api_port=args.api_port, db=args.db, seed=args.seed_file,
@@ -169,7 +176,6 @@ async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> int:
 
 def main(args: argparse.Namespace) -> int:
     from csms.seed import SeedError
-    from csms.store import StoreError
 
     config = config_from_args(args)
     check_ports_free(config)

@@ -231,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     """Check a seed file, and load it when --db is given. Exit 0 ok, 2 seed problems."""
     parser = argparse.ArgumentParser(prog="python -m csms.seed", description=main.__doc__)
     parser.add_argument("seed", type=Path)
-    parser.add_argument("--db", type=Path, help="SQLite store to load into (omit to only check)")
+    parser.add_argument("--db", help="store to load into, a SQLite file or sqlite:///FILE (omit to"
+                        " only check)")
     args = parser.parse_args(argv)
     try:
         data = read_seed(args.seed)
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = open_store(args.db)
     except StoreError as exc:
-        print(f"{args.db}: {exc}", file=sys.stderr)
+        print(f"--db: {exc}", file=sys.stderr)
         return 2
     with store:
         summary = apply_seed(store, data)

@@ -38,6 +38,21 @@ def sqlite_path(url: str | Path) -> str | None:
     return rest[1:]
 
 
+def store_file(url: str | Path) -> str | None:
+    """The SQLite file `url` names (None for a server URL a backend here serves); raises
+    `UnsupportedStore` for a URL no backend serves, without repeating it (it may hold a
+    password). Lets a command line check `--db` before it starts anything."""
+    path = sqlite_path(url)
+    if path is None:
+        scheme = _SCHEME.match(str(url)).group(1).lower()  # type: ignore[union-attr]
+        if scheme in _POSTGRES:
+            raise UnsupportedStore(
+                "the PostgreSQL store is not available yet (issue 17): use a SQLite path"
+            )
+        raise UnsupportedStore(f"no store backend for {scheme}:// URLs (use a SQLite path)")
+    return path
+
+
 def open_store(
     url: str | Path,
     *,
@@ -52,17 +67,11 @@ def open_store(
     URL: it may hold a password), `StoreUnavailable` when the database cannot be opened and
     `SchemaVersionError` when it is newer than this code.
     """
-    path = sqlite_path(url)
-    if path is None:
-        scheme = _SCHEME.match(str(url)).group(1).lower()  # type: ignore[union-attr]
-        if scheme in _POSTGRES:
-            raise UnsupportedStore(
-                "the PostgreSQL store is not available yet (issue 17): use a SQLite path"
-            )
-        raise UnsupportedStore(f"no store backend for {scheme}:// URLs (use a SQLite path)")
+    path = store_file(url)
+    assert path is not None  # no server backend yet: store_file raised for every server URL
     from csms.store.sqlite import SqliteStore
 
     return SqliteStore(path, synchronous=synchronous, clock=clock)
 
 
-__all__ = ["open_store", "sqlite_path"]
+__all__ = ["open_store", "sqlite_path", "store_file"]

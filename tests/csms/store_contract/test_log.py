@@ -63,3 +63,18 @@ class TestMessageLog:
         with pytest.raises(Conflict):
             store.append_log([self.record(1), self.record(2, cp_id=None)])
         assert store.query_log() == []
+
+    def test_latencies_of_a_window(self, store: Store) -> None:
+        """`log_latencies`: the latencies of matching records that have one, `until` inclusive."""
+        store.append_log([
+            self.record(1, type="CALLRESULT", dir="cs->cp", latency_ms=1.5),
+            self.record(2, type="CALLRESULT", dir="cs->cp", latency_ms=2.5),
+            self.record(3, type="CALLRESULT", dir="cs->cp"),  # no latency: left out
+            self.record(4, latency_ms=9.0),  # a CALL
+        ])  # fmt: skip
+        got = store.log_latencies(direction="cs->cp", type="CALLRESULT")
+        assert sorted(got) == [1.5, 2.5]
+        assert store.log_latencies(
+            direction="cs->cp", since="2025-01-17T10:00:02.123456Z",
+            until="2025-01-17T10:00:02.123456Z",
+        ) == [2.5]  # fmt: skip

@@ -82,3 +82,25 @@ def test_unknown_scheme_and_sqlite_host_refused() -> None:
         open_store("mysql://u:pw@h/db")
     with pytest.raises(UnsupportedStore):
         open_store("sqlite://host/csms.db")
+
+
+@pytest.mark.parametrize(
+    ("db", "says"),
+    [
+        ("postgresql://bench:hunter2@127.0.0.1:5432/cb", "PostgreSQL store is not available yet"),
+        ("sqlite://host/csms.db", "no host"),
+        ("mysql://bench:hunter2@db/cb", "no store backend"),
+        ("{tmp}/no-such-folder/csms.db", "no folder"),
+    ],
+)
+def test_csms_command_refuses_a_bad_db_in_one_line(
+    tmp_path: Path, db: str, says: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`chargebench csms --db ...`: one line on stderr, exit 2, and no password repeated."""
+    from chargebench.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["csms", "--port", "0", "--db", db.format(tmp=tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "hunter2" not in err and len(err.strip().splitlines()) == 1
