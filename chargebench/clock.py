@@ -115,6 +115,17 @@ def is_virtual() -> bool:
     return isinstance(asyncio.get_running_loop(), VirtualTimeLoop)
 
 
+async def settle() -> None:
+    """Return once the loop has nothing left to do but wait for timers: on a `VirtualTimeLoop`,
+    every thread's work is done, every message that was on its way has been handled, and the
+    tasks they woke wait again (a sleep of one microsecond of loop time ends only then). On
+    another loop, one pass of the loop."""
+    if is_virtual():
+        await asyncio.sleep(1e-6)
+    else:
+        await asyncio.sleep(0)
+
+
 def watch_outside_work(future: asyncio.Future[Any]) -> None:
     """`future` will be completed from another thread (a store worker, an executor): a virtual
     loop waits for it in real time instead of jumping over it. No-op on other loops."""
@@ -139,6 +150,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     #: Real seconds between looks at the busy checks while outside work runs
     POLL = 0.002
+    #: Until the base class says otherwise: a loop whose constructor was interrupted (a
+    #: signal) is not "unclosed" at garbage collection (BaseEventLoop.__del__ reads this)
+    _closed = True
 
     def __init__(self) -> None:
         self._virtual = time.monotonic()

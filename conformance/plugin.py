@@ -105,6 +105,11 @@ def own_configuration(config: pytest.Config) -> None:
     # pytest-asyncio warns with warnings.warn in its own pytest_configure, which runs after
     # this one (tryfirst): a filter of the interpreter, not of pytest's ini, applies there
     warnings.filterwarnings("ignore", message=_UNSET_LOOP_SCOPE, category=pytest.PytestWarning)
+    # pyftpdlib (the harness's FTP server for firmware and diagnostics cases) imports asyncore
+    # and asynchat, deprecated since 3.6: noise in a verdict report, not the tester's concern
+    config.addinivalue_line(
+        "filterwarnings", r"ignore:The asyn\w+ module is deprecated:DeprecationWarning"
+    )
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(CASES)]
 

@@ -77,14 +77,6 @@ def _payload_frame(fault: Fault) -> Builder:
     return build
 
 
-#: OCPP-J 1.6 errata §5.1/§5.2 name the corrected spellings of two error codes; an
-#: implementation may send either (the `ocpp` package sends "FormatViolation").
-SPELLINGS = {
-    "FormationViolation": ("FormatViolation",),
-    "OccurenceConstraintViolation": ("OccurrenceConstraintViolation",),
-}
-
-
 @dataclass(frozen=True)
 class Probe:
     """One broken frame and the CALLERROR it must get."""
@@ -104,9 +96,9 @@ class Probe:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        codes = (FAULT_CODES_16[self.fault], *self.also)
-        return tuple(dict.fromkeys(
-            spelled for code in codes for spelled in (code, *SPELLINGS.get(code, ()))))
+        # 1.6 spellings only: OCPP-J errata §5.1/§5.2 keep "OccurenceConstraintViolation" and
+        # "FormationViolation" ("do not fix": "FormatViolation" is OCPP 2.0's code)
+        return tuple(dict.fromkeys((FAULT_CODES_16[self.fault], *self.also)))
 
     @property
     def roles(self) -> tuple[str, ...]:

@@ -1,7 +1,11 @@
 """`chargebench run FILE…`: load every scenario first, then run them and show the verdicts.
 
 Exit codes: 0 every expectation held (skipped scenarios do not fail a run), 1 something failed,
-2 a scenario file is invalid (every problem printed as FILE:LINE:COL before anything starts).
+2 a scenario file is invalid (every problem printed as FILE:LINE:COL before anything starts),
+130/143 interrupted by SIGINT/SIGTERM (after the summary and JUnit of what finished).
+
+Each scenario on the built-in CSMS runs on an event loop of its own whose time advances by
+events (`chargebench.clock.VirtualTimeLoop`): its verdict does not depend on the machine's load.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.panel import Panel
 
-from chargebench.cli import UsageError
+from chargebench.cli import UsageError, writable_dir
 from chargebench.clock import loop_clock
 from reports.cli import write_report
 from reports.verdicts import read_junit
@@ -104,6 +104,8 @@ def main(args: argparse.Namespace) -> int:
     names = args.only or list(DEMO_SCENARIOS)
     files = [name if Path(name).is_file() else LIBRARY / name for name in names]
     files = [f if f.suffix else f.with_suffix(".yaml") for f in map(Path, files)]
+    if args.out:  # checked before the run: a demo never ends in a traceback about its output
+        writable_dir(args.out, "--out")
     scratch = None if args.out else Path(tempfile.mkdtemp(prefix="chargebench-demo-"))
     out = args.out or scratch
     try:

@@ -26,8 +26,12 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 T = TypeVar("T")
 
 
-class Interrupted(Exception):
-    """The run was stopped by `signum`; `code` is the exit code (130 SIGINT, 143 SIGTERM)."""
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by `signum`; `code` is the exit code (130 SIGINT, 143 SIGTERM).
+
+    A KeyboardInterrupt, because asyncio lets only that (and SystemExit) out of a callback or a
+    task: a signal that lands while a loop starts or stops must end the run, not be logged as
+    "Exception in callback" and forgotten."""
 
     def __init__(self, signum: int) -> None:
         self.signum = signum
@@ -57,7 +61,12 @@ def interruptible() -> Iterator[None]:
 
 def run_loop(main: Callable[[], Awaitable[T]], *, virtual: bool) -> T:
     """`main()` on a fresh event loop (a `VirtualTimeLoop` when `virtual`). SIGINT or SIGTERM
-    cancels `main()`, lets its `finally:` blocks run, then raises `Interrupted`."""
+    cancels `main()`, lets its `finally:` blocks run, then raises `Interrupted`.
+
+    The signals are blocked while the loop is built and torn down, and let in only while the
+    loop's own handlers are in place: one landing in between would otherwise interrupt the
+    loop's constructor or `close()` half-way. A signal that came while blocked is delivered
+    when the loop is gone, as `Interrupted` from `interruptible()`."""
     caught: list[int] = []
 
     async def guarded() -> T:
@@ -76,18 +85,30 @@ def run_loop(main: Callable[[], Awaitable[T]], *, virtual: bool) -> T:
                 loop.add_signal_handler(sig, stop, sig)
         except (NotImplementedError, RuntimeError, ValueError):  # no Unix signals, or a thread
             return await main()
+        _let_in(True)
         try:
             return await main()
         finally:
+            _let_in(False)
             for sig, handler in outside.items():
                 loop.remove_signal_handler(sig)
                 # remove_signal_handler leaves the default behind; put back what was there
                 signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
-    with asyncio.Runner(loop_factory=VirtualTimeLoop if virtual else None) as runner:
-        try:
-            return runner.run(guarded())
-        except asyncio.CancelledError:
-            if caught:
-                raise Interrupted(caught[0]) from None
-            raise
+    _let_in(False)
+    try:
+        with asyncio.Runner(loop_factory=VirtualTimeLoop if virtual else None) as runner:
+            try:
+                return runner.run(guarded())
+            except asyncio.CancelledError:
+                if caught:
+                    raise Interrupted(caught[0]) from None
+                raise
+    finally:
+        _let_in(True)
+
+
+def _let_in(allowed: bool) -> None:
+    """Unblock or block SIGINT and SIGTERM for this thread (a blocked one stays pending)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # no pthread_sigmask
+        signal.pthread_sigmask(signal.SIG_UNBLOCK if allowed else signal.SIG_BLOCK, SIGNALS)

@@ -27,7 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from chargebench.clock import Clock, VirtualTimeLoop, is_virtual, iso, loop_clock
+from chargebench.clock import Clock, VirtualTimeLoop, is_virtual, iso, loop_clock, settle
 from chargebench.trace import TraceRecord, TraceWriter
 from scenarios.backends import BuiltinBackend, make_backend
 from scenarios.features import missing
@@ -150,6 +150,7 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
                 break
         result.status = FAILED if result.failure() is not None else PASSED
         result.simulated_seconds = clock.monotonic() - simulated_start
+        await settle()  # what the last steps set going (a bill after a stop) counts as theirs
         with contextlib.suppress(Exception):
             result.summary = _since(before, backend.summary())
     except Exception as error:  # the run itself broke: a verdict with the reason, not a crash

@@ -78,6 +78,8 @@ class ControlSurface:
             await txs.stop(self, port, "Local", tag)
             return True
         if port.lock.release_for(tag):
+            if port.status is _S.finishing and not port.plugged:
+                await txs.settle(self, port)  # F1: the user took the cable, all done
             return True
         if not await self.authorize(tag) or not await reserving.admit(self, port, tag):
             return False  # a Reserved connector refuses other tags (1.6 §5.13)

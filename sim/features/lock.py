@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ocpp.v16.enums import UnlockStatus
+from ocpp.v16.enums import ChargePointStatus, UnlockStatus
 
 from sim.hardware import Cable, Hardware
 
@@ -108,4 +108,9 @@ def unlock_connector(cp: ChargePoint, payload: dict) -> dict:
         return {"status": UnlockStatus.not_supported.value}
     if port.tx is not None:
         cp.spawn(cp.stop_transaction(port, "UnlockCommand"))
-    return {"status": port.lock.release().value}
+    status = port.lock.release()
+    from sim.features import transactions  # transactions imports this module
+
+    if port.tx is None and port.status is ChargePointStatus.finishing and not port.plugged:
+        cp.spawn(transactions.settle(cp, port))  # a cable kept locked for its user: F1
+    return {"status": status.value}

@@ -187,13 +187,15 @@ def _stop_payload(cp: ChargePoint, port: Port, tx: Transaction, reason: str) -> 
 
 async def settle(cp: ChargePoint, port: Port) -> None:
     """Status after a transaction or a cancelled preparation: Finishing while the cable is
-    plugged, else Available; Unavailable when a ChangeAvailability was scheduled (C8/F8; from
-    Preparing through Available, B1 then A8, since §4.9 has no B8)."""
+    plugged or kept locked for its user, else Available; Unavailable when a ChangeAvailability
+    was scheduled (C8/F8; from Preparing through Available, B1 then A8: §4.9 has no B8)."""
     if port.scheduled_operative is not None and port.tx is None:
         port.operative, port.scheduled_operative = port.scheduled_operative, None
     if not port.operative and port.status is not _S.preparing:
         await cp.set_status(port, _S.unavailable)
-    elif port.plugged:
+    elif port.plugged or (port.lock.locked and port.lock.held_for is not None):
+        # §4.10 UnlockConnectorOnEVSideDisconnect false: the cable stays locked for its user,
+        # so the connector is not available to a new one until that user unlocks it
         await cp.set_status(port, _S.finishing)
     else:
         await reserving.rest(cp, port)

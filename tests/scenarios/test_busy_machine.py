@@ -67,7 +67,7 @@ def test_library_passes_with_both_cores_busy(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.slow  # ~100 s on 2 shared cores: the same day twice, the second one slowed down
+@pytest.mark.slow  # 100-240 s on 2 shared cores: the same day twice, the second one slowed down
 async def test_same_figures_quiet_and_busy(tmp_path):
     """The 8-charger day gives the same transactions, energy, bill and simulated duration on a
     quiet machine and beside two CPU burners."""
@@ -80,7 +80,7 @@ async def test_same_figures_quiet_and_busy(tmp_path):
     assert busy.simulated_seconds == quiet.simulated_seconds
 
 
-@pytest.mark.slow  # ~4 min on 2 shared cores, longer with the burners
+@pytest.mark.slow  # 3-4 min on 2 quiet cores; 11-13 min beside the burners on the shared machine
 async def test_fleet_day_200_chargers_at_speed_600_with_both_cores_busy(tmp_path):
     """200 chargers live through a simulated day at speed 600 beside two CPU burners and every
     session is billed (it failed once on a loaded machine: "expected Preparing, got

@@ -146,3 +146,13 @@ def test_demo_without_out_leaves_no_temporary_folder(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "--out DIR keeps" in done.stdout
     assert leftovers(tmp_path) == []
+
+
+def test_demo_with_unwritable_out_is_a_usage_error(tmp_path):
+    """--out where nothing can be written: one line on stderr, exit 2, nothing run."""
+    done = run("demo", "--out", "/proc/chargebench-demo", "--only", "cold_boot_accepted",
+               tmp=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--out /proc/chargebench-demo" in done.stderr
+    assert "built-in CSMS listening" not in done.stdout
+    assert leftovers(tmp_path) == []

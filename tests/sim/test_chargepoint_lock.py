@@ -84,6 +84,24 @@ class TestEvSideDisconnect:
         assert not cp.port(1).lock.locked
         assert len(csms.sent("Authorize")) == authorizes
 
+    async def test_finishing_while_locked_for_its_user(self, csms, charging):
+        """The connector kept locked for its user is not available to a new one: Finishing
+        until the card opens it, then Available (conformance TC_005_2); UnlockConnector opens
+        it the same way."""
+        for opener in ("card", "UnlockConnector"):
+            cp = await charging(cp_id=f"CP-{opener}",
+                                Core={"UnlockConnectorOnEVSideDisconnect": False})
+            await cp.plug_out(1)
+            await csms.wait_sent("StopTransaction", cp_id=cp.id)
+            await csms.wait_for(lambda c, i=cp.id: c.statuses(i, 1)[-1:] == ["Finishing"])
+            if opener == "card":
+                assert await cp.present_id_tag("T1")
+            else:
+                assert await csms.call(cp.id, "UnlockConnector", {"connectorId": 1}) == \
+                    {"status": "Unlocked"}
+            await csms.wait_for(lambda c, i=cp.id: c.statuses(i, 1)[-1:] == ["Available"])
+            assert not cp.port(1).lock.locked
+
     async def test_no_stop_keeps_transaction_and_lock(self, csms, charging):
         """StopTransactionOnEVSideDisconnect false has priority: no stop, cable locked (C4)."""
         cp = await charging(Core={"StopTransactionOnEVSideDisconnect": False,

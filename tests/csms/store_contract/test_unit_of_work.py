@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 
@@ -56,6 +58,25 @@ class TestUnitOfWork:
             uow.upsert_id_tag("B")
         store.upsert_id_tag("B")  # the store itself works again
         assert len(store.list_id_tags()) == 2
+
+    def test_another_thread_neither_joins_nor_is_rolled_back(self, store: Store) -> None:
+        """A write from another thread during the block is its own transaction: the block's
+        rollback leaves it standing (SQLite: it waits for the block; a server: it runs beside)."""
+        inside = threading.Event()
+
+        def other() -> None:
+            inside.wait(10)
+            store.upsert_id_tag("OTHER")
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        with pytest.raises(RuntimeError), store.unit_of_work() as uow:
+            uow.upsert_id_tag("A")
+            inside.set()
+            time.sleep(0.2)  # the other write is attempted while the block is open
+            raise RuntimeError
+        thread.join(10)
+        assert [t["id_tag"] for t in store.list_id_tags()] == ["OTHER"]
 
     def test_not_nested(self, store: Store) -> None:
         with store.unit_of_work(), pytest.raises(StoreError):
