@@ -70,7 +70,7 @@ def open_store(
         from csms.store.postgres import PostgresStore
 
         text = re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", str(url))
-        return PostgresStore(text, synchronous=synchronous, clock=clock)  # type: ignore[return-value]
+        return PostgresStore(text, synchronous=synchronous, clock=clock)
     from csms.store.sqlite import SqliteStore
 
     return SqliteStore(path, synchronous=synchronous, clock=clock)

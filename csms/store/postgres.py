@@ -114,7 +114,7 @@ def translate(exc: Exception) -> StoreError:
     return StoreError(f"PostgreSQL: {type(exc).__name__}: {str(exc).strip()}")
 
 
-class _Row(dict):  # type: ignore[type-arg]
+class _Row(dict[str, Any]):
     """A row readable by name and by position, like `sqlite3.Row`."""
 
     def __getitem__(self, key: Any) -> Any:
@@ -227,7 +227,7 @@ class PostgresBase:
         self._depth = 0
         self._in_unit = False
         self._dead = False
-        self._conn = _PgConnection(url)  # type: ignore[assignment]
+        self._conn: Any = _PgConnection(url)  # sqlite3.Connection's shape, on psycopg
         try:
             self._create_schema()
         except BaseException:
