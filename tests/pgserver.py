@@ -1,7 +1,7 @@
 """A throw-away PostgreSQL server for tests and benchmarks (issue 17), or the environment's.
 
     with PgServer.start() as server:          # initdb + pg_ctl in a temporary directory
-        url = server.create_database("t1")    # postgresql://postgres@127.0.0.1:PORT/t1
+        url = server.create_database("t1")    # postgresql://postgres:PW@127.0.0.1:PORT/t1
 
 `$CHARGEBENCH_TEST_PG_URL` (a URL of a server where the user may CREATE DATABASE) is used instead
 when it is set; nothing is started then. Otherwise the distribution's binaries
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -72,6 +73,12 @@ class PgServer:
     datadir: Path | None = None
     bindir: Path | None = None
     created: list[str] = field(default_factory=list)
+    options: str = ""
+
+    OPTIONS = (
+        "-h 127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off"
+        " -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB"
+    )
 
     @classmethod
     def start(cls, *, timeout: float = 60.0) -> Self:
@@ -88,16 +95,20 @@ class PgServer:
             shutil.chown(sock, "postgres")
         port = free_port()
         run = _as_postgres()
+        # TCP logins need the password (scram), as on a real server: a wrong one is testable
+        password = secrets.token_hex(12)
+        pwfile = tmp / "pw"
+        pwfile.write_text(password + "\n")
+        if os.geteuid() == 0:
+            shutil.chown(pwfile, "postgres")
         try:
             subprocess.run(
                 [*run, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                 "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"],
+                 "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
+                 "-E", "UTF8", "--no-sync", "--locale=C"],
                 check=True, capture_output=True, timeout=timeout,
             )
-            options = (
-                f"-h 127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off"
-                " -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB"
-            )
+            options = cls.OPTIONS.format(port=port, sock=sock)
             subprocess.run(
                 [*run, str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
                  "-l", str(tmp / "server.log"), "-w", "-t", str(int(timeout)), "start"],
@@ -110,8 +121,22 @@ class PgServer:
             raise PgUnavailable(
                 f"could not start PostgreSQL from {bindir}: {stderr.decode(errors='replace')}{log}"
             ) from exc
-        return cls(url=f"postgresql://postgres@127.0.0.1:{port}/postgres", datadir=data,
-                   bindir=bindir)
+        pwfile.unlink()
+        return cls(url=f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres", datadir=data,
+                   bindir=bindir, options=options)
+
+    def pause(self) -> None:
+        """Stop the server we started, keeping its data (the database "going away")."""
+        assert self.datadir is not None and self.bindir is not None, "not our server"
+        subprocess.run([*_as_postgres(), str(self.bindir / "pg_ctl"), "-D", str(self.datadir),
+                        "-m", "fast", "-w", "stop"], check=True, capture_output=True, timeout=60)
+
+    def resume(self) -> None:
+        """Start it again on the same port with the same data."""
+        assert self.datadir is not None and self.bindir is not None, "not our server"
+        subprocess.run([*_as_postgres(), str(self.bindir / "pg_ctl"), "-D", str(self.datadir),
+                        "-o", self.options, "-l", str(self.datadir.parent / "server.log"), "-w",
+                        "start"], check=True, capture_output=True, timeout=60)
 
     def create_database(self, name: str) -> str:
         """A new empty database `name` (dropped first if a crashed run left it); its URL."""

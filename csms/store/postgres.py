@@ -156,19 +156,36 @@ class _PgConnection:
         import psycopg
 
         self._psycopg = psycopg
+        self._url = url
+        self._conn = self._connect()
+
+    def _connect(self) -> Any:
         try:
-            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-        except psycopg.Error as exc:
+            return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+        except self._psycopg.Error as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {_first_line(exc)}") from None
+
+    def _reconnect_if_lost(self, sql: str) -> None:
+        """A server that went away and came back: a new connection, but only between
+        transactions (a transaction cut by the loss is gone: its caller got StoreUnavailable and
+        nothing of it was committed). Raises StoreUnavailable while the server is still down."""
+        if self._conn.closed and sql.split(None, 1)[0].upper() not in (
+            "COMMIT", "ROLLBACK", "RELEASE", "SAVEPOINT"
+        ):
+            self._conn = self._connect()
 
     @property
     def in_transaction(self) -> bool:
+        if self._conn.closed:
+            return False
         return self._conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _PgCursor:
         if sql == "BEGIN IMMEDIATE":  # the SQLite base's write transaction: one writer
             self._run("BEGIN", ())
             return self._run("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        if self._conn.closed and sql in ("ROLLBACK", "ROLLBACK TO w", "RELEASE w"):
+            return _PgCursor([], 0, None)  # the lost connection took its transaction with it
         if sql == "ROLLBACK TO w":
             sql = "ROLLBACK TO SAVEPOINT w"
         elif sql == "RELEASE w":
@@ -186,6 +203,7 @@ class _PgConnection:
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _PgCursor:
+        self._reconnect_if_lost(sql)
         try:
             with self._conn.cursor() as cur:
                 cur.executemany(translate_sql(sql), [tuple(_param(p) for p in r) for r in rows])
@@ -194,6 +212,7 @@ class _PgConnection:
             raise translate(exc) from exc
 
     def _run(self, sql: str, params: Sequence[Any]) -> _PgCursor:
+        self._reconnect_if_lost(sql)
         try:
             with self._conn.cursor() as cur:
                 cur.execute(sql, params)
