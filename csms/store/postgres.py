@@ -52,6 +52,7 @@ _GENERATED_ID = frozenset(
     re.findall(r"CREATE TABLE IF NOT EXISTS (\w+) \(\s*id\s+INTEGER PRIMARY KEY", SCHEMA)
 )
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
+_COLUMN_LIST = re.compile(r"^\s*INSERT\s+INTO\s+\w+\s*\(([^)]*)\)", re.IGNORECASE)
 _NOCASE = re.compile(r"(\w+) = \? COLLATE NOCASE")
 _SCALAR_MAX = re.compile(r"\bmax\(([^(),]+),([^(),]+)\)", re.IGNORECASE)
 _SCALAR_MIN = re.compile(r"\bmin\(([^(),]+),([^(),]+)\)", re.IGNORECASE)
@@ -62,6 +63,11 @@ _COLUMNS = {
     name: set(re.findall(r"^\s*(\w+)\s+[A-Z]", body, re.MULTILINE))
     for name, body in _TABLE.findall(SCHEMA)
 }
+
+
+def _columns_of(insert: str) -> set[str]:
+    match = _COLUMN_LIST.match(insert)
+    return {c.strip() for c in match.group(1).split(",")} if match else set()
 
 
 def redact(url: str) -> str:
@@ -200,6 +206,14 @@ class _PgConnection:
         if returning:
             row = cursor.fetchone()
             cursor.lastrowid = None if row is None else int(row["id"])
+            if match is not None and "id" in _columns_of(sql):
+                # an id given by the caller (a charger's reservationId): like SQLite's
+                # AUTOINCREMENT, later generated ids go above it and never collide with it
+                table = match.group(1)
+                self._run(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" (SELECT max(id) FROM {table}))", (),
+                )
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _PgCursor:
