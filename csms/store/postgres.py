@@ -1,13 +1,15 @@
 """The PostgreSQL store: `open_store("postgresql://USER@HOST:PORT/DB")` (issue 17).
 
 Driver: psycopg 3. `python -m loadtest.bench_pg_driver` measures it against asyncpg on the store's
-hot path (a message-log batch, StartTransaction's check-and-insert, a heartbeat update) in one
-run on one server; on this project's 2-core test machine (8 connections, 1000 ops each) it gave
-psycopg 1634 / 2099 / 1955 ops/s and asyncpg 1445 / 1147 / 2232 (asyncpg/psycopg 0.88, 0.55,
-1.14): no speed reason to prefer asyncpg, and two reasons for psycopg. The `Store` interface is
-synchronous (the CSMS calls it from worker threads, `asyncio.to_thread`, as it does SQLite's), and
-psycopg serves that without a second event loop, while asyncpg is asyncio-only; and psycopg speaks
-libpq's URLs, error classes (SQLSTATE) and pipeline mode, which group commit can use later.
+hot path (a message-log batch of 20 rows, StartTransaction's check-and-insert, a heartbeat
+update), 8 connections, one server, in one run. On this project's shared 2-core machine, ratios
+asyncpg/psycopg (log, start, heartbeat) over four runs: 0.88/0.55/1.14 and 1.22/1.18/0.58 at 1000
+ops, 0.89/0.44/0.37 and 0.98/0.48/0.39 at 2000 ops. The machine is noisy, but asyncpg is not
+faster for this workload as psycopg runs it, so speed does not decide. What decides: the `Store`
+interface is synchronous (the CSMS calls it from worker threads, `asyncio.to_thread`, as it does
+SQLite's), and psycopg serves that without a second event loop, while asyncpg is asyncio-only;
+psycopg also speaks libpq's URLs and error classes (SQLSTATE) and has pipeline mode, which group
+commit can use later.
 
 Shape: the SQL of the SQLite backend's aggregate mixins is written in the portable subset this
 project keeps (TEXT times and Decimal-text money, `ON CONFLICT ... DO UPDATE`, no SQLite
