@@ -68,3 +68,14 @@ def test_schema_version_row_per_step(url: str) -> None:
     with open_store(url) as store:
         rows = store._all("SELECT version FROM schema_version")  # type: ignore[attr-defined]
     assert [r["version"] for r in rows] == [m.version for m in MIGRATIONS]
+
+
+def test_missing_binaries_fail_naming_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No server binaries and no $CHARGEBENCH_TEST_PG_URL: a failure that says what to install
+    (the pg_server fixture turns it into pytest.fail, never a skip)."""
+    from tests import pgserver
+
+    monkeypatch.delenv(pgserver.ENV_URL, raising=False)
+    monkeypatch.setattr(pgserver.glob, "glob", lambda pattern: [])
+    with pytest.raises(pgserver.PgUnavailable, match=r"apt-get install -y postgresql"):
+        pgserver.PgServer.start()
