@@ -3,7 +3,7 @@
     store = open_store("csms.db")                   # a plain path: SQLite
     store = open_store("sqlite:///csms.db")         # the same (SQLAlchemy's spelling:
     store = open_store("sqlite:////var/lib/cb.db")  #  three slashes, then the path)
-    store = open_store("postgresql://u@host/db")    # UnsupportedStore until the PostgreSQL backend
+    store = open_store("postgresql://u:pw@host/db") # PostgreSQL (csms.store.postgres)
 
 Callers get the `Store` interface and the `csms.store.errors` tree, never a backend class.
 """
