@@ -48,8 +48,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     add("--port", type=port_number, default=9000,
         help="OCPP port (default: 9000; 0: any free port)")
     add("--api-port", type=port_number, default=None, help="HTTP API port (default: none)")
-    add("--db", default="chargebench-csms.db",
-        help="the store: a SQLite file or sqlite:///FILE (default: chargebench-csms.db)")
+    add("--db", default=os.environ.get("CHARGEBENCH_DB", "chargebench-csms.db"),
+        help="the store: a SQLite file, sqlite:///FILE or postgresql://USER@HOST:PORT/DB "
+        "(default: $CHARGEBENCH_DB or chargebench-csms.db)")
     add("--seed-file", type=Path, metavar="FILE",
         help="YAML seed loaded into the store at start; `example` is the shipped example "
         "(`chargebench paths seed-example`)")

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-from csms.store.errors import Conflict, NotFound, SchemaVersionError, StoreError, StoreUnavailable
-from csms.store.schema import SCHEMA, SCHEMA_VERSION
+from csms.store import migrations
+from csms.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from csms.store.migrations.statements import split_statements
 from csms.store.timestamps import to_iso
 
 Clock = Callable[[], datetime]
@@ -94,25 +95,18 @@ class SqliteBase:
     # Lifecycle ------------------------------------------------------------------------------
 
     def _create_schema(self) -> None:
-        with self._lock:
-            # Idempotent DDL (IF NOT EXISTS); executescript commits each statement itself.
-            self._conn.executescript(SCHEMA)
+        """Apply the pending `csms.store.migrations` in one transaction (refuse a newer file)."""
         with self._write() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+            steps = migrations.plan(current, where=self.path)
+            for step in steps:
+                for statement in split_statements(step.sqlite):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version(version) VALUES (?)", (step.version,))
             columns = {r[1] for r in conn.execute("PRAGMA table_info(chargers)").fetchall()}
             if "online_session" not in columns:  # added without a version bump: additive only
                 conn.execute("ALTER TABLE chargers ADD COLUMN online_session TEXT")
-            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-            version = row[0]
-            if version is None:
-                conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
-            elif version > SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    f"{self.path}: schema version {version} is newer than {SCHEMA_VERSION}"
-                )
-            elif version < SCHEMA_VERSION:
-                # 1 -> 2 -> 3 only added tables, which the IF NOT EXISTS script above created;
-                # a migration that alters existing tables goes here, before the bump.
-                conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
     def close(self) -> None:
         """Close the connection; committed data is already on disk."""

@@ -3,7 +3,7 @@
     store = open_store("csms.db")                   # a plain path: SQLite
     store = open_store("sqlite:///csms.db")         # the same (SQLAlchemy's spelling:
     store = open_store("sqlite:////var/lib/cb.db")  #  three slashes, then the path)
-    store = open_store("postgresql://u@host/db")    # UnsupportedStore until the PostgreSQL backend
+    store = open_store("postgresql://u:pw@host/db") # PostgreSQL (csms.store.postgres)
 
 Callers get the `Store` interface and the `csms.store.errors` tree, never a backend class.
 """
@@ -46,9 +46,7 @@ def store_file(url: str | Path) -> str | None:
     if path is None:
         scheme = _SCHEME.match(str(url)).group(1).lower()  # type: ignore[union-attr]
         if scheme in _POSTGRES:
-            raise UnsupportedStore(
-                "the PostgreSQL store is not available yet (issue 17): use a SQLite path"
-            )
+            return None
         raise UnsupportedStore(f"no store backend for {scheme}:// URLs (use a SQLite path)")
     return path
 
@@ -68,7 +66,11 @@ def open_store(
     `SchemaVersionError` when it is newer than this code.
     """
     path = store_file(url)
-    assert path is not None  # no server backend yet: store_file raised for every server URL
+    if path is None:  # a PostgreSQL URL (store_file raised for any other server URL)
+        from csms.store.postgres import PostgresStore
+
+        text = re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", str(url))
+        return PostgresStore(text, synchronous=synchronous, clock=clock)
     from csms.store.sqlite import SqliteStore
 
     return SqliteStore(path, synchronous=synchronous, clock=clock)

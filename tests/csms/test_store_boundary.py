@@ -19,7 +19,8 @@ BACKEND = {"csms/store/sqlite.py"} | {
 #: may read the file with a plain sqlite3 connection: the backend's own tests
 SQLITE3_ALSO = {"tests/csms/store_contract/test_sqlite_backend.py"}
 #: may name the backend module: the backend, and the one function that picks a backend
-BACKEND_IMPORTERS = BACKEND | {"csms/store/opening.py"}
+#: and the PostgreSQL backend, which runs the same aggregate mixins' SQL on its own connection
+BACKEND_IMPORTERS = BACKEND | {"csms/store/opening.py", "csms/store/postgres.py"}
 SKIP_DIRS = {".venv", "venv", "build", "dist", "node_modules", "__pycache__"}
 
 

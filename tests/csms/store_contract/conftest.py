@@ -9,11 +9,15 @@ import pytest
 
 from csms.store import Store
 from tests.csms.store_contract.backends import FACTORIES, Backend
+from tests.pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 
 
-@pytest.fixture(params=sorted(FACTORIES))
+@pytest.fixture(params=[*sorted(FACTORIES), "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """A fresh database of each backend in turn."""
+    """A fresh database of each backend in turn (PostgreSQL: a database on tests/pgserver.py's
+    throw-away server, or on $CHARGEBENCH_TEST_PG_URL's)."""
+    if request.param == "postgresql":
+        return Backend("postgresql", request.getfixturevalue("pg_url"))
     return FACTORIES[request.param](tmp_path)
 
 

@@ -68,12 +68,14 @@ def test_a_path_or_a_url_opens_the_same_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["postgresql://bench:hunter2@127.0.0.1:5432/cb", "postgres://bench:hunter2@db/cb"]
+    "url", ["postgresql://bench:hunter2@127.0.0.1:{port}/cb", "postgres://bench:hunter2@db.invalid/cb"]
 )
-def test_postgresql_not_available_yet(url: str) -> None:
-    """A clear refusal that names the missing backend and never repeats the password."""
-    with pytest.raises(UnsupportedStore) as caught:
-        open_store(url)
+def test_postgresql_server_down(url: str) -> None:
+    """No server there: `StoreUnavailable` that names PostgreSQL and never repeats the password."""
+    from tests.pgserver import free_port
+
+    with pytest.raises(StoreUnavailable) as caught:
+        open_store(url.format(port=free_port()))
     assert "PostgreSQL" in str(caught.value) and "hunter2" not in str(caught.value)
 
 
@@ -87,7 +89,7 @@ def test_unknown_scheme_and_sqlite_host_refused() -> None:
 @pytest.mark.parametrize(
     ("db", "says"),
     [
-        ("postgresql://bench:hunter2@127.0.0.1:5432/cb", "PostgreSQL store is not available yet"),
+        ("postgresql://bench:hunter2@127.0.0.1:{port}/cb", "cannot connect to PostgreSQL"),
         ("sqlite://host/csms.db", "no host"),
         ("mysql://bench:hunter2@db/cb", "no store backend"),
         ("{tmp}/no-such-folder/csms.db", "no folder"),
@@ -101,6 +103,9 @@ def test_csms_command_refuses_a_bad_db_in_one_line(
     from chargebench.cli import main
 
     monkeypatch.chdir(tmp_path)
-    assert main(["csms", "--port", "0", "--db", db.format(tmp=tmp_path)]) == 2
+    from tests.pgserver import free_port
+
+    db = db.format(tmp=tmp_path, port=free_port())
+    assert main(["csms", "--port", "0", "--db", db]) == 2
     err = capsys.readouterr().err
     assert says in err and "hunter2" not in err and len(err.strip().splitlines()) == 1

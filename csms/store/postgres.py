@@ -1,0 +1,297 @@
+"""The PostgreSQL store: `open_store("postgresql://USER@HOST:PORT/DB")` (issue 17).
+
+Driver: psycopg 3. `python -m loadtest.bench_pg_driver` measures it against asyncpg on the store's
+hot path (a message-log batch of 20 rows, StartTransaction's check-and-insert, a heartbeat
+update), 8 connections, one server, in one run. On this project's shared 2-core machine, ratios
+asyncpg/psycopg (log, start, heartbeat) over four runs: 0.88/0.55/1.14 and 1.22/1.18/0.58 at 1000
+ops, 0.89/0.44/0.37 and 0.98/0.48/0.39 at 2000 ops. The machine is noisy, but asyncpg is not
+faster for this workload as psycopg runs it, so speed does not decide. What decides: the `Store`
+interface is synchronous (the CSMS calls it from worker threads, `asyncio.to_thread`, as it does
+SQLite's), and psycopg serves that without a second event loop, while asyncpg is asyncio-only;
+psycopg also speaks libpq's URLs and error classes (SQLSTATE) and has pipeline mode, which group
+commit can use later.
+
+Shape: the SQL of the SQLite backend's aggregate mixins is written in the portable subset this
+project keeps (TEXT times and Decimal-text money, `ON CONFLICT ... DO UPDATE`, no SQLite
+functions), so this backend reuses those mixins and puts a PostgreSQL connection under them
+(`_PgConnection`): `?` placeholders become `%s`, `LIMIT -1` becomes `LIMIT ALL`, `COLLATE NOCASE`
+becomes `lower()`, an INSERT into a table with a generated id returns it (`lastrowid`), and driver
+errors leave as `csms.store.errors` classes. One SQL text per query, two dialects.
+
+Concurrency: SQLite has one writer (`BEGIN IMMEDIATE`); PostgreSQL has many connections and
+processes. Every write transaction here first takes one transaction-scoped advisory lock
+(`pg_advisory_xact_lock`), so the read-then-write steps of the mixins (the ConcurrentTx check and
+the insert of a transaction, a wallet's balance and its ledger row, billing a stopped transaction
+once, linking a remote start) stay atomic across every connection and process, exactly as on
+SQLite. Reads take no lock. This is correct, not yet fast: one writer at a time per database, so
+group commit (one transaction per batch) is what keeps a boot storm fast. Finer locks (per
+charger, per wallet) are the next step of issue 17.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from csms.store import migrations
+from csms.store._sqlite_assets import AssetsMixin
+from csms.store._sqlite_billing import BillingMixin
+from csms.store._sqlite_counts import CountsMixin
+from csms.store._sqlite_ops import OpsMixin
+from csms.store._sqlite_sessions import SessionsMixin
+from csms.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from csms.store.migrations.statements import split_statements
+from csms.store.schema import SCHEMA
+
+#: the advisory lock every write transaction holds: "one writer", as SQLite's BEGIN IMMEDIATE
+WRITE_LOCK = 0x43484247  # "CHBG"
+
+#: tables whose `id` is generated: an INSERT into one returns it as `lastrowid`
+_GENERATED_ID = frozenset(
+    re.findall(r"CREATE TABLE IF NOT EXISTS (\w+) \(\s*id\s+INTEGER PRIMARY KEY", SCHEMA)
+)
+_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
+_COLUMN_LIST = re.compile(r"^\s*INSERT\s+INTO\s+\w+\s*\(([^)]*)\)", re.IGNORECASE)
+_NOCASE = re.compile(r"(\w+) = \? COLLATE NOCASE")
+_SCALAR_MAX = re.compile(r"\bmax\(([^(),]+),([^(),]+)\)", re.IGNORECASE)
+_SCALAR_MIN = re.compile(r"\bmin\(([^(),]+),([^(),]+)\)", re.IGNORECASE)
+_UPSERT = re.compile(r"ON CONFLICT\s*\([^)]*\)\s*DO UPDATE SET", re.IGNORECASE)
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", re.DOTALL)
+#: table -> its column names (to qualify them in an upsert's SET, which PostgreSQL requires)
+_COLUMNS = {
+    name: set(re.findall(r"^\s*(\w+)\s+[A-Z]", body, re.MULTILINE))
+    for name, body in _TABLE.findall(SCHEMA)
+}
+
+
+def _columns_of(insert: str) -> set[str]:
+    match = _COLUMN_LIST.match(insert)
+    return {c.strip() for c in match.group(1).split(",")} if match else set()
+
+
+def redact(url: str) -> str:
+    """`url` without its password, for messages (the URL may hold one)."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _qualify_upsert(sql: str) -> str:
+    """In `ON CONFLICT (...) DO UPDATE SET a = coalesce(excluded.a, a)` SQLite reads the bare `a`
+    as the existing row; PostgreSQL calls it ambiguous: write it `table.a` (targets stay bare)."""
+    insert, upsert = _INSERT.match(sql), _UPSERT.search(sql)
+    if insert is None or upsert is None:
+        return sql
+    table = insert.group(1)
+    columns = _COLUMNS.get(table, set())
+
+    def qualify(match: re.Match[str]) -> str:
+        word, before, after = match.group(0), sql_tail[: match.start()], sql_tail[match.end():]
+        if word not in columns or before.endswith("."):
+            return word
+        is_target = re.search(r"(^|SET|,)\s*$", before) and re.match(r"\s*=(?!=)", after)
+        return word if is_target else f"{table}.{word}"
+
+    sql_tail = sql[upsert.end():]
+    return sql[: upsert.end()] + re.sub(r"\b\w+\b", qualify, sql_tail)
+
+
+def translate_sql(sql: str) -> str:
+    """The PostgreSQL spelling of one statement of the mixins' SQL."""
+    sql = _qualify_upsert(sql)
+    sql = _NOCASE.sub(r"lower(\1) = lower(?)", sql)
+    # SQLite's scalar max(a, b) / min(a, b); one argument is the aggregate, the same in both
+    sql = _SCALAR_MAX.sub(r"greatest(\1,\2)", sql)
+    sql = _SCALAR_MIN.sub(r"least(\1,\2)", sql)
+    sql = sql.replace("LIMIT -1", "LIMIT ALL").replace(" LIKE ", " ILIKE ")
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def translate(exc: Exception) -> StoreError:
+    """The `csms.store.errors` class for a psycopg error (by SQLSTATE class)."""
+    import psycopg
+
+    state = getattr(exc, "sqlstate", None) or ""
+    if state == "23503":  # foreign_key_violation
+        return NotFound(f"referenced row does not exist ({exc})")
+    if state.startswith("23"):  # integrity constraint violation
+        return Conflict(str(exc).strip())
+    if isinstance(exc, psycopg.OperationalError) or state.startswith(("08", "57", "53")):
+        return StoreUnavailable(f"PostgreSQL: {str(exc).strip()}")
+    return StoreError(f"PostgreSQL: {type(exc).__name__}: {str(exc).strip()}")
+
+
+class _Row(dict[str, Any]):
+    """A row readable by name and by position, like `sqlite3.Row`."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, int):
+            return list(self.values())[key]
+        return super().__getitem__(key)
+
+
+def _value(value: Any) -> Any:
+    # sum()/avg() of integers are numeric in PostgreSQL, integers in SQLite
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _param(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value  # booleans are 0/1 columns
+
+
+class _PgCursor:
+    def __init__(self, rows: list[_Row], rowcount: int, lastrowid: int | None) -> None:
+        self._rows, self.rowcount, self.lastrowid = rows, rowcount, lastrowid
+
+    def fetchone(self) -> _Row | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self) -> list[_Row]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def __iter__(self) -> Iterator[_Row]:
+        return iter(self.fetchall())
+
+
+class _PgConnection:
+    """The part of `sqlite3.Connection` the SQLite base and mixins use, on a psycopg connection."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        self._url = url
+        self._conn = self._connect()
+
+    def _connect(self) -> Any:
+        try:
+            return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+        except self._psycopg.Error as exc:
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {_first_line(exc)}") from None
+
+    def _reconnect_if_lost(self, sql: str) -> None:
+        """A server that went away and came back: a new connection, but only between
+        transactions (a transaction cut by the loss is gone: its caller got StoreUnavailable and
+        nothing of it was committed). Raises StoreUnavailable while the server is still down."""
+        if self._conn.closed and sql.split(None, 1)[0].upper() not in (
+            "COMMIT", "ROLLBACK", "RELEASE", "SAVEPOINT"
+        ):
+            self._conn = self._connect()
+
+    @property
+    def in_transaction(self) -> bool:
+        if self._conn.closed:
+            return False
+        return self._conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _PgCursor:
+        if sql == "BEGIN IMMEDIATE":  # the SQLite base's write transaction: one writer
+            self._run("BEGIN", ())
+            return self._run("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        if self._conn.closed and sql in ("ROLLBACK", "ROLLBACK TO w", "RELEASE w"):
+            return _PgCursor([], 0, None)  # the lost connection took its transaction with it
+        if sql == "ROLLBACK TO w":
+            sql = "ROLLBACK TO SAVEPOINT w"
+        elif sql == "RELEASE w":
+            sql = "RELEASE SAVEPOINT w"
+        elif sql.startswith("PRAGMA"):
+            raise StoreError(f"{sql.split()[1]} is SQLite-only")
+        returning = False
+        match = _INSERT.match(sql)
+        if match and match.group(1) in _GENERATED_ID and "RETURNING" not in sql.upper():
+            sql, returning = f"{sql} RETURNING id", True
+        cursor = self._run(translate_sql(sql), tuple(_param(p) for p in params))
+        if returning:
+            row = cursor.fetchone()
+            cursor.lastrowid = None if row is None else int(row["id"])
+            if match is not None and "id" in _columns_of(sql):
+                # an id given by the caller (a charger's reservationId): like SQLite's
+                # AUTOINCREMENT, later generated ids go above it and never collide with it
+                table = match.group(1)
+                self._run(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" (SELECT max(id) FROM {table}))", (),
+                )
+        return cursor
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _PgCursor:
+        self._reconnect_if_lost(sql)
+        try:
+            with self._conn.cursor() as cur:
+                cur.executemany(translate_sql(sql), [tuple(_param(p) for p in r) for r in rows])
+                return _PgCursor([], cur.rowcount, None)
+        except self._psycopg.Error as exc:
+            raise translate(exc) from exc
+
+    def _run(self, sql: str, params: Sequence[Any]) -> _PgCursor:
+        self._reconnect_if_lost(sql)
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(sql, params)
+                rows: list[_Row] = []
+                if cur.description is not None:
+                    names = [d.name for d in cur.description]
+                    rows = [_Row(zip(names, map(_value, r), strict=True)) for r in cur.fetchall()]
+                return _PgCursor(rows, cur.rowcount, None)
+        except self._psycopg.Error as exc:
+            raise translate(exc) from exc
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class PostgresBase:
+    """The SQLite base's transaction logic (`_write`, `unit_of_work`, `run_group`) on one
+    PostgreSQL connection, serialised by a lock within the process like the SQLite store's."""
+
+    def __init__(self, url: str, *, synchronous: str = "FULL", clock: Any = None) -> None:
+        from csms.store._sqlite_base import _utc_now
+
+        self.path = redact(url)  # what messages name; never the password
+        self._clock = clock or _utc_now
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._in_unit = False
+        self._dead = False
+        self._conn: Any = _PgConnection(url)  # sqlite3.Connection's shape, on psycopg
+        try:
+            self._create_schema()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _create_schema(self) -> None:
+        """Apply the pending migrations in one transaction; refuse a newer database."""
+        with self._write() as conn:  # type: ignore[attr-defined]
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+            current = conn.execute("SELECT max(version) AS v FROM schema_version").fetchone()[0]
+            for step in migrations.plan(current, where="the PostgreSQL database"):
+                for statement in split_statements(step.postgres):
+                    if statement.startswith("CREATE TABLE IF NOT EXISTS schema_version"):
+                        continue
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version(version) VALUES (?)", (step.version,))
+
+    def _commit(self) -> None:
+        try:
+            self._conn.execute("COMMIT")
+        except StoreError:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+
+
+class PostgresStore(PostgresBase, AssetsMixin, SessionsMixin, OpsMixin, BillingMixin, CountsMixin):
+    """PostgreSQL implementation of `csms.store.base.Store` (see that module for the contract)."""
+
+
+__all__ = ["PostgresStore", "redact", "translate_sql"]
