@@ -187,10 +187,8 @@ def _options(args: argparse.Namespace) -> tuple[dict, Hardware | None, TlsFiles 
     if args.ca is None and (args.csms.startswith("wss://") or profile >= 2):
         why = "wss://" if args.csms.startswith("wss://") else f"SecurityProfile {profile}"
         raise UsageError(f"{why} needs --ca FILE (the CA that signed the CSMS certificate)")
-    if args.csms.startswith("wss://") and profile < 2:
-        # the scheme follows the profile (sim.features.connection.endpoint): never a silent ws://
-        raise UsageError(f"wss:// needs a configuration with SecurityProfile 2 or 3; "
-                         f"{args.config} has {profile}")
+    # wss:// at profile 0/1 is TLS all the same (sim.features.connection.uses_tls): the profile
+    # only decides Basic auth and client certificates
     return template, hardware, TlsFiles(str(args.ca)) if args.ca else None
 
 

@@ -31,15 +31,31 @@ class TlsFiles:
 def endpoint(config, csms_url: str | None = None) -> str:
     """The OCPP-J URL: base URL + "/" + ChargePointId (OCPP-J 1.6 §3.1.1).
 
-    `csms_url` overrides CentralSystemURI. The scheme follows SecurityProfile (libocpp writes
-    "host:port/path" without one): ws:// for 0/1, wss:// for 2/3, so raising the profile to 2
-    (whitepaper A05) moves the same address to TLS.
+    `csms_url` overrides CentralSystemURI. See `uses_tls` for the scheme.
     """
-    base = (csms_url or config.central_system_uri or "").rstrip("/")
-    scheme = "wss://" if security_profile(config) >= 2 else "ws://"
-    if base.startswith(("ws://", "wss://")):
+    base = _base(config, csms_url)
+    if "://" in base:
         base = base.split("://", 1)[1]
+    scheme = "wss://" if uses_tls(config, csms_url) else "ws://"
     return f"{scheme}{base}/{config.charge_point_id}"
+
+
+def uses_tls(config, csms_url: str | None = None) -> bool:
+    """Whether the connection is TLS: a wss:// URL, or SecurityProfile 2/3 (whitepaper §2).
+
+    libocpp writes CentralSystemURI as "host:port/path" without scheme and takes the scheme
+    from the profile, so raising the profile to 2 (whitepaper A05) moves the same address to
+    TLS; a ws:// URL at profile 2/3 does the same. An explicit wss:// is never downgraded to
+    ws://: a user pointing at a TLS CSMS that accepts everyone gets TLS at profile 0/1 too (the
+    profile then only decides Basic auth and client certificates). libocpp instead refuses a
+    wss:// CentralSystemURI at profile 0/1 ("secure schema in URI does not fit with insecure
+    security-profile", websocket_uri.cpp); a test tool has no reason to.
+    """
+    return _base(config, csms_url).lower().startswith("wss://") or security_profile(config) >= 2
+
+
+def _base(config, csms_url: str | None) -> str:
+    return (csms_url or config.central_system_uri or "").strip().rstrip("/")
 
 
 def security_profile(config) -> int:
@@ -47,9 +63,11 @@ def security_profile(config) -> int:
 
 
 def connect_options(
-    config, tls: TlsFiles | None = None, ssl_context: ssl.SSLContext | None = None
+    config, tls: TlsFiles | None = None, ssl_context: ssl.SSLContext | None = None,
+    csms_url: str | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for `chargebench.ocppj.connect` for the configured security profile."""
+    """Keyword arguments for `chargebench.ocppj.connect` for the configured security profile
+    and the URL `endpoint(config, csms_url)` connects to (TLS when `uses_tls`)."""
     profile = security_profile(config)
     # libocpp WebSocketPingInterval: 0 or absent = no websocket pings (heartbeats suffice);
     # also saves a keep-alive task per charge point in a large fleet.
@@ -64,10 +82,11 @@ def connect_options(
         options["additional_headers"] = {
             "Authorization": basic_auth_header(config.charge_point_id, key)
         }
-    if profile >= 2:
+    if uses_tls(config, csms_url):
         if ssl_context is None:
             if tls is None:
-                raise ValueError(f"SecurityProfile {profile} needs a CA file (TlsFiles)")
+                why = f"SecurityProfile {profile}" if profile >= 2 else "wss://"
+                raise ValueError(f"{why} needs a CA file (TlsFiles)")
             if profile == 3 and tls.cert is None:
                 raise ValueError("SecurityProfile 3 needs a client certificate")
             ssl_context = client_ssl_context(tls.ca, tls.cert if profile == 3 else None,

@@ -51,9 +51,9 @@ def connect_options(cp: ChargePoint) -> dict[str, Any]:
     """`chargebench.ocppj.connect` options for the current SecurityProfile; raises ValueError
     when the profile's credentials are missing (counted as a failed attempt)."""
     tls = cp.tls
-    if tls is None and cp.ssl_context is None and connection.security_profile(cp.config) >= 2:
+    if tls is None and cp.ssl_context is None and connection.uses_tls(cp.config, cp.csms_url):
         tls = cp.features.certs.tls_files()
-    return connection.connect_options(cp.config, tls, cp.ssl_context)
+    return connection.connect_options(cp.config, tls, cp.ssl_context, cp.csms_url)
 
 
 def connected(cp: ChargePoint, ws: Any) -> None:

@@ -4,6 +4,7 @@ signals; exit codes and the lines a user reads."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -96,7 +97,7 @@ async def test_http_refusal_is_a_reason(status):
 
 async def test_tls_failure_is_a_reason(tmp_path):
     """A wss:// CSMS whose certificate the given --ca did not sign: "TLS: certificate verify
-    failed" per charger; a wss:// URL with a profile-0 configuration is a usage error."""
+    failed" per charger, at profile 2 and with the default (profile 0) configuration alike."""
     from chargebench.security import init_pki, server_ssl_context
     from sim.config import DEFAULT_CONFIG
 
@@ -111,13 +112,95 @@ async def test_tls_failure_is_a_reason(tmp_path):
     try:
         code, out, err = await _sim("--csms", url, "--config", str(secure), "--ca",
                                     str(other.ca_cert), "--count", "2", "--duration", "2")
-        usage, _, usage_err = await _sim("--csms", url, "--ca", str(pki.ca_cert))
+        code0, out0, err0 = await _sim("--csms", url, "--ca", str(other.ca_cert), "--count",
+                                       "2", "--duration", "2")
     finally:
         server.close()
         await server.wait_closed()
     assert code == 1, err
     assert "not booted: TLS: certificate verify failed 2" in out, out
-    assert usage == 2 and "SecurityProfile 2 or 3" in usage_err, usage_err
+    assert code0 == 1, err0
+    assert "not booted: TLS: certificate verify failed 2" in out0, out0
+
+
+@contextlib.asynccontextmanager
+async def _builtin_csms(tmp_path, *options: str):
+    """`chargebench csms` as a process on a free port (unknown chargers accepted, its
+    default); yields the OCPP base URL it prints. SIGTERM and a bounded wait at the end."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chargebench", "csms", "--port", "0", "--db",
+        str(tmp_path / "csms.db"), "--log-dir", str(tmp_path / "logs"), *options,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), SLACK)).decode()
+        assert line.startswith("OCPP endpoint: "), line
+        yield line.removeprefix("OCPP endpoint: ").strip().removesuffix("{chargePointId}")
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), SLACK)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def test_wss_url_at_profile_0_is_tls(tmp_path):
+    """`--csms wss://... --ca CA` with the default configuration (SecurityProfile 0) against
+    a TLS-only CSMS that admits everyone: the URL is used as given (TLS, no Basic auth, no
+    client certificate), every charger boots; it was silently turned into ws:// before and
+    failed with "handshake: InvalidMessage"."""
+    from chargebench.security import init_pki
+
+    pki = init_pki(tmp_path / "pki", cpo_name="A")
+    async with _builtin_csms(tmp_path, "--tls-cert", str(pki.csms_cert),
+                             "--tls-key", str(pki.csms_key)) as url:
+        assert url.startswith("wss://"), url
+        code, out, err = await _sim("--csms", url, "--ca", str(pki.ca_cert), "--count", "3",
+                                    "--duration", "4", "--json", wait=4 + SLACK)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["booted"] == 3 and summary["not_booted"] == {}, summary
+    assert "all 3 booted" in err
+
+
+def test_endpoint_keeps_explicit_wss():
+    """The scheme: an explicit wss:// stays, whatever the profile; ws:// and a URL without
+    scheme (libocpp's CentralSystemURI) follow the profile, so a raise to 2 moves to TLS."""
+    from sim.features.connection import endpoint, uses_tls
+    from tests.sim.conftest import make_config
+
+    for profile, url, expected in [
+        (0, "wss://h:1/ocpp", "wss://h:1/ocpp/CP1"),
+        (1, "wss://h:1/ocpp/", "wss://h:1/ocpp/CP1"),
+        (0, "ws://h:1/ocpp", "ws://h:1/ocpp/CP1"),
+        (2, "ws://h:1/ocpp", "wss://h:1/ocpp/CP1"),
+        (0, "h:1/ocpp", "ws://h:1/ocpp/CP1"),
+        (3, "h:1/ocpp", "wss://h:1/ocpp/CP1"),
+    ]:
+        security = {"SecurityProfile": profile, "AuthorizationKey": "0" * 32}
+        config = make_config("CP1", Security=security)
+        assert endpoint(config, url) == expected, (profile, url)
+        assert uses_tls(config, url) == expected.startswith("wss://")
+
+
+async def test_boot_time_with_a_slow_ramp(tmp_path):
+    """50 chargers started 20 per second against the built-in CSMS: most are not started when
+    the run begins to wait for the boots, yet `boot_s` is measured (no earlier than the ramp
+    allows) and "all 50 booted" is said."""
+    count, ramp = 50, 20
+    async with _builtin_csms(tmp_path) as url:
+        code, out, err = await _sim("--csms", url, "--count", str(count), "--ramp", str(ramp),
+                                    "--duration", "15", "--json", wait=15 + SLACK)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["booted"] == count, summary
+    assert isinstance(summary["boot_s"], float), summary
+    assert (count - 1) / ramp <= summary["boot_s"] <= summary["elapsed_s"], summary
+    assert f"all {count} booted in " in err, err
 
 
 @pytest.mark.parametrize(("sig", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
