@@ -150,6 +150,9 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
                 break
         result.status = FAILED if result.failure() is not None else PASSED
         result.simulated_seconds = clock.monotonic() - simulated_start
+        # The figures are read after the teardown: a transaction still open at the end is
+        # stopped there (reason Other) and is this scenario's, not the next one's or nobody's
+        await _power_off(stations)
         await settle()  # what the last steps set going (a bill after a stop) counts as theirs
         with contextlib.suppress(Exception):
             result.summary = _since(before, backend.summary())
@@ -160,10 +163,7 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
     finally:
         if options.on_stations is not None:
             options.on_stations({})
-        for station in stations.values():
-            if station.started:
-                with contextlib.suppress(Exception):
-                    await station.cp.stop()
+        await _power_off(stations)  # after a broken run; a no-op after a finished one
         if shared is None:
             await backend.close()
         if files is not None:
@@ -174,6 +174,16 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
             shutil.rmtree(scratch, ignore_errors=True)
         result.seconds = time.monotonic() - started
     return result
+
+
+async def _power_off(stations: dict[str, Station]) -> None:
+    """The teardown: every charge point that was started stops its open transactions (1.6
+    §4.10, reason Other), delivers what it can and disconnects. Once per station."""
+    for station in stations.values():
+        if station.started:
+            station.started = False
+            with contextlib.suppress(Exception):
+                await station.cp.stop()
 
 
 def _since(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

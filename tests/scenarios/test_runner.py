@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -132,21 +133,36 @@ def test_demo_runs_and_points_to_its_files(tmp_path):
 
 def test_demo_figures_are_each_scenarios_own(tmp_path):
     """On the demo's shared CSMS each row shows its scenario's own transactions, energy, bill
-    and simulated time (they were running totals); the rows add up to the CSMS's totals."""
+    and simulated time (they were running totals); the rows add up exactly to the CSMS's totals,
+    including a transaction that only ends at the scenario's teardown (smart_charging leaves
+    its transaction running: the teardown stops it, reason Other, and it is billed then)."""
     from rich.console import Console
 
     from scenarios.demo import run_demo
     from scenarios.interrupt import run_loop
 
-    files = [LIBRARY / "charging_plug_in_first.yaml", LIBRARY / "remote_start_stop.yaml"]
+    files = [LIBRARY / "charging_plug_in_first.yaml", LIBRARY / "remote_start_stop.yaml",
+             LIBRARY / "smart_charging.yaml"]
     console = Console(file=open(os.devnull, "w"))  # noqa: SIM115 - closed with the process
     results, totals = run_loop(lambda: run_demo(files, tmp_path, 2400, console), virtual=True)
-    assert [r.status for r in results] == [PASSED, PASSED], [explain(r) for r in results]
-    assert [r.summary["transactions"] for r in results] == [1, 1]
-    assert totals["transactions"] == 2
-    assert sum(r.summary["energy_kwh"] for r in results) == pytest.approx(totals["energy_kwh"])
+    assert [r.status for r in results] == [PASSED] * 3, [explain(r) for r in results]
+    assert [r.summary["transactions"] for r in results] == [1, 1, 1]
+    assert totals["transactions"] == 3
+    assert round(sum(r.summary["energy_kwh"] for r in results), 3) == totals["energy_kwh"]
     assert sum(r.summary["billed"] for r in results) == totals["billed"]
     assert all(0 < r.summary["energy_kwh"] < totals["energy_kwh"] for r in results)
+    assert all(r.summary["billed"] > 0 for r in results)
+    # the teardown's stop is in the smart charging row, not lost between rows
+    stopped = [row for row in _transactions(tmp_path / "csms.db") if row[0] == "Other"]
+    assert len(stopped) == 1 and stopped[0][1] > 0, stopped
     # each scenario's own simulated time, not the shared clock's reading
     second = load_scenario(files[1])
     assert results[1].simulated_seconds < 3 * 3600, second.name
+
+
+def _transactions(db: Path) -> list[tuple[str, int]]:
+    """(stop reason, energy Wh) of every transaction in the demo's SQLite file."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT stop_reason, energy_wh FROM transactions").fetchall()
