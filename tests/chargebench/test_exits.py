@@ -144,7 +144,7 @@ def test_load_deprecated_host_still_works_with_one_warning(tmp_path):
     assert done.returncode == 2
     assert done.stderr.splitlines()[0] == ("chargebench: warning: --host is deprecated, "
                                            "use --csms")
-    assert "--csms 'http://x': expected a ws:// or wss:// URL" in done.stderr.splitlines()[1]
+    assert "--csms must be a ws:// or wss:// URL, not 'http://x'" in done.stderr.splitlines()[1]
 
 
 def test_load_builtin_csms_sigterm_is_143_with_the_stats_so_far(tmp_path):
