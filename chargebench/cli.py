@@ -25,8 +25,8 @@ from typing import Any
 from chargebench import __version__
 
 __all__ = ["ADMIN_TOKEN_ENV", "Terminated", "UsageError", "admin_token_from_env",
-           "build_parser", "deprecated_alias", "main", "port_number", "writable_dir",
-           "writable_file"]
+           "build_parser", "check_csms_url", "deprecated_alias", "main", "port_number",
+           "writable_dir", "writable_file"]
 
 #: Modules that register subcommands, in help order. Each lands with its issue.
 SUBCOMMAND_MODULES = ("chargebench.pki_cli", "csms.cli", "sim.cli", "loadtest.cli",
@@ -99,6 +99,23 @@ def port_number(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535; 0: any free)")
     return port
+
+
+def check_csms_url(url: str, option: str = "--csms") -> None:
+    """Raise `UsageError` unless `url` is a ws:// or wss:// URL with a host and a valid port:
+    the one check of every subcommand that connects to a CSMS (sim, run, load, conform), made
+    before anything starts so a typo is one line and exit 2, not a failed run (exit 1)."""
+    from urllib.parse import urlsplit
+
+    if not url.startswith(("ws://", "wss://")):
+        raise UsageError(f"{option} must be a ws:// or wss:// URL, not {url!r}")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as error:
+        raise UsageError(f"{option} {url!r}: {error}") from None
+    if not parts.hostname:
+        raise UsageError(f"{option} {url!r} names no host")
 
 
 def writable_file(path: Any, option: str) -> None:

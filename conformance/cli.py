@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
-from chargebench.cli import UsageError
+from chargebench.cli import UsageError, check_csms_url, writable_dir
 from conformance.background import BackgroundLoop
 from conformance.operator import ControlOperator
 from conformance.settings import Settings
@@ -124,7 +124,10 @@ def _run(args: argparse.Namespace) -> int:
     if target and args.self_peer:
         raise UsageError("--csms names a CSMS to test; --self starts ChargeBench's own: not both")
     if target:
+        check_csms_url(target, "--csms")
         extra += ["--cb-target", target]
+    # checked before pytest starts: an unwritable folder is one line, not an INTERNALERROR
+    writable_dir(results, "--results")
     if args.ca:
         if not args.ca.is_file():
             raise UsageError(f"--ca {args.ca}: no such file")

@@ -16,7 +16,9 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from chargebench.cli import (
     UsageError,
     deprecated_alias,
     port_number,
+    writable_file,
 )
 from csms.config import CsmsConfig, UnknownChargerPolicy
 from csms.store import StoreError
@@ -103,7 +106,10 @@ def config_from_args(args: argparse.Namespace) -> CsmsConfig:
     db_path = Path(db_file or "chargebench-csms.db")
     if db_file not in (None, ":memory:") and not db_path.parent.is_dir():
         raise UsageError(f"--db {db_file}: no folder {db_path.parent}; create it or pick another")
+    if db_file not in (None, ":memory:"):  # a folder, /proc: one line, not a sqlite traceback
+        writable_file(db_path, "--db")
     log_dir = args.log_dir if args.log_dir is not None else default_log_dir(db_path)
+    check_log_dir(log_dir, "--log-dir" if args.log_dir is not None else "--db")
     extra = {} if args.cpo_name is None else {"cpo_name": args.cpo_name}
     return CsmsConfig(
         host=args.host, port=args.port, api_port=args.api_port, db=args.db, seed=args.seed_file,
@@ -112,6 +118,23 @@ def config_from_args(args: argparse.Namespace) -> CsmsConfig:
         tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.ca, ca_key=args.ca_key,
         log_dir=log_dir, **extra,
     )  # fmt: skip
+
+
+def check_log_dir(log_dir: Path, option: str) -> None:
+    """`UsageError` unless charger logs can be written in `log_dir`, checked at start (otherwise
+    every charger connection would fail later). The folder is made only when the first log is
+    written, so the probe writes a temporary file in it, or in the nearest folder that exists."""
+    if log_dir.exists() and not log_dir.is_dir():
+        raise UsageError(f"{option}: log folder {log_dir} is a file; give a folder (--log-dir DIR)")
+    probe = log_dir
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as error:
+        raise UsageError(f"{option}: cannot write charger logs in {log_dir} "
+                         f"({error.strerror or error}); give a writable --log-dir DIR") from None
 
 
 def check_ports_free(config: CsmsConfig) -> None:
@@ -190,7 +213,7 @@ def main(args: argparse.Namespace) -> int:
         for line in error.errors:
             print(line, file=sys.stderr)
         return 2
-    except StoreError as error:  # the database cannot be opened, or is newer than this code
+    except (StoreError, sqlite3.Error) as error:  # cannot be opened, or newer than this code
         raise UsageError(f"csms: --db: {error}") from None
     except OSError as error:  # a port taken meanwhile, an unusable certificate, the database
         raise UsageError(f"csms: {error.strerror or error}"

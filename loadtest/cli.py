@@ -23,7 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from chargebench.cli import Terminated, UsageError, deprecated_alias, writable_file
+from chargebench.cli import (
+    Terminated,
+    UsageError,
+    check_csms_url,
+    deprecated_alias,
+    writable_file,
+)
 from loadtest.options import MixError, read_mix
 
 __all__ = ["add_parser", "run_load"]
@@ -89,8 +95,8 @@ def _check(args: argparse.Namespace) -> list[str]:
     """Usage errors found after parsing; returns the extra locust arguments."""
     if bool(args.csms) == bool(args.builtin_csms):
         raise UsageError("give exactly one of --csms URL and --builtin-csms")
-    if args.csms and not args.csms.startswith(("ws://", "wss://")):
-        raise UsageError(f"--csms {args.csms!r}: expected a ws:// or wss:// URL")
+    if args.csms:
+        check_csms_url(args.csms)
     if not args.locustfile.is_file():
         raise UsageError(f"--locustfile {args.locustfile}: no such file")
     if args.users < 1 or args.spawn_rate <= 0:

@@ -21,6 +21,7 @@ from chargebench.cli import (
     ADMIN_TOKEN_ENV,
     UsageError,
     admin_token_from_env,
+    check_csms_url,
     writable_dir,
     writable_file,
 )
@@ -158,8 +159,8 @@ def run_each(scenarios: list[Scenario], options: RunOptions, console: Console,
 def main(args: argparse.Namespace) -> int:
     if args.speed is not None and args.speed <= 0:
         raise UsageError("--speed must be positive")
-    if args.csms and not args.csms.startswith(("ws://", "wss://")):
-        raise UsageError("--csms must be a ws:// or wss:// URL")
+    if args.csms:
+        check_csms_url(args.csms)
     files = list(args.files)
     if args.library is not None:
         from chargebench.paths_cli import resolve_library
@@ -179,6 +180,8 @@ def main(args: argparse.Namespace) -> int:
         writable_dir(args.trace, "--trace")
     if args.allure:
         writable_dir(args.allure, "--allure")
+    if args.workdir:
+        writable_dir(args.workdir, "--workdir")
     token = args.admin_token if args.admin_token is not None else admin_token_from_env()
     options = RunOptions(csms_url=args.csms, csms_api=args.csms_api, csms_token=token,
                          speed=args.speed, trace_dir=args.trace, workdir=args.workdir)

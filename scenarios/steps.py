@@ -193,7 +193,7 @@ class Executor:
         deadline = _loop_time() + wall
         while st.cp.session is None:
             if _loop_time() > deadline:
-                raise StepFailed(f"not connected within {wall:.1f} s (wall clock)")
+                raise StepFailed(_not_booted(st, f"within {wall:.1f} s (wall clock)"))
             await asyncio.sleep(0.01)
 
     async def _boot(self, st: Station, args: dict, _v) -> None:
@@ -203,10 +203,7 @@ class Executor:
         try:
             await st.cp.wait_booted(timeout=wall)
         except TimeoutError:
-            raise StepFailed(
-                f"BootNotification not Accepted within {within:g} s (last status: "
-                f"{st.cp.registration or 'no reply'})"
-            ) from None
+            raise StepFailed(_not_booted(st, f"within {within:g} s")) from None
 
     async def _plug_in(self, st: Station, args: Any, _v) -> None:
         await self._act(st, st.cp.plug_in(_connector(args)))
@@ -377,3 +374,18 @@ def _missing(pattern: MessagePattern, args: dict, within: float, count: int, fou
         reasons = "; ".join(str(m) for m in pattern.match(record).mismatches) or "already matched"
         lines.append(f"  {_show(record)}  ({reasons})")
     return "\n".join(lines)
+
+
+def _not_booted(st: Station, within: str) -> str:
+    """Why a station is not booted, in the words a user acts on: the connection failure of the
+    simulated charge point ("could not connect to ws://.../CP: connection refused", HTTP 401,
+    TLS...) when it never got online, else the last BootNotification status. A dead or wrong
+    target stays a failed step (exit 1, like any verdict against that target): the URL itself
+    was checked before the run (`check_csms_url`, exit 2), and other stations may pass."""
+    cp = st.cp
+    if cp.connects == 0 and cp.failure:
+        from sim.features.connection import endpoint
+
+        return (f"could not connect to {endpoint(cp.config, cp.csms_url)}: {cp.failure} "
+                f"(nothing connected {within})")
+    return f"BootNotification not Accepted {within} (last status: {cp.registration or 'no reply'})"

@@ -30,7 +30,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
-from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.live import Live
@@ -46,7 +45,7 @@ from sim.hardware import Hardware, HardwareError
 if TYPE_CHECKING:
     from sim.ui import UiServer
 
-__all__ = ["DEFAULT_CONFIG", "add_parser", "add_ui_options", "check_csms_url", "run",
+__all__ = ["DEFAULT_CONFIG", "add_parser", "add_ui_options", "run",
            "scenario_ui", "ui_token"]
 
 #: Seconds between two plain status lines when stdout is not a terminal.
@@ -144,25 +143,9 @@ def scenario_ui(args: argparse.Namespace) -> Iterator[Callable[[dict], None] | N
         ui.close()
 
 
-def check_csms_url(url: str) -> None:
-    """Raise UsageError unless `url` is a ws:// or wss:// URL with a host and a valid port
-    (the check `chargebench run` makes, plus what urllib can tell before connecting)."""
-    from chargebench.cli import UsageError
-
-    if not url.startswith(("ws://", "wss://")):
-        raise UsageError(f"--csms must be a ws:// or wss:// URL, not {url!r}")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-    except ValueError as error:
-        raise UsageError(f"--csms {url!r}: {error}") from None
-    if not parts.hostname:
-        raise UsageError(f"--csms {url!r} names no host")
-
-
 def _options(args: argparse.Namespace) -> tuple[dict, Hardware | None, TlsFiles | None]:
     """Validate every argument before anything connects; UsageError names the first problem."""
-    from chargebench.cli import UsageError
+    from chargebench.cli import UsageError, check_csms_url
 
     check_csms_url(args.csms)
     if args.count < 1 or args.speed <= 0 or args.max_handshakes < 1:

@@ -144,7 +144,7 @@ def test_load_deprecated_host_still_works_with_one_warning(tmp_path):
     assert done.returncode == 2
     assert done.stderr.splitlines()[0] == ("chargebench: warning: --host is deprecated, "
                                            "use --csms")
-    assert "--csms 'http://x': expected a ws:// or wss:// URL" in done.stderr.splitlines()[1]
+    assert "--csms must be a ws:// or wss:// URL, not 'http://x'" in done.stderr.splitlines()[1]
 
 
 def test_load_builtin_csms_sigterm_is_143_with_the_stats_so_far(tmp_path):
@@ -249,3 +249,61 @@ def test_load_with_an_unwritable_csv_is_exit_2_before_locust(tmp_path):
                        cwd=tmp_path)
     assert done.returncode == 2
     assert "--csv /proc/x/run_stats.csv: cannot write" in one_line(done)
+
+
+@pytest.mark.parametrize("db", ["/proc/x.db", "FOLDER"])
+def test_csms_unusable_db_is_exit_2_one_line(tmp_path, db):
+    db = str(tmp_path) if db == "FOLDER" else db
+    done = chargebench("csms", "--port", "0", "--db", db, cwd=tmp_path, timeout=30)
+    assert done.returncode == 2  # was sqlite3's traceback, exit 1
+    line = one_line(done)
+    assert f"--db {db}" in line and ("cannot write" in line or "is a directory" in line)
+
+
+def test_csms_unwritable_log_dir_is_exit_2_at_start(tmp_path):
+    done = chargebench("csms", "--port", "0", "--db", str(tmp_path / "c.db"), "--log-dir",
+                       "/proc/nolog", cwd=tmp_path, timeout=30)
+    assert done.returncode == 2  # it used to start, then fail every charger connection
+    line = one_line(done)
+    assert "--log-dir" in line and "/proc/nolog" in line
+    assert "OCPP endpoint" not in done.stdout
+
+
+@pytest.mark.parametrize("command, option", [
+    (["run", "--library", "cold_boot_accepted"], "--workdir"),
+    (["demo"], "--out"),
+    (["conform", "--role", "csms", "--csms", "ws://127.0.0.1:9/ocpp"], "--results"),
+])
+def test_unwritable_output_folder_is_exit_2_before_running(tmp_path, command, option):
+    done = chargebench(*command, option, "/proc/out", cwd=tmp_path)
+    assert done.returncode == 2  # was a FileNotFoundError traceback / pytest INTERNALERROR (3)
+    assert f"{option} /proc/out: cannot write" in one_line(done)
+
+
+@pytest.mark.parametrize("url, why", [
+    ("ws://127.0.0.1:99999/ocpp", "Port out of range"),
+    ("http://127.0.0.1:9000/ocpp", "must be a ws:// or wss:// URL"),
+    ("ws:///ocpp", "names no host"),
+])
+@pytest.mark.parametrize("command", [
+    ["sim"], ["run", "--library", "cold_boot_accepted"], ["load", "-t", "1s"],
+    ["conform", "--role", "csms"],
+])
+def test_bad_csms_url_is_exit_2_one_line_everywhere(tmp_path, command, url, why):
+    done = chargebench(*command, "--csms", url, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    line = one_line(done)
+    assert "--csms" in line and why in line
+
+
+def test_run_against_a_dead_csms_says_why_it_failed(tmp_path):
+    with socket.socket() as sock:  # a port nothing listens on (bound, never listening)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        done = chargebench("run", "--library", "cold_boot_accepted", "--csms",
+                           f"ws://127.0.0.1:{port}/ocpp", cwd=tmp_path, timeout=120)
+    assert done.returncode == 1, done.stderr  # a failed run against the target
+    assert "Traceback" not in done.stdout + done.stderr
+    text = " ".join(done.stdout.split())  # rich wraps long lines
+    assert f"could not connect to ws://127.0.0.1:{port}/ocpp/" in text
+    assert "connection refused" in text
