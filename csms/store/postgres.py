@@ -1,6 +1,6 @@
 """The PostgreSQL store: `open_store("postgresql://USER@HOST:PORT/DB")` (issue 17).
 
-Driver: psycopg 3. `python -m loadtest.bench_pg_driver` measures it against asyncpg on the store's
+Driver: psycopg 3. `python -m tests.bench_pg_driver` measures it against asyncpg on the store's
 hot path (a message-log batch of 20 rows, StartTransaction's check-and-insert, a heartbeat
 update), 8 connections, one server, in one run. On this project's shared 2-core machine, ratios
 asyncpg/psycopg (log, start, heartbeat) over four runs: 0.88/0.55/1.14 and 1.22/1.18/0.58 at 1000

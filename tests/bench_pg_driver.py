@@ -1,6 +1,6 @@
 """Which PostgreSQL driver for the CSMS store: psycopg 3 (+ psycopg-pool) or asyncpg, measured.
 
-    python -m loadtest.bench_pg_driver [--ops 2000] [--workers 8] [--url postgresql://...]
+    python -m tests.bench_pg_driver [--ops 2000] [--workers 8] [--url postgresql://...]
 
 Runs the store's hot path against one server in one run (a throw-away one from
 tests/pgserver.py unless --url or $CHARGEBENCH_TEST_PG_URL names one), each driver in its own
