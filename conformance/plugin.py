@@ -31,6 +31,11 @@ RUN_LAST = frozenset({"TC_083"})
 CASE = pytest.StashKey[Case]()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where pytest expects Ctrl-C (`conformance.cli`), so both end the run
+    the same way; the type tells the closing line which signal it was."""
+
+
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hooks)
 
@@ -174,6 +179,8 @@ class ConformanceRun:
         self.settings = settings
         self.catalog = load_catalog()
         self.summary = Summary()
+        self.selected = 0
+        self.interrupted: str | None = None  # "SIGINT" or "SIGTERM" once one ended the run
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]):
@@ -204,6 +211,17 @@ class ConformanceRun:
         if drop:
             config.hook.pytest_deselected(items=drop)
         items[:] = sorted(keep, key=lambda item: item_case_id(item) in RUN_LAST)  # stable
+        self.selected = len(keep)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_keyboard_interrupt(self, config: pytest.Config, excinfo) -> None:
+        """Ctrl-C or SIGTERM: no "!!! KeyboardInterrupt !!!" and no stack location from pytest's
+        terminal reporter (it prints both in pytest_sessionfinish and pytest_unconfigure); the
+        run ends with one line of ours instead (`pytest_terminal_summary`)."""
+        self.interrupted = "SIGTERM" if isinstance(excinfo.value, Terminated) else "SIGINT"
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter._report_keyboardinterrupt = lambda: None
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -284,6 +302,11 @@ class ConformanceRun:
             path = self.settings.results / "summary.json"
             self.summary.write(path, self.settings.role)
             terminalreporter.write_line(f"summary written to {path}")
+        if self.interrupted:
+            where = f"; results in {self.settings.results}" if self.settings.results else ""
+            terminalreporter.write_line(
+                f"interrupted by {self.interrupted}: {len(self.summary.verdicts)} of "
+                f"{self.selected} cases finished{where}", red=True, bold=True)
 
 
 def allure_environment(settings: Settings) -> dict[str, str]:
