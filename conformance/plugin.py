@@ -88,7 +88,9 @@ def pytest_configure(config: pytest.Config) -> None:
     own_configuration(config)
     settings = settings_from(config)
     config.stash[SETTINGS] = settings
-    config.pluginmanager.register(ConformanceRun(settings), "chargebench-conformance-run")
+    run = ConformanceRun(settings)
+    run.pluginmanager = config.pluginmanager
+    config.pluginmanager.register(run, "chargebench-conformance-run")
 
 
 #: Where the cases live: collected when a run names no paths (the plugin's own testpaths).
@@ -180,6 +182,7 @@ class ConformanceRun:
         self.catalog = load_catalog()
         self.summary = Summary()
         self.selected = 0
+        self.pluginmanager: pytest.PytestPluginManager | None = None  # set on registration
         self.interrupted: str | None = None  # "SIGINT" or "SIGTERM" once one ended the run
 
     @pytest.hookimpl(trylast=True)
@@ -214,12 +217,12 @@ class ConformanceRun:
         self.selected = len(keep)
 
     @pytest.hookimpl(trylast=True)
-    def pytest_keyboard_interrupt(self, config: pytest.Config, excinfo) -> None:
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
         """Ctrl-C or SIGTERM: no "!!! KeyboardInterrupt !!!" and no stack location from pytest's
         terminal reporter (it prints both in pytest_sessionfinish and pytest_unconfigure); the
         run ends with one line of ours instead (`pytest_terminal_summary`)."""
         self.interrupted = "SIGTERM" if isinstance(excinfo.value, Terminated) else "SIGINT"
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        reporter = self.pluginmanager.get_plugin("terminalreporter") if self.pluginmanager else None
         if reporter is not None:
             reporter._report_keyboardinterrupt = lambda: None
 

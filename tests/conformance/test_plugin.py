@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -144,7 +145,8 @@ def test_same_verdicts_from_any_directory(tmp_path):
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signals_end_the_run_after_writing_what_finished(tmp_path, signum, code):
-    """Ctrl-C gives exit 130, SIGTERM 143, and JUnit and summary.json are written first."""
+    """Ctrl-C gives exit 130, SIGTERM 143, and JUnit and summary.json are written first; the
+    output ends with one line naming the signal, with no traceback-like noise."""
     from conformance.background import BackgroundLoop
     from tests.conformance.peers import inert_csms
 
@@ -168,6 +170,12 @@ def test_signals_end_the_run_after_writing_what_finished(tmp_path, signum, code)
                 run.wait()
     assert (results / "junit.xml").is_file()
     assert "role" in json.loads((results / "summary.json").read_text())
+    output = log.read_text()
+    for noise in ("KeyboardInterrupt", "Task was destroyed", "Traceback", "runners.py"):
+        assert noise not in output, output[-3000:]
+    name = signal.Signals(signum).name
+    assert re.search(rf"interrupted by {name}: \d+ of \d+ cases finished; results in ",
+                     output), output[-3000:]
 
 
 def test_conform_options_name_the_target_and_its_credentials(tmp_path):
