@@ -221,8 +221,20 @@ class ConformanceRun:
         """Ctrl-C or SIGTERM: no "!!! KeyboardInterrupt !!!" and no stack location from pytest's
         terminal reporter (it prints both in pytest_sessionfinish and pytest_unconfigure); the
         run ends with one line of ours instead (`pytest_terminal_summary`)."""
-        self.interrupted = "SIGTERM" if isinstance(excinfo.value, Terminated) else "SIGINT"
         reporter = self.pluginmanager.get_plugin("terminalreporter") if self.pluginmanager else None
+        if not isinstance(excinfo.value, KeyboardInterrupt):
+            # pytest.exit(reason): one line "conform: reason" instead of "! Exit: reason !",
+            # unless the run's problem was already said (the csms role's preflight)
+            if reporter is not None:
+                said = self.summary.problem is not None
+                line = f"conform: {getattr(excinfo.value, 'msg', excinfo.value)}"
+                reporter._report_keyboardinterrupt = (
+                    (lambda: None) if said else (lambda: reporter.write_line(line, red=True))
+                )
+            if self.summary.problem is None:  # summary.json names why no case ran
+                self.summary.problem = str(getattr(excinfo.value, "msg", excinfo.value))
+            return
+        self.interrupted = "SIGTERM" if isinstance(excinfo.value, Terminated) else "SIGINT"
         if reporter is not None:
             reporter._report_keyboardinterrupt = lambda: None
 
