@@ -211,3 +211,16 @@ def test_octt_id_selects_the_case_in_either_role(role):
                        "--cb-target", "ws://x", "-k", case)
         selected = [line for line in done.stdout.splitlines() if "::" in line]
         assert len(selected) == 1 and selected[0].endswith(f"[{case}]"), done.stdout
+
+
+def test_self_run_leaves_no_temporary_folder(tmp_path):
+    """`conform --role csms --self` removes its work folder (PKI, seed, database) at exit:
+    nothing named cb-* stays in TMPDIR (a fresh one for the subprocess)."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    run = _conform("--role", "csms", "--self", "--results", str(tmp_path / "results"), "--",
+                   "-k", "RPC_001", cwd=tmp_path, env={"TMPDIR": str(tmpdir)},
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output, _ = run.communicate(timeout=180)
+    assert run.returncode == 0, output[-3000:]
+    assert not list(tmpdir.glob("cb-*")), list(tmpdir.iterdir())
