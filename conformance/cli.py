@@ -32,7 +32,7 @@ import yaml
 from chargebench.cli import UsageError
 from conformance.background import BackgroundLoop
 from conformance.operator import ControlOperator
-from conformance.plugin import Terminated
+from conformance.plugin import TERMINATED, Terminated
 from conformance.settings import Settings
 
 CASES = Path(__file__).with_name("cases")
@@ -89,9 +89,16 @@ def run(args: argparse.Namespace) -> int:
     way: JUnit, Allure and summary.json hold what finished."""
     signals: list[int] = []
 
-    def terminate(signum: int, _frame: Any) -> None:
+    def terminate(signum: int, frame: Any) -> None:
         signals.append(signum)
-        raise Terminated
+        TERMINATED.append(signum)
+        # handled as Ctrl-C is: by asyncio.Runner's SIGINT handler while a case runs (it
+        # cancels the case's task and raises KeyboardInterrupt once that task is done, so no
+        # task is left pending), else by Python's default one (KeyboardInterrupt at once)
+        handler = signal.getsignal(signal.SIGINT)
+        if not callable(handler) or handler is signal.default_int_handler:
+            raise Terminated
+        handler(signal.SIGINT, frame)
 
     previous = signal.signal(signal.SIGTERM, terminate)
     try:

@@ -36,6 +36,11 @@ class Terminated(KeyboardInterrupt):
     the same way; the type tells the closing line which signal it was."""
 
 
+#: SIGTERMs `conformance.cli` received: SIGTERM may reach pytest as a plain KeyboardInterrupt
+#: (through asyncio.Runner's SIGINT handler), so the closing line looks here as well
+TERMINATED: list[int] = []
+
+
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hooks)
 
@@ -234,7 +239,8 @@ class ConformanceRun:
             if self.summary.problem is None:  # summary.json names why no case ran
                 self.summary.problem = str(getattr(excinfo.value, "msg", excinfo.value))
             return
-        self.interrupted = "SIGTERM" if isinstance(excinfo.value, Terminated) else "SIGINT"
+        terminated = isinstance(excinfo.value, Terminated) or bool(TERMINATED)
+        self.interrupted = "SIGTERM" if terminated else "SIGINT"
         if reporter is not None:
             reporter._report_keyboardinterrupt = lambda: None
 
