@@ -213,14 +213,18 @@ def test_octt_id_selects_the_case_in_either_role(role):
         assert len(selected) == 1 and selected[0].endswith(f"[{case}]"), done.stdout
 
 
-def test_self_run_leaves_no_temporary_folder(tmp_path):
-    """`conform --role csms --self` removes its work folder (PKI, seed, database) at exit:
-    nothing named cb-* stays in TMPDIR (a fresh one for the subprocess)."""
+@pytest.mark.parametrize("role, cases", [("csms", "RPC_001"),
+                                         ("cp", "TC_001 or TC_044 or TC_074")])
+def test_self_run_leaves_no_temporary_folder(tmp_path, role, cases):
+    """`conform --self` removes what it made at exit: the self peer's work folder (PKI, seed,
+    database, simulator state), the file host's (firmware, diagnostics: TC_044) and the
+    security kit's (TC_074): nothing named cb-* stays in TMPDIR (a fresh one here)."""
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    run = _conform("--role", "csms", "--self", "--results", str(tmp_path / "results"), "--",
-                   "-k", "RPC_001", cwd=tmp_path, env={"TMPDIR": str(tmpdir)},
+    run = _conform("--role", role, "--self", "--results", str(tmp_path / "results"), "--",
+                   "-k", cases, cwd=tmp_path, env={"TMPDIR": str(tmpdir)},
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output, _ = run.communicate(timeout=180)
     assert run.returncode == 0, output[-3000:]
+    assert "passed" in output, output[-3000:]
     assert not list(tmpdir.glob("cb-*")), list(tmpdir.iterdir())
