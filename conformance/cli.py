@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import sys
@@ -31,6 +32,7 @@ import yaml
 from chargebench.cli import UsageError, check_csms_url, writable_dir
 from conformance.background import BackgroundLoop
 from conformance.operator import ControlOperator
+from conformance.plugin import TERMINATED, Terminated
 from conformance.settings import Settings
 
 CASES = Path(__file__).with_name("cases")
@@ -87,9 +89,16 @@ def run(args: argparse.Namespace) -> int:
     way: JUnit, Allure and summary.json hold what finished."""
     signals: list[int] = []
 
-    def terminate(signum: int, _frame: Any) -> None:
+    def terminate(signum: int, frame: Any) -> None:
         signals.append(signum)
-        raise KeyboardInterrupt
+        TERMINATED.append(signum)
+        # handled as Ctrl-C is: by asyncio.Runner's SIGINT handler while a case runs (it
+        # cancels the case's task and raises KeyboardInterrupt once that task is done, so no
+        # task is left pending), else by Python's default one (KeyboardInterrupt at once)
+        handler = signal.getsignal(signal.SIGINT)
+        if not callable(handler) or handler is signal.default_int_handler:
+            raise Terminated
+        handler(signal.SIGINT, frame)
 
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
@@ -200,16 +209,21 @@ def _self_peer(
         with _self_charge_point(loop, results, faults) as started:
             yield started
         return
-    csms, url, trigger, declared, credentials = loop.run(_start_csms(loop, results, profile))
-    capabilities = results / "self-capabilities.yaml"
-    capabilities.parent.mkdir(parents=True, exist_ok=True)
-    capabilities.write_text(declared)
+    work = Path(tempfile.mkdtemp(prefix="cb-conform-"))
     try:
-        yield ["--cb-target", url, "--cb-capabilities", str(capabilities), *credentials], _Hooks(
-            trigger=trigger
+        csms, url, trigger, declared, credentials = loop.run(
+            _start_csms(loop, results, profile, work)
         )
+        capabilities = results / "self-capabilities.yaml"
+        capabilities.parent.mkdir(parents=True, exist_ok=True)
+        capabilities.write_text(declared)
+        try:
+            yield ["--cb-target", url, "--cb-capabilities", str(capabilities),
+                   *credentials], _Hooks(trigger=trigger)
+        finally:
+            loop.run(csms.close())
     finally:
-        loop.run(csms.close())
+        shutil.rmtree(work, ignore_errors=True)  # its PKI, seed and database: nothing stays
 
 
 @contextlib.contextmanager
@@ -238,7 +252,11 @@ def _self_charge_point(
         await cp.start()
         return cp
 
-    cp = loop.run(start())
+    try:
+        cp = loop.run(start())
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     try:
         yield [
             "--cb-listen", f"127.0.0.1:{port}", "--cb-capabilities", str(capabilities),
@@ -250,6 +268,7 @@ def _self_charge_point(
     finally:
         with contextlib.suppress(Exception):
             loop.run(cp.stop(), timeout=10)
+        shutil.rmtree(work, ignore_errors=True)  # PKI and the simulator's state
 
 
 #: the suite's default --cb-cp-id, which the self runs keep
@@ -280,11 +299,12 @@ id_tags:
 """
 
 
-async def _start_csms(loop: BackgroundLoop, results: Path, profile: int = 0
+async def _start_csms(loop: BackgroundLoop, results: Path, profile: int, work: Path
                       ) -> tuple[Any, str, Any, str, list[str]]:
     """The built-in CSMS when it is available, driven through its HTTP actions API, with the
     seed, CA and credentials the cases need at security `profile`; else the reference CSMS
-    (Core and OCPP-J cases only, profile 0). The last item: the suite's --cb-* credentials."""
+    (Core and OCPP-J cases only, profile 0). The last item: the suite's --cb-* credentials.
+    `work` holds the PKI, seed and database; the caller removes it."""
     try:
         from chargebench.security import init_pki
         from conformance.triggers import HttpActionsTrigger
@@ -299,7 +319,6 @@ async def _start_csms(loop: BackgroundLoop, results: Path, profile: int = 0
         declared = "profiles: [core, ocppj]\nrejects_unknown_charge_points: false\n"
         return reference, reference.url, _LoopTrigger(loop, reference.send), declared, []
     results.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="cb-conform-"))
     # A CA key lets the CSMS sign SignCertificate CSRs (whitepaper A02, TC_074); at profile 3
     # the suite presents a client certificate whose CN is its charge point's serial (A00.FR.511)
     pki = await asyncio.to_thread(init_pki, work / "pki", charge_points=[SELF_CP_ID])

@@ -327,6 +327,11 @@ class Listener:
         reason = self._why_absent(window)
         if first:
             self.absent = reason
+            if self.strangers or self.refusals:
+                # a charger came and was refused (another id, OCPP-J 1.6 §3.2, or bad
+                # credentials): none with the expected id will come, so the run stops here, as
+                # the csms role does for a CSMS it cannot reach: one line, exit 1, no verdicts
+                pytest.exit(reason, returncode=1)  # the plugin prints "conform: REASON"
             print(f"conform: {reason}", file=sys.__stderr__, flush=True)
         pytest.fail(reason, pytrace=False)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import tempfile
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +39,7 @@ class FileHost:
     `uploads()` lists what the charger uploaded."""
 
     def __init__(self, root: Path | None = None) -> None:
+        self._owned = root is None  # a folder we made is ours to remove on close()
         self.root = Path(root or tempfile.mkdtemp(prefix="cb-files-"))
         (self.root / "uploads").mkdir(parents=True, exist_ok=True)
         self._http: ThreadingHTTPServer | None = None
@@ -88,6 +90,8 @@ class FileHost:
         if self._ftp is not None:
             with contextlib.suppress(Exception):
                 self._ftp.close_all()
+        if self._owned:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _ftp_server(root: Path) -> Any:

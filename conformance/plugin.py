@@ -31,6 +31,16 @@ RUN_LAST = frozenset({"TC_083"})
 CASE = pytest.StashKey[Case]()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where pytest expects Ctrl-C (`conformance.cli`), so both end the run
+    the same way; the type tells the closing line which signal it was."""
+
+
+#: SIGTERMs `conformance.cli` received: SIGTERM may reach pytest as a plain KeyboardInterrupt
+#: (through asyncio.Runner's SIGINT handler), so the closing line looks here as well
+TERMINATED: list[int] = []
+
+
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hooks)
 
@@ -83,7 +93,9 @@ def pytest_configure(config: pytest.Config) -> None:
     own_configuration(config)
     settings = settings_from(config)
     config.stash[SETTINGS] = settings
-    config.pluginmanager.register(ConformanceRun(settings), "chargebench-conformance-run")
+    run = ConformanceRun(settings)
+    run.pluginmanager = config.pluginmanager
+    config.pluginmanager.register(run, "chargebench-conformance-run")
 
 
 #: Where the cases live: collected when a run names no paths (the plugin's own testpaths).
@@ -174,6 +186,9 @@ class ConformanceRun:
         self.settings = settings
         self.catalog = load_catalog()
         self.summary = Summary()
+        self.selected = 0
+        self.pluginmanager: pytest.PytestPluginManager | None = None  # set on registration
+        self.interrupted: str | None = None  # "SIGINT" or "SIGTERM" once one ended the run
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]):
@@ -204,6 +219,30 @@ class ConformanceRun:
         if drop:
             config.hook.pytest_deselected(items=drop)
         items[:] = sorted(keep, key=lambda item: item_case_id(item) in RUN_LAST)  # stable
+        self.selected = len(keep)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        """Ctrl-C or SIGTERM: no "!!! KeyboardInterrupt !!!" and no stack location from pytest's
+        terminal reporter (it prints both in pytest_sessionfinish and pytest_unconfigure); the
+        run ends with one line of ours instead (`pytest_terminal_summary`)."""
+        reporter = self.pluginmanager.get_plugin("terminalreporter") if self.pluginmanager else None
+        if not isinstance(excinfo.value, KeyboardInterrupt):
+            # pytest.exit(reason): one line "conform: reason" instead of "! Exit: reason !",
+            # unless the run's problem was already said (the csms role's preflight)
+            if reporter is not None:
+                said = self.summary.problem is not None
+                line = f"conform: {getattr(excinfo.value, 'msg', excinfo.value)}"
+                reporter._report_keyboardinterrupt = (
+                    (lambda: None) if said else (lambda: reporter.write_line(line, red=True))
+                )
+            if self.summary.problem is None:  # summary.json names why no case ran
+                self.summary.problem = str(getattr(excinfo.value, "msg", excinfo.value))
+            return
+        terminated = isinstance(excinfo.value, Terminated) or bool(TERMINATED)
+        self.interrupted = "SIGTERM" if terminated else "SIGINT"
+        if reporter is not None:
+            reporter._report_keyboardinterrupt = lambda: None
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -284,6 +323,11 @@ class ConformanceRun:
             path = self.settings.results / "summary.json"
             self.summary.write(path, self.settings.role)
             terminalreporter.write_line(f"summary written to {path}")
+        if self.interrupted:
+            where = f"; results in {self.settings.results}" if self.settings.results else ""
+            terminalreporter.write_line(
+                f"interrupted by {self.interrupted}: {len(self.summary.verdicts)} of "
+                f"{self.selected} cases finished{where}", red=True, bold=True)
 
 
 def allure_environment(settings: Settings) -> dict[str, str]:

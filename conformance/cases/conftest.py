@@ -8,7 +8,7 @@ stays connected to ChargeBench's listener from case to case.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import allure
@@ -189,9 +189,12 @@ def operator(pytestconfig: pytest.Config, cb: Settings) -> Operator:
 @pytest.fixture(scope="session")
 def files(cb: Settings):
     """HTTP and FTP servers on 127.0.0.1 for firmware and diagnostics (charge point under test)."""
-    host = FileHost().start()
-    yield host
-    host.close()
+    host = FileHost()
+    try:
+        host.start()
+        yield host
+    finally:
+        host.close()  # also removes its folder
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -209,9 +212,11 @@ async def ctx(cb: Settings, peer: HarnessPeer, listener: Listener | None, operat
 
 
 @pytest.fixture(scope="session")
-def security(cb: Settings) -> SecurityKit:
+def security(cb: Settings) -> Iterator[SecurityKit]:
     """Certificates and keys of the security cases (our CA, a rogue PKI made on first use)."""
-    return SecurityKit(cb.ca, cb.ca_key, cb.capabilities.cpo_name)
+    kit = SecurityKit(cb.ca, cb.ca_key, cb.capabilities.cpo_name)
+    yield kit
+    kit.close()
 
 
 @pytest.fixture(scope="session")

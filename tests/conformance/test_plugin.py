@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -144,7 +145,8 @@ def test_same_verdicts_from_any_directory(tmp_path):
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signals_end_the_run_after_writing_what_finished(tmp_path, signum, code):
-    """Ctrl-C gives exit 130, SIGTERM 143, and JUnit and summary.json are written first."""
+    """Ctrl-C gives exit 130, SIGTERM 143, and JUnit and summary.json are written first; the
+    output ends with one line naming the signal, with no traceback-like noise."""
     from conformance.background import BackgroundLoop
     from tests.conformance.peers import inert_csms
 
@@ -168,6 +170,12 @@ def test_signals_end_the_run_after_writing_what_finished(tmp_path, signum, code)
                 run.wait()
     assert (results / "junit.xml").is_file()
     assert "role" in json.loads((results / "summary.json").read_text())
+    output = log.read_text()
+    for noise in ("KeyboardInterrupt", "Task was destroyed", "Traceback", "runners.py"):
+        assert noise not in output, output[-3000:]
+    name = signal.Signals(signum).name
+    assert re.search(rf"interrupted by {name}: \d+ of \d+ cases finished; results in ",
+                     output), output[-3000:]
 
 
 def test_conform_options_name_the_target_and_its_credentials(tmp_path):
@@ -203,3 +211,20 @@ def test_octt_id_selects_the_case_in_either_role(role):
                        "--cb-target", "ws://x", "-k", case)
         selected = [line for line in done.stdout.splitlines() if "::" in line]
         assert len(selected) == 1 and selected[0].endswith(f"[{case}]"), done.stdout
+
+
+@pytest.mark.parametrize("role, cases", [("csms", "RPC_001"),
+                                         ("cp", "TC_001 or TC_044 or TC_074")])
+def test_self_run_leaves_no_temporary_folder(tmp_path, role, cases):
+    """`conform --self` removes what it made at exit: the self peer's work folder (PKI, seed,
+    database, simulator state), the file host's (firmware, diagnostics: TC_044) and the
+    security kit's (TC_074): nothing named cb-* stays in TMPDIR (a fresh one here)."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    run = _conform("--role", role, "--self", "--results", str(tmp_path / "results"), "--",
+                   "-k", cases, cwd=tmp_path, env={"TMPDIR": str(tmpdir)},
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output, _ = run.communicate(timeout=180)
+    assert run.returncode == 0, output[-3000:]
+    assert "passed" in output, output[-3000:]
+    assert not list(tmpdir.glob("cb-*")), list(tmpdir.iterdir())

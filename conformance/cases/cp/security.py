@@ -13,6 +13,7 @@ table orders the cases from profile 1 up, so one run walks the charger 0 -> 1 ->
 from __future__ import annotations
 
 import base64
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,6 +48,10 @@ class SecurityKit:
     ca_key: Path | None
     cpo_name: str
     work: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cb-sec-")))
+
+    def close(self) -> None:
+        """Remove the work folder (the rogue PKI): nothing of a run stays in the temp dir."""
+        shutil.rmtree(self.work, ignore_errors=True)
 
     def _need_ca(self) -> tuple[Path, Path]:
         if self.ca is None or self.ca_key is None:
