@@ -16,7 +16,6 @@ import logging
 import os
 import signal
 import socket
-import sqlite3
 import sys
 import tempfile
 from importlib import resources
@@ -213,7 +212,7 @@ def main(args: argparse.Namespace) -> int:
         for line in error.errors:
             print(line, file=sys.stderr)
         return 2
-    except (StoreError, sqlite3.Error) as error:  # cannot be opened, or newer than this code
+    except StoreError as error:  # cannot be opened, or newer than this code
         raise UsageError(f"csms: --db: {error}") from None
     except OSError as error:  # a port taken meanwhile, an unusable certificate, the database
         raise UsageError(f"csms: {error.strerror or error}"

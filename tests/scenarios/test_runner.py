@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -161,8 +160,12 @@ def test_demo_figures_are_each_scenarios_own(tmp_path):
 
 
 def _transactions(db: Path) -> list[tuple[str, int]]:
-    """(stop reason, energy Wh) of every transaction in the demo's SQLite file."""
-    import sqlite3
+    """(stop reason, energy Wh) of every transaction in the demo's database, read through the
+    store interface (only the SQLite backend's own tests open the file with sqlite3)."""
+    from csms.store import open_store
 
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return conn.execute("SELECT stop_reason, energy_wh FROM transactions").fetchall()
+    store = open_store(str(db))
+    try:
+        return [(tx["stop_reason"], tx["energy_wh"]) for tx in store.list_transactions(limit=None)]
+    finally:
+        store.close()
