@@ -11,8 +11,18 @@ import pytest
 
 from csms.store import open_store
 from csms.testing import ScriptedChargePoint
+from tests.pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path) -> str:
+    """The CSMS's --db: a SQLite file, or a fresh database on the throw-away PostgreSQL server
+    (commit before reply is a promise of both backends)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "csms.db")
+    return request.getfixturevalue("pg_url")
 
 
 async def start_csms(db, log_dir) -> tuple[asyncio.subprocess.Process, str]:
@@ -28,10 +38,10 @@ async def start_csms(db, log_dir) -> tuple[asyncio.subprocess.Process, str]:
     return process, line.removeprefix("OCPP endpoint: ").strip().removesuffix("{chargePointId}")
 
 
-async def test_start_survives_sigkill_and_stop_closes_it(tmp_path):
+async def test_start_survives_sigkill_and_stop_closes_it(database, tmp_path):
     """Kill -9 right after the StartTransaction reply; after a restart on the same database the
     StopTransaction closes exactly that transaction (acknowledged means on disk)."""
-    db = tmp_path / "csms.db"
+    db = database
     with open_store(db) as store:
         store.upsert_charger("CP1", registration_status="Accepted")
         store.upsert_id_tag("TAG-1")

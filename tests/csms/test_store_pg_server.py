@@ -4,9 +4,7 @@ data and the store recovers, and an acknowledged StartTransaction survives SIGKI
 
 from __future__ import annotations
 
-import asyncio
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +12,6 @@ from pathlib import Path
 import pytest
 
 from csms.store import StoreUnavailable, open_store
-from csms.testing import ScriptedChargePoint
-from tests.csms.test_server_durability import start_csms
 from tests.pgserver import PgServer, PgUnavailable, pg_server, pg_url  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,38 +79,3 @@ def test_server_away_and_back_loses_nothing() -> None:
                 [tx, second], [second, tx])
     finally:
         server.stop()
-
-
-async def test_start_survives_sigkill_on_postgresql(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
-    """The durability test of test_server_durability.py, on PostgreSQL: kill -9 right after the
-    StartTransaction reply; after a restart the StopTransaction closes exactly that one."""
-    with open_store(pg_url) as store:
-        store.upsert_charger("CP1", registration_status="Accepted")
-        store.upsert_id_tag("TAG-1")
-    process, base = await start_csms(pg_url, tmp_path / "logs")
-    try:
-        cp = await ScriptedChargePoint.connect(base + "CP1", "CP1")
-        await cp.boot()
-        reply = await cp.start_transaction("TAG-1", meter_start=100)
-        process.send_signal(signal.SIGKILL)
-        await process.wait()
-        await cp.close()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    transaction_id = reply["transactionId"]
-    process, base = await start_csms(pg_url, tmp_path / "logs")
-    try:
-        async with await ScriptedChargePoint.connect(base + "CP1", "CP1") as cp:
-            stop = await cp.stop_transaction(transaction_id, 1600, idTag="TAG-1")
-            assert stop["idTagInfo"]["status"] == "Accepted"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(10):
-            assert await process.wait() == 143
-    with open_store(pg_url) as store:
-        record = store.get_transaction(transaction_id)
-        assert (record["meter_start"], record["meter_stop"], record["energy_wh"]) == (
-            100, 1600, 1500)
-        assert len(store.list_transactions(charger_id="CP1")) == 1
