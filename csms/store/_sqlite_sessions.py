@@ -88,11 +88,8 @@ class SessionsMixin(SqliteBase):
         start_time = to_iso(timestamp)
         now = self._now()
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT id, id_tag_status FROM transactions WHERE charger_id = ?"
-                " AND connector_id = ? AND id_tag = ? AND meter_start = ? AND start_time = ?",
-                (charger_id, connector_id, id_tag, meter_start, start_time),
-            ).fetchone()
+            row = self._retried_start(conn, charger_id, connector_id, id_tag, meter_start,
+                                      start_time)  # fmt: skip
             if row is not None:
                 return TransactionStart(int(row[0]), optional(IdTagStatus, row[1]), (), True)
             status = id_tag_status
@@ -155,6 +152,20 @@ class SessionsMixin(SqliteBase):
             )
         return transaction_id
 
+    @staticmethod
+    def _retried_start(
+        conn: Any, charger_id: str, connector_id: int, id_tag: str, meter_start: int,
+        start_time: str | None,
+    ) -> Any:
+        """(id, id_tag_status) of a StartTransaction already stored with these values, or None:
+        a charge point that lost our reply retries the same message (1.6 transaction message
+        retries) and must get the id already allocated, not a second transaction."""
+        return conn.execute(
+            "SELECT id, id_tag_status FROM transactions WHERE charger_id = ?"
+            " AND connector_id = ? AND id_tag = ? AND meter_start = ? AND start_time = ?",
+            (charger_id, connector_id, id_tag, meter_start, start_time),
+        ).fetchone()
+
     def start_transaction(
         self,
         charger_id: str,
@@ -175,11 +186,8 @@ class SessionsMixin(SqliteBase):
         start_time = to_iso(timestamp)
         now = self._now()
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT id FROM transactions WHERE charger_id = ? AND connector_id = ?"
-                " AND id_tag = ? AND meter_start = ? AND start_time = ?",
-                (charger_id, connector_id, id_tag, meter_start, start_time),
-            ).fetchone()
+            row = self._retried_start(conn, charger_id, connector_id, id_tag, meter_start,
+                                      start_time)  # fmt: skip
             if row is not None:
                 return int(row[0])
             return self._insert_transaction(
