@@ -20,14 +20,18 @@ PNC = "org.openchargealliance.iso15118pnc"
 async def csms(tmp_path):
     async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None,
                              call_timeout=2) as central:  # fmt: skip
-        store = central.store
-        store.upsert_charger("CP1", serial="SN-1", registration_status="Accepted")
-        store.upsert_id_tag("GROUP")
-        store.upsert_id_tag("TAG-OK", parent_id_tag="GROUP")
-        store.upsert_id_tag("TAG-2")
-        store.upsert_id_tag("TAG-BLOCKED", status="Blocked")
-        store.upsert_id_tag("TAG-OLD", expiry_date="2020-01-01T00:00:00Z")
+        seed_handler_data(central.store)
         yield central
+
+
+def seed_handler_data(store) -> None:
+    """The charger and id tags the handler suite expects, on whichever backend it runs."""
+    store.upsert_charger("CP1", serial="SN-1", registration_status="Accepted")
+    store.upsert_id_tag("GROUP")
+    store.upsert_id_tag("TAG-OK", parent_id_tag="GROUP")
+    store.upsert_id_tag("TAG-2")
+    store.upsert_id_tag("TAG-BLOCKED", status="Blocked")
+    store.upsert_id_tag("TAG-OLD", expiry_date="2020-01-01T00:00:00Z")
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from tests.csms.test_server_handlers import (  # noqa: F401
     TestFirmwareAndSecurity,
     TestPlugAndCharge,
     cp,
+    seed_handler_data,
 )
 from tests.pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 
@@ -30,13 +31,7 @@ from tests.pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 async def csms(pg_url):  # noqa: F811  (the fixture)
     """The handlers suite's CSMS, on PostgreSQL."""
     async with CentralSystem(port=0, db=pg_url, log_dir=None, call_timeout=2) as central:
-        store = central.store
-        store.upsert_charger("CP1", serial="SN-1", registration_status="Accepted")
-        store.upsert_id_tag("GROUP")
-        store.upsert_id_tag("TAG-OK", parent_id_tag="GROUP")
-        store.upsert_id_tag("TAG-2")
-        store.upsert_id_tag("TAG-BLOCKED", status="Blocked")
-        store.upsert_id_tag("TAG-OLD", expiry_date="2020-01-01T00:00:00Z")
+        seed_handler_data(central.store)
         yield central
 
 
