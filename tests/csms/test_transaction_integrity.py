@@ -12,11 +12,15 @@ from csms.central import CentralSystem
 from csms.services import users
 from csms.testing import ScriptedChargePoint, now_iso
 from csms.v16.handlers import FOREIGN_TRANSACTION
+from tests.pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 
 
-@pytest.fixture
-async def csms(tmp_path):
-    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None,
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def csms(request: pytest.FixtureRequest, tmp_path):
+    """The CSMS on a SQLite file, and on the throw-away PostgreSQL server, where concurrent
+    starts are not serialised by SQLite's single writer."""
+    db = tmp_path / "csms.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    async with CentralSystem(port=0, db=db, log_dir=None,
                              call_timeout=5) as central:  # fmt: skip
         store = central.store
         for cp_id in ("CP-A", "CP-B"):
