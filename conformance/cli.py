@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -195,12 +194,6 @@ async def _quietly(coroutine: Any) -> None:
         await coroutine
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def _self_peer(
     loop: BackgroundLoop, role: str, results: Path, faults: Path | None = None, profile: int = 0
@@ -234,11 +227,12 @@ def _self_charge_point(
     security cases and the operator hook on its control surface."""
     import yaml
 
+    from chargebench.ports import listen_port
     from chargebench.security import init_pki
     from conformance import selfsim
     from sim.features.faults import FaultPlan
 
-    port = _free_port()
+    port = listen_port()  # the simulator dials before the harness listens
     work = Path(tempfile.mkdtemp(prefix="cb-conform-cp-"))
     pki = init_pki(work / "pki", cpo_name="ChargeBench")
     plan = FaultPlan.from_dict(yaml.safe_load(faults.read_text())) if faults else None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from chargebench.ports import listen_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "conformance" / "cases"
@@ -29,9 +30,8 @@ class Run:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port for a harness that the peer may dial before it listens (see chargebench.ports)."""
+    return listen_port()
 
 
 def run_suite(tmp_path: Path, *args: str, timeout: float = 120) -> Run:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import chargebench.cli
+from chargebench.ports import listen_port
 from loadtest._bench import ServerProcess
 from loadtest.cli import LOCUSTFILE
 from loadtest.report import read_stats
@@ -57,9 +57,7 @@ def test_threshold_exceeded_exits_1(main, tmp_path, capsys):
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return listen_port()
 
 
 def test_distributed_master_and_one_worker(tmp_path):

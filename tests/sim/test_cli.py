@@ -16,6 +16,7 @@ from http import HTTPStatus
 import pytest
 
 from chargebench.ocppj import serve
+from chargebench.ports import listen_port
 
 #: Wall seconds a `chargebench sim` process may take beyond what it was asked to run.
 SLACK = 20.0
@@ -23,9 +24,7 @@ SLACK = 20.0
 
 def _dead_port() -> int:
     """A port nothing listens on (bound, then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return listen_port()  # outside the ephemeral range: the sim's retries never self-connect
 
 
 async def _sim(*args: str, wait: float = SLACK) -> tuple[int, str, str]:

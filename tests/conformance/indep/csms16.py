@@ -271,7 +271,13 @@ class _Connection(ChargePoint):
         """Send `action` with the operator's `payload`, as this CSMS chooses to word it."""
         payload = dict(payload)
         if action == "ChangeConfiguration" and payload.get("key") == "AuthorizationKey":
-            result = await self.call(call.ChangeConfiguration(**payload))
+            # A charge point may reconnect with the new key the moment it has sent Accepted,
+            # before this side has read that answer: admit the offered key meanwhile.
+            self.csms.offered_passwords[self.id] = payload["value"]
+            try:
+                result = await self.call(call.ChangeConfiguration(**payload))
+            finally:
+                del self.csms.offered_passwords[self.id]
             if result.status == "Accepted":  # whitepaper A01.FR.04: the new key from now on
                 self.csms.passwords[self.id] = payload["value"]
             return result
@@ -393,6 +399,8 @@ class IndependentCsms:
         self.connections: dict[str, _Connection] = {}
         #: AuthorizationKey per charge point id, when the variant uses HTTP Basic
         self.passwords: dict[str, str] = {}
+        #: a new AuthorizationKey sent in a ChangeConfiguration not answered yet
+        self.offered_passwords: dict[str, str] = {}
         self._ws_server: Any = None
         self._http: asyncio.Server | None = None
 
@@ -442,8 +450,12 @@ class IndependentCsms:
         if self.variant.registry and cp_id not in self.registry.known:
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown charge point\n")
         key = self.passwords.get(cp_id, self.variant.password)
+        offered = self.offered_passwords.get(cp_id)
+        allowed = _basic(cp_id, key) if key is not None else set()
+        if offered is not None:
+            allowed |= _basic(cp_id, offered)
         if key is not None and not self.variant.accept_any_password and \
-                request.headers.get("Authorization") not in _basic(cp_id, key):
+                request.headers.get("Authorization") not in allowed:
             return connection.respond(HTTPStatus.UNAUTHORIZED, "bad credentials\n")
         return None
 

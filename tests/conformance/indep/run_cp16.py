@@ -6,7 +6,6 @@ background loop, the operator hook on its control surface, pytest in this proces
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from chargebench.ports import listen_port
 from conformance.background import BackgroundLoop
 from conformance.operator import ControlOperator
 from tests.conformance.indep.cp16 import VARIANTS, IndependentChargePoint, capabilities
@@ -41,9 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     cut = argv.index("--") if "--" in argv else len(argv)
     args, extra = parser.parse_args(argv[:cut]), argv[cut + 1:]
     options = VARIANTS[args.variant]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = listen_port()  # the charger dials before the harness listens
     args.results.mkdir(parents=True, exist_ok=True)
     declared = args.results / "capabilities.yaml"
     declared.write_text(yaml.safe_dump(capabilities(options)))
