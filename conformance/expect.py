@@ -14,7 +14,8 @@ from functools import cache
 from typing import Any
 
 from chargebench.ocppj.versions import DEFAULT_VERSION
-from conformance.wire import Frame, matches
+from chargebench.trace import TraceRecord
+from conformance.wire import matches
 
 REPLY_TYPES = ("CALLRESULT", "CALLERROR")
 
@@ -24,10 +25,11 @@ class Mismatch(AssertionError):
     message it carries `expected` (in words) and the `received` frames, so the plugin records
     them as they are (`reports.outcome.Verdict`) instead of parsing the message back."""
 
-    def __init__(self, message: str, expected: str = "", received: Iterable[Frame] = ()) -> None:
+    def __init__(self, message: str, expected: str = "",
+                 received: Iterable[TraceRecord] = ()) -> None:
         super().__init__(message)
         self.expected = expected or message
-        self.received: list[Frame] = list(received)
+        self.received: list[TraceRecord] = list(received)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ class Expect:
     def kind(self) -> str:
         return self.what if self.what in REPLY_TYPES else "CALL"
 
-    def matches(self, frame: Frame) -> bool:
+    def matches(self, frame: TraceRecord) -> bool:
         if frame.type != self.kind:
             return False
         if self.kind == "CALL" and frame.action != self.what:
@@ -57,11 +59,13 @@ class Expect:
             return False
         if self.subset is None:
             return True
+        # a CALLERROR is matched by its field names (OCPP-J 1.6 §4.2.3)
+        payload = frame.error if frame.type == "CALLERROR" else frame.payload
         if isinstance(self.subset, Payload):
-            return self.subset(frame.payload)
-        return matches(dict(self.subset), frame.payload)
+            return self.subset(payload)
+        return matches(dict(self.subset), payload)
 
-    def contradicts(self, frame: Frame) -> bool:
+    def contradicts(self, frame: TraceRecord) -> bool:
         """A reply to our id that is not the one expected: no point in waiting longer."""
         return (
             self.message_id is not None
@@ -82,7 +86,7 @@ class Expect:
 
 
 def failure(
-    expected: Expect | str, received: Iterable[Frame], timeout: float | None, note: str = ""
+    expected: Expect | str, received: Iterable[TraceRecord], timeout: float | None, note: str = ""
 ) -> Mismatch:
     """The verdict message: what was expected, within how long, and every frame seen instead."""
     what = expected.describe() if isinstance(expected, Expect) else expected
