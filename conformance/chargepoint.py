@@ -30,11 +30,10 @@ import allure
 from chargebench.clock import iso
 from chargebench.trace import TraceRecord
 from conformance.endpoints import BOOT_PAYLOAD
-from conformance.expect import Mismatch
+from conformance.expect import Mismatch, an_int, one_of, present
 from conformance.harness import HarnessPeer
 from conformance.settings import Settings
 from conformance.triggers import Trigger
-from conformance.wire import an_int, one_of, present
 
 Reply = Mapping[str, Any] | Callable[[dict], Any]
 #: Longest wait, in seconds, for a CSMS that answers BootNotification with Pending (1.6 §4.2).

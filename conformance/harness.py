@@ -14,12 +14,13 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from chargebench.matching import MessagePattern
 from chargebench.ocppj import VERSIONS, OcppSession, Role, Session, version_for
 from chargebench.ocppj import events as ev
 from chargebench.ocppj.frames import Direction, encode_call
 from chargebench.trace import TraceRecord
 from conformance import wire
-from conformance.expect import REPLY_TYPES, Expect, Mismatch, failure
+from conformance.expect import REPLY_TYPES, Mismatch, contradicts, expectation, failure
 
 Handler = Callable[[dict], Any]
 
@@ -234,15 +235,16 @@ class HarnessPeer:
         after: int = 0, after_what: str = "",
     ) -> TraceRecord:
         """Wait for a frame from the peer: an action name (its CALL) or "CALLRESULT"/"CALLERROR",
-        whose payload contains `subset` (a mapping or a `conformance.expect.Payload`). With
+        whose payload contains `subset` (a `chargebench.matching.contains` subset or any `Matcher`,
+        e.g. a `conformance.expect.Payload`). With
         `after`, only a frame that arrived after frame number `after` (`TraceRecord.seq`) counts:
         ordered steps (`after_what` names the step it must follow, for the verdict). Raises
         `Mismatch` naming what came instead."""
-        expected = Expect(what, subset, message_id)
+        expected = expectation(what, subset, message_id)
         early: list[TraceRecord] = []
 
         def wanted(frame: TraceRecord) -> bool:
-            if not expected.matches(frame):
+            if not expected.match(frame).ok:
                 return False
             if (frame.seq or 0) <= after:
                 early.append(frame)
@@ -250,7 +252,8 @@ class HarnessPeer:
             return True
 
         try:
-            return await self._take(wanted, expected.contradicts, expected, timeout)
+            return await self._take(wanted, lambda frame: contradicts(expected, frame),
+                                    expected, timeout)
         except Mismatch as error:
             if early:
                 raise Mismatch(f"{error}\nout of order: the matching frame came before "
@@ -279,7 +282,7 @@ class HarnessPeer:
 
     async def _take(
         self, wanted: Callable[[TraceRecord], bool], hopeless: Callable[[TraceRecord], bool] | None,
-        expected: Expect | str, timeout: float | None, *, quiet: bool = False,
+        expected: MessagePattern | str, timeout: float | None, *, quiet: bool = False,
     ) -> TraceRecord:  # None only when `quiet`
         """Scan the backlog, then each new frame, until `wanted` takes one; `hopeless` or the
         deadline raise the verdict. `quiet`: reaching the deadline is success (returns None)."""

@@ -20,8 +20,8 @@ from chargebench.ocppj.frames import encode_call, encode_error, encode_result
 from chargebench.ocppj.versions import FAULT_CODES_16
 from chargebench.trace import TraceRecord
 from conformance.endpoints import boot
+from conformance.expect import one_of, present
 from conformance.harness import HarnessPeer
-from conformance.wire import one_of, present
 
 #: A CALL the system under test answers without side effects, per role under test.
 PING: dict[str, tuple[str, dict]] = {

@@ -42,10 +42,9 @@ from chargebench.clock import iso
 from chargebench.ocppj.frames import Direction
 from chargebench.trace import TraceRecord
 from conformance import config_keys
-from conformance.expect import Payload, Required
+from conformance.expect import Payload, Required, expectation, one_of
 from conformance.harness import HarnessPeer
 from conformance.idle import restore_idle
-from conformance.wire import one_of
 
 
 @dataclass
@@ -249,12 +248,10 @@ class Absent(Step):
 
     async def run(self, ctx: Context) -> None:
         subset = resolve(self.subset, ctx)
-        from conformance.wire import matches
+        forbidden_frame = expectation(self.action, subset)
 
         def forbidden(frame: TraceRecord) -> bool:
-            return frame.type == "CALL" and frame.action == self.action and (
-                subset is None or matches(subset, frame.payload)
-            )
+            return forbidden_frame.match(frame).ok
 
         what = f"{self.action}{'' if subset is None else f' containing {subset!r}'}"
         await ctx.peer.expect_nothing(forbidden, during=self.during, what=what)

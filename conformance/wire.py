@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
-from chargebench.clock import same_instant
 from chargebench.ocppj.frames import CALL, CALLERROR, CALLRESULT, Direction, MessageType
 from chargebench.trace import TraceRecord
 
@@ -73,57 +71,3 @@ def trace_records(records: Iterable[TraceRecord], cp_id: str, session: str) -> l
         out.append(replace(record, cp_id=cp_id, session=session, action=action,
                            latency_ms=latency))
     return out
-
-
-Predicate = Callable[[Any], bool]
-
-
-def matches(expected: Any, actual: Any) -> bool:
-    """True when `actual` contains `expected`: dict keys recursively, list items each found,
-    callables as predicates, anything else by equality of the JSON value: a decimal by its
-    number, a dateTime by its instant, everything else by value and type."""
-    if callable(expected):
-        try:
-            return bool(expected(actual))
-        except Exception:
-            return False
-    if isinstance(expected, Mapping):
-        return isinstance(actual, Mapping) and all(
-            key in actual and matches(value, actual[key]) for key, value in expected.items()
-        )
-    if isinstance(expected, list):
-        return isinstance(actual, list) and all(
-            any(matches(item, candidate) for candidate in actual) for item in expected
-        )
-    if isinstance(expected, float) and _is_number(actual):
-        return expected == actual  # a JSON number: 6000.0 and 6000 are one decimal (1.6 §2.3)
-    if isinstance(expected, str) and isinstance(actual, str) and expected != actual:
-        return same_instant(expected, actual)
-    return expected == actual and type(expected) is type(actual)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-# Predicates for payload subsets, named so that failure messages read well.
-
-
-class _Named:
-    def __init__(self, name: str, test: Predicate) -> None:
-        self.name, self.test = name, test
-
-    def __call__(self, value: Any) -> bool:
-        return self.test(value)
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-present = _Named("<present>", lambda value: True)
-an_int = _Named("<integer>", lambda value: type(value) is int)
-
-
-def one_of(*choices: Any) -> _Named:
-    """Matches any of `choices` (e.g. `one_of("Accepted", "Rejected")`)."""
-    return _Named(f"<one of {choices}>", lambda value: value in choices)

@@ -135,13 +135,13 @@ def test_conformance_summary_keeps_its_keys_and_carries_received_frames(tmp_path
     Mismatch received reach the verdict as trace records, not as text to parse."""
     from dataclasses import replace
 
-    from conformance.expect import Expect, failure
+    from conformance.expect import expectation, failure
     from conformance.summary import Summary
     from conformance.summary import Verdict as Row
     from conformance.wire import parse
 
     frame = parse("cp->cs", '[2,"9","Heartbeat",{}]')
-    mismatch = failure(Expect("BootNotification"), [frame], 5)
+    mismatch = failure(expectation("BootNotification"), [frame], 5)
     assert mismatch.expected == "expected BootNotification within 5 s"
     received = [replace(f, cp_id="CP1") for f in mismatch.received]
     summary = Summary()
