@@ -1,5 +1,9 @@
 """The one waiting helper's vocabulary: what a case expects, and the failure it reports.
 
+Expectations are `chargebench.matching.MessagePattern`s, the matcher language scenarios use
+too; this module adds what is conformance's own: payloads read against the 1.6 schemas
+(`Payload`, `Required`, `DEFAULTS`) and named rules that read well in a verdict.
+
 Modelled on EVerest's `wait_for_and_validate`: frames that arrive and do not match stay in the
 backlog (a later wait may want them) and are listed in the failure message, so a verdict always
 names the expected frame and what was received instead.
@@ -25,9 +29,7 @@ from chargebench.matching import (
     Subset,
     contains,
 )
-from chargebench.matching import (
-    Mismatch as FieldMismatch,
-)
+from chargebench.matching import Mismatch as FieldMismatch
 from chargebench.ocppj.versions import DEFAULT_VERSION
 from chargebench.trace import TraceRecord
 
