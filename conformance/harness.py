@@ -246,6 +246,11 @@ class HarnessPeer:
         def wanted(frame: TraceRecord) -> bool:
             if not expected.match(frame).ok:
                 return False
+            refused = self._refused(frame)
+            if refused is not None:  # matched, but the core refused it: it cannot pass a case
+                raise failure(expected, [frame], timeout,
+                              f"the matching frame broke OCPP-J and was refused "
+                              f"({refused.error.code}: {refused.error})")
             if (frame.seq or 0) <= after:
                 early.append(frame)
                 return False
@@ -259,6 +264,14 @@ class HarnessPeer:
                 raise Mismatch(f"{error}\nout of order: the matching frame came before "
                                f"{after_what or 'the step it must follow'}") from None
             raise
+
+    def _refused(self, frame: TraceRecord) -> ev.ProtocolViolation | None:
+        """The violation the core found in `frame`, a CALL of the peer's: a schema break (an
+        integer field sent as 1.0 under 1.6's draft-04, a missing required field) earns a
+        CALLERROR (OCPP-J 1.6 §4.2.3) however well the frame fits what a case expects."""
+        if frame.type != "CALL" or frame.id is None:
+            return None
+        return next((v for v in self.violations if v.message_id == frame.id), None)
 
     async def wait_for_reply(self, message_id: str, *, timeout: float | None = None) -> TraceRecord:
         """The CALLRESULT or CALLERROR answering `message_id`, whichever it is."""
