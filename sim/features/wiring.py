@@ -254,10 +254,15 @@ def _file_sink(path: Path | None) -> Callable[[TraceRecord], None] | None:
 
     def write(record: TraceRecord) -> None:
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as fh:
+            try:
+                fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed just below)
+            except FileNotFoundError:  # its folder only then: a mkdir per frame was measurable
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
+            with fh:
                 fh.write(record.to_json() + "\n")
-            if path.stat().st_size > LOG_MAX_BYTES:
+                size = fh.tell()  # append mode: the position is the file's size
+            if size > LOG_MAX_BYTES:
                 lines = path.read_text("utf-8").splitlines(keepends=True)
                 write_text(path, "".join(lines[len(lines) // 2:]))
 
