@@ -120,7 +120,8 @@ class StationsMixin(SqliteBase):
             )
 
     def _end(
-        self, conn: Any, transaction_id: int, at: str, reason: str | None, id_token: str | None,
+        self, conn: Any, transaction_id: int, at: str | None, reason: str | None,
+        id_token: str | None,
         now: str,
     ) -> None:  # fmt: skip
         """Close the transaction once. Its energy is the span of its energy register over the

@@ -1,0 +1,241 @@
+"""What the CSMS does for each message an OCPP 2.0.1 charging station sends (part 2).
+
+The same contract as `csms.v16.handlers`: each handler is `async def handler(csms, conn,
+payload) -> reply`, registered in `HANDLERS`, the table of `VERSION`; `csms.dispatch` binds it
+to a connection whose handshake agreed "ocpp2.0.1". A handler returns (and so the CALLRESULT is
+sent) only after what it acknowledges is committed. The store, the authorization decision and
+billing are the version-neutral ones 1.6 uses; only the message shapes differ.
+
+First slice of issue 18: BootNotification, Heartbeat, StatusNotification, Authorize,
+TransactionEvent, MeterValues, SecurityEventNotification, NotifyReport. Every other action a
+station may send is known to the core (a valid CALL of it is answered NotSupported by the
+adapter, OCPP-J 2.0.1 §4.3), never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from chargebench.clock import iso
+from chargebench.ocppj.v201 import OCPP201
+from csms.authorize import id_tag_info
+from csms.dispatch import Handler
+from csms.registry import ChargerConnection
+from csms.services.authorization import ACCEPTED, INVALID
+from csms.store.metering import plain
+
+if TYPE_CHECKING:
+    from csms.central import CentralSystem
+
+log = logging.getLogger(__name__)
+
+#: the version these handlers speak
+VERSION = OCPP201
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(action: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        HANDLERS[action] = handler
+        return handler
+
+    return register
+
+
+# B. Provisioning ------------------------------------------------------------------------------
+
+
+@handles("BootNotification")
+async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """B01-B03: store what the station reports; its registration status (the CSMS's policy for
+    chargers it did not know, or what an operator set) is the answer. Accepted: `interval` is
+    the heartbeat interval (B01.FR.04); Pending/Rejected: the wait before the next boot
+    (B02.FR.08, B03.FR.06)."""
+    station = p["chargingStation"]
+    modem = station.get("modem") or {}
+    now = csms.clock.now()
+    charger = await csms.db.run(
+        csms.store.record_boot, conn.cp_id,
+        vendor=station["vendorName"], model=station["model"], serial=station.get("serialNumber"),
+        firmware_version=station.get("firmwareVersion"), iccid=modem.get("iccid"),
+        imsi=modem.get("imsi"), timestamp=now,
+    )  # fmt: skip
+    conn.extra["serials"] = {station["serialNumber"]} if station.get("serialNumber") else set()
+    conn.extra["boot_reason"] = p["reason"]  # B01.FR.09
+    status = charger["registration_status"]
+    conn.registration = status
+    accepted = status == "Accepted"
+    interval = csms.config.heartbeat_interval if accepted else csms.config.boot_retry_interval
+    log.info("%s: BootNotification (%s): %s", conn.cp_id, p["reason"], status)
+    return {"currentTime": iso(now), "interval": interval, "status": status}
+
+
+@handles("NotifyReport")
+async def notify_report(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """B07/B08: a part of the report asked for with GetBaseReport/GetReport (`tbc`: more parts
+    follow). Each variable's Actual value is kept with the station's reported configuration,
+    keyed `Component[instance]/Variable[instance]` (with `@evse.connector` for an EVSE's)."""
+    entries = [
+        {"key": key, "value": value, "readonly": readonly}
+        for key, value, readonly in _report_entries(p.get("reportData", ()))
+    ]
+    if entries:
+        await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
+                          csms.clock.now())  # fmt: skip
+    return {}
+
+
+def _report_entries(report: Iterable[dict]) -> Iterable[tuple[str, str | None, bool]]:
+    for item in report:
+        component, variable = item["component"], item["variable"]
+        key = _named(component) + "/" + _named(variable)
+        evse = component.get("evse")
+        if evse is not None:
+            key += f"@{evse['id']}" + (f".{evse['connectorId']}" if "connectorId" in evse else "")
+        for attribute in item["variableAttribute"]:
+            if attribute.get("type", "Actual") != "Actual":
+                continue
+            readonly = attribute.get("mutability", "ReadWrite") == "ReadOnly"
+            yield key, attribute.get("value"), readonly
+
+
+def _named(part: dict) -> str:
+    instance = part.get("instance")
+    return part["name"] + (f"[{instance}]" if instance else "")
+
+
+# G. Availability ------------------------------------------------------------------------------
+
+
+@handles("Heartbeat")
+async def heartbeat(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """G02: remember the time; the reply synchronises the station's clock."""
+    now = csms.clock.now()
+    await csms.db.run(csms.store.record_heartbeat, conn.cp_id, now)
+    return {"currentTime": iso(now)}
+
+
+@handles("StatusNotification")
+async def status_notification(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """G01: the status of one connector of one EVSE (G01.FR.01: a ConnectorStatus value, held
+    to its enumeration by the schema). Kept as reported, never refused (the response has no
+    field to refuse with)."""
+    await csms.db.run(csms.store.record_evse_status, conn.cp_id, p["evseId"], p["connectorId"],
+                      p["connectorStatus"], p["timestamp"])  # fmt: skip
+    csms.connections.publish({"kind": "status", "cp_id": conn.cp_id, "evse_id": p["evseId"],
+                              "connector_id": p["connectorId"],
+                              "status": p["connectorStatus"]})  # fmt: skip
+    return {}
+
+
+# C. Authorization -----------------------------------------------------------------------------
+
+#: IdTokenEnumType "NoAuthorization": no identifier to look up (the station needs none)
+NO_AUTHORIZATION = "NoAuthorization"
+UNKNOWN = "Unknown"
+
+
+async def id_token_info(csms: CentralSystem, id_token: dict) -> dict:
+    """IdTokenInfo for an IdToken, by the CSMS's id tag decision (`csms.authorize`): status,
+    `cacheExpiryDateTime` from the tag's expiry, the parent tag as `groupIdToken` (C01.FR.06).
+    A token the CSMS has no record of is Unknown (AuthorizationStatusEnumType), not Invalid."""
+    if id_token["type"] == NO_AUTHORIZATION:
+        return {"status": ACCEPTED}
+    token = id_token["idToken"]
+    info = await id_tag_info(csms, token)
+    status = info["status"]
+    if status == INVALID and await csms.db.run(csms.store.get_id_tag, token) is None:
+        status = UNKNOWN
+    reply: dict[str, Any] = {"status": status}
+    if "expiryDate" in info:
+        reply["cacheExpiryDateTime"] = info["expiryDate"]
+    if "parentIdTag" in info:
+        reply["groupIdToken"] = {"idToken": info["parentIdTag"], "type": "Central"}
+    return reply
+
+
+@handles("Authorize")
+async def authorize(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """C01: the idToken's IdTokenInfo (C01.FR.06: with its groupIdToken)."""
+    return {"idTokenInfo": await id_token_info(csms, p["idToken"])}
+
+
+# E. Transactions, J. Meter values -------------------------------------------------------------
+
+
+@handles("TransactionEvent")
+async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """E01-E12: one event of a transaction the station names by its own string transactionId.
+
+    Stored by seqNo (a retried event changes nothing; gaps are logged, part 2 E §1.3.2), with
+    its meter values; the first event creates the transaction, Ended closes it and bills the
+    energy its register readings span. An event that carries an idToken is answered with that
+    token's IdTokenInfo (E01.FR.11/12, E02.FR.02/04, E03.FR.02)."""
+    info = p["transactionInfo"]
+    token = p.get("idToken")
+    token_info = None if token is None else await id_token_info(csms, token)
+    evse = p.get("evse") or {}
+    result = await csms.db.run(
+        csms.store.record_transaction_event, conn.cp_id, info["transactionId"], p["seqNo"],
+        p["eventType"], p["timestamp"], trigger_reason=p["triggerReason"],
+        offline=p.get("offline", False), charging_state=info.get("chargingState"),
+        evse_id=evse.get("id"), id_token=None if token is None else token["idToken"],
+        id_token_status=None if token_info is None else token_info["status"],
+        stopped_reason=info.get("stoppedReason"),
+        meter_values=meter_values_16(p.get("meterValue", ())),
+    )  # fmt: skip
+    if result.missing and p["eventType"] == "Ended":
+        log.warning("%s: transaction %s ended with seqNo %s never received", conn.cp_id,
+                    info["transactionId"], ", ".join(map(str, result.missing)))  # fmt: skip
+    if p["eventType"] == "Ended" and not result.duplicate:
+        # billed once per transaction id, so a retried Ended is never billed twice
+        await csms.billing.bill_stopped_transaction(result.transaction_id)
+    csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
+                              "transaction_id": result.transaction_id})  # fmt: skip
+    return {} if token_info is None else {"idTokenInfo": token_info}
+
+
+@handles("MeterValues")
+async def meter_values(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """J01: readings outside transactions (those of a transaction come in TransactionEvent);
+    evseId 0 is the main meter of the station. Every sampledValue is stored."""
+    await csms.db.run(csms.store.add_meter_values, conn.cp_id, p["evseId"],
+                      meter_values_16(p["meterValue"]))  # fmt: skip
+    return {}
+
+
+def meter_values_16(meter_values: Iterable[dict]) -> list[dict]:
+    """2.0.1 MeterValueType in the store's wire shape (the 1.6 one): the number times
+    10^`unitOfMeasure.multiplier` as decimal text, the unit as `unit` (SampledValueType: unit
+    default "Wh", multiplier default 0). A signed reading keeps its value; the signature is not
+    stored yet."""
+    converted = []
+    for meter_value in meter_values:
+        samples = []
+        for sample in meter_value["sampledValue"]:
+            unit = sample.get("unitOfMeasure") or {}
+            try:
+                value = plain(Decimal(str(sample["value"])).scaleb(unit.get("multiplier", 0)))
+            except InvalidOperation:
+                value = str(sample["value"])
+            row = {"value": value, "unit": unit.get("unit", "Wh")}
+            for key in ("context", "measurand", "phase", "location"):
+                if key in sample:
+                    row[key] = sample[key]
+            samples.append(row)
+        converted.append({"timestamp": meter_value["timestamp"], "sampledValue": samples})
+    return converted
+
+
+# A. Security ----------------------------------------------------------------------------------
+
+
+@handles("SecurityEventNotification")
+async def security_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """A04: kept in the security event log."""
+    await csms.db.run(csms.store.add_security_event, conn.cp_id, p["type"], p["timestamp"],
+                      tech_info=p.get("techInfo"))  # fmt: skip
+    return {}
