@@ -49,6 +49,9 @@ class OcppVersion:
     call_module: ModuleType
     call_result_module: ModuleType
     max_message_id_length: int = 36
+    #: longest errorDescription of a CALLERROR we send (None: no limit; OCPP-J 2.0.1 §4.2.3
+    #: Table 7: string[255])
+    max_error_description: int | None = None
     #: formats the validator must check (draft-04 `format` keyword)
     formats: tuple[str, ...] = field(default=("date-time",))
     #: the JSON Schema draft the version's schema files declare ("draft-04", "draft-06")
@@ -354,6 +357,7 @@ OCPP201 = OcppVersion(
     call_result_module=call_result_201,
     # the schemas declare draft-06 (`$schema`); their only format is date-time
     schema_draft="draft-06",
+    max_error_description=255,
     # B02.FR.05: while Pending, RequestStart/StopTransaction are answered status Rejected, a
     # CALLRESULT, so no CALL is refused by the gate
     not_while_pending=frozenset(),

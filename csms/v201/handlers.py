@@ -7,9 +7,10 @@ sent) only after what it acknowledges is committed. The store, the authorization
 billing are the version-neutral ones 1.6 uses; only the message shapes differ.
 
 First slice of issue 18: BootNotification, Heartbeat, StatusNotification, Authorize,
-TransactionEvent, MeterValues, SecurityEventNotification, NotifyReport. Every other action a
-station may send is known to the core (a valid CALL of it is answered NotSupported by the
-adapter, OCPP-J 2.0.1 §4.3), never dropped.
+TransactionEvent, MeterValues, SecurityEventNotification, NotifyReport, NotifyEvent,
+FirmwareStatusNotification, LogStatusNotification, DataTransfer. Every other action a station
+may send is known to the core (a valid CALL of it is answered NotSupported by the adapter,
+OCPP-J 2.0.1 §4.3), never dropped.
 """
 
 from __future__ import annotations
@@ -90,16 +91,21 @@ async def notify_report(csms: CentralSystem, conn: ChargerConnection, p: dict) -
 
 def _report_entries(report: Iterable[dict]) -> Iterable[tuple[str, str | None, bool]]:
     for item in report:
-        component, variable = item["component"], item["variable"]
-        key = _named(component) + "/" + _named(variable)
-        evse = component.get("evse")
-        if evse is not None:
-            key += f"@{evse['id']}" + (f".{evse['connectorId']}" if "connectorId" in evse else "")
+        key = _variable_key(item["component"], item["variable"])
         for attribute in item["variableAttribute"]:
             if attribute.get("type", "Actual") != "Actual":
                 continue
             readonly = attribute.get("mutability", "ReadWrite") == "ReadOnly"
             yield key, attribute.get("value"), readonly
+
+
+def _variable_key(component: dict, variable: dict) -> str:
+    """`Component[instance]/Variable[instance]`, with `@evse.connector` for an EVSE's."""
+    key = _named(component) + "/" + _named(variable)
+    evse = component.get("evse")
+    if evse is not None:
+        key += f"@{evse['id']}" + (f".{evse['connectorId']}" if "connectorId" in evse else "")
+    return key
 
 
 def _named(part: dict) -> str:
@@ -239,3 +245,49 @@ async def security_event(csms: CentralSystem, conn: ChargerConnection, p: dict) 
     await csms.db.run(csms.store.add_security_event, conn.cp_id, p["type"], p["timestamp"],
                       tech_info=p.get("techInfo"))  # fmt: skip
     return {}
+
+
+# L. Firmware management, N. Diagnostics -------------------------------------------------------
+
+
+@handles("FirmwareStatusNotification")
+async def firmware_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """L01: progress of a firmware update; `requestId` is the one of the UpdateFirmware that
+    started it (L01.FR.10), absent only with Idle (L01.FR.20)."""
+    await csms.db.run(csms.store.record_firmware_status, conn.cp_id, p["status"],
+                      request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
+    return {}
+
+
+@handles("LogStatusNotification")
+async def log_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """N01: progress of a log upload asked for with GetLog (`requestId`)."""
+    await csms.db.run(csms.store.record_diagnostics_status, conn.cp_id, p["status"],
+                      request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
+    return {}
+
+
+@handles("NotifyEvent")
+async def notify_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """N07/N08 (and G01: a connector's AvailabilityState may come as an event instead of a
+    StatusNotification): each event's actualValue becomes the variable's reported value, as a
+    NotifyReport's would; a `tbc` part is kept as it comes."""
+    entries = [
+        {"key": _variable_key(event["component"], event["variable"]),
+         "value": event["actualValue"], "readonly": False}
+        for event in p["eventData"]
+    ]  # fmt: skip
+    await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
+                      csms.clock.now())  # fmt: skip
+    return {}
+
+
+# P. DataTransfer ------------------------------------------------------------------------------
+
+
+@handles("DataTransfer")
+async def data_transfer(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """P01: this CSMS has no vendor extension in 2.0.1 (Plug & Charge, a 1.6 DataTransfer
+    extension, is native 2.0.1 messages here): every vendorId is UnknownVendorId (P01.FR.05)."""
+    log.info("%s: DataTransfer from vendor %r (unknown)", conn.cp_id, p["vendorId"])
+    return {"status": "UnknownVendorId"}

@@ -98,6 +98,14 @@ def test_malformed_call_gets_the_part4_code(frame, fault, code, reply_id):
     assert events[0].error.fault is fault and events[0].replied
 
 
+def test_error_description_fits_string_255():
+    """OCPP-J 2.0.1 §4.2.3 Table 7: errorDescription is string[255], even when the schema error
+    quotes a long value the peer sent."""
+    core, _ = cs_receives(_status(evseId="x" * 1000))
+    reply = only_reply(core)
+    assert reply[2] == "TypeConstraintViolation" and len(reply[3]) == 255
+
+
 def test_duplicate_message_id_is_an_rpc_framework_error():
     """OCPP-J 2.0.1 §4.1.4: an id the sender used before on this connection is refused."""
     core, _ = cs_receives('[2, "d1", "Heartbeat", {}]')

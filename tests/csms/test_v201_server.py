@@ -33,8 +33,10 @@ from csms.v201.handlers import HANDLERS
 from tests.csms.peer201 import now, station
 
 #: the charging-station-initiated messages this first slice handles (issue 18 point 2, part)
-FIRST_SLICE = {"Authorize", "BootNotification", "Heartbeat", "MeterValues", "NotifyReport",
-               "SecurityEventNotification", "StatusNotification", "TransactionEvent"}  # fmt: skip
+FIRST_SLICE = {"Authorize", "BootNotification", "DataTransfer", "FirmwareStatusNotification",
+               "Heartbeat", "LogStatusNotification", "MeterValues", "NotifyEvent",
+               "NotifyReport", "SecurityEventNotification", "StatusNotification",
+               "TransactionEvent"}  # fmt: skip
 
 
 @pytest.fixture
@@ -124,6 +126,35 @@ async def test_minimal_legal_variant_and_a_retried_event(csms):
     assert len(csms.store.list_transaction_events("CS-MIN", "t")) == 2
     tx = csms.store.get_transaction(csms.store.station_transaction("CS-MIN", "t"))
     assert (tx["id_tag"], tx["status"]) == ("", "BillingReview")
+
+
+async def test_firmware_log_event_and_data_transfer(csms):
+    """L01, N01: statuses kept with their requestId; N07: an event's actualValue becomes the
+    variable's reported value; P01.FR.05: an unknown vendor is UnknownVendorId."""
+    async with station(csms.url("CS201"), "CS201") as cs:
+        await cs.boot()
+        # the requests the CSMS recorded when it asked (the 2.0.1 commands are issue 18 point 3)
+        firmware = csms.store.create_firmware_deployment("CS201", "https://fw", now())
+        upload = csms.store.create_diagnostics_request("CS201", "ftp://logs",
+                                                       log_type="DiagnosticsLog")  # fmt: skip
+        await cs.call(call201.FirmwareStatusNotification(
+            status="Downloading", request_id=firmware), suppress=False)  # fmt: skip
+        await cs.call(call201.LogStatusNotification(status="Uploading", request_id=upload),
+                      suppress=False)  # fmt: skip
+        await cs.call(call201.NotifyEvent(generated_at=now(), seq_no=0, event_data=[
+            dt.EventDataType(event_id=1, timestamp=now(), trigger="Delta", actual_value="Occupied",
+                             component=dt.ComponentType(name="Connector",
+                                                        evse=dt.EVSEType(id=1, connector_id=1)),
+                             variable=dt.VariableType(name="AvailabilityState"),
+                             event_notification_type="HardWiredNotification")]),
+            suppress=False)  # fmt: skip
+        reply = await cs.call(call201.DataTransfer(vendor_id="com.example", message_id="x"),
+                              suppress=False)  # fmt: skip
+        assert reply.status == "UnknownVendorId"
+    reported = csms.store.get_reported_config("CS201")
+    assert reported["Connector/AvailabilityState@1.1"]["value"] == "Occupied"
+    assert csms.store.get_firmware_deployment(firmware)["status"] == "Downloading"
+    assert csms.store.get_diagnostics_request(upload)["status"] == "Uploading"
 
 
 async def test_pending_station_is_refused_all_but_boot_and_the_report_it_was_asked(tmp_path):
@@ -227,5 +258,6 @@ async def test_malformed_frames_get_the_part4_callerror(csms):
         await ws.send('[2, "b1", "BootNotification", {"reason": "PowerUp", '
                       '"chargingStation": {"model": "M", "vendorName": "V"}}]')
         assert json.loads(await asyncio.wait_for(ws.recv(), 5))[2]["status"] == "Accepted"
-        await ws.send('[2, "f1", "FirmwareStatusNotification", {"status": "Idle"}]')
+        await ws.send('[2, "f1", "ReservationStatusUpdate", {"reservationId": 1, '
+                      '"reservationUpdateStatus": "Expired"}]')
         assert json.loads(await asyncio.wait_for(ws.recv(), 5))[:3] == [4, "f1", "NotSupported"]
