@@ -7,10 +7,10 @@ sent) only after what it acknowledges is committed. The store, the authorization
 billing are the version-neutral ones 1.6 uses; only the message shapes differ.
 
 First slice of issue 18: BootNotification, Heartbeat, StatusNotification, Authorize,
-TransactionEvent, MeterValues, SecurityEventNotification, NotifyReport, NotifyEvent,
-FirmwareStatusNotification, LogStatusNotification, DataTransfer. Every other action a station
-may send is known to the core (a valid CALL of it is answered NotSupported by the adapter,
-OCPP-J 2.0.1 §4.3), never dropped.
+TransactionEvent, MeterValues, SecurityEventNotification, SignCertificate, NotifyReport,
+NotifyEvent, FirmwareStatusNotification, LogStatusNotification, DataTransfer. Every other
+action a station may send is known to the core (a valid CALL of it is answered NotSupported by
+the adapter, OCPP-J 2.0.1 §4.3), never dropped.
 """
 
 from __future__ import annotations
@@ -237,6 +237,33 @@ def meter_values_16(meter_values: Iterable[dict]) -> list[dict]:
 
 
 # A. Security ----------------------------------------------------------------------------------
+
+
+#: CertificateSigningUseEnumType: what the CSMS's CA signs (a V2G certificate chains to the
+#: V2G root, which is not ours)
+STATION_CERTIFICATE = "ChargingStationCertificate"
+
+
+@handles("SignCertificate")
+async def sign_certificate(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """A02/A03: check the CSR (subject O = CPO name, CN = the station's serial), answer
+    Accepted when the CSMS can sign it (A02.FR.11) or Rejected (A02.FR.12, reason InvalidCSR),
+    then sign it and send CertificateSigned as a follow-up CALL with the same certificateType
+    (A02.FR.14)."""
+    kind = p.get("certificateType", STATION_CERTIFICATE)
+    if kind != STATION_CERTIFICATE:
+        return {"status": "Rejected", "statusInfo": {"reasonCode": "UnsupportedRequest",
+                                                     "additionalInfo": f"{kind} not signed here"}}
+    verdict = await csms.certificates.check_csr(
+        conn.cp_id, p["csr"], conn.extra.get("serials", ())
+    )
+    if verdict is not None:
+        log.warning("%s: SignCertificate rejected: %s", conn.cp_id, verdict)
+        return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCSR",
+                                                     "additionalInfo": verdict[:512]}}
+    fields = {"certificateType": kind} if "certificateType" in p else {}
+    csms.spawn(csms.certificates.sign_and_send(conn, p["csr"], **fields))
+    return {"status": "Accepted"}
 
 
 @handles("SecurityEventNotification")

@@ -14,8 +14,10 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
+from ocpp.routing import on
 from ocpp.v201 import ChargePoint
 from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as result201
 from ocpp.v201 import datatypes as dt
 from ocpp.v201.enums import (
     BootReasonEnumType,
@@ -37,9 +39,21 @@ def now() -> str:
 
 
 class Station(ChargePoint):
-    """One 2.0.1 charging station; `call()` sends `ocpp.v201.call` dataclasses."""
+    """One 2.0.1 charging station; `call()` sends `ocpp.v201.call` dataclasses. The CSMS's
+    CALLs it answers (so far CertificateSigned) land in `received` as (action, payload)."""
 
     ws: ClientConnection
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.received: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
+
+    @on("CertificateSigned")
+    async def on_certificate_signed(self, certificate_chain: str, **more: object) -> object:
+        """A02: accept the chain (this peer does not check it; the CSMS's test does)."""
+        await self.received.put(("CertificateSigned",
+                                 {"certificate_chain": certificate_chain, **more}))  # fmt: skip
+        return result201.CertificateSigned(status="Accepted")
 
     async def boot(self, *, serial: str | None = "SN-201",
                    reason: BootReasonEnumType = BootReasonEnumType.power_up) -> object:  # fmt: skip

@@ -28,6 +28,7 @@ from ocpp.v201.enums import (
 from websockets.asyncio.client import connect
 
 from chargebench.ocppj.v201 import OCPP201
+from chargebench.security import init_pki, make_csr
 from csms.central import CentralSystem
 from csms.v201.handlers import HANDLERS
 from tests.csms.peer201 import now, station
@@ -35,8 +36,8 @@ from tests.csms.peer201 import now, station
 #: the charging-station-initiated messages this first slice handles (issue 18 point 2, part)
 FIRST_SLICE = {"Authorize", "BootNotification", "DataTransfer", "FirmwareStatusNotification",
                "Heartbeat", "LogStatusNotification", "MeterValues", "NotifyEvent",
-               "NotifyReport", "SecurityEventNotification", "StatusNotification",
-               "TransactionEvent"}  # fmt: skip
+               "NotifyReport", "SecurityEventNotification", "SignCertificate",
+               "StatusNotification", "TransactionEvent"}  # fmt: skip
 
 
 @pytest.fixture
@@ -155,6 +156,37 @@ async def test_firmware_log_event_and_data_transfer(csms):
     assert reported["Connector/AvailabilityState@1.1"]["value"] == "Occupied"
     assert csms.store.get_firmware_deployment(firmware)["status"] == "Downloading"
     assert csms.store.get_diagnostics_request(upload)["status"] == "Uploading"
+
+
+async def test_sign_certificate_then_certificate_signed(tmp_path):
+    """A02: Accepted (A02.FR.11), then CertificateSigned with a chain the CSMS's CA signed and
+    the certificateType asked for (A02.FR.14), recorded once the station accepts it; a CSR for
+    another station, or a V2G certificate, is Rejected (A02.FR.12)."""
+    pki = init_pki(tmp_path / "pki")
+    async with CentralSystem(port=0, db=tmp_path / "c.db", log_dir=None,
+                             tls_ca=pki.ca_cert, ca_key=pki.ca_key) as csms:  # fmt: skip
+        async with station(csms.url("CS201"), "CS201") as cs:
+            await cs.boot()  # serial SN-201
+            csr, _key = make_csr("SN-201", csms.config.cpo_name)
+            reply = await cs.call(call201.SignCertificate(
+                csr=csr, certificate_type="ChargingStationCertificate"), suppress=False)
+            assert reply.status == "Accepted"
+            action, payload = await asyncio.wait_for(cs.received.get(), 5)
+            assert action == "CertificateSigned"
+            assert payload["certificate_chain"].startswith("-----BEGIN CERTIFICATE-----")
+            assert payload["certificate_type"] == "ChargingStationCertificate"
+            other, _ = make_csr("SOMEONE-ELSE", csms.config.cpo_name)
+            refused = await cs.call(call201.SignCertificate(csr=other), suppress=False)
+            assert (refused.status, refused.status_info["reason_code"]) == ("Rejected",
+                                                                           "InvalidCSR")
+            v2g = await cs.call(call201.SignCertificate(csr=csr, certificate_type="V2GCertificate"),
+                                suppress=False)  # fmt: skip
+            assert v2g.status == "Rejected"
+            for _ in range(50):  # the record follows the peer's reply
+                if csms.store.list_certificates("CS201"):
+                    break
+                await asyncio.sleep(0.02)
+        assert len(csms.store.list_certificates("CS201")) == 1
 
 
 async def test_pending_station_is_refused_all_but_boot_and_the_report_it_was_asked(tmp_path):
