@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
@@ -40,13 +40,31 @@ def now() -> str:
 
 class Station(ChargePoint):
     """One 2.0.1 charging station; `call()` sends `ocpp.v201.call` dataclasses. The CSMS's
-    CALLs it answers (so far CertificateSigned) land in `received` as (action, payload)."""
+    CALLs it answers (GetBaseReport, CertificateSigned) and what follows them land in
+    `received` as (action, payload)."""
 
     ws: ClientConnection
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.received: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
+
+    @on("GetBaseReport")
+    async def on_get_base_report(self, request_id: int, report_base: str, **_: object) -> object:
+        """B07: Accepted; the report itself follows (`after`) as one NotifyReport."""
+        return result201.GetBaseReport(status="Accepted")
+
+    @after("GetBaseReport")
+    async def report(self, request_id: int, **_: object) -> None:
+        security = dt.ReportDataType(
+            component=dt.ComponentType(name="SecurityCtrlr"),
+            variable=dt.VariableType(name="SecurityProfile"),
+            variable_attribute=[dt.VariableAttributeType(value="1", mutability="ReadOnly")],
+        )  # fmt: skip
+        reply = await self.call(call201.NotifyReport(request_id=request_id, generated_at=now(),
+                                                     seq_no=0, report_data=[security]),
+                                suppress=False)  # fmt: skip
+        await self.received.put(("NotifyReport", {"request_id": request_id, "reply": reply}))
 
     @on("CertificateSigned")
     async def on_certificate_signed(self, certificate_chain: str, **more: object) -> object:

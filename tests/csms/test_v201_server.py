@@ -191,7 +191,8 @@ async def test_sign_certificate_then_certificate_signed(tmp_path):
 
 async def test_pending_station_is_refused_all_but_boot_and_the_report_it_was_asked(tmp_path):
     """B02, B01.FR.10: a Pending station gets the retry interval; a Heartbeat is refused with
-    SecurityError; the NotifyReport it sends for GetBaseReport is taken and stored."""
+    SecurityError; the CSMS may ask for a report (B02.FR.01) and the NotifyReport that answers
+    it is taken and stored."""
     async with CentralSystem(port=0, db=tmp_path / "c.db", log_dir=None,
                              unknown_chargers="pending") as csms:  # fmt: skip
         async with station(csms.url("CS-P"), "CS-P") as cs:
@@ -199,13 +200,12 @@ async def test_pending_station_is_refused_all_but_boot_and_the_report_it_was_ask
             assert (boot.status, boot.interval) == ("Pending", csms.config.boot_retry_interval)
             with pytest.raises(SecurityError):
                 await cs.call(call201.Heartbeat(), suppress=False)
-            report = dt.ReportDataType(
-                component=dt.ComponentType(name="SecurityCtrlr"),
-                variable=dt.VariableType(name="SecurityProfile"),
-                variable_attribute=[dt.VariableAttributeType(value="1", mutability="ReadOnly")],
-            )  # fmt: skip
-            await cs.call(call201.NotifyReport(request_id=1, generated_at=now(), seq_no=0,
-                                               report_data=[report]), suppress=False)  # fmt: skip
+            reply = await csms.send("CS-P", "GetBaseReport",
+                                    {"requestId": 5, "reportBase": "FullInventory"})
+            assert reply == {"status": "Accepted"}
+            # the peer queues this only when its NotifyReport got a CALLRESULT (suppress=False)
+            action, payload = await asyncio.wait_for(cs.received.get(), 5)
+            assert (action, payload["request_id"]) == ("NotifyReport", 5)
         reported = csms.store.get_reported_config("CS-P")
         assert reported["SecurityCtrlr/SecurityProfile"]["value"] == "1"
         assert reported["SecurityCtrlr/SecurityProfile"]["readonly"] is True
