@@ -215,9 +215,10 @@ async def meter_values(csms: CentralSystem, conn: ChargerConnection, p: dict) ->
 
 def meter_values_16(meter_values: Iterable[dict]) -> list[dict]:
     """2.0.1 MeterValueType in the store's wire shape (the 1.6 one): the number times
-    10^`unitOfMeasure.multiplier` as decimal text, the unit as `unit` (SampledValueType: unit
-    default "Wh", multiplier default 0). A signed reading keeps its value; the signature is not
-    stored yet."""
+    10^`unitOfMeasure.multiplier` (default 0) as decimal text, `unitOfMeasure.unit` as `unit`.
+    Without a unit the store takes the measurand's base unit, as for 1.6 (the schema's default
+    "Wh" is meaningless for a Voltage sample; for the energy register it is the same). A signed
+    reading keeps its value; the signature is not stored yet."""
     converted = []
     for meter_value in meter_values:
         samples = []
@@ -227,7 +228,9 @@ def meter_values_16(meter_values: Iterable[dict]) -> list[dict]:
                 value = plain(Decimal(str(sample["value"])).scaleb(unit.get("multiplier", 0)))
             except InvalidOperation:
                 value = str(sample["value"])
-            row = {"value": value, "unit": unit.get("unit", "Wh")}
+            row = {"value": value}
+            if "unit" in unit:  # absent: the measurand's base unit (csms.store.metering)
+                row["unit"] = unit["unit"]
             for key in ("context", "measurand", "phase", "location"):
                 if key in sample:
                     row[key] = sample[key]

@@ -30,7 +30,7 @@ from websockets.asyncio.client import connect
 from chargebench.ocppj.v201 import OCPP201
 from chargebench.security import init_pki, make_csr
 from csms.central import CentralSystem
-from csms.v201.handlers import HANDLERS
+from csms.v201.handlers import HANDLERS, meter_values_16
 from tests.csms.peer201 import now, station
 
 #: the charging-station-initiated messages this first slice handles (issue 18 point 2, part)
@@ -55,6 +55,21 @@ def test_handlers_are_station_messages_of_2_0_1():
     """Every handler answers a message a 2.0.1 station sends; the first slice is all there."""
     assert set(HANDLERS) <= OCPP201.cp_initiated
     assert set(HANDLERS) == FIRST_SLICE
+
+
+def test_meter_values_are_scaled_by_their_multiplier():
+    """SampledValueType: value x 10^multiplier, unit as sent; no unitOfMeasure leaves the unit to
+    the measurand (a Voltage is V, not the schema's default Wh)."""
+    [converted] = meter_values_16([{"timestamp": "2026-01-01T00:00:00Z", "sampledValue": [
+        {"value": 7.5, "unitOfMeasure": {"unit": "Wh", "multiplier": 3}},
+        {"value": 1234, "measurand": "Voltage", "phase": "L1"},
+        {"value": 0.25, "context": "Transaction.End", "unitOfMeasure": {"unit": "kWh"}},
+    ]}])  # fmt: skip
+    assert converted["sampledValue"] == [
+        {"value": "7500", "unit": "Wh"},
+        {"value": "1234", "measurand": "Voltage", "phase": "L1"},
+        {"value": "0.25", "unit": "kWh", "context": "Transaction.End"},
+    ]
 
 
 async def test_boot_heartbeat_status_authorize(csms):
