@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from chargebench.clock import iso
 from chargebench.ocppj.v201 import OCPP201
-from csms.authorize import id_tag_info
 from csms.dispatch import Handler
 from csms.registry import ChargerConnection
-from csms.services.authorization import ACCEPTED, INVALID
+from csms.services import authorization
+from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
 from csms.store.metering import plain
 
 if TYPE_CHECKING:
@@ -144,16 +144,31 @@ NO_AUTHORIZATION = "NoAuthorization"
 UNKNOWN = "Unknown"
 
 
-async def id_token_info(csms: CentralSystem, id_token: dict) -> dict:
-    """IdTokenInfo for an IdToken, by the CSMS's id tag decision (`csms.authorize`): status,
-    `cacheExpiryDateTime` from the tag's expiry, the parent tag as `groupIdToken` (C01.FR.06).
-    A token the CSMS has no record of is Unknown (AuthorizationStatusEnumType), not Invalid."""
+async def id_token_info(
+    csms: CentralSystem, id_token: dict, *, transaction: tuple[str, str] | None = None
+) -> dict:
+    """IdTokenInfo for an IdToken, by the CSMS's id tag decision (`csms.services.authorization`):
+    status, `cacheExpiryDateTime` from the tag's expiry, the parent tag as `groupIdToken`
+    (C01.FR.06). A token the CSMS has no record of is Unknown (AuthorizationStatusEnumType), not
+    Invalid. With `transaction` (station id, its transactionId): ConcurrentTx when the token is
+    in another running transaction than that one (the same policy as a 1.6 StartTransaction)."""
     if id_token["type"] == NO_AUTHORIZATION:
         return {"status": ACCEPTED}
     token = id_token["idToken"]
-    info = await id_tag_info(csms, token)
+    store = csms.store
+
+    def lookup() -> tuple[IdTagInfo, bool]:
+        active = None
+        if transaction is not None:
+            active = store.active_transaction_for_tag(token)
+            if active is not None and active["id"] == store.station_transaction(*transaction):
+                active = None  # its own transaction
+        decision = authorization.authorize(store, token, csms.clock.now(), active)
+        return decision, store.get_id_tag(token) is None
+
+    info, unknown = await csms.db.run(lookup)
     status = info["status"]
-    if status == INVALID and await csms.db.run(csms.store.get_id_tag, token) is None:
+    if status == INVALID and unknown:
         status = UNKNOWN
     reply: dict[str, Any] = {"status": status}
     if "expiryDate" in info:
@@ -179,10 +194,12 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
     Stored by seqNo (a retried event changes nothing; gaps are logged, part 2 E §1.3.2), with
     its meter values; the first event creates the transaction, Ended closes it and bills the
     energy its register readings span. An event that carries an idToken is answered with that
-    token's IdTokenInfo (E01.FR.11/12, E02.FR.02/04, E03.FR.02)."""
+    token's IdTokenInfo (E01.FR.11/12, E02.FR.02/04, E03.FR.02): ConcurrentTx when the token
+    already runs another transaction."""
     info = p["transactionInfo"]
     token = p.get("idToken")
-    token_info = None if token is None else await id_token_info(csms, token)
+    token_info = None if token is None else await id_token_info(
+        csms, token, transaction=(conn.cp_id, info["transactionId"]))
     evse = p.get("evse") or {}
     result = await csms.db.run(
         csms.store.record_transaction_event, conn.cp_id, info["transactionId"], p["seqNo"],

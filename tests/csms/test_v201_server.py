@@ -129,6 +129,22 @@ async def test_transaction_started_updated_ended_is_stored_and_billed(csms):
     assert [(v["value"], v["transaction_id"]) for v in voltages] == [("230", None)]
 
 
+async def test_a_token_in_another_running_transaction_is_concurrent(csms):
+    """AuthorizationStatus ConcurrentTx: a token already running a transaction on one station
+    is answered ConcurrentTx when another station starts with it; in its own transaction's
+    later events it stays Accepted."""
+    async with station(csms.url("CS-A"), "CS-A") as a, station(csms.url("CS-B"), "CS-B") as b:
+        await a.boot()
+        await b.boot()
+        first = await a.event(Event.started, "A-1", 0, Trigger.authorized, token="TAG-OK")
+        second = await b.event(Event.started, "B-1", 0, Trigger.authorized, token="TAG-OK")
+        again = await a.event(Event.updated, "A-1", 1, Trigger.authorized, token="TAG-OK")
+    assert [r.id_token_info["status"] for r in (first, second, again)] == [
+        "Accepted", "ConcurrentTx", "Accepted"]
+    other = csms.store.get_transaction(csms.store.station_transaction("CS-B", "B-1"))
+    assert (other["id_tag_status"], other["status"]) == ("ConcurrentTx", "NotAuthorized")
+
+
 async def test_minimal_legal_variant_and_a_retried_event(csms):
     """Optional fields left out (boot without serial, events without EVSE, token or meter) are
     legal and accepted; a retried event (same seqNo) is answered and stored once; with no
