@@ -58,8 +58,9 @@ class CertificateService:
             return f"subject CN={identity.common_name!r} O={identity.organization!r}"
         return None
 
-    async def sign_and_send(self, conn: ChargerConnection, csr_pem: str) -> None:
-        """Sign, send CertificateSigned.req, and remember the certificate once Accepted."""
+    async def sign_and_send(self, conn: ChargerConnection, csr_pem: str, **fields: str) -> None:
+        """Sign, send CertificateSigned.req (with `fields` besides the chain: 2.0.1's
+        certificateType, A02.FR.14), and remember the certificate once Accepted."""
         from csms import commands  # commands imports the server side; import late
 
         assert self._ca is not None
@@ -70,7 +71,8 @@ class CertificateService:
             log.warning("%s: cannot sign CSR: %s", conn.cp_id, exc)
             return
         try:
-            await commands.certificate_signed(self.csms, conn.cp_id, certificateChain=pem)
+            await commands.certificate_signed(self.csms, conn.cp_id, certificateChain=pem,
+                                              **fields)  # fmt: skip
         except (CallFailed, commands.NotConnected) as exc:
             log.warning("%s: CertificateSigned failed: %s", conn.cp_id, exc)
 

@@ -1,6 +1,6 @@
 """Which handler answers a charger's CALL: the table of the version its connection speaks.
 
-Each OCPP version has its handler module (`csms.v16.handlers`; 2.0.1 adds one more) with a
+Each OCPP version has its handler module (`csms.v16.handlers`, `csms.v201.handlers`) with a
 `VERSION` and a `HANDLERS` table; `bind()` gives a connection's `Session` the table of the version
 agreed in its handshake (`OcppSession.version`), with the core's registration gate in front.
 """
@@ -23,8 +23,10 @@ Handler = Callable[["CentralSystem", "ChargerConnection", dict], Awaitable[dict]
 
 def _tables() -> dict[OcppVersion, Mapping[str, Handler]]:
     from csms.v16 import handlers as v16
+    from csms.v201 import handlers as v201
 
-    return {v16.VERSION: v16.HANDLERS}
+    # in order of preference where a client states none (OCPP-J 2.0.1 §3.1.3)
+    return {v201.VERSION: v201.HANDLERS, v16.VERSION: v16.HANDLERS}
 
 
 @functools.cache
@@ -70,7 +72,7 @@ class BoundHandlers(Mapping[str, Callable[[dict], Any]]):
 async def _guarded(
     action: str, handler: Handler, csms: CentralSystem, conn: ChargerConnection, payload: dict
 ) -> dict:
-    # OCPP-J 1.6 errata §3.10: CALLs other than BootNotification before the charge point is
-    # accepted are refused; the rule and its code are the core's (`BootGate`).
+    # OCPP-J 1.6 errata §3.10, 2.0.1 B01.FR.10: CALLs other than BootNotification before the
+    # charge point is accepted are refused; the rule and its code are the core's (`BootGate`).
     boot_gate(conn.session.core.version, Role.CENTRAL_SYSTEM).check(action, conn.registration)
     return await handler(csms, conn, payload)

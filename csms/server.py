@@ -4,7 +4,9 @@
 - Admission (`csms.admission`) runs in `process_request`, before the upgrade: unknown-charger
   policy, Basic authentication, TLS and client certificate. A refusal is an HTTP status, so bad
   credentials never reach OCPP.
-- No common subprotocol: the handshake completes without one and we close at once (OCPP-J §3.2).
+- Subprotocols: every version with handlers (`csms.dispatch.versions()`) is offered on the one
+  port; the client's preferred one is used (OCPP-J 2.0.1 §3.1.3). None in common: the handshake
+  completes without one and we close at once (OCPP-J §3.2).
 - A second connection for an id replaces the first; the registry holds the live ones.
 - Every frame is traced (`csms.tracelog`); a heartbeat late by interval + grace marks the charger
   offline and closes its connection (`HeartbeatMonitor`).
@@ -71,6 +73,8 @@ class OcppServer:
         self.server = await serve(
             self._handle, config.host, config.port,
             process_request=self._process_request, ssl=ssl_context, backlog=config.backlog,
+            # every version with a handler table, on one port (OCPP-J 2.0.1 §3.1.3, §3.2)
+            versions=dispatch.versions(),
             ping_interval=None,  # KeepAlive pings, from one task for all connections
         )  # fmt: skip
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
@@ -33,7 +33,7 @@ from chargebench.ocppj.errors import (
 )
 from chargebench.ocppj.faults import Fault
 from chargebench.ocppj.payloads import action_of, to_payload
-from chargebench.ocppj.versions import DEFAULT_VERSION, VERSIONS
+from chargebench.ocppj.versions import DEFAULT_VERSION, VERSIONS, OcppVersion
 
 log = logging.getLogger(__name__)
 
@@ -283,21 +283,35 @@ class Session:
 # Transport helpers: OCPP-J 1.6 §3 connection rules on top of websockets.
 
 
-def select_ocpp_subprotocol(connection: ServerConnection, offered: list[str]) -> str | None:
-    """OCPP-J 1.6 §3.2: no common subprotocol -> complete the handshake without the header
-    (the handler then closes the connection at once)."""
-    for name in offered:
-        if name in VERSIONS:
-            return name
-    return None
+def subprotocol_selector(
+    versions: Iterable[OcppVersion],
+) -> Callable[[ServerConnection, Sequence[str]], str | None]:
+    """The websockets `select_subprotocol` of a server speaking `versions`: the first subprotocol
+    the client offers that the server speaks, since the client lists them in its order of
+    preference (OCPP-J 2.0.1 §3.1.3: "ocpp2.0.1, ocpp1.6" prefers 2.0.1). None when there is no
+    common one: the handshake completes without the header and the handler closes the connection
+    at once (OCPP-J 1.6 §3.2, 2.0.1 §3.2)."""
+    spoken = frozenset(version.subprotocol for version in versions)
+
+    def select(connection: ServerConnection, offered: Sequence[str]) -> str | None:
+        return next((name for name in offered if name in spoken), None)
+
+    return select
+
+
+#: the selector of a server that speaks only `DEFAULT_VERSION` (the 1.6 conformance listener,
+#: whose cases are 1.6: a station offering "ocpp2.0.1, ocpp1.6" must still get 1.6 there)
+select_ocpp_subprotocol = subprotocol_selector([DEFAULT_VERSION])
 
 
 async def serve(handler: Callable[[ServerConnection], Awaitable[None]], host: str, port: int,
-                **options: Any) -> Server:
-    """A websockets server with OCPP-J defaults: subprotocol negotiation, no compression."""
+                *, versions: Iterable[OcppVersion] | None = None, **options: Any) -> Server:
+    """A websockets server with OCPP-J defaults: subprotocol negotiation, no compression.
+    `versions`: the OCPP versions the server speaks (default: all of `VERSIONS`)."""
+    spoken = list(VERSIONS.values()) if versions is None else list(versions)
     options.setdefault("compression", None)
-    options.setdefault("select_subprotocol", select_ocpp_subprotocol)
-    options.setdefault("subprotocols", list(VERSIONS))
+    options.setdefault("select_subprotocol", subprotocol_selector(spoken))
+    options.setdefault("subprotocols", [version.subprotocol for version in spoken])
     options.setdefault("max_size", 1 << 20)
     return await ws_serve(handler, host, port, **options)
 

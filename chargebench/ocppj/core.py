@@ -463,6 +463,9 @@ class OcppSession:
         self, message_id: str, action: str | None, code: str, description: str,
         details: dict | None, since: float,
     ) -> None:
+        limit = self.version.max_error_description
+        if limit is not None and len(description) > limit:
+            description = description[: limit - 3] + "..."  # OCPP-J 2.0.1 §4.2.3 string[255]
         self._outbox.append(encode_error(message_id, code, description, details))
         if self._tracer:
             body = [code, description, details or {}]

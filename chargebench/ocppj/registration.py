@@ -6,7 +6,8 @@ apply it), sans-I/O: the caller keeps the registration status it already tracks 
 version's fault table (`Fault.NOT_ACCEPTED_YET`), never from a literal.
 
 - Central system (receives the charge point's CALLs): everything but the boot CALL is refused
-  until a BootNotification was Accepted (OCPP-J 1.6 errata §3.10, new §5.6: SecurityError).
+  until a BootNotification was Accepted (OCPP-J 1.6 errata §3.10, new §5.6; 2.0.1 B01.FR.10,
+  B03.FR.07: SecurityError), except, while Pending, the version's `allowed_while_pending`.
 - Charge point (receives the central system's CALLs): while Rejected it "SHALL NOT respond to
   any Central System initiated message" (1.6 §4.2): no reply at all (`NoReply`); while Pending
   the version's `not_while_pending` CALLs "are not allowed" (1.6 §4.2): the same CALLERROR.
@@ -51,6 +52,8 @@ class BootGate:
         `OcppCallError` (the version's NOT_ACCEPTED_YET code) or `NoReply`. `status` is the
         last BootNotification.conf status, None before any."""
         if self.role is Role.CENTRAL_SYSTEM:
+            if status == Registration.PENDING and action in self.version.allowed_while_pending:
+                return  # 2.0.1 B01.FR.10: what the central system asked for while Pending
             if action != self.version.boot_action and status != Registration.ACCEPTED:
                 state = status or "not booted"
                 boot = self.version.boot_action

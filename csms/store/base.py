@@ -156,6 +156,28 @@ class TransactionStart(NamedTuple):
     replay: bool = False
 
 
+class EvseConnector(TypedDict):
+    """A 2.0.1 connector's last status, addressed by EVSE and connector (part 2 G01)."""
+
+    charger_id: str
+    evse_id: int
+    connector_id: int
+    status: str
+    timestamp: str
+    received_at: str
+
+
+class TransactionEventResult(NamedTuple):
+    """What `Store.record_transaction_event` stored."""
+
+    #: the `transactions` row the station's transactionId maps to
+    transaction_id: int
+    #: the event (charger, transactionId, seqNo) was stored before: a retry, nothing changed
+    duplicate: bool
+    #: seqNos missing between the first and the last event received (2.0.1 part 2 E §1.3.2)
+    missing: tuple[int, ...] = ()
+
+
 class RemoteStart(TypedDict):
     """The pending transaction record of a remote start (seeds/001 §4.3 step 5d)."""
 
@@ -976,6 +998,47 @@ class AnalyticsStore(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
+class StationStore(Protocol):
+    """What OCPP 2.0.1 stations add: connectors per EVSE, string transaction ids, events."""
+
+    def record_evse_status(
+        self, charger_id: str, evse_id: int, connector_id: int, status: str,
+        timestamp: TimeLike,
+    ) -> None:
+        """Set the connector's current status (2.0.1 StatusNotification)."""
+        ...
+    def list_evse_connectors(self, charger_id: str) -> list[EvseConnector]: ...
+    def record_transaction_event(
+        self,
+        charger_id: str,
+        station_tx_id: str,
+        seq_no: int,
+        event_type: str,
+        timestamp: TimeLike,
+        *,
+        trigger_reason: str,
+        offline: bool = False,
+        charging_state: str | None = None,
+        evse_id: int | None = None,
+        id_token: str | None = None,
+        id_token_status: str | None = None,
+        stopped_reason: str | None = None,
+        meter_values: Iterable[dict[str, Any]] = (),
+    ) -> TransactionEventResult:
+        """One TransactionEvent in ONE write transaction: the event is kept by seqNo (a retried
+        one changes nothing and says `duplicate`), the first event of a station's transactionId
+        creates its `transactions` row (`connector_id` = EVSE id, `id_tag` '' until a token
+        comes), `meter_values` (1.6 wire shape) are stored with it, and an Ended closes it with
+        the energy its register readings span (none: status BillingReview)."""
+        ...
+    def station_transaction(self, charger_id: str, station_tx_id: str) -> int | None:
+        """The `transactions` id of a station's transactionId, or None."""
+        ...
+    def list_transaction_events(self, charger_id: str, station_tx_id: str) -> list[dict]:
+        """The events of one station transaction, by seqNo."""
+        ...
+
+
 @runtime_checkable
 class Store(
     StoreLifecycle,
@@ -984,6 +1047,7 @@ class Store(
     IdTagStore,
     TariffStore,
     TransactionStore,
+    StationStore,
     LogStore,
     FirmwareStore,
     ReservationStore,

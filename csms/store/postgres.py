@@ -42,6 +42,7 @@ from csms.store._sqlite_billing import BillingMixin
 from csms.store._sqlite_counts import CountsMixin
 from csms.store._sqlite_ops import OpsMixin
 from csms.store._sqlite_sessions import SessionsMixin
+from csms.store._sqlite_stations import StationsMixin
 from csms.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
 from csms.store.migrations.statements import split_statements
 from csms.store.schema import SCHEMA
@@ -290,7 +291,9 @@ class PostgresBase:
             raise
 
 
-class PostgresStore(PostgresBase, AssetsMixin, SessionsMixin, OpsMixin, BillingMixin, CountsMixin):
+class PostgresStore(
+    PostgresBase, AssetsMixin, SessionsMixin, StationsMixin, OpsMixin, BillingMixin, CountsMixin
+):
     """PostgreSQL implementation of `csms.store.base.Store` (see that module for the contract)."""
 
 

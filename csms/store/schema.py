@@ -352,3 +352,45 @@ CREATE INDEX IF NOT EXISTS remote_starts_open
     ON remote_starts(charger_id, connector_id, id_tag, status);
 CREATE INDEX IF NOT EXISTS remote_starts_user ON remote_starts(user_id, id);
 """
+
+
+#: Version 4 (csms.store.migrations): what an OCPP 2.0.1 station adds. New tables only, so the
+#: rows of the baseline tables keep their shape. A 2.0.1 transaction is also a `transactions` row
+#: (one registry for billing, the API and the dashboard) with `connector_id` = its EVSE id.
+SCHEMA_4 = """
+-- 2.0.1 StatusNotification names an EVSE and a connector of it (part 2 G01)
+CREATE TABLE IF NOT EXISTS evse_connectors (
+    charger_id      TEXT NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,
+    evse_id         INTEGER NOT NULL,
+    connector_id    INTEGER NOT NULL,
+    status          TEXT NOT NULL,                      -- ConnectorStatusEnumType
+    timestamp       TEXT NOT NULL,
+    received_at     TEXT NOT NULL,
+    PRIMARY KEY (charger_id, evse_id, connector_id)
+);
+
+-- the station chooses a 2.0.1 transactionId (string[36], unique per station: E01.FR.08)
+CREATE TABLE IF NOT EXISTS station_transactions (
+    charger_id      TEXT NOT NULL,
+    station_tx_id   TEXT NOT NULL,
+    transaction_id  INTEGER NOT NULL,                   -- transactions.id
+    PRIMARY KEY (charger_id, station_tx_id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS station_transactions_tx ON station_transactions(transaction_id);
+
+-- every TransactionEvent received, by seqNo (part 2 E §1.3.2: gaps show what is missing)
+CREATE TABLE IF NOT EXISTS transaction_events (
+    charger_id      TEXT NOT NULL,
+    station_tx_id   TEXT NOT NULL,
+    seq_no          INTEGER NOT NULL,
+    event_type      TEXT NOT NULL,                      -- Started / Updated / Ended
+    trigger_reason  TEXT NOT NULL,
+    timestamp       TEXT NOT NULL,
+    offline         INTEGER NOT NULL DEFAULT 0,
+    charging_state  TEXT,
+    id_token        TEXT,
+    evse_id         INTEGER,
+    received_at     TEXT NOT NULL,
+    PRIMARY KEY (charger_id, station_tx_id, seq_no)
+);
+"""

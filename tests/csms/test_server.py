@@ -63,7 +63,7 @@ class TestEndpoint:
 
     async def test_no_common_subprotocol_closes_at_once(self, csms):
         """OCPP-J §3.2: without an agreed subprotocol the CSMS closes right after the handshake."""
-        async with ws_connect(csms.url("CP1"), subprotocols=["ocpp2.0.1"], proxy=None) as ws:
+        async with ws_connect(csms.url("CP1"), subprotocols=["ocpp2.0"], proxy=None) as ws:
             assert ws.subprotocol is None
             async with asyncio.timeout(2):
                 await ws.wait_closed()

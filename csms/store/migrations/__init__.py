@@ -6,7 +6,9 @@ gets one row per applied step, so `max(version)` is the database's version:
     MIGRATIONS[0]  version 3  the baseline (csms/store/schema.py as of schema 3; a SQLite file
                               written at version 1 or 2 lacks only tables, which the baseline's
                               IF NOT EXISTS statements add)
-    (next)         version 4  ... add a `Migration` here, with the SQL of each dialect
+    MIGRATIONS[1]  version 4  OCPP 2.0.1 stations: connector status per EVSE and connector, the
+                              station's string transactionId, the TransactionEvent sequence
+    (next)         version 5  ... add a `Migration` here, with the SQL of each dialect
 
 `plan(current)` is the one rule both backends follow: the steps to run, or `SchemaVersionError`
 for a database newer than this code (refused, never written to: an older ChargeBench must not
@@ -20,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from csms.store.errors import SchemaVersionError
-from csms.store.schema import SCHEMA
+from csms.store.schema import SCHEMA, SCHEMA_4
 
 
 def postgres_ddl(sqlite_ddl: str) -> str:
@@ -50,6 +52,8 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "baseline: chargers, sessions, billing, users, remote starts",
               SCHEMA, postgres_ddl(SCHEMA)),
+    Migration(4, "OCPP 2.0.1: EVSE connectors, station transaction ids, transaction events",
+              SCHEMA_4, postgres_ddl(SCHEMA_4)),
 )
 
 #: the version this code writes

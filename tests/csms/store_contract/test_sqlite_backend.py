@@ -19,6 +19,7 @@ from csms.store import (
     StoreUnavailable,
     open_store,
 )
+from csms.store.migrations import MIGRATIONS
 from tests.csms.store_contract.backends import CHEAP, T0, T1
 
 
@@ -56,7 +57,7 @@ class TestFile:
         store.close()
         with open_store(db) as again:
             assert again.get_charger("CP1") is not None
-        assert raw(db, "SELECT count(*) FROM schema_version") == 1
+        assert raw(db, "SELECT count(*) FROM schema_version") == len(MIGRATIONS)
 
     def test_newer_schema_refused(self, db: Path, store: Store) -> None:
         """A database written by a newer version is refused instead of being corrupted."""

@@ -1,0 +1,184 @@
+"""SQLite store, part 6: what OCPP 2.0.1 stations add (schema version 4, `SCHEMA_4`).
+
+Connector status per EVSE and connector, and transactions the station names with its own string
+transactionId, told as a sequence of TransactionEvents. A 2.0.1 transaction is also a row of
+`transactions` (one registry for billing, the API and the dashboard): the station's id maps to
+it in `station_transactions`, and every event is kept by seqNo in `transaction_events`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from csms.store._sqlite_base import SqliteBase
+from csms.store.base import EvseConnector, TransactionEventResult
+from csms.store.timestamps import TimeLike, to_iso
+
+ACCEPTED = "Accepted"
+#: the register a transaction's energy is read from (2.0.1 part 2 J, MeasurandEnumType default)
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+
+
+class StationsMixin(SqliteBase):
+    def record_evse_status(
+        self, charger_id: str, evse_id: int, connector_id: int, status: str,
+        timestamp: TimeLike,
+    ) -> None:  # fmt: skip
+        """See `Store.record_evse_status`."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO evse_connectors(charger_id, evse_id, connector_id, status,"
+                " timestamp, received_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(charger_id, evse_id, connector_id) DO UPDATE SET"
+                " status = excluded.status, timestamp = excluded.timestamp,"
+                " received_at = excluded.received_at",
+                (charger_id, evse_id, connector_id, status, to_iso(timestamp), self._now()),
+            )
+
+    def list_evse_connectors(self, charger_id: str) -> list[EvseConnector]:
+        return self._all(
+            "SELECT * FROM evse_connectors WHERE charger_id = ? ORDER BY evse_id, connector_id",
+            (charger_id,),
+        )
+
+    def record_transaction_event(
+        self,
+        charger_id: str,
+        station_tx_id: str,
+        seq_no: int,
+        event_type: str,
+        timestamp: TimeLike,
+        *,
+        trigger_reason: str,
+        offline: bool = False,
+        charging_state: str | None = None,
+        evse_id: int | None = None,
+        id_token: str | None = None,
+        id_token_status: str | None = None,
+        stopped_reason: str | None = None,
+        meter_values: Iterable[dict[str, Any]] = (),
+    ) -> TransactionEventResult:
+        """See `Store.record_transaction_event`."""
+        at = to_iso(timestamp)
+        now = self._now()
+        with self._write() as conn:
+            fresh = conn.execute(
+                "INSERT INTO transaction_events(charger_id, station_tx_id, seq_no, event_type,"
+                " trigger_reason, timestamp, offline, charging_state, id_token, evse_id,"
+                " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(charger_id, station_tx_id, seq_no) DO NOTHING",
+                (charger_id, station_tx_id, seq_no, event_type, trigger_reason, at, int(offline),
+                 charging_state, id_token, evse_id, now),
+            ).rowcount == 1  # fmt: skip
+            row = conn.execute(
+                "SELECT transaction_id FROM station_transactions"
+                " WHERE charger_id = ? AND station_tx_id = ?",
+                (charger_id, station_tx_id),
+            ).fetchone()
+            if row is None:
+                # the first event we hear of (normally Started, seqNo 0); a transaction whose
+                # Started is lost still gets a row, so none of its data is dropped
+                status = "Running" if id_token_status in (None, ACCEPTED) else "NotAuthorized"
+                transaction_id = self._insert_transaction(  # type: ignore[attr-defined]
+                    conn, charger_id, evse_id or 0, id_token or "", id_token_status, 0, at,
+                    None, status, now,
+                )  # fmt: skip
+                conn.execute(
+                    "INSERT INTO station_transactions(charger_id, station_tx_id, transaction_id)"
+                    " VALUES (?, ?, ?)", (charger_id, station_tx_id, transaction_id),
+                )  # fmt: skip
+            else:
+                transaction_id = int(row[0])
+            if not fresh:  # a retried event (our reply was lost): stored once already
+                return TransactionEventResult(transaction_id, True, self._gaps(
+                    conn, charger_id, station_tx_id))  # fmt: skip
+            if id_token:  # the token may come after the start (cable first, E02.FR.01)
+                conn.execute(
+                    "UPDATE transactions SET id_tag = ?, id_tag_status = ?, updated_at = ?"
+                    " WHERE id = ? AND id_tag = ''",
+                    (id_token, id_token_status, now, transaction_id),
+                )
+            if evse_id:  # the EVSE may be known only later (E01.FR.09 "EVSE is known")
+                conn.execute(
+                    "UPDATE transactions SET connector_id = ? WHERE id = ? AND connector_id = 0",
+                    (evse_id, transaction_id),
+                )
+            values = list(meter_values)
+            if values:
+                connector = evse_id or conn.execute(
+                    "SELECT connector_id FROM transactions WHERE id = ?", (transaction_id,)
+                ).fetchone()[0]
+                self.add_meter_values(  # type: ignore[attr-defined]
+                    charger_id, connector, values, transaction_id=transaction_id
+                )
+            if event_type == "Ended":
+                self._end(conn, transaction_id, at, stopped_reason, id_token, now)
+            return TransactionEventResult(
+                transaction_id, False, self._gaps(conn, charger_id, station_tx_id)
+            )
+
+    def _end(
+        self, conn: Any, transaction_id: int, at: str | None, reason: str | None,
+        id_token: str | None,
+        now: str,
+    ) -> None:  # fmt: skip
+        """Close the transaction once. Its energy is the span of its energy register over the
+        meter values of its events (first to last reading, Wh); with fewer than two readings
+        there is none to bill, and the transaction goes to billing review."""
+        if conn.execute("SELECT stop_time FROM transactions WHERE id = ?",
+                        (transaction_id,)).fetchone()[0] is not None:  # fmt: skip
+            return
+        readings = [
+            Decimal(r[0]) for r in conn.execute(
+                "SELECT norm_value FROM meter_values WHERE transaction_id = ? AND measurand = ?"
+                " AND norm_unit = 'Wh' AND norm_value IS NOT NULL AND phase IS NULL"
+                " ORDER BY timestamp, id", (transaction_id, ENERGY_REGISTER),
+            ).fetchall()
+        ]  # fmt: skip
+        start = stop = energy = None
+        if len(readings) >= 2:
+            start, stop = int(readings[0]), int(readings[-1])
+            energy = stop - start if stop >= start else None
+        conn.execute(
+            "UPDATE transactions SET meter_start = coalesce(?, meter_start), meter_stop = ?,"
+            " stop_time = ?, stop_reason = ?, id_tag_stop = ?, energy_wh = ?, status = ?,"
+            " updated_at = ? WHERE id = ?",
+            (start, stop, at, reason or "Local", id_token, energy,
+             "Stopped" if energy is not None else "BillingReview", now, transaction_id),
+        )  # fmt: skip
+
+    @staticmethod
+    def _gaps(conn: Any, charger_id: str, station_tx_id: str) -> tuple[int, ...]:
+        """The seqNos missing between the first and the last event received (part 2 E §1.3.2:
+        the CSMS has every event once it holds the Started, the Ended and each seqNo between)."""
+        seen = sorted(int(r[0]) for r in conn.execute(
+            "SELECT seq_no FROM transaction_events WHERE charger_id = ? AND station_tx_id = ?",
+            (charger_id, station_tx_id),
+        ).fetchall())  # fmt: skip
+        if not seen:
+            return ()
+        present = set(seen)
+        return tuple(n for n in range(seen[0], seen[-1]) if n not in present)
+
+    def station_transaction(self, charger_id: str, station_tx_id: str) -> int | None:
+        """See `Store.station_transaction`."""
+        row = self._one(
+            "SELECT transaction_id FROM station_transactions"
+            " WHERE charger_id = ? AND station_tx_id = ?", (charger_id, station_tx_id),
+        )  # fmt: skip
+        return None if row is None else int(row["transaction_id"])
+
+    def list_transaction_events(self, charger_id: str, station_tx_id: str) -> list[dict]:
+        """See `Store.list_transaction_events`."""
+        rows = self._all(
+            "SELECT * FROM transaction_events WHERE charger_id = ? AND station_tx_id = ?"
+            " ORDER BY seq_no", (charger_id, station_tx_id),
+        )  # fmt: skip
+        for row in rows:
+            row["offline"] = bool(row["offline"])
+        return rows
+
+
+__all__ = ["StationsMixin"]

@@ -1,0 +1,340 @@
+"""What the CSMS does for each message an OCPP 2.0.1 charging station sends (part 2).
+
+The same contract as `csms.v16.handlers`: each handler is `async def handler(csms, conn,
+payload) -> reply`, registered in `HANDLERS`, the table of `VERSION`; `csms.dispatch` binds it
+to a connection whose handshake agreed "ocpp2.0.1". A handler returns (and so the CALLRESULT is
+sent) only after what it acknowledges is committed. The store, the authorization decision and
+billing are the version-neutral ones 1.6 uses; only the message shapes differ.
+
+First slice of issue 18: BootNotification, Heartbeat, StatusNotification, Authorize,
+TransactionEvent, MeterValues, SecurityEventNotification, SignCertificate, NotifyReport,
+NotifyEvent, FirmwareStatusNotification, LogStatusNotification, DataTransfer. Every other
+action a station may send is known to the core (a valid CALL of it is answered NotSupported by
+the adapter, OCPP-J 2.0.1 §4.3), never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from chargebench.clock import iso
+from chargebench.ocppj.v201 import OCPP201
+from csms.dispatch import Handler
+from csms.registry import ChargerConnection
+from csms.services import authorization
+from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
+from csms.store.metering import plain
+
+if TYPE_CHECKING:
+    from csms.central import CentralSystem
+
+log = logging.getLogger(__name__)
+
+#: the version these handlers speak
+VERSION = OCPP201
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(action: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        HANDLERS[action] = handler
+        return handler
+
+    return register
+
+
+# B. Provisioning ------------------------------------------------------------------------------
+
+
+@handles("BootNotification")
+async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """B01-B03: store what the station reports; its registration status (the CSMS's policy for
+    chargers it did not know, or what an operator set) is the answer. Accepted: `interval` is
+    the heartbeat interval (B01.FR.04); Pending/Rejected: the wait before the next boot
+    (B02.FR.08, B03.FR.06)."""
+    station = p["chargingStation"]
+    modem = station.get("modem") or {}
+    now = csms.clock.now()
+    charger = await csms.db.run(
+        csms.store.record_boot, conn.cp_id,
+        vendor=station["vendorName"], model=station["model"], serial=station.get("serialNumber"),
+        firmware_version=station.get("firmwareVersion"), iccid=modem.get("iccid"),
+        imsi=modem.get("imsi"), timestamp=now,
+    )  # fmt: skip
+    conn.extra["serials"] = {station["serialNumber"]} if station.get("serialNumber") else set()
+    conn.extra["boot_reason"] = p["reason"]  # B01.FR.09
+    status = charger["registration_status"]
+    conn.registration = status
+    accepted = status == "Accepted"
+    interval = csms.config.heartbeat_interval if accepted else csms.config.boot_retry_interval
+    log.info("%s: BootNotification (%s): %s", conn.cp_id, p["reason"], status)
+    return {"currentTime": iso(now), "interval": interval, "status": status}
+
+
+@handles("NotifyReport")
+async def notify_report(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """B07/B08: a part of the report asked for with GetBaseReport/GetReport (`tbc`: more parts
+    follow). Each variable's Actual value is kept with the station's reported configuration,
+    keyed `Component[instance]/Variable[instance]` (with `@evse.connector` for an EVSE's)."""
+    entries = [
+        {"key": key, "value": value, "readonly": readonly}
+        for key, value, readonly in _report_entries(p.get("reportData", ()))
+    ]
+    if entries:
+        await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
+                          csms.clock.now())  # fmt: skip
+    return {}
+
+
+def _report_entries(report: Iterable[dict]) -> Iterable[tuple[str, str | None, bool]]:
+    for item in report:
+        key = _variable_key(item["component"], item["variable"])
+        for attribute in item["variableAttribute"]:
+            if attribute.get("type", "Actual") != "Actual":
+                continue
+            readonly = attribute.get("mutability", "ReadWrite") == "ReadOnly"
+            yield key, attribute.get("value"), readonly
+
+
+def _variable_key(component: dict, variable: dict) -> str:
+    """`Component[instance]/Variable[instance]`, with `@evse.connector` for an EVSE's."""
+    key = _named(component) + "/" + _named(variable)
+    evse = component.get("evse")
+    if evse is not None:
+        key += f"@{evse['id']}" + (f".{evse['connectorId']}" if "connectorId" in evse else "")
+    return key
+
+
+def _named(part: dict) -> str:
+    instance = part.get("instance")
+    return part["name"] + (f"[{instance}]" if instance else "")
+
+
+# G. Availability ------------------------------------------------------------------------------
+
+
+@handles("Heartbeat")
+async def heartbeat(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """G02: remember the time; the reply synchronises the station's clock."""
+    now = csms.clock.now()
+    await csms.db.run(csms.store.record_heartbeat, conn.cp_id, now)
+    return {"currentTime": iso(now)}
+
+
+@handles("StatusNotification")
+async def status_notification(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """G01: the status of one connector of one EVSE (G01.FR.01: a ConnectorStatus value, held
+    to its enumeration by the schema). Kept as reported, never refused (the response has no
+    field to refuse with)."""
+    await csms.db.run(csms.store.record_evse_status, conn.cp_id, p["evseId"], p["connectorId"],
+                      p["connectorStatus"], p["timestamp"])  # fmt: skip
+    csms.connections.publish({"kind": "status", "cp_id": conn.cp_id, "evse_id": p["evseId"],
+                              "connector_id": p["connectorId"],
+                              "status": p["connectorStatus"]})  # fmt: skip
+    return {}
+
+
+# C. Authorization -----------------------------------------------------------------------------
+
+#: IdTokenEnumType "NoAuthorization": no identifier to look up (the station needs none)
+NO_AUTHORIZATION = "NoAuthorization"
+UNKNOWN = "Unknown"
+
+
+async def id_token_info(
+    csms: CentralSystem, id_token: dict, *, transaction: tuple[str, str] | None = None
+) -> dict:
+    """IdTokenInfo for an IdToken, by the CSMS's id tag decision (`csms.services.authorization`):
+    status, `cacheExpiryDateTime` from the tag's expiry, the parent tag as `groupIdToken`
+    (C01.FR.06). A token the CSMS has no record of is Unknown (AuthorizationStatusEnumType), not
+    Invalid. With `transaction` (station id, its transactionId): ConcurrentTx when the token is
+    in another running transaction than that one (the same policy as a 1.6 StartTransaction)."""
+    if id_token["type"] == NO_AUTHORIZATION:
+        return {"status": ACCEPTED}
+    token = id_token["idToken"]
+    store = csms.store
+
+    def lookup() -> tuple[IdTagInfo, bool]:
+        active = None
+        if transaction is not None:
+            active = store.active_transaction_for_tag(token)
+            if active is not None and active["id"] == store.station_transaction(*transaction):
+                active = None  # its own transaction
+        decision = authorization.authorize(store, token, csms.clock.now(), active)
+        return decision, store.get_id_tag(token) is None
+
+    info, unknown = await csms.db.run(lookup)
+    status = info["status"]
+    if status == INVALID and unknown:
+        status = UNKNOWN
+    reply: dict[str, Any] = {"status": status}
+    if "expiryDate" in info:
+        reply["cacheExpiryDateTime"] = info["expiryDate"]
+    if "parentIdTag" in info:
+        reply["groupIdToken"] = {"idToken": info["parentIdTag"], "type": "Central"}
+    return reply
+
+
+@handles("Authorize")
+async def authorize(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """C01: the idToken's IdTokenInfo (C01.FR.06: with its groupIdToken)."""
+    return {"idTokenInfo": await id_token_info(csms, p["idToken"])}
+
+
+# E. Transactions, J. Meter values -------------------------------------------------------------
+
+
+@handles("TransactionEvent")
+async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """E01-E12: one event of a transaction the station names by its own string transactionId.
+
+    Stored by seqNo (a retried event changes nothing; gaps are logged, part 2 E §1.3.2), with
+    its meter values; the first event creates the transaction, Ended closes it and bills the
+    energy its register readings span. An event that carries an idToken is answered with that
+    token's IdTokenInfo (E01.FR.11/12, E02.FR.02/04, E03.FR.02): ConcurrentTx when the token
+    already runs another transaction."""
+    info = p["transactionInfo"]
+    token = p.get("idToken")
+    token_info = None if token is None else await id_token_info(
+        csms, token, transaction=(conn.cp_id, info["transactionId"]))
+    evse = p.get("evse") or {}
+    result = await csms.db.run(
+        csms.store.record_transaction_event, conn.cp_id, info["transactionId"], p["seqNo"],
+        p["eventType"], p["timestamp"], trigger_reason=p["triggerReason"],
+        offline=p.get("offline", False), charging_state=info.get("chargingState"),
+        evse_id=evse.get("id"), id_token=None if token is None else token["idToken"],
+        id_token_status=None if token_info is None else token_info["status"],
+        stopped_reason=info.get("stoppedReason"),
+        meter_values=meter_values_16(p.get("meterValue", ())),
+    )  # fmt: skip
+    if result.missing and p["eventType"] == "Ended":
+        log.warning("%s: transaction %s ended with seqNo %s never received", conn.cp_id,
+                    info["transactionId"], ", ".join(map(str, result.missing)))  # fmt: skip
+    if p["eventType"] == "Ended" and not result.duplicate:
+        # billed once per transaction id, so a retried Ended is never billed twice
+        await csms.billing.bill_stopped_transaction(result.transaction_id)
+    csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
+                              "transaction_id": result.transaction_id})  # fmt: skip
+    return {} if token_info is None else {"idTokenInfo": token_info}
+
+
+@handles("MeterValues")
+async def meter_values(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """J01: readings outside transactions (those of a transaction come in TransactionEvent);
+    evseId 0 is the main meter of the station. Every sampledValue is stored."""
+    await csms.db.run(csms.store.add_meter_values, conn.cp_id, p["evseId"],
+                      meter_values_16(p["meterValue"]))  # fmt: skip
+    return {}
+
+
+def meter_values_16(meter_values: Iterable[dict]) -> list[dict]:
+    """2.0.1 MeterValueType in the store's wire shape (the 1.6 one): the number times
+    10^`unitOfMeasure.multiplier` (default 0) as decimal text, `unitOfMeasure.unit` as `unit`.
+    Without a unit the store takes the measurand's base unit, as for 1.6 (the schema's default
+    "Wh" is meaningless for a Voltage sample; for the energy register it is the same). A signed
+    reading keeps its value; the signature is not stored yet."""
+    converted = []
+    for meter_value in meter_values:
+        samples = []
+        for sample in meter_value["sampledValue"]:
+            unit = sample.get("unitOfMeasure") or {}
+            try:
+                value = plain(Decimal(str(sample["value"])).scaleb(unit.get("multiplier", 0)))
+            except InvalidOperation:
+                value = str(sample["value"])
+            row = {"value": value}
+            if "unit" in unit:  # absent: the measurand's base unit (csms.store.metering)
+                row["unit"] = unit["unit"]
+            for key in ("context", "measurand", "phase", "location"):
+                if key in sample:
+                    row[key] = sample[key]
+            samples.append(row)
+        converted.append({"timestamp": meter_value["timestamp"], "sampledValue": samples})
+    return converted
+
+
+# A. Security ----------------------------------------------------------------------------------
+
+
+#: CertificateSigningUseEnumType: what the CSMS's CA signs (a V2G certificate chains to the
+#: V2G root, which is not ours)
+STATION_CERTIFICATE = "ChargingStationCertificate"
+
+
+@handles("SignCertificate")
+async def sign_certificate(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """A02/A03: check the CSR (subject O = CPO name, CN = the station's serial), answer
+    Accepted when the CSMS can sign it (A02.FR.11) or Rejected (A02.FR.12, reason InvalidCSR),
+    then sign it and send CertificateSigned as a follow-up CALL with the same certificateType
+    (A02.FR.14)."""
+    kind = p.get("certificateType", STATION_CERTIFICATE)
+    if kind != STATION_CERTIFICATE:
+        return {"status": "Rejected", "statusInfo": {"reasonCode": "UnsupportedRequest",
+                                                     "additionalInfo": f"{kind} not signed here"}}
+    verdict = await csms.certificates.check_csr(
+        conn.cp_id, p["csr"], conn.extra.get("serials", ())
+    )
+    if verdict is not None:
+        log.warning("%s: SignCertificate rejected: %s", conn.cp_id, verdict)
+        return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCSR",
+                                                     "additionalInfo": verdict[:512]}}
+    fields = {"certificateType": kind} if "certificateType" in p else {}
+    csms.spawn(csms.certificates.sign_and_send(conn, p["csr"], **fields))
+    return {"status": "Accepted"}
+
+
+@handles("SecurityEventNotification")
+async def security_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """A04: kept in the security event log."""
+    await csms.db.run(csms.store.add_security_event, conn.cp_id, p["type"], p["timestamp"],
+                      tech_info=p.get("techInfo"))  # fmt: skip
+    return {}
+
+
+# L. Firmware management, N. Diagnostics -------------------------------------------------------
+
+
+@handles("FirmwareStatusNotification")
+async def firmware_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """L01: progress of a firmware update; `requestId` is the one of the UpdateFirmware that
+    started it (L01.FR.10), absent only with Idle (L01.FR.20)."""
+    await csms.db.run(csms.store.record_firmware_status, conn.cp_id, p["status"],
+                      request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
+    return {}
+
+
+@handles("LogStatusNotification")
+async def log_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """N01: progress of a log upload asked for with GetLog (`requestId`)."""
+    await csms.db.run(csms.store.record_diagnostics_status, conn.cp_id, p["status"],
+                      request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
+    return {}
+
+
+@handles("NotifyEvent")
+async def notify_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """N07/N08 (and G01: a connector's AvailabilityState may come as an event instead of a
+    StatusNotification): each event's actualValue becomes the variable's reported value, as a
+    NotifyReport's would; a `tbc` part is kept as it comes."""
+    entries = [
+        {"key": _variable_key(event["component"], event["variable"]),
+         "value": event["actualValue"], "readonly": False}
+        for event in p["eventData"]
+    ]  # fmt: skip
+    await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
+                      csms.clock.now())  # fmt: skip
+    return {}
+
+
+# P. DataTransfer ------------------------------------------------------------------------------
+
+
+@handles("DataTransfer")
+async def data_transfer(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """P01: this CSMS has no vendor extension in 2.0.1 (Plug & Charge, a 1.6 DataTransfer
+    extension, is native 2.0.1 messages here): every vendorId is UnknownVendorId (P01.FR.05)."""
+    log.info("%s: DataTransfer from vendor %r (unknown)", conn.cp_id, p["vendorId"])
+    return {"status": "UnknownVendorId"}

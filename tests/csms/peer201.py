@@ -1,0 +1,133 @@
+"""An independent OCPP 2.0.1 charging station for the CSMS's tests (issue 18 point 6).
+
+Built on the `ocpp` package's `ocpp.v201.ChargePoint` (routing, schema validation and RPC
+matching written by other people) over plain `websockets`, with nothing of ChargeBench's session
+core, simulator or CSMS: when it and our CSMS agree, two implementations agree. It validates what
+it sends and what it receives against the package's own 2.0.1 schemas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+
+from ocpp.routing import after, on
+from ocpp.v201 import ChargePoint
+from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as result201
+from ocpp.v201 import datatypes as dt
+from ocpp.v201.enums import (
+    BootReasonEnumType,
+    ConnectorStatusEnumType,
+    IdTokenEnumType,
+    ReadingContextEnumType,
+    TransactionEventEnumType,
+    TriggerReasonEnumType,
+)
+from websockets.asyncio.client import ClientConnection, connect
+
+logging.getLogger("ocpp").setLevel(logging.CRITICAL)
+
+SUBPROTOCOL = "ocpp2.0.1"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Station(ChargePoint):
+    """One 2.0.1 charging station; `call()` sends `ocpp.v201.call` dataclasses. The CSMS's
+    CALLs it answers (GetBaseReport, CertificateSigned) and what follows them land in
+    `received` as (action, payload)."""
+
+    ws: ClientConnection
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.received: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
+
+    @on("GetBaseReport")
+    async def on_get_base_report(self, request_id: int, report_base: str, **_: object) -> object:
+        """B07: Accepted; the report itself follows (`after`) as one NotifyReport."""
+        return result201.GetBaseReport(status="Accepted")
+
+    @after("GetBaseReport")
+    async def report(self, request_id: int, **_: object) -> None:
+        security = dt.ReportDataType(
+            component=dt.ComponentType(name="SecurityCtrlr"),
+            variable=dt.VariableType(name="SecurityProfile"),
+            variable_attribute=[dt.VariableAttributeType(value="1", mutability="ReadOnly")],
+        )  # fmt: skip
+        reply = await self.call(call201.NotifyReport(request_id=request_id, generated_at=now(),
+                                                     seq_no=0, report_data=[security]),
+                                suppress=False)  # fmt: skip
+        await self.received.put(("NotifyReport", {"request_id": request_id, "reply": reply}))
+
+    @on("CertificateSigned")
+    async def on_certificate_signed(self, certificate_chain: str, **more: object) -> object:
+        """A02: accept the chain (this peer does not check it; the CSMS's test does)."""
+        await self.received.put(("CertificateSigned",
+                                 {"certificate_chain": certificate_chain, **more}))  # fmt: skip
+        return result201.CertificateSigned(status="Accepted")
+
+    async def boot(self, *, serial: str | None = "SN-201",
+                   reason: BootReasonEnumType = BootReasonEnumType.power_up) -> object:  # fmt: skip
+        """BootNotification; `serial=None` leaves every optional field out."""
+        station = dt.ChargingStationType(
+            vendor_name="Indep", model="V201", serial_number=serial,
+            firmware_version=None if serial is None else "2.0.1-test",
+        )  # fmt: skip
+        return await self.call(call201.BootNotification(charging_station=station, reason=reason),
+                               suppress=False)  # fmt: skip
+
+    async def status(self, evse: int, connector: int, status: ConnectorStatusEnumType) -> object:
+        return await self.call(call201.StatusNotification(
+            timestamp=now(), connector_status=status, evse_id=evse, connector_id=connector),
+            suppress=False)  # fmt: skip
+
+    async def authorize(self, token: str, kind: IdTokenEnumType = IdTokenEnumType.iso14443):
+        return await self.call(call201.Authorize(id_token=dt.IdTokenType(token, kind)),
+                               suppress=False)  # fmt: skip
+
+    async def event(
+        self, kind: TransactionEventEnumType, tx: str, seq: int,
+        trigger: TriggerReasonEnumType, *, token: str | None = None, evse: int | None = 1,
+        register_wh: float | None = None, context: ReadingContextEnumType | None = None,
+        **info: object,
+    ) -> object:  # fmt: skip
+        """One TransactionEvent; `register_wh` adds an energy register reading in kWh
+        (multiplier 3 on Wh would be as legal: the CSMS must scale either)."""
+        meter = None
+        if register_wh is not None:
+            sample = dt.SampledValueType(
+                value=register_wh / 1000, context=context,
+                unit_of_measure=dt.UnitOfMeasureType(unit="kWh"),
+            )  # fmt: skip
+            meter = [dt.MeterValueType(timestamp=now(), sampled_value=[sample])]
+        return await self.call(call201.TransactionEvent(
+            event_type=kind, timestamp=now(), trigger_reason=trigger, seq_no=seq,
+            transaction_info=dt.TransactionType(transaction_id=tx, **info),  # type: ignore[arg-type]
+            meter_value=meter, evse=None if evse is None else dt.EVSEType(id=evse, connector_id=1),
+            id_token=None if token is None else dt.IdTokenType(token, IdTokenEnumType.iso14443),
+        ), suppress=False)  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def station(url: str, cp_id: str, *, subprotocols: Sequence[str] = (SUBPROTOCOL,),
+                  ) -> AsyncIterator[Station]:  # fmt: skip
+    """A connected `Station` whose reader runs until the block ends."""
+    ws = await connect(url, subprotocols=list(subprotocols), compression=None,  # type: ignore[list-item]
+                       proxy=None, open_timeout=5)  # fmt: skip
+    peer = Station(cp_id, ws, response_timeout=5)
+    peer.ws = ws
+    reader = asyncio.get_running_loop().create_task(peer.start())
+    try:
+        yield peer
+    finally:
+        reader.cancel()
+        with contextlib.suppress(BaseException):
+            await reader
+        await ws.close()

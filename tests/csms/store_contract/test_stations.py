@@ -1,0 +1,79 @@
+"""Contract: what OCPP 2.0.1 stations add (schema 4): EVSE connectors, transaction events."""
+
+from __future__ import annotations
+
+from csms.store import Store
+from tests.csms.store_contract.backends import T0, T1
+
+
+def register(wh: int, at: str, context: str) -> list[dict]:
+    """One energy register reading in the 1.6 wire shape the store takes."""
+    return [{"timestamp": at, "sampledValue": [{
+        "value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh",
+        "context": context}]}]  # fmt: skip
+
+
+def event(store: Store, tx: str, seq: int, kind: str, at: str, reason: str, **more):
+    return store.record_transaction_event("CP1", tx, seq, kind, at, trigger_reason=reason, **more)
+
+
+class TestEvseConnectors:
+    def test_status_per_evse_and_connector(self, store: Store) -> None:
+        """Connector 1 of EVSE 1 and connector 1 of EVSE 2 are two connectors; the last report
+        of each is kept."""
+        store.record_evse_status("CP1", 1, 1, "Available", T0)
+        store.record_evse_status("CP1", 2, 1, "Faulted", T0)
+        store.record_evse_status("CP1", 1, 1, "Occupied", T1)
+        rows = [(c["evse_id"], c["connector_id"], c["status"])
+                for c in store.list_evse_connectors("CP1")]  # fmt: skip
+        assert rows == [(1, 1, "Occupied"), (2, 1, "Faulted")]
+
+
+class TestTransactionEvents:
+    def test_started_updated_ended_make_one_billed_transaction(self, store: Store) -> None:
+        """The station's string id maps to one transaction; Ended closes it with the energy its
+        register spans (1000 -> 8500 Wh), ready for billing."""
+        first = store.record_transaction_event(
+            "CP1", "tx-A", 0, "Started", T0, trigger_reason="Authorized", evse_id=1,
+            id_token="TAG", id_token_status="Accepted",
+            meter_values=register(1000, T0, "Transaction.Begin"),
+        )  # fmt: skip
+        store.record_transaction_event("CP1", "tx-A", 1, "Updated", T0,
+                                       trigger_reason="ChargingStateChanged",
+                                       charging_state="Charging")  # fmt: skip
+        last = event(store, "tx-A", 2, "Ended", T1, "EVDeparted", stopped_reason="EVDisconnected",
+                     meter_values=register(8500, T1, "Transaction.End"))  # fmt: skip
+        assert first.transaction_id == last.transaction_id and not last.duplicate
+        assert last.missing == ()
+        assert store.station_transaction("CP1", "tx-A") == first.transaction_id
+        tx = store.get_transaction(first.transaction_id)
+        assert (tx["connector_id"], tx["id_tag"], tx["meter_start"], tx["meter_stop"],
+                tx["energy_wh"], tx["status"], tx["stop_reason"]) == (
+            1, "TAG", 1000, 8500, 7500, "Stopped", "EVDisconnected")  # fmt: skip
+        events = store.list_transaction_events("CP1", "tx-A")
+        assert [(e["seq_no"], e["event_type"]) for e in events] == [
+            (0, "Started"), (1, "Updated"), (2, "Ended")]
+        assert events[1]["charging_state"] == "Charging" and events[1]["offline"] is False
+
+    def test_retried_event_changes_nothing_and_gaps_are_reported(self, store: Store) -> None:
+        """A seqNo stored before is a retry (duplicate, nothing stored twice); seqNos missing
+        between the first and the last received are named."""
+        begin = register(5, T0, "Transaction.Begin")
+        event(store, "tx-B", 0, "Started", T0, "CablePluggedIn", evse_id=1, meter_values=begin)
+        again = event(store, "tx-B", 0, "Started", T0, "CablePluggedIn", evse_id=1,
+                      meter_values=begin)  # fmt: skip
+        assert again.duplicate
+        assert len(store.list_meter_values(transaction_id=again.transaction_id)) == 1
+        ended = event(store, "tx-B", 4, "Ended", T1, "StopAuthorized", offline=True)
+        assert ended.missing == (1, 2, 3)
+        # no second register reading: no energy to bill, so billing review, not a guess
+        assert store.get_transaction(ended.transaction_id)["status"] == "BillingReview"
+        assert store.list_transaction_events("CP1", "tx-B")[-1]["offline"] is True
+
+    def test_same_string_id_on_two_stations_is_two_transactions(self, store: Store) -> None:
+        """transactionId is unique per station only (E01.FR.08)."""
+        store.upsert_charger("CP2")
+        a = event(store, "1", 0, "Started", T0, "Authorized")
+        b = store.record_transaction_event("CP2", "1", 0, "Started", T0,
+                                           trigger_reason="Authorized")
+        assert a.transaction_id != b.transaction_id
