@@ -30,8 +30,10 @@ charger, per wallet) are the next step of issue 17.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -42,9 +44,14 @@ from csms.store._sqlite_billing import BillingMixin
 from csms.store._sqlite_counts import CountsMixin
 from csms.store._sqlite_ops import OpsMixin
 from csms.store._sqlite_sessions import SessionsMixin
-from csms.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from csms.store.errors import Conflict, InvalidStoreUrl, NotFound, StoreError, StoreUnavailable
 from csms.store.migrations.statements import split_statements
 from csms.store.schema import SCHEMA
+
+log = logging.getLogger(__name__)
+
+#: seconds a connection attempt may take (libpq's connect_timeout)
+CONNECT_TIMEOUT = 10
 
 #: the advisory lock every write transaction holds: "one writer", as SQLite's BEGIN IMMEDIATE
 WRITE_LOCK = 0x43484247  # "CHBG"
@@ -75,6 +82,44 @@ def _columns_of(insert: str) -> set[str]:
 def redact(url: str) -> str:
     """`url` without its password, for messages (the URL may hold one)."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _password(url: str) -> str | None:
+    match = re.search(r"://[^:/@]*:([^@]*)@", url)
+    return match.group(1) if match and match.group(1) else None
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (a libpq message) without `url`'s password: libpq quotes the URL or the bad part
+    of it ("invalid percent-encoded token: "p%zz"") in its parse errors."""
+    text = text.replace(url, redact(url))
+    password = _password(url)
+    return text.replace(password, "***") if password else text
+
+
+def target(url: str) -> str:
+    """`host:port/db` of `url` for log lines (never user or password)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:
+        return "(unparsable URL)"
+    host = info.get("host") or "local socket"
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"{host}{port}/{info.get('dbname') or info.get('user') or ''}"
+
+
+def check_url(url: str) -> None:
+    """`InvalidStoreUrl` unless libpq can parse `url` (its message never repeats the password):
+    a command line checks `--db` before it starts anything."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        raise InvalidStoreUrl(f"not a PostgreSQL URL: {scrub(_first_line(exc), url)}") from None
 
 
 def _qualify_upsert(sql: str) -> str:
@@ -158,29 +203,64 @@ class _PgCursor:
 
 
 class _PgConnection:
-    """The part of `sqlite3.Connection` the SQLite base and mixins use, on a psycopg connection."""
+    """The part of `sqlite3.Connection` the SQLite base and mixins use, on a psycopg connection.
+
+    The server going away (stopped, restarted, network cut) fails the call in progress with
+    `StoreUnavailable` (its transaction is gone, nothing of it committed) and is said once in the
+    log; later calls reconnect and the first that succeeds says once that the server is back.
+    A failed attempt that took t seconds (a host that drops packets: the connect timeout) is
+    not repeated for t seconds, the calls in between failing at once, so a slow failure never
+    holds every call; a refused connection (a stopped server) is retried at the next call.
+    Committed data is the server's: nothing is lost."""
 
     def __init__(self, url: str) -> None:
         import psycopg
 
         self._psycopg = psycopg
         self._url = url
+        self._target = target(url)
+        #: monotonic time the server went away (None: it is there), why, and the next attempt
+        self._lost_since: float | None = None
+        self._why = ""
+        self._retry_at = 0.0
         self._conn = self._connect()
 
     def _connect(self) -> Any:
         try:
-            return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            return self._psycopg.connect(self._url, autocommit=True,
+                                         connect_timeout=CONNECT_TIMEOUT)  # fmt: skip
         except self._psycopg.Error as exc:
-            raise StoreUnavailable(f"cannot connect to PostgreSQL: {_first_line(exc)}") from None
+            why = scrub(_first_line(exc), self._url)
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {why}") from None
+
+    def _went_away(self, why: str, pause: float = 0.0) -> None:
+        self._retry_at = time.monotonic() + pause
+        self._why = why
+        if self._lost_since is None:
+            self._lost_since = time.monotonic()
+            log.error("PostgreSQL %s unavailable (%s): store calls fail until it is back; "
+                      "reconnecting", self._target, why)  # fmt: skip
 
     def _reconnect_if_lost(self, sql: str) -> None:
         """A server that went away and came back: a new connection, but only between
         transactions (a transaction cut by the loss is gone: its caller got StoreUnavailable and
         nothing of it was committed). Raises StoreUnavailable while the server is still down."""
-        if self._conn.closed and sql.split(None, 1)[0].upper() not in (
+        if not self._conn.closed or sql.split(None, 1)[0].upper() in (
             "COMMIT", "ROLLBACK", "RELEASE", "SAVEPOINT"
         ):
+            return
+        if self._lost_since is not None and time.monotonic() < self._retry_at:
+            raise StoreUnavailable(self._why)
+        began = time.monotonic()
+        try:
             self._conn = self._connect()
+        except StoreUnavailable as exc:
+            self._went_away(str(exc), pause=time.monotonic() - began)
+            raise
+        if self._lost_since is not None:
+            log.warning("PostgreSQL %s is back after %.1f s: reconnected", self._target,
+                        time.monotonic() - self._lost_since)  # fmt: skip
+            self._lost_since = None
 
     @property
     def in_transaction(self) -> bool:
@@ -219,26 +299,41 @@ class _PgConnection:
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _PgCursor:
-        self._reconnect_if_lost(sql)
-        try:
-            with self._conn.cursor() as cur:
-                cur.executemany(translate_sql(sql), [tuple(_param(p) for p in r) for r in rows])
-                return _PgCursor([], cur.rowcount, None)
-        except self._psycopg.Error as exc:
-            raise translate(exc) from exc
+        def run(cur: Any) -> _PgCursor:
+            cur.executemany(translate_sql(sql), [tuple(_param(p) for p in r) for r in rows])
+            return _PgCursor([], cur.rowcount, None)
+
+        return self._attempt(sql, run)
 
     def _run(self, sql: str, params: Sequence[Any]) -> _PgCursor:
-        self._reconnect_if_lost(sql)
-        try:
-            with self._conn.cursor() as cur:
-                cur.execute(sql, params)
-                rows: list[_Row] = []
-                if cur.description is not None:
-                    names = [d.name for d in cur.description]
-                    rows = [_Row(zip(names, map(_value, r), strict=True)) for r in cur.fetchall()]
-                return _PgCursor(rows, cur.rowcount, None)
-        except self._psycopg.Error as exc:
-            raise translate(exc) from exc
+        def run(cur: Any) -> _PgCursor:
+            cur.execute(sql, params)
+            rows: list[_Row] = []
+            if cur.description is not None:
+                names = [d.name for d in cur.description]
+                rows = [_Row(zip(names, map(_value, r), strict=True)) for r in cur.fetchall()]
+            return _PgCursor(rows, cur.rowcount, None)
+
+        return self._attempt(sql, run)
+
+    def _attempt(self, sql: str, run: Any) -> _PgCursor:
+        """`run(cursor)`, driver errors as `csms.store.errors`. A connection found dead when a
+        transaction begins, or by a read outside one, is replaced and the statement sent once
+        more: the server restarted while we were idle, and nothing was done on the dead one."""
+        for last in (False, True):
+            self._reconnect_if_lost(sql)
+            idle = self._conn.info.transaction_status == self._psycopg.pq.TransactionStatus.IDLE
+            try:
+                with self._conn.cursor() as cur:
+                    return run(cur)  # type: ignore[no-any-return]
+            except self._psycopg.Error as exc:
+                if not self._conn.closed:
+                    raise translate(exc) from exc
+                again = idle and sql.split(None, 1)[0].upper() in ("BEGIN", "SELECT")
+                if last or not again or self._lost_since is not None:
+                    self._went_away(scrub(_first_line(exc), self._url))
+                    raise translate(exc) from exc
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._conn.close()
@@ -294,4 +389,4 @@ class PostgresStore(PostgresBase, AssetsMixin, SessionsMixin, OpsMixin, BillingM
     """PostgreSQL implementation of `csms.store.base.Store` (see that module for the contract)."""
 
 
-__all__ = ["PostgresStore", "redact", "translate_sql"]
+__all__ = ["PostgresStore", "check_url", "redact", "translate_sql"]
