@@ -30,12 +30,13 @@ charger, per wallet) are the next step of issue 17.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -219,11 +220,17 @@ class _PgConnection:
     holds every call; a refused connection (a stopped server) is retried at the next call.
     Committed data is the server's: nothing is lost."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, write_lock: bool = True, quiet: bool = False) -> None:
+        """`write_lock`: a write transaction takes `WRITE_LOCK` (one writer, as on SQLite);
+        `quiet`: the server going away and coming back is not logged (another connection of
+        the same store says it)."""
         import psycopg
 
         self._psycopg = psycopg
         self._url = url
+        self._begin = (f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})" if write_lock
+                       else "BEGIN")  # fmt: skip
+        self._quiet = quiet
         self._target = target(url)
         #: monotonic time the server went away (None: it is there), why, and the next attempt
         self._lost_since: float | None = None
@@ -248,8 +255,9 @@ class _PgConnection:
         self._why = why
         if self._lost_since is None:
             self._lost_since = time.monotonic()
-            log.error("PostgreSQL %s unavailable (%s): store calls fail until it is back; "
-                      "reconnecting", self._target, why)  # fmt: skip
+            if not self._quiet:
+                log.error("PostgreSQL %s unavailable (%s): store calls fail until it is "
+                          "back; reconnecting", self._target, why)  # fmt: skip
 
     def _reconnect_if_lost(self, sql: str) -> None:
         """A server that went away and came back: a new connection, but only between
@@ -267,10 +275,10 @@ class _PgConnection:
         except StoreUnavailable as exc:
             self._went_away(str(exc), pause=time.monotonic() - began)
             raise
-        if self._lost_since is not None:
+        if self._lost_since is not None and not self._quiet:
             log.warning("PostgreSQL %s is back after %.1f s: reconnected", self._target,
                         time.monotonic() - self._lost_since)  # fmt: skip
-            self._lost_since = None
+        self._lost_since = None
 
     @property
     def in_transaction(self) -> bool:
@@ -284,7 +292,7 @@ class _PgConnection:
         if sql == "BEGIN IMMEDIATE":  # the SQLite base's write transaction: one writer
             self._levels, self._queued = [], []
             # one round trip (no parameters: one simple query may hold both)
-            return self._run(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})", None)
+            return self._run(self._begin, None)
         if sql in ("ROLLBACK", "COMMIT"):
             queued, self._levels, self._queued = self._queued, [], []
             if self._conn.closed and sql == "ROLLBACK":
@@ -386,7 +394,11 @@ class _PgConnection:
                     raise translate(exc) from exc
         raise AssertionError("unreachable")
 
+    #: True once `close()`d (not merely lost: a lost connection reconnects)
+    closed_for_good = False
+
     def close(self) -> None:
+        self.closed_for_good = True
         self._conn.close()
 
 
@@ -408,11 +420,15 @@ class PostgresBase:
         from csms.store._sqlite_base import _utc_now
 
         self.path = redact(url)  # what messages name; never the password
+        self._url = url
         self._clock = clock or _utc_now
         self._lock = threading.RLock()
         self._depth = 0
         self._in_unit = False
         self._dead = False
+        #: the message log's own connection (`PostgresStore.append_log`), opened when first used
+        self._log_conn: _PgConnection | None = None
+        self._log_lock = threading.Lock()
         self._conn: Any = _PgConnection(url)  # sqlite3.Connection's shape, on psycopg
         try:
             self._create_schema()
@@ -443,6 +459,36 @@ class PostgresBase:
 
 class PostgresStore(PostgresBase, AssetsMixin, SessionsMixin, OpsMixin, BillingMixin, CountsMixin):
     """PostgreSQL implementation of `csms.store.base.Store` (see that module for the contract)."""
+
+    def append_log(self, records: Iterable[Any]) -> int:
+        """The message log on a connection of its own, without the write lock: it is an
+        append-only audit trail that no read-then-write depends on, and a batch of thousands
+        of rows (the CSMS flushes every 0.25 s) no longer holds every charger's group commit
+        behind it. Inside a unit of work or a group it joins that transaction as before."""
+        if self._in_unit or self._dead or self._in_group_here():
+            return SessionsMixin.append_log(self, records)
+        with self._log_lock:
+            if self._log_conn is None or self._log_conn.closed_for_good:
+                self._log_conn = _PgConnection(self._url, write_lock=False, quiet=True)
+            view = copy.copy(self)
+            view._conn, view._lock, view._depth = self._log_conn, threading.RLock(), 0
+            return SessionsMixin.append_log(view, records)
+
+    def _in_group_here(self) -> bool:
+        """Is this thread inside `run_group` (whose calls use the store itself)? Only the thread
+        holding the store's lock can be; another thread's group is not ours."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            return self._depth > 0
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        with self._log_lock:
+            if self._log_conn is not None:
+                self._log_conn.close()
+        super().close()  # type: ignore[misc]
 
 
 __all__ = ["PostgresStore", "check_url", "redact", "translate_sql"]
