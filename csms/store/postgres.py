@@ -26,6 +26,17 @@ once, linking a remote start) stay atomic across every connection and process, e
 SQLite. Reads take no lock. This is correct, not yet fast: one writer at a time per database, so
 group commit (one transaction per batch) is what keeps a boot storm fast. Finer locks (per
 charger, per wallet) are the next step of issue 17.
+
+Round trips: a group commit puts each call, and each write method inside it, in a savepoint;
+those are sent lazily, in the round trip of the next statement (`_PgConnection._savepoint_step`,
+libpq's pipeline mode): 9 round trips per charger boot instead of 25. The message log (an
+append-only audit trail) is written on a connection of its own, outside the write lock
+(`PostgresStore.append_log`). `python -m loadtest.bench_fleet --db postgresql://...` measures
+the CSMS on both stores side by side.
+
+Outage: the server going away fails the calls with `StoreUnavailable` (nothing half-done),
+is logged once, and the store reconnects by itself when it is back (`_PgConnection`); what the
+CSMS does meanwhile is `csms.outage`.
 """
 
 from __future__ import annotations
