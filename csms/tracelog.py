@@ -144,5 +144,10 @@ class TraceLog:
         await cancel_and_wait(self._task)
         self._task = None
         await self.flush()
+        if self._pending:  # the store is still unavailable: say what its log lacks
+            where = "the charger log files have them" if self.log_dir else "no log files kept"
+            log.warning("%d trace records not written to the message log (store unavailable); "
+                        "%s", len(self._pending), where)  # fmt: skip
+            self._pending = []
         for cp_id in list(self._files):
             self.release(cp_id)

@@ -160,6 +160,10 @@ async def test_server_away_refused_then_recovered(
         answer = await csms.api.get("/api/transactions")
         assert answer.status_code == 200, answer.text
         rows = {row["id"]: row for row in answer.json()}
+        # the frames of the outage were kept for the message log and written once it was back
+        refusals = await csms.api.get("/api/log", params={"charger_id": "CP2",
+                                                         "type": "CALLERROR"})  # fmt: skip
+        assert refusals.status_code == 200 and len(refusals.json()) >= 1, refusals.text
     # committed before the outage and after it: all there, once
     assert set(rows) == {tx1, second.transaction_id}
     assert (rows[tx1]["meter_start"], rows[tx1]["meter_stop"]) == (100, 1600)
