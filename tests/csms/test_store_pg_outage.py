@@ -80,11 +80,16 @@ async def csms(pg_url: str, tmp_path: Any) -> AsyncIterator[Csms]:  # noqa: F811
             await process.wait()
 
 
+def charger(csms: Csms, cp_id: str) -> contextlib.AbstractAsyncContextManager[ChargePoint]:
+    return charger_at(csms.base + cp_id)
+
+
 @contextlib.asynccontextmanager
-async def charger(csms: Csms, cp_id: str) -> AsyncIterator[ChargePoint]:
-    ws = await websockets.connect(csms.base + cp_id, subprotocols=["ocpp1.6"],
-                                  compression=None, open_timeout=10)  # fmt: skip
-    cp = ChargePoint(cp_id, ws, response_timeout=10)
+async def charger_at(url: str) -> AsyncIterator[ChargePoint]:
+    """The `ocpp` package's ChargePoint connected to `url` (its id: the last path part)."""
+    ws = await websockets.connect(url, subprotocols=["ocpp1.6"], compression=None,
+                                  open_timeout=10)  # fmt: skip
+    cp = ChargePoint(url.rsplit("/", 1)[1], ws, response_timeout=10)
     task = asyncio.create_task(cp.start())
     try:
         yield cp
@@ -178,3 +183,36 @@ async def test_server_away_refused_then_recovered(
     assert len(refusing) == 1 and len(back) == 1, stderr
     password = urlsplit(pg_url).password
     assert password and password not in stderr
+
+
+async def test_silent_charger_while_the_server_is_away(
+    pg_server: PgServer, pg_url: str,  # noqa: F811
+) -> None:
+    """The heartbeat monitor finds a silent charger while the store is away: the connection is
+    closed all the same and the monitor goes on (it used to die with the write's exception);
+    the offline flag is written when the store is back, by the connection's unregistering."""
+    from csms.central import CentralSystem
+
+    if pg_server.datadir is None:
+        pytest.fail("needs a server this test may stop: unset CHARGEBENCH_TEST_PG_URL",
+                    pytrace=False)
+    async with CentralSystem(port=0, db=pg_url, log_dir=None) as central:
+        async with charger_at(central.url("CP1")) as cp:
+            assert (await cp.call(boot())).status == "Accepted"
+            conn = await central.connections.wait_for("CP1", timeout=5)
+            conn.last_seen -= 10 * central.monitor.deadline  # silent for a long time
+            pg_server.pause()
+            try:
+                assert await central.monitor.check() == ["CP1"]  # no exception
+                assert not conn.stale  # not written: its unregistering tries again
+                async with asyncio.timeout(10):
+                    while "CP1" in central.connections:
+                        await asyncio.sleep(0.05)
+                assert central.monitor._task is not None and not central.monitor._task.done()
+            finally:
+                pg_server.resume()
+        # unregistering ran while the store was away; the flag is stale until the next write
+        # of this charger or a restart (mark_all_offline): a reconnect sets it right
+        async with charger_at(central.url("CP1")) as cp:
+            await until_served(lambda: cp.call(call.Heartbeat(), suppress=False))
+            assert central.store.get_charger("CP1")["online"]
