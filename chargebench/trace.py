@@ -2,7 +2,9 @@
 
 Fields (DESIGN.md): `ts` (ISO-8601, µs), `cp_id`, `dir` ("cp->cs"/"cs->cp"), `type`
 (CALL/CALLRESULT/CALLERROR, or RAW for a frame that could not be parsed or was sent broken on
-purpose), `id`, `action`, `payload`, `latency_ms` (on replies), `session` (connection id).
+purpose), `id`, `action`, `payload`, `latency_ms` (on replies), `session` (connection id),
+and `seq`, the record's place in the log that holds it (the CSMS message log's row number,
+the conformance harness's arrival order; written only when set).
 The CSMS stores them in its message log, the simulator and harness write them per run, and the
 reports read them back with `read_trace()`.
 """
@@ -26,9 +28,12 @@ __all__ = ["Direction", "MessageType", "TraceRecord", "TraceWriter", "make_trace
 @dataclass(slots=True)
 class TraceRecord:
     """One frame, the one record of it every part shares: the core's tracer makes it, the
-    harness makes it from what it saw on the wire, the CSMS stores it as its message log, the
-    reports and verdicts read it. `dir` and `type` are StrEnums, so the JSON line keeps their
-    plain values ("cp->cs", "CALL")."""
+    harness makes it from what it saw on the wire (`conformance.wire.parse`), the CSMS stores
+    it as its message log and reads it back (`query_log`), the reports, scenarios and verdicts
+    read it. `dir` and `type` are StrEnums, so the JSON line keeps their plain values
+    ("cp->cs", "CALL"). A CALLERROR's payload is [code, description, details] as on the wire
+    (`error` names them); a RAW frame's payload is its text; a reply's `action` is the action
+    of the CALL it answers, when known."""
 
     ts: str
     cp_id: str
@@ -39,12 +44,29 @@ class TraceRecord:
     payload: Any
     latency_ms: float | None
     session: str
+    #: the record's place in the log that holds it (message-log row, harness arrival order)
+    seq: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as plain JSON data (the HTTP API's message-log rows); `seq` only when set."""
+        data = asdict(self)
+        if self.seq is None:
+            del data["seq"]
+        return data
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        """A CALLERROR's fields by their OCPP-J names (OCPP-J 1.6 §4.2.3), else None."""
+        if self.type is not MessageType.CALLERROR or not isinstance(self.payload, list | tuple):
+            return None
+        code, description, details = (*self.payload, None, None, None)[:3]
+        return {"errorCode": code, "errorDescription": description, "errorDetails": details}
 
     def to_json(self) -> str:
         """One line of UTF-8 JSON, always: a lone surrogate that reached a record (the session
         core refuses such frames; this is the last guard for every file sink) is written as its
         JSON escape instead of making the write raise."""
-        text = json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), default=str)
+        text = json.dumps(self.as_dict(), ensure_ascii=False, separators=(",", ":"), default=str)
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:

@@ -28,12 +28,12 @@ from typing import Any
 import allure
 
 from chargebench.clock import iso
+from chargebench.trace import TraceRecord
 from conformance.endpoints import BOOT_PAYLOAD
-from conformance.expect import Mismatch
+from conformance.expect import Mismatch, an_int, one_of, present
 from conformance.harness import HarnessPeer
 from conformance.settings import Settings
 from conformance.triggers import Trigger
-from conformance.wire import Frame, an_int, one_of, present
 
 Reply = Mapping[str, Any] | Callable[[dict], Any]
 #: Longest wait, in seconds, for a CSMS that answers BootNotification with Pending (1.6 §4.2).
@@ -254,7 +254,7 @@ class ChargePoint:
         with allure.step(f"the CSMS sends {action} {_brief(wanted)}"):
             await self.trigger.send(self.peer.cp_id, action, dict(request))
             try:
-                frame: Frame = await self.peer.wait_for(action, wanted)
+                frame: TraceRecord = await self.peer.wait_for(action, wanted)
             except Mismatch as verdict:
                 if len(problems) > before:
                     raise Mismatch(f"{verdict}\n" + "\n".join(problems[before:])) from None

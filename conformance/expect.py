@@ -1,5 +1,9 @@
 """The one waiting helper's vocabulary: what a case expects, and the failure it reports.
 
+Expectations are `chargebench.matching.MessagePattern`s, the matcher language scenarios use
+too; this module adds what is conformance's own: payloads read against the 1.6 schemas
+(`Payload`, `Required`, `DEFAULTS`) and named rules that read well in a verdict.
+
 Modelled on EVerest's `wait_for_and_validate`: frames that arrive and do not match stay in the
 backlog (a later wait may want them) and are listed in the failure message, so a verdict always
 names the expected frame and what was received instead.
@@ -8,13 +12,26 @@ names the expected frame and what was received instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from chargebench.matching import (
+    MISSING,
+    AnyOf,
+    Equals,
+    Matcher,
+    MessagePattern,
+    Predicate,
+    Present,
+    Result,
+    Subset,
+    contains,
+)
+from chargebench.matching import Mismatch as FieldMismatch
 from chargebench.ocppj.versions import DEFAULT_VERSION
-from conformance.wire import Frame, matches
+from chargebench.trace import TraceRecord
 
 REPLY_TYPES = ("CALLRESULT", "CALLERROR")
 
@@ -24,68 +41,54 @@ class Mismatch(AssertionError):
     message it carries `expected` (in words) and the `received` frames, so the plugin records
     them as they are (`reports.outcome.Verdict`) instead of parsing the message back."""
 
-    def __init__(self, message: str, expected: str = "", received: Iterable[Frame] = ()) -> None:
+    def __init__(self, message: str, expected: str = "",
+                 received: Iterable[TraceRecord] = ()) -> None:
         super().__init__(message)
         self.expected = expected or message
-        self.received: list[Frame] = list(received)
+        self.received: list[TraceRecord] = list(received)
 
 
-@dataclass(frozen=True, slots=True)
-class Expect:
-    """A frame the harness waits for.
+def expectation(what: str, subset: Any = None, message_id: str | None = None) -> MessagePattern:
+    """The frame the harness waits for, in the one matcher language (`chargebench.matching`).
 
     `what` is an action name (a CALL from the peer) or "CALLRESULT" / "CALLERROR" (a reply);
-    `subset` must be contained in the payload (for a CALLERROR: errorCode, errorDescription,
-    errorDetails). With `message_id`, a reply of the other kind to that id fails at once.
-    """
+    `subset` must be contained in the payload (`contains`; for a CALLERROR: errorCode,
+    errorDescription, errorDetails), or is a `Payload` rule (optional fields, defaults).
+    With `message_id`, only the reply to that CALL."""
+    payload = None if subset is None else (
+        subset if isinstance(subset, Matcher) else contains(subset))
+    if what in REPLY_TYPES:
+        return MessagePattern(type=what, payload=payload, message_id=message_id)
+    return MessagePattern(action=what, type="CALL", payload=payload, message_id=message_id)
 
-    what: str
-    #: a payload subset, or a `Payload` rule (optional fields, defaults)
-    subset: Mapping[str, Any] | Callable[[Any], bool] | None = None
-    message_id: str | None = None
 
-    @property
-    def kind(self) -> str:
-        return self.what if self.what in REPLY_TYPES else "CALL"
+def contradicts(expected: MessagePattern, frame: TraceRecord) -> bool:
+    """A reply to our id that is not the one expected: no point in waiting longer."""
+    return (
+        expected.message_id is not None
+        and expected.type in REPLY_TYPES
+        and frame.id == expected.message_id
+        and frame.type in REPLY_TYPES
+        and not expected.match(frame).ok
+    )
 
-    def matches(self, frame: Frame) -> bool:
-        if frame.type != self.kind:
-            return False
-        if self.kind == "CALL" and frame.action != self.what:
-            return False
-        if self.message_id is not None and frame.id != self.message_id:
-            return False
-        if self.subset is None:
-            return True
-        if isinstance(self.subset, Payload):
-            return self.subset(frame.payload)
-        return matches(dict(self.subset), frame.payload)
 
-    def contradicts(self, frame: Frame) -> bool:
-        """A reply to our id that is not the one expected: no point in waiting longer."""
-        return (
-            self.message_id is not None
-            and self.kind in REPLY_TYPES
-            and frame.id == self.message_id
-            and frame.type in REPLY_TYPES
-            and not self.matches(frame)
-        )
-
-    def describe(self) -> str:
-        text = self.what if self.kind == "CALL" else self.kind
-        if self.message_id is not None:
-            text += f" id={self.message_id}"
-        if self.subset is not None:
-            shown = self.subset if isinstance(self.subset, Payload) else dict(self.subset)
-            text += f" containing {shown!r}"
-        return text
+def describe(expected: MessagePattern) -> str:
+    """An expectation in a verdict: "StatusNotification containing {...}", "CALLRESULT id=7"."""
+    text = expected.action if expected.type == "CALL" else str(expected.type)
+    if expected.message_id is not None:
+        text += f" id={expected.message_id}"
+    if expected.payload is not None:
+        text += f" containing {expected.payload.describe()}"
+    return text or "a frame"
 
 
 def failure(
-    expected: Expect | str, received: Iterable[Frame], timeout: float | None, note: str = ""
+    expected: MessagePattern | str, received: Iterable[TraceRecord], timeout: float | None,
+    note: str = "",
 ) -> Mismatch:
     """The verdict message: what was expected, within how long, and every frame seen instead."""
-    what = expected.describe() if isinstance(expected, Expect) else expected
+    what = describe(expected) if isinstance(expected, MessagePattern) else expected
     within = f" within {timeout:g} s" if timeout is not None else ""
     lines = [f"expected {what}{within}{': ' + note if note else ''}"]
     head = lines[0]
@@ -127,31 +130,35 @@ class Required:
         return f"{self.value!r} (required here)"
 
 
-class Payload:
+class Payload(Matcher):
     """What a CALL of the peer must contain, read against its schema: a field the schema
     requires must be present and match; an optional one must match only when present, or
     its default (`DEFAULTS`) must match when absent. A `Required` value makes an optional
-    field required where the spec says so."""
+    field required where the spec says so. Field values are `contains()` subsets."""
+
+    wants_object = True
 
     def __init__(self, action: str, subset: Mapping[str, Any]) -> None:
         self.action, self.subset = action, dict(subset)
         self.required = required_fields(action)
 
-    def __call__(self, payload: Any) -> bool:
-        if not isinstance(payload, Mapping):
-            return False
-        for key, value in self.subset.items():
-            forced = isinstance(value, Required)
-            value = value.value if forced else value
-            if key in payload:
-                if not matches(value, payload[key]):
-                    return False
+    def check(self, value: Any, path: str, result: Result) -> None:
+        if not isinstance(value, Mapping):
+            self._fail(value, path, result)
+            return
+        for key, wanted in self.subset.items():
+            forced = isinstance(wanted, Required)
+            matcher = contains(wanted.value if forced else wanted)
+            where = f"{path}.{key}" if path else key
+            if key in value:
+                matcher.check(value[key], where, result)
             elif (self.action, key) in DEFAULTS:
-                if not matches(value, DEFAULTS[self.action, key]):
-                    return False
+                matcher.check(DEFAULTS[self.action, key], where, result)
             elif forced or key in self.required:
-                return False
-        return True
+                result.mismatches.append(FieldMismatch(where, "present", MISSING))
+
+    def describe(self) -> str:
+        return repr(self)
 
     def __repr__(self) -> str:
         shown = {}
@@ -165,23 +172,21 @@ class Payload:
         return repr(shown)
 
 
-class _Rule:
-    """A named predicate on one field's value (reads well in a verdict)."""
+# Named rules for payload subsets, so that failure messages read well
 
-    def __init__(self, name: str, test: Callable[[Any], bool]) -> None:
-        self.name, self.test = name, test
-
-    def __call__(self, value: Any) -> bool:
-        try:
-            return bool(self.test(value))
-        except (TypeError, ValueError, AttributeError):
-            return False
-
-    def __repr__(self) -> str:
-        return self.name
+#: any value, as long as the field is there
+present = Present(True)
+#: a JSON integer as the 1.6 schemas (draft-04) define one: no fraction, no boolean
+an_int = Predicate("<integer>", lambda value: type(value) is int)
 
 
-def sampled(context: str) -> _Rule:
+def one_of(*choices: Any) -> Matcher:
+    """Matches any of `choices` (e.g. `one_of("Accepted", "Rejected")`), each compared as a
+    JSON value."""
+    return Subset(f"<one of {choices}>", AnyOf([Equals(choice) for choice in choices]), False)
+
+
+def sampled(context: str) -> Predicate:
     """A MeterValues.req `meterValue` list with a sampledValue of `context`; an absent
     context is "Sample.Periodic" (1.6 §7.39 ReadingContext, the schema's default)."""
 
@@ -191,14 +196,14 @@ def sampled(context: str) -> _Rule:
             for value in values for sample in value.get("sampledValue", ())
         )
 
-    return _Rule(f"<a sampledValue of context {context}>", test)
+    return Predicate(f"<a sampledValue of context {context}>", test)
 
 
-def number(expected: float) -> _Rule:
+def number(expected: float) -> Predicate:
     """A JSON number equal to `expected`, integer or decimal (1.6 decimal fields: 10 == 10.0)."""
 
     def test(value: Any) -> bool:
         return not isinstance(value, bool) and isinstance(value, int | float) and (
             abs(float(value) - expected) < 1e-6)
 
-    return _Rule(f"<number {expected:g}>", test)
+    return Predicate(f"<number {expected:g}>", test)

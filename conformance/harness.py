@@ -1,7 +1,8 @@
 """The harness's end of one OCPP-J connection: send (correct or broken) frames, wait for frames.
 
 `HarnessPeer` drives the project's session core through the asyncio `Session`, with the websocket
-wrapped so that every text frame in either direction is recorded first (`conformance.wire`).
+wrapped so that every text frame in either direction is recorded first, as a `TraceRecord`
+(`conformance.wire`).
 CALLs from the peer are answered by `handlers` (defaults per role in `conformance.defaults`) and
 also land in the backlog, so a case can `wait_for("StatusNotification", {...})`.
 """
@@ -13,11 +14,13 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from chargebench.matching import MessagePattern
 from chargebench.ocppj import VERSIONS, OcppSession, Role, Session, version_for
 from chargebench.ocppj import events as ev
 from chargebench.ocppj.frames import Direction, encode_call
-from conformance.expect import REPLY_TYPES, Expect, Mismatch, failure
-from conformance.wire import Frame
+from chargebench.trace import TraceRecord
+from conformance import wire
+from conformance.expect import REPLY_TYPES, Mismatch, contradicts, expectation, failure
 
 Handler = Callable[[dict], Any]
 
@@ -64,7 +67,7 @@ class HarnessPeer:
         #: how long a charge point under test may take to send its BootNotification
         self.boot_timeout = timeout
         self.cp_id = cp_id
-        self.log: list[Frame] = []
+        self.log: list[TraceRecord] = []
         self.violations: list[ev.ProtocolViolation] = []
         #: Set once a BootNotification on this connection was Accepted (OCPP 1.6 §4.2).
         self.booted = asyncio.Event()
@@ -76,14 +79,15 @@ class HarnessPeer:
         self._boot_done = asyncio.Event()
         self._boot_done.set()
         #: sees every frame of this connection (the listener's wire-state model)
-        self.observer: Callable[[Frame], None] | None = None
+        self.observer: Callable[[TraceRecord], None] | None = None
         #: How the charge point under test connected (`conformance.endpoints.Admission`), set
         #: by the listener; None on connections ChargeBench opened.
         self.security: Any = None
         self.handlers: dict[str, Handler] = dict(handlers or {})
-        self._backlog: list[Frame] = []
+        self._backlog: list[TraceRecord] = []
         self._arrived = asyncio.Event()
-        self._actions: dict[str, str] = {}  # our CALL ids -> action, to label replies
+        #: CALL ids -> action per direction, to label each reply with the action it answers
+        self._actions: dict[tuple[Direction, str], str] = {}
         out = Direction.CP_TO_CS if role is Role.CHARGE_POINT else Direction.CS_TO_CP
         inn = out.reverse
         self.ws = ws
@@ -102,18 +106,19 @@ class HarnessPeer:
     # Recording
 
     def _record(self, direction: Direction, text: str) -> None:
-        frame = Frame.parse(direction, text)
+        frame = wire.parse(direction, text, cp_id=self.cp_id)
         if frame.type in REPLY_TYPES and frame.id is not None:
-            frame.answers = self._actions.get(frame.id)
-        elif frame.type == "CALL" and direction != self.incoming_dir and frame.id is not None:
-            self._actions[frame.id] = frame.action or ""
+            # OCPP-J 1.6 §4.1.4: a reply carries the id of the CALL it answers, sent the other way
+            frame.action = self._actions.get((direction.reverse, frame.id))
+        elif frame.type == "CALL" and frame.id is not None:
+            self._actions[direction, frame.id] = frame.action or ""
         if frame.type == "CALL" and frame.action == "BootNotification" and frame.id:
             if direction == self.incoming_dir:
                 self._boots_in_flight.add(frame.id)
                 self._boot_done.clear()
         elif (frame.type in REPLY_TYPES and frame.id in self._boots_in_flight
               and direction != self.incoming_dir):  # our answer to the charger's boot
-            frame.answers = "BootNotification"
+            frame.action = "BootNotification"
             self._boots_in_flight.discard(frame.id)
             self.boot_answered.set()
             if not self._boots_in_flight:
@@ -161,7 +166,7 @@ class HarnessPeer:
     async def call(
         self, action: str, payload: dict | None = None, *, timeout: float | None = None,
         message_id: str | None = None, concurrent: bool = False,
-    ) -> Frame:
+    ) -> TraceRecord:
         """Send a valid CALL and return the reply frame (CALLRESULT or CALLERROR)."""
         message_id = await self.send_call(
             action, payload, message_id=message_id, concurrent=concurrent
@@ -183,7 +188,7 @@ class HarnessPeer:
             action, payload or {}, message_id=message_id, concurrent=concurrent,
             timeout=self.timeout,
         )
-        self._actions[message_id] = action
+        self._actions[self.incoming_dir.reverse, message_id] = action
         await self._flush()
         return message_id
 
@@ -228,45 +233,60 @@ class HarnessPeer:
         self, what: str, subset: Any = None, *,
         timeout: float | None = None, message_id: str | None = None,
         after: int = 0, after_what: str = "",
-    ) -> Frame:
+    ) -> TraceRecord:
         """Wait for a frame from the peer: an action name (its CALL) or "CALLRESULT"/"CALLERROR",
-        whose payload contains `subset` (a mapping or a `conformance.expect.Payload`). With
-        `after`, only a frame that arrived after frame number `after` (`Frame.seq`) counts:
+        whose payload contains `subset` (a `chargebench.matching.contains` subset or any `Matcher`,
+        e.g. a `conformance.expect.Payload`). With
+        `after`, only a frame that arrived after frame number `after` (`TraceRecord.seq`) counts:
         ordered steps (`after_what` names the step it must follow, for the verdict). Raises
         `Mismatch` naming what came instead."""
-        expected = Expect(what, subset, message_id)
-        early: list[Frame] = []
+        expected = expectation(what, subset, message_id)
+        early: list[TraceRecord] = []
 
-        def wanted(frame: Frame) -> bool:
-            if not expected.matches(frame):
+        def wanted(frame: TraceRecord) -> bool:
+            if not expected.match(frame).ok:
                 return False
-            if frame.seq <= after:
+            refused = self._refused(frame)
+            if refused is not None:  # matched, but the core refused it: it cannot pass a case
+                raise failure(expected, [frame], timeout,
+                              f"the matching frame broke OCPP-J and was refused "
+                              f"({refused.error.code}: {refused.error})")
+            if (frame.seq or 0) <= after:
                 early.append(frame)
                 return False
             return True
 
         try:
-            return await self._take(wanted, expected.contradicts, expected, timeout)
+            return await self._take(wanted, lambda frame: contradicts(expected, frame),
+                                    expected, timeout)
         except Mismatch as error:
             if early:
                 raise Mismatch(f"{error}\nout of order: the matching frame came before "
                                f"{after_what or 'the step it must follow'}") from None
             raise
 
-    async def wait_for_reply(self, message_id: str, *, timeout: float | None = None) -> Frame:
+    def _refused(self, frame: TraceRecord) -> ev.ProtocolViolation | None:
+        """The violation the core found in `frame`, a CALL of the peer's: a schema break (an
+        integer field sent as 1.0 under 1.6's draft-04, a missing required field) earns a
+        CALLERROR (OCPP-J 1.6 §4.2.3) however well the frame fits what a case expects."""
+        if frame.type != "CALL" or frame.id is None:
+            return None
+        return next((v for v in self.violations if v.message_id == frame.id), None)
+
+    async def wait_for_reply(self, message_id: str, *, timeout: float | None = None) -> TraceRecord:
         """The CALLRESULT or CALLERROR answering `message_id`, whichever it is."""
 
-        def is_reply(frame: Frame) -> bool:
+        def is_reply(frame: TraceRecord) -> bool:
             return frame.type in REPLY_TYPES and frame.id == message_id
 
         return await self._take(is_reply, None, f"a reply to {message_id}", timeout)
 
     async def expect_nothing(
-        self, predicate: Callable[[Frame], bool], *, during: float, what: str
+        self, predicate: Callable[[TraceRecord], bool], *, during: float, what: str
     ) -> None:
         """Fail if a frame satisfying `predicate` arrives within `during` seconds."""
 
-        def forbidden(frame: Frame) -> bool:
+        def forbidden(frame: TraceRecord) -> bool:
             if predicate(frame):
                 raise failure(f"no {what}", [frame], during, "but it came")
             return False
@@ -274,9 +294,9 @@ class HarnessPeer:
         await self._take(forbidden, None, what, during, quiet=True)
 
     async def _take(
-        self, wanted: Callable[[Frame], bool], hopeless: Callable[[Frame], bool] | None,
-        expected: Expect | str, timeout: float | None, *, quiet: bool = False,
-    ) -> Frame:  # None only when `quiet`
+        self, wanted: Callable[[TraceRecord], bool], hopeless: Callable[[TraceRecord], bool] | None,
+        expected: MessagePattern | str, timeout: float | None, *, quiet: bool = False,
+    ) -> TraceRecord:  # None only when `quiet`
         """Scan the backlog, then each new frame, until `wanted` takes one; `hopeless` or the
         deadline raise the verdict. `quiet`: reaching the deadline is success (returns None)."""
         timeout = self.timeout if timeout is None else timeout

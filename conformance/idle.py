@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from conformance.wire import Frame
+from chargebench.trace import TraceRecord
 
 #: Connector statuses that mean idle (1.6 §4.9 ChargePointStatus).
 IDLE = "Available"
@@ -55,7 +55,7 @@ class WireState:
     cache_dirty: bool = False
     _calls: dict[str, tuple[str, Any, str]] = field(default_factory=dict)
 
-    def observe(self, frame: Frame, incoming: bool) -> None:
+    def observe(self, frame: TraceRecord, incoming: bool) -> None:
         """One frame; `incoming`: sent by the charger."""
         if frame.type == "CALL" and frame.id is not None:
             self._calls[frame.id] = (frame.action or "", frame.payload, frame.dir)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -305,7 +306,7 @@ class ConformanceRun:
 
             error = call.excinfo.value if call.excinfo is not None else None
             if isinstance(error, Mismatch):  # the verdict's evidence, as trace records
-                report.cb_received = [frame.to_record(self.settings.cp_id, "")
+                report.cb_received = [replace(frame, cp_id=self.settings.cp_id)
                                       for frame in error.received]
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:

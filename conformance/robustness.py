@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from chargebench.ocppj.faults import Fault
 from chargebench.ocppj.frames import encode_call, encode_error, encode_result
 from chargebench.ocppj.versions import FAULT_CODES_16
+from chargebench.trace import TraceRecord
 from conformance.endpoints import boot
+from conformance.expect import one_of, present
 from conformance.harness import HarnessPeer
-from conformance.wire import Frame, one_of, present
 
 #: A CALL the system under test answers without side effects, per role under test.
 PING: dict[str, tuple[str, dict]] = {
@@ -204,8 +205,8 @@ async def check_probe(peer: HarnessPeer, role: str, probe: Probe) -> None:
     message_id = probe_id(probe)
     await peer.send_raw(probe.build(message_id, role))
     if probe.may_ignore:
-        def wrong(frame: Frame) -> bool:
-            return frame.type == "CALLERROR" and (frame.payload or {}).get(
+        def wrong(frame: TraceRecord) -> bool:
+            return frame.type == "CALLERROR" and (frame.error or {}).get(
                 "errorCode") not in probe.codes
 
         # a CALLERROR, if any, comes before the answer to the CALL sent after the frame

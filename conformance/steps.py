@@ -40,11 +40,11 @@ import pytest
 
 from chargebench.clock import iso
 from chargebench.ocppj.frames import Direction
+from chargebench.trace import TraceRecord
 from conformance import config_keys
-from conformance.expect import Payload, Required
+from conformance.expect import Payload, Required, expectation, one_of
 from conformance.harness import HarnessPeer
 from conformance.idle import restore_idle
-from conformance.wire import Frame, one_of
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Context:
     id_tag: str
     services: dict[str, Any] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
-    #: ordered rows: only frames after `Frame.seq` `cursor` count, `since` names the row
+    #: ordered rows: only frames after `TraceRecord.seq` `cursor` count, `since` names the row
     cursor: int = 0
     since: str = "the case began"
     #: the charger's configuration as read before the first row (key -> entry)
@@ -71,7 +71,7 @@ class Context:
 
     def mark(self, what: str) -> None:
         """Later `Expect` rows want frames that arrive from now on (after row `what`)."""
-        self.cursor = self.peer.log[-1].seq if self.peer.log else self.cursor
+        self.cursor = (self.peer.log[-1].seq or 0) if self.peer.log else self.cursor
         self.since = what
 
     def now(self) -> datetime:
@@ -184,10 +184,10 @@ class Expect(Step):
 
     async def run(self, ctx: Context) -> None:
         frame = await self.take(ctx)
-        ctx.cursor, ctx.since = frame.seq, f"{self.action} (seq {frame.seq})"
+        ctx.cursor, ctx.since = frame.seq or 0, f"{self.action} (seq {frame.seq})"
         await self.keep(ctx, frame)
 
-    async def take(self, ctx: Context) -> Frame:
+    async def take(self, ctx: Context) -> TraceRecord:
         subset = resolve(self.subset, ctx)
         rule = Payload(self.action, subset) if isinstance(subset, Mapping) else subset
         return await ctx.peer.wait_for(
@@ -195,7 +195,7 @@ class Expect(Step):
             after_what=ctx.since,
         )
 
-    async def keep(self, ctx: Context, frame: Frame) -> None:
+    async def keep(self, ctx: Context, frame: TraceRecord) -> None:
         if self.frame_as is not None:
             ctx.vars[self.frame_as] = frame
         for name, key in self.save.items():
@@ -223,11 +223,11 @@ class Unordered(Step):
             ctx.cursor, ctx.since = start, since
             frame = await step.take(ctx)
             await step.keep(ctx, frame)
-            latest = max(latest, frame.seq)
+            latest = max(latest, frame.seq or 0)
         ctx.cursor, ctx.since = latest, "the rows before"
 
 
-async def _reply_to(peer: HarnessPeer, call: Frame) -> Frame:
+async def _reply_to(peer: HarnessPeer, call: TraceRecord) -> TraceRecord:
     """Our answer to the charger's CALL (handlers run as tasks: it may be a moment later)."""
     for _ in range(200):
         for frame in reversed(peer.log):
@@ -248,12 +248,10 @@ class Absent(Step):
 
     async def run(self, ctx: Context) -> None:
         subset = resolve(self.subset, ctx)
-        from conformance.wire import matches
+        forbidden_frame = expectation(self.action, subset)
 
-        def forbidden(frame: Frame) -> bool:
-            return frame.type == "CALL" and frame.action == self.action and (
-                subset is None or matches(subset, frame.payload)
-            )
+        def forbidden(frame: TraceRecord) -> bool:
+            return forbidden_frame.match(frame).ok
 
         what = f"{self.action}{'' if subset is None else f' containing {subset!r}'}"
         await ctx.peer.expect_nothing(forbidden, during=self.during, what=what)
@@ -273,9 +271,9 @@ class NothingBetween(Step):
     async def run(self, ctx: Context) -> None:
         low, high = Var(self.first).resolve(ctx).seq, Var(self.last).resolve(ctx).seq
         frames = [frame for peer, _ in ctx.services["trace"].peers for frame in peer.log]
-        sent = sorted((f for f in frames if low < f.seq < high and f.type == "CALL"
+        sent = sorted((f for f in frames if low < (f.seq or 0) < high and f.type == "CALL"
                        and f.dir is not Direction.CS_TO_CP and f.action not in self.allowed),
-                      key=lambda f: f.seq)
+                      key=lambda f: f.seq or 0)
         if sent:
             raise AssertionError(
                 f"expected no request but {', '.join(self.allowed)} between the "

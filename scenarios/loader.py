@@ -18,8 +18,8 @@ from typing import Any
 
 import jsonschema
 
+from chargebench.matching import MatcherSpecError, MessagePattern, compile_matcher
 from chargebench.yamlpos import Positions, YamlFileError, dotted, load_file, schema_violations
-from scenarios.matchers import MatcherSpecError, MessagePattern, compile_matcher
 from scenarios.model import VERBS, CsmsSpec, GroupSpec, Scenario, Step
 from scenarios.ocppcheck import Problem, action_problem, matcher_problems, payload_problems, suggest
 from scenarios.values import has_variables, parse_duration, references
@@ -357,15 +357,15 @@ class _FileLoader:
             self.check_message(verb, args, where)
         try:
             if verb in ("expect", "expect_not"):
-                MessagePattern.from_spec(args, lenient=True)
+                MessagePattern.from_spec(args, placeholder=has_variables)
             elif verb == "fault_plan":
                 self.check_faults(args, where)
             elif verb in ("send", "command") and "reply" in args:
-                compile_matcher(args["reply"], ("reply",), lenient=True)
+                compile_matcher(args["reply"], ("reply",), placeholder=has_variables)
             elif verb == "assert":
                 for kind, spec in args.items():
                     if kind != "within":
-                        compile_matcher(spec, (kind,), lenient=True)
+                        compile_matcher(spec, (kind,), placeholder=has_variables)
         except MatcherSpecError as error:
             self.complain((*where, *error.path), error.reason)
 

@@ -13,8 +13,8 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chargebench.matching import MessagePattern, Result
 from chargebench.trace import TraceRecord
-from scenarios.matchers import MessagePattern, Result
 
 __all__ = ["Found", "Inbox", "scan"]
 

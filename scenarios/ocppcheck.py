@@ -19,9 +19,9 @@ from collections.abc import Hashable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
+from chargebench.matching import is_operator_mapping
 from chargebench.ocppj.validation import validator_for
 from chargebench.ocppj.versions import DEFAULT_VERSION
-from scenarios.matchers import is_operator_mapping
 from scenarios.values import has_variables
 
 __all__ = ["Problem", "action_problem", "matcher_problems", "payload_problems", "suggest"]

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chargebench.clock import Clock
+from chargebench.matching import MessagePattern, as_json, compile_matcher
 from chargebench.ocppj import CallFailed
 from chargebench.trace import TraceRecord
 from scenarios.backends import Backend, ExternalBackend, Skip
 from scenarios.files import FileServers
-from scenarios.matchers import MessagePattern, as_json, compile_matcher
 from scenarios.model import ACTION_VERBS, CHECK_VERBS, Scenario, Step
 from scenarios.results import FAILED, PASSED, SKIPPED, StepResult
 from scenarios.stations import Station, apply_faults

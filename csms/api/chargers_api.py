@@ -222,7 +222,7 @@ async def charger_log(call: Call) -> Any:
         filters = {"cp_id": cp_id, "action": f["action"], "type": f["type"],
                    "direction": f["direction"], "since": f["since"],
                    "until": f["until"]}  # fmt: skip
-        rows = ctx.store.query_log(**filters, limit=limit, offset=offset)
+        rows = [r.as_dict() for r in ctx.store.query_log(**filters, limit=limit, offset=offset)]
         return rows, ctx.store.count_log(**filters)
 
     return await respond(call.request, CHARGER_LOG, fetch, call.query)

@@ -353,7 +353,7 @@ async def message_log(call: Call) -> Any:
         filters = {"cp_id": f["charger_id"], "action": f["action"], "type": f["type"],
                    "direction": f["direction"], "since": f["since"],
                    "until": f["until"]}  # fmt: skip
-        rows = ctx.store.query_log(**filters, limit=limit, offset=offset)
+        rows = [r.as_dict() for r in ctx.store.query_log(**filters, limit=limit, offset=offset)]
         return rows, ctx.store.count_log(**filters)
 
     return await respond(call.request, LOG, fetch, call.query)

@@ -21,7 +21,6 @@ from typing import Any
 from starlette.responses import HTMLResponse, Response
 
 from chargebench.ocppj.versions import DEFAULT_VERSION
-from chargebench.trace import TraceRecord
 from csms.api import chargers_api
 from csms.api.jsonio import ApiError, DecimalJSONResponse, dumps
 from csms.api.resources import with_estimates
@@ -145,13 +144,10 @@ def _log(d: dict[str, Any], cp_id: str) -> str:
     log = d["log"]
     if not log:
         return '<p class="note">no messages yet</p>'
-    records = [TraceRecord(r["ts"], r["cp_id"], r["dir"], r["type"], r["id"], r["action"],
-                           r["payload"], r["latency_ms"], r["session"] or "")
-               for r in log]  # fmt: skip
-    diagram = sequence_svg(records[-DIAGRAM_FRAMES:], cp_label=cp_id)
-    rows = [(r["seq"], r["dir"], r["type"], r["action"] or "", r["id"] or "",
-             dumps(r["payload"])[:200]) for r in reversed(log)]  # fmt: skip
-    times = [time_el(r["ts"]) for r in reversed(log)]
+    diagram = sequence_svg(log[-DIAGRAM_FRAMES:], cp_label=cp_id)
+    rows = [(r.seq, r.dir, r.type, r.action or "", r.id or "",
+             dumps(r.payload)[:200]) for r in reversed(log)]  # fmt: skip
+    times = [time_el(r.ts) for r in reversed(log)]
     table = page.table(("#", "direction", "type", "action", "message id", "payload"), rows,
                        numeric=(0,))  # fmt: skip
     # the time column as <time> markup: insert after each row's first cell

@@ -7,12 +7,12 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from chargebench.trace import TraceRecord
 from csms.states import IdTagStatus, TransactionStatus, optional
 from csms.store import metering
 from csms.store._sqlite_base import SqliteBase, page, where
 from csms.store._sqlite_states import REMOTE_START, TRANSACTION, all_states, states
 from csms.store.base import (
-    LogRecord,
     MeterValueRow,
     NotFoundError,
     RemoteStart,
@@ -54,10 +54,14 @@ def _utf8(value: Any) -> Any:
     return value
 
 
-def _log_row(row: dict[str, Any]) -> LogRecord:
-    row["id"] = row.pop("msg_id")
-    row["payload"] = None if row["payload"] is None else json.loads(row["payload"])
-    return row  # type: ignore[return-value]
+def _log_record(row: dict[str, Any]) -> TraceRecord:
+    """A message-log row as the trace record it was written from, numbered by its row."""
+    return TraceRecord(
+        ts=row["ts"], cp_id=row["cp_id"], dir=row["dir"], type=row["type"], id=row["msg_id"],
+        action=row["action"],
+        payload=None if row["payload"] is None else json.loads(row["payload"]),
+        latency_ms=row["latency_ms"], session=row["session"] or "", seq=row["seq"],
+    )
 
 
 #: Transaction statuses decided at the start (billing adds Completed / BillingFailed / ...).
@@ -544,7 +548,7 @@ class SessionsMixin(SqliteBase):
         limit: int | None = 100,
         offset: int = 0,
         newest_first: bool = False,
-    ) -> list[LogRecord]:
+    ) -> list[TraceRecord]:
         """Filter the message log (seeds/001 §6.4); `until` is exclusive, order is by time."""
         clause, params = where(
             {
@@ -564,7 +568,7 @@ class SessionsMixin(SqliteBase):
             f" session FROM message_log{clause} ORDER BY {order}{page(limit, offset)}",
             params,
         )
-        return [_log_row(row) for row in rows]
+        return [_log_record(row) for row in rows]
 
     def log_latencies(
         self,

@@ -5,7 +5,8 @@ Contract shared by every implementation (SQLite now, PostgreSQL next):
   the charge point ("data that is acknowledged to a charge point is on disk").
 - Methods are synchronous and short. From asyncio, call them directly for single small writes or
   wrap them in `asyncio.to_thread`; implementations are thread-safe.
-- Reads return plain dicts (the TypedDicts below) or None when the row does not exist; writes that
+- Reads return plain dicts (the TypedDicts below) or None when the row does not exist; the
+  message log returns the project's one frame record, `chargebench.trace.TraceRecord`; writes that
   name a missing charger / transaction / deployment... raise `NotFound`. Every error a store
   raises is a `csms.store.errors.StoreError` (a driver's own exceptions are translated).
 - Timestamps go in as `datetime` or ISO-8601 text and come out as canonical UTC text
@@ -26,6 +27,7 @@ from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, Self, TypedDict, runtime_checkable
 
+from chargebench.trace import TraceRecord
 from csms.states import (
     BillingRetryState,
     IdTagStatus,
@@ -185,21 +187,6 @@ class MeterValueRow(TypedDict):
     format: str
     norm_value: Decimal | None
     norm_unit: str | None
-
-
-class LogRecord(TypedDict):
-    """A trace record (DESIGN.md "Trace records") as stored, plus its row number `seq`."""
-
-    seq: int
-    ts: str
-    cp_id: str
-    dir: str
-    type: str
-    id: str | None
-    action: str | None
-    payload: Any
-    latency_ms: float | None
-    session: str | None
 
 
 class FirmwareStatusRecord(TypedDict):
@@ -699,7 +686,10 @@ class LogStore(Protocol):
         limit: int | None = 100,
         offset: int = 0,
         newest_first: bool = False,
-    ) -> list[LogRecord]: ...
+    ) -> list[TraceRecord]:
+        """The stored records (`chargebench.trace.TraceRecord`), each with its row number as
+        `seq`."""
+        ...
     def count_log(
         self,
         *,

@@ -7,7 +7,7 @@ import json
 
 from conformance.expect import Payload, Required, number, sampled
 from conformance.idle import WireState
-from conformance.wire import Frame
+from conformance.wire import parse
 
 IN, OUT = "cp->cs", "cs->cp"
 
@@ -38,7 +38,7 @@ def test_value_rules():
 
 
 def _feed(state: WireState, direction: str, *message) -> None:
-    state.observe(Frame.parse(direction, json.dumps(list(message))), direction == IN)
+    state.observe(parse(direction, json.dumps(list(message))), direction == IN)
 
 
 def test_wire_state_finds_a_transaction_nobody_saved():

@@ -28,8 +28,8 @@ async def test_authorization_key_is_redacted_in_every_record(tmp_path):
             assert (action, payload["value"]) == ("ChangeConfiguration", NEW_KEY)  # on the wire
         await csms.trace.flush()
         rows = csms.store.query_log(cp_id="CP1", action="ChangeConfiguration", limit=None)
-        [call] = [r for r in rows if r["type"] == "CALL"]
-        assert call["payload"] == {"key": "AuthorizationKey", "value": REDACTED}
+        [call] = [r for r in rows if r.type == "CALL"]
+        assert call.payload == {"key": "AuthorizationKey", "value": REDACTED}
         records = list(read_trace(csms.trace.file_for("CP1")))
         assert {"key": "AuthorizationKey", "value": REDACTED} in [r.payload for r in records]
         assert csms.store.verify_charger_password("CP1", NEW_KEY)  # the key itself is in use

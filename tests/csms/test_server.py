@@ -204,7 +204,7 @@ class TestTrace:
             await cp.call("Heartbeat")
         await csms.trace.flush()
         rows = csms.store.query_log(cp_id="CP1")
-        kinds = sorted((r["action"], r["type"], r["dir"]) for r in rows)
+        kinds = sorted((r.action, r.type, r.dir) for r in rows)
         assert kinds == [
             ("BootNotification", "CALL", "cp->cs"), ("BootNotification", "CALLRESULT", "cs->cp"),
             ("Heartbeat", "CALL", "cp->cs"), ("Heartbeat", "CALLRESULT", "cs->cp"),

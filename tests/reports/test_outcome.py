@@ -133,15 +133,17 @@ def test_outcomes_and_records_keep_their_json_spelling():
 def test_conformance_summary_keeps_its_keys_and_carries_received_frames(tmp_path):
     """summary.json keeps its keys and values (users and `reports` read them); the frames a
     Mismatch received reach the verdict as trace records, not as text to parse."""
-    from conformance.expect import Expect, failure
+    from dataclasses import replace
+
+    from conformance.expect import expectation, failure
     from conformance.summary import Summary
     from conformance.summary import Verdict as Row
-    from conformance.wire import Frame
+    from conformance.wire import parse
 
-    frame = Frame.parse("cp->cs", '[2,"9","Heartbeat",{}]')
-    mismatch = failure(Expect("BootNotification"), [frame], 5)
+    frame = parse("cp->cs", '[2,"9","Heartbeat",{}]')
+    mismatch = failure(expectation("BootNotification"), [frame], 5)
     assert mismatch.expected == "expected BootNotification within 5 s"
-    received = [f.to_record("CP1", "") for f in mismatch.received]
+    received = [replace(f, cp_id="CP1") for f in mismatch.received]
     summary = Summary()
     summary.record(Row("TC_001_CS", "core", "Cold boot", "passed", "n::a"))
     summary.record(Row("TC_001_CS", "core", "Cold boot", "failed", "n::a", str(mismatch),

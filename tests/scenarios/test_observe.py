@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from chargebench.matching import MessagePattern
 from chargebench.trace import TraceRecord
-from scenarios.matchers import MessagePattern
 from scenarios.observe import Inbox
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.expect import Required
+from conformance.expect import Required, one_of, present
 from conformance.steps import TAG, Do, Ensure, Expect, Send, Unordered, Var
-from conformance.wire import one_of, present
 
 OTHER_TAG = "CB-VALID-2"
 PARENT_TAG = "CB-PARENT-1"

@@ -32,9 +32,8 @@ from chargebench.security import (
     server_ssl_context,
     sign_csr,
 )
-from conformance.expect import Required
+from conformance.expect import Required, present
 from conformance.steps import Call, Context, Expect, Reconnect, Send, Step, Svc, Var
-from conformance.wire import present
 
 CSMS_ROOT = "CentralSystemRootCertificate"
 MANUFACTURER_ROOT = "ManufacturerRootCertificate"

@@ -24,7 +24,7 @@ from conformance.cases.cp.flows import (
     status,
     stopped,
 )
-from conformance.expect import sampled
+from conformance.expect import an_int, one_of, present, sampled
 from conformance.steps import (
     TAG,
     Absent,
@@ -40,7 +40,6 @@ from conformance.steps import (
     Var,
     params,
 )
-from conformance.wire import an_int, one_of, present
 
 
 def _pending_then_accepted():

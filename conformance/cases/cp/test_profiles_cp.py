@@ -25,7 +25,7 @@ from conformance.cases.cp.flows import (
     status,
     stopped,
 )
-from conformance.expect import number
+from conformance.expect import an_int, number, one_of
 from conformance.steps import (
     TAG,
     Absent,
@@ -45,7 +45,6 @@ from conformance.steps import (
     Var,
     params,
 )
-from conformance.wire import an_int, one_of
 
 # Local Authorization List (1.6 §3.5.2, §5.10, §5.15)
 

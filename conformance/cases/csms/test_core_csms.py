@@ -13,7 +13,7 @@ import secrets
 import pytest
 
 from conformance.chargepoint import ChargePoint, Command, at, params
-from conformance.wire import one_of
+from conformance.expect import one_of
 
 pytestmark = pytest.mark.usefixtures("cb")
 

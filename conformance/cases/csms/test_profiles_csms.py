@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.chargepoint import ChargePoint, Command, at, notifications, params
-from conformance.wire import an_int, present
+from conformance.expect import an_int, present
 
 pytestmark = pytest.mark.usefixtures("cb")
 

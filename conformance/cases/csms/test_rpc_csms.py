@@ -29,7 +29,7 @@ async def test_call_before_boot_accepted_gets_security_error(never_booted_peer):
     booted: a booted one keeps its registration across reconnects (OCPP 1.6 §4.2)."""
     message_id = await never_booted_peer.send_call("Heartbeat", {})
     reply = await never_booted_peer.wait_for_reply(message_id)
-    if (reply.payload or {}).get("errorCode") != "SecurityError":
+    if (reply.error or {}).get("errorCode") != "SecurityError":
         pytest.skip(f"advisory, not a failure: errata §3.10 RECOMMENDS CALLERROR SecurityError "
                     f"before the boot is accepted; the CSMS answered {reply.describe()}")
 

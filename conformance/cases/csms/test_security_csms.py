@@ -20,7 +20,7 @@ from conformance.chargepoint import (
     security_event,
 )
 from conformance.endpoints import dial
-from conformance.wire import an_int, present
+from conformance.expect import an_int, present
 
 pytestmark = pytest.mark.usefixtures("cb")
 

@@ -29,10 +29,11 @@ class TestMessageLog:
         assert store.append_log([]) == 0
         got = store.query_log(limit=None)
         assert len(got) == 51
-        assert {k: got[0][k] for k in records[0]} == {
-            **records[0], "ts": "2025-01-17T10:00:00.123456Z"
+        assert got[0].as_dict() == {
+            **records[0], "ts": "2025-01-17T10:00:00.123456Z", "seq": got[0].seq
         }  # fmt: skip
-        assert got[-1]["payload"] == [1, "x"] and got[-1]["latency_ms"] == 12.5
+        assert [r.seq for r in got] == sorted({r.seq for r in got})  # numbered in log order
+        assert got[-1].payload == [1, "x"] and got[-1].latency_ms == 12.5
 
     def test_filters_and_paging(self, store: Store) -> None:
         """Queries filter by charger, action, type, direction, time range, and page."""
@@ -45,7 +46,7 @@ class TestMessageLog:
                 self.record(5),
             ]
         )
-        ids = lambda rows: [r["id"] for r in rows]  # noqa: E731
+        ids = lambda rows: [r.id for r in rows]  # noqa: E731
         assert ids(store.query_log(cp_id="CP2")) == ["m2"]
         assert ids(store.query_log(action="StartTransaction")) == ["m3"]
         assert ids(store.query_log(type="CALLERROR")) == ["m4"]

@@ -147,4 +147,4 @@ def test_committed_write_survives_sigkill(backend: Backend) -> None:
     with backend.open() as again:
         tx = again.get_transaction(tx_id)
         assert tx is not None and tx["meter_start"] == 42 and tx["status"] == "Running"
-        assert [r["action"] for r in again.query_log()] == ["StartTransaction"]
+        assert [r.action for r in again.query_log()] == ["StartTransaction"]

@@ -1,11 +1,19 @@
-"""Field matchers: every operator, nesting, captures, spec errors, and message patterns."""
+"""The one matcher language: every operator, nesting, captures, spec errors, message patterns,
+and the conformance subsets (`contains`) judged by the same rules."""
 
 from __future__ import annotations
 
 import pytest
 
+from chargebench.matching import (
+    MatcherSpecError,
+    MessagePattern,
+    Predicate,
+    Present,
+    compile_matcher,
+    contains,
+)
 from chargebench.trace import TraceRecord
-from scenarios.matchers import MatcherSpecError, MessagePattern, compile_matcher
 
 
 def ok(spec, value) -> bool:
@@ -114,7 +122,10 @@ class TestSpecErrors:
 
     def test_placeholders_are_accepted_leniently(self):
         """At load time an operand holding ${var} is accepted; it is checked when it runs."""
-        compile_matcher({"a": {"range": ["${low}", None]}, "b": {"regex": "${re}"}}, lenient=True)
+        from scenarios.values import has_variables
+
+        compile_matcher({"a": {"range": ["${low}", None]}, "b": {"regex": "${re}"}},
+                        placeholder=has_variables)
 
 
 def record(**fields) -> TraceRecord:
@@ -139,3 +150,74 @@ class TestMessagePattern:
                        payload={"status": "Pending"})
         result = pattern.match(reply)
         assert [m.path for m in result.mismatches] == ["payload.status"]
+
+
+class TestOneLanguage:
+    """Conformance subsets (`contains`) and scenario specs are one language with one rule."""
+
+    def test_a_number_is_a_number_in_both_spellings(self):
+        """JSON has one number type (RFC 8259 §6): 1 matches 1.0 and 1.0 matches 1, in a YAML
+        spec and in a conformance subset alike; a boolean is no number in either."""
+        for spelled in (lambda s: compile_matcher(s), contains):
+            assert spelled({"connectorId": 1}).match({"connectorId": 1.0}).ok
+            assert spelled({"limit": 6000.0}).match({"limit": 6000}).ok
+            assert not spelled({"connectorId": 1}).match({"connectorId": True}).ok
+            assert not spelled({"connectorId": 1}).match({"connectorId": "1"}).ok
+            assert not spelled({"connectorId": 1}).match({"connectorId": 2}).ok
+
+    def test_integer_ness_is_the_schemas_question(self):
+        """Whether 1.0 may stand in an integer field is decided by the version's schemas, not
+        by the matcher: 1.6 declares draft-04, whose integer has no fraction."""
+        from chargebench.ocppj.errors import RemoteProtocolError
+        from chargebench.ocppj.validation import check_payload
+        from chargebench.ocppj.versions import DEFAULT_VERSION
+
+        payload = {"connectorId": 1.0, "errorCode": "NoError", "status": "Available"}
+        assert DEFAULT_VERSION.schema_draft == "draft-04"
+        with pytest.raises(RemoteProtocolError):
+            check_payload(DEFAULT_VERSION, "StatusNotification", payload, False)
+        check_payload(DEFAULT_VERSION, "StatusNotification", {**payload, "connectorId": 1}, False)
+
+    def test_a_subset_contains_what_it_names(self):
+        """A subset ignores fields it does not name, finds each list item anywhere in the
+        list, and fails on an absent field, whatever the field's matcher."""
+        profile = {"chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0},
+                                              {"startPeriod": 60, "limit": 8}]}
+        assert contains({"chargingSchedulePeriod": [{"limit": 8.0}, {"limit": 16}]}).match(
+            profile).ok
+        assert not contains({"chargingSchedulePeriod": [{"limit": 9}]}).match(profile).ok
+        assert not contains({"chargingSchedulePeriod": [{"limit": 8}]}).match(
+            {"chargingSchedulePeriod": {"limit": 8}}).ok
+        assert not contains({"idTag": lambda value: True}).match({}).ok
+        assert not contains({"idTag": Present(True)}).match({}).ok
+
+    def test_a_predicate_that_raises_is_no_match(self):
+        """A named test that meets data it cannot read fails the match instead of crashing,
+        and a failed match names it."""
+        upper = Predicate("<upper case>", lambda value: value.isupper())
+        result = contains({"idTag": upper}).match({"idTag": 7})
+        assert [str(m) for m in result.mismatches] == ["idTag: expected <upper case>, got 7"]
+        assert contains({"idTag": upper}).match({"idTag": "ABC"}).ok
+
+    def test_a_callerror_is_matched_by_its_field_names(self):
+        """A CALLERROR's payload is [code, description, details] as traced; an object matcher
+        sees it as errorCode, errorDescription, errorDetails (OCPP-J 1.6 §4.2.3), a list
+        matcher as the list."""
+        error = record(type="CALLERROR", action=None, payload=["NotSupported", "", {}])
+        by_name = MessagePattern(type="CALLERROR", payload=contains({"errorCode": "NotSupported"}))
+        assert by_name.match(error).ok
+        wrong = MessagePattern(type="CALLERROR", payload=contains({"errorCode": "InternalError"}))
+        assert not wrong.match(error).ok
+        spec = MessagePattern.from_spec({"action": "Reset", "type": "CALLERROR",
+                                         "payload": ["NotSupported", "", {}]})
+        assert spec.match(record(type="CALLERROR", action="Reset",
+                                 payload=["NotSupported", "", {}])).ok
+        assert MessagePattern.from_spec({"action": "Reset", "type": "CALLERROR",
+                                         "payload": {"errorCode": "NotSupported"}}).match(
+            record(type="CALLERROR", action="Reset", payload=["NotSupported", "", {}])).ok
+
+    def test_a_pattern_can_name_the_message_id(self):
+        """A reply is expected by the id of the CALL it answers; any action, when not named."""
+        reply = record(type="CALLRESULT", id="7", action=None, payload={"status": "Accepted"})
+        assert MessagePattern(type="CALLRESULT", message_id="7").match(reply).ok
+        assert not MessagePattern(type="CALLRESULT", message_id="8").match(reply).ok

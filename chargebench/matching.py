@@ -1,6 +1,18 @@
-"""Field matchers for `expect:`, `expect_not:`, `assert:` and command replies (sans-I/O).
+"""The one matcher language: what a frame or a value must be, for scenarios and conformance.
 
-A matcher spec is plain YAML data. A mapping whose keys are all operator names is an operator
+Sans-I/O. Two spellings build the same `Matcher` objects, judged by one equality rule (`_same`):
+
+- a scenario's YAML spec (`expect:`, `expect_not:`, `assert:`, command replies), compiled by
+  `compile_matcher()`;
+- a conformance case's Python subset (`contains()`): what the peer must at least have sent.
+
+Values compare as JSON values: a number is a number (1 and 1.0 are equal; RFC 8259 §6 has no
+integer type), a boolean is no number, a dateTime is its instant (1.6 §2.3). Whether 1.0 is
+allowed in an integer field is the schema's question, not the matcher's: the version's
+validator answers it (1.6 declares draft-04, where 1.0 is no "integer"; 2.0.1 declares draft-06,
+where it is).
+
+A YAML matcher spec is plain data. A mapping whose keys are all operator names is an operator
 mapping; any other mapping matches an object field by field (fields not named are ignored)::
 
     status: Accepted                           # equals
@@ -13,7 +25,7 @@ mapping; any other mapping matches an object field by field (fields not named ar
 Compile once with `compile_matcher()` (raises `MatcherSpecError` naming the spec path), then call
 `match(value)`: it returns the mismatches (empty when the value matches) and the captures, which
 the caller keeps only when the whole message matched. `MessagePattern` applies the same to a
-trace record (action, direction, frame type, payload).
+trace record (action, direction, frame type, message id, payload).
 """
 
 from __future__ import annotations
@@ -21,15 +33,15 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chargebench.clock import same_instant
+from chargebench.ocppj.frames import MessageType
 from chargebench.trace import TraceRecord
 from chargebench.yamlpos import dotted
-from scenarios.values import has_variables
 
 __all__ = [
     "OPERATORS",
@@ -37,9 +49,15 @@ __all__ = [
     "MatcherSpecError",
     "MessagePattern",
     "Mismatch",
+    "Predicate",
     "as_json",
     "compile_matcher",
+    "contains",
 ]
+
+#: Tells whether a spec operand still holds a placeholder (scenarios: `${name}`), for checks of
+#: specs before their variables are known.
+Placeholder = Callable[[Any], bool]
 
 OPERATORS = frozenset(
     {"equals", "regex", "range", "any_of", "present", "absent", "capture", "some", "not"}
@@ -92,10 +110,17 @@ class Result:
 class Matcher:
     """Base class: `check()` appends to `result`; `describe()` says what is expected."""
 
+    #: matches an object: a CALLERROR is then matched by its field names (`MessagePattern`)
+    wants_object = False
+
     def match(self, value: Any, path: str = "") -> Result:
         result = Result()
         self.check(value, path, result)
         return result
+
+    def __call__(self, value: Any) -> bool:
+        """A matcher is also a predicate: True when `value` matches."""
+        return self.match(value).ok
 
     def check(self, value: Any, path: str, result: Result) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -272,6 +297,8 @@ class AllOf(Matcher):
 class Fields(Matcher):
     """An object whose named fields match; other fields are ignored."""
 
+    wants_object = True
+
     def __init__(self, fields: dict[str, Matcher]) -> None:
         self.fields = fields
 
@@ -308,12 +335,15 @@ def is_operator_mapping(spec: Any) -> bool:
     return isinstance(spec, Mapping) and bool(spec) and all(key in OPERATORS for key in spec)
 
 
-def compile_matcher(spec: Any, path: Path = (), *, lenient: bool = False) -> Matcher:
+def compile_matcher(spec: Any, path: Path = (), *,
+                    placeholder: Placeholder | None = None) -> Matcher:
     """Build a matcher from its YAML spec; `path` prefixes error locations.
 
-    `lenient=True` is for load-time checks of specs that still hold `${name}` placeholders:
-    those operands are accepted as they will only be known when the step runs.
+    `placeholder` is for load-time checks of specs that still hold placeholders (scenarios:
+    `scenarios.values.has_variables`): operands it flags are accepted as they will only be
+    known when the step runs.
     """
+    lenient = placeholder
     if is_operator_mapping(spec):
         parts = [_operator(name, operand, (*path, name), lenient) for name, operand in spec.items()]
         # present/absent first, capture last: a capture must see every other check pass.
@@ -321,17 +351,17 @@ def compile_matcher(spec: Any, path: Path = (), *, lenient: bool = False) -> Mat
         return parts[0] if len(parts) == 1 else AllOf(parts)
     if isinstance(spec, Mapping):
         return Fields(
-            {str(k): compile_matcher(v, (*path, k), lenient=lenient) for k, v in spec.items()}
+            {str(k): compile_matcher(v, (*path, k), placeholder=lenient) for k, v in spec.items()}
         )
     if isinstance(spec, list):
         return Items(
-            [compile_matcher(item, (*path, i), lenient=lenient) for i, item in enumerate(spec)]
+            [compile_matcher(item, (*path, i), placeholder=lenient) for i, item in enumerate(spec)]
         )
     return Equals(spec)
 
 
-def _operator(name: str, operand: Any, path: Path, lenient: bool) -> Matcher:
-    placeholder = lenient and has_variables(operand)
+def _operator(name: str, operand: Any, path: Path, lenient: Placeholder | None) -> Matcher:
+    placeholder = lenient is not None and lenient(operand)
     if name == "equals":
         return Equals(operand)
     if name == "regex":
@@ -344,12 +374,12 @@ def _operator(name: str, operand: Any, path: Path, lenient: bool) -> Matcher:
         except re.error as error:
             raise MatcherSpecError(path, f"invalid regular expression: {error}") from None
     if name == "range":
-        return _range(operand, path, placeholder)
+        return _range(operand, path, lenient if placeholder else None)
     if name == "any_of":
         if not isinstance(operand, list) or not operand:
             raise MatcherSpecError(path, "any_of needs a non-empty list of values or matchers")
         return AnyOf(
-            [compile_matcher(o, (*path, i), lenient=lenient) for i, o in enumerate(operand)]
+            [compile_matcher(o, (*path, i), placeholder=lenient) for i, o in enumerate(operand)]
         )
     if name in ("present", "absent"):
         if not isinstance(operand, bool):
@@ -360,16 +390,16 @@ def _operator(name: str, operand: Any, path: Path, lenient: bool) -> Matcher:
             raise MatcherSpecError(path, "capture needs a variable name (letters, digits, _)")
         return Capture(operand)
     if name == "some":
-        return Some(compile_matcher(operand, path, lenient=lenient))
-    return Not(compile_matcher(operand, path, lenient=lenient))  # "not"
+        return Some(compile_matcher(operand, path, placeholder=lenient))
+    return Not(compile_matcher(operand, path, placeholder=lenient))  # "not"
 
 
-def _range(operand: Any, path: Path, placeholder: bool) -> Range:
+def _range(operand: Any, path: Path, placeholder: Placeholder | None) -> Range:
     if not isinstance(operand, Sequence) or isinstance(operand, str) or len(operand) != 2:
         raise MatcherSpecError(path, "range needs [low, high] (null for an open side)")
     bounds = []
     for bound in operand:
-        if placeholder and has_variables(bound):
+        if placeholder is not None and placeholder(bound):
             bound = None
         if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
             raise MatcherSpecError(path, f"range bound {bound!r} is not a number")
@@ -380,17 +410,95 @@ def _range(operand: Any, path: Path, placeholder: bool) -> Range:
     return Range(low, high)
 
 
+class Predicate(Matcher):
+    """A named test of a value, for what the operators cannot say (a serial number compared
+    case-insensitively, a sampledValue of some context). An absent value fails; a test that
+    raises counts as a failed test, not as a crash of the matcher."""
+
+    def __init__(self, name: str, test: Callable[[Any], Any]) -> None:
+        self.name, self.test = name, test
+
+    def check(self, value, path, result):
+        try:
+            ok = value is not MISSING and bool(self.test(value))
+        except Exception:
+            ok = False
+        if not ok:
+            self._fail(value, path, result)
+
+    def describe(self):
+        return self.name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Subset(Matcher):
+    """A Python subset (`contains()`), described as it was written."""
+
+    def __init__(self, shown: str, inner: Matcher, wants_object: bool) -> None:
+        self.shown, self.inner, self.wants_object = shown, inner, wants_object
+
+    def check(self, value, path, result):
+        self.inner.check(value, path, result)
+
+    def describe(self):
+        return self.shown
+
+
+def contains(subset: Any) -> Matcher:
+    """The matcher of a conformance subset: what the peer must at least have sent.
+
+    A mapping matches an object having those fields (others are ignored); a list matches a list
+    with, for each item, some element matching it (in any order, more elements allowed); a
+    `Matcher` is itself; another callable is a `Predicate` named by its repr; anything else
+    is a value, compared as JSON values (1 == 1.0)."""
+    return Subset(repr(subset), _contains(subset), isinstance(subset, Mapping))
+
+
+def _contains(subset: Any) -> Matcher:
+    if isinstance(subset, Matcher):
+        return subset
+    if callable(subset):
+        return Predicate(repr(subset), subset)
+    if isinstance(subset, Mapping):
+        return Fields({str(key): _contains(value) for key, value in subset.items()})
+    if isinstance(subset, list | tuple):
+        items = [Some(_contains(item)) for item in subset]
+        return AllOf([Kind(list), *items])
+    return Equals(subset)
+
+
+class Kind(Matcher):
+    """A value of a JSON type (`list`, `dict`...)."""
+
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
+
+    def check(self, value, path, result):
+        if not isinstance(value, self.kind):
+            self._fail(value, path, result)
+
+    def describe(self):
+        return {list: "a list", dict: "an object"}.get(self.kind, self.kind.__name__)
+
+
 @dataclass(frozen=True, slots=True)
 class MessagePattern:
-    """What an `expect:` looks for in the trace: action, direction, frame type and payload."""
+    """What an expectation looks for in a trace: action, direction, frame type, message id and
+    payload; a field left None matches anything. A CALLERROR's payload is [code,
+    description, details]; a payload matcher that wants an object sees it by its OCPP-J field
+    names instead (errorCode, errorDescription, errorDetails: OCPP-J 1.6 §4.2.3)."""
 
-    action: str
+    action: str | None = None
     dir: str | None = None
     type: str | None = None
     payload: Matcher | None = None
+    message_id: str | None = None
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any], *, lenient: bool = False) -> MessagePattern:
+    def from_spec(cls, spec: Mapping[str, Any], *,
+                  placeholder: Placeholder | None = None) -> MessagePattern:
         """`spec` is an `expect:` mapping; without `dir`/`type`, a CALL in either direction."""
         payload = spec.get("payload")
         return cls(
@@ -399,22 +507,28 @@ class MessagePattern:
             type=spec.get("type", "CALL"),
             payload=None
             if payload is None
-            else compile_matcher(payload, ("payload",), lenient=lenient),
+            else compile_matcher(payload, ("payload",), placeholder=placeholder),
         )
 
     def match(self, record: TraceRecord) -> Result:
         """Mismatches (empty when it matches) and captures from the payload."""
         result = Result()
-        for name in ("action", "dir", "type"):
-            wanted = getattr(self, name)
-            if wanted is not None and getattr(record, name) != wanted:
-                result.mismatches.append(Mismatch(name, as_json(wanted), getattr(record, name)))
+        for name, field_name in (("action", "action"), ("dir", "dir"), ("type", "type"),
+                                 ("message_id", "id")):
+            wanted, got = getattr(self, name), getattr(record, field_name)
+            if wanted is not None and got != wanted:
+                result.mismatches.append(Mismatch(field_name, as_json(wanted), got))
         if result.ok and self.payload is not None:
-            self.payload.check(record.payload, "payload", result)
+            payload = record.payload
+            if record.type is MessageType.CALLERROR and self.payload.wants_object:
+                payload = record.error
+            self.payload.check(payload, "payload", result)
         return result
 
     def describe(self) -> str:
-        text = f"{self.type or 'any frame'} {self.action}"
+        text = f"{self.type or 'any frame'} {self.action or ''}".rstrip()
         if self.dir:
             text += f" {self.dir}"
+        if self.message_id is not None:
+            text += f" id={self.message_id}"
         return text
