@@ -391,8 +391,9 @@ class _PgConnection:
                     else:
                         send(cur)
                     rows: list[_Row] = []
-                    if cur.description is not None:
-                        names = [d.name for d in cur.description]
+                    description = cur.description  # builds its Column objects at each access
+                    if description is not None:
+                        names = [d.name for d in description]
                         rows = [_Row(zip(names, map(_value, r), strict=True))
                                 for r in cur.fetchall()]  # fmt: skip
                     return _PgCursor(rows, cur.rowcount, None)
