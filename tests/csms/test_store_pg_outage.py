@@ -29,8 +29,6 @@ from websockets.exceptions import InvalidStatus
 from csms.store import open_store
 from tests.pgserver import PgServer, pg_server, pg_url  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.slow
-
 TOKEN = "outage-admin-token"
 T0 = "2025-01-17T10:00:00Z"
 
