@@ -26,6 +26,7 @@ from csms import commands
 from csms.certificates import CertificateService
 from csms.config import CsmsConfig
 from csms.groupcommit import GroupCommitter
+from csms.outage import Refusals
 from csms.registry import Registry
 from csms.server import HeartbeatMonitor, KeepAlive, OcppServer
 from csms.services.billing_service import BillingService
@@ -50,6 +51,8 @@ class CentralSystem:
         #: store calls of the OCPP path, group-committed (`csms.groupcommit`)
         self.db = GroupCommitter(self.store)
         self.connections = Registry()
+        #: work refused while the store is unavailable, logged once (`csms.outage`)
+        self.refusals = Refusals()
         self.trace = TraceLog(self.store, self.config.log_dir,
                               flush_interval=self.config.log_flush_interval,
                               live=self.connections.__contains__)  # fmt: skip

@@ -11,8 +11,10 @@ import functools
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from chargebench.ocppj import OcppVersion, Role
+from chargebench.ocppj import OcppCallError, OcppVersion, Role
 from chargebench.ocppj.registration import boot_gate
+from csms.outage import CALL_DESCRIPTION
+from csms.store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -75,4 +77,8 @@ async def _guarded(
     # OCPP-J 1.6 errata §3.10, 2.0.1 B01.FR.10: CALLs other than BootNotification before the
     # charge point is accepted are refused; the rule and its code are the core's (`BootGate`).
     boot_gate(conn.session.core.version, Role.CENTRAL_SYSTEM).check(action, conn.registration)
-    return await handler(csms, conn, payload)
+    try:
+        return await handler(csms, conn, payload)
+    except StoreUnavailable as error:  # nothing acknowledged; the charger retries (csms.outage)
+        csms.refusals.refused(f"{conn.cp_id}: {action}", error)
+        raise OcppCallError("InternalError", CALL_DESCRIPTION) from None

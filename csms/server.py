@@ -38,7 +38,9 @@ from chargebench.security import MAX_KEY_BYTES, MIN_KEY_BYTES, parse_basic_auth,
 from chargebench.trace import make_tracer
 from csms import dispatch
 from csms.admission import Admission, Facts, admit, charge_point_id
+from csms.outage import RETRY_AFTER
 from csms.registry import ChargerConnection
+from csms.store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -48,6 +50,8 @@ log = logging.getLogger(__name__)
 # RFC 6455 §7.4.1
 CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_NORMAL = 1000
+#: IANA WebSocket close code registry: "Try Again Later" (the store is unavailable)
+CLOSE_TRY_AGAIN_LATER = 1013
 #: seconds a reconnecting charger waits for the bookkeeping of its last answered command
 RECORDING_WAIT = 5.0
 
@@ -91,6 +95,13 @@ class OcppServer:
         cp_id = charge_point_id(request.path)
         if cp_id is None:
             return _refuse(ws, HTTPStatus.NOT_FOUND, "expected /ocpp/{chargePointId}")
+        try:
+            return await self._admit(ws, request, cp_id)
+        except StoreUnavailable as error:  # admission needs the store: refuse, nothing crashes
+            self.csms.refusals.refused(f"{cp_id}: new connection", error)
+            return _refuse(ws, HTTPStatus.SERVICE_UNAVAILABLE, "service unavailable, retry later")
+
+    async def _admit(self, ws: ServerConnection, request: Request, cp_id: str) -> Response | None:
         recording = self.csms.recording.get(cp_id)
         if recording:
             # OCPP-J 1.6 §6.2.2: after accepting a new AuthorizationKey the charger reconnects
@@ -152,7 +163,12 @@ class OcppServer:
             # OCPP-J 1.6 §3.2: no common subprotocol -> close the connection at once.
             await ws.close(CLOSE_PROTOCOL_ERROR, "no OCPP subprotocol agreed")
             return
-        conn = await self._register(ws, cp_id, admission)
+        try:
+            conn = await self._register(ws, cp_id, admission)
+        except StoreUnavailable as error:  # the store went away since the upgrade was admitted
+            self.csms.refusals.refused(f"{cp_id}: new connection", error)
+            await ws.close(CLOSE_TRY_AGAIN_LATER, "service unavailable, retry later")
+            return
         # websockets keeps the handshake's request and response (headers: about 4 kB per
         # charger, 20 % of the CSMS's memory per connection at 10 000) for the connection's
         # lifetime; admission was their last reader. (A request must stay: websockets takes
@@ -229,6 +245,8 @@ def _refuse(ws: ServerConnection, status: HTTPStatus, reason: str) -> Response:
     if status is HTTPStatus.UNAUTHORIZED:
         # RFC 7617 §2: invite Basic authentication (security profiles 1 and 2)
         response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+    elif status is HTTPStatus.SERVICE_UNAVAILABLE:  # RFC 9110 §10.2.3
+        response.headers["Retry-After"] = str(RETRY_AFTER)
     return response
 
 
@@ -276,8 +294,13 @@ class HeartbeatMonitor:
             conn.stale = True
             stale.append(conn.cp_id)
             log.warning("%s: no heartbeat for %.0f s: offline", conn.cp_id, silent)
-            await csms.db.run(csms.store.set_online, conn.cp_id, False,
-                              session=conn.session_id)  # fmt: skip
+            try:
+                await csms.db.run(csms.store.set_online, conn.cp_id, False,
+                                  session=conn.session_id)  # fmt: skip
+            except StoreUnavailable as error:
+                # closed all the same; not stale any more, so its unregistering tries again
+                conn.stale = False
+                csms.refusals.refused(f"{conn.cp_id}: offline flag", error)
             csms.spawn(conn.session.close(CLOSE_NORMAL, "heartbeat timeout"))
         return stale
 

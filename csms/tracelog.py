@@ -20,11 +20,15 @@ from pathlib import Path
 from chargebench.aiotasks import cancel_and_wait
 from chargebench.trace import TraceRecord, TraceWriter
 from csms.store.base import Store
+from csms.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 #: A batch bigger than this is flushed without waiting for the timer.
 _BATCH = 2000
+#: Records kept for the message log while the store is unavailable (the newest; the per-charger
+#: files have them all)
+_KEEP = 100_000
 
 
 _FIELDS = tuple(f.name for f in fields(TraceRecord))
@@ -59,6 +63,8 @@ class TraceLog:
         self._files: dict[str, TraceWriter] = {}
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
+        #: the store was unavailable at the last flush (said once, not at every flush)
+        self._failing = False
 
     def file_for(self, cp_id: str) -> Path | None:
         """The charger's JSON Lines log (`logs/charger.<ID>.log`), if files are kept."""
@@ -119,12 +125,29 @@ class TraceLog:
         if batch:
             try:
                 await asyncio.to_thread(self.store.append_log, [_row(r) for r in batch])
+            except StoreUnavailable as error:  # kept for the next flush (csms.outage)
+                self._pending[:0] = batch
+                del self._pending[:-_KEEP]
+                if not self._failing:
+                    log.warning("message log waits for the store (%s); keeping up to %d "
+                                "records", error, _KEEP)  # fmt: skip
+                self._failing = True
+                return
             except Exception:  # the audit log must never take the CSMS down
                 log.exception("could not write %d trace records to the message log", len(batch))
+            else:
+                if self._failing:
+                    log.info("message log written again (%d records)", len(batch))
+                self._failing = False
 
     async def close(self) -> None:
         await cancel_and_wait(self._task)
         self._task = None
         await self.flush()
+        if self._pending:  # the store is still unavailable: say what its log lacks
+            where = "the charger log files have them" if self.log_dir else "no log files kept"
+            log.warning("%d trace records not written to the message log (store unavailable); "
+                        "%s", len(self._pending), where)  # fmt: skip
+            self._pending = []
         for cp_id in list(self._files):
             self.release(cp_id)

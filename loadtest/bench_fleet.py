@@ -2,6 +2,12 @@
 
     python -m loadtest.bench_fleet --cps 10000 --meter-interval 60     # the load-test issue
     python -m loadtest.bench_fleet --cps 5000 --boot-only              # boot time only (issue 14)
+    python -m loadtest.bench_fleet --cps 10000 --db postgresql://USER@HOST:PORT/DB   # issue 17
+
+With `--db postgresql://...` the same measurement runs twice in one invocation, first with the
+CSMS on SQLite (the baseline), then on PostgreSQL (in a scratch database `DB_bench_PID` created
+on that server and dropped afterwards: USER needs CREATEDB), and the two are printed side by
+side with their ratio, PostgreSQL / SQLite.
 
 The CSMS (`csms.central.CentralSystem`, SQLite with synchronous=NORMAL, id tags seeded), the
 fleet (`sim.fleet.Fleet`, ChargeBench's default configuration as template) and a few probe charge
@@ -40,12 +46,16 @@ When `csms` does not import, the scripted CSMS stands in and the output says `cs
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 import yaml
@@ -203,9 +213,12 @@ def _expect(report: mp.Queue, kind: str, timeout: float) -> tuple:
     return message[1:]
 
 
-def csms_handling_p99(db: Path, since: datetime, until: datetime) -> float:
+def csms_handling_p99(db: str, since: datetime, until: datetime) -> float:
     """p99 of CALL-received-to-CALLRESULT-queued in the CSMS's message log over a window."""
-    if not db.exists():  # the scripted CSMS keeps no log
+    from csms.store.opening import store_file
+
+    path = store_file(db)
+    if path is not None and not Path(path).exists():  # the scripted CSMS keeps no log
         return float("nan")
     from csms.store import open_store
 
@@ -222,9 +235,10 @@ def _cpu(process: psutil.Process) -> float:
 
 
 def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeout: float = 300.0,
-            *, probes: int = 10, ramp: float | None = None,
-            boot_only: bool = False) -> dict[str, str]:  # fmt: skip
-    """Run the processes and return the printed key=values (see the module docstring)."""
+            *, probes: int = 10, ramp: float | None = None, boot_only: bool = False,
+            db: str | None = None) -> dict[str, str]:  # fmt: skip
+    """Run the processes and return the printed key=values (see the module docstring); the
+    CSMS's store is `db` (default: a SQLite file in a fresh folder)."""
     from sim.fleet import identities  # what the fleet will present: seed the same tags
 
     steady_s = steady_s if steady_s is not None else max(10.0, 1.5 * meter_interval)
@@ -233,7 +247,8 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
     tags = [{"id_tag": i.id_tags[0], "status": "Accepted"} for i in identities(cps, 0, PREFIX)]
     seed.write_text(yaml.safe_dump({"id_tags": tags}))
     template = libocpp_template(meter_interval, HeartbeatInterval=3600)
-    server, label = csms_server(True, workdir, seed)
+    db = db or str(workdir / "csms.db")
+    server, label = csms_server(True, workdir, seed, db=db)
     with server:
         csms = psutil.Process(server.process.pid)
         time.sleep(0.5)
@@ -258,7 +273,8 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
             if boot_only:
                 (fleet_after,) = _expect(report, "rss", 60)
                 return {
-                    "csms": label, "cps": str(cps), "pace": pace.replace(" ", "_"),
+                    "csms": label, "store": _backend(db), "cps": str(cps),
+                    "pace": pace.replace(" ", "_"),
                     "boot_storm_s": f"{boot_storm_s:.2f}",
                     "csms_boot_cpu_pct": f"{100 * boot_cpu['csms'] / boot_storm_s:.0f}",
                     "sim_boot_cpu_pct": f"{100 * boot_cpu['sim'] / boot_storm_s:.0f}",
@@ -283,7 +299,7 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
             until = datetime.now(UTC)
             probe_p99, probe_n = _expect(probe_report, "probes", 60)
             time.sleep(1.0)  # the CSMS writes its message log every 0.25 s
-            handling_p99 = csms_handling_p99(workdir / "csms.db", since, until)
+            handling_p99 = csms_handling_p99(db, since, until)
         finally:
             release.set()
             for process in (fleet, prober):
@@ -295,6 +311,7 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
     fleet_mb = fleet_after / 2**20
     return {
         "csms": label,
+        "store": _backend(db),
         "cps": str(cps),
         "meter_interval_s": str(meter_interval),
         "pace": "default_pace" if ramp is None else f"ramp_{ramp:g}/s",
@@ -316,6 +333,52 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
     }
 
 
+def _backend(db: str) -> str:
+    from csms.store.opening import store_file
+
+    return "sqlite" if store_file(db) is not None else "postgresql"
+
+
+@contextlib.contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """A new empty database `DB_bench_PID` on the server of `url`, dropped afterwards; its URL.
+    (An existing database would carry the last run's chargers and message log.)"""
+    import psycopg
+    from psycopg import sql
+
+    from csms.store.postgres import scrub
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'chargebench'}_bench_{os.getpid()}"
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SystemExit(f"bench_fleet: --db: cannot create a scratch database {name} "
+                         f"({scrub(first, url)}); the user needs CREATEDB") from None
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+    finally:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+
+
+def side_by_side(baseline: dict[str, str], other: dict[str, str]) -> list[str]:
+    """`key sqlite postgresql postgresql/sqlite` lines; the ratio where both are numbers."""
+    width = max(len(key) for key in baseline)
+    lines = [f"{'metric':<{width}}  {'sqlite':>10}  {'postgresql':>10}  {'pg/sqlite':>9}"]
+    for key, base in baseline.items():
+        value = other.get(key, "")
+        try:
+            ratio = f"{float(value) / float(base):.2f}"
+        except (ValueError, ZeroDivisionError):
+            ratio = "-"
+        lines.append(f"{key:<{width}}  {base:>10}  {value:>10}  {ratio:>9}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m loadtest.bench_fleet",
                                      description=__doc__.split("\n")[0])
@@ -333,6 +396,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="measure the boot storm only (no transactions, no window)")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds allowed for booting and for starting transactions")
+    parser.add_argument("--db", metavar="postgresql://USER@HOST:PORT/DB",
+                        help="also measure the CSMS on this PostgreSQL server (a scratch "
+                        "database), after SQLite in the same run, and print both with ratios")
     args = parser.parse_args(argv)
     if not 1 <= args.cps <= 15000:
         parser.error("--cps must be between 1 and 15000 (ulimit -n is 20000)")
@@ -342,10 +408,28 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--probes must be between 1 and 100")
     if args.ramp is not None and args.ramp < 0:
         parser.error("--ramp must be >= 0")
-    result = measure(args.cps, args.meter_interval, args.steady_s, args.timeout,
-                     probes=args.probes, ramp=args.ramp, boot_only=args.boot_only)
-    for key, value in result.items():
-        print(f"{key}={value}", flush=True)
+    if args.db is not None:
+        from csms.store import StoreError
+        from csms.store.opening import store_file
+        from csms.store.postgres import redact
+
+        try:
+            if store_file(args.db) is not None:
+                parser.error("--db takes a postgresql:// URL (SQLite is always measured)")
+        except StoreError as error:
+            parser.error(f"--db: {error}")
+    options = {"probes": args.probes, "ramp": args.ramp, "boot_only": args.boot_only}
+    result = measure(args.cps, args.meter_interval, args.steady_s, args.timeout, **options)
+    if args.db is None:
+        for key, value in result.items():
+            print(f"{key}={value}", flush=True)
+        return
+    with scratch_database(args.db) as url:
+        log(f"SQLite done; now PostgreSQL ({redact(url)})")
+        other = measure(args.cps, args.meter_interval, args.steady_s, args.timeout, db=url,
+                        **options)  # fmt: skip
+    for line in side_by_side(result, other):
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ def builtin_csms_available() -> bool:
 
 async def start_builtin_csms(db: str, seed: str | None = None, heartbeat_interval: int = 300
                              ) -> int:
-    """Start the reference CSMS (SQLite at `db`, no trace files) and return its port.
+    """Start the reference CSMS (its store at `db`, no trace files) and return its port.
 
     Unknown chargers are accepted (the default policy), so load-test ids need no seed; `seed`
-    (a seed YAML) adds what they do need, such as id tags. The store runs with
+    (a seed YAML) adds what they do need, such as id tags. A SQLite store runs with
     synchronous=NORMAL, which its config reserves for load tests.
     """
     from csms.central import CentralSystem
@@ -43,15 +43,18 @@ async def start_builtin_csms(db: str, seed: str | None = None, heartbeat_interva
 
 
 def csms_server(builtin: bool = True, workdir: str | Path | None = None,
-                seed: str | Path | None = None) -> tuple[ServerProcess, str]:
+                seed: str | Path | None = None, db: str | None = None,
+                ) -> tuple[ServerProcess, str]:
     """A not-yet-started `ServerProcess` and its label ("builtin" or "scripted").
 
     `builtin` asks for the reference CSMS; without it, or when `csms` does not import, the
-    scripted one. `workdir` holds the built-in CSMS's database (default: a fresh temp dir);
-    `seed` is a seed YAML for it (the scripted CSMS accepts every id tag anyway).
+    scripted one. Its store is `db` (a path or a postgresql:// URL; default: `csms.db` in
+    `workdir`, a fresh temp dir by default); `seed` is a seed YAML for it (the scripted CSMS
+    accepts every id tag anyway).
     """
     if builtin and builtin_csms_available():
-        directory = Path(workdir or tempfile.mkdtemp(prefix="chargebench-load-"))
-        db = str(directory / "csms.db")
+        if db is None:
+            directory = Path(workdir or tempfile.mkdtemp(prefix="chargebench-load-"))
+            db = str(directory / "csms.db")
         return ServerProcess(start_builtin_csms, db, seed and str(seed)), "builtin"
     return ServerProcess(start_scripted_csms), "scripted"

@@ -19,11 +19,13 @@ from chargebench.ocppj import CallTimeout
 from csms import commands
 from csms.api.jsonio import ApiError
 from csms.commands import NotConnected
+from csms.outage import Refusals
 from csms.services import remote
 from csms.services.billing_service import BillingService
 from csms.services.payments import LocalGateway, PaymentGateway
 from csms.services.remote import Send
 from csms.store.base import Store, User
+from csms.store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from csms.api.spec import Call
@@ -48,6 +50,8 @@ class Context:
     remote_start_timeout: float = remote.DEFAULT_TIMEOUT
     #: a CSMS-initiated action with its bookkeeping (None: no CSMS to send through)
     execute: Execute | None = None
+    #: where requests refused while the store is unavailable are logged (csms.outage)
+    refusals: Refusals | None = None
 
     @classmethod
     def of(cls, csms: Any) -> Context:
@@ -65,6 +69,7 @@ class Context:
             getattr(trace, "flush", None),
             csms.config.remote_start_timeout,
             functools.partial(commands.execute, csms),
+            getattr(csms, "refusals", None),
         )
 
     async def db(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -92,5 +97,7 @@ class Context:
             raise ApiError(409, str(error)) from None
         except CallTimeout as error:
             raise ApiError(504, str(error)) from None
+        except StoreUnavailable:  # ours, not the charger's: 503 (csms.api.spec)
+            raise
         except Exception as error:
             raise ApiError(502, f"{type(error).__name__}: {error}") from None

@@ -7,7 +7,8 @@
 An endpoint is a module-level `async def endpoint(call: Call)`; it finds the CSMS's parts in
 `call.ctx`. Each route checks, in order: the method (405 with `Allow`), the bearer token (401),
 the role (403 for ADMIN-only operations), path and query parameters (422 naming the parameter),
-the JSON body against the declared schema (422 naming the field). The OpenAPI document is
+the JSON body against the declared schema (422 naming the field). Any of them, or the endpoint,
+finding the store unavailable answers 503 with Retry-After (csms.outage). The OpenAPI document is
 generated from the same table, every status an operation can answer included, so the two
 cannot drift (tests/csms/test_api_schemathesis.py checks it from outside).
 """
@@ -29,7 +30,9 @@ from starlette.routing import Route
 from csms.api.jsonio import ApiError, DecimalJSONResponse, loads
 from csms.api.listing import Listing
 from csms.api.params import Param, parse_all
+from csms.outage import RETRY_AFTER
 from csms.services.users import Principal
+from csms.store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from csms.api.context import Context
@@ -161,6 +164,7 @@ class Operation:
         if self.path_params or self.query_params or self.body is not None:
             out["422"] = "invalid input; `field` names it"
         out.update(self.responses)
+        out["503"] = "the store is unavailable; retry after Retry-After seconds"
         return out
 
 
@@ -203,6 +207,13 @@ def _route(path: str, ops: dict[str, Operation], ctx: Context, authenticate: Aut
             return await _serve(op, ctx, authenticate, request)
         except ApiError as error:
             return error.response(challenge=op.www_authenticate)
+        except StoreUnavailable as error:  # nothing done; the client may retry (csms.outage)
+            if ctx.refusals is not None:
+                ctx.refusals.refused(f"{request.method} {request.url.path}", error)
+            return DecimalJSONResponse(
+                {"error": "the store is unavailable; retry later"}, status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER)},
+            )  # fmt: skip
 
     return Route(path, _EveryMethod(handle), name=path)
 
@@ -278,6 +289,10 @@ def _responses(op: Operation) -> dict[str, Any]:
         if code == "401":
             answer["headers"] = {"WWW-Authenticate": {
                 "required": True, "description": op.www_authenticate,
+                "schema": {"type": "string"}}}  # fmt: skip
+        elif code == "503":
+            answer["headers"] = {"Retry-After": {
+                "required": True, "description": "seconds to wait before retrying",
                 "schema": {"type": "string"}}}  # fmt: skip
         out[code] = answer
     return out

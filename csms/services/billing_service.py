@@ -38,6 +38,7 @@ from csms.store.base import (
     Transaction,
     WalletTransaction,
 )
+from csms.store.errors import StoreUnavailable
 from csms.store.timestamps import parse_ts
 
 log = logging.getLogger(__name__)
@@ -219,6 +220,9 @@ class BillingService:
             return await asyncio.to_thread(
                 bill_transaction, self.store, transaction_id, self.clock.now(), self.policy
             )
+        except StoreUnavailable as error:  # stopped, not billed: the retry pass bills it
+            log.warning("billing of transaction %s deferred: %s", transaction_id, error)
+            return None
         except Exception:
             log.exception("billing of transaction %s failed unexpectedly", transaction_id)
             return None
@@ -233,6 +237,8 @@ class BillingService:
             await self.clock.sleep(self.policy.retry_interval)
             try:
                 await self.retry_due()
+            except StoreUnavailable as error:  # the next pass retries
+                log.warning("billing retry pass skipped: %s", error)
             except Exception:  # keep the worker alive; the next pass retries
                 log.exception("billing retry pass failed")
 

@@ -8,6 +8,7 @@ from csms.store.base import Store
 from csms.store.errors import (
     Conflict,
     InsufficientFundsError,
+    InvalidStoreUrl,
     NotFound,
     NotFoundError,
     ReservationIdTaken,
@@ -21,6 +22,7 @@ from csms.store.opening import open_store
 __all__ = [
     "Conflict",
     "InsufficientFundsError",
+    "InvalidStoreUrl",
     "NotFound",
     "NotFoundError",
     "ReservationIdTaken",

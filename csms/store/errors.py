@@ -11,7 +11,8 @@ A backend translates its driver's exceptions into these (the SQLite backend in
     ├── InsufficientFundsError
     ├── SchemaVersionError  the database is newer than this code
     ├── StoreUnavailable    the backend cannot work now (disk full, I/O error, server down)
-    └── UnsupportedStore    `open_store` was given a URL no backend here serves
+    ├── UnsupportedStore    `open_store` was given a URL no backend here serves
+    └── InvalidStoreUrl     a URL of a backend here, but malformed (libpq cannot parse it)
 
 Nothing was written when one of these is raised by a write method (each write is atomic).
 """
@@ -61,9 +62,14 @@ class UnsupportedStore(StoreError, ValueError):
     """`open_store` was given a URL whose backend this installation does not have."""
 
 
+class InvalidStoreUrl(StoreError, ValueError):
+    """A PostgreSQL URL that libpq cannot parse; the message never repeats its password."""
+
+
 __all__ = [
     "Conflict",
     "InsufficientFundsError",
+    "InvalidStoreUrl",
     "NotFound",
     "NotFoundError",
     "ReservationIdTaken",

@@ -40,15 +40,24 @@ def sqlite_path(url: str | Path) -> str | None:
 
 def store_file(url: str | Path) -> str | None:
     """The SQLite file `url` names (None for a server URL a backend here serves); raises
-    `UnsupportedStore` for a URL no backend serves, without repeating it (it may hold a
-    password). Lets a command line check `--db` before it starts anything."""
+    `UnsupportedStore` for a URL no backend serves and `InvalidStoreUrl` for a PostgreSQL URL
+    libpq cannot parse, without repeating it (it may hold a password). Lets a command line
+    check `--db` before it starts anything."""
     path = sqlite_path(url)
     if path is None:
         scheme = _SCHEME.match(str(url)).group(1).lower()  # type: ignore[union-attr]
         if scheme in _POSTGRES:
+            from csms.store.postgres import check_url
+
+            check_url(_libpq_url(str(url)))
             return None
         raise UnsupportedStore(f"no store backend for {scheme}:// URLs (use a SQLite path)")
     return path
+
+
+def _libpq_url(url: str) -> str:
+    """SQLAlchemy's `postgresql+psycopg://` spelling as libpq reads it."""
+    return re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url)
 
 
 def open_store(
@@ -69,8 +78,7 @@ def open_store(
     if path is None:  # a PostgreSQL URL (store_file raised for any other server URL)
         from csms.store.postgres import PostgresStore
 
-        text = re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", str(url))
-        return PostgresStore(text, synchronous=synchronous, clock=clock)
+        return PostgresStore(_libpq_url(str(url)), synchronous=synchronous, clock=clock)
     from csms.store.sqlite import SqliteStore
 
     return SqliteStore(path, synchronous=synchronous, clock=clock)

@@ -26,13 +26,28 @@ once, linking a remote start) stay atomic across every connection and process, e
 SQLite. Reads take no lock. This is correct, not yet fast: one writer at a time per database, so
 group commit (one transaction per batch) is what keeps a boot storm fast. Finer locks (per
 charger, per wallet) are the next step of issue 17.
+
+Round trips: a group commit puts each call, and each write method inside it, in a savepoint;
+those are sent lazily, in the round trip of the next statement (`_PgConnection._savepoint_step`,
+libpq's pipeline mode): 9 round trips per charger boot instead of 25. The message log (an
+append-only audit trail) is written on a connection of its own, outside the write lock
+(`PostgresStore.append_log`). `python -m loadtest.bench_fleet --db postgresql://...` measures
+the CSMS on both stores side by side.
+
+Outage: the server going away fails the calls with `StoreUnavailable` (nothing half-done),
+is logged once, and the store reconnects by itself when it is back (`_PgConnection`); what the
+CSMS does meanwhile is `csms.outage`.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -43,12 +58,20 @@ from csms.store._sqlite_counts import CountsMixin
 from csms.store._sqlite_ops import OpsMixin
 from csms.store._sqlite_sessions import SessionsMixin
 from csms.store._sqlite_stations import StationsMixin
-from csms.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from csms.store.errors import Conflict, InvalidStoreUrl, NotFound, StoreError, StoreUnavailable
 from csms.store.migrations.statements import split_statements
 from csms.store.schema import SCHEMA
 
+log = logging.getLogger(__name__)
+
+#: seconds a connection attempt may take (libpq's connect_timeout)
+CONNECT_TIMEOUT = 10
+
 #: the advisory lock every write transaction holds: "one writer", as SQLite's BEGIN IMMEDIATE
 WRITE_LOCK = 0x43484247  # "CHBG"
+
+#: the SQLite base's nested-write statements (`_PgConnection._savepoint_step`)
+_SAVEPOINT_STEPS = frozenset({"SAVEPOINT w", "RELEASE w", "ROLLBACK TO w"})
 
 #: tables whose `id` is generated: an INSERT into one returns it as `lastrowid`
 _GENERATED_ID = frozenset(
@@ -78,6 +101,44 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
+def _password(url: str) -> str | None:
+    match = re.search(r"://[^:/@]*:([^@]*)@", url)
+    return match.group(1) if match and match.group(1) else None
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (a libpq message) without `url`'s password: libpq quotes the URL or the bad part
+    of it ("invalid percent-encoded token: "p%zz"") in its parse errors."""
+    text = text.replace(url, redact(url))
+    password = _password(url)
+    return text.replace(password, "***") if password else text
+
+
+def target(url: str) -> str:
+    """`host:port/db` of `url` for log lines (never user or password)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:
+        return "(unparsable URL)"
+    host = info.get("host") or "local socket"
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"{host}{port}/{info.get('dbname') or info.get('user') or ''}"
+
+
+def check_url(url: str) -> None:
+    """`InvalidStoreUrl` unless libpq can parse `url` (its message never repeats the password):
+    a command line checks `--db` before it starts anything."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        raise InvalidStoreUrl(f"not a PostgreSQL URL: {scrub(_first_line(exc), url)}") from None
+
+
 def _qualify_upsert(sql: str) -> str:
     """In `ON CONFLICT (...) DO UPDATE SET a = coalesce(excluded.a, a)` SQLite reads the bare `a`
     as the existing row; PostgreSQL calls it ambiguous: write it `table.a` (targets stay bare)."""
@@ -98,8 +159,10 @@ def _qualify_upsert(sql: str) -> str:
     return sql[: upsert.end()] + re.sub(r"\b\w+\b", qualify, sql_tail)
 
 
+@functools.lru_cache(maxsize=1024)
 def translate_sql(sql: str) -> str:
-    """The PostgreSQL spelling of one statement of the mixins' SQL."""
+    """The PostgreSQL spelling of one statement of the mixins' SQL (the texts are the mixins'
+    constants, a few hundred: each is translated once)."""
     sql = _qualify_upsert(sql)
     sql = _NOCASE.sub(r"lower(\1) = lower(?)", sql)
     # SQLite's scalar max(a, b) / min(a, b); one argument is the aggregate, the same in both
@@ -159,29 +222,75 @@ class _PgCursor:
 
 
 class _PgConnection:
-    """The part of `sqlite3.Connection` the SQLite base and mixins use, on a psycopg connection."""
+    """The part of `sqlite3.Connection` the SQLite base and mixins use, on a psycopg connection.
 
-    def __init__(self, url: str) -> None:
+    The server going away (stopped, restarted, network cut) fails the call in progress with
+    `StoreUnavailable` (its transaction is gone, nothing of it committed) and is said once in the
+    log; later calls reconnect and the first that succeeds says once that the server is back.
+    A failed attempt that took t seconds (a host that drops packets: the connect timeout) is
+    not repeated for t seconds, the calls in between failing at once, so a slow failure never
+    holds every call; a refused connection (a stopped server) is retried at the next call.
+    Committed data is the server's: nothing is lost."""
+
+    def __init__(self, url: str, *, write_lock: bool = True, quiet: bool = False) -> None:
+        """`write_lock`: a write transaction takes `WRITE_LOCK` (one writer, as on SQLite);
+        `quiet`: the server going away and coming back is not logged (another connection of
+        the same store says it)."""
         import psycopg
 
         self._psycopg = psycopg
         self._url = url
+        self._begin = (f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})" if write_lock
+                       else "BEGIN")  # fmt: skip
+        self._quiet = quiet
+        self._target = target(url)
+        #: monotonic time the server went away (None: it is there), why, and the next attempt
+        self._lost_since: float | None = None
+        self._why = ""
+        self._retry_at = 0.0
+        #: savepoints not sent yet and statements queued for the next round trip
+        #: (`_savepoint_step`)
+        self._levels: list[bool] = []
+        self._queued: list[str] = []
         self._conn = self._connect()
 
     def _connect(self) -> Any:
         try:
-            return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            return self._psycopg.connect(self._url, autocommit=True,
+                                         connect_timeout=CONNECT_TIMEOUT)  # fmt: skip
         except self._psycopg.Error as exc:
-            raise StoreUnavailable(f"cannot connect to PostgreSQL: {_first_line(exc)}") from None
+            why = scrub(_first_line(exc), self._url)
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {why}") from None
+
+    def _went_away(self, why: str, pause: float = 0.0) -> None:
+        self._retry_at = time.monotonic() + pause
+        self._why = why
+        if self._lost_since is None:
+            self._lost_since = time.monotonic()
+            if not self._quiet:
+                log.error("PostgreSQL %s unavailable (%s): store calls fail until it is "
+                          "back; reconnecting", self._target, why)  # fmt: skip
 
     def _reconnect_if_lost(self, sql: str) -> None:
         """A server that went away and came back: a new connection, but only between
         transactions (a transaction cut by the loss is gone: its caller got StoreUnavailable and
         nothing of it was committed). Raises StoreUnavailable while the server is still down."""
-        if self._conn.closed and sql.split(None, 1)[0].upper() not in (
+        if not self._conn.closed or _first_word(sql) in (
             "COMMIT", "ROLLBACK", "RELEASE", "SAVEPOINT"
         ):
+            return
+        if self._lost_since is not None and time.monotonic() < self._retry_at:
+            raise StoreUnavailable(self._why)
+        began = time.monotonic()
+        try:
             self._conn = self._connect()
+        except StoreUnavailable as exc:
+            self._went_away(str(exc), pause=time.monotonic() - began)
+            raise
+        if self._lost_since is not None and not self._quiet:
+            log.warning("PostgreSQL %s is back after %.1f s: reconnected", self._target,
+                        time.monotonic() - self._lost_since)  # fmt: skip
+        self._lost_since = None
 
     @property
     def in_transaction(self) -> bool:
@@ -190,22 +299,26 @@ class _PgConnection:
         return self._conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _PgCursor:
+        if sql in _SAVEPOINT_STEPS:
+            return self._savepoint_step(sql)
         if sql == "BEGIN IMMEDIATE":  # the SQLite base's write transaction: one writer
-            self._run("BEGIN", ())
-            return self._run("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-        if self._conn.closed and sql in ("ROLLBACK", "ROLLBACK TO w", "RELEASE w"):
-            return _PgCursor([], 0, None)  # the lost connection took its transaction with it
-        if sql == "ROLLBACK TO w":
-            sql = "ROLLBACK TO SAVEPOINT w"
-        elif sql == "RELEASE w":
-            sql = "RELEASE SAVEPOINT w"
-        elif sql.startswith("PRAGMA"):
+            self._levels, self._queued = [], []
+            # one round trip (no parameters: one simple query may hold both)
+            return self._run(self._begin, None)
+        if sql in ("ROLLBACK", "COMMIT"):
+            queued, self._levels, self._queued = self._queued, [], []
+            if self._conn.closed and sql == "ROLLBACK":
+                return _PgCursor([], 0, None)  # the lost connection took its transaction
+            # a COMMIT carries the releases still queued in its round trip
+            return self._run("; ".join([*queued, sql]) if sql == "COMMIT" else sql, None)
+        if sql.startswith("PRAGMA"):
             raise StoreError(f"{sql.split()[1]} is SQLite-only")
         returning = False
         match = _INSERT.match(sql)
         if match and match.group(1) in _GENERATED_ID and "RETURNING" not in sql.upper():
             sql, returning = f"{sql} RETURNING id", True
-        cursor = self._run(translate_sql(sql), tuple(_param(p) for p in params))
+        before = self._take_queued()
+        cursor = self._run(translate_sql(sql), tuple(_param(p) for p in params), before)
         if returning:
             row = cursor.fetchone()
             cursor.lastrowid = None if row is None else int(row["id"])
@@ -219,30 +332,92 @@ class _PgConnection:
                 )
         return cursor
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _PgCursor:
-        self._reconnect_if_lost(sql)
-        try:
-            with self._conn.cursor() as cur:
-                cur.executemany(translate_sql(sql), [tuple(_param(p) for p in r) for r in rows])
-                return _PgCursor([], cur.rowcount, None)
-        except self._psycopg.Error as exc:
-            raise translate(exc) from exc
+    def _savepoint_step(self, sql: str) -> _PgCursor:
+        """SAVEPOINT, RELEASE and ROLLBACK TO of the SQLite base's nested writes, sent only
+        when a statement needs them, several in one round trip.
 
-    def _run(self, sql: str, params: Sequence[Any]) -> _PgCursor:
-        self._reconnect_if_lost(sql)
-        try:
-            with self._conn.cursor() as cur:
-                cur.execute(sql, params)
-                rows: list[_Row] = []
-                if cur.description is not None:
-                    names = [d.name for d in cur.description]
-                    rows = [_Row(zip(names, map(_value, r), strict=True)) for r in cur.fetchall()]
-                return _PgCursor(rows, cur.rowcount, None)
-        except self._psycopg.Error as exc:
-            raise translate(exc) from exc
+        A group commit of 50 boots made 25 round trips per boot, 16 of them these (each call in
+        a savepoint of the group, each write method in one of its own). Here a savepoint is
+        established when the first statement inside it runs (nothing ran between, so it is the
+        same savepoint), one in which nothing ran is neither established nor released, and the
+        releases and rollbacks of established ones wait for the next statement or the COMMIT,
+        in order. `self._levels`: the open savepoints, innermost last, True once established."""
+        if sql == "SAVEPOINT w":
+            self._levels.append(False)
+        elif sql == "ROLLBACK TO w":
+            if self._levels and self._levels[-1] and not self._conn.closed:
+                self._queued.append("ROLLBACK TO SAVEPOINT w")
+        elif self._levels and self._levels.pop() and not self._conn.closed:  # RELEASE w
+            self._queued.append("RELEASE SAVEPOINT w")
+        return _PgCursor([], 0, None)
+
+    def _take_queued(self) -> list[str]:
+        """The queued releases and rollbacks, then the savepoints not yet established: what the
+        next statement sends first, in the same round trip (`_attempt`)."""
+        for level, established in enumerate(self._levels):
+            if not established:
+                self._queued.append("SAVEPOINT w")
+                self._levels[level] = True
+        queued, self._queued = self._queued, []
+        return queued
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _PgCursor:
+        def send(cur: Any) -> None:
+            cur.executemany(translate_sql(sql), [tuple(_param(p) for p in r) for r in rows])
+
+        return self._attempt(sql, send, self._take_queued())
+
+    def _run(self, sql: str, params: Sequence[Any] | None,
+             before: Sequence[str] = ()) -> _PgCursor:  # fmt: skip
+        return self._attempt(sql, lambda cur: cur.execute(sql, params), before)
+
+    def _attempt(self, sql: str, send: Any, before: Sequence[str] = ()) -> _PgCursor:
+        """`send(cursor)` and its results, driver errors as `csms.store.errors`; the
+        statements `before` (no parameters, no results) go first in the same round trip
+        (libpq's pipeline mode: the results are read once the block has ended).
+
+        A connection found dead when a transaction begins, or by a read outside one, is
+        replaced and the statement sent once more: the server restarted while we were idle,
+        and nothing was done on the dead one."""
+        for last in (False, True):
+            self._reconnect_if_lost(sql)
+            idle = self._conn.info.transaction_status == self._psycopg.pq.TransactionStatus.IDLE
+            try:
+                with self._conn.cursor() as cur:
+                    if before:
+                        with self._conn.pipeline():
+                            for statement in before:
+                                self._conn.execute(statement)
+                            send(cur)
+                    else:
+                        send(cur)
+                    rows: list[_Row] = []
+                    description = cur.description  # builds its Column objects at each access
+                    if description is not None:
+                        names = [d.name for d in description]
+                        rows = [_Row(zip(names, map(_value, r), strict=True))
+                                for r in cur.fetchall()]  # fmt: skip
+                    return _PgCursor(rows, cur.rowcount, None)
+            except self._psycopg.Error as exc:
+                if not self._conn.closed:
+                    raise translate(exc) from exc
+                again = idle and _first_word(sql) in ("BEGIN", "SELECT")
+                if last or not again or self._lost_since is not None:
+                    self._went_away(scrub(_first_line(exc), self._url))
+                    raise translate(exc) from exc
+        raise AssertionError("unreachable")
+
+    #: True once `close()`d (not merely lost: a lost connection reconnects)
+    closed_for_good = False
 
     def close(self) -> None:
+        self.closed_for_good = True
         self._conn.close()
+
+
+def _first_word(sql: str) -> str:
+    match = re.match(r"\s*(\w+)", sql)
+    return match.group(1).upper() if match else ""
 
 
 def _first_line(exc: Exception) -> str:
@@ -258,11 +433,15 @@ class PostgresBase:
         from csms.store._sqlite_base import _utc_now
 
         self.path = redact(url)  # what messages name; never the password
+        self._url = url
         self._clock = clock or _utc_now
         self._lock = threading.RLock()
         self._depth = 0
         self._in_unit = False
         self._dead = False
+        #: the message log's own connection (`PostgresStore.append_log`), opened when first used
+        self._log_conn: _PgConnection | None = None
+        self._log_lock = threading.Lock()
         self._conn: Any = _PgConnection(url)  # sqlite3.Connection's shape, on psycopg
         try:
             self._create_schema()
@@ -296,5 +475,35 @@ class PostgresStore(
 ):
     """PostgreSQL implementation of `csms.store.base.Store` (see that module for the contract)."""
 
+    def append_log(self, records: Iterable[Any]) -> int:
+        """The message log on a connection of its own, without the write lock: it is an
+        append-only audit trail that no read-then-write depends on, and a batch of thousands
+        of rows (the CSMS flushes every 0.25 s) no longer holds every charger's group commit
+        behind it. Inside a unit of work or a group it joins that transaction as before."""
+        if self._in_unit or self._dead or self._in_group_here():
+            return SessionsMixin.append_log(self, records)
+        with self._log_lock:
+            if self._log_conn is None or self._log_conn.closed_for_good:
+                self._log_conn = _PgConnection(self._url, write_lock=False, quiet=True)
+            view = copy.copy(self)
+            view._conn, view._lock, view._depth = self._log_conn, threading.RLock(), 0
+            return SessionsMixin.append_log(view, records)
 
-__all__ = ["PostgresStore", "redact", "translate_sql"]
+    def _in_group_here(self) -> bool:
+        """Is this thread inside `run_group` (whose calls use the store itself)? Only the thread
+        holding the store's lock can be; another thread's group is not ours."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            return self._depth > 0
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        with self._log_lock:
+            if self._log_conn is not None:
+                self._log_conn.close()
+        super().close()  # type: ignore[misc]
+
+
+__all__ = ["PostgresStore", "check_url", "redact", "translate_sql"]

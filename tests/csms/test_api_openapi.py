@@ -57,10 +57,16 @@ async def test_every_list_documents_x_total_count(admin):
 
 async def test_statuses_are_documented_per_operation(admin):
     """What an operation can answer is in its `responses`: 401/403 where a token is needed,
-    422 where there is input, 404/409/502/504 where a charger is involved."""
+    422 where there is input, 404/409/502/504 where a charger is involved, 503 with Retry-After
+    everywhere (the store unavailable)."""
     document = await fetch_document(admin)
     reset = document["paths"]["/api/chargers/{cp_id}/actions/Reset"]["post"]
-    assert {"200", "401", "403", "404", "409", "422", "502", "504"} == set(reset["responses"])
+    assert {"200", "401", "403", "404", "409", "422", "502", "503", "504"} == set(
+        reset["responses"])
+    for op in ROUTES:
+        if op.path in document["paths"]:
+            answer = document["paths"][op.path][op.method.lower()]["responses"]["503"]
+            assert answer["headers"]["Retry-After"]["required"], op.path
     assert reset["requestBody"]["content"]["application/json"]["schema"]["required"] == ["type"]
     reserve = document["paths"]["/api/chargers/{cp_id}/actions/ReserveNow"]["post"]
     body = reserve["requestBody"]["content"]["application/json"]["schema"]

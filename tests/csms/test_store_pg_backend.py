@@ -81,3 +81,35 @@ def test_missing_binaries_fail_naming_the_package(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(pgserver.glob, "glob", lambda pattern: [])
     with pytest.raises(pgserver.PgUnavailable, match=r"apt-get install -y postgresql"):
         pgserver.PgServer.start()
+
+
+def test_message_log_is_written_beside_a_running_group(pg_url: str) -> None:  # noqa: F811
+    """The message log has a connection of its own: a batch is written (and readable) while
+    another thread's group holds the write lock, and a group's own append joins the group."""
+    import threading
+
+    record = {"ts": "2025-01-17T10:00:00Z", "cp_id": "CP1", "dir": "cp->cs", "type": "CALL",
+              "id": "1", "action": "Heartbeat", "payload": {}}
+    with open_store(pg_url) as store:
+        inside, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            inside.set()
+            assert release.wait(10)
+
+        holder = threading.Thread(target=store.run_group, args=([hold],))
+        holder.start()
+        written: list[int] = []
+        try:
+            assert inside.wait(10)
+            writer = threading.Thread(target=lambda: written.append(store.append_log([record])))
+            writer.start()
+            writer.join(10)  # not behind the group (which waits for `release`)
+            assert written == [1]
+        finally:
+            release.set()
+            holder.join(10)
+        assert len(store.query_log(cp_id="CP1")) == 1
+        outcomes = store.run_group([lambda: store.append_log([record]), lambda: 1 / 0])
+        assert outcomes[0] == (True, 1) and not outcomes[1][0]
+        assert len(store.query_log(cp_id="CP1")) == 2

@@ -4,10 +4,13 @@ data and the store recovers, and an acknowledged StartTransaction survives SIGKI
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -32,6 +35,13 @@ def test_wrong_password_is_one_line_exit_2(pg_url: str) -> None:  # noqa: F811
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "PostgreSQL" in lines[0], done.stderr
     assert "password" in lines[0] and "not-the-password" not in lines[0], lines[0]
+
+
+def test_unknown_database_is_one_line_exit_2(pg_url: str) -> None:  # noqa: F811
+    done = csms_exit(pg_url + "_missing")
+    assert done.returncode == 2, done
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "does not exist" in lines[0], done.stderr
 
 
 def test_environment_variable_names_the_database(pg_url: str) -> None:  # noqa: F811
@@ -79,3 +89,45 @@ def test_server_away_and_back_loses_nothing() -> None:
                 [tx, second], [second, tx])
     finally:
         server.stop()
+
+
+def test_restart_while_idle_is_not_an_outage(
+    pg_server: PgServer, pg_url: str, caplog: pytest.LogCaptureFixture,  # noqa: F811
+) -> None:
+    """The server restarts while the store has nothing to do: its connection is dead, but the
+    next read and the next write find a new one at once (nothing was done on the dead one), and
+    nothing is logged as an outage. An outage is said once, and its end once."""
+    if pg_server.datadir is None:
+        pytest.fail("needs a server this test may stop: unset CHARGEBENCH_TEST_PG_URL",
+                    pytrace=False)
+    with open_store(pg_url) as store:
+        store.upsert_charger("CP1", registration_status="Accepted")
+        pg_server.pause()
+        pg_server.resume()
+        with caplog.at_level(logging.INFO, logger="csms.store.postgres"):
+            assert store.get_charger("CP1") is not None  # a read
+            pg_server.pause()
+            pg_server.resume()
+            store.upsert_charger("CP2", registration_status="Accepted")  # a write
+        assert caplog.records == []
+        pg_server.pause()
+        with caplog.at_level(logging.INFO, logger="csms.store.postgres"):
+            try:
+                for _ in range(3):
+                    with pytest.raises(StoreUnavailable):
+                        store.get_charger("CP1")
+            finally:
+                pg_server.resume()
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    assert store.get_charger("CP2") is not None
+                    break
+                except StoreUnavailable:  # the pause between two reconnection attempts
+                    assert time.monotonic() < deadline
+                    time.sleep(0.1)
+        said = [(r.levelname, r.getMessage()) for r in caplog.records]
+        assert [level for level, _ in said] == ["ERROR", "WARNING"], said
+        assert "unavailable" in said[0][1] and "is back after" in said[1][1], said
+        password = urlsplit(pg_url).password
+        assert password and all(password not in message for _, message in said)

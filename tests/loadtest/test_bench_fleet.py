@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 
-from loadtest.bench_fleet import measure
+import pytest
+
+from loadtest.bench_fleet import main, measure
 from sim.config import DEFAULT_CONFIG
+from tests.pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 
 
 def test_bench_fleet_200_charge_points():
@@ -19,3 +22,29 @@ def test_bench_fleet_200_charge_points():
     # 200 chargers sampling every second: about 200 MeterValues/s once all are charging
     assert float(result["steady_msgs_s"]) > 100, result
     assert result["steady_cps_seen"] == "200", result
+
+
+@pytest.mark.slow
+def test_bench_fleet_db_prints_sqlite_beside_postgresql(
+    pg_url: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
+) -> None:
+    """`--db postgresql://...`: SQLite and PostgreSQL measured in the same run, side by side
+    with their ratio; the scratch database is gone afterwards."""
+    import psycopg
+
+    main(["--cps", "20", "--boot-only", "--db", pg_url])
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
+    assert rows["metric"] == ["sqlite", "postgresql", "pg/sqlite"], rows
+    assert rows["store"][:2] == ["sqlite", "postgresql"], rows
+    sqlite_s, pg_s, ratio = (float(v) for v in rows["boot_storm_s"])
+    assert sqlite_s > 0 and pg_s > 0 and abs(ratio - pg_s / sqlite_s) < 0.01 + ratio * 0.05
+    with psycopg.connect(pg_url) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database")]
+    assert not [name for name in names if "_bench_" in name], names
+
+
+def test_bench_fleet_db_refuses_a_sqlite_path(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--cps", "20", "--db", "csms.db"])
+    assert exited.value.code == 2
+    assert "postgresql://" in capsys.readouterr().err

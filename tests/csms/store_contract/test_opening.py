@@ -90,6 +90,12 @@ def test_unknown_scheme_and_sqlite_host_refused() -> None:
     ("db", "says"),
     [
         ("postgresql://bench:hunter2@127.0.0.1:{port}/cb", "cannot connect to PostgreSQL"),
+        # malformed: libpq quotes the URL, or the bad part of it, in its message
+        ("postgresql://bench:hunter2@[::1/cb", "not a PostgreSQL URL"),
+        ("postgresql://bench:hunter2%zz@127.0.0.1/cb", "not a PostgreSQL URL"),
+        ("postgresql://bench:hunter2@127.0.0.1/cb?sslmod=require", "not a PostgreSQL URL"),
+        ("postgresql://bench:hunter2@127.0.0.1:notaport/cb", "invalid integer value"),
+        ("postgresql+asyncpg://bench:hunter2@db.invalid/cb", "cannot connect to PostgreSQL"),
         ("sqlite://host/csms.db", "no host"),
         ("mysql://bench:hunter2@db/cb", "no store backend"),
         ("{tmp}/no-such-folder/csms.db", "no folder"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -98,6 +99,41 @@ CHILD = textwrap.dedent(
     os.kill(os.getpid(), signal.SIGKILL)  # no close(), no checkpoint, no atexit
     """
 )
+
+
+class TestRunGroup:
+    """`run_group`: the calls of a group commit, each all or nothing on its own (the savepoints
+    the PostgreSQL backend sends lazily, csms.store.postgres._savepoint_step)."""
+
+    def test_a_failing_call_leaves_nothing_and_the_others_stand(self, store: Store) -> None:
+        store.upsert_id_tag("PARENT")
+
+        def half_then_fail() -> None:
+            store.upsert_id_tag("HALF")
+            store.upsert_connector("ghost", 1)  # NotFound: this call's writes are undone
+
+        def recover_inside() -> str:
+            store.upsert_id_tag("BEFORE")
+            with contextlib.suppress(NotFound):  # the failed write alone is undone; goes on
+                store.upsert_connector("ghost", 1)
+            store.upsert_id_tag("AFTER")
+            return "done"
+
+        outcomes = store.run_group([
+            lambda: store.upsert_id_tag("FIRST"), half_then_fail, recover_inside,
+            lambda: store.get_id_tag("HALF"), lambda: store.upsert_id_tag("LAST"),
+        ])  # fmt: skip
+        assert [ok for ok, _ in outcomes] == [True, False, True, True, True], outcomes
+        assert isinstance(outcomes[1][1], NotFound)
+        assert outcomes[2][1] == "done" and outcomes[3][1] is None
+        tags = sorted(t["id_tag"] for t in store.list_id_tags())
+        assert tags == ["AFTER", "BEFORE", "FIRST", "LAST", "PARENT"]
+
+    def test_calls_without_statements_and_an_empty_group(self, store: Store) -> None:
+        assert store.run_group([]) == []
+        assert store.run_group([lambda: 1, lambda: None]) == [(True, 1), (True, None)]
+        store.upsert_id_tag("A")  # the store works after them
+        assert [t["id_tag"] for t in store.list_id_tags()] == ["A"]
 
 
 def test_committed_write_survives_sigkill(backend: Backend) -> None:
