@@ -164,8 +164,15 @@ async def test_server_away_refused_then_recovered(
         assert answer.status_code == 200, answer.text
         rows = {row["id"]: row for row in answer.json()}
         # the frames of the outage were kept for the message log and written once it was back
-        refusals = await csms.api.get("/api/log", params={"charger_id": "CP2",
-                                                         "type": "CALLERROR"})  # fmt: skip
+        # (the log writer flushes on its own interval: wait for it, within a bound)
+        deadline = asyncio.get_running_loop().time() + 15
+        while True:
+            refusals = await csms.api.get("/api/log", params={"charger_id": "CP2",
+                                                             "type": "CALLERROR"})  # fmt: skip
+            if refusals.status_code != 200 or refusals.json() or \
+                    asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.2)
         assert refusals.status_code == 200 and len(refusals.json()) >= 1, refusals.text
     # committed before the outage and after it: all there, once
     assert set(rows) == {tx1, second.transaction_id}
