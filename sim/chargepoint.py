@@ -8,15 +8,16 @@ transactions and leaves the transaction queue on disk.
 
 Where the behaviour lives: `sim.features.online` (connection loop, boot, heartbeat),
 `sim.features.transactions` (transactions and meter values), `sim.features.core` (Core
-commands) and `sim.features.wiring`, which plugs in every other feature profile (local list,
-reservations, smart charging, firmware, diagnostics, triggers, security) as `cp.features`.
+commands) and `sim.features.wiring`, which holds the per-charge-point objects of every other
+feature profile (local list, reservations, smart charging, firmware, diagnostics, security) as
+`cp.features`.
 Every connector status change goes through `sim.connector.Connector` and is sent as a
 StatusNotification (1.6 §4.9); every transaction-related message goes through
 `sim.offline_queue.OfflineQueue` (1.6 §3.7).
 
-A feature profile plugs in with `cp.use(table)`: `table` maps actions to `handler(cp, payload)`
-functions shared by every charge point (or, with `bound=True`, to a per-charge-point object's
-`handler(payload)` methods). The registration guard of 1.6 §4.2 applies to all of them.
+Which handler answers a CSMS CALL is the table of the version agreed in the handshake
+(`sim.dispatch`, `sim.v16.handlers`), shared by every charge point; the registration guard of
+1.6 §4.2 applies to all of them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import asyncio
 import contextlib
 import random
 import ssl
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,12 @@ from chargebench.aiotasks import LeanEvent
 from chargebench.clock import Clock, iso
 from chargebench.ocppj import CallFailed, ConnectionLost, Session
 from chargebench.trace import TraceRecord
-from sim import tasks
+from sim import dispatch, tasks
 from sim.config import ChargePointConfig
 from sim.connector import Connector
 from sim.control import ControlSurface
 from sim.ev import EV
-from sim.features import auth, core, fault_hooks, lock, online, reserving, transactions, wiring
+from sim.features import auth, fault_hooks, lock, online, reserving, transactions, wiring
 from sim.features.connection import TlsFiles
 from sim.features.faults import FaultPlan
 from sim.features.local_list import LocalAuthorization
@@ -100,7 +101,9 @@ class ChargePoint(ControlSurface):
             sleep=self.clock.sleep,
             on_delivered=self._on_delivered,
         )
-        self.handlers = core.handlers(self)
+        #: the handlers of the version agreed in the last handshake (before one: the version
+        #: offered first); `sim.features.online` sets it per connection
+        self.handlers = dispatch.HandlerTable(self, dispatch.versions()[0])
         #: BootNotification.conf status of this power cycle (None: not booted yet)
         self.registration: str | None = None
         self.session: Session | None = None
@@ -129,14 +132,6 @@ class ChargePoint(ControlSurface):
         lock.configure(config, self.hardware)
         config.subscribe(self._config_changed)
         self.features: wiring.Features = wiring.attach(self)
-
-    def use(self, table: Mapping[str, Callable[..., Any]], *, bound: bool = False) -> None:
-        """Answer the CSMS-initiated actions of `table` (a feature profile's handlers).
-
-        Later tables win, so a feature may replace a Core handler. Actions of profiles missing
-        from SupportedFeatureProfiles never reach a handler (the session core answers
-        NotSupported)."""
-        self.handlers.extend(table, bound=bound)
 
     # Lifecycle -----------------------------------------------------------------------------
 

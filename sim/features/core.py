@@ -1,121 +1,25 @@
 """Handlers for the Core profile's CSMS-initiated commands (OCPP 1.6 §5).
 
-`handlers(cp)` returns the action -> handler table the session adapter dispatches to. Commands
-of profiles the charge point does not list in SupportedFeatureProfiles never reach a handler:
-the session core answers them NotSupported. Handlers reply first and act afterwards (in a
-background task) when acting means sending messages of our own, so the .conf precedes the
-StatusNotification / StopTransaction it causes.
+The version's table (`sim.v16.handlers.HANDLERS`) names them; `sim.dispatch` runs them behind
+the registration gate. Commands of profiles the charge point does not list in
+SupportedFeatureProfiles never reach a handler: the session core answers them NotSupported.
+Handlers reply first and act afterwards (in a background task) when acting means sending
+messages of our own, so the .conf precedes the StatusNotification / StopTransaction it causes.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ocpp.v16.enums import ChargePointStatus
 
-from chargebench.ocppj import NoReply, OcppCallError, Role
-from chargebench.ocppj.registration import boot_gate
-from chargebench.ocppj.versions import DEFAULT_VERSION
-from sim.features import bounds, fault_hooks, limits, reserving, transactions
-from sim.features.lock import unlock_connector
+from sim.features import limits, reserving, transactions
 
 if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
     from sim.features.transactions import Port
 
-log = logging.getLogger(__name__)
 _S = ChargePointStatus
-
-#: handler(charge point, request payload) -> response payload
-Handler = Callable[["ChargePoint", dict], Any]
-#: A per-charge-point object's handler: handler(request payload) -> response payload
-BoundHandler = Callable[[dict], Any]
-
-
-def handlers(cp: ChargePoint) -> HandlerTable:
-    """The Core profile's handlers for `cp`, guarded by the registration status."""
-    return HandlerTable(cp, HANDLERS)
-
-
-class HandlerTable(Mapping):
-    """action -> handler(payload), bound to one charge point on lookup.
-
-    A fleet of 10 000 charge points shares the module-level tables instead of holding a dozen
-    closures each; feature modules add their own tables with `extend()` (`ChargePoint.use`).
-    """
-
-    __slots__ = ("_cp", "_tables")
-
-    def __init__(self, cp: ChargePoint, *tables: Mapping[str, Handler]) -> None:
-        self._cp = cp
-        self._tables: tuple[tuple[Mapping[str, Any], bool], ...] = \
-            tuple((table, False) for table in tables)
-
-    def extend(self, table: Mapping[str, Handler] | Mapping[str, BoundHandler], *,
-               bound: bool = False) -> None:
-        """Add a feature's handlers (later tables win): shared `handler(cp, payload)`
-        functions, or with `bound=True` one object's `handler(payload)` methods."""
-        self._tables = (*self._tables, (table, bound))
-
-    def __getitem__(self, action: str) -> Callable[[dict], Any]:
-        for table, bound in reversed(self._tables):
-            if action in table:
-                handler = table[action]
-                if bound:
-                    handler = partial(_unbound, handler)
-                return partial(_guarded, self._cp, action, handler)
-        raise KeyError(action)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter({action for table, _ in self._tables for action in table})
-
-    def __len__(self) -> int:
-        return len(set(self))
-
-
-def _guarded(cp: ChargePoint, action: str, handler: Handler, payload: dict) -> Any:
-    """Apply the registration status (1.6 §4.2), then the fault plan, then run the handler.
-
-    "While Rejected, the Charge Point SHALL NOT respond to any Central System initiated
-    message": no CALLRESULT and no CALLERROR, the CSMS's CALL times out. While Pending,
-    RemoteStartTransaction and RemoteStopTransaction "are not allowed" (the version's code).
-    """
-    # the rule and its CALLERROR code are the core's (`BootGate`, 1.6 §4.2)
-    version = DEFAULT_VERSION if cp.session is None else cp.session.core.version
-    boot_gate(version, Role.CHARGE_POINT).check(action, cp.registration)
-    bounds.check(payload)  # values no charge point holds: PropertyConstraintViolation
-    try:
-        reply = fault_hooks.inbound(cp, action, partial(handler, cp, payload))
-    except (OcppCallError, NoReply):
-        raise
-    except Exception as error:
-        raise _own_bug(cp, action, error) from None
-    if isinstance(reply, Awaitable):
-        return _contained(cp, action, reply)
-    return reply
-
-
-async def _contained(cp: ChargePoint, action: str, pending: Awaitable) -> Any:
-    try:
-        return await pending
-    except (OcppCallError, NoReply):
-        raise
-    except Exception as error:
-        raise _own_bug(cp, action, error) from None
-
-
-def _own_bug(cp: ChargePoint, action: str, error: Exception) -> OcppCallError:
-    """A handler failed: our bug, logged here with its traceback; the CSMS gets InternalError
-    (OCPP-J 1.6 §4.2.3) without exception text or stack detail."""
-    log.error("%s: handler for %s failed", cp.id, action, exc_info=error)
-    return OcppCallError("InternalError", f"{action} could not be processed")
-
-
-def _unbound(handler: BoundHandler, _cp: ChargePoint, payload: dict) -> Any:
-    return handler(payload)
 
 
 # 1.6 §5.2 ChangeAvailability
@@ -260,17 +164,3 @@ async def _reset(cp: ChargePoint, reason: str) -> None:
 def data_transfer(cp: ChargePoint, payload: dict) -> dict:
     """1.6 §5.6: no vendor extensions here."""
     return {"status": "UnknownVendorId"}
-
-
-#: The Core profile (1.6 §5), shared by every charge point.
-HANDLERS: Mapping[str, Handler] = {
-    "ChangeAvailability": change_availability,
-    "ChangeConfiguration": change_configuration,
-    "ClearCache": clear_cache,
-    "DataTransfer": data_transfer,
-    "GetConfiguration": get_configuration,
-    "RemoteStartTransaction": remote_start,
-    "RemoteStopTransaction": remote_stop,
-    "Reset": reset,
-    "UnlockConnector": unlock_connector,
-}

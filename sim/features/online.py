@@ -29,6 +29,7 @@ from chargebench.ocppj import (
 )
 from chargebench.ocppj.versions import version_for
 from chargebench.trace import make_tracer
+from sim import dispatch
 from sim.connector import Connector
 from sim.features import connection, security, transactions, wiring
 from sim.features.metering import seconds_to_next_aligned
@@ -54,6 +55,7 @@ async def run(cp: ChargePoint) -> None:
         await cp.online_wanted.wait()
         try:
             ws = await connect(connection.endpoint(cp.config, cp.csms_url),
+                               subprotocols=dispatch.subprotocols(),
                                **security.connect_options(cp))
         except _CONNECT_ERRORS as e:
             attempt += 1
@@ -92,11 +94,13 @@ async def _online(cp: ChargePoint, ws: Any) -> None:
     sink = wiring.trace_sink(cp)
     if sink is not None:
         tracer = make_tracer(sink, cp.id, secrets.token_hex(4), cp.clock.now)
+    version = version_for(getattr(ws, "subprotocol", None))  # the one agreed (OCPP-J 1.6 §3.2)
     core_session = OcppSession(
-        Role.CHARGE_POINT, version=version_for(getattr(ws, "subprotocol", None)),
-        supported_profiles=wiring.session_profiles(cp.config),
+        Role.CHARGE_POINT, version=version,
+        supported_profiles=dispatch.module_for(version).session_profiles(cp.config),
         call_timeout=cp.call_timeout, tracer=tracer,
     )
+    cp.handlers = dispatch.HandlerTable(cp, version)
     session = Session(ws, core_session, cp.handlers)
     reader = session.start()
     cp.session = session

@@ -1,15 +1,11 @@
 """How the feature modules plug into one charge point.
 
-`attach(cp)` is called once by `ChargePoint.__init__`: it registers the shared handler table
-(`HANDLERS`, one for the whole fleet, like `core.HANDLERS`), the SecurityProfile certificate
-check and the configuration listener. The per-charge-point feature objects live in `Features`
-and are built on first use: an idle charge point of a 10 000-strong fleet that never sees a
-reservation or a firmware update never holds those objects (loadtest/bench_sim_memory.py).
-
-Which actions a charge point answers is decided by the session core from SupportedFeatureProfiles
-(`session_profiles`): an action of a profile not listed is answered NotSupported before any
-handler runs. The security whitepaper's messages are always on: libocpp's configuration has a
-mandatory Security section, and the whitepaper is an extension of every 1.6 charge point.
+`attach(cp)` is called once by `ChargePoint.__init__`: it registers the SecurityProfile
+certificate check and the configuration listener. The per-charge-point feature objects live in
+`Features` and are built on first use: an idle charge point of a 10 000-strong fleet that never
+sees a reservation or a firmware update never holds those objects
+(loadtest/bench_sim_memory.py). The handlers that reach them are the table of the version agreed
+in the handshake (`sim.v16.handlers`, chosen by `sim.dispatch`).
 """
 
 from __future__ import annotations
@@ -17,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property, partial
 from pathlib import Path
@@ -26,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ocpp.v16.enums import ChargePointErrorCode
 
 from chargebench.trace import TraceRecord
-from sim.features import core, limits, reserving, security, trigger
+from sim.features import core, limits, reserving, security
 from sim.features.certificates import CertificateStore
 from sim.features.diagnostics import Diagnostics
 from sim.features.firmware import FirmwareFaults, FirmwareUpdater
@@ -40,7 +36,7 @@ from sim.state import write_text
 if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
 
-__all__ = ["HANDLERS", "Features", "attach", "session_profiles", "trace_sink"]
+__all__ = ["Features", "attach", "trace_sink"]
 
 #: The charge point's own message log rolls over (older half dropped) beyond this size.
 LOG_MAX_BYTES = 512 * 1024
@@ -168,52 +164,9 @@ def _reboot_into(cp: ChargePoint, version: str) -> None:
     cp.request_reboot("FirmwareUpdate")
 
 
-# Handlers ----------------------------------------------------------------------------------
-
-
-def _on(feature: str, method: str) -> Callable[[ChargePoint, dict], Any]:
-    """A shared handler calling `cp.features.<feature>.<method>(payload)`."""
-
-    def handler(cp: ChargePoint, payload: dict) -> Any:
-        return getattr(getattr(cp.features, feature), method)(payload)
-
-    handler.__name__ = f"{feature}_{method}"
-    return handler
-
-
-#: Every CSMS-initiated action beyond Core, shared by every charge point.
-HANDLERS: Mapping[str, Callable[[ChargePoint, dict], Any]] = {
-    # LocalAuthListManagement (1.6 §5.10, §5.15); ClearCache is Core's
-    "GetLocalListVersion": _on("auth", "on_get_local_list_version"),
-    "SendLocalList": _on("auth", "on_send_local_list"),
-    # Reservation (§5.1, §5.13)
-    "CancelReservation": reserving.cancel_reservation,
-    "ReserveNow": reserving.reserve_now,
-    # SmartCharging (§5.5, §5.7, §5.16)
-    "ClearChargingProfile": limits.then_apply(SmartCharging.on_clear_charging_profile),
-    "GetCompositeSchedule": _on("smart", "on_get_composite_schedule"),
-    "SetChargingProfile": limits.then_apply(SmartCharging.on_set_charging_profile),
-    # FirmwareManagement (§5.9, §5.19) and the whitepaper's L01, N01
-    "GetDiagnostics": _on("diagnostics", "on_get_diagnostics"),
-    "GetLog": _on("diagnostics", "on_get_log"),
-    "SignedUpdateFirmware": _on("firmware", "on_signed_update_firmware"),
-    "UpdateFirmware": _on("firmware", "on_update_firmware"),
-    # RemoteTrigger (§5.17) and whitepaper F06
-    "ExtendedTriggerMessage": trigger.extended_trigger_message,
-    "TriggerMessage": trigger.trigger_message,
-    # Certificates (whitepaper M03-M05, A02) and Plug&Charge over DataTransfer
-    "CertificateSigned": _on("certs", "on_certificate_signed"),
-    "DeleteCertificate": _on("certs", "on_delete_certificate"),
-    "GetInstalledCertificateIds": _on("certs", "on_get_installed_certificate_ids"),
-    "InstallCertificate": _on("certs", "on_install_certificate"),
-    "DataTransfer": _on("pnc", "on_data_transfer"),
-}
-
-
 def attach(cp: ChargePoint) -> Features:
     """Wire every feature into `cp`; returns its `Features`."""
     features = Features(cp)
-    cp.use(HANDLERS)
     cp.config.add_check("SecurityProfile", partial(_profile_check, cp))
     cp.config.subscribe(partial(security.config_changed, cp))
     return features
@@ -222,11 +175,6 @@ def attach(cp: ChargePoint) -> Features:
 def _profile_check(cp: ChargePoint, value: Any, _config: Any) -> str | None:
     """A05.FR.03/04: profiles 2/3 need the certificates installed first."""
     return cp.features.certs.check_security_profile(value)
-
-
-def session_profiles(config: Any) -> list[str]:
-    """Feature profiles the session core lets through (the rest: CALLERROR NotSupported)."""
-    return [*(config.supported_feature_profiles or ["Core"]), "Security"]
 
 
 # The charge point's own log ----------------------------------------------------------------

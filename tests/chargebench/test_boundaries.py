@@ -50,6 +50,21 @@ def test_ocpp16_is_named_only_in_version_modules():
     assert not offenders, "OCPP16 named outside the version modules:\n" + "\n".join(offenders)
 
 
+def test_handler_tables_live_in_version_modules():
+    """The CSMS's and the simulator's action -> handler tables sit in version-named modules
+    (`csms/v16/handlers.py`, `sim/v16/handlers.py`), chosen by the version agreed in the
+    handshake: 2.0.1 is one more module, not a branch inside 1.6 code."""
+    table = re.compile(r"^[A-Z_]*HANDLERS\b\s*(:[^=]*)?=", re.MULTILINE)
+    found, offenders = [], []
+    for package in ("csms", "sim"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if table.search(path.read_text("utf-8")):
+                (found if _version_module(path) else offenders).append(
+                    str(path.relative_to(ROOT)))
+    assert not offenders, f"handler tables outside the version modules: {offenders}"
+    assert {"csms/v16/handlers.py", "sim/v16/handlers.py"} <= set(found)
+
+
 def test_the_registration_gate_is_written_once():
     """The "CALL before an accepted BootNotification" rule lives in the core (`BootGate`); its
     CALLERROR code comes from the version's fault table, so no user spells it."""

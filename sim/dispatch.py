@@ -1,0 +1,127 @@
+"""Which handler answers a CSMS CALL: the table of the version the connection speaks.
+
+Each OCPP version the simulator speaks has its module (`sim.v16.handlers`; 2.0.1 will be one
+more) with a `VERSION`, a `HANDLERS` table and `session_profiles(config)`. A charge point offers
+the subprotocols of these versions in its handshake (`subprotocols()`), and the connection gets
+the table of the one agreed (`VERSIONS[subprotocol]`, `HandlerTable(cp, version)`), with the
+version-neutral rules in front of every handler: the registration gate (the core's `BootGate`),
+the value bounds, the fault plan, and an InternalError for a handler's own bug.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from chargebench.ocppj import NoReply, OcppCallError, OcppVersion, Role
+from chargebench.ocppj.registration import boot_gate
+from sim.features import bounds, fault_hooks
+
+if TYPE_CHECKING:
+    from sim.chargepoint import ChargePoint
+
+__all__ = ["Handler", "HandlerTable", "feature_method", "module_for", "subprotocols", "versions"]
+
+log = logging.getLogger(__name__)
+
+#: handler(charge point, request payload) -> response payload (or an awaitable of it)
+Handler = Callable[["ChargePoint", dict], Any]
+
+
+@functools.cache
+def _modules() -> dict[OcppVersion, ModuleType]:
+    from sim.v16 import handlers as v16
+
+    # in the order the charge point offers them (OCPP-J 2.0.1 §3.1.3: most preferred first)
+    return {v16.VERSION: v16}
+
+
+def module_for(version: OcppVersion) -> ModuleType:
+    """The handler module of `version` (KeyError: a version this simulator does not speak)."""
+    return _modules()[version]
+
+
+def versions() -> list[OcppVersion]:
+    """The versions this simulator has handlers for, most preferred first."""
+    return list(_modules())
+
+
+def subprotocols() -> list[str]:
+    """What a charge point offers in its handshake (OCPP-J 1.6 §3.2, 2.0.1 §3.1.2)."""
+    return [version.subprotocol for version in versions()]
+
+
+def feature_method(feature: str, method: str) -> Handler:
+    """A shared handler calling `cp.features.<feature>.<method>(payload)`: the feature object
+    is built on first use, so a charge point that never sees its CALLs never holds it."""
+
+    def handler(cp: ChargePoint, payload: dict) -> Any:
+        return getattr(getattr(cp.features, feature), method)(payload)
+
+    handler.__name__ = f"{feature}_{method}"
+    return handler
+
+
+class HandlerTable(Mapping[str, Callable[[dict], Any]]):
+    """action -> handler(payload) of one charge point speaking `version`, bound on lookup.
+
+    A fleet of 10 000 charge points shares the version's module-level table instead of holding
+    a few dozen closures each.
+    """
+
+    __slots__ = ("_cp", "_table", "version")
+
+    def __init__(self, cp: ChargePoint, version: OcppVersion) -> None:
+        self._cp = cp
+        self.version = version
+        self._table: Mapping[str, Handler] = module_for(version).HANDLERS
+
+    def __getitem__(self, action: str) -> Callable[[dict], Any]:
+        return functools.partial(_guarded, self._cp, self.version, action, self._table[action])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+def _guarded(cp: ChargePoint, version: OcppVersion, action: str, handler: Handler,
+             payload: dict) -> Any:
+    """Apply the registration status (1.6 §4.2), then the fault plan, then run the handler.
+
+    "While Rejected, the Charge Point SHALL NOT respond to any Central System initiated
+    message": no CALLRESULT and no CALLERROR, the CSMS's CALL times out. While Pending,
+    RemoteStartTransaction and RemoteStopTransaction "are not allowed" (the version's code).
+    """
+    # the rule and its CALLERROR code are the core's (`BootGate`, 1.6 §4.2)
+    boot_gate(version, Role.CHARGE_POINT).check(action, cp.registration)
+    bounds.check(payload)  # values no charge point holds: PropertyConstraintViolation
+    try:
+        reply = fault_hooks.inbound(cp, action, functools.partial(handler, cp, payload))
+    except (OcppCallError, NoReply):
+        raise
+    except Exception as error:
+        raise _own_bug(cp, action, error) from None
+    if isinstance(reply, Awaitable):
+        return _contained(cp, action, reply)
+    return reply
+
+
+async def _contained(cp: ChargePoint, action: str, pending: Awaitable) -> Any:
+    try:
+        return await pending
+    except (OcppCallError, NoReply):
+        raise
+    except Exception as error:
+        raise _own_bug(cp, action, error) from None
+
+
+def _own_bug(cp: ChargePoint, action: str, error: Exception) -> OcppCallError:
+    """A handler failed: our bug, logged here with its traceback; the CSMS gets InternalError
+    (OCPP-J 1.6 §4.2.3) without exception text or stack detail."""
+    log.error("%s: handler for %s failed", cp.id, action, exc_info=error)
+    return OcppCallError("InternalError", f"{action} could not be processed")
