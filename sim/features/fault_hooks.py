@@ -14,7 +14,7 @@ message attempts, boot retry) are exercised as they would be.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from chargebench.ocppj import (
     CallErrorReply,
@@ -24,32 +24,41 @@ from chargebench.ocppj import (
     OcppCallError,
     Session,
 )
-from sim.features.faults import Decision, Effect
+from sim.features.context import Clocked, Spawner
+from sim.features.faults import Decision, Effect, FaultPlan
 
-if TYPE_CHECKING:
-    from sim.chargepoint import ChargePoint
-
-__all__ = ["inbound", "outbound"]
+__all__ = ["FaultContext", "inbound", "outbound"]
 
 
-def inbound(cp: ChargePoint, action: str, run: Callable[[], Any]) -> Any:
+class FaultContext(Clocked, Spawner, Protocol):
+    """What obeying a plan uses: the plan, the clock (delays), the live session (a dropped
+    connection, a malformed frame) and `spawn` (what happens after the handler returns)."""
+
+    @property
+    def fault_plan(self) -> FaultPlan | None: ...
+
+    @property
+    def session(self) -> Session | None: ...
+
+
+def inbound(ctx: FaultContext, action: str, run: Callable[[], Any]) -> Any:
     """Answer a CSMS CALL as the plan says; `run()` runs the real handler."""
-    plan = cp.fault_plan
+    plan = ctx.fault_plan
     if plan is None:
         return run()
     decision = plan.decide(action, "in")
     if decision.delay_s > 0:
-        return _later(cp, decision, action, run)
-    return _apply_inbound(cp, decision, run)
+        return _later(ctx, decision, action, run)
+    return _apply_inbound(ctx, decision, run)
 
 
-async def _later(cp: ChargePoint, decision: Decision, action: str, run: Callable[[], Any]) -> Any:
-    await cp.clock.sleep(decision.delay_s)
-    result = _apply_inbound(cp, decision, run)
+async def _later(ctx: FaultContext, decision: Decision, action: str, run: Callable[[], Any]) -> Any:
+    await ctx.clock.sleep(decision.delay_s)
+    result = _apply_inbound(ctx, decision, run)
     return await result if hasattr(result, "__await__") else result
 
 
-def _apply_inbound(cp: ChargePoint, decision: Decision, run: Callable[[], Any]) -> Any:
+def _apply_inbound(ctx: FaultContext, decision: Decision, run: Callable[[], Any]) -> Any:
     effect = decision.effect
     if decision.passes:
         return run()
@@ -57,22 +66,22 @@ def _apply_inbound(cp: ChargePoint, decision: Decision, run: Callable[[], Any]) 
         return decision.reply
     if effect is Effect.CALLERROR:
         raise OcppCallError(decision.error_code, decision.description)
-    session = cp.session
+    session = ctx.session
     if effect is Effect.MALFORMED and session is not None:
-        cp.spawn(session.send_raw(decision.frame))  # instead of the reply
+        ctx.spawn(session.send_raw(decision.frame))  # instead of the reply
     elif effect is Effect.DROP and session is not None:
-        cp.spawn(session.close())
+        ctx.spawn(session.close())
     raise NoReply  # IGNORE, and no reply goes out after MALFORMED / DROP either
 
 
-async def outbound(cp: ChargePoint, session: Session, action: str, payload: dict) -> dict:
+async def outbound(ctx: FaultContext, session: Session, action: str, payload: dict) -> dict:
     """Send one of our CALLs through `session` as the plan says; its CALLRESULT payload."""
-    plan = cp.fault_plan
+    plan = ctx.fault_plan
     if plan is None:
         return await session.call(action, payload)
     decision = plan.decide(action, "out")
     if decision.delay_s > 0:
-        await cp.clock.sleep(decision.delay_s)
+        await ctx.clock.sleep(decision.delay_s)
     effect = decision.effect
     if decision.passes:
         return await session.call(action, payload)
