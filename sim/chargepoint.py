@@ -358,6 +358,11 @@ class ChargePoint(ControlSurface):
         """1.6 §4.10: stop the transaction on `port` (no-op when none runs)."""
         await transactions.stop(self, port, reason, id_tag)
 
+    async def settle(self, port: Port) -> None:
+        """The status after a transaction or a cancelled preparation (Finishing, Available,
+        Reserved or Unavailable: `sim.features.transactions.settle`)."""
+        await transactions.settle(self, port)
+
     # Observing -------------------------------------------------------------------------------
 
     def port(self, connector: int) -> Port:

@@ -10,18 +10,18 @@ injection) answers UnlockFailed (errata 3.87: "the unlock mechanism failed").
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp.v16.enums import ChargePointStatus, UnlockStatus
 
+from sim.features.context import Connectors, Spawner
 from sim.hardware import Cable, Hardware
 
 if TYPE_CHECKING:
-    from sim.chargepoint import ChargePoint
     from sim.config import ChargePointConfig
     from sim.features.transactions import Port
 
-__all__ = ["ConnectorLock", "after_stop", "configure", "unlock_connector"]
+__all__ = ["ConnectorLock", "LockContext", "after_stop", "configure", "unlock_connector"]
 
 _KEY = "UnlockConnectorOnEVSideDisconnect"
 
@@ -94,23 +94,31 @@ def _fixed_cable_rule(value: Any, config: ChargePointConfig) -> str:
 # 1.6 §5.18 UnlockConnector
 
 
-def unlock_connector(cp: ChargePoint, payload: dict) -> dict:
+class LockContext(Connectors, Spawner, Protocol):
+    """What UnlockConnector uses: the connectors, and the transaction flow's stop and the
+    status after it (both in the background, after the .conf)."""
+
+    async def stop_transaction(self, port: Port, reason: str,
+                               id_tag: str | None = None) -> None: ...
+
+    async def settle(self, port: Port) -> None: ...
+
+
+def unlock_connector(ctx: LockContext, payload: dict) -> dict:
     """Unlocked / UnlockFailed / NotSupported (no lock or unknown connector, errata 3.87).
 
     A running transaction is finished first with reason UnlockCommand (§5.18); the lock opens
     now, so the .conf says whether it did and precedes the StopTransaction.
     """
     connector_id = payload["connectorId"]
-    if not 1 <= connector_id <= len(cp.ports):
+    if not 1 <= connector_id <= len(ctx.ports):
         return {"status": UnlockStatus.not_supported.value}
-    port = cp.port(connector_id)
+    port = ctx.port(connector_id)
     if not port.lock.present:
         return {"status": UnlockStatus.not_supported.value}
     if port.tx is not None:
-        cp.spawn(cp.stop_transaction(port, "UnlockCommand"))
+        ctx.spawn(ctx.stop_transaction(port, "UnlockCommand"))
     status = port.lock.release()
-    from sim.features import transactions  # transactions imports this module
-
     if port.tx is None and port.status is ChargePointStatus.finishing and not port.plugged:
-        cp.spawn(transactions.settle(cp, port))  # a cable kept locked for its user: F1
+        ctx.spawn(ctx.settle(port))  # a cable kept locked for its user: F1
     return {"status": status.value}

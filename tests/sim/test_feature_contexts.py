@@ -1,0 +1,58 @@
+"""Features that receive a narrow context (issue 16 point 7): each converted feature runs on a
+small object holding only what its Protocol names, no `ChargePoint` at all."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from ocpp.v16.enums import ChargePointStatus
+
+from sim.features import lock
+from sim.features.transactions import Port, Transaction
+from sim.hardware import Cable, Hardware
+
+
+class LockOnly:
+    """A `lock.LockContext`: connectors, spawn, and the transaction flow's stop and settle."""
+
+    def __init__(self, hardware: Hardware) -> None:
+        self.ports = [Port(1, hardware)]
+        self.spawned: list[str] = []
+        self.done: list[tuple[str, int, str | None]] = []
+
+    def port(self, connector: int) -> Port:
+        return self.ports[connector - 1]
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
+        self.spawned.append(coro.__qualname__)
+        coro.close()  # what it would do is recorded by the coroutine functions below
+        return None  # type: ignore[return-value]
+
+    async def stop_transaction(self, port: Port, reason: str, id_tag: str | None = None) -> None:
+        self.done.append(("stop", port.id, reason))
+
+    async def settle(self, port: Port) -> None:
+        self.done.append(("settle", port.id, None))
+
+
+def test_unlock_connector_runs_on_its_context_alone():
+    """UnlockConnector (1.6 §5.18) on a LockContext: an unknown connector is NotSupported; a
+    running transaction is stopped (UnlockCommand) in the background and the lock opens now."""
+    ctx = LockOnly(Hardware(connectors=1, cable=Cable.SOCKET))
+    assert lock.unlock_connector(ctx, {"connectorId": 2}) == {"status": "NotSupported"}
+    port = ctx.ports[0]
+    port.tx = Transaction(1, "TAG", 1, 0, datetime.now(UTC))
+    port.lock.engage()
+    assert lock.unlock_connector(ctx, {"connectorId": 1}) == {"status": "Unlocked"}
+    assert not port.lock.locked
+    assert ctx.spawned == ["LockOnly.stop_transaction"]
+
+
+def test_a_fixed_cable_has_no_lock_to_open():
+    """A fixed cable answers NotSupported (1.6 §7.46) and spawns nothing."""
+    ctx = LockOnly(Hardware(connectors=1, cable=Cable.FIXED))
+    assert lock.unlock_connector(ctx, {"connectorId": 1}) == {"status": "NotSupported"}
+    assert ctx.spawned == [] and ctx.ports[0].status is ChargePointStatus.available
