@@ -11,55 +11,81 @@ SmartCharging profile every call is a no-op and the meters run at the hardware r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.features import transactions
+from sim.features.context import Clocked, Configured, Connectors, Spawner, StatusSetter
 from sim.features.smart_charging import SmartCharging
 
 if TYPE_CHECKING:
-    from sim.chargepoint import ChargePoint
     from sim.features.transactions import Port
 
-__all__ = ["apply", "build", "install_remote_start_profile", "started", "stopped", "then_apply"]
+__all__ = ["LimitsContext", "apply", "install_remote_start_profile", "started", "stopped",
+           "then_apply"]
 
 
-def build(cp: ChargePoint) -> SmartCharging:
-    """The charge point's profile store, persisted in its state directory (errata 3.37)."""
-    return SmartCharging.for_hardware(cp.config, cp.hardware, now=cp.clock.now,
-                                      state_dir=cp.state_dir)
+class SmartFeatures(Protocol):
+    """The charge point's profile store (built on first use) and its timers."""
+
+    @property
+    def smart(self) -> SmartCharging: ...
+
+    def built(self, name: str) -> bool: ...
+
+    def schedule(self, name: str, when: datetime | None, action: Callable[[], Any]) -> None: ...
 
 
-def _active(cp: ChargePoint) -> SmartCharging | None:
-    if "SmartCharging" not in (cp.config.supported_feature_profiles or []):
+class TransactionIds(Protocol):
+    """local transaction id -> the CSMS's transactionId, once StartTransaction.conf came."""
+
+    @property
+    def tx_ids(self) -> Mapping[int, int]: ...
+
+
+class LimitsContext(Clocked, Configured, Connectors, Spawner, StatusSetter, Protocol):
+    """What smart charging on a live charge point uses: the configuration (is SmartCharging
+    supported), the connectors and their meters (advanced on the clock, status after a limit
+    change), the profile store and its timer, and the CSMS's transaction ids."""
+
+    @property
+    def features(self) -> SmartFeatures: ...
+
+    @property
+    def queue(self) -> TransactionIds: ...
+
+
+def _active(ctx: LimitsContext) -> SmartCharging | None:
+    if "SmartCharging" not in (ctx.config.supported_feature_profiles or []):
         return None
-    return cp.features.smart
+    return ctx.features.smart
 
 
-def started(cp: ChargePoint, port: Port) -> None:
+def started(ctx: LimitsContext, port: Port) -> None:
     """A transaction began on `port` (Relative schedules count from its start, 7.13), or its
     StartTransaction.conf arrived (TxProfiles may name the transactionId from then on); the
     two may come in either order."""
-    smart = _active(cp)
+    smart = _active(ctx)
     if smart is not None and port.tx is not None:
-        transaction_id = cp.queue.tx_ids.get(port.tx.local_id)
+        transaction_id = ctx.queue.tx_ids.get(port.tx.local_id)
         smart.transaction_started(port.id, transaction_id, port.tx.began)
-        apply(cp)
+        apply(ctx)
 
 
-def stopped(cp: ChargePoint, port: Port) -> None:
+def stopped(ctx: LimitsContext, port: Port) -> None:
     """The transaction on `port` ended, or a remote start that installed a TxProfile never
     became one: its TxProfiles cease to exist (§3.13.1, 7.10)."""
-    if _active(cp) is not None and cp.features.built("smart"):
-        cp.features.smart.transaction_stopped(port.id)
-        apply(cp)
+    if _active(ctx) is not None and ctx.features.built("smart"):
+        ctx.features.smart.transaction_stopped(port.id)
+        apply(ctx)
 
 
-def install_remote_start_profile(cp: ChargePoint, port: Port, profile: dict) -> bool:
+def install_remote_start_profile(ctx: LimitsContext, port: Port, profile: dict) -> bool:
     """RemoteStartTransaction.req chargingProfile (§5.11, errata 3.41); False: answer Rejected.
     A charge point without smart charging ignores the profile."""
-    smart = _active(cp)
+    smart = _active(ctx)
     if smart is None:
         return True
     smart.transaction_expected(port.id)
@@ -69,31 +95,32 @@ def install_remote_start_profile(cp: ChargePoint, port: Port, profile: dict) -> 
     return False
 
 
-def apply(cp: ChargePoint) -> None:
+def apply(ctx: LimitsContext) -> None:
     """Put the limits in force on every connector with a transaction; re-arm the timer."""
-    smart = _active(cp)
+    smart = _active(ctx)
     if smart is None:
         return
     changes = []
-    for port in cp.ports:
+    for port in ctx.ports:
         if port.tx is None:
             continue
-        transactions.advance(cp, port)  # energy so far at the old rate
+        transactions.advance(ctx, port)  # energy so far at the old rate
         amps, watts = smart.limit_at(port.id)
         port.meter.set_limit(amps=amps, watts=watts, phases=smart.phases_at(port.id))
-        cp.spawn(transactions.sync_energized(cp, port))  # C5 / E3 (§4.9)
+        ctx.spawn(transactions.sync_energized(ctx, port))  # C5 / E3 (§4.9)
         changes.append(smart.next_change(port.id))
     upcoming = [t for t in changes if t is not None]
-    cp.features.schedule("smart_charging", min(upcoming, default=None), partial(apply, cp))
+    ctx.features.schedule("smart_charging", min(upcoming, default=None), partial(apply, ctx))
 
 
-def then_apply(handler: Callable[[SmartCharging, dict], Any]) -> Callable[[ChargePoint, dict], Any]:
+def then_apply(handler: Callable[[SmartCharging, dict], Any]
+               ) -> Callable[[LimitsContext, dict], Any]:
     """A profile handler (`SmartCharging.on_*`) as a charge-point handler that re-applies the
     limits after every call."""
 
-    def run(cp: ChargePoint, payload: dict) -> Any:
-        reply = handler(cp.features.smart, payload)
-        apply(cp)
+    def run(ctx: LimitsContext, payload: dict) -> Any:
+        reply = handler(ctx.features.smart, payload)
+        apply(ctx)
         return reply
 
     run.__doc__ = handler.__doc__

@@ -26,6 +26,7 @@ from sim.connector import Connector
 from sim.ev import EV, Meter
 from sim.features import limits, lock, reserving
 from sim.features.auth import ACCEPTED
+from sim.features.context import Clocked, StatusSetter
 from sim.features.metering import TransactionMeter, meter_value
 from sim.hardware import Hardware
 
@@ -201,12 +202,12 @@ async def settle(cp: ChargePoint, port: Port) -> None:
         await reserving.rest(cp, port)
 
 
-async def sync_energized(cp: ChargePoint, port: Port) -> None:
+async def sync_energized(ctx: StatusSetter, port: Port) -> None:
     """Charging / SuspendedEV / SuspendedEVSE as the meter says (1.6 §4.9)."""
     if port.tx is None or port.status is _S.faulted:
         return
     status = port.meter.charging_status() or _S.suspended_ev
-    await cp.set_status(port, status)
+    await ctx.set_status(port, status)
 
 
 def on_delivered(cp: ChargePoint, msg: QueuedMessage, reply: dict | None) -> None:
@@ -247,9 +248,9 @@ def port_of_csms_tx(cp: ChargePoint, transaction_id: int) -> Port | None:
 # Meter values --------------------------------------------------------------------------------
 
 
-def advance(cp: ChargePoint, port: Port) -> None:
+def advance(ctx: Clocked, port: Port) -> None:
     """Let the meter catch up with simulated time."""
-    now = cp.clock.monotonic()
+    now = ctx.clock.monotonic()
     port.meter.advance(max(0.0, now - port.last_advance))
     port.last_advance = now
 

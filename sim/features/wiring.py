@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ocpp.v16.enums import ChargePointErrorCode
 
 from chargebench.trace import TraceRecord
-from sim.features import core, limits, reserving, security
+from sim.features import core, reserving, security
 from sim.features.certificates import CertificateStore
 from sim.features.diagnostics import Diagnostics
 from sim.features.firmware import FirmwareFaults, FirmwareUpdater
@@ -69,7 +69,11 @@ class Features:
 
     @cached_property
     def smart(self) -> SmartCharging:
-        return limits.build(self.cp)
+        """The charge point's profile store, persisted in its state directory (errata 3.37);
+        `sim.features.limits` puts its limits on the meters."""
+        cp = self.cp
+        return SmartCharging.for_hardware(cp.config, cp.hardware, now=cp.clock.now,
+                                          state_dir=cp.state_dir)
 
     # Firmware, diagnostics (1.6 §4.4, §4.5; whitepaper L01, N01) ----------------------------
 
