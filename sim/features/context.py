@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sim.connector import Connector
     from sim.features.transactions import Port
 
-__all__ = ["Clocked", "Configured", "Connectors", "Spawner", "StatusSetter"]
+__all__ = ["Clocked", "Configured", "Connectors", "Sender", "Spawner", "StatusSetter"]
 
 
 class Clocked(Protocol):
@@ -60,3 +60,12 @@ class StatusSetter(Protocol):
 
     async def set_status(self, port: Port | Connector, status: ChargePointStatus,
                          error_code: ChargePointErrorCode = ...) -> None: ...
+
+
+class Sender(Protocol):
+    """Our own non-transaction CALLs: `call()` now, raising ConnectionLost when offline."""
+
+    @property
+    def online(self) -> bool: ...
+
+    async def call(self, action: str, payload: dict) -> dict: ...
