@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from sim.config import ChargePointConfig
     from sim.connector import Connector
     from sim.features.transactions import Port
+    from sim.hardware import Hardware
 
-__all__ = ["Clocked", "Configured", "Connectors", "Sender", "Spawner", "StatusSetter"]
+__all__ = ["Clocked", "Configured", "Connectors", "Equipped", "Sender", "Spawner", "StatusSetter"]
 
 
 class Clocked(Protocol):
@@ -38,6 +39,13 @@ class Configured(Protocol):
 
     @property
     def config(self) -> ChargePointConfig: ...
+
+
+class Equipped(Protocol):
+    """The hardware: connectors, cable, meter rating and identity."""
+
+    @property
+    def hardware(self) -> Hardware: ...
 
 
 class Spawner(Protocol):

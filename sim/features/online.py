@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp.v16.enums import ChargePointStatus
 from websockets.exceptions import InvalidHandshake, InvalidStatus
@@ -32,6 +32,7 @@ from chargebench.trace import make_tracer
 from sim import dispatch
 from sim.connector import Connector
 from sim.features import connection, security, transactions, wiring
+from sim.features.context import Configured, Equipped
 from sim.features.metering import seconds_to_next_aligned
 
 if TYPE_CHECKING:
@@ -170,9 +171,13 @@ def _boot_failure(error: CallFailed) -> str:
     return "boot: invalid reply"
 
 
-def boot_payload(cp: ChargePoint) -> dict:
+class BootSource(Configured, Equipped, Protocol):
+    """What BootNotification.req is made of: the configuration and the hardware."""
+
+
+def boot_payload(ctx: BootSource) -> dict:
     """BootNotification.req (1.6 §6.3) from the configuration and the hardware's meter."""
-    cfg = cp.config
+    cfg = ctx.config
     payload = {
         "chargePointVendor": cfg.charge_point_vendor,
         "chargePointModel": cfg.charge_point_model,
@@ -181,8 +186,8 @@ def boot_payload(cp: ChargePoint) -> dict:
         "firmwareVersion": cfg.firmware_version,
         "iccid": cfg.iccid,
         "imsi": cfg.imsi,
-        "meterType": cfg.meter_type or cp.hardware.meter_type,
-        "meterSerialNumber": cfg.meter_serial_number or cp.hardware.meter_serial,
+        "meterType": cfg.meter_type or ctx.hardware.meter_type,
+        "meterSerialNumber": cfg.meter_serial_number or ctx.hardware.meter_serial,
     }
     return {key: value for key, value in payload.items() if value}
 

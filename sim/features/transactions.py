@@ -255,12 +255,12 @@ def advance(ctx: Clocked, port: Port) -> None:
     port.last_advance = now
 
 
-def reading(cp: ChargePoint, port: Port, measurands: list[str] | None, context: str
+def reading(ctx: Clocked, port: Port, measurands: list[str] | None, context: str
             ) -> dict | None:
     """One MeterValue of `measurands` now, or None when none are configured."""
     if not measurands:
         return None
-    return meter_value(port.meter, measurands, context, cp.clock.now())
+    return meter_value(port.meter, measurands, context, ctx.clock.now())
 
 
 def _schedule_sample(cp: ChargePoint, port: Port, tx: Transaction) -> None:

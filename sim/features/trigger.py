@@ -14,19 +14,59 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp.v16.enums import ReadingContext
 
 from chargebench.ocppj import CallFailed
 from sim.features import transactions
+from sim.features.context import Clocked, Configured, Connectors, Equipped, Sender, Spawner
 
 if TYPE_CHECKING:
-    from sim.chargepoint import ChargePoint
+    from sim.connector import Connector
+    from sim.features.certificates import CertificateStore
+    from sim.features.diagnostics import Diagnostics
+    from sim.features.firmware import FirmwareUpdater
 
-__all__ = ["EXTENDED", "TRIGGERS", "extended_trigger_message", "trigger_message"]
+__all__ = ["EXTENDED", "TRIGGERS", "TriggerContext", "extended_trigger_message",
+           "trigger_message"]
 
-Send = Callable[["ChargePoint", "int | None"], Awaitable[None]]
+
+class TriggerFeatures(Protocol):
+    """The feature objects whose status a trigger reports (built on first use)."""
+
+    @property
+    def diagnostics(self) -> Diagnostics: ...
+
+    @property
+    def firmware(self) -> FirmwareUpdater: ...
+
+    @property
+    def certs(self) -> CertificateStore: ...
+
+
+class TransactionIds(Protocol):
+    def csms_tx_id(self, local_tx: int | None) -> int | None: ...
+
+
+class TriggerContext(Clocked, Configured, Connectors, Equipped, Sender, Spawner, Protocol):
+    """What a trigger uses: `call` for the requested message, the connectors (status, meter,
+    transaction id), the configuration and hardware (BootNotification, measurands), the
+    feature objects whose status it reports."""
+
+    @property
+    def connector0(self) -> Connector: ...
+
+    @property
+    def features(self) -> TriggerFeatures: ...
+
+    @property
+    def queue(self) -> TransactionIds: ...
+
+    async def notify(self, change: Any) -> None: ...
+
+
+Send = Callable[[TriggerContext, "int | None"], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,33 +74,33 @@ class Trigger:
     """One requestable message: how to send it, and when it can be sent at all."""
 
     send: Send
-    available: Callable[[ChargePoint], bool] = lambda _cp: True
+    available: Callable[[TriggerContext], bool] = lambda _ctx: True
     per_connector: bool = False
     #: answer (Accepted/Rejected) decided at request time, e.g. SignChargePointCertificate
-    status: Callable[[ChargePoint], str] = lambda _cp: "Accepted"
+    status: Callable[[TriggerContext], str] = lambda _ctx: "Accepted"
 
 
-def _answer(table: Mapping[str, Trigger], cp: ChargePoint, payload: dict) -> dict:
+def _answer(table: Mapping[str, Trigger], ctx: TriggerContext, payload: dict) -> dict:
     trigger = table.get(payload["requestedMessage"])
-    if trigger is None or not trigger.available(cp):
+    if trigger is None or not trigger.available(ctx):
         return {"status": "NotImplemented"}
     connector = payload.get("connectorId")
-    if connector is not None and trigger.per_connector and not 0 <= connector <= len(cp.ports):
+    if connector is not None and trigger.per_connector and not 0 <= connector <= len(ctx.ports):
         return {"status": "Rejected"}
-    status = trigger.status(cp)
+    status = trigger.status(ctx)
     if status == "Accepted":
-        cp.spawn(_quietly(trigger.send(cp, connector)))
+        ctx.spawn(_quietly(trigger.send(ctx, connector)))
     return {"status": status}
 
 
-def trigger_message(cp: ChargePoint, payload: dict) -> dict:
+def trigger_message(ctx: TriggerContext, payload: dict) -> dict:
     """TriggerMessage.req handler (1.6 §5.17)."""
-    return _answer(TRIGGERS, cp, payload)
+    return _answer(TRIGGERS, ctx, payload)
 
 
-def extended_trigger_message(cp: ChargePoint, payload: dict) -> dict:
+def extended_trigger_message(ctx: TriggerContext, payload: dict) -> dict:
     """ExtendedTriggerMessage.req handler (whitepaper F06)."""
-    return _answer(EXTENDED, cp, payload)
+    return _answer(EXTENDED, ctx, payload)
 
 
 async def _quietly(sending: Awaitable[None]) -> None:
@@ -71,67 +111,67 @@ async def _quietly(sending: Awaitable[None]) -> None:
 # The messages ---------------------------------------------------------------------------------
 
 
-async def _boot(cp: ChargePoint, _connector: int | None) -> None:
+async def _boot(ctx: TriggerContext, _connector: int | None) -> None:
     from sim.features.online import boot_payload
 
-    reply = await cp.call("BootNotification", boot_payload(cp))
+    reply = await ctx.call("BootNotification", boot_payload(ctx))
     if reply["status"] == "Accepted" and reply["interval"] > 0:
-        cp.config.set_value("HeartbeatInterval", reply["interval"], persist=False)
+        ctx.config.set_value("HeartbeatInterval", reply["interval"], persist=False)
 
 
-async def _heartbeat(cp: ChargePoint, _connector: int | None) -> None:
-    await cp.call("Heartbeat", {})
+async def _heartbeat(ctx: TriggerContext, _connector: int | None) -> None:
+    await ctx.call("Heartbeat", {})
 
 
-async def _status(cp: ChargePoint, connector: int | None) -> None:
+async def _status(ctx: TriggerContext, connector: int | None) -> None:
     """§5.17: without connectorId, the status of every connector (0 included)."""
-    connectors = [cp.connector0, *(p.connector for p in cp.ports)]
+    connectors = [ctx.connector0, *(p.connector for p in ctx.ports)]
     for each in connectors if connector is None else connectors[connector:connector + 1]:
-        await cp.notify(each.snapshot(cp.clock.now()))
+        await ctx.notify(each.snapshot(ctx.clock.now()))
 
 
-async def _meter_values(cp: ChargePoint, connector: int | None) -> None:
+async def _meter_values(ctx: TriggerContext, connector: int | None) -> None:
     """MeterValuesSampledData now, context Trigger (§7.30), with the running transaction."""
-    ports = cp.ports if connector in (None, 0) else [cp.port(connector)]
+    ports = ctx.ports if connector in (None, 0) else [ctx.port(connector)]
     for port in ports:
-        transactions.advance(cp, port)
-        value = transactions.reading(cp, port, cp.config.meter_values_sampled_data
+        transactions.advance(ctx, port)
+        value = transactions.reading(ctx, port, ctx.config.meter_values_sampled_data
                                      or ["Energy.Active.Import.Register"], ReadingContext.trigger)
         payload: dict = {"connectorId": port.id, "meterValue": [value]}
-        tx_id = cp.queue.csms_tx_id(port.tx.local_id) if port.tx is not None else None
+        tx_id = ctx.queue.csms_tx_id(port.tx.local_id) if port.tx is not None else None
         if tx_id is not None:  # not yet known while StartTransaction is queued
             payload["transactionId"] = tx_id
-        await cp.call("MeterValues", payload)
+        await ctx.call("MeterValues", payload)
 
 
-async def _diagnostics_status(cp: ChargePoint, _connector: int | None) -> None:
+async def _diagnostics_status(ctx: TriggerContext, _connector: int | None) -> None:
     """§4.4: Idle unless an upload is running."""
-    status = cp.features.diagnostics.diagnostics_status.value
-    await cp.call("DiagnosticsStatusNotification",
+    status = ctx.features.diagnostics.diagnostics_status.value
+    await ctx.call("DiagnosticsStatusNotification",
                   {"status": status if status == "Uploading" else "Idle"})
 
 
-async def _firmware_status(cp: ChargePoint, _connector: int | None) -> None:
+async def _firmware_status(ctx: TriggerContext, _connector: int | None) -> None:
     """§4.5: Idle unless an update is under way."""
-    fw = cp.features.firmware
-    await cp.call("FirmwareStatusNotification",
+    fw = ctx.features.firmware
+    await ctx.call("FirmwareStatusNotification",
                   {"status": fw.status.value if fw.busy else "Idle"})
 
 
-async def _signed_firmware_status(cp: ChargePoint, _connector: int | None) -> None:
-    await cp.call("SignedFirmwareStatusNotification", cp.features.firmware.triggered_status())
+async def _signed_firmware_status(ctx: TriggerContext, _connector: int | None) -> None:
+    await ctx.call("SignedFirmwareStatusNotification", ctx.features.firmware.triggered_status())
 
 
-async def _log_status(cp: ChargePoint, _connector: int | None) -> None:
-    await cp.call("LogStatusNotification", cp.features.diagnostics.triggered_log_status())
+async def _log_status(ctx: TriggerContext, _connector: int | None) -> None:
+    await ctx.call("LogStatusNotification", ctx.features.diagnostics.triggered_log_status())
 
 
-async def _sign_certificate(cp: ChargePoint, _connector: int | None) -> None:
-    await cp.features.certs.request_certificate(cp.call)  # A02.FR.02/03
+async def _sign_certificate(ctx: TriggerContext, _connector: int | None) -> None:
+    await ctx.features.certs.request_certificate(ctx.call)  # A02.FR.02/03
 
 
-def _profile(name: str) -> Callable[[ChargePoint], bool]:
-    return lambda cp: name in (cp.config.supported_feature_profiles or [])
+def _profile(name: str) -> Callable[[TriggerContext], bool]:
+    return lambda ctx: name in (ctx.config.supported_feature_profiles or [])
 
 
 #: TriggerMessage (1.6 §5.17)
@@ -152,6 +192,6 @@ EXTENDED: Mapping[str, Trigger] = {
     "FirmwareStatusNotification": Trigger(_signed_firmware_status),
     "LogStatusNotification": Trigger(_log_status),
     "SignChargePointCertificate": Trigger(
-        _sign_certificate, status=lambda cp: cp.features.certs.trigger_status()
+        _sign_certificate, status=lambda ctx: ctx.features.certs.trigger_status()
     ),
 }
