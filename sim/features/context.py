@@ -10,7 +10,8 @@ a small object of its own instead of a charge point.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -21,10 +22,14 @@ if TYPE_CHECKING:
     from chargebench.clock import Clock
     from sim.config import ChargePointConfig
     from sim.connector import Connector
+    from sim.features.smart_charging import SmartCharging
     from sim.features.transactions import Port
     from sim.hardware import Hardware
 
-__all__ = ["Clocked", "Configured", "Connectors", "Equipped", "Sender", "Spawner", "StatusSetter"]
+__all__ = [
+    "Clocked", "Configured", "Connectors", "Equipped", "LimitsContext", "Sender", "Spawner",
+    "StatusSetter",
+]
 
 
 class Clocked(Protocol):
@@ -77,3 +82,37 @@ class Sender(Protocol):
     def online(self) -> bool: ...
 
     async def call(self, action: str, payload: dict) -> dict: ...
+
+
+# Contexts shared by more than one module (the transaction flow calls smart charging, which
+# calls back into the transaction flow: defined here, neither module imports the other's)
+
+
+class SmartFeatures(Protocol):
+    """The charge point's profile store (built on first use) and its timers."""
+
+    @property
+    def smart(self) -> SmartCharging: ...
+
+    def built(self, name: str) -> bool: ...
+
+    def schedule(self, name: str, when: datetime | None, action: Callable[[], Any]) -> None: ...
+
+
+class TransactionIds(Protocol):
+    """local transaction id -> the CSMS's transactionId, once StartTransaction.conf came."""
+
+    @property
+    def tx_ids(self) -> Mapping[int, int]: ...
+
+
+class LimitsContext(Clocked, Configured, Connectors, Spawner, StatusSetter, Protocol):
+    """What smart charging on a live charge point uses: the configuration (is SmartCharging
+    supported), the connectors and their meters (advanced on the clock, status after a limit
+    change), the profile store and its timer, and the CSMS's transaction ids."""
+
+    @property
+    def features(self) -> SmartFeatures: ...
+
+    @property
+    def queue(self) -> TransactionIds: ...

@@ -11,13 +11,12 @@ SmartCharging profile every call is a no-op and the meters run at the hardware r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sim.features import transactions
-from sim.features.context import Clocked, Configured, Connectors, Spawner, StatusSetter
+from sim.features.context import LimitsContext
 from sim.features.smart_charging import SmartCharging
 
 if TYPE_CHECKING:
@@ -25,36 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LimitsContext", "apply", "install_remote_start_profile", "started", "stopped",
            "then_apply"]
-
-
-class SmartFeatures(Protocol):
-    """The charge point's profile store (built on first use) and its timers."""
-
-    @property
-    def smart(self) -> SmartCharging: ...
-
-    def built(self, name: str) -> bool: ...
-
-    def schedule(self, name: str, when: datetime | None, action: Callable[[], Any]) -> None: ...
-
-
-class TransactionIds(Protocol):
-    """local transaction id -> the CSMS's transactionId, once StartTransaction.conf came."""
-
-    @property
-    def tx_ids(self) -> Mapping[int, int]: ...
-
-
-class LimitsContext(Clocked, Configured, Connectors, Spawner, StatusSetter, Protocol):
-    """What smart charging on a live charge point uses: the configuration (is SmartCharging
-    supported), the connectors and their meters (advanced on the clock, status after a limit
-    change), the profile store and its timer, and the CSMS's transaction ids."""
-
-    @property
-    def features(self) -> SmartFeatures: ...
-
-    @property
-    def queue(self) -> TransactionIds: ...
 
 
 def _active(ctx: LimitsContext) -> SmartCharging | None:
