@@ -56,3 +56,32 @@ def test_a_fixed_cable_has_no_lock_to_open():
     ctx = LockOnly(Hardware(connectors=1, cable=Cable.FIXED))
     assert lock.unlock_connector(ctx, {"connectorId": 1}) == {"status": "NotSupported"}
     assert ctx.spawned == [] and ctx.ports[0].status is ChargePointStatus.available
+
+
+async def test_trigger_message_answers_from_its_context_alone():
+    """TriggerMessage (1.6 §5.17) decides its answer from the configuration and connectors it
+    is given: a message of a profile not supported is NotImplemented, a connector it does not
+    have Rejected, and only an Accepted one is sent, after the reply."""
+    from types import SimpleNamespace
+
+    from sim.features import trigger
+
+    tasks: list[asyncio.Task] = []
+    sent: list[tuple[str, dict]] = []
+
+    async def call(action: str, payload: dict) -> dict:
+        sent.append((action, payload))
+        return {"currentTime": "2026-01-01T00:00:00Z"}
+
+    ctx = SimpleNamespace(config=SimpleNamespace(supported_feature_profiles=["Core"]),
+                          ports=[Port(1, Hardware())], call=call,
+                          spawn=lambda coro: tasks.append(asyncio.ensure_future(coro)))
+    answer = trigger.trigger_message
+    assert answer(ctx, {"requestedMessage": "DiagnosticsStatusNotification"}) \
+        == {"status": "NotImplemented"}
+    assert answer(ctx, {"requestedMessage": "StatusNotification", "connectorId": 2}) \
+        == {"status": "Rejected"}
+    assert answer(ctx, {"requestedMessage": "Heartbeat"}) == {"status": "Accepted"}
+    assert sent == []  # the reply goes first
+    await asyncio.gather(*tasks)
+    assert sent == [("Heartbeat", {})]
