@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp.v16.enums import ChargePointStatus
@@ -34,6 +35,7 @@ from sim.connector import Connector
 from sim.features import connection, security, transactions, wiring
 from sim.features.context import Configured, Equipped
 from sim.features.metering import seconds_to_next_aligned
+from sim.features.transactions import TransactionsContext
 
 if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
@@ -152,10 +154,16 @@ async def _boot(cp: ChargePoint, session: Session) -> None:
     cp.booted.set()
 
 
-def attempted(cp: ChargePoint) -> None:
+class Paced(Protocol):
+    """Who paces a fleet's handshakes waits on this callback (`Fleet.start`)."""
+
+    on_attempt: Callable[[], None] | None
+
+
+def attempted(ctx: Paced) -> None:
     """The first connection attempt of this start ended (booted, refused, failed): tell
     whoever paces the fleet's handshakes (`Fleet.start`), once."""
-    callback, cp.on_attempt = cp.on_attempt, None
+    callback, ctx.on_attempt = ctx.on_attempt, None
     if callback is not None:
         callback()
 
@@ -192,9 +200,9 @@ def boot_payload(ctx: BootSource) -> dict:
     return {key: value for key, value in payload.items() if value}
 
 
-async def tick(cp: ChargePoint) -> None:
+async def tick(ctx: TransactionsContext) -> None:
     """Heartbeat (1.6 §4.6) and clock-aligned meter values (§3.16.2) from one task."""
-    clock, config = cp.clock, cp.config
+    clock, config = ctx.clock, ctx.config
     next_beat = clock.monotonic() + (config.heartbeat_interval or 0)
     aligned = config.clock_aligned_data_interval or 0
     next_aligned = clock.monotonic() + seconds_to_next_aligned(clock.now(), aligned) \
@@ -208,11 +216,11 @@ async def tick(cp: ChargePoint) -> None:
         now_mono = clock.monotonic()
         if next_aligned is not None and now_mono >= next_aligned - 1e-6:
             next_aligned += aligned
-            transactions.aligned_sample(cp)
+            transactions.aligned_sample(ctx)
         if beat > 0 and now_mono >= next_beat - 1e-6:
             next_beat = now_mono + beat
             with contextlib.suppress(CallFailed):
-                await cp.call("Heartbeat", {})
+                await ctx.call("Heartbeat", {})
 
 
 def power_cycle(cp: ChargePoint) -> None:
