@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chargebench.clock import iso
 
@@ -29,6 +29,15 @@ def seconds_to_next_aligned(now: datetime, interval: int) -> float:
     elapsed = (now - midnight).total_seconds()
     boundary = math.floor(elapsed / interval + 1e-9) * interval + interval
     return max(0.0, boundary - elapsed)
+
+
+def aligned_instant(now: datetime, interval: int) -> datetime:
+    """The interval boundary (a multiple of `interval` after midnight) nearest to `now`: the
+    instant a clock-aligned reading stands for (1.6 §3.16.2), even when the timer that took it
+    ran a moment late on a busy machine."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    elapsed = (now - midnight).total_seconds()
+    return midnight + timedelta(seconds=round(elapsed / interval) * interval)
 
 
 class TransactionMeter:

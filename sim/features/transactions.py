@@ -27,7 +27,7 @@ from sim.ev import EV, Meter
 from sim.features import limits, lock, reserving
 from sim.features.auth import ACCEPTED
 from sim.features.context import Clocked, LimitsContext, SmartFeatures, StatusSetter, TransactionIds
-from sim.features.metering import TransactionMeter, meter_value
+from sim.features.metering import TransactionMeter, aligned_instant, meter_value
 from sim.features.reserving import ReservationFeatures, ReservingContext
 from sim.hardware import Hardware
 
@@ -290,12 +290,13 @@ def advance(ctx: Clocked, port: Port) -> None:
     port.last_advance = now
 
 
-def reading(ctx: Clocked, port: Port, measurands: list[str] | None, context: str
-            ) -> dict | None:
-    """One MeterValue of `measurands` now, or None when none are configured."""
+def reading(ctx: Clocked, port: Port, measurands: list[str] | None, context: str,
+            at: datetime | None = None) -> dict | None:
+    """One MeterValue of `measurands` now (stamped `at` when given), or None when none are
+    configured."""
     if not measurands:
         return None
-    return meter_value(port.meter, measurands, context, ctx.clock.now())
+    return meter_value(port.meter, measurands, context, at or ctx.clock.now())
 
 
 def _schedule_sample(ctx: TransactionsContext, port: Port, tx: Transaction) -> None:
@@ -333,13 +334,16 @@ def aligned_sample(ctx: TransactionsContext) -> None:
     """1.6 §3.16.2: clock-aligned values; transaction-related ones go through the queue,
     the others are sent only when online (nothing to deliver later)."""
     config = ctx.config
+    # stamped with the boundary they stand for, not the moment the timer ran
+    at = aligned_instant(ctx.clock.now(), config.clock_aligned_data_interval or 1)
     for port in ctx.ports:
         advance(ctx, port)
         tx = port.tx
-        aligned = reading(ctx, port, config.meter_values_aligned_data, ReadingContext.sample_clock)
+        aligned = reading(ctx, port, config.meter_values_aligned_data,
+                          ReadingContext.sample_clock, at)
         if tx is not None:
             tx.meter.keep(reading(ctx, port, config.stop_txn_aligned_data,
-                                  ReadingContext.sample_clock))
+                                  ReadingContext.sample_clock, at))
             if aligned is not None:
                 ctx.enqueue("MeterValues", {"connectorId": port.id, "transactionId": tx.local_id,
                                            "meterValue": [aligned]}, tx.local_id)

@@ -140,4 +140,18 @@ class TestClockAlignedMeterValues:
         for message in sent:
             value = message["meterValue"][0]
             assert value["sampledValue"][0]["context"] == "Sample.Clock"
-            assert parse_iso(value["timestamp"]).second in (0, 59, 1)
+            stamp = parse_iso(value["timestamp"])  # the boundary itself (1.6 §3.16.2)
+            assert (stamp.second, stamp.microsecond) == (0, 0), value["timestamp"]
+
+
+def test_aligned_instant_is_the_nearest_boundary():
+    """A reading taken late (or a hair early) by a busy timer stands for its boundary."""
+    from datetime import UTC, datetime
+
+    from sim.features.metering import aligned_instant
+
+    base = datetime(2026, 1, 1, 10, 15, tzinfo=UTC)
+    for now in (base.replace(second=2, microsecond=2000), base.replace(minute=14, second=59)):
+        assert aligned_instant(now, 60) == base
+    assert aligned_instant(base.replace(minute=22, second=40), 900) == base.replace(minute=30)
+    assert aligned_instant(base.replace(minute=7), 900) == base.replace(minute=0)
