@@ -25,7 +25,7 @@ import jsonschema_rs
 
 from chargebench.ocppj import CallErrorReply, CallFailed, CallTimeout
 from chargebench.ocppj.validation import validator_class
-from chargebench.ocppj.versions import DEFAULT_VERSION
+from chargebench.ocppj.versions import DEFAULT_VERSION, OCPP16, OCPP201, OcppVersion
 from chargebench.security.basic_auth import (
     MAX_KEY_BYTES,
     MIN_KEY_BYTES,
@@ -68,17 +68,40 @@ def _bounded(schema: Any, definitions: dict[str, Any]) -> Any:
     return out
 
 
-def action_schema(action: str, *, response: bool = False) -> dict[str, Any]:
-    """The API's schema of an action's request (or the charger's reply) from `ocpp`'s."""
-    original = json.loads(DEFAULT_VERSION.schema_text(action, response))
-    # the draft-04 root keys ($schema, id, title, definitions) have no place in the document
+#: the versions the actions API speaks; a 422 for a charger not connected names the first
+#: version that has the action (1.6 first: what the API spoke before 2.0.1)
+API_VERSIONS: tuple[OcppVersion, ...] = (OCPP16, OCPP201)
+
+
+def versions_of(action: str) -> tuple[OcppVersion, ...]:
+    """The versions in which the CSMS sends `action`."""
+    return tuple(version for version in API_VERSIONS if action in version.cs_initiated)
+
+
+def action_schema(action: str, *, response: bool = False,
+                  version: OcppVersion = DEFAULT_VERSION) -> dict[str, Any]:  # fmt: skip
+    """The API's schema of an action's request (or the charger's reply) in `version`, from
+    `ocpp`'s."""
+    original = json.loads(version.schema_text(action, response))
+    # the root keys ($schema, $id/id, title, definitions) have no place in the document
     root = {key: value for key, value in original.items()
-            if key not in ("$schema", "id", "title", "definitions")}  # fmt: skip
+            if key not in ("$schema", "$id", "id", "title", "definitions", "comment")}  # fmt: skip
     schema = _bounded(root, original.get("definitions", {}))
-    allocated = commands.ALLOCATED_FIELDS.get(action)
+    allocated = commands.allocated_fields(version).get(action)
     if not response and allocated is not None:
         schema["required"] = [name for name in schema.get("required", []) if name != allocated]
     return schema
+
+
+def documented_schema(action: str, *, response: bool = False) -> dict[str, Any]:
+    """The OpenAPI schema of an action: its one version's, or any of its versions' (the
+    charger's connected version decides which applies, `send_action`)."""
+    schemas = [action_schema(action, response=response, version=version)
+               for version in versions_of(action)]  # fmt: skip
+    if len(schemas) == 1:
+        return schemas[0]
+    names = " or ".join(f"OCPP {version.name}" for version in versions_of(action))
+    return {"anyOf": schemas, "description": f"the {names} payload, by the charger's version"}
 
 
 def _header_of(field: str) -> str:
@@ -101,29 +124,73 @@ def whole_numbers(schema: dict[str, Any], value: Any) -> Any:
     return value
 
 
-def _checker(action: str) -> Any:
-    """The body check of one action: its API schema, formats included (draft-04, as the
-    session core checks what it sends), each problem a 422 naming the field. Integral floats
-    in integer fields are made ints first, in place (`whole_numbers`)."""
-    document = action_schema(action)
-    schema = {"$schema": "http://json-schema.org/draft-04/schema#", **document}
-    validator = validator_class(DEFAULT_VERSION)(schema, validate_formats=True)
+class PayloadCheck:
+    """The body check of one action in each of its versions: its API schema, formats included
+    (the draft the version's schemas declare, as the session core checks what it sends), each
+    problem a 422 naming the field. Integral floats in integer fields are made ints first, in
+    place (`whole_numbers`).
 
-    def check(payload: Any) -> None:
+    The route's check (`__call__`) passes a payload valid in any version (the charger's version
+    is not known yet); `send_action` then holds it to the connected charger's (`check`)."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        self.checks: dict[OcppVersion, tuple[dict[str, Any], Any]] = {}
+        for version in versions_of(action):
+            document = action_schema(action, version=version)
+            draft = {"draft-04": "http://json-schema.org/draft-04/schema#",
+                     "draft-06": "http://json-schema.org/draft-06/schema#"}[version.schema_draft]
+            schema = {"$schema": draft, **document}
+            validator = validator_class(version)(schema, validate_formats=True)
+            self.checks[version] = (document, validator)
+
+    def error(self, version: OcppVersion, payload: Any) -> ApiError | None:
+        """The first problem of `payload` in `version` (None: valid); fixes integral floats."""
+        document, validator = self.checks[version]
         if isinstance(payload, dict):
             payload.update(whole_numbers(document, payload))
         error = next(iter(validator.iter_errors(payload)), None)
         if error is None:
-            return
+            return None
         path = [str(part) for part in error.instance_path]
         kind = error.kind
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
             path.append(str(kind.property))
         elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
             path.append(str(kind.unexpected[0]))
-        raise ApiError(422, error.message, field=".".join(path) or "body")
+        return ApiError(422, f"OCPP {version.name} {self.action}: {error.message}",
+                        field=".".join(path) or "body")  # fmt: skip
 
-    return check
+    def __call__(self, payload: Any) -> None:
+        errors = []
+        for version in self.checks:
+            error = self.error(version, payload)
+            if error is None:
+                return
+            errors.append(error)
+        raise errors[0]
+
+    def check(self, version: OcppVersion, payload: Any) -> None:
+        """Hold `payload` to the charger's `version`: an action it does not have, or a payload
+        valid only in another version, is a 409 (the charger's version is its state); one valid
+        in none was refused by the route's check already (422)."""
+        if version not in self.checks:
+            raise ApiError(409, f"OCPP {version.name} has no CSMS-initiated {self.action} (the "
+                           f"charger speaks OCPP {version.name})")  # fmt: skip
+        error = self.error(version, payload)
+        if error is not None:
+            raise ApiError(409, f"the charger speaks OCPP {version.name}; {error}",
+                           field=error.field)  # fmt: skip
+
+
+CHECKS: dict[str, PayloadCheck] = {}
+
+
+def payload_check(action: str) -> PayloadCheck:
+    """The one `PayloadCheck` of `action` (validators built once)."""
+    if action not in CHECKS:
+        CHECKS[action] = PayloadCheck(action)
+    return CHECKS[action]
 
 
 def _load_ocpp(raw: bytes) -> Any:
@@ -138,9 +205,12 @@ async def send_action(call: Call) -> Any:
     await known_charger(call, cp_id)
     if ctx.execute is None:
         raise ApiError(409, "this API is not attached to a running CSMS")
+    conn = ctx.registry.get(cp_id)
+    if conn is not None:  # not connected: execute says so (409)
+        payload_check(action).check(conn.session.core.version, call.body)
     try:
         result = await ctx.execute(cp_id, action, call.body, timeout=call.query["timeout"])
-    except commands.NotConnected as error:
+    except (commands.NotConnected, commands.UnknownAction) as error:
         raise ApiError(409, str(error)) from None
     except ReservationIdTaken as error:
         raise ApiError(409, str(error), field="reservationId") from None
@@ -155,14 +225,64 @@ async def send_action(call: Call) -> Any:
     sent = json.dumps(result.request)  # ASCII: non-ASCII text is escaped
     if len(sent) <= MAX_ECHO:
         headers["X-OCPP-Request"] = sent
-    allocated = commands.ALLOCATED_FIELDS.get(action)
-    if allocated is not None:
+    allocated = _allocated(action).get(action)
+    if allocated is not None and allocated in result.request:
         headers[_header_of(allocated)] = str(result.request[allocated])
-    return DecimalJSONResponse(result.reply, headers=headers)
+    body = result.reply
+    if result.followed is not None:
+        # B07/B08, K09, N09: the parts that followed, joined (FOLLOW_UPS); the reply's fields
+        # stay as they came
+        body = {**body, FOLLOWED: result.followed.as_dict(FOLLOW_UPS[action][1])}
+    return DecimalJSONResponse(body, headers=headers)
+
+
+#: the key of the API's answer that carries a multi-message result beside the reply's fields
+FOLLOWED = "x-followed"
+#: action -> (the station's follow-up message, its list joined into the result)
+FOLLOW_UPS = {
+    "GetBaseReport": ("NotifyReport", "reportData"),
+    "GetReport": ("NotifyReport", "reportData"),
+    "GetChargingProfiles": ("ReportChargingProfiles", "chargingProfile"),
+    "CustomerInformation": ("NotifyCustomerInformation", "data"),
+}
+
+
+def _allocated(action: str) -> dict[str, str]:
+    """action -> the id field the CSMS fills in, in any version (one field per action)."""
+    out: dict[str, str] = {}
+    for version in versions_of(action):
+        out.update(commands.allocated_fields(version))
+    return out
+
+
+FOLLOWED_SCHEMA = {
+    "type": "object",
+    "required": ["requestId", "complete", "parts", "missingSeqNo"],
+    "properties": {
+        "requestId": {"type": "integer"},
+        "complete": {"type": "boolean", "description": "the last part (tbc false) came in "
+                     "time and no seqNo is missing"},
+        "parts": {"type": "integer", "description": "messages received"},
+        "missingSeqNo": {"type": "array", "items": {"type": "integer"}},
+    },
+    "description": "the messages that followed the accepted request, joined (OCPP 2.0.1 "
+                   "B07/B08 NotifyReport, K09 ReportChargingProfiles, N09 "
+                   "NotifyCustomerInformation); waited for until the last or the timeout",
+}  # fmt: skip
+
+
+def _result_schema(action: str) -> dict[str, Any]:
+    schema = documented_schema(action, response=True)
+    if action in FOLLOW_UPS:  # a 2.0.1-only action: one object schema
+        items = FOLLOW_UPS[action][1]
+        followed = json.loads(json.dumps(FOLLOWED_SCHEMA))
+        followed["properties"][items] = {}
+        schema["properties"] = {**schema["properties"], FOLLOWED: followed}
+    return schema
 
 
 def _action_operation(action: str) -> Operation:
-    allocated = commands.ALLOCATED_FIELDS.get(action)
+    allocated = _allocated(action).get(action)
     headers: dict[str, Any] = {
         "X-OCPP-Request": {"required": False, "schema": {"type": "string"},
                            "description": "the payload sent, as JSON (ids filled in); left "
@@ -171,26 +291,33 @@ def _action_operation(action: str) -> Operation:
     }  # fmt: skip
     if allocated is not None:
         headers[_header_of(allocated)] = {
-            "required": True, "schema": {"type": "integer"},
+            "required": action != "UpdateFirmware" or len(versions_of(action)) == 1,
+            "schema": {"type": "integer"},
             "description": f"the {allocated} sent",
         }  # fmt: skip
     notes = {
-        "ReserveNow": "reservationId: kept when given (1.6 §5.13: the same charger's id "
+        "ReserveNow": "1.6 reservationId: kept when given (1.6 §5.13: the same charger's id "
                       "replaces that reservation; another charger's is 409 naming the field); "
                       "left out, the CSMS allocates one.",
         "GetLog": "requestId is the CSMS's (the value given is replaced).",
         "SignedUpdateFirmware": "requestId is the CSMS's (the value given is replaced).",
+        "UpdateFirmware": "2.0.1: requestId is the CSMS's (the value given is replaced).",
     }  # fmt: skip
-    conflict = "charger not connected"
+    conflict = ("charger not connected, or it speaks an OCPP version without this action or "
+                "whose payload differs (the message names the version)")
     if action == "ReserveNow":
         conflict += ", or reservationId belongs to another charger's reservation"
+    versions = ", ".join(f"OCPP {version.name} {version.profiles.get(action, '')}".strip()
+                         for version in versions_of(action))  # fmt: skip
+    body = documented_schema(action)
     return Operation(
         "POST", f"/api/chargers/{{cp_id}}/actions/{action}",
-        f"Send {action} (OCPP 1.6 {DEFAULT_VERSION.profiles.get(action, '')}) and answer the "
-        "charger's reply", send_action, path_params=CP_ID, query=(TIMEOUT,), tag="actions",
-        body=action_schema(action), body_optional=not action_schema(action).get("required"),
-        load=_load_ocpp, check=_checker(action), name=f"action_{action}",
-        result=action_schema(action, response=True), headers=headers,
+        f"Send {action} ({versions}) and answer the charger's reply", send_action,
+        path_params=CP_ID, query=(TIMEOUT,), tag="actions",
+        body=body, body_optional=all(not action_schema(action, version=version).get("required")
+                                     for version in versions_of(action)),
+        load=_load_ocpp, check=payload_check(action), name=f"action_{action}",
+        result=_result_schema(action), headers=headers,
         description=notes.get(action, ""),
         responses={
             "404": "unknown charger",
@@ -200,6 +327,10 @@ def _action_operation(action: str) -> Operation:
             "504": "no reply in time",
         },
     )  # fmt: skip
+
+
+#: every action the CSMS sends, in any version it speaks
+ACTIONS = sorted(set().union(*(version.cs_initiated for version in API_VERSIONS)))
 
 
 # The charger's message log ----------------------------------------------------------------------
@@ -326,7 +457,7 @@ async def set_password(call: Call) -> Any:
 # Route table ------------------------------------------------------------------------------------
 
 ROUTES: tuple[Operation, ...] = (
-    *(_action_operation(action) for action in sorted(DEFAULT_VERSION.cs_initiated)),
+    *(_action_operation(action) for action in ACTIONS),
     Operation("GET", "/api/chargers/{cp_id}/log", "The charger's OCPP message log, oldest first",
               charger_log, path_params=CP_ID, listing=CHARGER_LOG, tag="chargers",
               responses={"404": "unknown charger"}),

@@ -86,12 +86,13 @@ async def notify_report(csms: CentralSystem, conn: ChargerConnection, p: dict) -
     if entries:
         await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
                           csms.clock.now())  # fmt: skip
+    csms.followups.feed(conn.cp_id, "NotifyReport", p)  # the report as one (csms.followups)
     return {}
 
 
 def _report_entries(report: Iterable[dict]) -> Iterable[tuple[str, str | None, bool]]:
     for item in report:
-        key = _variable_key(item["component"], item["variable"])
+        key = variable_key(item["component"], item["variable"])
         for attribute in item["variableAttribute"]:
             if attribute.get("type", "Actual") != "Actual":
                 continue
@@ -99,7 +100,7 @@ def _report_entries(report: Iterable[dict]) -> Iterable[tuple[str, str | None, b
             yield key, attribute.get("value"), readonly
 
 
-def _variable_key(component: dict, variable: dict) -> str:
+def variable_key(component: dict, variable: dict) -> str:
     """`Component[instance]/Variable[instance]`, with `@evse.connector` for an EVSE's."""
     key = _named(component) + "/" + _named(variable)
     evse = component.get("evse")
@@ -320,12 +321,33 @@ async def notify_event(csms: CentralSystem, conn: ChargerConnection, p: dict) ->
     StatusNotification): each event's actualValue becomes the variable's reported value, as a
     NotifyReport's would; a `tbc` part is kept as it comes."""
     entries = [
-        {"key": _variable_key(event["component"], event["variable"]),
+        {"key": variable_key(event["component"], event["variable"]),
          "value": event["actualValue"], "readonly": False}
         for event in p["eventData"]
     ]  # fmt: skip
     await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
                       csms.clock.now())  # fmt: skip
+    return {}
+
+
+@handles("NotifyCustomerInformation")
+async def notify_customer_information(csms: CentralSystem, conn: ChargerConnection,
+                                      p: dict) -> dict:  # fmt: skip
+    """N09: a part of the customer data asked for with CustomerInformation (`tbc`: more
+    follow); collected for the command that asked (`csms.followups`), not stored."""
+    csms.followups.feed(conn.cp_id, "NotifyCustomerInformation", p)
+    return {}
+
+
+# K. Smart charging ----------------------------------------------------------------------------
+
+
+@handles("ReportChargingProfiles")
+async def report_charging_profiles(csms: CentralSystem, conn: ChargerConnection,
+                                   p: dict) -> dict:  # fmt: skip
+    """K09: the profiles asked for with GetChargingProfiles, per EVSE and source (`tbc`: more
+    follow); collected for the command that asked (`csms.followups`)."""
+    csms.followups.feed(conn.cp_id, "ReportChargingProfiles", p)
     return {}
 
 
