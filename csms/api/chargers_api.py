@@ -130,8 +130,8 @@ class PayloadCheck:
     problem a 422 naming the field. Integral floats in integer fields are made ints first, in
     place (`whole_numbers`).
 
-    The route's check (`__call__`) passes a payload valid in any version (the charger's version
-    is not known yet); `send_action` then holds it to the connected charger's (`check`)."""
+    `send_action` holds the payload to the connected charger's version (`check`) before
+    sending; the route's own check (`__call__`) does nothing, the version not known yet."""
 
     def __init__(self, action: str) -> None:
         self.action = action
@@ -162,25 +162,30 @@ class PayloadCheck:
                         field=".".join(path) or "body")  # fmt: skip
 
     def __call__(self, payload: Any) -> None:
-        errors = []
-        for version in self.checks:
-            error = self.error(version, payload)
-            if error is None:
-                return
-            errors.append(error)
-        raise errors[0]
+        """The route's check: none (the charger's version is not known yet; `send_action`
+        checks once it is)."""
 
-    def check(self, version: OcppVersion, payload: Any) -> None:
-        """Hold `payload` to the charger's `version`: an action it does not have, or a payload
-        valid only in another version, is a 409 (the charger's version is its state); one valid
-        in none was refused by the route's check already (422)."""
+    def check(self, version: OcppVersion | None, payload: Any) -> None:
+        """Hold `payload` to the charger's `version` (None: not connected, any version will
+        do). Invalid in that version: 422 naming the field and the version, or 409 when it is
+        valid in another version (the charger's version is its state); an action that version
+        does not have: 409 naming it."""
+        if version is None:
+            errors = [self.error(known, payload) for known in self.checks]
+            if all(errors) and errors:
+                raise errors[0]  # type: ignore[misc]
+            return
         if version not in self.checks:
             raise ApiError(409, f"OCPP {version.name} has no CSMS-initiated {self.action} (the "
                            f"charger speaks OCPP {version.name})")  # fmt: skip
         error = self.error(version, payload)
-        if error is not None:
+        if error is None:
+            return
+        if any(self.error(other, dict(payload) if isinstance(payload, dict) else payload) is None
+               for other in self.checks if other is not version):  # fmt: skip
             raise ApiError(409, f"the charger speaks OCPP {version.name}; {error}",
                            field=error.field)  # fmt: skip
+        raise error
 
 
 CHECKS: dict[str, PayloadCheck] = {}
@@ -206,8 +211,8 @@ async def send_action(call: Call) -> Any:
     if ctx.execute is None:
         raise ApiError(409, "this API is not attached to a running CSMS")
     conn = ctx.registry.get(cp_id)
-    if conn is not None:  # not connected: execute says so (409)
-        payload_check(action).check(conn.session.core.version, call.body)
+    # not connected: valid in any version, then execute says so (409)
+    payload_check(action).check(None if conn is None else conn.session.core.version, call.body)
     try:
         result = await ctx.execute(cp_id, action, call.body, timeout=call.query["timeout"])
     except (commands.NotConnected, commands.UnknownAction) as error:
