@@ -233,7 +233,7 @@ async def send_action(call: Call) -> Any:
     allocated = _allocated(action).get(action)
     if allocated is not None and allocated in result.request:
         headers[_header_of(allocated)] = str(result.request[allocated])
-    body = result.reply
+    body: dict[str, Any] = result.reply
     if result.followed is not None:
         # B07/B08, K09, N09: the parts that followed, joined (FOLLOW_UPS); the reply's fields
         # stay as they came
