@@ -222,8 +222,8 @@ async def send_action(call: Call) -> Any:
     except CallTimeout as error:
         raise ApiError(504, str(error)) from None
     except CallErrorReply as error:
-        body = {"error": str(error), "code": error.code, "description": error.description}
-        return DecimalJSONResponse(body, status_code=502)
+        failure = {"error": str(error), "code": error.code, "description": error.description}
+        return DecimalJSONResponse(failure, status_code=502)
     except CallFailed as error:
         raise ApiError(502, str(error)) from None
     headers = {}
@@ -233,12 +233,12 @@ async def send_action(call: Call) -> Any:
     allocated = _allocated(action).get(action)
     if allocated is not None and allocated in result.request:
         headers[_header_of(allocated)] = str(result.request[allocated])
-    body: dict[str, Any] = result.reply
+    answer: dict[str, Any] = result.reply
     if result.followed is not None:
         # B07/B08, K09, N09: the parts that followed, joined (FOLLOW_UPS); the reply's fields
         # stay as they came
-        body = {**body, FOLLOWED: result.followed.as_dict(FOLLOW_UPS[action][1])}
-    return DecimalJSONResponse(body, headers=headers)
+        answer = {**answer, FOLLOWED: result.followed.as_dict(FOLLOW_UPS[action][1])}
+    return DecimalJSONResponse(answer, headers=headers)
 
 
 #: the key of the API's answer that carries a multi-message result beside the reply's fields
