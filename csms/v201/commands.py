@@ -11,11 +11,13 @@ NotifyReport, K09 ReportChargingProfiles, N09 NotifyCustomerInformation).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from chargebench.ocppj.versions import OCPP201
 from csms.certificates import certificate_fields
 from csms.commands import Bookkeeping
+from csms.services.remote import FAILED, REJECTED
 from csms.store.base import Store
 from csms.v16 import commands as v16
 from csms.v201.handlers import variable_key
@@ -77,6 +79,25 @@ def _record_local_list(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -
                                    p.get("localAuthorizationList", []), reply["status"])
 
 
+def _prepare_remote_start(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # F01/F02: the store's pending record (csms.services.remote) gives the remoteStartId the
+    # station puts in the TransactionEvent that starts the transaction (F01.FR.25, F02.FR.01),
+    # where the handler links it; an unspecified EVSE (F01.FR.06) is kept as EVSE 0
+    record = store.create_remote_start(cp_id, p.get("evseId", 0), p["idToken"]["idToken"],
+                                       datetime.now(UTC))  # fmt: skip
+    return {**p, "remoteStartId": record["id"]}, record["id"]
+
+
+def _record_remote_start(store: Store, cp_id: str, p: dict, reply: dict, rid: int) -> None:
+    status = reply["status"]  # RequestStartStopStatusEnumType
+    store.update_remote_start(rid, reply_status=status,
+                              status=None if status == "Accepted" else REJECTED)  # fmt: skip
+
+
+def _fail_remote_start(store: Store, rid: int) -> None:
+    store.update_remote_start(rid, status=FAILED, reason="no valid reply")
+
+
 def _record_certificate_signed(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
     # A02.FR.15: certificateType left out means ChargingStationCertificate
     if reply["status"] == "Accepted":
@@ -90,6 +111,8 @@ def _report(follow_up: str) -> Bookkeeping:
 
 
 BOOKKEEPING: dict[str, Bookkeeping] = {
+    "RequestStartTransaction": Bookkeeping(_prepare_remote_start, _record_remote_start,
+                                           _fail_remote_start),
     "SetVariables": Bookkeeping(record=_record_set_variables),
     "GetVariables": Bookkeeping(record=_record_get_variables),
     "GetBaseReport": _report("NotifyReport"),  # B07.FR.04
@@ -111,4 +134,6 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
 
 #: Id fields the CSMS fills in: the requestIds of UpdateFirmware and GetLog come from the store
 #: (the value given is replaced), as 1.6's SignedUpdateFirmware and GetLog.
-ALLOCATED_FIELDS = {"UpdateFirmware": "requestId", "GetLog": "requestId"}
+#: RequestStartTransaction's remoteStartId is the store's remote start record (F01/F02).
+ALLOCATED_FIELDS = {"UpdateFirmware": "requestId", "GetLog": "requestId",
+                    "RequestStartTransaction": "remoteStartId"}  # fmt: skip

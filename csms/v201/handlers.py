@@ -26,6 +26,7 @@ from csms.dispatch import Handler
 from csms.registry import ChargerConnection
 from csms.services import authorization
 from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
+from csms.store.base import Store
 from csms.store.metering import plain
 
 if TYPE_CHECKING:
@@ -214,12 +215,26 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
     if result.missing and p["eventType"] == "Ended":
         log.warning("%s: transaction %s ended with seqNo %s never received", conn.cp_id,
                     info["transactionId"], ", ".join(map(str, result.missing)))  # fmt: skip
+    if "remoteStartId" in info and not result.duplicate:
+        await csms.db.run(_link_remote_start, csms.store, conn.cp_id, info["remoteStartId"],
+                          result.transaction_id)  # fmt: skip
     if p["eventType"] == "Ended" and not result.duplicate:
         # billed once per transaction id, so a retried Ended is never billed twice
         await csms.billing.bill_stopped_transaction(result.transaction_id)
     csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
                               "transaction_id": result.transaction_id})  # fmt: skip
     return {} if token_info is None else {"idTokenInfo": token_info}
+
+
+def _link_remote_start(store: Store, cp_id: str, remote_start_id: int, transaction_id: int) -> None:
+    """F01.FR.25, F02.FR.01: the event names the RequestStartTransaction's remoteStartId (the
+    store's record, csms.v201.commands); a Pending record of this station is Started with the
+    transaction. Any other id (another station's, an unknown one) links nothing."""
+    record = store.get_remote_start(remote_start_id)
+    if record is None or record["charger_id"] != cp_id or record["status"] != "Pending":
+        return
+    store.link_remote_start(cp_id, record["connector_id"], record["id_tag"], transaction_id,
+                            requested_since=record["requested_at"])  # fmt: skip
 
 
 @handles("MeterValues")

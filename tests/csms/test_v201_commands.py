@@ -15,6 +15,8 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
+from ocpp.v201.enums import TransactionEventEnumType as Event
+from ocpp.v201.enums import TriggerReasonEnumType as Trigger
 from websockets.asyncio.client import connect
 
 from chargebench.ocppj.versions import OCPP201
@@ -54,8 +56,8 @@ HASH = {"hashAlgorithm": "SHA256", "issuerNameHash": "a" * 64, "issuerKeyHash": 
 GROUPS = {
     "variables": ("GetVariables", {"getVariableData": [
         {"component": COMPONENT, "variable": {"name": "HeartbeatInterval"}}]}),
-    "transactions": ("RequestStartTransaction",
-                     {"idToken": {"idToken": "TAG-OK", "type": "ISO14443"}, "remoteStartId": 5}),
+    "transactions": ("RequestStartTransaction",  # remoteStartId: the CSMS's
+                     {"idToken": {"idToken": "TAG-OK", "type": "ISO14443"}}),
     "transaction status": ("GetTransactionStatus", {}),
     "reset": ("Reset", {"type": "OnIdle"}),
     "availability": ("ChangeAvailability", {"operationalStatus": "Inoperative"}),
@@ -131,7 +133,7 @@ async def test_a_command_of_each_group_reaches_the_station(api, cs, group):
     assert answer.status_code == 200, answer.text
     sent = json.loads(answer.headers["X-OCPP-Request"])
     assert cs.commands[-1][0] == action
-    assert {k: v for k, v in sent.items() if k != "requestId"} == payload
+    assert {k: v for k, v in sent.items() if k not in ("requestId", "remoteStartId")} == payload
     reply = answer.json()
     assert reply.get("status", "Accepted") == "Accepted" or action == "GetVariables"
 
@@ -260,3 +262,22 @@ async def test_a_1_6_and_a_2_0_1_station_each_get_their_version(api, csms, cs):
         reader.cancel()
         await ws16.close()
     assert [action for action, _ in cs.commands] == ["Reset"]
+
+
+async def test_remote_start_is_linked_to_the_transaction_event_that_follows(api, csms, cs):
+    """F01/F02: RequestStartTransaction's remoteStartId is the CSMS's pending record (the one
+    given replaced); the station's TransactionEvent Started carrying it (F02.FR.01) marks the
+    record Started with that transaction."""
+    payload = {"idToken": {"idToken": "TAG-OK", "type": "ISO14443"}, "remoteStartId": 999,
+               "evseId": 1}  # fmt: skip
+    answer = await api.post(f"/api/chargers/{CS}/actions/RequestStartTransaction", json=payload)
+    assert answer.status_code == 200, answer.text
+    remote_start_id = int(answer.headers["X-OCPP-Remote-Start-Id"])
+    assert cs.commands[-1][1]["remote_start_id"] == remote_start_id != 999
+    assert csms.store.get_remote_start(remote_start_id)["status"] == "Pending"
+    reply = await cs.event(Event.started, "TX-R1", 0, Trigger.remote_start, token="TAG-OK",
+                           remote_start_id=remote_start_id)  # fmt: skip
+    assert reply.id_token_info["status"] == "Accepted"
+    record = csms.store.get_remote_start(remote_start_id)
+    assert record["status"] == "Started"
+    assert record["transaction_id"] == csms.store.station_transaction(CS, "TX-R1")
