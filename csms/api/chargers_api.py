@@ -26,6 +26,7 @@ import jsonschema_rs
 from chargebench.ocppj import CallErrorReply, CallFailed, CallTimeout
 from chargebench.ocppj.validation import validator_class
 from chargebench.ocppj.versions import DEFAULT_VERSION, OCPP16, OCPP201, OcppVersion
+from chargebench.ocppj.wellformed import check_frame
 from chargebench.security.basic_auth import (
     MAX_KEY_BYTES,
     MIN_KEY_BYTES,
@@ -169,7 +170,13 @@ class PayloadCheck:
         """Hold `payload` to the charger's `version` (None: not connected, any version will
         do). Invalid in that version: 422 naming the field and the version, or 409 when it is
         valid in another version (the charger's version is its state); an action that version
-        does not have: 409 naming it."""
+        does not have: 409 naming it. A number no frame may carry (beyond 64 bits; the
+        session core's rule, `chargebench.ocppj.wellformed`) is a 422 in any version."""
+        problem = check_frame(payload)
+        if problem is not None:
+            fault, detail = problem
+            where, _, _ = detail.partition(":")
+            raise ApiError(422, f"{fault.value} ({detail})", field=where or "body")
         if version is None:
             errors = [self.error(known, payload) for known in self.checks]
             if all(errors) and errors:
@@ -296,7 +303,9 @@ def _action_operation(action: str) -> Operation:
     }  # fmt: skip
     if allocated is not None:
         headers[_header_of(allocated)] = {
-            "required": action != "UpdateFirmware" or len(versions_of(action)) == 1,
+            # required where every version of the action has the CSMS fill the field in
+            "required": all(commands.allocated_fields(version).get(action) == allocated
+                            for version in versions_of(action)),
             "schema": {"type": "integer"},
             "description": f"the {allocated} sent",
         }  # fmt: skip
@@ -443,6 +452,9 @@ async def set_password(call: Call) -> Any:
             raise ApiError(502, f"{error}; the old key stays stored") from None
         except commands.NotConnected:
             pass  # went away meanwhile: treated as not connected below
+        except commands.UnknownAction as error:
+            # 2.0.1 A01 sets BasicAuthPassword with SetVariables: not wired here yet
+            raise ApiError(409, f"{error}; nothing changed") from None
         else:
             status = result.reply["status"]
             answer |= {"outcome": status, "sent": True, "reply": result.reply,

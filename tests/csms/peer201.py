@@ -163,11 +163,20 @@ def _accepted(_: dict) -> dict:
     return {"status": "Accepted"}
 
 
+def _plain(value: object) -> object:
+    """`value` without its customData: an echo of the CSMS's vendor data (any JSON, numbers of
+    any size) is not this station's to send back."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items() if key != "custom_data"}
+    return value
+
+
 def _variables(result: str, extra: dict) -> Callable[[dict], dict]:
     def answer(p: dict) -> dict:
         items = p["get_variable_data" if result == "get_variable_result" else "set_variable_data"]
-        return {result: [{"attribute_status": "Accepted", "component": item["component"],
-                          "variable": item["variable"], **extra} for item in items]}  # fmt: skip
+        return {result: [{"attribute_status": "Accepted", "component": _plain(item["component"]),
+                          "variable": _plain(item["variable"]), **extra}
+                         for item in items]}  # fmt: skip
 
     return answer
 
@@ -197,7 +206,7 @@ ANSWERS: dict[str, Callable[[dict], dict]] = {
     "UnpublishFirmware": lambda p: {"status": "Unpublished"},
     "SetVariableMonitoring": lambda p: {"set_monitoring_result": [
         {"status": "Accepted", "type": item["type"], "severity": item["severity"],
-         "component": item["component"], "variable": item["variable"]}
+         "component": _plain(item["component"]), "variable": _plain(item["variable"])}
         for item in p["set_monitoring_data"]]},
     "ClearVariableMonitoring": lambda p: {"clear_monitoring_result": [
         {"status": "Accepted", "id": n} for n in p["id"]]},

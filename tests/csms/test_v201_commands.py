@@ -90,6 +90,9 @@ ILLEGAL = [
      "certificateHashData.hashAlgorithm"),
     ("SetDisplayMessage", {"message": {"id": 1}}, "message.priority"),
     ("SetVariableMonitoring", {"setMonitoringData": [{"value": 5}]}, "setMonitoringData.0.type"),
+    # a number no OCPP-J frame carries (the session core's rule), inside free-form customData
+    ("DataTransfer", {"vendorId": "V", "customData": {"vendorId": "V", "n": 2**70}},
+     "customData.n"),
 ]
 
 
@@ -281,3 +284,11 @@ async def test_remote_start_is_linked_to_the_transaction_event_that_follows(api,
     record = csms.store.get_remote_start(remote_start_id)
     assert record["status"] == "Started"
     assert record["transaction_id"] == csms.store.station_transaction(CS, "TX-R1")
+
+
+async def test_password_rotation_of_a_2_0_1_station_is_refused_not_crashed(api, cs):
+    """The password API sends 1.6 ChangeConfiguration; a 2.0.1 station (A01 is SetVariables
+    BasicAuthPassword, not wired yet) gets 409 naming its version, and nothing is sent."""
+    answer = await api.put(f"/api/chargers/{CS}/password", json={})
+    assert answer.status_code == 409 and "OCPP 2.0.1" in answer.json()["error"]
+    assert cs.commands == []
