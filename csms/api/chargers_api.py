@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import jsonschema_rs
@@ -42,6 +43,10 @@ from csms.api.spec import Call, Operation
 from csms.store.base import ReservationIdTaken
 
 INT32 = (-(2**31), 2**31 - 1)
+#: the bounds of an OCPP `number` through the API (no field needs more)
+NUMBER = (-(2**63), 2**63 - 1)
+#: 2.0.1's vendor extension object (`ocpp.v201` schemas' definition name)
+CUSTOM_DATA = "CustomDataType"
 #: longest X-OCPP-Request echoed (h11, behind httpx, refuses response headers past 16 KiB)
 MAX_ECHO = 8192
 CP_ID = (Param("cp_id", description="charge point id"),)
@@ -53,19 +58,28 @@ TIMEOUT = Param("timeout", "number", "seconds to wait for the reply (default: th
 
 
 def _bounded(schema: Any, definitions: dict[str, Any]) -> Any:
-    """`schema` with every integer held to 32 bits and `#/definitions/` references inlined
-    (the security extension's schemas use them; the document has no such section)."""
+    """`schema` with every integer held to 32 bits, every number to what a frame carries (the
+    session core refuses integers beyond 64 bits, `chargebench.ocppj.wellformed`), 2.0.1's
+    customData to its vendorId (its free-form rest could hold any number), and
+    `#/definitions/` references inlined (the document has no such section)."""
     if isinstance(schema, list):
         return [_bounded(item, definitions) for item in schema]
     if not isinstance(schema, dict):
         return schema
     ref = schema.get("$ref", "")
     if ref.startswith("#/definitions/"):
-        return _bounded(definitions[ref.removeprefix("#/definitions/")], definitions)
+        name = ref.removeprefix("#/definitions/")
+        out = _bounded(definitions[name], definitions)
+        if name == CUSTOM_DATA:
+            out = {**out, "additionalProperties": False}
+        return out
     out = {key: _bounded(value, definitions) for key, value in schema.items()}
     if out.get("type") == "integer":
         out["minimum"] = max(out.get("minimum", INT32[0]), INT32[0])
         out["maximum"] = min(out.get("maximum", INT32[1]), INT32[1])
+    elif out.get("type") == "number":
+        out["minimum"] = max(out.get("minimum", NUMBER[0]), NUMBER[0])
+        out["maximum"] = min(out.get("maximum", NUMBER[1]), NUMBER[1])
     return out
 
 
@@ -175,7 +189,7 @@ class PayloadCheck:
         problem = check_frame(payload)
         if problem is not None:
             fault, detail = problem
-            where, _, _ = detail.partition(":")
+            where = re.sub(r"\[(\d+)\]", r".\1", detail.partition(":")[0])  # a[0] -> a.0
             raise ApiError(422, f"{fault.value} ({detail})", field=where or "body")
         if version is None:
             errors = [self.error(known, payload) for known in self.checks]

@@ -90,9 +90,12 @@ ILLEGAL = [
      "certificateHashData.hashAlgorithm"),
     ("SetDisplayMessage", {"message": {"id": 1}}, "message.priority"),
     ("SetVariableMonitoring", {"setMonitoringData": [{"value": 5}]}, "setMonitoringData.0.type"),
-    # a number no OCPP-J frame carries (the session core's rule), inside free-form customData
+    # customData through the API is its vendorId (the rest could hold numbers no frame carries)
     ("DataTransfer", {"vendorId": "V", "customData": {"vendorId": "V", "n": 2**70}},
      "customData.n"),
+    ("SetChargingProfile", {"evseId": 1, "chargingProfile": {**PROFILE, "chargingSchedule": [
+        {**PROFILE["chargingSchedule"][0], "minChargingRate": 2**70}]}},
+     "chargingProfile.chargingSchedule.0.minChargingRate"),
 ]
 
 
