@@ -7,12 +7,20 @@ its basic-auth password.
     GET  /api/chargers/{cp_id}/log                the charger's message log (a paged list)
     PUT  /api/chargers/{cp_id}/password           set or rotate its AuthorizationKey
 
-Action payloads are documented and checked with the `ocpp` package's schemas, with two API
-rules on top: integers are 32-bit (what a charger holds; OCPP 2.0.1 §2.1.3 "integer"), and the
-ids the CSMS fills in may be left out (ReserveNow reservationId: kept when given; the
-requestIds of GetLog and SignedUpdateFirmware: always the CSMS's). The id used comes back in a
-header (`X-OCPP-Reservation-Id`, `X-OCPP-Request-Id`), the whole request sent in
-`X-OCPP-Request`; the body stays the charger's reply as it came.
+Every action the CSMS sends in OCPP 1.6 or 2.0.1 has its path; the charger's live connection
+decides the version. A payload is checked with the `ocpp` package's schema of that version (the
+document shows each action's schema per version, `anyOf` where both have it): invalid in every
+version is a 422 naming the field; valid only in another version, or an action the charger's
+version does not have, is a 409 naming the charger's version. Three API rules on top: integers
+are 32-bit (what a charger holds; OCPP 2.0.1 §2.1.3 "integer"), numbers stay within 64 bits, and
+2.0.1 customData carries its vendorId only. The ids the CSMS fills in may be left out (1.6
+ReserveNow reservationId: kept when given; the requestIds of GetLog, 1.6 SignedUpdateFirmware and
+2.0.1 UpdateFirmware and the 2.0.1 RequestStartTransaction remoteStartId: always the CSMS's). The
+id used comes back in a header (`X-OCPP-Reservation-Id`, `X-OCPP-Request-Id`,
+`X-OCPP-Remote-Start-Id`), the whole request sent in `X-OCPP-Request`; the body is the charger's
+reply as it came, plus, for 2.0.1 GetBaseReport, GetReport, GetChargingProfiles and
+CustomerInformation, `x-followed`: the messages that followed an accepted request (NotifyReport,
+ReportChargingProfiles, NotifyCustomerInformation), joined (`csms.followups`).
 """
 
 from __future__ import annotations
