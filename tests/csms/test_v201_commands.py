@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from chargebench.ocppj.versions import OCPP201
 from csms.api.chargers_api import FOLLOWED, ROUTES
 from csms.central import CentralSystem
 from tests.csms.peer201 import ANSWERS, station
+from tests.csms.test_ui_access import _csrf, login
 
 TOKEN = "v201-admin"
 CS = "CS201"
@@ -295,3 +297,21 @@ async def test_password_rotation_of_a_2_0_1_station_is_refused_not_crashed(api, 
     answer = await api.put(f"/api/chargers/{CS}/password", json={})
     assert answer.status_code == 409 and "OCPP 2.0.1" in answer.json()["error"]
     assert cs.commands == []
+
+
+async def test_the_operator_page_of_a_2_0_1_station_has_its_version_forms(csms, cs):
+    """The charger page's command forms come from the connected station's version: a 2.0.1
+    station gets the 2.0.1 actions (GetVariables, no RemoteStartTransaction), and a form's
+    fields become the 2.0.1 payload the station receives."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{csms.api_port}",
+                                 timeout=10) as http:  # fmt: skip
+        assert (await login(http, TOKEN)).status_code == 303
+        page = (await http.get(f"/ui/chargers/{CS}")).text
+        forms = set(re.findall(r'<details class="action" data-action="(\w+)"', page))
+        assert forms == set(OCPP201.cs_initiated)
+        assert "forms from the OCPP 2.0.1 JSON schemas" in page
+        answer = await http.post(f"/ui/chargers/{CS}/actions/Reset",
+                                 data={"csrf": _csrf(page), "type": "OnIdle", "evseId": "1"},
+                                 headers={"Accept": "application/json"})  # fmt: skip
+    assert (answer.status_code, answer.json()) == (200, {"status": "Accepted"})
+    assert cs.commands == [("Reset", {"type": "OnIdle", "evse_id": 1})]
