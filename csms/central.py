@@ -25,6 +25,7 @@ from chargebench.security import server_ssl_context
 from csms import commands
 from csms.certificates import CertificateService
 from csms.config import CsmsConfig
+from csms.followups import FollowUps
 from csms.groupcommit import GroupCommitter
 from csms.outage import Refusals
 from csms.registry import Registry
@@ -69,6 +70,8 @@ class CentralSystem:
         self._background: set[asyncio.Task] = set()
         #: charger id -> bookkeeping of answered commands still being written (commands.execute)
         self.recording: dict[str, set[asyncio.Future]] = {}
+        #: multi-message results commands wait for (2.0.1 NotifyReport...; csms.followups)
+        self.followups = FollowUps()
 
     # Lifecycle ----------------------------------------------------------------------------------
 

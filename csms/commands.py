@@ -7,24 +7,28 @@ Wrappers take the OCPP fields as keyword arguments (camelCase, as on the wire) a
 charger's reply payload. Errors: `NotConnected` (no live connection), and from the session core
 `CallErrorReply`, `CallTimeout`, `InvalidReply`, `ConnectionLost` (all `CallFailed`).
 
-Bookkeeping (the `BOOKKEEPING` table) records what the CSMS must remember: firmware deployments,
-diagnostics/log requests, reservations, local list versions, charging profiles, certificates and
-configuration. A ReserveNow's reservationId is the caller's when given (the same charger's id
-replaces that reservation, 1.6 §5.13; another charger's raises `ReservationIdTaken`), else the
-store allocates one. GetLog and SignedUpdateFirmware requestIds always come from the store: a
+Bookkeeping records what the CSMS must remember: firmware deployments, diagnostics/log requests,
+reservations, local list versions, charging profiles, certificates and configuration. Each
+version has its table (`csms.v16.commands`, `csms.v201.commands`: `BOOKKEEPING` and
+`ALLOCATED_FIELDS`), chosen by the version the charger's connection speaks; an action that
+version does not send raises `UnknownAction`. In 1.6 a ReserveNow's reservationId is the
+caller's when given (the same charger's id replaces that reservation, 1.6 §5.13; another
+charger's raises `ReservationIdTaken`), else the store allocates one. GetLog and
+SignedUpdateFirmware (2.0.1: GetLog and UpdateFirmware) requestIds always come from the store: a
 value given by the caller is replaced. `CommandResult.request` is what was sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chargebench.ocppj.versions import DEFAULT_VERSION
-from csms.certificates import certificate_fields
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion
+from csms.followups import Collected
 from csms.store.base import Store
 
 if TYPE_CHECKING:
@@ -43,10 +47,13 @@ class NotConnected(Exception):
 
 @dataclass(frozen=True, slots=True)
 class CommandResult:
-    """What was sent (with allocated ids filled in) and what came back."""
+    """What was sent (with allocated ids filled in) and what came back; `followed`: the
+    multi-message result that followed an accepted request (a report over several
+    NotifyReport messages, B07/B08), None for an action without one."""
 
     request: dict
     reply: dict
+    followed: Collected | None = None
 
 
 async def send(
@@ -62,36 +69,69 @@ async def send(
 async def execute(
     csms: CentralSystem, cp_id: str, action: str, payload: dict, *, timeout: float | None = None
 ) -> CommandResult:
-    """`send()` with the action's bookkeeping before and after."""
-    if cp_id not in csms.connections:
+    """`send()` with the action's bookkeeping before and after, from the table of the version
+    the charger's connection speaks (`bookkeeping_for`). An action with a multi-message result
+    (`Bookkeeping.follow_up`) waits, after an accepted reply, for the messages that carry it
+    (at most `timeout`, default the call timeout) and returns them in `followed`."""
+    conn = csms.connections.get(cp_id)
+    if conn is None:
         raise NotConnected(cp_id)  # before any bookkeeping row is created
-    keeper = BOOKKEEPING.get(action)
+    version = conn.session.core.version
+    if action not in version.cs_initiated:
+        raise UnknownAction(cp_id, action, version)
+    keeper = bookkeeping_for(version).get(action)
     state: Any = None
     if keeper is not None and keeper.prepare is not None:
         payload, state = await asyncio.to_thread(keeper.prepare, csms.store, cp_id, dict(payload))
+    collector = None
+    if keeper is not None and keeper.follow_up is not None:
+        # registered before the CALL: a station may send the first part before its reply
+        collector = csms.followups.expect(cp_id, keeper.follow_up, payload["requestId"])
     try:
-        reply = await send(csms, cp_id, action, payload, timeout=timeout)
-    except Exception:
-        if keeper is not None and keeper.failed is not None and state is not None:
-            await asyncio.to_thread(keeper.failed, csms.store, state)
-        raise
-    if keeper is not None and keeper.record is not None:
-        # visible to admission while it runs: a charger reconnecting at once after an Accepted
-        # AuthorizationKey or SecurityProfile change is judged on the new value (csms.server)
-        recording = asyncio.ensure_future(asyncio.to_thread(
-            keeper.record, csms.store, cp_id, payload, reply, state))
-        pending = csms.recording.setdefault(cp_id, set())
-        pending.add(recording)
+        try:
+            reply = await send(csms, cp_id, action, payload, timeout=timeout)
+        except Exception:
+            if keeper is not None and keeper.failed is not None and state is not None:
+                await asyncio.to_thread(keeper.failed, csms.store, state)
+            raise
+        if keeper is not None and keeper.record is not None:
+            await _record(csms, cp_id, keeper.record, payload, reply, state)
+        followed = None
+        if collector is not None and keeper is not None and keeper.follows(reply):
+            wait = timeout if timeout is not None else csms.config.call_timeout
+            followed = await collector.wait(wait)
+    finally:
+        if collector is not None:
+            csms.followups.forget(collector)
+    return CommandResult(payload, reply, followed)
 
-        def done(_: asyncio.Future) -> None:
-            pending.discard(recording)
-            if not pending and csms.recording.get(cp_id) is pending:
-                del csms.recording[cp_id]
 
-        recording.add_done_callback(done)
-        # shielded: a cancelled caller leaves the write (already in its thread) to finish
-        await asyncio.shield(recording)
-    return CommandResult(payload, reply)
+async def _record(csms: CentralSystem, cp_id: str, record: Record, payload: dict, reply: dict,
+                  state: Any) -> None:  # fmt: skip
+    # visible to admission while it runs: a charger reconnecting at once after an Accepted
+    # AuthorizationKey or SecurityProfile change is judged on the new value (csms.server)
+    recording = asyncio.ensure_future(asyncio.to_thread(
+        record, csms.store, cp_id, payload, reply, state))
+    pending = csms.recording.setdefault(cp_id, set())
+    pending.add(recording)
+
+    def done(_: asyncio.Future) -> None:
+        pending.discard(recording)
+        if not pending and csms.recording.get(cp_id) is pending:
+            del csms.recording[cp_id]
+
+    recording.add_done_callback(done)
+    # shielded: a cancelled caller leaves the write (already in its thread) to finish
+    await asyncio.shield(recording)
+
+
+class UnknownAction(Exception):
+    """The action is not one the CSMS sends in the OCPP version the charger speaks."""
+
+    def __init__(self, cp_id: str, action: str, version: OcppVersion) -> None:
+        super().__init__(f"charge point {cp_id!r} speaks OCPP {version.name}, which has no "
+                         f"CSMS-initiated {action}")  # fmt: skip
+        self.version = version
 
 
 # Bookkeeping ------------------------------------------------------------------------------------
@@ -111,177 +151,33 @@ class Bookkeeping:
     record: Record | None = None
     #: the CALL failed (timeout, CALLERROR, disconnect): mark what `prepare` created
     failed: Failed | None = None
+    #: the station's action that carries the result after an accepted reply, matched by the
+    #: request's `requestId` (2.0.1 NotifyReport after GetBaseReport, B07.FR.04)
+    follow_up: str | None = None
+
+    def follows(self, reply: dict) -> bool:
+        """Whether the reply announces the follow-up messages (an accepted request)."""
+        return reply.get("status") == "Accepted"
 
 
-def _accepted(reply: dict) -> bool:
-    return reply.get("status") == "Accepted"
+def bookkeeping_for(version: OcppVersion) -> Mapping[str, Bookkeeping]:
+    """The bookkeeping table of `version` (`csms.v16.commands`, `csms.v201.commands`), chosen
+    the way `csms.dispatch` chooses handler tables."""
+    return _tables()[version][0]
 
 
-def _prepare_reservation(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
-    # 1.6 §5.13 ReserveNow: the caller's reservationId is kept (a known one of this charger is
-    # a replacement); without one the store allocates it.
-    rid = store.create_reservation(cp_id, p["connectorId"], p["idTag"], p["expiryDate"],
-                                   parent_id_tag=p.get("parentIdTag"),
-                                   reservation_id=p.get("reservationId"))  # fmt: skip
-    return {**p, "reservationId": rid}, rid
+def allocated_fields(version: OcppVersion) -> Mapping[str, str]:
+    """Id fields the CSMS fills in for `version`'s actions when the caller leaves them out
+    (or always): action -> field."""
+    return _tables()[version][1]
 
 
-def _prepare_firmware(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
-    # 1.6 §5.19 UpdateFirmware
-    did = store.create_firmware_deployment(cp_id, p["location"], p["retrieveDate"],
-                                           retries=p.get("retries"),
-                                           retry_interval=p.get("retryInterval"))  # fmt: skip
-    return p, did
+@functools.cache
+def _tables() -> dict[OcppVersion, tuple[Mapping[str, Bookkeeping], Mapping[str, str]]]:
+    from csms.v16 import commands as v16
+    from csms.v201 import commands as v201
 
-
-def _prepare_signed_firmware(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
-    # Whitepaper L01: requestId identifies the deployment in SignedFirmwareStatusNotification.
-    fw = p["firmware"]
-    did = store.create_firmware_deployment(cp_id, fw["location"], fw["retrieveDateTime"],
-                                           retries=p.get("retries"),
-                                           retry_interval=p.get("retryInterval"))  # fmt: skip
-    return {**p, "requestId": did}, did
-
-
-def _prepare_diagnostics(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
-    # 1.6 §5.9 GetDiagnostics
-    rid = store.create_diagnostics_request(
-        cp_id, p["location"], start_time=p.get("startTime"), stop_time=p.get("stopTime"),
-        retries=p.get("retries"), retry_interval=p.get("retryInterval"),
-    )  # fmt: skip
-    return p, rid
-
-
-def _prepare_log(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
-    # Whitepaper N01 GetLog: requestId identifies the request in LogStatusNotification.
-    spec = p["log"]
-    rid = store.create_diagnostics_request(
-        cp_id, spec["remoteLocation"], log_type=p["logType"],
-        start_time=spec.get("oldestTimestamp"), stop_time=spec.get("latestTimestamp"),
-        retries=p.get("retries"), retry_interval=p.get("retryInterval"),
-    )  # fmt: skip
-    return {**p, "requestId": rid}, rid
-
-
-def _record_log(store: Store, cp_id: str, p: dict, reply: dict, rid: int) -> None:
-    store.set_diagnostics_status(rid, reply["status"])
-    if reply.get("filename"):
-        store.set_diagnostics_file_name(rid, reply["filename"])
-
-
-def _record_signed_firmware(store: Store, cp_id: str, p: dict, reply: dict, did: int) -> None:
-    if not _accepted(reply):
-        store.set_firmware_deployment_status(did, reply["status"])
-
-
-def _record_local_list(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    # 1.6 §5.15: the charger's list version moves only when it answered Accepted (store rule).
-    store.record_local_list_update(cp_id, p["listVersion"], p["updateType"],
-                                   p.get("localAuthorizationList", []), reply["status"])
-
-
-def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    if _accepted(reply):  # 1.6 §5.5: the criteria combine
-        store.clear_charging_profiles(
-            cp_id, profile_id=p.get("id"), connector_id=p.get("connectorId"),
-            purpose=p.get("chargingProfilePurpose"), stack_level=p.get("stackLevel"),
-        )  # fmt: skip
-
-
-def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    # 1.6 §5.3: Accepted and RebootRequired both mean the value is set (the latter on reboot).
-    if reply["status"] not in ("Accepted", "RebootRequired"):
-        return
-    key, value = p["key"], p["value"]
-    if key == "AuthorizationKey":
-        # OCPP-J 1.6 §6.2.2: once Accepted, only the new key is accepted. It is write-only
-        # (OCPP-J errata §3.12), so it goes to the hashed password, never to the baseline.
-        store.set_charger_password(cp_id, value)
-        return
-    if key == "SecurityProfile" and value.isascii() and value.isdigit() and len(value) < 10:
-        # security whitepaper A05: the charger reconnects at the new profile; admit no lower
-        store.set_security_profile(cp_id, int(value))
-    store.set_config_baseline(cp_id, {key: value}, replace=False)
-
-
-def _record_certificate(kind: str | None, pem_field: str) -> Record:
-    def record(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-        if _accepted(reply):
-            pem = p[pem_field]
-            store.add_certificate(cp_id, kind or p["certificateType"], pem=pem,
-                                  **certificate_fields(pem))  # fmt: skip
-
-    return record
-
-
-def _record_certificate_removal(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    if _accepted(reply):
-        hashes = p["certificateHashData"]
-        store.remove_certificate(cp_id, serial_number=hashes["serialNumber"],
-                                 issuer_key_hash=hashes.get("issuerKeyHash"))  # fmt: skip
-
-
-def _record_reservation(store: Store, cp_id: str, p: dict, reply: dict, rid: int) -> None:
-    store.set_reservation_status(rid, reply["status"])
-
-
-def _record_cancellation(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    # 1.6 §5.1; a reservation this CSMS never made (or another charger's) has no record to end
-    reservation = store.get_reservation(p["reservationId"])
-    if _accepted(reply) and reservation is not None and reservation["charger_id"] == cp_id:
-        store.set_reservation_status(p["reservationId"], "Cancelled")
-
-
-def _record_diagnostics(store: Store, cp_id: str, p: dict, reply: dict, rid: int) -> None:
-    store.set_diagnostics_file_name(rid, reply.get("fileName"))
-
-
-def _record_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    store.record_charging_profile(cp_id, p["connectorId"], p["csChargingProfiles"],
-                                  reply["status"])  # fmt: skip
-
-
-def _record_reported_config(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    store.record_reported_config(cp_id, reply.get("configurationKey", []))
-
-
-def _fail_reservation(store: Store, rid: int) -> None:
-    store.set_reservation_status(rid, "Rejected")
-
-
-def _fail_deployment(store: Store, did: int) -> None:
-    store.set_firmware_deployment_status(did, "SendFailed")
-
-
-def _fail_diagnostics(store: Store, rid: int) -> None:
-    store.set_diagnostics_status(rid, "SendFailed")
-
-
-BOOKKEEPING: dict[str, Bookkeeping] = {
-    "ReserveNow": Bookkeeping(_prepare_reservation, _record_reservation, _fail_reservation),
-    "CancelReservation": Bookkeeping(record=_record_cancellation),
-    "UpdateFirmware": Bookkeeping(_prepare_firmware, failed=_fail_deployment),
-    "SignedUpdateFirmware": Bookkeeping(
-        _prepare_signed_firmware, _record_signed_firmware, _fail_deployment
-    ),
-    "GetDiagnostics": Bookkeeping(_prepare_diagnostics, _record_diagnostics, _fail_diagnostics),
-    "GetLog": Bookkeeping(_prepare_log, _record_log, _fail_diagnostics),
-    "SendLocalList": Bookkeeping(record=_record_local_list),
-    "SetChargingProfile": Bookkeeping(record=_record_profile),
-    "ClearChargingProfile": Bookkeeping(record=_record_clear_profiles),
-    "GetConfiguration": Bookkeeping(record=_record_reported_config),
-    "ChangeConfiguration": Bookkeeping(record=_record_configuration),
-    "CertificateSigned": Bookkeeping(
-        record=_record_certificate("ChargePointCertificate", "certificateChain")
-    ),
-    "InstallCertificate": Bookkeeping(record=_record_certificate(None, "certificate")),
-    "DeleteCertificate": Bookkeeping(record=_record_certificate_removal),
-}
-
-#: Id fields the CSMS fills in when the caller leaves them out (ReserveNow) or always (the
-#: requestIds; see the module docstring): action -> field.
-ALLOCATED_FIELDS = {"ReserveNow": "reservationId", "GetLog": "requestId",
-                    "SignedUpdateFirmware": "requestId"}  # fmt: skip
+    return {module.VERSION: (module.BOOKKEEPING, module.ALLOCATED_FIELDS) for module in (v16, v201)}
 
 
 # Named wrappers ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 from starlette.responses import HTMLResponse, Response
 
-from chargebench.ocppj.versions import DEFAULT_VERSION
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion
 from csms.api import chargers_api
 from csms.api.jsonio import ApiError, DecimalJSONResponse, dumps
 from csms.api.resources import with_estimates
@@ -213,21 +213,27 @@ def _firmware(d: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _actions(cp_id: str, csrf: str | None) -> str:
+def _version(call: Call, cp_id: str) -> OcppVersion:
+    """The OCPP version of the charger's live connection (the API's default when offline)."""
+    conn = call.ctx.registry.get(cp_id)
+    return DEFAULT_VERSION if conn is None else conn.session.core.version
+
+
+def _actions(cp_id: str, csrf: str | None, version: OcppVersion = DEFAULT_VERSION) -> str:
     forms = []
-    for action in sorted(ACTIONS):
-        schema = chargers_api.action_schema(action)
+    for action in sorted(version.cs_initiated):
+        schema = chargers_api.action_schema(action, version=version)
         out = f"answer-{action}"
         forms.append(
             f'<details class="action" data-action="{action}"><summary>{action} '
-            f'<span class="hint">{esc(DEFAULT_VERSION.profiles.get(action, ""))}</span></summary>'
+            f'<span class="hint">{esc(version.profiles.get(action, ""))}</span></summary>'
             f'<form method="post" action="/ui/chargers/{esc(quote_id(cp_id))}/actions/{action}"'
             f' data-answer="{out}"><input type="hidden" name="csrf" value="{esc(csrf or "")}">'
             f"{fields_html(schema)}<p><button type=\"submit\">Send {action}</button></p></form>"
             f'<pre class="answer" id="{out}"></pre></details>'
         )
-    return ('<p class="meta">forms from the OCPP 1.6 JSON schemas (the actions API\'s); the '
-            "charger's answer shows under each</p>" + '<div class="grid">'
+    return (f'<p class="meta">forms from the OCPP {version.name} JSON schemas (the actions '
+            "API's); the charger's answer shows under each</p>" + '<div class="grid">'
             + "".join(forms) + "</div>")
 
 
@@ -273,7 +279,7 @@ async def charger_page(call: Call) -> Response:
     parts = [
         region("overview"),
         page.section("Connectors", region("connectors")),
-        page.section("Commands", _actions(cp_id, call.request.state.csrf)),
+        page.section("Commands", _actions(cp_id, call.request.state.csrf, _version(call, cp_id))),
         page.section("Transactions", region("transactions")),
         page.section("Message log", region("log")),
         page.section("Configuration", _configuration(d)),
@@ -292,7 +298,11 @@ async def send_from_form(call: Call) -> Response:
     asks for it) or as a page."""
     action = call.path["action"]
     form = await form_data(call.request)
-    schema = chargers_api.action_schema(action)
+    cp_id = call.path["cp_id"]
+    version = _version(call, cp_id)
+    if action not in version.cs_initiated:
+        version = chargers_api.versions_of(action)[0]
+    schema = chargers_api.action_schema(action, version=version)
     status, body = 200, None
     try:
         payload = payload_from_form(schema, form)

@@ -26,6 +26,7 @@ from csms.dispatch import Handler
 from csms.registry import ChargerConnection
 from csms.services import authorization
 from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
+from csms.store.base import Store
 from csms.store.metering import plain
 
 if TYPE_CHECKING:
@@ -86,12 +87,13 @@ async def notify_report(csms: CentralSystem, conn: ChargerConnection, p: dict) -
     if entries:
         await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
                           csms.clock.now())  # fmt: skip
+    csms.followups.feed(conn.cp_id, "NotifyReport", p)  # the report as one (csms.followups)
     return {}
 
 
 def _report_entries(report: Iterable[dict]) -> Iterable[tuple[str, str | None, bool]]:
     for item in report:
-        key = _variable_key(item["component"], item["variable"])
+        key = variable_key(item["component"], item["variable"])
         for attribute in item["variableAttribute"]:
             if attribute.get("type", "Actual") != "Actual":
                 continue
@@ -99,7 +101,7 @@ def _report_entries(report: Iterable[dict]) -> Iterable[tuple[str, str | None, b
             yield key, attribute.get("value"), readonly
 
 
-def _variable_key(component: dict, variable: dict) -> str:
+def variable_key(component: dict, variable: dict) -> str:
     """`Component[instance]/Variable[instance]`, with `@evse.connector` for an EVSE's."""
     key = _named(component) + "/" + _named(variable)
     evse = component.get("evse")
@@ -213,12 +215,26 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
     if result.missing and p["eventType"] == "Ended":
         log.warning("%s: transaction %s ended with seqNo %s never received", conn.cp_id,
                     info["transactionId"], ", ".join(map(str, result.missing)))  # fmt: skip
+    if "remoteStartId" in info and not result.duplicate:
+        await csms.db.run(_link_remote_start, csms.store, conn.cp_id, info["remoteStartId"],
+                          result.transaction_id)  # fmt: skip
     if p["eventType"] == "Ended" and not result.duplicate:
         # billed once per transaction id, so a retried Ended is never billed twice
         await csms.billing.bill_stopped_transaction(result.transaction_id)
     csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
                               "transaction_id": result.transaction_id})  # fmt: skip
     return {} if token_info is None else {"idTokenInfo": token_info}
+
+
+def _link_remote_start(store: Store, cp_id: str, remote_start_id: int, transaction_id: int) -> None:
+    """F01.FR.25, F02.FR.01: the event names the RequestStartTransaction's remoteStartId (the
+    store's record, csms.v201.commands); a Pending record of this station is Started with the
+    transaction. Any other id (another station's, an unknown one) links nothing."""
+    record = store.get_remote_start(remote_start_id)
+    if record is None or record["charger_id"] != cp_id or record["status"] != "Pending":
+        return
+    store.link_remote_start(cp_id, record["connector_id"], record["id_tag"], transaction_id,
+                            requested_since=record["requested_at"])  # fmt: skip
 
 
 @handles("MeterValues")
@@ -320,12 +336,33 @@ async def notify_event(csms: CentralSystem, conn: ChargerConnection, p: dict) ->
     StatusNotification): each event's actualValue becomes the variable's reported value, as a
     NotifyReport's would; a `tbc` part is kept as it comes."""
     entries = [
-        {"key": _variable_key(event["component"], event["variable"]),
+        {"key": variable_key(event["component"], event["variable"]),
          "value": event["actualValue"], "readonly": False}
         for event in p["eventData"]
     ]  # fmt: skip
     await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
                       csms.clock.now())  # fmt: skip
+    return {}
+
+
+@handles("NotifyCustomerInformation")
+async def notify_customer_information(csms: CentralSystem, conn: ChargerConnection,
+                                      p: dict) -> dict:  # fmt: skip
+    """N09: a part of the customer data asked for with CustomerInformation (`tbc`: more
+    follow); collected for the command that asked (`csms.followups`), not stored."""
+    csms.followups.feed(conn.cp_id, "NotifyCustomerInformation", p)
+    return {}
+
+
+# K. Smart charging ----------------------------------------------------------------------------
+
+
+@handles("ReportChargingProfiles")
+async def report_charging_profiles(csms: CentralSystem, conn: ChargerConnection,
+                                   p: dict) -> dict:  # fmt: skip
+    """K09: the profiles asked for with GetChargingProfiles, per EVSE and source (`tbc`: more
+    follow); collected for the command that asked (`csms.followups`)."""
+    csms.followups.feed(conn.cp_id, "ReportChargingProfiles", p)
     return {}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 
 from ocpp.routing import after, on
@@ -48,6 +48,50 @@ class Station(ChargePoint):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.received: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
+        #: every CSMS CALL answered by `ANSWERS`, as (action, snake_case payload)
+        self.commands: list[tuple[str, dict]] = []
+        for action, answer in ANSWERS.items():
+            route = self.route_map.setdefault(action, {"_skip_schema_validation": False})
+            route.setdefault("_on_action", self._answering(action, answer))
+
+    def _answering(self, action: str, answer: Callable[[dict], dict]) -> Callable[..., object]:
+        def on_action(**payload: object) -> object:
+            self.commands.append((action, payload))
+            return getattr(result201, action)(**answer(payload))
+
+        return on_action
+
+    @after("GetReport")
+    async def report_in_parts(self, request_id: int, **_: object) -> None:
+        """B08: the report in two NotifyReport messages (tbc, seqNo 0 and 1)."""
+        for seq, name in enumerate(("HeartbeatInterval", "OfflineThreshold")):
+            item = dt.ReportDataType(
+                component=dt.ComponentType(name="OCPPCommCtrlr"),
+                variable=dt.VariableType(name=name),
+                variable_attribute=[dt.VariableAttributeType(value=str(60 * (seq + 1)))],
+            )  # fmt: skip
+            await self.call(call201.NotifyReport(request_id=request_id, generated_at=now(),
+                                                 seq_no=seq, report_data=[item], tbc=seq == 0),
+                            suppress=False)  # fmt: skip
+
+    @after("GetChargingProfiles")
+    async def report_profiles(self, request_id: int, **_: object) -> None:
+        """K09: one ReportChargingProfiles with one TxDefault profile on EVSE 1."""
+        profile = {"id": 7, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+                   "chargingProfileKind": "Absolute", "chargingSchedule": [{
+                       "id": 1, "chargingRateUnit": "A",
+                       "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}]}  # fmt: skip
+        await self.call(call201.ReportChargingProfiles(
+            request_id=request_id, charging_limit_source="CSO", evse_id=1,
+            charging_profile=[profile]), suppress=False)  # fmt: skip
+
+    @after("CustomerInformation")
+    async def customer_data(self, request_id: int, **_: object) -> None:
+        """N09: the customer's data in two NotifyCustomerInformation parts."""
+        for seq, text in enumerate(("name=Asha;", "card=TAG-OK")):
+            await self.call(call201.NotifyCustomerInformation(
+                data=text, seq_no=seq, generated_at=now(), request_id=request_id,
+                tbc=seq == 0), suppress=False)  # fmt: skip
 
     @on("GetBaseReport")
     async def on_get_base_report(self, request_id: int, report_base: str, **_: object) -> object:
@@ -113,6 +157,60 @@ class Station(ChargePoint):
             meter_value=meter, evse=None if evse is None else dt.EVSEType(id=evse, connector_id=1),
             id_token=None if token is None else dt.IdTokenType(token, IdTokenEnumType.iso14443),
         ), suppress=False)  # fmt: skip
+
+
+def _accepted(_: dict) -> dict:
+    return {"status": "Accepted"}
+
+
+def _plain(value: object) -> object:
+    """`value` without its customData: an echo of the CSMS's vendor data (any JSON, numbers of
+    any size) is not this station's to send back."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items() if key != "custom_data"}
+    return value
+
+
+def _variables(result: str, extra: dict) -> Callable[[dict], dict]:
+    def answer(p: dict) -> dict:
+        items = p["get_variable_data" if result == "get_variable_result" else "set_variable_data"]
+        return {result: [{"attribute_status": "Accepted", "component": _plain(item["component"]),
+                          "variable": _plain(item["variable"]), **extra}
+                         for item in items]}  # fmt: skip
+
+    return answer
+
+
+#: a legal answer to every CSMS CALL of 2.0.1 this peer does not answer itself (part 2's
+#: response messages; `ocpp` checks each against its schema before sending)
+ANSWERS: dict[str, Callable[[dict], dict]] = {
+    **dict.fromkeys(
+        ["GetReport", "RequestStopTransaction", "Reset", "ChangeAvailability", "TriggerMessage",
+         "SetChargingProfile", "GetChargingProfiles", "ClearChargingProfile",
+         "GetCompositeSchedule", "UpdateFirmware", "GetLog", "SendLocalList", "ClearCache",
+         "ReserveNow", "CancelReservation", "InstallCertificate", "DeleteCertificate",
+         "SetDisplayMessage", "ClearDisplayMessage", "CustomerInformation", "SetNetworkProfile",
+         "SetMonitoringBase", "SetMonitoringLevel", "GetMonitoringReport", "PublishFirmware"],
+        _accepted,
+    ),
+    "GetVariables": _variables("get_variable_result", {"attribute_value": "42"}),
+    "SetVariables": _variables("set_variable_result", {}),
+    "RequestStartTransaction": lambda p: {"status": "Accepted", "transaction_id": "TX-REMOTE"},
+    "GetTransactionStatus": lambda p: {"messages_in_queue": False},
+    "UnlockConnector": lambda p: {"status": "Unlocked"},
+    "GetLocalListVersion": lambda p: {"version_number": 3},
+    "GetInstalledCertificateIds": lambda p: {"status": "NotFound"},
+    "GetDisplayMessages": lambda p: {"status": "Unknown"},
+    "CostUpdated": lambda p: {},
+    "DataTransfer": lambda p: {"status": "UnknownVendorId"},
+    "UnpublishFirmware": lambda p: {"status": "Unpublished"},
+    "SetVariableMonitoring": lambda p: {"set_monitoring_result": [
+        {"status": "Accepted", "type": item["type"], "severity": item["severity"],
+         "component": _plain(item["component"]), "variable": _plain(item["variable"])}
+        for item in p["set_monitoring_data"]]},
+    "ClearVariableMonitoring": lambda p: {"clear_monitoring_result": [
+        {"status": "Accepted", "id": n} for n in p["id"]]},
+}
 
 
 @contextlib.asynccontextmanager

@@ -1,0 +1,188 @@
+"""The OCPP 1.6 bookkeeping of CSMS-initiated actions (`csms.commands.execute`): firmware
+deployments, diagnostics/log requests, reservations, local list versions, charging profiles,
+certificates and configuration (see `csms.commands` for the rules on allocated ids)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chargebench.ocppj.versions import OCPP16
+from csms.certificates import certificate_fields
+from csms.commands import Bookkeeping, Record
+from csms.store.base import Store
+
+#: the version this bookkeeping is for
+VERSION = OCPP16
+
+
+def _accepted(reply: dict) -> bool:
+    return reply.get("status") == "Accepted"
+
+
+def _prepare_reservation(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # 1.6 §5.13 ReserveNow: the caller's reservationId is kept (a known one of this charger is
+    # a replacement); without one the store allocates it.
+    rid = store.create_reservation(cp_id, p["connectorId"], p["idTag"], p["expiryDate"],
+                                   parent_id_tag=p.get("parentIdTag"),
+                                   reservation_id=p.get("reservationId"))  # fmt: skip
+    return {**p, "reservationId": rid}, rid
+
+
+def _prepare_firmware(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # 1.6 §5.19 UpdateFirmware
+    did = store.create_firmware_deployment(cp_id, p["location"], p["retrieveDate"],
+                                           retries=p.get("retries"),
+                                           retry_interval=p.get("retryInterval"))  # fmt: skip
+    return p, did
+
+
+def _prepare_signed_firmware(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # Whitepaper L01: requestId identifies the deployment in SignedFirmwareStatusNotification.
+    fw = p["firmware"]
+    did = store.create_firmware_deployment(cp_id, fw["location"], fw["retrieveDateTime"],
+                                           retries=p.get("retries"),
+                                           retry_interval=p.get("retryInterval"))  # fmt: skip
+    return {**p, "requestId": did}, did
+
+
+def _prepare_diagnostics(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # 1.6 §5.9 GetDiagnostics
+    rid = store.create_diagnostics_request(
+        cp_id, p["location"], start_time=p.get("startTime"), stop_time=p.get("stopTime"),
+        retries=p.get("retries"), retry_interval=p.get("retryInterval"),
+    )  # fmt: skip
+    return p, rid
+
+
+def _prepare_log(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # Whitepaper N01 GetLog: requestId identifies the request in LogStatusNotification.
+    spec = p["log"]
+    rid = store.create_diagnostics_request(
+        cp_id, spec["remoteLocation"], log_type=p["logType"],
+        start_time=spec.get("oldestTimestamp"), stop_time=spec.get("latestTimestamp"),
+        retries=p.get("retries"), retry_interval=p.get("retryInterval"),
+    )  # fmt: skip
+    return {**p, "requestId": rid}, rid
+
+
+def _record_log(store: Store, cp_id: str, p: dict, reply: dict, rid: int) -> None:
+    store.set_diagnostics_status(rid, reply["status"])
+    if reply.get("filename"):
+        store.set_diagnostics_file_name(rid, reply["filename"])
+
+
+def _record_signed_firmware(store: Store, cp_id: str, p: dict, reply: dict, did: int) -> None:
+    if not _accepted(reply):
+        store.set_firmware_deployment_status(did, reply["status"])
+
+
+def _record_local_list(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # 1.6 §5.15: the charger's list version moves only when it answered Accepted (store rule).
+    store.record_local_list_update(cp_id, p["listVersion"], p["updateType"],
+                                   p.get("localAuthorizationList", []), reply["status"])
+
+
+def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    if _accepted(reply):  # 1.6 §5.5: the criteria combine
+        store.clear_charging_profiles(
+            cp_id, profile_id=p.get("id"), connector_id=p.get("connectorId"),
+            purpose=p.get("chargingProfilePurpose"), stack_level=p.get("stackLevel"),
+        )  # fmt: skip
+
+
+def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # 1.6 §5.3: Accepted and RebootRequired both mean the value is set (the latter on reboot).
+    if reply["status"] not in ("Accepted", "RebootRequired"):
+        return
+    key, value = p["key"], p["value"]
+    if key == "AuthorizationKey":
+        # OCPP-J 1.6 §6.2.2: once Accepted, only the new key is accepted. It is write-only
+        # (OCPP-J errata §3.12), so it goes to the hashed password, never to the baseline.
+        store.set_charger_password(cp_id, value)
+        return
+    if key == "SecurityProfile" and value.isascii() and value.isdigit() and len(value) < 10:
+        # security whitepaper A05: the charger reconnects at the new profile; admit no lower
+        store.set_security_profile(cp_id, int(value))
+    store.set_config_baseline(cp_id, {key: value}, replace=False)
+
+
+def _record_certificate(kind: str | None, pem_field: str) -> Record:
+    def record(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+        if _accepted(reply):
+            pem = p[pem_field]
+            store.add_certificate(cp_id, kind or p["certificateType"], pem=pem,
+                                  **certificate_fields(pem))  # fmt: skip
+
+    return record
+
+
+def _record_certificate_removal(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    if _accepted(reply):
+        hashes = p["certificateHashData"]
+        store.remove_certificate(cp_id, serial_number=hashes["serialNumber"],
+                                 issuer_key_hash=hashes.get("issuerKeyHash"))  # fmt: skip
+
+
+def _record_reservation(store: Store, cp_id: str, p: dict, reply: dict, rid: int) -> None:
+    store.set_reservation_status(rid, reply["status"])
+
+
+def _record_cancellation(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # 1.6 §5.1; a reservation this CSMS never made (or another charger's) has no record to end
+    reservation = store.get_reservation(p["reservationId"])
+    if _accepted(reply) and reservation is not None and reservation["charger_id"] == cp_id:
+        store.set_reservation_status(p["reservationId"], "Cancelled")
+
+
+def _record_diagnostics(store: Store, cp_id: str, p: dict, reply: dict, rid: int) -> None:
+    store.set_diagnostics_file_name(rid, reply.get("fileName"))
+
+
+def _record_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    store.record_charging_profile(cp_id, p["connectorId"], p["csChargingProfiles"],
+                                  reply["status"])  # fmt: skip
+
+
+def _record_reported_config(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    store.record_reported_config(cp_id, reply.get("configurationKey", []))
+
+
+def _fail_reservation(store: Store, rid: int) -> None:
+    store.set_reservation_status(rid, "Rejected")
+
+
+def _fail_deployment(store: Store, did: int) -> None:
+    store.set_firmware_deployment_status(did, "SendFailed")
+
+
+def _fail_diagnostics(store: Store, rid: int) -> None:
+    store.set_diagnostics_status(rid, "SendFailed")
+
+
+BOOKKEEPING: dict[str, Bookkeeping] = {
+    "ReserveNow": Bookkeeping(_prepare_reservation, _record_reservation, _fail_reservation),
+    "CancelReservation": Bookkeeping(record=_record_cancellation),
+    "UpdateFirmware": Bookkeeping(_prepare_firmware, failed=_fail_deployment),
+    "SignedUpdateFirmware": Bookkeeping(
+        _prepare_signed_firmware, _record_signed_firmware, _fail_deployment
+    ),
+    "GetDiagnostics": Bookkeeping(_prepare_diagnostics, _record_diagnostics, _fail_diagnostics),
+    "GetLog": Bookkeeping(_prepare_log, _record_log, _fail_diagnostics),
+    "SendLocalList": Bookkeeping(record=_record_local_list),
+    "SetChargingProfile": Bookkeeping(record=_record_profile),
+    "ClearChargingProfile": Bookkeeping(record=_record_clear_profiles),
+    "GetConfiguration": Bookkeeping(record=_record_reported_config),
+    "ChangeConfiguration": Bookkeeping(record=_record_configuration),
+    "CertificateSigned": Bookkeeping(
+        record=_record_certificate("ChargePointCertificate", "certificateChain")
+    ),
+    "InstallCertificate": Bookkeeping(record=_record_certificate(None, "certificate")),
+    "DeleteCertificate": Bookkeeping(record=_record_certificate_removal),
+}
+
+#: Id fields the CSMS fills in when the caller leaves them out (ReserveNow) or always (the
+#: requestIds; see the module docstring): action -> field.
+ALLOCATED_FIELDS = {"ReserveNow": "reservationId", "GetLog": "requestId",
+                    "SignedUpdateFirmware": "requestId"}  # fmt: skip
+
+

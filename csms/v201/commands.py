@@ -1,0 +1,139 @@
+"""The OCPP 2.0.1 bookkeeping of CSMS-initiated actions (`csms.commands.execute`).
+
+Where a 2.0.1 message has the shape of a 1.6 security-whitepaper one (GetLog, the firmware of
+UpdateFirmware = SignedUpdateFirmware, InstallCertificate, DeleteCertificate, CancelReservation)
+the 1.6 hook is reused: one home per concept. New here: GetVariables/SetVariables results kept
+with the station's reported configuration (B06, B05), the reservation of a 2.0.1 ReserveNow
+(H01), and the multi-message results collected after an accepted request (`follow_up`: B07/B08
+NotifyReport, K09 ReportChargingProfiles, N09 NotifyCustomerInformation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from chargebench.ocppj.versions import OCPP201
+from csms.certificates import certificate_fields
+from csms.commands import Bookkeeping
+from csms.services.remote import FAILED, REJECTED
+from csms.store.base import Store
+from csms.v16 import commands as v16
+from csms.v201.handlers import variable_key
+
+#: the version this bookkeeping is for
+VERSION = OCPP201
+
+#: SetVariableStatusEnumType values that mean the value is set (RebootRequired: after a reboot)
+_SET = ("Accepted", "RebootRequired")
+
+
+def _config_entries(results: Iterable[dict], statuses: tuple[str, ...],
+                    values: dict[str, str]) -> list[dict]:  # fmt: skip
+    entries = []
+    for result in results:
+        if result["attributeStatus"] not in statuses:
+            continue
+        if result.get("attributeType", "Actual") != "Actual":
+            continue  # the reported configuration holds Actual values (as NotifyReport's)
+        key = variable_key(result["component"], result["variable"])
+        value = values.get(key, result.get("attributeValue"))
+        entries.append({"key": key, "value": value, "readonly": False})
+    return entries
+
+
+def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # B05.FR.04: the station answers per variable; an Accepted (or RebootRequired) value is now
+    # the station's, so it joins the reported configuration under NotifyReport's key
+    sent = {
+        variable_key(item["component"], item["variable"]): item["attributeValue"]
+        for item in p["setVariableData"] if item.get("attributeType", "Actual") == "Actual"
+    }  # fmt: skip
+    entries = _config_entries(reply["setVariableResult"], _SET, sent)
+    if entries:
+        store.record_reported_config(cp_id, entries)
+
+
+def _record_get_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # B06: what the station reports now is its configuration, as a NotifyReport's values
+    entries = [entry for entry in _config_entries(reply["getVariableResult"], ("Accepted",), {})
+               if entry["value"] is not None]  # fmt: skip
+    if entries:
+        store.record_reported_config(cp_id, entries)
+
+
+def _prepare_reservation(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # H01: the CSMS's id is `id` (H01.FR.01 a reservation with a known id replaces it); an
+    # unspecified EVSE (evseId left out, H01.FR.04) is kept as EVSE 0
+    group = p.get("groupIdToken") or {}
+    rid = store.create_reservation(cp_id, p.get("evseId", 0), p["idToken"]["idToken"],
+                                   p["expiryDateTime"], parent_id_tag=group.get("idToken"),
+                                   reservation_id=p["id"])  # fmt: skip
+    return p, rid
+
+
+def _record_local_list(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # D01/D02 as 1.6 §5.15: the list version moves only with Accepted (store rule)
+    store.record_local_list_update(cp_id, p["versionNumber"], p["updateType"],
+                                   p.get("localAuthorizationList", []), reply["status"])
+
+
+def _prepare_remote_start(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # F01/F02: the store's pending record (csms.services.remote) gives the remoteStartId the
+    # station puts in the TransactionEvent that starts the transaction (F01.FR.25, F02.FR.01),
+    # where the handler links it; an unspecified EVSE (F01.FR.06) is kept as EVSE 0
+    record = store.create_remote_start(cp_id, p.get("evseId", 0), p["idToken"]["idToken"],
+                                       datetime.now(UTC))  # fmt: skip
+    return {**p, "remoteStartId": record["id"]}, record["id"]
+
+
+def _record_remote_start(store: Store, cp_id: str, p: dict, reply: dict, rid: int) -> None:
+    status = reply["status"]  # RequestStartStopStatusEnumType
+    store.update_remote_start(rid, reply_status=status,
+                              status=None if status == "Accepted" else REJECTED)  # fmt: skip
+
+
+def _fail_remote_start(store: Store, rid: int) -> None:
+    store.update_remote_start(rid, status=FAILED, reason="no valid reply")
+
+
+def _record_certificate_signed(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # A02.FR.15: certificateType left out means ChargingStationCertificate
+    if reply["status"] == "Accepted":
+        pem = p["certificateChain"]
+        store.add_certificate(cp_id, p.get("certificateType", "ChargingStationCertificate"),
+                              pem=pem, **certificate_fields(pem))  # fmt: skip
+
+
+def _report(follow_up: str) -> Bookkeeping:
+    return Bookkeeping(follow_up=follow_up)
+
+
+BOOKKEEPING: dict[str, Bookkeeping] = {
+    "RequestStartTransaction": Bookkeeping(_prepare_remote_start, _record_remote_start,
+                                           _fail_remote_start),
+    "SetVariables": Bookkeeping(record=_record_set_variables),
+    "GetVariables": Bookkeeping(record=_record_get_variables),
+    "GetBaseReport": _report("NotifyReport"),  # B07.FR.04
+    "GetReport": _report("NotifyReport"),  # B08.FR.04
+    "GetChargingProfiles": _report("ReportChargingProfiles"),  # K09.FR.03
+    "CustomerInformation": _report("NotifyCustomerInformation"),  # N09.FR.04
+    "ReserveNow": Bookkeeping(_prepare_reservation, v16._record_reservation,
+                              v16._fail_reservation),
+    "CancelReservation": Bookkeeping(record=v16._record_cancellation),
+    # L01: firmware{location, retrieveDateTime}, requestId: the 1.6 SignedUpdateFirmware shape
+    "UpdateFirmware": Bookkeeping(v16._prepare_signed_firmware, v16._record_signed_firmware,
+                                  v16._fail_deployment),
+    "GetLog": Bookkeeping(v16._prepare_log, v16._record_log, v16._fail_diagnostics),  # N01
+    "SendLocalList": Bookkeeping(record=_record_local_list),  # D01
+    "CertificateSigned": Bookkeeping(record=_record_certificate_signed),  # A02, A03
+    "InstallCertificate": Bookkeeping(record=v16._record_certificate(None, "certificate")),
+    "DeleteCertificate": Bookkeeping(record=v16._record_certificate_removal),  # M04
+}
+
+#: Id fields the CSMS fills in: the requestIds of UpdateFirmware and GetLog come from the store
+#: (the value given is replaced), as 1.6's SignedUpdateFirmware and GetLog.
+#: RequestStartTransaction's remoteStartId is the store's remote start record (F01/F02).
+ALLOCATED_FIELDS = {"UpdateFirmware": "requestId", "GetLog": "requestId",
+                    "RequestStartTransaction": "remoteStartId"}  # fmt: skip
