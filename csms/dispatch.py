@@ -23,6 +23,19 @@ if TYPE_CHECKING:
 Handler = Callable[["CentralSystem", "ChargerConnection", dict], Awaitable[dict]]
 
 
+def registrar(table: dict[str, Handler]) -> Callable[[str], Callable[[Handler], Handler]]:
+    """The `@handles("Action")` decorator of a version module, filling its `HANDLERS`."""
+
+    def handles(action: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            table[action] = handler
+            return handler
+
+        return register
+
+    return handles
+
+
 def _tables() -> dict[OcppVersion, Mapping[str, Handler]]:
     from csms.v16 import handlers as v16
     from csms.v201 import handlers as v201

@@ -34,7 +34,7 @@ import jsonschema_rs
 
 from chargebench.ocppj import CallErrorReply, CallFailed, CallTimeout
 from chargebench.ocppj.validation import validator_class
-from chargebench.ocppj.versions import DEFAULT_VERSION, OCPP16, OCPP201, OcppVersion
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion
 from chargebench.ocppj.wellformed import check_frame
 from chargebench.security.basic_auth import (
     MAX_KEY_BYTES,
@@ -42,7 +42,7 @@ from chargebench.security.basic_auth import (
     generate_authorization_key,
     parse_authorization_key,
 )
-from csms import commands
+from csms import commands, dispatch
 from csms.api.jsonio import ApiError, DecimalJSONResponse, loads
 from csms.api.listing import Listing, respond
 from csms.api.params import Param
@@ -91,9 +91,12 @@ def _bounded(schema: Any, definitions: dict[str, Any]) -> Any:
     return out
 
 
-#: the versions the actions API speaks; a 422 for a charger not connected names the first
-#: version that has the action (1.6 first: what the API spoke before 2.0.1)
-API_VERSIONS: tuple[OcppVersion, ...] = (OCPP16, OCPP201)
+#: the versions the actions API speaks (those the CSMS has handlers for); a 422 for a charger
+#: not connected names the first version that has the action (the default version first: what
+#: the API spoke before 2.0.1)
+API_VERSIONS: tuple[OcppVersion, ...] = (
+    DEFAULT_VERSION, *(v for v in dispatch.versions() if v is not DEFAULT_VERSION)
+)
 
 
 def versions_of(action: str) -> tuple[OcppVersion, ...]:

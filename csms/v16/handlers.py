@@ -27,7 +27,7 @@ from chargebench.ocppj.v16 import OCPP16
 from chargebench.ocppj.v16.connectors import transition_problem
 from csms import pnc
 from csms.authorize import id_tag_info
-from csms.dispatch import Handler
+from csms.dispatch import Handler, registrar
 from csms.registry import ChargerConnection
 from csms.services import remote
 from csms.store.base import NotFoundError
@@ -40,14 +40,7 @@ log = logging.getLogger(__name__)
 #: the version these handlers speak
 VERSION = OCPP16
 HANDLERS: dict[str, Handler] = {}
-
-
-def handles(action: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        HANDLERS[action] = handler
-        return handler
-
-    return register
+handles = registrar(HANDLERS)
 
 
 # Core profile ---------------------------------------------------------------------------------

@@ -16,13 +16,13 @@ the adapter, OCPP-J 2.0.1 §4.3), never dropped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from chargebench.clock import iso
 from chargebench.ocppj.v201 import OCPP201
-from csms.dispatch import Handler
+from csms.dispatch import Handler, registrar
 from csms.registry import ChargerConnection
 from csms.services import authorization
 from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
@@ -37,14 +37,7 @@ log = logging.getLogger(__name__)
 #: the version these handlers speak
 VERSION = OCPP201
 HANDLERS: dict[str, Handler] = {}
-
-
-def handles(action: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        HANDLERS[action] = handler
-        return handler
-
-    return register
+handles = registrar(HANDLERS)
 
 
 # B. Provisioning ------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 from decimal import Decimal
 
@@ -199,6 +201,10 @@ class TestFirmwareAndSecurity:
                 assert payload["certificateChain"].startswith("-----BEGIN CERTIFICATE-----")
                 bad_csr, _ = make_csr("SOMEONE-ELSE", csms.config.cpo_name)
                 assert (await cp.call("SignCertificate", {"csr": bad_csr}))["status"] == "Rejected"
+            # recorded when the CSMS has read the charger's Accepted, a moment after it was sent
+            async with asyncio.timeout(5):
+                while not csms.store.list_certificates("CP1"):
+                    await asyncio.sleep(0.02)
             (cert,) = csms.store.list_certificates("CP1")
             assert cert["certificate_type"] == "ChargePointCertificate"
 
