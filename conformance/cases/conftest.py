@@ -69,8 +69,8 @@ class CaseTrace:
     def __init__(self) -> None:
         self.peers: list[tuple[HarnessPeer, int]] = []
 
-    def add(self, peer: HarnessPeer) -> HarnessPeer:
-        self.peers.append((peer, peer.begin_case()))
+    def add(self, peer: HarnessPeer, *, forget: bool = True) -> HarnessPeer:
+        self.peers.append((peer, peer.begin_case(forget=forget)))
         return peer
 
     def records(self) -> list[TraceRecord]:
