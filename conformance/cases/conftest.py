@@ -7,7 +7,6 @@ stays connected to ChargeBench's listener from case to case.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from conformance.plugin import CASE, SETTINGS
 from conformance.robustness import ready
 from conformance.settings import Settings
 from conformance.steps import Context, idle_gate
+from conformance.summary import trace_name
 from conformance.triggers import HttpActionsTrigger, NoTrigger, Trigger
 from conformance.wire import trace_records
 
@@ -114,7 +114,7 @@ def case_trace(request: pytest.FixtureRequest, cb: Settings):
     text = "\n".join(record.to_json() for record in records)
     request.node.add_report_section("teardown", "ocpp trace", text)
     if cb.results is not None:
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        name = trace_name(request.node.nodeid)
         with TraceWriter(cb.results / "traces" / f"{name}.jsonl") as writer:
             for record in records:
                 writer(record)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -228,3 +229,39 @@ def test_self_run_leaves_no_temporary_folder(tmp_path, role, cases):
     assert run.returncode == 0, output[-3000:]
     assert "passed" in output, output[-3000:]
     assert not list(tmpdir.glob("cb-*")), list(tmpdir.iterdir())
+
+
+def test_junit_comes_from_the_projects_writer(tmp_path):
+    """--junitxml with --cb-role: the verdicts go through `reports.junit` (case id and title as
+    the name, the profile as classname; failure, error and skipped elements CI servers read),
+    and reading the file back gives the summary's outcomes."""
+    from reports.verdicts import read_junit
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "test_few.py").write_text(
+        "import pytest\n\n"
+        "@pytest.fixture\ndef broken():\n    raise RuntimeError('no charger')\n\n"
+        "@pytest.mark.octt('RPC_001')\ndef test_pass():\n    pass\n\n"
+        "@pytest.mark.octt('RPC_002')\ndef test_fail():\n    assert False, 'expected X'\n\n"
+        "@pytest.mark.octt('RPC_003')\ndef test_skip():\n    pytest.skip('no operator')\n\n"
+        "@pytest.mark.octt('RPC_004')\ndef test_error(broken):\n    pass\n"
+    )
+    junit = tmp_path / "out" / "junit.xml"
+    done = _pytest(str(cases), "--cb-role", "cp", "--rootdir", str(tmp_path),
+                   f"--junitxml={junit}", "--cb-results", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuite"
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) \
+        == ("4", "1", "1", "1")
+    by_name = {case.get("name").split()[0]: case for case in root.iter("testcase")}
+    assert set(by_name) == {"RPC_001_CP", "RPC_002_CP", "RPC_003_CP", "RPC_004_CP"}
+    assert by_name["RPC_001_CP"].get("classname") == "ocppj"
+    assert "expected X" in by_name["RPC_002_CP"].find("failure").get("message")
+    assert by_name["RPC_003_CP"].find("skipped").get("message") == "no operator"
+    assert by_name["RPC_004_CP"].find("error") is not None
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    back = {case.name.split()[0]: case.outcome for case in read_junit(junit).cases}
+    assert back == {f"{c['case']}": ("failed" if c["outcome"] == "error" else c["outcome"])
+                    for c in summary["cases"]}
