@@ -32,6 +32,11 @@ __all__ = ["Found", "Inbox", "wait_until"]
 
 T = TypeVar("T")
 
+#: asyncio runs a timer up to its clock resolution early (`BaseEventLoop._run_once`): a wait
+#: this close to its deadline is over, or a loop whose clock stands still between timers (the
+#: scenarios' `VirtualTimeLoop`) would wait for the last picoseconds forever
+_EARLY = 1e-6
+
 
 @dataclass(frozen=True, slots=True)
 class Found:
@@ -130,7 +135,7 @@ async def wait_until(
             if seen is not None:
                 return seen
             remaining = deadline - loop.time()
-            if remaining <= 0 or (stop is not None and stop.done()):
+            if remaining <= _EARLY or (stop is not None and stop.done()):
                 return None
             arrived.clear()
             waiter = asyncio.ensure_future(arrived.wait())

@@ -43,7 +43,8 @@ class Verdict:
         """As the project's one verdict type (`reports.outcome`)."""
         return Judged(f"{self.case} {self.title}".strip(), self.outcome, self.reason,
                       expected=self.expected, received=list(self.received), group=self.profile,
-                      labels={"profile": self.profile, "case": self.case})
+                      labels={"profile": self.profile, "case": self.case,
+                              "feature": self.profile})
 
     def row(self) -> dict:
         row = asdict(self)
