@@ -25,10 +25,9 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-import allure
-
 from chargebench.clock import iso
 from chargebench.trace import TraceRecord
+from conformance.casesteps import step
 from conformance.endpoints import BOOT_PAYLOAD
 from conformance.expect import Mismatch, an_int, one_of, present
 from conformance.harness import HarnessPeer
@@ -74,7 +73,7 @@ class ChargePoint:
                   ) -> dict:  # fmt: skip
         """One expectation: send `action`, require a CALLRESULT containing `expect`; an
         Allure step of its own."""
-        with allure.step(f"{action}: CALLRESULT {_brief(expect)}"):
+        with step(f"{action}: CALLRESULT {_brief(expect)}"):
             return await self.peer.request(action, payload, expect)
 
     async def boot(self, connectors: int = 1) -> dict:
@@ -251,7 +250,7 @@ class ChargePoint:
         problems = getattr(self.trigger, "problems", [])
         before = len(problems)
         wanted = request if expect is None else expect
-        with allure.step(f"the CSMS sends {action} {_brief(wanted)}"):
+        with step(f"the CSMS sends {action} {_brief(wanted)}"):
             await self.trigger.send(self.peer.cp_id, action, dict(request))
             try:
                 frame: TraceRecord = await self.peer.wait_for(action, wanted)

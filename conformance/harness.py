@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from chargebench.inbox import Inbox, wait_until
 from chargebench.matching import MessagePattern
 from chargebench.ocppj import VERSIONS, OcppSession, Role, Session, version_for
 from chargebench.ocppj import events as ev
@@ -84,8 +85,8 @@ class HarnessPeer:
         #: by the listener; None on connections ChargeBench opened.
         self.security: Any = None
         self.handlers: dict[str, Handler] = dict(handlers or {})
-        self._backlog: list[TraceRecord] = []
-        self._arrived = asyncio.Event()
+        #: what the peer sent and no `wait_for` took yet (`chargebench.inbox`)
+        self.inbox = Inbox()
         #: CALL ids -> action per direction, to label each reply with the action it answers
         self._actions: dict[tuple[Direction, str], str] = {}
         out = Direction.CP_TO_CS if role is Role.CHARGE_POINT else Direction.CS_TO_CP
@@ -127,8 +128,7 @@ class HarnessPeer:
         if self.observer is not None:
             self.observer(frame)
         if direction == self.incoming_dir:
-            self._backlog.append(frame)
-            self._arrived.set()
+            self.inbox.add(frame)
 
     def _on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.ProtocolViolation):
@@ -141,8 +141,7 @@ class HarnessPeer:
     def adopt(self, older: HarnessPeer) -> None:
         """Take the frames `older` (a previous connection of the same charge point) received
         and nobody examined yet: a message sent just before a reboot still counts."""
-        self._backlog[:0] = older._backlog
-        older._backlog = []
+        self.inbox.adopt(older.inbox)
         if older.booted.is_set():
             self.booted.set()  # a reconnect is not a reboot (OCPP 1.6 §4.2)
 
@@ -155,9 +154,11 @@ class HarnessPeer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._boot_done.wait(), timeout or self.timeout)
 
-    def begin_case(self) -> int:
-        """Forget unconsumed frames from before this case; returns the log position."""
-        self._backlog.clear()
+    def begin_case(self, *, forget: bool = True) -> int:
+        """Forget unconsumed frames from before this case (unless `forget` is False: a
+        reconnect within a case keeps them); returns the log position."""
+        if forget:
+            self.inbox.forget()
         self.violations.clear()
         return len(self.log)
 
@@ -297,30 +298,22 @@ class HarnessPeer:
         self, wanted: Callable[[TraceRecord], bool], hopeless: Callable[[TraceRecord], bool] | None,
         expected: MessagePattern | str, timeout: float | None, *, quiet: bool = False,
     ) -> TraceRecord:  # None only when `quiet`
-        """Scan the backlog, then each new frame, until `wanted` takes one; `hopeless` or the
+        """Scan the inbox, then each new frame, until `wanted` takes one; `hopeless` or the
         deadline raise the verdict. `quiet`: reaching the deadline is success (returns None)."""
         timeout = self.timeout if timeout is None else timeout
+
+        def look() -> TraceRecord | None:
+            for index, frame in self.inbox.pending():
+                if wanted(frame):
+                    return self.inbox.take(index)
+                if hopeless is not None and hopeless(frame):
+                    raise failure(expected, self.inbox.backlog(), timeout)
+            return None
+
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while True:
-            for index, frame in enumerate(self._backlog):
-                if wanted(frame):
-                    del self._backlog[index]
-                    return frame
-                if hopeless is not None and hopeless(frame):
-                    raise failure(expected, self._backlog, timeout)
-            remaining = deadline - loop.time()
-            if remaining <= 0 or self.closed:
-                if quiet:
-                    return None  # type: ignore[return-value]
-                note = "the connection closed" if self.closed and remaining > 0 else ""
-                raise failure(expected, self._backlog, timeout, note)
-            self._arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake(), remaining)
-
-    async def _wake(self) -> None:
-        waiter = asyncio.ensure_future(self._arrived.wait())
-        done, _ = await asyncio.wait({waiter, self._reader}, return_when=asyncio.FIRST_COMPLETED)
-        if waiter not in done:
-            waiter.cancel()
+        frame = await wait_until(self.inbox, look, timeout, stop=self._reader)
+        if frame is not None or quiet:
+            return frame  # type: ignore[return-value]
+        note = "the connection closed" if self.closed and loop.time() < deadline else ""
+        raise failure(expected, self.inbox.backlog(), timeout, note)

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from conformance import hooks
+from conformance import casesteps, hooks
 from conformance.capabilities import PROFILES, Capabilities
 from conformance.catalog import Case, load_catalog
 from conformance.settings import ROLES, Settings
-from conformance.summary import NOT_APPLICABLE, Summary, Verdict
-from reports.allure import write_environment
+from conformance.summary import NOT_APPLICABLE, Summary, Verdict, trace_name
+from reports.allure import write_allure
+from reports.junit import write_junit
 from reports.outcome import Outcome
+from reports.outcome import Verdict as Judged
 
 SETTINGS = pytest.StashKey[Settings]()
 #: Cases after which the system under test expects a higher security profile from the charge
@@ -96,6 +98,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = settings
     run = ConformanceRun(settings)
     run.pluginmanager = config.pluginmanager
+    # --junitxml: the verdicts are written by the project's one JUnit writer (`reports.junit`),
+    # not by pytest's junitxml plugin, whose configure (after this tryfirst one) then sees none
+    run.junit = Path(config.option.xmlpath) if getattr(config.option, "xmlpath", None) else None
+    if run.junit is not None:
+        config.option.xmlpath = None
+    # --alluredir likewise: `reports.allure` writes the results, allure-pytest stays idle
+    run.allure = getattr(config.option, "allure_report_dir", None)
+    if run.allure is not None:
+        run.clean_allure = bool(getattr(config.option, "clean_alluredir", False))
+        config.option.allure_report_dir = None
     config.pluginmanager.register(run, "chargebench-conformance-run")
 
 
@@ -188,8 +200,17 @@ class ConformanceRun:
         self.catalog = load_catalog()
         self.summary = Summary()
         self.selected = 0
+        #: seconds per case, summed over its phases (setup, call, teardown)
+        self.seconds: dict[str, float] = {}
         self.pluginmanager: pytest.PytestPluginManager | None = None  # set on registration
         self.interrupted: str | None = None  # "SIGINT" or "SIGTERM" once one ended the run
+        #: where --junitxml asked for the JUnit report (`reports.junit`), or None
+        self.junit: Path | None = None
+        #: where --alluredir asked for Allure results (`reports.allure`), or None
+        self.allure: str | None = None
+        self.clean_allure = False
+        #: the steps each case recorded (`conformance.casesteps`)
+        self.steps: dict[str, list[Judged]] = {}
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]):
@@ -292,8 +313,10 @@ class ConformanceRun:
         elif report.when != "call":
             return
         title = getattr(report, "cb_title", "")
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
         self.summary.record(Verdict(case, profile, title, outcome, report.nodeid, reason,
-                                    getattr(report, "cb_received", [])))
+                                    getattr(report, "cb_received", []),
+                                    getattr(report, "cb_expected", "")))
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -306,8 +329,43 @@ class ConformanceRun:
 
             error = call.excinfo.value if call.excinfo is not None else None
             if isinstance(error, Mismatch):  # the verdict's evidence, as trace records
+                report.cb_expected = error.expected
                 report.cb_received = [replace(frame, cp_id=self.settings.cp_id)
                                       for frame in error.received]
+
+    def judged(self) -> list[Judged]:
+        """Every case's verdict in run order, in the project's one verdict type, with its
+        duration and the trace file the run wrote for it."""
+        verdicts = []
+        for nodeid, verdict in self.summary.verdicts.items():
+            trace = None
+            if self.settings.results is not None:
+                trace = self.settings.results / "traces" / f"{trace_name(nodeid)}.jsonl"
+            judged = verdict.judged()
+            judged.seconds = self.seconds.get(nodeid, 0.0)
+            judged.trace = trace if trace is not None and trace.is_file() else None
+            judged.steps = self.steps.get(nodeid, [])
+            verdicts.append(judged)
+        return verdicts
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """The JUnit report (`reports.junit`) and Allure results (`reports.allure`), also
+        after Ctrl-C or SIGTERM: what finished."""
+        suite = f"chargebench.conformance.{self.settings.role}"
+        if self.junit is not None:
+            write_junit(suite, self.judged(), self.junit)
+        if self.allure is not None:
+            write_allure(self.judged(), Path(self.allure), suite=suite,
+                         environment=allure_environment(self.settings), clean=self.clean_allure)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        """Record the case's steps (`conformance.casesteps`) for its verdict."""
+        casesteps.begin()
+        try:
+            return (yield)
+        finally:
+            self.steps[item.nodeid] = casesteps.end()
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         terminalreporter.section(f"ChargeBench conformance ({self.settings.role} under test)")
@@ -317,13 +375,14 @@ class ConformanceRun:
             terminalreporter.write_line(
                 f"the CSMS now expects AuthorizationKey {key} from {cp_id} (TC_073): give it "
                 "as --cb-password next time")
-        alluredir = getattr(config.option, "allure_report_dir", None)
-        if alluredir:
-            write_allure_environment(Path(alluredir), self.settings)
+        if self.allure is not None:
+            terminalreporter.write_line(f"Allure results written to {self.allure}")
         if self.settings.results is not None:
             path = self.settings.results / "summary.json"
             self.summary.write(path, self.settings.role)
             terminalreporter.write_line(f"summary written to {path}")
+        if self.junit is not None:
+            terminalreporter.write_line(f"JUnit written to {self.junit}")
         if self.interrupted:
             where = f"; results in {self.settings.results}" if self.settings.results else ""
             terminalreporter.write_line(
@@ -343,11 +402,6 @@ def allure_environment(settings: Settings) -> dict[str, str]:
         "ocpp.version": "1.6J",
         "charge.point.id": settings.cp_id,
     }
-
-
-def write_allure_environment(alluredir: Path, settings: Settings) -> None:
-    """`environment.properties` in the Allure results directory (`reports.allure`)."""
-    write_environment(alluredir, allure_environment(settings))
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

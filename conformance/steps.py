@@ -335,9 +335,8 @@ class Reconnect(Step):
                 f"expected the charge point to connect again within {window:g} s "
                 f"(--cb-reconnect-timeout): it did not{why}"
             ) from None
-        kept = list(ctx.peer._backlog)  # what came before and around the reconnect counts
-        ctx.services["trace"].add(ctx.peer)
-        ctx.peer._backlog[:0] = kept
+        # what came before and around the reconnect counts
+        ctx.services["trace"].add(ctx.peer, forget=False)
         if not self.boot:
             return
         boot_window = _window(ctx, "boot_timeout", ctx.timeout)

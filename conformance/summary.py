@@ -8,6 +8,7 @@ is counted as such: a certification run wants zero of those.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +33,8 @@ class Verdict:
     reason: str = ""
     #: the frames received when it failed (not in summary.json: its trace file has them all)
     received: list = field(default_factory=list, repr=False, compare=False)
+    #: what the case waited for, in words, when it failed on a frame (not in summary.json)
+    expected: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.outcome = Outcome(self.outcome)
@@ -39,14 +42,20 @@ class Verdict:
     def judged(self) -> Judged:
         """As the project's one verdict type (`reports.outcome`)."""
         return Judged(f"{self.case} {self.title}".strip(), self.outcome, self.reason,
-                      received=list(self.received), group=self.profile,
-                      labels={"profile": self.profile, "case": self.case})
+                      expected=self.expected, received=list(self.received), group=self.profile,
+                      labels={"profile": self.profile, "case": self.case,
+                              "feature": self.profile})
 
     def row(self) -> dict:
         row = asdict(self)
-        del row["received"]
+        del row["received"], row["expected"]
         row["outcome"] = self.outcome.value
         return row
+
+
+def trace_name(nodeid: str) -> str:
+    """The name of a case's trace file in --cb-results/traces (without `.jsonl`)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid)
 
 
 class Summary:

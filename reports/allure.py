@@ -36,10 +36,11 @@ _STATUS = {
 
 
 def write_allure(verdicts: Sequence[Verdict], directory: Path, *, suite: str = "",
-                 environment: Mapping[str, str] | None = None) -> None:
-    """One result file per verdict in `directory` (created); each verdict's trace file, when it
-    exists, is attached as JSON Lines."""
-    logger = AllureFileLogger(str(directory))
+                 environment: Mapping[str, str] | None = None, clean: bool = False) -> None:
+    """One result file per verdict in `directory` (created; emptied first with `clean`, as
+    pytest's --clean-alluredir asks); each verdict's trace file, when it exists, is attached
+    as JSON Lines."""
+    logger = AllureFileLogger(str(directory), clean)
     stop = int(time.time() * 1000)
     for verdict in verdicts:
         start = stop - int(verdict.seconds * 1000)

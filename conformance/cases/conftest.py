@@ -7,11 +7,9 @@ stays connected to ChargeBench's listener from case to case.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import allure
 import pytest
 import pytest_asyncio
 from pytest_asyncio import is_async_test
@@ -23,10 +21,11 @@ from conformance.endpoints import Listener, dial
 from conformance.filehost import FileHost
 from conformance.harness import HarnessPeer
 from conformance.operator import Operator, default_operator
-from conformance.plugin import CASE, SETTINGS
+from conformance.plugin import SETTINGS
 from conformance.robustness import ready
 from conformance.settings import Settings
 from conformance.steps import Context, idle_gate
+from conformance.summary import trace_name
 from conformance.triggers import HttpActionsTrigger, NoTrigger, Trigger
 from conformance.wire import trace_records
 
@@ -69,8 +68,8 @@ class CaseTrace:
     def __init__(self) -> None:
         self.peers: list[tuple[HarnessPeer, int]] = []
 
-    def add(self, peer: HarnessPeer) -> HarnessPeer:
-        self.peers.append((peer, peer.begin_case()))
+    def add(self, peer: HarnessPeer, *, forget: bool = True) -> HarnessPeer:
+        self.peers.append((peer, peer.begin_case(forget=forget)))
         return peer
 
     def records(self) -> list[TraceRecord]:
@@ -83,29 +82,10 @@ class CaseTrace:
         return records
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_call(item: pytest.Item):
-    """Allure: the case's OCTT id and title as its name, its id and profile as labels, and
-    its trace as an attachment. Set in the call phase: allure-pytest names the result after
-    setup, and attachments made in a fixture's teardown land on the fixture, not the case."""
-    case = item.stash.get(CASE, None)
-    if case is not None:
-        allure.dynamic.title(f"{case.full_id} {case.title}")
-        allure.dynamic.label("octt", case.full_id)
-        allure.dynamic.feature(case.profile)
-    try:
-        return (yield)
-    finally:
-        trace = getattr(item, "funcargs", {}).get("case_trace")
-        records = trace.records() if isinstance(trace, CaseTrace) else []
-        if records:  # one JSON document: JSON Lines is no JSON to Allure's viewer
-            allure.attach("[\n" + ",\n".join(r.to_json() for r in records) + "\n]",
-                          name="message trace", attachment_type=allure.attachment_type.JSON)
-
-
 @pytest.fixture(autouse=True)
 def case_trace(request: pytest.FixtureRequest, cb: Settings):
-    """Attach the case's message trace to the report, to Allure, and to --cb-results."""
+    """Attach the case's message trace to the report and write it to --cb-results (the JUnit
+    and Allure verdicts name that file: `conformance.plugin`)."""
     trace = CaseTrace()
     yield trace
     records = trace.records()
@@ -114,7 +94,7 @@ def case_trace(request: pytest.FixtureRequest, cb: Settings):
     text = "\n".join(record.to_json() for record in records)
     request.node.add_report_section("teardown", "ocpp trace", text)
     if cb.results is not None:
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        name = trace_name(request.node.nodeid)
         with TraceWriter(cb.results / "traces" / f"{name}.jsonl") as writer:
             for record in records:
                 writer(record)

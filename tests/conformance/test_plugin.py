@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -126,15 +127,15 @@ def test_same_verdicts_from_any_directory(tmp_path):
     assert expected <= set(outcomes), sorted(expected - set(outcomes))
     assert set(outcomes.values()) <= {"passed", "not_applicable"}, outcomes
     assert "not natively supported" not in output
-    # Allure: OCTT id and title as the name, a step per expectation, the trace attached,
-    # and what was tested in the environment
+    # Allure (`reports.allure`): OCTT id and title as the name, a step per expectation, the
+    # trace attached (JSON Lines, as the run wrote it), and what was tested in the environment
     allure = results / "allure"
     tested = [json.loads(path.read_text()) for path in allure.glob("*-result.json")]
     tc_003 = next(r for r in tested if r["name"].startswith("TC_003_CS "))
     assert tc_003["name"] == "TC_003_CS Regular Charging Session – Plugin First"
     assert any(step["name"].startswith("StartTransaction") for step in tc_003["steps"])
     (attachment,) = tc_003["attachments"]
-    trace = json.loads((allure / attachment["source"]).read_text())
+    trace = [json.loads(line) for line in (allure / attachment["source"]).read_text().splitlines()]
     replies = [r for r in trace if r["type"] == "CALLRESULT"]
     assert replies and all(r["action"] and r["latency_ms"] is not None for r in replies)
     environment = (allure / "environment.properties").read_text()
@@ -228,3 +229,48 @@ def test_self_run_leaves_no_temporary_folder(tmp_path, role, cases):
     assert run.returncode == 0, output[-3000:]
     assert "passed" in output, output[-3000:]
     assert not list(tmpdir.glob("cb-*")), list(tmpdir.iterdir())
+
+
+def test_junit_and_allure_come_from_the_projects_writers(tmp_path):
+    """--junitxml and --alluredir with --cb-role: the verdicts go through `reports.junit` (case
+    id and title as the name, the profile as classname; failure, error and skipped elements CI
+    servers read) and `reports.allure` (one result per case, none from allure-pytest), and
+    reading the JUnit file back gives the summary's outcomes."""
+    from reports.verdicts import read_junit
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "test_few.py").write_text(
+        "import pytest\n\n"
+        "@pytest.fixture\ndef broken():\n    raise RuntimeError('no charger')\n\n"
+        "@pytest.mark.octt('RPC_001')\ndef test_pass():\n    pass\n\n"
+        "@pytest.mark.octt('RPC_002')\ndef test_fail():\n    assert False, 'expected X'\n\n"
+        "@pytest.mark.octt('RPC_003')\ndef test_skip():\n    pytest.skip('no operator')\n\n"
+        "@pytest.mark.octt('RPC_004')\ndef test_error(broken):\n    pass\n"
+    )
+    junit = tmp_path / "out" / "junit.xml"
+    done = _pytest(str(cases), "--cb-role", "cp", "--rootdir", str(tmp_path),
+                   f"--junitxml={junit}", "--cb-results", str(tmp_path / "out"),
+                   f"--alluredir={tmp_path / 'allure'}", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    allure = {json.loads(p.read_text())["name"].split()[0]: json.loads(p.read_text())
+              for p in (tmp_path / "allure").glob("*-result.json")}
+    assert len(list((tmp_path / "allure").glob("*-result.json"))) == 4
+    assert {name: result["status"] for name, result in allure.items()} == {
+        "RPC_001_CP": "passed", "RPC_002_CP": "failed", "RPC_003_CP": "skipped",
+        "RPC_004_CP": "broken"}
+    assert "role=cp under test" in (tmp_path / "allure" / "environment.properties").read_text()
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuite"
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) \
+        == ("4", "1", "1", "1")
+    by_name = {case.get("name").split()[0]: case for case in root.iter("testcase")}
+    assert set(by_name) == {"RPC_001_CP", "RPC_002_CP", "RPC_003_CP", "RPC_004_CP"}
+    assert by_name["RPC_001_CP"].get("classname") == "ocppj"
+    assert "expected X" in by_name["RPC_002_CP"].find("failure").get("message")
+    assert by_name["RPC_003_CP"].find("skipped").get("message") == "no operator"
+    assert by_name["RPC_004_CP"].find("error") is not None
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    back = {case.name.split()[0]: case.outcome for case in read_junit(junit).cases}
+    assert back == {f"{c['case']}": ("failed" if c["outcome"] == "error" else c["outcome"])
+                    for c in summary["cases"]}
