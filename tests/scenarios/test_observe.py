@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-from chargebench.matching import MessagePattern
-from chargebench.trace import TraceRecord
 from scenarios.observe import Inbox
-
-
-def status(value: str) -> TraceRecord:
-    return TraceRecord(ts="t", cp_id="CP", dir="cp->cs", type="CALL", id=value,
-                       action="StatusNotification", payload={"status": value},
-                       latency_ms=None, session="s")
-
-
-def expecting(value: str) -> MessagePattern:
-    return MessagePattern.from_spec({"action": "StatusNotification",
-                                     "payload": {"status": value}})
+from tests.chargebench.test_inbox import expecting, status
 
 
 def test_actions_before_a_check_share_one_window():
