@@ -281,6 +281,8 @@ FOLLOW_UPS = {
     "GetReport": ("NotifyReport", "reportData"),
     "GetChargingProfiles": ("ReportChargingProfiles", "chargingProfile"),
     "CustomerInformation": ("NotifyCustomerInformation", "data"),
+    "GetMonitoringReport": ("NotifyMonitoringReport", "monitor"),
+    "GetDisplayMessages": ("NotifyDisplayMessages", "messageInfo"),
 }
 
 
