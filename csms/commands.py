@@ -97,12 +97,12 @@ async def execute(
             reply = await send(csms, cp_id, action, payload, timeout=timeout)
         except Exception:
             if asked is not None:
-                conn.extra[ASKED].discard(asked)
+                conn.extra.get(ASKED, set()).discard(asked)
             if keeper is not None and keeper.failed is not None and state is not None:
                 await asyncio.to_thread(keeper.failed, csms.store, state)
             raise
         if asked is not None and keeper is not None and not keeper.follows(reply):
-            conn.extra[ASKED].discard(asked)  # not Accepted: nothing will be sent
+            conn.extra.get(ASKED, set()).discard(asked)  # not Accepted: nothing will be sent
         if keeper is not None and keeper.record is not None:
             await _record(csms, cp_id, keeper.record, payload, reply, state)
         followed = None
