@@ -126,6 +126,8 @@ async def test_reservation_status_update_ends_the_reservation(csms):
     as it is (empty answer, nothing to refuse with); an unknown status is
     PropertyConstraintViolation."""
     store = csms.store
+    for cp in (CS, "OTHER"):
+        store.upsert_charger(cp, registration_status="Accepted")
     for rid, cp in ((11, CS), (12, CS), (13, "OTHER"), (14, CS)):
         store.create_reservation(cp, 1, "TAG", FUTURE, reservation_id=rid)
         store.set_reservation_status(rid, "Accepted")
@@ -250,17 +252,19 @@ async def test_a_pending_station_may_send_what_a_trigger_message_asked_for(tmp_p
     """B01.FR.10, B02.FR.09: while Pending, a Heartbeat is SecurityError until the CSMS asks
     for one with TriggerMessage; then it is answered, while a message not asked for is still
     SecurityError; the next BootNotification (Pending again) closes the exemption."""
-    async with CentralSystem(port=0, db=tmp_path / "c.db", log_dir=None,
-                             unknown_chargers="pending") as csms:  # fmt: skip
-        async with station(csms.url("CS-P"), "CS-P") as cs:
-            assert (await cs.boot()).status == "Pending"
-            with pytest.raises(SecurityError):
-                await cs.call(call201.Heartbeat(), suppress=False)
-            reply = await csms.execute("CS-P", "TriggerMessage", {"requestedMessage": "Heartbeat"})
-            assert reply == {"status": "Accepted"}
-            assert (await cs.call(call201.Heartbeat(), suppress=False)).current_time
-            with pytest.raises(SecurityError):
-                await cs.status(1, 1, "Available")
-            assert (await cs.boot()).status == "Pending"
-            with pytest.raises(SecurityError):
-                await cs.call(call201.Heartbeat(), suppress=False)
+    async with (
+        CentralSystem(port=0, db=tmp_path / "c.db", log_dir=None,
+                      unknown_chargers="pending") as csms,
+        station(csms.url("CS-P"), "CS-P") as cs,
+    ):  # fmt: skip
+        assert (await cs.boot()).status == "Pending"
+        with pytest.raises(SecurityError):
+            await cs.call(call201.Heartbeat(), suppress=False)
+        reply = await csms.execute("CS-P", "TriggerMessage", {"requestedMessage": "Heartbeat"})
+        assert reply == {"status": "Accepted"}
+        assert (await cs.call(call201.Heartbeat(), suppress=False)).current_time
+        with pytest.raises(SecurityError):
+            await cs.status(1, 1, "Available")
+        assert (await cs.boot()).status == "Pending"
+        with pytest.raises(SecurityError):
+            await cs.call(call201.Heartbeat(), suppress=False)

@@ -33,6 +33,7 @@ from csms.central import CentralSystem
 from csms.v201.handlers import HANDLERS, meter_values_16
 from tests.csms.peer201 import now, station
 
+
 @pytest.fixture
 async def csms(tmp_path):
     async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None,
