@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion
+from csms.dispatch import ASKED
 from csms.followups import Collected
 from csms.store.base import Store
 
@@ -83,6 +84,10 @@ async def execute(
     state: Any = None
     if keeper is not None and keeper.prepare is not None:
         payload, state = await asyncio.to_thread(keeper.prepare, csms.store, cp_id, dict(payload))
+    asked = keeper.asks(payload) if keeper is not None and keeper.asks is not None else None
+    if asked is not None:
+        # before the CALL: the station may send what it was asked for before its reply is read
+        conn.extra.setdefault(ASKED, set()).add(asked)
     collector = None
     if keeper is not None and keeper.follow_up is not None:
         # registered before the CALL: a station may send the first part before its reply
@@ -91,9 +96,13 @@ async def execute(
         try:
             reply = await send(csms, cp_id, action, payload, timeout=timeout)
         except Exception:
+            if asked is not None:
+                conn.extra.get(ASKED, set()).discard(asked)
             if keeper is not None and keeper.failed is not None and state is not None:
                 await asyncio.to_thread(keeper.failed, csms.store, state)
             raise
+        if asked is not None and keeper is not None and not keeper.follows(reply):
+            conn.extra.get(ASKED, set()).discard(asked)  # not Accepted: nothing will be sent
         if keeper is not None and keeper.record is not None:
             await _record(csms, cp_id, keeper.record, payload, reply, state)
         followed = None
@@ -154,6 +163,9 @@ class Bookkeeping:
     #: the station's action that carries the result after an accepted reply, matched by the
     #: request's `requestId` (2.0.1 NotifyReport after GetBaseReport, B07.FR.04)
     follow_up: str | None = None
+    #: the charger's action the request asks it to send (2.0.1 TriggerMessage): let through
+    #: the registration gate while Pending (B01.FR.10, B02.FR.09) unless the reply refuses
+    asks: Callable[[dict], str | None] | None = None
 
     def follows(self, reply: dict) -> bool:
         """Whether the reply announces the follow-up messages (an accepted request)."""

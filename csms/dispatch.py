@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 Handler = Callable[["CentralSystem", "ChargerConnection", dict], Awaitable[dict]]
 
+#: `ChargerConnection.extra` key: the set of actions the CSMS asked the charger to send (an
+#: accepted TriggerMessage, `csms.commands.execute`), let through the registration gate while
+#: Pending (2.0.1 B01.FR.10, B02.FR.09); emptied by the next BootNotification
+ASKED = "asked"
+
 
 def registrar(table: dict[str, Handler]) -> Callable[[str], Callable[[Handler], Handler]]:
     """The `@handles("Action")` decorator of a version module, filling its `HANDLERS`."""
@@ -88,8 +93,10 @@ async def _guarded(
     action: str, handler: Handler, csms: CentralSystem, conn: ChargerConnection, payload: dict
 ) -> dict:
     # OCPP-J 1.6 errata §3.10, 2.0.1 B01.FR.10: CALLs other than BootNotification before the
-    # charge point is accepted are refused; the rule and its code are the core's (`BootGate`).
-    boot_gate(conn.session.core.version, Role.CENTRAL_SYSTEM).check(action, conn.registration)
+    # charge point is accepted are refused; the rule and its code are the core's (`BootGate`);
+    # a Pending 2.0.1 station may send what a TriggerMessage asked for (`ASKED`, B02.FR.09).
+    boot_gate(conn.session.core.version, Role.CENTRAL_SYSTEM).check(
+        action, conn.registration, conn.extra.get(ASKED, ()))
     try:
         return await handler(csms, conn, payload)
     except StoreUnavailable as error:  # nothing acknowledged; the charger retries (csms.outage)

@@ -3,7 +3,9 @@
 A GetBaseReport/GetReport is answered Accepted, then the report comes in NotifyReport messages
 with the request's `requestId`, numbered by `seqNo` and continued while `tbc` is true (B07.FR.04,
 B08.FR.04); GetChargingProfiles -> ReportChargingProfiles (K09.FR.03, `tbc`),
-CustomerInformation -> NotifyCustomerInformation (N09.FR.04, `tbc`, `seqNo`). `csms.commands`
+CustomerInformation -> NotifyCustomerInformation (N09.FR.04, `tbc`, `seqNo`),
+GetMonitoringReport -> NotifyMonitoringReport (N02.FR.03/04/09), GetDisplayMessages ->
+NotifyDisplayMessages (O04; part 2 generic FR.05). `csms.commands`
 registers a `Collector` before the CALL; the station-message handlers `feed()` every part; the
 collector is complete at the part with `tbc` false.
 """

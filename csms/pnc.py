@@ -50,13 +50,18 @@ async def authorize(csms: CentralSystem, conn: ChargerConnection, data: dict) ->
 async def get_15118_ev_certificate(
     csms: CentralSystem, conn: ChargerConnection, data: dict
 ) -> dict:
-    """2.0.1 Get15118EVCertificateResponse: no contract certificate pool here."""
-    return {"status": "Failed", "exiResponse": ""}
+    """2.0.1 Get15118EVCertificateResponse: no contract certificate pool here (M01, M02:
+    Failed, with an empty exiResponse, the field being required, and the reason)."""
+    return {"status": "Failed", "exiResponse": "",
+            "statusInfo": {"reasonCode": "UnsupportedRequest",
+                           "additionalInfo": "no contract certificate back end"}}  # fmt: skip
 
 
 async def get_certificate_status(csms: CentralSystem, conn: ChargerConnection, data: dict) -> dict:
-    """2.0.1 GetCertificateStatusResponse: no OCSP responder here."""
-    return {"status": "Failed"}
+    """2.0.1 GetCertificateStatusResponse: no OCSP responder here (M06.FR.04: Failed, without
+    ocspResult, which only an Accepted answer carries)."""
+    return {"status": "Failed", "statusInfo": {"reasonCode": "UnsupportedRequest",
+                                               "additionalInfo": "no OCSP responder"}}
 
 
 MESSAGES: dict[str, Callable[..., Awaitable[dict]]] = {

@@ -18,9 +18,10 @@ ReserveNow reservationId: kept when given; the requestIds of GetLog, 1.6 SignedU
 2.0.1 UpdateFirmware and the 2.0.1 RequestStartTransaction remoteStartId: always the CSMS's). The
 id used comes back in a header (`X-OCPP-Reservation-Id`, `X-OCPP-Request-Id`,
 `X-OCPP-Remote-Start-Id`), the whole request sent in `X-OCPP-Request`; the body is the charger's
-reply as it came, plus, for 2.0.1 GetBaseReport, GetReport, GetChargingProfiles and
-CustomerInformation, `x-followed`: the messages that followed an accepted request (NotifyReport,
-ReportChargingProfiles, NotifyCustomerInformation), joined (`csms.followups`).
+reply as it came, plus, for 2.0.1 GetBaseReport, GetReport, GetChargingProfiles,
+CustomerInformation, GetMonitoringReport and GetDisplayMessages, `x-followed`: the messages that
+followed an accepted request (NotifyReport, ReportChargingProfiles, NotifyCustomerInformation,
+NotifyMonitoringReport, NotifyDisplayMessages), joined (`csms.followups`).
 """
 
 from __future__ import annotations
@@ -281,6 +282,8 @@ FOLLOW_UPS = {
     "GetReport": ("NotifyReport", "reportData"),
     "GetChargingProfiles": ("ReportChargingProfiles", "chargingProfile"),
     "CustomerInformation": ("NotifyCustomerInformation", "data"),
+    "GetMonitoringReport": ("NotifyMonitoringReport", "monitor"),
+    "GetDisplayMessages": ("NotifyDisplayMessages", "messageInfo"),
 }
 
 
@@ -304,7 +307,8 @@ FOLLOWED_SCHEMA = {
     },
     "description": "the messages that followed the accepted request, joined (OCPP 2.0.1 "
                    "B07/B08 NotifyReport, K09 ReportChargingProfiles, N09 "
-                   "NotifyCustomerInformation); waited for until the last or the timeout",
+                   "NotifyCustomerInformation, N02 NotifyMonitoringReport, O04 "
+                   "NotifyDisplayMessages); waited for until the last or the timeout",
 }  # fmt: skip
 
 

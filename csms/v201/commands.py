@@ -110,6 +110,23 @@ def _report(follow_up: str) -> Bookkeeping:
     return Bookkeeping(follow_up=follow_up)
 
 
+#: MessageTriggerEnumType -> the action the station sends for it (F06); the three Sign* ones
+#: are SignCertificate (A02, A03)
+TRIGGERED = {
+    "BootNotification": "BootNotification", "LogStatusNotification": "LogStatusNotification",
+    "FirmwareStatusNotification": "FirmwareStatusNotification", "Heartbeat": "Heartbeat",
+    "MeterValues": "MeterValues", "SignChargingStationCertificate": "SignCertificate",
+    "SignV2GCertificate": "SignCertificate", "SignCombinedCertificate": "SignCertificate",
+    "StatusNotification": "StatusNotification", "TransactionEvent": "TransactionEvent",
+    "PublishFirmwareStatusNotification": "PublishFirmwareStatusNotification",
+}  # fmt: skip
+
+
+def _triggered(p: dict) -> str | None:
+    # B01.FR.10, B02.FR.09: what a TriggerMessage asks for passes the gate of a Pending station
+    return TRIGGERED.get(p["requestedMessage"])
+
+
 BOOKKEEPING: dict[str, Bookkeeping] = {
     "RequestStartTransaction": Bookkeeping(_prepare_remote_start, _record_remote_start,
                                            _fail_remote_start),
@@ -119,6 +136,9 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
     "GetReport": _report("NotifyReport"),  # B08.FR.04
     "GetChargingProfiles": _report("ReportChargingProfiles"),  # K09.FR.03
     "CustomerInformation": _report("NotifyCustomerInformation"),  # N09.FR.04
+    "GetMonitoringReport": _report("NotifyMonitoringReport"),  # N02.FR.03/04, .09
+    "GetDisplayMessages": _report("NotifyDisplayMessages"),  # O04, part 2 generic FR.05 (tbc)
+    "TriggerMessage": Bookkeeping(asks=_triggered),
     "ReserveNow": Bookkeeping(_prepare_reservation, v16._record_reservation,
                               v16._fail_reservation),
     "CancelReservation": Bookkeeping(record=v16._record_cancellation),

@@ -6,15 +6,16 @@ to a connection whose handshake agreed "ocpp2.0.1". A handler returns (and so th
 sent) only after what it acknowledges is committed. The store, the authorization decision and
 billing are the version-neutral ones 1.6 uses; only the message shapes differ.
 
-First slice of issue 18: BootNotification, Heartbeat, StatusNotification, Authorize,
-TransactionEvent, MeterValues, SecurityEventNotification, SignCertificate, NotifyReport,
-NotifyEvent, FirmwareStatusNotification, LogStatusNotification, DataTransfer. Every other
-action a station may send is known to the core (a valid CALL of it is answered NotSupported by
-the adapter, OCPP-J 2.0.1 §4.3), never dropped.
+Every message a 2.0.1 charging station sends (issue 18 point 2) has its handler here. What the
+CSMS has no back end for (an ISO 15118 schedule planner, a contract certificate pool, an OCSP
+responder) is answered with the status the use case gives for that case and a StatusInfo
+reason, never a CALLERROR. Every CALL is also in the message log, so a notification whose
+content has no table of its own (NotifyChargingLimit, NotifyDisplayMessages...) is kept there.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
@@ -22,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from chargebench.clock import iso
 from chargebench.ocppj.v201 import OCPP201
-from csms.dispatch import Handler, registrar
+from csms import pnc
+from csms.dispatch import ASKED, Handler, registrar
 from csms.registry import ChargerConnection
 from csms.services import authorization
 from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
+from csms.states import ReservationStatus
 from csms.store.base import Store
 from csms.store.metering import plain
 
@@ -60,6 +63,7 @@ async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dic
     )  # fmt: skip
     conn.extra["serials"] = {station["serialNumber"]} if station.get("serialNumber") else set()
     conn.extra["boot_reason"] = p["reason"]  # B01.FR.09
+    conn.extra.pop(ASKED, None)  # what a TriggerMessage asked before this boot is answered
     status = charger["registration_status"]
     conn.registration = status
     accepted = status == "Accepted"
@@ -81,6 +85,27 @@ async def notify_report(csms: CentralSystem, conn: ChargerConnection, p: dict) -
         await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
                           csms.clock.now())  # fmt: skip
     csms.followups.feed(conn.cp_id, "NotifyReport", p)  # the report as one (csms.followups)
+    return {}
+
+
+@handles("NotifyMonitoringReport")
+async def notify_monitoring_report(csms: CentralSystem, conn: ChargerConnection,
+                                   p: dict) -> dict:  # fmt: skip
+    """N02: a part of the report asked for with GetMonitoringReport (N02.FR.03/04: its
+    requestId; `tbc`, N02.FR.09 `seqNo`). Each monitor is kept with the station's reported
+    configuration beside its variable, keyed `<variable key>#monitor[<id>]`, its setting as
+    JSON; the parts go to the command that asked (`csms.followups`)."""
+    entries = [
+        {"key": f"{variable_key(item['component'], item['variable'])}#monitor[{m['id']}]",
+         "value": json.dumps({k: m[k] for k in ("type", "value", "severity", "transaction")},
+                             sort_keys=True),
+         "readonly": False}
+        for item in p.get("monitor", ()) for m in item["variableMonitoring"]
+    ]  # fmt: skip
+    if entries:
+        await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
+                          csms.clock.now())  # fmt: skip
+    csms.followups.feed(conn.cp_id, "NotifyMonitoringReport", p)
     return {}
 
 
@@ -175,8 +200,14 @@ async def id_token_info(
 
 @handles("Authorize")
 async def authorize(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """C01: the idToken's IdTokenInfo (C01.FR.06: with its groupIdToken)."""
-    return {"idTokenInfo": await id_token_info(csms, p["idToken"])}
+    """C01: the idToken's IdTokenInfo (C01.FR.06: with its groupIdToken). C07 (ISO 15118):
+    with a contract certificate or its OCSP hash data the answer has a certificateStatus, by
+    the checks this CSMS can make without an OCSP responder (`csms.pnc`)."""
+    reply: dict[str, Any] = {"idTokenInfo": await id_token_info(csms, p["idToken"])}
+    if "certificate" in p or "iso15118CertificateHashData" in p:
+        reply["certificateStatus"] = pnc.certificate_status(p.get("certificate"),
+                                                            csms.clock.now().timestamp())
+    return reply
 
 
 # E. Transactions, J. Meter values -------------------------------------------------------------
@@ -303,6 +334,60 @@ async def security_event(csms: CentralSystem, conn: ChargerConnection, p: dict) 
     return {}
 
 
+@handles("Get15118EVCertificate")
+async def get_15118_ev_certificate(csms: CentralSystem, conn: ChargerConnection,
+                                   p: dict) -> dict:  # fmt: skip
+    """M01/M02: install or update an EV's contract certificate: this CSMS has no contract
+    certificate back end, so Failed with the reason (`csms.pnc`, as for 1.6 Plug & Charge)."""
+    log.info("%s: Get15118EVCertificate (%s): no contract certificate back end", conn.cp_id,
+             p["action"])  # fmt: skip
+    return await pnc.get_15118_ev_certificate(csms, conn, p)
+
+
+@handles("GetCertificateStatus")
+async def get_certificate_status(csms: CentralSystem, conn: ChargerConnection,
+                                 p: dict) -> dict:  # fmt: skip
+    """M06: the OCSP status of a certificate: no OCSP responder here, so Failed (M06.FR.04)."""
+    return await pnc.get_certificate_status(csms, conn, p)
+
+
+# H. Reservation -------------------------------------------------------------------------------
+
+#: ReservationUpdateStatusEnumType -> the store's reservation status: Removed is the station
+#: cancelling it (H01.FR.16/17: its EVSE became Faulted or Unavailable)
+_RESERVATION_UPDATE = {"Expired": ReservationStatus.EXPIRED,
+                       "Removed": ReservationStatus.CANCELLED}  # fmt: skip
+#: reservations still open: only these are ended by the station's update
+_OPEN_RESERVATIONS = {ReservationStatus.REQUESTED, ReservationStatus.ACCEPTED}
+
+
+@handles("ReservationStatusUpdate")
+async def reservation_status_update(csms: CentralSystem, conn: ChargerConnection,
+                                    p: dict) -> dict:  # fmt: skip
+    """H04 (H04.FR.01: Expired), H01.FR.16/17 (Removed): the reservation the CSMS made with
+    ReserveNow (`id` = reservationId, `csms.v201.commands`) ends. One of another station, an
+    unknown id, or one already ended (Used, Cancelled...) stays as it is: the response has no
+    field to refuse with."""
+    status = _RESERVATION_UPDATE[p["reservationUpdateStatus"]]
+    changed = await csms.db.run(_end_reservation, csms.store, conn.cp_id, p["reservationId"],
+                                status)  # fmt: skip
+    if not changed:
+        log.warning("%s: ReservationStatusUpdate %s for reservation %s: not an open "
+                    "reservation of this station", conn.cp_id, p["reservationUpdateStatus"],
+                    p["reservationId"])  # fmt: skip
+    return {}
+
+
+def _end_reservation(store: Store, cp_id: str, reservation_id: int, status: str) -> bool:
+    record = store.get_reservation(reservation_id)
+    if record is None or record["charger_id"] != cp_id:
+        return False
+    if record["status"] not in _OPEN_RESERVATIONS:
+        return False
+    store.set_reservation_status(reservation_id, status)
+    return True
+
+
 # L. Firmware management, N. Diagnostics -------------------------------------------------------
 
 
@@ -312,6 +397,18 @@ async def firmware_status(csms: CentralSystem, conn: ChargerConnection, p: dict)
     started it (L01.FR.10), absent only with Idle (L01.FR.20)."""
     await csms.db.run(csms.store.record_firmware_status, conn.cp_id, p["status"],
                       request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
+    return {}
+
+
+@handles("PublishFirmwareStatusNotification")
+async def publish_firmware_status(csms: CentralSystem, conn: ChargerConnection,
+                                  p: dict) -> dict:  # fmt: skip
+    """L03.FR.01: progress of a PublishFirmware on a Local Controller (`requestId` of that
+    request; with Published the URIs it serves the firmware at). Acknowledged and kept in the
+    message log: the CSMS keeps no PublishFirmware record to update, and the status is no
+    variable of the station's device model."""
+    log.info("%s: PublishFirmware %s: %s %s", conn.cp_id, p.get("requestId", "-"),
+             p["status"], " ".join(p.get("location", ())))  # fmt: skip
     return {}
 
 
@@ -356,6 +453,73 @@ async def report_charging_profiles(csms: CentralSystem, conn: ChargerConnection,
     """K09: the profiles asked for with GetChargingProfiles, per EVSE and source (`tbc`: more
     follow); collected for the command that asked (`csms.followups`)."""
     csms.followups.feed(conn.cp_id, "ReportChargingProfiles", p)
+    return {}
+
+
+@handles("NotifyChargingLimit")
+async def notify_charging_limit(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
+    """K12.FR.02: an external system (EMS, SO...) set a limit or schedule on the station;
+    acknowledged (kept in the message log; this CSMS plans no schedule to reconcile with)."""
+    limit = p["chargingLimit"]
+    log.info("%s: charging limit from %s on EVSE %s (grid critical: %s)", conn.cp_id,
+             limit["chargingLimitSource"], p.get("evseId", "-"),
+             limit.get("isGridCritical", False))  # fmt: skip
+    return {}
+
+
+@handles("ClearedChargingLimit")
+async def cleared_charging_limit(csms: CentralSystem, conn: ChargerConnection,
+                                 p: dict) -> dict:  # fmt: skip
+    """K13.FR.02: the external limit of NotifyChargingLimit is gone; acknowledged."""
+    log.info("%s: charging limit from %s cleared on EVSE %s", conn.cp_id,
+             p["chargingLimitSource"], p.get("evseId", "-"))  # fmt: skip
+    return {}
+
+
+#: NotifyEVChargingNeedsRequest's parameters, one of which it must carry (K15.FR.06, K17.FR.06)
+_CHARGING_PARAMETERS = ("acChargingParameters", "dcChargingParameters")
+
+
+@handles("NotifyEVChargingNeeds")
+async def notify_ev_charging_needs(csms: CentralSystem, conn: ChargerConnection,
+                                   p: dict) -> dict:  # fmt: skip
+    """K15/K17: an ISO 15118 EV's charging needs. Accepted or Processing (K15.FR.03/05) would
+    oblige the CSMS to send a TxProfile (K15.FR.07); this CSMS has no schedule planner, so it
+    is not able to provide a schedule: Rejected (K15.FR.04, K17.FR.04) with the reason. Needs
+    without AC or DC parameters (K15.FR.06) are Rejected as MissingParam."""
+    needs = p["chargingNeeds"]
+    if not any(key in needs for key in _CHARGING_PARAMETERS):
+        return {"status": "Rejected", "statusInfo": {
+            "reasonCode": "MissingParam",
+            "additionalInfo": "chargingNeeds has neither AC nor DC parameters (K15.FR.06)"}}
+    log.info("%s: EV charging needs on EVSE %s (%s): no schedule planner", conn.cp_id,
+             p["evseId"], needs["requestedEnergyTransfer"])  # fmt: skip
+    return {"status": "Rejected", "statusInfo": {
+        "reasonCode": "UnsupportedRequest", "additionalInfo": "no charging schedule planner"}}
+
+
+@handles("NotifyEVChargingSchedule")
+async def notify_ev_charging_schedule(csms: CentralSystem, conn: ChargerConnection,
+                                      p: dict) -> dict:  # fmt: skip
+    """K15.FR.10/11, K16.FR.05/06: the schedule the EV chose. This CSMS sends no ISO 15118
+    schedule of its own (NotifyEVChargingNeeds is Rejected), so the EV's schedule exceeds no
+    CSMS schedule: Accepted (K15.FR.11); the station's own limits still apply (K15.FR.09)."""
+    schedule = p["chargingSchedule"]
+    log.info("%s: EV charging schedule %s on EVSE %s (%d periods)", conn.cp_id, schedule["id"],
+             p["evseId"], len(schedule["chargingSchedulePeriod"]))  # fmt: skip
+    return {"status": "Accepted"}
+
+
+# O. Display messages --------------------------------------------------------------------------
+
+
+@handles("NotifyDisplayMessages")
+async def notify_display_messages(csms: CentralSystem, conn: ChargerConnection,
+                                  p: dict) -> dict:  # fmt: skip
+    """O04: a part of the display messages asked for with GetDisplayMessages (its `requestId`,
+    `tbc`: more follow; part 2 generic FR.05); collected for the command that asked
+    (`csms.followups`), otherwise kept in the message log."""
+    csms.followups.feed(conn.cp_id, "NotifyDisplayMessages", p)
     return {}
 
 

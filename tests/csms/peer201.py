@@ -85,6 +85,21 @@ class Station(ChargePoint):
             request_id=request_id, charging_limit_source="CSO", evse_id=1,
             charging_profile=[profile]), suppress=False)  # fmt: skip
 
+    @after("GetMonitoringReport")
+    async def monitoring_report(self, request_id: int, **_: object) -> None:
+        """N02: the monitors in two NotifyMonitoringReport parts (tbc, seqNo 0 and 1), the
+        first one without monitors (`monitor` is optional)."""
+        monitor = dt.MonitoringDataType(
+            component=dt.ComponentType(name="EVSE", evse=dt.EVSEType(id=1)),
+            variable=dt.VariableType(name="Power"),
+            variable_monitoring=[dt.VariableMonitoringType(
+                id=3, transaction=False, value=5, type="Delta", severity=8)],
+        )  # fmt: skip
+        for seq, monitors in enumerate((None, [monitor])):
+            await self.call(call201.NotifyMonitoringReport(
+                request_id=request_id, seq_no=seq, generated_at=now(), monitor=monitors,
+                tbc=seq == 0), suppress=False)  # fmt: skip
+
     @after("CustomerInformation")
     async def customer_data(self, request_id: int, **_: object) -> None:
         """N09: the customer's data in two NotifyCustomerInformation parts."""
@@ -215,11 +230,11 @@ ANSWERS: dict[str, Callable[[dict], dict]] = {
 
 @contextlib.asynccontextmanager
 async def station(url: str, cp_id: str, *, subprotocols: Sequence[str] = (SUBPROTOCOL,),
-                  ) -> AsyncIterator[Station]:  # fmt: skip
-    """A connected `Station` whose reader runs until the block ends."""
+                  cls: type[Station] = Station) -> AsyncIterator[Station]:  # fmt: skip
+    """A connected `Station` (or subclass `cls`) whose reader runs until the block ends."""
     ws = await connect(url, subprotocols=list(subprotocols), compression=None,  # type: ignore[list-item]
                        proxy=None, open_timeout=5)  # fmt: skip
-    peer = Station(cp_id, ws, response_timeout=5)
+    peer = cls(cp_id, ws, response_timeout=5)
     peer.ws = ws
     reader = asyncio.get_running_loop().create_task(peer.start())
     try:
