@@ -15,6 +15,12 @@ Heartbeats (HeartbeatRequest is `{}` in 2.0.1 as in 1.6, G02; the reply's curren
 `ocpp` package serves with `ocpp.v201`, our core validates against the 2.0.1 schemas (draft-06).
 `--ocpp both` measures every server in 1.6 and then in 2.0.1, back to back in the same run, and
 prints the figures side by side with the ratio 2.0.1 / 1.6 (issue 18: within 20 %).
+
+`--mix charging` replaces the Heartbeat by a charging session's messages, each client repeating
+them in turn: 1.6 StatusNotification, StartTransaction, MeterValues (energy, power, current,
+voltage), StopTransaction; 2.0.1 their equivalents StatusNotification (evseId,
+connectorStatus), TransactionEvent Started, Updated (the same four samples), Ended. Every server
+answers them (the raw echo with its one reply); the figures count round trips of any CALL.
 """
 
 from __future__ import annotations
@@ -35,6 +41,38 @@ HOST = "127.0.0.1"
 #: the versions benchmarked, by the name `--ocpp` takes, and their OCPP-J subprotocols
 #: (OCPP-J 1.6 §3.1.2, OCPP-J 2.0.1 §3.1.2 Table 1)
 SUBPROTOCOLS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
+
+_ACCEPTED = {"status": "Accepted"}
+_TAG = "LOADTEST"
+
+
+def mix_calls(mix: str, ocpp: str) -> list[str]:
+    """The CALLs a client repeats in turn, each as the tail of its frame after the message id:
+    `"Action",{payload}]`. Payloads from `loadtest.messages`, valid against the schemas."""
+    from loadtest import messages as m
+
+    calls: list[tuple[str, dict]]
+    if mix == "heartbeat":
+        calls = [("Heartbeat", {})]  # 1.6 §6.25, 2.0.1 G02: the request is empty in both
+    elif ocpp == "1.6":
+        calls = [
+            ("StatusNotification", m.status_notification(1, "Charging")),
+            ("StartTransaction", m.start_transaction(1, _TAG, 1000)),
+            ("MeterValues", m.meter_values(1, 1, 1500, 7400.0)),
+            ("StopTransaction", m.stop_transaction(1, _TAG, 2000)),
+        ]
+    else:
+        calls = [
+            ("StatusNotification", m.status_notification_201(1, 1, "Occupied")),
+            ("TransactionEvent", m.transaction_event("Started", 0, "tx-1", "Authorized",
+                                                     id_tag=_TAG)),
+            ("TransactionEvent", m.transaction_event("Updated", 1, "tx-1", "MeterValuePeriodic",
+                                                     meter=m.meter_value_201(1500, 7400.0))),
+            ("TransactionEvent", m.transaction_event("Ended", 2, "tx-1", "StopAuthorized",
+                                                     id_tag=_TAG, stopped_reason="Local")),
+        ]
+    return [f'"{action}",{json.dumps(payload, separators=(",", ":"))}]'
+            for action, payload in calls]
 
 
 def _now() -> str:
@@ -77,6 +115,26 @@ async def start_python_ocpp(ocpp: str = "1.6") -> int:
         def on_heartbeat(self):
             return call_result.Heartbeat(current_time=_now())
 
+        @on("StatusNotification")
+        def on_status_notification(self, **_):
+            return call_result.StatusNotification()
+
+        @on("StartTransaction")  # 1.6
+        def on_start_transaction(self, **_):
+            return call_result.StartTransaction(transaction_id=1, id_tag_info=_ACCEPTED)
+
+        @on("MeterValues")  # 1.6
+        def on_meter_values(self, **_):
+            return call_result.MeterValues()
+
+        @on("StopTransaction")  # 1.6
+        def on_stop_transaction(self, **_):
+            return call_result.StopTransaction(id_tag_info=_ACCEPTED)
+
+        @on("TransactionEvent")  # 2.0.1
+        def on_transaction_event(self, id_token=None, **_):
+            return call_result.TransactionEvent(id_token_info=_ACCEPTED if id_token else None)
+
     async def handler(ws) -> None:
         with contextlib.suppress(ConnectionClosed):
             await CentralSystem(ws.request.path.strip("/"), ws).start()
@@ -87,25 +145,42 @@ async def start_python_ocpp(ocpp: str = "1.6") -> int:
     return server.sockets[0].getsockname()[1]
 
 
+def _handlers_201() -> dict:
+    """Answers to the 2.0.1 CALLs of both mixes (1.6: the scripted CSMS's table)."""
+    return {
+        "Heartbeat": lambda payload: {"currentTime": _now()},
+        "StatusNotification": lambda payload: {},
+        # E01-E07: idTokenInfo only where the event carries an idToken (E01.FR.07)
+        "TransactionEvent": lambda payload: (
+            {"idTokenInfo": _ACCEPTED} if "idToken" in payload else {}),
+    }
+
+
 async def start_chargebench() -> int:
     """Our core on a port that speaks 1.6 and 2.0.1; each session in the agreed version."""
     from chargebench.ocppj import OcppSession, Role, Session, serve, version_for
+    from loadtest.scripted_csms import handler_table
 
-    handlers = {"Heartbeat": lambda payload: {"currentTime": _now()}}
+    handlers = {"1.6": handler_table(), "2.0.1": _handlers_201()}
 
     async def handler(ws) -> None:
-        core = OcppSession(Role.CENTRAL_SYSTEM, version=version_for(ws.subprotocol))
-        await Session(ws, core, handlers).run()
+        version = version_for(ws.subprotocol)
+        core = OcppSession(Role.CENTRAL_SYSTEM, version=version)
+        await Session(ws, core, handlers[version.name]).run()
 
     server = await serve(handler, HOST, 0, backlog=1024)
     return server.sockets[0].getsockname()[1]
 
 
 def drive(port: int, clients: int, seconds: float, warmup: float,
-          subprotocol: str = "ocpp1.6", negotiates: bool = True) -> float:
+          subprotocol: str = "ocpp1.6", negotiates: bool = True,
+          calls: list[str] | None = None) -> float:
     """Round trips per second over `seconds`, after `warmup`; runs in the load process.
     The clients offer `subprotocol` only; a server that `negotiates` must agree to it (the raw
-    echo agrees to none), so a figure is never measured in another version than printed."""
+    echo agrees to none), so a figure is never measured in another version than printed. Each
+    client sends `calls` (`mix_calls`; default the Heartbeat) in turn, one at a time; a
+    CALLERROR stops the run, so a figure never counts refusals."""
+    tails = calls or ['"Heartbeat",{}]']
     raise_fd_limit()
     from websockets.asyncio.client import connect
 
@@ -125,7 +200,7 @@ def drive(port: int, clients: int, seconds: float, warmup: float,
                 i = 0
                 while time.monotonic() < stop_at or not counting:
                     i += 1
-                    await ws.send(f'[2,"{i}","Heartbeat",{{}}]')
+                    await ws.send(f'[2,"{i}",{tails[i % len(tails)]}')
                     reply = json.loads(await ws.recv())
                     if reply[0] != 3:
                         raise RuntimeError(f"unexpected reply {reply}")
@@ -145,12 +220,12 @@ def drive(port: int, clients: int, seconds: float, warmup: float,
 
 
 def measure(start: Callable[..., Any], clients: int, seconds: float, warmup: float,
-            ocpp: str = "1.6") -> float:
-    """Round trips per second of the server `start` starts, driven in `ocpp`."""
+            ocpp: str = "1.6", mix: str = "heartbeat") -> float:
+    """Round trips per second of the server `start` starts, driven in `ocpp` with `mix`."""
     args = (ocpp,) if start is start_python_ocpp else ()
     with ServerProcess(start, *args) as server:
         return run_in_process(drive, server.port, clients, seconds, warmup, SUBPROTOCOLS[ocpp],
-                              start is not start_raw)
+                              start is not start_raw, mix_calls(mix, ocpp))
 
 
 #: the measured figures, in print order, and the servers behind them
@@ -180,8 +255,10 @@ def run_one(ocpp: str, args: argparse.Namespace, results: dict[str, float]) -> N
     """Measure every server in `ocpp`, printing each figure as it is measured."""
     if ocpp != "1.6":
         print(f"ocpp={ocpp}", flush=True)
+    if args.mix != "heartbeat":
+        print(f"mix={args.mix}", flush=True)
     for name, start in SERVERS:
-        results[name] = measure(start, args.clients, args.seconds, args.warmup, ocpp)
+        results[name] = measure(start, args.clients, args.seconds, args.warmup, ocpp, args.mix)
         print(f"{name}={results[name]:.0f}", flush=True)
     figures = derived(results)
     for name in ("vs_python_ocpp", "ratio_vs_raw"):
@@ -193,11 +270,14 @@ def run_both(args: argparse.Namespace, v16: dict[str, float], v201: dict[str, fl
     change in the machine's load falls on both halves of a ratio alike); progress on stderr."""
     for name, start in SERVERS:
         for ocpp, results in (("1.6", v16), ("2.0.1", v201)):
-            results[name] = measure(start, args.clients, args.seconds, args.warmup, ocpp)
-            log(f"{name} ocpp {ocpp}: {results[name]:.0f}")
+            results[name] = measure(start, args.clients, args.seconds, args.warmup, ocpp,
+                                    args.mix)
+            log(f"{name} ocpp {ocpp} mix {args.mix}: {results[name]:.0f}")
 
 
-def print_both(v16: dict[str, float], v201: dict[str, float]) -> None:
+def print_both(v16: dict[str, float], v201: dict[str, float], mix: str) -> None:
+    if mix != "heartbeat":
+        print(f"mix={mix}", flush=True)
     for line in side_by_side(derived(v16), derived(v201), ("1.6", "2.0.1", "2.0.1/1.6")):
         print(line, flush=True)
     if "chargebench_rt_s" in v201:
@@ -215,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ocpp", choices=("1.6", "2.0.1", "both"), default="1.6",
                         help="the OCPP version the clients speak (default 1.6); both: 1.6 and "
                         "2.0.1 in the same run, side by side with the ratio 2.0.1/1.6")
+    parser.add_argument("--mix", choices=("heartbeat", "charging"), default="heartbeat",
+                        help="the CALLs each client repeats: the Heartbeat (default) or a "
+                        "charging session's status and transaction messages, in the version's "
+                        "own form")
     parser.add_argument("--min-ratio", type=float, default=None, metavar="R",
                         help="with --ocpp both: exit 1 when our core's 2.0.1/1.6 round trips "
                         "ratio is below R (issue 18 asks for within 20 %%: 0.8)")
@@ -232,10 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         run_both(args, v16, v201)
     except KeyboardInterrupt:
         if args.ocpp == "both" and v16:
-            print_both(v16, v201)  # what finished
+            print_both(v16, v201, args.mix)  # what finished
         print("bench_core: interrupted", file=sys.stderr)
         return 130
-    print_both(v16, v201)
+    print_both(v16, v201, args.mix)
     ratio = v201["chargebench_rt_s"] / v16["chargebench_rt_s"]
     if args.min_ratio is not None and ratio < args.min_ratio:
         print(f"bench_core: 2.0.1/1.6 = {ratio:.2f}, below --min-ratio {args.min_ratio}",

@@ -9,9 +9,11 @@ import pytest
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
+from chargebench.ocppj import VERSIONS
+from chargebench.ocppj.validation import check_payload
 from loadtest import bench_fleet
 from loadtest._bench import ServerProcess
-from loadtest.bench_core import HOST, main, start_chargebench
+from loadtest.bench_core import HOST, SUBPROTOCOLS, main, mix_calls, start_chargebench
 
 
 def _exchange(port: int, subprotocol: str, frames: list[str]) -> tuple[str | None, list]:
@@ -36,6 +38,31 @@ def test_core_server_speaks_the_version_of_the_handshake() -> None:
             assert agreed == subprotocol
             assert beat[:2] == [3, "1"] and "currentTime" in beat[2], beat
             assert bad[0] == 4 and bad[2] == code, (subprotocol, bad)
+
+
+@pytest.mark.parametrize("ocpp", ["1.6", "2.0.1"])
+def test_charging_mix_is_valid_in_its_version(ocpp: str) -> None:
+    """The charging mix's CALLs pass the version's own request schemas (the 2.0.1 ones are
+    the 1.6 messages' equivalents, not the 1.6 messages sent over 2.0.1)."""
+    version = VERSIONS[SUBPROTOCOLS[ocpp]]
+    actions = []
+    for tail in mix_calls("charging", ocpp):
+        _, _, action, payload = json.loads('[2,"1",' + tail)
+        check_payload(version, action, payload, response=False)
+        actions.append(action)
+    expected = (["StatusNotification", "StartTransaction", "MeterValues", "StopTransaction"]
+                if ocpp == "1.6" else ["StatusNotification"] + ["TransactionEvent"] * 3)
+    assert actions == expected
+
+
+def test_core_server_answers_the_charging_mix_in_each_version() -> None:
+    """Every CALL of the charging mix gets a CALLRESULT from our core, in 1.6 and 2.0.1."""
+    with ServerProcess(start_chargebench) as server:
+        for ocpp, subprotocol in SUBPROTOCOLS.items():
+            frames = [f'[2,"{n}",{tail}' for n, tail in enumerate(mix_calls("charging", ocpp))]
+            agreed, replies = _exchange(server.port, subprotocol, frames)
+            assert agreed == subprotocol
+            assert [reply[0] for reply in replies] == [3] * len(frames), (ocpp, replies)
 
 
 @pytest.mark.slow
