@@ -1,10 +1,11 @@
-"""Heartbeat round trips per second: raw websockets vs the `ocpp` package vs our session core.
+"""OCPP round trips per second: raw websockets vs the `ocpp` package vs our session core.
 
     python -m loadtest.bench_core --clients 100 --seconds 10
     python -m loadtest.bench_core --clients 100 --seconds 10 --ocpp both   # 1.6 beside 2.0.1
 
 Each server runs in its own process on 127.0.0.1; one load process drives it with `--clients`
-raw websocket clients, each sending a Heartbeat CALL and waiting for the reply, for `--seconds`.
+raw websocket clients, each sending a Heartbeat CALL (by default) and waiting for the reply, for
+`--seconds`.
 (a) raw websockets echo (json parse + reply): the ceiling; (b) the `ocpp` package's ChargePoint
 (`ocpp.v16` or `ocpp.v201`) with its defaults; (c) our core and asyncio adapter with full
 validation of request and reply, in the version agreed in the handshake (one port speaks both,
@@ -53,7 +54,7 @@ def mix_calls(mix: str, ocpp: str) -> list[str]:
 
     calls: list[tuple[str, dict]]
     if mix == "heartbeat":
-        calls = [("Heartbeat", {})]  # 1.6 §6.25, 2.0.1 G02: the request is empty in both
+        calls = [("Heartbeat", {})]  # 1.6 §6.29, 2.0.1 G02: the request is empty in both
     elif ocpp == "1.6":
         calls = [
             ("StatusNotification", m.status_notification(1, "Charging")),
@@ -150,7 +151,7 @@ def _handlers_201() -> dict:
     return {
         "Heartbeat": lambda payload: {"currentTime": _now()},
         "StatusNotification": lambda payload: {},
-        # E01-E07: idTokenInfo only where the event carries an idToken (E01.FR.07)
+        # idTokenInfo where the event carries an idToken (E01.FR.10-12)
         "TransactionEvent": lambda payload: (
             {"idTokenInfo": _ACCEPTED} if "idToken" in payload else {}),
     }

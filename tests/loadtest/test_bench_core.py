@@ -27,17 +27,22 @@ def _exchange(port: int, subprotocol: str, frames: list[str]) -> tuple[str | Non
 
 
 def test_core_server_speaks_the_version_of_the_handshake() -> None:
-    """One port, both versions: a Heartbeat is answered in each, and a frame with a missing
-    element earns each version's own CALLERROR (1.6 FormationViolation, OCPP-J 1.6 §4.2.3;
-    2.0.1 RpcFrameworkError, OCPP-J 2.0.1 §4.3), so the 2.0.1 figure is 2.0.1 validation."""
+    """One port, both versions: a Heartbeat and every CALL of the charging mix get a CALLRESULT
+    in each, and a frame with a missing element earns each version's own CALLERROR (1.6
+    FormationViolation, OCPP-J 1.6 §4.2.3; 2.0.1 RpcFrameworkError, OCPP-J 2.0.1 §4.3), so a
+    2.0.1 figure is 2.0.1 validation."""
     with ServerProcess(start_chargebench) as server:
-        for subprotocol, code in (("ocpp1.6", "FormationViolation"),
-                                  ("ocpp2.0.1", "RpcFrameworkError")):
-            agreed, (beat, bad) = _exchange(
-                server.port, subprotocol, ['[2,"1","Heartbeat",{}]', '[2,"2","Heartbeat"]'])
+        for (ocpp, subprotocol), code in zip(SUBPROTOCOLS.items(),
+                                             ("FormationViolation", "RpcFrameworkError"),
+                                             strict=True):
+            charging = [f'[2,"c{n}",{tail}' for n, tail in enumerate(mix_calls("charging", ocpp))]
+            agreed, (beat, bad, *answers) = _exchange(
+                server.port, subprotocol,
+                ['[2,"1","Heartbeat",{}]', '[2,"2","Heartbeat"]', *charging])
             assert agreed == subprotocol
             assert beat[:2] == [3, "1"] and "currentTime" in beat[2], beat
             assert bad[0] == 4 and bad[2] == code, (subprotocol, bad)
+            assert [answer[0] for answer in answers] == [3] * len(charging), (ocpp, answers)
 
 
 @pytest.mark.parametrize("ocpp", ["1.6", "2.0.1"])
@@ -53,16 +58,6 @@ def test_charging_mix_is_valid_in_its_version(ocpp: str) -> None:
     expected = (["StatusNotification", "StartTransaction", "MeterValues", "StopTransaction"]
                 if ocpp == "1.6" else ["StatusNotification"] + ["TransactionEvent"] * 3)
     assert actions == expected
-
-
-def test_core_server_answers_the_charging_mix_in_each_version() -> None:
-    """Every CALL of the charging mix gets a CALLRESULT from our core, in 1.6 and 2.0.1."""
-    with ServerProcess(start_chargebench) as server:
-        for ocpp, subprotocol in SUBPROTOCOLS.items():
-            frames = [f'[2,"{n}",{tail}' for n, tail in enumerate(mix_calls("charging", ocpp))]
-            agreed, replies = _exchange(server.port, subprotocol, frames)
-            assert agreed == subprotocol
-            assert [reply[0] for reply in replies] == [3] * len(frames), (ocpp, replies)
 
 
 @pytest.mark.slow
