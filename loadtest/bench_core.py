@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -267,18 +268,26 @@ def run_one(ocpp: str, args: argparse.Namespace, results: dict[str, float]) -> N
 
 
 def run_both(args: argparse.Namespace, v16: dict[str, float], v201: dict[str, float]) -> None:
-    """Each server in 1.6, then at once in 2.0.1 (the pairs measured back to back, so a
-    change in the machine's load falls on both halves of a ratio alike); progress on stderr."""
-    for name, start in SERVERS:
-        for ocpp, results in (("1.6", v16), ("2.0.1", v201)):
-            results[name] = measure(start, args.clients, args.seconds, args.warmup, ocpp,
-                                    args.mix)
-            log(f"{name} ocpp {ocpp} mix {args.mix}: {results[name]:.0f}")
+    """Each server in both versions back to back, so a change in the machine's load falls on
+    both halves of a ratio alike; which version goes first alternates from server to server
+    and round to round (a first measurement tends to differ). With `--rounds` N each figure is
+    the median of its N measurements. Progress on stderr."""
+    samples: dict[tuple[str, str], list[float]] = {}
+    order = [("1.6", v16), ("2.0.1", v201)]
+    for round_ in range(args.rounds):
+        for n, (name, start) in enumerate(SERVERS):
+            for ocpp, results in order if (n + round_) % 2 == 0 else order[::-1]:
+                value = measure(start, args.clients, args.seconds, args.warmup, ocpp, args.mix)
+                samples.setdefault((ocpp, name), []).append(value)
+                results[name] = statistics.median(samples[ocpp, name])
+                log(f"round {round_ + 1} {name} ocpp {ocpp} mix {args.mix}: {value:.0f}")
 
 
-def print_both(v16: dict[str, float], v201: dict[str, float], mix: str) -> None:
+def print_both(v16: dict[str, float], v201: dict[str, float], mix: str, rounds: int) -> None:
     if mix != "heartbeat":
         print(f"mix={mix}", flush=True)
+    if rounds > 1:
+        print(f"rounds={rounds} (medians)", flush=True)
     for line in side_by_side(derived(v16), derived(v201), ("1.6", "2.0.1", "2.0.1/1.6")):
         print(line, flush=True)
     if "chargebench_rt_s" in v201:
@@ -300,12 +309,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="the CALLs each client repeats: the Heartbeat (default) or a "
                         "charging session's status and transaction messages, in the version's "
                         "own form")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --ocpp both: measure every figure this many times, "
+                        "alternating which version goes first, and print the medians")
     parser.add_argument("--min-ratio", type=float, default=None, metavar="R",
                         help="with --ocpp both: exit 1 when our core's 2.0.1/1.6 round trips "
                         "ratio is below R (issue 18 asks for within 20 %%: 0.8)")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0 or args.warmup < 0:
         parser.error("--clients and --seconds must be positive, --warmup not negative")
+    if args.rounds < 1 or (args.rounds > 1 and args.ocpp != "both"):
+        parser.error("--rounds takes a positive count; more than 1 needs --ocpp both")
     if args.min_ratio is not None and (args.ocpp != "both" or args.min_ratio <= 0):
         parser.error("--min-ratio takes a positive ratio and needs --ocpp both")
     v16: dict[str, float] = {}
@@ -317,10 +331,10 @@ def main(argv: list[str] | None = None) -> int:
         run_both(args, v16, v201)
     except KeyboardInterrupt:
         if args.ocpp == "both" and v16:
-            print_both(v16, v201, args.mix)  # what finished
+            print_both(v16, v201, args.mix, args.rounds)  # what finished
         print("bench_core: interrupted", file=sys.stderr)
         return 130
-    print_both(v16, v201, args.mix)
+    print_both(v16, v201, args.mix, args.rounds)
     ratio = v201["chargebench_rt_s"] / v16["chargebench_rt_s"]
     if args.min_ratio is not None and ratio < args.min_ratio:
         print(f"bench_core: 2.0.1/1.6 = {ratio:.2f}, below --min-ratio {args.min_ratio}",
