@@ -104,6 +104,7 @@ async def start_python_ocpp(ocpp: str = "1.6") -> int:
     from ocpp.routing import on
     from websockets.asyncio.server import serve
     from websockets.exceptions import ConnectionClosed
+    from websockets.typing import Subprotocol
 
     if ocpp == "1.6":
         from ocpp.v16 import ChargePoint, call_result
@@ -142,7 +143,8 @@ async def start_python_ocpp(ocpp: str = "1.6") -> int:
             await CentralSystem(ws.request.path.strip("/"), ws).start()
 
     server = await serve(
-        handler, HOST, 0, compression=None, subprotocols=[SUBPROTOCOLS[ocpp]], backlog=1024
+        handler, HOST, 0, compression=None, subprotocols=[Subprotocol(SUBPROTOCOLS[ocpp])],
+        backlog=1024
     )
     return server.sockets[0].getsockname()[1]
 
@@ -185,6 +187,7 @@ def drive(port: int, clients: int, seconds: float, warmup: float,
     tails = calls or ['"Heartbeat",{}]']
     raise_fd_limit()
     from websockets.asyncio.client import connect
+    from websockets.typing import Subprotocol
 
     async def main() -> float:
         counting = False
@@ -195,7 +198,7 @@ def drive(port: int, clients: int, seconds: float, warmup: float,
             nonlocal count
             url = f"ws://{HOST}:{port}/CP{n}"
             async with connect(
-                url, subprotocols=[subprotocol], compression=None, proxy=None
+                url, subprotocols=[Subprotocol(subprotocol)], compression=None, proxy=None
             ) as ws:
                 if negotiates and ws.subprotocol != subprotocol:
                     raise RuntimeError(f"server agreed to {ws.subprotocol}, not {subprotocol}")
