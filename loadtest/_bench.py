@@ -91,3 +91,21 @@ async def charge_all(fleet: Any, spread_s: float) -> None:
 
     await asyncio.gather(*(charge(n, cp, i) for n, (cp, i) in enumerate(
         zip(fleet.charge_points, fleet.identities, strict=True))))
+
+
+def side_by_side(baseline: dict[str, str], other: dict[str, str],
+                 labels: tuple[str, str, str]) -> list[str]:
+    """`metric BASELINE OTHER RATIO` lines, `labels` naming the three columns (e.g. "sqlite",
+    "postgresql", "pg/sqlite"): each figure of two measurements made in the same run, and
+    other / baseline where both are numbers ("-" where not)."""
+    width = max(len(key) for key in baseline)
+    base_label, other_label, ratio_label = labels
+    lines = [f"{'metric':<{width}}  {base_label:>10}  {other_label:>10}  {ratio_label:>9}"]
+    for key, base in baseline.items():
+        value = other.get(key, "")
+        try:
+            ratio = f"{float(value) / float(base):.2f}"
+        except (ValueError, ZeroDivisionError):
+            ratio = "-"
+        lines.append(f"{key:<{width}}  {base:>10}  {value:>10}  {ratio:>9}")
+    return lines

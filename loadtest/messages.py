@@ -1,4 +1,4 @@
-"""Charge-point-initiated OCPP 1.6 payloads the load users and the stand-in fleet send.
+"""Charge-point-initiated OCPP 1.6 (and, for bench_core, 2.0.1) payloads the load sends.
 
 Plain dicts, valid against the 1.6 request schemas (the session core validates them again before
 sending), so a load run never measures a CSMS rejecting our own mistakes.
@@ -72,3 +72,46 @@ def stop_transaction(transaction_id: int, id_tag: str, meter_stop_wh: int) -> di
         "timestamp": now(),
         "reason": "Local",
     }
+
+
+# OCPP 2.0.1 equivalents (bench_core's charging mix in 2.0.1)
+
+
+def status_notification_201(evse_id: int, connector_id: int, status: str) -> dict:
+    # 2.0.1 G01: StatusNotificationRequest per EVSE and connector, ConnectorStatusEnumType
+    return {"timestamp": now(), "connectorStatus": status, "evseId": evse_id,
+            "connectorId": connector_id}
+
+
+def meter_value_201(energy_wh: int, power_w: float) -> dict:
+    """The sample of `meter_values` in 2.0.1 form: numeric values, unitOfMeasure (J01)."""
+    return {"timestamp": now(), "sampledValue": [
+        {"value": energy_wh, "measurand": "Energy.Active.Import.Register",
+         "unitOfMeasure": {"unit": "Wh"}},
+        {"value": round(power_w, 1), "measurand": "Power.Active.Import",
+         "unitOfMeasure": {"unit": "W"}},
+        {"value": round(power_w / 230.0, 2), "measurand": "Current.Import", "phase": "L1",
+         "unitOfMeasure": {"unit": "A"}},
+        {"value": 230.0, "measurand": "Voltage", "phase": "L1-N",
+         "unitOfMeasure": {"unit": "V"}},
+    ]}
+
+
+def transaction_event(event_type: str, seq_no: int, transaction_id: str, trigger_reason: str,
+                      id_tag: str | None = None, meter: dict | None = None,
+                      stopped_reason: str | None = None) -> dict:
+    """TransactionEventRequest (E01-E07): 1.6's StartTransaction, MeterValues during a
+    transaction and StopTransaction in one message, told apart by `event_type`."""
+    info: dict = {"transactionId": transaction_id}
+    if event_type == "Started":
+        info["chargingState"] = "Charging"
+    if stopped_reason is not None:
+        info["stoppedReason"] = stopped_reason
+    payload: dict = {"eventType": event_type, "timestamp": now(),
+                     "triggerReason": trigger_reason, "seqNo": seq_no, "transactionInfo": info,
+                     "evse": {"id": 1, "connectorId": 1}}
+    if id_tag is not None:
+        payload["idToken"] = {"idToken": id_tag, "type": "ISO14443"}
+    if meter is not None:
+        payload["meterValue"] = [meter]
+    return payload
