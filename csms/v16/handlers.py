@@ -25,6 +25,7 @@ from chargebench.clock import iso
 from chargebench.ocppj import wellformed
 from chargebench.ocppj.v16 import OCPP16
 from chargebench.ocppj.v16.connectors import transition_problem
+from csms import neutral_handlers as neutral
 from csms import pnc
 from csms.authorize import id_tag_info
 from csms.dispatch import Handler, registrar
@@ -68,12 +69,7 @@ async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dic
     return {"status": status, "currentTime": iso(now), "interval": interval}
 
 
-@handles("Heartbeat")
-async def heartbeat(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """OCPP 1.6 §4.6: remember the time; the reply synchronises the charger's clock."""
-    now = csms.clock.now()
-    await csms.db.run(csms.store.record_heartbeat, conn.cp_id, now)
-    return {"currentTime": iso(now)}
+handles("Heartbeat")(neutral.heartbeat)  # OCPP 1.6 §4.6
 
 
 @handles("StatusNotification")
@@ -298,20 +294,10 @@ async def diagnostics_status(csms: CentralSystem, conn: ChargerConnection, p: di
 # Security whitepaper edition 3 ----------------------------------------------------------------
 
 
-@handles("SignedFirmwareStatusNotification")
-async def signed_firmware_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """Whitepaper L01: the requestId is the deployment id we sent in SignedUpdateFirmware."""
-    await csms.db.run(csms.store.record_firmware_status, conn.cp_id, p["status"],
-                      request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
-    return {}
-
-
-@handles("LogStatusNotification")
-async def log_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """Whitepaper N01: the requestId is the diagnostics request id we sent in GetLog."""
-    await csms.db.run(csms.store.record_diagnostics_status, conn.cp_id, p["status"],
-                      request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
-    return {}
+# whitepaper L01: the requestId is the deployment id we sent in SignedUpdateFirmware
+handles("SignedFirmwareStatusNotification")(neutral.firmware_status)
+# whitepaper N01: the requestId is the diagnostics request id we sent in GetLog
+handles("LogStatusNotification")(neutral.log_status)
 
 
 @handles("SecurityEventNotification")

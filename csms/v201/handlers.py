@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from chargebench.clock import iso
 from chargebench.ocppj.v201 import OCPP201
+from csms import neutral_handlers as neutral
 from csms import pnc
 from csms.dispatch import ASKED, Handler, registrar
 from csms.registry import ChargerConnection
@@ -136,12 +137,7 @@ def _named(part: dict) -> str:
 # G. Availability ------------------------------------------------------------------------------
 
 
-@handles("Heartbeat")
-async def heartbeat(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """G02: remember the time; the reply synchronises the station's clock."""
-    now = csms.clock.now()
-    await csms.db.run(csms.store.record_heartbeat, conn.cp_id, now)
-    return {"currentTime": iso(now)}
+handles("Heartbeat")(neutral.heartbeat)  # G02
 
 
 @handles("StatusNotification")
@@ -391,13 +387,9 @@ def _end_reservation(store: Store, cp_id: str, reservation_id: int, status: str)
 # L. Firmware management, N. Diagnostics -------------------------------------------------------
 
 
-@handles("FirmwareStatusNotification")
-async def firmware_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """L01: progress of a firmware update; `requestId` is the one of the UpdateFirmware that
-    started it (L01.FR.10), absent only with Idle (L01.FR.20)."""
-    await csms.db.run(csms.store.record_firmware_status, conn.cp_id, p["status"],
-                      request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
-    return {}
+# L01: `requestId` is the one of the UpdateFirmware that started it (L01.FR.10), absent only
+# with Idle (L01.FR.20)
+handles("FirmwareStatusNotification")(neutral.firmware_status)
 
 
 @handles("PublishFirmwareStatusNotification")
@@ -412,12 +404,7 @@ async def publish_firmware_status(csms: CentralSystem, conn: ChargerConnection,
     return {}
 
 
-@handles("LogStatusNotification")
-async def log_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """N01: progress of a log upload asked for with GetLog (`requestId`)."""
-    await csms.db.run(csms.store.record_diagnostics_status, conn.cp_id, p["status"],
-                      request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
-    return {}
+handles("LogStatusNotification")(neutral.log_status)  # N01
 
 
 @handles("NotifyEvent")
