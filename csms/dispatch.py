@@ -11,7 +11,7 @@ import functools
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from chargebench.ocppj import OcppCallError, OcppVersion, Role
+from chargebench.ocppj import Fault, OcppCallError, OcppVersion, Role
 from chargebench.ocppj.registration import boot_gate
 from csms.outage import CALL_DESCRIPTION
 from csms.store.errors import StoreUnavailable
@@ -101,4 +101,5 @@ async def _guarded(
         return await handler(csms, conn, payload)
     except StoreUnavailable as error:  # nothing acknowledged; the charger retries (csms.outage)
         csms.refusals.refused(f"{conn.cp_id}: {action}", error)
-        raise OcppCallError("InternalError", CALL_DESCRIPTION) from None
+        code = conn.session.core.version.code_for(Fault.HANDLER_FAILED)  # InternalError
+        raise OcppCallError(code, CALL_DESCRIPTION) from None

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from chargebench.ocppj import NoReply, OcppCallError, OcppVersion, Role
+from chargebench.ocppj import Fault, NoReply, OcppCallError, OcppVersion, Role
 from chargebench.ocppj.registration import boot_gate
 from sim.features import bounds, fault_hooks
 
@@ -105,23 +105,25 @@ def _guarded(cp: ChargePoint, version: OcppVersion, action: str, handler: Handle
     except (OcppCallError, NoReply):
         raise
     except Exception as error:
-        raise _own_bug(cp, action, error) from None
+        raise _own_bug(cp, version, action, error) from None
     if isinstance(reply, Awaitable):
-        return _contained(cp, action, reply)
+        return _contained(cp, version, action, reply)
     return reply
 
 
-async def _contained(cp: ChargePoint, action: str, pending: Awaitable) -> Any:
+async def _contained(cp: ChargePoint, version: OcppVersion, action: str, pending: Awaitable
+                     ) -> Any:
     try:
         return await pending
     except (OcppCallError, NoReply):
         raise
     except Exception as error:
-        raise _own_bug(cp, action, error) from None
+        raise _own_bug(cp, version, action, error) from None
 
 
-def _own_bug(cp: ChargePoint, action: str, error: Exception) -> OcppCallError:
+def _own_bug(cp: ChargePoint, version: OcppVersion, action: str, error: Exception
+             ) -> OcppCallError:
     """A handler failed: our bug, logged here with its traceback; the CSMS gets InternalError
     (OCPP-J 1.6 §4.2.3) without exception text or stack detail."""
     log.error("%s: handler for %s failed", cp.id, action, exc_info=error)
-    return OcppCallError("InternalError", f"{action} could not be processed")
+    return OcppCallError(version.code_for(Fault.HANDLER_FAILED), f"{action} could not be processed")
