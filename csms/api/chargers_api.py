@@ -252,6 +252,8 @@ async def send_action(call: Call) -> Any:
         raise ApiError(409, str(error)) from None
     except ReservationIdTaken as error:
         raise ApiError(409, str(error), field="reservationId") from None
+    except commands.RequestRefused as error:
+        raise ApiError(422, str(error), field=error.problems[0].field) from None
     except CallTimeout as error:
         raise ApiError(504, str(error)) from None
     except CallErrorReply as error:

@@ -350,14 +350,22 @@ class OpsMixin(SqliteBase):
         self,
         charger_id: str,
         connector_id: int,
+        profile_id: int,
         profile: dict[str, Any],
         status: str,
         timestamp: TimeLike | None = None,
+        *,
+        transaction_id: int | None = None,
     ) -> int:
-        """Log a SetChargingProfile (`profile` is the wire `csChargingProfiles`) and its status.
+        """Log a SetChargingProfile and its status. `profile` is the wire profile of either
+        version (1.6 `csChargingProfiles`, 2.0.1 `chargingProfile`: both name stackLevel,
+        chargingProfilePurpose and chargingProfileKind alike); `connector_id` is the 1.6
+        connector or the 2.0.1 EVSE; the caller names the id (1.6 chargingProfileId, 2.0.1 id)
+        and a 1.6 integer transactionId (a 2.0.1 string one stays in the profile).
 
-        1.6 §5.16: an accepted profile replaces one with the same chargingProfileId, or with the
-        same stackLevel and purpose on the connector, so those are marked cleared.
+        1.6 §5.16 (2.0.1 K01.FR.05, K01.FR.06): an accepted profile replaces one with the same
+        id, or with the same stackLevel and purpose on the connector, so those are marked
+        cleared.
         """
         ts = to_iso(timestamp) or self._now()
         purpose = profile["chargingProfilePurpose"]
@@ -368,8 +376,7 @@ class OpsMixin(SqliteBase):
                     "UPDATE charging_profiles SET cleared_at = ? WHERE charger_id = ?"
                     " AND status = 'Accepted' AND cleared_at IS NULL AND (profile_id = ?"
                     " OR (connector_id = ? AND stack_level = ? AND purpose = ?))",
-                    (ts, charger_id, profile["chargingProfileId"], connector_id, stack_level,
-                     purpose),
+                    (ts, charger_id, profile_id, connector_id, stack_level, purpose),
                 )  # fmt: skip
             cursor = conn.execute(
                 "INSERT INTO charging_profiles(charger_id, connector_id, profile_id, stack_level,"
@@ -378,11 +385,11 @@ class OpsMixin(SqliteBase):
                 (
                     charger_id,
                     connector_id,
-                    profile["chargingProfileId"],
+                    profile_id,
                     stack_level,
                     purpose,
                     profile["chargingProfileKind"],
-                    profile.get("transactionId"),
+                    transaction_id,
                     json.dumps(profile),
                     status,
                     ts,

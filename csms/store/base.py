@@ -834,9 +834,12 @@ class ChargerConfigStore(Protocol):
         self,
         charger_id: str,
         connector_id: int,
+        profile_id: int,
         profile: dict[str, Any],
         status: str,
         timestamp: TimeLike | None = None,
+        *,
+        transaction_id: int | None = None,
     ) -> int: ...
     def clear_charging_profiles(
         self,

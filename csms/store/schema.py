@@ -64,7 +64,7 @@ CREATE TABLE IF NOT EXISTS connectors (
 CREATE TABLE IF NOT EXISTS status_history (
     id                  INTEGER PRIMARY KEY,
     charger_id          TEXT NOT NULL,
-    connector_id        INTEGER NOT NULL,
+    connector_id        INTEGER NOT NULL,               -- 1.6 connector, 2.0.1 EVSE
     status              TEXT NOT NULL,
     error_code          TEXT,
     info                TEXT,
@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS tariffs (
 CREATE TABLE IF NOT EXISTS transactions (
     id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     charger_id          TEXT NOT NULL REFERENCES chargers(id),
-    connector_id        INTEGER NOT NULL,
+    connector_id        INTEGER NOT NULL,               -- 1.6 connector, 2.0.1 EVSE
     id_tag              TEXT NOT NULL,
     id_tag_status       TEXT,
     meter_start         INTEGER NOT NULL,
@@ -224,13 +224,13 @@ CREATE INDEX IF NOT EXISTS local_list_updates_cp ON local_list_updates(charger_i
 CREATE TABLE IF NOT EXISTS charging_profiles (
     id                  INTEGER PRIMARY KEY,
     charger_id          TEXT NOT NULL,
-    connector_id        INTEGER NOT NULL,
-    profile_id          INTEGER NOT NULL,               -- chargingProfileId
+    connector_id        INTEGER NOT NULL,               -- 1.6 connector, 2.0.1 EVSE
+    profile_id          INTEGER NOT NULL,               -- 1.6 chargingProfileId, 2.0.1 id
     stack_level         INTEGER NOT NULL,
     purpose             TEXT NOT NULL,
     kind                TEXT NOT NULL,
-    transaction_id      INTEGER,
-    profile             TEXT NOT NULL,                  -- JSON csChargingProfiles
+    transaction_id      INTEGER,                        -- 1.6 only (2.0.1: in profile)
+    profile             TEXT NOT NULL,                  -- JSON wire profile
     status              TEXT NOT NULL,                  -- SetChargingProfile.conf status
     sent_at             TEXT NOT NULL,
     cleared_at          TEXT

@@ -16,10 +16,11 @@ from typing import Any
 
 from chargebench.ocppj.versions import OCPP201
 from csms.certificates import certificate_fields
-from csms.commands import Bookkeeping
+from csms.commands import Bookkeeping, RequestRefused
 from csms.services.remote import FAILED, REJECTED
 from csms.store.base import Store
 from csms.v16 import commands as v16
+from csms.v201 import profiles
 from csms.v201.handlers import variable_key
 
 #: the version this bookkeeping is for
@@ -106,6 +107,40 @@ def _record_certificate_signed(store: Store, cp_id: str, p: dict, reply: dict, _
                               pem=pem, **certificate_fields(pem))  # fmt: skip
 
 
+def _prepare_profile(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # K01, K04: refuse what a CSMS SHALL NOT send (csms.v201.profiles), before sending
+    found = profiles.problems(p, store.list_charging_profiles(cp_id))
+    if found:
+        raise RequestRefused(cp_id, "SetChargingProfile", found)
+    return p, None
+
+
+def _record_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # K01.FR.05: an accepted profile replaces the one with its id (store rule, as 1.6 §5.16);
+    # evseId is the store's connector column, a TxProfile's string transactionId stays in the
+    # profile
+    profile = p["chargingProfile"]
+    store.record_charging_profile(cp_id, p["evseId"], profile["id"], profile, reply["status"])
+
+
+def _prepare_clear(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    found = profiles.clear_problems(p)  # K10.FR.02, .06
+    if found:
+        raise RequestRefused(cp_id, "ClearChargingProfile", found)
+    return p, None
+
+
+def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # K10.FR.03, .04 (as 1.6 §5.5): by id, else the criteria combined (K10.FR.02: never none)
+    if reply["status"] != "Accepted":
+        return
+    criteria = p.get("chargingProfileCriteria") or {}
+    store.clear_charging_profiles(
+        cp_id, profile_id=p.get("chargingProfileId"), connector_id=criteria.get("evseId"),
+        purpose=criteria.get("chargingProfilePurpose"), stack_level=criteria.get("stackLevel"),
+    )  # fmt: skip
+
+
 def _report(follow_up: str) -> Bookkeeping:
     return Bookkeeping(follow_up=follow_up)
 
@@ -147,6 +182,8 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
                                   v16._fail_deployment),
     "GetLog": Bookkeeping(v16._prepare_log, v16._record_log, v16._fail_diagnostics),  # N01
     "SendLocalList": Bookkeeping(record=_record_local_list),  # D01
+    "SetChargingProfile": Bookkeeping(_prepare_profile, _record_profile),  # K01
+    "ClearChargingProfile": Bookkeeping(_prepare_clear, _record_clear_profiles),  # K10
     "CertificateSigned": Bookkeeping(record=_record_certificate_signed),  # A02, A03
     "InstallCertificate": Bookkeeping(record=v16._record_certificate(None, "certificate")),
     "DeleteCertificate": Bookkeeping(record=v16._record_certificate_removal),  # M04

@@ -16,6 +16,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
+from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import TransactionEventEnumType as Event
 from ocpp.v201.enums import TriggerReasonEnumType as Trigger
 from websockets.asyncio.client import connect
@@ -23,7 +24,7 @@ from websockets.asyncio.client import connect
 from chargebench.ocppj.versions import OCPP201
 from csms.api.chargers_api import FOLLOWED, ROUTES
 from csms.central import CentralSystem
-from tests.csms.peer201 import ANSWERS, station
+from tests.csms.peer201 import ANSWERS, Station, station
 from tests.csms.test_ui_access import _csrf, login
 
 TOKEN = "v201-admin"
@@ -48,7 +49,7 @@ ISSUE_COMMANDS = {
 
 PROFILE = {"id": 7, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
            "chargingProfileKind": "Absolute", "chargingSchedule": [{
-               "id": 1, "chargingRateUnit": "A",
+               "id": 1, "chargingRateUnit": "A", "startSchedule": "2026-01-01T00:00:00Z",
                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}]}  # fmt: skip
 HASH = {"hashAlgorithm": "SHA256", "issuerNameHash": "a" * 64, "issuerKeyHash": "b" * 64,
         "serialNumber": "01"}  # fmt: skip
@@ -315,3 +316,75 @@ async def test_the_operator_page_of_a_2_0_1_station_has_its_version_forms(csms, 
                                  headers={"Accept": "application/json"})  # fmt: skip
     assert (answer.status_code, answer.json()) == (200, {"status": "Accepted"})
     assert cs.commands == [("Reset", {"type": "OnIdle", "evse_id": 1})]
+
+
+class RejectingStation(Station):
+    """A legal variant: the station refuses every profile (K01.FR.09/.28 are its rules)."""
+
+    @on("SetChargingProfile")
+    def refuse(self, **_: object) -> object:
+        self.commands.append(("SetChargingProfile", {}))
+        return result201.SetChargingProfile(status="Rejected")
+
+
+async def test_charging_profiles_are_stored_per_evse_replaced_by_id_and_cleared(api, csms, cs):
+    """K01: an Accepted profile is the station's on its EVSE; the same id replaces it
+    (K01.FR.05); ClearChargingProfile by criteria clears it (K10.FR.04)."""
+    url = f"/api/chargers/{CS}/actions/"
+    stronger = {**PROFILE, "chargingSchedule": [{**PROFILE["chargingSchedule"][0],
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 32}]}]}  # fmt: skip
+    for profile in (PROFILE, stronger):
+        answer = await api.post(url + "SetChargingProfile",
+                                json={"evseId": 1, "chargingProfile": profile})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+    active = csms.store.list_charging_profiles(CS)
+    assert [(row["connector_id"], row["profile_id"]) for row in active] == [(1, 7)]
+    assert active[0]["profile"]["chargingSchedule"][0]["chargingSchedulePeriod"][0]["limit"] == 32
+    criteria = {"evseId": 1, "chargingProfilePurpose": "TxDefaultProfile"}
+    answer = await api.post(url + "ClearChargingProfile",
+                            json={"chargingProfileCriteria": criteria})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert csms.store.list_charging_profiles(CS) == []
+    sent = [action for action, _ in cs.commands]
+    assert sent == ["SetChargingProfile", "SetChargingProfile", "ClearChargingProfile"]
+
+
+def _other(**fields: object) -> dict:
+    return {"evseId": 1, "chargingProfile": {**PROFILE, "id": 9, **fields}}
+
+
+@pytest.mark.parametrize(("payload", "requirement", "field"), [
+    (_other(), "K01.FR.06", "chargingProfile.stackLevel"),
+    (_other(chargingProfilePurpose="ChargingStationExternalConstraints"), "K01.FR.22",
+     "chargingProfile.chargingProfilePurpose"),
+    (_other(chargingProfilePurpose="TxProfile", stackLevel=3), "K01.FR.03",
+     "chargingProfile.transactionId"),
+])  # fmt: skip
+async def test_a_profile_a_csms_shall_not_send_is_refused_before_the_station(
+    api, csms, cs, payload, requirement, field
+):
+    """Schema-valid but forbidden to a CSMS: 422 naming the requirement and the field, nothing
+    sent. K01.FR.06: profile 7 holds stackLevel 0 TxDefaultProfile on EVSE 1 already."""
+    url = f"/api/chargers/{CS}/actions/SetChargingProfile"
+    answer = await api.post(url, json={"evseId": 1, "chargingProfile": PROFILE})
+    assert answer.status_code == 200, answer.text
+    answer = await api.post(url, json=payload)
+    assert answer.status_code == 422, answer.text
+    assert requirement in answer.json()["error"] and answer.json()["field"] == field
+    assert [action for action, _ in cs.commands] == ["SetChargingProfile"]
+    clear_all = await api.post(f"/api/chargers/{CS}/actions/ClearChargingProfile", json={})
+    assert clear_all.status_code == 422 and "K10.FR.02" in clear_all.json()["error"]
+    assert len(cs.commands) == 1 and len(csms.store.list_charging_profiles(CS)) == 1
+
+
+async def test_a_rejected_profile_is_not_the_stations(api, csms):
+    """The station's Rejected (its own rules, K01.FR.09/.28) is recorded, not made active."""
+    async with station(csms.url("CS-REJ"), "CS-REJ", cls=RejectingStation) as peer:
+        assert (await peer.boot()).status == "Accepted"
+        answer = await api.post("/api/chargers/CS-REJ/actions/SetChargingProfile",
+                                json={"evseId": 2, "chargingProfile": PROFILE})  # fmt: skip
+        assert (answer.status_code, answer.json()) == (200, {"status": "Rejected"})
+        assert peer.commands == [("SetChargingProfile", {})]
+    assert csms.store.list_charging_profiles("CS-REJ") == []
+    (row,) = csms.store.list_charging_profiles("CS-REJ", active_only=False)
+    assert (row["connector_id"], row["status"]) == (2, "Rejected")
