@@ -135,8 +135,9 @@ async def _record(csms: CentralSystem, cp_id: str, record: Record, payload: dict
 
 
 class RequestRefused(Exception):
-    """The request is valid against the schema but breaks a rule of what the CSMS may send
-    (e.g. 2.0.1 K01.FR.06): nothing was sent. `problems` name requirement, field and reason."""
+    """The request is valid against the schema but breaks a rule of what the CSMS may send in
+    the station's version (e.g. 2.0.1 K01.FR.06): nothing was sent. `problems` name
+    requirement, field and reason."""
 
     def __init__(self, cp_id: str, action: str, problems: list[Any]) -> None:
         listed = "; ".join(str(problem) for problem in problems)

@@ -22,6 +22,7 @@ from csms.store.base import (
     SecurityEvent,
 )
 from csms.store.timestamps import TimeLike, to_iso
+from csms.store.variables import variable_key
 
 # FirmwareStatus values after which a deployment takes no further notifications (1.6 §4.5 and
 # the security extension's SignedFirmwareStatusNotification).
@@ -549,12 +550,14 @@ class OpsMixin(SqliteBase):
             )
 
     def get_reported_config(self, charger_id: str) -> dict[str, ReportedKey]:
+        """1.6 configuration keys and monitors as reported, with a 2.0.1 station's Actual
+        values from its device model (`station_variables`) under `variable_key`."""
         rows = self._all(
             "SELECT key, value, readonly, reported_at FROM config_reported"
             " WHERE charger_id = ? ORDER BY key",
             (charger_id,),
         )
-        return {
+        reported: dict[str, ReportedKey] = {
             row["key"]: {
                 "value": row["value"],
                 "readonly": bool(row["readonly"]),
@@ -562,6 +565,18 @@ class OpsMixin(SqliteBase):
             }
             for row in rows
         }
+        for var in self._all(
+            "SELECT * FROM station_variables WHERE charger_id = ? AND attribute_type = 'Actual'",
+            (charger_id,),
+        ):
+            key = variable_key(
+                var["component"], var["variable"], component_instance=var["component_instance"],
+                variable_instance=var["variable_instance"], evse_id=var["evse_id"],
+                connector_id=var["connector_id"],
+            )  # fmt: skip
+            reported[key] = {"value": var["value"], "readonly": var["mutability"] == "ReadOnly",
+                             "reported_at": var["reported_at"]}  # fmt: skip
+        return dict(sorted(reported.items()))
 
     # Security events (security extension SecurityEventNotification) ---------------------------
 

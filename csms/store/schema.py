@@ -394,3 +394,29 @@ CREATE TABLE IF NOT EXISTS transaction_events (
     PRIMARY KEY (charger_id, station_tx_id, seq_no)
 );
 """
+
+
+#: Version 5: an OCPP 2.0.1 station's device model as the station reports it (part 2 B07/B08
+#: NotifyReport, B05/B06 results, N07 NotifyEvent): one row per component, variable and
+#: attribute type. An absent instance is '' and an absent EVSE or connector 0 (EVSE and
+#: connector ids are > 0 in 2.0.1), so the key is unique without NULLs.
+SCHEMA_5 = """
+CREATE TABLE IF NOT EXISTS station_variables (
+    charger_id          TEXT NOT NULL,
+    component           TEXT NOT NULL,
+    component_instance  TEXT NOT NULL,
+    evse_id             INTEGER NOT NULL,
+    connector_id        INTEGER NOT NULL,
+    variable            TEXT NOT NULL,
+    variable_instance   TEXT NOT NULL,
+    attribute_type      TEXT NOT NULL,                  -- AttributeEnumType
+    value               TEXT,                           -- NULL: not reported (WriteOnly)
+    mutability          TEXT,                           -- NULL: not reported
+    persistent          INTEGER,
+    constant            INTEGER,
+    characteristics     TEXT,                           -- JSON VariableCharacteristicsType
+    reported_at         TEXT NOT NULL,
+    PRIMARY KEY (charger_id, component, component_instance, evse_id, connector_id, variable,
+                 variable_instance, attribute_type)
+);
+"""

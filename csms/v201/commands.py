@@ -10,7 +10,6 @@ NotifyReport, K09 ReportChargingProfiles, N09 NotifyCustomerInformation).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,8 +19,7 @@ from csms.commands import Bookkeeping, RequestRefused
 from csms.services.remote import FAILED, REJECTED
 from csms.store.base import Store
 from csms.v16 import commands as v16
-from csms.v201 import profiles
-from csms.v201.handlers import variable_key
+from csms.v201 import profiles, reported
 
 #: the version this bookkeeping is for
 VERSION = OCPP201
@@ -30,38 +28,18 @@ VERSION = OCPP201
 _SET = ("Accepted", "RebootRequired")
 
 
-def _config_entries(results: Iterable[dict], statuses: tuple[str, ...],
-                    values: dict[str, str]) -> list[dict]:  # fmt: skip
-    entries = []
-    for result in results:
-        if result["attributeStatus"] not in statuses:
-            continue
-        if result.get("attributeType", "Actual") != "Actual":
-            continue  # the reported configuration holds Actual values (as NotifyReport's)
-        key = variable_key(result["component"], result["variable"])
-        value = values.get(key, result.get("attributeValue"))
-        entries.append({"key": key, "value": value, "readonly": False})
-    return entries
-
-
 def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
     # B05.FR.04: the station answers per variable; an Accepted (or RebootRequired) value is now
-    # the station's, so it joins the reported configuration under NotifyReport's key
-    sent = {
-        variable_key(item["component"], item["variable"]): item["attributeValue"]
-        for item in p["setVariableData"] if item.get("attributeType", "Actual") == "Actual"
-    }  # fmt: skip
-    entries = _config_entries(reply["setVariableResult"], _SET, sent)
-    if entries:
-        store.record_reported_config(cp_id, entries)
+    # the station's attribute (after a reboot for the latter), kept in its device model
+    rows = reported.result_rows(reply["setVariableResult"], _SET,
+                                reported.sent_values(p["setVariableData"]))  # fmt: skip
+    store.record_station_variables(cp_id, list(rows))
 
 
 def _record_get_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    # B06: what the station reports now is its configuration, as a NotifyReport's values
-    entries = [entry for entry in _config_entries(reply["getVariableResult"], ("Accepted",), {})
-               if entry["value"] is not None]  # fmt: skip
-    if entries:
-        store.record_reported_config(cp_id, entries)
+    # B06: what the station reports now is its attribute's value
+    store.record_station_variables(cp_id, list(reported.result_rows(reply["getVariableResult"],
+                                                                    ("Accepted",))))  # fmt: skip
 
 
 def _prepare_reservation(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:

@@ -3,10 +3,10 @@
 The schema admits profiles that part 2 forbids a CSMS to send ("the CSMS SHALL NOT ..."); a
 reference CSMS that sent one would teach its users a wrong profile and blame the station for
 rejecting it. `problems()` names each broken rule with its requirement id and the field, for
-the actions API to refuse the request (422) before anything is sent. The station's own rules
-(K01.FR.09 no transaction, K01.FR.28 unknown EVSE, K01.FR.26 rate unit) stay the station's:
-the CSMS cannot know them, so it sends and records the answer.
-"""
+the actions API to refuse the request before anything is sent (409, as a payload of the other
+version is: the rule is the station's version's). The station's own rules (K01.FR.09 no
+transaction, K01.FR.28 unknown EVSE, K01.FR.26 rate unit) stay the station's: the CSMS cannot
+know them, so it sends and records the answer."""
 
 from __future__ import annotations
 

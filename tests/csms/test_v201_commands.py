@@ -175,6 +175,16 @@ async def test_report_over_several_notify_report_messages_is_one_result(api, csm
     config = {key: row["value"] for key, row in csms.store.get_reported_config(CS).items()}
     assert config["OCPPCommCtrlr/HeartbeatInterval"] == "60"
     assert config["OCPPCommCtrlr/OfflineThreshold"] == "120"
+    url = f"/api/chargers/{CS}/variables"
+    variables = await api.get(url, params={"component": "OCPPCommCtrlr"})
+    assert variables.status_code == 200 and variables.headers["X-Total-Count"] == "2"
+    assert [(v["variable"], v["attribute_type"], v["value"], v["mutability"], v["persistent"])
+            for v in variables.json()] == [
+        ("HeartbeatInterval", "Actual", "60", "ReadWrite", False),
+        ("OfflineThreshold", "Actual", "120", "ReadWrite", False)]  # fmt: skip
+    csv = await api.get(url, params={"format": "csv", "limit": 1})
+    assert csv.text.splitlines()[0].startswith("component,component_instance,evse_id")
+    assert (await api.get("/api/chargers/NOPE/variables")).status_code == 404
 
 
 async def test_charging_profiles_and_customer_information_are_collected(api, cs):
@@ -363,17 +373,17 @@ def _other(**fields: object) -> dict:
 async def test_a_profile_a_csms_shall_not_send_is_refused_before_the_station(
     api, csms, cs, payload, requirement, field
 ):
-    """Schema-valid but forbidden to a CSMS: 422 naming the requirement and the field, nothing
+    """Schema-valid but forbidden to a 2.0.1 CSMS: 409 naming the requirement and the field, nothing
     sent. K01.FR.06: profile 7 holds stackLevel 0 TxDefaultProfile on EVSE 1 already."""
     url = f"/api/chargers/{CS}/actions/SetChargingProfile"
     answer = await api.post(url, json={"evseId": 1, "chargingProfile": PROFILE})
     assert answer.status_code == 200, answer.text
     answer = await api.post(url, json=payload)
-    assert answer.status_code == 422, answer.text
+    assert answer.status_code == 409, answer.text
     assert requirement in answer.json()["error"] and answer.json()["field"] == field
     assert [action for action, _ in cs.commands] == ["SetChargingProfile"]
     clear_all = await api.post(f"/api/chargers/{CS}/actions/ClearChargingProfile", json={})
-    assert clear_all.status_code == 422 and "K10.FR.02" in clear_all.json()["error"]
+    assert clear_all.status_code == 409 and "K10.FR.02" in clear_all.json()["error"]
     assert len(cs.commands) == 1 and len(csms.store.list_charging_profiles(CS)) == 1
 
 
