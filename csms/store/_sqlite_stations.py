@@ -38,7 +38,12 @@ class StationsMixin(SqliteBase):
                 (charger_id, evse_id, connector_id, status, to_iso(timestamp), self._now()),
             )
 
-    def list_evse_connectors(self, charger_id: str) -> list[EvseConnector]:
+    def list_evse_connectors(self, charger_id: str | None = None) -> list[EvseConnector]:
+        """See `Store.list_evse_connectors`."""
+        if charger_id is None:
+            return self._all(
+                "SELECT * FROM evse_connectors ORDER BY charger_id, evse_id, connector_id", ()
+            )
         return self._all(
             "SELECT * FROM evse_connectors WHERE charger_id = ? ORDER BY evse_id, connector_id",
             (charger_id,),

@@ -1032,7 +1032,10 @@ class StationStore(Protocol):
     ) -> None:
         """Set the connector's current status (2.0.1 StatusNotification)."""
         ...
-    def list_evse_connectors(self, charger_id: str) -> list[EvseConnector]: ...
+    def list_evse_connectors(self, charger_id: str | None = None) -> list[EvseConnector]:
+        """One station's EVSE connectors, or (None) every station's, by station, EVSE and
+        connector."""
+        ...
     def record_station_variables(
         self, charger_id: str, rows: Iterable[Mapping[str, Any]], timestamp: TimeLike | None = None
     ) -> None:

@@ -17,6 +17,7 @@ from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import ConnectorStatusEnumType as Connector
 from ocpp.v201.enums import TransactionEventEnumType as Event
 from ocpp.v201.enums import TriggerReasonEnumType as Trigger
 from websockets.asyncio.client import connect
@@ -398,3 +399,21 @@ async def test_a_rejected_profile_is_not_the_stations(api, csms):
     assert csms.store.list_charging_profiles("CS-REJ") == []
     (row,) = csms.store.list_charging_profiles("CS-REJ", active_only=False)
     assert (row["connector_id"], row["status"]) == (2, "Rejected")
+
+
+async def test_one_fleet_on_the_screens_shows_evse_connectors(api, csms, cs):
+    """Issue 18 point 4: a 2.0.1 station's connectors (EVSE.connector) on the fleet list, its
+    charger page and the dashboard, beside a 1.6 charger's; the fleet's status filter knows
+    2.0.1's Occupied."""
+    await cs.status(1, 1, Connector.available)
+    await cs.status(2, 1, Connector.occupied)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{csms.api_port}",
+                                 timeout=10) as http:  # fmt: skip
+        assert (await login(http, TOKEN)).status_code == 303
+        fleet = (await http.get("/ui", params={"status": "Occupied"})).text
+        assert "1.1 Available · 2.1 Occupied" in fleet and CS in fleet
+        page = (await http.get(f"/ui/chargers/{CS}")).text
+        assert 'data-connector="1.1"' in page and 'data-connector="2.1"' in page
+        assert '<td data-status="Occupied">Occupied</td>' in page
+    dashboard = await api.get("/dashboard")
+    assert dashboard.status_code == 200 and "1.1 Available · 2.1 Occupied" in dashboard.text
