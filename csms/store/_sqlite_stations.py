@@ -15,6 +15,7 @@ from typing import Any
 
 from csms.store._sqlite_base import SqliteBase
 from csms.store.base import EvseConnector, StationVariable, TransactionEventResult
+from csms.store.metering import has_energy_register
 from csms.store.timestamps import TimeLike, to_iso
 
 ACCEPTED = "Accepted"
@@ -188,10 +189,27 @@ class StationsMixin(SqliteBase):
                 self.add_meter_values(  # type: ignore[attr-defined]
                     charger_id, connector, values, transaction_id=transaction_id
                 )
+                if has_energy_register(values):
+                    self._start_reading(conn, transaction_id)
             if event_type == "Ended":
                 self._end(conn, transaction_id, at, stopped_reason, id_token, now)
             return TransactionEventResult(
                 transaction_id, False, self._gaps(conn, charger_id, station_tx_id)
+            )
+
+    @staticmethod
+    def _start_reading(conn: Any, transaction_id: int) -> None:
+        """A running transaction's meter_start is its first energy register reading (a 2.0.1
+        Started need not carry one): running energy and cost (I02) count from it."""
+        first = conn.execute(
+            "SELECT norm_value FROM meter_values WHERE transaction_id = ? AND measurand = ?"
+            " AND norm_unit = 'Wh' AND norm_value IS NOT NULL AND phase IS NULL"
+            " ORDER BY timestamp, id LIMIT 1", (transaction_id, ENERGY_REGISTER),
+        ).fetchone()  # fmt: skip
+        if first is not None:
+            conn.execute(
+                "UPDATE transactions SET meter_start = ? WHERE id = ? AND stop_time IS NULL",
+                (int(Decimal(first[0])), transaction_id),
             )
 
     def _end(

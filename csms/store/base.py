@@ -704,6 +704,7 @@ class TransactionStore(Protocol):
         measurand: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        newest_first: bool = False,
     ) -> list[MeterValueRow]: ...
     def count_meter_values(
         self, *, transaction_id: int | None = None, measurand: str | None = None

@@ -28,10 +28,11 @@ from csms import pnc
 from csms.dispatch import ASKED, Handler, registrar
 from csms.registry import ChargerConnection
 from csms.services import authorization
+from csms.services.analytics import ENERGY_REGISTER, live_estimate
 from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
 from csms.states import ReservationStatus
 from csms.store.base import Store
-from csms.store.metering import plain
+from csms.store.metering import has_energy_register, plain
 from csms.v201 import reported
 
 if TYPE_CHECKING:
@@ -203,6 +204,7 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
     token_info = None if token is None else await id_token_info(
         csms, token, transaction=(conn.cp_id, info["transactionId"]))
     evse = p.get("evse") or {}
+    meter_values = meter_values_16(p.get("meterValue", ()))
     result = await csms.db.run(
         csms.store.record_transaction_event, conn.cp_id, info["transactionId"], p["seqNo"],
         p["eventType"], p["timestamp"], trigger_reason=p["triggerReason"],
@@ -210,7 +212,7 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
         evse_id=evse.get("id"), id_token=None if token is None else token["idToken"],
         id_token_status=None if token_info is None else token_info["status"],
         stopped_reason=info.get("stoppedReason"),
-        meter_values=meter_values_16(p.get("meterValue", ())),
+        meter_values=meter_values,
     )  # fmt: skip
     if result.missing and p["eventType"] == "Ended":
         log.warning("%s: transaction %s ended with seqNo %s never received", conn.cp_id,
@@ -223,7 +225,32 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
         await csms.billing.bill_stopped_transaction(result.transaction_id)
     csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
                               "transaction_id": result.transaction_id})  # fmt: skip
-    return {} if token_info is None else {"idTokenInfo": token_info}
+    reply: dict[str, Any] = {} if token_info is None else {"idTokenInfo": token_info}
+    if p["eventType"] == "Ended" or has_energy_register(meter_values):
+        cost = await csms.db.run(_total_cost, csms.store, result.transaction_id)
+        if cost is not None:
+            reply["totalCost"] = float(cost)
+    return reply
+
+
+def _total_cost(store: Store, transaction_id: int) -> Decimal | None:
+    """I02.FR.01: the running cost of a transaction so far (its latest energy register reading
+    at the station's tariff), answered in the TransactionEventResponse of an event carrying a
+    reading; I03.FR.02: once Ended, the billed total (I03.FR.04: 0.00 when free). None when
+    the CSMS does not know it (no tariff, no reading yet, billing review): left out, which
+    I03.FR.04 says does not mean free."""
+    tx = store.get_transaction(transaction_id)
+    if tx is None:
+        return None
+    if tx["stop_time"] is not None:
+        return tx["amount"]
+    tariff = store.get_tariff(tx["charger_id"])
+    if tariff is None:
+        return None
+    latest = store.list_meter_values(transaction_id=transaction_id, measurand=ENERGY_REGISTER,
+                                     limit=1, newest_first=True)  # fmt: skip
+    estimate: Decimal | None = live_estimate(tx, latest, tariff["rate_per_kwh"])["estimated_cost"]
+    return estimate
 
 
 def _link_remote_start(store: Store, cp_id: str, remote_start_id: int, transaction_id: int) -> None:
