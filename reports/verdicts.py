@@ -125,9 +125,9 @@ def read_conformance(path: Path) -> Verdicts:
         verdicts.add(Verdict(name, Outcome(outcome), reason, trace=trace,
                              labels={"profile": str(case.get("profile", ""))}))
     errors = data.get("errors") if isinstance(data, dict) else None
-    for error in errors if isinstance(errors, list) else ():
-        if isinstance(error, dict):  # a module that did not import, a case not catalogued
-            verdicts.add(Verdict(str(error.get("nodeid") or "collection"), Outcome.ERROR,
-                                 str(error.get("reason") or ""),
-                                 error_type=str(error.get("type") or "")))
+    for entry in errors if isinstance(errors, list) else ():
+        if isinstance(entry, dict):  # a module that did not import, a case not catalogued
+            verdicts.add(Verdict(str(entry.get("nodeid") or "collection"), Outcome.ERROR,
+                                 str(entry.get("reason") or ""),
+                                 error_type=str(entry.get("type") or "")))
     return verdicts
