@@ -442,7 +442,8 @@ def allure_environment(settings: Settings) -> dict[str, str]:
     profiles, and the OCPP version."""
     listen = f"{settings.listen[0]}:{settings.listen[1]}"
     return {
-        "target": (settings.target or "") if settings.role == "csms" else f"charge point at {listen}",
+        "target": (settings.target or "") if settings.role == "csms"
+        else f"charge point at {listen}",
         "role": f"{settings.role} under test",
         "profiles": ",".join(sorted(settings.profiles)) if settings.profiles else "all declared",
         "security.profile": str(settings.security_profile),
