@@ -178,6 +178,9 @@ class TransactionEventResult(NamedTuple):
     duplicate: bool
     #: seqNos missing between the first and the last event received (2.0.1 part 2 E §1.3.2)
     missing: tuple[int, ...] = ()
+    #: the idToken's status as stored and to be answered: the `id_token_status` given, or
+    #: ConcurrentTx when the token runs another transaction; None when the event has no token
+    id_token_status: str | None = None
 
 
 class RemoteStart(TypedDict):
@@ -1032,7 +1035,12 @@ class StationStore(Protocol):
         one changes nothing and says `duplicate`), the first event of a station's transactionId
         creates its `transactions` row (`connector_id` = EVSE id, `id_tag` '' until a token
         comes), `meter_values` (1.6 wire shape) are stored with it, and an Ended closes it with
-        the energy its register readings span (none: status BillingReview)."""
+        the energy its register readings span (none: status BillingReview).
+
+        An Accepted `id_token` already in another running transaction is stored and answered
+        ConcurrentTx (the 1.6 §7.2 policy, as `begin_transaction`; a new transaction is then
+        NotAuthorized): the check and the insert are this one step, so two stations starting
+        with one token at the same moment cannot both be Accepted, on any backend."""
         ...
     def station_transaction(self, charger_id: str, station_tx_id: str) -> int | None:
         """The `transactions` id of a station's transactionId, or None."""

@@ -160,26 +160,19 @@ NO_AUTHORIZATION = "NoAuthorization"
 UNKNOWN = "Unknown"
 
 
-async def id_token_info(
-    csms: CentralSystem, id_token: dict, *, transaction: tuple[str, str] | None = None
-) -> dict:
+async def id_token_info(csms: CentralSystem, id_token: dict) -> dict:
     """IdTokenInfo for an IdToken, by the CSMS's id tag decision (`csms.services.authorization`):
     status, `cacheExpiryDateTime` from the tag's expiry, the parent tag as `groupIdToken`
     (C01.FR.06). A token the CSMS has no record of is Unknown (AuthorizationStatusEnumType), not
-    Invalid. With `transaction` (station id, its transactionId): ConcurrentTx when the token is
-    in another running transaction than that one (the same policy as a 1.6 StartTransaction)."""
+    Invalid. ConcurrentTx is the store's to decide, with the event it answers
+    (`Store.record_transaction_event`)."""
     if id_token["type"] == NO_AUTHORIZATION:
         return {"status": ACCEPTED}
     token = id_token["idToken"]
     now = csms.clock.now()
 
     def lookup(uow: Store) -> tuple[IdTagInfo, bool]:
-        active = None
-        if transaction is not None:
-            active = uow.active_transaction_for_tag(token)
-            if active is not None and active["id"] == uow.station_transaction(*transaction):
-                active = None  # its own transaction
-        decision = authorization.authorize(uow, token, now, active)
+        decision = authorization.authorize(uow, token, now)
         return decision, uow.get_id_tag(token) is None
 
     info, unknown = await csms.db.run(lookup)
@@ -217,11 +210,12 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
     its meter values; the first event creates the transaction, Ended closes it and bills the
     energy its register readings span. An event that carries an idToken is answered with that
     token's IdTokenInfo (E01.FR.11/12, E02.FR.02/04, E03.FR.02): ConcurrentTx when the token
-    already runs another transaction."""
+    already runs another transaction. That check and the insert of the transaction are one
+    store step (`record_transaction_event`, as 1.6's `begin_transaction`): two stations
+    starting with one token at the same moment cannot both be Accepted (issue 17 point 3)."""
     info = p["transactionInfo"]
     token = p.get("idToken")
-    token_info = None if token is None else await id_token_info(
-        csms, token, transaction=(conn.cp_id, info["transactionId"]))
+    token_info = None if token is None else await id_token_info(csms, token)
     evse = p.get("evse") or {}
     values = meter_values_16(p.get("meterValue", ()))
     result = await csms.db.run(lambda uow: uow.record_transaction_event(
@@ -232,6 +226,8 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
         id_token_status=None if token_info is None else token_info["status"],
         stopped_reason=info.get("stoppedReason"), meter_values=values,
     ))  # fmt: skip
+    if token_info is not None and result.id_token_status is not None:
+        token_info["status"] = result.id_token_status  # what was stored is what is answered
     if result.missing and p["eventType"] == "Ended":
         log.warning("%s: transaction %s ended with seqNo %s never received", conn.cp_id,
                     info["transactionId"], ", ".join(map(str, result.missing)))  # fmt: skip
