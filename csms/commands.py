@@ -134,6 +134,17 @@ async def _record(csms: CentralSystem, cp_id: str, record: Record, payload: dict
     await asyncio.shield(recording)
 
 
+class RequestRefused(Exception):
+    """The request is valid against the schema but breaks a rule of what the CSMS may send in
+    the station's version (e.g. 2.0.1 K01.FR.06): nothing was sent. `problems` name
+    requirement, field and reason."""
+
+    def __init__(self, cp_id: str, action: str, problems: list[Any]) -> None:
+        listed = "; ".join(str(problem) for problem in problems)
+        super().__init__(f"{action} for {cp_id!r} not sent: {listed}")
+        self.problems = problems
+
+
 class UnknownAction(Exception):
     """The action is not one the CSMS sends in the OCPP version the charger speaks."""
 

@@ -89,6 +89,8 @@ class OcppServer:
             # every version with a handler table, on one port (OCPP-J 2.0.1 §3.1.3, §3.2)
             versions=dispatch.versions(),
             ping_interval=None,  # KeepAlive pings, from one task for all connections
+            # OCPP-J 2.0.1 §3.3: a CSMS supports RFC 7692; negotiated only when offered
+            compression="deflate" if config.compression else None,
         )  # fmt: skip
 
     async def close(self) -> None:

@@ -252,6 +252,8 @@ async def send_action(call: Call) -> Any:
         raise ApiError(409, str(error)) from None
     except ReservationIdTaken as error:
         raise ApiError(409, str(error), field="reservationId") from None
+    except commands.RequestRefused as error:  # a rule of the station's version (2.0.1 K01)
+        raise ApiError(409, str(error), field=error.problems[0].field) from None
     except CallTimeout as error:
         raise ApiError(504, str(error)) from None
     except CallErrorReply as error:
@@ -350,6 +352,9 @@ def _action_operation(action: str) -> Operation:
                 "whose payload differs (the message names the version)")
     if action == "ReserveNow":
         conflict += ", or reservationId belongs to another charger's reservation"
+    if action in ("SetChargingProfile", "ClearChargingProfile"):
+        conflict += (", or it breaks a rule of what a CSMS may send in the station's version "
+                     "(2.0.1 K01, K04, K10: the requirement and the field are named)")
     versions = ", ".join(f"OCPP {version.name} {version.profiles.get(action, '')}".strip()
                          for version in versions_of(action))  # fmt: skip
     body = documented_schema(action)
@@ -400,6 +405,30 @@ async def charger_log(call: Call) -> Any:
         return rows, ctx.store.count_log(**filters)
 
     return await respond(call.request, CHARGER_LOG, fetch, call.query)
+
+
+# A 2.0.1 station's device model -----------------------------------------------------------------
+
+STATION_VARIABLES = Listing(
+    "station_variables",
+    columns=("component", "component_instance", "evse_id", "connector_id", "variable",
+             "variable_instance", "attribute_type", "value", "mutability", "persistent",
+             "constant", "characteristics", "reported_at"),
+    params=(Param("component", description="component name"),
+            Param("variable", description="variable name"),
+            Param("evse_id", "integer", "the EVSE's components only", minimum=1),
+            Param("attribute_type", description="Actual, Target, MinSet or MaxSet",
+                  enum=("Actual", "Target", "MinSet", "MaxSet"))),
+)  # fmt: skip
+
+
+async def station_variables(call: Call) -> Any:
+    """B07/B08, B05/B06, N07: what a 2.0.1 station reported of its device model, attribute by
+    attribute (GetBaseReport/GetReport fill it; a 1.6 charger has none: see its configuration)."""
+    ctx = call.ctx
+    cp_id = (await known_charger(call, call.path["cp_id"]))["id"]
+    return await respond(call.request, STATION_VARIABLES,
+                         lambda f: ctx.store.list_station_variables(cp_id), call.query)  # fmt: skip
 
 
 # Basic-auth password (security whitepaper A01) ---------------------------------------------------
@@ -506,6 +535,11 @@ ROUTES: tuple[Operation, ...] = (
     *(_action_operation(action) for action in ACTIONS),
     Operation("GET", "/api/chargers/{cp_id}/log", "The charger's OCPP message log, oldest first",
               charger_log, path_params=CP_ID, listing=CHARGER_LOG, tag="chargers",
+              responses={"404": "unknown charger"}),
+    Operation("GET", "/api/chargers/{cp_id}/variables",
+              "A 2.0.1 station's device model as it reported it", station_variables,
+              path_params=CP_ID, listing=STATION_VARIABLES, tag="chargers",
+              description=(station_variables.__doc__ or "").replace("\n    ", " ").strip(),
               responses={"404": "unknown charger"}),
     Operation(
         "PUT", "/api/chargers/{cp_id}/password",

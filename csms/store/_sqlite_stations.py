@@ -8,12 +8,13 @@ it in `station_transactions`, and every event is kept by seqNo in `transaction_e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from csms.store._sqlite_base import SqliteBase
-from csms.store.base import EvseConnector, TransactionEventResult
+from csms.store.base import EvseConnector, StationVariable, TransactionEventResult
 from csms.store.timestamps import TimeLike, to_iso
 
 ACCEPTED = "Accepted"
@@ -38,11 +39,85 @@ class StationsMixin(SqliteBase):
                 (charger_id, evse_id, connector_id, status, to_iso(timestamp), self._now()),
             )
 
-    def list_evse_connectors(self, charger_id: str) -> list[EvseConnector]:
+    def list_evse_connectors(self, charger_id: str | None = None) -> list[EvseConnector]:
+        """See `Store.list_evse_connectors`."""
+        if charger_id is None:
+            return self._all(
+                "SELECT * FROM evse_connectors ORDER BY charger_id, evse_id, connector_id", ()
+            )
         return self._all(
             "SELECT * FROM evse_connectors WHERE charger_id = ? ORDER BY evse_id, connector_id",
             (charger_id,),
         )
+
+    # Device model (schema 5): absent instances are '', absent EVSE/connector ids 0 ---------------
+
+    _VARIABLE_KEY = ("charger_id, component, component_instance, evse_id, connector_id,"
+                     " variable, variable_instance, attribute_type")  # fmt: skip
+
+    def record_station_variables(
+        self, charger_id: str, rows: Iterable[Mapping[str, Any]], timestamp: TimeLike | None = None
+    ) -> None:
+        """See `Store.record_station_variables`."""
+        at = to_iso(timestamp) or self._now()
+        full, values = [], []
+        for row in rows:
+            key = (charger_id, row["component"], row.get("component_instance") or "",
+                   row.get("evse_id") or 0, row.get("connector_id") or 0, row["variable"],
+                   row.get("variable_instance") or "",
+                   row.get("attribute_type") or "Actual")  # fmt: skip
+            if "mutability" in row:
+                characteristics = row.get("characteristics")
+                full.append((*key, row.get("value"), row["mutability"],
+                             _flag(row.get("persistent")), _flag(row.get("constant")),
+                             None if characteristics is None else json.dumps(characteristics),
+                             at))  # fmt: skip
+            else:
+                values.append((*key, row.get("value"), at))
+        with self._write() as conn:
+            if full:
+                conn.executemany(
+                    f"INSERT INTO station_variables({self._VARIABLE_KEY}, value, mutability,"
+                    " persistent, constant, characteristics, reported_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    f" ON CONFLICT({self._VARIABLE_KEY}) DO UPDATE SET value = excluded.value,"
+                    " mutability = excluded.mutability, persistent = excluded.persistent,"
+                    " constant = excluded.constant, characteristics = excluded.characteristics,"
+                    " reported_at = excluded.reported_at",
+                    full,
+                )  # fmt: skip
+            if values:
+                conn.executemany(
+                    f"INSERT INTO station_variables({self._VARIABLE_KEY}, value, reported_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    f" ON CONFLICT({self._VARIABLE_KEY}) DO UPDATE SET value = excluded.value,"
+                    " reported_at = excluded.reported_at",
+                    values,
+                )  # fmt: skip
+
+    def list_station_variables(
+        self, charger_id: str, *, component: str | None = None
+    ) -> list[StationVariable]:
+        """See `Store.list_station_variables`."""
+        where, params = "charger_id = ?", [charger_id]
+        if component is not None:
+            where, params = where + " AND component = ?", [*params, component]
+        rows = self._all(
+            f"SELECT * FROM station_variables WHERE {where} ORDER BY component,"
+            " component_instance, evse_id, connector_id, variable, variable_instance,"
+            " attribute_type",
+            tuple(params),
+        )  # fmt: skip
+        for row in rows:
+            for name in ("component_instance", "variable_instance"):
+                row[name] = row[name] or None
+            for name in ("evse_id", "connector_id"):
+                row[name] = row[name] or None
+            for name in ("persistent", "constant"):
+                row[name] = None if row[name] is None else bool(row[name])
+            if row["characteristics"] is not None:
+                row["characteristics"] = json.loads(row["characteristics"])
+        return rows
 
     def record_transaction_event(
         self,
@@ -200,3 +275,7 @@ class StationsMixin(SqliteBase):
 
 
 __all__ = ["StationsMixin"]
+
+
+def _flag(value: object) -> int | None:
+    return None if value is None else int(bool(value))

@@ -300,6 +300,28 @@ class Certificate(TypedDict):
     removed_at: str | None
 
 
+class StationVariable(TypedDict):
+    """One attribute of one variable of a 2.0.1 station's device model, as reported (B07/B08
+    NotifyReport, B05/B06 results, N07 NotifyEvent). Absent instances and EVSE/connector ids
+    are None; `mutability`, `persistent`, `constant`, `characteristics` None when only a value
+    was reported (a GetVariables result, an event)."""
+
+    charger_id: str
+    component: str
+    component_instance: str | None
+    evse_id: int | None
+    connector_id: int | None
+    variable: str
+    variable_instance: str | None
+    attribute_type: str
+    value: str | None
+    mutability: str | None
+    persistent: bool | None
+    constant: bool | None
+    characteristics: dict[str, Any] | None
+    reported_at: str
+
+
 class ReportedKey(TypedDict):
     value: str | None
     readonly: bool
@@ -840,9 +862,12 @@ class ChargerConfigStore(Protocol):
         self,
         charger_id: str,
         connector_id: int,
+        profile_id: int,
         profile: dict[str, Any],
         status: str,
         timestamp: TimeLike | None = None,
+        *,
+        transaction_id: int | None = None,
     ) -> int: ...
     def clear_charging_profiles(
         self,
@@ -1013,7 +1038,23 @@ class StationStore(Protocol):
     ) -> None:
         """Set the connector's current status (2.0.1 StatusNotification)."""
         ...
-    def list_evse_connectors(self, charger_id: str) -> list[EvseConnector]: ...
+    def list_evse_connectors(self, charger_id: str | None = None) -> list[EvseConnector]:
+        """One station's EVSE connectors, or (None) every station's, by station, EVSE and
+        connector."""
+        ...
+    def record_station_variables(
+        self, charger_id: str, rows: Iterable[Mapping[str, Any]], timestamp: TimeLike | None = None
+    ) -> None:
+        """Keep reported attributes (keys of `StationVariable`; absent optional keys are None).
+        A row with `mutability` is a full report (NotifyReport) and replaces what was known;
+        one without updates only the value (results, events), keeping the rest."""
+        ...
+    def list_station_variables(
+        self, charger_id: str, *, component: str | None = None
+    ) -> list[StationVariable]:
+        """The station's device model as reported, ordered by component, EVSE, connector,
+        variable and attribute type."""
+        ...
     def record_transaction_event(
         self,
         charger_id: str,

@@ -139,8 +139,10 @@ def _record_diagnostics(store: Store, cp_id: str, p: dict, reply: dict, rid: int
 
 
 def _record_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    store.record_charging_profile(cp_id, p["connectorId"], p["csChargingProfiles"],
-                                  reply["status"])  # fmt: skip
+    profile = p["csChargingProfiles"]
+    store.record_charging_profile(cp_id, p["connectorId"], profile["chargingProfileId"],
+                                  profile, reply["status"],
+                                  transaction_id=profile.get("transactionId"))  # fmt: skip
 
 
 def _record_reported_config(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:

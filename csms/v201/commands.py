@@ -10,17 +10,16 @@ NotifyReport, K09 ReportChargingProfiles, N09 NotifyCustomerInformation).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from chargebench.ocppj.versions import OCPP201
 from csms.certificates import certificate_fields
-from csms.commands import Bookkeeping
+from csms.commands import Bookkeeping, RequestRefused
 from csms.services.remote import FAILED, REJECTED
 from csms.store.base import Store
 from csms.v16 import commands as v16
-from csms.v201.handlers import variable_key
+from csms.v201 import profiles, reported
 
 #: the version this bookkeeping is for
 VERSION = OCPP201
@@ -29,38 +28,18 @@ VERSION = OCPP201
 _SET = ("Accepted", "RebootRequired")
 
 
-def _config_entries(results: Iterable[dict], statuses: tuple[str, ...],
-                    values: dict[str, str]) -> list[dict]:  # fmt: skip
-    entries = []
-    for result in results:
-        if result["attributeStatus"] not in statuses:
-            continue
-        if result.get("attributeType", "Actual") != "Actual":
-            continue  # the reported configuration holds Actual values (as NotifyReport's)
-        key = variable_key(result["component"], result["variable"])
-        value = values.get(key, result.get("attributeValue"))
-        entries.append({"key": key, "value": value, "readonly": False})
-    return entries
-
-
 def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
     # B05.FR.04: the station answers per variable; an Accepted (or RebootRequired) value is now
-    # the station's, so it joins the reported configuration under NotifyReport's key
-    sent = {
-        variable_key(item["component"], item["variable"]): item["attributeValue"]
-        for item in p["setVariableData"] if item.get("attributeType", "Actual") == "Actual"
-    }  # fmt: skip
-    entries = _config_entries(reply["setVariableResult"], _SET, sent)
-    if entries:
-        store.record_reported_config(cp_id, entries)
+    # the station's attribute (after a reboot for the latter), kept in its device model
+    rows = reported.result_rows(reply["setVariableResult"], _SET,
+                                reported.sent_values(p["setVariableData"]))  # fmt: skip
+    store.record_station_variables(cp_id, list(rows))
 
 
 def _record_get_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    # B06: what the station reports now is its configuration, as a NotifyReport's values
-    entries = [entry for entry in _config_entries(reply["getVariableResult"], ("Accepted",), {})
-               if entry["value"] is not None]  # fmt: skip
-    if entries:
-        store.record_reported_config(cp_id, entries)
+    # B06: what the station reports now is its attribute's value
+    store.record_station_variables(cp_id, list(reported.result_rows(reply["getVariableResult"],
+                                                                    ("Accepted",))))  # fmt: skip
 
 
 def _prepare_reservation(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
@@ -106,6 +85,40 @@ def _record_certificate_signed(store: Store, cp_id: str, p: dict, reply: dict, _
                               pem=pem, **certificate_fields(pem))  # fmt: skip
 
 
+def _prepare_profile(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # K01, K04: refuse what a CSMS SHALL NOT send (csms.v201.profiles), before sending
+    found = profiles.problems(p, store.list_charging_profiles(cp_id))
+    if found:
+        raise RequestRefused(cp_id, "SetChargingProfile", found)
+    return p, None
+
+
+def _record_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # K01.FR.05: an accepted profile replaces the one with its id (store rule, as 1.6 §5.16);
+    # evseId is the store's connector column, a TxProfile's string transactionId stays in the
+    # profile
+    profile = p["chargingProfile"]
+    store.record_charging_profile(cp_id, p["evseId"], profile["id"], profile, reply["status"])
+
+
+def _prepare_clear(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    found = profiles.clear_problems(p)  # K10.FR.02, .06
+    if found:
+        raise RequestRefused(cp_id, "ClearChargingProfile", found)
+    return p, None
+
+
+def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # K10.FR.03, .04 (as 1.6 §5.5): by id, else the criteria combined (K10.FR.02: never none)
+    if reply["status"] != "Accepted":
+        return
+    criteria = p.get("chargingProfileCriteria") or {}
+    store.clear_charging_profiles(
+        cp_id, profile_id=p.get("chargingProfileId"), connector_id=criteria.get("evseId"),
+        purpose=criteria.get("chargingProfilePurpose"), stack_level=criteria.get("stackLevel"),
+    )  # fmt: skip
+
+
 def _report(follow_up: str) -> Bookkeeping:
     return Bookkeeping(follow_up=follow_up)
 
@@ -147,6 +160,8 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
                                   v16._fail_deployment),
     "GetLog": Bookkeeping(v16._prepare_log, v16._record_log, v16._fail_diagnostics),  # N01
     "SendLocalList": Bookkeeping(record=_record_local_list),  # D01
+    "SetChargingProfile": Bookkeeping(_prepare_profile, _record_profile),  # K01
+    "ClearChargingProfile": Bookkeeping(_prepare_clear, _record_clear_profiles),  # K10
     "CertificateSigned": Bookkeeping(record=_record_certificate_signed),  # A02, A03
     "InstallCertificate": Bookkeeping(record=v16._record_certificate(None, "certificate")),
     "DeleteCertificate": Bookkeeping(record=v16._record_certificate_removal),  # M04

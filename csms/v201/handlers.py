@@ -32,6 +32,7 @@ from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
 from csms.states import ReservationStatus
 from csms.store.base import Store
 from csms.store.metering import plain
+from csms.v201 import reported
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -76,15 +77,12 @@ async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dic
 @handles("NotifyReport")
 async def notify_report(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """B07/B08: a part of the report asked for with GetBaseReport/GetReport (`tbc`: more parts
-    follow). Each variable's Actual value is kept with the station's reported configuration,
-    keyed `Component[instance]/Variable[instance]` (with `@evse.connector` for an EVSE's)."""
-    entries = [
-        {"key": key, "value": value, "readonly": readonly}
-        for key, value, readonly in _report_entries(p.get("reportData", ()))
-    ]
-    if entries:
+    follow). Every attribute of every variable is kept as the station's device model (value,
+    mutability, persistent, constant, characteristics: `Store.list_station_variables`)."""
+    rows = list(reported.report_rows(p.get("reportData", ())))
+    if rows:
         now = csms.clock.now()
-        await csms.db.run(lambda uow: uow.record_reported_config(conn.cp_id, entries, now))
+        await csms.db.run(lambda uow: uow.record_station_variables(conn.cp_id, rows, now))
     csms.followups.feed(conn.cp_id, "NotifyReport", p)  # the report as one (csms.followups)
     return {}
 
@@ -110,28 +108,10 @@ async def notify_monitoring_report(csms: CentralSystem, conn: ChargerConnection,
     return {}
 
 
-def _report_entries(report: Iterable[dict]) -> Iterable[tuple[str, str | None, bool]]:
-    for item in report:
-        key = variable_key(item["component"], item["variable"])
-        for attribute in item["variableAttribute"]:
-            if attribute.get("type", "Actual") != "Actual":
-                continue
-            readonly = attribute.get("mutability", "ReadWrite") == "ReadOnly"
-            yield key, attribute.get("value"), readonly
-
-
 def variable_key(component: dict, variable: dict) -> str:
-    """`Component[instance]/Variable[instance]`, with `@evse.connector` for an EVSE's."""
-    key = _named(component) + "/" + _named(variable)
-    evse = component.get("evse")
-    if evse is not None:
-        key += f"@{evse['id']}" + (f".{evse['connectorId']}" if "connectorId" in evse else "")
-    return key
-
-
-def _named(part: dict) -> str:
-    instance = part.get("instance")
-    return part["name"] + (f"[{instance}]" if instance else "")
+    """`Component[instance]/Variable[instance]`, with `@evse.connector` for an EVSE's (the
+    reported configuration's key, `csms.store.variables`)."""
+    return reported.key_of(component, variable)
 
 
 # G. Availability ------------------------------------------------------------------------------
@@ -406,15 +386,11 @@ handles("LogStatusNotification")(neutral.log_status)  # N01
 @handles("NotifyEvent")
 async def notify_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """N07/N08 (and G01: a connector's AvailabilityState may come as an event instead of a
-    StatusNotification): each event's actualValue becomes the variable's reported value, as a
-    NotifyReport's would; a `tbc` part is kept as it comes."""
-    entries = [
-        {"key": variable_key(event["component"], event["variable"]),
-         "value": event["actualValue"], "readonly": False}
-        for event in p["eventData"]
-    ]  # fmt: skip
+    StatusNotification): each event's actualValue becomes the variable's Actual value in the
+    station's device model; a `tbc` part is kept as it comes."""
+    rows = list(reported.event_rows(p["eventData"]))
     now = csms.clock.now()
-    await csms.db.run(lambda uow: uow.record_reported_config(conn.cp_id, entries, now))
+    await csms.db.run(lambda uow: uow.record_station_variables(conn.cp_id, rows, now))
     return {}
 
 

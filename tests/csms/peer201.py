@@ -230,9 +230,11 @@ ANSWERS: dict[str, Callable[[dict], dict]] = {
 
 @contextlib.asynccontextmanager
 async def station(url: str, cp_id: str, *, subprotocols: Sequence[str] = (SUBPROTOCOL,),
-                  cls: type[Station] = Station) -> AsyncIterator[Station]:  # fmt: skip
-    """A connected `Station` (or subclass `cls`) whose reader runs until the block ends."""
-    ws = await connect(url, subprotocols=list(subprotocols), compression=None,  # type: ignore[list-item]
+                  cls: type[Station] = Station, compression: str | None = None,
+                  ) -> AsyncIterator[Station]:  # fmt: skip
+    """A connected `Station` (or subclass `cls`) whose reader runs until the block ends;
+    `compression="deflate"` offers RFC 7692 (websockets' own implementation)."""
+    ws = await connect(url, subprotocols=list(subprotocols), compression=compression,  # type: ignore[list-item]
                        proxy=None, open_timeout=5)  # fmt: skip
     peer = cls(cp_id, ws, response_timeout=5)
     peer.ws = ws

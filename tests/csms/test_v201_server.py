@@ -265,6 +265,23 @@ async def test_mixed_fleet_on_one_port(csms):
     assert csms.store.list_evse_connectors("CS201")[0]["status"] == "Available"
 
 
+@pytest.mark.parametrize("compression", [True, False])
+async def test_websocket_compression_is_used_when_the_station_offers_it(tmp_path, compression):
+    """OCPP-J 2.0.1 §3.3: RFC 7692 is required of a CSMS; the station offering it (websockets'
+    own permessage-deflate) gets it and a compressed boot and report work. `--no-compression`
+    refuses the extension, and the connection works uncompressed (§3.3: not a reason to close)."""
+    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None, call_timeout=2,
+                             compression=compression) as central:  # fmt: skip
+        async with station(central.url("CSZ"), "CSZ", compression="deflate") as cs:
+            assert (await cs.boot()).status == "Accepted"
+            await cs.status(1, 1, Connector.available)
+            offered = cs.ws.response.headers.get("Sec-WebSocket-Extensions", "")
+            assert ("permessage-deflate" in offered) is compression
+            names = [extension.name for extension in cs.ws.protocol.extensions]
+            assert names == (["permessage-deflate"] if compression else [])
+        assert central.store.list_evse_connectors("CSZ")[0]["status"] == "Available"
+
+
 @pytest.mark.parametrize(("offered", "agreed"), [
     (["ocpp2.0.1", "ocpp1.6"], "ocpp2.0.1"),
     (["ocpp1.6", "ocpp2.0.1"], "ocpp1.6"),

@@ -110,3 +110,45 @@ class TestTransactionEvents:
         blocked = event(store, "tx-F", 0, "Started", T1, "Authorized", evse_id=4,
                         id_token="OTHER", id_token_status="Blocked")  # fmt: skip
         assert blocked.id_token_status == "Blocked"
+
+class TestDeviceModel:
+    def test_report_then_values_keep_what_the_report_said(self, store: Store) -> None:
+        """Schema 5: a NotifyReport row carries mutability, flags and characteristics; a later
+        value (a result, an event) changes the value only. An EVSE's variable and an instance
+        are their own rows; the Actual values join the reported configuration."""
+        chars = {"dataType": "integer", "supportsMonitoring": False, "unit": "s"}
+        store.record_station_variables("CP1", [
+            {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval",
+             "attribute_type": "Actual", "value": "300", "mutability": "ReadWrite",
+             "persistent": True, "constant": False, "characteristics": chars},
+            {"component": "EVSE", "evse_id": 1, "variable": "Power", "attribute_type": "MaxSet",
+             "value": "22000", "mutability": "ReadOnly"},
+            {"component": "ChargingStation", "component_instance": "main",
+             "variable": "Available", "value": "true", "mutability": "ReadOnly"},
+        ], T0)  # fmt: skip
+        store.record_station_variables("CP1", [
+            {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval", "value": "60"},
+            {"component": "EVSE", "evse_id": 1, "connector_id": 1, "variable": "AvailabilityState",
+             "value": "Occupied"},
+        ], T1)  # fmt: skip
+        rows = store.list_station_variables("CP1")
+        assert [(r["component"], r["evse_id"], r["connector_id"], r["variable"],
+                 r["attribute_type"], r["value"], r["mutability"]) for r in rows] == [
+            ("ChargingStation", None, None, "Available", "Actual", "true", "ReadOnly"),
+            ("EVSE", 1, None, "Power", "MaxSet", "22000", "ReadOnly"),
+            ("EVSE", 1, 1, "AvailabilityState", "Actual", "Occupied", None),
+            ("OCPPCommCtrlr", None, None, "HeartbeatInterval", "Actual", "60", "ReadWrite"),
+        ]  # fmt: skip
+        heartbeat = rows[-1]
+        assert (heartbeat["persistent"], heartbeat["constant"]) == (True, False)
+        assert heartbeat["characteristics"] == chars and heartbeat["reported_at"] != rows[1][
+            "reported_at"]
+        assert rows[0]["component_instance"] == "main" and rows[0]["variable_instance"] is None
+        assert [r["variable"] for r in store.list_station_variables("CP1", component="EVSE")] == [
+            "Power", "AvailabilityState"]
+        config = store.get_reported_config("CP1")
+        assert {key: row["value"] for key, row in config.items()} == {
+            "ChargingStation[main]/Available": "true", "EVSE/AvailabilityState@1.1": "Occupied",
+            "OCPPCommCtrlr/HeartbeatInterval": "60"}  # fmt: skip
+        assert config["ChargingStation[main]/Available"]["readonly"] is True
+        assert store.list_station_variables("CP2") == []
