@@ -21,6 +21,7 @@ import math
 import secrets
 import ssl
 import weakref
+from collections.abc import Callable
 from dataclasses import replace
 from http import HTTPStatus
 from typing import TYPE_CHECKING
@@ -44,8 +45,16 @@ from csms.store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
+    from csms.store import Store
+    from csms.store.base import Charger
 
 log = logging.getLogger(__name__)
+
+
+def went_offline(cp_id: str, session: str) -> Callable[[Store], bool]:
+    """The store step of a connection that ended: its charger offline, unless a newer
+    connection of it is the one recorded (`Store.set_online` with `session`)."""
+    return lambda uow: uow.set_online(cp_id, False, session=session)
 
 # RFC 6455 §7.4.1
 CLOSE_PROTOCOL_ERROR = 1002
@@ -109,11 +118,10 @@ class OcppServer:
             # OCPP-J 1.6 §6.2.2: after accepting a new AuthorizationKey the charger reconnects
             # with it at once, while the CSMS may still be hashing it into the store
             await asyncio.wait(set(recording), timeout=RECORDING_WAIT)
-        store = self.csms.store
-        charger = await self.csms.db.run(store.get_charger, cp_id)
+        charger = await self.csms.db.run(lambda uow: uow.get_charger(cp_id))
         facts = await self._facts(ws, request.headers, cp_id, charger)
         if charger is None:
-            twin = await self.csms.db.run(store.charger_id_case_twin, cp_id)
+            twin = await self.csms.db.run(lambda uow: uow.charger_id_case_twin(cp_id))
             if twin is not None:
                 facts = replace(facts, case_twin=True)
         admission = admit(charger, self.csms.config.unknown_chargers, facts)
@@ -124,7 +132,7 @@ class OcppServer:
         return None
 
     async def _facts(
-        self, ws: ServerConnection, headers: Headers, cp_id: str, charger: dict | None
+        self, ws: ServerConnection, headers: Headers, cp_id: str, charger: Charger | None
     ) -> Facts:
         header = headers.get("Authorization")
         basic_ok = False
@@ -138,7 +146,7 @@ class OcppServer:
         if ssl_object is not None and ssl_object.getpeercert(binary_form=True):
             # The TLS layer already verified the chain against tls_ca (A00.FR.403).
             identity = peer_identity(ssl_object)
-            serial = (charger or {}).get("serial") or cp_id
+            serial = (charger["serial"] if charger else None) or cp_id
             cert_ok = identity.matches(serial, self.csms.config.cpo_name)
         return Facts(
             basic_sent=header is not None, basic_ok=basic_ok,
@@ -192,7 +200,7 @@ class OcppServer:
             csms.trace.release(cp_id)
         if not conn.stale:
             with contextlib.suppress(Exception):
-                await csms.db.run(csms.store.set_online, cp_id, False, session=conn.session_id)
+                await csms.db.run(went_offline(cp_id, conn.session_id))
         if csms.heap is not None:
             csms.heap.note_closed()
         log.info("%s: disconnected (session %s)", cp_id, conn.session_id)
@@ -201,15 +209,16 @@ class OcppServer:
         self, ws: ServerConnection, cp_id: str, admission: Admission
     ) -> ChargerConnection:
         csms = self.csms
-        store = csms.store
         policy = csms.config.unknown_chargers
 
-        def remember() -> dict:
+        now = csms.clock.now()
+
+        def remember(uow: Store) -> dict:
             if admission.new:
-                store.upsert_charger(cp_id, registration_status=policy.registration_status)
-            store.note_connected_profile(cp_id, admission.profile)
-            store.set_online(cp_id, True, csms.clock.now(), session=session_id)
-            return store.get_charger(cp_id)  # type: ignore[return-value]
+                uow.upsert_charger(cp_id, registration_status=policy.registration_status)
+            uow.note_connected_profile(cp_id, admission.profile)
+            uow.set_online(cp_id, True, now, session=session_id)
+            return uow.get_charger(cp_id)  # type: ignore[return-value]
 
         session_id = secrets.token_hex(6)
         charger = await csms.db.run(remember)
@@ -297,8 +306,7 @@ class HeartbeatMonitor:
             stale.append(conn.cp_id)
             log.warning("%s: no heartbeat for %.0f s: offline", conn.cp_id, silent)
             try:
-                await csms.db.run(csms.store.set_online, conn.cp_id, False,
-                                  session=conn.session_id)  # fmt: skip
+                await csms.db.run(went_offline(conn.cp_id, conn.session_id))
             except StoreUnavailable as error:
                 # closed all the same; not stale any more, so its unregistering tries again
                 conn.stale = False

@@ -19,6 +19,7 @@ from csms.store.metering import has_energy_register
 from csms.store.timestamps import TimeLike, to_iso
 
 ACCEPTED = "Accepted"
+CONCURRENT_TX = "ConcurrentTx"
 #: the register a transaction's energy is read from (2.0.1 part 2 J, MeasurandEnumType default)
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 
@@ -153,6 +154,15 @@ class StationsMixin(SqliteBase):
                 " WHERE charger_id = ? AND station_tx_id = ?",
                 (charger_id, station_tx_id),
             ).fetchone()
+            if fresh and id_token and id_token_status == ACCEPTED and conn.execute(
+                "SELECT 1 FROM transactions WHERE id_tag = ? AND stop_time IS NULL"
+                " AND status = 'Running' AND id <> ? LIMIT 1",
+                (id_token, -1 if row is None else int(row[0])),
+            ).fetchone() is not None:
+                # E05 / 1.6 §7.2 policy: the token already runs another transaction. Checked
+                # under this write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: the write
+                # lock), so no second start for the token can slip in between
+                id_token_status = CONCURRENT_TX
             if row is None:
                 # the first event we hear of (normally Started, seqNo 0); a transaction whose
                 # Started is lost still gets a row, so none of its data is dropped
@@ -168,13 +178,20 @@ class StationsMixin(SqliteBase):
             else:
                 transaction_id = int(row[0])
             if not fresh:  # a retried event (our reply was lost): stored once already
+                stored = conn.execute(
+                    "SELECT id_tag_status FROM transactions WHERE id = ? AND id_tag = ?",
+                    (transaction_id, id_token or ""),
+                ).fetchone() if id_token else None
                 return TransactionEventResult(transaction_id, True, self._gaps(
-                    conn, charger_id, station_tx_id))  # fmt: skip
+                    conn, charger_id, station_tx_id), stored[0] if stored else id_token_status)
             if id_token:  # the token may come after the start (cable first, E02.FR.01)
+                # not accepted (ConcurrentTx too): NotAuthorized, as a start with that token is
+                running = "Running" if id_token_status in (None, ACCEPTED) else "NotAuthorized"
                 conn.execute(
-                    "UPDATE transactions SET id_tag = ?, id_tag_status = ?, updated_at = ?"
+                    "UPDATE transactions SET id_tag = ?, id_tag_status = ?, updated_at = ?,"
+                    " status = CASE WHEN status = 'Running' THEN ? ELSE status END"
                     " WHERE id = ? AND id_tag = ''",
-                    (id_token, id_token_status, now, transaction_id),
+                    (id_token, id_token_status, now, running, transaction_id),
                 )
             if evse_id:  # the EVSE may be known only later (E01.FR.09 "EVSE is known")
                 conn.execute(
@@ -194,7 +211,8 @@ class StationsMixin(SqliteBase):
             if event_type == "Ended":
                 self._end(conn, transaction_id, at, stopped_reason, id_token, now)
             return TransactionEventResult(
-                transaction_id, False, self._gaps(conn, charger_id, station_tx_id)
+                transaction_id, False, self._gaps(conn, charger_id, station_tx_id),
+                id_token_status if id_token else None,
             )
 
     @staticmethod
