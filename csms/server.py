@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import math
 import secrets
@@ -129,8 +130,9 @@ class OcppServer:
         if header is not None and charger is not None:
             parsed = parse_basic_auth(header)
             if parsed is not None and parsed[0] == cp_id:  # A00.FR.204: user = charge point id
+                offered = tuple(self.csms.offered.get(cp_id, ()))
                 # scrypt is slow on purpose: keep it off the event loop
-                basic_ok = await asyncio.to_thread(self._password_ok, cp_id, parsed[1])
+                basic_ok = await asyncio.to_thread(self._password_ok, cp_id, parsed[1], offered)
         ssl_object = ws.transport.get_extra_info("ssl_object")
         cert_ok: bool | None = None
         if ssl_object is not None and ssl_object.getpeercert(binary_form=True):
@@ -143,13 +145,19 @@ class OcppServer:
             tls=ssl_object is not None, cert_ok=cert_ok,
         )  # fmt: skip
 
-    def _password_ok(self, cp_id: str, password: bytes) -> bool:
+    def _password_ok(self, cp_id: str, password: bytes, offered: tuple[str, ...] = ()) -> bool:
         """The store keeps the AuthorizationKey as configured; a 16-20 byte binary key arrives as
-        raw bytes (OCPP-J 1.6 §6.2.2, chargebench.security.basic_auth), so also try its hex."""
+        raw bytes (OCPP-J 1.6 §6.2.2, chargebench.security.basic_auth), so also try its hex. A
+        2.0.1 BasicAuthPassword arrives as its UTF-8 text (A00.FR.205), the first candidate.
+        `offered`: new passwords of requests not yet answered (`csms.commands.execute`)."""
         verify = self.csms.store.verify_charger_password
         candidates = [password.decode("utf-8", "surrogateescape")]
         if MIN_KEY_BYTES <= len(password) <= MAX_KEY_BYTES:
             candidates += [password.hex().upper(), password.hex()]
+        if any(hmac.compare_digest(candidate.encode("utf-8", "surrogateescape"),
+                                   key.encode("utf-8"))
+               for candidate in candidates for key in offered):  # fmt: skip
+            return True
         return any(verify(cp_id, candidate) for candidate in candidates)
 
     # Connection ---------------------------------------------------------------------------------

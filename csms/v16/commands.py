@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from chargebench.ocppj.versions import OCPP16
+from chargebench.security.basic_auth import MIN_KEY_BYTES, parse_authorization_key
 from csms.certificates import certificate_fields
-from csms.commands import Bookkeeping, Record
+from csms.commands import Bookkeeping, PasswordChange, Record
 from csms.store.base import Store
 
 #: the version this bookkeeping is for
@@ -106,6 +107,26 @@ def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any
     store.set_config_baseline(cp_id, {key: value}, replace=False)
 
 
+def _offered_key(p: dict) -> str | None:
+    return p["value"] if p["key"] == "AuthorizationKey" else None
+
+
+def authorization_key(value: str) -> str:
+    """The AuthorizationKey as sent and stored (`chargebench.security.basic_auth`'s rule): the
+    hex form upper case (the CSMS compares a hex key's bytes with both cases of its hex, never
+    a mix), text as given; ValueError for a key the whitepaper does not allow."""
+    parse_authorization_key(value)
+    return value.upper() if len(value) >= 2 * MIN_KEY_BYTES else value
+
+
+#: whitepaper A01: ChangeConfiguration AuthorizationKey; Accepted or RebootRequired (1.6 §5.3:
+#: the value is set, the latter after a reboot) make it the charger's key
+PASSWORD = PasswordChange(
+    "ChangeConfiguration", lambda key: {"key": "AuthorizationKey", "value": key},
+    lambda reply: reply["status"], ("Accepted", "RebootRequired"), authorization_key,
+)
+
+
 def _record_certificate(kind: str | None, pem_field: str) -> Record:
     def record(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
         if _accepted(reply):
@@ -172,7 +193,7 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
     "SetChargingProfile": Bookkeeping(record=_record_profile),
     "ClearChargingProfile": Bookkeeping(record=_record_clear_profiles),
     "GetConfiguration": Bookkeeping(record=_record_reported_config),
-    "ChangeConfiguration": Bookkeeping(record=_record_configuration),
+    "ChangeConfiguration": Bookkeeping(record=_record_configuration, offers=_offered_key),
     "CertificateSigned": Bookkeeping(
         record=_record_certificate("ChargePointCertificate", "certificateChain")
     ),

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chargebench.ocppj.versions import OCPP201
+from chargebench.security.basic_auth import parse_basic_auth_password
 from csms.certificates import certificate_fields
-from csms.commands import Bookkeeping
+from csms.commands import Bookkeeping, PasswordChange
 from csms.services.remote import FAILED, REJECTED
 from csms.store.base import Store
 from csms.v16 import commands as v16
@@ -29,11 +30,51 @@ VERSION = OCPP201
 _SET = ("Accepted", "RebootRequired")
 
 
+#: A01.FR.01: the basic-auth password's component and variable (WriteOnly: never kept as the
+#: station's reported configuration, A01.FR.08/09; the store keeps a salted hash)
+BASIC_AUTH_PASSWORD = ("SecurityCtrlr", "BasicAuthPassword")
+#: A01.FR.03: only Accepted makes the new password the station's; any other status (also
+#: RebootRequired) keeps the old one (A01.FR.04)
+_PASSWORD_SET = ("Accepted",)
+
+
+def _is_password(item: dict) -> bool:
+    """`item` (a SetVariableData or SetVariableResult) names SecurityCtrlr.BasicAuthPassword's
+    Actual value (the attribute type left out means Actual)."""
+    names = (item["component"]["name"], item["variable"]["name"])
+    return names == BASIC_AUTH_PASSWORD and item.get("attributeType", "Actual") == "Actual"
+
+
+def _offered_password(p: dict) -> str | None:
+    return next((item["attributeValue"] for item in p["setVariableData"] if _is_password(item)),
+                None)  # fmt: skip
+
+
+def _password_status(reply: dict) -> str | None:
+    return next((result["attributeStatus"] for result in reply["setVariableResult"]
+                 if _is_password(result)), None)  # fmt: skip
+
+
+def _basic_auth_password(value: str) -> str:
+    parse_basic_auth_password(value)  # A00.FR.205: a passwordString, sent as its UTF-8 text
+    return value
+
+
+#: A01.FR.02: SetVariables SecurityCtrlr.BasicAuthPassword
+PASSWORD = PasswordChange(
+    "SetVariables",
+    lambda key: {"setVariableData": [{"component": {"name": BASIC_AUTH_PASSWORD[0]},
+                                      "variable": {"name": BASIC_AUTH_PASSWORD[1]},
+                                      "attributeValue": key}]},
+    _password_status, _PASSWORD_SET, _basic_auth_password,
+)  # fmt: skip
+
+
 def _config_entries(results: Iterable[dict], statuses: tuple[str, ...],
                     values: dict[str, str]) -> list[dict]:  # fmt: skip
     entries = []
     for result in results:
-        if result["attributeStatus"] not in statuses:
+        if result["attributeStatus"] not in statuses or _is_password(result):
             continue
         if result.get("attributeType", "Actual") != "Actual":
             continue  # the reported configuration holds Actual values (as NotifyReport's)
@@ -53,6 +94,10 @@ def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any
     entries = _config_entries(reply["setVariableResult"], _SET, sent)
     if entries:
         store.record_reported_config(cp_id, entries)
+    offered = _offered_password(p)
+    if offered is not None and _password_status(reply) in _PASSWORD_SET:
+        # A01.FR.03: from now on only the new password is admitted (hashed, A01.FR.08)
+        store.set_charger_password(cp_id, offered)
 
 
 def _record_get_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
@@ -130,7 +175,7 @@ def _triggered(p: dict) -> str | None:
 BOOKKEEPING: dict[str, Bookkeeping] = {
     "RequestStartTransaction": Bookkeeping(_prepare_remote_start, _record_remote_start,
                                            _fail_remote_start),
-    "SetVariables": Bookkeeping(record=_record_set_variables),
+    "SetVariables": Bookkeeping(record=_record_set_variables, offers=_offered_password),
     "GetVariables": Bookkeeping(record=_record_get_variables),
     "GetBaseReport": _report("NotifyReport"),  # B07.FR.04
     "GetReport": _report("NotifyReport"),  # B08.FR.04
