@@ -37,7 +37,7 @@ from chargebench.ocppj import OcppSession, Role, Session, serve
 from chargebench.ocppj.versions import version_for
 from chargebench.security import MAX_KEY_BYTES, MIN_KEY_BYTES, parse_basic_auth, peer_identity
 from chargebench.trace import make_tracer
-from csms import dispatch
+from csms import dispatch, profile_upgrade
 from csms.admission import Admission, Facts, admit, charge_point_id
 from csms.outage import RETRY_AFTER
 from csms.registry import ChargerConnection
@@ -215,7 +215,18 @@ class OcppServer:
                 store.upsert_charger(cp_id, registration_status=policy.registration_status)
             store.note_connected_profile(cp_id, admission.profile)
             store.set_online(cp_id, True, csms.clock.now(), session=session_id)
-            return store.get_charger(cp_id)  # type: ignore[return-value]
+            charger = store.get_charger(cp_id)
+            assert charger is not None
+            if admission.profile > charger["security_profile"]:
+                # A05.FR.06: reconnected with the profile the CSMS asked for: it is the
+                # charger's now (csms.profile_upgrade); A05.FR.07: nothing lower admits
+                target = profile_upgrade.reached(charger, store.get_config_baseline(cp_id),
+                                                 admission.profile)  # fmt: skip
+                if target is not None:
+                    store.set_security_profile(cp_id, target)
+                    log.info("%s: security profile %d reached (A05)", cp_id, target)
+                    charger = store.get_charger(cp_id)
+            return charger  # type: ignore[return-value]
 
         session_id = secrets.token_hex(6)
         charger = await csms.db.run(remember)

@@ -1,11 +1,12 @@
-"""What the operator does to one charger: CSMS-initiated OCPP actions, its message log, and
-its basic-auth password.
+"""What the operator does to one charger: CSMS-initiated OCPP actions, its message log, its
+basic-auth password and its security profile.
 
     POST /api/chargers/{cp_id}/actions/{Action}   body: the OCPP payload; answer: the charger's
                                                   reply (?timeout=SECONDS overrides the call
                                                   timeout); one documented path per action
     GET  /api/chargers/{cp_id}/log                the charger's message log (a paged list)
     PUT  /api/chargers/{cp_id}/password           set or rotate its basic-auth password
+    POST /api/chargers/{cp_id}/security-profile   raise its security profile (A05)
 
 Every action the CSMS sends in OCPP 1.6 or 2.0.1 has its path; the charger's live connection
 decides the version. A payload is checked with the `ocpp` package's schema of that version (the
@@ -45,7 +46,8 @@ from chargebench.security.basic_auth import (
     MIN_PASSWORD_CHARS,
     generate_authorization_key,
 )
-from csms import commands, dispatch
+from csms import commands, dispatch, profile_upgrade
+from csms.admission import required_profile
 from csms.api.jsonio import ApiError, DecimalJSONResponse, loads
 from csms.api.listing import Listing, respond
 from csms.api.params import Param
@@ -254,6 +256,8 @@ async def send_action(call: Call) -> Any:
         raise ApiError(409, str(error)) from None
     except ReservationIdTaken as error:
         raise ApiError(409, str(error), field="reservationId") from None
+    except commands.CommandRefused as error:  # e.g. a security profile downgrade
+        raise ApiError(409, str(error), field=error.field) from None
     except CallTimeout as error:
         raise ApiError(504, str(error)) from None
     except CallErrorReply as error:
@@ -352,6 +356,9 @@ def _action_operation(action: str) -> Operation:
                 "whose payload differs (the message names the version)")
     if action == "ReserveNow":
         conflict += ", or reservationId belongs to another charger's reservation"
+    if action in ("SetNetworkProfile", "SetVariables", "ChangeConfiguration"):
+        conflict += (", or it would lower the charger's security profile (2.0.1 A05.FR.10, "
+                     "B09.FR.04, A00.FR.005; 1.6 whitepaper A05.FR.01)")
     versions = ", ".join(f"OCPP {version.name} {version.profiles.get(action, '')}".strip()
                          for version in versions_of(action))  # fmt: skip
     body = documented_schema(action)
@@ -530,6 +537,89 @@ async def set_password(call: Call) -> Any:
     return DecimalJSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
+# Security profile upgrade (OCPP 2.0.1 A05, 1.6 whitepaper A05) ---------------------------------
+
+UPGRADE_BODY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["securityProfile"],
+    "properties": {
+        "securityProfile": {"type": "integer", "minimum": 1, "maximum": 3,
+                            "description": "the profile to reconnect with; never lower than "
+                                           "the charger's (409)"},
+        "ocppCsmsUrl": {"type": "string", "minLength": 1, "maxLength": 512,
+                        "description": "2.0.1 (required there): the URL the station dials "
+                                       "through its new network profile, without its "
+                                       "identity (wss:// for profiles 2 and 3)"},
+        "configurationSlot": {"type": "integer", "minimum": 0, "maximum": INT32[1],
+                              "description": "2.0.1: the slot for the new network profile; "
+                                             "left out, the lowest one not in the station's "
+                                             "NetworkConfigurationPriority"},
+        "messageTimeout": {"type": "integer", "minimum": 1, "maximum": INT32[1],
+                           "description": "2.0.1: the new profile's messageTimeout (30)"},
+        "ocppInterface": {"enum": ["Wired0", "Wired1", "Wired2", "Wired3", "Wireless0",
+                                   "Wireless1", "Wireless2", "Wireless3"],
+                          "description": "2.0.1: the new profile's ocppInterface (Wired0)"},
+    },
+}  # fmt: skip
+UPGRADE_RESULT = {
+    "type": "object",
+    "required": ["charger_id", "securityProfile", "outcome", "steps"],
+    "properties": {
+        "charger_id": {"type": "string"},
+        "securityProfile": {"type": "integer"},
+        "outcome": {"enum": ["Pending", "Refused"],
+                    "description": "Pending: every step accepted, the charger reconnects "
+                                   "with the new profile, recorded when it does (2.0.1 "
+                                   "A05.FR.06; 1.6 at once); Refused: `refusedBy` answered "
+                                   "otherwise, nothing more was sent"},
+        "refusedBy": {"type": "string"},
+        "configurationSlot": {"type": "integer"},
+        "steps": {"type": "array", "items": {"type": "object"},
+                  "description": "each request as sent (`action`, `request`) and its `reply`"},
+    },
+}  # fmt: skip
+
+
+async def upgrade_security_profile(call: Call) -> Any:
+    """Raise the charger's security profile (`csms.profile_upgrade`). OCPP 2.0.1 A05:
+    GetVariables NetworkConfigurationPriority, SetNetworkProfile into the next slot (B09),
+    SetVariables NetworkConfigurationPriority with that slot first (B10.FR.01), Reset OnIdle;
+    the new profile is recorded when the station reconnects with it (A05.FR.06), after which
+    nothing lower is admitted (A05.FR.07). OCPP 1.6: ChangeConfiguration SecurityProfile
+    (whitepaper A05). A lower profile is refused (409; A00.FR.005, A05.FR.10), as is the
+    profile it already has, profile 1 or 2 without a basic-auth password stored (the CSMS
+    would refuse the reconnect; whitepaper A05.FR.02) and a charger not connected."""
+    ctx, body = call.ctx, call.body
+    charger = await known_charger(call, call.path["cp_id"])
+    cp_id, profile = charger["id"], body["securityProfile"]
+    problem = profile_upgrade.downgrade(charger, profile)
+    if problem is not None:
+        raise ApiError(409, problem, field="securityProfile")
+    if profile == required_profile(charger):
+        raise ApiError(409, f"charge point {cp_id!r} is at security profile {profile} already",
+                       field="securityProfile")  # fmt: skip
+    if profile in (1, 2) and not charger["has_password"]:
+        raise ApiError(409, f"charge point {cp_id!r} has no basic-auth password stored: set one "
+                       "first (PUT /api/chargers/{id}/password)", field="securityProfile")
+    conn = ctx.registry.get(cp_id) if ctx.execute is not None else None
+    if conn is None or ctx.execute is None:
+        raise ApiError(409, f"charge point {cp_id!r} is not connected; nothing changed")
+    try:
+        done = await profile_upgrade.upgrade(ctx.execute, cp_id, conn.session.core.version, body)
+    except profile_upgrade.UpgradeInput as error:
+        raise ApiError(422, str(error), field=error.field) from None
+    except commands.CommandRefused as error:
+        raise ApiError(409, str(error), field=error.field) from None
+    except (commands.NotConnected, commands.UnknownAction) as error:
+        raise ApiError(409, str(error)) from None
+    except CallTimeout as error:
+        raise ApiError(504, str(error)) from None
+    except CallFailed as error:
+        raise ApiError(502, str(error)) from None
+    return DecimalJSONResponse({"charger_id": cp_id, **done.as_dict()})
+
+
 # Route table ------------------------------------------------------------------------------------
 
 ROUTES: tuple[Operation, ...] = (
@@ -550,6 +640,23 @@ ROUTES: tuple[Operation, ...] = (
             "502": "the charger answered with a CALLERROR, an invalid reply or (2.0.1) none "
                    "for the password: the old key stays stored",
             "504": "no reply in time: the old key stays stored",
+        },
+    ),
+    Operation(
+        "POST", "/api/chargers/{cp_id}/security-profile",
+        "Raise the charger's security profile (2.0.1 A05 SetNetworkProfile, "
+        "NetworkConfigurationPriority, Reset; 1.6 ChangeConfiguration SecurityProfile)",
+        upgrade_security_profile, path_params=CP_ID, tag="chargers", body=UPGRADE_BODY,
+        result=UPGRADE_RESULT,
+        description=(upgrade_security_profile.__doc__ or "").replace("\n    ", " ").strip(),
+        responses={
+            "404": "unknown charger",
+            "409": "a downgrade, the profile it has, no password for profile 1/2, or not "
+                   "connected: nothing sent",
+            "422": "2.0.1 without ocppCsmsUrl, or a NetworkConfigurationPriority that is no "
+                   "list of slots",
+            "502": "a step was answered with a CALLERROR or an invalid reply",
+            "504": "a step had no reply in time",
         },
     ),
 )  # fmt: skip

@@ -8,8 +8,9 @@ from typing import Any
 
 from chargebench.ocppj.versions import OCPP16
 from chargebench.security.basic_auth import MIN_KEY_BYTES, parse_authorization_key
+from csms import profile_upgrade
 from csms.certificates import certificate_fields
-from csms.commands import Bookkeeping, PasswordChange, Record
+from csms.commands import Bookkeeping, CommandRefused, PasswordChange, Record
 from csms.store.base import Store
 
 #: the version this bookkeeping is for
@@ -89,6 +90,17 @@ def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: An
             cp_id, profile_id=p.get("id"), connector_id=p.get("connectorId"),
             purpose=p.get("chargingProfilePurpose"), stack_level=p.get("stackLevel"),
         )  # fmt: skip
+
+
+def _prepare_configuration(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # whitepaper A05.FR.01 (the charger rejects a SecurityProfile lower or equal) and
+    # A00.FR.005: the CSMS does not ask for a lower one either
+    key, value = p["key"], p["value"]
+    if key == "SecurityProfile" and value.isascii() and value.isdigit() and len(value) < 10:
+        problem = profile_upgrade.downgrade(store.get_charger(cp_id), int(value))
+        if problem is not None:
+            raise CommandRefused(problem, field="value")
+    return p, None
 
 
 def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
@@ -193,7 +205,8 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
     "SetChargingProfile": Bookkeeping(record=_record_profile),
     "ClearChargingProfile": Bookkeeping(record=_record_clear_profiles),
     "GetConfiguration": Bookkeeping(record=_record_reported_config),
-    "ChangeConfiguration": Bookkeeping(record=_record_configuration, offers=_offered_key),
+    "ChangeConfiguration": Bookkeeping(_prepare_configuration, _record_configuration,
+                                       offers=_offered_key),
     "CertificateSigned": Bookkeeping(
         record=_record_certificate("ChargePointCertificate", "certificateChain")
     ),

@@ -16,8 +16,9 @@ from typing import Any
 
 from chargebench.ocppj.versions import OCPP201
 from chargebench.security.basic_auth import parse_basic_auth_password
+from csms import profile_upgrade
 from csms.certificates import certificate_fields
-from csms.commands import Bookkeeping, PasswordChange
+from csms.commands import Bookkeeping, CommandRefused, PasswordChange
 from csms.services.remote import FAILED, REJECTED
 from csms.store.base import Store
 from csms.v16 import commands as v16
@@ -84,7 +85,35 @@ def _config_entries(results: Iterable[dict], statuses: tuple[str, ...],
     return entries
 
 
-def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+def _priority_item(p: dict) -> tuple[int, dict] | None:
+    """The NetworkConfigurationPriority item of a SetVariables request, with its index."""
+    for index, item in enumerate(p["setVariableData"]):
+        names = (item["component"]["name"], item["variable"]["name"])
+        if names == profile_upgrade.PRIORITY and item.get("attributeType", "Actual") == "Actual":
+            return index, item
+    return None
+
+
+def _prepare_set_variables(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # A05 step 1: a NetworkConfigurationPriority whose first slot has a NetworkConnectionProfile
+    # this CSMS set (SetNetworkProfile) is a move to that slot's security profile: refused when
+    # lower (A05.FR.10, A00.FR.005); the profile is the state its record keeps
+    found = _priority_item(p)
+    if found is None:
+        return p, None
+    index, item = found
+    profile = profile_upgrade.first_slot_profile(store.get_config_baseline(cp_id),
+                                                 item["attributeValue"])  # fmt: skip
+    if profile is None:
+        return p, None
+    problem = profile_upgrade.downgrade(store.get_charger(cp_id), profile)
+    if problem is not None:
+        raise CommandRefused(problem, field=f"setVariableData.{index}.attributeValue")
+    return p, profile
+
+
+def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict,
+                          profile: int | None) -> None:  # fmt: skip
     # B05.FR.04: the station answers per variable; an Accepted (or RebootRequired) value is now
     # the station's, so it joins the reported configuration under NotifyReport's key
     sent = {
@@ -98,6 +127,35 @@ def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any
     if offered is not None and _password_status(reply) in _PASSWORD_SET:
         # A01.FR.03: from now on only the new password is admitted (hashed, A01.FR.08)
         store.set_charger_password(cp_id, offered)
+    if profile is not None and _priority_status(reply) in profile_upgrade.PRIORITY_SET:
+        # A05 step 2 (B10.FR.01): the station connects through that slot after its reboot;
+        # the profile is recorded once it does (A05.FR.06, csms.server)
+        store.set_config_baseline(cp_id, {profile_upgrade.TARGET_KEY: str(profile)},
+                                  replace=False)  # fmt: skip
+
+
+def _priority_status(reply: dict) -> str | None:
+    return next((result["attributeStatus"] for result in reply["setVariableResult"]
+                 if (result["component"]["name"], result["variable"]["name"])
+                 == profile_upgrade.PRIORITY), None)  # fmt: skip
+
+
+def _prepare_network_profile(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # B09.FR.04, A05.FR.10: a profile below the station's is refused before it is sent
+    problem = profile_upgrade.downgrade(store.get_charger(cp_id),
+                                        p["connectionData"]["securityProfile"])  # fmt: skip
+    if problem is not None:
+        raise CommandRefused(problem, field="connectionData.securityProfile")
+    return p, None
+
+
+def _record_network_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # B09.FR.01: Accepted means the slot holds the profile; kept (its security profile only:
+    # the rest may hold APN/VPN secrets) for the NetworkConfigurationPriority that follows
+    if reply["status"] == "Accepted":
+        profile = p["connectionData"]["securityProfile"]
+        store.set_config_baseline(cp_id, {profile_upgrade.slot_key(p["configurationSlot"]):
+                                          str(profile)}, replace=False)  # fmt: skip
 
 
 def _record_get_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
@@ -175,7 +233,9 @@ def _triggered(p: dict) -> str | None:
 BOOKKEEPING: dict[str, Bookkeeping] = {
     "RequestStartTransaction": Bookkeeping(_prepare_remote_start, _record_remote_start,
                                            _fail_remote_start),
-    "SetVariables": Bookkeeping(record=_record_set_variables, offers=_offered_password),
+    "SetVariables": Bookkeeping(_prepare_set_variables, _record_set_variables,
+                                offers=_offered_password),
+    "SetNetworkProfile": Bookkeeping(_prepare_network_profile, _record_network_profile),  # B09
     "GetVariables": Bookkeeping(record=_record_get_variables),
     "GetBaseReport": _report("NotifyReport"),  # B07.FR.04
     "GetReport": _report("NotifyReport"),  # B08.FR.04
