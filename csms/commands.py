@@ -223,18 +223,18 @@ class PasswordChange:
 def bookkeeping_for(version: OcppVersion) -> Mapping[str, Bookkeeping]:
     """The bookkeeping table of `version` (`csms.v16.commands`, `csms.v201.commands`), chosen
     the way `csms.dispatch` chooses handler tables."""
-    return _tables()[version].BOOKKEEPING  # type: ignore[no-any-return]
+    return _tables()[version].BOOKKEEPING
 
 
 def allocated_fields(version: OcppVersion) -> Mapping[str, str]:
     """Id fields the CSMS fills in for `version`'s actions when the caller leaves them out
     (or always): action -> field."""
-    return _tables()[version].ALLOCATED_FIELDS  # type: ignore[no-any-return]
+    return _tables()[version].ALLOCATED_FIELDS
 
 
 def password_change_for(version: OcppVersion) -> PasswordChange:
     """How `version` sets the basic-auth password (`PasswordChange`)."""
-    return _tables()[version].PASSWORD  # type: ignore[no-any-return]
+    return _tables()[version].PASSWORD
 
 
 @functools.cache
