@@ -53,6 +53,8 @@ CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_NORMAL = 1000
 #: IANA WebSocket close code registry: "Try Again Later" (the store is unavailable)
 CLOSE_TRY_AGAIN_LATER = 1013
+#: OCPP 2.0.1 part 2 appendices, security events: the CSMS's record of a refused certificate
+INVALID_CERTIFICATE = "InvalidChargingStationCertificate"
 #: seconds a reconnecting charger waits for the bookkeeping of its last answered command
 RECORDING_WAIT = 5.0
 
@@ -118,6 +120,14 @@ class OcppServer:
         admission = admit(charger, self.csms.config.unknown_chargers, facts)
         if admission.status is not None:  # not admitted
             log.info("%s: refused (%s %s)", cp_id, admission.status, admission.reason)
+            if charger is not None and facts.cert_ok is False:
+                # 2.0.1 A00.FR.408 (RECOMMENDED): the CSMS logs the station certificate it
+                # refused (CA-signed, but not this station's: A00.FR.404/405); the refusal
+                # stands even when the store cannot take the record
+                with contextlib.suppress(StoreUnavailable):
+                    await self.csms.db.run(
+                        store.add_security_event, cp_id, INVALID_CERTIFICATE,
+                        self.csms.clock.now(), tech_info=admission.reason[:255])
             return _refuse(ws, admission.status, admission.reason)
         self._admissions[ws] = (cp_id, admission)
         return None

@@ -9,7 +9,7 @@ from typing import Any
 from chargebench.ocppj.versions import OCPP16
 from chargebench.security.basic_auth import MIN_KEY_BYTES, parse_authorization_key
 from csms import profile_upgrade
-from csms.certificates import certificate_fields
+from csms.certificates import certificate_fields, hash_data_key
 from csms.commands import Bookkeeping, CommandRefused, PasswordChange, Record
 from csms.store.base import Store
 
@@ -151,9 +151,8 @@ def _record_certificate(kind: str | None, pem_field: str) -> Record:
 
 def _record_certificate_removal(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
     if _accepted(reply):
-        hashes = p["certificateHashData"]
-        store.remove_certificate(cp_id, serial_number=hashes["serialNumber"],
-                                 issuer_key_hash=hashes.get("issuerKeyHash"))  # fmt: skip
+        # M04: the hash data as `certificate_fields` recorded it (case, leading zeros)
+        store.remove_certificate(cp_id, **hash_data_key(p["certificateHashData"]))
 
 
 def _record_reservation(store: Store, cp_id: str, p: dict, reply: dict, rid: int) -> None:

@@ -20,6 +20,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 from ocpp.v201 import call as call201
 from websockets.asyncio.client import connect
@@ -250,6 +251,9 @@ async def test_a00_profiles_2_and_3_over_tls(tls_csms, pki):
         assert tls_csms.connections.get("CS3").profile == 3
     assert tls_csms.store.get_charger("CS3")["max_profile_seen"] == 3
     assert await admits(tls_csms.url("CS3"), "CS3", None, tls=tls(pki, "SN-OTHER")) == 403
+    # A00.FR.408: the CSMS logs the certificate it refused
+    [event] = tls_csms.store.list_security_events(charger_id="CS3")
+    assert event["type"] == "InvalidChargingStationCertificate"
     assert await admits(tls_csms.url("CS3"), "CS3", None, tls=tls(pki)) in (401, 403)
 
 
@@ -388,3 +392,37 @@ async def test_a02_only_station_certificates_are_signed(tls_csms, pki, tmp_path)
         assert action == "CertificateSigned"
         assert signed["certificate_type"] == "ChargingStationCertificate"
         assert "BEGIN CERTIFICATE" in signed["certificate_chain"]
+
+
+async def test_m_certificate_management_passes_through_and_is_recorded(csms, api, pki):
+    """M05 InstallCertificate and M04 DeleteCertificate go through the actions API as sent; an
+    Accepted install is recorded with its CertificateHashData (SHA256 of the issuer's name and
+    key, as OCSP's CertID: computed here by `cryptography`'s OCSP builder), and an Accepted
+    delete naming those hashes (any case) marks it removed, one naming another issuer's key
+    does not; M03 GetInstalledCertificateIds is answered as the station gave it."""
+    pem = pki.ca_cert.read_text()
+    root = x509.load_pem_x509_certificate(pem.encode())
+    cert_id = ocsp.OCSPRequestBuilder().add_certificate(root, root, hashes.SHA256()).build()
+    hash_data = {"hashAlgorithm": "SHA256", "issuerNameHash": cert_id.issuer_name_hash.hex(),
+                 "issuerKeyHash": cert_id.issuer_key_hash.hex().upper(),
+                 "serialNumber": format(cert_id.serial_number, "X")}  # fmt: skip
+    async with station(csms.url("CS1"), "CS1", password=OLD) as peer:
+        await peer.boot()
+        install = {"certificateType": "CSMSRootCertificate", "certificate": pem}
+        reply = await api.post("/api/chargers/CS1/actions/InstallCertificate", json=install)
+        assert reply.json() == {"status": "Accepted"}, reply.text
+        [cert] = csms.store.list_certificates("CS1")
+        assert cert["certificate_type"] == "CSMSRootCertificate"
+        assert cert["issuer_key_hash"] == cert_id.issuer_key_hash.hex()
+        assert cert["issuer_name_hash"] == cert_id.issuer_name_hash.hex()
+        reply = await api.post("/api/chargers/CS1/actions/GetInstalledCertificateIds", json={})
+        assert reply.json() == {"status": "NotFound"}
+        for key_hash in ("b" * 64, hash_data["issuerKeyHash"]):
+            reply = await api.post("/api/chargers/CS1/actions/DeleteCertificate", json={
+                "certificateHashData": {**hash_data, "issuerKeyHash": key_hash}})
+            assert reply.json() == {"status": "Accepted"}
+            removed = csms.store.list_certificates("CS1") == []
+            assert removed is (key_hash != "b" * 64)
+        assert [action for action, _ in peer.commands] == [
+            "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate",
+            "DeleteCertificate"]
