@@ -150,16 +150,6 @@ async def _record(csms: CentralSystem, cp_id: str, record: Record, payload: dict
     await asyncio.shield(recording)
 
 
-class CommandRefused(Exception):
-    """The CSMS will not send this request (its bookkeeping's `prepare` said why; `field`
-    names the payload field at fault): nothing was sent. A downgrade of the security profile
-    is one (`csms.profile_upgrade`)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 class UnknownAction(Exception):
     """The action is not one the CSMS sends in the OCPP version the charger speaks."""
 
@@ -180,8 +170,7 @@ Failed = Callable[[Store, Any], None]
 class Bookkeeping:
     """Store work around one action; each hook runs in a worker thread."""
 
-    #: before sending: may allocate an id and put it in the payload; returns (payload, state);
-    #: raises `CommandRefused` for a request the CSMS will not send
+    #: before sending: may allocate an id and put it in the payload; returns (payload, state)
     prepare: Prepare | None = None
     #: after the reply: record the outcome
     record: Record | None = None

@@ -3,20 +3,21 @@
 2.0.1, the A05 scenario: SetNetworkProfile puts a NetworkConnectionProfile with the higher
 securityProfile into a free configuration slot (B09), SetVariables
 OCPPCommCtrlr.NetworkConfigurationPriority puts that slot first (B10.FR.01), Reset OnIdle makes
-the station reconnect through it (A05.FR.05). What the CSMS set is kept as the charger's
-configuration baseline (the slot's profile, `slot_key`; then the profile asked for,
-`TARGET_KEY`); the new profile is recorded when the station reconnects with it (A05.FR.06,
-`reached`), and from then on nothing lower is admitted (A05.FR.07, `csms.admission`). Until
-then the old profile still admits: a station that cannot connect through the new slot falls
-back to the last one that worked (B10.FR.07).
+the station reconnect through it (A05.FR.05). 1.6: ChangeConfiguration SecurityProfile, after
+which the charger reconnects by itself (whitepaper A05.FR.05-07).
 
-1.6: ChangeConfiguration SecurityProfile (whitepaper A05.FR.05-07); its bookkeeping records the
-profile at once (`csms.v16.commands`).
+What the CSMS set is kept by the version's bookkeeping as the charger's configuration baseline
+(2.0.1: the slot's profile, `slot_key`, then the profile asked for; 1.6: the SecurityProfile
+key; `TARGET_KEYS`). The new profile becomes the charger's when it reconnects with it (2.0.1
+A05.FR.06, 1.6 A05.FR.09; `reached`, called at admission), and from then on nothing lower is
+admitted (A05.FR.07, `csms.admission`). Until then the old profile still admits: a charger
+that cannot connect with the new one falls back (2.0.1 B10.FR.07, 1.6 A05.FR.08).
 
-A request to lower the profile is refused before anything is sent (`downgrade`, used by the
-bookkeeping of SetNetworkProfile, NetworkConfigurationPriority and 1.6 SecurityProfile, so the
-plain actions API refuses it too). `upgrade()` runs the whole flow through `commands.execute`,
-each step with its bookkeeping and in the message log.
+The upgrade endpoint refuses a lower profile before anything is sent (`downgrade`; A00.FR.005,
+A05.FR.10). The plain actions API sends what it is given, a lower SetNetworkProfile too: a test
+tool must be able to check that a station rejects it (B09.FR.04); admission still keeps the
+floor. `upgrade()` runs the flow through `commands.execute`, each step with its bookkeeping
+and in the message log.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ from chargebench.ocppj.versions import OCPP201, OcppVersion
 from csms.admission import required_profile
 from csms.store.base import Charger
 
-#: baseline key of the profile the CSMS asked the station to reconnect with (A05 step 1); the
-#: 2.0.1 variable that reports the profile in use (SecurityCtrlr.SecurityProfile, ReadOnly)
+#: baseline key of the profile the CSMS asked a 2.0.1 station to reconnect with (A05 step 1);
+#: the variable that reports the profile in use (SecurityCtrlr.SecurityProfile, ReadOnly)
 TARGET_KEY = "SecurityCtrlr/SecurityProfile"
+#: the baseline keys of a profile asked for, per version (1.6: the configuration key that
+#: ChangeConfiguration set, csms.v16.commands)
+TARGET_KEYS = (TARGET_KEY, "SecurityProfile")
 #: 2.0.1 device model: the variable that orders the configuration slots (B10)
 PRIORITY = ("OCPPCommCtrlr", "NetworkConfigurationPriority")
 #: SetVariableStatusEnumType values that set NetworkConfigurationPriority (B10.FR.01)
@@ -97,13 +101,10 @@ def first_slot_profile(baseline: Mapping[str, str | None], priority: str) -> int
 def reached(charger: Charger, baseline: Mapping[str, str | None], achieved: int) -> int | None:
     """The profile to record for `charger` now that it connected at `achieved` (A05.FR.06):
     the one asked for, once reached; None when nothing changes."""
-    value = baseline.get(TARGET_KEY)
-    if value is None or not value.isdigit():
-        return None
-    target = int(value)
-    if charger["security_profile"] < target <= achieved:
-        return target
-    return None
+    asked = [int(value) for key in TARGET_KEYS if (value := baseline.get(key)) is not None
+             and value.isascii() and value.isdigit() and len(value) < 10]  # fmt: skip
+    reachable = [target for target in asked if charger["security_profile"] < target <= achieved]
+    return max(reachable, default=None)
 
 
 # The flow ---------------------------------------------------------------------------------------
@@ -144,10 +145,9 @@ class UpgradeInput(ValueError):
 
 async def upgrade(execute: Execute, cp_id: str, version: OcppVersion, body: Mapping[str, Any],
                   ) -> Upgrade:  # fmt: skip
-    """Ask the connected charger `cp_id` to reconnect at `body["securityProfile"]`. A
-    downgrade raises `commands.CommandRefused` from the first step's bookkeeping; the
-    charger's errors (`CallFailed`) propagate with the steps done so far lost, as for one
-    action."""
+    """Ask the connected charger `cp_id` to reconnect at `body["securityProfile"]` (the
+    caller has checked it is no `downgrade`). The charger's errors (`CallFailed`) propagate,
+    as for one action; the steps done so far are in the message log."""
     profile = body["securityProfile"]
     if version is not OCPP201:
         # 1.6 whitepaper A05.FR.05-07: the charger reconnects by itself after Accepted

@@ -256,8 +256,6 @@ async def send_action(call: Call) -> Any:
         raise ApiError(409, str(error)) from None
     except ReservationIdTaken as error:
         raise ApiError(409, str(error), field="reservationId") from None
-    except commands.CommandRefused as error:  # e.g. a security profile downgrade
-        raise ApiError(409, str(error), field=error.field) from None
     except CallTimeout as error:
         raise ApiError(504, str(error)) from None
     except CallErrorReply as error:
@@ -356,9 +354,6 @@ def _action_operation(action: str) -> Operation:
                 "whose payload differs (the message names the version)")
     if action == "ReserveNow":
         conflict += ", or reservationId belongs to another charger's reservation"
-    if action in ("SetNetworkProfile", "SetVariables", "ChangeConfiguration"):
-        conflict += (", or it would lower the charger's security profile (2.0.1 A05.FR.10, "
-                     "B09.FR.04, A00.FR.005; 1.6 whitepaper A05.FR.01)")
     versions = ", ".join(f"OCPP {version.name} {version.profiles.get(action, '')}".strip()
                          for version in versions_of(action))  # fmt: skip
     body = documented_schema(action)
@@ -609,8 +604,6 @@ async def upgrade_security_profile(call: Call) -> Any:
         done = await profile_upgrade.upgrade(ctx.execute, cp_id, conn.session.core.version, body)
     except profile_upgrade.UpgradeInput as error:
         raise ApiError(422, str(error), field=error.field) from None
-    except commands.CommandRefused as error:
-        raise ApiError(409, str(error), field=error.field) from None
     except (commands.NotConnected, commands.UnknownAction) as error:
         raise ApiError(409, str(error)) from None
     except CallTimeout as error:

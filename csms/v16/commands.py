@@ -8,9 +8,8 @@ from typing import Any
 
 from chargebench.ocppj.versions import OCPP16
 from chargebench.security.basic_auth import MIN_KEY_BYTES, parse_authorization_key
-from csms import profile_upgrade
 from csms.certificates import certificate_fields, hash_data_key
-from csms.commands import Bookkeeping, CommandRefused, PasswordChange, Record
+from csms.commands import Bookkeeping, PasswordChange, Record
 from csms.store.base import Store
 
 #: the version this bookkeeping is for
@@ -92,17 +91,6 @@ def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: An
         )  # fmt: skip
 
 
-def _prepare_configuration(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
-    # whitepaper A05.FR.01 (the charger rejects a SecurityProfile lower or equal) and
-    # A00.FR.005: the CSMS does not ask for a lower one either
-    key, value = p["key"], p["value"]
-    if key == "SecurityProfile" and value.isascii() and value.isdigit() and len(value) < 10:
-        problem = profile_upgrade.downgrade(store.get_charger(cp_id), int(value))
-        if problem is not None:
-            raise CommandRefused(problem, field="value")
-    return p, None
-
-
 def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
     # 1.6 §5.3: Accepted and RebootRequired both mean the value is set (the latter on reboot).
     if reply["status"] not in ("Accepted", "RebootRequired"):
@@ -113,9 +101,9 @@ def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any
         # (OCPP-J errata §3.12), so it goes to the hashed password, never to the baseline.
         store.set_charger_password(cp_id, value)
         return
-    if key == "SecurityProfile" and value.isascii() and value.isdigit() and len(value) < 10:
-        # security whitepaper A05: the charger reconnects at the new profile; admit no lower
-        store.set_security_profile(cp_id, int(value))
+    # A SecurityProfile joins the baseline as the profile asked for: it becomes the charger's
+    # once it reconnects with it (whitepaper A05.FR.07/09, csms.profile_upgrade.reached), so
+    # one that cannot and falls back (A05.FR.08) is still admitted
     store.set_config_baseline(cp_id, {key: value}, replace=False)
 
 
@@ -204,8 +192,7 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
     "SetChargingProfile": Bookkeeping(record=_record_profile),
     "ClearChargingProfile": Bookkeeping(record=_record_clear_profiles),
     "GetConfiguration": Bookkeeping(record=_record_reported_config),
-    "ChangeConfiguration": Bookkeeping(_prepare_configuration, _record_configuration,
-                                       offers=_offered_key),
+    "ChangeConfiguration": Bookkeeping(record=_record_configuration, offers=_offered_key),
     "CertificateSigned": Bookkeeping(
         record=_record_certificate("ChargePointCertificate", "certificateChain")
     ),

@@ -18,7 +18,7 @@ from chargebench.ocppj.versions import OCPP201
 from chargebench.security.basic_auth import parse_basic_auth_password
 from csms import profile_upgrade
 from csms.certificates import certificate_fields
-from csms.commands import Bookkeeping, CommandRefused, PasswordChange
+from csms.commands import Bookkeeping, PasswordChange
 from csms.services.remote import FAILED, REJECTED
 from csms.store.base import Store
 from csms.v16 import commands as v16
@@ -95,20 +95,15 @@ def _priority_item(p: dict) -> tuple[int, dict] | None:
 
 
 def _prepare_set_variables(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
-    # A05 step 1: a NetworkConfigurationPriority whose first slot has a NetworkConnectionProfile
-    # this CSMS set (SetNetworkProfile) is a move to that slot's security profile: refused when
-    # lower (A05.FR.10, A00.FR.005); the profile is the state its record keeps
+    # A05 step 1: a NetworkConfigurationPriority whose first slot holds a NetworkConnectionProfile
+    # this CSMS set (SetNetworkProfile) moves the station to that slot's security profile: the
+    # state its record keeps. A lower one is sent all the same (a test tool checks the
+    # station's A05.FR.10); admission never lets it in (A05.FR.07)
     found = _priority_item(p)
     if found is None:
         return p, None
-    index, item = found
     profile = profile_upgrade.first_slot_profile(store.get_config_baseline(cp_id),
-                                                 item["attributeValue"])  # fmt: skip
-    if profile is None:
-        return p, None
-    problem = profile_upgrade.downgrade(store.get_charger(cp_id), profile)
-    if problem is not None:
-        raise CommandRefused(problem, field=f"setVariableData.{index}.attributeValue")
+                                                 found[1]["attributeValue"])  # fmt: skip
     return p, profile
 
 
@@ -138,15 +133,6 @@ def _priority_status(reply: dict) -> str | None:
     return next((result["attributeStatus"] for result in reply["setVariableResult"]
                  if (result["component"]["name"], result["variable"]["name"])
                  == profile_upgrade.PRIORITY), None)  # fmt: skip
-
-
-def _prepare_network_profile(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
-    # B09.FR.04, A05.FR.10: a profile below the station's is refused before it is sent
-    problem = profile_upgrade.downgrade(store.get_charger(cp_id),
-                                        p["connectionData"]["securityProfile"])  # fmt: skip
-    if problem is not None:
-        raise CommandRefused(problem, field="connectionData.securityProfile")
-    return p, None
 
 
 def _record_network_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
@@ -235,7 +221,7 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
                                            _fail_remote_start),
     "SetVariables": Bookkeeping(_prepare_set_variables, _record_set_variables,
                                 offers=_offered_password),
-    "SetNetworkProfile": Bookkeeping(_prepare_network_profile, _record_network_profile),  # B09
+    "SetNetworkProfile": Bookkeeping(record=_record_network_profile),  # B09
     "GetVariables": Bookkeeping(record=_record_get_variables),
     "GetBaseReport": _report("NotifyReport"),  # B07.FR.04
     "GetReport": _report("NotifyReport"),  # B08.FR.04

@@ -22,6 +22,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import Action
 from ocpp.v201 import call as call201
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
@@ -299,27 +304,35 @@ async def test_a05_upgrade_from_0_to_1_is_recorded_on_reconnect(csms, api):
     assert await admits(url, "CS0", None) == 401
 
 
-async def test_a05_downgrade_is_refused_before_anything_is_sent(csms, api):
-    """A05.FR.10, B09.FR.04, A00.FR.005: a lower security profile is refused with 409 naming
-    the requirement, through the upgrade endpoint and through the plain actions API alike;
-    the profile a station has already is no upgrade either."""
+async def test_a05_downgrade_is_refused_and_never_admitted(csms, api):
+    """A00.FR.005, A05.FR.10: the upgrade endpoint refuses a lower profile with 409 naming the
+    requirement, and the profile a station has already. The plain actions API sends a lower
+    SetNetworkProfile as given (the station's B09.FR.04 to judge: a test tool checks it), yet
+    the CSMS admits nothing lower (A05.FR.07)."""
     reply = await api.post("/api/chargers/CS2/security-profile",
                            json={"securityProfile": 1, "ocppCsmsUrl": "ws://x"})  # fmt: skip
     assert (reply.status_code, reply.json()["field"]) == (409, "securityProfile")
     assert "A05.FR.10" in reply.json()["error"]
-    async with station(csms.url("CS1"), "CS1", cls=SecurityStation, password=OLD) as peer:
+    url = csms.url("CS1")
+    async with station(url, "CS1", cls=SecurityStation, password=OLD) as peer:
         await peer.boot()
-        profile = {"configurationSlot": 1, "connectionData": {
-            "ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": "ws://x",
-            "messageTimeout": 30, "securityProfile": 0, "ocppInterface": "Wired0"}}  # fmt: skip
-        reply = await api.post("/api/chargers/CS1/actions/SetNetworkProfile", json=profile)
-        assert reply.status_code == 409, reply.text
-        assert reply.json()["field"] == "connectionData.securityProfile"
-        assert "A05.FR.10" in reply.json()["error"] and "B09.FR.04" in reply.json()["error"]
         reply = await api.post("/api/chargers/CS1/security-profile",
                                json={"securityProfile": 1, "ocppCsmsUrl": "ws://x"})
         assert reply.status_code == 409 and "already" in reply.json()["error"]
         assert peer.commands == []
+        lower = {"configurationSlot": 1, "connectionData": {
+            "ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": url[:-4],
+            "messageTimeout": 30, "securityProfile": 0, "ocppInterface": "Wired0"}}  # fmt: skip
+        reply = await api.post("/api/chargers/CS1/actions/SetNetworkProfile", json=lower)
+        assert reply.status_code == 200, reply.text
+        priority = {"setVariableData": [{"component": {"name": "OCPPCommCtrlr"},
+                                         "variable": {"name": "NetworkConfigurationPriority"},
+                                         "attributeValue": "1,0"}]}  # fmt: skip
+        reply = await api.post("/api/chargers/CS1/actions/SetVariables", json=priority)
+        assert reply.status_code == 200, reply.text
+        assert [action for action, _ in peer.commands] == ["SetNetworkProfile", "SetVariables"]
+    assert await admits(url, "CS1", None) == 401
+    assert csms.store.get_charger("CS1")["security_profile"] == 1
 
 
 async def test_a05_upgrade_from_2_to_3_over_tls(tls_csms, pki):
@@ -342,6 +355,63 @@ async def test_a05_upgrade_from_2_to_3_over_tls(tls_csms, pki):
         await peer.boot(serial="SN-201-3")
     assert tls_csms.store.get_charger("CS2")["security_profile"] == 3
     assert await admits(url, "CS2", OLD, tls=tls(pki)) == 403
+
+
+class Charger16(ChargePoint16):
+    """The `ocpp` package's 1.6 charge point, accepting every ChangeConfiguration."""
+
+    changes: list[tuple[str, str]]
+
+    @on(Action.change_configuration)
+    def on_change_configuration(self, key: str, value: str) -> object:
+        self.changes.append((key, value))
+        return result16.ChangeConfiguration(status="Accepted")
+
+
+async def charger16_boots(url: str, cp_id: str, *, tls: ssl.SSLContext,
+                          password: str | None = None) -> Charger16:  # fmt: skip
+    """A 1.6 charger connected (its reader running) and booted."""
+    headers = basic_auth(cp_id, password) if password is not None else None
+    ws = await connect(url, subprotocols=["ocpp1.6"], additional_headers=headers,  # type: ignore[list-item]
+                       ssl=tls, compression=None, proxy=None, open_timeout=5)  # fmt: skip
+    charger = Charger16(cp_id, ws, response_timeout=5)
+    charger.changes = []
+    charger.reader = asyncio.get_running_loop().create_task(charger.start())  # type: ignore[attr-defined]
+    await charger.call(call16.BootNotification(charge_point_model="M", charge_point_vendor="V",
+                                               charge_point_serial_number="SN-201-3"))
+    return charger
+
+
+async def closed(charger: Charger16) -> None:
+    await charger._connection.close()
+    charger.reader.cancel()  # type: ignore[attr-defined]
+    await asyncio.gather(charger.reader, return_exceptions=True)  # type: ignore[attr-defined]
+
+
+async def test_a05_the_same_rule_for_a_1_6_charger(tls_csms, pki):
+    """One rule for both versions: a 1.6 charger (the `ocpp` package's) raised 2 -> 3 through
+    the same endpoint gets ChangeConfiguration SecurityProfile (whitepaper A05.FR.05); the old
+    profile admits until it reconnects with the new one (A05.FR.08 fallback), then the new
+    profile is recorded and TLS with Basic auth refused (A05.FR.09)."""
+    tls_csms.store.upsert_charger("CP16", security_profile=2, serial="SN-201-3",
+                                  registration_status="Accepted")  # fmt: skip
+    tls_csms.store.set_charger_password("CP16", OLD, n=2)
+    url = tls_csms.url("CP16")
+    charger = await charger16_boots(url, "CP16", tls=tls(pki), password=OLD)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{tls_csms.api_port}",
+                                     headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            reply = await api.post("/api/chargers/CP16/security-profile",
+                                   json={"securityProfile": 3})  # fmt: skip
+        assert reply.json()["outcome"] == "Pending", reply.text
+        assert charger.changes == [("SecurityProfile", "3")]
+    finally:
+        await closed(charger)
+    assert tls_csms.store.get_charger("CP16")["security_profile"] == 2
+    assert await admits(url, "CP16", OLD, tls=tls(pki)) == 101
+    await closed(await charger16_boots(url, "CP16", tls=tls(pki, "SN-201-3")))
+    assert tls_csms.store.get_charger("CP16")["security_profile"] == 3
+    assert await admits(url, "CP16", OLD, tls=tls(pki)) == 403
 
 
 async def test_a05_a_refused_step_ends_the_flow(csms, api):
