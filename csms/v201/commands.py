@@ -39,11 +39,15 @@ BASIC_AUTH_PASSWORD = ("SecurityCtrlr", "BasicAuthPassword")
 _PASSWORD_SET = ("Accepted",)
 
 
+def _names(item: dict) -> tuple[str, str]:
+    """The component and variable names of a SetVariableData or SetVariableResult."""
+    return item["component"]["name"], item["variable"]["name"]
+
+
 def _is_password(item: dict) -> bool:
-    """`item` (a SetVariableData or SetVariableResult) names SecurityCtrlr.BasicAuthPassword's
-    Actual value (the attribute type left out means Actual)."""
-    names = (item["component"]["name"], item["variable"]["name"])
-    return names == BASIC_AUTH_PASSWORD and item.get("attributeType", "Actual") == "Actual"
+    """`item` names SecurityCtrlr.BasicAuthPassword's Actual value (the attribute type left
+    out means Actual)."""
+    return _names(item) == BASIC_AUTH_PASSWORD and item.get("attributeType", "Actual") == "Actual"
 
 
 def _offered_password(p: dict) -> str | None:
@@ -85,13 +89,10 @@ def _config_entries(results: Iterable[dict], statuses: tuple[str, ...],
     return entries
 
 
-def _priority_item(p: dict) -> tuple[int, dict] | None:
-    """The NetworkConfigurationPriority item of a SetVariables request, with its index."""
-    for index, item in enumerate(p["setVariableData"]):
-        names = (item["component"]["name"], item["variable"]["name"])
-        if names == profile_upgrade.PRIORITY and item.get("attributeType", "Actual") == "Actual":
-            return index, item
-    return None
+def _priority_item(p: dict) -> dict | None:
+    """The NetworkConfigurationPriority item of a SetVariables request (B10.FR.01)."""
+    return next((item for item in p["setVariableData"] if _names(item) == profile_upgrade.PRIORITY
+                 and item.get("attributeType", "Actual") == "Actual"), None)  # fmt: skip
 
 
 def _prepare_set_variables(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
@@ -99,11 +100,11 @@ def _prepare_set_variables(store: Store, cp_id: str, p: dict) -> tuple[dict, Any
     # this CSMS set (SetNetworkProfile) moves the station to that slot's security profile: the
     # state its record keeps. A lower one is sent all the same (a test tool checks the
     # station's A05.FR.10); admission never lets it in (A05.FR.07)
-    found = _priority_item(p)
-    if found is None:
+    item = _priority_item(p)
+    if item is None:
         return p, None
     profile = profile_upgrade.first_slot_profile(store.get_config_baseline(cp_id),
-                                                 found[1]["attributeValue"])  # fmt: skip
+                                                 item["attributeValue"])  # fmt: skip
     return p, profile
 
 
@@ -131,8 +132,7 @@ def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict,
 
 def _priority_status(reply: dict) -> str | None:
     return next((result["attributeStatus"] for result in reply["setVariableResult"]
-                 if (result["component"]["name"], result["variable"]["name"])
-                 == profile_upgrade.PRIORITY), None)  # fmt: skip
+                 if _names(result) == profile_upgrade.PRIORITY), None)  # fmt: skip
 
 
 def _record_network_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
