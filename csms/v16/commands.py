@@ -16,6 +16,10 @@ from csms.store.base import Store
 VERSION = OCPP16
 
 
+#: ChangeConfiguration statuses that set the value (1.6 §5.3: RebootRequired after a reboot)
+_CONFIG_SET = ("Accepted", "RebootRequired")
+
+
 def _accepted(reply: dict) -> bool:
     return reply.get("status") == "Accepted"
 
@@ -93,7 +97,7 @@ def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: An
 
 def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
     # 1.6 §5.3: Accepted and RebootRequired both mean the value is set (the latter on reboot).
-    if reply["status"] not in ("Accepted", "RebootRequired"):
+    if reply["status"] not in _CONFIG_SET:
         return
     key, value = p["key"], p["value"]
     if key == "AuthorizationKey":
@@ -123,7 +127,7 @@ def authorization_key(value: str) -> str:
 #: the value is set, the latter after a reboot) make it the charger's key
 PASSWORD = PasswordChange(
     "ChangeConfiguration", lambda key: {"key": "AuthorizationKey", "value": key},
-    lambda reply: reply["status"], ("Accepted", "RebootRequired"), authorization_key,
+    lambda reply: reply["status"], _CONFIG_SET, authorization_key,
 )
 
 
