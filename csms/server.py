@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import math
 import secrets
@@ -37,7 +38,7 @@ from chargebench.ocppj import OcppSession, Role, Session, serve
 from chargebench.ocppj.versions import version_for
 from chargebench.security import MAX_KEY_BYTES, MIN_KEY_BYTES, parse_basic_auth, peer_identity
 from chargebench.trace import make_tracer
-from csms import dispatch
+from csms import dispatch, profile_upgrade
 from csms.admission import Admission, Facts, admit, charge_point_id
 from csms.outage import RETRY_AFTER
 from csms.registry import ChargerConnection
@@ -61,6 +62,8 @@ CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_NORMAL = 1000
 #: IANA WebSocket close code registry: "Try Again Later" (the store is unavailable)
 CLOSE_TRY_AGAIN_LATER = 1013
+#: OCPP 2.0.1 part 2 appendices, security events: the CSMS's record of a refused certificate
+INVALID_CERTIFICATE = "InvalidChargingStationCertificate"
 #: seconds a reconnecting charger waits for the bookkeeping of its last answered command
 RECORDING_WAIT = 5.0
 
@@ -127,6 +130,14 @@ class OcppServer:
         admission = admit(charger, self.csms.config.unknown_chargers, facts)
         if admission.status is not None:  # not admitted
             log.info("%s: refused (%s %s)", cp_id, admission.status, admission.reason)
+            if charger is not None and facts.cert_ok is False:
+                # 2.0.1 A00.FR.408 (RECOMMENDED): the CSMS logs the station certificate it
+                # refused (CA-signed, but not this station's: A00.FR.404/405); the refusal
+                # stands even when the store cannot take the record
+                now, reason = self.csms.clock.now(), admission.reason[:255]
+                with contextlib.suppress(StoreUnavailable):
+                    await self.csms.db.run(lambda uow: uow.add_security_event(
+                        cp_id, INVALID_CERTIFICATE, now, tech_info=reason))  # fmt: skip
             return _refuse(ws, admission.status, admission.reason)
         self._admissions[ws] = (cp_id, admission)
         return None
@@ -139,8 +150,9 @@ class OcppServer:
         if header is not None and charger is not None:
             parsed = parse_basic_auth(header)
             if parsed is not None and parsed[0] == cp_id:  # A00.FR.204: user = charge point id
+                offered = tuple(self.csms.offered.get(cp_id, ()))
                 # scrypt is slow on purpose: keep it off the event loop
-                basic_ok = await asyncio.to_thread(self._password_ok, cp_id, parsed[1])
+                basic_ok = await asyncio.to_thread(self._password_ok, cp_id, parsed[1], offered)
         ssl_object = ws.transport.get_extra_info("ssl_object")
         cert_ok: bool | None = None
         if ssl_object is not None and ssl_object.getpeercert(binary_form=True):
@@ -153,13 +165,19 @@ class OcppServer:
             tls=ssl_object is not None, cert_ok=cert_ok,
         )  # fmt: skip
 
-    def _password_ok(self, cp_id: str, password: bytes) -> bool:
+    def _password_ok(self, cp_id: str, password: bytes, offered: tuple[str, ...] = ()) -> bool:
         """The store keeps the AuthorizationKey as configured; a 16-20 byte binary key arrives as
-        raw bytes (OCPP-J 1.6 §6.2.2, chargebench.security.basic_auth), so also try its hex."""
+        raw bytes (OCPP-J 1.6 §6.2.2, chargebench.security.basic_auth), so also try its hex. A
+        2.0.1 BasicAuthPassword arrives as its UTF-8 text (A00.FR.205), the first candidate.
+        `offered`: new passwords of requests not yet answered (`csms.commands.execute`)."""
         verify = self.csms.store.verify_charger_password
         candidates = [password.decode("utf-8", "surrogateescape")]
         if MIN_KEY_BYTES <= len(password) <= MAX_KEY_BYTES:
             candidates += [password.hex().upper(), password.hex()]
+        if any(hmac.compare_digest(candidate.encode("utf-8", "surrogateescape"),
+                                   key.encode("utf-8"))
+               for candidate in candidates for key in offered):  # fmt: skip
+            return True
         return any(verify(cp_id, candidate) for candidate in candidates)
 
     # Connection ---------------------------------------------------------------------------------
@@ -218,7 +236,18 @@ class OcppServer:
                 uow.upsert_charger(cp_id, registration_status=policy.registration_status)
             uow.note_connected_profile(cp_id, admission.profile)
             uow.set_online(cp_id, True, now, session=session_id)
-            return uow.get_charger(cp_id)  # type: ignore[return-value]
+            charger = uow.get_charger(cp_id)
+            assert charger is not None
+            if admission.profile > charger["security_profile"]:
+                # A05.FR.06: reconnected with the profile the CSMS asked for: it is the
+                # charger's now (csms.profile_upgrade); A05.FR.07: nothing lower admits
+                target = profile_upgrade.reached(charger, uow.get_config_baseline(cp_id),
+                                                 admission.profile)  # fmt: skip
+                if target is not None:
+                    uow.set_security_profile(cp_id, target)
+                    log.info("%s: security profile %d reached (A05)", cp_id, target)
+                    charger = uow.get_charger(cp_id)
+            return charger  # type: ignore[return-value]
 
         session_id = secrets.token_hex(6)
         charger = await csms.db.run(remember)

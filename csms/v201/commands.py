@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chargebench.ocppj.versions import OCPP201
+from chargebench.security.basic_auth import parse_basic_auth_password
+from csms import profile_upgrade
 from csms.certificates import certificate_fields
-from csms.commands import Bookkeeping, RequestRefused
+from csms.commands import Bookkeeping, PasswordChange, RequestRefused
 from csms.services.remote import FAILED, REJECTED
 from csms.store.base import Store
 from csms.v16 import commands as v16
@@ -28,12 +30,100 @@ VERSION = OCPP201
 _SET = ("Accepted", "RebootRequired")
 
 
-def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+#: A01.FR.01: the basic-auth password's component and variable (WriteOnly: never kept as the
+#: station's reported configuration, A01.FR.08/09; the store keeps a salted hash)
+BASIC_AUTH_PASSWORD = ("SecurityCtrlr", "BasicAuthPassword")
+#: A01.FR.03: only Accepted makes the new password the station's; any other status (also
+#: RebootRequired) keeps the old one (A01.FR.04)
+_PASSWORD_SET = ("Accepted",)
+
+
+def _names(item: dict) -> tuple[str, str]:
+    """The component and variable names of a SetVariableData or SetVariableResult."""
+    return item["component"]["name"], item["variable"]["name"]
+
+
+def _is_password(item: dict) -> bool:
+    """`item` names SecurityCtrlr.BasicAuthPassword's Actual value (the attribute type left
+    out means Actual)."""
+    return _names(item) == BASIC_AUTH_PASSWORD and item.get("attributeType", "Actual") == "Actual"
+
+
+def _offered_password(p: dict) -> str | None:
+    return next((item["attributeValue"] for item in p["setVariableData"] if _is_password(item)),
+                None)  # fmt: skip
+
+
+def _password_status(reply: dict) -> str | None:
+    return next((result["attributeStatus"] for result in reply["setVariableResult"]
+                 if _is_password(result)), None)  # fmt: skip
+
+
+def _basic_auth_password(value: str) -> str:
+    parse_basic_auth_password(value)  # A00.FR.205: a passwordString, sent as its UTF-8 text
+    return value
+
+
+#: A01.FR.02: SetVariables SecurityCtrlr.BasicAuthPassword
+PASSWORD = PasswordChange(
+    "SetVariables",
+    lambda key: {"setVariableData": [{"component": {"name": BASIC_AUTH_PASSWORD[0]},
+                                      "variable": {"name": BASIC_AUTH_PASSWORD[1]},
+                                      "attributeValue": key}]},
+    _password_status, _PASSWORD_SET, _basic_auth_password,
+)  # fmt: skip
+
+
+def _priority_item(p: dict) -> dict | None:
+    """The NetworkConfigurationPriority item of a SetVariables request (B10.FR.01)."""
+    return next((item for item in p["setVariableData"] if _names(item) == profile_upgrade.PRIORITY
+                 and item.get("attributeType", "Actual") == "Actual"), None)  # fmt: skip
+
+
+def _prepare_set_variables(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # A05 step 1: a NetworkConfigurationPriority whose first slot holds a NetworkConnectionProfile
+    # this CSMS set (SetNetworkProfile) moves the station to that slot's security profile: the
+    # state its record keeps. A lower one is sent all the same (a test tool checks the
+    # station's A05.FR.10); admission never lets it in (A05.FR.07)
+    item = _priority_item(p)
+    if item is None:
+        return p, None
+    profile = profile_upgrade.first_slot_profile(store.get_config_baseline(cp_id),
+                                                 item["attributeValue"])  # fmt: skip
+    return p, profile
+
+
+def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict,
+                          profile: int | None) -> None:  # fmt: skip
     # B05.FR.04: the station answers per variable; an Accepted (or RebootRequired) value is now
-    # the station's attribute (after a reboot for the latter), kept in its device model
-    rows = reported.result_rows(reply["setVariableResult"], _SET,
-                                reported.sent_values(p["setVariableData"]))  # fmt: skip
+    # the station's attribute (after a reboot for the latter), kept in its device model; never
+    # the password (WriteOnly, A01.FR.08/09)
+    results = [r for r in reply["setVariableResult"] if not _is_password(r)]
+    rows = reported.result_rows(results, _SET, reported.sent_values(p["setVariableData"]))
     store.record_station_variables(cp_id, list(rows))
+    offered = _offered_password(p)
+    if offered is not None and _password_status(reply) in _PASSWORD_SET:
+        # A01.FR.03: from now on only the new password is admitted (hashed, A01.FR.08)
+        store.set_charger_password(cp_id, offered)
+    if profile is not None and _priority_status(reply) in profile_upgrade.PRIORITY_SET:
+        # A05 step 2 (B10.FR.01): the station connects through that slot after its reboot;
+        # the profile is recorded once it does (A05.FR.06, csms.server)
+        store.set_config_baseline(cp_id, {profile_upgrade.TARGET_KEY: str(profile)},
+                                  replace=False)  # fmt: skip
+
+
+def _priority_status(reply: dict) -> str | None:
+    return next((result["attributeStatus"] for result in reply["setVariableResult"]
+                 if _names(result) == profile_upgrade.PRIORITY), None)  # fmt: skip
+
+
+def _record_network_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # B09.FR.01: Accepted means the slot holds the profile; kept (its security profile only:
+    # the rest may hold APN/VPN secrets) for the NetworkConfigurationPriority that follows
+    if reply["status"] == "Accepted":
+        profile = p["connectionData"]["securityProfile"]
+        store.set_config_baseline(cp_id, {profile_upgrade.slot_key(p["configurationSlot"]):
+                                          str(profile)}, replace=False)  # fmt: skip
 
 
 def _record_get_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
@@ -143,7 +233,9 @@ def _triggered(p: dict) -> str | None:
 BOOKKEEPING: dict[str, Bookkeeping] = {
     "RequestStartTransaction": Bookkeeping(_prepare_remote_start, _record_remote_start,
                                            _fail_remote_start),
-    "SetVariables": Bookkeeping(record=_record_set_variables),
+    "SetVariables": Bookkeeping(_prepare_set_variables, _record_set_variables,
+                                offers=_offered_password),
+    "SetNetworkProfile": Bookkeeping(record=_record_network_profile),  # B09
     "GetVariables": Bookkeeping(record=_record_get_variables),
     "GetBaseReport": _report("NotifyReport"),  # B07.FR.04
     "GetReport": _report("NotifyReport"),  # B08.FR.04

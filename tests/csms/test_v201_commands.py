@@ -303,12 +303,15 @@ async def test_remote_start_is_linked_to_the_transaction_event_that_follows(api,
     assert record["transaction_id"] == csms.store.station_transaction(CS, "TX-R1")
 
 
-async def test_password_rotation_of_a_2_0_1_station_is_refused_not_crashed(api, cs):
-    """The password API sends 1.6 ChangeConfiguration; a 2.0.1 station (A01 is SetVariables
-    BasicAuthPassword, not wired yet) gets 409 naming its version, and nothing is sent."""
+async def test_password_rotation_of_a_2_0_1_station_is_set_variables(api, cs):
+    """The password API speaks the station's version: a 2.0.1 station is sent SetVariables
+    SecurityCtrlr.BasicAuthPassword (A01.FR.02; the use case in test_v201_security.py)."""
     answer = await api.put(f"/api/chargers/{CS}/password", json={})
-    assert answer.status_code == 409 and "OCPP 2.0.1" in answer.json()["error"]
-    assert cs.commands == []
+    assert answer.status_code == 200 and answer.json()["outcome"] == "Accepted", answer.text
+    [(action, payload)] = cs.commands
+    [item] = payload["set_variable_data"]
+    assert action == "SetVariables" and item["variable"]["name"] == "BasicAuthPassword"
+    assert item["attribute_value"] == answer.json()["authorization_key"]
 
 
 async def test_the_operator_page_of_a_2_0_1_station_has_its_version_forms(csms, cs):
