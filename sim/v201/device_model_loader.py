@@ -191,9 +191,11 @@ def _read_folder(folder: Path, files: list[Path]) -> DeviceModelTemplate:
     seen: dict[tuple[Any, ...], Path] = {}
     evses: set[int] = set()
     connectors: list[tuple[Path, ComponentKey]] = []
+    unreadable = False  # a file whose component is unknown: it may be the EVSE a connector needs
     for path in files:
         read = _read_file(path, problems)
         if read is None:
+            unreadable = True
             continue
         component, specs = read
         other = seen.get(component.lookup)
@@ -206,7 +208,7 @@ def _read_folder(folder: Path, files: list[Path]) -> DeviceModelTemplate:
         if component.name == "Connector":
             connectors.append((path, component))
         variables.extend(specs)
-    for path, connector in connectors:
+    for path, connector in connectors if not unreadable else ():
         if connector.evse is not None and connector.evse not in evses:
             problems.append(f"{path}: Connector: evse_id {connector.evse} has no EVSE component")
     if problems:
