@@ -351,7 +351,7 @@ class DeviceModel:
         if key in REBOOT_REQUIRED:
             if self._pending is None:
                 self._pending = {}
-            self._pending[(spec, attribute)] = value
+            self._pending[self.template.slot(spec, attribute)] = value
             result["attributeStatus"] = "RebootRequired"
             return result, True
         self._store(spec, attribute, value)
@@ -398,7 +398,7 @@ class DeviceModel:
         if base is not None and base.value == value:
             self._changed.pop((spec, attribute), None)  # back to the folder's value
         else:
-            self._changed[(spec, attribute)] = value
+            self._changed[self.template.slot(spec, attribute)] = value
         if self._pending:
             self._pending.pop((spec, attribute), None)
         for listener in self._listeners or ():

@@ -138,6 +138,8 @@ class DeviceModelTemplate:
     index: dict[tuple[Any, ...], VariableSpec] = field(default_factory=dict)
     #: the variables of each component, in file order
     grouped: dict[ComponentKey, tuple[VariableSpec, ...]] = field(default_factory=dict)
+    _slots: dict[tuple[VariableSpec, str], tuple[VariableSpec, str]] = field(
+        default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         groups: dict[ComponentKey, list[VariableSpec]] = {}
@@ -146,6 +148,12 @@ class DeviceModelTemplate:
             self.components.setdefault(spec.component.lookup, spec.component)
             self.index[(*spec.component.lookup, spec.name.lower(), spec.instance)] = spec
         self.grouped = {component: tuple(specs) for component, specs in groups.items()}
+
+    def slot(self, spec: VariableSpec, attribute: str) -> tuple[VariableSpec, str]:
+        """The one (spec, attributeType) tuple every station keys its changed value by: 10 000
+        stations that set the same variable share one key instead of holding one each."""
+        key = (spec, attribute)
+        return self._slots.setdefault(key, key)
 
     def find(self, component: str, variable: str, *, evse: int | None = None,
              connector: int | None = None, component_instance: str | None = None,
