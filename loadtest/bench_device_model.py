@@ -43,7 +43,8 @@ def measure(stations: int) -> dict[str, float]:
     people = identities(stations)
     tracemalloc.start()
     try:
-        template, template_bytes = _allocated(lambda: load_template(default_config_dir()))
+        template, template_bytes = _allocated(
+            lambda: load_template(default_config_dir(), cached=False))
 
         def models() -> list[DeviceModel]:
             out = []

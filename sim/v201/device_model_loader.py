@@ -174,9 +174,10 @@ def component_files(folder: Path) -> list[Path]:
     return [p for sub in SUBFOLDERS for p in sorted((folder / sub).glob("*.json"))]
 
 
-def load_template(folder: Path) -> DeviceModelTemplate:
-    """The validated template of `folder`, read once per process while its files are unchanged;
-    raises `DeviceModelError` with every problem found."""
+def load_template(folder: Path, *, cached: bool = True) -> DeviceModelTemplate:
+    """The validated template of `folder`, read once per process while its files are unchanged
+    (`cached=False` reads it again, and keeps that copy); raises `DeviceModelError` with every
+    problem found."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DeviceModelError([f"{folder}: not a directory"])
@@ -185,9 +186,9 @@ def load_template(folder: Path) -> DeviceModelTemplate:
         raise DeviceModelError([f"{folder}: no standardized/*.json or custom/*.json files"])
     signature = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     key = folder.resolve()
-    cached = _CACHE.get(key)
-    if cached is not None and cached[0] == signature:
-        return cached[1]
+    hit = _CACHE.get(key) if cached else None
+    if hit is not None and hit[0] == signature:
+        return hit[1]
     template = _read_folder(folder, files)
     _CACHE[key] = (signature, template)
     return template
