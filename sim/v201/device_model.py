@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from chargebench.clock import iso
 from sim.state import write_json
 from sim.v201.device_model_loader import (
     AttributeSpec,
@@ -36,6 +38,13 @@ from sim.v201.device_model_loader import (
     DeviceModelTemplate,
     VariableSpec,
     load_template,
+)
+from sim.v201.device_model_monitoring import (
+    MONITORING_BASES,
+    MONITORING_CRITERIA,
+    Monitoring,
+    notify_event_payloads,
+    notify_monitoring_report_payloads,
 )
 from sim.v201.device_model_reports import (
     COMPONENT_CRITERIA,
@@ -48,6 +57,8 @@ from sim.v201.device_model_values import Characteristics, check_value, list_item
 
 __all__ = [
     "COMPONENT_CRITERIA",
+    "MONITORING_BASES",
+    "MONITORING_CRITERIA",
     "REBOOT_REQUIRED",
     "REPORT_BASES",
     "AttributeSpec",
@@ -56,8 +67,11 @@ __all__ = [
     "DeviceModel",
     "DeviceModelError",
     "DeviceModelTemplate",
+    "Monitoring",
     "VariableSpec",
     "default_config_dir",
+    "notify_event_payloads",
+    "notify_monitoring_report_payloads",
     "notify_report_payloads",
     "split_reports",
 ]
@@ -96,8 +110,8 @@ def _status_info(reason: str, info: str) -> dict[str, str]:
 class DeviceModel:
     """One station's device model: the shared template plus this station's changed values."""
 
-    __slots__ = ("_changed", "_checks", "_foreign", "_listeners", "_pending", "monitors",
-                 "state_file", "template")
+    __slots__ = ("_changed", "_checks", "_foreign", "_listeners", "_monitoring", "_pending",
+                 "_volatile", "state_file", "template")
 
     def __init__(self, template: DeviceModelTemplate, state_file: Path | None = None) -> None:
         self.template = template
@@ -110,8 +124,10 @@ class DeviceModel:
         self._listeners: list[Listener] | None = None
         #: state-file entries this folder has no variable for: kept, written back unchanged
         self._foreign: list[Any] | None = None
+        #: slots of `_changed` set with persist=False: never written to the state file
+        self._volatile: set[_Slot] | None = None
         #: the monitoring state (`sim.v201.device_model_monitoring`), made on first use
-        self.monitors: Any = None
+        self._monitoring: Monitoring | None = None
         if self.state_file is not None:
             self._read_state()
 
@@ -228,8 +244,15 @@ class DeviceModel:
         if problem is not None:
             raise ValueError(f"{spec.label}: {problem[1]}")
         self._store(spec, attribute, text)
+        slot = self.template.slot(spec, attribute)
         if persist:
+            if self._volatile:
+                self._volatile.discard(slot)
             self._save()
+        else:
+            if self._volatile is None:
+                self._volatile = set()
+            self._volatile.add(slot)
 
     def subscribe(self, listener: Listener) -> None:
         """Call `listener(spec, attributeType, value)` after every change of a value."""
@@ -355,6 +378,8 @@ class DeviceModel:
             result["attributeStatus"] = "RebootRequired"
             return result, True
         self._store(spec, attribute, value)
+        if self._volatile:
+            self._volatile.discard(self.template.slot(spec, attribute))
         result["attributeStatus"] = "Accepted"  # B05.FR.10
         return result, True
 
@@ -369,6 +394,69 @@ class DeviceModel:
         B07.FR.02/B08.FR.02); an empty list is GetReport's EmptyResultSet (B08.FR.15)."""
         return build_report(self, report_base, criteria, component_variable,
                             self._reporting_value_size())
+
+    # N: monitoring (sim.v201.device_model_monitoring)
+
+    @property
+    def monitoring(self) -> Monitoring:
+        """This station's monitors, made on first use (until then the configured monitors
+        stay in the shared template)."""
+        if self._monitoring is None:
+            self._monitoring = Monitoring(self)
+        return self._monitoring
+
+    def set_variable_monitoring(self, set_monitoring_data: Iterable[Mapping[str, Any]]
+                                ) -> list[dict]:
+        """SetMonitoringResult for each SetMonitoringData (N04)."""
+        return self.monitoring.set_variable_monitoring(set_monitoring_data)
+
+    def clear_variable_monitoring(self, ids: Iterable[int]) -> list[dict]:
+        """ClearMonitoringResult for each id (N06)."""
+        return self.monitoring.clear_variable_monitoring(ids)
+
+    def set_monitoring_base(self, monitoring_base: str) -> dict[str, Any]:
+        """The SetMonitoringBaseResponse payload (N03)."""
+        return self.monitoring.set_monitoring_base(monitoring_base)
+
+    def set_monitoring_level(self, severity: int) -> dict[str, Any]:
+        """The SetMonitoringLevelResponse payload (N05)."""
+        return self.monitoring.set_monitoring_level(severity)
+
+    def monitoring_report(self, criteria: Iterable[str] | None = None,
+                          component_variable: Iterable[Mapping[str, Any]] | None = None
+                          ) -> list[dict]:
+        """MonitoringData for GetMonitoringReport (N02); ValueError for an unknown criterion
+        (NotSupported, N02.FR.02), [] for EmptyResultSet (N02.FR.10)."""
+        return self.monitoring.report(criteria, component_variable)
+
+    def check_monitors(self, component: str, variable: str, new_value: str | int | float | bool,
+                       *, evse: int | None = None, connector: int | None = None,
+                       component_instance: str | None = None,
+                       variable_instance: str | None = None, transaction_id: str | None = None,
+                       timestamp: datetime | str | None = None) -> list[dict]:
+        """EventData for NotifyEvent of every monitor on the variable that `new_value` (its new
+        Actual value) trips: UpperThreshold/LowerThreshold Alerting and cleared (N07.FR.02,
+        .16, .17), Delta (N07.FR.18, .19). Does not store the value (`set_local` does)."""
+        spec = self.find(component, variable, evse=evse, connector=connector,
+                         component_instance=component_instance,
+                         variable_instance=variable_instance)
+        if spec is None or (self._monitoring is None and not spec.monitors):
+            return []
+        stamp = (iso(datetime.now(UTC)) if timestamp is None
+                 else timestamp if isinstance(timestamp, str) else iso(timestamp))
+        return self.monitoring.check(spec, to_text(new_value), transaction_id, stamp)
+
+    def periodic_events(self, now: datetime, transaction_id: str | None = None) -> list[dict]:
+        """EventData of the Periodic/PeriodicClockAligned monitors due at `now` (N08); call it
+        from a timer (each monitor's first call only schedules it)."""
+        if self._monitoring is None and not any(s.monitors for s in self.variables()):
+            return []
+        return self.monitoring.periodic(now, transaction_id)
+
+    def take_monitor_events(self) -> list[dict]:
+        """EventData found when SetVariableMonitoring set a threshold the value already
+        exceeds (N07.FR.11), once."""
+        return self._monitoring.take_events() if self._monitoring is not None else []
 
     # Internals
 
@@ -410,12 +498,16 @@ class DeviceModel:
     def _save(self) -> None:
         if self.state_file is None:
             return
-        slots = {**(self._changed or {}), **(self._pending or {})}
+        volatile = self._volatile or set()
+        slots = {**{k: v for k, v in (self._changed or {}).items() if k not in volatile},
+                 **(self._pending or {})}
         entries = [{"component": spec.component.to_ocpp(), "variable": spec.to_ocpp(),
                     "attributeType": attribute, "value": value}
                    for (spec, attribute), value in slots.items()]
-        write_json(self.state_file, {"version": _STATE_VERSION,
-                                     "values": entries + (self._foreign or [])})
+        doc: dict[str, Any] = {"version": _STATE_VERSION, "values": entries + (self._foreign or [])}
+        if self._monitoring is not None:
+            doc["monitoring"] = self._monitoring.state()
+        write_json(self.state_file, doc)
 
     def _read_state(self) -> None:
         path = self.state_file
@@ -452,3 +544,10 @@ class DeviceModel:
                 self._foreign = [*(self._foreign or []), entry]
                 continue
             self._store(spec, attribute, value)
+        monitoring = doc.get("monitoring")
+        if isinstance(monitoring, dict):
+            try:
+                self.monitoring.restore(monitoring)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise DeviceModelError([f"{path}: monitoring: not a saved monitoring "
+                                        "state"]) from None
