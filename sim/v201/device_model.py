@@ -8,6 +8,12 @@
     dm.report("FullInventory")                            # B07 ReportData list
     dm.report(criteria=[...], component_variable=[...])   # B08 ReportData list
     notify_report_payloads(request_id, entries, items_per_message, generated_at)
+    dm.set_local("EVSE", "AvailabilityState", "Occupied", evse=1)   # the station's own write
+    dm.set_variable_monitoring(...), dm.clear_variable_monitoring(...)   # N04, N06
+    dm.set_monitoring_base(...), dm.set_monitoring_level(...)           # N03, N05
+    dm.monitoring_report(...)                                            # N02
+    dm.check_monitors("EVSE", "Power", "7400", evse=1)   # N07 EventData for NotifyEvent
+    dm.periodic_events(now)                              # N08 EventData
 
 The folder is read as it is and validated (`sim.v201.device_model_loader`; problems raise
 `DeviceModelError`, one `FILE: Component.variable: reason` line each). What it holds is a
@@ -476,8 +482,9 @@ class DeviceModel:
 
     def _reporting_value_size(self) -> int | None:
         # ReportingValueSize limits GetVariableResult.attributeValue, VariableAttribute.value
-        # and EventData.actualValue (VariableAttributeType.value)
-        return self.get_int("DeviceDataCtrlr", "ReportingValueSize")
+        # and EventData.actualValue (VariableAttributeType.value); 0 or less: no limit
+        size = self.get_int("DeviceDataCtrlr", "ReportingValueSize")
+        return size if size is not None and size > 0 else None
 
     def _store(self, spec: VariableSpec, attribute: str, value: str) -> None:
         base = spec.attribute(attribute)

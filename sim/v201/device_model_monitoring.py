@@ -374,7 +374,7 @@ class Monitoring:
         limit = self.dm._reporting_value_size()
         event: dict[str, Any] = {
             "eventId": next(self._event_ids), "timestamp": stamp, "trigger": trigger,
-            "actualValue": value[:limit] if limit else value[:2500],
+            "actualValue": value[:limit or 2500],  # EventDataType.actualValue: string[2500]
             "eventNotificationType": m.kind, "component": m.spec.component.to_ocpp(),
             "variable": m.spec.to_ocpp(), "variableMonitoringId": m.id,  # N07.FR.06
         }

@@ -289,6 +289,27 @@ def test_get_variables_statuses(dm: DeviceModel) -> None:
                for r, q in zip(results, request, strict=True))
 
 
+def test_value_sizes(folder: Path) -> None:
+    def sizes(d: dict) -> None:
+        d["properties"]["ReportingValueSize"]["attributes"][0]["value"] = 8
+        d["properties"]["ConfigurationValueSize"]["attributes"][0]["value"] = 12
+    _edit(folder, "standardized/DeviceDataCtrlr.json", sizes)
+    dm = DeviceModel.load(folder)
+    fallback = cv("TariffCostCtrlr", "TariffFallbackMessage")
+    # ReportingValueSize: GetVariableResult.attributeValue and VariableAttribute.value
+    assert dm.get_variables([fallback])[0]["attributeValue"] == "Prices a"
+    [entry] = dm.report(component_variable=[fallback])
+    assert entry["variableAttribute"][0]["value"] == "Prices a"
+    assert dm.get("TariffCostCtrlr", "TariffFallbackMessage") == "Prices at chargebench.example"
+    # ConfigurationValueSize: SetVariableData.attributeValue
+    [too_long, fits] = dm.set_variables([{**fallback, "attributeValue": "x" * 13},
+                                         {**fallback, "attributeValue": "x" * 12}])
+    assert too_long["attributeStatusInfo"] == {
+        "reasonCode": "ValueOutOfRange",
+        "additionalInfo": "13 characters, ConfigurationValueSize is 12"}
+    assert fits["attributeStatus"] == "Accepted"
+
+
 # B05 SetVariables
 
 
