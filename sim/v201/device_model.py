@@ -130,8 +130,8 @@ class DeviceModel:
         self._listeners: list[Listener] | None = None
         #: state-file entries this folder has no variable for: kept, written back unchanged
         self._foreign: list[Any] | None = None
-        #: slots of `_changed` set with persist=False: never written to the state file
-        self._volatile: set[_Slot] | None = None
+        #: values set with `set_local(persist=False)`: over `_changed`, never written
+        self._volatile: dict[_Slot, str] | None = None
         #: the monitoring state (`sim.v201.device_model_monitoring`), made on first use
         self._monitoring: Monitoring | None = None
         if self.state_file is not None:
@@ -177,6 +177,10 @@ class DeviceModel:
 
     def value_of(self, spec: VariableSpec, attribute: str = "Actual") -> str | None:
         """The current value of one attribute of `spec` (None: unset or no such attribute)."""
+        if self._volatile is not None:
+            value = self._volatile.get((spec, attribute))
+            if value is not None:
+                return value
         if self._changed is not None:
             value = self._changed.get((spec, attribute))
             if value is not None:
@@ -249,16 +253,9 @@ class DeviceModel:
         problem = check_value(spec.characteristics, text)
         if problem is not None:
             raise ValueError(f"{spec.label}: {problem[1]}")
-        self._store(spec, attribute, text)
-        slot = self.template.slot(spec, attribute)
+        self._store(spec, attribute, text, volatile=not persist)
         if persist:
-            if self._volatile:
-                self._volatile.discard(slot)
             self._save()
-        else:
-            if self._volatile is None:
-                self._volatile = set()
-            self._volatile.add(slot)
 
     def subscribe(self, listener: Listener) -> None:
         """Call `listener(spec, attributeType, value)` after every change of a value."""
@@ -292,8 +289,8 @@ class DeviceModel:
     def changed(self) -> dict[str, str]:
         """This station's values that differ from the folder, by "Component.Variable/Attr"
         (the copy-on-write part; for tests and diagnostics)."""
-        return {f"{spec.label}/{attr}": value
-                for (spec, attr), value in (self._changed or {}).items()}
+        both = {**(self._changed or {}), **(self._volatile or {})}
+        return {f"{spec.label}/{attr}": value for (spec, attr), value in both.items()}
 
     # B06 GetVariables
 
@@ -384,8 +381,6 @@ class DeviceModel:
             result["attributeStatus"] = "RebootRequired"
             return result, True
         self._store(spec, attribute, value)
-        if self._volatile:
-            self._volatile.discard(self.template.slot(spec, attribute))
         result["attributeStatus"] = "Accepted"  # B05.FR.10
         return result, True
 
@@ -486,14 +481,23 @@ class DeviceModel:
         size = self.get_int("DeviceDataCtrlr", "ReportingValueSize")
         return size if size is not None and size > 0 else None
 
-    def _store(self, spec: VariableSpec, attribute: str, value: str) -> None:
-        base = spec.attribute(attribute)
-        if self._changed is None:
-            self._changed = {}
-        if base is not None and base.value == value:
-            self._changed.pop((spec, attribute), None)  # back to the folder's value
+    def _store(self, spec: VariableSpec, attribute: str, value: str,
+               volatile: bool = False) -> None:
+        if volatile:
+            if self._volatile is None:
+                self._volatile = {}
+            self._volatile[self.template.slot(spec, attribute)] = value
         else:
-            self._changed[self.template.slot(spec, attribute)] = value
+            if self._volatile:
+                self._volatile.pop((spec, attribute), None)
+            base = spec.attribute(attribute)
+            if base is not None and base.value == value:
+                if self._changed:
+                    self._changed.pop((spec, attribute), None)  # back to the folder's value
+            else:
+                if self._changed is None:
+                    self._changed = {}
+                self._changed[self.template.slot(spec, attribute)] = value
         if self._pending:
             self._pending.pop((spec, attribute), None)
         for listener in self._listeners or ():
@@ -505,9 +509,7 @@ class DeviceModel:
     def _save(self) -> None:
         if self.state_file is None:
             return
-        volatile = self._volatile or set()
-        slots = {**{k: v for k, v in (self._changed or {}).items() if k not in volatile},
-                 **(self._pending or {})}
+        slots = {**(self._changed or {}), **(self._pending or {})}
         entries = [{"component": spec.component.to_ocpp(), "variable": spec.to_ocpp(),
                     "attributeType": attribute, "value": value}
                    for (spec, attribute), value in slots.items()]

@@ -494,19 +494,20 @@ def test_changed_values_persist_across_a_reload(folder: Path, tmp_path: Path) ->
     before = folder_digest(folder)
     dm = DeviceModel.load(folder, state)
     assert not state.exists()  # nothing changed yet
+    dm.set_local("EVSE", "Power", 7400, evse=1, persist=False)  # a measurement
     dm.set_variables([
         cv("OCPPCommCtrlr", "HeartbeatInterval", attributeValue="90"),
         cv("OCPPCommCtrlr", "NetworkConfigurationPriority", attributeValue="2"),
         cv("OCPPCommCtrlr", "OfflineThreshold", attributeValue="oops"),
     ])
     dm.set_local("EVSE", "AvailabilityState", "Unavailable", evse=1)
-    dm.set_local("EVSE", "Power", 7400, evse=1, persist=False)
+    assert dm.get("EVSE", "Power", evse=1) == "7400"
     assert list(state.parent.iterdir()) == [state]  # no temporary file left behind
     again = DeviceModel.load(folder, state)
     assert again.get_int("OCPPCommCtrlr", "HeartbeatInterval") == 90
     assert again.get("OCPPCommCtrlr", "NetworkConfigurationPriority") == "2"  # after a reboot
     assert again.get("EVSE", "AvailabilityState", evse=1) == "Unavailable"
-    assert again.get("EVSE", "Power", evse=1) == "0"  # not persisted
+    assert again.get("EVSE", "Power", evse=1) == "0"  # persist=False: never written
     assert again.get("OCPPCommCtrlr", "OfflineThreshold") == "120"
     assert folder_digest(folder) == before  # the component_config is never written
     # back to the folder's value: the overlay forgets it
