@@ -303,8 +303,8 @@ def _read_file(path: Path, problems: list[str]) -> tuple[ComponentKey, list[Vari
         names.add(ident)
         specs.append(spec)
     required = doc.get("required", [])
-    if not isinstance(required, list):
-        problems.append(f"{path}: {component.name}: 'required' must be a list")
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        problems.append(f"{path}: {component.name}: 'required' must be a list of property names")
     else:
         problems.extend(f"{path}: {component.name}: required property {r!r} is not in properties"
                         for r in required if r not in props)

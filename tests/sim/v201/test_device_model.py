@@ -532,3 +532,53 @@ def test_state_file_problems(folder: Path, tmp_path: Path) -> None:
     dm = DeviceModel.load(folder, state)
     dm.set_variables([cv("OCPPCommCtrlr", "HeartbeatInterval", attributeValue="60")])
     assert foreign in json.loads(state.read_text("utf-8"))["values"]
+
+
+# Bad input never crashes: random damage to a file is a DeviceModelError or a valid model
+
+_JUNK: list[Any] = [None, 0, -1, 7, 1.5, float("nan"), "", "x", "ReadOnly", "MemberList",
+                    [], {}, [1], {"a": 1}, True, False, "y" * 3000]
+
+
+def _nodes(doc: Any, path: tuple = ()) -> list[tuple]:
+    """Every (container, key) pair of a JSON document."""
+    out = []
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(
+        doc, list) else ()
+    for key, value in items:
+        out.append((doc, key))
+        out.extend(_nodes(value, (*path, key)))
+    return out
+
+
+def test_random_damage_is_reported_or_harmless(folder: Path) -> None:
+    import random
+
+    rng = random.Random(201)
+    files = sorted(folder.rglob("*.json"))
+    originals = {p: p.read_text("utf-8") for p in files}
+    outcomes = {"error": 0, "loaded": 0}
+    for _ in range(100):
+        path = rng.choice(files)
+        doc = json.loads(originals[path])
+        container, key = rng.choice(_nodes(doc))
+        if rng.random() < 0.2 and isinstance(container, dict):
+            del container[key]
+        else:
+            container[key] = rng.choice(_JUNK)
+        path.write_text(json.dumps(doc), "utf-8")
+        try:
+            dm = DeviceModel.load(folder)
+        except DeviceModelError as exc:
+            # the damaged file, or a component that now lacks (or duplicates) what it named
+            assert exc.problems and all(
+                str(path) in p or p.endswith("has no EVSE component") for p in exc.problems), exc
+            outcomes["error"] += 1
+        else:
+            outcomes["loaded"] += 1
+            # what loads gives reports the `ocpp` schemas accept
+            entries = dm.report("FullInventory")
+            for payload in notify_report_payloads(1, entries, 500, "2026-05-01T12:00:00Z"):
+                valid("NotifyReport", payload, response=False)
+        path.write_text(originals[path], "utf-8")
+    assert outcomes["error"] > 40 and outcomes["loaded"] > 5
