@@ -105,9 +105,13 @@ def test_loads_our_default_config() -> None:
         "ReservationCtrlr", "MonitoringCtrlr"}
     assert dm.evse_ids() == [1] and dm.connector_ids(1) == [1]
     assert dm.get_int("DeviceDataCtrlr", "ItemsPerMessage", variable_instance="GetReport") == 20
-    # names match case-insensitively (ComponentType.name, VariableType.name)
+    # names and instances match case-insensitively (ComponentType, VariableType)
     assert dm.get("ocppcommctrlr", "heartbeatinterval") == dm.get(
         "OCPPCommCtrlr", "HeartbeatInterval") == "300"
+    assert dm.get("OCPPCommCtrlr", "MessageTimeout", variable_instance="DEFAULT") == "30"
+    assert [e["variable"]["instance"] for e in dm.report(component_variable=[
+        {"component": {"name": "DeviceDataCtrlr"},
+         "variable": {"name": "itemsPerMessage", "instance": "getreport"}}])] == ["GetReport"]
 
 
 def test_stations_from_one_folder_share_the_template(folder: Path) -> None:
