@@ -586,3 +586,37 @@ def test_random_damage_is_reported_or_harmless(folder: Path) -> None:
                 valid("NotifyReport", payload, response=False)
         path.write_text(originals[path], "utf-8")
     assert outcomes["error"] > 40 and outcomes["loaded"] > 5
+
+
+SPEC_CSV = (LIBOCPP_DIR.parents[1] / "ocpp-spec" / "2.0.1" / "appendices-csv"
+            / "dm_components_vars.csv")
+#: where our dataType differs from the appendix CSV, and why
+DATA_TYPE_CHOICES = {
+    # part 2 §2.1.6 "NetworkConfigurationPriority": dataType SequenceList, valuesList the slots
+    ("OCPPCommCtrlr", "NetworkConfigurationPriority"): "SequenceList",
+    # part 2 appendix 3.1 OCPPCommCtrlr table: integer (the CSV says string)
+    ("OCPPCommCtrlr", "ActiveNetworkProfile"): "integer",
+    # passwordString and identifierString are no DataEnumType: string is the schema's
+    ("SecurityCtrlr", "BasicAuthPassword"): "string",
+    ("SecurityCtrlr", "Identity"): "string",
+}
+
+
+@pytest.mark.skipif(not SPEC_CSV.is_file(), reason="../shared/ocpp-spec/2.0.1 missing")
+def test_our_standardized_variables_are_the_specs() -> None:
+    import csv
+
+    with SPEC_CSV.open(encoding="utf-8") as fh:
+        rows = [[cell.strip() for cell in row] for row in csv.reader(fh, delimiter=";")][1:]
+    data_types = {(r[0], r[1]): r[4] for r in rows}
+    generic = {r[1]: r[4] for r in rows if r[0] == "<generic>"}
+    checked = 0
+    for spec in DeviceModel.load(default_config_dir()).variables():
+        if "/custom/InternalCtrlr" in spec.source:
+            continue  # the simulator's own settings, under libocpp's names
+        key = (spec.component.name, spec.name)
+        expected = data_types.get(key, generic.get(spec.name))
+        assert expected is not None, f"{spec.label} is not in the 2.0.1 appendix"
+        assert spec.characteristics.data_type == DATA_TYPE_CHOICES.get(key, expected), spec.label
+        checked += 1
+    assert checked > 120
