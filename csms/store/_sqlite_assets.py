@@ -124,6 +124,15 @@ class AssetsMixin(SqliteBase):
         row = self._one(f"SELECT {_CHARGER_COLUMNS} FROM chargers WHERE id = ?", (charger_id,))
         return None if row is None else _charger(row)
 
+    def charger_named(self, name: str, *, besides: str) -> str | None:
+        """A stored charger other than `besides` whose serial or id is `name`: whose identity
+        a certificate with CN = `name` would prove (A00.FR.405)."""
+        row = self._one(
+            "SELECT id FROM chargers WHERE (serial = ? OR id = ?) AND id != ? ORDER BY id LIMIT 1",
+            (name, name, besides),
+        )
+        return None if row is None else row["id"]
+
     def charger_id_case_twin(self, charger_id: str) -> str | None:
         """The id of a stored charger equal to `charger_id` but for ASCII letter case (charge
         point ids are ASCII: csms.admission), other than `charger_id` itself."""

@@ -28,6 +28,7 @@ from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action
 from ocpp.v201 import call as call201
+from ocpp.v201 import datatypes as dt
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -38,6 +39,7 @@ from tests.csms.peer201 import (
     SecurityStation,
     Station,
     basic_auth,
+    now,
     station,
 )
 
@@ -217,7 +219,8 @@ async def test_a00_profile_1_basic_auth_and_no_downgrade(csms):
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    return init_pki(tmp_path_factory.mktemp("pki"), charge_points=["SN-201-3", "SN-OTHER"])
+    return init_pki(tmp_path_factory.mktemp("pki"),
+                    charge_points=["SN-201-2", "SN-201-3", "SN-OTHER"])  # fmt: skip
 
 
 @pytest.fixture
@@ -227,7 +230,7 @@ async def tls_csms(tmp_path, pki):
                              tls_cert=pki.csms_cert, tls_key=pki.csms_key,
                              tls_ca=pki.ca_cert, ca_key=pki.ca_key) as central:  # fmt: skip
         store = central.store
-        store.upsert_charger("CS2", security_profile=2, serial="SN-201-3",
+        store.upsert_charger("CS2", security_profile=2, serial="SN-201-2",
                              registration_status="Accepted")  # fmt: skip
         store.set_charger_password("CS2", OLD, n=2)
         store.upsert_charger("CS3", security_profile=3, serial="SN-201-3",
@@ -346,13 +349,13 @@ async def test_a05_upgrade_from_2_to_3_over_tls(tls_csms, pki):
                           headers=headers) as api,
         station(url, "CS2", cls=SecurityStation, password=OLD, ssl=tls(pki)) as peer,
     ):  # fmt: skip
-        await peer.boot(serial="SN-201-3")  # the serial its certificate names (A00.FR.511)
+        await peer.boot(serial="SN-201-2")  # the serial its certificate names (A00.FR.511)
         reply = await api.post("/api/chargers/CS2/security-profile", json={
             "securityProfile": 3, "ocppCsmsUrl": url.removesuffix("/CS2")})
         assert reply.json()["outcome"] == "Pending", reply.text
     assert await admits(url, "CS2", OLD, tls=tls(pki)) == 101  # fallback still possible
-    async with station(url, "CS2", cls=SecurityStation, ssl=tls(pki, "SN-201-3")) as peer:
-        await peer.boot(serial="SN-201-3")
+    async with station(url, "CS2", cls=SecurityStation, ssl=tls(pki, "SN-201-2")) as peer:
+        await peer.boot(serial="SN-201-2")
     assert tls_csms.store.get_charger("CS2")["security_profile"] == 3
     assert await admits(url, "CS2", OLD, tls=tls(pki)) == 403
 
@@ -496,3 +499,28 @@ async def test_m_certificate_management_passes_through_and_is_recorded(csms, api
         assert [action for action, _ in peer.commands] == [
             "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate",
             "DeleteCertificate"]
+
+
+async def test_a_reported_password_is_never_kept(csms):
+    """A01.FR.08/09: BasicAuthPassword is WriteOnly; a station that reports its value anyway (in
+    a NotifyReport or a NotifyEvent) does not get it kept in its device model or its reported
+    configuration; the variable's other facts are kept."""
+    password = dt.ReportDataType(
+        component=dt.ComponentType(name="SecurityCtrlr"),
+        variable=dt.VariableType(name="BasicAuthPassword"),
+        variable_attribute=[dt.VariableAttributeType(value=OLD, mutability="WriteOnly")],
+    )  # fmt: skip
+    async with station(csms.url("CS0"), "CS0") as peer:
+        await peer.boot()
+        await peer.call(call201.NotifyReport(request_id=1, generated_at=now(), seq_no=0,
+                                             report_data=[password]), suppress=False)  # fmt: skip
+        await peer.call(call201.NotifyEvent(generated_at=now(), seq_no=0, event_data=[
+            dt.EventDataType(event_id=1, timestamp=now(), trigger="Delta",
+                             actual_value=OLD, event_notification_type="CustomMonitor",
+                             component=dt.ComponentType(name="SecurityCtrlr"),
+                             variable=dt.VariableType(name="BasicAuthPassword"))]),
+                        suppress=False)  # fmt: skip
+    [row] = csms.store.list_station_variables("CS0")
+    assert (row["variable"], row["mutability"], row["value"]) == (
+        "BasicAuthPassword", "WriteOnly", None)
+    assert OLD not in str(csms.store.get_reported_config("CS0"))
