@@ -153,14 +153,15 @@ class ControlSurface:
     async def go_offline(self) -> None:
         """Drop the connection and stay offline until `go_online()`."""
         cp = _host(self)
-        cp.online_wanted.clear()
-        if cp.session is not None:
-            await cp.session.close()
+        link = cp.link
+        link.online_wanted.clear()
+        if link.session is not None:
+            await link.session.close()
 
     async def go_online(self) -> None:
         """Allow reconnecting (at once, no back-off)."""
         cp = _host(self)
-        cp.online_wanted.set()
+        cp.link.online_wanted.set()
 
     async def power_loss(self) -> None:
         """Power is cut and comes back: open transactions end with reason PowerLoss (queued
@@ -168,6 +169,7 @@ class ControlSurface:
         cp = _host(self)
         for port in cp.ports:
             txs.cut_power(cp, port)
-        cp.reboot_reason = "PowerLoss"
-        if cp.session is not None:
-            await cp.session.close()
+        link = cp.link
+        link.reboot_reason = "PowerLoss"
+        if link.session is not None:
+            await link.session.close()

@@ -189,6 +189,6 @@ async def _reset(ctx: CoreContext, reason: str) -> None:
 # 1.6 §5.18 UnlockConnector: `sim.features.lock.unlock_connector`
 
 
-def data_transfer(ctx: CoreContext, payload: dict) -> dict:
+def data_transfer(_ctx: object, payload: dict) -> dict:
     """1.6 §5.6: no vendor extensions here."""
     return {"status": "UnknownVendorId"}
