@@ -31,14 +31,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
-
 from chargebench.clock import Clock, iso
 from chargebench.ocppj import CallFailed, ConnectionLost, OcppVersion, Session
 from chargebench.trace import TraceRecord
 from sim import dispatch, tasks
 from sim.config import ChargePointConfig
-from sim.connector import Connector
+from sim.connector import Connector, ConnectorError, ConnectorStatus
 from sim.control import ControlSurface
 from sim.ev import EV
 from sim.features import auth, fault_hooks, lock, online, reserving, transactions, wiring
@@ -106,7 +104,7 @@ class ChargePoint(ControlSurface):
         #: StatusNotifications not sent while offline, and what the CSMS last heard per
         #: connector (1.6 §4.9 "after having been offline")
         self._missed: list[Any] = []
-        self._reported: dict[int, tuple[ChargePointStatus, ChargePointErrorCode]] = {}
+        self._reported: dict[int, tuple[ConnectorStatus, ConnectorError]] = {}
         self._drain: asyncio.Task | None = None
         # a list: a set that once held five tasks keeps a 32-slot table (0.7 kB) for good
         self._tasks: list[asyncio.Task] = []
@@ -252,7 +250,7 @@ class ChargePoint(ControlSurface):
         current = {c.connector_id: c for c in (self.connector0, *(p.connector for p in self.ports))}
         latest = {change.connector_id: change for change in missed}
         due = [change for change in missed
-               if change.error_code != ChargePointErrorCode.no_error
+               if change.error_code != ConnectorError.no_error
                and change is not latest[change.connector_id]]
         for connector_id, change in latest.items():
             connector = current.get(connector_id)
@@ -271,15 +269,15 @@ class ChargePoint(ControlSurface):
         self._missed.clear()
 
     async def set_status(
-        self, port: Port | Connector, status: ChargePointStatus,
-        error_code: ChargePointErrorCode = ChargePointErrorCode.no_error,
+        self, port: Port | Connector, status: ConnectorStatus,
+        error_code: ConnectorError = ConnectorError.no_error,
     ) -> None:
         """Move a connector through its state machine and notify the CSMS (1.6 §4.9)."""
         connector = port.connector if isinstance(port, Port) else port
         if connector.status == status and connector.error_code == error_code:
             return
         change = connector.transition(status, error_code, timestamp=self.clock.now())
-        if status in (ChargePointStatus.faulted, ChargePointStatus.unavailable):
+        if status in (ConnectorStatus.faulted, ConnectorStatus.unavailable):
             reserving.release(self, connector.connector_id)  # 1.6 §5.13 (3)
         await self.notify(change)
 

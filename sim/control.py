@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
-
+from sim.connector import ConnectorError, ConnectorStatus
 from sim.features import reserving
 from sim.features import transactions as txs
 
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
     from sim.features.transactions import Port
 
-_S = ChargePointStatus
+_S = ConnectorStatus
 
 
 def _host(surface: ControlSurface) -> ChargePoint:
@@ -126,7 +125,7 @@ class ControlSurface:
     async def fault(self, connector: int, error_code: str = "OtherError") -> None:
         """A fault prevents charging (A9..H9); connector 0 faults the whole charge point."""
         cp = _host(self)
-        code = ChargePointErrorCode(error_code)
+        code = ConnectorError(error_code)
         if connector == 0:
             await cp.set_status(cp.connector0, _S.faulted, code)
             return

@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v16.enums import ChargePointStatus
-
+from sim.connector import ConnectorStatus
 from sim.features import limits, reserving, transactions
 from sim.features.reserving import ParentLookup
 from sim.features.transactions import TransactionsContext
@@ -26,7 +25,7 @@ __all__ = [
     "data_transfer", "get_configuration", "remote_start", "remote_stop", "reset",
 ]
 
-_S = ChargePointStatus
+_S = ConnectorStatus
 
 
 class CoreAuth(ParentLookup, Protocol):

@@ -18,7 +18,6 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v16.enums import ChargePointStatus
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from chargebench.ocppj import (
@@ -35,7 +34,7 @@ from chargebench.ocppj import (
 from chargebench.ocppj.versions import version_for
 from chargebench.trace import make_tracer
 from sim import dispatch
-from sim.connector import Connector
+from sim.connector import Connector, ConnectorStatus
 from sim.features import connection, security, transactions, wiring
 from sim.features.connection import Handlers, Link
 from sim.features.context import Configured, Equipped
@@ -52,7 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_S = ChargePointStatus
+_S = ConnectorStatus
 #: BootNotification.conf interval 0: "the Charge Point chooses a waiting interval" (1.6 §4.2).
 DEFAULT_BOOT_RETRY = 30
 #: ValueError: the security profile's credentials are missing (no CA, no client certificate)

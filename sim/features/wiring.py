@@ -20,10 +20,8 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from ocpp.v16.enums import ChargePointErrorCode
-
 from chargebench.trace import TraceRecord
-from sim.connector import Connector
+from sim.connector import Connector, ConnectorError
 from sim.features import core, reserving, security
 from sim.features.certificates import CertificateStore
 from sim.features.connection import Link
@@ -199,7 +197,7 @@ def _local_list_conflict(ctx: ConflictReporter, _id_tag: str, _info: dict) -> No
     connector 0 with errorCode LocalListConflict."""
     connector0 = ctx.connector0
     ctx.spawn(ctx.set_status(connector0, connector0.status,
-                             ChargePointErrorCode.local_list_conflict))
+                             ConnectorError.local_list_conflict))
 
 
 def _reboot_into(ctx: Host, version: str) -> None:
