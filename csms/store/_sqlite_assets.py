@@ -368,14 +368,16 @@ class AssetsMixin(SqliteBase):
         status: str = "Accepted",
         expiry_date: TimeLike | None = None,
         parent_id_tag: str | None = None,
+        token_type: str | None = None,
     ) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO id_tags(id_tag, status, expiry_date, parent_id_tag)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT(id_tag) DO UPDATE SET status = excluded.status,"
-                " expiry_date = excluded.expiry_date, parent_id_tag = excluded.parent_id_tag",
-                (id_tag, status, to_iso(expiry_date), parent_id_tag),
-            )
+                "INSERT INTO id_tags(id_tag, status, expiry_date, parent_id_tag, token_type)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id_tag) DO UPDATE SET"
+                " status = excluded.status, expiry_date = excluded.expiry_date,"
+                " parent_id_tag = excluded.parent_id_tag, token_type = excluded.token_type",
+                (id_tag, status, to_iso(expiry_date), parent_id_tag, token_type),
+            )  # fmt: skip
 
     def get_id_tag(self, id_tag: str) -> IdTag | None:
         return states(self._one("SELECT * FROM id_tags WHERE id_tag = ?", (id_tag,)), ID_TAG)

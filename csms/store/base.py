@@ -115,6 +115,8 @@ class IdTag(TypedDict):
     status: IdTagStatus  # Accepted | Blocked | Expired | Invalid
     expiry_date: str | None
     parent_id_tag: str | None
+    #: the 2.0.1 IdTokenEnumType it is registered as; None: any (a 1.6 idTag has no type)
+    token_type: str | None
 
 
 class Tariff(TypedDict):
@@ -544,6 +546,7 @@ class IdTagStore(Protocol):
         status: str = "Accepted",
         expiry_date: TimeLike | None = None,
         parent_id_tag: str | None = None,
+        token_type: str | None = None,
     ) -> None: ...
     def get_id_tag(self, id_tag: str) -> IdTag | None: ...
     def list_id_tags(self, *, parent_id_tag: str | None = None) -> list[IdTag]: ...

@@ -253,6 +253,26 @@ async def test_sign_certificate_then_certificate_signed(tmp_path):
         assert len(csms.store.list_certificates("CS201")) == 1
 
 
+async def test_an_id_token_is_its_value_and_its_type(csms):
+    """C01: a tag registered as ISO14443 authorizes an ISO14443 token, not an eMAID of the same
+    value (Unknown: no such token); a tag registered without a type (TAG-OK) takes any."""
+    from ocpp.v201.enums import IdTokenEnumType as Kind
+
+    csms.store.upsert_id_tag("04A2B3C4", token_type="ISO14443")
+    async with station(csms.url("CS201"), "CS201") as cs:
+        await cs.boot()
+
+        async def status(value: str, kind: str) -> str:
+            reply = await cs.call(call201.Authorize(id_token=dt.IdTokenType(value, kind)),
+                                  suppress=False)  # fmt: skip
+            return reply.id_token_info["status"]
+
+        assert await status("04A2B3C4", Kind.iso14443) == "Accepted"
+        assert await status("04A2B3C4", Kind.e_maid) == "Unknown"
+        assert await status("TAG-OK", Kind.e_maid) == await status("TAG-OK", Kind.key_code) == (
+            "Accepted")
+
+
 async def test_a_csr_naming_another_station_is_rejected(tmp_path):
     """A00.FR.405: a station that boots claiming another station's serial (or whose CSR names
     another station's id) gets no certificate for it: with one it could connect as that
