@@ -54,6 +54,8 @@ FORWARD_MARGIN = 5.0
 #: seconds between two reads of the fleet's live connections (`FleetView`)
 FLEET_REFRESH = 1.0
 CHANNEL_PREFIX = "chargebench_"
+#: seconds a connection attempt may take (libpq's connect_timeout)
+CONNECT_TIMEOUT = 10
 CLOSE_NORMAL = 1000  # RFC 6455 §7.4.1
 
 MESSAGES_TABLE = (
@@ -101,24 +103,53 @@ class Cluster:
     async def start(self, csms: CentralSystem) -> None:
         """Listen on our channel, clear what dead workers left online, keep the fleet read."""
         import psycopg
-        from psycopg import sql
 
         self.csms = csms
         try:
-            self._listen = await psycopg.AsyncConnection.connect(
-                self.url, autocommit=True, application_name=self.worker_id)
-            self._talk = await psycopg.AsyncConnection.connect(
-                self.url, autocommit=True, application_name=self.worker_id)
+            await self._connect()
+            await self._talk.execute(MESSAGES_TABLE)
         except psycopg.Error as error:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {error}") from None
-        await self._listen.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
-        await self._talk.execute(MESSAGES_TABLE)
         cleared = await asyncio.to_thread(self.store.clear_dead_sessions)
         if cleared:
             log.info("%d chargers left online by a stopped worker marked offline", cleared)
         await self.refresh_fleet()
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._receive()), loop.create_task(self._keep_fleet())]
+
+    async def _connect(self) -> None:
+        """Our two connections (named by our worker id), listening on our channel."""
+        import psycopg
+        from psycopg import sql
+
+        options: dict[str, Any] = {"autocommit": True, "application_name": self.worker_id,
+                   "connect_timeout": CONNECT_TIMEOUT}  # fmt: skip
+        listen = await psycopg.AsyncConnection.connect(self.url, **options)
+        try:
+            await listen.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+            talk = await psycopg.AsyncConnection.connect(self.url, **options)
+        except BaseException:
+            await listen.close()
+            raise
+        self._listen, self._talk = listen, talk
+
+    async def _reconnect(self) -> None:
+        """After the server went away: new connections once it is back (every second)."""
+        import psycopg
+
+        lost = asyncio.get_running_loop().time()
+        for conn in (self._listen, self._talk):
+            with contextlib.suppress(Exception):
+                await conn.close()
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self._connect()
+            except psycopg.Error:
+                continue
+            log.warning("cluster: PostgreSQL is back after %.1f s: listening again",
+                        asyncio.get_running_loop().time() - lost)  # fmt: skip
+            return
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -171,10 +202,15 @@ class Cluster:
                       timeout: float | None) -> CommandResult | dict:  # fmt: skip
         """Run `commands.execute` (`op` "execute") or `commands.send` ("send") in the worker
         that holds the charger; raises what the local call would have raised."""
+        import psycopg
+
         from csms.commands import NotConnected
 
         assert self.csms is not None
-        holder = await self.holder_of(cp_id)
+        try:
+            holder = await self.holder_of(cp_id)
+        except psycopg.Error as error:
+            raise StoreUnavailable(f"PostgreSQL: {error}") from None
         if holder is None or holder == self.worker_id:
             raise NotConnected(cp_id)
         request_id = secrets.token_hex(8)
@@ -185,10 +221,13 @@ class Cluster:
         future = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
-            await self._send(channel_of(holder), {
-                "op": op, "id": request_id, "reply_to": self.channel, "cp": cp_id,
-                "action": action, "payload": payload, "timeout": timeout,
-            })  # fmt: skip
+            try:
+                await self._send(channel_of(holder), {
+                    "op": op, "id": request_id, "reply_to": self.channel, "cp": cp_id,
+                    "action": action, "payload": payload, "timeout": timeout,
+                })  # fmt: skip
+            except psycopg.Error as error:
+                raise StoreUnavailable(f"PostgreSQL: {error}") from None
             async with asyncio.timeout(wait):
                 answer = await future
         except TimeoutError:
@@ -213,19 +252,34 @@ class Cluster:
     # Receiving --------------------------------------------------------------------------------
 
     async def _receive(self) -> None:
-        async for note in self._listen.notifies():
+        import psycopg
+
+        while True:
             try:
-                message = json.loads(note.payload)
-            except ValueError:
-                log.warning("cluster: unreadable message on %s ignored", self.channel)
-                continue
-            self._spawn(self._handle(message))
+                async for note in self._listen.notifies():
+                    try:
+                        message = json.loads(note.payload)
+                    except ValueError:
+                        log.warning("cluster: unreadable message on %s ignored", self.channel)
+                        continue
+                    self._spawn(self._handle(message))
+            except psycopg.Error as error:
+                log.error("cluster: PostgreSQL connection lost (%s): actions for chargers of "
+                          "other workers fail until it is back; reconnecting",
+                          str(error).strip().splitlines()[0] if str(error) else error)  # fmt: skip
+            await self._reconnect()
 
     def _spawn(self, coro: Any) -> None:
         assert self.csms is not None
         self.csms.spawn(coro)
 
     async def _handle(self, message: dict) -> None:
+        try:
+            await self._dispatch(message)
+        except Exception as error:  # the database away meanwhile: the asker times out (504)
+            log.warning("cluster: message %s not handled: %s", message.get("op"), error)
+
+    async def _dispatch(self, message: dict) -> None:
         op = message.get("op")
         if op == "ref":
             cursor = await self._talk.execute(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -129,20 +130,25 @@ class Supervisor:
         deadline = time.monotonic() + START_TIMEOUT
         for index, proc in enumerate(self.procs):
             assert proc.stdout is not None
-            line = proc.stdout.readline()  # "" when the worker ended (or was stopped)
+            line, ready = "", False
+            while not self.received and time.monotonic() < deadline:
+                ready = bool(select.select([proc.stdout], [], [], 0.2)[0])
+                if ready:
+                    line = proc.stdout.readline()  # "" when the worker ended
+                    break
             if self.received:
                 return self.stop_all()
+            if not ready:
+                print(f"chargebench: csms: worker {index} did not listen within "
+                      f"{START_TIMEOUT:.0f} s; stopping", file=sys.stderr)  # fmt: skip
+                self.stop_all()
+                return 1
             if not line.startswith(READY):
                 code = proc.wait()
                 print(f"chargebench: csms: worker {index} exited with code {code} before it "
                       "listened; stopping the others", file=sys.stderr)  # fmt: skip
                 self.stop_all()
                 return 2 if code == 2 else 1
-            if time.monotonic() > deadline:
-                print(f"chargebench: csms: worker {index} did not listen within "
-                      f"{START_TIMEOUT:.0f} s; stopping", file=sys.stderr)  # fmt: skip
-                self.stop_all()
-                return 1
         return None
 
     def supervise(self) -> int:
@@ -197,7 +203,7 @@ def run_workers(args: argparse.Namespace, config: CsmsConfig) -> int:
             failed = supervisor.start(argvs, env)
             if failed is not None:
                 return failed
-            print_endpoints(config, port, api_port, args.workers)
+            print_endpoints(config, port, api_port, [proc.pid for proc in supervisor.procs])
             return supervisor.supervise()
         finally:
             for sig, handler in previous.items():
@@ -207,7 +213,8 @@ def run_workers(args: argparse.Namespace, config: CsmsConfig) -> int:
             sock.close()
 
 
-def print_endpoints(config: CsmsConfig, port: int, api_port: int | None, workers: int) -> None:
+def print_endpoints(config: CsmsConfig, port: int, api_port: int | None,
+                    pids: list[int]) -> None:  # fmt: skip
     scheme = "wss" if config.tls else "ws"
     print(f"OCPP endpoint: {scheme}://{config.host}:{port}/ocpp/{{chargePointId}}", flush=True)
     if api_port is not None:
@@ -217,8 +224,8 @@ def print_endpoints(config: CsmsConfig, port: int, api_port: int | None, workers
               flush=True)  # fmt: skip
         print(f"operator UI: http://{host}:{api_port}/ui (log in with the admin token)",
               flush=True)  # fmt: skip
-    print(f"workers: {workers} processes on these ports (SO_REUSEPORT), one database",
-          flush=True)  # fmt: skip
+    print(f"workers: {len(pids)} processes on these ports (SO_REUSEPORT), one database; pids "
+          f"{' '.join(str(pid) for pid in pids)}", flush=True)  # fmt: skip
 
 
 __all__ = ["check_workers", "prepare_database", "run_workers"]
