@@ -33,6 +33,8 @@ from ocpp.v16.enums import Action
 from websockets.protocol import State
 from websockets.typing import Subprotocol
 
+from csms.api.chargers_api import FOLLOWED
+from tests.csms.peer201 import station
 from tests.pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +96,7 @@ def cluster(pg_url: str, tmp_path: Path) -> Iterator[dict]:  # noqa: F811
             if match := re.match(r"HTTP API: (http://[^/]+)/", line):
                 info["api"] = match[1]
             if line.startswith("workers:"):
+                info["pids"] = [int(pid) for pid in line.split("pids ")[1].split()]
                 break
         assert "ocpp" in info and "api" in info, info
         yield info
@@ -223,6 +226,20 @@ async def test_two_workers_route_actions_replace_connections_and_stop(cluster: d
             reply = await client.post(f"/api/chargers/{cp_id}/actions/DataTransfer",
                                       json={"vendorId": "test", "data": "again"})
             assert reply.status_code == 200 and reply.json()["data"] == f"{cp_id}:again"
+
+            # an independent 2.0.1 station: a report in two NotifyReport parts (B08) comes back
+            # joined, whichever worker the API request reaches
+            async with station(f"{cluster['ocpp']}ST201", "ST201") as st:
+                await st.boot()
+                for request_id in range(11, 15):
+                    reply = await client.post("/api/chargers/ST201/actions/GetReport",
+                                              json={"requestId": request_id})
+                    assert reply.status_code == 200, reply.text
+                    report = reply.json()[FOLLOWED]
+                    assert (report["requestId"], report["complete"], report["parts"]) == (
+                        request_id, True, 2)
+                    assert [item["variable"]["name"] for item in report["reportData"]] == [
+                        "HeartbeatInterval", "OfflineThreshold"]
     finally:
         for charger in chargers.values():
             await charger.close()
@@ -231,6 +248,23 @@ async def test_two_workers_route_actions_replace_connections_and_stop(cluster: d
     assert proc.wait(30) == 143
     stderr = proc.stderr.read()
     assert "Traceback" not in stderr, stderr
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_stops_the_cluster_with_one_line(cluster: dict) -> None:
+    """SIGKILL of one worker: the parent says so in one line, stops the other, exits 1."""
+    proc = cluster["proc"]
+    victim = cluster["pids"][1]
+    os.kill(victim, signal.SIGKILL)
+    assert proc.wait(30) == 1
+    stderr = proc.stderr.read()
+    assert "Traceback" not in stderr, stderr
+    said = [line for line in stderr.splitlines() if "exited" in line]
+    assert said == [f"chargebench: csms: worker 1 (pid {victim}) exited with code -9; "
+                    "stopping the others"], stderr
+    with contextlib.suppress(ProcessLookupError):  # the other worker stopped too
+        os.kill(cluster["pids"][0], 0)
+        raise AssertionError("worker 0 still runs")
 
 
 def test_sqlite_with_workers_is_one_line_exit_2(tmp_path: Path) -> None:
