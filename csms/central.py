@@ -95,7 +95,8 @@ class CentralSystem:
     async def start(self) -> None:
         config = self.config
         policy = config.unknown_chargers
-        if policy.registration_status is not None:
+        if policy.registration_status is not None and (self.cluster is None
+                                                       or self.cluster.index == 0):  # said once
             # one line, said at start: who may connect without any credentials (issue 15 0b)
             log.warning(
                 "unknown charge points are admitted without credentials and registered %s "

@@ -108,6 +108,9 @@ class Cluster:
         try:
             await self._connect()
             await self._talk.execute(MESSAGES_TABLE)
+            # what a worker that died between INSERT and its reader's DELETE left behind
+            await self._talk.execute(
+                "DELETE FROM cluster_messages WHERE created < now() - interval '1 hour'")
         except psycopg.Error as error:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {error}") from None
         cleared = await asyncio.to_thread(self.store.clear_dead_sessions)
