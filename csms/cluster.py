@@ -184,7 +184,7 @@ class Cluster:
         """Store step of a new connection, before its session is recorded online: a live
         connection of the charger in another worker is told to close, by a NOTIFY sent when
         this transaction commits (one in this worker is the registry's to replace)."""
-        previous = uow.online_session(cp_id)
+        previous = uow.claim_online_session(cp_id)
         if previous is None or previous == session:
             return
         holder = worker_of(previous)

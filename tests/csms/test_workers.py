@@ -199,7 +199,7 @@ async def test_two_workers_route_actions_replace_connections_and_stop(cluster: d
         async with api(cluster["api"]) as client:
 
             # one fleet: every worker's API lists every live connection
-            for _ in range(4):
+            for _ in range(10):
                 listed = (await client.get("/api/chargers", params={"limit": 100})).json()
                 rows = listed["items"] if isinstance(listed, dict) else listed
                 live = {row["id"] for row in rows if row.get("connection")}
