@@ -10,10 +10,10 @@ injection) answers UnlockFailed (errata 3.87: "the unlock mechanism failed").
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v16.enums import ChargePointStatus, UnlockStatus
-
+from sim.connector import ConnectorStatus
 from sim.features.context import Connectors, Spawner
 from sim.hardware import Cable, Hardware
 
@@ -21,9 +21,20 @@ if TYPE_CHECKING:
     from sim.config import ChargePointConfig
     from sim.features.transactions import Port
 
-__all__ = ["ConnectorLock", "LockContext", "after_stop", "configure", "unlock_connector"]
+__all__ = [
+    "ConnectorLock", "LockContext", "UnlockStatus", "after_stop", "configure", "unlock_connector",
+]
 
 _KEY = "UnlockConnectorOnEVSideDisconnect"
+
+
+class UnlockStatus(StrEnum):
+    """What an attempt to open the lock did (the words of 1.6 §7.46; 2.0.1's
+    UnlockStatusEnumType shares Unlocked and UnlockFailed)."""
+
+    unlocked = "Unlocked"
+    unlock_failed = "UnlockFailed"
+    not_supported = "NotSupported"  # no lock: a fixed cable
 
 
 class ConnectorLock:
@@ -119,6 +130,6 @@ def unlock_connector(ctx: LockContext, payload: dict) -> dict:
     if port.tx is not None:
         ctx.spawn(ctx.stop_transaction(port, "UnlockCommand"))
     status = port.lock.release()
-    if port.tx is None and port.status is ChargePointStatus.finishing and not port.plugged:
+    if port.tx is None and port.status is ConnectorStatus.finishing and not port.plugged:
         ctx.spawn(ctx.settle(port))  # a cable kept locked for its user: F1
     return {"status": status.value}

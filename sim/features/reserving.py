@@ -1,5 +1,5 @@
 """Reservations on a live charge point (1.6 §3.11, §5.1, §5.13): the glue around the sans-I/O
-`sim.features.reservation.Reservations`.
+`sim.v16.reservation.Reservations`.
 
 The charge point asks `admit()` before a presented or remotely started idTag may use a
 connector (a Reserved connector refuses other tags; a parentIdTag unknown locally is fetched
@@ -17,12 +17,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v16.enums import ChargePointStatus
-
 from chargebench.ocppj import CallFailed
+from sim.connector import ConnectorStatus
 from sim.features.context import Clocked, Configured, Connectors, Sender, Spawner, StatusSetter
-from sim.features.reservation import Reservations
 from sim.state import state_file
+from sim.v16.reservation import Reservations
 
 if TYPE_CHECKING:
     from sim.connector import Connector
@@ -71,7 +70,7 @@ class ReservingContext(Clocked, Configured, Connectors, Sender, Spawner, StatusS
 
     def remember_tag(self, id_tag: str, id_tag_info: dict) -> None: ...
 
-_S = ChargePointStatus
+_S = ConnectorStatus
 
 
 def build(ctx: ReservingContext) -> Reservations:
@@ -100,7 +99,7 @@ def _existing(ctx: ReservingContext) -> Reservations | None:
     return _active(ctx)
 
 
-def _status_of(ctx: ReservingContext, connector_id: int) -> ChargePointStatus:
+def _status_of(ctx: ReservingContext, connector_id: int) -> ConnectorStatus:
     return ctx.connector0.status if connector_id == 0 else ctx.port(connector_id).status
 
 

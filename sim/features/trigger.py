@@ -16,17 +16,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v16.enums import ReadingContext
-
 from chargebench.ocppj import CallFailed
 from sim.features import transactions
 from sim.features.context import Clocked, Configured, Connectors, Equipped, Sender, Spawner
+from sim.measures import ReadingContext
 
 if TYPE_CHECKING:
     from sim.connector import Connector
     from sim.features.certificates import CertificateStore
-    from sim.features.diagnostics import Diagnostics
-    from sim.features.firmware import FirmwareUpdater
+    from sim.v16.diagnostics import Diagnostics
+    from sim.v16.firmware import FirmwareUpdater
 
 __all__ = ["EXTENDED", "TRIGGERS", "TriggerContext", "extended_trigger_message",
            "trigger_message"]
