@@ -333,7 +333,7 @@ class Cluster:
                         "parts": followed.parts, "complete": followed.complete,
                     }  # fmt: skip
         except Exception as error:  # every failure goes back to the asker, named
-            answer.update(_error_fields(error))
+            answer.update(error_fields(error))
         with contextlib.suppress(Exception):
             await self._send(message["reply_to"], answer)
 
@@ -372,7 +372,7 @@ class RemoteFailure(CallFailed):
     """The holding worker failed in a way that has no local equivalent (502)."""
 
 
-def _error_fields(error: Exception) -> dict[str, Any]:
+def error_fields(error: Exception) -> dict[str, Any]:
     from csms.commands import RequestRefused, UnknownAction
 
     fields: dict[str, Any] = {"error": type(error).__name__, "message": str(error)}
@@ -389,7 +389,7 @@ def _error_fields(error: Exception) -> dict[str, Any]:
     return fields
 
 
-def _raise(cp_id: str, action: str, answer: dict) -> None:
+def raise_again(cp_id: str, action: str, answer: dict) -> None:
     """Raise again, in the asking process, what the holder's local call raised."""
     from csms.commands import NotConnected, RequestRefused, UnknownAction
 
@@ -420,7 +420,7 @@ def _result(op: str, cp_id: str, action: str, answer: dict) -> CommandResult | d
     from csms.commands import CommandResult
 
     if "error" in answer:
-        _raise(cp_id, action, answer)
+        raise_again(cp_id, action, answer)
     if op == "send":
         return answer["reply"]
     followed = answer.get("followed")
@@ -501,4 +501,4 @@ class FleetView:
 
 
 __all__ = ["Cluster", "FleetView", "RemoteConnection", "RemoteFailure", "channel_of",
-           "worker_of"]  # fmt: skip
+           "error_fields", "raise_again", "version_of", "worker_of"]  # fmt: skip
