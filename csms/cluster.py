@@ -53,6 +53,8 @@ NOTIFY_LIMIT = 7900
 FORWARD_MARGIN = 5.0
 #: seconds between two reads of the fleet's live connections (`FleetView`)
 FLEET_REFRESH = 1.0
+#: fleet reads between two sweeps for stopped workers' chargers (`Cluster.sweep`)
+SWEEP_EVERY = 30
 CHANNEL_PREFIX = "chargebench_"
 #: seconds a connection attempt may take (libpq's connect_timeout)
 CONNECT_TIMEOUT = 10
@@ -97,6 +99,8 @@ class Cluster:
         self._tasks: list[asyncio.Task] = []
         #: charger id -> session of its live connection, every worker's (`FleetView`)
         self.fleet: dict[str, str] = {}
+        #: workers found gone by the last sweep
+        self._gone: set[str] = set()
 
     # Lifecycle ----------------------------------------------------------------------------------
 
@@ -346,12 +350,29 @@ class Cluster:
         self.fleet = {cp_id: session for cp_id, session in await cursor.fetchall()}
 
     async def _keep_fleet(self) -> None:
+        rounds = 0
         while True:
             await asyncio.sleep(FLEET_REFRESH)
+            rounds += 1
             try:
                 await self.refresh_fleet()
+                if rounds % SWEEP_EVERY == 0:
+                    await self.sweep()
             except Exception as error:  # the database away: the last view stays
                 log.debug("cluster: fleet not refreshed: %s", error)
+
+    async def sweep(self) -> int:
+        """Mark offline the chargers recorded on a worker that had no PostgreSQL connection at
+        this sweep and the one before (a process or machine that died; a single sweep might
+        fall in a worker's reconnection after an outage). Returns how many."""
+        gone = await asyncio.to_thread(self.store.workers_gone)
+        dead = sorted(gone & self._gone)
+        self._gone = gone
+        cleared = await asyncio.to_thread(self.store.clear_sessions_of, dead) if dead else 0
+        if cleared:
+            log.warning("cluster: %d chargers of stopped workers (%s) marked offline", cleared,
+                        ", ".join(dead))  # fmt: skip
+        return cleared
 
 
 # Errors across processes ------------------------------------------------------------------------

@@ -62,6 +62,34 @@ class ClusterMixin:
             return int(cursor.rowcount)
 
 
+    def workers_gone(self) -> set[str]:
+        """Worker ids named by a live charger's recorded session that have no PostgreSQL
+        connection now (`sweep` in `csms.cluster` asks twice before it believes it)."""
+        with self._write() as conn:  # one snapshot of both tables
+            rows = conn.execute(
+                "SELECT DISTINCT split_part(online_session, ?, 1) AS worker FROM chargers"
+                " WHERE online != 0 AND online_session IS NOT NULL EXCEPT"
+                " SELECT application_name FROM pg_stat_activity"
+                " WHERE application_name IS NOT NULL",
+                (SESSION_SEPARATOR,),
+            ).fetchall()
+        return {row["worker"] for row in rows}
+
+    def clear_sessions_of(self, workers: list[str]) -> int:
+        """Mark offline every charger whose recorded connection belongs to one of `workers`
+        (a connection recorded meanwhile by a running worker is left alone)."""
+        if not workers:
+            return 0
+        marks = ", ".join("?" for _ in workers)
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE chargers SET online = 0, online_since = NULL, online_session = NULL"
+                f" WHERE online != 0 AND split_part(online_session, ?, 1) IN ({marks})",
+                (SESSION_SEPARATOR, *workers),
+            )
+            return int(cursor.rowcount)
+
+
 class ClusterStore(ClusterMixin, PostgresStore):
     """`PostgresStore` with the cluster's steps (see the module docstring)."""
 
