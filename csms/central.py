@@ -24,6 +24,7 @@ from chargebench.gcpolicy import HeapFreezer
 from chargebench.security import server_ssl_context
 from csms import commands
 from csms.certificates import CertificateService
+from csms.cluster import Cluster, FleetView
 from csms.config import CsmsConfig
 from csms.followups import FollowUps
 from csms.groupcommit import GroupCommitter
@@ -41,17 +42,23 @@ class CentralSystem:
     """One running CSMS; see the module docstring. Not reusable after `close()`."""
 
     def __init__(self, config: CsmsConfig | None = None, *, store: Store | None = None,
-                 **overrides: Any) -> None:  # fmt: skip
+                 cluster: Cluster | None = None, **overrides: Any) -> None:  # fmt: skip
         """`overrides` replace fields of `config` (`CentralSystem(port=0, db=path)`); pass a
-        `store` to share one the caller owns (it is not closed)."""
+        `store` to share one the caller owns (it is not closed); `cluster`: this process is a
+        worker of `chargebench csms --workers N` (`csms.cluster`; a PostgreSQL store)."""
         config = config or CsmsConfig()
         self.config = replace(config, **overrides) if overrides else config
         self.clock = self.config.clock
+        #: this worker's part of a multi-process CSMS, None when it runs alone
+        self.cluster = cluster
         self._own_store = store is None
-        self.store: Store = store if store is not None else _open_store(self.config)
+        self.store: Store = store if store is not None else _open_store(self.config, cluster)
         #: store calls of the OCPP path, group-committed (`csms.groupcommit`)
         self.db = GroupCommitter(self.store)
         self.connections = Registry()
+        #: what the HTTP API lists as live: every worker's connections with a cluster
+        self.fleet: Registry | FleetView = (
+            self.connections if cluster is None else FleetView(self.connections, cluster))
         #: work refused while the store is unavailable, logged once (`csms.outage`)
         self.refusals = Refusals()
         self.trace = TraceLog(self.store, self.config.log_dir,
@@ -88,14 +95,19 @@ class CentralSystem:
     async def start(self) -> None:
         config = self.config
         policy = config.unknown_chargers
-        if policy.registration_status is not None:
+        if policy.registration_status is not None and (self.cluster is None
+                                                       or self.cluster.index == 0):  # said once
             # one line, said at start: who may connect without any credentials (issue 15 0b)
             log.warning(
                 "unknown charge points are admitted without credentials and registered %s "
                 "(--unknown-chargers %s)", policy.registration_status, policy.value,
             )
         try:
-            await asyncio.to_thread(self.store.mark_all_offline)
+            if self.cluster is not None:
+                # the other workers' flags are live: only a dead worker's are cleared
+                await self.cluster.start(self)
+            else:
+                await asyncio.to_thread(self.store.mark_all_offline)
             self.trace.start()
             ssl_context = None
             if config.tls_cert is not None and config.tls_key is not None:  # together (config)
@@ -126,6 +138,8 @@ class CentralSystem:
         if self.heap is not None:
             await self.heap.close()
         await self.server.close()
+        if self.cluster is not None:
+            await self.cluster.close()
         await self.billing.close()
         for task in list(self._background):
             task.cancel()
@@ -178,11 +192,19 @@ class CentralSystem:
             log.error("background task failed", exc_info=task.exception())
 
 
-def _open_store(config: CsmsConfig) -> Store:
-    """The store at `config.db` (a path or URL), with the seed applied when one is configured."""
+def _open_store(config: CsmsConfig, cluster: Cluster | None = None) -> Store:
+    """The store at `config.db` (a path or URL), with the seed applied when one is configured;
+    a cluster worker's has the cluster's steps (`csms.cluster_store`)."""
     from csms.store import open_store
 
-    store = open_store(config.db, synchronous=config.db_synchronous, clock=config.clock.now)
+    if cluster is not None:
+        from csms.cluster_store import open_cluster_store
+
+        store: Store = open_cluster_store(str(config.db), synchronous=config.db_synchronous,
+                                          clock=config.clock.now)  # fmt: skip
+    else:
+        store = open_store(config.db, synchronous=config.db_synchronous,
+                           clock=config.clock.now)  # fmt: skip
     if config.seed is not None:
         try:
             from csms.seed import load_seed

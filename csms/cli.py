@@ -18,8 +18,10 @@ import signal
 import socket
 import sys
 import tempfile
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chargebench.cli import (
     ADMIN_TOKEN_ENV,
@@ -30,9 +32,13 @@ from chargebench.cli import (
     port_number,
     writable_file,
 )
+from csms.cluster_process import READY
 from csms.config import CsmsConfig, UnknownChargerPolicy
 from csms.store import StoreError
 from csms.store.opening import store_file
+
+if TYPE_CHECKING:
+    from csms.cluster import Cluster
 
 __all__ = ["add_parser", "config_from_args", "default_log_dir", "run"]
 
@@ -74,6 +80,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     add("--no-compression", dest="compression", action="store_false",
         help="refuse WebSocket compression (RFC 7692; default: used when a charger offers it, "
         "as OCPP-J 2.0.1 §3.3 requires of a CSMS)")
+    add("--workers", type=int, default=1, metavar="N",
+        help="processes serving the same ports (SO_REUSEPORT, Linux) and one PostgreSQL "
+        "--db (default: 1; docs/deployment.md)")
+    add("--cluster-worker", type=int, default=None, help=argparse.SUPPRESS)  # csms.cluster_process
     add("-v", "--verbose", action="store_true", help="log connections and refusals")
     parser.set_defaults(func=main)
     return parser
@@ -167,9 +177,11 @@ def check_ports_free(config: CsmsConfig) -> None:
                                  f"({error.strerror}); {advice}") from None
 
 
-async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> int:
-    """Serve until SIGINT/SIGTERM (or cancellation), printing the endpoints once listening;
-    returns the exit code of the signal that stopped it (130, 143)."""
+async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None,
+              cluster: Cluster | None = None) -> int:  # fmt: skip
+    """Serve until SIGINT/SIGTERM (or cancellation), printing the endpoints once listening
+    (a worker of `--workers N` prints one ready line for its parent instead); returns the exit
+    code of the signal that stopped it (130, 143)."""
     from csms.central import CentralSystem
 
     stop = asyncio.Event()
@@ -183,9 +195,12 @@ async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal, sig)
-    async with CentralSystem(config) as csms:
-        print(f"OCPP endpoint: {csms.url()}{{chargePointId}}", flush=True)
-        if csms.api_port is not None:
+    async with CentralSystem(config, cluster=cluster) as csms:
+        if cluster is not None:
+            print(f"{READY} {cluster.worker_id} pid {os.getpid()}", flush=True)
+        else:
+            print(f"OCPP endpoint: {csms.url()}{{chargePointId}}", flush=True)
+        if csms.api_port is not None and cluster is None:
             host = config.api_host or config.host
             print(f"HTTP API: http://{host}:{csms.api_port}/api/chargers", flush=True)
             print(f"dashboard: http://{host}:{csms.api_port}/dashboard (password: the admin "
@@ -201,16 +216,28 @@ async def run(config: CsmsConfig, *, ready: asyncio.Event | None = None) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
+    from csms.cluster_process import check_workers, prepare_database, run_workers
     from csms.seed import SeedError
 
     config = config_from_args(args)
-    check_ports_free(config)
+    check_workers(args, is_sqlite=store_file(args.db) is not None)
+    cluster = None
+    if args.cluster_worker is not None:  # the parent checked the ports and applied the seed
+        from csms.cluster import Cluster
+
+        cluster = Cluster(str(args.db), args.cluster_worker)
+        config = replace(config, seed=None)
+    else:
+        check_ports_free(config)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return asyncio.run(run(config))
+        if args.workers > 1 and cluster is None:
+            prepare_database(config)
+            return run_workers(args, config)
+        return asyncio.run(run(config, cluster=cluster))
     except SeedError as error:
         for line in error.errors:
             print(line, file=sys.stderr)

@@ -63,6 +63,8 @@ async def send(
     """Send one CALL to a connected charger and return its CALLRESULT payload."""
     conn = csms.connections.get(cp_id)
     if conn is None:
+        if (cluster := getattr(csms, "cluster", None)) is not None:  # another worker's?
+            return await cluster.forward("send", cp_id, action, payload, timeout)
         raise NotConnected(cp_id)
     return await conn.session.call(action, payload, timeout=timeout)
 
@@ -76,6 +78,8 @@ async def execute(
     (at most `timeout`, default the call timeout) and returns them in `followed`."""
     conn = csms.connections.get(cp_id)
     if conn is None:
+        if (cluster := getattr(csms, "cluster", None)) is not None:  # another worker's?
+            return await cluster.forward("execute", cp_id, action, payload, timeout)
         raise NotConnected(cp_id)  # before any bookkeeping row is created
     version = conn.session.core.version
     if action not in version.cs_initiated:

@@ -92,6 +92,9 @@ class OcppServer:
             # every version with a handler table, on one port (OCPP-J 2.0.1 §3.1.3, §3.2)
             versions=dispatch.versions(),
             ping_interval=None,  # KeepAlive pings, from one task for all connections
+            # `--workers N`: every worker listens on the one port, the kernel spreads the
+            # connections (SO_REUSEPORT, Linux; csms.cluster_process)
+            reuse_port=self.csms.cluster is not None or None,
             # OCPP-J 2.0.1 §3.3: a CSMS supports RFC 7692; negotiated only when offered
             compression="deflate" if config.compression else None,
         )  # fmt: skip
@@ -235,6 +238,8 @@ class OcppServer:
             if admission.new:
                 uow.upsert_charger(cp_id, registration_status=policy.registration_status)
             uow.note_connected_profile(cp_id, admission.profile)
+            if csms.cluster is not None:  # its connection in another worker closes
+                csms.cluster.claim(uow, cp_id, session_id)  # type: ignore[arg-type]
             uow.set_online(cp_id, True, now, session=session_id)
             charger = uow.get_charger(cp_id)
             assert charger is not None
@@ -249,7 +254,8 @@ class OcppServer:
                     charger = uow.get_charger(cp_id)
             return charger  # type: ignore[return-value]
 
-        session_id = secrets.token_hex(6)
+        session_id = (secrets.token_hex(6) if csms.cluster is None
+                      else csms.cluster.session_id(ws.subprotocol))  # fmt: skip
         charger = await csms.db.run(remember)
         tracer = make_tracer(csms.trace, cp_id, session_id)
         # the version is the one agreed in the handshake (OCPP-J 1.6 §3.1)

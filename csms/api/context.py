@@ -60,7 +60,7 @@ class Context:
         trace = getattr(csms, "trace", None)
         return cls(
             csms.store,
-            csms.connections,
+            getattr(csms, "fleet", csms.connections),  # every worker's (csms.cluster)
             csms.clock,
             csms.config.admin_token,
             csms.send,

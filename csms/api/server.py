@@ -19,6 +19,7 @@ the document (401, 403, 404, 409, 422, 502, 504...).
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -85,11 +86,27 @@ def create_app(csms: CentralSystem, *, ctx: Context | None = None) -> Starlette:
     return app
 
 
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port with SO_REUSEPORT, for uvicorn to listen on."""
+    family, kind, proto, _name, address = socket.getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class ApiServer:
     """uvicorn running `create_app(csms)` as a task of the current event loop."""
 
     def __init__(self, csms: CentralSystem) -> None:
         config = csms.config
+        self.csms = csms
         self.app = create_app(csms)
         self.config = uvicorn.Config(
             self.app, host=config.api_host or config.host, port=config.api_port or 0,
@@ -99,7 +116,12 @@ class ApiServer:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self.server.serve())
+        sockets = None
+        if getattr(self.csms, "cluster", None) is not None:
+            # `--workers N`: every worker serves the one API port (SO_REUSEPORT; uvicorn takes
+            # a bound socket: Server.serve(sockets=...))
+            sockets = [reuse_port_socket(self.config.host, self.config.port)]
+        self._task = asyncio.get_running_loop().create_task(self.server.serve(sockets))
         while not self.server.started:
             if self._task.done():
                 self._task.result()  # raises the startup error
