@@ -1,9 +1,10 @@
 """Which handler answers a CSMS CALL: the table of the version the connection speaks.
 
-Each OCPP version the simulator speaks has its module (`sim.v16.handlers`; 2.0.1 will be one
-more) with a `VERSION`, a `HANDLERS` table and `session_profiles(config)`. A charge point offers
-the subprotocols of these versions in its handshake (`subprotocols()`), and the connection gets
-the table of the one agreed (`VERSIONS[subprotocol]`, `HandlerTable(cp, version)`), with the
+Each OCPP version the simulator speaks has its module (`sim.v16.handlers`, `sim.v201.handlers`)
+with a `VERSION`, a `HANDLERS` table and `session_profiles(config)`. A charge point offers the
+subprotocols of the versions its configuration speaks in its handshake (`subprotocols()`: a 1.6
+key file speaks 1.6, a 2.0.1 device model 2.0.1), and the connection gets the table of the one
+agreed (`VERSIONS[subprotocol]`, `HandlerTable(cp, version)`), with the
 version-neutral rules in front of every handler: the registration gate (the core's `BootGate`),
 the value bounds, the fault plan, and an InternalError for a handler's own bug.
 """
@@ -12,18 +13,20 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from chargebench.ocppj import Fault, NoReply, OcppCallError, OcppVersion, Role
 from chargebench.ocppj.registration import boot_gate
+from chargebench.ocppj.versions import OCPP16
 from sim.features import bounds, fault_hooks
 
 if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
 
-__all__ = ["Handler", "HandlerTable", "feature_method", "module_for", "subprotocols", "versions"]
+__all__ = ["KEY_FILE_VERSIONS", "Handler", "HandlerTable", "feature_method", "module_for",
+           "subprotocols", "versions"]
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +37,11 @@ Handler = Callable[["ChargePoint", dict], Any]
 @functools.cache
 def _modules() -> dict[OcppVersion, ModuleType]:
     from sim.v16 import handlers as v16
+    from sim.v201 import handlers as v201
 
-    # in the order the charge point offers them (OCPP-J 2.0.1 §3.1.3: most preferred first)
-    return {v16.VERSION: v16}
+    # 1.6 first: `ChargePoint` (the 1.6 key-file charge point) takes `versions()[0]` before a
+    # handshake decided
+    return {v16.VERSION: v16, v201.VERSION: v201}
 
 
 def module_for(version: OcppVersion) -> ModuleType:
@@ -49,9 +54,17 @@ def versions() -> list[OcppVersion]:
     return list(_modules())
 
 
-def subprotocols() -> list[str]:
-    """What a charge point offers in its handshake (OCPP-J 1.6 §3.2, 2.0.1 §3.1.2)."""
-    return [version.subprotocol for version in versions()]
+#: what a charge point configured by a libocpp 1.6 key file speaks (`sim.chargepoint`)
+KEY_FILE_VERSIONS: tuple[OcppVersion, ...] = (OCPP16,)
+
+
+def subprotocols(speaks: Iterable[OcppVersion] = KEY_FILE_VERSIONS) -> list[str]:
+    """What a charge point offers in its handshake (OCPP-J 1.6 §3.2, 2.0.1 §3.1.2), most
+    preferred first (OCPP-J 2.0.1 §3.1.3): the versions its configuration `speaks` that have a
+    handler module. A 1.6 key file never offers 2.0.1: the CSMS would pick it, and the charge
+    point has no 2.0.1 configuration to run it with."""
+    spoken = _modules()
+    return [version.subprotocol for version in speaks if version in spoken]
 
 
 def feature_method(feature: str, method: str) -> Handler:

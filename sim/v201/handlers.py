@@ -1,0 +1,105 @@
+"""The OCPP 2.0.1 handler table of a simulated charging station (`sim.v201.station`).
+
+`sim.dispatch` gives a connection this table when its handshake agreed `ocpp2.0.1`, behind the
+version-neutral rules (registration gate, value bounds, fault plan, InternalError for our own
+bug). A handler is `handler(station, payload)`; what follows a response (a transaction started
+by RequestStartTransaction) runs in a task the station owns, after the response went out.
+A CSMS CALL of 2.0.1 without a handler here is answered NotSupported by the session core
+(`accept`: this table's actions; OCPP-J 2.0.1 §4.3 "recognized but not supported").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from chargebench.ocppj.registration import Registration
+from chargebench.ocppj.versions import OCPP201
+from sim.dispatch import Handler
+from sim.v201 import evse as flows
+
+if TYPE_CHECKING:
+    from sim.v201.evse import Evse
+    from sim.v201.station import ChargingStation
+
+__all__ = ["HANDLERS", "VERSION", "session_profiles"]
+
+VERSION = OCPP201
+
+
+def request_start_transaction(st: ChargingStation, p: dict) -> dict:
+    """F01/F02 RequestStartTransaction.
+
+    Rejected while Pending (B02.FR.05), on an EVSE that is Unavailable or Faulted (F01.FR.23,
+    F02.FR.25) or whose transaction is authorized already (F01.FR.24, F02.FR.26), and without
+    evseId when no EVSE is free (F01.FR.20: else the station picks one). AuthorizeRemoteStart
+    false: the idToken is taken without an Authorize (F01.FR.02, F02.FR.10; true: the
+    Authorize of C01 first, F01.FR.01). A transaction already started on the EVSE but not
+    authorized is named in the response (F01.FR.13); the next event carries triggerReason
+    RemoteStart and the remoteStartId (F01.FR.19/25, F02.FR.01/21)."""
+    if st.registration != Registration.ACCEPTED:
+        return {"status": "Rejected"}
+    evse = _evse_for_start(st, p.get("evseId"))
+    if evse is None:
+        return {"status": "Rejected"}
+    token, remote_id = p["idToken"], p["remoteStartId"]
+    reply: dict[str, Any] = {"status": "Accepted"}
+    if evse.tx is not None:
+        reply["transactionId"] = evse.tx.transaction_id  # F01.FR.13
+    st.spawn(_remote_start(st, evse, token, remote_id))
+    return reply
+
+
+def _evse_for_start(st: ChargingStation, evse_id: int | None) -> Evse | None:
+    if evse_id is not None:
+        if not 1 <= evse_id <= len(st.evses):
+            return None
+        evse = st.evse(evse_id)
+        usable = evse.connector.status.operative and not evse.authorized
+        return evse if usable else None
+    # F01.FR.20: an EV waiting without authorization first, else a free EVSE
+    free = [e for e in st.evses if e.connector.status.operative and not e.authorized]
+    waiting = [e for e in free if e.ev_connected]
+    return (waiting or free or [None])[0]
+
+
+async def _remote_start(st: ChargingStation, evse: Evse, token: dict, remote_id: int) -> None:
+    await asyncio.sleep(0)  # the response goes out first
+    if st.settings.bool("AuthorizeRemoteStart") and not await st.authorize(token):
+        return  # F01.FR.01: as a local action, which an unknown token does not start
+    await flows.authorized(st, evse, token, remote_start_id=remote_id)
+
+
+def request_stop_transaction(st: ChargingStation, p: dict) -> dict:
+    """F03: Accepted for a transaction that runs here (F03.FR.07), else Rejected
+    (F03.FR.08); Rejected while Pending (B02.FR.05). The authorization ends: Ended with
+    triggerReason RemoteStop, stoppedReason Remote when TxStopPoint makes that the end
+    (F03.FR.03), else Updated RemoteStop and the energy offer stops (F03.FR.02)."""
+    if st.registration != Registration.ACCEPTED:
+        return {"status": "Rejected"}
+    evse = next((e for e in st.evses if e.tx is not None
+                 and e.tx.transaction_id == p["transactionId"]), None)
+    if evse is None:
+        return {"status": "Rejected"}
+    st.spawn(_remote_stop(st, evse))
+    return {"status": "Accepted"}
+
+
+async def _remote_stop(st: ChargingStation, evse: Evse) -> None:
+    await asyncio.sleep(0)  # the response goes out first
+    await flows.remote_stop(st, evse)
+
+
+HANDLERS: Mapping[str, Handler] = {
+    # F. Remote control
+    "RequestStartTransaction": request_start_transaction,
+    "RequestStopTransaction": request_stop_transaction,
+}
+
+
+def session_profiles(_settings: Any) -> None:
+    """Every 2.0.1 functional block passes the profile check: what this station answers is
+    decided per action (`accept`: the actions of `HANDLERS`), since its blocks are partly
+    implemented."""
+    return None

@@ -1,0 +1,107 @@
+"""The device-model variables a 2.0.1 station's behaviour reads, each with its default.
+
+The station's configuration is its device model (`sim.v201.device_model.DeviceModel`, the
+pinned API `get(component, variable, ...) -> str | None`); this module names the variables the
+session and transaction logic read, and what applies when the device model has no value for
+one (the part 2 appendix / libocpp default). `Settings` reads them at each use, so a
+SetVariables takes effect at once where the variable is ReadWrite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["VARIABLES", "DeviceModelReader", "Settings"]
+
+
+class DeviceModelReader(Protocol):
+    """What of the device model this module needs."""
+
+    def get(self, component: str, variable: str, *, attribute: str = "Actual",
+            evse: int | None = None, connector: int | None = None,
+            component_instance: str | None = None,
+            variable_instance: str | None = None) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    component: str
+    variable: str
+    default: str | None
+    instance: str | None = None
+
+
+#: name used here -> (component, variable, default)
+VARIABLES: dict[str, Variable] = {
+    # B01-B03, G02 (OCPPCommCtrlr; HeartbeatInterval is also set by BootNotification, B01.FR.04)
+    "HeartbeatInterval": Variable("OCPPCommCtrlr", "HeartbeatInterval", "300"),
+    # E04: how often, how long apart a TransactionEvent is retried (OCPPCommCtrlr)
+    "MessageAttempts": Variable("OCPPCommCtrlr", "MessageAttempts", "3",
+                                "TransactionEvent"),
+    "MessageAttemptInterval": Variable("OCPPCommCtrlr", "MessageAttemptInterval", "10",
+                                       "TransactionEvent"),
+    # E01, E06 (TxCtrlr)
+    "TxStartPoint": Variable("TxCtrlr", "TxStartPoint", "PowerPathClosed"),
+    "TxStopPoint": Variable("TxCtrlr", "TxStopPoint", "EVConnected,Authorized"),
+    "StopTxOnInvalidId": Variable("TxCtrlr", "StopTxOnInvalidId", "true"),
+    "EVConnectionTimeOut": Variable("TxCtrlr", "EVConnectionTimeOut", "120"),
+    # J02 (SampledDataCtrlr)
+    "TxStartedMeasurands": Variable("SampledDataCtrlr", "TxStartedMeasurands",
+                                    "Energy.Active.Import.Register"),
+    "TxUpdatedMeasurands": Variable("SampledDataCtrlr", "TxUpdatedMeasurands",
+                                    "Energy.Active.Import.Register"),
+    "TxUpdatedInterval": Variable("SampledDataCtrlr", "TxUpdatedInterval", "0"),
+    "TxEndedMeasurands": Variable("SampledDataCtrlr", "TxEndedMeasurands",
+                                  "Energy.Active.Import.Register"),
+    # C01, F01 (AuthCtrlr)
+    "AuthorizeRemoteStart": Variable("AuthCtrlr", "AuthorizeRemoteStart", "false"),
+    # B01 (the BootNotification's chargingStation and modem)
+    "VendorName": Variable("ChargingStation", "VendorName", "ChargeBench"),
+    "Model": Variable("ChargingStation", "Model", "sim-201"),
+    "SerialNumber": Variable("ChargingStation", "SerialNumber", None),
+    "FirmwareVersion": Variable("ChargingStation", "FirmwareVersion", None),
+    "ICCID": Variable("ChargingStation", "ICCID", None),
+    "IMSI": Variable("ChargingStation", "IMSI", None),
+    # OCPP-J connection (InternalCtrlr is libocpp's custom component)
+    "ChargePointId": Variable("InternalCtrlr", "ChargePointId", "CS201"),
+    "NumberOfConnectors": Variable("InternalCtrlr", "NumberOfConnectors", None),
+}
+
+
+class Settings:
+    """Typed reads of `VARIABLES` from a device model (None: defaults only)."""
+
+    __slots__ = ("dm", "overrides")
+
+    def __init__(self, dm: DeviceModelReader | None = None,
+                 overrides: dict[str, str] | None = None) -> None:
+        """`overrides`: values that win over the device model (the command line's)."""
+        self.dm = dm
+        self.overrides = dict(overrides or {})
+
+    def text(self, name: str) -> str | None:
+        if name in self.overrides:
+            return self.overrides[name]
+        var = VARIABLES[name]
+        value = None
+        if self.dm is not None:
+            value = self.dm.get(var.component, var.variable, variable_instance=var.instance)
+        return var.default if value is None or value == "" else value
+
+    def int(self, name: str) -> int:
+        value = self.text(name)
+        try:
+            return int(float(value)) if value is not None else 0
+        except ValueError:
+            return int(float(VARIABLES[name].default or 0))
+
+    def bool(self, name: str) -> bool:
+        return (self.text(name) or "").strip().lower() == "true"
+
+    def list(self, name: str) -> list[str]:
+        return [item.strip() for item in (self.text(name) or "").split(",") if item.strip()]
+
+    def set(self, name: str, value: Any) -> None:
+        """A value the station itself decided (B01.FR.04: the boot's heartbeat interval)."""
+        self.overrides[name] = str(value)

@@ -1,0 +1,432 @@
+"""One virtual OCPP 2.0.1 charging station: the composition root of its parts.
+
+Build it from a device model (`sim.v201.settings.Settings` over
+`sim.v201.device_model.DeviceModel`) and a hardware section (`sim.hardware.Hardware`: one EVSE
+per connector), `await st.start()`, `await st.wait_booted()`, then drive it the way a user would,
+with the control surface the 1.6 charge point has (`plug_in()`, `present_id_tag()`, `ev_full()`,
+`plug_out()`, `go_offline()` / `go_online()`). `await st.stop()` closes the connection.
+
+What is shared with 1.6: the session core and its asyncio adapter, the handler dispatch with its
+registration gate (`sim.dispatch`), the meter and EV physics (`sim.ev`), the offline queue
+(`sim.offline_queue`, E04), the clock and the fault hooks. What is 2.0.1's: the boot (B01-B03),
+the connector statuses (`sim.v201.connectors`, G01), the transaction rules
+(`sim.v201.transaction`, `sim.v201.evse`, E01-E07) and the CSMS commands (`sim.v201.handlers`).
+
+The connection loop here is small on purpose: the 1.6 one (`sim.features.online`) is being
+made a connection object shared by both versions; this one should then use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+from chargebench.aiotasks import LeanEvent
+from chargebench.clock import Clock, iso
+from chargebench.ocppj import (
+    CallErrorReply,
+    CallFailed,
+    ConnectionLost,
+    OcppSession,
+    Role,
+    Session,
+    connect,
+)
+from chargebench.ocppj.versions import OCPP201
+from chargebench.trace import TraceRecord, make_tracer
+from sim import dispatch, tasks
+from sim.ev import EV, Meter
+from sim.features import fault_hooks
+from sim.features.faults import FaultPlan
+from sim.hardware import Hardware
+from sim.offline_queue import OfflineQueue, QueuedMessage
+from sim.v201 import evse as flows
+from sim.v201 import metering
+from sim.v201.connectors import Status
+from sim.v201.evse import Evse
+from sim.v201.settings import Settings
+
+__all__ = ["DEFAULT_BOOT_RETRY", "ChargingStation"]
+
+log = logging.getLogger(__name__)
+
+#: B02.FR.07, B03.FR.05: interval 0 with Pending/Rejected: "choose a waiting interval on its own"
+DEFAULT_BOOT_RETRY = 30
+_CONNECT_ERRORS = (OSError, InvalidHandshake, InvalidStatus, TimeoutError, ConnectionError)
+
+
+class ChargingStation:
+    """A simulated OCPP 2.0.1 charging station modelled on EVerest libocpp."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        hardware: Hardware | None = None,
+        *,
+        csms_url: str,
+        station_id: str | None = None,
+        clock: Clock | None = None,
+        trace_sink: Callable[[TraceRecord], None] | None = None,
+        ev_factory: Callable[[int], EV] | None = None,
+        rng: random.Random | None = None,
+        call_timeout: float = 30.0,
+        fault_plan: FaultPlan | None = None,
+    ) -> None:
+        """`csms_url`: the CSMS's OCPP-J base URL (the station id is appended, OCPP-J 2.0.1
+        §3.1.1); `station_id` overrides the device model's; `ev_factory(n)` makes the EV
+        plugged into EVSE n."""
+        self.settings = settings
+        self.id: str = station_id or settings.text("ChargePointId") or "CS201"
+        self.hardware = hardware or Hardware(connectors=1)
+        self.csms_url = csms_url.rstrip("/")
+        self.clock = clock or Clock()
+        self.trace_sink = trace_sink
+        self.ev_factory = ev_factory or (lambda _n: EV())
+        self.rng = rng or random.Random()
+        self.call_timeout = call_timeout
+        self.fault_plan = fault_plan
+        self.evses = [Evse(n, Meter(self.hardware)) for n in range(1, self.hardware.connectors + 1)]
+        self.queue = OfflineQueue(
+            None,
+            attempts=lambda: settings.int("MessageAttempts") or 1,
+            retry_interval=lambda: settings.int("MessageAttemptInterval"),
+            sleep=self.clock.sleep,
+            on_delivered=self._on_delivered,
+        )
+        self.handlers = dispatch.HandlerTable(self, OCPP201)
+        #: BootNotificationResponse status of this power cycle (None: none yet)
+        self.registration: str | None = None
+        #: B01.FR.09: why the next BootNotification is sent
+        self.boot_reason = "PowerUp"
+        self.session: Session | None = None
+        self.online_wanted = LeanEvent()
+        self.booted = LeanEvent()
+        self.stopping = False
+        self.connects = 0
+        #: why the station is not (yet) accepted ("boot Pending", "connection refused"...)
+        self.failure: str | None = None
+        #: what the CSMS last heard per (evse, connector) (G01: report changes missed offline)
+        self._reported: dict[tuple[int, int], Status] = {}
+        self._main: asyncio.Task | None = None
+        self._ticker: asyncio.Task | None = None
+        self._drain: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._sender: asyncio.Lock | None = None
+
+    # Lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Power on: connect, boot and keep the connection up (in a background task)."""
+        self.online_wanted.set()
+        self.booted.clear()
+        self.stopping = False
+        self._main = tasks.background(self._run(), self.id)
+
+    async def wait_booted(self, timeout: float | None = None) -> None:
+        """Wait until the CSMS accepted our BootNotification (B01)."""
+        assert self._main is not None, "call start() first"
+        async with asyncio.timeout(timeout):
+            await self.booted.wait()
+
+    async def stop(self) -> None:
+        """Shut down: close the connection; undelivered events stay queued."""
+        self.stopping = True
+        current = asyncio.current_task()
+        pending = [t for t in (self._main, self._ticker, self._drain, *self._tasks)
+                   if t is not None and t is not current and not t.done()]
+        for task in pending:
+            task.cancel()
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                await self.session.close()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self.queue.close()
+
+    def spawn(self, coro: Coroutine) -> asyncio.Task:
+        """Run `coro` in the background; cancelled by `stop()`, its failure logged once."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.append(task)
+        task.add_done_callback(self._reap)
+        return task
+
+    def _reap(self, task: asyncio.Task) -> None:
+        self._tasks.remove(task)
+        tasks.reap(task, self.id)
+
+    # Connection ------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self.stopping:
+            await self.online_wanted.wait()
+            try:
+                ws = await connect(f"{self.csms_url}/{self.id}",
+                                   subprotocols=dispatch.subprotocols([OCPP201]),
+                                   ping_interval=None)
+            except _CONNECT_ERRORS as error:
+                attempt += 1
+                self.failure = f"connect: {type(error).__name__}"
+                log.debug("%s: connect failed (%s), attempt %d", self.id, error, attempt)
+                await self.clock.sleep(self._backoff(attempt))
+                continue
+            attempt = 0
+            self.connects += 1
+            try:
+                await self._online(ws)
+            except Exception:  # our bug: logged, and the station reconnects instead of dying
+                log.exception("%s: connection failed unexpectedly; reconnecting", self.id)
+                with contextlib.suppress(Exception):
+                    await ws.close(1011, "internal error")
+            if not self.stopping and self.online_wanted.is_set():
+                await self.clock.sleep(self._backoff(1))
+
+    def _backoff(self, attempt: int) -> float:
+        """Doubling from 1 s up to 30 s, plus up to 1 s of jitter (a fleet does not reconnect
+        in lockstep)."""
+        return min(30.0, 2.0 ** max(0, attempt - 1)) + self.rng.uniform(0, 1)
+
+    async def _online(self, ws: Any) -> None:
+        """One connection: boot if this power cycle was not accepted yet, report connector
+        statuses, deliver the queue, heartbeat until the connection ends."""
+        tracer = None
+        if self.trace_sink is not None:
+            tracer = make_tracer(self.trace_sink, self.id, secrets.token_hex(4), self.clock.now)
+        module = dispatch.module_for(OCPP201)
+        core = OcppSession(Role.CHARGE_POINT, version=OCPP201, accept=module.HANDLERS,
+                           supported_profiles=module.session_profiles(self.settings),
+                           call_timeout=self.call_timeout, tracer=tracer)
+        session = Session(ws, core, self.handlers)
+        reader = session.start()
+        self.session = session
+        try:
+            if self.registration != "Accepted":
+                await self._boot(session)
+            else:
+                await self._report_statuses(changed_only=True)
+            self._ticker = self.spawn(self._heartbeat())
+            self.flush_queue()
+            await reader
+        except CallFailed as error:
+            log.debug("%s: %s", self.id, error)
+            if self.registration != "Accepted":
+                self.failure = f"boot: {type(error).__name__}"
+            await session.close()
+        finally:
+            self.session = None
+            if self._ticker is not None:
+                self._ticker.cancel()
+                self._ticker = None
+            self.queue.defer_all()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def _boot(self, session: Session) -> None:
+        """B01-B03: BootNotification until Accepted; Pending and Rejected wait `interval`
+        (B02.FR.08, B03.FR.06) or our own when it is 0 (B02.FR.07, B03.FR.05), sending nothing
+        else meanwhile (B02.FR.02, B03.FR.02) and keeping the connection (B02.FR.06)."""
+        while True:
+            reply = await self.send(session, "BootNotification", self.boot_payload())
+            self.registration = reply["status"]
+            self.failure = None if reply["status"] == "Accepted" else f"boot {reply['status']}"
+            if reply["status"] == "Accepted":
+                if reply["interval"] > 0:
+                    self.settings.set("HeartbeatInterval", reply["interval"])  # B01.FR.04
+                break
+            await self.clock.sleep(reply["interval"] or DEFAULT_BOOT_RETRY)
+        self.boot_reason = "PowerUp"
+        await self._report_statuses(changed_only=False)  # B01.FR.05
+        self.booted.set()
+
+    def boot_payload(self) -> dict:
+        """BootNotificationRequest (B01.FR.01, B01.FR.09: with its reason)."""
+        s = self.settings
+        station: dict[str, Any] = {"vendorName": s.text("VendorName"), "model": s.text("Model")}
+        for key, name in (("serialNumber", "SerialNumber"), ("firmwareVersion", "FirmwareVersion")):
+            if s.text(name):
+                station[key] = s.text(name)
+        modem = {key: s.text(name) for key, name in (("iccid", "ICCID"), ("imsi", "IMSI"))
+                 if s.text(name)}
+        if modem:
+            station["modem"] = modem
+        return {"reason": self.boot_reason, "chargingStation": station}
+
+    async def _heartbeat(self) -> None:
+        """G02: Heartbeat every HeartbeatInterval s (the boot's interval, B01.FR.04)."""
+        while True:
+            interval = self.settings.int("HeartbeatInterval")
+            if interval <= 0:
+                return
+            await self.clock.sleep(interval)
+            with contextlib.suppress(CallFailed):
+                await self.call("Heartbeat", {})
+
+    # Sending -----------------------------------------------------------------------------------
+
+    @property
+    def online(self) -> bool:
+        """Connected and accepted by the CSMS: messages can go out now."""
+        return self.session is not None and self.registration == "Accepted"
+
+    async def call(self, action: str, payload: dict) -> dict:
+        """Send a CALL now; ConnectionLost when offline or not accepted (B02.FR.02)."""
+        session = self.session
+        if session is None or self.registration != "Accepted":
+            raise ConnectionLost("offline", action=action, message_id="")
+        return await self.send(session, action, payload)
+
+    async def send(self, session: Session, action: str, payload: dict) -> dict:
+        """Every CALL of ours goes out here, one at a time in the order asked (OCPP-J 2.0.1
+        §4.1.1), through the fault plan if there is one."""
+        if self._sender is None:
+            self._sender = tasks.LeanLock()
+        async with self._sender:
+            return await fault_hooks.outbound(self, session, action, payload)
+
+    async def status_changed(self, evse: Evse, status: Status | None) -> None:
+        """G01: StatusNotification for a connector whose status changed (None: it did not).
+        Offline, the change is reported after the reconnect (`_report_statuses`)."""
+        if status is None or not self.online:
+            return
+        await self._notify_status(evse)
+
+    async def _notify_status(self, evse: Evse) -> None:
+        connector = evse.connector
+        payload = {"timestamp": self.clock.iso_now(), "connectorStatus": str(connector.status),
+                   "evseId": evse.id, "connectorId": connector.connector_id}
+        with contextlib.suppress(CallFailed):
+            await self.call("StatusNotification", payload)
+            self._reported[(evse.id, connector.connector_id)] = connector.status
+
+    async def _report_statuses(self, *, changed_only: bool) -> None:
+        """B01.FR.05: every connector after an Accepted boot; after a reconnect, those whose
+        status changed while offline."""
+        for evse in self.evses:
+            key = (evse.id, evse.connector.connector_id)
+            if not changed_only or self._reported.get(key) is not evse.connector.status:
+                await self._notify_status(evse)
+
+    async def transaction_event(self, evse: Evse, event_type: str, trigger: str, *,
+                                meter_values: dict | list | None = None,
+                                stopped_reason: str | None = None,
+                                token: dict | None = None) -> dict | None:
+        """Queue the next TransactionEventRequest of `evse`'s transaction (E04.FR.01: always
+        through the queue, so order holds) and, online, wait for its response (None when it
+        was deferred)."""
+        tx = evse.tx
+        assert tx is not None
+        values = [meter_values] if isinstance(meter_values, dict) else meter_values
+        payload = tx.event(event_type, trigger, self.clock.iso_now(), meter_values=values,
+                           stopped_reason=stopped_reason, offline=not self.online,
+                           token=token)
+        evse.remote_start_id = None  # F02.FR.21 is met by this event
+        msg = self.queue.put("TransactionEvent", payload)
+        self.flush_queue()
+        if not self.online:
+            return None
+        return await self.queue.waiter(msg)
+
+    def flush_queue(self) -> asyncio.Task | None:
+        """E04.FR.02: deliver the queue, in order, when online."""
+        if not self.online or not self.queue:
+            return None
+        if self._drain is None or self._drain.done():
+            self._drain = self.spawn(self.queue.deliver(self.call))
+        return self._drain
+
+    def _on_delivered(self, msg: QueuedMessage, reply: dict | None) -> None:
+        """E05: an idTokenInfo not Accepted ends the authorization when StopTxOnInvalidId."""
+        if reply is None or msg.action != "TransactionEvent":
+            return
+        info = reply.get("idTokenInfo")
+        if info is None or info.get("status") == "Accepted":
+            return
+        evse = next((e for e in self.evses if e.tx is not None and e.tx.transaction_id
+                     == msg.payload["transactionInfo"]["transactionId"]), None)
+        if evse is not None and evse.authorized and self.settings.bool("StopTxOnInvalidId"):
+            self.spawn(flows.deauthorized(self, evse))
+
+    def readings(self, evse: Evse, measurands: str, context: Any) -> dict | None:
+        """The MeterValueType of the SampledDataCtrlr list `measurands` now (J02)."""
+        try:
+            return metering.meter_value(evse.meter, self.settings.list(measurands), context,
+                                        self.clock.now())
+        except ValueError as error:  # a name the meter does not know: no readings, logged
+            log.warning("%s: SampledDataCtrlr.%s: %s", self.id, measurands, error)
+            return None
+
+    # Control surface (the same verbs as the 1.6 charge point's, sim.control) ------------------
+
+    def evse(self, evse_id: int) -> Evse:
+        if not 1 <= evse_id <= len(self.evses):
+            raise ValueError(f"{self.id} has no EVSE {evse_id}")
+        return self.evses[evse_id - 1]
+
+    async def plug_in(self, connector: int = 1) -> None:
+        """An EV is plugged into EVSE `connector` (one connector per EVSE)."""
+        await flows.plug_in(self, self.evse(connector), self.ev_factory(connector))
+
+    async def plug_out(self, connector: int = 1) -> None:
+        await flows.plug_out(self, self.evse(connector))
+
+    async def present_id_tag(self, tag: str, connector: int | None = None) -> bool:
+        """A driver presents an RFID card (IdTokenType ISO14443): C01 Authorize, then start
+        (E02/E03) or, on an EVSE it authorized, stop (E07). True when accepted."""
+        token = {"idToken": tag, "type": "ISO14443"}
+        running = next((e for e in self.evses if e.authorized and e.token
+                        and e.token.get("idToken") == tag), None)
+        if running is not None and (connector is None or running.id == connector):
+            await flows.stop_authorized(self, running, token)  # E07.FR.01 (a)
+            return True
+        evse = self.evse(connector) if connector is not None else next(
+            (e for e in self.evses if not e.authorized and e.connector.status.operative
+             and (e.ev_connected or e.tx is None)), None)
+        if evse is None or not evse.connector.status.operative:
+            return False
+        if not await self.authorize(token):
+            return False  # E02.FR.20 note: an unsuccessful authorization sends no event
+        await flows.authorized(self, evse, token)
+        return True
+
+    async def authorize(self, token: dict) -> bool:
+        """C01: Authorize online; offline nothing is authorized (no local list in this slice)."""
+        try:
+            reply = await self.call("Authorize", {"idToken": token})
+        except (ConnectionLost, CallErrorReply, CallFailed):
+            return False
+        return reply["idTokenInfo"]["status"] == "Accepted"
+
+    async def ev_full(self, connector: int = 1) -> None:
+        """The EV's battery reached its target: SuspendedEV (E01.FR.19)."""
+        evse = self.evse(connector)
+        evse.advance(self.clock.monotonic())
+        if evse.meter.ev is not None:
+            evse.meter.ev.soc = evse.meter.ev.target_soc
+        await flows.ev_changed(self, evse)
+
+    async def go_offline(self) -> None:
+        """Drop the connection and stay offline until `go_online()`."""
+        self.online_wanted.clear()
+        if self.session is not None:
+            await self.session.close()
+
+    async def go_online(self) -> None:
+        self.online_wanted.set()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Where each EVSE is, for summaries and assertions."""
+        return {
+            "id": self.id, "registration": self.registration, "online": self.online,
+            "queued": len(self.queue),
+            "connectors": {e.id: str(e.connector.status) for e in self.evses},
+            "transactions": {e.id: e.tx.transaction_id for e in self.evses if e.tx},
+        }
+
+    def now_iso(self) -> str:
+        return iso(self.clock.now())
