@@ -14,10 +14,12 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from chargebench.ocppj import CallFailed, OcppCallError
 from chargebench.ocppj.registration import Registration
 from chargebench.ocppj.versions import OCPP201
 from sim.dispatch import Handler
 from sim.v201 import evse as flows
+from sim.v201.device_model import DeviceModel, notify_report_payloads
 
 if TYPE_CHECKING:
     from sim.v201.evse import Evse
@@ -91,7 +93,74 @@ async def _remote_stop(st: ChargingStation, evse: Evse) -> None:
     await flows.remote_stop(st, evse)
 
 
+# B. Provisioning: the device model behind GetVariables, SetVariables and the reports ---------
+
+
+def _model(st: ChargingStation) -> DeviceModel:
+    dm = st.settings.dm
+    if not isinstance(dm, DeviceModel):  # a station built without a device model
+        raise OcppCallError("NotSupported", "this station has no device model")
+    return dm
+
+
+def get_variables(st: ChargingStation, p: dict) -> dict:
+    """B06: a GetVariableResult per GetVariableData, in order (B06.FR.01/02)."""
+    return {"getVariableResult": _model(st).get_variables(p["getVariableData"])}
+
+
+def set_variables(st: ChargingStation, p: dict) -> dict:
+    """B05: a SetVariableResult per SetVariableData, in order; accepted values persist."""
+    return {"setVariableResult": _model(st).set_variables(p["setVariableData"])}
+
+
+def get_base_report(st: ChargingStation, p: dict) -> dict:
+    """B07: Accepted, then the report in NotifyReport messages after the response (B07.FR.03);
+    a reportBase this station does not support: NotSupported (B07.FR.02)."""
+    try:
+        entries = _model(st).report(p["reportBase"])
+    except ValueError:
+        return {"status": "NotSupported"}
+    st.spawn(_notify_report(st, p["requestId"], entries))
+    return {"status": "Accepted"}
+
+
+def get_report(st: ChargingStation, p: dict) -> dict:
+    """B08: Accepted and the NotifyReport messages; criteria not supported: NotSupported
+    (B08.FR.02); nothing matches: EmptyResultSet and no report (B08.FR.15)."""
+    try:
+        entries = _model(st).report(criteria=p.get("componentCriteria"),
+                                    component_variable=p.get("componentVariable"))
+    except ValueError:
+        return {"status": "NotSupported"}
+    if not entries:
+        return {"status": "EmptyResultSet"}
+    st.spawn(_notify_report(st, p["requestId"], entries))
+    return {"status": "Accepted"}
+
+
+async def _notify_report(st: ChargingStation, request_id: int, entries: list[dict]) -> None:
+    """The report's parts, in order; allowed while Pending, since the CSMS asked for them
+    (B01.FR.10, B02.FR.02)."""
+    await asyncio.sleep(0)  # the response goes out first
+    dm = _model(st)
+    per_message = dm.get_int("DeviceDataCtrlr", "ItemsPerMessage",
+                             variable_instance="GetReport")
+    for payload in notify_report_payloads(request_id, entries, per_message, st.clock.now()):
+        session = st.session
+        if session is None:
+            return
+        try:
+            await st.send(session, "NotifyReport", payload)
+        except CallFailed:
+            return
+
+
 HANDLERS: Mapping[str, Handler] = {
+    # B. Provisioning
+    "GetBaseReport": get_base_report,
+    "GetReport": get_report,
+    "GetVariables": get_variables,
+    "SetVariables": set_variables,
     # F. Remote control
     "RequestStartTransaction": request_start_transaction,
     "RequestStopTransaction": request_stop_transaction,

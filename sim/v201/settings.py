@@ -103,5 +103,16 @@ class Settings:
         return [item.strip() for item in (self.text(name) or "").split(",") if item.strip()]
 
     def set(self, name: str, value: Any) -> None:
-        """A value the station itself decided (B01.FR.04: the boot's heartbeat interval)."""
+        """A value the station itself decided (B01.FR.04: the boot's heartbeat interval): in the
+        device model when it has the variable (GetVariables then shows it; not persisted, the
+        next boot decides again), else kept here."""
+        var = VARIABLES[name]
+        set_local = getattr(self.dm, "set_local", None)
+        if set_local is not None and name not in self.overrides:
+            try:
+                set_local(var.component, var.variable, value, variable_instance=var.instance,
+                          persist=False)
+                return
+            except (KeyError, ValueError):
+                pass
         self.overrides[name] = str(value)
