@@ -1,0 +1,179 @@
+"""The 2.0.1 station against the built-in CSMS (`csms.central.CentralSystem`), over real
+websockets on 127.0.0.1: the exact message sequences of boot (B01), status (G01), a transaction
+from plug-in to unplug (E02, E03, E06, E07) and remote start/stop (F01-F03), with the
+requirement ids each step checks, and what the CSMS stored of them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from csms import commands
+from csms.central import CentralSystem
+from tests.sim.v201.conftest import until
+
+TOKEN = {"idToken": "TAG-OK", "type": "ISO14443"}
+OCCUPIED = ("StatusNotification", "Occupied")
+
+
+@pytest.fixture
+async def csms(tmp_path):
+    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None, call_timeout=3,
+                             heartbeat_interval=60) as central:  # fmt: skip
+        central.store.upsert_id_tag("TAG-OK")
+        central.store.set_tariff(None, Decimal("10"), "INR")
+        yield central
+
+
+def steps(frames, *skip: str) -> list[tuple]:
+    """The station's CALLs, shortened to what a sequence check reads: a status, or a
+    TransactionEvent's (eventType, triggerReason, seqNo)."""
+    out: list[tuple] = []
+    for action, p in frames.calls("Heartbeat", *skip):
+        if action == "StatusNotification":
+            out.append((action, p["connectorStatus"]))
+        elif action == "TransactionEvent":
+            out.append((p["eventType"], p["triggerReason"], p["seqNo"]))
+        else:
+            out.append((action,))
+    return out
+
+
+async def test_boot_then_a_status_per_connector_then_heartbeats(csms, make_station):
+    """B01.FR.01/09: BootNotification with reason PowerUp first; B01.FR.05: after Accepted a
+    StatusNotification Available for each connector; B01.FR.04, G02: Heartbeat every interval
+    of the response (60 s, simulated)."""
+    station, frames = await make_station(csms.url(""), "ST-BOOT")
+    await station.wait_booted(5)
+    await until(lambda: len([a for a, _ in frames.calls() if a == "Heartbeat"]) >= 2)
+    calls = frames.calls()
+    assert calls[0] == ("BootNotification", {
+        "reason": "PowerUp", "chargingStation": {"vendorName": "ChargeBench", "model": "sim-201"}})
+    assert calls[1][0] == "StatusNotification"
+    assert {k: calls[1][1][k] for k in ("connectorStatus", "evseId", "connectorId")} == {
+        "connectorStatus": "Available", "evseId": 1, "connectorId": 1}
+    assert {a for a, _ in calls[2:]} == {"Heartbeat"}
+    assert station.settings.int("HeartbeatInterval") == 60
+    assert csms.store.get_charger("ST-BOOT")["vendor"] == "ChargeBench"
+
+
+async def test_cable_first_transaction_with_the_libocpp_points(csms, make_station):
+    """TxStartPoint PowerPathClosed, TxStopPoint EVConnected,Authorized (libocpp's TxCtrlr):
+    plug in -> Occupied (E02.FR.05), no transaction yet; Authorize accepted -> Started with
+    triggerReason Authorized, seqNo 0, the idToken (E02.FR.01), evse and the Transaction.Begin
+    reading (E01.FR.09/16); the power path closes -> Updated ChargingStateChanged Charging
+    (E01.FR.18); the EV is full -> SuspendedEV (E01.FR.19); the same token again -> Ended
+    StopAuthorized, stoppedReason Local, with that token (E07.FR.02/05) and the
+    Transaction.End reading (E06.FR.11); unplug -> Available (G01.FR.04). The CSMS bills the
+    energy between the two register readings."""
+    station, frames = await make_station(csms.url(""), "ST-E02", TxUpdatedInterval=0)
+    await station.wait_booted(5)
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    await station.clock.sleep(60)  # a simulated minute of charging
+    await station.ev_full(1)
+    assert await station.present_id_tag("TAG-OK")
+    await station.plug_out(1)
+    assert steps(frames) == [
+        ("BootNotification",), ("StatusNotification", "Available"), OCCUPIED, ("Authorize",),
+        ("Started", "Authorized", 0), ("Updated", "ChargingStateChanged", 1),
+        ("Updated", "ChargingStateChanged", 2), ("Ended", "StopAuthorized", 3),
+        ("StatusNotification", "Available"),
+    ]
+    started, charging, full, ended = frames.events()
+    tx_id = started["transactionInfo"]["transactionId"]
+    assert {e["transactionInfo"]["transactionId"] for e in frames.events()} == {tx_id}
+    assert (started["idToken"], started["evse"]) == (TOKEN, {"id": 1, "connectorId": 1})
+    assert started["transactionInfo"]["chargingState"] == "EVConnected"
+    assert started["meterValue"][0]["sampledValue"][0]["context"] == "Transaction.Begin"
+    assert charging["transactionInfo"]["chargingState"] == "Charging"
+    assert "idToken" not in charging and "evse" not in charging
+    assert full["transactionInfo"]["chargingState"] == "SuspendedEV"
+    assert ended["transactionInfo"]["stoppedReason"] == "Local"
+    assert ended["idToken"] == TOKEN
+    [end_reading] = ended["meterValue"][0]["sampledValue"]
+    assert end_reading["context"] == "Transaction.End"
+    assert end_reading["measurand"] == "Energy.Active.Import.Register"
+    assert end_reading["value"] > started["meterValue"][0]["sampledValue"][0]["value"]
+    tx = csms.store.get_transaction(csms.store.station_transaction("ST-E02", tx_id))
+    assert (tx["status"], tx["id_tag"], tx["stop_reason"]) == ("Completed", "TAG-OK", "Local")
+    assert tx["energy_wh"] == int(end_reading["value"]) - int(
+        started["meterValue"][0]["sampledValue"][0]["value"])
+    events = csms.store.list_transaction_events("ST-E02", tx_id)
+    assert [e["seq_no"] for e in events] == [0, 1, 2, 3]
+
+
+async def test_ev_connected_start_point_and_unplug_ends_it(csms, make_station):
+    """TxStartPoint EVConnected (E01.FR.02, E02.FR.06): Started with triggerReason
+    CablePluggedIn and no idToken; then Updated Authorized with the idToken (E02.FR.01/20);
+    the energy flows (ChargingStateChanged); periodic readings every TxUpdatedInterval
+    (MeterValuePeriodic, context Sample.Periodic, E02.FR.10); unplugged with TxStopPoint
+    EVConnected -> Ended EVCommunicationLost, stoppedReason EVDisconnected (E06.FR.02/08),
+    then Available."""
+    station, frames = await make_station(
+        csms.url(""), "ST-E01", TxStartPoint="EVConnected", TxStopPoint="EVConnected",
+        TxUpdatedInterval=60,
+        TxUpdatedMeasurands="Energy.Active.Import.Register,Power.Active.Import")
+    await station.wait_booted(5)
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    await until(lambda: any(e["triggerReason"] == "MeterValuePeriodic" for e in frames.events()))
+    await station.plug_out(1)
+    seq = steps(frames)
+    assert seq[:7] == [
+        ("BootNotification",), ("StatusNotification", "Available"), OCCUPIED,
+        ("Started", "CablePluggedIn", 0), ("Authorize",), ("Updated", "Authorized", 1),
+        ("Updated", "ChargingStateChanged", 2)]
+    assert seq[-2:] == [("Ended", "EVCommunicationLost", len(frames.events()) - 1),
+                        ("StatusNotification", "Available")]
+    assert {s[1] for s in seq[7:-2]} == {"MeterValuePeriodic"}
+    events = frames.events()
+    assert [e["seqNo"] for e in events] == list(range(len(events)))  # part 2 E: 0, 1, 2...
+    assert "idToken" not in events[0] and events[1]["idToken"] == TOKEN
+    periodic = events[3]
+    assert {v["measurand"] for v in periodic["meterValue"][0]["sampledValue"]} == {
+        "Energy.Active.Import.Register", "Power.Active.Import"}
+    assert {v["context"] for v in periodic["meterValue"][0]["sampledValue"]} == {
+        "Sample.Periodic"}
+    assert events[-1]["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+
+
+async def test_remote_start_then_remote_stop(csms, make_station):
+    """F01 (cable first): RequestStartTransaction with evseId is Accepted; with
+    AuthorizeRemoteStart false no Authorize is sent (F01.FR.02) and the next event is Started
+    with triggerReason RemoteStart, the remoteStartId and the idToken (F01.FR.19/25); the CSMS
+    links it to its remote start. RequestStopTransaction of that transactionId is Accepted
+    (F03.FR.07) and ends it: Ended RemoteStop, stoppedReason Remote (F03.FR.03); an unknown
+    transactionId is Rejected (F03.FR.08)."""
+    station, frames = await make_station(csms.url(""), "ST-F01", TxUpdatedInterval=0)
+    await station.wait_booted(5)
+    await station.plug_in(1)
+    result = await commands.execute(csms, "ST-F01", "RequestStartTransaction", {
+        "idToken": TOKEN, "remoteStartId": 0, "evseId": 1})
+    assert result.reply["status"] == "Accepted"
+    [request] = [r.payload for r in frames if r.action == "RequestStartTransaction"
+                 and r.type.value == "CALL"]
+    remote_id = request["remoteStartId"]  # the CSMS's own record id (csms.v201.commands)
+    started = await until(lambda: next(iter(frames.events()), None))
+    await until(lambda: len(frames.events()) >= 2)
+    assert (started["eventType"], started["triggerReason"]) == ("Started", "RemoteStart")
+    assert started["transactionInfo"]["remoteStartId"] == remote_id
+    assert started["idToken"] == TOKEN
+    tx_id = started["transactionInfo"]["transactionId"]
+    assert (await commands.execute(csms, "ST-F01", "RequestStopTransaction",
+                                   {"transactionId": "no-such-tx"})).reply == {"status": "Rejected"}
+    stop = await commands.execute(csms, "ST-F01", "RequestStopTransaction",
+                                  {"transactionId": tx_id})
+    assert stop.reply == {"status": "Accepted"}
+    ended = await until(lambda: next((e for e in frames.events() if e["eventType"] == "Ended"),
+                                     None))
+    assert (ended["triggerReason"], ended["transactionInfo"]["stoppedReason"]) == (
+        "RemoteStop", "Remote")
+    assert steps(frames) == [
+        ("BootNotification",), ("StatusNotification", "Available"), OCCUPIED,
+        ("Started", "RemoteStart", 0), ("Updated", "ChargingStateChanged", 1),
+        ("Ended", "RemoteStop", 2)]
+    tx_row = csms.store.station_transaction("ST-F01", tx_id)
+    await until(lambda: csms.store.get_transaction(tx_row)["status"] == "Completed")
+    assert csms.store.get_remote_start(remote_id)["status"] == "Started"
