@@ -34,6 +34,7 @@ from chargebench.ocppj import (
     CallErrorReply,
     CallFailed,
     ConnectionLost,
+    InvalidReply,
     OcppSession,
     Role,
     Session,
@@ -214,7 +215,11 @@ class ChargingStation:
             self.flush_queue()
             await reader
         except CallFailed as error:
-            log.debug("%s: %s", self.id, error)
+            # a malformed or refused reply is the CSMS's fault: said once, then a new
+            # connection; a lost connection or a timeout is ordinary
+            level = logging.WARNING if isinstance(error, (InvalidReply, CallErrorReply)) \
+                else logging.DEBUG
+            log.log(level, "%s: %s", self.id, error)
             if self.registration != "Accepted":
                 self.failure = f"boot: {type(error).__name__}"
             await session.close()
@@ -337,8 +342,16 @@ class ChargingStation:
         if not self.online or not self.queue:
             return None
         if self._drain is None or self._drain.done():
-            self._drain = self.spawn(self.queue.deliver(self.call))
+            self._drain = self.spawn(self.queue.deliver(self._deliver))
         return self._drain
+
+    async def _deliver(self, action: str, payload: dict) -> dict:
+        """`call` for the queue, saying why an attempt failed (the queue retries it: E04)."""
+        try:
+            return await self.call(action, payload)
+        except (InvalidReply, CallErrorReply) as error:
+            log.warning("%s: %s (seqNo %s)", self.id, error, payload.get("seqNo"))
+            raise
 
     def _on_delivered(self, msg: QueuedMessage, reply: dict | None) -> None:
         """E05: an idTokenInfo not Accepted ends the authorization when StopTxOnInvalidId."""

@@ -1,0 +1,205 @@
+"""The 2.0.1 station against an independent CSMS (`tests.sim.v201.csms201_peer`, the `ocpp`
+package's `ocpp.v201.ChargePoint` used server side), over real websockets on 127.0.0.1: legal
+variants (Pending before Accepted, responses without their optional fields,
+RequestStartTransaction with and without evseId and idToken's optional fields) and illegal
+ones (a malformed response is logged, the station neither crashes nor stops)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from ocpp.exceptions import NotSupportedError
+from ocpp.v201 import call as call201
+from ocpp.v201 import datatypes as dt
+
+from sim.v201.device_model import DeviceModel
+from tests.sim.v201.conftest import LIBOCPP_201, until
+from tests.sim.v201.csms201_peer import (
+    Csms,
+    MalformedBoot,
+    MalformedTransactionEvent,
+    Script,
+    csms201,
+)
+
+
+async def test_pending_then_accepted_boot(make_station):
+    """B02: Pending with interval 30 -> the station sends nothing else (B02.FR.02) and keeps
+    the connection (B02.FR.06) until it boots again after the interval (B02.FR.08); Pending
+    with interval 0 -> its own wait (B02.FR.07); then Accepted -> a status per connector
+    (B01.FR.05). Every BootNotification says why: PowerUp (B01.FR.09)."""
+    script = Script(boots=[("Pending", 30), ("Pending", 0)])
+    async with csms201(script=script) as server:
+        station, _ = await make_station(server.url, "ST-PEND")
+        await station.wait_booted(5)
+        peer = await server.peer("ST-PEND")
+        await until(lambda: "StatusNotification" in peer.actions())
+        assert peer.actions("Heartbeat") == [
+            "BootNotification", "BootNotification", "BootNotification", "StatusNotification"]
+        assert server.connections == 1
+        assert {p["reason"] for a, p in peer.received if a == "BootNotification"} == {"PowerUp"}
+        status = peer.received[3][1]
+        assert (status["connector_status"], status["evse_id"], status["connector_id"]) == (
+            "Available", 1, 1)
+
+
+async def test_remote_start_variants_and_minimal_responses(make_station):
+    """F02 (token first): RequestStartTransaction without evseId picks a free EVSE (F02.FR.22)
+    and is Accepted; with TxStartPoint Authorized the next event is Started, RemoteStart, with
+    the remoteStartId and the idToken as sent, its optional fields too (F02.FR.01/21). The
+    CSMS's responses leave out every optional field (TransactionEvent {}). A second one for the
+    same EVSE is Rejected (F02.FR.26); one for an EVSE that does not exist too."""
+    async with csms201(script=Script(token_info=False)) as server:
+        station, _ = await make_station(server.url, "ST-F02", TxStartPoint="Authorized",
+                                        TxStopPoint="Authorized", TxUpdatedInterval=0)
+        await station.wait_booted(5)
+        peer = await server.peer("ST-F02")
+        token = dt.IdTokenType(id_token="APP-1", type="Central",
+                               additional_info=[dt.AdditionalInfoType(
+                                   additional_id_token="x-1", type="custom")])
+        reply = await peer.call(call201.RequestStartTransaction(id_token=token,
+                                                                remote_start_id=42),
+                                suppress=False)  # fmt: skip
+        assert reply.status == "Accepted"
+        started = await until(lambda: next((p for a, p in peer.received
+                                            if a == "TransactionEvent"), None))
+        assert (started["event_type"], started["trigger_reason"], started["seq_no"]) == (
+            "Started", "RemoteStart", 0)
+        assert started["transaction_info"]["remote_start_id"] == 42
+        assert started["id_token"] == {"id_token": "APP-1", "type": "Central",
+                                       "additional_info": [{"additional_id_token": "x-1",
+                                                            "type": "custom"}]}
+        again = await peer.call(call201.RequestStartTransaction(
+            id_token=dt.IdTokenType(id_token="APP-2", type="Central"), remote_start_id=43,
+            evse_id=1), suppress=False)  # fmt: skip
+        assert again.status == "Rejected"
+        nowhere = await peer.call(call201.RequestStartTransaction(
+            id_token=dt.IdTokenType(id_token="APP-3", type="Central"), remote_start_id=44,
+            evse_id=9), suppress=False)  # fmt: skip
+        assert nowhere.status == "Rejected"
+        # the EV arrives: Updated CablePluggedIn, then the power path closes
+        await station.plug_in(1)
+        await until(lambda: len(peer.actions()) and peer.actions()[-1] == "TransactionEvent"
+                    and peer.received[-1][1]["trigger_reason"] == "ChargingStateChanged")
+        tx_id = started["transaction_info"]["transaction_id"]
+        stop = await peer.call(call201.RequestStopTransaction(transaction_id=tx_id),
+                               suppress=False)
+        assert stop.status == "Accepted"
+        await until(lambda: any(p["event_type"] == "Ended" for a, p in peer.received
+                                if a == "TransactionEvent"))
+        events = [p for a, p in peer.received if a == "TransactionEvent"]
+        assert [(e["event_type"], e["trigger_reason"], e["seq_no"]) for e in events] == [
+            ("Started", "RemoteStart", 0), ("Updated", "CablePluggedIn", 1),
+            ("Updated", "ChargingStateChanged", 2), ("Ended", "RemoteStop", 3)]
+        assert events[1]["evse"] == {"id": 1, "connector_id": 1}  # E01.FR.16
+        assert events[3]["transaction_info"]["stopped_reason"] == "Remote"
+
+
+async def test_remote_start_on_a_given_evse_while_pending_is_rejected(make_station):
+    """B02.FR.05: while Pending, RequestStartTransaction is answered Rejected (a CALLRESULT);
+    once Accepted, the same request with evseId and a minimal idToken is Accepted and, the EV
+    being plugged in first, F01: Started RemoteStart with the remoteStartId."""
+    async with csms201(script=Script(boots=[("Pending", 1)])) as server:
+        station, _ = await make_station(server.url, "ST-F01", speed=5.0, TxUpdatedInterval=0)
+        peer = await server.peer("ST-F01")
+        await until(lambda: peer.actions() == ["BootNotification"])
+        request = call201.RequestStartTransaction(
+            id_token=dt.IdTokenType(id_token="T1", type="ISO14443"), remote_start_id=7,
+            evse_id=1)
+        assert (await peer.call(request, suppress=False)).status == "Rejected"
+        await station.wait_booted(5)
+        await station.plug_in(1)
+        assert (await peer.call(request, suppress=False)).status == "Accepted"
+        started = await until(lambda: next((p for a, p in peer.received
+                                            if a == "TransactionEvent"), None))
+        assert (started["trigger_reason"], started["transaction_info"]["remote_start_id"]) == (
+            "RemoteStart", 7)
+        assert started["id_token"] == {"id_token": "T1", "type": "ISO14443"}
+        assert "Authorize" not in peer.actions()  # F01.FR.02: AuthorizeRemoteStart false
+
+
+async def test_device_model_behind_get_set_variables_and_base_report(make_station):
+    """B06/B05: GetVariables and SetVariables answered from the libocpp component_config as
+    loaded; B07: GetBaseReport Accepted, then NotifyReport parts for the same requestId with
+    seqNo 0, 1, ... and tbc on all but the last (B07.FR.04/10)."""
+    dm = DeviceModel.load(LIBOCPP_201 / "component_config")
+    async with csms201() as server:
+        station, _ = await make_station(server.url, "ST-DM", dm=dm)
+        await station.wait_booted(5)
+        peer = await server.peer("ST-DM")
+        tx_ctrlr = dt.ComponentType(name="TxCtrlr")
+        got = await peer.call(call201.GetVariables(get_variable_data=[
+            dt.GetVariableDataType(component=tx_ctrlr,
+                                   variable=dt.VariableType(name="TxStopPoint")),
+            dt.GetVariableDataType(component=dt.ComponentType(name="NoSuchCtrlr"),
+                                   variable=dt.VariableType(name="X"))]), suppress=False)
+        assert [(r["attribute_status"], r.get("attribute_value")) for r in got.get_variable_result
+                ] == [("Accepted", "EVConnected,Authorized"), ("UnknownComponent", None)]
+        done = await peer.call(call201.SetVariables(set_variable_data=[dt.SetVariableDataType(
+            attribute_value="EVConnected", component=tx_ctrlr,
+            variable=dt.VariableType(name="TxStartPoint"))]), suppress=False)
+        assert done.set_variable_result[0]["attribute_status"] == "Accepted"
+        assert station.settings.list("TxStartPoint") == ["EVConnected"]  # in force at once
+        report = await peer.call(call201.GetBaseReport(request_id=5,
+                                                       report_base="ConfigurationInventory"),
+                                 suppress=False)  # fmt: skip
+        assert report.status == "Accepted"
+        parts = await until(lambda: (lambda p: p if p and not p[-1]["tbc"] else None)(
+            [p for a, p in peer.received if a == "NotifyReport"]))
+        assert [p["seq_no"] for p in parts] == list(range(len(parts)))
+        assert {p["request_id"] for p in parts} == {5}
+        assert [p["tbc"] for p in parts] == [True] * (len(parts) - 1) + [False]
+        assert sum(len(p.get("report_data", [])) for p in parts) > 0
+
+
+async def test_a_malformed_boot_response_is_logged_and_the_station_boots_again(
+        make_station, caplog):
+    """A BootNotificationResponse that breaks its schema (status "Maybe", no interval) is no
+    registration: the station logs it, does not crash, closes the connection and boots again on
+    the next one, where the CSMS answers properly."""
+    caplog.set_level(logging.DEBUG, logger="sim.v201.station")
+    async with csms201(factory=MalformedBoot) as server:
+        station, _ = await make_station(server.url, "ST-BAD")
+        await station.wait_booted(5)
+        assert server.connections == 2
+        assert station.registration == "Accepted"
+        assert any("BootNotification" in r.getMessage() for r in caplog.records)
+        assert not any(r.levelno >= logging.ERROR for r in caplog.records)
+
+
+async def test_a_malformed_transaction_event_response_is_retried_then_dropped(make_station):
+    """E04 with OCPPCommCtrlr MessageAttempts 2: a TransactionEventResponse that breaks its
+    schema counts as a failure to process: the same event (same seqNo) is sent again, then
+    given up; the station keeps running and the next event goes out in order."""
+    script = Script()
+    async with csms201(factory=MalformedTransactionEvent, script=script) as server:
+        station, _ = await make_station(server.url, "ST-BADTX", TxStartPoint="EVConnected",
+                                        TxUpdatedInterval=0, MessageAttempts=2,
+                                        MessageAttemptInterval=1)
+        await station.wait_booted(5)
+        peer = await server.peer("ST-BADTX")
+        await station.plug_in(1)
+        await station.plug_out(1)
+        await until(lambda: len([a for a in peer.actions() if a == "TransactionEvent"]) == 4)
+        events = [p for a, p in peer.received if a == "TransactionEvent"]
+        assert [(e["event_type"], e["seq_no"]) for e in events] == [
+            ("Started", 0), ("Started", 0), ("Ended", 1), ("Ended", 1)]
+        assert station.online
+        statuses = [p["connector_status"] for a, p in peer.received if a == "StatusNotification"]
+        assert statuses == ["Available", "Occupied", "Available"]
+
+
+async def test_request_stop_of_an_unknown_transaction_is_rejected(make_station):
+    """F03.FR.08: a transactionId that runs nowhere here is Rejected; a CSMS CALL of 2.0.1
+    this station has no handler for is NotSupported (OCPP-J 2.0.1 §4.3), and it goes on."""
+    async with csms201() as server:
+        station, _ = await make_station(server.url, "ST-STOP")
+        await station.wait_booted(5)
+        peer = await server.peer("ST-STOP")
+        reply = await peer.call(call201.RequestStopTransaction(transaction_id="nope"),
+                                suppress=False)
+        assert reply.status == "Rejected"
+        with pytest.raises(NotSupportedError):
+            await peer.call(call201.ClearCache(), suppress=False)
+        assert isinstance(peer, Csms) and station.online
