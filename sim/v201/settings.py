@@ -56,13 +56,13 @@ VARIABLES: dict[str, Variable] = {
                                   "Energy.Active.Import.Register"),
     # C01, F01 (AuthCtrlr)
     "AuthorizeRemoteStart": Variable("AuthCtrlr", "AuthorizeRemoteStart", "false"),
-    # B01 (the BootNotification's chargingStation and modem)
-    "VendorName": Variable("ChargingStation", "VendorName", "ChargeBench"),
-    "Model": Variable("ChargingStation", "Model", "sim-201"),
-    "SerialNumber": Variable("ChargingStation", "SerialNumber", None),
-    "FirmwareVersion": Variable("ChargingStation", "FirmwareVersion", None),
-    "ICCID": Variable("ChargingStation", "ICCID", None),
-    "IMSI": Variable("ChargingStation", "IMSI", None),
+    # B01 (the BootNotification's chargingStation and modem): where libocpp keeps them
+    "VendorName": Variable("InternalCtrlr", "ChargePointVendor", "ChargeBench"),
+    "Model": Variable("InternalCtrlr", "ChargePointModel", "sim-201"),
+    "SerialNumber": Variable("InternalCtrlr", "ChargeBoxSerialNumber", None),
+    "FirmwareVersion": Variable("InternalCtrlr", "FirmwareVersion", None),
+    "ICCID": Variable("InternalCtrlr", "ICCID", None),
+    "IMSI": Variable("InternalCtrlr", "IMSI", None),
     # OCPP-J connection (InternalCtrlr is libocpp's custom component)
     "ChargePointId": Variable("InternalCtrlr", "ChargePointId", "CS201"),
     "NumberOfConnectors": Variable("InternalCtrlr", "NumberOfConnectors", None),
@@ -87,6 +87,8 @@ class Settings:
         value = None
         if self.dm is not None:
             value = self.dm.get(var.component, var.variable, variable_instance=var.instance)
+            if value is None and var.instance is not None:  # libocpp keeps one, uninstanced
+                value = self.dm.get(var.component, var.variable)
         return var.default if value is None or value == "" else value
 
     def int(self, name: str) -> int:

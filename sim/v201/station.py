@@ -45,6 +45,7 @@ from chargebench.trace import TraceRecord, make_tracer
 from sim import dispatch, tasks
 from sim.ev import EV, Meter
 from sim.features import fault_hooks
+from sim.features.connection import failure_reason
 from sim.features.faults import FaultPlan
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
@@ -173,7 +174,7 @@ class ChargingStation:
                                    ping_interval=None)
             except _CONNECT_ERRORS as error:
                 attempt += 1
-                self.failure = f"connect: {type(error).__name__}"
+                self.failure = failure_reason(error)
                 log.debug("%s: connect failed (%s), attempt %d", self.id, error, attempt)
                 await self.clock.sleep(self._backoff(attempt))
                 continue
