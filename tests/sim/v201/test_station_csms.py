@@ -177,3 +177,29 @@ async def test_remote_start_then_remote_stop(csms, make_station):
     tx_row = csms.store.station_transaction("ST-F01", tx_id)
     await until(lambda: csms.store.get_transaction(tx_row)["status"] == "Completed")
     assert csms.store.get_remote_start(remote_id)["status"] == "Started"
+
+
+async def test_events_while_offline_are_queued_and_sent_in_order(csms, make_station):
+    """E04: the connection drops during a transaction; the EV leaves: the Ended event is queued
+    (E04.FR.01) with offline true (E04.FR.03) and nothing is sent; after the reconnect (no new
+    BootNotification: not a reboot) the connector's changed status is reported (G01) and the
+    queue delivered in order (E04.FR.02); the CSMS closes the transaction from it."""
+    station, frames = await make_station(csms.url(""), "ST-E04", TxUpdatedInterval=0)
+    await station.wait_booted(5)
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    await until(lambda: len(frames.events()) == 2)
+    await station.go_offline()
+    before = len(frames)
+    await station.plug_out(1)
+    assert len(frames) == before and len(station.queue) == 1
+    await station.go_online()
+    await until(lambda: len(frames.events()) == 3 and not station.queue)
+    assert steps(frames)[-2:] == [("StatusNotification", "Available"),
+                                  ("Ended", "EVCommunicationLost", 2)]
+    assert steps(frames).count(("BootNotification",)) == 1
+    started, _, ended = frames.events()
+    assert ended["offline"] is True and "offline" not in started
+    assert ended["transactionInfo"]["stoppedReason"] == "EVDisconnected"
+    tx_row = csms.store.station_transaction("ST-E04", ended["transactionInfo"]["transactionId"])
+    await until(lambda: csms.store.get_transaction(tx_row)["status"] == "Completed")
