@@ -15,23 +15,43 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chargebench.ocppj import Fault, NoReply, OcppCallError, OcppVersion, Role
 from chargebench.ocppj.registration import boot_gate
 from chargebench.ocppj.versions import OCPP16
 from sim.features import bounds, fault_hooks
+from sim.features.fault_hooks import FaultContext
 
 if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
 
-__all__ = ["KEY_FILE_VERSIONS", "Handler", "HandlerTable", "feature_method", "module_for",
-           "subprotocols", "versions"]
+__all__ = [
+    "KEY_FILE_VERSIONS",
+    "Handler",
+    "HandlerTable",
+    "Host",
+    "feature_method",
+    "module_for",
+    "subprotocols",
+    "versions",
+]
 
 log = logging.getLogger(__name__)
 
-#: handler(charge point, request payload) -> response payload (or an awaitable of it)
-Handler = Callable[["ChargePoint", dict], Any]
+#: handler(station, request payload) -> response payload (or an awaitable of it); each version's
+#: module types its own station (1.6 `ChargePoint`, 2.0.1 `ChargingStation`)
+Handler = Callable[[Any, dict], Any]
+
+
+class Host(FaultContext, Protocol):
+    """What the rules in front of every handler read of a charge point or charging station."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def registration(self) -> str | None: ...
 
 
 @functools.cache
@@ -71,7 +91,7 @@ def feature_method(feature: str, method: str) -> Handler:
     """A shared handler calling `cp.features.<feature>.<method>(payload)`: the feature object
     is built on first use, so a charge point that never sees its CALLs never holds it."""
 
-    def handler(cp: ChargePoint, payload: dict) -> Any:
+    def handler(cp: ChargePoint, payload: dict) -> Any:  # 1.6 only: `cp.features`
         return getattr(getattr(cp.features, feature), method)(payload)
 
     handler.__name__ = f"{feature}_{method}"
@@ -87,7 +107,7 @@ class HandlerTable(Mapping[str, Callable[[dict], Any]]):
 
     __slots__ = ("_cp", "_table", "version")
 
-    def __init__(self, cp: ChargePoint, version: OcppVersion) -> None:
+    def __init__(self, cp: Host, version: OcppVersion) -> None:
         self._cp = cp
         self.version = version
         self._table: Mapping[str, Handler] = module_for(version).HANDLERS
@@ -102,7 +122,7 @@ class HandlerTable(Mapping[str, Callable[[dict], Any]]):
         return len(self._table)
 
 
-def _guarded(cp: ChargePoint, version: OcppVersion, action: str, handler: Handler,
+def _guarded(cp: Host, version: OcppVersion, action: str, handler: Handler,
              payload: dict) -> Any:
     """Apply the registration status (1.6 §4.2), then the fault plan, then run the handler.
 
@@ -124,7 +144,7 @@ def _guarded(cp: ChargePoint, version: OcppVersion, action: str, handler: Handle
     return reply
 
 
-async def _contained(cp: ChargePoint, version: OcppVersion, action: str, pending: Awaitable
+async def _contained(cp: Host, version: OcppVersion, action: str, pending: Awaitable
                      ) -> Any:
     try:
         return await pending
@@ -134,7 +154,7 @@ async def _contained(cp: ChargePoint, version: OcppVersion, action: str, pending
         raise _own_bug(cp, version, action, error) from None
 
 
-def _own_bug(cp: ChargePoint, version: OcppVersion, action: str, error: Exception
+def _own_bug(cp: Host, version: OcppVersion, action: str, error: Exception
              ) -> OcppCallError:
     """A handler failed: our bug, logged here with its traceback; the CSMS gets InternalError
     (OCPP-J 1.6 §4.2.3) without exception text or stack detail."""

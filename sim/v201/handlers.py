@@ -63,7 +63,7 @@ def _evse_for_start(st: ChargingStation, evse_id: int | None) -> Evse | None:
     # F01.FR.20: an EV waiting without authorization first, else a free EVSE
     free = [e for e in st.evses if e.connector.status.operative and not e.authorized]
     waiting = [e for e in free if e.ev_connected]
-    return (waiting or free or [None])[0]
+    return next(iter(waiting or free), None)
 
 
 async def _remote_start(st: ChargingStation, evse: Evse, token: dict, remote_id: int) -> None:
