@@ -40,7 +40,7 @@ def available() -> frozenset[str]:
     from sim.config import ChargePointConfig
 
     config = ChargePointConfig.from_dict(json.loads(DEFAULT_TEMPLATE.read_text("utf-8")))
-    handlers = ChargePoint(config).handlers
+    handlers = ChargePoint(config).link.handlers
     found = {name for name, action in _SIM_ACTIONS.items() if action in handlers}
     found |= {name for name, method in _STORE_METHODS.items() if hasattr(Store, method)}
     return frozenset(found)

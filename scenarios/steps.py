@@ -383,9 +383,9 @@ def _not_booted(st: Station, within: str) -> str:
     target stays a failed step (exit 1, like any verdict against that target): the URL itself
     was checked before the run (`check_csms_url`, exit 2), and other stations may pass."""
     cp = st.cp
-    if cp.connects == 0 and cp.failure:
+    if cp.link.connects == 0 and cp.link.failure:
         from sim.features.connection import endpoint
 
-        return (f"could not connect to {endpoint(cp.config, cp.csms_url)}: {cp.failure} "
+        return (f"could not connect to {endpoint(cp.config, cp.csms_url)}: {cp.link.failure} "
                 f"(nothing connected {within})")
     return f"BootNotification not Accepted {within} (last status: {cp.registration or 'no reply'})"

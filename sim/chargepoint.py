@@ -31,19 +31,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
-
-from chargebench.aiotasks import LeanEvent
 from chargebench.clock import Clock, iso
-from chargebench.ocppj import CallFailed, ConnectionLost, Session
+from chargebench.ocppj import CallFailed, ConnectionLost, OcppVersion, Session
 from chargebench.trace import TraceRecord
 from sim import dispatch, tasks
 from sim.config import ChargePointConfig
-from sim.connector import Connector
+from sim.connector import Connector, ConnectorError, ConnectorStatus
 from sim.control import ControlSurface
 from sim.ev import EV
 from sim.features import auth, fault_hooks, lock, online, reserving, transactions, wiring
-from sim.features.connection import TlsFiles
+from sim.features.connection import Link, TlsFiles
 from sim.features.faults import FaultPlan
 from sim.features.local_list import LocalAuthorization
 from sim.features.transactions import Port, Transaction
@@ -101,29 +98,13 @@ class ChargePoint(ControlSurface):
             sleep=self.clock.sleep,
             on_delivered=self._on_delivered,
         )
-        #: the handlers of the version agreed in the last handshake (before one: the version
-        #: offered first); `sim.features.online` sets it per connection
-        self.handlers = dispatch.HandlerTable(self, dispatch.versions()[0])
-        #: BootNotification.conf status of this power cycle (None: not booted yet)
-        self.registration: str | None = None
-        self.session: Session | None = None
-        self.online_wanted = LeanEvent()
-        self.booted = LeanEvent()
-        #: Why the next disconnect is a reboot (Reset, power loss), None otherwise
-        self.reboot_reason: str | None = None
-        self.stopping = False
-        self.connects = 0
-        #: why this charge point is not (yet) accepted: "connection refused", "HTTP 401",
-        #: "boot Rejected"... (None once BootNotification was accepted)
-        self.failure: str | None = None
-        #: called once when the first connection attempt of a start ends (`Fleet.start`)
-        self.on_attempt: Callable[[], None] | None = None
+        #: the connection lifecycle (session, registration, reconnects...): changed by
+        #: `sim.features.online`, asked by the control surface
+        self.link = Link(self.handlers_for(dispatch.versions()[0]))
         #: StatusNotifications not sent while offline, and what the CSMS last heard per
         #: connector (1.6 §4.9 "after having been offline")
         self._missed: list[Any] = []
-        self._reported: dict[int, tuple[ChargePointStatus, ChargePointErrorCode]] = {}
-        self._main: asyncio.Task | None = None
-        self._ticker: asyncio.Task | None = None
+        self._reported: dict[int, tuple[ConnectorStatus, ConnectorError]] = {}
         self._drain: asyncio.Task | None = None
         # a list: a set that once held five tasks keeps a 32-slot table (0.7 kB) for good
         self._tasks: list[asyncio.Task] = []
@@ -137,16 +118,17 @@ class ChargePoint(ControlSurface):
 
     async def start(self) -> None:
         """Power on: connect, boot and keep the connection up (in a background task)."""
-        self.online_wanted.set()
-        self.booted.clear()
-        self.stopping = False
-        self._main = tasks.background(online.run(self), self.id)
+        link = self.link
+        link.online_wanted.set()
+        link.booted.clear()
+        link.stopping = False
+        link.main = tasks.background(online.run(self), self.id)
 
     async def wait_booted(self, timeout: float | None = None) -> None:
         """Wait until the CSMS accepted our BootNotification (1.6 §4.2)."""
-        assert self._main is not None, "call start() first"
+        assert self.link.main is not None, "call start() first"
         async with asyncio.timeout(timeout):
-            await self.booted.wait()
+            await self.link.booted.wait()
 
     async def stop(self) -> None:
         """Shut down: stop open transactions (reason Other), deliver what can be
@@ -154,28 +136,29 @@ class ChargePoint(ControlSurface):
         for port in self.ports:
             if port.tx is not None:
                 await transactions.stop(self, port, "Other")
-        if self.session is not None and self.registration == "Accepted" and self.queue:
+        if self.link.online and self.queue:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(2):
                     drain = self.flush_queue()
                     if drain is not None:
                         await drain
-        self.stopping = True
+        self.link.stopping = True
         self.features.close()
         await self._shutdown_tasks()
         self.queue.close()
 
     async def _shutdown_tasks(self) -> None:
-        tasks = [t for t in (self._main, self._ticker, self._drain, *self._tasks) if t]
+        link = self.link
+        tasks = [t for t in (link.main, link.ticker, self._drain, *self._tasks) if t]
         for port in self.ports:
             tasks.extend(port.tasks())
         current = asyncio.current_task()
         tasks = [t for t in tasks if t is not current and not t.done()]
         for task in tasks:
             task.cancel()
-        if self.session is not None:
+        if link.session is not None:
             with contextlib.suppress(Exception):
-                await self.session.close()
+                await link.session.close()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def spawn(self, coro: Coroutine) -> asyncio.Task:
@@ -193,37 +176,43 @@ class ChargePoint(ControlSurface):
 
     def request_reboot(self, reason: str) -> None:
         """Close the connection and boot again (Reset, power loss)."""
-        self.reboot_reason = reason
-        if self.session is not None:
-            self.spawn(self.session.close())
+        link = self.link
+        link.reboot_reason = reason
+        if link.session is not None:
+            self.spawn(link.session.close())
 
-    def restart_ticker(self) -> None:
-        """(Re)start the one Heartbeat / clock-aligned task of this connection."""
-        self.stop_ticker()
-        self._ticker = self.spawn(online.tick(self))
-
-    def stop_ticker(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
+    def handlers_for(self, version: OcppVersion) -> dispatch.HandlerTable:
+        """The handler table of `version`, bound to this charge point (`sim.dispatch`)."""
+        return dispatch.HandlerTable(self, version)
 
     def _config_changed(self, key: str, _value: Any) -> None:
-        if key in ("HeartbeatInterval", "ClockAlignedDataInterval") and self._ticker:
-            self.stop_ticker()
-            if self.session is not None:
-                self.restart_ticker()
+        link = self.link
+        if key in ("HeartbeatInterval", "ClockAlignedDataInterval") and link.ticker:
+            online.stop_ticker(link)
+            if link.session is not None:
+                online.restart_ticker(self)
 
     # Sending ---------------------------------------------------------------------------------
 
     @property
+    def session(self) -> Session | None:
+        """The live OCPP-J session, None while offline (`link.session`)."""
+        return self.link.session
+
+    @property
+    def registration(self) -> str | None:
+        """BootNotification status of this power cycle, None before one (`link.registration`)."""
+        return self.link.registration
+
+    @property
     def online(self) -> bool:
         """Connected and accepted by the CSMS: messages can go out now."""
-        return self.session is not None and self.registration == "Accepted"
+        return self.link.online
 
     async def call(self, action: str, payload: dict) -> dict:
         """Send a non-transaction CALL now; raises ConnectionLost when offline."""
-        session = self.session
-        if session is None or self.registration != "Accepted":
+        session = self.link.session
+        if session is None or not self.link.accepted:
             raise ConnectionLost("offline", action=action, message_id="")
         return await self.send(session, action, payload)
 
@@ -242,13 +231,14 @@ class ChargePoint(ControlSurface):
         """StatusNotification for a change. Offline it is kept for `announce_missed()`, which
         the connection loop calls after a reconnect without reboot (a reboot announces every
         connector anyway, errata 3.22)."""
-        if self.session is None or self.registration != "Accepted":
+        session = self.link.session
+        if session is None or not self.link.accepted:
             self._missed.append(change)
             return
         payload = change.to_payload()
         payload["timestamp"] = iso(change.timestamp or self.clock.now())
         with contextlib.suppress(CallFailed):
-            await self.send(self.session, "StatusNotification", payload)
+            await self.send(session, "StatusNotification", payload)
             self._reported[change.connector_id] = (change.status, change.error_code)
 
     async def announce_missed(self) -> None:
@@ -260,7 +250,7 @@ class ChargePoint(ControlSurface):
         current = {c.connector_id: c for c in (self.connector0, *(p.connector for p in self.ports))}
         latest = {change.connector_id: change for change in missed}
         due = [change for change in missed
-               if change.error_code != ChargePointErrorCode.no_error
+               if change.error_code != ConnectorError.no_error
                and change is not latest[change.connector_id]]
         for connector_id, change in latest.items():
             connector = current.get(connector_id)
@@ -279,15 +269,15 @@ class ChargePoint(ControlSurface):
         self._missed.clear()
 
     async def set_status(
-        self, port: Port | Connector, status: ChargePointStatus,
-        error_code: ChargePointErrorCode = ChargePointErrorCode.no_error,
+        self, port: Port | Connector, status: ConnectorStatus,
+        error_code: ConnectorError = ConnectorError.no_error,
     ) -> None:
         """Move a connector through its state machine and notify the CSMS (1.6 §4.9)."""
         connector = port.connector if isinstance(port, Port) else port
         if connector.status == status and connector.error_code == error_code:
             return
         change = connector.transition(status, error_code, timestamp=self.clock.now())
-        if status in (ChargePointStatus.faulted, ChargePointStatus.unavailable):
+        if status in (ConnectorStatus.faulted, ConnectorStatus.unavailable):
             reserving.release(self, connector.connector_id)  # 1.6 §5.13 (3)
         await self.notify(change)
 

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from ocpp.v16.enums import ChargingProfilePurposeType, ConfigurationStatus, Measurand, Phase
 
 from chargebench.ocppj.errors import OcppCallError
+from sim.measures import Measurand, Phase
 from sim.state import write_text
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "SCHEMA",
     "Access",
     "ChangeResult",
+    "ChangeStatus",
     "ChargePointConfig",
     "ConfigError",
     "KeySpec",
@@ -171,19 +172,34 @@ def _item_format_error(fmt: str, item: str) -> str | None:
             parse_measurand(item)
         except ValueError as exc:
             return str(exc)
-    elif fmt == "chargingProfilePurpose" and item not in set(ChargingProfilePurposeType):
+    elif fmt == "chargingProfilePurpose" and item not in _PROFILE_PURPOSES:
         return f"unknown charging profile purpose {item!r}"
     return None
 
 
+#: SupportedChargingProfilePurposeTypes items: libocpp's 1.6 key names 1.6's purposes (§7.15)
+_PROFILE_PURPOSES = frozenset({"ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"})
+
+
 # The configuration -----------------------------------------------------------------------------
+
+
+class ChangeStatus(enum.StrEnum):
+    """How a change of a key ended: the answer to 1.6 ChangeConfiguration (§7.9
+    ChangeStatus, these words); a 2.0.1 module maps them to SetVariableStatusEnumType
+    (NotSupported: UnknownVariable)."""
+
+    accepted = "Accepted"
+    rejected = "Rejected"
+    reboot_required = "RebootRequired"
+    not_supported = "NotSupported"
 
 
 @dataclass(frozen=True)
 class ChangeResult:
     """Outcome of a ChangeConfiguration, with the reason a Rejected change was refused."""
 
-    status: ConfigurationStatus
+    status: ChangeStatus
     reason: str = ""
 
 
@@ -467,7 +483,7 @@ class ChargePointConfig:
 
     # ChangeConfiguration (1.6 §5.3) ------------------------------------------------------------
 
-    def change_configuration(self, key: str, value: str) -> ConfigurationStatus:
+    def change_configuration(self, key: str, value: str) -> ChangeStatus:
         """Apply a ChangeConfiguration.req; the status goes straight into the .conf."""
         return self.try_change(key, value).status
 
@@ -481,24 +497,24 @@ class ChargePointConfig:
         """
         spec = self.spec(key)
         if spec is None:
-            return ChangeResult(ConfigurationStatus.not_supported, f"unknown key {key!r}")
+            return ChangeResult(ChangeStatus.not_supported, f"unknown key {key!r}")
         if spec.access is Access.R:
-            return ChangeResult(ConfigurationStatus.rejected, f"{spec.name} is read-only")
+            return ChangeResult(ChangeStatus.rejected, f"{spec.name} is read-only")
         try:
             typed = _from_text(spec, value)
         except ValueError as exc:
-            return ChangeResult(ConfigurationStatus.rejected, str(exc))
+            return ChangeResult(ChangeStatus.rejected, str(exc))
         reason = self._check(spec, typed)
         if reason:
-            return ChangeResult(ConfigurationStatus.rejected, reason)
+            return ChangeResult(ChangeStatus.rejected, reason)
         self._store(spec, typed)
         if spec.reboot_required:
             self._pending[spec.name] = typed
-            return ChangeResult(ConfigurationStatus.reboot_required)
+            return ChangeResult(ChangeStatus.reboot_required)
         self._put(spec, typed)
         for listener in self._listeners:
             listener(spec.name, typed)
-        return ChangeResult(ConfigurationStatus.accepted)
+        return ChangeResult(ChangeStatus.accepted)
 
     def set_value(self, key: str, value: Any, *, persist: bool = True) -> None:
         """Local (not CSMS) change of any key, read-only ones included, e.g. a security profile

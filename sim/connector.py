@@ -1,4 +1,10 @@
-"""OCPP 1.6 connector status machine (§4.9).
+"""The connector status machine of OCPP 1.6 §4.9, and the simulator's connector vocabulary.
+
+`ConnectorStatus` and `ConnectorError` are the simulator's own StrEnums: the statuses of the
+§4.9 table (the finest model either version has) and the error codes of 1.6 §7.6, each with
+the word 1.6 puts in StatusNotification.req. The 1.6 module sends them as they are; a 2.0.1
+module maps them to ConnectorStatusEnumType (Preparing..Finishing are Occupied) and to its
+own error reporting. Nothing here imports a version's enumerations.
 
 `TRANSITIONS` is the spec's table of allowed status changes (A2..I8, with erratum 3.20 adding
 B6), kept in the core (`chargebench.ocppj.v16.connectors`) so the CSMS checks the statuses it is
@@ -12,9 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
-
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
 from chargebench.ocppj.errors import LocalProtocolError
 from chargebench.ocppj.v16.connectors import (
@@ -31,16 +36,53 @@ __all__ = [
     "TRANSITIONS",
     "TRANSITION_EVENTS",
     "Connector",
+    "ConnectorError",
+    "ConnectorStatus",
     "IllegalTransition",
     "StatusChange",
     "transitions_for",
 ]
 
 
+class ConnectorStatus(StrEnum):
+    """A connector's status: the rows and columns of 1.6 §4.9 (values: 1.6 §7.7)."""
+
+    available = "Available"
+    preparing = "Preparing"
+    charging = "Charging"
+    suspended_evse = "SuspendedEVSE"
+    suspended_ev = "SuspendedEV"
+    finishing = "Finishing"
+    reserved = "Reserved"
+    unavailable = "Unavailable"
+    faulted = "Faulted"
+
+
+class ConnectorError(StrEnum):
+    """What is wrong with a connector, `no_error` when nothing is (values: 1.6 §7.6)."""
+
+    connector_lock_failure = "ConnectorLockFailure"
+    ev_communication_error = "EVCommunicationError"
+    ground_failure = "GroundFailure"
+    high_temperature = "HighTemperature"
+    internal_error = "InternalError"
+    local_list_conflict = "LocalListConflict"
+    no_error = "NoError"
+    other_error = "OtherError"
+    over_current_failure = "OverCurrentFailure"
+    over_voltage = "OverVoltage"
+    power_meter_failure = "PowerMeterFailure"
+    power_switch_failure = "PowerSwitchFailure"
+    reader_failure = "ReaderFailure"
+    reset_failure = "ResetFailure"
+    under_voltage = "UnderVoltage"
+    weak_signal = "WeakSignal"
+
+
 class IllegalTransition(LocalProtocolError):
     """The simulator asked for a status change 1.6 §4.9 does not allow: a harness bug."""
 
-    def __init__(self, connector_id: int, old: ChargePointStatus, new: Any, reason: str) -> None:
+    def __init__(self, connector_id: int, old: ConnectorStatus, new: Any, reason: str) -> None:
         super().__init__(f"connector {connector_id}: {old} -> {new}: {reason}")
         self.connector_id = connector_id
         self.old = old
@@ -52,9 +94,9 @@ class StatusChange:
     """One status change (or error report) to send as StatusNotification.req (1.6 §6.47)."""
 
     connector_id: int
-    status: ChargePointStatus
-    error_code: ChargePointErrorCode
-    previous: ChargePointStatus
+    status: ConnectorStatus
+    error_code: ConnectorError
+    previous: ConnectorStatus
     cell: str | None  # the §4.9 table cell (e.g. "C4"); None for an error report
     info: str | None = None
     vendor_id: str | None = None
@@ -86,32 +128,32 @@ class Connector:
     def __init__(
         self,
         connector_id: int,
-        status: ChargePointStatus = ChargePointStatus.available,
-        error_code: ChargePointErrorCode = ChargePointErrorCode.no_error,
+        status: ConnectorStatus = ConnectorStatus.available,
+        error_code: ConnectorError = ConnectorError.no_error,
     ) -> None:
         """Start in `status`, e.g. Unavailable restored after a reboot (1.6 §4.9: persistent)."""
         if connector_id < 0:
             raise ValueError(f"connector id {connector_id} < 0")
         self.connector_id = connector_id
         self._table = transitions_for(connector_id)
-        self._status = ChargePointStatus(status)
-        self.error_code = ChargePointErrorCode(error_code)
+        self._status = ConnectorStatus(status)
+        self.error_code = ConnectorError(error_code)
         _check_fields(connector_id, self._status, self._status, self.error_code, None, None, None)
         self.info: str | None = None
-        self.pre_fault_status: ChargePointStatus | None = None
+        self.pre_fault_status: ConnectorStatus | None = None
 
     @property
-    def status(self) -> ChargePointStatus:
+    def status(self) -> ConnectorStatus:
         return self._status
 
-    def allowed(self, new_status: ChargePointStatus) -> bool:
+    def allowed(self, new_status: ConnectorStatus) -> bool:
         """Whether 1.6 §4.9 allows moving from the current status to `new_status`."""
-        return (self._status, ChargePointStatus(new_status)) in self._table
+        return (self._status, ConnectorStatus(new_status)) in self._table
 
     def transition(
         self,
-        new_status: ChargePointStatus,
-        error_code: ChargePointErrorCode = ChargePointErrorCode.no_error,
+        new_status: ConnectorStatus,
+        error_code: ConnectorError = ConnectorError.no_error,
         info: str | None = None,
         *,
         vendor_id: str | None = None,
@@ -125,8 +167,8 @@ class Connector:
         to any status the table allows; `pre_fault_status` says where the fault struck (I1-I8).
         Raises IllegalTransition for anything else.
         """
-        new = ChargePointStatus(new_status)
-        code = ChargePointErrorCode(error_code)
+        new = ConnectorStatus(new_status)
+        code = ConnectorError(error_code)
         old = self._status
         _check_fields(self.connector_id, old, new, code, info, vendor_id, vendor_error_code)
         if new == old:
@@ -142,9 +184,9 @@ class Connector:
                 raise IllegalTransition(
                     self.connector_id, old, new, f"not in 1.6 §4.9; allowed: {', '.join(allowed)}"
                 )
-        if new == ChargePointStatus.faulted and old != ChargePointStatus.faulted:
+        if new == ConnectorStatus.faulted and old != ConnectorStatus.faulted:
             self.pre_fault_status = old
-        elif new != ChargePointStatus.faulted:
+        elif new != ConnectorStatus.faulted:
             self.pre_fault_status = None
         self._status, self.error_code, self.info = new, code, info
         return StatusChange(
@@ -181,9 +223,9 @@ class Connector:
 
 def _check_fields(
     connector_id: int,
-    old: ChargePointStatus,
-    new: ChargePointStatus,
-    code: ChargePointErrorCode,
+    old: ConnectorStatus,
+    new: ConnectorStatus,
+    code: ConnectorError,
     info: str | None,
     vendor_id: str | None,
     vendor_error_code: str | None,
@@ -193,10 +235,10 @@ def _check_fields(
         raise IllegalTransition(
             connector_id, old, new, "connector 0 is Available/Unavailable/Faulted"
         )
-    if new == ChargePointStatus.faulted and code == ChargePointErrorCode.no_error:
+    if new == ConnectorStatus.faulted and code == ConnectorError.no_error:
         raise IllegalTransition(connector_id, old, new, "Faulted needs an error code, not NoError")
     if (
-        code == ChargePointErrorCode.ev_communication_error
+        code == ConnectorError.ev_communication_error
         and new not in EV_COMMUNICATION_ERROR_STATUSES
     ):
         raise IllegalTransition(

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
-
+from sim.connector import ConnectorError, ConnectorStatus
 from sim.features import reserving
 from sim.features import transactions as txs
 
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
     from sim.features.transactions import Port
 
-_S = ChargePointStatus
+_S = ConnectorStatus
 
 
 def _host(surface: ControlSurface) -> ChargePoint:
@@ -126,7 +125,7 @@ class ControlSurface:
     async def fault(self, connector: int, error_code: str = "OtherError") -> None:
         """A fault prevents charging (A9..H9); connector 0 faults the whole charge point."""
         cp = _host(self)
-        code = ChargePointErrorCode(error_code)
+        code = ConnectorError(error_code)
         if connector == 0:
             await cp.set_status(cp.connector0, _S.faulted, code)
             return
@@ -153,14 +152,15 @@ class ControlSurface:
     async def go_offline(self) -> None:
         """Drop the connection and stay offline until `go_online()`."""
         cp = _host(self)
-        cp.online_wanted.clear()
-        if cp.session is not None:
-            await cp.session.close()
+        link = cp.link
+        link.online_wanted.clear()
+        if link.session is not None:
+            await link.session.close()
 
     async def go_online(self) -> None:
         """Allow reconnecting (at once, no back-off)."""
         cp = _host(self)
-        cp.online_wanted.set()
+        cp.link.online_wanted.set()
 
     async def power_loss(self) -> None:
         """Power is cut and comes back: open transactions end with reason PowerLoss (queued
@@ -168,6 +168,7 @@ class ControlSurface:
         cp = _host(self)
         for port in cp.ports:
             txs.cut_power(cp, port)
-        cp.reboot_reason = "PowerLoss"
-        if cp.session is not None:
-            await cp.session.close()
+        link = cp.link
+        link.reboot_reason = "PowerLoss"
+        if link.session is not None:
+            await link.session.close()

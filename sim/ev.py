@@ -18,18 +18,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ocpp.v16.enums import (
-    ChargePointStatus,
-    Location,
-    Measurand,
-    Phase,
-    ReadingContext,
-    UnitOfMeasure,
-    ValueFormat,
-)
-
 from sim.config import parse_measurand
+from sim.connector import ConnectorStatus
 from sim.hardware import Hardware
+from sim.measures import Location, Measurand, Phase, ReadingContext, UnitOfMeasure, ValueFormat
 
 __all__ = ["EV", "MIN_AC_CURRENT_A", "SUPPORTED_MEASURANDS", "Limit", "Meter"]
 
@@ -157,7 +149,7 @@ class _Operating:
     power_w: float
     offered_current_a: float
     offered_power_w: float
-    status: ChargePointStatus | None
+    status: ConnectorStatus | None
 
 
 class Meter:
@@ -267,7 +259,7 @@ class Meter:
     def is_full(self) -> bool:
         return self.ev is not None and self.ev.full
 
-    def charging_status(self) -> ChargePointStatus | None:
+    def charging_status(self) -> ConnectorStatus | None:
         """Charging, SuspendedEVSE or SuspendedEV while energized with an EV; else None."""
         return self._operating_point().status
 
@@ -330,16 +322,16 @@ class Meter:
         if lim.watts is not None:
             offered = min(offered, lim.watts / per_amp)
         offered_power = offered * per_amp
-        status: ChargePointStatus | None = None
+        status: ConnectorStatus | None = None
         current = 0.0
         if ev is not None and self.contactor_closed:
             too_low = offered < (MIN_AC_CURRENT_A if hw.is_ac else 1e-6)
             if too_low:  # 1.6 §4.9: SuspendedEVSE takes precedence over SuspendedEV
-                status = ChargePointStatus.suspended_evse
+                status = ConnectorStatus.suspended_evse
             elif ev.full or ev.paused:
-                status = ChargePointStatus.suspended_ev
+                status = ConnectorStatus.suspended_ev
             else:
-                status = ChargePointStatus.charging
+                status = ConnectorStatus.charging
                 ev_max = (
                     ev.max_ac_current_a
                     if hw.is_ac

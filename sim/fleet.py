@@ -182,7 +182,7 @@ class Fleet:
         gate = asyncio.Semaphore(self.max_handshakes)
         for n, cp in enumerate(self.charge_points, 1):
             await gate.acquire()
-            cp.on_attempt = gate.release
+            cp.link.on_attempt = gate.release
             await cp.start()
             if on_started is not None:
                 on_started(n)
@@ -192,21 +192,21 @@ class Fleet:
         their first attempt count as "connecting"."""
         counts: dict[str, int] = {}
         for cp in self.charge_points:
-            if cp.registration != "Accepted":
-                reason = cp.failure or "connecting"
+            if not cp.link.accepted:
+                reason = cp.link.failure or "connecting"
                 counts[reason] = counts.get(reason, 0) + 1
         return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
     def booted(self) -> int:
         """How many charge points the CSMS has accepted."""
-        return sum(1 for cp in self.charge_points if cp.registration == "Accepted")
+        return sum(1 for cp in self.charge_points if cp.link.accepted)
 
     async def wait_booted(self, timeout: float | None = None) -> None:
         """Wait until every charge point is accepted (also those `start()` has not reached
         yet: a paced start may still be running)."""
         async with asyncio.timeout(timeout):
             for cp in self.charge_points:
-                await cp.booted.wait()
+                await cp.link.booted.wait()
 
     async def stop(self) -> None:
         """Stop open transactions, persist queues, close every connection."""
@@ -217,7 +217,9 @@ class Fleet:
     def _disconnects(self) -> int:
         """Connections lost so far, fleet-wide (every connect but the open ones)."""
         cps = self.charge_points
-        return sum(cp.connects for cp in cps) - sum(1 for cp in cps if cp.session is not None)
+        links = [cp.link for cp in cps]
+        open_now = sum(1 for link in links if link.session is not None)
+        return sum(link.connects for link in links) - open_now
 
     def summary(self) -> dict[str, int]:
         """Counts for the exit report."""
@@ -226,7 +228,7 @@ class Fleet:
             "charge_points": len(cps),
             "booted": self.booted(),
             "online": sum(1 for cp in cps if cp.online),
-            "connections": sum(cp.connects for cp in cps),
+            "connections": sum(cp.link.connects for cp in cps),
             "open_transactions": sum(1 for cp in cps for p in cp.ports if p.tx),
             "queued_messages": sum(len(cp.queue) for cp in cps),
         }

@@ -40,7 +40,6 @@ from urllib.parse import parse_qs
 import uvicorn
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -51,6 +50,7 @@ from csms.api import spec
 from csms.api.jsonio import ApiError, DecimalJSONResponse
 from csms.api.params import Param
 from csms.api.spec import Call, Operation, presented_token
+from sim.connector import ConnectorError, ConnectorStatus
 
 if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
@@ -160,8 +160,8 @@ CONNECTOR = {
                  "meter_wh", "session_wh"],
     "properties": {
         "connector": {"type": "integer", "minimum": 1},
-        "status": {"enum": [s.value for s in ChargePointStatus]},
-        "error_code": {"enum": [c.value for c in ChargePointErrorCode]},
+        "status": {"enum": [s.value for s in ConnectorStatus]},
+        "error_code": {"enum": [c.value for c in ConnectorError]},
         "plugged": {"type": "boolean"},
         "transaction": {"type": ["integer", "null"],
                         "description": "the CSMS's transaction id (null: none running, or "
@@ -366,7 +366,7 @@ _ARGS = {
     "id_tag": {"type": "string", "minLength": 1, "maxLength": 20,
                "description": "present_id_tag: the card presented (1.6 IdToken, 20 chars); "
                               "default: the charger's first known tag (409 when none)"},
-    "error_code": {"enum": [c.value for c in ChargePointErrorCode if c.value != "NoError"],
+    "error_code": {"enum": [c.value for c in ConnectorError if c.value != "NoError"],
                    "description": "fault: the StatusNotification errorCode (default "
                                   "OtherError)"},
 }  # fmt: skip
@@ -379,7 +379,7 @@ SELECTION_BODY = {
         "ids": {"type": "array", "items": {"type": "string"}, "maxItems": 100000,
                 "description": "these chargers (404 naming an unknown one)"},
         "match": {"type": "string", "description": "ids containing this (\"\": all)"},
-        "status": {"enum": [s.value for s in ChargePointStatus],
+        "status": {"enum": [s.value for s in ConnectorStatus],
                    "description": "chargers with a connector in this status"},
         "online": {"type": "boolean"},
         **_ARGS,
@@ -420,7 +420,7 @@ def _op(method: str, path: str, summary: str, endpoint: Any, **kw: Any) -> Opera
 ROUTES: tuple[Operation, ...] = (
     _op("GET", "/api/fleet", "The chargers with each connector's state", list_chargers,
         query=(Param("match", match="contains", description="id contains (any case)"),
-               Param("status", enum=tuple(s.value for s in ChargePointStatus),
+               Param("status", enum=tuple(s.value for s in ConnectorStatus),
                      description="a connector is in this status"),
                Param("online", type="boolean"),
                Param("limit", type="integer", default=100, minimum=1, maximum=1000),

@@ -1,4 +1,5 @@
-"""Where and how a charge point connects: URL, security profile, reconnect back-off.
+"""Where and how a charge point connects: URL, security profile, reconnect back-off, and the
+state of its connection lifecycle (`Link`).
 
 Security profiles (whitepaper edition 3 §2, EVerest config guide): 0 ws:// without
 authentication, 1 ws:// + HTTP Basic with AuthorizationKey, 2 wss:// + Basic, 3 wss:// with a
@@ -7,15 +8,28 @@ client certificate. Back-off follows libocpp's RetryBackOff* keys.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 import ssl
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
+from chargebench.aiotasks import LeanEvent
 from chargebench.security import basic_auth_header, client_ssl_context
+
+if TYPE_CHECKING:
+    from chargebench.ocppj import Session
+
+#: action -> handler(payload): the table of the version agreed (`sim.dispatch.HandlerTable`)
+Handlers = Mapping[str, Callable[[dict], Any]]
+
+#: BootNotification's answer that lets a charge point send and answer everything; the same
+#: word in 1.6 (RegistrationStatus, §7.37) and 2.0.1 (RegistrationStatusEnumType)
+ACCEPTED = "Accepted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +40,57 @@ class TlsFiles:
     ca: str
     cert: str | None = None
     key: str | None = None
+
+
+class Link:
+    """One charge point's connection lifecycle: what the connection loop
+    (`sim.features.online`) changes as it connects, boots, loses the connection and reboots,
+    and what the control surface asks of it (`online_wanted`, `reboot_reason`).
+
+    Version-neutral: the session speaks the version agreed in the handshake and `handlers` is
+    that version's table. Everything else reads it: `online` says whether a CALL can go out
+    now, `booted` is set once BootNotification was accepted on this power cycle. Slots: a
+    fleet holds one per charge point.
+    """
+
+    __slots__ = ("booted", "connects", "failure", "handlers", "main", "on_attempt",
+                 "online_wanted", "reboot_reason", "registration", "session", "stopping",
+                 "ticker")
+
+    def __init__(self, handlers: Handlers) -> None:
+        #: the handlers of the version agreed in the last handshake (before one: the version
+        #: offered first); the connection loop sets it per connection
+        self.handlers = handlers
+        #: BootNotification status of this power cycle (None: not booted yet)
+        self.registration: str | None = None
+        self.session: Session | None = None
+        #: cleared by go_offline (the loop waits), set by start and go_online
+        self.online_wanted = LeanEvent()
+        self.booted = LeanEvent()
+        #: why the next disconnect is a reboot (Reset, power loss), None otherwise
+        self.reboot_reason: str | None = None
+        self.stopping = False
+        #: connections made since the charge point was built
+        self.connects = 0
+        #: why this charge point is not (yet) accepted: "connection refused", "HTTP 401",
+        #: "boot Rejected"... (None once BootNotification was accepted)
+        self.failure: str | None = None
+        #: called once when the first connection attempt of a start ends (`Fleet.start`)
+        self.on_attempt: Callable[[], None] | None = None
+        #: the connection loop's task, and the one Heartbeat / clock-aligned task of this
+        #: connection
+        self.main: asyncio.Task | None = None
+        self.ticker: asyncio.Task | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """BootNotification was accepted on this power cycle (1.6 §4.2, 2.0.1 B01)."""
+        return self.registration == ACCEPTED
+
+    @property
+    def online(self) -> bool:
+        """Connected and accepted by the CSMS: messages can go out now."""
+        return self.session is not None and self.registration == ACCEPTED
 
 
 def endpoint(config, csms_url: str | None = None) -> str:

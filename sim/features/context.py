@@ -17,11 +17,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import asyncio
 
-    from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
-
     from chargebench.clock import Clock
     from sim.config import ChargePointConfig
-    from sim.connector import Connector
+    from sim.connector import Connector, ConnectorError, ConnectorStatus
     from sim.features.smart_charging import SmartCharging
     from sim.features.transactions import Port
     from sim.hardware import Hardware
@@ -71,8 +69,8 @@ class Connectors(Protocol):
 class StatusSetter(Protocol):
     """Moves a connector through the §4.9 table and tells the CSMS (StatusNotification)."""
 
-    async def set_status(self, port: Port | Connector, status: ChargePointStatus,
-                         error_code: ChargePointErrorCode = ...) -> None: ...
+    async def set_status(self, port: Port | Connector, status: ConnectorStatus,
+                         error_code: ConnectorError = ...) -> None: ...
 
 
 class Sender(Protocol):

@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v16.enums import ChargePointStatus
-
+from sim.connector import ConnectorStatus
 from sim.features import limits, reserving, transactions
 from sim.features.reserving import ParentLookup
 from sim.features.transactions import TransactionsContext
@@ -26,7 +25,7 @@ __all__ = [
     "data_transfer", "get_configuration", "remote_start", "remote_stop", "reset",
 ]
 
-_S = ChargePointStatus
+_S = ConnectorStatus
 
 
 class CoreAuth(ParentLookup, Protocol):
@@ -189,6 +188,6 @@ async def _reset(ctx: CoreContext, reason: str) -> None:
 # 1.6 §5.18 UnlockConnector: `sim.features.lock.unlock_connector`
 
 
-def data_transfer(ctx: CoreContext, payload: dict) -> dict:
+def data_transfer(_ctx: object, payload: dict) -> dict:
     """1.6 §5.6: no vendor extensions here."""
     return {"status": "UnknownVendorId"}

@@ -4,9 +4,10 @@ SignedUpdateFirmware (security whitepaper L01).
 The work is an async procedure that reports through `notify(action, payload)` (pass the
 session's `call`), so the charge point only wires the handlers and a `reboot(version)` callback:
 
-    fw = FirmwareUpdater(config, clock=clock, notify=session.call, reboot=cp.reboot_into,
+    fw = FirmwareUpdater(config, clock=clock, notify=session.call, reboot=reboot_into,
                          manufacturer_roots=certs.manufacturer_roots)
-    handlers.update(fw.handlers)
+
+(`sim.features.wiring` builds it so; the version's handler table reaches its `on_*` methods).
 
 UpdateFirmware: wait for retrieveDate, Downloading, (retries x retryInterval) Downloaded or
 DownloadFailed, wait until `idle()` (errata 3.49), Installing, Installed or InstallationFailed,

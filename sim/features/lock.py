@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v16.enums import ChargePointStatus, UnlockStatus
+from ocpp.v16.enums import UnlockStatus
 
+from sim.connector import ConnectorStatus
 from sim.features.context import Connectors, Spawner
 from sim.hardware import Cable, Hardware
 
@@ -119,6 +120,6 @@ def unlock_connector(ctx: LockContext, payload: dict) -> dict:
     if port.tx is not None:
         ctx.spawn(ctx.stop_transaction(port, "UnlockCommand"))
     status = port.lock.release()
-    if port.tx is None and port.status is ChargePointStatus.finishing and not port.plugged:
+    if port.tx is None and port.status is ConnectorStatus.finishing and not port.plugged:
         ctx.spawn(ctx.settle(port))  # a cable kept locked for its user: F1
     return {"status": status.value}

@@ -16,14 +16,15 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from ocpp.v16.enums import CancelReservationStatus, ChargePointStatus, ReservationStatus
+from ocpp.v16.enums import CancelReservationStatus, ReservationStatus
 
 from chargebench.clock import iso, parse_iso
+from sim.connector import ConnectorStatus
 from sim.state import read_json, state_file, write_json
 
 __all__ = ["Decision", "Reservation", "Reservations"]
 
-_S = ChargePointStatus
+_S = ConnectorStatus
 #: Statuses in which a connector is in use (§5.13: "Occupied"). Reserved is not here: which
 #: connectors are reserved is known from the reservations themselves (a replaced one frees its).
 _OCCUPIED = frozenset({_S.preparing, _S.charging, _S.suspended_ev, _S.suspended_evse,
@@ -77,7 +78,7 @@ class Reservations:
         on_change: Callable[[int, bool], None] | None = None,
         state_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        """`status_of(connector_id)` is the connector's ChargePointStatus (0: the charge point
+        """`status_of(connector_id)` is the connector's ConnectorStatus (0: the charge point
         itself); `on_change(connector_id, reserved)` asks for the Reserved / Available
         transition (G1/A7 of §4.9), which the charge point notifies."""
         self.config = config

@@ -17,9 +17,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v16.enums import ChargePointStatus
-
 from chargebench.ocppj import CallFailed
+from sim.connector import ConnectorStatus
 from sim.features.context import Clocked, Configured, Connectors, Sender, Spawner, StatusSetter
 from sim.features.reservation import Reservations
 from sim.state import state_file
@@ -71,7 +70,7 @@ class ReservingContext(Clocked, Configured, Connectors, Sender, Spawner, StatusS
 
     def remember_tag(self, id_tag: str, id_tag_info: dict) -> None: ...
 
-_S = ChargePointStatus
+_S = ConnectorStatus
 
 
 def build(ctx: ReservingContext) -> Reservations:
@@ -100,7 +99,7 @@ def _existing(ctx: ReservingContext) -> Reservations | None:
     return _active(ctx)
 
 
-def _status_of(ctx: ReservingContext, connector_id: int) -> ChargePointStatus:
+def _status_of(ctx: ReservingContext, connector_id: int) -> ConnectorStatus:
     return ctx.connector0.status if connector_id == 0 else ctx.port(connector_id).status
 
 

@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, ReadingContext
-
 from chargebench.clock import iso
 from chargebench.ocppj import CallFailed
-from sim.connector import Connector
+from sim.connector import Connector, ConnectorError, ConnectorStatus
 from sim.ev import EV, Meter
 from sim.features import limits, lock, reserving
 from sim.features.auth import ACCEPTED
@@ -30,6 +28,7 @@ from sim.features.context import Clocked, LimitsContext, SmartFeatures, StatusSe
 from sim.features.metering import TransactionMeter, aligned_instant, meter_value
 from sim.features.reserving import ReservationFeatures, ReservingContext
 from sim.hardware import Hardware
+from sim.measures import ReadingContext
 
 if TYPE_CHECKING:
     from sim.offline_queue import QueuedMessage
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["Port", "Transaction", "TransactionsContext", "port_of_csms_tx", "prepare", "settle",
            "start", "stop"]
 
-_S = ChargePointStatus
+_S = ConnectorStatus
 #: room left in MaxMessageSize for the rest of StopTransaction.req and its frame
 _STOP_ENVELOPE = 1000
 
@@ -83,7 +82,7 @@ class Port:
         return self.connector.connector_id
 
     @property
-    def status(self) -> ChargePointStatus:
+    def status(self) -> ConnectorStatus:
         return self.connector.status
 
     def tasks(self) -> list[asyncio.Task]:
@@ -135,7 +134,7 @@ async def start(ctx: TransactionsContext, port: Port, id_tag: str) -> Transactio
     cancel_timeout(port)
     port.authorized_tag = None
     if port.lock.present and port.lock.jammed:
-        await ctx.set_status(port, _S.faulted, ChargePointErrorCode.connector_lock_failure)
+        await ctx.set_status(port, _S.faulted, ConnectorError.connector_lock_failure)
         return None
     if port.status in (_S.finishing, _S.reserved):
         # F2: ConnectionTimeOut expired while the tag was being authorized, the user restarts

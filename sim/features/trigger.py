@@ -16,11 +16,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v16.enums import ReadingContext
-
 from chargebench.ocppj import CallFailed
 from sim.features import transactions
 from sim.features.context import Clocked, Configured, Connectors, Equipped, Sender, Spawner
+from sim.measures import ReadingContext
 
 if TYPE_CHECKING:
     from sim.connector import Connector

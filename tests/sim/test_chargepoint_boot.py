@@ -89,7 +89,7 @@ class TestReconnect:
         await csms.drop("CP1")
         await csms.wait_for(lambda c: c.connections("CP1") == 2)
         assert csms.actions("CP1").count("BootNotification") == 1
-        await until(lambda: cp.connects == 2)
+        await until(lambda: cp.link.connects == 2)
 
 
 class TestTrace:

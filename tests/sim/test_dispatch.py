@@ -40,6 +40,6 @@ async def test_the_connection_speaks_the_version_agreed(csms, make_cp):
     assert headers["sec-websocket-protocol"] == "ocpp1.6"
     assert cp.session is not None
     assert cp.session.core.version is VERSIONS["ocpp1.6"]
-    assert cp.handlers.version is cp.session.core.version
+    assert cp.link.handlers.version is cp.session.core.version
     reply = await csms.call("CP1", "GetConfiguration", {"key": ["HeartbeatInterval"]})
     assert reply["configurationKey"][0]["key"] == "HeartbeatInterval"

@@ -8,8 +8,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.v16.enums import ChargePointStatus
-
+from sim.connector import ConnectorStatus
 from sim.features import lock
 from sim.features.transactions import Port, Transaction
 from sim.hardware import Cable, Hardware
@@ -55,7 +54,7 @@ def test_a_fixed_cable_has_no_lock_to_open():
     """A fixed cable answers NotSupported (1.6 §7.46) and spawns nothing."""
     ctx = LockOnly(Hardware(connectors=1, cable=Cable.FIXED))
     assert lock.unlock_connector(ctx, {"connectorId": 1}) == {"status": "NotSupported"}
-    assert ctx.spawned == [] and ctx.ports[0].status is ChargePointStatus.available
+    assert ctx.spawned == [] and ctx.ports[0].status is ConnectorStatus.available
 
 
 async def test_trigger_message_answers_from_its_context_alone():

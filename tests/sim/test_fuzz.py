@@ -312,7 +312,7 @@ async def test_charger_survives_fuzzed_frames(tmp_path, caplog):
                 check_reply(_action_of(text), reply)
                 assert len(fuzz.replies[message_id]) == 1, fuzz.replies[message_id]
         assert unanswered == 0, f"{unanswered} CALLs never answered"
-        assert fuzz.connections == 1 and cp.connects == 1, "the connection was closed"
+        assert fuzz.connections == 1 and cp.link.connects == 1, "the connection was closed"
 
         # A normal CSMS puts things back, then a normal transaction runs.
         await fuzz.call("ChangeAvailability", {"connectorId": 0, "type": "Operative"})
