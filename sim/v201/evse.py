@@ -15,8 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ocpp.v16.enums import ChargePointStatus
-
+from sim.connector import ConnectorStatus
 from sim.ev import EV, Meter
 from sim.v201 import metering
 from sim.v201.connectors import Connector, Event
@@ -29,11 +28,11 @@ __all__ = ["Evse"]
 
 log = logging.getLogger(__name__)
 
-#: the meter model's energized states (1.6 names) as 2.0.1 ChargingStateEnumType
+#: the meter model's energized states (the 1.6 connector statuses) as 2.0.1 ChargingStateEnumType
 _CHARGING_STATE = {
-    ChargePointStatus.charging: ChargingState.CHARGING,
-    ChargePointStatus.suspended_ev: ChargingState.SUSPENDED_EV,
-    ChargePointStatus.suspended_evse: ChargingState.SUSPENDED_EVSE,
+    ConnectorStatus.charging: ChargingState.CHARGING,
+    ConnectorStatus.suspended_ev: ChargingState.SUSPENDED_EV,
+    ConnectorStatus.suspended_evse: ChargingState.SUSPENDED_EVSE,
 }
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ocpp.v16.enums import ReadingContext
-
 from chargebench.clock import iso
 from sim.ev import Meter
+from sim.measures import ReadingContext
 
 __all__ = ["BEGIN", "END", "PERIODIC", "meter_value", "sampled_value_201"]
 
