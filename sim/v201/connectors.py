@@ -67,11 +67,10 @@ STATUS_RULES: tuple[tuple[Callable[[_Facts], bool], Status, str], ...] = (
     # §3.23 Faulted: an error, no energy delivery; G03.FR.06 "operative connectors (i.e. not
     # Faulted) ... become Unavailable": a fault outranks unavailability
     (lambda f: f.faulted, Status.FAULTED, "§3.23, G03.FR.06"),
-    # G03.FR.05, G04.FR.06: unavailability is Scheduled while a transaction runs; G01.FR.05:
-    # it takes effect when the EV is disconnected
-    (lambda f: f.inoperative and not f.in_transaction and not f.plugged, Status.UNAVAILABLE,
-     "G03.FR.06, G04.FR.07, G01.FR.05"),
-    (lambda f: f.inoperative and not f.in_transaction, Status.UNAVAILABLE, "G03.FR.06"),
+    # G03.FR.05, G04.FR.06: unavailability is Scheduled while a transaction runs and takes
+    # effect when it has finished (G01.FR.05: the EV disconnecting ended it)
+    (lambda f: f.inoperative and not f.in_transaction, Status.UNAVAILABLE,
+     "G03.FR.05/06, G04.FR.06/07, G01.FR.05"),
     # G03.FR.09: a reserved connector stays Reserved when an EV connects, until the idToken of
     # the reservation is presented (the reservation ends, G01.FR.06)
     (lambda f: f.reserved, Status.RESERVED, "H01, G03.FR.09"),

@@ -19,6 +19,7 @@ from chargebench.ocppj.registration import Registration
 from chargebench.ocppj.versions import OCPP201
 from sim.dispatch import Handler
 from sim.v201 import evse as flows
+from sim.v201.connectors import Event
 from sim.v201.device_model import DeviceModel, notify_report_payloads
 
 if TYPE_CHECKING:
@@ -155,7 +156,43 @@ async def _notify_report(st: ChargingStation, request_id: int, entries: list[dic
             return
 
 
+# G. Availability -------------------------------------------------------------------------------
+
+
+def change_availability(st: ChargingStation, p: dict) -> dict:
+    """G03 (an EVSE or connector) and G04 (the whole station: no `evse`, G04.FR.01).
+
+    Accepted when the targets are already in the state asked (G03.FR.03, G04.FR.04) or change
+    now; Scheduled when a transaction runs on one of them (G03.FR.05, G04.FR.06): Inoperative
+    then takes effect when it has finished. A fault outranks it (G03.FR.06 "operative
+    connectors (i.e. not Faulted)"). Each connector whose status changed is reported after the
+    response (G03.FR.04, G04.FR.05). An EVSE or connector this station does not have:
+    Rejected."""
+    target = p.get("evse")
+    if target is None:
+        evses = list(st.evses)
+    elif 1 <= target["id"] <= len(st.evses) and target.get("connectorId", 1) == 1:
+        evses = [st.evse(target["id"])]
+    else:
+        return {"status": "Rejected"}
+    inoperative = p["operationalStatus"] == "Inoperative"
+    if all(e.connector.inoperative == inoperative for e in evses):
+        return {"status": "Accepted"}
+    scheduled = inoperative and any(e.tx is not None for e in evses)
+    st.spawn(_apply_availability(st, evses, inoperative))
+    return {"status": "Scheduled" if scheduled else "Accepted"}
+
+
+async def _apply_availability(st: ChargingStation, evses: list[Evse], inoperative: bool) -> None:
+    await asyncio.sleep(0)  # the response goes out first
+    for evse in evses:
+        changed = evse.connector.apply(Event.INOPERATIVE if inoperative else Event.OPERATIVE)
+        await st.status_changed(evse, changed)
+
+
 HANDLERS: Mapping[str, Handler] = {
+    # G. Availability
+    "ChangeAvailability": change_availability,
     # B. Provisioning
     "GetBaseReport": get_base_report,
     "GetReport": get_report,

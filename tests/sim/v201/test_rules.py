@@ -78,12 +78,12 @@ def test_a_change_outside_the_table_is_our_bug():
     c.status = Status.RESERVED  # a state the facts do not give: the table refuses the move
     c.reserved = False
     c.faulted = False
-    TRANSITIONS.pop((Status.RESERVED, Status.AVAILABLE))
+    saved = TRANSITIONS.pop((Status.RESERVED, Status.AVAILABLE))
     try:
         with pytest.raises(LocalProtocolError):
             c.refresh()
     finally:
-        TRANSITIONS[(Status.RESERVED, Status.AVAILABLE)] = "H01/H02"
+        TRANSITIONS[(Status.RESERVED, Status.AVAILABLE)] = saved
 
 
 @pytest.mark.parametrize(("point", "facts", "rule"), [

@@ -203,3 +203,39 @@ async def test_events_while_offline_are_queued_and_sent_in_order(csms, make_stat
     assert ended["transactionInfo"]["stoppedReason"] == "EVDisconnected"
     tx_row = csms.store.station_transaction("ST-E04", ended["transactionInfo"]["transactionId"])
     await until(lambda: csms.store.get_transaction(tx_row)["status"] == "Completed")
+
+
+async def test_change_availability_now_and_scheduled(csms, make_station):
+    """G04: the whole station Inoperative -> Accepted, then StatusNotification Unavailable
+    (G04.FR.05, G04.FR.07); asked again -> Accepted, nothing sent (G04.FR.04); Operative ->
+    back to Available (G04.FR.08). G03: an EVSE with a transaction -> Scheduled (G03.FR.05), it
+    stays Occupied until the transaction ended, then Unavailable; an EVSE it does not have ->
+    Rejected."""
+    station, frames = await make_station(csms.url(""), "ST-G04", TxUpdatedInterval=0)
+    await station.wait_booted(5)
+
+    async def change(status: str, evse: dict | None = None) -> str:
+        payload: dict = {"operationalStatus": status}
+        if evse is not None:
+            payload["evse"] = evse
+        return (await commands.execute(csms, "ST-G04", "ChangeAvailability", payload)
+                ).reply["status"]
+
+    def statuses() -> list[str]:
+        return [p["connectorStatus"] for a, p in frames.calls() if a == "StatusNotification"]
+
+    assert await change("Inoperative") == "Accepted"
+    await until(lambda: statuses()[-1] == "Unavailable")
+    assert await change("Inoperative") == "Accepted"
+    assert not await station.present_id_tag("TAG-OK")  # an inoperative EVSE starts nothing
+    assert await change("Operative") == "Accepted"
+    await until(lambda: statuses()[-1] == "Available")
+    assert await change("Inoperative", {"id": 7}) == "Rejected"
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    assert await change("Inoperative", {"id": 1}) == "Scheduled"
+    assert station.evse(1).connector.status == "Occupied"
+    assert await station.present_id_tag("TAG-OK")  # the driver stops
+    await until(lambda: statuses()[-1] == "Unavailable")
+    await station.plug_out(1)
+    assert statuses() == ["Available", "Unavailable", "Available", "Occupied", "Unavailable"]
