@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chargebench.ocppj import Fault, NoReply, OcppCallError, OcppVersion, Role
 from chargebench.ocppj.registration import boot_gate
-from chargebench.ocppj.versions import OCPP16
 from sim.features import bounds, fault_hooks
 from sim.features.fault_hooks import FaultContext
 
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from sim.chargepoint import ChargePoint
 
 __all__ = [
-    "KEY_FILE_VERSIONS",
     "Handler",
     "HandlerTable",
     "Host",
@@ -74,16 +72,15 @@ def versions() -> list[OcppVersion]:
     return list(_modules())
 
 
-#: what a charge point configured by a libocpp 1.6 key file speaks (`sim.chargepoint`)
-KEY_FILE_VERSIONS: tuple[OcppVersion, ...] = (OCPP16,)
-
-
-def subprotocols(speaks: Iterable[OcppVersion] = KEY_FILE_VERSIONS) -> list[str]:
+def subprotocols(speaks: Iterable[OcppVersion] | None = None) -> list[str]:
     """What a charge point offers in its handshake (OCPP-J 1.6 §3.2, 2.0.1 §3.1.2), most
     preferred first (OCPP-J 2.0.1 §3.1.3): the versions its configuration `speaks` that have a
-    handler module. A 1.6 key file never offers 2.0.1: the CSMS would pick it, and the charge
-    point has no 2.0.1 configuration to run it with."""
+    handler module; None: the first version only, which `ChargePoint` (a libocpp 1.6 key file)
+    speaks. A key file never offers 2.0.1: the CSMS would pick it, and the charge point has no
+    2.0.1 configuration to run it with."""
     spoken = _modules()
+    if speaks is None:
+        return [next(iter(spoken)).subprotocol]
     return [version.subprotocol for version in speaks if version in spoken]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from ocpp.exceptions import NotSupportedError
+from ocpp.exceptions import NotSupportedError, SecurityError
 from ocpp.v201 import call as call201
 from ocpp.v201 import datatypes as dt
 
@@ -203,3 +203,21 @@ async def test_request_stop_of_an_unknown_transaction_is_rejected(make_station):
         with pytest.raises(NotSupportedError):
             await peer.call(call201.ClearCache(), suppress=False)
         assert isinstance(peer, Csms) and station.online
+
+
+async def test_rejected_boot_sends_nothing_and_answers_security_error(make_station):
+    """B03: Rejected with interval 20 -> the station sends nothing until the interval expired
+    (B03.FR.02, B03.FR.06) and answers a CSMS CALL meanwhile with CALLERROR SecurityError
+    (B03.FR.08, unlike 1.6 §4.2's silence); its next BootNotification is Accepted."""
+    async with csms201(script=Script(boots=[("Rejected", 20)])) as server:
+        station, _ = await make_station(server.url, "ST-REJ", speed=20.0)
+        peer = await server.peer("ST-REJ")
+        await until(lambda: peer.actions() == ["BootNotification"])
+        with pytest.raises(SecurityError):
+            await peer.call(call201.GetVariables(get_variable_data=[dt.GetVariableDataType(
+                component=dt.ComponentType(name="OCPPCommCtrlr"),
+                variable=dt.VariableType(name="HeartbeatInterval"))]), suppress=False)
+        assert peer.actions() == ["BootNotification"]
+        await station.wait_booted(5)
+        assert peer.actions()[:3] == ["BootNotification", "BootNotification",
+                                      "StatusNotification"]
