@@ -103,7 +103,7 @@ async def test_remote_start_on_a_given_evse_while_pending_is_rejected(make_stati
     async with csms201(script=Script(boots=[("Pending", 1)])) as server:
         station, _ = await make_station(server.url, "ST-F01", speed=5.0, TxUpdatedInterval=0)
         peer = await server.peer("ST-F01")
-        await until(lambda: peer.actions() == ["BootNotification"])
+        await until(lambda: station.registration == "Pending")
         request = call201.RequestStartTransaction(
             id_token=dt.IdTokenType(id_token="T1", type="ISO14443"), remote_start_id=7,
             evse_id=1)
@@ -212,7 +212,7 @@ async def test_rejected_boot_sends_nothing_and_answers_security_error(make_stati
     async with csms201(script=Script(boots=[("Rejected", 20)])) as server:
         station, _ = await make_station(server.url, "ST-REJ", speed=20.0)
         peer = await server.peer("ST-REJ")
-        await until(lambda: peer.actions() == ["BootNotification"])
+        await until(lambda: station.registration == "Rejected")
         with pytest.raises(SecurityError):
             await peer.call(call201.GetVariables(get_variable_data=[dt.GetVariableDataType(
                 component=dt.ComponentType(name="OCPPCommCtrlr"),
