@@ -74,7 +74,9 @@ STATUS_RULES: tuple[tuple[Callable[[_Facts], bool], Status, str], ...] = (
     # G03.FR.09: a reserved connector stays Reserved when an EV connects, until the idToken of
     # the reservation is presented (the reservation ends, G01.FR.06)
     (lambda f: f.reserved, Status.RESERVED, "H01, G03.FR.09"),
-    (lambda f: f.plugged or f.in_transaction, Status.OCCUPIED, "G01.FR.03, E02.FR.05"),
+    # E03 (IdToken first): a transaction without a cable leaves the connector as it was; the
+    # cable makes it Occupied (E02.FR.05)
+    (lambda f: f.plugged, Status.OCCUPIED, "G01.FR.03, E02.FR.05"),
     (lambda f: True, Status.AVAILABLE, "G01.FR.04"),
 )
 

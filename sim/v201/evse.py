@@ -168,9 +168,11 @@ async def settle(st: ChargingStation, evse: Evse, trigger: str, *,
     if evse.remote_start_id is not None:
         trigger = "RemoteStart"  # F02.FR.21: the next event names the remote start
     tx = evse.tx
+    if tx is not None:
+        tx.observe(evse.facts)  # what holds now cannot be what ended it
     if tx is None and starts(start_points, evse.facts) is not None:
         await _start(st, evse, trigger)
-    elif tx is not None and ends(stop_points, evse.facts) is not None:
+    elif tx is not None and ends(stop_points, evse.facts, tx.held) is not None:
         await _end(st, evse, trigger, stopped_reason or "Other", token)
         return
     elif tx is not None and trigger not in ("ChargingStateChanged",):
@@ -194,7 +196,8 @@ async def _state_change(st: ChargingStation, evse: Evse, start_points: frozenset
         if starts(start_points, evse.facts) is not None:
             await _start(st, evse, "ChargingStateChanged")
         return
-    if ends(stop_points, evse.facts) is not None:
+    tx.observe(evse.facts)
+    if ends(stop_points, evse.facts, tx.held) is not None:
         await _end(st, evse, "ChargingStateChanged", "Other", None)
         return
     if tx.charging_state != evse.charging_state:
@@ -206,6 +209,7 @@ async def _start(st: ChargingStation, evse: Evse, trigger: str) -> None:
     """E01.FR.01-06: Started, with the TxStartedMeasurands at Transaction.Begin (E01.FR.09)."""
     tx = Transaction(evse.id, evse.connector.connector_id)
     tx.charging_state = evse.charging_state
+    tx.observe(evse.facts)
     if evse.authorized and evse.token is not None:
         tx.authorize(evse.token)
     if evse.remote_start_id is not None:

@@ -3,7 +3,11 @@
 TxCtrlr.TxStartPoint / TxStopPoint (part 2 E "Flexible transaction start/stop") are lists of
 points; a transaction starts when the first listed condition becomes true (E01.FR.01-06) and
 ends when any listed condition is no longer true (E06.FR.01-07). `Facts` is what the EVSE knows
-now; `starts()` and `ends()` are pure functions of the points and the facts.
+now; `starts()` and `ends()` are pure functions of the points and the facts. "No longer" needs
+a past: a stop point ends the transaction only once it held during it (`Transaction.held`), so a
+transaction started by Authorized before the cable is in does not end at once for TxStopPoint
+EVConnected (the note of E03.FR.05 asks the CSMS for sensible pairs, it does not guarantee
+them).
 
 `Transaction` numbers its events (seqNo 0, 1, 2... per transaction: part 2 E "Sequence Number
 Generation"), carries the idToken in the first event after authorization (E01.FR.10,
@@ -92,9 +96,12 @@ def starts(points: frozenset[TxPoint], facts: Facts) -> TxPoint | None:
     return next((p for p in TxPoint if p in points and _holds(p, facts)), None)
 
 
-def ends(points: frozenset[TxPoint], facts: Facts) -> TxPoint | None:
-    """The stop point that no longer holds (E06.FR.01-07), None while every one holds."""
-    return next((p for p in TxPoint if p in points and not _holds(p, facts)), None)
+def ends(points: frozenset[TxPoint], facts: Facts,
+         held: frozenset[TxPoint] | set[TxPoint] = frozenset(TxPoint)) -> TxPoint | None:
+    """The stop point that no longer holds (E06.FR.01-07), None while every one holds; only
+    points in `held` (those that held since the transaction started) count."""
+    return next((p for p in TxPoint if p in points and p in held and not _holds(p, facts)),
+                None)
 
 
 @dataclass(slots=True)
@@ -114,6 +121,12 @@ class Transaction:
     _evse_due: bool = True
     _remote_due: bool = False
     _state_sent: ChargingState | None = None
+    #: the points that held at some time since the start (`ends`)
+    held: set[TxPoint] = field(default_factory=set)
+
+    def observe(self, facts: Facts) -> None:
+        """Note which points hold now (call on every change of the facts)."""
+        self.held.update(p for p in TxPoint if _holds(p, facts))
 
     def authorize(self, id_token: dict) -> None:
         """The driver is authorized: the next event carries the idToken (E01.FR.10)."""

@@ -141,3 +141,14 @@ def test_events_are_numbered_from_0_and_carry_what_is_due_once():
     tx.ev_connected()
     assert tx.event("Updated", "CablePluggedIn", "t2")["evse"] == {"id": 1, "connectorId": 1}
     assert Transaction(1, 1).transaction_id != tx.transaction_id
+
+
+def test_a_stop_point_that_never_held_ends_nothing():
+    """"No longer" (E06) needs a past: Authorized before the cable, TxStopPoint EVConnected:
+    the transaction runs until the EV, once connected, leaves."""
+    points = parse_points("EVConnected")
+    tx = Transaction(1, 1)
+    tx.observe(Facts(authorized=True))
+    assert ends(points, Facts(authorized=True), tx.held) is None
+    tx.observe(Facts(authorized=True, ev_connected=True))
+    assert ends(points, Facts(authorized=True), tx.held) is TxPoint.EV_CONNECTED

@@ -239,3 +239,39 @@ async def test_change_availability_now_and_scheduled(csms, make_station):
     await until(lambda: statuses()[-1] == "Unavailable")
     await station.plug_out(1)
     assert statuses() == ["Available", "Unavailable", "Available", "Occupied", "Unavailable"]
+
+
+async def test_a_token_the_csms_does_not_know_is_deauthorized(csms, make_station):
+    """E05: a remote start for a token the CSMS has no record of (AuthorizeRemoteStart false:
+    no Authorize first) starts the transaction (TxStartPoint Authorized); the CSMS answers the
+    Started with idTokenInfo Unknown (E05.FR.01) and, StopTxOnInvalidId being true and
+    Authorized a stop point, the station ends it: Ended, triggerReason Deauthorized,
+    stoppedReason DeAuthorized (E05.FR.10, E06.FR.04)."""
+    station, frames = await make_station(csms.url(""), "ST-E05", TxStartPoint="Authorized",
+                                         TxStopPoint="Authorized", TxUpdatedInterval=0)
+    await station.wait_booted(5)
+    result = await commands.execute(csms, "ST-E05", "RequestStartTransaction", {
+        "idToken": {"idToken": "NOBODY", "type": "ISO14443"}, "remoteStartId": 0,
+        "evseId": 1})
+    assert result.reply["status"] == "Accepted"
+    await until(lambda: any(e["eventType"] == "Ended" for e in frames.events()))
+    assert steps(frames, "StatusNotification") == [
+        ("BootNotification",), ("Started", "RemoteStart", 0), ("Ended", "Deauthorized", 1)]
+    assert frames.events()[1]["transactionInfo"]["stoppedReason"] == "DeAuthorized"
+
+
+async def test_no_cable_within_the_connection_timeout_ends_the_transaction(csms, make_station):
+    """E03.FR.05: authorized first (TxStartPoint Authorized: Started at once), no cable within
+    EVConnectionTimeOut (30 s simulated) -> Ended, triggerReason EVConnectTimeout,
+    stoppedReason Timeout; the connector was never Occupied."""
+    station, frames = await make_station(csms.url(""), "ST-E03", TxStartPoint="Authorized",
+                                         EVConnectionTimeOut=30, TxUpdatedInterval=0)
+    await station.wait_booted(5)
+    assert await station.present_id_tag("TAG-OK")
+    await until(lambda: any(e["eventType"] == "Ended" for e in frames.events()))
+    assert steps(frames) == [
+        ("BootNotification",), ("StatusNotification", "Available"), ("Authorize",),
+        ("Started", "Authorized", 0), ("Ended", "EVConnectTimeout", 1)]
+    assert frames.events()[1]["transactionInfo"]["stoppedReason"] == "Timeout"
+    await until(lambda: station.evse(1).tx is None)
+    assert not station.evse(1).authorized
