@@ -8,6 +8,12 @@
     dm.report("FullInventory")                            # B07 ReportData list
     dm.report(criteria=[...], component_variable=[...])   # B08 ReportData list
     notify_report_payloads(request_id, entries, items_per_message, generated_at)
+    dm.set_local("EVSE", "AvailabilityState", "Occupied", evse=1)   # the station's own write
+    dm.set_variable_monitoring(...), dm.clear_variable_monitoring(...)   # N04, N06
+    dm.set_monitoring_base(...), dm.set_monitoring_level(...)           # N03, N05
+    dm.monitoring_report(...)                                            # N02
+    dm.check_monitors("EVSE", "Power", "7400", evse=1)   # N07 EventData for NotifyEvent
+    dm.periodic_events(now)                              # N08 EventData
 
 The folder is read as it is and validated (`sim.v201.device_model_loader`; problems raise
 `DeviceModelError`, one `FILE: Component.variable: reason` line each). What it holds is a
@@ -24,10 +30,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from chargebench.clock import iso
 from sim.state import write_json
 from sim.v201.device_model_loader import (
     AttributeSpec,
@@ -36,6 +44,13 @@ from sim.v201.device_model_loader import (
     DeviceModelTemplate,
     VariableSpec,
     load_template,
+)
+from sim.v201.device_model_monitoring import (
+    MONITORING_BASES,
+    MONITORING_CRITERIA,
+    Monitoring,
+    notify_event_payloads,
+    notify_monitoring_report_payloads,
 )
 from sim.v201.device_model_reports import (
     COMPONENT_CRITERIA,
@@ -48,6 +63,8 @@ from sim.v201.device_model_values import Characteristics, check_value, list_item
 
 __all__ = [
     "COMPONENT_CRITERIA",
+    "MONITORING_BASES",
+    "MONITORING_CRITERIA",
     "REBOOT_REQUIRED",
     "REPORT_BASES",
     "AttributeSpec",
@@ -56,8 +73,11 @@ __all__ = [
     "DeviceModel",
     "DeviceModelError",
     "DeviceModelTemplate",
+    "Monitoring",
     "VariableSpec",
     "default_config_dir",
+    "notify_event_payloads",
+    "notify_monitoring_report_payloads",
     "notify_report_payloads",
     "split_reports",
 ]
@@ -96,8 +116,8 @@ def _status_info(reason: str, info: str) -> dict[str, str]:
 class DeviceModel:
     """One station's device model: the shared template plus this station's changed values."""
 
-    __slots__ = ("_changed", "_checks", "_foreign", "_listeners", "_pending", "monitors",
-                 "state_file", "template")
+    __slots__ = ("_changed", "_checks", "_foreign", "_listeners", "_monitoring", "_pending",
+                 "_volatile", "state_file", "template")
 
     def __init__(self, template: DeviceModelTemplate, state_file: Path | None = None) -> None:
         self.template = template
@@ -110,8 +130,10 @@ class DeviceModel:
         self._listeners: list[Listener] | None = None
         #: state-file entries this folder has no variable for: kept, written back unchanged
         self._foreign: list[Any] | None = None
+        #: values set with `set_local(persist=False)`: over `_changed`, never written
+        self._volatile: dict[_Slot, str] | None = None
         #: the monitoring state (`sim.v201.device_model_monitoring`), made on first use
-        self.monitors: Any = None
+        self._monitoring: Monitoring | None = None
         if self.state_file is not None:
             self._read_state()
 
@@ -155,6 +177,10 @@ class DeviceModel:
 
     def value_of(self, spec: VariableSpec, attribute: str = "Actual") -> str | None:
         """The current value of one attribute of `spec` (None: unset or no such attribute)."""
+        if self._volatile is not None:
+            value = self._volatile.get((spec, attribute))
+            if value is not None:
+                return value
         if self._changed is not None:
             value = self._changed.get((spec, attribute))
             if value is not None:
@@ -227,7 +253,7 @@ class DeviceModel:
         problem = check_value(spec.characteristics, text)
         if problem is not None:
             raise ValueError(f"{spec.label}: {problem[1]}")
-        self._store(spec, attribute, text)
+        self._store(spec, attribute, text, volatile=not persist)
         if persist:
             self._save()
 
@@ -263,8 +289,8 @@ class DeviceModel:
     def changed(self) -> dict[str, str]:
         """This station's values that differ from the folder, by "Component.Variable/Attr"
         (the copy-on-write part; for tests and diagnostics)."""
-        return {f"{spec.label}/{attr}": value
-                for (spec, attr), value in (self._changed or {}).items()}
+        both = {**(self._changed or {}), **(self._volatile or {})}
+        return {f"{spec.label}/{attr}": value for (spec, attr), value in both.items()}
 
     # B06 GetVariables
 
@@ -351,7 +377,7 @@ class DeviceModel:
         if key in REBOOT_REQUIRED:
             if self._pending is None:
                 self._pending = {}
-            self._pending[(spec, attribute)] = value
+            self._pending[self.template.slot(spec, attribute)] = value
             result["attributeStatus"] = "RebootRequired"
             return result, True
         self._store(spec, attribute, value)
@@ -369,6 +395,69 @@ class DeviceModel:
         B07.FR.02/B08.FR.02); an empty list is GetReport's EmptyResultSet (B08.FR.15)."""
         return build_report(self, report_base, criteria, component_variable,
                             self._reporting_value_size())
+
+    # N: monitoring (sim.v201.device_model_monitoring)
+
+    @property
+    def monitoring(self) -> Monitoring:
+        """This station's monitors, made on first use (until then the configured monitors
+        stay in the shared template)."""
+        if self._monitoring is None:
+            self._monitoring = Monitoring(self)
+        return self._monitoring
+
+    def set_variable_monitoring(self, set_monitoring_data: Iterable[Mapping[str, Any]]
+                                ) -> list[dict]:
+        """SetMonitoringResult for each SetMonitoringData (N04)."""
+        return self.monitoring.set_variable_monitoring(set_monitoring_data)
+
+    def clear_variable_monitoring(self, ids: Iterable[int]) -> list[dict]:
+        """ClearMonitoringResult for each id (N06)."""
+        return self.monitoring.clear_variable_monitoring(ids)
+
+    def set_monitoring_base(self, monitoring_base: str) -> dict[str, Any]:
+        """The SetMonitoringBaseResponse payload (N03)."""
+        return self.monitoring.set_monitoring_base(monitoring_base)
+
+    def set_monitoring_level(self, severity: int) -> dict[str, Any]:
+        """The SetMonitoringLevelResponse payload (N05)."""
+        return self.monitoring.set_monitoring_level(severity)
+
+    def monitoring_report(self, criteria: Iterable[str] | None = None,
+                          component_variable: Iterable[Mapping[str, Any]] | None = None
+                          ) -> list[dict]:
+        """MonitoringData for GetMonitoringReport (N02); ValueError for an unknown criterion
+        (NotSupported, N02.FR.02), [] for EmptyResultSet (N02.FR.10)."""
+        return self.monitoring.report(criteria, component_variable)
+
+    def check_monitors(self, component: str, variable: str, new_value: str | int | float | bool,
+                       *, evse: int | None = None, connector: int | None = None,
+                       component_instance: str | None = None,
+                       variable_instance: str | None = None, transaction_id: str | None = None,
+                       timestamp: datetime | str | None = None) -> list[dict]:
+        """EventData for NotifyEvent of every monitor on the variable that `new_value` (its new
+        Actual value) trips: UpperThreshold/LowerThreshold Alerting and cleared (N07.FR.02,
+        .16, .17), Delta (N07.FR.18, .19). Does not store the value (`set_local` does)."""
+        spec = self.find(component, variable, evse=evse, connector=connector,
+                         component_instance=component_instance,
+                         variable_instance=variable_instance)
+        if spec is None or (self._monitoring is None and not spec.monitors):
+            return []
+        stamp = (iso(datetime.now(UTC)) if timestamp is None
+                 else timestamp if isinstance(timestamp, str) else iso(timestamp))
+        return self.monitoring.check(spec, to_text(new_value), transaction_id, stamp)
+
+    def periodic_events(self, now: datetime, transaction_id: str | None = None) -> list[dict]:
+        """EventData of the Periodic/PeriodicClockAligned monitors due at `now` (N08); call it
+        from a timer (each monitor's first call only schedules it)."""
+        if self._monitoring is None and not any(s.monitors for s in self.variables()):
+            return []
+        return self.monitoring.periodic(now, transaction_id)
+
+    def take_monitor_events(self) -> list[dict]:
+        """EventData found when SetVariableMonitoring set a threshold the value already
+        exceeds (N07.FR.11), once."""
+        return self._monitoring.take_events() if self._monitoring is not None else []
 
     # Internals
 
@@ -388,17 +477,27 @@ class DeviceModel:
 
     def _reporting_value_size(self) -> int | None:
         # ReportingValueSize limits GetVariableResult.attributeValue, VariableAttribute.value
-        # and EventData.actualValue (VariableAttributeType.value)
-        return self.get_int("DeviceDataCtrlr", "ReportingValueSize")
+        # and EventData.actualValue (VariableAttributeType.value); 0 or less: no limit
+        size = self.get_int("DeviceDataCtrlr", "ReportingValueSize")
+        return size if size is not None and size > 0 else None
 
-    def _store(self, spec: VariableSpec, attribute: str, value: str) -> None:
-        base = spec.attribute(attribute)
-        if self._changed is None:
-            self._changed = {}
-        if base is not None and base.value == value:
-            self._changed.pop((spec, attribute), None)  # back to the folder's value
+    def _store(self, spec: VariableSpec, attribute: str, value: str,
+               volatile: bool = False) -> None:
+        if volatile:
+            if self._volatile is None:
+                self._volatile = {}
+            self._volatile[self.template.slot(spec, attribute)] = value
         else:
-            self._changed[(spec, attribute)] = value
+            if self._volatile:
+                self._volatile.pop((spec, attribute), None)
+            base = spec.attribute(attribute)
+            if base is not None and base.value == value:
+                if self._changed:
+                    self._changed.pop((spec, attribute), None)  # back to the folder's value
+            else:
+                if self._changed is None:
+                    self._changed = {}
+                self._changed[self.template.slot(spec, attribute)] = value
         if self._pending:
             self._pending.pop((spec, attribute), None)
         for listener in self._listeners or ():
@@ -414,8 +513,10 @@ class DeviceModel:
         entries = [{"component": spec.component.to_ocpp(), "variable": spec.to_ocpp(),
                     "attributeType": attribute, "value": value}
                    for (spec, attribute), value in slots.items()]
-        write_json(self.state_file, {"version": _STATE_VERSION,
-                                     "values": entries + (self._foreign or [])})
+        doc: dict[str, Any] = {"version": _STATE_VERSION, "values": entries + (self._foreign or [])}
+        if self._monitoring is not None:
+            doc["monitoring"] = self._monitoring.state()
+        write_json(self.state_file, doc)
 
     def _read_state(self) -> None:
         path = self.state_file
@@ -452,3 +553,10 @@ class DeviceModel:
                 self._foreign = [*(self._foreign or []), entry]
                 continue
             self._store(spec, attribute, value)
+        monitoring = doc.get("monitoring")
+        if isinstance(monitoring, dict):
+            try:
+                self.monitoring.restore(monitoring)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise DeviceModelError([f"{path}: monitoring: not a saved monitoring "
+                                        "state"]) from None

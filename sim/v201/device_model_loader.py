@@ -8,7 +8,9 @@ VariableCharacteristicsType: `dataType`, `supportsMonitoring`, `unit`, `minLimit
 `valuesList`) and `attributes` (`type`, `mutability`, `value`). Other keys (`description`,
 `$schema`, the JSON-schema words libocpp keeps beside them) are documentation and ignored.
 A property's `default` is the Actual value when its Actual attribute has no `value` (libocpp's
-files give e.g. HeartbeatInterval only as a default).
+files give e.g. HeartbeatInterval only as a default). A property's `monitors` are its hard-wired
+and preconfigured monitors in libocpp's form (`type`, `value`, `severity`, `transaction`,
+`config_type` HardWiredMonitor or PreconfiguredMonitor, `reference_value` for Delta).
 
 Every problem is collected, so one run shows them all, as one line each:
 `FILE: Component.Variable: reason` (`FILE:LINE:COL: reason` for JSON syntax).
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,29 @@ class AttributeSpec:
     value: str | None
 
 
+#: MonitorEnumType; the threshold types need a numeric variable (N04.FR.05)
+MONITOR_TYPES = ("UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned")
+THRESHOLDS = frozenset({"UpperThreshold", "LowerThreshold"})
+NUMERIC = frozenset({"integer", "decimal"})
+#: the monitors a component_config may configure (EventNotificationEnumType)
+CONFIG_MONITOR_TYPES = ("HardWiredMonitor", "PreconfiguredMonitor")
+#: severity 0 (Danger) .. 9 (Debug), 2.0.1 part 2 §3.77 "Severity levels"
+SEVERITY_MAX = 9
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorSpec:
+    """A monitor the component_config sets up (hard-wired or preconfigured), read-only."""
+
+    id: int
+    type: str
+    value: float
+    severity: int
+    transaction: bool
+    config_type: str
+    reference_value: str | None = None
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class VariableSpec:
     """One variable of one component, read-only and shared between stations. Hashed by
@@ -107,6 +132,7 @@ class VariableSpec:
     characteristics: Characteristics
     attributes: tuple[AttributeSpec, ...]
     source: str  # the file it came from, for messages
+    monitors: tuple[MonitorSpec, ...] = ()
 
     def attribute(self, attribute_type: str) -> AttributeSpec | None:
         for attr in self.attributes:
@@ -138,6 +164,8 @@ class DeviceModelTemplate:
     index: dict[tuple[Any, ...], VariableSpec] = field(default_factory=dict)
     #: the variables of each component, in file order
     grouped: dict[ComponentKey, tuple[VariableSpec, ...]] = field(default_factory=dict)
+    _slots: dict[tuple[VariableSpec, str], tuple[VariableSpec, str]] = field(
+        default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         groups: dict[ComponentKey, list[VariableSpec]] = {}
@@ -146,6 +174,12 @@ class DeviceModelTemplate:
             self.components.setdefault(spec.component.lookup, spec.component)
             self.index[(*spec.component.lookup, spec.name.lower(), spec.instance)] = spec
         self.grouped = {component: tuple(specs) for component, specs in groups.items()}
+
+    def slot(self, spec: VariableSpec, attribute: str) -> tuple[VariableSpec, str]:
+        """The one (spec, attributeType) tuple every station keys its changed value by: 10 000
+        stations that set the same variable share one key instead of holding one each."""
+        key = (spec, attribute)
+        return self._slots.setdefault(key, key)
 
     def find(self, component: str, variable: str, *, evse: int | None = None,
              connector: int | None = None, component_instance: str | None = None,
@@ -166,9 +200,10 @@ def component_files(folder: Path) -> list[Path]:
     return [p for sub in SUBFOLDERS for p in sorted((folder / sub).glob("*.json"))]
 
 
-def load_template(folder: Path) -> DeviceModelTemplate:
-    """The validated template of `folder`, read once per process while its files are unchanged;
-    raises `DeviceModelError` with every problem found."""
+def load_template(folder: Path, *, cached: bool = True) -> DeviceModelTemplate:
+    """The validated template of `folder`, read once per process while its files are unchanged
+    (`cached=False` reads it again, and keeps that copy); raises `DeviceModelError` with every
+    problem found."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DeviceModelError([f"{folder}: not a directory"])
@@ -177,9 +212,9 @@ def load_template(folder: Path) -> DeviceModelTemplate:
         raise DeviceModelError([f"{folder}: no standardized/*.json or custom/*.json files"])
     signature = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     key = folder.resolve()
-    cached = _CACHE.get(key)
-    if cached is not None and cached[0] == signature:
-        return cached[1]
+    hit = _CACHE.get(key) if cached else None
+    if hit is not None and hit[0] == signature:
+        return hit[1]
     template = _read_folder(folder, files)
     _CACHE[key] = (signature, template)
     return template
@@ -191,9 +226,11 @@ def _read_folder(folder: Path, files: list[Path]) -> DeviceModelTemplate:
     seen: dict[tuple[Any, ...], Path] = {}
     evses: set[int] = set()
     connectors: list[tuple[Path, ComponentKey]] = []
+    unreadable = False  # a file whose component is unknown: it may be the EVSE a connector needs
     for path in files:
         read = _read_file(path, problems)
         if read is None:
+            unreadable = True
             continue
         component, specs = read
         other = seen.get(component.lookup)
@@ -206,11 +243,15 @@ def _read_folder(folder: Path, files: list[Path]) -> DeviceModelTemplate:
         if component.name == "Connector":
             connectors.append((path, component))
         variables.extend(specs)
-    for path, connector in connectors:
+    for path, connector in connectors if not unreadable else ():
         if connector.evse is not None and connector.evse not in evses:
             problems.append(f"{path}: Connector: evse_id {connector.evse} has no EVSE component")
     if problems:
         raise DeviceModelError(problems)
+    # configured monitors are numbered 1.. in file order (VariableMonitoringType.id)
+    ids = iter(range(1, 1 + sum(len(v.monitors) for v in variables)))
+    variables = [replace(v, monitors=tuple(replace(m, id=next(ids)) for m in v.monitors))
+                 if v.monitors else v for v in variables]
     return DeviceModelTemplate(folder, tuple(variables))
 
 
@@ -336,9 +377,52 @@ def _read_variable(path: Path, component: ComponentKey, key: str, prop: Any,
             what = f"{attr_type} value"
         value = _read_value(f"{where}: {what}", ch, raw, problems)
         values.append(AttributeSpec(attr_type, mutability, value))
+    monitors = _read_monitors(where, ch, prop.get("monitors", []), problems)
     if len(problems) > start:
         return None
-    return VariableSpec(component, name, instance, ch, tuple(values), str(path))
+    return VariableSpec(component, name, instance, ch, tuple(values), str(path), monitors)
+
+
+def _read_monitors(where: str, ch: Characteristics, monitors: Any, problems: list[str]
+                   ) -> tuple[MonitorSpec, ...]:
+    if not isinstance(monitors, list):
+        problems.append(f"{where}: 'monitors' must be a list")
+        return ()
+    if monitors and not ch.supports_monitoring:
+        problems.append(f"{where}: monitors on a variable without supportsMonitoring")
+        return ()
+    out = []
+    for n, m in enumerate(monitors):
+        at = f"{where}: monitors[{n}]"
+        if not isinstance(m, dict):
+            problems.append(f"{at} must be an object")
+            continue
+        kind: Any = m.get("type")
+        value: Any = m.get("value")
+        severity: Any = m.get("severity")
+        config_type = m.get("config_type", "PreconfiguredMonitor")
+        reference = m.get("reference_value")
+        if kind not in MONITOR_TYPES:
+            problems.append(f"{at}.type {kind!r} is not one of {', '.join(MONITOR_TYPES)}")
+        elif kind in THRESHOLDS and ch.data_type not in NUMERIC:
+            problems.append(f"{at}.type {kind} needs an integer or decimal variable")
+        elif not _is_number(value) or (kind != "UpperThreshold" and kind != "LowerThreshold"
+                                       and value < 0):
+            problems.append(f"{at}.value must be a number (>= 0 for {kind})")
+        elif not (_is_int(severity) and 0 <= severity <= SEVERITY_MAX):
+            problems.append(f"{at}.severity must be an integer from 0 to {SEVERITY_MAX}")
+        elif not isinstance(m.get("transaction", False), bool):
+            problems.append(f"{at}.transaction must be true or false")
+        elif config_type not in CONFIG_MONITOR_TYPES:
+            problems.append(f"{at}.config_type {config_type!r} is not one of "
+                            f"{', '.join(CONFIG_MONITOR_TYPES)}")
+        elif kind == "Delta" and (reference is None or isinstance(reference, (dict, list))):
+            # libocpp: "for a delta monitor, an initial reference_value must be provided"
+            problems.append(f"{at}.reference_value is required for a Delta monitor")
+        else:
+            out.append(MonitorSpec(0, kind, float(value), severity, m.get("transaction", False),
+                                   config_type, None if reference is None else to_text(reference)))
+    return tuple(out)
 
 
 def _read_characteristics(where: str, ch: Any, problems: list[str]) -> Characteristics | None:
