@@ -133,9 +133,10 @@ async def _main(args: argparse.Namespace, model: DeviceModel, hardware: Hardware
 
 
 def _status(stations: list[ChargingStation], elapsed: float) -> str:
-    booted = sum(1 for s in stations if s.booted.is_set())
+    booted = sum(1 for s in stations if s.link.booted.is_set())
     line = f"sim 2.0.1: {elapsed:.0f}s booted {booted}/{len(stations)}"
-    failures = Counter(s.failure for s in stations if not s.booted.is_set() and s.failure)
+    failures = Counter(s.link.failure for s in stations
+                       if not s.link.booted.is_set() and s.link.failure)
     if failures:
         line += " | not booted: " + ", ".join(f"{k} {v}" for k, v in failures.items())
     return line
@@ -146,9 +147,9 @@ def _summary(stations: list[ChargingStation], elapsed: float, stopped_by: str
     return {
         "ocpp": "2.0.1",
         "stations": len(stations),
-        "booted": sum(1 for s in stations if s.booted.is_set()),
-        "not_booted": dict(Counter(s.failure or "connecting" for s in stations
-                                   if not s.booted.is_set())),
+        "booted": sum(1 for s in stations if s.link.booted.is_set()),
+        "not_booted": dict(Counter(s.link.failure or "connecting" for s in stations
+                                   if not s.link.booted.is_set())),
         "transactions_open": sum(1 for s in stations for e in s.evses if e.tx is not None),
         "elapsed_s": round(elapsed, 2),
         "stopped_by": stopped_by,

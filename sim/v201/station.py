@@ -12,8 +12,9 @@ registration gate (`sim.dispatch`), the meter and EV physics (`sim.ev`), the off
 the connector statuses (`sim.v201.connectors`, G01), the transaction rules
 (`sim.v201.transaction`, `sim.v201.evse`, E01-E07) and the CSMS commands (`sim.v201.handlers`).
 
-The connection loop here is small on purpose: the 1.6 one (`sim.features.online`) is being
-made a connection object shared by both versions; this one should then use it.
+The lifecycle's state is the 1.6 charge point's `Link` (`sim.features.connection`); the loop
+that drives it here is small and 2.0.1's own, since `sim.features.online.run` still boots,
+announces and secures the 1.6 way (its key file, the whitepaper's events).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from typing import Any
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from chargebench.aiotasks import LeanEvent
 from chargebench.clock import Clock, iso
 from chargebench.ocppj import (
     CallErrorReply,
@@ -45,7 +45,7 @@ from chargebench.trace import TraceRecord, make_tracer
 from sim import dispatch, tasks
 from sim.ev import EV, Meter
 from sim.features import fault_hooks
-from sim.features.connection import failure_reason
+from sim.features.connection import Handlers, Link, failure_reason
 from sim.features.faults import FaultPlan
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
@@ -102,22 +102,13 @@ class ChargingStation:
             sleep=self.clock.sleep,
             on_delivered=self._on_delivered,
         )
-        self.handlers = dispatch.HandlerTable(self, OCPP201)
-        #: BootNotificationResponse status of this power cycle (None: none yet)
-        self.registration: str | None = None
+        #: the connection lifecycle's state, shared with the 1.6 charge point
+        #: (`sim.features.connection.Link`): session, registration, online wanted, booted...
+        self.link = Link(dispatch.HandlerTable(self, OCPP201))
         #: B01.FR.09: why the next BootNotification is sent
         self.boot_reason = "PowerUp"
-        self.session: Session | None = None
-        self.online_wanted = LeanEvent()
-        self.booted = LeanEvent()
-        self.stopping = False
-        self.connects = 0
-        #: why the station is not (yet) accepted ("boot Pending", "connection refused"...)
-        self.failure: str | None = None
         #: what the CSMS last heard per (evse, connector) (G01: report changes missed offline)
         self._reported: dict[tuple[int, int], Status] = {}
-        self._main: asyncio.Task | None = None
-        self._ticker: asyncio.Task | None = None
         self._drain: asyncio.Task | None = None
         self._tasks: list[asyncio.Task] = []
         self._sender: asyncio.Lock | None = None
@@ -126,22 +117,22 @@ class ChargingStation:
 
     async def start(self) -> None:
         """Power on: connect, boot and keep the connection up (in a background task)."""
-        self.online_wanted.set()
-        self.booted.clear()
-        self.stopping = False
-        self._main = tasks.background(self._run(), self.id)
+        self.link.online_wanted.set()
+        self.link.booted.clear()
+        self.link.stopping = False
+        self.link.main = tasks.background(self._run(), self.id)
 
     async def wait_booted(self, timeout: float | None = None) -> None:
         """Wait until the CSMS accepted our BootNotification (B01)."""
-        assert self._main is not None, "call start() first"
+        assert self.link.main is not None, "call start() first"
         async with asyncio.timeout(timeout):
-            await self.booted.wait()
+            await self.link.booted.wait()
 
     async def stop(self) -> None:
         """Shut down: close the connection; undelivered events stay queued."""
-        self.stopping = True
+        self.link.stopping = True
         current = asyncio.current_task()
-        pending = [t for t in (self._main, self._ticker, self._drain, *self._tasks)
+        pending = [t for t in (self.link.main, self.link.ticker, self._drain, *self._tasks)
                    if t is not None and t is not current and not t.done()]
         for task in pending:
             task.cancel()
@@ -166,27 +157,27 @@ class ChargingStation:
 
     async def _run(self) -> None:
         attempt = 0
-        while not self.stopping:
-            await self.online_wanted.wait()
+        while not self.link.stopping:
+            await self.link.online_wanted.wait()
             try:
                 ws = await connect(f"{self.csms_url}/{self.id}",
                                    subprotocols=dispatch.subprotocols([OCPP201]),
                                    ping_interval=None)
             except _CONNECT_ERRORS as error:
                 attempt += 1
-                self.failure = failure_reason(error)
+                self.link.failure = failure_reason(error)
                 log.debug("%s: connect failed (%s), attempt %d", self.id, error, attempt)
                 await self.clock.sleep(self._backoff(attempt))
                 continue
             attempt = 0
-            self.connects += 1
+            self.link.connects += 1
             try:
                 await self._online(ws)
             except Exception:  # our bug: logged, and the station reconnects instead of dying
                 log.exception("%s: connection failed unexpectedly; reconnecting", self.id)
                 with contextlib.suppress(Exception):
                     await ws.close(1011, "internal error")
-            if not self.stopping and self.online_wanted.is_set():
+            if not self.link.stopping and self.link.online_wanted.is_set():
                 await self.clock.sleep(self._backoff(1))
 
     def _backoff(self, attempt: int) -> float:
@@ -206,13 +197,13 @@ class ChargingStation:
                            call_timeout=self.call_timeout, tracer=tracer)
         session = Session(ws, core, self.handlers)
         reader = session.start()
-        self.session = session
+        self.link.session = session
         try:
             if self.registration != "Accepted":
                 await self._boot(session)
             else:
                 await self._report_statuses(changed_only=True)
-            self._ticker = self.spawn(self._heartbeat())
+            self.link.ticker = self.spawn(self._heartbeat())
             self.flush_queue()
             await reader
         except CallFailed as error:
@@ -222,13 +213,13 @@ class ChargingStation:
                 else logging.DEBUG
             log.log(level, "%s: %s", self.id, error)
             if self.registration != "Accepted":
-                self.failure = f"boot: {type(error).__name__}"
+                self.link.failure = f"boot: {type(error).__name__}"
             await session.close()
         finally:
-            self.session = None
-            if self._ticker is not None:
-                self._ticker.cancel()
-                self._ticker = None
+            self.link.session = None
+            if self.link.ticker is not None:
+                self.link.ticker.cancel()
+                self.link.ticker = None
             self.queue.defer_all()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
@@ -239,8 +230,9 @@ class ChargingStation:
         else meanwhile (B02.FR.02, B03.FR.02) and keeping the connection (B02.FR.06)."""
         while True:
             reply = await self.send(session, "BootNotification", self.boot_payload())
-            self.registration = reply["status"]
-            self.failure = None if reply["status"] == "Accepted" else f"boot {reply['status']}"
+            self.link.registration = reply["status"]
+            accepted = reply["status"] == "Accepted"
+            self.link.failure = None if accepted else f"boot {reply['status']}"
             if reply["status"] == "Accepted":
                 if reply["interval"] > 0:
                     self.settings.set("HeartbeatInterval", reply["interval"])  # B01.FR.04
@@ -248,7 +240,7 @@ class ChargingStation:
             await self.clock.sleep(reply["interval"] or DEFAULT_BOOT_RETRY)
         self.boot_reason = "PowerUp"
         await self._report_statuses(changed_only=False)  # B01.FR.05
-        self.booted.set()
+        self.link.booted.set()
 
     def boot_payload(self) -> dict:
         """BootNotificationRequest (B01.FR.01, B01.FR.09: with its reason)."""
@@ -278,12 +270,27 @@ class ChargingStation:
     @property
     def online(self) -> bool:
         """Connected and accepted by the CSMS: messages can go out now."""
-        return self.session is not None and self.registration == "Accepted"
+        return self.link.online
+
+    @property
+    def session(self) -> Session | None:
+        """The live OCPP-J session, None while offline."""
+        return self.link.session
+
+    @property
+    def registration(self) -> str | None:
+        """BootNotificationResponse status of this power cycle (None: none yet)."""
+        return self.link.registration
+
+    @property
+    def handlers(self) -> Handlers:
+        """The 2.0.1 handler table (`sim.v201.handlers`, behind `sim.dispatch`'s rules)."""
+        return self.link.handlers
 
     async def call(self, action: str, payload: dict) -> dict:
         """Send a CALL now; ConnectionLost when offline or not accepted (B02.FR.02)."""
         session = self.session
-        if session is None or self.registration != "Accepted":
+        if session is None or not self.link.accepted:
             raise ConnectionLost("offline", action=action, message_id="")
         return await self.send(session, action, payload)
 
@@ -426,12 +433,12 @@ class ChargingStation:
 
     async def go_offline(self) -> None:
         """Drop the connection and stay offline until `go_online()`."""
-        self.online_wanted.clear()
+        self.link.online_wanted.clear()
         if self.session is not None:
             await self.session.close()
 
     async def go_online(self) -> None:
-        self.online_wanted.set()
+        self.link.online_wanted.set()
 
     def snapshot(self) -> dict[str, Any]:
         """Where each EVSE is, for summaries and assertions."""
