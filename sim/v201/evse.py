@@ -147,6 +147,17 @@ async def deauthorized(st: ChargingStation, evse: Evse) -> None:
     await settle(st, evse, "Deauthorized", stopped_reason="DeAuthorized")
 
 
+async def abnormal_end(st: ChargingStation, evse: Evse, stopped_reason: str) -> None:
+    """E06.FR.16: a fault or a power loss stops the transaction: Ended, AbnormalCondition."""
+    await ended_by(st, evse, "AbnormalCondition", stopped_reason)
+
+
+async def ended_by(st: ChargingStation, evse: Evse, trigger: str, stopped_reason: str) -> None:
+    """The station itself ends the transaction (a fault, a reset), whatever the stop points."""
+    if evse.tx is not None:
+        await _end(st, evse, trigger, stopped_reason, None)
+
+
 async def ev_changed(st: ChargingStation, evse: Evse) -> None:
     """The EV changed what it draws (full, paused): ChargingStateChanged (E01.FR.18/19)."""
     evse.advance(st.clock.monotonic())

@@ -156,6 +156,37 @@ async def _notify_report(st: ChargingStation, request_id: int, entries: list[dic
             return
 
 
+def reset(st: ChargingStation, p: dict) -> dict:
+    """B11/B12 Reset of the whole station; with an `evseId`: Rejected (B11.FR.09, B12.FR.09:
+    EVSEs are not reset alone here). Immediate: Accepted (B12.FR.02), running transactions end
+    first (triggerReason ResetCommand, stoppedReason ImmediateReset: B12.FR.04), then the
+    reboot and a cold boot with reason RemoteReset (B11.FR.03/04). OnIdle with a transaction
+    running: Scheduled (B12.FR.01, B11.FR.07), the reboot follows its normal end (B12.FR.03);
+    idle: Accepted and the reboot."""
+    if p.get("evseId") is not None:
+        return {"status": "Rejected"}
+    busy = any(e.tx is not None for e in st.evses)
+    if p["type"] == "OnIdle" and busy:
+        st.spawn(_reset_when_idle(st))
+        return {"status": "Scheduled"}
+    st.spawn(_reset_now(st))
+    return {"status": "Accepted"}
+
+
+async def _reset_now(st: ChargingStation) -> None:
+    await asyncio.sleep(0)  # the response goes out first
+    for evse in st.evses:
+        if evse.tx is not None:
+            await flows.ended_by(st, evse, "ResetCommand", "ImmediateReset")
+    st.request_reboot("RemoteReset")
+
+
+async def _reset_when_idle(st: ChargingStation) -> None:
+    while any(e.tx is not None for e in st.evses):
+        await st.clock.sleep(1)
+    st.request_reboot("RemoteReset")
+
+
 # G. Availability -------------------------------------------------------------------------------
 
 
@@ -191,6 +222,7 @@ async def _apply_availability(st: ChargingStation, evses: list[Evse], inoperativ
 
 
 HANDLERS: Mapping[str, Handler] = {
+    "Reset": reset,
     # G. Availability
     "ChangeAvailability": change_availability,
     # B. Provisioning

@@ -51,7 +51,7 @@ from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
 from sim.v201 import evse as flows
 from sim.v201 import metering
-from sim.v201.connectors import Status
+from sim.v201.connectors import Event, Status
 from sim.v201.evse import Evse
 from sim.v201.settings import Settings
 
@@ -177,8 +177,27 @@ class ChargingStation:
                 log.exception("%s: connection failed unexpectedly; reconnecting", self.id)
                 with contextlib.suppress(Exception):
                     await ws.close(1011, "internal error")
-            if not self.link.stopping and self.link.online_wanted.is_set():
+            if self.link.reboot_reason is not None:
+                self._power_cycle()
+            elif not self.link.stopping and self.link.online_wanted.is_set():
                 await self.clock.sleep(self._backoff(1))
+
+    def request_reboot(self, boot_reason: str) -> None:
+        """Close the connection and boot again; the next BootNotification says `boot_reason`
+        (BootReasonEnumType: RemoteReset, PowerUp, FirmwareUpdate..., B01.FR.09)."""
+        self.link.reboot_reason = boot_reason
+        if self.session is not None:
+            self.spawn(self.session.close())
+
+    def _power_cycle(self) -> None:
+        """Reboot: this power cycle's registration and authorizations are gone (B01.FR.03: boot
+        again); cables stay in, transactions were ended before."""
+        self.boot_reason, self.link.reboot_reason = self.link.reboot_reason or "PowerUp", None
+        self.link.registration = None
+        self.link.booted.clear()
+        for evse in self.evses:
+            flows.cancel_timer(evse)
+            evse.authorized, evse.token, evse.remote_start_id = False, None, None
 
     def _backoff(self, attempt: int) -> float:
         """Doubling from 1 s up to 30 s, plus up to 1 s of jitter (a fleet does not reconnect
@@ -439,6 +458,35 @@ class ChargingStation:
 
     async def go_online(self) -> None:
         self.link.online_wanted.set()
+
+    async def fault(self, connector: int, error_code: str = "OtherError") -> None:
+        """A fault prevents charging: Faulted (§3.23); a running transaction ends,
+        triggerReason AbnormalCondition (E06.FR.16). `error_code` has no field in 2.0.1's
+        StatusNotification (NotifyEvent carries problems): kept for the 1.6 verb's shape."""
+        evse = self.evse(connector)
+        await self.status_changed(evse, evse.connector.apply(Event.FAULT))
+        if evse.tx is not None:
+            await flows.abnormal_end(self, evse, "Other")
+        elif evse.meter.contactor_closed:
+            evse.meter.open_contactor()
+
+    async def clear_fault(self, connector: int) -> None:
+        """The fault is resolved: back to the status the other facts give."""
+        evse = self.evse(connector)
+        await self.status_changed(evse, evse.connector.apply(Event.FAULT_CLEARED))
+
+    async def power_loss(self) -> None:
+        """Power is cut and comes back: open transactions end with stoppedReason PowerLoss
+        (queued, sent after the next Accepted boot: B01.FR.08), the station boots again with
+        reason PowerUp."""
+        self.link.reboot_reason = "PowerUp"
+        session = self.session
+        self.link.session = None  # nothing goes out from now on: the events are queued
+        for evse in self.evses:
+            if evse.tx is not None:
+                await flows.abnormal_end(self, evse, "PowerLoss")
+        if session is not None:
+            await session.close()
 
     def snapshot(self) -> dict[str, Any]:
         """Where each EVSE is, for summaries and assertions."""

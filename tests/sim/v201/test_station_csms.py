@@ -275,3 +275,57 @@ async def test_no_cable_within_the_connection_timeout_ends_the_transaction(csms,
     assert frames.events()[1]["transactionInfo"]["stoppedReason"] == "Timeout"
     await until(lambda: station.evse(1).tx is None)
     assert not station.evse(1).authorized
+
+
+async def test_reset_immediate_ends_the_transaction_then_boots_remote_reset(csms, make_station):
+    """B12.FR.02/04: Reset Immediate during a transaction is Accepted, the transaction ends
+    (ResetCommand, stoppedReason ImmediateReset), then a cold boot (B11.FR.03/04) with reason
+    RemoteReset (B01.FR.09) and a status per connector (B01.FR.05, Occupied: the cable is
+    still in); OnIdle on an idle station is Accepted too; with an evseId: Rejected
+    (B11.FR.09)."""
+    station, frames = await make_station(csms.url(""), "ST-B12", TxUpdatedInterval=0)
+    await station.wait_booted(5)
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    reset = await commands.execute(csms, "ST-B12", "Reset", {"type": "Immediate", "evseId": 1})
+    assert reset.reply["status"] == "Rejected"
+    reset = await commands.execute(csms, "ST-B12", "Reset", {"type": "Immediate"})
+    assert reset.reply["status"] == "Accepted"
+    await until(lambda: steps(frames).count(("BootNotification",)) == 2
+                and steps(frames)[-1] == ("StatusNotification", "Occupied"))
+    assert steps(frames)[-4:] == [
+        ("Updated", "ChargingStateChanged", 1), ("Ended", "ResetCommand", 2),
+        ("BootNotification",), ("StatusNotification", "Occupied")]
+    assert frames.events()[-1]["transactionInfo"]["stoppedReason"] == "ImmediateReset"
+    boots = [p["reason"] for a, p in frames.calls() if a == "BootNotification"]
+    assert boots == ["PowerUp", "RemoteReset"]
+    await station.wait_booted(5)
+    assert (await commands.execute(csms, "ST-B12", "Reset", {"type": "OnIdle"})
+            ).reply["status"] == "Accepted"
+
+
+async def test_a_fault_ends_the_transaction_and_power_loss_queues_the_end(csms, make_station):
+    """E06.FR.16: a fault during a transaction: Faulted (§3.23), then Ended AbnormalCondition;
+    cleared: Occupied again (the cable is in). A power loss during the next transaction:
+    its Ended (stoppedReason PowerLoss) is queued, sent after the new boot was Accepted
+    (B01.FR.08), which says PowerUp."""
+    station, frames = await make_station(csms.url(""), "ST-E06", TxUpdatedInterval=0)
+    await station.wait_booted(5)
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    await station.fault(1)
+    assert steps(frames)[-2:] == [("StatusNotification", "Faulted"),
+                                  ("Ended", "AbnormalCondition", 2)]
+    await station.clear_fault(1)
+    assert steps(frames)[-1] == ("StatusNotification", "Occupied")
+    assert await station.present_id_tag("TAG-OK")
+    await until(lambda: len(frames.events()) == 5)
+    await station.power_loss()
+    await until(lambda: len(frames.events()) == 6 and not station.queue)
+    assert steps(frames)[-4:] == [
+        ("Updated", "ChargingStateChanged", 1), ("BootNotification",),
+        ("StatusNotification", "Occupied"), ("Ended", "AbnormalCondition", 2)]
+    ended = frames.events()[-1]
+    assert ended["transactionInfo"]["stoppedReason"] == "PowerLoss" and ended["offline"]
+    assert [p["reason"] for a, p in frames.calls() if a == "BootNotification"] == [
+        "PowerUp", "PowerUp"]
