@@ -28,7 +28,7 @@ async def test_a_folder_runs_2_0_1_stations_that_boot(tmp_path):
     async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None) as csms:
         code, out, err = await _sim("--csms", csms.url(""), "--config",
                                     str(LIBOCPP_201 / "component_config"), "--count", "2",
-                                    "--duration", "20", "--speed", "20", "--json",
+                                    "--duration", "10", "--speed", "20", "--json",
                                     "--prefix", "V2X")  # fmt: skip
         assert code == 0, err
         summary = json.loads(out)
