@@ -54,6 +54,11 @@ VARIABLES: dict[str, Variable] = {
     "TxUpdatedInterval": Variable("SampledDataCtrlr", "TxUpdatedInterval", "0"),
     "TxEndedMeasurands": Variable("SampledDataCtrlr", "TxEndedMeasurands",
                                   "Energy.Active.Import.Register"),
+    # J01 (AlignedDataCtrlr): clock-aligned readings, 0 = none
+    "AlignedDataInterval": Variable("AlignedDataCtrlr", "Interval", "0"),
+    "AlignedDataMeasurands": Variable("AlignedDataCtrlr", "Measurands",
+                                      "Energy.Active.Import.Register"),
+    "AlignedDataSendDuringIdle": Variable("AlignedDataCtrlr", "SendDuringIdle", "false"),
     # C01, F01 (AuthCtrlr)
     "AuthorizeRemoteStart": Variable("AuthCtrlr", "AuthorizeRemoteStart", "false"),
     # B01 (the BootNotification's chargingStation and modem): where libocpp keeps them

@@ -25,6 +25,7 @@ import logging
 import random
 import secrets
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus
@@ -47,6 +48,7 @@ from sim.ev import EV, Meter
 from sim.features import fault_hooks
 from sim.features.connection import Handlers, Link, failure_reason
 from sim.features.faults import FaultPlan
+from sim.features.metering import aligned_instant, seconds_to_next_aligned
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
 from sim.v201 import evse as flows
@@ -217,12 +219,14 @@ class ChargingStation:
         session = Session(ws, core, self.handlers)
         reader = session.start()
         self.link.session = session
+        aligned: asyncio.Task | None = None
         try:
             if self.registration != "Accepted":
                 await self._boot(session)
             else:
                 await self._report_statuses(changed_only=True)
             self.link.ticker = self.spawn(self._heartbeat())
+            aligned = self.spawn(self._aligned())
             self.flush_queue()
             await reader
         except CallFailed as error:
@@ -236,6 +240,8 @@ class ChargingStation:
             await session.close()
         finally:
             self.link.session = None
+            if aligned is not None:
+                aligned.cancel()
             if self.link.ticker is not None:
                 self.link.ticker.cancel()
                 self.link.ticker = None
@@ -283,6 +289,32 @@ class ChargingStation:
             await self.clock.sleep(interval)
             with contextlib.suppress(CallFailed):
                 await self.call("Heartbeat", {})
+
+    async def _aligned(self) -> None:
+        """J01: every AlignedDataCtrlr.Interval s, at the multiples of it from midnight, the
+        AlignedDataCtrlr.Measurands at context Sample.Clock: an EVSE without transaction in a
+        MeterValuesRequest (J01.FR.02/14), one with a transaction in its TransactionEvent
+        Updated, triggerReason MeterValueClock (J01.FR.22), or nothing when SendDuringIdle
+        (J01.FR.19)."""
+        while True:
+            interval = self.settings.int("AlignedDataInterval")
+            if interval <= 0:
+                return
+            await self.clock.sleep(seconds_to_next_aligned(self.clock.now(), interval))
+            when = aligned_instant(self.clock.now(), interval)
+            idle_only = self.settings.bool("AlignedDataSendDuringIdle")
+            for evse in self.evses:
+                evse.advance(self.clock.monotonic())
+                reading = self.readings(evse, "AlignedDataMeasurands", metering.CLOCK, when)
+                if reading is None or (evse.tx is not None and idle_only):
+                    continue
+                if evse.tx is not None:
+                    await self.transaction_event(evse, "Updated", "MeterValueClock",
+                                                 meter_values=reading)
+                else:
+                    with contextlib.suppress(CallFailed):
+                        await self.call("MeterValues", {"evseId": evse.id,
+                                                        "meterValue": [reading]})
 
     # Sending -----------------------------------------------------------------------------------
 
@@ -392,11 +424,13 @@ class ChargingStation:
         if evse is not None and evse.authorized and self.settings.bool("StopTxOnInvalidId"):
             self.spawn(flows.deauthorized(self, evse))
 
-    def readings(self, evse: Evse, measurands: str, context: Any) -> dict | None:
-        """The MeterValueType of the SampledDataCtrlr list `measurands` now (J02)."""
+    def readings(self, evse: Evse, measurands: str, context: Any,
+                 when: datetime | None = None) -> dict | None:
+        """The MeterValueType of the measurand list variable `measurands` now (J01, J02);
+        `when`: the instant it stands for (a clock-aligned one)."""
         try:
             return metering.meter_value(evse.meter, self.settings.list(measurands), context,
-                                        self.clock.now())
+                                        when or self.clock.now())
         except ValueError as error:  # a name the meter does not know: no readings, logged
             log.warning("%s: SampledDataCtrlr.%s: %s", self.id, measurands, error)
             return None

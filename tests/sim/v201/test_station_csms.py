@@ -329,3 +329,27 @@ async def test_a_fault_ends_the_transaction_and_power_loss_queues_the_end(csms, 
     assert ended["transactionInfo"]["stoppedReason"] == "PowerLoss" and ended["offline"]
     assert [p["reason"] for a, p in frames.calls() if a == "BootNotification"] == [
         "PowerUp", "PowerUp"]
+
+
+async def test_clock_aligned_readings_idle_and_in_a_transaction(csms, make_station):
+    """J01 with AlignedDataCtrlr.Interval 60 s: idle, MeterValues for EVSE 1 (J01.FR.02/14)
+    at context Sample.Clock, stamped on a multiple of the interval from midnight; during a
+    transaction, TransactionEvent Updated with triggerReason MeterValueClock (J01.FR.22). The
+    CSMS stores both."""
+    station, frames = await make_station(
+        csms.url(""), "ST-J01", TxUpdatedInterval=0, AlignedDataInterval=60,
+        AlignedDataMeasurands="Energy.Active.Import.Register,Voltage")
+    await station.wait_booted(5)
+    idle = await until(lambda: next((p for a, p in frames.calls() if a == "MeterValues"), None))
+    assert idle["evseId"] == 1
+    [value] = idle["meterValue"]
+    assert {v["context"] for v in value["sampledValue"]} == {"Sample.Clock"}
+    assert value["timestamp"][17:19] == "00"  # a whole minute (60 s from midnight)
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    clock = await until(lambda: next((e for e in frames.events()
+                                      if e["triggerReason"] == "MeterValueClock"), None))
+    assert clock["eventType"] == "Updated"
+    assert {v["measurand"] for v in clock["meterValue"][0]["sampledValue"]} >= {
+        "Energy.Active.Import.Register", "Voltage"}
+    await until(lambda: csms.store.list_meter_values(charger_id="ST-J01", measurand="Voltage"))
