@@ -3,7 +3,8 @@
 `sim.cli` hands over here when `--config` names a folder (a file stays a 1.6 key file). The
 folder is loaded and validated once (`DeviceModel.load`; a problem is one `FILE:
 Component.variable: reason` line, exit 2); each of the `--count` stations gets its own device
-model on that template, its changed values kept in `--state-dir/ID.device_model.json`. The run
+model on that template; with `--state-dir`, its changed values and its queue of
+TransactionEvents are kept in `--state-dir/ID/`. The run
 prints a plain status line every few seconds, stops at `--duration` or on SIGINT/SIGTERM, and
 prints a summary (`--json`: one JSON object on stdout). Exit codes as for 1.6: 0 all booted,
 1 some did not, 2 a bad argument, 130/143 after a signal.
@@ -75,12 +76,12 @@ def _stations(args: argparse.Namespace, model: DeviceModel, hardware: Hardware |
     out = []
     for n in range(1, args.count + 1):
         station_id = f"{args.prefix}{n:05d}"
-        state = None if args.state_dir is None else Path(args.state_dir) / (
-            f"{station_id}.device_model.json")
-        dm = DeviceModel(model.template, state)
+        folder = None if args.state_dir is None else Path(args.state_dir) / station_id
+        dm = DeviceModel(model.template, None if folder is None else
+                         folder / "device_model.json")
         out.append(ChargingStation(Settings(dm), hardware or Hardware(connectors=evses),
                                    csms_url=args.csms, station_id=station_id, clock=clock,
-                                   trace_sink=trace))  # fmt: skip
+                                   state_dir=folder, trace_sink=trace))  # fmt: skip
     return out
 
 

@@ -26,6 +26,7 @@ import random
 import secrets
 from collections.abc import Callable, Coroutine
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus
@@ -77,6 +78,7 @@ class ChargingStation:
         csms_url: str,
         station_id: str | None = None,
         clock: Clock | None = None,
+        state_dir: str | Path | None = None,
         trace_sink: Callable[[TraceRecord], None] | None = None,
         ev_factory: Callable[[int], EV] | None = None,
         rng: random.Random | None = None,
@@ -84,8 +86,9 @@ class ChargingStation:
         fault_plan: FaultPlan | None = None,
     ) -> None:
         """`csms_url`: the CSMS's OCPP-J base URL (the station id is appended, OCPP-J 2.0.1
-        §3.1.1); `station_id` overrides the device model's; `ev_factory(n)` makes the EV
-        plugged into EVSE n."""
+        §3.1.1); `station_id` overrides the device model's; `state_dir` keeps the queue of
+        TransactionEvents across restarts (E04); `ev_factory(n)` makes the EV plugged into
+        EVSE n."""
         self.settings = settings
         self.id: str = station_id or settings.text("ChargePointId") or "CS201"
         self.hardware = hardware or Hardware(connectors=1)
@@ -98,7 +101,7 @@ class ChargingStation:
         self.fault_plan = fault_plan
         self.evses = [Evse(n, Meter(self.hardware)) for n in range(1, self.hardware.connectors + 1)]
         self.queue = OfflineQueue(
-            None,
+            state_dir,
             attempts=lambda: settings.int("MessageAttempts") or 1,
             retry_interval=lambda: settings.int("MessageAttemptInterval"),
             sleep=self.clock.sleep,

@@ -50,12 +50,13 @@ async def make_station():
     made: list[ChargingStation] = []
 
     async def make(url: str, station_id: str = "ST1", *, dm: Any = None, speed: float = 200.0,
-                   **overrides: Any) -> tuple[ChargingStation, Frames]:
+                   state_dir: Path | None = None, **overrides: Any
+                   ) -> tuple[ChargingStation, Frames]:
         frames = Frames()
         settings = Settings(dm, {key: str(value) for key, value in overrides.items()})
         station = ChargingStation(settings, csms_url=url, station_id=station_id,
                                   clock=Clock(speed=speed), trace_sink=frames.append,
-                                  call_timeout=3)  # fmt: skip
+                                  call_timeout=3, state_dir=state_dir)  # fmt: skip
         made.append(station)
         await station.start()
         return station, frames

@@ -353,3 +353,29 @@ async def test_clock_aligned_readings_idle_and_in_a_transaction(csms, make_stati
     assert {v["measurand"] for v in clock["meterValue"][0]["sampledValue"]} >= {
         "Energy.Active.Import.Register", "Voltage"}
     await until(lambda: csms.store.list_meter_values(charger_id="ST-J01", measurand="Voltage"))
+
+
+async def test_the_queue_survives_a_restart(csms, make_station, tmp_path):
+    """E04 with a state directory: an Ended queued while offline is on disk when the station
+    stops; the same station started again boots and delivers it (offline true) after the
+    Accepted boot (B01.FR.08), and the CSMS completes the transaction."""
+    first, frames = await make_station(csms.url(""), "ST-DISK", state_dir=tmp_path / "st",
+                                       TxUpdatedInterval=0)
+    await first.wait_booted(5)
+    await first.plug_in(1)
+    assert await first.present_id_tag("TAG-OK")
+    await until(lambda: len(frames.events()) == 2)
+    await first.go_offline()
+    await first.plug_out(1)
+    tx_id = frames.events()[0]["transactionInfo"]["transactionId"]
+    await first.stop()
+    second, again = await make_station(csms.url(""), "ST-DISK", state_dir=tmp_path / "st")
+    await second.wait_booted(5)
+    await until(lambda: any(a == "TransactionEvent" for a, _ in again.calls()))
+    assert [a for a, _ in again.calls("Heartbeat")] == [
+        "BootNotification", "StatusNotification", "TransactionEvent"]
+    [ended] = again.events()
+    assert (ended["eventType"], ended["seqNo"], ended["offline"]) == ("Ended", 2, True)
+    assert ended["transactionInfo"]["transactionId"] == tx_id
+    tx_row = csms.store.station_transaction("ST-DISK", tx_id)
+    await until(lambda: csms.store.get_transaction(tx_row)["status"] == "Completed")

@@ -221,3 +221,20 @@ async def test_rejected_boot_sends_nothing_and_answers_security_error(make_stati
         await station.wait_booted(5)
         assert peer.actions()[:3] == ["BootNotification", "BootNotification",
                                       "StatusNotification"]
+
+
+async def test_remote_start_with_authorize_remote_start_authorizes_first(make_station):
+    """F01.FR.01: AuthorizeRemoteStart true -> the station behaves as for a local token: C01
+    Authorize first (the peer's minimal IdTokenInfo: status only), then Started RemoteStart."""
+    async with csms201() as server:
+        station, _ = await make_station(server.url, "ST-ARS", AuthorizeRemoteStart="true",
+                                        TxStartPoint="Authorized", TxUpdatedInterval=0)
+        await station.wait_booted(5)
+        peer = await server.peer("ST-ARS")
+        reply = await peer.call(call201.RequestStartTransaction(
+            id_token=dt.IdTokenType(id_token="T9", type="ISO14443"), remote_start_id=3),
+            suppress=False)  # fmt: skip
+        assert reply.status == "Accepted"
+        await until(lambda: "TransactionEvent" in peer.actions())
+        assert peer.actions("Heartbeat")[-2:] == ["Authorize", "TransactionEvent"]
+        assert peer.received[-1][1]["trigger_reason"] == "RemoteStart"
