@@ -49,8 +49,8 @@ _TEXT_LIMIT = 256 * 1024
 
 def build_file(spec: Mapping[str, Any]) -> bytes:
     """The bytes of one `files:` entry: `{firmware: VERSION}` (an image that installs VERSION,
-    `sim.features.firmware.make_image`) or `{text: ...}`."""
-    from sim.features.firmware import make_image
+    `sim.v16.firmware.make_image`) or `{text: ...}`."""
+    from sim.v16.firmware import make_image
 
     if "firmware" in spec:
         return make_image(str(spec["firmware"]), str(spec.get("text", "")).encode())

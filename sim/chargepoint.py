@@ -42,10 +42,10 @@ from sim.ev import EV
 from sim.features import auth, fault_hooks, lock, online, reserving, transactions, wiring
 from sim.features.connection import Link, TlsFiles
 from sim.features.faults import FaultPlan
-from sim.features.local_list import LocalAuthorization
 from sim.features.transactions import Port, Transaction
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
+from sim.v16.local_list import LocalAuthorization
 
 __all__ = ["ChargePoint", "Port", "Transaction"]
 

@@ -21,15 +21,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NotRequired, Protocol, TypedDict
 
-from ocpp.v16.enums import AuthorizationStatus
-
+from csms.states import IdTagStatus
 from csms.store.timestamps import parse_ts, to_iso
 
-ACCEPTED = AuthorizationStatus.accepted.value
-BLOCKED = AuthorizationStatus.blocked.value
-EXPIRED = AuthorizationStatus.expired.value
-INVALID = AuthorizationStatus.invalid.value
-CONCURRENT_TX = AuthorizationStatus.concurrent_tx.value
+# the words of 1.6 §7.2 AuthorizationStatus, kept by the CSMS as `IdTagStatus`
+ACCEPTED = IdTagStatus.ACCEPTED.value
+BLOCKED = IdTagStatus.BLOCKED.value
+EXPIRED = IdTagStatus.EXPIRED.value
+INVALID = IdTagStatus.INVALID.value
+CONCURRENT_TX = IdTagStatus.CONCURRENT_TX.value
 
 # When a tag and its parent disagree, the stronger refusal wins.
 _SEVERITY = {ACCEPTED: 0, EXPIRED: 1, INVALID: 2, BLOCKED: 3}

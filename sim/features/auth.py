@@ -2,7 +2,7 @@
 
 1.6 §3.5: LocalAuthorizeOffline lets local data authorize while offline, LocalPreAuthorize lets
 it start without waiting for the CSMS, AllowOfflineTxForUnknownId (§3.5.4) accepts identifiers
-nothing local knows while offline. "Local data" is one `sim.features.local_list.
+nothing local knows while offline. "Local data" is one `sim.v16.local_list.
 LocalAuthorization`: the Local Authorization List (consulted whenever LocalAuthListEnabled, even
 with the cache disabled) ahead of the Authorization Cache (§3.5.3). There is no second cache.
 """

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from chargebench.clock import Clock
     from sim.config import ChargePointConfig
     from sim.connector import Connector, ConnectorError, ConnectorStatus
-    from sim.features.smart_charging import SmartCharging
     from sim.features.transactions import Port
     from sim.hardware import Hardware
+    from sim.v16.smart_charging import SmartCharging
 
 __all__ = [
     "Clocked", "Configured", "Connectors", "Equipped", "LimitsContext", "Sender", "Spawner",

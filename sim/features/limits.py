@@ -1,5 +1,5 @@
 """Smart charging on a live charge point (1.6 §3.13, §5.16): the glue around the sans-I/O
-`sim.features.smart_charging.SmartCharging`.
+`sim.v16.smart_charging.SmartCharging`.
 
 The transaction flow tells it when a transaction begins (`started`, again with the CSMS's
 transactionId once StartTransaction.conf arrives) and ends (`stopped`: TxProfiles go, §3.13.1);
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.features import transactions
 from sim.features.context import LimitsContext
-from sim.features.smart_charging import SmartCharging
+from sim.v16.smart_charging import SmartCharging
 
 if TYPE_CHECKING:
     from sim.features.transactions import Port

@@ -10,9 +10,8 @@ injection) answers UnlockFailed (errata 3.87: "the unlock mechanism failed").
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
-
-from ocpp.v16.enums import UnlockStatus
 
 from sim.connector import ConnectorStatus
 from sim.features.context import Connectors, Spawner
@@ -22,9 +21,20 @@ if TYPE_CHECKING:
     from sim.config import ChargePointConfig
     from sim.features.transactions import Port
 
-__all__ = ["ConnectorLock", "LockContext", "after_stop", "configure", "unlock_connector"]
+__all__ = [
+    "ConnectorLock", "LockContext", "UnlockStatus", "after_stop", "configure", "unlock_connector",
+]
 
 _KEY = "UnlockConnectorOnEVSideDisconnect"
+
+
+class UnlockStatus(StrEnum):
+    """What an attempt to open the lock did (the words of 1.6 §7.46; 2.0.1's
+    UnlockStatusEnumType shares Unlocked and UnlockFailed)."""
+
+    unlocked = "Unlocked"
+    unlock_failed = "UnlockFailed"
+    not_supported = "NotSupported"  # no lock: a fixed cable
 
 
 class ConnectorLock:

@@ -1,5 +1,5 @@
 """Reservations on a live charge point (1.6 §3.11, §5.1, §5.13): the glue around the sans-I/O
-`sim.features.reservation.Reservations`.
+`sim.v16.reservation.Reservations`.
 
 The charge point asks `admit()` before a presented or remotely started idTag may use a
 connector (a Reserved connector refuses other tags; a parentIdTag unknown locally is fetched
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from chargebench.ocppj import CallFailed
 from sim.connector import ConnectorStatus
 from sim.features.context import Clocked, Configured, Connectors, Sender, Spawner, StatusSetter
-from sim.features.reservation import Reservations
 from sim.state import state_file
+from sim.v16.reservation import Reservations
 
 if TYPE_CHECKING:
     from sim.connector import Connector

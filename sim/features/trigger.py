@@ -24,8 +24,8 @@ from sim.measures import ReadingContext
 if TYPE_CHECKING:
     from sim.connector import Connector
     from sim.features.certificates import CertificateStore
-    from sim.features.diagnostics import Diagnostics
-    from sim.features.firmware import FirmwareUpdater
+    from sim.v16.diagnostics import Diagnostics
+    from sim.v16.firmware import FirmwareUpdater
 
 __all__ = ["EXTENDED", "TRIGGERS", "TriggerContext", "extended_trigger_message",
            "trigger_message"]

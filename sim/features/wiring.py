@@ -26,16 +26,16 @@ from sim.features import core, reserving, security
 from sim.features.certificates import CertificateStore
 from sim.features.connection import Link
 from sim.features.context import Clocked, Equipped, Spawner, StatusSetter
-from sim.features.diagnostics import Diagnostics
-from sim.features.firmware import FirmwareFaults, FirmwareUpdater
-from sim.features.local_list import LocalAuthorization
-from sim.features.pnc import PlugAndCharge
-from sim.features.reservation import Reservations
 from sim.features.reserving import ReservingContext
 from sim.features.security import SecurityContext
 from sim.features.security_events import SecurityEvents
-from sim.features.smart_charging import SmartCharging
 from sim.state import write_text
+from sim.v16.diagnostics import Diagnostics
+from sim.v16.firmware import FirmwareFaults, FirmwareUpdater
+from sim.v16.local_list import LocalAuthorization
+from sim.v16.pnc import PlugAndCharge
+from sim.v16.reservation import Reservations
+from sim.v16.smart_charging import SmartCharging
 
 __all__ = ["Features", "Host", "TraceFeatures", "TraceSource", "attach", "trace_sink"]
 

@@ -16,7 +16,7 @@ from chargebench.ocppj.versions import OCPP16
 from sim.dispatch import Handler, feature_method
 from sim.features import core, limits, reserving, trigger
 from sim.features.lock import unlock_connector
-from sim.features.smart_charging import SmartCharging
+from sim.v16.smart_charging import SmartCharging
 
 if TYPE_CHECKING:
     from sim.config import ChargePointConfig

@@ -3,11 +3,15 @@
 - `import chargebench.ocppj` loads no websockets and no asyncio adapter (the gevent layer and
   sans-I/O users import the core alone), checked in a fresh interpreter;
 - the name `OCPP16` appears only in versions.py and version-named modules (`v16` in the path):
-  everything else takes the version agreed in the handshake (`VERSIONS[subprotocol]`).
+  everything else takes the version agreed in the handshake (`VERSIONS[subprotocol]`);
+- no module of chargebench/, csms/ or sim/ outside a version-named one (a `v16`/`v201` path
+  component, or chargebench/ocppj/versions.py) imports `ocpp.v16` or `ocpp.v201`:
+  version-neutral code speaks its own StrEnums and the version module translates.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -90,3 +94,75 @@ def test_io_layers_read_no_private_attribute_of_the_core():
         if pattern.search(line)
     ]
     assert not offenders, "\n".join(offenders)
+
+
+#: The packages whose version-neutral modules must not import a version of the `ocpp` package.
+_NEUTRAL_PACKAGES = ("chargebench", "csms", "sim")
+#: `ocpp.v16`, `ocpp.v201` and their submodules (enums, call, call_result, schemas...)
+_OCPP_VERSION = re.compile(r"ocpp\.v(16|201)(\.\w+)*")
+#: Modules that may, with the reason. Empty today: keep it that way where you can.
+_ALLOWED: dict[str, str] = {}
+
+
+def _version_named(path: Path) -> bool:
+    """A version module: a `v16`/`v201` folder on its path, or the core's version table."""
+    parts = path.relative_to(ROOT).parts
+    return parts == ("chargebench", "ocppj", "versions.py") or any(
+        part in ("v16", "v201") for part in parts[:-1])
+
+
+def ocpp_version_imports(source: str) -> list[tuple[int, str]]:
+    """(line, what) for each import of `ocpp.v16`/`ocpp.v201` in `source`: `import ocpp.v16`,
+    `from ocpp.v16.enums import X`, `from ocpp import v201`, and a package named by its dotted
+    string (`importlib.resources.files("ocpp.v201.schemas")`, `import_module(...)`)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names
+                      if _OCPP_VERSION.fullmatch(alias.name)]
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            if _OCPP_VERSION.fullmatch(node.module):
+                found.append((node.lineno, node.module))
+            elif node.module == "ocpp":
+                found += [(node.lineno, f"ocpp.{alias.name}") for alias in node.names
+                          if alias.name in ("v16", "v201")]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and _OCPP_VERSION.fullmatch(node.value):
+            found.append((node.lineno, node.value))
+    return found
+
+
+def test_the_import_scan_sees_every_spelling():
+    """The scan below cannot pass by missing a form of import."""
+    source = (
+        "import ocpp.v16\nfrom ocpp.v201.enums import X\nfrom ocpp import v16, messages\n"
+        "def f():\n    from ocpp.v16 import call\n"
+        "files('ocpp.v201.schemas')\nimport ocpp.messages\nx = 'see ocpp.v16 docs'\n"
+    )
+    assert sorted(ocpp_version_imports(source)) == [
+        (1, "ocpp.v16"), (2, "ocpp.v201.enums"), (3, "ocpp.v16"), (5, "ocpp.v16"),
+        (6, "ocpp.v201.schemas"),
+    ]
+
+
+def test_ocpp_versions_are_imported_only_by_version_modules():
+    """Version-neutral code (connection lifecycle, connectors, EV, control surface, UI, the
+    CSMS's services) speaks its own StrEnums (`sim.connector.ConnectorStatus`,
+    `csms.states`...); what exists in one version only lives in that version's modules
+    (`sim/v16/`, `csms/v16/`, `chargebench/ocppj/v16/`)."""
+    offenders, version_modules_seen = [], 0
+    for package in _NEUTRAL_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = str(path.relative_to(ROOT))
+            if _version_named(path):
+                version_modules_seen += 1
+                continue
+            if name in _ALLOWED:
+                continue
+            offenders += [f"{name}:{line}: {what}"
+                          for line, what in ocpp_version_imports(path.read_text("utf-8"))]
+    assert not offenders, "ocpp.v16/ocpp.v201 imported outside the version modules:\n" \
+        + "\n".join(offenders)
+    assert version_modules_seen >= 3  # the scan ran over the real tree
+    stale = [name for name in _ALLOWED if not (ROOT / name).exists()]
+    assert not stale, f"exceptions for modules that no longer exist: {stale}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scenarios.files import FileServers
 from sim import transfer
-from sim.features.firmware import parse_image_version
+from sim.v16.firmware import parse_image_version
 
 
 async def test_firmware_served_and_uploads_recorded_over_http_and_ftp(tmp_path):

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from chargebench.dualport import DualPort
 from chargebench.ocppj import serve
 from chargebench.security import basic_auth_header, init_pki, server_ssl_context, sign_csr
-from sim.features.firmware import make_image
+from sim.v16.firmware import make_image
 from tests.sim.conftest import WAIT, until
 from tests.sim.features.conftest import FileHttpServer
 

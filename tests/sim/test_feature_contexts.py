@@ -84,3 +84,41 @@ async def test_trigger_message_answers_from_its_context_alone():
     assert sent == []  # the reply goes first
     await asyncio.gather(*tasks)
     assert sent == [("Heartbeat", {})]
+
+
+def test_the_connection_lifecycle_is_one_link():
+    """A `Link` says online only with a session and an Accepted boot, and the fleet's pacing
+    callback fires once per start, whoever ends the first attempt (`online.attempted`)."""
+    from sim.features import online
+    from sim.features.connection import Link
+
+    link = Link({})
+    fired: list[int] = []
+    link.on_attempt = lambda: fired.append(1)
+    assert not link.online and not link.accepted
+    link.registration = "Accepted"
+    assert link.accepted and not link.online  # no session: offline, booted earlier
+    link.session = object()  # type: ignore[assignment]
+    assert link.online
+    online.attempted(link)
+    online.attempted(link)
+    assert fired == [1] and link.on_attempt is None
+
+
+def test_boot_payload_needs_only_configuration_and_hardware():
+    """BootNotification.req (1.6 §6.3) from a `BootSource`: empty fields left out, the meter
+    from the hardware unless configured."""
+    from types import SimpleNamespace
+
+    from sim.features import online
+
+    config = SimpleNamespace(
+        charge_point_vendor="V", charge_point_model="M", charge_box_serial_number=None,
+        charge_point_serial_number="S", firmware_version="1.0", iccid="", imsi=None,
+        meter_type=None, meter_serial_number=None,
+    )
+    hardware = SimpleNamespace(meter_type="AC meter", meter_serial="MS1")
+    payload = online.boot_payload(SimpleNamespace(config=config, hardware=hardware))
+    assert payload == {"chargePointVendor": "V", "chargePointModel": "M",
+                       "chargePointSerialNumber": "S", "firmwareVersion": "1.0",
+                       "meterType": "AC meter", "meterSerialNumber": "MS1"}

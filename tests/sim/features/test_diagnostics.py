@@ -8,7 +8,7 @@ import json
 import pytest
 
 from chargebench.clock import iso
-from sim.features.diagnostics import Diagnostics, DiagnosticsFaults, collect_log
+from sim.v16.diagnostics import Diagnostics, DiagnosticsFaults, collect_log
 from tests.sim.features.helpers import T0, make_config, valid_reply
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pyftpdlib's asyncore

@@ -9,7 +9,7 @@ import pytest
 
 from chargebench.clock import iso
 from chargebench.ocppj.errors import OcppCallError
-from sim.features.firmware import FirmwareFaults, FirmwareUpdater, make_image
+from sim.v16.firmware import FirmwareFaults, FirmwareUpdater, make_image
 from tests.sim.features.helpers import T0, issue, make_ca, make_config, sign, valid_reply
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pyftpdlib's asyncore

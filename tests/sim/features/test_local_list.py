@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from chargebench.clock import iso
-from sim.features.local_list import AuthorizationCache, LocalAuthList, LocalAuthorization
+from sim.v16.local_list import AuthorizationCache, LocalAuthList, LocalAuthorization
 from tests.sim.features.helpers import T0, make_config, valid_reply, valid_request
 
 LIST = {"LocalAuthListEnabled": True, "LocalAuthListMaxLength": 4, "SendLocalListMaxLength": 3}

@@ -11,7 +11,7 @@ import pytest
 from chargebench.clock import FrozenClock
 from chargebench.security import DEFAULT_CPO_NAME, init_pki, sign_csr
 from sim.features.certificates import V2G_ROOT, CertificateStore
-from sim.features.pnc import PNC_VENDOR_ID, PlugAndCharge, cert_signing_delays, check_v201
+from sim.v16.pnc import PNC_VENDOR_ID, PlugAndCharge, cert_signing_delays, check_v201
 from tests.sim.features.helpers import make_config, valid_reply, valid_request
 
 SERIAL = "CB-0002"

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from chargebench.clock import iso
-from sim.features.reservation import Reservations
+from sim.v16.reservation import Reservations
 from tests.sim.features.helpers import T0, make_config, valid_reply, valid_request
 
 

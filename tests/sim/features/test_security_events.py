@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from chargebench.ocppj.v16 import OCPP16
 from chargebench.ocppj.validation import check_payload
-from sim.features.diagnostics import collect_log
 from sim.features.security_events import CRITICAL, EVENT_TYPES, SecurityEvents
+from sim.v16.diagnostics import collect_log
 from tests.sim.features.helpers import make_config
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from chargebench.clock import FrozenClock, iso
 from chargebench.ocppj.errors import OcppCallError
-from sim.features.smart_charging import SmartCharging, amps_to_watts, watts_to_amps
+from sim.v16.smart_charging import SmartCharging, amps_to_watts, watts_to_amps
 from tests.sim.features.helpers import T0, make_config, valid_reply, valid_request
 
 SC = {"ChargingScheduleAllowedChargingRateUnit": "Current,Power", "ChargeProfileMaxStackLevel": 5,

@@ -31,8 +31,8 @@ from ocpp.v16.enums import DiagnosticsStatus, LogStatus, UploadLogStatus
 
 from chargebench.clock import Clock, parse_iso
 from sim import transfer
-from sim.features.firmware import Notify, notify_quietly
 from sim.tasks import background, owner_of
+from sim.v16.firmware import Notify, notify_quietly
 
 __all__ = ["Diagnostics", "DiagnosticsFaults", "collect_log"]
 
