@@ -6,7 +6,8 @@ ChargeBench's own peer on 127.0.0.1 for the role under test (the built-in CSMS f
 falling back to the reference CSMS of `conformance.selfpeers`; the reference charge point for
 `--role cp`) and wires the trigger and operator hooks to it; `--self-profile N` runs the
 built-in CSMS and the suite at security profile N with a generated PKI. Exit code: 0 every
-case passed or was not applicable, 1 a case failed or the CSMS could not be reached, 2 usage,
+case passed or was not applicable, 1 a case failed or the CSMS could not be reached, 2 usage or
+environment (a bad option, a case module that does not import: an `<error>` in JUnit too),
 130 after Ctrl-C and 143 after SIGTERM (both once what finished is written).
 """
 
@@ -110,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def exit_code(pytest_code: int, *, terminated: bool = False) -> int:
-    """pytest's exit code in the project's terms: 0 ok, 1 a verdict failed, 2 usage (pytest's
-    usage error, or no case selected), 130 after SIGINT, 143 after SIGTERM."""
+    """pytest's exit code in the project's terms: 0 ok, 1 a verdict failed, 2 usage or
+    environment (pytest's usage error, which the plugin also gives for a case module that does
+    not import, or no case selected), 130 after SIGINT, 143 after SIGTERM."""
     if pytest_code == pytest.ExitCode.INTERRUPTED:
         return 143 if terminated else 130
     if pytest_code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):

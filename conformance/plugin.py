@@ -10,7 +10,9 @@ drops cases of the other role or of unselected profiles, skips cases the capabil
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -21,11 +23,10 @@ from conformance import casesteps, hooks
 from conformance.capabilities import PROFILES, Capabilities
 from conformance.catalog import Case, load_catalog
 from conformance.settings import ROLES, Settings
-from conformance.summary import NOT_APPLICABLE, Summary, Verdict, trace_name
+from conformance.summary import NOT_APPLICABLE, Summary, case_verdict, error_verdict, trace_name
 from reports.allure import write_allure
 from reports.junit import write_junit
-from reports.outcome import Outcome
-from reports.outcome import Verdict as Judged
+from reports.outcome import Outcome, Verdict
 
 SETTINGS = pytest.StashKey[Settings]()
 #: Cases after which the system under test expects a higher security profile from the charge
@@ -94,7 +95,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if role is None:
         return
     own_configuration(config)
-    settings = settings_from(config)
+    try:
+        settings = settings_from(config)
+    except pytest.UsageError as error:  # CI reads the result files: say it there too
+        _write_usage_error(config, role, str(error))
+        raise
     config.stash[SETTINGS] = settings
     run = ConformanceRun(settings)
     run.pluginmanager = config.pluginmanager
@@ -139,6 +144,28 @@ def own_configuration(config: pytest.Config) -> None:
     )
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(CASES)]
+
+
+def _write_usage_error(config: pytest.Config, role: str, message: str) -> None:
+    """A bad --cb-* option ends the run before any session: one ERROR verdict in the JUnit
+    file, the Allure results and summary.json the run was asked for (as pytest's junitxml
+    records a collection error), so a CI job reading them never sees a stale or empty pass."""
+    verdicts = [error_verdict("options", message, "UsageError")]
+    suite = f"chargebench.conformance.{role}"
+    xmlpath = getattr(config.option, "xmlpath", None)
+    alluredir = getattr(config.option, "allure_report_dir", None)
+    results = config.getoption("--cb-results", None)
+    with contextlib.suppress(OSError):  # an unwritable place: the usage line still stands
+        if xmlpath:
+            write_junit(suite, verdicts, Path(xmlpath))
+        if alluredir:
+            write_allure(verdicts, Path(alluredir), suite=suite,
+                         clean=bool(getattr(config.option, "clean_alluredir", False)))
+        if results:
+            summary = Summary()
+            summary.record("options", verdicts[0])
+            summary.problem = message
+            summary.write(Path(results) / "summary.json", role)
 
 
 def settings_from(config: pytest.Config) -> Settings:
@@ -210,22 +237,23 @@ class ConformanceRun:
         self.allure: str | None = None
         self.clean_allure = False
         #: the steps each case recorded (`conformance.casesteps`)
-        self.steps: dict[str, list[Judged]] = {}
+        self.steps: dict[str, list[Verdict]] = {}
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]):
-        role, keep, drop, problems = self.settings.role, [], [], []
+        role, keep, drop = self.settings.role, [], []
+        problems: list[tuple[str, str]] = []
         for item in items:
             case_id = item_case_id(item)
             if case_id is None:
-                problems.append(f"{item.nodeid}: no @pytest.mark.octt(...) marker")
+                problems.append((item.nodeid, "no @pytest.mark.octt(...) marker"))
                 continue
             if role not in item_roles(item):
                 drop.append(item)
                 continue
             case = self.catalog.get((case_id, role))
             if case is None:
-                problems.append(f"{item.nodeid}: {case_id} ({role}) is not in catalog.yaml")
+                problems.append((item.nodeid, f"{case_id} ({role}) is not in catalog.yaml"))
                 continue
             if self.settings.profiles is not None and case.profile not in self.settings.profiles:
                 drop.append(item)
@@ -237,7 +265,10 @@ class ConformanceRun:
                 item.add_marker(pytest.mark.skip(reason=f"{NOT_APPLICABLE}: {reason}"))
             keep.append(item)
         if problems:
-            raise pytest.UsageError("conformance catalogue mismatch:\n  " + "\n  ".join(problems))
+            for nodeid, problem in problems:  # in JUnit and Allure too (`pytest_sessionfinish`)
+                self.summary.record(nodeid, error_verdict(nodeid, problem, "UsageError"))
+            raise pytest.UsageError("conformance catalogue mismatch:\n  " + "\n  ".join(
+                f"{nodeid}: {problem}" for nodeid, problem in problems))
         if drop:
             config.hook.pytest_deselected(items=drop)
         items[:] = sorted(keep, key=lambda item: item_case_id(item) in RUN_LAST)  # stable
@@ -249,6 +280,8 @@ class ConformanceRun:
         terminal reporter (it prints both in pytest_sessionfinish and pytest_unconfigure); the
         run ends with one line of ours instead (`pytest_terminal_summary`)."""
         reporter = self.pluginmanager.get_plugin("terminalreporter") if self.pluginmanager else None
+        if isinstance(excinfo.value, pytest.Session.Interrupted) and self.summary.errors():
+            return  # pytest stops after collection errors: no signal (`pytest_collectreport`)
         if not isinstance(excinfo.value, KeyboardInterrupt):
             # pytest.exit(reason): one line "conform: reason" instead of "! Exit: reason !",
             # unless the run's problem was already said (the csms role's preflight)
@@ -292,9 +325,19 @@ class ConformanceRun:
                 return reason
         return None
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A case module that does not import (or a collector that fails otherwise) is an
+        ERROR verdict: a `<testcase>` with `<error>` in JUnit, broken in Allure, listed under
+        `errors` in summary.json, and the run fails (`pytest_sessionfinish`)."""
+        if report.failed:
+            # a module outside the rootdir fails under the session's collector (node id "")
+            named = _IMPORTING.search(report.longreprtext)
+            nodeid = report.nodeid or (named[1] if named else "collection")
+            self.summary.record(nodeid, error_verdict(nodeid, _collect_reason(report),
+                                                      "collection"))
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        case = next((v for k, v in report.user_properties if k == "octt"), None)
-        profile = next((v for k, v in report.user_properties if k == "profile"), "?")
+        case: Case | None = getattr(report, "cb_case", None)
         if case is None:
             return
         outcome, reason = Outcome(report.outcome), ""
@@ -312,11 +355,10 @@ class ConformanceRun:
                 reason = report.longreprtext.splitlines()[-1] if report.longreprtext else ""
         elif report.when != "call":
             return
-        title = getattr(report, "cb_title", "")
         self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
-        self.summary.record(Verdict(case, profile, title, outcome, report.nodeid, reason,
-                                    getattr(report, "cb_received", []),
-                                    getattr(report, "cb_expected", "")))
+        verdict = case_verdict(case, outcome, reason, expected=getattr(report, "cb_expected", ""),
+                               received=getattr(report, "cb_received", []))
+        self.summary.record(report.nodeid, verdict, case)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -324,7 +366,7 @@ class ConformanceRun:
         case = item.stash.get(CASE, None)
         if case is not None:
             report = outcome.get_result()
-            report.cb_title = case.title
+            report.cb_case = case
             from conformance.expect import Mismatch
 
             error = call.excinfo.value if call.excinfo is not None else None
@@ -333,24 +375,29 @@ class ConformanceRun:
                 report.cb_received = [replace(frame, cp_id=self.settings.cp_id)
                                       for frame in error.received]
 
-    def judged(self) -> list[Judged]:
-        """Every case's verdict in run order, in the project's one verdict type, with its
-        duration and the trace file the run wrote for it."""
+    def judged(self) -> list[Verdict]:
+        """Every verdict in run order, completed with its duration, its steps and the trace
+        file the run wrote for it."""
         verdicts = []
         for nodeid, verdict in self.summary.verdicts.items():
             trace = None
             if self.settings.results is not None:
                 trace = self.settings.results / "traces" / f"{trace_name(nodeid)}.jsonl"
-            judged = verdict.judged()
-            judged.seconds = self.seconds.get(nodeid, 0.0)
-            judged.trace = trace if trace is not None and trace.is_file() else None
-            judged.steps = self.steps.get(nodeid, [])
-            verdicts.append(judged)
+            verdict.seconds = self.seconds.get(nodeid, 0.0)
+            verdict.trace = trace if trace is not None and trace.is_file() else None
+            verdict.steps = self.steps.get(nodeid, [])
+            verdicts.append(verdict)
         return verdicts
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """The JUnit report (`reports.junit`) and Allure results (`reports.allure`), also
-        after Ctrl-C or SIGTERM: what finished."""
+        after Ctrl-C or SIGTERM: what finished.
+
+        A run with collection errors fails as a usage/environment error (pytest's
+        USAGE_ERROR, `chargebench conform` exit 2), not as pytest's "interrupted" (which
+        `conform` reports as Ctrl-C): the suite itself is broken, no verdict was reached."""
+        if self.summary.errors() and self.interrupted is None:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
         suite = f"chargebench.conformance.{self.settings.role}"
         if self.junit is not None:
             write_junit(suite, self.judged(), self.junit)
@@ -395,13 +442,26 @@ def allure_environment(settings: Settings) -> dict[str, str]:
     profiles, and the OCPP version."""
     listen = f"{settings.listen[0]}:{settings.listen[1]}"
     return {
-        "target": settings.target if settings.role == "csms" else f"charge point at {listen}",
+        "target": (settings.target or "") if settings.role == "csms"
+        else f"charge point at {listen}",
         "role": f"{settings.role} under test",
         "profiles": ",".join(sorted(settings.profiles)) if settings.profiles else "all declared",
         "security.profile": str(settings.security_profile),
         "ocpp.version": "1.6J",
         "charge.point.id": settings.cp_id,
     }
+
+
+#: the module named by pytest's report of a module that does not import
+_IMPORTING = re.compile(r"importing test module '([^']+)'")
+
+
+def _collect_reason(report: pytest.CollectReport) -> str:
+    """One line for a collection error: pytest's `E   ...` line (the exception), else the
+    last line of its report."""
+    lines = [line.strip() for line in report.longreprtext.splitlines() if line.strip()]
+    raised = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+    return (raised or lines or ["collection failed"])[-1]
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -70,6 +70,9 @@ class CentralSystem:
         self._background: set[asyncio.Task] = set()
         #: charger id -> bookkeeping of answered commands still being written (commands.execute)
         self.recording: dict[str, set[asyncio.Future]] = {}
+        #: charger id -> basic-auth passwords offered by a request not yet answered and
+        #: recorded, admitted beside the stored one (commands.execute, csms.server)
+        self.offered: dict[str, list[str]] = {}
         #: multi-message results commands wait for (2.0.1 NotifyReport...; csms.followups)
         self.followups = FollowUps()
 

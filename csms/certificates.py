@@ -8,12 +8,15 @@ charger sends a CSR, the CSMS checks the subject, answers, signs it with the CA 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chargebench.ocppj import CallFailed
 from chargebench.security import csr_identity, sign_csr
@@ -78,9 +81,50 @@ class CertificateService:
 
 
 def certificate_fields(pem: str) -> dict:
-    """Serial number (hex) of the first certificate of a chain, for the store's records."""
+    """The store's record of the first certificate of a chain: its serial number and the
+    CertificateHashDataType a later DeleteCertificate names it by (2.0.1 M04, 1.6 whitepaper
+    M04): SHA256 of the issuer's DER name and of the issuer's public key (the value of its
+    subjectPublicKey, as OCSP's CertID, RFC 6960 §4.1.1), hex in lower case. The issuer's key is
+    the next certificate of the chain, or the certificate's own for a self-signed root; unknown
+    otherwise (None). An unreadable PEM gives nothing."""
     try:
-        cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
+        chain = x509.load_pem_x509_certificates(pem.encode("ascii"))
     except ValueError:
         return {}
-    return {"serial_number": format(cert.serial_number, "x")}
+    cert = chain[0]
+    fields: dict = {"serial_number": format(cert.serial_number, "x"), "hash_algorithm": "SHA256",
+                    "issuer_name_hash": _sha256(cert.issuer.public_bytes())}  # fmt: skip
+    issuer = next((c for c in chain[1:] if c.subject == cert.issuer), None)
+    if issuer is None and cert.subject == cert.issuer:
+        issuer = cert
+    if issuer is not None:
+        key = _subject_public_key(issuer)
+        fields["issuer_key_hash"] = None if key is None else _sha256(key)
+    return fields
+
+
+def hash_data_key(hashes: dict) -> dict:
+    """What identifies a certificate in the store from a CertificateHashDataType: its serial
+    number (hex, no leading zeros, lower case) and, when SHA256 (what `certificate_fields`
+    keeps), the issuer key hash in lower case."""
+    serial = hashes["serialNumber"].lower().lstrip("0") or "0"
+    key_hash = hashes.get("issuerKeyHash")
+    if hashes.get("hashAlgorithm") != "SHA256" or key_hash is None:
+        return {"serial_number": serial}
+    return {"serial_number": serial, "issuer_key_hash": key_hash.lower()}
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _subject_public_key(cert: x509.Certificate) -> bytes | None:
+    """The subjectPublicKey BIT STRING's value (RFC 5280 §4.1.2.7)."""
+    key = cert.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    if isinstance(key, rsa.RSAPublicKey):
+        return key.public_bytes(Encoding.DER, PublicFormat.PKCS1)
+    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return None

@@ -42,7 +42,7 @@ SEED_EXAMPLE = Path(str(resources.files("csms").joinpath("seed_example.yaml")))
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "csms", help="run the reference Central System (OCPP 1.6J server + HTTP API)",
+        "csms", help="run the reference Central System (OCPP 1.6J and 2.0.1 server + HTTP API)",
         description="Run the reference CSMS. Chargers connect to ws[s]://HOST:PORT/ocpp/{id}.",
     )  # fmt: skip
     add = parser.add_argument
@@ -71,6 +71,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     add("--cpo-name", help="O of charge point certificates")
     add("--log-dir", type=Path, metavar="DIR",
         help="where charger.<ID>.log files go (default: DB-logs beside the --db file)")
+    add("--no-compression", dest="compression", action="store_false",
+        help="refuse WebSocket compression (RFC 7692; default: used when a charger offers it, "
+        "as OCPP-J 2.0.1 §3.3 requires of a CSMS)")
     add("-v", "--verbose", action="store_true", help="log connections and refusals")
     parser.set_defaults(func=main)
     return parser
@@ -115,7 +118,7 @@ def config_from_args(args: argparse.Namespace) -> CsmsConfig:
         unknown_chargers=UnknownChargerPolicy(args.unknown_chargers),
         admin_token=args.admin_token, heartbeat_interval=args.heartbeat_interval,
         tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.ca, ca_key=args.ca_key,
-        log_dir=log_dir, **extra,
+        log_dir=log_dir, compression=args.compression, **extra,
     )  # fmt: skip
 
 

@@ -85,6 +85,13 @@ async def execute(
     if keeper is not None and keeper.prepare is not None:
         payload, state = await asyncio.to_thread(keeper.prepare, csms.store, cp_id, dict(payload))
     asked = keeper.asks(payload) if keeper is not None and keeper.asks is not None else None
+    offered = keeper.offers(payload) if keeper is not None and keeper.offers is not None else None
+    if offered is not None:
+        # a new basic-auth password is admitted beside the stored one from before its CALL
+        # until its answer is recorded: a charger that takes it, answers and reconnects at once
+        # may dial in before the CSMS has read the reply (csms.server; whitepaper A01.FR.03,
+        # 2.0.1 A01.FR.03 then leave only the new one)
+        csms.offered.setdefault(cp_id, []).append(offered)
     if asked is not None:
         # before the CALL: the station may send what it was asked for before its reply is read
         conn.extra.setdefault(ASKED, set()).add(asked)
@@ -112,7 +119,16 @@ async def execute(
     finally:
         if collector is not None:
             csms.followups.forget(collector)
+        if offered is not None:
+            _withdraw(csms, cp_id, offered)
     return CommandResult(payload, reply, followed)
+
+
+def _withdraw(csms: CentralSystem, cp_id: str, offered: str) -> None:
+    keys = csms.offered.get(cp_id, [])
+    keys.remove(offered)
+    if not keys:
+        csms.offered.pop(cp_id, None)
 
 
 async def _record(csms: CentralSystem, cp_id: str, record: Record, payload: dict, reply: dict,
@@ -132,6 +148,17 @@ async def _record(csms: CentralSystem, cp_id: str, record: Record, payload: dict
     recording.add_done_callback(done)
     # shielded: a cancelled caller leaves the write (already in its thread) to finish
     await asyncio.shield(recording)
+
+
+class RequestRefused(Exception):
+    """The request is valid against the schema but breaks a rule of what the CSMS may send in
+    the station's version (e.g. 2.0.1 K01.FR.06): nothing was sent. `problems` name
+    requirement, field and reason."""
+
+    def __init__(self, cp_id: str, action: str, problems: list[Any]) -> None:
+        listed = "; ".join(str(problem) for problem in problems)
+        super().__init__(f"{action} for {cp_id!r} not sent: {listed}")
+        self.problems = problems
 
 
 class UnknownAction(Exception):
@@ -166,30 +193,56 @@ class Bookkeeping:
     #: the charger's action the request asks it to send (2.0.1 TriggerMessage): let through
     #: the registration gate while Pending (B01.FR.10, B02.FR.09) unless the reply refuses
     asks: Callable[[dict], str | None] | None = None
+    #: the new basic-auth password the request offers (1.6 AuthorizationKey, 2.0.1
+    #: BasicAuthPassword): admitted too while the request is unanswered (`execute`)
+    offers: Callable[[dict], str | None] | None = None
 
     def follows(self, reply: dict) -> bool:
         """Whether the reply announces the follow-up messages (an accepted request)."""
         return reply.get("status") == "Accepted"
 
 
+@dataclass(frozen=True, slots=True)
+class PasswordChange:
+    """How a version sets a charger's basic-auth password (security profiles 1 and 2): 1.6
+    ChangeConfiguration AuthorizationKey (whitepaper A01), 2.0.1 SetVariables
+    SecurityCtrlr.BasicAuthPassword (A01.FR.02). The version's bookkeeping stores the key
+    when the charger's status is in `stored`."""
+
+    action: str
+    #: the payload that sets `key`
+    request: Callable[[str], dict]
+    #: the charger's status for the password in its reply (None: the reply does not answer it)
+    status: Callable[[dict], str | None]
+    #: the statuses that make the key the charger's (A01.FR.03); any other keeps the old one
+    stored: tuple[str, ...]
+    #: the version's key rule: the key as sent and stored, or ValueError (never naming it)
+    check: Callable[[str], str]
+
+
 def bookkeeping_for(version: OcppVersion) -> Mapping[str, Bookkeeping]:
     """The bookkeeping table of `version` (`csms.v16.commands`, `csms.v201.commands`), chosen
     the way `csms.dispatch` chooses handler tables."""
-    return _tables()[version][0]
+    return _tables()[version].BOOKKEEPING
 
 
 def allocated_fields(version: OcppVersion) -> Mapping[str, str]:
     """Id fields the CSMS fills in for `version`'s actions when the caller leaves them out
     (or always): action -> field."""
-    return _tables()[version][1]
+    return _tables()[version].ALLOCATED_FIELDS
+
+
+def password_change_for(version: OcppVersion) -> PasswordChange:
+    """How `version` sets the basic-auth password (`PasswordChange`)."""
+    return _tables()[version].PASSWORD
 
 
 @functools.cache
-def _tables() -> dict[OcppVersion, tuple[Mapping[str, Bookkeeping], Mapping[str, str]]]:
+def _tables() -> dict[OcppVersion, Any]:
     from csms.v16 import commands as v16
     from csms.v201 import commands as v201
 
-    return {module.VERSION: (module.BOOKKEEPING, module.ALLOCATED_FIELDS) for module in (v16, v201)}
+    return {module.VERSION: module for module in (v16, v201)}
 
 
 # Named wrappers ---------------------------------------------------------------------------------

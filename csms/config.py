@@ -44,6 +44,9 @@ class CsmsConfig:
     api_host: str | None = None  # None: same as host
     #: accepted connections waiting for accept() (large: a fleet reconnects all at once)
     backlog: int = 4096
+    #: RFC 7692 permessage-deflate, used when a charger offers it (OCPP-J 2.0.1 §3.3: required
+    #: of a CSMS; a charger that does not offer it, as our simulator, costs nothing)
+    compression: bool = True
 
     # Store and data
     db: str | Path = "chargebench-csms.db"

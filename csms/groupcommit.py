@@ -1,14 +1,18 @@
-"""Group commit: the store calls of many connections in one transaction and one thread hop.
+"""Group commit: the store calls of many connections in one unit of work and one thread hop.
 
-    result = await csms.db.run(csms.store.record_boot, cp_id, vendor=..., model=...)
+    result = await csms.db.run(lambda uow: uow.record_boot(cp_id, vendor=..., model=...))
     # committed: the CALLRESULT may go out now
+
+A call receives the group's unit of work (`Store.unit_of_work`) and makes its reads and writes
+on it, explicitly: the store itself refuses writes while a group is open, so nothing joins the
+transaction by being on the right thread.
 
 Why not `asyncio.to_thread` per call: with 10 000 chargers every frame then costs an executor
 submit, a wake-up of the event loop from another thread, and a COMMIT of its own (an fsync with
 synchronous=FULL), and the executor's threads only queue up on the store's one lock anyway. Here
-one worker thread takes every call queued meanwhile, runs them in order in ONE transaction (each
-in a savepoint, so a failing call leaves nothing behind and fails alone: `Store.run_group`),
-commits once, then wakes the loop once for the whole group.
+one worker thread takes every call queued meanwhile, runs them in order in ONE unit of work
+(each in a savepoint of it, so a failing call leaves nothing behind and fails alone:
+`run_group`), commits once, then wakes the loop once for the whole group.
 
 The handlers' rule still holds: a call's result is delivered only after the COMMIT of its group,
 so a CALLRESULT never acknowledges what is not committed. If that COMMIT fails, every call of
@@ -22,40 +26,53 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chargebench.clock import watch_outside_work
 
+if TYPE_CHECKING:
+    from csms.store import Store
+
+T = TypeVar("T")
+#: one call of a group: it gets the group's unit of work
+Work = Callable[["Store"], Any]
 #: (call, future, loop) waiting for the worker; None asks the worker to stop.
-_Job = tuple[Callable[[], Any], asyncio.Future, asyncio.AbstractEventLoop]
+_Job = tuple[Work, asyncio.Future, asyncio.AbstractEventLoop]
 Outcome = tuple[bool, Any]
 
 
-def one_by_one(calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
-    """`run_group` for a store without one: each call commits on its own (still one hop)."""
+def run_group(store: Store, calls: Sequence[Work]) -> list[Outcome]:
+    """Run `calls` in order in ONE unit of work of `store` and commit once: `(True, result)`
+    or `(False, exception)` per call.
+
+    Each call gets the unit of work and runs in a savepoint of it, so one that raises leaves
+    nothing behind and does not fail the others. Nothing is durable until this returns:
+    acknowledge no charge point before. If the COMMIT itself fails, this raises and none of the
+    calls happened.
+    """
     outcomes: list[Outcome] = []
-    for call in calls:
-        try:
-            outcomes.append((True, call()))
-        except Exception as exc:
-            outcomes.append((False, exc))
+    with store.unit_of_work() as uow:
+        for call in calls:
+            try:
+                with uow.savepoint():
+                    value = call(uow)
+            except Exception as exc:
+                outcomes.append((False, exc))
+            else:
+                outcomes.append((True, value))
     return outcomes
 
 
 class GroupCommitter:
     """Runs store calls for asyncio code; `await run(...)`, and `await close()` at the end."""
 
-    def __init__(self, store: Any, *, max_group: int = 256) -> None:
+    def __init__(self, store: Store, *, max_group: int = 256) -> None:
         """`max_group` bounds how long the first call of a group waits for the others."""
         self.store = store
         self.max_group = max_group
-        self._run_group: Callable[[Sequence[Callable[[], Any]]], list[Outcome]] = (
-            getattr(store, "run_group", None) or one_by_one
-        )
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -63,16 +80,17 @@ class GroupCommitter:
         self.groups = 0
         self.calls = 0
 
-    async def run(self, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        """`method(*args, **kwargs)` in the worker; returns once its group has committed."""
+    async def run(self, work: Callable[[Store], T], /) -> T:
+        """`work(uow)` in the worker, on its group's unit of work; returns once that group has
+        committed."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         watch_outside_work(future)  # a virtual-time loop must not jump while the store works
-        call = functools.partial(method, *args, **kwargs) if args or kwargs else method
         if self._thread is None:
             self._start()
-        self._queue.put((call, future, loop))
-        return await future
+        self._queue.put((work, future, loop))
+        result: T = await future
+        return result
 
     def _start(self) -> None:
         with self._lock:
@@ -113,7 +131,7 @@ class GroupCommitter:
 
     def _run(self, jobs: list[_Job]) -> None:
         try:
-            outcomes = self._run_group([call for call, _, _ in jobs])
+            outcomes = run_group(self.store, [call for call, _, _ in jobs])
         except Exception as exc:  # the COMMIT failed: nothing of the group is durable
             outcomes = [(False, exc)] * len(jobs)
         self.groups += 1

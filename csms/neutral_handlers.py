@@ -20,19 +20,21 @@ if TYPE_CHECKING:
 async def heartbeat(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """Remember the time; the reply synchronises the charger's clock."""
     now = csms.clock.now()
-    await csms.db.run(csms.store.record_heartbeat, conn.cp_id, now)
+    await csms.db.run(lambda uow: uow.record_heartbeat(conn.cp_id, now))
     return {"currentTime": iso(now)}
 
 
 async def firmware_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """Progress of a firmware update; `requestId` names the request that started it."""
-    await csms.db.run(csms.store.record_firmware_status, conn.cp_id, p["status"],
-                      request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
+    now = csms.clock.now()
+    await csms.db.run(lambda uow: uow.record_firmware_status(
+        conn.cp_id, p["status"], request_id=p.get("requestId"), timestamp=now))
     return {}
 
 
 async def log_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """Progress of a log upload; `requestId` names the GetLog that asked for it."""
-    await csms.db.run(csms.store.record_diagnostics_status, conn.cp_id, p["status"],
-                      request_id=p.get("requestId"), timestamp=csms.clock.now())  # fmt: skip
+    now = csms.clock.now()
+    await csms.db.run(lambda uow: uow.record_diagnostics_status(
+        conn.cp_id, p["status"], request_id=p.get("requestId"), timestamp=now))
     return {}

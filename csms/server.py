@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import math
 import secrets
 import ssl
 import weakref
+from collections.abc import Callable
 from dataclasses import replace
 from http import HTTPStatus
 from typing import TYPE_CHECKING
@@ -36,7 +38,7 @@ from chargebench.ocppj import OcppSession, Role, Session, serve
 from chargebench.ocppj.versions import version_for
 from chargebench.security import MAX_KEY_BYTES, MIN_KEY_BYTES, parse_basic_auth, peer_identity
 from chargebench.trace import make_tracer
-from csms import dispatch
+from csms import dispatch, profile_upgrade
 from csms.admission import Admission, Facts, admit, charge_point_id
 from csms.outage import RETRY_AFTER
 from csms.registry import ChargerConnection
@@ -44,14 +46,24 @@ from csms.store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
+    from csms.store import Store
+    from csms.store.base import Charger
 
 log = logging.getLogger(__name__)
+
+
+def went_offline(cp_id: str, session: str) -> Callable[[Store], bool]:
+    """The store step of a connection that ended: its charger offline, unless a newer
+    connection of it is the one recorded (`Store.set_online` with `session`)."""
+    return lambda uow: uow.set_online(cp_id, False, session=session)
 
 # RFC 6455 §7.4.1
 CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_NORMAL = 1000
 #: IANA WebSocket close code registry: "Try Again Later" (the store is unavailable)
 CLOSE_TRY_AGAIN_LATER = 1013
+#: OCPP 2.0.1 part 2 appendices, security events: the CSMS's record of a refused certificate
+INVALID_CERTIFICATE = "InvalidChargingStationCertificate"
 #: seconds a reconnecting charger waits for the bookkeeping of its last answered command
 RECORDING_WAIT = 5.0
 
@@ -80,6 +92,8 @@ class OcppServer:
             # every version with a handler table, on one port (OCPP-J 2.0.1 §3.1.3, §3.2)
             versions=dispatch.versions(),
             ping_interval=None,  # KeepAlive pings, from one task for all connections
+            # OCPP-J 2.0.1 §3.3: a CSMS supports RFC 7692; negotiated only when offered
+            compression="deflate" if config.compression else None,
         )  # fmt: skip
 
     async def close(self) -> None:
@@ -107,49 +121,63 @@ class OcppServer:
             # OCPP-J 1.6 §6.2.2: after accepting a new AuthorizationKey the charger reconnects
             # with it at once, while the CSMS may still be hashing it into the store
             await asyncio.wait(set(recording), timeout=RECORDING_WAIT)
-        store = self.csms.store
-        charger = await self.csms.db.run(store.get_charger, cp_id)
+        charger = await self.csms.db.run(lambda uow: uow.get_charger(cp_id))
         facts = await self._facts(ws, request.headers, cp_id, charger)
         if charger is None:
-            twin = await self.csms.db.run(store.charger_id_case_twin, cp_id)
+            twin = await self.csms.db.run(lambda uow: uow.charger_id_case_twin(cp_id))
             if twin is not None:
                 facts = replace(facts, case_twin=True)
         admission = admit(charger, self.csms.config.unknown_chargers, facts)
         if admission.status is not None:  # not admitted
             log.info("%s: refused (%s %s)", cp_id, admission.status, admission.reason)
+            if charger is not None and facts.cert_ok is False:
+                # 2.0.1 A00.FR.408 (RECOMMENDED): the CSMS logs the station certificate it
+                # refused (CA-signed, but not this station's: A00.FR.404/405); the refusal
+                # stands even when the store cannot take the record
+                now, reason = self.csms.clock.now(), admission.reason[:255]
+                with contextlib.suppress(StoreUnavailable):
+                    await self.csms.db.run(lambda uow: uow.add_security_event(
+                        cp_id, INVALID_CERTIFICATE, now, tech_info=reason))  # fmt: skip
             return _refuse(ws, admission.status, admission.reason)
         self._admissions[ws] = (cp_id, admission)
         return None
 
     async def _facts(
-        self, ws: ServerConnection, headers: Headers, cp_id: str, charger: dict | None
+        self, ws: ServerConnection, headers: Headers, cp_id: str, charger: Charger | None
     ) -> Facts:
         header = headers.get("Authorization")
         basic_ok = False
         if header is not None and charger is not None:
             parsed = parse_basic_auth(header)
             if parsed is not None and parsed[0] == cp_id:  # A00.FR.204: user = charge point id
+                offered = tuple(self.csms.offered.get(cp_id, ()))
                 # scrypt is slow on purpose: keep it off the event loop
-                basic_ok = await asyncio.to_thread(self._password_ok, cp_id, parsed[1])
+                basic_ok = await asyncio.to_thread(self._password_ok, cp_id, parsed[1], offered)
         ssl_object = ws.transport.get_extra_info("ssl_object")
         cert_ok: bool | None = None
         if ssl_object is not None and ssl_object.getpeercert(binary_form=True):
             # The TLS layer already verified the chain against tls_ca (A00.FR.403).
             identity = peer_identity(ssl_object)
-            serial = (charger or {}).get("serial") or cp_id
+            serial = (charger["serial"] if charger else None) or cp_id
             cert_ok = identity.matches(serial, self.csms.config.cpo_name)
         return Facts(
             basic_sent=header is not None, basic_ok=basic_ok,
             tls=ssl_object is not None, cert_ok=cert_ok,
         )  # fmt: skip
 
-    def _password_ok(self, cp_id: str, password: bytes) -> bool:
+    def _password_ok(self, cp_id: str, password: bytes, offered: tuple[str, ...] = ()) -> bool:
         """The store keeps the AuthorizationKey as configured; a 16-20 byte binary key arrives as
-        raw bytes (OCPP-J 1.6 §6.2.2, chargebench.security.basic_auth), so also try its hex."""
+        raw bytes (OCPP-J 1.6 §6.2.2, chargebench.security.basic_auth), so also try its hex. A
+        2.0.1 BasicAuthPassword arrives as its UTF-8 text (A00.FR.205), the first candidate.
+        `offered`: new passwords of requests not yet answered (`csms.commands.execute`)."""
         verify = self.csms.store.verify_charger_password
         candidates = [password.decode("utf-8", "surrogateescape")]
         if MIN_KEY_BYTES <= len(password) <= MAX_KEY_BYTES:
             candidates += [password.hex().upper(), password.hex()]
+        if any(hmac.compare_digest(candidate.encode("utf-8", "surrogateescape"),
+                                   key.encode("utf-8"))
+               for candidate in candidates for key in offered):  # fmt: skip
+            return True
         return any(verify(cp_id, candidate) for candidate in candidates)
 
     # Connection ---------------------------------------------------------------------------------
@@ -190,7 +218,7 @@ class OcppServer:
             csms.trace.release(cp_id)
         if not conn.stale:
             with contextlib.suppress(Exception):
-                await csms.db.run(csms.store.set_online, cp_id, False, session=conn.session_id)
+                await csms.db.run(went_offline(cp_id, conn.session_id))
         if csms.heap is not None:
             csms.heap.note_closed()
         log.info("%s: disconnected (session %s)", cp_id, conn.session_id)
@@ -199,15 +227,27 @@ class OcppServer:
         self, ws: ServerConnection, cp_id: str, admission: Admission
     ) -> ChargerConnection:
         csms = self.csms
-        store = csms.store
         policy = csms.config.unknown_chargers
 
-        def remember() -> dict:
+        now = csms.clock.now()
+
+        def remember(uow: Store) -> dict:
             if admission.new:
-                store.upsert_charger(cp_id, registration_status=policy.registration_status)
-            store.note_connected_profile(cp_id, admission.profile)
-            store.set_online(cp_id, True, csms.clock.now(), session=session_id)
-            return store.get_charger(cp_id)  # type: ignore[return-value]
+                uow.upsert_charger(cp_id, registration_status=policy.registration_status)
+            uow.note_connected_profile(cp_id, admission.profile)
+            uow.set_online(cp_id, True, now, session=session_id)
+            charger = uow.get_charger(cp_id)
+            assert charger is not None
+            if admission.profile > charger["security_profile"]:
+                # A05.FR.06: reconnected with the profile the CSMS asked for: it is the
+                # charger's now (csms.profile_upgrade); A05.FR.07: nothing lower admits
+                target = profile_upgrade.reached(charger, uow.get_config_baseline(cp_id),
+                                                 admission.profile)  # fmt: skip
+                if target is not None:
+                    uow.set_security_profile(cp_id, target)
+                    log.info("%s: security profile %d reached (A05)", cp_id, target)
+                    charger = uow.get_charger(cp_id)
+            return charger  # type: ignore[return-value]
 
         session_id = secrets.token_hex(6)
         charger = await csms.db.run(remember)
@@ -295,8 +335,7 @@ class HeartbeatMonitor:
             stale.append(conn.cp_id)
             log.warning("%s: no heartbeat for %.0f s: offline", conn.cp_id, silent)
             try:
-                await csms.db.run(csms.store.set_online, conn.cp_id, False,
-                                  session=conn.session_id)  # fmt: skip
+                await csms.db.run(went_offline(conn.cp_id, conn.session_id))
             except StoreUnavailable as error:
                 # closed all the same; not stale any more, so its unregistering tries again
                 conn.stale = False

@@ -16,15 +16,19 @@ from pathlib import Path
 
 from reports.outcome import Outcome, Verdict
 
-__all__ = ["Case", "Verdicts", "read_conformance", "read_junit"]
+__all__ = ["Case", "Verdicts", "read_conformance", "read_junit", "trace_name"]
 
 #: `trace: PATH` in a JUnit case's system-out (scenarios/report.py write_junit)
 _TRACE_LINE = re.compile(r"^trace: (.+)$", re.M)
-#: how the conformance plugin names a case's trace file after its pytest node id
-#: (conformance/cases/conftest.py case_trace)
 _NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
-#: the outcomes of a summary that the counts show
-_COUNTED = {Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED, Outcome.NOT_APPLICABLE}
+_OUTCOMES = frozenset(outcome.value for outcome in Outcome)
+
+
+def trace_name(nodeid: str) -> str:
+    """The name of a conformance case's trace file in RESULTS/traces (without `.jsonl`), after
+    its pytest node id: the cases' fixture writes it (conformance/cases/conftest.py case_trace),
+    the plugin and `read_conformance` find it by it."""
+    return _NOT_IN_NAME.sub("_", nodeid)
 
 
 def Case(name: str, outcome: Outcome | str, reason: str = "",
@@ -95,7 +99,7 @@ def read_junit(path: Path) -> Verdicts:
 
 
 def read_conformance(path: Path) -> Verdicts:
-    """Counts of a `conformance/summary.py` JSON (`role`, `profiles`, `cases`)."""
+    """Counts of a `conformance/summary.py` JSON (`role`, `profiles`, `cases`, `errors`)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         cases = data["cases"]
@@ -107,8 +111,8 @@ def read_conformance(path: Path) -> Verdicts:
     verdicts = Verdicts(f"conformance ({role}): {path.name}")
     for case in cases:
         outcome = case.get("outcome") if isinstance(case, dict) else None
-        # "error": the case was not judged (its setup broke); not counted
-        if not isinstance(outcome, str) or outcome not in _COUNTED:
+        # "error" (the case was not judged: its setup broke) counts as no pass, as in JUnit
+        if not isinstance(outcome, str) or outcome not in _OUTCOMES:
             continue
         name = f"{case.get('case')} {case.get('title', '')}".strip()
         reason = str(case.get("reason") or "")
@@ -117,7 +121,13 @@ def read_conformance(path: Path) -> Verdicts:
         if isinstance(named, str) and named:  # a summary that names the file: relative to it
             trace = path.parent / named
         elif isinstance(nodeid, str) and nodeid:
-            trace = path.parent / "traces" / (_NOT_IN_NAME.sub("_", nodeid) + ".jsonl")
+            trace = path.parent / "traces" / (trace_name(nodeid) + ".jsonl")
         verdicts.add(Verdict(name, Outcome(outcome), reason, trace=trace,
                              labels={"profile": str(case.get("profile", ""))}))
+    errors = data.get("errors") if isinstance(data, dict) else None
+    for entry in errors if isinstance(errors, list) else ():
+        if isinstance(entry, dict):  # a module that did not import, a case not catalogued
+            verdicts.add(Verdict(str(entry.get("nodeid") or "collection"), Outcome.ERROR,
+                                 str(entry.get("reason") or ""),
+                                 error_type=str(entry.get("type") or "")))
     return verdicts

@@ -31,7 +31,7 @@ from scenarios.interrupt import Interrupted, interruptible, run_loop
 from scenarios.loader import DEFAULT_SEED, LIBRARY
 from scenarios.model import CsmsSpec
 from scenarios.report import print_summary, write_allure, write_junit
-from scenarios.results import ScenarioResult
+from scenarios.results import FAILED, PASSED, SKIPPED, ScenarioResult
 from scenarios.runner import RunOptions
 from sim.cli import add_ui_options, scenario_ui
 
@@ -137,7 +137,7 @@ def _demo(args: argparse.Namespace, files: list[Path], out: Path, *, kept: bool)
     report = out / "report.html"
     verdicts = Verdicts.of(f"JUnit: {junit.name}", (r.verdict() for r in results))
     write_report(sorted((out / "traces").glob("*.jsonl")), report, verdicts=[verdicts])
-    counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "skipped")}
+    counts = {o: sum(1 for r in results if r.status == o) for o in (PASSED, FAILED, SKIPPED)}
     where = (f"traces: {out / 'traces'}\nJUnit report: {junit}\nAllure results: {allure}\n"
              f"HTML report: {report}\n"
              f"CSMS database: {out / 'csms.db'}" if kept else
@@ -146,8 +146,8 @@ def _demo(args: argparse.Namespace, files: list[Path], out: Path, *, kept: bool)
     done = sum(1 for r in results if not r.interrupted)
     ended = f"\n{stopped}: {done} of {len(files)} scenario(s) finished" if stopped else ""
     console.print(Panel.fit(
-        f"scenarios: {counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['skipped']} skipped{ended}\n"
+        f"scenarios: {counts[PASSED]} passed, {counts[FAILED]} failed, "
+        f"{counts[SKIPPED]} skipped{ended}\n"
         f"transactions: {totals.get('transactions', 0)}, energy delivered: "
         f"{totals.get('energy_kwh', 0)} kWh, billed: {totals.get('billed', 0)} "
         f"{totals.get('currency', '')}\n"
@@ -157,4 +157,4 @@ def _demo(args: argparse.Namespace, files: list[Path], out: Path, *, kept: bool)
     ))
     if stopped is not None:
         return stopped.code
-    return 1 if counts["failed"] else 0
+    return 1 if counts[FAILED] else 0

@@ -19,6 +19,7 @@ from chargebench.security.basic_auth import (
     generate_authorization_key,
     parse_authorization_key,
     parse_basic_auth,
+    parse_basic_auth_password,
 )
 from chargebench.security.pki import (
     DEFAULT_CPO_NAME,
@@ -54,6 +55,7 @@ __all__ = [
     "make_csr",
     "parse_authorization_key",
     "parse_basic_auth",
+    "parse_basic_auth_password",
     "peer_identity",
     "server_ssl_context",
     "sign_csr",

@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 import secrets
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "generate_authorization_key",
     "parse_authorization_key",
     "parse_basic_auth",
+    "parse_basic_auth_password",
 ]
 
 # Security whitepaper A00.FR.205: minimal 16 bytes, 20 bytes maximum.
@@ -76,6 +78,33 @@ def parse_authorization_key(value: str) -> bytes:
         f"{MIN_KEY_BYTES}-{MAX_KEY_BYTES} bytes of text; got {n} characters "
         f"({len(raw)} bytes)"
     )
+
+
+# OCPP 2.0.1 part 2 §2.1.4 passwordString: a-z, A-Z, 0-9 and * - _ = : + | @ .
+_PASSWORD_STRING = re.compile(r"[A-Za-z0-9*\-_=:+|@.]+")
+#: 2.0.1 A00.FR.205: at least 16 characters; at most the station's BasicAuthPassword maxLimit,
+#: which the errata (2025-01) put at 40-64: 40 fits every station
+MIN_PASSWORD_CHARS = 16
+MAX_PASSWORD_CHARS = 40
+
+
+def parse_basic_auth_password(value: str) -> bytes:
+    """Return the Basic-auth password bytes for an OCPP 2.0.1 ``BasicAuthPassword``.
+
+    Unlike 1.6's AuthorizationKey, a 2.0.1 password is text sent as its UTF-8 bytes, never a
+    hex form (A00.FR.205 / A00.FR.304: "NOT encoded into octet string or base64"), case
+    sensitive, a passwordString of 16-40 characters. Raise :class:`ValueError` otherwise; the
+    message never contains the password (A01.FR.12).
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"BasicAuthPassword must be a str, not {type(value).__name__}")
+    if not MIN_PASSWORD_CHARS <= len(value) <= MAX_PASSWORD_CHARS:
+        raise ValueError(f"BasicAuthPassword must be {MIN_PASSWORD_CHARS}-{MAX_PASSWORD_CHARS} "
+                         f"characters (A00.FR.205); got {len(value)}")  # fmt: skip
+    if not _PASSWORD_STRING.fullmatch(value):
+        raise ValueError("BasicAuthPassword may hold only a-z, A-Z, 0-9 and * - _ = : + | @ . "
+                         "(2.0.1 passwordString, A00.FR.205)")  # fmt: skip
+    return value.encode("ascii")
 
 
 def _key_bytes(key: str | bytes) -> bytes:

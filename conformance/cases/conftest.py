@@ -25,9 +25,9 @@ from conformance.plugin import SETTINGS
 from conformance.robustness import ready
 from conformance.settings import Settings
 from conformance.steps import Context, idle_gate
-from conformance.summary import trace_name
 from conformance.triggers import HttpActionsTrigger, NoTrigger, Trigger
 from conformance.wire import trace_records
+from reports.verdicts import trace_name
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -1,11 +1,12 @@
-"""What the operator does to one charger: CSMS-initiated OCPP actions, its message log, and
-its basic-auth password.
+"""What the operator does to one charger: CSMS-initiated OCPP actions, its message log, its
+basic-auth password and its security profile.
 
     POST /api/chargers/{cp_id}/actions/{Action}   body: the OCPP payload; answer: the charger's
                                                   reply (?timeout=SECONDS overrides the call
                                                   timeout); one documented path per action
     GET  /api/chargers/{cp_id}/log                the charger's message log (a paged list)
-    PUT  /api/chargers/{cp_id}/password           set or rotate its AuthorizationKey
+    PUT  /api/chargers/{cp_id}/password           set or rotate its basic-auth password
+    POST /api/chargers/{cp_id}/security-profile   raise its security profile (A05)
 
 Every action the CSMS sends in OCPP 1.6 or 2.0.1 has its path; the charger's live connection
 decides the version. A payload is checked with the `ocpp` package's schema of that version (the
@@ -29,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import jsonschema_rs
@@ -39,11 +41,13 @@ from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion
 from chargebench.ocppj.wellformed import check_frame
 from chargebench.security.basic_auth import (
     MAX_KEY_BYTES,
+    MAX_PASSWORD_CHARS,
     MIN_KEY_BYTES,
+    MIN_PASSWORD_CHARS,
     generate_authorization_key,
-    parse_authorization_key,
 )
-from csms import commands, dispatch
+from csms import commands, dispatch, profile_upgrade
+from csms.admission import required_profile
 from csms.api.jsonio import ApiError, DecimalJSONResponse, loads
 from csms.api.listing import Listing, respond
 from csms.api.params import Param
@@ -252,6 +256,8 @@ async def send_action(call: Call) -> Any:
         raise ApiError(409, str(error)) from None
     except ReservationIdTaken as error:
         raise ApiError(409, str(error), field="reservationId") from None
+    except commands.RequestRefused as error:  # a rule of the station's version (2.0.1 K01)
+        raise ApiError(409, str(error), field=error.problems[0].field) from None
     except CallTimeout as error:
         raise ApiError(504, str(error)) from None
     except CallErrorReply as error:
@@ -350,6 +356,9 @@ def _action_operation(action: str) -> Operation:
                 "whose payload differs (the message names the version)")
     if action == "ReserveNow":
         conflict += ", or reservationId belongs to another charger's reservation"
+    if action in ("SetChargingProfile", "ClearChargingProfile"):
+        conflict += (", or it breaks a rule of what a CSMS may send in the station's version "
+                     "(2.0.1 K01, K04, K10: the requirement and the field are named)")
     versions = ", ".join(f"OCPP {version.name} {version.profiles.get(action, '')}".strip()
                          for version in versions_of(action))  # fmt: skip
     body = documented_schema(action)
@@ -402,20 +411,51 @@ async def charger_log(call: Call) -> Any:
     return await respond(call.request, CHARGER_LOG, fetch, call.query)
 
 
-# Basic-auth password (security whitepaper A01) ---------------------------------------------------
+# A 2.0.1 station's device model -----------------------------------------------------------------
 
-#: chargebench.security.basic_auth's rule as a schema: 32-40 hex digits (an even number, the
-#: hex form of a 16-20 byte key), or 16-20 characters of printable ASCII text
+STATION_VARIABLES = Listing(
+    "station_variables",
+    columns=("component", "component_instance", "evse_id", "connector_id", "variable",
+             "variable_instance", "attribute_type", "value", "mutability", "persistent",
+             "constant", "characteristics", "reported_at"),
+    params=(Param("component", description="component name"),
+            Param("variable", description="variable name"),
+            Param("evse_id", "integer", "the EVSE's components only", minimum=1),
+            Param("attribute_type", description="Actual, Target, MinSet or MaxSet",
+                  enum=("Actual", "Target", "MinSet", "MaxSet"))),
+)  # fmt: skip
+
+
+async def station_variables(call: Call) -> Any:
+    """B07/B08, B05/B06, N07: what a 2.0.1 station reported of its device model, attribute by
+    attribute (GetBaseReport/GetReport fill it; a 1.6 charger has none: see its configuration)."""
+    ctx = call.ctx
+    cp_id = (await known_charger(call, call.path["cp_id"]))["id"]
+    return await respond(call.request, STATION_VARIABLES,
+                         lambda f: ctx.store.list_station_variables(cp_id), call.query)  # fmt: skip
+
+
+# Basic-auth password (security whitepaper A01, OCPP 2.0.1 A01) ----------------------------------
+
+#: the key rules as a schema, any version's (the connected charger's version then applies its
+#: own, `PasswordChange.check`): 1.6 chargebench.security.basic_auth's rule, 32-40 hex digits
+#: (an even number, the hex form of a 16-20 byte key) or 16-20 characters of printable ASCII;
+#: 2.0.1 a passwordString of 16-40 characters
 AUTHORIZATION_KEY = {
     "type": "string",
     "not": {"pattern": "\n"},  # Python's `$` also matches before a final newline
     "anyOf": [
         {"pattern": f"^(?:[0-9A-Fa-f]{{2}}){{{MIN_KEY_BYTES},{MAX_KEY_BYTES}}}$"},
         {"pattern": f"^[!-~]{{{MIN_KEY_BYTES},{MAX_KEY_BYTES}}}$"},
+        {"pattern": f"^[A-Za-z0-9*\\-_=:+|@.]{{{MIN_PASSWORD_CHARS},{MAX_PASSWORD_CHARS}}}$"},
     ],
-    "description": "A00.FR.205: 32-40 hex digits (a 16-20 byte key; sent upper case) or "
-                   "16-20 characters of printable ASCII; left out, the CSMS generates 20 "
-                   "random bytes (A01.FR.07) and answers them once",
+    "description": "OCPP 1.6 (whitepaper A00.FR.205): 32-40 hex digits (a 16-20 byte key; "
+                   "sent upper case) or 16-20 characters of printable ASCII; OCPP 2.0.1 "
+                   "(A00.FR.205): a passwordString (a-z A-Z 0-9 * - _ = : + | @ .) of 16-40 "
+                   "characters, sent as it is. The connected charger's version decides (422 "
+                   "when the key breaks its rule); not connected, a key of either rule is "
+                   "stored (one of 32-40 hex digits upper case). Left out, the CSMS generates "
+                   "40 hex digits (20 random bytes, A01.FR.07) and answers them once",
 }  # fmt: skip
 PASSWORD_BODY = {
     "type": "object",
@@ -435,45 +475,63 @@ PASSWORD_RESULT = {
     "properties": {
         "charger_id": {"type": "string"},
         "outcome": {
-            "enum": ["Accepted", "RebootRequired", "Rejected", "NotSupported", "Stored"],
-            "description": "the charger's ChangeConfiguration status (RebootRequired: it uses "
-                           "the new key after its reboot; the CSMS admits only the new one "
-                           "now), or Stored (not connected)",
+            "enum": ["Accepted", "RebootRequired", "Rejected", "NotSupported",
+                     "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType",
+                     "Stored"],
+            "description": "the charger's status for the key: 1.6 ChangeConfiguration's "
+                           "(RebootRequired: it uses the new key after its reboot; the CSMS "
+                           "admits only the new one now), 2.0.1 the SetVariableResult of "
+                           "SecurityCtrlr.BasicAuthPassword (only Accepted stores it, "
+                           "A01.FR.03/04); or Stored (not connected)",
         },
         "stored": {"type": "boolean", "description": "the CSMS now admits the new key only"},
-        "sent": {"type": "boolean", "description": "ChangeConfiguration went to the charger"},
+        "sent": {"type": "boolean", "description": "the request went to the charger"},
         "reply": {"type": ["object", "null"]},
         "authorization_key": {"type": "string", "description": "the generated key (once)"},
     },
-}
+}  # fmt: skip
 
 
-def normal_key(value: str) -> str:
-    """The key as sent and stored: the hex form upper case (the CSMS compares a hex key's
-    bytes with both cases of its hex, never a mix), text as given."""
-    return value.upper() if len(value) >= 2 * MIN_KEY_BYTES else value
+def _key_for(check: Callable[[str], str], key: str) -> str:
+    try:
+        return check(key)  # the version's rule, from its one home
+    except ValueError as error:
+        raise ApiError(422, str(error), field="authorization_key") from None
+
+
+def _offline_key(key: str) -> str:
+    """A key for a charger not connected: the first version whose rule takes it (1.6 first, so
+    32-40 hex digits are stored upper case)."""
+    problems = []
+    for version in API_VERSIONS:
+        try:
+            return commands.password_change_for(version).check(key)
+        except ValueError as error:
+            problems.append(f"OCPP {version.name}: {error}")
+    raise ApiError(422, "; ".join(problems), field="authorization_key")
 
 
 async def set_password(call: Call) -> Any:
-    """Security whitepaper A01 order: a connected charger is sent ChangeConfiguration
-    AuthorizationKey first, and only its Accepted (or RebootRequired) makes the CSMS store the
-    new key and refuse the old one (A01.FR.03, csms.commands' bookkeeping); Rejected or
-    NotSupported keeps the old key (A01.FR.04). A charger not connected gets the key stored
-    only with `if_offline: store`. The key is demanded at the handshake of a charger whose
-    security profile is 1 or 2 (csms.admission); at profile 0 it is checked when presented."""
+    """Security whitepaper A01 order, in the connected charger's version: 1.6 ChangeConfiguration
+    AuthorizationKey, 2.0.1 SetVariables SecurityCtrlr.BasicAuthPassword (A01.FR.02), first;
+    only its Accepted (1.6: or RebootRequired) makes the CSMS store the new key and refuse the
+    old one (A01.FR.03, the version's bookkeeping in csms.commands); any other status keeps the
+    old key (A01.FR.04). While the request is unanswered both keys are admitted (a charger may
+    reconnect with the new one before its answer is read). A charger not connected gets the
+    key stored only with `if_offline: store`. The key is demanded at the handshake of a
+    charger whose security profile is 1 or 2 (csms.admission); at profile 0 it is checked
+    when presented."""
     ctx, body = call.ctx, call.body
     cp_id = (await known_charger(call, call.path["cp_id"]))["id"]
     generated = "authorization_key" not in body
-    key = generate_authorization_key() if generated else normal_key(body["authorization_key"])
-    try:
-        parse_authorization_key(key)  # the schema's rule, from its one home
-    except ValueError as error:
-        raise ApiError(422, str(error), field="authorization_key") from None
+    key = generate_authorization_key() if generated else body["authorization_key"]
     answer: dict[str, Any] = {"charger_id": cp_id}
-    if ctx.execute is not None and cp_id in ctx.registry:
-        payload = {"key": "AuthorizationKey", "value": key}
+    conn = ctx.registry.get(cp_id) if ctx.execute is not None else None
+    if conn is not None and ctx.execute is not None:
+        change = commands.password_change_for(conn.session.core.version)
+        key = _key_for(change.check, key)
         try:
-            result = await ctx.execute(cp_id, "ChangeConfiguration", payload)
+            result = await ctx.execute(cp_id, change.action, change.request(key))
         except CallTimeout as error:
             raise ApiError(504, f"{error}; the old key stays stored, but the charger may "
                            "have taken the new one") from None  # fmt: skip
@@ -482,22 +540,106 @@ async def set_password(call: Call) -> Any:
         except commands.NotConnected:
             pass  # went away meanwhile: treated as not connected below
         except commands.UnknownAction as error:
-            # 2.0.1 A01 sets BasicAuthPassword with SetVariables: not wired here yet
             raise ApiError(409, f"{error}; nothing changed") from None
         else:
-            status = result.reply["status"]
+            status = change.status(result.reply)
+            if status is None:  # 2.0.1: no SetVariableResult for the password
+                raise ApiError(502, f"{change.action} reply without a result for the password; "
+                               "the old key stays stored")  # fmt: skip
             answer |= {"outcome": status, "sent": True, "reply": result.reply,
-                       "stored": status in ("Accepted", "RebootRequired")}  # fmt: skip
+                       "stored": status in change.stored}  # fmt: skip
     if "outcome" not in answer:
         if body.get("if_offline", "refuse") != "store":
             raise ApiError(409, f"charge point {cp_id!r} is not connected; nothing changed "
                            '(send "if_offline": "store" to store the key for its next '
                            "connection)")  # fmt: skip
+        key = _offline_key(key)
         await asyncio.to_thread(ctx.store.set_charger_password, cp_id, key)
         answer |= {"outcome": "Stored", "sent": False, "reply": None, "stored": True}
     if generated and answer["stored"]:
         answer["authorization_key"] = key
     return DecimalJSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+# Security profile upgrade (OCPP 2.0.1 A05, 1.6 whitepaper A05) ---------------------------------
+
+UPGRADE_BODY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["securityProfile"],
+    "properties": {
+        "securityProfile": {"type": "integer", "minimum": 1, "maximum": 3,
+                            "description": "the profile to reconnect with; never lower than "
+                                           "the charger's (409)"},
+        "ocppCsmsUrl": {"type": "string", "minLength": 1, "maxLength": 512,
+                        "description": "2.0.1 (required there): the URL the station dials "
+                                       "through its new network profile, without its "
+                                       "identity (wss:// for profiles 2 and 3)"},
+        "configurationSlot": {"type": "integer", "minimum": 0, "maximum": INT32[1],
+                              "description": "2.0.1: the slot for the new network profile; "
+                                             "left out, the lowest one not in the station's "
+                                             "NetworkConfigurationPriority"},
+        "messageTimeout": {"type": "integer", "minimum": 1, "maximum": INT32[1],
+                           "description": "2.0.1: the new profile's messageTimeout (30)"},
+        "ocppInterface": {"enum": ["Wired0", "Wired1", "Wired2", "Wired3", "Wireless0",
+                                   "Wireless1", "Wireless2", "Wireless3"],
+                          "description": "2.0.1: the new profile's ocppInterface (Wired0)"},
+    },
+}  # fmt: skip
+UPGRADE_RESULT = {
+    "type": "object",
+    "required": ["charger_id", "securityProfile", "outcome", "steps"],
+    "properties": {
+        "charger_id": {"type": "string"},
+        "securityProfile": {"type": "integer"},
+        "outcome": {"enum": ["Pending", "Refused"],
+                    "description": "Pending: every step accepted, the charger reconnects "
+                                   "with the new profile, recorded when it does (2.0.1 "
+                                   "A05.FR.06; 1.6 at once); Refused: `refusedBy` answered "
+                                   "otherwise, nothing more was sent"},
+        "refusedBy": {"type": "string"},
+        "configurationSlot": {"type": "integer"},
+        "steps": {"type": "array", "items": {"type": "object"},
+                  "description": "each request as sent (`action`, `request`) and its `reply`"},
+    },
+}  # fmt: skip
+
+
+async def upgrade_security_profile(call: Call) -> Any:
+    """Raise the charger's security profile (`csms.profile_upgrade`). OCPP 2.0.1 A05:
+    GetVariables NetworkConfigurationPriority, SetNetworkProfile into the next slot (B09),
+    SetVariables NetworkConfigurationPriority with that slot first (B10.FR.01), Reset OnIdle;
+    the new profile is recorded when the station reconnects with it (A05.FR.06), after which
+    nothing lower is admitted (A05.FR.07). OCPP 1.6: ChangeConfiguration SecurityProfile
+    (whitepaper A05). A lower profile is refused (409; A00.FR.005, A05.FR.10), as is the
+    profile it already has, profile 1 or 2 without a basic-auth password stored (the CSMS
+    would refuse the reconnect; whitepaper A05.FR.02) and a charger not connected."""
+    ctx, body = call.ctx, call.body
+    charger = await known_charger(call, call.path["cp_id"])
+    cp_id, profile = charger["id"], body["securityProfile"]
+    problem = profile_upgrade.downgrade(charger, profile)
+    if problem is not None:
+        raise ApiError(409, problem, field="securityProfile")
+    if profile == required_profile(charger):
+        raise ApiError(409, f"charge point {cp_id!r} is at security profile {profile} already",
+                       field="securityProfile")  # fmt: skip
+    if profile in (1, 2) and not charger["has_password"]:
+        raise ApiError(409, f"charge point {cp_id!r} has no basic-auth password stored: set one "
+                       "first (PUT /api/chargers/{id}/password)", field="securityProfile")
+    conn = ctx.registry.get(cp_id) if ctx.execute is not None else None
+    if conn is None or ctx.execute is None:
+        raise ApiError(409, f"charge point {cp_id!r} is not connected; nothing changed")
+    try:
+        done = await profile_upgrade.upgrade(ctx.execute, cp_id, conn.session.core.version, body)
+    except profile_upgrade.UpgradeInput as error:
+        raise ApiError(422, str(error), field=error.field) from None
+    except (commands.NotConnected, commands.UnknownAction) as error:
+        raise ApiError(409, str(error)) from None
+    except CallTimeout as error:
+        raise ApiError(504, str(error)) from None
+    except CallFailed as error:
+        raise ApiError(502, str(error)) from None
+    return DecimalJSONResponse({"charger_id": cp_id, **done.as_dict()})
 
 
 # Route table ------------------------------------------------------------------------------------
@@ -507,18 +649,41 @@ ROUTES: tuple[Operation, ...] = (
     Operation("GET", "/api/chargers/{cp_id}/log", "The charger's OCPP message log, oldest first",
               charger_log, path_params=CP_ID, listing=CHARGER_LOG, tag="chargers",
               responses={"404": "unknown charger"}),
+    Operation("GET", "/api/chargers/{cp_id}/variables",
+              "A 2.0.1 station's device model as it reported it", station_variables,
+              path_params=CP_ID, listing=STATION_VARIABLES, tag="chargers",
+              description=(station_variables.__doc__ or "").replace("\n    ", " ").strip(),
+              responses={"404": "unknown charger"}),
     Operation(
         "PUT", "/api/chargers/{cp_id}/password",
-        "Set or rotate the charger's basic-auth password (AuthorizationKey, security profiles "
-        "1 and 2)", set_password, path_params=CP_ID, tag="chargers", body=PASSWORD_BODY,
-        body_optional=True, result=PASSWORD_RESULT,
+        "Set or rotate the charger's basic-auth password (1.6 AuthorizationKey, 2.0.1 "
+        "BasicAuthPassword; security profiles 1 and 2)", set_password, path_params=CP_ID,
+        tag="chargers", body=PASSWORD_BODY, body_optional=True, result=PASSWORD_RESULT,
         description=(set_password.__doc__ or "").replace("\n    ", " ").strip(),
         responses={
             "404": "unknown charger",
             "409": "not connected and if_offline is refuse: nothing changed",
-            "502": "the charger answered with a CALLERROR or an invalid reply: the old key "
-                   "stays stored",
+            "422": "the key breaks the rule of the charger's OCPP version",
+            "502": "the charger answered with a CALLERROR, an invalid reply or (2.0.1) none "
+                   "for the password: the old key stays stored",
             "504": "no reply in time: the old key stays stored",
+        },
+    ),
+    Operation(
+        "POST", "/api/chargers/{cp_id}/security-profile",
+        "Raise the charger's security profile (2.0.1 A05 SetNetworkProfile, "
+        "NetworkConfigurationPriority, Reset; 1.6 ChangeConfiguration SecurityProfile)",
+        upgrade_security_profile, path_params=CP_ID, tag="chargers", body=UPGRADE_BODY,
+        result=UPGRADE_RESULT,
+        description=(upgrade_security_profile.__doc__ or "").replace("\n    ", " ").strip(),
+        responses={
+            "404": "unknown charger",
+            "409": "a downgrade, the profile it has, no password for profile 1/2, or not "
+                   "connected: nothing sent",
+            "422": "2.0.1 without ocppCsmsUrl, or a NetworkConfigurationPriority that is no "
+                   "list of slots",
+            "502": "a step was answered with a CALLERROR or an invalid reply",
+            "504": "a step had no reply in time",
         },
     ),
 )  # fmt: skip

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import HTMLResponse, Response
 
+from csms.api.connector_view import connectors_by_charger
 from csms.api.resources import with_estimates
 from csms.api.spec import Call, Operation
 from csms.api.ui_fleet import connection_of, connectors_text
@@ -60,9 +61,7 @@ def snapshot(store: Store, online: set[str], now: datetime) -> Snapshot:
     chargers = store.list_chargers()
     shown = sorted(chargers, key=lambda c: (c["id"] not in online, c["id"]))[:ROWS]
     running = store.list_transactions(status="Running", limit=None)
-    connectors: dict[str, list[dict[str, Any]]] = {}
-    for row in store.list_connectors():
-        connectors.setdefault(row["charger_id"], []).append(dict(row))
+    connectors = connectors_by_charger(store)
     return Snapshot(
         chargers=chargers,
         shown=shown,
@@ -120,7 +119,7 @@ def _chargers(data: Snapshot) -> str:
         # only an online charger's statuses are live; one never heard from has none
         connectors = connectors_text(connection_of(charger, data.online),
                                      [c for c in data.connectors.get(cp_id, [])
-                                      if c["connector_id"] > 0])  # fmt: skip
+                                      if not c["whole"]])  # fmt: skip
         rows.append((
             cp_id, " ".join(filter(None, (charger["vendor"], charger["model"]))) or "–",
             charger["firmware_version"] or "–",

@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, Response
 
 from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion
 from csms.api import chargers_api
+from csms.api.connector_view import connector_rows
 from csms.api.jsonio import ApiError, DecimalJSONResponse, dumps
 from csms.api.resources import with_estimates
 from csms.api.spec import Call
@@ -57,7 +58,7 @@ def _read(store: Any, cp_id: str, tx_id: int | None) -> dict[str, Any] | None:
     log = list(reversed(store.query_log(cp_id=cp_id, limit=LOG_ROWS, newest_first=True)))
     return {
         "charger": dict(charger),
-        "connectors": [dict(c) for c in store.list_connectors(cp_id)],
+        "connectors": connector_rows(store, cp_id),
         "transactions": txs,
         "chosen": chosen,
         "meters": meters,
@@ -90,7 +91,7 @@ def _overview(d: dict[str, Any], connection: str) -> str:
 
 
 def _connectors(d: dict[str, Any], connection: str) -> str:
-    shown = [c for c in d["connectors"] if c["connector_id"] > 0] or d["connectors"]
+    shown = [c for c in d["connectors"] if not c["whole"]] or d["connectors"]
     if connection == "never":
         return '<p class="never">never connected: no status reported</p>'
     if not shown:
@@ -104,8 +105,8 @@ def _connectors(d: dict[str, Any], connection: str) -> str:
         else:
             cell = f'<td data-status="{esc(status)}">{esc(status)}</td>'
         error = c["error_code"] if c["error_code"] not in (None, "NoError") else ""
-        lines.append(f'<tr data-connector="{c["connector_id"]}"><td class="n">'
-                     f'{c["connector_id"]}</td>{cell}<td class="err">{esc(error)}</td>'
+        lines.append(f'<tr data-connector="{esc(c["connector"])}"><td class="n">'
+                     f'{esc(c["connector"])}</td>{cell}<td class="err">{esc(error)}</td>'
                      f"<td>{esc(c['info'] or '')}</td><td>{time_el(c['timestamp'])}</td></tr>")
     return ("<table><thead><tr><th>connector</th><th>status</th><th>error</th><th>info</th>"
             f"<th>since</th></tr></thead><tbody>{''.join(lines)}</tbody></table>")

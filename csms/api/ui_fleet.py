@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import HTMLResponse, Response
 
+from csms.api.connector_view import STATUSES, connectors_by_charger
 from csms.api.spec import Call
 from csms.api.ui_auth import guard
 from csms.api.ui_html import layout, live, quote_id, time_el
@@ -27,9 +28,6 @@ __all__ = ["CONNECTIONS", "SORTS", "connection_of", "fleet", "fleet_rows"]
 
 CONNECTIONS = ("online", "offline", "never")
 SORTS = ("id", "vendor", "firmware", "connection", "last_heartbeat", "profile")
-#: connector statuses of OCPP 1.6 §7.7 (the status filter's choices)
-STATUSES = ("Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing",
-            "Reserved", "Unavailable", "Faulted")  # fmt: skip
 ROWS = 500
 
 
@@ -46,7 +44,7 @@ def connectors_text(connection: str, connectors: list[dict[str, Any]]) -> str:
     """The connectors' statuses as text: live only when online."""
     if connection == "never":
         return "never connected"
-    listed = " · ".join(f"{c['connector_id']} {c['status'] or 'not reported'}"
+    listed = " · ".join(f"{c['connector']} {c['status'] or 'not reported'}"
                         for c in connectors)  # fmt: skip
     if connection == "offline":
         return f"unknown (offline; last reported: {listed})" if listed else "unknown (offline)"
@@ -54,10 +52,8 @@ def connectors_text(connection: str, connectors: list[dict[str, Any]]) -> str:
 
 
 def _read(store: Any) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    connectors: dict[str, list[dict[str, Any]]] = {}
-    for row in store.list_connectors():
-        if row["connector_id"] > 0:  # 0 is the charge point itself (1.6 §4.9)
-            connectors.setdefault(row["charger_id"], []).append(dict(row))
+    connectors = {cp_id: [c for c in rows if not c["whole"]]
+                  for cp_id, rows in connectors_by_charger(store).items()}  # fmt: skip
     return [dict(c) for c in store.list_chargers()], connectors
 
 

@@ -166,43 +166,14 @@ class SqliteBase:
                 self._conn.execute("ROLLBACK")
             raise translate(exc) from exc
 
-    def run_group(self, calls: Sequence[Callable[[], Any]]) -> list[tuple[bool, Any]]:
-        """Run `calls` in order in ONE transaction and commit once (group commit, see
-        `csms.groupcommit`): `(True, result)` or `(False, exception)` per call.
-
-        Each call runs in a savepoint of its own, so one that raises leaves nothing behind and
-        does not fail the others. Nothing is durable until this returns: acknowledge no charge
-        point before. If the COMMIT itself fails, this raises and none of the calls happened.
-
-        The calls are the store's own methods (or closures over them) as the handlers pass them
-        to `GroupCommitter.run`, so here, and only here, the store itself is in the transaction
-        while they run; this worker-thread call is the only writer meanwhile (the lock).
-        """
-        outcomes: list[tuple[bool, Any]] = []
-        with self._lock:
-            if self._depth or self._conn.in_transaction:
-                raise StoreError("a unit of work or group is already open on this store")
-            with translated():
-                self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                for call in calls:
-                    try:
-                        with self._write():  # a savepoint
-                            value = call()
-                    except Exception as exc:
-                        outcomes.append((False, exc))
-                    else:
-                        outcomes.append((True, value))
-            except BaseException:
-                with translated():
-                    self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._commit()
-            finally:
-                self._depth = 0
-        return outcomes
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A savepoint of this unit of work (`Store.savepoint`): an exception leaving the block
+        undoes its writes alone, and the unit of work goes on (group commit: one per call)."""
+        if not self._in_unit:
+            raise StoreError("a savepoint belongs to a unit of work: open one with unit_of_work()")
+        with self._write():
+            yield
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

@@ -22,6 +22,7 @@ from csms.store.base import (
     SecurityEvent,
 )
 from csms.store.timestamps import TimeLike, to_iso
+from csms.store.variables import variable_key
 
 # FirmwareStatus values after which a deployment takes no further notifications (1.6 §4.5 and
 # the security extension's SignedFirmwareStatusNotification).
@@ -350,14 +351,22 @@ class OpsMixin(SqliteBase):
         self,
         charger_id: str,
         connector_id: int,
+        profile_id: int,
         profile: dict[str, Any],
         status: str,
         timestamp: TimeLike | None = None,
+        *,
+        transaction_id: int | None = None,
     ) -> int:
-        """Log a SetChargingProfile (`profile` is the wire `csChargingProfiles`) and its status.
+        """Log a SetChargingProfile and its status. `profile` is the wire profile of either
+        version (1.6 `csChargingProfiles`, 2.0.1 `chargingProfile`: both name stackLevel,
+        chargingProfilePurpose and chargingProfileKind alike); `connector_id` is the 1.6
+        connector or the 2.0.1 EVSE; the caller names the id (1.6 chargingProfileId, 2.0.1 id)
+        and a 1.6 integer transactionId (a 2.0.1 string one stays in the profile).
 
-        1.6 §5.16: an accepted profile replaces one with the same chargingProfileId, or with the
-        same stackLevel and purpose on the connector, so those are marked cleared.
+        1.6 §5.16 (2.0.1 K01.FR.05, K01.FR.06): an accepted profile replaces one with the same
+        id, or with the same stackLevel and purpose on the connector, so those are marked
+        cleared.
         """
         ts = to_iso(timestamp) or self._now()
         purpose = profile["chargingProfilePurpose"]
@@ -368,8 +377,7 @@ class OpsMixin(SqliteBase):
                     "UPDATE charging_profiles SET cleared_at = ? WHERE charger_id = ?"
                     " AND status = 'Accepted' AND cleared_at IS NULL AND (profile_id = ?"
                     " OR (connector_id = ? AND stack_level = ? AND purpose = ?))",
-                    (ts, charger_id, profile["chargingProfileId"], connector_id, stack_level,
-                     purpose),
+                    (ts, charger_id, profile_id, connector_id, stack_level, purpose),
                 )  # fmt: skip
             cursor = conn.execute(
                 "INSERT INTO charging_profiles(charger_id, connector_id, profile_id, stack_level,"
@@ -378,11 +386,11 @@ class OpsMixin(SqliteBase):
                 (
                     charger_id,
                     connector_id,
-                    profile["chargingProfileId"],
+                    profile_id,
                     stack_level,
                     purpose,
                     profile["chargingProfileKind"],
-                    profile.get("transactionId"),
+                    transaction_id,
                     json.dumps(profile),
                     status,
                     ts,
@@ -542,12 +550,14 @@ class OpsMixin(SqliteBase):
             )
 
     def get_reported_config(self, charger_id: str) -> dict[str, ReportedKey]:
+        """1.6 configuration keys and monitors as reported, with a 2.0.1 station's Actual
+        values from its device model (`station_variables`) under `variable_key`."""
         rows = self._all(
             "SELECT key, value, readonly, reported_at FROM config_reported"
             " WHERE charger_id = ? ORDER BY key",
             (charger_id,),
         )
-        return {
+        reported: dict[str, ReportedKey] = {
             row["key"]: {
                 "value": row["value"],
                 "readonly": bool(row["readonly"]),
@@ -555,6 +565,18 @@ class OpsMixin(SqliteBase):
             }
             for row in rows
         }
+        for var in self._all(
+            "SELECT * FROM station_variables WHERE charger_id = ? AND attribute_type = 'Actual'",
+            (charger_id,),
+        ):
+            key = variable_key(
+                var["component"], var["variable"], component_instance=var["component_instance"],
+                variable_instance=var["variable_instance"], evse_id=var["evse_id"],
+                connector_id=var["connector_id"],
+            )  # fmt: skip
+            reported[key] = {"value": var["value"], "readonly": var["mutability"] == "ReadOnly",
+                             "reported_at": var["reported_at"]}  # fmt: skip
+        return dict(sorted(reported.items()))
 
     # Security events (security extension SecurityEventNotification) ---------------------------
 

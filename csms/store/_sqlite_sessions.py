@@ -480,8 +480,10 @@ class SessionsMixin(SqliteBase):
         measurand: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        newest_first: bool = False,
     ) -> list[MeterValueRow]:
-        """Oldest first, in the order received within one timestamp."""
+        """Oldest first, in the order received within one timestamp (`newest_first`: the
+        reverse, so `limit=1` is the latest reading)."""
         clause, params = where(
             {
                 "transaction_id": transaction_id,
@@ -490,8 +492,9 @@ class SessionsMixin(SqliteBase):
                 "measurand": measurand,
             }
         )
+        order = "timestamp DESC, id DESC" if newest_first else "timestamp, id"
         rows = self._all(
-            f"SELECT * FROM meter_values{clause} ORDER BY timestamp, id{page(limit, offset)}",
+            f"SELECT * FROM meter_values{clause} ORDER BY {order}{page(limit, offset)}",
             params,
         )
         return [_meter_row(row) for row in rows]

@@ -8,15 +8,18 @@ it in `station_transactions`, and every event is kept by seqNo in `transaction_e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from csms.store._sqlite_base import SqliteBase
-from csms.store.base import EvseConnector, TransactionEventResult
+from csms.store.base import EvseConnector, StationVariable, TransactionEventResult
+from csms.store.metering import has_energy_register
 from csms.store.timestamps import TimeLike, to_iso
 
 ACCEPTED = "Accepted"
+CONCURRENT_TX = "ConcurrentTx"
 #: the register a transaction's energy is read from (2.0.1 part 2 J, MeasurandEnumType default)
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 
@@ -37,11 +40,85 @@ class StationsMixin(SqliteBase):
                 (charger_id, evse_id, connector_id, status, to_iso(timestamp), self._now()),
             )
 
-    def list_evse_connectors(self, charger_id: str) -> list[EvseConnector]:
+    def list_evse_connectors(self, charger_id: str | None = None) -> list[EvseConnector]:
+        """See `Store.list_evse_connectors`."""
+        if charger_id is None:
+            return self._all(
+                "SELECT * FROM evse_connectors ORDER BY charger_id, evse_id, connector_id", ()
+            )
         return self._all(
             "SELECT * FROM evse_connectors WHERE charger_id = ? ORDER BY evse_id, connector_id",
             (charger_id,),
         )
+
+    # Device model (schema 5): absent instances are '', absent EVSE/connector ids 0 ---------------
+
+    _VARIABLE_KEY = ("charger_id, component, component_instance, evse_id, connector_id,"
+                     " variable, variable_instance, attribute_type")  # fmt: skip
+
+    def record_station_variables(
+        self, charger_id: str, rows: Iterable[Mapping[str, Any]], timestamp: TimeLike | None = None
+    ) -> None:
+        """See `Store.record_station_variables`."""
+        at = to_iso(timestamp) or self._now()
+        full, values = [], []
+        for row in rows:
+            key = (charger_id, row["component"], row.get("component_instance") or "",
+                   row.get("evse_id") or 0, row.get("connector_id") or 0, row["variable"],
+                   row.get("variable_instance") or "",
+                   row.get("attribute_type") or "Actual")  # fmt: skip
+            if "mutability" in row:
+                characteristics = row.get("characteristics")
+                full.append((*key, row.get("value"), row["mutability"],
+                             _flag(row.get("persistent")), _flag(row.get("constant")),
+                             None if characteristics is None else json.dumps(characteristics),
+                             at))  # fmt: skip
+            else:
+                values.append((*key, row.get("value"), at))
+        with self._write() as conn:
+            if full:
+                conn.executemany(
+                    f"INSERT INTO station_variables({self._VARIABLE_KEY}, value, mutability,"
+                    " persistent, constant, characteristics, reported_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    f" ON CONFLICT({self._VARIABLE_KEY}) DO UPDATE SET value = excluded.value,"
+                    " mutability = excluded.mutability, persistent = excluded.persistent,"
+                    " constant = excluded.constant, characteristics = excluded.characteristics,"
+                    " reported_at = excluded.reported_at",
+                    full,
+                )  # fmt: skip
+            if values:
+                conn.executemany(
+                    f"INSERT INTO station_variables({self._VARIABLE_KEY}, value, reported_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    f" ON CONFLICT({self._VARIABLE_KEY}) DO UPDATE SET value = excluded.value,"
+                    " reported_at = excluded.reported_at",
+                    values,
+                )  # fmt: skip
+
+    def list_station_variables(
+        self, charger_id: str, *, component: str | None = None
+    ) -> list[StationVariable]:
+        """See `Store.list_station_variables`."""
+        where, params = "charger_id = ?", [charger_id]
+        if component is not None:
+            where, params = where + " AND component = ?", [*params, component]
+        rows = self._all(
+            f"SELECT * FROM station_variables WHERE {where} ORDER BY component,"
+            " component_instance, evse_id, connector_id, variable, variable_instance,"
+            " attribute_type",
+            tuple(params),
+        )  # fmt: skip
+        for row in rows:
+            for name in ("component_instance", "variable_instance"):
+                row[name] = row[name] or None
+            for name in ("evse_id", "connector_id"):
+                row[name] = row[name] or None
+            for name in ("persistent", "constant"):
+                row[name] = None if row[name] is None else bool(row[name])
+            if row["characteristics"] is not None:
+                row["characteristics"] = json.loads(row["characteristics"])
+        return rows
 
     def record_transaction_event(
         self,
@@ -77,6 +154,15 @@ class StationsMixin(SqliteBase):
                 " WHERE charger_id = ? AND station_tx_id = ?",
                 (charger_id, station_tx_id),
             ).fetchone()
+            if fresh and id_token and id_token_status == ACCEPTED and conn.execute(
+                "SELECT 1 FROM transactions WHERE id_tag = ? AND stop_time IS NULL"
+                " AND status = 'Running' AND id <> ? LIMIT 1",
+                (id_token, -1 if row is None else int(row[0])),
+            ).fetchone() is not None:
+                # E05 / 1.6 §7.2 policy: the token already runs another transaction. Checked
+                # under this write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: the write
+                # lock), so no second start for the token can slip in between
+                id_token_status = CONCURRENT_TX
             if row is None:
                 # the first event we hear of (normally Started, seqNo 0); a transaction whose
                 # Started is lost still gets a row, so none of its data is dropped
@@ -92,13 +178,20 @@ class StationsMixin(SqliteBase):
             else:
                 transaction_id = int(row[0])
             if not fresh:  # a retried event (our reply was lost): stored once already
+                stored = conn.execute(
+                    "SELECT id_tag_status FROM transactions WHERE id = ? AND id_tag = ?",
+                    (transaction_id, id_token or ""),
+                ).fetchone() if id_token else None
                 return TransactionEventResult(transaction_id, True, self._gaps(
-                    conn, charger_id, station_tx_id))  # fmt: skip
+                    conn, charger_id, station_tx_id), stored[0] if stored else id_token_status)
             if id_token:  # the token may come after the start (cable first, E02.FR.01)
+                # not accepted (ConcurrentTx too): NotAuthorized, as a start with that token is
+                running = "Running" if id_token_status in (None, ACCEPTED) else "NotAuthorized"
                 conn.execute(
-                    "UPDATE transactions SET id_tag = ?, id_tag_status = ?, updated_at = ?"
+                    "UPDATE transactions SET id_tag = ?, id_tag_status = ?, updated_at = ?,"
+                    " status = CASE WHEN status = 'Running' THEN ? ELSE status END"
                     " WHERE id = ? AND id_tag = ''",
-                    (id_token, id_token_status, now, transaction_id),
+                    (id_token, id_token_status, now, running, transaction_id),
                 )
             if evse_id:  # the EVSE may be known only later (E01.FR.09 "EVSE is known")
                 conn.execute(
@@ -113,10 +206,28 @@ class StationsMixin(SqliteBase):
                 self.add_meter_values(  # type: ignore[attr-defined]
                     charger_id, connector, values, transaction_id=transaction_id
                 )
+                if has_energy_register(values):
+                    self._start_reading(conn, transaction_id)
             if event_type == "Ended":
                 self._end(conn, transaction_id, at, stopped_reason, id_token, now)
             return TransactionEventResult(
-                transaction_id, False, self._gaps(conn, charger_id, station_tx_id)
+                transaction_id, False, self._gaps(conn, charger_id, station_tx_id),
+                id_token_status if id_token else None,
+            )
+
+    @staticmethod
+    def _start_reading(conn: Any, transaction_id: int) -> None:
+        """A running transaction's meter_start is its first energy register reading (a 2.0.1
+        Started need not carry one): running energy and cost (I02) count from it."""
+        first = conn.execute(
+            "SELECT norm_value FROM meter_values WHERE transaction_id = ? AND measurand = ?"
+            " AND norm_unit = 'Wh' AND norm_value IS NOT NULL AND phase IS NULL"
+            " ORDER BY timestamp, id LIMIT 1", (transaction_id, ENERGY_REGISTER),
+        ).fetchone()  # fmt: skip
+        if first is not None:
+            conn.execute(
+                "UPDATE transactions SET meter_start = ? WHERE id = ? AND stop_time IS NULL",
+                (int(Decimal(first[0])), transaction_id),
             )
 
     def _end(
@@ -182,3 +293,7 @@ class StationsMixin(SqliteBase):
 
 
 __all__ = ["StationsMixin"]
+
+
+def _flag(value: object) -> int | None:
+    return None if value is None else int(bool(value))

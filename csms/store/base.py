@@ -12,8 +12,10 @@ Contract shared by every implementation (SQLite now, PostgreSQL next):
 - Timestamps go in as `datetime` or ISO-8601 text and come out as canonical UTC text
   (`2025-01-17T10:35:00.000000Z`); money goes in and comes out as `Decimal`; states come out as
   the `csms.states` StrEnum members.
-- Several writes that must stand or fall together go through `unit_of_work()`; the group commit
-  of the handlers goes through `run_group` (`csms.groupcommit`).
+- Several writes that must stand or fall together go through `unit_of_work()`, an explicit
+  object: the writes are called on it, never on the store. The group commit of the handlers
+  (`csms.groupcommit`) is one unit of work per group, each call of the group in a `savepoint()`
+  of it.
 
 The interface is one Protocol per aggregate (`ChargerStore`, `TransactionStore`, `WalletStore`...)
 and `Store` composes them; a backend implements `Store` and is built by `open_store(url)`. The
@@ -22,7 +24,7 @@ contract suite (tests/csms/store_contract) runs every test against every backend
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, Self, TypedDict, runtime_checkable
@@ -176,6 +178,9 @@ class TransactionEventResult(NamedTuple):
     duplicate: bool
     #: seqNos missing between the first and the last event received (2.0.1 part 2 E §1.3.2)
     missing: tuple[int, ...] = ()
+    #: the idToken's status as stored and to be answered: the `id_token_status` given, or
+    #: ConcurrentTx when the token runs another transaction; None when the event has no token
+    id_token_status: str | None = None
 
 
 class RemoteStart(TypedDict):
@@ -295,6 +300,28 @@ class Certificate(TypedDict):
     removed_at: str | None
 
 
+class StationVariable(TypedDict):
+    """One attribute of one variable of a 2.0.1 station's device model, as reported (B07/B08
+    NotifyReport, B05/B06 results, N07 NotifyEvent). Absent instances and EVSE/connector ids
+    are None; `mutability`, `persistent`, `constant`, `characteristics` None when only a value
+    was reported (a GetVariables result, an event)."""
+
+    charger_id: str
+    component: str
+    component_instance: str | None
+    evse_id: int | None
+    connector_id: int | None
+    variable: str
+    variable_instance: str | None
+    attribute_type: str
+    value: str | None
+    mutability: str | None
+    persistent: bool | None
+    constant: bool | None
+    characteristics: dict[str, Any] | None
+    reported_at: str
+
+
 class ReportedKey(TypedDict):
     value: str | None
     readonly: bool
@@ -375,11 +402,12 @@ class StoreLifecycle(Protocol):
     def unit_of_work(self) -> AbstractContextManager[Store]:
         """One all-or-nothing transaction, durable when the block exits; the writes go to the
         object it yields (`with store.unit_of_work() as uow: uow.wallet_credit(...)`), and a
-        write on the store itself inside the block raises `StoreError`."""
+        write on the store itself inside the block raises `StoreError`. Not nested."""
         ...
-    def run_group(self, calls: Sequence[Callable[[], Any]]) -> list[tuple[bool, Any]]:
-        """Group commit (`csms.groupcommit`): run the calls in one transaction, each failing
-        alone, commit once; `(True, result)` or `(False, exception)` per call."""
+    def savepoint(self) -> AbstractContextManager[None]:
+        """On a unit of work: the block's writes stand or fall together (an exception leaving
+        it undoes them and only them) while the unit of work goes on; group commit runs each
+        call of a group in one. On the store itself (no unit of work) raises `StoreError`."""
         ...
 
 
@@ -682,6 +710,7 @@ class TransactionStore(Protocol):
         measurand: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        newest_first: bool = False,
     ) -> list[MeterValueRow]: ...
     def count_meter_values(
         self, *, transaction_id: int | None = None, measurand: str | None = None
@@ -834,9 +863,12 @@ class ChargerConfigStore(Protocol):
         self,
         charger_id: str,
         connector_id: int,
+        profile_id: int,
         profile: dict[str, Any],
         status: str,
         timestamp: TimeLike | None = None,
+        *,
+        transaction_id: int | None = None,
     ) -> int: ...
     def clear_charging_profiles(
         self,
@@ -1007,7 +1039,23 @@ class StationStore(Protocol):
     ) -> None:
         """Set the connector's current status (2.0.1 StatusNotification)."""
         ...
-    def list_evse_connectors(self, charger_id: str) -> list[EvseConnector]: ...
+    def list_evse_connectors(self, charger_id: str | None = None) -> list[EvseConnector]:
+        """One station's EVSE connectors, or (None) every station's, by station, EVSE and
+        connector."""
+        ...
+    def record_station_variables(
+        self, charger_id: str, rows: Iterable[Mapping[str, Any]], timestamp: TimeLike | None = None
+    ) -> None:
+        """Keep reported attributes (keys of `StationVariable`; absent optional keys are None).
+        A row with `mutability` is a full report (NotifyReport) and replaces what was known;
+        one without updates only the value (results, events), keeping the rest."""
+        ...
+    def list_station_variables(
+        self, charger_id: str, *, component: str | None = None
+    ) -> list[StationVariable]:
+        """The station's device model as reported, ordered by component, EVSE, connector,
+        variable and attribute type."""
+        ...
     def record_transaction_event(
         self,
         charger_id: str,
@@ -1029,7 +1077,12 @@ class StationStore(Protocol):
         one changes nothing and says `duplicate`), the first event of a station's transactionId
         creates its `transactions` row (`connector_id` = EVSE id, `id_tag` '' until a token
         comes), `meter_values` (1.6 wire shape) are stored with it, and an Ended closes it with
-        the energy its register readings span (none: status BillingReview)."""
+        the energy its register readings span (none: status BillingReview).
+
+        An Accepted `id_token` already in another running transaction is stored and answered
+        ConcurrentTx (the 1.6 §7.2 policy, as `begin_transaction`; a new transaction is then
+        NotAuthorized): the check and the insert are this one step, so two stations starting
+        with one token at the same moment cannot both be Accepted, on any backend."""
         ...
     def station_transaction(self, charger_id: str, station_tx_id: str) -> int | None:
         """The `transactions` id of a station's transactionId, or None."""

@@ -7,6 +7,7 @@ VA / A / V / Celsius / Percent.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -119,3 +120,10 @@ def flatten(meter_values: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def has_energy_register(meter_values: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether any sampledValue of `meter_values` (wire shape) is the energy register (the
+    measurand left out is the register, its default)."""
+    return any((sample.get("measurand") or DEFAULT_MEASURAND) == DEFAULT_MEASURAND
+               for value in meter_values for sample in value.get("sampledValue", ()))  # fmt: skip

@@ -426,7 +426,7 @@ def _first_line(exc: Exception) -> str:
 
 
 class PostgresBase:
-    """The SQLite base's transaction logic (`_write`, `unit_of_work`, `run_group`) on one
+    """The SQLite base's transaction logic (`_write`, `unit_of_work`, `savepoint`) on one
     PostgreSQL connection, serialised by a lock within the process like the SQLite store's."""
 
     def __init__(self, url: str, *, synchronous: str = "FULL", clock: Any = None) -> None:
@@ -479,8 +479,8 @@ class PostgresStore(
         """The message log on a connection of its own, without the write lock: it is an
         append-only audit trail that no read-then-write depends on, and a batch of thousands
         of rows (the CSMS flushes every 0.25 s) no longer holds every charger's group commit
-        behind it. Inside a unit of work or a group it joins that transaction as before."""
-        if self._in_unit or self._dead or self._in_group_here():
+        behind it. Called on a unit of work (a group commit's too) it joins that transaction."""
+        if self._in_unit or self._dead:  # a unit of work's own append (a group's) joins it
             return SessionsMixin.append_log(self, records)
         with self._log_lock:
             if self._log_conn is None or self._log_conn.closed_for_good:
@@ -488,16 +488,6 @@ class PostgresStore(
             view = copy.copy(self)
             view._conn, view._lock, view._depth = self._log_conn, threading.RLock(), 0
             return SessionsMixin.append_log(view, records)
-
-    def _in_group_here(self) -> bool:
-        """Is this thread inside `run_group` (whose calls use the store itself)? Only the thread
-        holding the store's lock can be; another thread's group is not ours."""
-        if not self._lock.acquire(blocking=False):
-            return False
-        try:
-            return self._depth > 0
-        finally:
-            self._lock.release()
 
     def close(self) -> None:
         with self._log_lock:

@@ -64,7 +64,7 @@ CREATE TABLE IF NOT EXISTS connectors (
 CREATE TABLE IF NOT EXISTS status_history (
     id                  INTEGER PRIMARY KEY,
     charger_id          TEXT NOT NULL,
-    connector_id        INTEGER NOT NULL,
+    connector_id        INTEGER NOT NULL,               -- 1.6 connector, 2.0.1 EVSE
     status              TEXT NOT NULL,
     error_code          TEXT,
     info                TEXT,
@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS tariffs (
 CREATE TABLE IF NOT EXISTS transactions (
     id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     charger_id          TEXT NOT NULL REFERENCES chargers(id),
-    connector_id        INTEGER NOT NULL,
+    connector_id        INTEGER NOT NULL,               -- 1.6 connector, 2.0.1 EVSE
     id_tag              TEXT NOT NULL,
     id_tag_status       TEXT,
     meter_start         INTEGER NOT NULL,
@@ -224,13 +224,13 @@ CREATE INDEX IF NOT EXISTS local_list_updates_cp ON local_list_updates(charger_i
 CREATE TABLE IF NOT EXISTS charging_profiles (
     id                  INTEGER PRIMARY KEY,
     charger_id          TEXT NOT NULL,
-    connector_id        INTEGER NOT NULL,
-    profile_id          INTEGER NOT NULL,               -- chargingProfileId
+    connector_id        INTEGER NOT NULL,               -- 1.6 connector, 2.0.1 EVSE
+    profile_id          INTEGER NOT NULL,               -- 1.6 chargingProfileId, 2.0.1 id
     stack_level         INTEGER NOT NULL,
     purpose             TEXT NOT NULL,
     kind                TEXT NOT NULL,
-    transaction_id      INTEGER,
-    profile             TEXT NOT NULL,                  -- JSON csChargingProfiles
+    transaction_id      INTEGER,                        -- 1.6 only (2.0.1: in profile)
+    profile             TEXT NOT NULL,                  -- JSON wire profile
     status              TEXT NOT NULL,                  -- SetChargingProfile.conf status
     sent_at             TEXT NOT NULL,
     cleared_at          TEXT
@@ -392,5 +392,31 @@ CREATE TABLE IF NOT EXISTS transaction_events (
     evse_id         INTEGER,
     received_at     TEXT NOT NULL,
     PRIMARY KEY (charger_id, station_tx_id, seq_no)
+);
+"""
+
+
+#: Version 5: an OCPP 2.0.1 station's device model as the station reports it (part 2 B07/B08
+#: NotifyReport, B05/B06 results, N07 NotifyEvent): one row per component, variable and
+#: attribute type. An absent instance is '' and an absent EVSE or connector 0 (EVSE and
+#: connector ids are > 0 in 2.0.1), so the key is unique without NULLs.
+SCHEMA_5 = """
+CREATE TABLE IF NOT EXISTS station_variables (
+    charger_id          TEXT NOT NULL,
+    component           TEXT NOT NULL,
+    component_instance  TEXT NOT NULL,
+    evse_id             INTEGER NOT NULL,
+    connector_id        INTEGER NOT NULL,
+    variable            TEXT NOT NULL,
+    variable_instance   TEXT NOT NULL,
+    attribute_type      TEXT NOT NULL,                  -- AttributeEnumType
+    value               TEXT,                           -- NULL: not reported (WriteOnly)
+    mutability          TEXT,                           -- NULL: not reported
+    persistent          INTEGER,
+    constant            INTEGER,
+    characteristics     TEXT,                           -- JSON VariableCharacteristicsType
+    reported_at         TEXT NOT NULL,
+    PRIMARY KEY (charger_id, component, component_instance, evse_id, connector_id, variable,
+                 variable_instance, attribute_type)
 );
 """

@@ -7,12 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from chargebench.ocppj.versions import OCPP16
-from csms.certificates import certificate_fields
-from csms.commands import Bookkeeping, Record
+from chargebench.security.basic_auth import MIN_KEY_BYTES, parse_authorization_key
+from csms.certificates import certificate_fields, hash_data_key
+from csms.commands import Bookkeeping, PasswordChange, Record
 from csms.store.base import Store
 
 #: the version this bookkeeping is for
 VERSION = OCPP16
+
+
+#: ChangeConfiguration statuses that set the value (1.6 §5.3: RebootRequired after a reboot)
+_CONFIG_SET = ("Accepted", "RebootRequired")
 
 
 def _accepted(reply: dict) -> bool:
@@ -92,7 +97,7 @@ def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: An
 
 def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
     # 1.6 §5.3: Accepted and RebootRequired both mean the value is set (the latter on reboot).
-    if reply["status"] not in ("Accepted", "RebootRequired"):
+    if reply["status"] not in _CONFIG_SET:
         return
     key, value = p["key"], p["value"]
     if key == "AuthorizationKey":
@@ -100,10 +105,30 @@ def _record_configuration(store: Store, cp_id: str, p: dict, reply: dict, _: Any
         # (OCPP-J errata §3.12), so it goes to the hashed password, never to the baseline.
         store.set_charger_password(cp_id, value)
         return
-    if key == "SecurityProfile" and value.isascii() and value.isdigit() and len(value) < 10:
-        # security whitepaper A05: the charger reconnects at the new profile; admit no lower
-        store.set_security_profile(cp_id, int(value))
+    # A SecurityProfile joins the baseline as the profile asked for: it becomes the charger's
+    # once it reconnects with it (whitepaper A05.FR.07/09, csms.profile_upgrade.reached), so
+    # one that cannot and falls back (A05.FR.08) is still admitted
     store.set_config_baseline(cp_id, {key: value}, replace=False)
+
+
+def _offered_key(p: dict) -> str | None:
+    return p["value"] if p["key"] == "AuthorizationKey" else None
+
+
+def authorization_key(value: str) -> str:
+    """The AuthorizationKey as sent and stored (`chargebench.security.basic_auth`'s rule): the
+    hex form upper case (the CSMS compares a hex key's bytes with both cases of its hex, never
+    a mix), text as given; ValueError for a key the whitepaper does not allow."""
+    parse_authorization_key(value)
+    return value.upper() if len(value) >= 2 * MIN_KEY_BYTES else value
+
+
+#: whitepaper A01: ChangeConfiguration AuthorizationKey; Accepted or RebootRequired (1.6 §5.3:
+#: the value is set, the latter after a reboot) make it the charger's key
+PASSWORD = PasswordChange(
+    "ChangeConfiguration", lambda key: {"key": "AuthorizationKey", "value": key},
+    lambda reply: reply["status"], _CONFIG_SET, authorization_key,
+)
 
 
 def _record_certificate(kind: str | None, pem_field: str) -> Record:
@@ -118,9 +143,8 @@ def _record_certificate(kind: str | None, pem_field: str) -> Record:
 
 def _record_certificate_removal(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
     if _accepted(reply):
-        hashes = p["certificateHashData"]
-        store.remove_certificate(cp_id, serial_number=hashes["serialNumber"],
-                                 issuer_key_hash=hashes.get("issuerKeyHash"))  # fmt: skip
+        # M04: the hash data as `certificate_fields` recorded it (case, leading zeros)
+        store.remove_certificate(cp_id, **hash_data_key(p["certificateHashData"]))
 
 
 def _record_reservation(store: Store, cp_id: str, p: dict, reply: dict, rid: int) -> None:
@@ -139,8 +163,10 @@ def _record_diagnostics(store: Store, cp_id: str, p: dict, reply: dict, rid: int
 
 
 def _record_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    store.record_charging_profile(cp_id, p["connectorId"], p["csChargingProfiles"],
-                                  reply["status"])  # fmt: skip
+    profile = p["csChargingProfiles"]
+    store.record_charging_profile(cp_id, p["connectorId"], profile["chargingProfileId"],
+                                  profile, reply["status"],
+                                  transaction_id=profile.get("transactionId"))  # fmt: skip
 
 
 def _record_reported_config(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
@@ -172,7 +198,7 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
     "SetChargingProfile": Bookkeeping(record=_record_profile),
     "ClearChargingProfile": Bookkeeping(record=_record_clear_profiles),
     "GetConfiguration": Bookkeeping(record=_record_reported_config),
-    "ChangeConfiguration": Bookkeeping(record=_record_configuration),
+    "ChangeConfiguration": Bookkeeping(record=_record_configuration, offers=_offered_key),
     "CertificateSigned": Bookkeeping(
         record=_record_certificate("ChargePointCertificate", "certificateChain")
     ),

@@ -31,7 +31,7 @@ from csms.authorize import id_tag_info
 from csms.dispatch import Handler, registrar
 from csms.registry import ChargerConnection
 from csms.services import remote
-from csms.store.base import NotFoundError
+from csms.store.base import NotFoundError, Transaction
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -51,13 +51,13 @@ handles = registrar(HANDLERS)
 async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """OCPP 1.6 §4.2: store what the charger reports; its registration status is the answer."""
     now = csms.clock.now()
-    charger = await csms.db.run(
-        csms.store.record_boot, conn.cp_id,
+    charger = await csms.db.run(lambda uow: uow.record_boot(
+        conn.cp_id,
         vendor=p["chargePointVendor"], model=p["chargePointModel"],
         serial=p.get("chargePointSerialNumber") or p.get("chargeBoxSerialNumber"),
         firmware_version=p.get("firmwareVersion"), iccid=p.get("iccid"), imsi=p.get("imsi"),
         meter_type=p.get("meterType"), meter_serial=p.get("meterSerialNumber"), timestamp=now,
-    )  # fmt: skip
+    ))  # fmt: skip
     conn.extra["serials"] = {
         p[key] for key in ("chargePointSerialNumber", "chargeBoxSerialNumber") if p.get(key)
     }
@@ -87,12 +87,12 @@ async def status_notification(csms: CentralSystem, conn: ChargerConnection, p: d
     if problem is not None:
         log.warning("%s: connector %s: %s", conn.cp_id, connector, problem)
     seen[connector] = status
-    await csms.db.run(
-        csms.store.record_status, conn.cp_id, p["connectorId"], p["status"],
+    timestamp = p.get("timestamp") or csms.clock.now()
+    await csms.db.run(lambda uow: uow.record_status(
+        conn.cp_id, p["connectorId"], p["status"],
         error_code=p["errorCode"], info=p.get("info"), vendor_id=p.get("vendorId"),
-        vendor_error_code=p.get("vendorErrorCode"),
-        timestamp=p.get("timestamp") or csms.clock.now(),
-    )  # fmt: skip
+        vendor_error_code=p.get("vendorErrorCode"), timestamp=timestamp,
+    ))  # fmt: skip
     csms.connections.publish({"kind": "status", "cp_id": conn.cp_id,
                               "connector_id": p["connectorId"], "status": p["status"],
                               "error_code": p["errorCode"]})  # fmt: skip
@@ -113,12 +113,11 @@ async def start_transaction(csms: CentralSystem, conn: ChargerConnection, p: dic
     The ConcurrentTx check (1.6 §7.2), the close of a transaction left open on the same
     connector and the insert are one store step (`begin_transaction`): two starts for one tag
     a millisecond apart cannot both be Accepted, and what is stored is what is answered."""
-    store = csms.store
-    info = dict(await id_tag_info(csms, p["idTag"]))
-    started = await csms.db.run(
-        store.begin_transaction, conn.cp_id, p["connectorId"], p["idTag"], p["meterStart"],
+    info: dict[str, Any] = dict(await id_tag_info(csms, p["idTag"]))
+    started = await csms.db.run(lambda uow: uow.begin_transaction(
+        conn.cp_id, p["connectorId"], p["idTag"], p["meterStart"],
         p["timestamp"], reservation_id=p.get("reservationId"), id_tag_status=info["status"],
-    )  # fmt: skip
+    ))  # fmt: skip
     transaction_id = started.transaction_id
     if started.id_tag_status is not None:
         info["status"] = started.id_tag_status
@@ -127,10 +126,11 @@ async def start_transaction(csms: CentralSystem, conn: ChargerConnection, p: dic
                     "sent to billing review", conn.cp_id, stale, p["connectorId"],
                     transaction_id)  # fmt: skip
     # seeds/001 §4.3: the pending record of a remote start for this connector and tag
-    await csms.db.run(
-        remote.link_started, store, conn.cp_id, p["connectorId"], p["idTag"],
-        transaction_id, csms.clock.now(), csms.config.remote_start_timeout,
-    )  # fmt: skip
+    now = csms.clock.now()
+    await csms.db.run(lambda uow: remote.link_started(
+        uow, conn.cp_id, p["connectorId"], p["idTag"],
+        transaction_id, now, csms.config.remote_start_timeout,
+    ))  # fmt: skip
     csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
                               "transaction_id": transaction_id})  # fmt: skip
     return {"transactionId": transaction_id, "idTagInfo": info}
@@ -143,12 +143,12 @@ FOREIGN_TRANSACTION = "ForeignTransactionId"
 async def _owned_transaction(
     csms: CentralSystem, conn: ChargerConnection, action: str, transaction_id: int,
     connector_id: int | None = None,
-) -> tuple[dict | None, bool]:
+) -> tuple[Transaction | None, bool]:
     """(the transaction, whether this charger may act on it). A transactionId is only
     meaningful on the connection of the charger it was given to (1.6 §4.8: the Central System
     allocates it for that charger's StartTransaction), and on its connector where the message
     names one. Anything else is refused and raised as a security event (issue 15 point 0)."""
-    tx = await csms.db.run(csms.store.get_transaction, transaction_id)
+    tx = await csms.db.run(lambda uow: uow.get_transaction(transaction_id))
     if tx is None:
         return None, True
     foreign = tx["charger_id"] != conn.cp_id
@@ -158,8 +158,9 @@ async def _owned_transaction(
         where = f"connector {connector_id} of {conn.cp_id}" if connector_id else conn.cp_id
         info = f"{action} from {where} names transaction {transaction_id}, not its own"
         log.warning("%s: SECURITY %s: %s", conn.cp_id, FOREIGN_TRANSACTION, info)
-        await csms.db.run(csms.store.add_security_event, conn.cp_id, FOREIGN_TRANSACTION,
-                          csms.clock.now(), tech_info=info)  # fmt: skip
+        now = csms.clock.now()
+        await csms.db.run(lambda uow: uow.add_security_event(
+            conn.cp_id, FOREIGN_TRANSACTION, now, tech_info=info))  # fmt: skip
     return tx, not foreign
 
 
@@ -169,7 +170,6 @@ async def stop_transaction(csms: CentralSystem, conn: ChargerConnection, p: dict
     (our reply was lost) changes nothing and gets the same answer. A transactionId of another
     charger changes nothing either: it is answered idTagInfo Invalid (StopTransaction.conf
     idTagInfo is optional, §6.50; Invalid, §7.2) so the charger stops retrying, and logged."""
-    store = csms.store
     transaction_id = p["transactionId"]
     before, own = await _owned_transaction(csms, conn, "StopTransaction", transaction_id)
     if not own:
@@ -180,15 +180,17 @@ async def stop_transaction(csms: CentralSystem, conn: ChargerConnection, p: dict
         # collect readings for whoever gets it next.
         log.warning("%s: StopTransaction for unknown transaction %s", conn.cp_id, transaction_id)
         if p.get("transactionData"):
-            await csms.db.run(store.add_meter_values, conn.cp_id, 0, p["transactionData"])
+            await csms.db.run(lambda uow: uow.add_meter_values(conn.cp_id, 0,
+                                                               p["transactionData"]))
     else:
         if before["stop_time"] is None and p.get("transactionData"):
-            await csms.db.run(store.add_meter_values, conn.cp_id, before["connector_id"],
-                              p["transactionData"], transaction_id=transaction_id)  # fmt: skip
+            await csms.db.run(lambda uow: uow.add_meter_values(
+                conn.cp_id, before["connector_id"], p["transactionData"],
+                transaction_id=transaction_id))  # fmt: skip
         try:
-            await csms.db.run(store.stop_transaction, transaction_id, p["meterStop"],
-                              p["timestamp"], reason=p.get("reason"),
-                              id_tag=p.get("idTag"))  # fmt: skip
+            await csms.db.run(lambda uow: uow.stop_transaction(
+                transaction_id, p["meterStop"], p["timestamp"], reason=p.get("reason"),
+                id_tag=p.get("idTag")))  # fmt: skip
             # billed once per transaction id, so a replayed stop is never billed twice
             await csms.billing.bill_stopped_transaction(transaction_id)
         except NotFoundError:  # deleted meanwhile by an operator
@@ -213,8 +215,8 @@ async def meter_values(csms: CentralSystem, conn: ChargerConnection, p: dict) ->
         )
         if tx is None or not own:
             transaction_id = None
-    await csms.db.run(csms.store.add_meter_values, conn.cp_id, p["connectorId"], p["meterValue"],
-                      transaction_id=transaction_id)  # fmt: skip
+    await csms.db.run(lambda uow: uow.add_meter_values(
+        conn.cp_id, p["connectorId"], p["meterValue"], transaction_id=transaction_id))
     if transaction_id is not None:
         csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
                                   "transaction_id": transaction_id})  # fmt: skip
@@ -278,16 +280,18 @@ def _embedded_schema_error(vendor_id: str, message_id: str, data: dict) -> str |
 @handles("FirmwareStatusNotification")
 async def firmware_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """OCPP 1.6 §6.5: progress of the charger's newest open firmware deployment."""
-    await csms.db.run(csms.store.record_firmware_status, conn.cp_id, p["status"],
-                      timestamp=csms.clock.now())  # fmt: skip
+    now = csms.clock.now()
+    await csms.db.run(lambda uow: uow.record_firmware_status(conn.cp_id, p["status"],
+                                                             timestamp=now))
     return {}
 
 
 @handles("DiagnosticsStatusNotification")
 async def diagnostics_status(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """OCPP 1.6 §6.3: progress of the newest open GetDiagnostics request."""
-    await csms.db.run(csms.store.record_diagnostics_status, conn.cp_id, p["status"],
-                      timestamp=csms.clock.now())  # fmt: skip
+    now = csms.clock.now()
+    await csms.db.run(lambda uow: uow.record_diagnostics_status(conn.cp_id, p["status"],
+                                                                timestamp=now))
     return {}
 
 
@@ -303,8 +307,8 @@ handles("LogStatusNotification")(neutral.log_status)
 @handles("SecurityEventNotification")
 async def security_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """Whitepaper A04: kept in the security event log."""
-    await csms.db.run(csms.store.add_security_event, conn.cp_id, p["type"], p["timestamp"],
-                      tech_info=p.get("techInfo"))  # fmt: skip
+    await csms.db.run(lambda uow: uow.add_security_event(
+        conn.cp_id, p["type"], p["timestamp"], tech_info=p.get("techInfo")))
     return {}
 
 

@@ -10,17 +10,18 @@ NotifyReport, K09 ReportChargingProfiles, N09 NotifyCustomerInformation).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from chargebench.ocppj.versions import OCPP201
+from chargebench.security.basic_auth import parse_basic_auth_password
+from csms import profile_upgrade
 from csms.certificates import certificate_fields
-from csms.commands import Bookkeeping
+from csms.commands import Bookkeeping, PasswordChange, RequestRefused
 from csms.services.remote import FAILED, REJECTED
 from csms.store.base import Store
 from csms.v16 import commands as v16
-from csms.v201.handlers import variable_key
+from csms.v201 import profiles, reported
 
 #: the version this bookkeeping is for
 VERSION = OCPP201
@@ -29,38 +30,106 @@ VERSION = OCPP201
 _SET = ("Accepted", "RebootRequired")
 
 
-def _config_entries(results: Iterable[dict], statuses: tuple[str, ...],
-                    values: dict[str, str]) -> list[dict]:  # fmt: skip
-    entries = []
-    for result in results:
-        if result["attributeStatus"] not in statuses:
-            continue
-        if result.get("attributeType", "Actual") != "Actual":
-            continue  # the reported configuration holds Actual values (as NotifyReport's)
-        key = variable_key(result["component"], result["variable"])
-        value = values.get(key, result.get("attributeValue"))
-        entries.append({"key": key, "value": value, "readonly": False})
-    return entries
+#: A01.FR.01: the basic-auth password's component and variable (WriteOnly: never kept as the
+#: station's reported configuration, A01.FR.08/09; the store keeps a salted hash)
+BASIC_AUTH_PASSWORD = ("SecurityCtrlr", "BasicAuthPassword")
+#: A01.FR.03: only Accepted makes the new password the station's; any other status (also
+#: RebootRequired) keeps the old one (A01.FR.04)
+_PASSWORD_SET = ("Accepted",)
 
 
-def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+def _names(item: dict) -> tuple[str, str]:
+    """The component and variable names of a SetVariableData or SetVariableResult."""
+    return item["component"]["name"], item["variable"]["name"]
+
+
+def _is_password(item: dict) -> bool:
+    """`item` names SecurityCtrlr.BasicAuthPassword's Actual value (the attribute type left
+    out means Actual)."""
+    return _names(item) == BASIC_AUTH_PASSWORD and item.get("attributeType", "Actual") == "Actual"
+
+
+def _offered_password(p: dict) -> str | None:
+    return next((item["attributeValue"] for item in p["setVariableData"] if _is_password(item)),
+                None)  # fmt: skip
+
+
+def _password_status(reply: dict) -> str | None:
+    return next((result["attributeStatus"] for result in reply["setVariableResult"]
+                 if _is_password(result)), None)  # fmt: skip
+
+
+def _basic_auth_password(value: str) -> str:
+    parse_basic_auth_password(value)  # A00.FR.205: a passwordString, sent as its UTF-8 text
+    return value
+
+
+#: A01.FR.02: SetVariables SecurityCtrlr.BasicAuthPassword
+PASSWORD = PasswordChange(
+    "SetVariables",
+    lambda key: {"setVariableData": [{"component": {"name": BASIC_AUTH_PASSWORD[0]},
+                                      "variable": {"name": BASIC_AUTH_PASSWORD[1]},
+                                      "attributeValue": key}]},
+    _password_status, _PASSWORD_SET, _basic_auth_password,
+)  # fmt: skip
+
+
+def _priority_item(p: dict) -> dict | None:
+    """The NetworkConfigurationPriority item of a SetVariables request (B10.FR.01)."""
+    return next((item for item in p["setVariableData"] if _names(item) == profile_upgrade.PRIORITY
+                 and item.get("attributeType", "Actual") == "Actual"), None)  # fmt: skip
+
+
+def _prepare_set_variables(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # A05 step 1: a NetworkConfigurationPriority whose first slot holds a NetworkConnectionProfile
+    # this CSMS set (SetNetworkProfile) moves the station to that slot's security profile: the
+    # state its record keeps. A lower one is sent all the same (a test tool checks the
+    # station's A05.FR.10); admission never lets it in (A05.FR.07)
+    item = _priority_item(p)
+    if item is None:
+        return p, None
+    profile = profile_upgrade.first_slot_profile(store.get_config_baseline(cp_id),
+                                                 item["attributeValue"])  # fmt: skip
+    return p, profile
+
+
+def _record_set_variables(store: Store, cp_id: str, p: dict, reply: dict,
+                          profile: int | None) -> None:  # fmt: skip
     # B05.FR.04: the station answers per variable; an Accepted (or RebootRequired) value is now
-    # the station's, so it joins the reported configuration under NotifyReport's key
-    sent = {
-        variable_key(item["component"], item["variable"]): item["attributeValue"]
-        for item in p["setVariableData"] if item.get("attributeType", "Actual") == "Actual"
-    }  # fmt: skip
-    entries = _config_entries(reply["setVariableResult"], _SET, sent)
-    if entries:
-        store.record_reported_config(cp_id, entries)
+    # the station's attribute (after a reboot for the latter), kept in its device model; never
+    # the password (WriteOnly, A01.FR.08/09)
+    results = [r for r in reply["setVariableResult"] if not _is_password(r)]
+    rows = reported.result_rows(results, _SET, reported.sent_values(p["setVariableData"]))
+    store.record_station_variables(cp_id, list(rows))
+    offered = _offered_password(p)
+    if offered is not None and _password_status(reply) in _PASSWORD_SET:
+        # A01.FR.03: from now on only the new password is admitted (hashed, A01.FR.08)
+        store.set_charger_password(cp_id, offered)
+    if profile is not None and _priority_status(reply) in profile_upgrade.PRIORITY_SET:
+        # A05 step 2 (B10.FR.01): the station connects through that slot after its reboot;
+        # the profile is recorded once it does (A05.FR.06, csms.server)
+        store.set_config_baseline(cp_id, {profile_upgrade.TARGET_KEY: str(profile)},
+                                  replace=False)  # fmt: skip
+
+
+def _priority_status(reply: dict) -> str | None:
+    return next((result["attributeStatus"] for result in reply["setVariableResult"]
+                 if _names(result) == profile_upgrade.PRIORITY), None)  # fmt: skip
+
+
+def _record_network_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # B09.FR.01: Accepted means the slot holds the profile; kept (its security profile only:
+    # the rest may hold APN/VPN secrets) for the NetworkConfigurationPriority that follows
+    if reply["status"] == "Accepted":
+        profile = p["connectionData"]["securityProfile"]
+        store.set_config_baseline(cp_id, {profile_upgrade.slot_key(p["configurationSlot"]):
+                                          str(profile)}, replace=False)  # fmt: skip
 
 
 def _record_get_variables(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
-    # B06: what the station reports now is its configuration, as a NotifyReport's values
-    entries = [entry for entry in _config_entries(reply["getVariableResult"], ("Accepted",), {})
-               if entry["value"] is not None]  # fmt: skip
-    if entries:
-        store.record_reported_config(cp_id, entries)
+    # B06: what the station reports now is its attribute's value
+    store.record_station_variables(cp_id, list(reported.result_rows(reply["getVariableResult"],
+                                                                    ("Accepted",))))  # fmt: skip
 
 
 def _prepare_reservation(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
@@ -106,6 +175,40 @@ def _record_certificate_signed(store: Store, cp_id: str, p: dict, reply: dict, _
                               pem=pem, **certificate_fields(pem))  # fmt: skip
 
 
+def _prepare_profile(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    # K01, K04: refuse what a CSMS SHALL NOT send (csms.v201.profiles), before sending
+    found = profiles.problems(p, store.list_charging_profiles(cp_id))
+    if found:
+        raise RequestRefused(cp_id, "SetChargingProfile", found)
+    return p, None
+
+
+def _record_profile(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # K01.FR.05: an accepted profile replaces the one with its id (store rule, as 1.6 §5.16);
+    # evseId is the store's connector column, a TxProfile's string transactionId stays in the
+    # profile
+    profile = p["chargingProfile"]
+    store.record_charging_profile(cp_id, p["evseId"], profile["id"], profile, reply["status"])
+
+
+def _prepare_clear(store: Store, cp_id: str, p: dict) -> tuple[dict, Any]:
+    found = profiles.clear_problems(p)  # K10.FR.02, .06
+    if found:
+        raise RequestRefused(cp_id, "ClearChargingProfile", found)
+    return p, None
+
+
+def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    # K10.FR.03, .04 (as 1.6 §5.5): by id, else the criteria combined (K10.FR.02: never none)
+    if reply["status"] != "Accepted":
+        return
+    criteria = p.get("chargingProfileCriteria") or {}
+    store.clear_charging_profiles(
+        cp_id, profile_id=p.get("chargingProfileId"), connector_id=criteria.get("evseId"),
+        purpose=criteria.get("chargingProfilePurpose"), stack_level=criteria.get("stackLevel"),
+    )  # fmt: skip
+
+
 def _report(follow_up: str) -> Bookkeeping:
     return Bookkeeping(follow_up=follow_up)
 
@@ -130,7 +233,9 @@ def _triggered(p: dict) -> str | None:
 BOOKKEEPING: dict[str, Bookkeeping] = {
     "RequestStartTransaction": Bookkeeping(_prepare_remote_start, _record_remote_start,
                                            _fail_remote_start),
-    "SetVariables": Bookkeeping(record=_record_set_variables),
+    "SetVariables": Bookkeeping(_prepare_set_variables, _record_set_variables,
+                                offers=_offered_password),
+    "SetNetworkProfile": Bookkeeping(record=_record_network_profile),  # B09
     "GetVariables": Bookkeeping(record=_record_get_variables),
     "GetBaseReport": _report("NotifyReport"),  # B07.FR.04
     "GetReport": _report("NotifyReport"),  # B08.FR.04
@@ -147,6 +252,8 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
                                   v16._fail_deployment),
     "GetLog": Bookkeeping(v16._prepare_log, v16._record_log, v16._fail_diagnostics),  # N01
     "SendLocalList": Bookkeeping(record=_record_local_list),  # D01
+    "SetChargingProfile": Bookkeeping(_prepare_profile, _record_profile),  # K01
+    "ClearChargingProfile": Bookkeeping(_prepare_clear, _record_clear_profiles),  # K10
     "CertificateSigned": Bookkeeping(record=_record_certificate_signed),  # A02, A03
     "InstallCertificate": Bookkeeping(record=v16._record_certificate(None, "certificate")),
     "DeleteCertificate": Bookkeeping(record=v16._record_certificate_removal),  # M04

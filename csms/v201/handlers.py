@@ -28,10 +28,12 @@ from csms import pnc
 from csms.dispatch import ASKED, Handler, registrar
 from csms.registry import ChargerConnection
 from csms.services import authorization
+from csms.services.analytics import ENERGY_REGISTER, live_estimate
 from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
 from csms.states import ReservationStatus
 from csms.store.base import Store
-from csms.store.metering import plain
+from csms.store.metering import has_energy_register, plain
+from csms.v201 import reported
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -56,12 +58,12 @@ async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dic
     station = p["chargingStation"]
     modem = station.get("modem") or {}
     now = csms.clock.now()
-    charger = await csms.db.run(
-        csms.store.record_boot, conn.cp_id,
+    charger = await csms.db.run(lambda uow: uow.record_boot(
+        conn.cp_id,
         vendor=station["vendorName"], model=station["model"], serial=station.get("serialNumber"),
         firmware_version=station.get("firmwareVersion"), iccid=modem.get("iccid"),
         imsi=modem.get("imsi"), timestamp=now,
-    )  # fmt: skip
+    ))  # fmt: skip
     conn.extra["serials"] = {station["serialNumber"]} if station.get("serialNumber") else set()
     conn.extra["boot_reason"] = p["reason"]  # B01.FR.09
     conn.extra.pop(ASKED, None)  # what a TriggerMessage asked before this boot is answered
@@ -76,15 +78,12 @@ async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dic
 @handles("NotifyReport")
 async def notify_report(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """B07/B08: a part of the report asked for with GetBaseReport/GetReport (`tbc`: more parts
-    follow). Each variable's Actual value is kept with the station's reported configuration,
-    keyed `Component[instance]/Variable[instance]` (with `@evse.connector` for an EVSE's)."""
-    entries = [
-        {"key": key, "value": value, "readonly": readonly}
-        for key, value, readonly in _report_entries(p.get("reportData", ()))
-    ]
-    if entries:
-        await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
-                          csms.clock.now())  # fmt: skip
+    follow). Every attribute of every variable is kept as the station's device model (value,
+    mutability, persistent, constant, characteristics: `Store.list_station_variables`)."""
+    rows = list(reported.report_rows(p.get("reportData", ())))
+    if rows:
+        now = csms.clock.now()
+        await csms.db.run(lambda uow: uow.record_station_variables(conn.cp_id, rows, now))
     csms.followups.feed(conn.cp_id, "NotifyReport", p)  # the report as one (csms.followups)
     return {}
 
@@ -104,34 +103,16 @@ async def notify_monitoring_report(csms: CentralSystem, conn: ChargerConnection,
         for item in p.get("monitor", ()) for m in item["variableMonitoring"]
     ]  # fmt: skip
     if entries:
-        await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
-                          csms.clock.now())  # fmt: skip
+        now = csms.clock.now()
+        await csms.db.run(lambda uow: uow.record_reported_config(conn.cp_id, entries, now))
     csms.followups.feed(conn.cp_id, "NotifyMonitoringReport", p)
     return {}
 
 
-def _report_entries(report: Iterable[dict]) -> Iterable[tuple[str, str | None, bool]]:
-    for item in report:
-        key = variable_key(item["component"], item["variable"])
-        for attribute in item["variableAttribute"]:
-            if attribute.get("type", "Actual") != "Actual":
-                continue
-            readonly = attribute.get("mutability", "ReadWrite") == "ReadOnly"
-            yield key, attribute.get("value"), readonly
-
-
 def variable_key(component: dict, variable: dict) -> str:
-    """`Component[instance]/Variable[instance]`, with `@evse.connector` for an EVSE's."""
-    key = _named(component) + "/" + _named(variable)
-    evse = component.get("evse")
-    if evse is not None:
-        key += f"@{evse['id']}" + (f".{evse['connectorId']}" if "connectorId" in evse else "")
-    return key
-
-
-def _named(part: dict) -> str:
-    instance = part.get("instance")
-    return part["name"] + (f"[{instance}]" if instance else "")
+    """`Component[instance]/Variable[instance]`, with `@evse.connector` for an EVSE's (the
+    reported configuration's key, `csms.store.variables`)."""
+    return reported.key_of(component, variable)
 
 
 # G. Availability ------------------------------------------------------------------------------
@@ -145,8 +126,8 @@ async def status_notification(csms: CentralSystem, conn: ChargerConnection, p: d
     """G01: the status of one connector of one EVSE (G01.FR.01: a ConnectorStatus value, held
     to its enumeration by the schema). Kept as reported, never refused (the response has no
     field to refuse with)."""
-    await csms.db.run(csms.store.record_evse_status, conn.cp_id, p["evseId"], p["connectorId"],
-                      p["connectorStatus"], p["timestamp"])  # fmt: skip
+    await csms.db.run(lambda uow: uow.record_evse_status(
+        conn.cp_id, p["evseId"], p["connectorId"], p["connectorStatus"], p["timestamp"]))
     csms.connections.publish({"kind": "status", "cp_id": conn.cp_id, "evse_id": p["evseId"],
                               "connector_id": p["connectorId"],
                               "status": p["connectorStatus"]})  # fmt: skip
@@ -160,27 +141,20 @@ NO_AUTHORIZATION = "NoAuthorization"
 UNKNOWN = "Unknown"
 
 
-async def id_token_info(
-    csms: CentralSystem, id_token: dict, *, transaction: tuple[str, str] | None = None
-) -> dict:
+async def id_token_info(csms: CentralSystem, id_token: dict) -> dict:
     """IdTokenInfo for an IdToken, by the CSMS's id tag decision (`csms.services.authorization`):
     status, `cacheExpiryDateTime` from the tag's expiry, the parent tag as `groupIdToken`
     (C01.FR.06). A token the CSMS has no record of is Unknown (AuthorizationStatusEnumType), not
-    Invalid. With `transaction` (station id, its transactionId): ConcurrentTx when the token is
-    in another running transaction than that one (the same policy as a 1.6 StartTransaction)."""
+    Invalid. ConcurrentTx is the store's to decide, with the event it answers
+    (`Store.record_transaction_event`)."""
     if id_token["type"] == NO_AUTHORIZATION:
         return {"status": ACCEPTED}
     token = id_token["idToken"]
-    store = csms.store
+    now = csms.clock.now()
 
-    def lookup() -> tuple[IdTagInfo, bool]:
-        active = None
-        if transaction is not None:
-            active = store.active_transaction_for_tag(token)
-            if active is not None and active["id"] == store.station_transaction(*transaction):
-                active = None  # its own transaction
-        decision = authorization.authorize(store, token, csms.clock.now(), active)
-        return decision, store.get_id_tag(token) is None
+    def lookup(uow: Store) -> tuple[IdTagInfo, bool]:
+        decision = authorization.authorize(uow, token, now)
+        return decision, uow.get_id_tag(token) is None
 
     info, unknown = await csms.db.run(lookup)
     status = info["status"]
@@ -217,33 +191,61 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
     its meter values; the first event creates the transaction, Ended closes it and bills the
     energy its register readings span. An event that carries an idToken is answered with that
     token's IdTokenInfo (E01.FR.11/12, E02.FR.02/04, E03.FR.02): ConcurrentTx when the token
-    already runs another transaction."""
+    already runs another transaction. That check and the insert of the transaction are one
+    store step (`record_transaction_event`, as 1.6's `begin_transaction`): two stations
+    starting with one token at the same moment cannot both be Accepted (issue 17 point 3)."""
     info = p["transactionInfo"]
     token = p.get("idToken")
-    token_info = None if token is None else await id_token_info(
-        csms, token, transaction=(conn.cp_id, info["transactionId"]))
+    token_info = None if token is None else await id_token_info(csms, token)
     evse = p.get("evse") or {}
-    result = await csms.db.run(
-        csms.store.record_transaction_event, conn.cp_id, info["transactionId"], p["seqNo"],
+    meter_values = meter_values_16(p.get("meterValue", ()))
+    result = await csms.db.run(lambda uow: uow.record_transaction_event(
+        conn.cp_id, info["transactionId"], p["seqNo"],
         p["eventType"], p["timestamp"], trigger_reason=p["triggerReason"],
         offline=p.get("offline", False), charging_state=info.get("chargingState"),
         evse_id=evse.get("id"), id_token=None if token is None else token["idToken"],
         id_token_status=None if token_info is None else token_info["status"],
-        stopped_reason=info.get("stoppedReason"),
-        meter_values=meter_values_16(p.get("meterValue", ())),
-    )  # fmt: skip
+        stopped_reason=info.get("stoppedReason"), meter_values=meter_values,
+    ))  # fmt: skip
+    if token_info is not None and result.id_token_status is not None:
+        token_info["status"] = result.id_token_status  # what was stored is what is answered
     if result.missing and p["eventType"] == "Ended":
         log.warning("%s: transaction %s ended with seqNo %s never received", conn.cp_id,
                     info["transactionId"], ", ".join(map(str, result.missing)))  # fmt: skip
     if "remoteStartId" in info and not result.duplicate:
-        await csms.db.run(_link_remote_start, csms.store, conn.cp_id, info["remoteStartId"],
-                          result.transaction_id)  # fmt: skip
+        await csms.db.run(lambda uow: _link_remote_start(
+            uow, conn.cp_id, info["remoteStartId"], result.transaction_id))
     if p["eventType"] == "Ended" and not result.duplicate:
         # billed once per transaction id, so a retried Ended is never billed twice
         await csms.billing.bill_stopped_transaction(result.transaction_id)
     csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
                               "transaction_id": result.transaction_id})  # fmt: skip
-    return {} if token_info is None else {"idTokenInfo": token_info}
+    reply: dict[str, Any] = {} if token_info is None else {"idTokenInfo": token_info}
+    if p["eventType"] == "Ended" or has_energy_register(meter_values):
+        cost = await csms.db.run(lambda uow: _total_cost(uow, result.transaction_id))
+        if cost is not None:
+            reply["totalCost"] = float(cost)
+    return reply
+
+
+def _total_cost(store: Store, transaction_id: int) -> Decimal | None:
+    """I02.FR.01: the running cost of a transaction so far (its latest energy register reading
+    at the station's tariff), answered in the TransactionEventResponse of an event carrying a
+    reading; I03.FR.02: once Ended, the billed total (I03.FR.04: 0.00 when free). None when
+    the CSMS does not know it (no tariff, no reading yet, billing review): left out, which
+    I03.FR.04 says does not mean free."""
+    tx = store.get_transaction(transaction_id)
+    if tx is None:
+        return None
+    if tx["stop_time"] is not None:
+        return tx["amount"]
+    tariff = store.get_tariff(tx["charger_id"])
+    if tariff is None:
+        return None
+    latest = store.list_meter_values(transaction_id=transaction_id, measurand=ENERGY_REGISTER,
+                                     limit=1, newest_first=True)  # fmt: skip
+    estimate: Decimal | None = live_estimate(tx, latest, tariff["rate_per_kwh"])["estimated_cost"]
+    return estimate
 
 
 def _link_remote_start(store: Store, cp_id: str, remote_start_id: int, transaction_id: int) -> None:
@@ -261,8 +263,8 @@ def _link_remote_start(store: Store, cp_id: str, remote_start_id: int, transacti
 async def meter_values(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """J01: readings outside transactions (those of a transaction come in TransactionEvent);
     evseId 0 is the main meter of the station. Every sampledValue is stored."""
-    await csms.db.run(csms.store.add_meter_values, conn.cp_id, p["evseId"],
-                      meter_values_16(p["meterValue"]))  # fmt: skip
+    values = meter_values_16(p["meterValue"])
+    await csms.db.run(lambda uow: uow.add_meter_values(conn.cp_id, p["evseId"], values))
     return {}
 
 
@@ -325,8 +327,8 @@ async def sign_certificate(csms: CentralSystem, conn: ChargerConnection, p: dict
 @handles("SecurityEventNotification")
 async def security_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """A04: kept in the security event log."""
-    await csms.db.run(csms.store.add_security_event, conn.cp_id, p["type"], p["timestamp"],
-                      tech_info=p.get("techInfo"))  # fmt: skip
+    await csms.db.run(lambda uow: uow.add_security_event(
+        conn.cp_id, p["type"], p["timestamp"], tech_info=p.get("techInfo")))
     return {}
 
 
@@ -365,8 +367,8 @@ async def reservation_status_update(csms: CentralSystem, conn: ChargerConnection
     unknown id, or one already ended (Used, Cancelled...) stays as it is: the response has no
     field to refuse with."""
     status = _RESERVATION_UPDATE[p["reservationUpdateStatus"]]
-    changed = await csms.db.run(_end_reservation, csms.store, conn.cp_id, p["reservationId"],
-                                status)  # fmt: skip
+    changed = await csms.db.run(lambda uow: _end_reservation(uow, conn.cp_id,
+                                                             p["reservationId"], status))
     if not changed:
         log.warning("%s: ReservationStatusUpdate %s for reservation %s: not an open "
                     "reservation of this station", conn.cp_id, p["reservationUpdateStatus"],
@@ -410,15 +412,11 @@ handles("LogStatusNotification")(neutral.log_status)  # N01
 @handles("NotifyEvent")
 async def notify_event(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """N07/N08 (and G01: a connector's AvailabilityState may come as an event instead of a
-    StatusNotification): each event's actualValue becomes the variable's reported value, as a
-    NotifyReport's would; a `tbc` part is kept as it comes."""
-    entries = [
-        {"key": variable_key(event["component"], event["variable"]),
-         "value": event["actualValue"], "readonly": False}
-        for event in p["eventData"]
-    ]  # fmt: skip
-    await csms.db.run(csms.store.record_reported_config, conn.cp_id, entries,
-                      csms.clock.now())  # fmt: skip
+    StatusNotification): each event's actualValue becomes the variable's Actual value in the
+    station's device model; a `tbc` part is kept as it comes."""
+    rows = list(reported.event_rows(p["eventData"]))
+    now = csms.clock.now()
+    await csms.db.run(lambda uow: uow.record_station_variables(conn.cp_id, rows, now))
     return {}
 
 

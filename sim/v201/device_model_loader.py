@@ -85,8 +85,8 @@ class ComponentKey:
 
     @property
     def lookup(self) -> tuple[str, str | None, int | None, int | None]:
-        """The case-insensitive key (ComponentType.name: "Case Insensitive")."""
-        return self.name.lower(), self.instance, self.evse, self.connector
+        """The case-insensitive key (ComponentType.name and .instance: "Case Insensitive")."""
+        return self.name.lower(), _fold(self.instance), self.evse, self.connector
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ class DeviceModelTemplate:
         for spec in self.variables:
             groups.setdefault(spec.component, []).append(spec)
             self.components.setdefault(spec.component.lookup, spec.component)
-            self.index[(*spec.component.lookup, spec.name.lower(), spec.instance)] = spec
+            self.index[(*spec.component.lookup, spec.name.lower(), _fold(spec.instance))] = spec
         self.grouped = {component: tuple(specs) for component, specs in groups.items()}
 
     def slot(self, spec: VariableSpec, attribute: str) -> tuple[VariableSpec, str]:
@@ -184,15 +184,20 @@ class DeviceModelTemplate:
     def find(self, component: str, variable: str, *, evse: int | None = None,
              connector: int | None = None, component_instance: str | None = None,
              variable_instance: str | None = None) -> VariableSpec | None:
-        return self.index.get((component.lower(), component_instance or None, evse, connector,
-                               variable.lower(), variable_instance or None))
+        return self.index.get((component.lower(), _fold(component_instance), evse, connector,
+                               variable.lower(), _fold(variable_instance)))
 
     def has_component(self, component: str, *, evse: int | None = None,
                       connector: int | None = None, instance: str | None = None) -> bool:
-        return (component.lower(), instance or None, evse, connector) in self.components
+        return (component.lower(), _fold(instance), evse, connector) in self.components
 
 
 _CACHE: dict[Path, tuple[tuple[Any, ...], DeviceModelTemplate]] = {}
+
+
+def _fold(instance: str | None) -> str | None:
+    """An instance as the lookups compare it: case-insensitive, "" is none (B06.FR.15)."""
+    return instance.lower() if instance else None
 
 
 def component_files(folder: Path) -> list[Path]:
@@ -296,15 +301,15 @@ def _read_file(path: Path, problems: list[str]) -> tuple[ComponentKey, list[Vari
         spec = _read_variable(path, component, key, prop, problems)
         if spec is None:
             continue
-        ident = (spec.name.lower(), spec.instance)
+        ident = (spec.name.lower(), _fold(spec.instance))
         if ident in names:
             problems.append(f"{path}: {spec.label}: defined twice")
             continue
         names.add(ident)
         specs.append(spec)
     required = doc.get("required", [])
-    if not isinstance(required, list):
-        problems.append(f"{path}: {component.name}: 'required' must be a list")
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        problems.append(f"{path}: {component.name}: 'required' must be a list of property names")
     else:
         problems.extend(f"{path}: {component.name}: required property {r!r} is not in properties"
                         for r in required if r not in props)

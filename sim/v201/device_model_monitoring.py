@@ -123,7 +123,9 @@ class Monitoring:
                    "variable": m.spec.to_ocpp(), **{k: v for k, v in m.to_ocpp().items()
                                                     if k != "id"}}
                   for m in self.monitors.values() if m.kind == "CustomMonitor"]
-        return {"custom": custom, "inactive": sorted(self.inactive)}
+        # N07.FR.14: a threshold tripped before a reboot is cleared by the value after it
+        tripped = sorted(m.id for m in self.monitors.values() if m.tripped)
+        return {"custom": custom, "inactive": sorted(self.inactive), "tripped": tripped}
 
     def restore(self, state: Mapping[str, Any]) -> None:
         for n in state.get("inactive", []):
@@ -137,6 +139,9 @@ class Monitoring:
             self.monitors[item["id"]] = Monitor(
                 item["id"], spec, item["type"], float(item["value"]), item["severity"],
                 item.get("transaction", False), "CustomMonitor", self.dm.value_of(spec))
+        for n in state.get("tripped", []):
+            if n in self.monitors:
+                self.monitors[n].tripped = True
 
     # N04 SetVariableMonitoring
 
@@ -348,6 +353,7 @@ class Monitoring:
         if beyond == m.tripped:
             return []
         m.tripped = beyond
+        self.dm._save()  # N07.FR.14: the tripped state outlives a reboot
         event = self._event(m, "Alerting", value or "", tx, stamp or iso(datetime.now(UTC)))
         if not beyond:
             event["cleared"] = True  # N07.FR.02: back within the threshold

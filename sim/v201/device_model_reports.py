@@ -107,7 +107,8 @@ def _matches(cv: Mapping[str, Any], spec: VariableSpec) -> bool:
     if str(component.get("name", "")).lower() != c.name.lower():
         return False
     # B08.FR.24/25: an instance selects that instance; none, every instance and none
-    if component.get("instance") and component["instance"] != c.instance:
+    if component.get("instance") and str(component["instance"]).lower() != (
+            c.instance or "").lower():
         return False
     evse = component.get("evse")
     if evse is not None:  # B08.FR.22: evse.id without connectorId: every connector of it
@@ -122,7 +123,8 @@ def _matches(cv: Mapping[str, Any], spec: VariableSpec) -> bool:
     if str(variable.get("name", "")).lower() != spec.name.lower():
         return False
     # B08.FR.21: no instance: every instance of the variable
-    return not variable.get("instance") or variable["instance"] == spec.instance
+    return not variable.get("instance") or str(variable["instance"]).lower() == (
+        spec.instance or "").lower()
 
 
 def split_reports(entries: Sequence[Any], items_per_message: int | None) -> list[list[Any]]:

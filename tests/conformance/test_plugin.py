@@ -84,9 +84,61 @@ def test_unknown_case_id_is_a_usage_error(tmp_path):
     (cases / "test_stray.py").write_text(
         "import pytest\n\n@pytest.mark.octt('TC_999')\ndef test_stray():\n    pass\n"
     )
-    done = _pytest(str(cases), "--cb-role", "cp", "--rootdir", str(tmp_path), cwd=tmp_path)
+    junit = tmp_path / "junit.xml"
+    done = _pytest(str(cases), "--cb-role", "cp", "--rootdir", str(tmp_path),
+                   f"--junitxml={junit}", cwd=tmp_path)
     assert done.returncode == 4
     assert "TC_999 (cp) is not in catalog.yaml" in done.stdout + done.stderr
+    (error,) = ET.parse(junit).getroot().iter("error")  # and in the JUnit file CI reads
+    assert error.get("message") == "TC_999 (cp) is not in catalog.yaml"
+
+
+@pytest.mark.slow
+def test_collection_error_is_an_error_verdict_and_fails_the_run(tmp_path):
+    """A case module that does not import is what pytest's own junitxml makes of it, a
+    `<testcase>` with `<error>`, also broken in Allure and under `errors` in summary.json; it is
+    not a signal ("interrupted by SIGINT"), and `conform` exits 2 (environment), not 130; the
+    cases beside it do not run. A bad --cb-* option is the same kind of error, before any case."""
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "test_ok.py").write_text(
+        "import pytest\n\n@pytest.mark.octt('RPC_001')\ndef test_pass():\n    pass\n")
+    (cases / "test_broken.py").write_text("import no_such_module_of_chargebench\n")
+    out = tmp_path / "out"
+    done = _pytest(str(cases), "--cb-role", "cp", "--rootdir", str(tmp_path),
+                   f"--junitxml={out / 'junit.xml'}", "--cb-results", str(out),
+                   f"--alluredir={out / 'allure'}", cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 4, output  # pytest's usage/environment code; `conform`: 2
+    assert "interrupted by SIGINT" not in output and "1 passed" not in output, output
+    root = ET.parse(out / "junit.xml").getroot()
+    assert (root.get("tests"), root.get("errors")) == ("1", "1")
+    (case,) = root.iter("testcase")
+    assert case.get("name") == "cases/test_broken.py"
+    assert case.find("error").get("message") == (
+        "ModuleNotFoundError: No module named 'no_such_module_of_chargebench'")
+    (result,) = [json.loads(p.read_text()) for p in (out / "allure").glob("*-result.json")]
+    assert (result["name"], result["status"]) == ("cases/test_broken.py", "broken")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["cases"] == [] and [e["nodeid"] for e in summary["errors"]] == [
+        "cases/test_broken.py"]
+
+    results = tmp_path / "conform"
+    run = _conform("--role", "cp", "--results", str(results), "--", str(cases / "test_broken.py"),
+                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output, _ = run.communicate(timeout=120)
+    assert run.returncode == 2, output[-3000:]
+    assert "Traceback" not in output.split("short test summary")[-1]
+    (error,) = ET.parse(results / "junit.xml").getroot().iter("error")
+    assert "no_such_module_of_chargebench" in error.get("message")
+
+    run = _conform("--role", "cp", "--results", str(results), "--", "--cb-profile", "nope",
+                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output, _ = run.communicate(timeout=120)
+    assert run.returncode == 2 and "--cb-profile: unknown ['nope']" in output, output[-3000:]
+    (error,) = ET.parse(results / "junit.xml").getroot().iter("error")  # not the stale file
+    assert error.get("message") == "--cb-profile: unknown ['nope']"
+    assert json.loads((results / "summary.json").read_text())["problem"] == error.get("message")
 
 
 @pytest.mark.parametrize("argv", [

@@ -9,10 +9,12 @@ it sends and what it receives against the package's own 2.0.1 schemas.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from ssl import SSLContext
 
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint
@@ -228,12 +230,86 @@ ANSWERS: dict[str, Callable[[dict], dict]] = {
 }
 
 
+#: OCPP 2.0.1 A01.FR.01: the basic-auth password's component and variable
+PASSWORD_VARIABLE = ("SecurityCtrlr", "BasicAuthPassword")
+
+
+class SecurityStation(Station):
+    """A 2.0.1 station for the security use cases (A01, A05), in its legal variants: SetVariables
+    answered per variable, SecurityCtrlr.BasicAuthPassword with `password_status` (Accepted,
+    Rejected, RebootRequired, ...) and every other variable with `other_status`; GetVariables of
+    OCPPCommCtrlr.NetworkConfigurationPriority answered with `priority`. `before_answer`, when
+    set, is awaited with the SetVariables payload before the answer goes out (a test probes the
+    CSMS while the request is unanswered)."""
+
+    password_status = "Accepted"
+    #: the status of every other variable (NetworkConfigurationPriority: A05.FR.02/03 Rejected)
+    other_status = "Accepted"
+    priority = "0"
+    before_answer: Callable[[dict], Awaitable[None]] | None = None
+
+    @on("SetVariables")
+    async def on_set_variables(self, set_variable_data: list[dict], **more: object) -> object:
+        payload = {"set_variable_data": set_variable_data, **more}
+        self.commands.append(("SetVariables", payload))
+        if self.before_answer is not None:
+            await self.before_answer(payload)
+        results = []
+        for item in set_variable_data:
+            names = (item["component"]["name"], item["variable"]["name"])
+            status = self.password_status if names == PASSWORD_VARIABLE else self.other_status
+            results.append({"attribute_status": status, "component": _plain(item["component"]),
+                            "variable": _plain(item["variable"])})  # fmt: skip
+        return result201.SetVariables(set_variable_result=results)
+
+    @on("GetVariables")
+    def on_get_variables(self, get_variable_data: list[dict], **more: object) -> object:
+        self.commands.append(("GetVariables", {"get_variable_data": get_variable_data, **more}))
+        return result201.GetVariables(get_variable_result=[
+            {"attribute_status": "Accepted", "component": _plain(item["component"]),
+             "variable": _plain(item["variable"]), "attribute_value": self.priority}
+            for item in get_variable_data])  # fmt: skip
+
+
+class IllegalSecurityStation(SecurityStation):
+    """Illegal answers to SetVariables (not schema-checked on the way out): `illegal` "status"
+    gives BasicAuthPassword an attributeStatus the schema does not have; "elsewhere" answers
+    Accepted for a variable it was not asked about, and nothing for the password."""
+
+    illegal = "status"
+
+    @on("SetVariables", skip_schema_validation=True)
+    async def on_set_variables(self, set_variable_data: list[dict], **more: object) -> object:
+        self.commands.append(("SetVariables", {"set_variable_data": set_variable_data, **more}))
+        if self.illegal == "status":
+            return result201.SetVariables(set_variable_result=[
+                {"attribute_status": "Maybe", "component": _plain(item["component"]),
+                 "variable": _plain(item["variable"])} for item in set_variable_data])
+        return result201.SetVariables(set_variable_result=[
+            {"attribute_status": "Accepted", "component": {"name": "OCPPCommCtrlr"},
+             "variable": {"name": "HeartbeatInterval"}}])  # fmt: skip
+
+
+def basic_auth(cp_id: str, password: str) -> dict[str, str]:
+    """The Authorization header of A00.FR.202-205: user = station identity, the password sent
+    as its UTF-8 text (written here from the spec, not taken from ChargeBench)."""
+    token = base64.b64encode(f"{cp_id}:{password}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
+
+
 @contextlib.asynccontextmanager
 async def station(url: str, cp_id: str, *, subprotocols: Sequence[str] = (SUBPROTOCOL,),
-                  cls: type[Station] = Station) -> AsyncIterator[Station]:  # fmt: skip
-    """A connected `Station` (or subclass `cls`) whose reader runs until the block ends."""
-    ws = await connect(url, subprotocols=list(subprotocols), compression=None,  # type: ignore[list-item]
-                       proxy=None, open_timeout=5)  # fmt: skip
+                  cls: type[Station] = Station, password: str | None = None,
+                  ssl: SSLContext | None = None, compression: str | None = None,
+                  ) -> AsyncIterator[Station]:  # fmt: skip
+    """A connected `Station` (or subclass `cls`) whose reader runs until the block ends;
+    `password`: HTTP Basic (security profiles 1 and 2); `ssl`: the TLS context of a wss://
+    `url` (profile 3: with the station's certificate); `compression="deflate"` offers RFC 7692
+    (websockets' own implementation)."""
+    headers = basic_auth(cp_id, password) if password is not None else None
+    ws = await connect(url, subprotocols=list(subprotocols), compression=compression,  # type: ignore[list-item]
+                       proxy=None, open_timeout=5, additional_headers=headers,
+                       ssl=ssl)  # fmt: skip
     peer = cls(cp_id, ws, response_timeout=5)
     peer.ws = ws
     reader = asyncio.get_running_loop().create_task(peer.start())

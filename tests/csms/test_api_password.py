@@ -154,10 +154,18 @@ async def test_offline_charger_is_refused_unless_asked_to_store(csms, api):
 
 async def test_invalid_requests(csms, api):
     """Keys outside A00.FR.205 (16-20 bytes, or 32-40 hex digits of an even count), unknown
-    fields, unknown chargers and USER-less callers are refused before anything is sent."""
-    for key in ("short", "x" * 21, "0" * 33, "g" * 32, "0" * 42):
+    fields, unknown chargers and USER-less callers are refused before anything is sent. Keys
+    only OCPP 2.0.1 allows (a passwordString of 16-40 characters) are refused for a connected
+    1.6 charger; keys no version allows even when it is not connected."""
+    for key in ("short", "x" * 41, "0" * 42, "sixteen chars with spaces"):
         reply = await api.put("/api/chargers/CP1/password", json={"authorization_key": key})
         assert (reply.status_code, reply.json()["field"]) == (422, "authorization_key"), key
+    async with await ScriptedChargePoint.connect(csms.url("CP1"), "CP1", auth_key=OLD) as cp:
+        await cp.boot()
+        for key in ("x" * 21, "0" * 33, "g" * 32):
+            reply = await api.put("/api/chargers/CP1/password", json={"authorization_key": key})
+            assert (reply.status_code, reply.json()["field"]) == (422, "authorization_key"), key
+            assert "AuthorizationKey" in reply.json()["error"]
     reply = await api.put("/api/chargers/CP1/password", json={"password": OLD})
     assert (reply.status_code, reply.json()["field"]) == (422, "password")
     assert (await api.put("/api/chargers/NOPE/password")).status_code == 404

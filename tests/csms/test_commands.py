@@ -156,10 +156,14 @@ class TestBookkeeping:
         await change
         assert "CP1" not in csms.recording
 
-    async def test_security_profile_change_raises_stored_profile(self, csms, cp):
-        """An accepted SecurityProfile change is the profile the charger must use from now on."""
+    async def test_security_profile_change_is_asked_for_until_reached(self, csms, cp):
+        """An accepted SecurityProfile change is the profile asked for (the baseline); it becomes
+        the one the charger must use once it reconnects with it (whitepaper A05.FR.09), so a
+        charger that cannot and falls back (A05.FR.08) is still admitted (tests of the
+        reconnect: tests/csms/test_v201_security.py)."""
         await commands.change_configuration(csms, "CP1", key="SecurityProfile", value="2")
-        assert csms.store.get_charger("CP1")["security_profile"] == 2
+        assert csms.store.get_config_baseline("CP1")["SecurityProfile"] == "2"
+        assert csms.store.get_charger("CP1")["security_profile"] == 0
 
     async def test_get_log_allocates_request_id(self, csms, cp):
         """Whitepaper N01: GetLog's requestId is the stored request; the reply's file name kept."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
 import pytest
 
 from chargebench.cli import main
+from csms.cli import add_parser, config_from_args
 
 
 def test_bad_seed_is_one_line_per_problem_and_exit_2(tmp_path):
@@ -37,3 +39,14 @@ def test_bad_arguments_exit_2(tmp_path, argv, capsys, monkeypatch):
     monkeypatch.delenv("CHARGEBENCH_ADMIN_TOKEN", raising=False)
     assert main(["csms", *argv]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_no_compression_reaches_the_server_settings(tmp_path):
+    """`--no-compression` turns RFC 7692 off; the default offers it (OCPP-J 2.0.1 §3.3; the
+    server behaviour: tests/csms/test_v201_server.py)."""
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    db = str(tmp_path / "csms.db")
+    assert config_from_args(parser.parse_args(["csms", "--db", db])).compression is True
+    off = parser.parse_args(["csms", "--db", db, "--no-compression"])
+    assert config_from_args(off).compression is False

@@ -88,6 +88,8 @@ def test_message_log_is_written_beside_a_running_group(pg_url: str) -> None:  # 
     another thread's group holds the write lock, and a group's own append joins the group."""
     import threading
 
+    from csms.groupcommit import run_group
+
     record = {"ts": "2025-01-17T10:00:00Z", "cp_id": "CP1", "dir": "cp->cs", "type": "CALL",
               "id": "1", "action": "Heartbeat", "payload": {}}
     with open_store(pg_url) as store:
@@ -97,7 +99,7 @@ def test_message_log_is_written_beside_a_running_group(pg_url: str) -> None:  # 
             inside.set()
             assert release.wait(10)
 
-        holder = threading.Thread(target=store.run_group, args=([hold],))
+        holder = threading.Thread(target=run_group, args=(store, [lambda uow: hold()]))
         holder.start()
         written: list[int] = []
         try:
@@ -110,6 +112,6 @@ def test_message_log_is_written_beside_a_running_group(pg_url: str) -> None:  # 
             release.set()
             holder.join(10)
         assert len(store.query_log(cp_id="CP1")) == 1
-        outcomes = store.run_group([lambda: store.append_log([record]), lambda: 1 / 0])
+        outcomes = run_group(store, [lambda uow: uow.append_log([record]), lambda uow: 1 / 0])
         assert outcomes[0] == (True, 1) and not outcomes[1][0]
         assert len(store.query_log(cp_id="CP1")) == 2

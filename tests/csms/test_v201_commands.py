@@ -16,6 +16,8 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
+from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import ConnectorStatusEnumType as Connector
 from ocpp.v201.enums import TransactionEventEnumType as Event
 from ocpp.v201.enums import TriggerReasonEnumType as Trigger
 from websockets.asyncio.client import connect
@@ -23,7 +25,7 @@ from websockets.asyncio.client import connect
 from chargebench.ocppj.versions import OCPP201
 from csms.api.chargers_api import FOLLOWED, ROUTES
 from csms.central import CentralSystem
-from tests.csms.peer201 import ANSWERS, station
+from tests.csms.peer201 import ANSWERS, Station, station
 from tests.csms.test_ui_access import _csrf, login
 
 TOKEN = "v201-admin"
@@ -48,7 +50,7 @@ ISSUE_COMMANDS = {
 
 PROFILE = {"id": 7, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
            "chargingProfileKind": "Absolute", "chargingSchedule": [{
-               "id": 1, "chargingRateUnit": "A",
+               "id": 1, "chargingRateUnit": "A", "startSchedule": "2026-01-01T00:00:00Z",
                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}]}  # fmt: skip
 HASH = {"hashAlgorithm": "SHA256", "issuerNameHash": "a" * 64, "issuerKeyHash": "b" * 64,
         "serialNumber": "01"}  # fmt: skip
@@ -174,6 +176,16 @@ async def test_report_over_several_notify_report_messages_is_one_result(api, csm
     config = {key: row["value"] for key, row in csms.store.get_reported_config(CS).items()}
     assert config["OCPPCommCtrlr/HeartbeatInterval"] == "60"
     assert config["OCPPCommCtrlr/OfflineThreshold"] == "120"
+    url = f"/api/chargers/{CS}/variables"
+    variables = await api.get(url, params={"component": "OCPPCommCtrlr"})
+    assert variables.status_code == 200 and variables.headers["X-Total-Count"] == "2"
+    assert [(v["variable"], v["attribute_type"], v["value"], v["mutability"], v["persistent"])
+            for v in variables.json()] == [
+        ("HeartbeatInterval", "Actual", "60", "ReadWrite", False),
+        ("OfflineThreshold", "Actual", "120", "ReadWrite", False)]  # fmt: skip
+    csv = await api.get(url, params={"format": "csv", "limit": 1})
+    assert csv.text.splitlines()[0].startswith("component,component_instance,evse_id")
+    assert (await api.get("/api/chargers/NOPE/variables")).status_code == 404
 
 
 async def test_charging_profiles_and_customer_information_are_collected(api, cs):
@@ -291,12 +303,15 @@ async def test_remote_start_is_linked_to_the_transaction_event_that_follows(api,
     assert record["transaction_id"] == csms.store.station_transaction(CS, "TX-R1")
 
 
-async def test_password_rotation_of_a_2_0_1_station_is_refused_not_crashed(api, cs):
-    """The password API sends 1.6 ChangeConfiguration; a 2.0.1 station (A01 is SetVariables
-    BasicAuthPassword, not wired yet) gets 409 naming its version, and nothing is sent."""
+async def test_password_rotation_of_a_2_0_1_station_is_set_variables(api, cs):
+    """The password API speaks the station's version: a 2.0.1 station is sent SetVariables
+    SecurityCtrlr.BasicAuthPassword (A01.FR.02; the use case in test_v201_security.py)."""
     answer = await api.put(f"/api/chargers/{CS}/password", json={})
-    assert answer.status_code == 409 and "OCPP 2.0.1" in answer.json()["error"]
-    assert cs.commands == []
+    assert answer.status_code == 200 and answer.json()["outcome"] == "Accepted", answer.text
+    [(action, payload)] = cs.commands
+    [item] = payload["set_variable_data"]
+    assert action == "SetVariables" and item["variable"]["name"] == "BasicAuthPassword"
+    assert item["attribute_value"] == answer.json()["authorization_key"]
 
 
 async def test_the_operator_page_of_a_2_0_1_station_has_its_version_forms(csms, cs):
@@ -315,3 +330,93 @@ async def test_the_operator_page_of_a_2_0_1_station_has_its_version_forms(csms, 
                                  headers={"Accept": "application/json"})  # fmt: skip
     assert (answer.status_code, answer.json()) == (200, {"status": "Accepted"})
     assert cs.commands == [("Reset", {"type": "OnIdle", "evse_id": 1})]
+
+
+class RejectingStation(Station):
+    """A legal variant: the station refuses every profile (K01.FR.09/.28 are its rules)."""
+
+    @on("SetChargingProfile")
+    def refuse(self, **_: object) -> object:
+        self.commands.append(("SetChargingProfile", {}))
+        return result201.SetChargingProfile(status="Rejected")
+
+
+async def test_charging_profiles_are_stored_per_evse_replaced_by_id_and_cleared(api, csms, cs):
+    """K01: an Accepted profile is the station's on its EVSE; the same id replaces it
+    (K01.FR.05); ClearChargingProfile by criteria clears it (K10.FR.04)."""
+    url = f"/api/chargers/{CS}/actions/"
+    stronger = {**PROFILE, "chargingSchedule": [{**PROFILE["chargingSchedule"][0],
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 32}]}]}  # fmt: skip
+    for profile in (PROFILE, stronger):
+        answer = await api.post(url + "SetChargingProfile",
+                                json={"evseId": 1, "chargingProfile": profile})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+    active = csms.store.list_charging_profiles(CS)
+    assert [(row["connector_id"], row["profile_id"]) for row in active] == [(1, 7)]
+    assert active[0]["profile"]["chargingSchedule"][0]["chargingSchedulePeriod"][0]["limit"] == 32
+    criteria = {"evseId": 1, "chargingProfilePurpose": "TxDefaultProfile"}
+    answer = await api.post(url + "ClearChargingProfile",
+                            json={"chargingProfileCriteria": criteria})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert csms.store.list_charging_profiles(CS) == []
+    sent = [action for action, _ in cs.commands]
+    assert sent == ["SetChargingProfile", "SetChargingProfile", "ClearChargingProfile"]
+
+
+def _other(**fields: object) -> dict:
+    return {"evseId": 1, "chargingProfile": {**PROFILE, "id": 9, **fields}}
+
+
+@pytest.mark.parametrize(("payload", "requirement", "field"), [
+    (_other(), "K01.FR.06", "chargingProfile.stackLevel"),
+    (_other(chargingProfilePurpose="ChargingStationExternalConstraints"), "K01.FR.22",
+     "chargingProfile.chargingProfilePurpose"),
+    (_other(chargingProfilePurpose="TxProfile", stackLevel=3), "K01.FR.03",
+     "chargingProfile.transactionId"),
+])  # fmt: skip
+async def test_a_profile_a_csms_shall_not_send_is_refused_before_the_station(
+    api, csms, cs, payload, requirement, field
+):
+    """Schema-valid but forbidden to a 2.0.1 CSMS: 409 naming the requirement and the field, nothing
+    sent. K01.FR.06: profile 7 holds stackLevel 0 TxDefaultProfile on EVSE 1 already."""
+    url = f"/api/chargers/{CS}/actions/SetChargingProfile"
+    answer = await api.post(url, json={"evseId": 1, "chargingProfile": PROFILE})
+    assert answer.status_code == 200, answer.text
+    answer = await api.post(url, json=payload)
+    assert answer.status_code == 409, answer.text
+    assert requirement in answer.json()["error"] and answer.json()["field"] == field
+    assert [action for action, _ in cs.commands] == ["SetChargingProfile"]
+    clear_all = await api.post(f"/api/chargers/{CS}/actions/ClearChargingProfile", json={})
+    assert clear_all.status_code == 409 and "K10.FR.02" in clear_all.json()["error"]
+    assert len(cs.commands) == 1 and len(csms.store.list_charging_profiles(CS)) == 1
+
+
+async def test_a_rejected_profile_is_not_the_stations(api, csms):
+    """The station's Rejected (its own rules, K01.FR.09/.28) is recorded, not made active."""
+    async with station(csms.url("CS-REJ"), "CS-REJ", cls=RejectingStation) as peer:
+        assert (await peer.boot()).status == "Accepted"
+        answer = await api.post("/api/chargers/CS-REJ/actions/SetChargingProfile",
+                                json={"evseId": 2, "chargingProfile": PROFILE})  # fmt: skip
+        assert (answer.status_code, answer.json()) == (200, {"status": "Rejected"})
+        assert peer.commands == [("SetChargingProfile", {})]
+    assert csms.store.list_charging_profiles("CS-REJ") == []
+    (row,) = csms.store.list_charging_profiles("CS-REJ", active_only=False)
+    assert (row["connector_id"], row["status"]) == (2, "Rejected")
+
+
+async def test_one_fleet_on_the_screens_shows_evse_connectors(api, csms, cs):
+    """Issue 18 point 4: a 2.0.1 station's connectors (EVSE.connector) on the fleet list, its
+    charger page and the dashboard, beside a 1.6 charger's; the fleet's status filter knows
+    2.0.1's Occupied."""
+    await cs.status(1, 1, Connector.available)
+    await cs.status(2, 1, Connector.occupied)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{csms.api_port}",
+                                 timeout=10) as http:  # fmt: skip
+        assert (await login(http, TOKEN)).status_code == 303
+        fleet = (await http.get("/ui", params={"status": "Occupied"})).text
+        assert "1.1 Available · 2.1 Occupied" in fleet and CS in fleet
+        page = (await http.get(f"/ui/chargers/{CS}")).text
+        assert 'data-connector="1.1"' in page and 'data-connector="2.1"' in page
+        assert '<td data-status="Occupied">Occupied</td>' in page
+    dashboard = await api.get("/dashboard")
+    assert dashboard.status_code == 200 and "1.1 Available · 2.1 Occupied" in dashboard.text

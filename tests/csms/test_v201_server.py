@@ -29,6 +29,7 @@ from websockets.asyncio.client import connect
 
 from chargebench.ocppj.v201 import OCPP201
 from chargebench.security import init_pki, make_csr
+from csms.api.resources import with_estimates
 from csms.central import CentralSystem
 from csms.v201.handlers import HANDLERS, meter_values_16
 from tests.csms.peer201 import now, station
@@ -121,6 +122,44 @@ async def test_transaction_started_updated_ended_is_stored_and_billed(csms):
         (0, "Started", None), (1, "Updated", "Charging"), (2, "Ended", None)]
     voltages = csms.store.list_meter_values(charger_id="CS201", measurand="Voltage")
     assert [(v["value"], v["transaction_id"]) for v in voltages] == [("230", None)]
+
+
+async def test_running_and_total_cost_are_answered_in_the_event_response(csms, tmp_path):
+    """I02.FR.01: an event carrying a register reading is answered with the running cost (the
+    energy since the first reading at the tariff: 10 INR/kWh); one without a reading leaves
+    it out; I03.FR.02: Ended gets the billed total. The API's running estimate counts from the
+    first reading too. I03.FR.04: a free tariff answers 0.00; no tariff leaves it out."""
+    async with station(csms.url("CS201"), "CS201") as cs:
+        await cs.boot()
+        started = await cs.event(Event.started, "tx-c", 0, Trigger.authorized, token="TAG-OK",
+                                 register_wh=1000, context=Context.transaction_begin)
+        assert started.total_cost == 0.0
+        plain = await cs.event(Event.updated, "tx-c", 1, Trigger.charging_state_changed,
+                               charging_state="Charging")  # fmt: skip
+        assert plain.total_cost is None
+        running = await cs.event(Event.updated, "tx-c", 2, Trigger.meter_value_periodic,
+                                 register_wh=4000, context=Context.sample_periodic)
+        assert running.total_cost == 30.0
+        [row] = with_estimates(csms.store, [csms.store.get_transaction(
+            csms.store.station_transaction("CS201", "tx-c"))])  # fmt: skip
+        assert (row["live_energy_wh"], row["estimated_cost"]) == (3000, Decimal("30.00"))
+        ended = await cs.event(Event.ended, "tx-c", 3, Trigger.ev_departed, register_wh=8500,
+                               context=Context.transaction_end, stopped_reason="EVDisconnected")
+        assert ended.total_cost == 75.0
+        csms.store.set_tariff(None, Decimal("0"), "INR")
+        await cs.event(Event.started, "tx-free", 0, Trigger.authorized, token="TAG-OK",
+                       register_wh=100, context=Context.transaction_begin)
+        free = await cs.event(Event.ended, "tx-free", 1, Trigger.ev_departed, register_wh=900,
+                              context=Context.transaction_end)
+        assert free.total_cost == 0.0
+    async with (CentralSystem(port=0, db=tmp_path / "untariffed.db", log_dir=None) as bare,
+                station(bare.url("CS-NT"), "CS-NT") as cs):  # fmt: skip
+        await cs.boot()
+        await cs.event(Event.started, "tx-n", 0, Trigger.authorized, register_wh=100,
+                       context=Context.transaction_begin)
+        unknown = await cs.event(Event.ended, "tx-n", 1, Trigger.ev_departed,
+                                 register_wh=900, context=Context.transaction_end)
+        assert unknown.total_cost is None
 
 
 async def test_a_token_in_another_running_transaction_is_concurrent(csms):
@@ -263,6 +302,23 @@ async def test_mixed_fleet_on_one_port(csms):
         await ws16.close()
     assert csms.store.get_connector("CP16", 1)["status"] == "Available"
     assert csms.store.list_evse_connectors("CS201")[0]["status"] == "Available"
+
+
+@pytest.mark.parametrize("compression", [True, False])
+async def test_websocket_compression_is_used_when_the_station_offers_it(tmp_path, compression):
+    """OCPP-J 2.0.1 §3.3: RFC 7692 is required of a CSMS; the station offering it (websockets'
+    own permessage-deflate) gets it and a compressed boot and report work. `--no-compression`
+    refuses the extension, and the connection works uncompressed (§3.3: not a reason to close)."""
+    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None, call_timeout=2,
+                             compression=compression) as central:  # fmt: skip
+        async with station(central.url("CSZ"), "CSZ", compression="deflate") as cs:
+            assert (await cs.boot()).status == "Accepted"
+            await cs.status(1, 1, Connector.available)
+            offered = cs.ws.response.headers.get("Sec-WebSocket-Extensions", "")
+            assert ("permessage-deflate" in offered) is compression
+            names = [extension.name for extension in cs.ws.protocol.extensions]
+            assert names == (["permessage-deflate"] if compression else [])
+        assert central.store.list_evse_connectors("CSZ")[0]["status"] == "Available"
 
 
 @pytest.mark.parametrize(("offered", "agreed"), [

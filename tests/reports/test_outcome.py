@@ -131,30 +131,43 @@ def test_outcomes_and_records_keep_their_json_spelling():
 
 
 def test_conformance_summary_keeps_its_keys_and_carries_received_frames(tmp_path):
-    """summary.json keeps its keys and values (users and `reports` read them); the frames a
-    Mismatch received reach the verdict as trace records, not as text to parse."""
+    """summary.json keeps its keys and values (users and `reports` read them), written from the
+    one verdict type the run keeps; the frames a Mismatch received reach the verdict as trace
+    records, not as text to parse; an error outside any case is listed apart and read back."""
     from dataclasses import replace
 
+    from conformance.catalog import Case
     from conformance.expect import expectation, failure
-    from conformance.summary import Summary
-    from conformance.summary import Verdict as Row
+    from conformance.summary import Summary, case_verdict, error_verdict
     from conformance.wire import parse
+    from reports.verdicts import read_conformance
 
     frame = parse("cp->cs", '[2,"9","Heartbeat",{}]')
     mismatch = failure(expectation("BootNotification"), [frame], 5)
     assert mismatch.expected == "expected BootNotification within 5 s"
     received = [replace(f, cp_id="CP1") for f in mismatch.received]
+    case = Case("TC_001", "csms", "Cold boot", "core", "§4.2")
     summary = Summary()
-    summary.record(Row("TC_001_CS", "core", "Cold boot", "passed", "n::a"))
-    summary.record(Row("TC_001_CS", "core", "Cold boot", "failed", "n::a", str(mismatch),
-                       received))
+    summary.record("n::a", case_verdict(case, Outcome.PASSED), case)
+    summary.record("n::a", case_verdict(case, Outcome.FAILED, str(mismatch),
+                                        expected=mismatch.expected, received=received), case)
+    summary.record("n::a", case_verdict(case, Outcome.SKIPPED), case)  # teardown: less grave
+    summary.record("bad.py", error_verdict("bad.py", "ImportError: x", "collection"))
     summary.write(tmp_path / "summary.json", "csms")
     data = json.loads((tmp_path / "summary.json").read_text())
     assert data["profiles"] == {"core": {"passed": 0, "failed": 1, "error": 0, "skipped": 0,
                                          "not_applicable": 0}}
-    assert set(data["cases"][0]) == {"case", "profile", "title", "outcome", "nodeid", "reason"}
-    assert data["cases"][0]["outcome"] == "failed"
-    judged = summary.verdicts["n::a"].judged()
-    assert judged.outcome is Outcome.FAILED
+    assert data["cases"] == [{"case": "TC_001_CS", "profile": "core", "title": "Cold boot",
+                              "outcome": "failed", "nodeid": "n::a", "reason": str(mismatch)}]
+    assert data["errors"] == [{"nodeid": "bad.py", "outcome": "error", "type": "collection",
+                               "reason": "ImportError: x"}]
+    judged = summary.verdicts["n::a"]
+    assert isinstance(judged, Verdict) and judged.outcome is Outcome.FAILED
+    assert (judged.name, judged.group, judged.labels["case"]) == (
+        "TC_001_CS Cold boot", "core", "TC_001_CS")
     assert [(r.dir, r.type, r.action) for r in judged.received] == [
         (Direction.CP_TO_CS, MessageType.CALL, "Heartbeat")]
+    back = read_conformance(tmp_path / "summary.json")
+    assert [(c.name, c.outcome) for c in back.cases] == [
+        ("TC_001_CS Cold boot", Outcome.FAILED), ("bad.py", Outcome.ERROR)]
+    assert back.failed == 2

@@ -8,7 +8,9 @@ gets one row per applied step, so `max(version)` is the database's version:
                               IF NOT EXISTS statements add)
     MIGRATIONS[1]  version 4  OCPP 2.0.1 stations: connector status per EVSE and connector, the
                               station's string transactionId, the TransactionEvent sequence
-    (next)         version 5  ... add a `Migration` here, with the SQL of each dialect
+    MIGRATIONS[2]  version 5  OCPP 2.0.1 device model: the station's components, variables and
+                              attributes as reported
+    (next)         version 6  ... add a `Migration` here, with the SQL of each dialect
 
 `plan(current)` is the one rule both backends follow: the steps to run, or `SchemaVersionError`
 for a database newer than this code (refused, never written to: an older ChargeBench must not
@@ -22,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 from csms.store.errors import SchemaVersionError
-from csms.store.schema import SCHEMA, SCHEMA_4
+from csms.store.schema import SCHEMA, SCHEMA_4, SCHEMA_5
 
 
 def postgres_ddl(sqlite_ddl: str) -> str:
@@ -54,6 +56,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               SCHEMA, postgres_ddl(SCHEMA)),
     Migration(4, "OCPP 2.0.1: EVSE connectors, station transaction ids, transaction events",
               SCHEMA_4, postgres_ddl(SCHEMA_4)),
+    Migration(5, "OCPP 2.0.1: the device model per station (component, variable, attribute)",
+              SCHEMA_5, postgres_ddl(SCHEMA_5)),
 )
 
 #: the version this code writes

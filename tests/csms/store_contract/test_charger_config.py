@@ -31,10 +31,11 @@ class TestChargerConfig:
                     "chargingProfilePurpose": purpose, "chargingProfileKind": "Absolute",
                     "chargingSchedule": schedule}  # fmt: skip
 
-        store.record_charging_profile("CP1", 1, profile(1, 0), "Accepted", T0)
-        store.record_charging_profile("CP1", 1, profile(2, 0), "Accepted", T0)  # replaces 1
-        store.record_charging_profile("CP1", 1, profile(3, 1), "Rejected", T0)
-        store.record_charging_profile("CP1", 0, profile(4, 0, "ChargePointMaxProfile"), "Accepted")
+        store.record_charging_profile("CP1", 1, 1, profile(1, 0), "Accepted", T0)
+        store.record_charging_profile("CP1", 1, 2, profile(2, 0), "Accepted", T0)  # replaces 1
+        store.record_charging_profile("CP1", 1, 3, profile(3, 1), "Rejected", T0)
+        store.record_charging_profile("CP1", 0, 4, profile(4, 0, "ChargePointMaxProfile"),
+                                      "Accepted")  # fmt: skip
         active = store.list_charging_profiles("CP1")
         assert [p["profile_id"] for p in active] == [2, 4]
         assert active[0]["profile"]["chargingSchedule"]["chargingRateUnit"] == "A"

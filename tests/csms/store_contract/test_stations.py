@@ -77,3 +77,78 @@ class TestTransactionEvents:
         b = store.record_transaction_event("CP2", "1", 0, "Started", T0,
                                            trigger_reason="Authorized")
         assert a.transaction_id != b.transaction_id
+
+    def test_a_token_running_elsewhere_is_concurrent_in_the_same_step(self, store: Store) -> None:
+        """The ConcurrentTx check is part of the event's one write (as 1.6's begin_transaction):
+        an Accepted token already running another transaction (a 1.6 one here) is stored and
+        returned ConcurrentTx, its new transaction NotAuthorized; in its own transaction, and
+        on a retry, the status stays what was stored; a token given after the start (cable
+        first) is checked the same way."""
+        store.upsert_charger("CP2")
+        store.upsert_connector("CP2", 1)
+        elsewhere = store.begin_transaction("CP2", 1, "TAG", 0, T0)
+        assert elsewhere.id_tag_status == "Accepted"
+        second = event(store, "tx-C", 0, "Started", T0, "Authorized", evse_id=1,
+                       id_token="TAG", id_token_status="Accepted")  # fmt: skip
+        assert second.id_token_status == "ConcurrentTx"
+        row = store.get_transaction(second.transaction_id)
+        assert (row["id_tag_status"], row["status"]) == ("ConcurrentTx", "NotAuthorized")
+        retry = event(store, "tx-C", 0, "Started", T0, "Authorized", evse_id=1,
+                      id_token="TAG", id_token_status="Accepted")  # fmt: skip
+        assert retry.duplicate and retry.id_token_status == "ConcurrentTx"
+        no_token = event(store, "tx-D", 0, "Started", T0, "CablePluggedIn", evse_id=2)
+        assert no_token.id_token_status is None
+        late = event(store, "tx-D", 1, "Updated", T1, "Authorized", id_token="TAG",
+                     id_token_status="Accepted")  # fmt: skip
+        assert late.id_token_status == "ConcurrentTx"
+        store.stop_transaction(elsewhere.transaction_id, 10, T1)
+        own = event(store, "tx-E", 0, "Started", T1, "Authorized", evse_id=3, id_token="TAG",
+                    id_token_status="Accepted")  # fmt: skip
+        again = event(store, "tx-E", 1, "Updated", T1, "Authorized", id_token="TAG",
+                      id_token_status="Accepted")  # fmt: skip
+        assert (own.id_token_status, again.id_token_status) == ("Accepted", "Accepted")
+        blocked = event(store, "tx-F", 0, "Started", T1, "Authorized", evse_id=4,
+                        id_token="OTHER", id_token_status="Blocked")  # fmt: skip
+        assert blocked.id_token_status == "Blocked"
+
+class TestDeviceModel:
+    def test_report_then_values_keep_what_the_report_said(self, store: Store) -> None:
+        """Schema 5: a NotifyReport row carries mutability, flags and characteristics; a later
+        value (a result, an event) changes the value only. An EVSE's variable and an instance
+        are their own rows; the Actual values join the reported configuration."""
+        chars = {"dataType": "integer", "supportsMonitoring": False, "unit": "s"}
+        store.record_station_variables("CP1", [
+            {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval",
+             "attribute_type": "Actual", "value": "300", "mutability": "ReadWrite",
+             "persistent": True, "constant": False, "characteristics": chars},
+            {"component": "EVSE", "evse_id": 1, "variable": "Power", "attribute_type": "MaxSet",
+             "value": "22000", "mutability": "ReadOnly"},
+            {"component": "ChargingStation", "component_instance": "main",
+             "variable": "Available", "value": "true", "mutability": "ReadOnly"},
+        ], T0)  # fmt: skip
+        store.record_station_variables("CP1", [
+            {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval", "value": "60"},
+            {"component": "EVSE", "evse_id": 1, "connector_id": 1, "variable": "AvailabilityState",
+             "value": "Occupied"},
+        ], T1)  # fmt: skip
+        rows = store.list_station_variables("CP1")
+        assert [(r["component"], r["evse_id"], r["connector_id"], r["variable"],
+                 r["attribute_type"], r["value"], r["mutability"]) for r in rows] == [
+            ("ChargingStation", None, None, "Available", "Actual", "true", "ReadOnly"),
+            ("EVSE", 1, None, "Power", "MaxSet", "22000", "ReadOnly"),
+            ("EVSE", 1, 1, "AvailabilityState", "Actual", "Occupied", None),
+            ("OCPPCommCtrlr", None, None, "HeartbeatInterval", "Actual", "60", "ReadWrite"),
+        ]  # fmt: skip
+        heartbeat = rows[-1]
+        assert (heartbeat["persistent"], heartbeat["constant"]) == (True, False)
+        assert heartbeat["characteristics"] == chars and heartbeat["reported_at"] != rows[1][
+            "reported_at"]
+        assert rows[0]["component_instance"] == "main" and rows[0]["variable_instance"] is None
+        assert [r["variable"] for r in store.list_station_variables("CP1", component="EVSE")] == [
+            "Power", "AvailabilityState"]
+        config = store.get_reported_config("CP1")
+        assert {key: row["value"] for key, row in config.items()} == {
+            "ChargingStation[main]/Available": "true", "EVSE/AvailabilityState@1.1": "Occupied",
+            "OCPPCommCtrlr/HeartbeatInterval": "60"}  # fmt: skip
+        assert config["ChargingStation[main]/Available"]["readonly"] is True
+        assert store.list_station_variables("CP2") == []

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from csms.groupcommit import run_group
 from csms.store import NotFound, Store, StoreError
 from tests.csms.store_contract.backends import Backend
 
@@ -101,27 +102,28 @@ CHILD = textwrap.dedent(
 )
 
 
-class TestRunGroup:
-    """`run_group`: the calls of a group commit, each all or nothing on its own (the savepoints
-    the PostgreSQL backend sends lazily, csms.store.postgres._savepoint_step)."""
+class TestGroupCommit:
+    """Group commit (`csms.groupcommit.run_group`) is one unit of work per group, each call on
+    it in a savepoint of its own (the savepoints the PostgreSQL backend sends lazily,
+    csms.store.postgres._savepoint_step)."""
 
     def test_a_failing_call_leaves_nothing_and_the_others_stand(self, store: Store) -> None:
         store.upsert_id_tag("PARENT")
 
-        def half_then_fail() -> None:
-            store.upsert_id_tag("HALF")
-            store.upsert_connector("ghost", 1)  # NotFound: this call's writes are undone
+        def half_then_fail(uow: Store) -> None:
+            uow.upsert_id_tag("HALF")
+            uow.upsert_connector("ghost", 1)  # NotFound: this call's writes are undone
 
-        def recover_inside() -> str:
-            store.upsert_id_tag("BEFORE")
+        def recover_inside(uow: Store) -> str:
+            uow.upsert_id_tag("BEFORE")
             with contextlib.suppress(NotFound):  # the failed write alone is undone; goes on
-                store.upsert_connector("ghost", 1)
-            store.upsert_id_tag("AFTER")
+                uow.upsert_connector("ghost", 1)
+            uow.upsert_id_tag("AFTER")
             return "done"
 
-        outcomes = store.run_group([
-            lambda: store.upsert_id_tag("FIRST"), half_then_fail, recover_inside,
-            lambda: store.get_id_tag("HALF"), lambda: store.upsert_id_tag("LAST"),
+        outcomes = run_group(store, [
+            lambda uow: uow.upsert_id_tag("FIRST"), half_then_fail, recover_inside,
+            lambda uow: uow.get_id_tag("HALF"), lambda uow: uow.upsert_id_tag("LAST"),
         ])  # fmt: skip
         assert [ok for ok, _ in outcomes] == [True, False, True, True, True], outcomes
         assert isinstance(outcomes[1][1], NotFound)
@@ -130,10 +132,37 @@ class TestRunGroup:
         assert tags == ["AFTER", "BEFORE", "FIRST", "LAST", "PARENT"]
 
     def test_calls_without_statements_and_an_empty_group(self, store: Store) -> None:
-        assert store.run_group([]) == []
-        assert store.run_group([lambda: 1, lambda: None]) == [(True, 1), (True, None)]
+        assert run_group(store, []) == []
+        assert run_group(store, [lambda uow: 1, lambda uow: None]) == [(True, 1), (True, None)]
         store.upsert_id_tag("A")  # the store works after them
         assert [t["id_tag"] for t in store.list_id_tags()] == ["A"]
+
+    def test_calls_write_on_the_unit_of_work_only(self, store: Store, backend: Backend) -> None:
+        """The group is explicit: a call gets the unit of work; a write on the store itself
+        from inside the group fails (alone) instead of joining it by being on its thread;
+        nothing of the group is visible to another connection before its one COMMIT, all of
+        it after; the unit of work is dead once the group is done."""
+        given: list[Store] = []
+        with backend.open() as other:
+
+            def first(uow: Store) -> None:
+                given.append(uow)
+                uow.upsert_id_tag("A")
+
+            def unseen_yet(uow: Store) -> bool:
+                return other.get_id_tag("A") is None  # another connection: not committed
+
+            outcomes = run_group(store, [
+                first, lambda uow: store.upsert_id_tag("ON-THE-STORE"), unseen_yet,
+            ])  # fmt: skip
+            assert outcomes[0] == (True, None) and outcomes[2] == (True, True), outcomes
+            assert not outcomes[1][0] and isinstance(outcomes[1][1], StoreError)
+            assert given[0] is not store
+            assert [t["id_tag"] for t in other.list_id_tags()] == ["A"]
+        with pytest.raises(StoreError):
+            given[0].upsert_id_tag("LATE")
+        with pytest.raises(StoreError), store.savepoint():  # no unit of work: no savepoint
+            pass
 
 
 def test_committed_write_survives_sigkill(backend: Backend) -> None:

@@ -105,9 +105,13 @@ def test_loads_our_default_config() -> None:
         "ReservationCtrlr", "MonitoringCtrlr"}
     assert dm.evse_ids() == [1] and dm.connector_ids(1) == [1]
     assert dm.get_int("DeviceDataCtrlr", "ItemsPerMessage", variable_instance="GetReport") == 20
-    # names match case-insensitively (ComponentType.name, VariableType.name)
+    # names and instances match case-insensitively (ComponentType, VariableType)
     assert dm.get("ocppcommctrlr", "heartbeatinterval") == dm.get(
         "OCPPCommCtrlr", "HeartbeatInterval") == "300"
+    assert dm.get("OCPPCommCtrlr", "MessageTimeout", variable_instance="DEFAULT") == "30"
+    assert [e["variable"]["instance"] for e in dm.report(component_variable=[
+        {"component": {"name": "DeviceDataCtrlr"},
+         "variable": {"name": "itemsPerMessage", "instance": "getreport"}}])] == ["GetReport"]
 
 
 def test_stations_from_one_folder_share_the_template(folder: Path) -> None:
@@ -532,3 +536,87 @@ def test_state_file_problems(folder: Path, tmp_path: Path) -> None:
     dm = DeviceModel.load(folder, state)
     dm.set_variables([cv("OCPPCommCtrlr", "HeartbeatInterval", attributeValue="60")])
     assert foreign in json.loads(state.read_text("utf-8"))["values"]
+
+
+# Bad input never crashes: random damage to a file is a DeviceModelError or a valid model
+
+_JUNK: list[Any] = [None, 0, -1, 7, 1.5, float("nan"), "", "x", "ReadOnly", "MemberList",
+                    [], {}, [1], {"a": 1}, True, False, "y" * 3000]
+
+
+def _nodes(doc: Any, path: tuple = ()) -> list[tuple]:
+    """Every (container, key) pair of a JSON document."""
+    out = []
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(
+        doc, list) else ()
+    for key, value in items:
+        out.append((doc, key))
+        out.extend(_nodes(value, (*path, key)))
+    return out
+
+
+def test_random_damage_is_reported_or_harmless(folder: Path) -> None:
+    import random
+
+    rng = random.Random(201)
+    files = sorted(folder.rglob("*.json"))
+    originals = {p: p.read_text("utf-8") for p in files}
+    outcomes = {"error": 0, "loaded": 0}
+    for _ in range(100):
+        path = rng.choice(files)
+        doc = json.loads(originals[path])
+        container, key = rng.choice(_nodes(doc))
+        if rng.random() < 0.2 and isinstance(container, dict):
+            del container[key]
+        else:
+            container[key] = rng.choice(_JUNK)
+        path.write_text(json.dumps(doc), "utf-8")
+        try:
+            dm = DeviceModel.load(folder)
+        except DeviceModelError as exc:
+            # the damaged file, or a component that now lacks (or duplicates) what it named
+            assert exc.problems and all(
+                str(path) in p or p.endswith("has no EVSE component") for p in exc.problems), exc
+            outcomes["error"] += 1
+        else:
+            outcomes["loaded"] += 1
+            # what loads gives reports the `ocpp` schemas accept
+            entries = dm.report("FullInventory")
+            for payload in notify_report_payloads(1, entries, 500, "2026-05-01T12:00:00Z"):
+                valid("NotifyReport", payload, response=False)
+        path.write_text(originals[path], "utf-8")
+    assert outcomes["error"] > 40 and outcomes["loaded"] > 5
+
+
+SPEC_CSV = (LIBOCPP_DIR.parents[1] / "ocpp-spec" / "2.0.1" / "appendices-csv"
+            / "dm_components_vars.csv")
+#: where our dataType differs from the appendix CSV, and why
+DATA_TYPE_CHOICES = {
+    # part 2 §2.1.6 "NetworkConfigurationPriority": dataType SequenceList, valuesList the slots
+    ("OCPPCommCtrlr", "NetworkConfigurationPriority"): "SequenceList",
+    # part 2 appendix 3.1 OCPPCommCtrlr table: integer (the CSV says string)
+    ("OCPPCommCtrlr", "ActiveNetworkProfile"): "integer",
+    # passwordString and identifierString are no DataEnumType: string is the schema's
+    ("SecurityCtrlr", "BasicAuthPassword"): "string",
+    ("SecurityCtrlr", "Identity"): "string",
+}
+
+
+@pytest.mark.skipif(not SPEC_CSV.is_file(), reason="../shared/ocpp-spec/2.0.1 missing")
+def test_our_standardized_variables_are_the_specs() -> None:
+    import csv
+
+    with SPEC_CSV.open(encoding="utf-8") as fh:
+        rows = [[cell.strip() for cell in row] for row in csv.reader(fh, delimiter=";")][1:]
+    data_types = {(r[0], r[1]): r[4] for r in rows}
+    generic = {r[1]: r[4] for r in rows if r[0] == "<generic>"}
+    checked = 0
+    for spec in DeviceModel.load(default_config_dir()).variables():
+        if "/custom/InternalCtrlr" in spec.source:
+            continue  # the simulator's own settings, under libocpp's names
+        key = (spec.component.name, spec.name)
+        expected = data_types.get(key, generic.get(spec.name))
+        assert expected is not None, f"{spec.label} is not in the 2.0.1 appendix"
+        assert spec.characteristics.data_type == DATA_TYPE_CHOICES.get(key, expected), spec.label
+        checked += 1
+    assert checked > 120

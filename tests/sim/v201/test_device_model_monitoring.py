@@ -261,7 +261,11 @@ def test_monitors_persist_across_a_reload(folder: Path, tmp_path: Path) -> None:
     assert [(m.id, m.type, m.kind) for m in again.monitoring.monitors.values()] == [
         (2, "UpperThreshold", "HardWiredMonitor"), (3, "LowerThreshold", "CustomMonitor")]
     assert again.get_int("MonitoringCtrlr", "ActiveMonitoringLevel") == 5
-    assert events(again, 500) == [("Alerting", "500", False, 3)]
+    # the power was 0 W when the LowerThreshold was set: tripped then (N07.FR.11), and still
+    # after the reboot; back within it: cleared (N07.FR.14)
+    assert events(again, 500) == []
+    assert events(again, 1500) == [("Alerting", "1500", True, 3)]
+    assert events(DeviceModel.load(folder, state), 500) == [("Alerting", "500", False, 3)]
 
 
 BROKEN_MONITORS = {
