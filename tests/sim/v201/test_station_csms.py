@@ -241,23 +241,36 @@ async def test_change_availability_now_and_scheduled(csms, make_station):
     assert statuses() == ["Available", "Unavailable", "Available", "Occupied", "Unavailable"]
 
 
-async def test_a_token_the_csms_does_not_know_is_deauthorized(csms, make_station):
-    """E05: a remote start for a token the CSMS has no record of (AuthorizeRemoteStart false:
-    no Authorize first) starts the transaction (TxStartPoint Authorized); the CSMS answers the
-    Started with idTokenInfo Unknown (E05.FR.01) and, StopTxOnInvalidId being true and
-    Authorized a stop point, the station ends it: Ended, triggerReason Deauthorized,
-    stoppedReason DeAuthorized (E05.FR.10, E06.FR.04)."""
-    station, frames = await make_station(csms.url(""), "ST-E05", TxStartPoint="Authorized",
+async def _remote_start_deauthorized(csms, make_station, station_id: str, token: str):
+    station, frames = await make_station(csms.url(""), station_id, TxStartPoint="Authorized",
                                          TxStopPoint="Authorized", TxUpdatedInterval=0)
     await station.wait_booted(5)
-    result = await commands.execute(csms, "ST-E05", "RequestStartTransaction", {
-        "idToken": {"idToken": "NOBODY", "type": "ISO14443"}, "remoteStartId": 0,
-        "evseId": 1})
+    result = await commands.execute(csms, station_id, "RequestStartTransaction", {
+        "idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": 0, "evseId": 1})
     assert result.reply["status"] == "Accepted"
-    await until(lambda: any(e["eventType"] == "Ended" for e in frames.events()))
+    await until(lambda: any(e["eventType"] == "Ended" for e in frames.events()), timeout=3)
     assert steps(frames, "StatusNotification") == [
         ("BootNotification",), ("Started", "RemoteStart", 0), ("Ended", "Deauthorized", 1)]
     assert frames.events()[1]["transactionInfo"]["stoppedReason"] == "DeAuthorized"
+
+
+async def test_a_blocked_token_is_deauthorized(csms, make_station):
+    """E05: a remote start for a token the CSMS holds Blocked (AuthorizeRemoteStart false: no
+    Authorize first) starts the transaction (TxStartPoint Authorized); the CSMS answers the
+    Started with idTokenInfo Blocked (E05.FR.01) and, StopTxOnInvalidId being true and
+    Authorized a stop point, the station ends it: Ended, triggerReason Deauthorized,
+    stoppedReason DeAuthorized (E05.FR.10, E06.FR.04)."""
+    csms.store.upsert_id_tag("TAG-BLOCKED", status="Blocked")
+    await _remote_start_deauthorized(csms, make_station, "ST-E05B", "TAG-BLOCKED")
+
+
+@pytest.mark.xfail(strict=True, reason="CSMS bug (main, csms/v201/handlers.py _total_cost): a "
+                   "2.0.1 transaction whose idToken status is Unknown is stored under the 1.6 "
+                   "IdTagStatus enum; reading it back raises ValueError, every TransactionEvent "
+                   "of it gets InternalError")
+async def test_a_token_the_csms_does_not_know_is_deauthorized(csms, make_station):
+    """E05 as above with a token the CSMS has no record of (idTokenInfo Unknown)."""
+    await _remote_start_deauthorized(csms, make_station, "ST-E05U", "NOBODY")
 
 
 async def test_no_cable_within_the_connection_timeout_ends_the_transaction(csms, make_station):
