@@ -238,3 +238,28 @@ async def test_remote_start_with_authorize_remote_start_authorizes_first(make_st
         await until(lambda: "TransactionEvent" in peer.actions())
         assert peer.actions("Heartbeat")[-2:] == ["Authorize", "TransactionEvent"]
         assert peer.received[-1][1]["trigger_reason"] == "RemoteStart"
+
+
+async def test_remote_start_on_a_transaction_not_yet_authorized_names_it(make_station):
+    """F01.FR.13: TxStartPoint EVConnected, the cable in: a transaction runs, not authorized;
+    RequestStartTransaction for that EVSE is Accepted with its transactionId, and the next
+    event is Updated RemoteStart with the remoteStartId (F01.FR.19/25) and the idToken."""
+    async with csms201() as server:
+        station, _ = await make_station(server.url, "ST-F13", TxStartPoint="EVConnected",
+                                        TxUpdatedInterval=0)
+        await station.wait_booted(5)
+        peer = await server.peer("ST-F13")
+        await station.plug_in(1)
+        started = await until(lambda: next((p for a, p in peer.received
+                                            if a == "TransactionEvent"), None))
+        reply = await peer.call(call201.RequestStartTransaction(
+            id_token=dt.IdTokenType(id_token="APP-7", type="Central"), remote_start_id=13,
+            evse_id=1), suppress=False)  # fmt: skip
+        assert (reply.status, reply.transaction_id) == (
+            "Accepted", started["transaction_info"]["transaction_id"])
+        await until(lambda: len([a for a in peer.actions() if a == "TransactionEvent"]) >= 2)
+        update = [p for a, p in peer.received if a == "TransactionEvent"][1]
+        assert (update["event_type"], update["trigger_reason"], update["seq_no"]) == (
+            "Updated", "RemoteStart", 1)
+        assert update["transaction_info"]["remote_start_id"] == 13
+        assert update["id_token"] == {"id_token": "APP-7", "type": "Central"}
