@@ -41,6 +41,12 @@ VARIABLES: dict[str, Variable] = {
                                 "TransactionEvent"),
     "MessageAttemptInterval": Variable("OCPPCommCtrlr", "MessageAttemptInterval", "10",
                                        "TransactionEvent"),
+    # B04: after how long offline every connector is reported again
+    "OfflineThreshold": Variable("OCPPCommCtrlr", "OfflineThreshold", "60"),
+    # reconnecting (OCPPCommCtrlr; libocpp's values as defaults)
+    "RetryBackOffWaitMinimum": Variable("OCPPCommCtrlr", "RetryBackOffWaitMinimum", "1"),
+    "RetryBackOffRepeatTimes": Variable("OCPPCommCtrlr", "RetryBackOffRepeatTimes", "2"),
+    "RetryBackOffRandomRange": Variable("OCPPCommCtrlr", "RetryBackOffRandomRange", "2"),
     # E01, E06 (TxCtrlr)
     "TxStartPoint": Variable("TxCtrlr", "TxStartPoint", "PowerPathClosed"),
     "TxStopPoint": Variable("TxCtrlr", "TxStopPoint", "EVConnected,Authorized"),

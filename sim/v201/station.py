@@ -31,7 +31,7 @@ from typing import Any
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from chargebench.clock import Clock, iso
+from chargebench.clock import Clock
 from chargebench.ocppj import (
     CallErrorReply,
     CallFailed,
@@ -114,6 +114,8 @@ class ChargingStation:
         self.boot_reason = "PowerUp"
         #: what the CSMS last heard per (evse, connector) (G01: report changes missed offline)
         self._reported: dict[tuple[int, int], Status] = {}
+        #: monotonic time the last connection ended (B04: how long the station was offline)
+        self._offline_since: float | None = None
         self._drain: asyncio.Task | None = None
         self._tasks: list[asyncio.Task] = []
         self._sender: asyncio.Lock | None = None
@@ -205,9 +207,14 @@ class ChargingStation:
             evse.authorized, evse.token, evse.remote_start_id = False, None, None
 
     def _backoff(self, attempt: int) -> float:
-        """Doubling from 1 s up to 30 s, plus up to 1 s of jitter (a fleet does not reconnect
-        in lockstep)."""
-        return min(30.0, 2.0 ** max(0, attempt - 1)) + self.rng.uniform(0, 1)
+        """Seconds before reconnect attempt `attempt` (1-based), as the OCPPCommCtrlr variables
+        describe it (appendices, OCPPCommCtrlr): RetryBackOffWaitMinimum the first time,
+        doubled per attempt at most RetryBackOffRepeatTimes times, plus a random
+        0..RetryBackOffRandomRange s."""
+        s = self.settings
+        doublings = min(max(0, attempt - 1), s.int("RetryBackOffRepeatTimes"))
+        jitter = self.rng.uniform(0, s.int("RetryBackOffRandomRange"))
+        return s.int("RetryBackOffWaitMinimum") * 2.0 ** doublings + jitter
 
     async def _online(self, ws: Any) -> None:
         """One connection: boot if this power cycle was not accepted yet, report connector
@@ -227,7 +234,10 @@ class ChargingStation:
             if self.registration != "Accepted":
                 await self._boot(session)
             else:
-                await self._report_statuses(changed_only=True)
+                # B04.FR.01/02: every connector after a long offline period, else the changed
+                offline_s = self.clock.monotonic() - (self._offline_since or 0.0)
+                long = offline_s > self.settings.int("OfflineThreshold")
+                await self._report_statuses(changed_only=not long)
             self.link.ticker = self.spawn(self._heartbeat())
             aligned = self.spawn(self._aligned())
             self.flush_queue()
@@ -243,6 +253,7 @@ class ChargingStation:
             await session.close()
         finally:
             self.link.session = None
+            self._offline_since = self.clock.monotonic()
             if aligned is not None:
                 aligned.cancel()
             if self.link.ticker is not None:
@@ -372,8 +383,8 @@ class ChargingStation:
             self._reported[(evse.id, connector.connector_id)] = connector.status
 
     async def _report_statuses(self, *, changed_only: bool) -> None:
-        """B01.FR.05: every connector after an Accepted boot; after a reconnect, those whose
-        status changed while offline."""
+        """B01.FR.05: every connector after an Accepted boot; after a reconnect every one
+        (B04.FR.01) or those whose status changed while offline (B04.FR.02)."""
         for evse in self.evses:
             key = (evse.id, evse.connector.connector_id)
             if not changed_only or self._reported.get(key) is not evse.connector.status:
@@ -533,6 +544,3 @@ class ChargingStation:
             "connectors": {e.id: str(e.connector.status) for e in self.evses},
             "transactions": {e.id: e.tx.transaction_id for e in self.evses if e.tx},
         }
-
-    def now_iso(self) -> str:
-        return iso(self.clock.now())

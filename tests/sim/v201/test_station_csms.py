@@ -392,3 +392,28 @@ async def test_the_queue_survives_a_restart(csms, make_station, tmp_path):
     assert ended["transactionInfo"]["transactionId"] == tx_id
     tx_row = csms.store.station_transaction("ST-DISK", tx_id)
     await until(lambda: csms.store.get_transaction(tx_row)["status"] == "Completed")
+
+
+async def test_statuses_after_a_reconnect_depend_on_the_offline_threshold(csms, make_station):
+    """B04.FR.02: back within OfflineThreshold (60 s) with nothing changed: no
+    StatusNotification; B04.FR.01: back after longer: every connector's status again. Neither
+    reconnect is a boot."""
+    station, frames = await make_station(csms.url(""), "ST-B04", OfflineThreshold=60)
+    await station.wait_booted(5)
+
+    def statuses() -> int:
+        return sum(1 for a, _ in frames.calls() if a == "StatusNotification")
+
+    async def reconnect(after_s: float) -> None:
+        await station.go_offline()
+        await station.clock.sleep(after_s)
+        connects = station.link.connects
+        await station.go_online()
+        # the heartbeat ticker starts once the statuses are out (`_online`)
+        await until(lambda: station.link.connects > connects and station.link.ticker)
+
+    await reconnect(5)
+    assert statuses() == 1
+    await reconnect(120)
+    assert statuses() == 2
+    assert steps(frames).count(("BootNotification",)) == 1
