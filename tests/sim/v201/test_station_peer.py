@@ -9,7 +9,11 @@ from __future__ import annotations
 import logging
 
 import pytest
-from ocpp.exceptions import NotSupportedError, SecurityError
+from ocpp.exceptions import (
+    NotSupportedError,
+    OccurrenceConstraintViolationError,
+    SecurityError,
+)
 from ocpp.v201 import call as call201
 from ocpp.v201 import datatypes as dt
 
@@ -263,3 +267,21 @@ async def test_remote_start_on_a_transaction_not_yet_authorized_names_it(make_st
             "Updated", "RemoteStart", 1)
         assert update["transaction_info"]["remote_start_id"] == 13
         assert update["id_token"] == {"id_token": "APP-7", "type": "Central"}
+
+
+async def test_a_malformed_csms_call_gets_the_ocpp_j_callerror(make_station):
+    """OCPP-J 2.0.1 §4.3: a RequestStartTransaction without its required idToken (sent past the
+    peer's own schema check) is answered OccurrenceConstraintViolation by the station's
+    session core, no handler runs, and the station goes on answering."""
+    async with csms201() as server:
+        station, _ = await make_station(server.url, "ST-BADCALL")
+        await station.wait_booted(5)
+        peer = await server.peer("ST-BADCALL")
+        with pytest.raises(OccurrenceConstraintViolationError):
+            await peer.call(call201.RequestStartTransaction(
+                id_token=None, remote_start_id=1),  # type: ignore[arg-type]
+                suppress=False, skip_schema_validation=True)  # fmt: skip
+        assert station.evse(1).tx is None and not station.evse(1).authorized
+        reply = await peer.call(call201.RequestStopTransaction(transaction_id="x"),
+                                suppress=False)
+        assert reply.status == "Rejected" and station.online
