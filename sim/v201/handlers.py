@@ -21,6 +21,7 @@ from sim.dispatch import Handler
 from sim.v201 import evse as flows
 from sim.v201.connectors import Event
 from sim.v201.device_model import DeviceModel, notify_report_payloads
+from sim.v201.trigger import trigger_message
 
 if TYPE_CHECKING:
     from sim.v201.evse import Evse
@@ -233,6 +234,7 @@ HANDLERS: Mapping[str, Handler] = {
     # F. Remote control
     "RequestStartTransaction": request_start_transaction,
     "RequestStopTransaction": request_stop_transaction,
+    "TriggerMessage": trigger_message,
 }
 
 

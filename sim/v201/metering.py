@@ -17,12 +17,13 @@ from chargebench.clock import iso
 from sim.ev import Meter
 from sim.measures import ReadingContext
 
-__all__ = ["BEGIN", "CLOCK", "END", "PERIODIC", "meter_value", "sampled_value_201"]
+__all__ = ["BEGIN", "CLOCK", "END", "PERIODIC", "TRIGGER", "meter_value", "sampled_value_201"]
 
 BEGIN = ReadingContext.transaction_begin
 PERIODIC = ReadingContext.sample_periodic
 END = ReadingContext.transaction_end
 CLOCK = ReadingContext.sample_clock
+TRIGGER = ReadingContext.trigger
 
 #: the 1.6 unit names that 2.0.1's standardized units (appendix 2.13) spell otherwise
 _UNITS = {"Celcius": "Celsius"}

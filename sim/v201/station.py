@@ -114,6 +114,8 @@ class ChargingStation:
         self.boot_reason = "PowerUp"
         #: what the CSMS last heard per (evse, connector) (G01: report changes missed offline)
         self._reported: dict[tuple[int, int], Status] = {}
+        #: set to boot at once while waiting for the next BootNotification (F06 trigger)
+        self._boot_now: asyncio.Event | None = None
         #: monotonic time the last connection ended (B04: how long the station was offline)
         self._offline_since: float | None = None
         self._drain: asyncio.Task | None = None
@@ -276,10 +278,31 @@ class ChargingStation:
                 if reply["interval"] > 0:
                     self.settings.set("HeartbeatInterval", reply["interval"])  # B01.FR.04
                 break
-            await self.clock.sleep(reply["interval"] or DEFAULT_BOOT_RETRY)
+            await self._wait_to_boot(reply["interval"] or DEFAULT_BOOT_RETRY)
         self.boot_reason = "PowerUp"
         await self._report_statuses(changed_only=False)  # B01.FR.05
         self.link.booted.set()
+
+    async def _wait_to_boot(self, interval: float) -> None:
+        """The wait before the next BootNotification, cut short by a TriggerMessage for one
+        (B02.FR.04: "unless requested to do so with TriggerMessageRequest")."""
+        self._boot_now = asyncio.Event()
+        waits = [asyncio.ensure_future(self.clock.sleep(interval)),
+                 asyncio.ensure_future(self._boot_now.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+            self._boot_now = None
+
+    def boot_requested(self) -> bool:
+        """F06: a TriggerMessage for BootNotification while not Accepted: boot now. False
+        when no boot is being waited for."""
+        if self._boot_now is None:
+            return False
+        self._boot_now.set()
+        return True
 
     def boot_payload(self) -> dict:
         """BootNotificationRequest (B01.FR.01, B01.FR.09: with its reason)."""
@@ -374,12 +397,16 @@ class ChargingStation:
             return
         await self._notify_status(evse)
 
+    def status_payload(self, evse: Evse) -> dict:
+        """StatusNotificationRequest of `evse`'s connector now (G01)."""
+        connector = evse.connector
+        return {"timestamp": self.clock.iso_now(), "connectorStatus": str(connector.status),
+                "evseId": evse.id, "connectorId": connector.connector_id}
+
     async def _notify_status(self, evse: Evse) -> None:
         connector = evse.connector
-        payload = {"timestamp": self.clock.iso_now(), "connectorStatus": str(connector.status),
-                   "evseId": evse.id, "connectorId": connector.connector_id}
         with contextlib.suppress(CallFailed):
-            await self.call("StatusNotification", payload)
+            await self.call("StatusNotification", self.status_payload(evse))
             self._reported[(evse.id, connector.connector_id)] = connector.status
 
     async def _report_statuses(self, *, changed_only: bool) -> None:

@@ -138,6 +138,10 @@ class Transaction:
         self.remote_start_id = remote_start_id
         self._remote_due = True
 
+    def force_state(self) -> None:
+        """The next event carries the chargingState even if unchanged (F06.FR.07)."""
+        self._state_sent = None
+
     def ev_connected(self) -> None:
         """E01.FR.16: the next event names evse and connector."""
         self._evse_due = True

@@ -417,3 +417,42 @@ async def test_statuses_after_a_reconnect_depend_on_the_offline_threshold(csms, 
     await reconnect(120)
     assert statuses() == 2
     assert steps(frames).count(("BootNotification",)) == 1
+
+
+async def test_trigger_message(csms, make_station):
+    """F06: Heartbeat, StatusNotification (for the connector named) and MeterValues (the
+    AlignedDataCtrlr measurands, context Trigger: F06.FR.06) are Accepted and sent after the
+    response (F06.FR.04); TransactionEvent during a transaction: Updated, triggerReason
+    Trigger, with its chargingState (F06.FR.07), without one: Rejected; BootNotification once
+    Accepted: Rejected (F06.FR.17); a message it does not send: NotImplemented (F06.FR.08)."""
+    station, frames = await make_station(csms.url(""), "ST-F06", TxUpdatedInterval=0)
+    await station.wait_booted(5)
+
+    async def trigger(message: str, evse: dict | None = None) -> str:
+        payload: dict = {"requestedMessage": message}
+        if evse is not None:
+            payload["evse"] = evse
+        return (await commands.execute(csms, "ST-F06", "TriggerMessage", payload)
+                ).reply["status"]
+
+    def last(action: str) -> dict | None:
+        return next((p for a, p in reversed(frames.calls()) if a == action), None)
+
+    assert await trigger("Heartbeat") == "Accepted"
+    await until(lambda: last("Heartbeat") is not None)
+    assert await trigger("StatusNotification", {"id": 1, "connectorId": 1}) == "Accepted"
+    await until(lambda: steps(frames).count(("StatusNotification", "Available")) == 2)
+    assert await trigger("MeterValues") == "Accepted"
+    reading = await until(lambda: last("MeterValues"))
+    assert {v["context"] for v in reading["meterValue"][0]["sampledValue"]} == {"Trigger"}
+    assert await trigger("TransactionEvent") == "Rejected"
+    assert await trigger("BootNotification") == "Rejected"
+    assert await trigger("SignV2GCertificate") == "NotImplemented"
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    await until(lambda: len(frames.events()) == 2)
+    assert await trigger("TransactionEvent", {"id": 1}) == "Accepted"
+    event = await until(lambda: next((e for e in frames.events()
+                                      if e["triggerReason"] == "Trigger"), None))
+    assert (event["eventType"], event["seqNo"]) == ("Updated", 2)
+    assert event["transactionInfo"]["chargingState"] == "Charging"

@@ -285,3 +285,17 @@ async def test_a_malformed_csms_call_gets_the_ocpp_j_callerror(make_station):
         reply = await peer.call(call201.RequestStopTransaction(transaction_id="x"),
                                 suppress=False)
         assert reply.status == "Rejected" and station.online
+
+
+async def test_a_triggered_boot_cuts_the_pending_wait_short(make_station):
+    """B02.FR.04 / F06: Pending with an hour to wait; TriggerMessage BootNotification is
+    Accepted and the BootNotification follows at once (then Accepted)."""
+    async with csms201(script=Script(boots=[("Pending", 3600)])) as server:
+        station, _ = await make_station(server.url, "ST-TRIG")
+        peer = await server.peer("ST-TRIG")
+        await until(lambda: station.registration == "Pending")
+        reply = await peer.call(call201.TriggerMessage(requested_message="BootNotification"),
+                                suppress=False)
+        assert reply.status == "Accepted"
+        await station.wait_booted(5)
+        assert peer.actions()[:2] == ["BootNotification", "BootNotification"]
