@@ -95,6 +95,20 @@ async def _remote_stop(st: ChargingStation, evse: Evse) -> None:
     await flows.remote_stop(st, evse)
 
 
+def unlock_connector(st: ChargingStation, p: dict) -> dict:
+    """F05: UnknownConnector for a connector this station does not have (F05.FR.03);
+    OngoingAuthorizedTransaction, nothing unlocked or stopped, while an authorized transaction
+    runs there (F05.FR.02); else the lock is released, cable or not (F05.FR.04/06). The
+    simulated lock never fails (UnlockFailed, F05.FR.05, is not modelled here)."""
+    evse_id, connector_id = p["evseId"], p["connectorId"]
+    if not 1 <= evse_id <= len(st.evses) or connector_id != 1:
+        return {"status": "UnknownConnector"}
+    evse = st.evse(evse_id)
+    if evse.tx is not None and evse.authorized:
+        return {"status": "OngoingAuthorizedTransaction"}
+    return {"status": "Unlocked"}
+
+
 # B. Provisioning: the device model behind GetVariables, SetVariables and the reports ---------
 
 
@@ -235,6 +249,7 @@ HANDLERS: Mapping[str, Handler] = {
     "RequestStartTransaction": request_start_transaction,
     "RequestStopTransaction": request_stop_transaction,
     "TriggerMessage": trigger_message,
+    "UnlockConnector": unlock_connector,
 }
 
 

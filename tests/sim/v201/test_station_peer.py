@@ -299,3 +299,28 @@ async def test_a_triggered_boot_cuts_the_pending_wait_short(make_station):
         assert reply.status == "Accepted"
         await station.wait_booted(5)
         assert peer.actions()[:2] == ["BootNotification", "BootNotification"]
+
+
+async def test_unlock_connector(make_station):
+    """F05: Unlocked without a transaction, cable or not (F05.FR.04/06); an unknown connector:
+    UnknownConnector (F05.FR.03); during an authorized transaction: OngoingAuthorized
+    Transaction and the transaction goes on (F05.FR.02)."""
+    async with csms201() as server:
+        station, _ = await make_station(server.url, "ST-F05", TxUpdatedInterval=0)
+        await station.wait_booted(5)
+        peer = await server.peer("ST-F05")
+
+        async def unlock(evse_id: int, connector_id: int = 1) -> str:
+            reply = await peer.call(call201.UnlockConnector(evse_id=evse_id,
+                                                            connector_id=connector_id),
+                                    suppress=False)  # fmt: skip
+            return reply.status
+
+        assert await unlock(1) == "Unlocked"
+        assert await unlock(2) == "UnknownConnector"
+        assert await unlock(1, 2) == "UnknownConnector"
+        await station.plug_in(1)
+        assert await station.present_id_tag("TAG")
+        await until(lambda: station.evse(1).tx is not None)
+        assert await unlock(1) == "OngoingAuthorizedTransaction"
+        assert station.evse(1).tx is not None and station.evse(1).authorized
