@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 
 from sim.connector import ConnectorStatus
 from sim.ev import EV, Meter
-from sim.v201 import metering
+from sim.v201 import metering, reservations
 from sim.v201.connectors import Connector, Event
 from sim.v201.transaction import ChargingState, Facts, Transaction, ends, parse_points, starts
 
 if TYPE_CHECKING:
+    from sim.v201.reservations import Reservation
     from sim.v201.station import ChargingStation
 
 __all__ = ["Evse"]
@@ -55,6 +56,10 @@ class Evse:
     #: the TxUpdatedInterval sampler and the EVConnectionTimeOut timer (E03.FR.05)
     sampler: asyncio.Task | None = None
     connection_timer: asyncio.Task | None = None
+    #: the reservation holding this EVSE (`sim.v201.reservations`)
+    reservation: Reservation | None = None
+    #: a reservation used by the authorization: the next event names it (H01.FR.15)
+    reservation_used: int | None = None
 
     def __post_init__(self) -> None:
         self.connector = Connector(self.id, 1)
@@ -118,10 +123,16 @@ async def authorized(st: ChargingStation, evse: Evse, token: dict, *,
     or RemoteStart and the remoteStartId (F01.FR.19, F02.FR.21)."""
     evse.authorized, evse.token = True, dict(token)
     evse.remote_start_id = remote_start_id
+    if evse.reservation is not None and evse.reservation.matches(token):
+        evse.reservation_used = evse.reservation.id  # H03.FR.09: used
+        await reservations.end(st, evse, None)  # H03.FR.10: Available or Occupied
     if evse.tx is not None:
         evse.tx.authorize(token)
         if remote_start_id is not None:
             evse.tx.remote_start(remote_start_id)
+        if evse.reservation_used is not None:
+            evse.tx.reserved(evse.reservation_used)
+            evse.reservation_used = None
     trigger = "RemoteStart" if remote_start_id is not None else "Authorized"
     if not evse.ev_connected:
         start_connection_timer(st, evse)  # E03.FR.05
@@ -225,6 +236,9 @@ async def _start(st: ChargingStation, evse: Evse, trigger: str) -> None:
         tx.authorize(evse.token)
     if evse.remote_start_id is not None:
         tx.remote_start(evse.remote_start_id)
+    if evse.reservation_used is not None:
+        tx.reserved(evse.reservation_used)  # H01.FR.15, E01.FR.13
+        evse.reservation_used = None
     evse.tx = tx
     await st.status_changed(evse, evse.connector.set_in_transaction(True))
     readings = st.readings(evse, "TxStartedMeasurands", metering.BEGIN)

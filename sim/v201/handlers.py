@@ -19,6 +19,7 @@ from chargebench.ocppj.registration import Registration
 from chargebench.ocppj.versions import OCPP201
 from sim.dispatch import Handler
 from sim.v201 import evse as flows
+from sim.v201 import reservations
 from sim.v201.connectors import Event
 from sim.v201.device_model import DeviceModel, notify_report_payloads
 from sim.v201.trigger import trigger_message
@@ -44,7 +45,7 @@ def request_start_transaction(st: ChargingStation, p: dict) -> dict:
     RemoteStart and the remoteStartId (F01.FR.19/25, F02.FR.01/21)."""
     if st.registration != Registration.ACCEPTED:
         return {"status": "Rejected"}
-    evse = _evse_for_start(st, p.get("evseId"))
+    evse = _evse_for_start(st, p.get("evseId"), p["idToken"])
     if evse is None:
         return {"status": "Rejected"}
     token, remote_id = p["idToken"], p["remoteStartId"]
@@ -55,15 +56,22 @@ def request_start_transaction(st: ChargingStation, p: dict) -> dict:
     return reply
 
 
-def _evse_for_start(st: ChargingStation, evse_id: int | None) -> Evse | None:
+def _evse_for_start(st: ChargingStation, evse_id: int | None, token: dict) -> Evse | None:
+    """The EVSE a remote start goes to; None: Rejected (F01.FR.21/22: reserved for another
+    idToken; F01.FR.23/24)."""
     if evse_id is not None:
         if not 1 <= evse_id <= len(st.evses):
             return None
         evse = st.evse(evse_id)
-        usable = evse.connector.status.operative and not evse.authorized
+        usable = evse.connector.status.operative and not evse.authorized and (
+            evse.reservation is None or evse.reservation.matches(token))
         return evse if usable else None
+    reserved = reservations.for_token(st, token)
+    if reserved is not None:
+        return reserved
     # F01.FR.20: an EV waiting without authorization first, else a free EVSE
-    free = [e for e in st.evses if e.connector.status.operative and not e.authorized]
+    free = [e for e in st.evses if e.connector.status.operative and not e.authorized
+            and e.reservation is None]
     waiting = [e for e in free if e.ev_connected]
     return next(iter(waiting or free), None)
 
@@ -240,6 +248,9 @@ HANDLERS: Mapping[str, Handler] = {
     "Reset": reset,
     # G. Availability
     "ChangeAvailability": change_availability,
+    # H. Reservation
+    "CancelReservation": reservations.cancel_reservation,
+    "ReserveNow": reservations.reserve_now,
     # B. Provisioning
     "GetBaseReport": get_base_report,
     "GetReport": get_report,

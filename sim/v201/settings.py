@@ -65,6 +65,9 @@ VARIABLES: dict[str, Variable] = {
     "AlignedDataMeasurands": Variable("AlignedDataCtrlr", "Measurands",
                                       "Energy.Active.Import.Register"),
     "AlignedDataSendDuringIdle": Variable("AlignedDataCtrlr", "SendDuringIdle", "false"),
+    # H01 (ReservationCtrlr)
+    "ReservationEnabled": Variable("ReservationCtrlr", "Enabled", "true"),
+    "ReservationNonEvseSpecific": Variable("ReservationCtrlr", "NonEvseSpecific", "false"),
     # C01, F01 (AuthCtrlr)
     "AuthorizeRemoteStart": Variable("AuthCtrlr", "AuthorizeRemoteStart", "false"),
     # B01 (the BootNotification's chargingStation and modem): where libocpp keeps them

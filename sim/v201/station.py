@@ -53,7 +53,7 @@ from sim.features.metering import aligned_instant, seconds_to_next_aligned
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
 from sim.v201 import evse as flows
-from sim.v201 import metering
+from sim.v201 import metering, reservations
 from sim.v201.connectors import Event, Status
 from sim.v201.evse import Evse
 from sim.v201.settings import Settings
@@ -393,6 +393,8 @@ class ChargingStation:
     async def status_changed(self, evse: Evse, status: Status | None) -> None:
         """G01: StatusNotification for a connector whose status changed (None: it did not).
         Offline, the change is reported after the reconnect (`_report_statuses`)."""
+        if status in (Status.FAULTED, Status.UNAVAILABLE) and evse.reservation is not None:
+            self.spawn(reservations.end(self, evse, "Removed"))  # H01.FR.16/17
         if status is None or not self.online:
             return
         await self._notify_status(evse)
@@ -499,11 +501,17 @@ class ChargingStation:
         if running is not None and (connector is None or running.id == connector):
             await flows.stop_authorized(self, running, token)  # E07.FR.01 (a)
             return True
-        evse = self.evse(connector) if connector is not None else next(
-            (e for e in self.evses if not e.authorized and e.connector.status.operative
-             and (e.ev_connected or e.tx is None)), None)
+        reserved = reservations.for_token(self, token)  # H03.FR.01
+        if connector is not None:
+            evse: Evse | None = self.evse(connector)
+        else:
+            evse = reserved or next(
+                (e for e in self.evses if not e.authorized and e.reservation is None
+                 and e.connector.status.operative and (e.ev_connected or e.tx is None)), None)
         if evse is None or not evse.connector.status.operative:
             return False
+        if evse.reservation is not None and evse is not reserved:
+            return False  # reserved for another idToken (H03)
         if not await self.authorize(token):
             return False  # E02.FR.20 note: an unsuccessful authorization sends no event
         await flows.authorized(self, evse, token)

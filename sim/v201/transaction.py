@@ -121,6 +121,8 @@ class Transaction:
     _evse_due: bool = True
     _remote_due: bool = False
     _state_sent: ChargingState | None = None
+    #: a reservation this transaction ends, until an event named it (E01.FR.13)
+    reservation_id: int | None = None
     #: the points that held at some time since the start (`ends`)
     held: set[TxPoint] = field(default_factory=set)
 
@@ -137,6 +139,10 @@ class Transaction:
         """F01.FR.25, F02.FR.01: the next event names the remote start."""
         self.remote_start_id = remote_start_id
         self._remote_due = True
+
+    def reserved(self, reservation_id: int) -> None:
+        """This transaction ends a reservation: the next event names it (E01.FR.13)."""
+        self.reservation_id = reservation_id
 
     def force_state(self) -> None:
         """The next event carries the chargingState even if unchanged (F06.FR.07)."""
@@ -177,6 +183,9 @@ class Transaction:
             self._evse_due = False
         if meter_values:
             payload["meterValue"] = meter_values
+        if self.reservation_id is not None:
+            payload["reservationId"] = self.reservation_id  # E01.FR.13, H01.FR.15
+            self.reservation_id = None
         if event_type == "Ended":
             self.ended = True
         return payload

@@ -93,6 +93,16 @@ class Csms(ChargePoint):
                 id_token_info=dt.IdTokenInfoType(status="Accepted"))
         return result201.TransactionEvent()  # every field optional (E01.FR.12 aside)
 
+    @on("ReservationStatusUpdate")
+    def on_reservation_status_update(self, **payload: Any) -> Any:
+        self._got("ReservationStatusUpdate", payload)
+        return result201.ReservationStatusUpdate()
+
+    @on("MeterValues")
+    def on_meter_values(self, **payload: Any) -> Any:
+        self._got("MeterValues", payload)
+        return result201.MeterValues()
+
     @on("NotifyReport")
     def on_notify_report(self, **payload: Any) -> Any:
         self._got("NotifyReport", payload)

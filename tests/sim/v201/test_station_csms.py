@@ -456,3 +456,32 @@ async def test_trigger_message(csms, make_station):
                                       if e["triggerReason"] == "Trigger"), None))
     assert (event["eventType"], event["seqNo"]) == ("Updated", 2)
     assert event["transactionInfo"]["chargingState"] == "Charging"
+
+
+async def test_a_reservation_is_held_then_used_by_its_token(csms, make_station):
+    """H01: ReserveNow for EVSE 1 is Accepted and its connector Reserved (H01.FR.23); another
+    token cannot use it (H03), a second reservation of it is Occupied (H01.FR.11); the EV
+    plugged in leaves it Reserved (G03.FR.09); the reserved token used: Occupied (H03.FR.10)
+    and the Started names the reservation (H01.FR.15, E01.FR.13)."""
+    csms.store.upsert_id_tag("TAG-OTHER")
+    station, frames = await make_station(csms.url(""), "ST-H01", TxUpdatedInterval=0)
+    await station.wait_booted(5)
+    reserve = {"id": 0, "expiryDateTime": "2099-01-01T00:00:00Z", "evseId": 1,
+               "idToken": {"idToken": "TAG-OK", "type": "ISO14443"}}
+    result = await commands.execute(csms, "ST-H01", "ReserveNow", reserve)
+    assert result.reply["status"] == "Accepted"
+    [request] = [r.payload for r in frames if r.action == "ReserveNow" and r.type.value == "CALL"]
+    await until(lambda: steps(frames)[-1] == ("StatusNotification", "Reserved"))
+    assert not await station.present_id_tag("TAG-OTHER")
+    again = await commands.execute(csms, "ST-H01", "ReserveNow", {**reserve, "id": 5})
+    assert again.reply["status"] == "Occupied"
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    await until(lambda: len(frames.events()) == 2)
+    assert steps(frames) == [
+        ("BootNotification",), ("StatusNotification", "Available"),
+        ("StatusNotification", "Reserved"), ("Authorize",), ("StatusNotification", "Occupied"),
+        ("Started", "Authorized", 0), ("Updated", "ChargingStateChanged", 1)]
+    started = frames.events()[0]
+    assert started["reservationId"] == request["id"]
+    assert "reservationId" not in frames.events()[1]

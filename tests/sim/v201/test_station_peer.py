@@ -7,6 +7,7 @@ ones (a malformed response is logged, the station neither crashes nor stops)."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from ocpp.exceptions import (
@@ -324,3 +325,49 @@ async def test_unlock_connector(make_station):
         await until(lambda: station.evse(1).tx is not None)
         assert await unlock(1) == "OngoingAuthorizedTransaction"
         assert station.evse(1).tx is not None and station.evse(1).authorized
+
+
+async def test_reservations_expire_are_cancelled_and_removed_by_a_fault(make_station):
+    """H04.FR.01/03: a reservation that expires sends ReservationStatusUpdate Expired and its
+    connector is Available again; H02: CancelReservation of an unknown id is Rejected
+    (H02.FR.01), of a held one Accepted and the connector Available (H02.FR.02); H01.FR.16: a
+    fault removes a reservation (ReservationStatusUpdate Removed); without evseId: Rejected
+    unless NonEvseSpecific (H01.FR.19)."""
+    async with csms201() as server:
+        station, _ = await make_station(server.url, "ST-H04", speed=20.0)
+        await station.wait_booted(5)
+        peer = await server.peer("ST-H04")
+
+        async def reserve(rid: int, seconds: float, evse_id: int | None = 1) -> str:
+            expiry = (station.clock.now() + timedelta(seconds=seconds)).isoformat()
+            reply = await peer.call(call201.ReserveNow(
+                id=rid, expiry_date_time=expiry, evse_id=evse_id,
+                id_token=dt.IdTokenType(id_token="R1", type="ISO14443")), suppress=False)
+            return reply.status
+
+        def statuses() -> list[str]:
+            return [p["connector_status"] for a, p in peer.received if a == "StatusNotification"]
+
+        def updates() -> list[tuple[int, str]]:
+            return [(p["reservation_id"], p["reservation_update_status"])
+                    for a, p in peer.received if a == "ReservationStatusUpdate"]
+
+        assert await reserve(1, 10) == "Accepted"
+        await until(lambda: updates() == [(1, "Expired")])
+        await until(lambda: statuses()[-1] == "Available")
+        assert statuses() == ["Available", "Reserved", "Available"]
+        cancel = await peer.call(call201.CancelReservation(reservation_id=99), suppress=False)
+        assert cancel.status == "Rejected"
+        assert await reserve(2, 3600) == "Accepted"
+        cancel = await peer.call(call201.CancelReservation(reservation_id=2), suppress=False)
+        assert cancel.status == "Accepted"
+        await until(lambda: len(statuses()) == 5)
+        assert await reserve(3, 3600) == "Accepted"
+        await until(lambda: statuses()[-1] == "Reserved")
+        await station.fault(1)
+        await until(lambda: (3, "Removed") in updates())
+        assert statuses()[-1] == "Faulted" and station.evse(1).reservation is None
+        await station.clear_fault(1)
+        assert await reserve(4, 3600, evse_id=None) == "Rejected"
+        assert statuses() == ["Available", "Reserved", "Available", "Reserved", "Available",
+                              "Reserved", "Faulted", "Available"]
