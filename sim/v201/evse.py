@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sim.connector import ConnectorStatus
 from sim.ev import EV, Meter
+from sim.features.metering import TransactionMeter
 from sim.v201 import metering, reservations
 from sim.v201.connectors import Connector, Event
 from sim.v201.transaction import ChargingState, Facts, Transaction, ends, parse_points, starts
@@ -56,6 +57,9 @@ class Evse:
     #: the TxUpdatedInterval sampler and the EVConnectionTimeOut timer (E03.FR.05)
     sampler: asyncio.Task | None = None
     connection_timer: asyncio.Task | None = None
+    #: the TxEndedMeasurands readings of the running transaction (J02: its Ended event)
+    ended_meter: TransactionMeter | None = None
+    ended_sampler: asyncio.Task | None = None
     #: the reservation holding this EVSE (`sim.v201.reservations`)
     reservation: Reservation | None = None
     #: a reservation used by the authorization: the next event names it (H01.FR.15)
@@ -242,6 +246,8 @@ async def _start(st: ChargingStation, evse: Evse, trigger: str) -> None:
     evse.tx = tx
     await st.status_changed(evse, evse.connector.set_in_transaction(True))
     readings = st.readings(evse, "TxStartedMeasurands", metering.BEGIN)
+    evse.ended_meter = TransactionMeter()
+    evse.ended_meter.keep(st.readings(evse, "TxEndedMeasurands", metering.BEGIN))
     await st.transaction_event(evse, "Started", trigger, meter_values=readings)
     start_sampler(st, evse)
 
@@ -257,8 +263,11 @@ async def _end(st: ChargingStation, evse: Evse, trigger: str, stopped_reason: st
     evse.meter.open_contactor()
     evse.authorized = False
     tx.charging_state = evse.charging_state
-    readings = st.readings(evse, "TxEndedMeasurands", metering.END)
-    await st.transaction_event(evse, "Ended", trigger, meter_values=readings,
+    kept, evse.ended_meter = evse.ended_meter or TransactionMeter(), None
+    # E06.FR.11: TxEndedMeasurands every TxEndedInterval s from the start, and at the end;
+    # E06.FR.13: intermediate readings are dropped first when they are too many
+    kept.end(st.readings(evse, "TxEndedMeasurands", metering.END))
+    await st.transaction_event(evse, "Ended", trigger, meter_values=kept.data or None,
                                stopped_reason=stopped_reason, token=token)
     evse.tx, evse.token, evse.remote_start_id = None, None, None
     await st.status_changed(evse, evse.connector.set_in_transaction(False))
@@ -268,17 +277,33 @@ async def _end(st: ChargingStation, evse: Evse, trigger: str, stopped_reason: st
 
 
 def start_sampler(st: ChargingStation, evse: Evse) -> None:
-    """Updated events with MeterValuePeriodic every TxUpdatedInterval s (J02; 0: none)."""
+    """Updated events with MeterValuePeriodic every TxUpdatedInterval s (J02.FR.11; 0: none),
+    and the TxEndedMeasurands kept every TxEndedInterval s for the Ended event."""
     stop_sampler(evse)
     if st.settings.int("TxUpdatedInterval") > 0:
         evse.sampler = st.spawn(_sample(st, evse))
+    if st.settings.int("TxEndedInterval") > 0:
+        evse.ended_sampler = st.spawn(_sample_ended(st, evse))
 
 
 def stop_sampler(evse: Evse) -> None:
-    if evse.sampler is not None:
-        if evse.sampler is not asyncio.current_task():
-            evse.sampler.cancel()
-        evse.sampler = None
+    current = asyncio.current_task()
+    for task in (evse.sampler, evse.ended_sampler):
+        if task is not None and task is not current:
+            task.cancel()
+    evse.sampler = evse.ended_sampler = None
+
+
+async def _sample_ended(st: ChargingStation, evse: Evse) -> None:
+    while evse.tx is not None and evse.ended_meter is not None:
+        interval = st.settings.int("TxEndedInterval")
+        if interval <= 0:
+            return
+        await st.clock.sleep(interval)
+        if evse.ended_meter is None:
+            return
+        evse.advance(st.clock.monotonic())
+        evse.ended_meter.keep(st.readings(evse, "TxEndedMeasurands", metering.PERIODIC))
 
 
 async def _sample(st: ChargingStation, evse: Evse) -> None:

@@ -60,6 +60,7 @@ VARIABLES: dict[str, Variable] = {
     "TxUpdatedInterval": Variable("SampledDataCtrlr", "TxUpdatedInterval", "0"),
     "TxEndedMeasurands": Variable("SampledDataCtrlr", "TxEndedMeasurands",
                                   "Energy.Active.Import.Register"),
+    "TxEndedInterval": Variable("SampledDataCtrlr", "TxEndedInterval", "0"),
     # J01 (AlignedDataCtrlr): clock-aligned readings, 0 = none
     "AlignedDataInterval": Variable("AlignedDataCtrlr", "Interval", "0"),
     "AlignedDataMeasurands": Variable("AlignedDataCtrlr", "Measurands",

@@ -92,7 +92,9 @@ async def test_cable_first_transaction_with_the_libocpp_points(csms, make_statio
     assert full["transactionInfo"]["chargingState"] == "SuspendedEV"
     assert ended["transactionInfo"]["stoppedReason"] == "Local"
     assert ended["idToken"] == TOKEN
-    [end_reading] = ended["meterValue"][0]["sampledValue"]
+    begin, end = ended["meterValue"]  # TxEndedInterval 0: the start and the end only
+    assert begin["sampledValue"][0]["context"] == "Transaction.Begin"
+    [end_reading] = end["sampledValue"]
     assert end_reading["context"] == "Transaction.End"
     assert end_reading["measurand"] == "Energy.Active.Import.Register"
     assert end_reading["value"] > started["meterValue"][0]["sampledValue"][0]["value"]
@@ -485,3 +487,22 @@ async def test_a_reservation_is_held_then_used_by_its_token(csms, make_station):
     started = frames.events()[0]
     assert started["reservationId"] == request["id"]
     assert "reservationId" not in frames.events()[1]
+
+
+async def test_the_ended_event_carries_the_tx_ended_readings(csms, make_station):
+    """J02 / E06.FR.11: with SampledDataCtrlr.TxEndedInterval 60 s the Ended event carries the
+    TxEndedMeasurands from the start (Transaction.Begin), every 60 s (Sample.Periodic) and at
+    the end (Transaction.End), registers never decreasing (J02.FR.16)."""
+    station, frames = await make_station(csms.url(""), "ST-J02", TxUpdatedInterval=0,
+                                         TxEndedInterval=60)
+    await station.wait_booted(5)
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    await station.clock.sleep(150)
+    await station.plug_out(1)
+    ended = frames.events()[-1]
+    contexts = [mv["sampledValue"][0]["context"] for mv in ended["meterValue"]]
+    assert contexts[0] == "Transaction.Begin" and contexts[-1] == "Transaction.End"
+    assert set(contexts[1:-1]) == {"Sample.Periodic"} and len(contexts) >= 3
+    registers = [mv["sampledValue"][0]["value"] for mv in ended["meterValue"]]
+    assert registers == sorted(registers) and registers[-1] > registers[0]
