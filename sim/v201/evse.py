@@ -57,6 +57,8 @@ class Evse:
     #: the TxUpdatedInterval sampler and the EVConnectionTimeOut timer (E03.FR.05)
     sampler: asyncio.Task | None = None
     connection_timer: asyncio.Task | None = None
+    #: the cable lock's mechanism fails (`ChargingStation.jam_lock`; F05.FR.05)
+    lock_jammed: bool = False
     #: the TxEndedMeasurands readings of the running transaction (J02: its Ended event)
     ended_meter: TransactionMeter | None = None
     ended_sampler: asyncio.Task | None = None

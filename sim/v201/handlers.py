@@ -106,15 +106,15 @@ async def _remote_stop(st: ChargingStation, evse: Evse) -> None:
 def unlock_connector(st: ChargingStation, p: dict) -> dict:
     """F05: UnknownConnector for a connector this station does not have (F05.FR.03);
     OngoingAuthorizedTransaction, nothing unlocked or stopped, while an authorized transaction
-    runs there (F05.FR.02); else the lock is released, cable or not (F05.FR.04/06). The
-    simulated lock never fails (UnlockFailed, F05.FR.05, is not modelled here)."""
+    runs there (F05.FR.02); else the lock is released, cable or not (F05.FR.04/06), unless its
+    mechanism is jammed: UnlockFailed (F05.FR.05)."""
     evse_id, connector_id = p["evseId"], p["connectorId"]
     if not 1 <= evse_id <= len(st.evses) or connector_id != 1:
         return {"status": "UnknownConnector"}
     evse = st.evse(evse_id)
     if evse.tx is not None and evse.authorized:
         return {"status": "OngoingAuthorizedTransaction"}
-    return {"status": "Unlocked"}
+    return {"status": "UnlockFailed" if evse.lock_jammed else "Unlocked"}
 
 
 # B. Provisioning: the device model behind GetVariables, SetVariables and the reports ---------

@@ -553,6 +553,11 @@ class ChargingStation:
         elif evse.meter.contactor_closed:
             evse.meter.open_contactor()
 
+    def jam_lock(self, connector: int, jammed: bool = True) -> None:
+        """The cable lock's mechanism fails (UnlockConnector then answers UnlockFailed,
+        F05.FR.05) or is repaired."""
+        self.evse(connector).lock_jammed = jammed
+
     async def clear_fault(self, connector: int) -> None:
         """The fault is resolved: back to the status the other facts give."""
         evse = self.evse(connector)

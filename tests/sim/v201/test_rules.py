@@ -152,3 +152,23 @@ def test_a_stop_point_that_never_held_ends_nothing():
     assert ends(points, Facts(authorized=True), tx.held) is None
     tx.observe(Facts(authorized=True, ev_connected=True))
     assert ends(points, Facts(authorized=True), tx.held) is TxPoint.EV_CONNECTED
+
+
+def test_the_control_surface_is_the_same_for_both_versions():
+    """Issue 19 point 4: every verb of the 1.6 charge point's control surface (plug in, present
+    an idTag, EV full, fault, offline, power loss...) exists on the 2.0.1 station with the
+    same parameters, so a fleet, a scenario or the UI drives either the same way."""
+    import inspect
+
+    from sim.control import ControlSurface
+    from sim.v201.station import ChargingStation
+
+    verbs = [name for name, member in vars(ControlSurface).items()
+             if callable(member) and not name.startswith("_")]
+    assert {"plug_in", "present_id_tag", "ev_full", "fault", "power_loss"} <= set(verbs)
+    for name in verbs:
+        ours = inspect.signature(getattr(ChargingStation, name))
+        theirs = inspect.signature(getattr(ControlSurface, name))
+        assert list(ours.parameters) == list(theirs.parameters), name
+        assert inspect.iscoroutinefunction(getattr(ChargingStation, name)) == \
+            inspect.iscoroutinefunction(getattr(ControlSurface, name)), name

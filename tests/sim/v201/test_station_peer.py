@@ -318,6 +318,9 @@ async def test_unlock_connector(make_station):
             return reply.status
 
         assert await unlock(1) == "Unlocked"
+        station.jam_lock(1)
+        assert await unlock(1) == "UnlockFailed"  # F05.FR.05
+        station.jam_lock(1, False)
         assert await unlock(2) == "UnknownConnector"
         assert await unlock(1, 2) == "UnknownConnector"
         await station.plug_in(1)
