@@ -71,6 +71,8 @@ VARIABLES: dict[str, Variable] = {
     "ReservationNonEvseSpecific": Variable("ReservationCtrlr", "NonEvseSpecific", "false"),
     # C01, F01 (AuthCtrlr)
     "AuthorizeRemoteStart": Variable("AuthCtrlr", "AuthorizeRemoteStart", "false"),
+    "OfflineTxForUnknownIdEnabled": Variable("AuthCtrlr", "OfflineTxForUnknownIdEnabled",
+                                             "false"),
     # B01 (the BootNotification's chargingStation and modem): where libocpp keeps them
     "VendorName": Variable("InternalCtrlr", "ChargePointVendor", "ChargeBench"),
     "Model": Variable("InternalCtrlr", "ChargePointModel", "sim-201"),

@@ -518,11 +518,15 @@ class ChargingStation:
         return True
 
     async def authorize(self, token: dict) -> bool:
-        """C01: Authorize online; offline nothing is authorized (no local list in this slice)."""
+        """C01: Authorize online. Offline, with no local list or cache in this station, only
+        OfflineTxForUnknownIdEnabled lets a token in (C13.FR.02/04: then any identifier); the
+        CSMS judges it later, in its TransactionEventResponse (E05)."""
+        if not self.online:
+            return self.settings.bool("OfflineTxForUnknownIdEnabled")
         try:
             reply = await self.call("Authorize", {"idToken": token})
-        except (ConnectionLost, CallErrorReply, CallFailed):
-            return False
+        except CallFailed:  # the connection went while asking: offline rules; else refused
+            return not self.online and self.settings.bool("OfflineTxForUnknownIdEnabled")
         return reply["idTokenInfo"]["status"] == "Accepted"
 
     async def ev_full(self, connector: int = 1) -> None:

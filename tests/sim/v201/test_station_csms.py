@@ -506,3 +506,30 @@ async def test_the_ended_event_carries_the_tx_ended_readings(csms, make_station)
     assert set(contexts[1:-1]) == {"Sample.Periodic"} and len(contexts) >= 3
     registers = [mv["sampledValue"][0]["value"] for mv in ended["meterValue"]]
     assert registers == sorted(registers) and registers[-1] > registers[0]
+
+
+async def test_a_whole_transaction_offline_is_delivered_after_the_reconnect(csms, make_station):
+    """C13.FR.02/04, E04: offline a token is refused unless OfflineTxForUnknownIdEnabled; with
+    it a whole transaction runs offline, every event queued with offline true (E04.FR.03) and
+    delivered in order, seqNo 0.. (E04.FR.02), after the reconnect; the CSMS then judges the
+    token (E05) and bills the transaction."""
+    station, frames = await make_station(csms.url(""), "ST-OFF", TxUpdatedInterval=0)
+    await station.wait_booted(5)
+    await station.go_offline()
+    await station.plug_in(1)
+    assert not await station.present_id_tag("TAG-OK")  # C13.FR.02
+    station.settings.overrides["OfflineTxForUnknownIdEnabled"] = "true"
+    assert await station.present_id_tag("TAG-OK")  # C13.FR.04
+    await station.clock.sleep(60)
+    assert await station.present_id_tag("TAG-OK")
+    await station.plug_out(1)
+    assert len(station.queue) == 3
+    await station.go_online()
+    await until(lambda: len(frames.events()) == 3 and not station.queue)
+    events = frames.events()
+    assert [(e["eventType"], e["triggerReason"], e["seqNo"], e["offline"]) for e in events] == [
+        ("Started", "Authorized", 0, True), ("Updated", "ChargingStateChanged", 1, True),
+        ("Ended", "StopAuthorized", 2, True)]
+    tx_row = csms.store.station_transaction("ST-OFF", events[0]["transactionInfo"]
+                                            ["transactionId"])
+    await until(lambda: csms.store.get_transaction(tx_row)["status"] == "Completed")
