@@ -59,6 +59,13 @@ class CertificateService:
         candidates = {(charger and charger["serial"]) or cp_id, *serials}
         if not any(identity.matches(serial, self.csms.config.cpo_name) for serial in candidates):
             return f"subject CN={identity.common_name!r} O={identity.organization!r}"
+        # A00.FR.405: the certificate will name one station. A station may claim any serial in
+        # its BootNotification; signing a CN that is another charger's serial (or id) would let
+        # it connect as that charger with mutual TLS (profile 3).
+        name = identity.common_name or ""
+        other = await asyncio.to_thread(self.csms.store.charger_named, name, besides=cp_id)
+        if other is not None:
+            return f"subject CN={identity.common_name!r} identifies charger {other!r}"
         return None
 
     async def sign_and_send(self, conn: ChargerConnection, csr_pem: str, **fields: str) -> None:

@@ -206,6 +206,7 @@ def apply_seed(
                 status=tag.get("status", "Accepted"),
                 expiry_date=tag.get("expiry"),
                 parent_id_tag=tag.get("parent"),
+                token_type=tag.get("type"),
             )
         for tariff in data.get("tariffs", []):
             uow.set_tariff(

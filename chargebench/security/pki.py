@@ -26,6 +26,7 @@ import datetime as dt
 import ipaddress
 import os
 import re
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from chargebench.security.tls import client_ssl_context
 
 __all__ = [
     "DEFAULT_CPO_NAME",
@@ -67,6 +70,14 @@ class PkiFiles:
     charge_points: dict[str, tuple[Path, Path]]  # serial -> (certificate, key)
     invalid_client_cert: Path
     invalid_client_key: Path
+
+    def client_context(self, serial: str | None = None) -> ssl.SSLContext:
+        """A charge point's TLS context trusting this CA: with the client certificate of
+        `serial` (profile 3, mutual TLS) or without one (profile 2)."""
+        if serial is None:
+            return client_ssl_context(self.ca_cert)
+        cert, key = self.charge_points[serial]
+        return client_ssl_context(self.ca_cert, cert, key)
 
     def paths(self) -> list[Path]:
         """Every file written, certificate before key."""

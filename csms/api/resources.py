@@ -19,6 +19,7 @@ from csms.api.spec import Call, Operation
 from csms.services import remote
 from csms.services.analytics import live_estimate
 from csms.store.base import Charger, Store, Transaction
+from csms.v201.tokens import ID_TOKEN_TYPES
 
 SINCE = Param("since", "date-time", "from this time (inclusive)", match="since")
 UNTIL = Param("until", "date-time", "up to this time (exclusive)", match="until")
@@ -74,11 +75,12 @@ CONNECTORS = Listing(
 )
 ID_TAGS = Listing(
     "id_tags",
-    columns=("id_tag", "status", "expiry_date", "parent_id_tag"),
+    columns=("id_tag", "status", "expiry_date", "parent_id_tag", "token_type"),
     params=(
         Param("id_tag", match="contains"),
         Param("status", enum=("Accepted", "Blocked", "Expired", "Invalid")),
         Param("parent_id_tag"),
+        Param("token_type", enum=ID_TOKEN_TYPES),
     ),
 )
 TRANSACTIONS = Listing(
@@ -253,6 +255,7 @@ async def put_id_tag(call: Call) -> Any:
         status=body.get("status", "Accepted"),
         expiry_date=expiry,
         parent_id_tag=body.get("parent_id_tag"),
+        token_type=body.get("token_type"),
     )
     return await ctx.db(ctx.store.get_id_tag, id_tag)
 
@@ -376,8 +379,8 @@ async def list_reservations(call: Call) -> Any:
 # Route table ------------------------------------------------------------------------------------
 
 CP_ID = (Param("cp_id", description="charge point id"),)
-ID_TAG = (Param("id_tag", description="OCPP IdToken (CiString20Type)", min_length=1,
-                max_length=20),)  # fmt: skip
+ID_TAG = (Param("id_tag", description="OCPP IdToken (1.6 CiString20Type; 2.0.1 idToken, "
+                "string[36])", min_length=1, max_length=36),)  # fmt: skip
 TX_GONE = {"404": "unknown transaction"}
 
 ROUTES: tuple[Operation, ...] = (
@@ -402,7 +405,11 @@ ROUTES: tuple[Operation, ...] = (
             "properties": {
                 "status": {"enum": ["Accepted", "Blocked", "Expired", "Invalid"]},
                 "expiry_date": {"type": ["string", "null"], "format": "date-time"},
-                "parent_id_tag": {"type": ["string", "null"], "minLength": 1, "maxLength": 20},
+                "parent_id_tag": {"type": ["string", "null"], "minLength": 1, "maxLength": 36},
+                "token_type": {"enum": [*ID_TOKEN_TYPES, None],
+                               "description": "2.0.1 IdTokenEnumType the tag is registered "
+                                              "as (C01: a token is its value and its type); "
+                                              "null or left out: any type (1.6 idTags)"},
             },
         },
         result={"type": "object", "required": ["id_tag", "status"]},

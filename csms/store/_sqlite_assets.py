@@ -124,6 +124,15 @@ class AssetsMixin(SqliteBase):
         row = self._one(f"SELECT {_CHARGER_COLUMNS} FROM chargers WHERE id = ?", (charger_id,))
         return None if row is None else _charger(row)
 
+    def charger_named(self, name: str, *, besides: str) -> str | None:
+        """A stored charger other than `besides` whose serial or id is `name`: whose identity
+        a certificate with CN = `name` would prove (A00.FR.405)."""
+        row = self._one(
+            "SELECT id FROM chargers WHERE (serial = ? OR id = ?) AND id != ? ORDER BY id LIMIT 1",
+            (name, name, besides),
+        )
+        return None if row is None else row["id"]
+
     def charger_id_case_twin(self, charger_id: str) -> str | None:
         """The id of a stored charger equal to `charger_id` but for ASCII letter case (charge
         point ids are ASCII: csms.admission), other than `charger_id` itself."""
@@ -359,14 +368,16 @@ class AssetsMixin(SqliteBase):
         status: str = "Accepted",
         expiry_date: TimeLike | None = None,
         parent_id_tag: str | None = None,
+        token_type: str | None = None,
     ) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO id_tags(id_tag, status, expiry_date, parent_id_tag)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT(id_tag) DO UPDATE SET status = excluded.status,"
-                " expiry_date = excluded.expiry_date, parent_id_tag = excluded.parent_id_tag",
-                (id_tag, status, to_iso(expiry_date), parent_id_tag),
-            )
+                "INSERT INTO id_tags(id_tag, status, expiry_date, parent_id_tag, token_type)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id_tag) DO UPDATE SET"
+                " status = excluded.status, expiry_date = excluded.expiry_date,"
+                " parent_id_tag = excluded.parent_id_tag, token_type = excluded.token_type",
+                (id_tag, status, to_iso(expiry_date), parent_id_tag, token_type),
+            )  # fmt: skip
 
     def get_id_tag(self, id_tag: str) -> IdTag | None:
         return states(self._one("SELECT * FROM id_tags WHERE id_tag = ?", (id_tag,)), ID_TAG)

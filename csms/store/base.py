@@ -115,6 +115,8 @@ class IdTag(TypedDict):
     status: IdTagStatus  # Accepted | Blocked | Expired | Invalid
     expiry_date: str | None
     parent_id_tag: str | None
+    #: the 2.0.1 IdTokenEnumType it is registered as; None: any (a 1.6 idTag has no type)
+    token_type: str | None
 
 
 class Tariff(TypedDict):
@@ -448,6 +450,9 @@ class ChargerStore(Protocol):
         """Create the charger or update the given fields (None keeps the stored value)."""
         ...
     def get_charger(self, charger_id: str) -> Charger | None: ...
+    def charger_named(self, name: str, *, besides: str) -> str | None:
+        """A charger other than `besides` whose serial or id is `name` (A00.FR.405)."""
+        ...
     def charger_id_case_twin(self, charger_id: str) -> str | None:
         """A stored charger id equal to `charger_id` but for letter case (not itself)."""
         ...
@@ -541,6 +546,7 @@ class IdTagStore(Protocol):
         status: str = "Accepted",
         expiry_date: TimeLike | None = None,
         parent_id_tag: str | None = None,
+        token_type: str | None = None,
     ) -> None: ...
     def get_id_tag(self, id_tag: str) -> IdTag | None: ...
     def list_id_tags(self, *, parent_id_tag: str | None = None) -> list[IdTag]: ...

@@ -420,3 +420,11 @@ CREATE TABLE IF NOT EXISTS station_variables (
                  variable_instance, attribute_type)
 );
 """
+
+
+#: Version 6: an id tag may be registered as one 2.0.1 IdTokenEnumType (C01: an IdToken is its
+#: value and its type; ISO14443 "04A2..." and eMAID "04A2..." are two tokens). NULL: any type,
+#: as every 1.6 idTag (which has none).
+SCHEMA_6 = """
+ALTER TABLE id_tags ADD COLUMN token_type TEXT
+"""

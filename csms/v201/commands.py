@@ -30,9 +30,9 @@ VERSION = OCPP201
 _SET = ("Accepted", "RebootRequired")
 
 
-#: A01.FR.01: the basic-auth password's component and variable (WriteOnly: never kept as the
-#: station's reported configuration, A01.FR.08/09; the store keeps a salted hash)
-BASIC_AUTH_PASSWORD = ("SecurityCtrlr", "BasicAuthPassword")
+#: A01.FR.01: the basic-auth password (WriteOnly: never kept as the station's reported
+#: configuration, A01.FR.08/09; the store keeps a salted hash)
+BASIC_AUTH_PASSWORD = reported.BASIC_AUTH_PASSWORD
 #: A01.FR.03: only Accepted makes the new password the station's; any other status (also
 #: RebootRequired) keeps the old one (A01.FR.04)
 _PASSWORD_SET = ("Accepted",)

@@ -33,7 +33,7 @@ from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
 from csms.states import ReservationStatus
 from csms.store.base import Store
 from csms.store.metering import has_energy_register, plain
-from csms.v201 import reported
+from csms.v201 import reported, tokens
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -145,7 +145,8 @@ async def id_token_info(csms: CentralSystem, id_token: dict) -> dict:
     """IdTokenInfo for an IdToken, by the CSMS's id tag decision (`csms.services.authorization`):
     status, `cacheExpiryDateTime` from the tag's expiry, the parent tag as `groupIdToken`
     (C01.FR.06). A token the CSMS has no record of is Unknown (AuthorizationStatusEnumType), not
-    Invalid. ConcurrentTx is the store's to decide, with the event it answers
+    Invalid; one registered with another IdToken type is another token, so Unknown too
+    (`csms.v201.tokens`). ConcurrentTx is the store's to decide, with the event it answers
     (`Store.record_transaction_event`)."""
     if id_token["type"] == NO_AUTHORIZATION:
         return {"status": ACCEPTED}
@@ -153,8 +154,10 @@ async def id_token_info(csms: CentralSystem, id_token: dict) -> dict:
     now = csms.clock.now()
 
     def lookup(uow: Store) -> tuple[IdTagInfo, bool]:
-        decision = authorization.authorize(uow, token, now)
-        return decision, uow.get_id_tag(token) is None
+        record = uow.get_id_tag(token)
+        if not tokens.type_matches(record, id_token["type"]):
+            return {"status": INVALID}, True  # C01: another token of the same value
+        return authorization.authorize(uow, token, now), record is None
 
     info, unknown = await csms.db.run(lookup)
     status = info["status"]

@@ -10,7 +10,8 @@ from typing import Any
 
 from csms.store.variables import variable_key
 
-__all__ = ["event_rows", "key_of", "report_rows", "result_rows", "sent_values"]
+__all__ = ["BASIC_AUTH_PASSWORD", "SECRETS", "event_rows", "key_of", "report_rows", "result_rows",
+           "sent_values"]
 
 
 def _address(component: Mapping[str, Any], variable: Mapping[str, Any]) -> dict[str, Any]:
@@ -28,15 +29,24 @@ def key_of(component: Mapping[str, Any], variable: Mapping[str, Any]) -> str:
     return variable_key(address.pop("component"), address.pop("variable"), **address)
 
 
+#: A01.FR.01: the basic-auth password's component and variable
+BASIC_AUTH_PASSWORD = ("SecurityCtrlr", "BasicAuthPassword")
+#: (component, variable) whose value the CSMS never keeps, whatever a station reports: the
+#: basic-auth password is WriteOnly (A01.FR.08/09; the store keeps only its hash)
+SECRETS = frozenset({BASIC_AUTH_PASSWORD})
+
+
 def report_rows(report_data: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
     """B07/B08: every attribute of every reported variable, with its mutability (default
-    ReadWrite), persistent/constant (default false) and the variable's characteristics."""
+    ReadWrite), persistent/constant (default false) and the variable's characteristics; a
+    secret's value (`SECRETS`) is left out even when a station wrongly reports it."""
     for item in report_data:
         address = _address(item["component"], item["variable"])
         characteristics = item.get("variableCharacteristics")
+        secret = (address["component"], address["variable"]) in SECRETS
         for attribute in item["variableAttribute"]:
             yield {**address, "attribute_type": attribute.get("type", "Actual"),
-                   "value": attribute.get("value"),
+                   "value": None if secret else attribute.get("value"),
                    "mutability": attribute.get("mutability", "ReadWrite"),
                    "persistent": attribute.get("persistent", False),
                    "constant": attribute.get("constant", False),
@@ -52,6 +62,8 @@ def result_rows(results: Iterable[Mapping[str, Any]], statuses: tuple[str, ...],
         if result["attributeStatus"] not in statuses:
             continue
         kind = result.get("attributeType", "Actual")
+        if (result["component"]["name"], result["variable"]["name"]) in SECRETS:
+            continue
         if sent is not None:
             value = sent.get(f"{key_of(result['component'], result['variable'])}#{kind}")
         else:
@@ -75,5 +87,7 @@ def event_rows(event_data: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, An
     """N07: an event's actualValue is the variable's Actual value now (G01: a connector's
     AvailabilityState may come this way instead of a StatusNotification)."""
     for event in event_data:
-        yield {**_address(event["component"], event["variable"]), "attribute_type": "Actual",
-               "value": event["actualValue"]}  # fmt: skip
+        address = _address(event["component"], event["variable"])
+        secret = (address["component"], address["variable"]) in SECRETS
+        yield {**address, "attribute_type": "Actual",
+               "value": None if secret else event["actualValue"]}  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from decimal import Decimal
 from importlib import resources
@@ -12,6 +13,7 @@ import pytest
 from chargebench.yamlpos import DuplicateKeyError, dotted, load_with_positions
 from csms.seed import SeedError, load_seed, main, read_seed
 from csms.store import Store, open_store
+from csms.v201.tokens import ID_TOKEN_TYPES
 
 EXAMPLE = Path(str(resources.files("csms").joinpath("seed_example.yaml")))
 
@@ -88,7 +90,7 @@ chargers:
       - {id: 1}
       - {id: 1, max_power_kw: -3}
 id_tags:
-  - {id_tag: THIS-TAG-IS-FAR-TOO-LONG-FOR-OCPP, status: Blockd}
+  - {id_tag: THIS-TAG-IS-FAR-TOO-LONG-FOR-EITHER-OCPP-VERSION, status: Blockd}
   - {id_tag: T2, expiry: "next tuesday"}
 tariffs:
   - {rate_per_kwh: 10.5}
@@ -113,7 +115,7 @@ class TestBrokenSeed:
             (13, 14, "chargers[0].connectors[1].id"),
             (13, 31, "chargers[0].connectors[1].max_power_kw"),
             (15, 14, "id_tags[0].id_tag"),
-            (15, 57, "id_tags[0].status"),
+            (15, 72, "id_tags[0].status"),
             (16, 26, "id_tags[1].expiry"),
             (18, 20, "tariffs[0].rate_per_kwh"),
             (19, 15, "tariffs[1].charger"),
@@ -222,3 +224,24 @@ class TestYamlPositions:
         """Paths print as field.path with [index] for list items."""
         assert dotted(("chargers", 0, "connectors", 1, "id")) == "chargers[0].connectors[1].id"
         assert dotted(()) == "(root)"
+
+
+def test_an_id_tag_type_is_an_id_token_type_of_the_schema(tmp_path: Path, store: Store) -> None:
+    """`type` is the 2.0.1 IdTokenEnumType (the seed schema's list is the `ocpp` package's);
+    another word is FILE:LINE:COL."""
+    schema = json.loads(resources.files("csms").joinpath("seed_schema.json").read_text())
+    assert tuple(schema["$defs"]["id_tag"]["properties"]["type"]["enum"]) == ID_TOKEN_TYPES
+    good = write(tmp_path, """
+        id_tags:
+          - id_tag: CARD-1
+            type: ISO14443
+    """)
+    load_seed(store, good)
+    assert store.get_id_tag("CARD-1")["token_type"] == "ISO14443"
+    bad = write(tmp_path, """
+        id_tags:
+          - id_tag: CARD-2
+            type: Badge
+    """, "bad.yaml")
+    [error] = errors_of(bad)
+    assert error.startswith(f"{bad}:3:")

@@ -33,28 +33,21 @@ async def csms(tmp_path, pki):
         yield central
 
 
-def tls(pki, serial: str | None = None) -> ssl.SSLContext:
-    if serial is None:
-        return client_ssl_context(pki.ca_cert)
-    cert, key = pki.charge_points[serial]
-    return client_ssl_context(pki.ca_cert, cert, key)
-
-
 async def test_profile_2_tls_with_basic_auth(csms, pki):
     """Profile 2: wss:// plus Basic auth is admitted at profile 2; without the header, 401."""
     async with await ScriptedChargePoint.connect(csms.url("CP2"), "CP2", auth_key=KEY,
-                                                 ssl=tls(pki)) as cp:  # fmt: skip
+                                                 ssl=pki.client_context()) as cp:  # fmt: skip
         assert (await cp.boot())["status"] == "Accepted"
         assert csms.connections.get("CP2").profile == 2
     with pytest.raises(InvalidStatus) as caught:
-        await connect(csms.url("CP2"), ssl=tls(pki))
+        await connect(csms.url("CP2"), ssl=pki.client_context())
     assert caught.value.response.status_code == 401
 
 
 async def test_profile_3_client_certificate(csms, pki):
     """Profile 3: a CA-signed certificate with CN = serial and O = CPO name is admitted."""
     async with await ScriptedChargePoint.connect(csms.url("CP3"), "CP3",
-                                                 ssl=tls(pki, "SN-3")) as cp:  # fmt: skip
+                                                 ssl=pki.client_context("SN-3")) as cp:  # fmt: skip
         await cp.boot()
         assert csms.connections.get("CP3").profile == 3
     assert csms.store.get_charger("CP3")["max_profile_seen"] == 3
@@ -63,10 +56,10 @@ async def test_profile_3_client_certificate(csms, pki):
 async def test_profile_3_wrong_or_missing_certificate_refused(csms, pki):
     """Another charger's certificate gets 403, none at all 401/403, an untrusted one fails TLS."""
     with pytest.raises(InvalidStatus) as caught:
-        await connect(csms.url("CP3"), ssl=tls(pki, "SN-OTHER"))
+        await connect(csms.url("CP3"), ssl=pki.client_context("SN-OTHER"))
     assert caught.value.response.status_code == 403
     with pytest.raises(InvalidStatus):
-        await connect(csms.url("CP3"), ssl=tls(pki))
+        await connect(csms.url("CP3"), ssl=pki.client_context())
     rogue = client_ssl_context(pki.ca_cert, pki.invalid_client_cert, pki.invalid_client_key)
     # TLS 1.3: the client learns of the refusal only when the server aborts after its Finished.
     with pytest.raises((ssl.SSLError, OSError, InvalidHandshake)):

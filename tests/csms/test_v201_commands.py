@@ -420,3 +420,15 @@ async def test_one_fleet_on_the_screens_shows_evse_connectors(api, csms, cs):
         assert '<td data-status="Occupied">Occupied</td>' in page
     dashboard = await api.get("/dashboard")
     assert dashboard.status_code == 200 and "1.1 Available · 2.1 Occupied" in dashboard.text
+
+
+async def test_an_id_tag_is_registered_with_its_token_type(api):
+    """PUT /api/id-tags/{tag} takes the 2.0.1 token type (and 36 characters); the list filters
+    by it; a type that is not IdTokenEnumType is 422."""
+    tag = "EMAID-" + "0" * 30
+    answer = await api.put(f"/api/id-tags/{tag}", json={"token_type": "eMAID"})
+    assert answer.status_code == 200 and answer.json()["token_type"] == "eMAID", answer.text
+    listed = await api.get("/api/id-tags", params={"token_type": "eMAID"})
+    assert [row["id_tag"] for row in listed.json()] == [tag]
+    bad = await api.put("/api/id-tags/X1", json={"token_type": "Badge"})
+    assert bad.status_code == 422 and bad.json()["field"] == "token_type"

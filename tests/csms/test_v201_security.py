@@ -28,16 +28,18 @@ from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action
 from ocpp.v201 import call as call201
+from ocpp.v201 import datatypes as dt
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from chargebench.security import client_ssl_context, init_pki
+from chargebench.security import init_pki
 from csms.central import CentralSystem
 from tests.csms.peer201 import (
     IllegalSecurityStation,
     SecurityStation,
     Station,
     basic_auth,
+    now,
     station,
 )
 
@@ -217,7 +219,8 @@ async def test_a00_profile_1_basic_auth_and_no_downgrade(csms):
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    return init_pki(tmp_path_factory.mktemp("pki"), charge_points=["SN-201-3", "SN-OTHER"])
+    return init_pki(tmp_path_factory.mktemp("pki"),
+                    charge_points=["SN-201-2", "SN-201-3", "SN-OTHER"])  # fmt: skip
 
 
 @pytest.fixture
@@ -227,7 +230,7 @@ async def tls_csms(tmp_path, pki):
                              tls_cert=pki.csms_cert, tls_key=pki.csms_key,
                              tls_ca=pki.ca_cert, ca_key=pki.ca_key) as central:  # fmt: skip
         store = central.store
-        store.upsert_charger("CS2", security_profile=2, serial="SN-201-3",
+        store.upsert_charger("CS2", security_profile=2, serial="SN-201-2",
                              registration_status="Accepted")  # fmt: skip
         store.set_charger_password("CS2", OLD, n=2)
         store.upsert_charger("CS3", security_profile=3, serial="SN-201-3",
@@ -235,31 +238,24 @@ async def tls_csms(tmp_path, pki):
         yield central
 
 
-def tls(pki, serial: str | None = None) -> ssl.SSLContext:
-    if serial is None:
-        return client_ssl_context(pki.ca_cert)
-    cert, key = pki.charge_points[serial]
-    return client_ssl_context(pki.ca_cert, cert, key)
-
-
 async def test_a00_profiles_2_and_3_over_tls(tls_csms, pki):
     """Profile 2 (A00.FR.301-324): TLS and Basic auth; profile 3 (A00.FR.401-405): a client
     certificate of the CSMS's CA whose CN is the station's serial and O the CPO's name; the
     same listener as 1.6 chargers. Another station's certificate: 403; profile 3 without a
     certificate: refused (A00.FR.002)."""
-    async with station(tls_csms.url("CS2"), "CS2", password=OLD, ssl=tls(pki)) as peer:
+    async with station(tls_csms.url("CS2"), "CS2", password=OLD, ssl=pki.client_context()) as peer:
         assert (await peer.boot()).status == "Accepted"
         assert tls_csms.connections.get("CS2").profile == 2
-    assert await admits(tls_csms.url("CS2"), "CS2", None, tls=tls(pki)) == 401
-    async with station(tls_csms.url("CS3"), "CS3", ssl=tls(pki, "SN-201-3")) as peer:
+    assert await admits(tls_csms.url("CS2"), "CS2", None, tls=pki.client_context()) == 401
+    async with station(tls_csms.url("CS3"), "CS3", ssl=pki.client_context("SN-201-3")) as peer:
         assert (await peer.boot(serial="SN-201-3")).status == "Accepted"
         assert tls_csms.connections.get("CS3").profile == 3
     assert tls_csms.store.get_charger("CS3")["max_profile_seen"] == 3
-    assert await admits(tls_csms.url("CS3"), "CS3", None, tls=tls(pki, "SN-OTHER")) == 403
+    assert await admits(tls_csms.url("CS3"), "CS3", None, tls=pki.client_context("SN-OTHER")) == 403
     # A00.FR.408: the CSMS logs the certificate it refused
     [event] = tls_csms.store.list_security_events(charger_id="CS3")
     assert event["type"] == "InvalidChargingStationCertificate"
-    assert await admits(tls_csms.url("CS3"), "CS3", None, tls=tls(pki)) in (401, 403)
+    assert await admits(tls_csms.url("CS3"), "CS3", None, tls=pki.client_context()) in (401, 403)
 
 
 # A05 Upgrade Charging Station Security Profile --------------------------------------------------
@@ -344,17 +340,17 @@ async def test_a05_upgrade_from_2_to_3_over_tls(tls_csms, pki):
     async with (
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{tls_csms.api_port}", timeout=10,
                           headers=headers) as api,
-        station(url, "CS2", cls=SecurityStation, password=OLD, ssl=tls(pki)) as peer,
+        station(url, "CS2", cls=SecurityStation, password=OLD, ssl=pki.client_context()) as peer,
     ):  # fmt: skip
-        await peer.boot(serial="SN-201-3")  # the serial its certificate names (A00.FR.511)
+        await peer.boot(serial="SN-201-2")  # the serial its certificate names (A00.FR.511)
         reply = await api.post("/api/chargers/CS2/security-profile", json={
             "securityProfile": 3, "ocppCsmsUrl": url.removesuffix("/CS2")})
         assert reply.json()["outcome"] == "Pending", reply.text
-    assert await admits(url, "CS2", OLD, tls=tls(pki)) == 101  # fallback still possible
-    async with station(url, "CS2", cls=SecurityStation, ssl=tls(pki, "SN-201-3")) as peer:
-        await peer.boot(serial="SN-201-3")
+    assert await admits(url, "CS2", OLD, tls=pki.client_context()) == 101  # fallback still possible
+    async with station(url, "CS2", cls=SecurityStation, ssl=pki.client_context("SN-201-2")) as peer:
+        await peer.boot(serial="SN-201-2")
     assert tls_csms.store.get_charger("CS2")["security_profile"] == 3
-    assert await admits(url, "CS2", OLD, tls=tls(pki)) == 403
+    assert await admits(url, "CS2", OLD, tls=pki.client_context()) == 403
 
 
 class Charger16(ChargePoint16):
@@ -397,7 +393,7 @@ async def test_a05_the_same_rule_for_a_1_6_charger(tls_csms, pki):
                                   registration_status="Accepted")  # fmt: skip
     tls_csms.store.set_charger_password("CP16", OLD, n=2)
     url = tls_csms.url("CP16")
-    charger = await charger16_boots(url, "CP16", tls=tls(pki), password=OLD)
+    charger = await charger16_boots(url, "CP16", tls=pki.client_context(), password=OLD)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{tls_csms.api_port}",
                                      headers={"Authorization": f"Bearer {TOKEN}"}) as api:
@@ -408,10 +404,10 @@ async def test_a05_the_same_rule_for_a_1_6_charger(tls_csms, pki):
     finally:
         await closed(charger)
     assert tls_csms.store.get_charger("CP16")["security_profile"] == 2
-    assert await admits(url, "CP16", OLD, tls=tls(pki)) == 101
-    await closed(await charger16_boots(url, "CP16", tls=tls(pki, "SN-201-3")))
+    assert await admits(url, "CP16", OLD, tls=pki.client_context()) == 101
+    await closed(await charger16_boots(url, "CP16", tls=pki.client_context("SN-201-3")))
     assert tls_csms.store.get_charger("CP16")["security_profile"] == 3
-    assert await admits(url, "CP16", OLD, tls=tls(pki)) == 403
+    assert await admits(url, "CP16", OLD, tls=pki.client_context()) == 403
 
 
 async def test_a05_a_refused_step_ends_the_flow(csms, api):
@@ -448,7 +444,7 @@ async def test_a02_only_station_certificates_are_signed(tls_csms, pki, tmp_path)
     signed by the CSMS's CA and sent with CertificateSigned; a V2GCertificate is Rejected with
     a reason (no V2G CA here), never a CALLERROR."""
     csr = station_csr("SN-201-3", tls_csms.config.cpo_name)
-    async with station(tls_csms.url("CS3"), "CS3", ssl=tls(pki, "SN-201-3")) as peer:
+    async with station(tls_csms.url("CS3"), "CS3", ssl=pki.client_context("SN-201-3")) as peer:
         await peer.boot(serial="SN-201-3")
         reply = await peer.call(call201.SignCertificate(csr=csr,
                                                         certificate_type="V2GCertificate"),
@@ -496,3 +492,28 @@ async def test_m_certificate_management_passes_through_and_is_recorded(csms, api
         assert [action for action, _ in peer.commands] == [
             "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate",
             "DeleteCertificate"]
+
+
+async def test_a_reported_password_is_never_kept(csms):
+    """A01.FR.08/09: BasicAuthPassword is WriteOnly; a station that reports its value anyway (in
+    a NotifyReport or a NotifyEvent) does not get it kept in its device model or its reported
+    configuration; the variable's other facts are kept."""
+    password = dt.ReportDataType(
+        component=dt.ComponentType(name="SecurityCtrlr"),
+        variable=dt.VariableType(name="BasicAuthPassword"),
+        variable_attribute=[dt.VariableAttributeType(value=OLD, mutability="WriteOnly")],
+    )  # fmt: skip
+    async with station(csms.url("CS0"), "CS0") as peer:
+        await peer.boot()
+        await peer.call(call201.NotifyReport(request_id=1, generated_at=now(), seq_no=0,
+                                             report_data=[password]), suppress=False)  # fmt: skip
+        await peer.call(call201.NotifyEvent(generated_at=now(), seq_no=0, event_data=[
+            dt.EventDataType(event_id=1, timestamp=now(), trigger="Delta",
+                             actual_value=OLD, event_notification_type="CustomMonitor",
+                             component=dt.ComponentType(name="SecurityCtrlr"),
+                             variable=dt.VariableType(name="BasicAuthPassword"))]),
+                        suppress=False)  # fmt: skip
+    [row] = csms.store.list_station_variables("CS0")
+    assert (row["variable"], row["mutability"], row["value"]) == (
+        "BasicAuthPassword", "WriteOnly", None)
+    assert OLD not in str(csms.store.get_reported_config("CS0"))

@@ -253,6 +253,48 @@ async def test_sign_certificate_then_certificate_signed(tmp_path):
         assert len(csms.store.list_certificates("CS201")) == 1
 
 
+async def test_an_id_token_is_its_value_and_its_type(csms):
+    """C01: a tag registered as ISO14443 authorizes an ISO14443 token, not an eMAID of the same
+    value (Unknown: no such token); a tag registered without a type (TAG-OK) takes any."""
+    from ocpp.v201.enums import IdTokenEnumType as Kind
+
+    csms.store.upsert_id_tag("04A2B3C4", token_type="ISO14443")
+    async with station(csms.url("CS201"), "CS201") as cs:
+        await cs.boot()
+
+        async def status(value: str, kind: str) -> str:
+            reply = await cs.call(call201.Authorize(id_token=dt.IdTokenType(value, kind)),
+                                  suppress=False)  # fmt: skip
+            return reply.id_token_info["status"]
+
+        assert await status("04A2B3C4", Kind.iso14443) == "Accepted"
+        assert await status("04A2B3C4", Kind.e_maid) == "Unknown"
+        assert await status("TAG-OK", Kind.e_maid) == await status("TAG-OK", Kind.key_code) == (
+            "Accepted")
+
+
+async def test_a_csr_naming_another_station_is_rejected(tmp_path):
+    """A00.FR.405: a station that boots claiming another station's serial (or whose CSR names
+    another station's id) gets no certificate for it: with one it could connect as that
+    station with mutual TLS. Its own serial is still signed."""
+    pki = init_pki(tmp_path / "pki")
+    async with CentralSystem(port=0, db=tmp_path / "c.db", log_dir=None,
+                             tls_ca=pki.ca_cert, ca_key=pki.ca_key) as csms:  # fmt: skip
+        async with station(csms.url("CS-VICTIM"), "CS-VICTIM") as victim:
+            await victim.boot(serial="SN-VICTIM")
+        async with station(csms.url("CS-THIEF"), "CS-THIEF") as thief:
+            await thief.boot(serial="SN-VICTIM")  # a claim the CSMS cannot check
+            for name in ("SN-VICTIM", "CS-VICTIM"):
+                csr, _key = make_csr(name, csms.config.cpo_name)
+                refused = await thief.call(call201.SignCertificate(csr=csr), suppress=False)
+                assert (refused.status, refused.status_info["reason_code"]) == (
+                    "Rejected", "InvalidCSR"), name
+            await thief.boot(serial="SN-THIEF")
+            own, _key = make_csr("SN-THIEF", csms.config.cpo_name)
+            assert (await thief.call(call201.SignCertificate(csr=own), suppress=False)).status == (
+                "Accepted")
+
+
 async def test_pending_station_is_refused_all_but_boot_and_the_report_it_was_asked(tmp_path):
     """B02, B01.FR.10: a Pending station gets the retry interval; a Heartbeat is refused with
     SecurityError; the CSMS may ask for a report (B02.FR.01) and the NotifyReport that answers

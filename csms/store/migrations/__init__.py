@@ -10,7 +10,8 @@ gets one row per applied step, so `max(version)` is the database's version:
                               station's string transactionId, the TransactionEvent sequence
     MIGRATIONS[2]  version 5  OCPP 2.0.1 device model: the station's components, variables and
                               attributes as reported
-    (next)         version 6  ... add a `Migration` here, with the SQL of each dialect
+    MIGRATIONS[3]  version 6  an id tag's 2.0.1 IdToken type (NULL: any)
+    (next)         version 7  ... add a `Migration` here, with the SQL of each dialect
 
 `plan(current)` is the one rule both backends follow: the steps to run, or `SchemaVersionError`
 for a database newer than this code (refused, never written to: an older ChargeBench must not
@@ -24,7 +25,7 @@ import re
 from dataclasses import dataclass
 
 from csms.store.errors import SchemaVersionError
-from csms.store.schema import SCHEMA, SCHEMA_4, SCHEMA_5
+from csms.store.schema import SCHEMA, SCHEMA_4, SCHEMA_5, SCHEMA_6
 
 
 def postgres_ddl(sqlite_ddl: str) -> str:
@@ -58,6 +59,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               SCHEMA_4, postgres_ddl(SCHEMA_4)),
     Migration(5, "OCPP 2.0.1: the device model per station (component, variable, attribute)",
               SCHEMA_5, postgres_ddl(SCHEMA_5)),
+    Migration(6, "OCPP 2.0.1: an id tag's IdToken type", SCHEMA_6, postgres_ddl(SCHEMA_6)),
 )
 
 #: the version this code writes

@@ -109,3 +109,14 @@ class TestConnectors:
         assert every == [("CP1", 0), ("CP1", 1), ("CP2", 1)]
         assert [h["status"] for h in store.status_history("CP1", 1)] == ["Faulted", "Charging"]
         assert len(store.status_history("CP1")) == 3
+
+
+class TestChargerNamed:
+    def test_another_chargers_serial_or_id(self, store: Store) -> None:
+        """A00.FR.405: whose identity a certificate CN would prove, other than the asker."""
+        store.upsert_charger("CP1", serial="SN-1")
+        store.upsert_charger("CP2", serial="SN-2")
+        assert store.charger_named("SN-1", besides="CP2") == "CP1"
+        assert store.charger_named("CP1", besides="CP2") == "CP1"
+        assert store.charger_named("SN-1", besides="CP1") is None
+        assert store.charger_named("SN-9", besides="CP1") is None

@@ -19,11 +19,21 @@ class TestIdTags:
                             parent_id_tag="GROUP")  # fmt: skip
         assert store.get_id_tag("T1") == {
             "id_tag": "T1", "status": "Blocked", "expiry_date": "2030-01-01T00:00:00.000000Z",
-            "parent_id_tag": "GROUP",
+            "parent_id_tag": "GROUP", "token_type": None,
         }  # fmt: skip
         assert [t["id_tag"] for t in store.list_id_tags(parent_id_tag="GROUP")] == ["T1"]
         assert store.delete_id_tag("T1") and not store.delete_id_tag("T1")
         assert store.get_id_tag("T1") is None
+
+    def test_token_type_is_part_of_the_record(self, store: Store) -> None:
+        """Schema 6: a 2.0.1 token's type is kept; an upsert is the whole record (left out:
+        any type again); 36 characters fit (2.0.1 idToken)."""
+        long = "E" * 36
+        store.upsert_id_tag(long, token_type="eMAID")
+        assert store.get_id_tag(long)["token_type"] == "eMAID"
+        store.upsert_id_tag(long, status="Blocked")
+        assert (store.get_id_tag(long)["token_type"], store.get_id_tag(long)["status"]) == (
+            None, "Blocked")
 
 
 class TestTariffs:
