@@ -20,7 +20,16 @@ from sim.ev import EV, Meter
 from sim.features.metering import TransactionMeter
 from sim.v201 import metering, reservations
 from sim.v201.connectors import Connector, Event
-from sim.v201.transaction import ChargingState, Facts, Transaction, ends, parse_points, starts
+from sim.v201.settings import VARIABLES
+from sim.v201.transaction import (
+    ChargingState,
+    Facts,
+    Transaction,
+    TxPoint,
+    ends,
+    parse_points,
+    starts,
+)
 
 if TYPE_CHECKING:
     from sim.v201.reservations import Reservation
@@ -190,9 +199,7 @@ async def settle(st: ChargingStation, evse: Evse, trigger: str, *,
     authorization (closed only while authorized and connected: E01.FR.05), and a change of the
     charging state that brings is its own event (ChargingStateChanged), which may itself start
     (PowerPathClosed, EnergyTransfer) or end (EnergyTransfer) the transaction."""
-    settings = st.settings
-    start_points = parse_points(settings.list("TxStartPoint"))
-    stop_points = parse_points(settings.list("TxStopPoint"))
+    start_points, stop_points = _points(st, "TxStartPoint"), _points(st, "TxStopPoint")
     if evse.remote_start_id is not None:
         trigger = "RemoteStart"  # F02.FR.21: the next event names the remote start
     tx = evse.tx
@@ -215,6 +222,17 @@ async def settle(st: ChargingStation, evse: Evse, trigger: str, *,
         else:
             evse.meter.open_contactor()
     await _state_change(st, evse, start_points, stop_points)
+
+
+def _points(st: ChargingStation, name: str) -> frozenset[TxPoint]:
+    """TxStartPoint / TxStopPoint now; a value with a name that is no point (an override the
+    device model never checked) is logged and its default used: bad input stops nothing."""
+    try:
+        return parse_points(st.settings.list(name))
+    except ValueError as error:
+        log.warning("%s: TxCtrlr.%s: %s; using %s", st.id, name, error,
+                    VARIABLES[name].default)
+        return parse_points(VARIABLES[name].default)
 
 
 async def _state_change(st: ChargingStation, evse: Evse, start_points: frozenset,

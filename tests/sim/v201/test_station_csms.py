@@ -533,3 +533,17 @@ async def test_a_whole_transaction_offline_is_delivered_after_the_reconnect(csms
     tx_row = csms.store.station_transaction("ST-OFF", events[0]["transactionInfo"]
                                             ["transactionId"])
     await until(lambda: csms.store.get_transaction(tx_row)["status"] == "Completed")
+
+
+async def test_a_tx_start_point_that_is_no_point_falls_back_and_is_logged(csms, make_station,
+                                                                         caplog):
+    """Bad input stops nothing: TxStartPoint "Plugged" (no TxStartPointValue) is logged and
+    the default PowerPathClosed applies: the transaction starts at authorization."""
+    station, frames = await make_station(csms.url(""), "ST-BADTX", TxStartPoint="Plugged",
+                                         TxUpdatedInterval=0)
+    await station.wait_booted(5)
+    await station.plug_in(1)
+    assert await station.present_id_tag("TAG-OK")
+    await until(lambda: frames.events())
+    assert frames.events()[0]["triggerReason"] == "Authorized"
+    assert any("TxStartPoint" in r.getMessage() for r in caplog.records)
