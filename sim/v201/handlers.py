@@ -210,6 +210,18 @@ async def _reset_when_idle(st: ChargingStation) -> None:
     st.request_reboot("RemoteReset")
 
 
+# C. Authorization -------------------------------------------------------------------------------
+
+
+def clear_cache(st: ChargingStation, _p: dict) -> dict:
+    """C11: the Authorization Cache emptied, Accepted (C11.FR.01/03); Rejected when
+    AuthCacheCtrlr.Enabled is false (C11.FR.04)."""
+    if not st.settings.bool("AuthCacheEnabled"):
+        return {"status": "Rejected"}
+    st.auth_cache.clear()
+    return {"status": "Accepted"}
+
+
 # G. Availability -------------------------------------------------------------------------------
 
 
@@ -246,6 +258,8 @@ async def _apply_availability(st: ChargingStation, evses: list[Evse], inoperativ
 
 HANDLERS: Mapping[str, Handler] = {
     "Reset": reset,
+    # C. Authorization
+    "ClearCache": clear_cache,
     # G. Availability
     "ChangeAvailability": change_availability,
     # H. Reservation

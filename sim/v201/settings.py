@@ -71,6 +71,11 @@ VARIABLES: dict[str, Variable] = {
     "ReservationNonEvseSpecific": Variable("ReservationCtrlr", "NonEvseSpecific", "false"),
     # C01, F01 (AuthCtrlr)
     "AuthorizeRemoteStart": Variable("AuthCtrlr", "AuthorizeRemoteStart", "false"),
+    "LocalPreAuthorize": Variable("AuthCtrlr", "LocalPreAuthorize", "false"),
+    "LocalAuthorizeOffline": Variable("AuthCtrlr", "LocalAuthorizeOffline", "true"),
+    # C10-C12 (AuthCacheCtrlr; LifeTime 0: entries expire only by their cacheExpiryDateTime)
+    "AuthCacheEnabled": Variable("AuthCacheCtrlr", "Enabled", "true"),
+    "AuthCacheLifeTime": Variable("AuthCacheCtrlr", "LifeTime", "0"),
     "OfflineTxForUnknownIdEnabled": Variable("AuthCtrlr", "OfflineTxForUnknownIdEnabled",
                                              "false"),
     # B01 (the BootNotification's chargingStation and modem): where libocpp keeps them

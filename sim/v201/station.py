@@ -54,6 +54,7 @@ from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
 from sim.v201 import evse as flows
 from sim.v201 import metering, reservations
+from sim.v201.auth_cache import AuthCache
 from sim.v201.connectors import Event, Status
 from sim.v201.evse import Evse
 from sim.v201.settings import Settings
@@ -107,6 +108,8 @@ class ChargingStation:
             sleep=self.clock.sleep,
             on_delivered=self._on_delivered,
         )
+        #: C10: the IdTokenInfo the CSMS sent per idToken
+        self.auth_cache = AuthCache()
         #: the connection lifecycle's state, shared with the 1.6 charge point
         #: (`sim.features.connection.Link`): session, registration, online wanted, booted...
         self.link = Link(dispatch.HandlerTable(self, OCPP201))
@@ -460,6 +463,8 @@ class ChargingStation:
         if reply is None or msg.action != "TransactionEvent":
             return
         info = reply.get("idTokenInfo")
+        if info is not None and "idToken" in msg.payload:
+            self.remember(msg.payload["idToken"], info)  # C10.FR.05
         if info is None or info.get("status") == "Accepted":
             return
         evse = next((e for e in self.evses if e.tx is not None and e.tx.transaction_id
@@ -518,16 +523,34 @@ class ChargingStation:
         return True
 
     async def authorize(self, token: dict) -> bool:
-        """C01: Authorize online. Offline, with no local list or cache in this station, only
-        OfflineTxForUnknownIdEnabled lets a token in (C13.FR.02/04: then any identifier); the
-        CSMS judges it later, in its TransactionEventResponse (E05)."""
-        if not self.online:
-            return self.settings.bool("OfflineTxForUnknownIdEnabled")
-        try:
-            reply = await self.call("Authorize", {"idToken": token})
-        except CallFailed:  # the connection went while asking: offline rules; else refused
-            return not self.online and self.settings.bool("OfflineTxForUnknownIdEnabled")
-        return reply["idTokenInfo"]["status"] == "Accepted"
+        """C01 Authorize online, its IdTokenInfo kept in the Authorization Cache (C10.FR.04).
+        A token cached Accepted needs no Authorize with AuthCtrlr.LocalPreAuthorize (C12.FR.02)
+        and is taken offline with LocalAuthorizeOffline (C13); offline, a token the cache does
+        not hold is taken only with OfflineTxForUnknownIdEnabled (C13.FR.02/04). Either way
+        the CSMS judges it again in its TransactionEventResponse (E05, C12.FR.03)."""
+        s = self.settings
+        cached = self.auth_cache.status(token, self.clock.now()) \
+            if s.bool("AuthCacheEnabled") else None
+        if self.online:
+            if cached == "Accepted" and s.bool("LocalPreAuthorize"):
+                return True
+            try:
+                reply = await self.call("Authorize", {"idToken": token})
+            except CallFailed:  # the connection went while asking: offline rules below
+                if self.online:
+                    return False
+            else:
+                self.remember(token, reply["idTokenInfo"])
+                return reply["idTokenInfo"]["status"] == "Accepted"
+        if cached is not None:
+            return cached == "Accepted" and s.bool("LocalAuthorizeOffline")
+        return s.bool("OfflineTxForUnknownIdEnabled")
+
+    def remember(self, token: dict, info: dict) -> None:
+        """C10.FR.01/04/05: the CSMS's latest IdTokenInfo for `token`, when the cache is on."""
+        if self.settings.bool("AuthCacheEnabled"):
+            self.auth_cache.remember(token, info, self.clock.now(),
+                                     self.settings.int("AuthCacheLifeTime"))
 
     async def ev_full(self, connector: int = 1) -> None:
         """The EV's battery reached its target: SuspendedEV (E01.FR.19)."""

@@ -172,3 +172,28 @@ def test_the_control_surface_is_the_same_for_both_versions():
         assert list(ours.parameters) == list(theirs.parameters), name
         assert inspect.iscoroutinefunction(getattr(ChargingStation, name)) == \
             inspect.iscoroutinefunction(getattr(ControlSurface, name)), name
+
+
+def test_the_authorization_cache_expires_and_drops_the_oldest():
+    """C10.FR.13: cacheExpiryDateTime decides; C10.FR.08: else LifeTime; C10.FR.10: an expired
+    entry is gone; C10.FR.07: a full cache drops its oldest entry."""
+    from datetime import UTC, datetime, timedelta
+
+    from sim.v201 import auth_cache
+    from sim.v201.auth_cache import AuthCache
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    cache = AuthCache()
+    a, b = {"idToken": "A", "type": "ISO14443"}, {"idToken": "B", "type": "Central"}
+    cache.remember(a, {"status": "Accepted", "cacheExpiryDateTime": "2026-01-01T00:10:00Z"},
+                   now, lifetime_s=3600)
+    cache.remember(b, {"status": "Blocked"}, now, lifetime_s=60)
+    assert cache.status(a, now + timedelta(minutes=5)) == "Accepted"
+    assert cache.status(a, now + timedelta(minutes=11)) is None
+    assert cache.status(b, now + timedelta(seconds=30)) == "Blocked"
+    assert cache.status(b, now + timedelta(seconds=61)) is None and len(cache) == 0
+    for n in range(auth_cache.MAX_ENTRIES + 1):
+        cache.remember({"idToken": str(n), "type": "Central"}, {"status": "Accepted"}, now, 0)
+    assert len(cache) == auth_cache.MAX_ENTRIES
+    assert cache.status({"idToken": "0", "type": "Central"}, now) is None
+    assert cache.status({"idToken": "1", "type": "Central"}, now) == "Accepted"

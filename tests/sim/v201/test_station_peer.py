@@ -206,7 +206,7 @@ async def test_request_stop_of_an_unknown_transaction_is_rejected(make_station):
                                 suppress=False)
         assert reply.status == "Rejected"
         with pytest.raises(NotSupportedError):
-            await peer.call(call201.ClearCache(), suppress=False)
+            await peer.call(call201.GetLocalListVersion(), suppress=False)
         assert isinstance(peer, Csms) and station.online
 
 
@@ -374,3 +374,41 @@ async def test_reservations_expire_are_cancelled_and_removed_by_a_fault(make_sta
         assert await reserve(4, 3600, evse_id=None) == "Rejected"
         assert statuses() == ["Available", "Reserved", "Available", "Reserved", "Available",
                               "Reserved", "Faulted", "Available"]
+
+
+async def test_the_authorization_cache(make_station):
+    """C10/C12: with LocalPreAuthorize a token the CSMS accepted once is authorized again from
+    the cache, no Authorize (C12.FR.02), and named in the event (the CSMS judges it there);
+    ClearCache empties it (C11.FR.01/03) and the next use asks again; offline a cached
+    Accepted token is taken (LocalAuthorizeOffline, C13); with the cache disabled ClearCache
+    is Rejected (C11.FR.04)."""
+    async with csms201() as server:
+        station, _ = await make_station(server.url, "ST-C10", LocalPreAuthorize="true",
+                                        TxUpdatedInterval=0)
+        await station.wait_booted(5)
+        peer = await server.peer("ST-C10")
+
+        def authorizes() -> int:
+            return peer.actions().count("Authorize")
+
+        await station.plug_in(1)
+        for _ in range(2):  # authorize (to start), present again (to stop)
+            assert await station.present_id_tag("C1")
+        assert authorizes() == 1
+        assert await station.present_id_tag("C1")  # from the cache: no Authorize
+        assert authorizes() == 1
+        await until(lambda: [p["id_token"]["id_token"] for a, p in peer.received
+                             if a == "TransactionEvent" and p.get("id_token")][-1:] == ["C1"])
+        assert await station.present_id_tag("C1")  # stop
+        cleared = await peer.call(call201.ClearCache(), suppress=False)
+        assert cleared.status == "Accepted"
+        assert await station.present_id_tag("C1")
+        assert authorizes() == 2
+        assert await station.present_id_tag("C1")  # stop
+        await station.go_offline()
+        assert await station.present_id_tag("C1")  # C13: cached Accepted, offline
+        station.settings.overrides["AuthCacheEnabled"] = "false"
+        await station.go_online()
+        await until(lambda: server.connections == 2 and station.online)
+        again = server.peers["ST-C10"]
+        assert (await again.call(call201.ClearCache(), suppress=False)).status == "Rejected"
