@@ -11,7 +11,8 @@ import pytest
 
 from csms import commands
 from csms.central import CentralSystem
-from tests.sim.v201.conftest import until
+from sim.v201.device_model import DeviceModel
+from tests.sim.v201.conftest import LIBOCPP_201, until
 
 TOKEN = {"idToken": "TAG-OK", "type": "ISO14443"}
 OCCUPIED = ("StatusNotification", "Occupied")
@@ -547,3 +548,28 @@ async def test_a_tx_start_point_that_is_no_point_falls_back_and_is_logged(csms, 
     await until(lambda: frames.events())
     assert frames.events()[0]["triggerReason"] == "Authorized"
     assert any("TxStartPoint" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_device_model_read_and_reported_to_the_builtin_csms(csms, make_station):
+    """B06 GetVariables and B05 SetVariables from the built-in CSMS on libocpp's
+    component_config; B07 GetBaseReport FullInventory: Accepted, then NotifyReport parts the
+    CSMS joins complete, with no seqNo missing (B07.FR.04/10), carrying the value just set."""
+    dm = DeviceModel.load(LIBOCPP_201 / "component_config")
+    station, _ = await make_station(csms.url(""), "ST-B07", dm=dm)
+    await station.wait_booted(5)
+    tx_ctrlr, start = {"name": "TxCtrlr"}, {"name": "TxStartPoint"}
+    got = await commands.execute(csms, "ST-B07", "GetVariables", {"getVariableData": [
+        {"component": tx_ctrlr, "variable": start}]})
+    assert got.reply["getVariableResult"][0]["attributeValue"] == "PowerPathClosed"
+    done = await commands.execute(csms, "ST-B07", "SetVariables", {"setVariableData": [
+        {"component": tx_ctrlr, "variable": start, "attributeValue": "EVConnected"}]})
+    assert done.reply["setVariableResult"][0]["attributeStatus"] == "Accepted"
+    report = await commands.execute(csms, "ST-B07", "GetBaseReport",
+                                    {"requestId": 0, "reportBase": "FullInventory"})
+    assert report.reply["status"] == "Accepted"
+    joined = report.followed.as_dict("reportData")
+    assert (joined["complete"], joined["missingSeqNo"]) == (True, [])
+    values = {(item["component"]["name"], item["variable"]["name"]):
+              item["variableAttribute"][0].get("value") for item in joined["reportData"]}
+    assert values[("TxCtrlr", "TxStartPoint")] == "EVConnected"
+    assert len(values) > 50
