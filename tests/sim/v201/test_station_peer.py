@@ -412,3 +412,32 @@ async def test_the_authorization_cache(make_station):
         await until(lambda: server.connections == 2 and station.online)
         again = server.peers["ST-C10"]
         assert (await again.call(call201.ClearCache(), suppress=False)).status == "Rejected"
+
+
+async def test_reset_on_idle_waits_for_the_transaction_and_availability(make_station):
+    """B12.FR.01/03: Reset OnIdle during a transaction is Scheduled; the transaction ends
+    normally (the driver), then the station reboots and boots with reason RemoteReset
+    (B11.FR.03/04). G04: ChangeAvailability of the whole station (no evse) Inoperative is
+    Accepted and the connector reported Unavailable (G04.FR.05/07)."""
+    async with csms201() as server:
+        station, _ = await make_station(server.url, "ST-B12", TxUpdatedInterval=0)
+        await station.wait_booted(5)
+        peer = await server.peer("ST-B12")
+        await station.plug_in(1)
+        assert await station.present_id_tag("T1")
+        reset = await peer.call(call201.Reset(type="OnIdle"), suppress=False)
+        assert reset.status == "Scheduled"
+        assert server.connections == 1
+        assert await station.present_id_tag("T1")  # the driver ends it
+        await until(lambda: server.connections == 2 and station.online)
+        again = server.peers["ST-B12"]
+        await until(lambda: "StatusNotification" in again.actions())
+        assert again.received[0][1]["reason"] == "RemoteReset"
+        events = [p for a, p in peer.received if a == "TransactionEvent"]
+        assert events[-1]["event_type"] == "Ended"
+        assert events[-1]["trigger_reason"] == "StopAuthorized"
+        change = await again.call(call201.ChangeAvailability(operational_status="Inoperative"),
+                                  suppress=False)
+        assert change.status == "Accepted"
+        await until(lambda: [p["connector_status"] for a, p in again.received
+                             if a == "StatusNotification"][-1] == "Unavailable")
