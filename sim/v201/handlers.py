@@ -19,7 +19,7 @@ from chargebench.ocppj.registration import Registration
 from chargebench.ocppj.versions import OCPP201
 from sim.dispatch import Handler
 from sim.v201 import evse as flows
-from sim.v201 import reservations
+from sim.v201 import local_list, reservations
 from sim.v201.connectors import Event
 from sim.v201.device_model import DeviceModel, notify_report_payloads
 from sim.v201.trigger import trigger_message
@@ -258,8 +258,10 @@ async def _apply_availability(st: ChargingStation, evses: list[Evse], inoperativ
 
 HANDLERS: Mapping[str, Handler] = {
     "Reset": reset,
-    # C. Authorization
+    # C. Authorization, D. Local authorization list
     "ClearCache": clear_cache,
+    "GetLocalListVersion": local_list.get_local_list_version,
+    "SendLocalList": local_list.send_local_list,
     # G. Availability
     "ChangeAvailability": change_availability,
     # H. Reservation

@@ -73,6 +73,9 @@ VARIABLES: dict[str, Variable] = {
     "AuthorizeRemoteStart": Variable("AuthCtrlr", "AuthorizeRemoteStart", "false"),
     "LocalPreAuthorize": Variable("AuthCtrlr", "LocalPreAuthorize", "false"),
     "LocalAuthorizeOffline": Variable("AuthCtrlr", "LocalAuthorizeOffline", "true"),
+    # D01/D02 (LocalAuthListCtrlr)
+    "LocalAuthListEnabled": Variable("LocalAuthListCtrlr", "Enabled", "true"),
+    "LocalAuthListItemsPerMessage": Variable("LocalAuthListCtrlr", "ItemsPerMessage", "250"),
     # C10-C12 (AuthCacheCtrlr; LifeTime 0: entries expire only by their cacheExpiryDateTime)
     "AuthCacheEnabled": Variable("AuthCacheCtrlr", "Enabled", "true"),
     "AuthCacheLifeTime": Variable("AuthCacheCtrlr", "LifeTime", "0"),

@@ -57,6 +57,7 @@ from sim.v201 import metering, reservations
 from sim.v201.auth_cache import AuthCache
 from sim.v201.connectors import Event, Status
 from sim.v201.evse import Evse
+from sim.v201.local_list import LocalList
 from sim.v201.settings import Settings
 
 __all__ = ["DEFAULT_BOOT_RETRY", "ChargingStation"]
@@ -108,8 +109,9 @@ class ChargingStation:
             sleep=self.clock.sleep,
             on_delivered=self._on_delivered,
         )
-        #: C10: the IdTokenInfo the CSMS sent per idToken
+        #: C10: the IdTokenInfo the CSMS sent per idToken; D01: the list the CSMS sent
         self.auth_cache = AuthCache()
+        self.local_list = LocalList(state_dir)
         #: the connection lifecycle's state, shared with the 1.6 charge point
         #: (`sim.features.connection.Link`): session, registration, online wanted, booted...
         self.link = Link(dispatch.HandlerTable(self, OCPP201))
@@ -524,15 +526,18 @@ class ChargingStation:
 
     async def authorize(self, token: dict) -> bool:
         """C01 Authorize online, its IdTokenInfo kept in the Authorization Cache (C10.FR.04).
-        A token cached Accepted needs no Authorize with AuthCtrlr.LocalPreAuthorize (C12.FR.02)
-        and is taken offline with LocalAuthorizeOffline (C13); offline, a token the cache does
-        not hold is taken only with OfflineTxForUnknownIdEnabled (C13.FR.02/04). Either way
+        A token on the Local Authorization List or cached Accepted needs no Authorize with
+        AuthCtrlr.LocalPreAuthorize (C12.FR.02, C14) and is taken offline with
+        LocalAuthorizeOffline (C13); offline, a token neither holds is taken only with
+        OfflineTxForUnknownIdEnabled (C13.FR.02/04). Either way
         the CSMS judges it again in its TransactionEventResponse (E05, C12.FR.03)."""
         s = self.settings
+        listed = self.local_list.status(token) if s.bool("LocalAuthListEnabled") else None
         cached = self.auth_cache.status(token, self.clock.now()) \
             if s.bool("AuthCacheEnabled") else None
+        known = listed or cached  # the list outranks the cache (C13, C14)
         if self.online:
-            if cached == "Accepted" and s.bool("LocalPreAuthorize"):
+            if known == "Accepted" and s.bool("LocalPreAuthorize"):
                 return True
             try:
                 reply = await self.call("Authorize", {"idToken": token})
@@ -542,8 +547,8 @@ class ChargingStation:
             else:
                 self.remember(token, reply["idTokenInfo"])
                 return reply["idTokenInfo"]["status"] == "Accepted"
-        if cached is not None:
-            return cached == "Accepted" and s.bool("LocalAuthorizeOffline")
+        if known is not None:
+            return known == "Accepted" and s.bool("LocalAuthorizeOffline")
         return s.bool("OfflineTxForUnknownIdEnabled")
 
     def remember(self, token: dict, info: dict) -> None:

@@ -206,7 +206,7 @@ async def test_request_stop_of_an_unknown_transaction_is_rejected(make_station):
                                 suppress=False)
         assert reply.status == "Rejected"
         with pytest.raises(NotSupportedError):
-            await peer.call(call201.GetLocalListVersion(), suppress=False)
+            await peer.call(call201.GetTransactionStatus(), suppress=False)
         assert isinstance(peer, Csms) and station.online
 
 
@@ -441,3 +441,53 @@ async def test_reset_on_idle_waits_for_the_transaction_and_availability(make_sta
         assert change.status == "Accepted"
         await until(lambda: [p["connector_status"] for a, p in again.received
                              if a == "StatusNotification"][-1] == "Unavailable")
+
+
+async def test_the_local_authorization_list(make_station, tmp_path):
+    """D01/D02: GetLocalListVersion 0 before any update (D02.FR.02); SendLocalList Full v1
+    Accepted (D01.FR.15), version 1 (D02.FR.01); a Differential not above it: VersionMismatch
+    (D01.FR.19); a Differential v2 removes an entry sent without idTokenInfo (D01.FR.17).
+    Listed Accepted: authorized without Authorize (LocalPreAuthorize) and offline
+    (LocalAuthorizeOffline, C13); not listed, offline: refused (C13.FR.02). The list survives
+    a restart (D01.FR.10)."""
+    def entry(token: str, status: str | None) -> dt.AuthorizationData:
+        info = None if status is None else dt.IdTokenInfoType(status=status)
+        return dt.AuthorizationData(id_token=dt.IdTokenType(id_token=token, type="ISO14443"),
+                                    id_token_info=info)
+
+    async with csms201() as server:
+        station, _ = await make_station(server.url, "ST-D01", state_dir=tmp_path / "st",
+                                        LocalPreAuthorize="true", TxUpdatedInterval=0)
+        await station.wait_booted(5)
+        peer = await server.peer("ST-D01")
+
+        async def version() -> int:
+            return (await peer.call(call201.GetLocalListVersion(), suppress=False)
+                    ).version_number
+
+        async def send(number: int, kind: str, items: list) -> str:
+            return (await peer.call(call201.SendLocalList(
+                version_number=number, update_type=kind, local_authorization_list=items),
+                suppress=False)).status  # fmt: skip
+
+        assert await version() == 0
+        assert await send(1, "Full", [entry("L1", "Accepted"), entry("L2", "Blocked")]) == \
+            "Accepted"
+        assert await version() == 1
+        assert await send(1, "Differential", [entry("L3", "Accepted")]) == "VersionMismatch"
+        assert await send(2, "Differential", [entry("L2", None)]) == "Accepted"
+        assert station.local_list.status({"idToken": "L2", "type": "ISO14443"}) is None
+        await station.plug_in(1)
+        assert await station.present_id_tag("L1")
+        assert "Authorize" not in peer.actions()
+        assert await station.present_id_tag("L1")  # stop
+        await station.go_offline()
+        assert await station.present_id_tag("L1")  # listed Accepted, offline
+        assert await station.present_id_tag("L1")  # stop
+        assert not await station.present_id_tag("L3")
+        await station.stop()
+    async with csms201() as server:
+        again, _ = await make_station(server.url, "ST-D01", state_dir=tmp_path / "st")
+        await again.wait_booted(5)
+        peer = await server.peer("ST-D01")
+        assert await version() == 2
