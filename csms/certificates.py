@@ -2,21 +2,26 @@
 
 Security whitepaper A02 (update charge point certificate by request of the CSMS) and A03: the
 charger sends a CSR, the CSMS checks the subject, answers, signs it with the CA given by
-`tls_ca`/`ca_key`, and sends the certificate in a CertificateSigned.req of its own.
+`tls_ca`/`ca_key`, and sends the certificate in a CertificateSigned.req of its own. The same
+CA answers OCSP requests for what it issued (2.0.1 M06 GetCertificateStatus).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.x509 import ocsp
 
 from chargebench.ocppj import CallFailed
 from chargebench.security import csr_identity, sign_csr
@@ -26,6 +31,9 @@ if TYPE_CHECKING:
     from csms.registry import ChargerConnection
 
 log = logging.getLogger(__name__)
+
+#: how long an OCSP answer of this CSMS may be cached (its nextUpdate)
+OCSP_VALIDITY = timedelta(days=1)
 
 
 class CertificateService:
@@ -67,6 +75,41 @@ class CertificateService:
         if other is not None:
             return f"subject CN={identity.common_name!r} identifies charger {other!r}"
         return None
+
+    def ocsp_result(self, request: Mapping[str, str], issued: Iterable[Mapping[str, Any]],
+                    now: datetime) -> str | None:  # fmt: skip
+        """M06: the OCSP response (RFC 6960, DER in base64, the `ocspResult` of a
+        GetCertificateStatusResponse) for a certificate this CSMS's CA issued, signed by the
+        CA; None when the CA is not the issuer the request names (this CSMS answers for its
+        own CA only) or there is no CA. `issued`: the store's certificate records to look the
+        serial up in (good when found and not removed, else unknown: RFC 6960 §2.2)."""
+        if self._ca is None or request.get("hashAlgorithm") != "SHA256":
+            return None
+        ca = x509.load_pem_x509_certificate(self._ca[0])
+        ca_key = _subject_public_key(ca)
+        if ca_key is None:
+            return None
+        name_hash, key_hash = _sha256(ca.subject.public_bytes()), _sha256(ca_key)
+        if (request["issuerNameHash"].lower(), request["issuerKeyHash"].lower()) != (
+            name_hash, key_hash
+        ):  # fmt: skip
+            return None
+        serial = request["serialNumber"].lower().lstrip("0") or "0"
+        # a record's issuer key hash is known only when its chain held the issuer: the name
+        # hash and the serial identify it (RFC 5280 §4.1.2.2: unique per issuer)
+        known = any(row["serial_number"] == serial and row["removed_at"] is None
+                    and row["issuer_name_hash"] == name_hash
+                    and row["issuer_key_hash"] in (None, key_hash) for row in issued)  # fmt: skip
+        status = ocsp.OCSPCertStatus.GOOD if known else ocsp.OCSPCertStatus.UNKNOWN
+        builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
+            issuer_name_hash=bytes.fromhex(name_hash), issuer_key_hash=bytes.fromhex(key_hash),
+            serial_number=int(serial, 16), algorithm=hashes.SHA256(), cert_status=status,
+            this_update=now, next_update=now + OCSP_VALIDITY, revocation_time=None,
+            revocation_reason=None,
+        ).responder_id(ocsp.OCSPResponderEncoding.HASH, ca)  # fmt: skip
+        key = serialization.load_pem_private_key(self._ca[1], password=None)
+        response = builder.sign(key, hashes.SHA256())  # type: ignore[arg-type]
+        return base64.b64encode(response.public_bytes(Encoding.DER)).decode("ascii")
 
     async def sign_and_send(self, conn: ChargerConnection, csr_pem: str, **fields: str) -> None:
         """Sign, send CertificateSigned.req (with `fields` besides the chain: 2.0.1's

@@ -9,6 +9,7 @@ GetCertificateStatus answer Failed (the whitepaper's answer when the back end ca
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -58,10 +59,19 @@ async def get_15118_ev_certificate(
 
 
 async def get_certificate_status(csms: CentralSystem, conn: ChargerConnection, data: dict) -> dict:
-    """2.0.1 GetCertificateStatusResponse: no OCSP responder here (M06.FR.04: Failed, without
-    ocspResult, which only an Accepted answer carries)."""
-    return {"status": "Failed", "statusInfo": {"reasonCode": "UnsupportedRequest",
-                                               "additionalInfo": "no OCSP responder"}}
+    """2.0.1 GetCertificateStatusResponse (M06): for a certificate of this CSMS's own CA, its
+    OCSP response signed by that CA (M06.FR.03: Accepted with ocspResult; good when the CA
+    issued it to this station, else unknown); for any other issuer there is no responder to
+    ask here (no network): Failed without ocspResult (M06.FR.04)."""
+    request = data["ocspRequestData"]
+    issued = await asyncio.to_thread(csms.store.list_certificates, conn.cp_id,
+                                     include_removed=True)  # fmt: skip
+    result = csms.certificates.ocsp_result(request, issued, csms.clock.now())
+    if result is None:
+        return {"status": "Failed", "statusInfo": {
+            "reasonCode": "UnsupportedRequest",
+            "additionalInfo": "no OCSP responder for this issuer"}}  # fmt: skip
+    return {"status": "Accepted", "ocspResult": result}
 
 
 MESSAGES: dict[str, Callable[..., Awaitable[dict]]] = {

@@ -27,13 +27,20 @@ class RegistrationStatus(StrEnum):
 
 class IdTagStatus(StrEnum):
     """An id tag's status (1.6 §7.2 AuthorizationStatus); ConcurrentTx only on a transaction,
-    as the status its StartTransaction was answered."""
+    as the status its StartTransaction was answered. A 2.0.1 transaction keeps the status its
+    token was answered, in 2.0.1's words (AuthorizationStatusEnumType adds Unknown, NoCredit
+    and the NotAllowed/NotAt ones); an id tag itself is one of the first four."""
 
     ACCEPTED = "Accepted"
     BLOCKED = "Blocked"
     EXPIRED = "Expired"
     INVALID = "Invalid"
     CONCURRENT_TX = "ConcurrentTx"
+    UNKNOWN = "Unknown"
+    NO_CREDIT = "NoCredit"
+    NOT_ALLOWED_TYPE_EVSE = "NotAllowedTypeEVSE"
+    NOT_AT_THIS_LOCATION = "NotAtThisLocation"
+    NOT_AT_THIS_TIME = "NotAtThisTime"
 
 
 class TransactionStatus(StrEnum):

@@ -281,6 +281,12 @@ class StationsMixin(SqliteBase):
         )  # fmt: skip
         return None if row is None else int(row["transaction_id"])
 
+    def station_tx_id(self, transaction_id: int) -> str | None:
+        """See `Store.station_tx_id`."""
+        row = self._one("SELECT station_tx_id FROM station_transactions WHERE transaction_id = ?",
+                        (transaction_id,))  # fmt: skip
+        return None if row is None else str(row["station_tx_id"])
+
     def list_transaction_events(self, charger_id: str, station_tx_id: str) -> list[dict]:
         """See `Store.list_transaction_events`."""
         rows = self._all(

@@ -1093,6 +1093,9 @@ class StationStore(Protocol):
     def station_transaction(self, charger_id: str, station_tx_id: str) -> int | None:
         """The `transactions` id of a station's transactionId, or None."""
         ...
+    def station_tx_id(self, transaction_id: int) -> str | None:
+        """The station's own transactionId of a 2.0.1 transaction, or None (a 1.6 one)."""
+        ...
     def list_transaction_events(self, charger_id: str, station_tx_id: str) -> list[dict]:
         """The events of one station transaction, by seqNo."""
         ...

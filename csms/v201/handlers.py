@@ -15,6 +15,7 @@ content has no table of its own (NotifyChargingLimit, NotifyDisplayMessages...) 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from chargebench.clock import iso
+from chargebench.ocppj import CallFailed
 from chargebench.ocppj.v201 import OCPP201
 from csms import neutral_handlers as neutral
 from csms import pnc
@@ -33,7 +35,7 @@ from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
 from csms.states import ReservationStatus
 from csms.store.base import Store
 from csms.store.metering import has_energy_register, plain
-from csms.v201 import reported, tokens
+from csms.v201 import planner, reported, tokens
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -471,30 +473,78 @@ _CHARGING_PARAMETERS = ("acChargingParameters", "dcChargingParameters")
 @handles("NotifyEVChargingNeeds")
 async def notify_ev_charging_needs(csms: CentralSystem, conn: ChargerConnection,
                                    p: dict) -> dict:  # fmt: skip
-    """K15/K17: an ISO 15118 EV's charging needs. Accepted or Processing (K15.FR.03/05) would
-    oblige the CSMS to send a TxProfile (K15.FR.07); this CSMS has no schedule planner, so it
-    is not able to provide a schedule: Rejected (K15.FR.04, K17.FR.04) with the reason. Needs
-    without AC or DC parameters (K15.FR.06) are Rejected as MissingParam."""
+    """K15/K17: an ISO 15118 EV's charging needs. With a transaction running on the EVSE the
+    CSMS can provide a schedule: Accepted (K15.FR.03), then a TxProfile at the EV's maximum
+    (`csms.v201.planner`) in a SetChargingProfile (K15.FR.07, within 60 s: K15.FR.08). No
+    running transaction to limit (K15.FR.07 needs its transactionId): Rejected (K15.FR.04).
+    Needs without AC or DC parameters (K15.FR.06): Rejected as MissingParam."""
     needs = p["chargingNeeds"]
     if not any(key in needs for key in _CHARGING_PARAMETERS):
         return {"status": "Rejected", "statusInfo": {
             "reasonCode": "MissingParam",
             "additionalInfo": "chargingNeeds has neither AC nor DC parameters (K15.FR.06)"}}
-    log.info("%s: EV charging needs on EVSE %s (%s): no schedule planner", conn.cp_id,
-             p["evseId"], needs["requestedEnergyTransfer"])  # fmt: skip
-    return {"status": "Rejected", "statusInfo": {
-        "reasonCode": "UnsupportedRequest", "additionalInfo": "no charging schedule planner"}}
+    evse, now = p["evseId"], csms.clock.now()
+
+    def prepare(uow: Store) -> tuple[str, int] | None:
+        tx = uow.active_transaction(conn.cp_id, evse)
+        station_tx = None if tx is None else uow.station_tx_id(tx["id"])
+        if station_tx is None:
+            return None
+        ids = [row["profile_id"] for row in uow.list_charging_profiles(conn.cp_id,
+                                                                        active_only=False)]
+        return station_tx, max(ids, default=0) + 1
+
+    planned = await csms.db.run(prepare)
+    if planned is None:
+        return {"status": "Rejected", "statusInfo": {
+            "reasonCode": "TxNotFound",
+            "additionalInfo": f"no transaction running on EVSE {evse} to schedule (K15.FR.07)"}}
+    profile = planner.plan(needs, transaction_id=planned[0], profile_id=planned[1], now=now)
+    csms.spawn(_send_plan(csms, conn.cp_id, evse, profile))
+    log.info("%s: EV charging needs on EVSE %s (%s): schedule %s", conn.cp_id, evse,
+             needs["requestedEnergyTransfer"], profile["id"])  # fmt: skip
+    return {"status": "Accepted"}
+
+
+async def _send_plan(csms: CentralSystem, cp_id: str, evse: int, profile: dict) -> None:
+    from csms import commands  # commands imports the server side; import late
+
+    await asyncio.sleep(0)  # the NotifyEVChargingNeedsResponse goes out first
+    try:
+        await commands.execute(csms, cp_id, "SetChargingProfile",
+                               {"evseId": evse, "chargingProfile": profile})  # fmt: skip
+    except (CallFailed, commands.NotConnected, commands.RequestRefused) as error:
+        log.warning("%s: the schedule for the EV's needs was not set: %s", cp_id, error)
 
 
 @handles("NotifyEVChargingSchedule")
 async def notify_ev_charging_schedule(csms: CentralSystem, conn: ChargerConnection,
                                       p: dict) -> dict:  # fmt: skip
-    """K15.FR.10/11, K16.FR.05/06: the schedule the EV chose. This CSMS sends no ISO 15118
-    schedule of its own (NotifyEVChargingNeeds is Rejected), so the EV's schedule exceeds no
-    CSMS schedule: Accepted (K15.FR.11); the station's own limits still apply (K15.FR.09)."""
-    schedule = p["chargingSchedule"]
-    log.info("%s: EV charging schedule %s on EVSE %s (%d periods)", conn.cp_id, schedule["id"],
-             p["evseId"], len(schedule["chargingSchedulePeriod"]))  # fmt: skip
+    """K15.FR.10-12, K16.FR.05/06: the schedule the EV chose, checked against the TxProfile
+    the CSMS set for the EVSE's transaction: Accepted within it (K15.FR.11), Rejected above it
+    (K15.FR.12). Without a CSMS schedule (none planned, or other units) nothing limits the
+    EV's choice but the station's own limits (K15.FR.09): Accepted."""
+    schedule, evse = p["chargingSchedule"], p["evseId"]
+
+    def planned(uow: Store) -> dict | None:
+        tx = uow.active_transaction(conn.cp_id, evse)
+        station_tx = None if tx is None else uow.station_tx_id(tx["id"])
+        if station_tx is None:
+            return None
+        mine = [row["profile"] for row in uow.list_charging_profiles(conn.cp_id)
+                if row["purpose"] == "TxProfile"
+                and row["profile"].get("transactionId") == station_tx]  # fmt: skip
+        return mine[-1] if mine else None
+
+    profile = await csms.db.run(planned)
+    verdict = None if profile is None else planner.within(schedule, profile)
+    log.info("%s: EV charging schedule %s on EVSE %s (%d periods): %s", conn.cp_id,
+             schedule["id"], evse, len(schedule["chargingSchedulePeriod"]),
+             {True: "within", False: "ABOVE", None: "no CSMS schedule to compare"}[verdict])
+    if verdict is False and profile is not None:
+        return {"status": "Rejected", "statusInfo": {
+            "reasonCode": "InvalidSchedule",
+            "additionalInfo": f"above the CSMS's TxProfile {profile['id']} (K15.FR.12)"}}
     return {"status": "Accepted"}
 
 

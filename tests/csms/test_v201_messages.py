@@ -7,6 +7,7 @@ TriggerMessage asked for (B01.FR.10, B02.FR.09)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -19,6 +20,8 @@ from ocpp.routing import after, on
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 from ocpp.v201 import datatypes as dt
+from ocpp.v201.enums import TransactionEventEnumType as Event
+from ocpp.v201.enums import TriggerReasonEnumType as Trigger
 
 from chargebench.ocppj import Role, boot_gate
 from chargebench.ocppj.versions import OCPP201
@@ -147,28 +150,58 @@ async def test_reservation_status_update_ends_the_reservation(csms):
 
 
 async def test_ev_charging_needs_and_schedule(csms):
-    """K15/K17: with no schedule planner the CSMS cannot provide a schedule: Rejected
-    (K15.FR.04) with a reason; needs without AC or DC parameters are Rejected MissingParam
-    (K15.FR.06). K15.FR.11: the EV's schedule is Accepted. No evseId: OccurrenceConstraint."""
+    """K15/K17: with no transaction on the EVSE there is nothing to schedule: Rejected TxNotFound
+    (K15.FR.04); needs without AC or DC parameters: Rejected MissingParam (K15.FR.06). With one
+    running: Accepted (K15.FR.03) and a SetChargingProfile follows (K15.FR.07): TxProfile with
+    the station's transactionId, one schedule of one period at the EV's maximum (32 A, K15.FR.18)
+    within maxScheduleTuples, ending at departure. The EV's schedule within it is Accepted
+    (K15.FR.11), above it Rejected (K15.FR.12). No evseId: OccurrenceConstraint."""
     ac = dt.ACChargingParametersType(energy_amount=20000, ev_min_current=6, ev_max_current=32,
                                      ev_max_voltage=400)  # fmt: skip
+    needs = call201.NotifyEVChargingNeeds(
+        evse_id=1, max_schedule_tuples=3, charging_needs=dt.ChargingNeedsType(
+            requested_energy_transfer="AC_three_phase", ac_charging_parameters=ac,
+            departure_time=FUTURE))  # fmt: skip
+
+    def ev_schedule(limit: float) -> object:
+        return call201.NotifyEVChargingSchedule(time_base=now(), evse_id=1, charging_schedule=
+            dt.ChargingScheduleType(id=1, charging_rate_unit="A", charging_schedule_period=[
+                dt.ChargingSchedulePeriodType(start_period=0, limit=limit)]))  # fmt: skip
+
     async with station(csms.url(CS), CS) as cs:
         await cs.boot()
-        with_ac = await cs.call(call201.NotifyEVChargingNeeds(
-            evse_id=1, max_schedule_tuples=3, charging_needs=dt.ChargingNeedsType(
-                requested_energy_transfer="AC_three_phase", ac_charging_parameters=ac,
-                departure_time=FUTURE)), suppress=False)  # fmt: skip
-        assert (with_ac.status, with_ac.status_info["reason_code"]) == ("Rejected",
-                                                                        "UnsupportedRequest")
+        idle = await cs.call(needs, suppress=False)
+        assert (idle.status, idle.status_info["reason_code"]) == ("Rejected", "TxNotFound")
         bare = await cs.call(call201.NotifyEVChargingNeeds(evse_id=1, charging_needs=
                              dt.ChargingNeedsType(requested_energy_transfer="DC")),
                              suppress=False)  # fmt: skip
         assert (bare.status, bare.status_info["reason_code"]) == ("Rejected", "MissingParam")
-        schedule = dt.ChargingScheduleType(id=1, charging_rate_unit="A", charging_schedule_period=[
-            dt.ChargingSchedulePeriodType(start_period=0, limit=16)])  # fmt: skip
-        chosen = await cs.call(call201.NotifyEVChargingSchedule(
-            time_base=now(), charging_schedule=schedule, evse_id=1), suppress=False)
-        assert (chosen.status, chosen.status_info) == ("Accepted", None)
+        unplanned = await cs.call(ev_schedule(16), suppress=False)
+        assert (unplanned.status, unplanned.status_info) == ("Accepted", None)
+        await cs.event(Event.started, "tx-15118", 0, Trigger.authorized, token="TAG-OK")
+        accepted = await cs.call(needs, suppress=False)
+        assert (accepted.status, accepted.status_info) == ("Accepted", None)
+        for _ in range(250):  # the SetChargingProfile follows the response
+            if cs.commands:
+                break
+            await asyncio.sleep(0.02)
+        [(action, sent)] = cs.commands
+        profile = sent["charging_profile"]
+        assert (action, sent["evse_id"]) == ("SetChargingProfile", 1)
+        assert (profile["charging_profile_purpose"], profile["transaction_id"]) == (
+            "TxProfile", "tx-15118")
+        [schedule] = profile["charging_schedule"]
+        assert (schedule["charging_rate_unit"], schedule["charging_schedule_period"]) == (
+            "A", [{"start_period": 0, "limit": 32.0, "number_phases": 3}])
+        assert schedule["duration"] > 0
+        for _ in range(250):
+            if csms.store.list_charging_profiles(CS):
+                break
+            await asyncio.sleep(0.02)
+        assert (await cs.call(ev_schedule(16), suppress=False)).status == "Accepted"
+        above = await cs.call(ev_schedule(40), suppress=False)
+        assert (above.status, above.status_info["reason_code"]) == ("Rejected",
+                                                                    "InvalidSchedule")
         with pytest.raises(OccurrenceConstraintViolationError):
             await illegal(cs, call201.NotifyEVChargingNeeds(
                 evse_id=None, charging_needs=dt.ChargingNeedsType(

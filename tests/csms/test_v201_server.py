@@ -4,10 +4,16 @@ against an independent 2.0.1 station (`tests.csms.peer201`, the `ocpp` package's
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 from decimal import Decimal
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from ocpp.exceptions import SecurityError
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as call16
@@ -271,6 +277,56 @@ async def test_an_id_token_is_its_value_and_its_type(csms):
         assert await status("04A2B3C4", Kind.e_maid) == "Unknown"
         assert await status("TAG-OK", Kind.e_maid) == await status("TAG-OK", Kind.key_code) == (
             "Accepted")
+
+
+async def test_the_csms_ca_answers_ocsp_for_what_it_issued(tmp_path):
+    """M06: GetCertificateStatus for the station certificate the CSMS's CA signed (A02) is
+    Accepted with an OCSP response (RFC 6960) signed by that CA: good, for the serial asked
+    (the request's hashes made by `cryptography`'s OCSP builder, the response read and its
+    signature checked by it); a serial the CA did not issue is unknown; another issuer has no
+    responder here: Failed without ocspResult (M06.FR.04)."""
+    pki = init_pki(tmp_path / "pki")
+    ca = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    async with (CentralSystem(port=0, db=tmp_path / "c.db", log_dir=None,
+                              tls_ca=pki.ca_cert, ca_key=pki.ca_key) as csms,
+                station(csms.url("CS201"), "CS201") as cs):  # fmt: skip
+        await cs.boot()
+        csr, _key = make_csr("SN-201", csms.config.cpo_name)
+        await cs.call(call201.SignCertificate(csr=csr), suppress=False)
+        _, signed = await asyncio.wait_for(cs.received.get(), 5)
+        for _ in range(100):  # the record follows the peer's reply
+            if csms.store.list_certificates("CS201"):
+                break
+            await asyncio.sleep(0.02)
+        mine = x509.load_pem_x509_certificate(signed["certificate_chain"].encode())
+
+        async def ask(serial: int, issuer: x509.Certificate = ca) -> object:
+            built = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+                hashlib.sha256(issuer.subject.public_bytes()).digest(),
+                ocsp.OCSPRequestBuilder().add_certificate(
+                    mine, issuer, hashes.SHA256()).build().issuer_key_hash,
+                serial, hashes.SHA256()).build()  # fmt: skip
+            data = dt.OCSPRequestDataType(
+                hash_algorithm="SHA256", issuer_name_hash=built.issuer_name_hash.hex(),
+                issuer_key_hash=built.issuer_key_hash.hex(),
+                serial_number=format(built.serial_number, "X"),
+                responder_url="http://ocsp.example")  # fmt: skip
+            return await cs.call(call201.GetCertificateStatus(ocsp_request_data=data),
+                                 suppress=False)  # fmt: skip
+
+        good = await ask(mine.serial_number)
+        assert good.status == "Accepted"
+        answer = ocsp.load_der_ocsp_response(base64.b64decode(good.ocsp_result))
+        assert answer.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
+        assert (answer.certificate_status, answer.serial_number) == (
+            ocsp.OCSPCertStatus.GOOD, mine.serial_number)
+        ca.public_key().verify(answer.signature, answer.tbs_response_bytes,  # type: ignore[call-arg]
+                               ec.ECDSA(hashes.SHA256()))  # fmt: skip
+        stranger = ocsp.load_der_ocsp_response(base64.b64decode(
+            (await ask(mine.serial_number + 1)).ocsp_result))  # fmt: skip
+        assert stranger.certificate_status is ocsp.OCSPCertStatus.UNKNOWN
+        elsewhere = await ask(mine.serial_number, issuer=mine)  # another issuer's hashes
+        assert (elsewhere.status, elsewhere.ocsp_result) == ("Failed", None)
 
 
 async def test_a_csr_naming_another_station_is_rejected(tmp_path):

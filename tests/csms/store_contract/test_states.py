@@ -66,3 +66,14 @@ def test_states_are_their_text(store: Store) -> None:
     assert tx["status"] == "Running"
     assert json.loads(json.dumps({"status": tx["status"]})) == {"status": "Running"}
     assert store.list_transactions(status=TransactionStatus.RUNNING)[0]["id"] == tx_id
+
+
+def test_a_2_0_1_transaction_keeps_its_tokens_2_0_1_status(store: Store) -> None:
+    """A 2.0.1 token answered Unknown (no record of it) starts a NotAuthorized transaction
+    that reads back with that status (reading it raised ValueError before: the domain enum had
+    only 1.6's words)."""
+    result = store.record_transaction_event(
+        "CP1", "tx-u", 0, "Started", T0, trigger_reason="Authorized", evse_id=1,
+        id_token="NOBODY", id_token_status="Unknown")  # fmt: skip
+    tx = store.get_transaction(result.transaction_id)
+    assert (tx["id_tag_status"], tx["status"]) == (IdTagStatus.UNKNOWN, "NotAuthorized")
