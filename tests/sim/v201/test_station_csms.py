@@ -267,10 +267,6 @@ async def test_a_blocked_token_is_deauthorized(csms, make_station):
     await _remote_start_deauthorized(csms, make_station, "ST-E05B", "TAG-BLOCKED")
 
 
-@pytest.mark.xfail(strict=True, reason="CSMS bug (main, csms/v201/handlers.py _total_cost): a "
-                   "2.0.1 transaction whose idToken status is Unknown is stored under the 1.6 "
-                   "IdTagStatus enum; reading it back raises ValueError, every TransactionEvent "
-                   "of it gets InternalError")
 async def test_a_token_the_csms_does_not_know_is_deauthorized(csms, make_station):
     """E05 as above with a token the CSMS has no record of (idTokenInfo Unknown)."""
     await _remote_start_deauthorized(csms, make_station, "ST-E05U", "NOBODY")
