@@ -12,9 +12,8 @@ registration gate (`sim.dispatch`), the meter and EV physics (`sim.ev`), the off
 the connector statuses (`sim.v201.connectors`, G01), the transaction rules
 (`sim.v201.transaction`, `sim.v201.evse`, E01-E07) and the CSMS commands (`sim.v201.handlers`).
 
-The lifecycle's state is the 1.6 charge point's `Link` (`sim.features.connection`); the loop
-that drives it here is small and 2.0.1's own, since `sim.features.online.run` still boots,
-announces and secures the 1.6 way (its key file, the whitepaper's events).
+The connection (connect, boot, heartbeat, clock-aligned readings, reboot) is
+`sim.v201.online`; its state is the `Link` the 1.6 charge point has (`sim.features.connection`).
 """
 
 from __future__ import annotations
@@ -23,13 +22,10 @@ import asyncio
 import contextlib
 import logging
 import random
-import secrets
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from chargebench.clock import Clock
 from chargebench.ocppj import (
@@ -37,37 +33,28 @@ from chargebench.ocppj import (
     CallFailed,
     ConnectionLost,
     InvalidReply,
-    OcppSession,
-    Role,
     Session,
-    connect,
 )
 from chargebench.ocppj.versions import OCPP201
-from chargebench.trace import TraceRecord, make_tracer
+from chargebench.trace import TraceRecord
 from sim import dispatch, tasks
 from sim.ev import EV, Meter
 from sim.features import fault_hooks
-from sim.features.connection import Handlers, Link, failure_reason
+from sim.features.connection import Handlers, Link
 from sim.features.faults import FaultPlan
-from sim.features.metering import aligned_instant, seconds_to_next_aligned
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
 from sim.v201 import evse as flows
-from sim.v201 import metering, reservations
+from sim.v201 import metering, online, reservations
 from sim.v201.auth_cache import AuthCache
 from sim.v201.connectors import Event, Status
 from sim.v201.evse import Evse
 from sim.v201.local_list import LocalList
 from sim.v201.settings import Settings
 
-__all__ = ["DEFAULT_BOOT_RETRY", "ChargingStation"]
+__all__ = ["ChargingStation"]
 
 log = logging.getLogger(__name__)
-
-#: B02.FR.07, B03.FR.05: interval 0 with Pending/Rejected: "choose a waiting interval on its own"
-DEFAULT_BOOT_RETRY = 30
-_CONNECT_ERRORS = (OSError, InvalidHandshake, InvalidStatus, TimeoutError, ConnectionError)
-
 
 class ChargingStation:
     """A simulated OCPP 2.0.1 charging station modelled on EVerest libocpp."""
@@ -120,9 +107,9 @@ class ChargingStation:
         #: what the CSMS last heard per (evse, connector) (G01: report changes missed offline)
         self._reported: dict[tuple[int, int], Status] = {}
         #: set to boot at once while waiting for the next BootNotification (F06 trigger)
-        self._boot_now: asyncio.Event | None = None
+        self.boot_now: asyncio.Event | None = None
         #: monotonic time the last connection ended (B04: how long the station was offline)
-        self._offline_since: float | None = None
+        self.offline_since: float | None = None
         self._drain: asyncio.Task | None = None
         self._tasks: list[asyncio.Task] = []
         self._sender: asyncio.Lock | None = None
@@ -134,7 +121,7 @@ class ChargingStation:
         self.link.online_wanted.set()
         self.link.booted.clear()
         self.link.stopping = False
-        self.link.main = tasks.background(self._run(), self.id)
+        self.link.main = tasks.background(online.run(self), self.id)
 
     async def wait_booted(self, timeout: float | None = None) -> None:
         """Wait until the CSMS accepted our BootNotification (B01)."""
@@ -169,33 +156,6 @@ class ChargingStation:
 
     # Connection ------------------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        attempt = 0
-        while not self.link.stopping:
-            await self.link.online_wanted.wait()
-            try:
-                ws = await connect(f"{self.csms_url}/{self.id}",
-                                   subprotocols=dispatch.subprotocols([OCPP201]),
-                                   ping_interval=None)
-            except _CONNECT_ERRORS as error:
-                attempt += 1
-                self.link.failure = failure_reason(error)
-                log.debug("%s: connect failed (%s), attempt %d", self.id, error, attempt)
-                await self.clock.sleep(self._backoff(attempt))
-                continue
-            attempt = 0
-            self.link.connects += 1
-            try:
-                await self._online(ws)
-            except Exception:  # our bug: logged, and the station reconnects instead of dying
-                log.exception("%s: connection failed unexpectedly; reconnecting", self.id)
-                with contextlib.suppress(Exception):
-                    await ws.close(1011, "internal error")
-            if self.link.reboot_reason is not None:
-                self._power_cycle()
-            elif not self.link.stopping and self.link.online_wanted.is_set():
-                await self.clock.sleep(self._backoff(1))
-
     def request_reboot(self, boot_reason: str) -> None:
         """Close the connection and boot again; the next BootNotification says `boot_reason`
         (BootReasonEnumType: RemoteReset, PowerUp, FirmwareUpdate..., B01.FR.09)."""
@@ -203,160 +163,14 @@ class ChargingStation:
         if self.session is not None:
             self.spawn(self.session.close())
 
-    def _power_cycle(self) -> None:
-        """Reboot: this power cycle's registration and authorizations are gone (B01.FR.03: boot
-        again); cables stay in, transactions were ended before."""
-        self.boot_reason, self.link.reboot_reason = self.link.reboot_reason or "PowerUp", None
-        self.link.registration = None
-        self.link.booted.clear()
-        for evse in self.evses:
-            flows.cancel_timer(evse)
-            evse.authorized, evse.token, evse.remote_start_id = False, None, None
-
-    def _backoff(self, attempt: int) -> float:
-        """Seconds before reconnect attempt `attempt` (1-based), as the OCPPCommCtrlr variables
-        describe it (appendices, OCPPCommCtrlr): RetryBackOffWaitMinimum the first time,
-        doubled per attempt at most RetryBackOffRepeatTimes times, plus a random
-        0..RetryBackOffRandomRange s."""
-        s = self.settings
-        doublings = min(max(0, attempt - 1), s.int("RetryBackOffRepeatTimes"))
-        jitter = self.rng.uniform(0, s.int("RetryBackOffRandomRange"))
-        return s.int("RetryBackOffWaitMinimum") * 2.0 ** doublings + jitter
-
-    async def _online(self, ws: Any) -> None:
-        """One connection: boot if this power cycle was not accepted yet, report connector
-        statuses, deliver the queue, heartbeat until the connection ends."""
-        tracer = None
-        if self.trace_sink is not None:
-            tracer = make_tracer(self.trace_sink, self.id, secrets.token_hex(4), self.clock.now)
-        module = dispatch.module_for(OCPP201)
-        core = OcppSession(Role.CHARGE_POINT, version=OCPP201, accept=module.HANDLERS,
-                           supported_profiles=module.session_profiles(self.settings),
-                           call_timeout=self.call_timeout, tracer=tracer)
-        session = Session(ws, core, self.handlers)
-        reader = session.start()
-        self.link.session = session
-        aligned: asyncio.Task | None = None
-        try:
-            if self.registration != "Accepted":
-                await self._boot(session)
-            else:
-                # B04.FR.01/02: every connector after a long offline period, else the changed
-                offline_s = self.clock.monotonic() - (self._offline_since or 0.0)
-                long = offline_s > self.settings.int("OfflineThreshold")
-                await self._report_statuses(changed_only=not long)
-            self.link.ticker = self.spawn(self._heartbeat())
-            aligned = self.spawn(self._aligned())
-            self.flush_queue()
-            await reader
-        except CallFailed as error:
-            # a malformed or refused reply is the CSMS's fault: said once, then a new
-            # connection; a lost connection or a timeout is ordinary
-            level = logging.WARNING if isinstance(error, (InvalidReply, CallErrorReply)) \
-                else logging.DEBUG
-            log.log(level, "%s: %s", self.id, error)
-            if self.registration != "Accepted":
-                self.link.failure = f"boot: {type(error).__name__}"
-            await session.close()
-        finally:
-            self.link.session = None
-            self._offline_since = self.clock.monotonic()
-            if aligned is not None:
-                aligned.cancel()
-            if self.link.ticker is not None:
-                self.link.ticker.cancel()
-                self.link.ticker = None
-            self.queue.defer_all()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-
-    async def _boot(self, session: Session) -> None:
-        """B01-B03: BootNotification until Accepted; Pending and Rejected wait `interval`
-        (B02.FR.08, B03.FR.06) or our own when it is 0 (B02.FR.07, B03.FR.05), sending nothing
-        else meanwhile (B02.FR.02, B03.FR.02) and keeping the connection (B02.FR.06)."""
-        while True:
-            reply = await self.send(session, "BootNotification", self.boot_payload())
-            self.link.registration = reply["status"]
-            accepted = reply["status"] == "Accepted"
-            self.link.failure = None if accepted else f"boot {reply['status']}"
-            if reply["status"] == "Accepted":
-                if reply["interval"] > 0:
-                    self.settings.set("HeartbeatInterval", reply["interval"])  # B01.FR.04
-                break
-            await self._wait_to_boot(reply["interval"] or DEFAULT_BOOT_RETRY)
-        self.boot_reason = "PowerUp"
-        await self._report_statuses(changed_only=False)  # B01.FR.05
-        self.link.booted.set()
-
-    async def _wait_to_boot(self, interval: float) -> None:
-        """The wait before the next BootNotification, cut short by a TriggerMessage for one
-        (B02.FR.04: "unless requested to do so with TriggerMessageRequest")."""
-        self._boot_now = asyncio.Event()
-        waits = [asyncio.ensure_future(self.clock.sleep(interval)),
-                 asyncio.ensure_future(self._boot_now.wait())]
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in waits:
-                task.cancel()
-            self._boot_now = None
-
     def boot_requested(self) -> bool:
         """F06: a TriggerMessage for BootNotification while not Accepted: boot now. False
         when no boot is being waited for."""
-        if self._boot_now is None:
+        if self.boot_now is None:
             return False
-        self._boot_now.set()
+        self.boot_now.set()
         return True
 
-    def boot_payload(self) -> dict:
-        """BootNotificationRequest (B01.FR.01, B01.FR.09: with its reason)."""
-        s = self.settings
-        station: dict[str, Any] = {"vendorName": s.text("VendorName"), "model": s.text("Model")}
-        for key, name in (("serialNumber", "SerialNumber"), ("firmwareVersion", "FirmwareVersion")):
-            if s.text(name):
-                station[key] = s.text(name)
-        modem = {key: s.text(name) for key, name in (("iccid", "ICCID"), ("imsi", "IMSI"))
-                 if s.text(name)}
-        if modem:
-            station["modem"] = modem
-        return {"reason": self.boot_reason, "chargingStation": station}
-
-    async def _heartbeat(self) -> None:
-        """G02: Heartbeat every HeartbeatInterval s (the boot's interval, B01.FR.04)."""
-        while True:
-            interval = self.settings.int("HeartbeatInterval")
-            if interval <= 0:
-                return
-            await self.clock.sleep(interval)
-            with contextlib.suppress(CallFailed):
-                await self.call("Heartbeat", {})
-
-    async def _aligned(self) -> None:
-        """J01: every AlignedDataCtrlr.Interval s, at the multiples of it from midnight, the
-        AlignedDataCtrlr.Measurands at context Sample.Clock: an EVSE without transaction in a
-        MeterValuesRequest (J01.FR.02/14), one with a transaction in its TransactionEvent
-        Updated, triggerReason MeterValueClock (J01.FR.22), or nothing when SendDuringIdle
-        (J01.FR.19)."""
-        while True:
-            interval = self.settings.int("AlignedDataInterval")
-            if interval <= 0:
-                return
-            await self.clock.sleep(seconds_to_next_aligned(self.clock.now(), interval))
-            when = aligned_instant(self.clock.now(), interval)
-            idle_only = self.settings.bool("AlignedDataSendDuringIdle")
-            for evse in self.evses:
-                evse.advance(self.clock.monotonic())
-                reading = self.readings(evse, "AlignedDataMeasurands", metering.CLOCK, when)
-                if reading is None or (evse.tx is not None and idle_only):
-                    continue
-                if evse.tx is not None:
-                    await self.transaction_event(evse, "Updated", "MeterValueClock",
-                                                 meter_values=reading)
-                else:
-                    with contextlib.suppress(CallFailed):
-                        await self.call("MeterValues", {"evseId": evse.id,
-                                                        "meterValue": [reading]})
 
     # Sending -----------------------------------------------------------------------------------
 
@@ -416,7 +230,7 @@ class ChargingStation:
             await self.call("StatusNotification", self.status_payload(evse))
             self._reported[(evse.id, connector.connector_id)] = connector.status
 
-    async def _report_statuses(self, *, changed_only: bool) -> None:
+    async def report_statuses(self, *, changed_only: bool) -> None:
         """B01.FR.05: every connector after an Accepted boot; after a reconnect every one
         (B04.FR.01) or those whose status changed while offline (B04.FR.02)."""
         for evse in self.evses:

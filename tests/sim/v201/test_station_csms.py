@@ -408,7 +408,7 @@ async def test_statuses_after_a_reconnect_depend_on_the_offline_threshold(csms, 
         await station.clock.sleep(after_s)
         connects = station.link.connects
         await station.go_online()
-        # the heartbeat ticker starts once the statuses are out (`_online`)
+        # the heartbeat ticker starts once the statuses are out (`sim.v201.online`)
         await until(lambda: station.link.connects > connects and station.link.ticker)
 
     await reconnect(5)

@@ -163,7 +163,7 @@ async def test_a_malformed_boot_response_is_logged_and_the_station_boots_again(
     """A BootNotificationResponse that breaks its schema (status "Maybe", no interval) is no
     registration: the station logs it, does not crash, closes the connection and boots again on
     the next one, where the CSMS answers properly."""
-    caplog.set_level(logging.DEBUG, logger="sim.v201.station")
+    caplog.set_level(logging.DEBUG, logger="sim.v201")
     async with csms201(factory=MalformedBoot) as server:
         station, _ = await make_station(server.url, "ST-BAD")
         await station.wait_booted(5)
