@@ -1,6 +1,6 @@
 """``chargebench sim``: run a fleet of virtual charge points against a CSMS.
 
-``chargebench sim --csms URL [--count N] [--config FILE] [--hardware FILE] [--random-seed N]
+``chargebench sim --csms URL [--count N] [--config FILE|DIR] [--hardware FILE] [--random-seed N]
 [--ramp PER_SECOND | --max-handshakes N] [--speed X] [--duration SECONDS] [--state-dir DIR]
 [--trace DIR] [--ca FILE] [--json] [--ui PORT [--admin-token TOKEN]]``
 
@@ -13,6 +13,9 @@ SIGTERM or the end of ``--duration`` open transactions are stopped, queues persi
 summary printed (``--json``: one JSON object on stdout). ``--ui PORT`` serves the fleet's page and
 control API (`sim.ui`) on 127.0.0.1 while it runs, behind the admin token (``--admin-token``,
 $CHARGEBENCH_ADMIN_TOKEN, else a generated one); the link that logs in is printed once.
+
+``--config DIR`` (a libocpp 2.0.1 component_config folder) runs OCPP 2.0.1 charging stations
+instead (`sim.v201.run`; `--ui`, `--ca` and wss:// are 1.6 only for now).
 
 Exit codes: 0 every charge point booted, 1 some did not, 2 a bad file or argument (one line),
 130 after SIGINT and 143 after SIGTERM (the summary is printed first).
@@ -60,9 +63,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--csms", required=True, metavar="URL",
                         help="CSMS base URL, e.g. ws://127.0.0.1:9000/ocpp (id appended)")
     parser.add_argument("--count", type=int, default=1, metavar="N", help="charge points")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="FILE",
-                        help="libocpp 1.6 JSON configuration used as template "
-                        "(default: ChargeBench's own)")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="FILE|DIR",
+                        help="a libocpp 1.6 JSON configuration file used as template (default: "
+                        "ChargeBench's own), or a libocpp 2.0.1 component_config folder: "
+                        "OCPP 2.0.1 charging stations")
     parser.add_argument("--hardware", type=Path, metavar="FILE", help="hardware YAML")
     parser.add_argument("--random-seed", type=int, default=None, metavar="N",
                         help="seed of the generated identities (same seed, same fleet; "
@@ -176,7 +180,12 @@ def _options(args: argparse.Namespace) -> tuple[dict, Hardware | None, TlsFiles 
 
 
 def run(args: argparse.Namespace) -> int:
-    """Entry point of ``chargebench sim``."""
+    """Entry point of ``chargebench sim``: a folder as `--config` runs 2.0.1 stations
+    (`sim.v201.run`), a file 1.6 charge points."""
+    if args.config.is_dir():
+        from sim.v201 import run as run201
+
+        return run201.run(args)
     template, hardware, tls = _options(args)
     return asyncio.run(_main(args, template, hardware, tls))
 

@@ -31,8 +31,10 @@ from typing import Any
 
 from chargebench.ocppj import CallErrorReply, CallTimeout, ConnectionLost, InvalidReply
 
-#: Actions that are transaction-related (1.6 §3.7).
-TRANSACTION_ACTIONS = frozenset({"StartTransaction", "StopTransaction", "MeterValues"})
+#: Actions that are transaction-related (1.6 §3.7; 2.0.1 E04: TransactionEvent, which names
+#: its transaction by the station's own id, so nothing is rewritten in it).
+TRANSACTION_ACTIONS = frozenset({"StartTransaction", "StopTransaction", "MeterValues",
+                                 "TransactionEvent"})
 
 Send = Callable[[str, dict], Awaitable[dict]]
 Delivered = Callable[["QueuedMessage", dict | None], None]

@@ -11,8 +11,10 @@ version's fault table (`Fault.NOT_ACCEPTED_YET`), never from a literal.
   the actions the central system itself asked this charge point for (`asked`: 2.0.1 B01.FR.10,
   B02.FR.09, a message triggered by TriggerMessage).
 - Charge point (receives the central system's CALLs): while Rejected it "SHALL NOT respond to
-  any Central System initiated message" (1.6 §4.2): no reply at all (`NoReply`); while Pending
-  the version's `not_while_pending` CALLs "are not allowed" (1.6 §4.2): the same CALLERROR.
+  any Central System initiated message" (1.6 §4.2): no reply at all (`NoReply`), where a
+  2.0.1 station answers CALLERROR SecurityError (B03.FR.08, `answers_while_rejected`); while
+  Pending the version's `not_while_pending` CALLs "are not allowed" (1.6 §4.2): the same
+  CALLERROR.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class BootGate:
                 raise self._refusal(f"{action} before {boot} accepted ({state})")
             return
         if status == Registration.REJECTED:
+            if self.version.answers_while_rejected:  # 2.0.1 B03.FR.08: SecurityError
+                raise self._refusal(f"{action} while {status}")
             raise NoReply
         if status == Registration.PENDING and action in self.version.not_while_pending:
             raise self._refusal(f"{action} while {status}")

@@ -63,6 +63,10 @@ class OcppVersion:
     #: charge-point CALLs a central system takes while the registration is Pending, because it
     #: asked for them itself (2.0.1 B01.FR.10: the report that answers GetBaseReport/GetReport)
     allowed_while_pending: frozenset[str] = frozenset()
+    #: a charge point whose registration is Rejected answers central-system CALLs with the
+    #: NOT_ACCEPTED_YET CALLERROR (2.0.1 B03.FR.08: SecurityError) instead of not at all (1.6
+    #: §4.2: "SHALL NOT respond")
+    answers_while_rejected: bool = False
 
     @property
     def actions(self) -> frozenset[str]:
@@ -362,6 +366,7 @@ OCPP201 = OcppVersion(
     # CALLRESULT, so no CALL is refused by the gate
     not_while_pending=frozenset(),
     allowed_while_pending=frozenset({"NotifyReport"}),
+    answers_while_rejected=True,  # B03.FR.08
 )
 
 #: subprotocol agreed in the websocket handshake -> the version spoken on that connection; the

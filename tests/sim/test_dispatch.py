@@ -19,12 +19,16 @@ def test_the_16_table_answers_every_csms_initiated_action_of_16():
     assert set(v16.HANDLERS) == set(OCPP16.cs_initiated)
 
 
-def test_a_version_without_a_module_is_not_offered():
-    """2.0.1 has no simulator module yet: it is neither offered nor given a table."""
-    assert dispatch.versions() == [OCPP16]
+def test_a_station_offers_only_the_versions_its_configuration_speaks():
+    """Both versions have a module, 1.6 first (the 1.6 charge point's table before a
+    handshake); a 1.6 key file offers only ocpp1.6, a 2.0.1 device model only ocpp2.0.1, and a
+    version without a module is never offered."""
+    assert dispatch.versions() == [OCPP16, OCPP201]
     assert dispatch.subprotocols() == ["ocpp1.6"]
+    assert dispatch.subprotocols([OCPP201]) == ["ocpp2.0.1"]
+    assert dispatch.module_for(OCPP201).VERSION is OCPP201
     with pytest.raises(KeyError):
-        dispatch.module_for(OCPP201)
+        dispatch.module_for(object())  # type: ignore[arg-type]
 
 
 async def test_the_connection_speaks_the_version_agreed(csms, make_cp):

@@ -1,0 +1,145 @@
+"""The device-model variables a 2.0.1 station's behaviour reads, each with its default.
+
+The station's configuration is its device model (`sim.v201.device_model.DeviceModel`, the
+pinned API `get(component, variable, ...) -> str | None`); this module names the variables the
+session and transaction logic read, and what applies when the device model has no value for
+one (the part 2 appendix / libocpp default). `Settings` reads them at each use, so a
+SetVariables takes effect at once where the variable is ReadWrite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["VARIABLES", "DeviceModelReader", "Settings"]
+
+
+class DeviceModelReader(Protocol):
+    """What of the device model this module needs."""
+
+    def get(self, component: str, variable: str, *, attribute: str = "Actual",
+            evse: int | None = None, connector: int | None = None,
+            component_instance: str | None = None,
+            variable_instance: str | None = None) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    component: str
+    variable: str
+    default: str | None
+    instance: str | None = None
+
+
+#: name used here -> (component, variable, default)
+VARIABLES: dict[str, Variable] = {
+    # B01-B03, G02 (OCPPCommCtrlr; HeartbeatInterval is also set by BootNotification, B01.FR.04)
+    "HeartbeatInterval": Variable("OCPPCommCtrlr", "HeartbeatInterval", "300"),
+    # E04: how often, how long apart a TransactionEvent is retried (OCPPCommCtrlr)
+    "MessageAttempts": Variable("OCPPCommCtrlr", "MessageAttempts", "3",
+                                "TransactionEvent"),
+    "MessageAttemptInterval": Variable("OCPPCommCtrlr", "MessageAttemptInterval", "10",
+                                       "TransactionEvent"),
+    # B04: after how long offline every connector is reported again
+    "OfflineThreshold": Variable("OCPPCommCtrlr", "OfflineThreshold", "60"),
+    # reconnecting (OCPPCommCtrlr; libocpp's values as defaults)
+    "RetryBackOffWaitMinimum": Variable("OCPPCommCtrlr", "RetryBackOffWaitMinimum", "1"),
+    "RetryBackOffRepeatTimes": Variable("OCPPCommCtrlr", "RetryBackOffRepeatTimes", "2"),
+    "RetryBackOffRandomRange": Variable("OCPPCommCtrlr", "RetryBackOffRandomRange", "2"),
+    # E01, E06 (TxCtrlr)
+    "TxStartPoint": Variable("TxCtrlr", "TxStartPoint", "PowerPathClosed"),
+    "TxStopPoint": Variable("TxCtrlr", "TxStopPoint", "EVConnected,Authorized"),
+    "StopTxOnInvalidId": Variable("TxCtrlr", "StopTxOnInvalidId", "true"),
+    "EVConnectionTimeOut": Variable("TxCtrlr", "EVConnectionTimeOut", "120"),
+    # J02 (SampledDataCtrlr)
+    "TxStartedMeasurands": Variable("SampledDataCtrlr", "TxStartedMeasurands",
+                                    "Energy.Active.Import.Register"),
+    "TxUpdatedMeasurands": Variable("SampledDataCtrlr", "TxUpdatedMeasurands",
+                                    "Energy.Active.Import.Register"),
+    "TxUpdatedInterval": Variable("SampledDataCtrlr", "TxUpdatedInterval", "0"),
+    "TxEndedMeasurands": Variable("SampledDataCtrlr", "TxEndedMeasurands",
+                                  "Energy.Active.Import.Register"),
+    "TxEndedInterval": Variable("SampledDataCtrlr", "TxEndedInterval", "0"),
+    # J01 (AlignedDataCtrlr): clock-aligned readings, 0 = none
+    "AlignedDataInterval": Variable("AlignedDataCtrlr", "Interval", "0"),
+    "AlignedDataMeasurands": Variable("AlignedDataCtrlr", "Measurands",
+                                      "Energy.Active.Import.Register"),
+    "AlignedDataSendDuringIdle": Variable("AlignedDataCtrlr", "SendDuringIdle", "false"),
+    # H01 (ReservationCtrlr)
+    "ReservationEnabled": Variable("ReservationCtrlr", "Enabled", "true"),
+    "ReservationNonEvseSpecific": Variable("ReservationCtrlr", "NonEvseSpecific", "false"),
+    # C01, F01 (AuthCtrlr)
+    "AuthorizeRemoteStart": Variable("AuthCtrlr", "AuthorizeRemoteStart", "false"),
+    "LocalPreAuthorize": Variable("AuthCtrlr", "LocalPreAuthorize", "false"),
+    "LocalAuthorizeOffline": Variable("AuthCtrlr", "LocalAuthorizeOffline", "true"),
+    # D01/D02 (LocalAuthListCtrlr)
+    "LocalAuthListEnabled": Variable("LocalAuthListCtrlr", "Enabled", "true"),
+    "LocalAuthListItemsPerMessage": Variable("LocalAuthListCtrlr", "ItemsPerMessage", "250"),
+    # C10-C12 (AuthCacheCtrlr; LifeTime 0: entries expire only by their cacheExpiryDateTime)
+    "AuthCacheEnabled": Variable("AuthCacheCtrlr", "Enabled", "true"),
+    "AuthCacheLifeTime": Variable("AuthCacheCtrlr", "LifeTime", "0"),
+    "OfflineTxForUnknownIdEnabled": Variable("AuthCtrlr", "OfflineTxForUnknownIdEnabled",
+                                             "false"),
+    # B01 (the BootNotification's chargingStation and modem): where libocpp keeps them
+    "VendorName": Variable("InternalCtrlr", "ChargePointVendor", "ChargeBench"),
+    "Model": Variable("InternalCtrlr", "ChargePointModel", "sim-201"),
+    "SerialNumber": Variable("InternalCtrlr", "ChargeBoxSerialNumber", None),
+    "FirmwareVersion": Variable("InternalCtrlr", "FirmwareVersion", None),
+    "ICCID": Variable("InternalCtrlr", "ICCID", None),
+    "IMSI": Variable("InternalCtrlr", "IMSI", None),
+    # OCPP-J connection (InternalCtrlr is libocpp's custom component)
+    "ChargePointId": Variable("InternalCtrlr", "ChargePointId", "CS201"),
+    "NumberOfConnectors": Variable("InternalCtrlr", "NumberOfConnectors", None),
+}
+
+
+class Settings:
+    """Typed reads of `VARIABLES` from a device model (None: defaults only)."""
+
+    __slots__ = ("dm", "overrides")
+
+    def __init__(self, dm: DeviceModelReader | None = None,
+                 overrides: dict[str, str] | None = None) -> None:
+        """`overrides`: values that win over the device model (the command line's)."""
+        self.dm = dm
+        self.overrides = dict(overrides or {})
+
+    def text(self, name: str) -> str | None:
+        if name in self.overrides:
+            return self.overrides[name]
+        var = VARIABLES[name]
+        value = None
+        if self.dm is not None:
+            value = self.dm.get(var.component, var.variable, variable_instance=var.instance)
+            if value is None and var.instance is not None:  # libocpp keeps one, uninstanced
+                value = self.dm.get(var.component, var.variable)
+        return var.default if value is None or value == "" else value
+
+    def int(self, name: str) -> int:
+        value = self.text(name)
+        try:
+            return int(float(value)) if value is not None else 0
+        except ValueError:
+            return int(float(VARIABLES[name].default or 0))
+
+    def bool(self, name: str) -> bool:
+        return (self.text(name) or "").strip().lower() == "true"
+
+    def list(self, name: str) -> list[str]:
+        return [item.strip() for item in (self.text(name) or "").split(",") if item.strip()]
+
+    def set(self, name: str, value: Any) -> None:
+        """A value the station itself decided (B01.FR.04: the boot's heartbeat interval): in the
+        device model when it has the variable (GetVariables then shows it; not persisted, the
+        next boot decides again), else kept here."""
+        var = VARIABLES[name]
+        set_local = getattr(self.dm, "set_local", None)
+        if set_local is not None and name not in self.overrides:
+            try:
+                set_local(var.component, var.variable, value, variable_instance=var.instance,
+                          persist=False)
+                return
+            except (KeyError, ValueError):
+                pass
+        self.overrides[name] = str(value)
