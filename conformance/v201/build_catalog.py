@@ -45,7 +45,9 @@ PROFILE_KEYS = {
     "ISO 15118 Support": "iso15118",
 }
 #: part 5 rows whose id names another functional block than the case meant (module docstring)
-PART5_MISPRINTS = {("advanced_user_interface", f"TC_L_{n}"): f"TC_I_{n}" for n in ("01", "02", "07")}
+PART5_MISPRINTS = {
+    ("advanced_user_interface", f"TC_L_{n}"): f"TC_I_{n}" for n in ("01", "02", "07")
+}
 #: part 6 chapter number -> role under test; the case's suffix says the same
 CHAPTERS = {"2": "cs", "3": "csms"}
 SUFFIX = {"cs": "CS", "csms": "CSMS"}
@@ -205,7 +207,8 @@ def build(spec: Path) -> tuple[list[Case], list[str]]:
             full = f"{row.id}_{SUFFIX[role]}"
             case = by_id.get(full)
             if case is None:
-                notes.append(f"part 5 {row.profile} lists {full} ({level}); part 6 has no such case")
+                notes.append(f"part 5 {row.profile} lists {full} ({level}); "
+                             "part 6 has no such case")
                 continue
             fix = next((k for k, v in PART5_MISPRINTS.items() if v == row.id
                         and k[0] == row.profile), None)
