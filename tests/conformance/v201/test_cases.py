@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance.background import BackgroundLoop
 from conformance.v201.catalog import PROFILE_NAMES, load_catalog
 from tests.conformance.helpers import CASES, ROOT
+from tests.conformance.v201.indep_csms201 import IndependentCsms201
 
 CATALOG = load_catalog()
 V201 = CASES / "v201"
@@ -88,36 +90,37 @@ def test_every_declared_case_is_catalogued_in_its_folders_role():
 
 
 def test_nothing_implemented_is_reported_case_by_case_and_exits_2(tmp_path):
-    """No 2.0.1 CSMS case is implemented: all 250 appear, each SKIPPED "not implemented", in
-    summary.json, JUnit and Allure, the terminal says per profile "Core: 0/131 passed, 131 not
-    implemented", and the run exits 2 with the reason: nothing was tested."""
+    """No 2.0.1 station case is implemented: all 424 appear, each SKIPPED "not implemented",
+    in summary.json, JUnit and Allure, the terminal says per profile "Core: 0/222 passed, 222
+    not implemented", and the run exits 2 with the reason: nothing was tested (no station
+    needed: nothing waits for one)."""
+    assert not [c for c in _declared() if c.endswith("_CS")], "pick a role with none"
     results = tmp_path / "results"
-    done = _conform("--ocpp", "2.0.1", "--role", "csms", "--csms", "ws://127.0.0.1:1/ocpp",
-                    "--results", str(results), cwd=tmp_path)
+    done = _conform("--ocpp", "2.0.1", "--role", "cs", "--results", str(results), cwd=tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode == 2, output[-3000:]
-    wanted = [case for case in CATALOG.values() if case.role == "csms"]
+    wanted = [case for case in CATALOG.values() if case.role == "cs"]
     per_profile = Counter(p for case in wanted for p in case.profiles)
     for profile, count in per_profile.items():
         line = f"{PROFILE_NAMES[profile]}: 0/{count} passed, {count} not implemented"
         assert line in output, line
-    assert f"none of the {len(wanted)} selected OCPP 2.0.1 csms cases is implemented" in output
+    assert f"none of the {len(wanted)} selected OCPP 2.0.1 cs cases is implemented" in output
     assert "Traceback" not in output
     summary = json.loads((results / "summary.json").read_text())
-    assert (summary["ocpp"], summary["role"]) == ("2.0.1", "csms")
+    assert (summary["ocpp"], summary["role"]) == ("2.0.1", "cs")
     assert "nothing was tested" in summary["problem"]
     assert {row["case"] for row in summary["cases"]} == {case.id for case in wanted}
     assert {(row["outcome"], row["reason"]) for row in summary["cases"]} == {
         ("skipped", "not implemented")}
     assert summary["profiles"]["core"] == {"passed": 0, "failed": 0, "error": 0,
-                                           "skipped": 131, "not_applicable": 0,
-                                           "not_implemented": 131}
+                                           "skipped": 222, "not_applicable": 0,
+                                           "not_implemented": 222}
     assert {p: row["not_implemented"] for p, row in summary["profiles"].items()} == per_profile
     suite = ET.parse(results / "junit.xml").getroot()
     assert (suite.get("name"), suite.get("tests"), suite.get("skipped")) == (
-        "chargebench.conformance.v201.csms", "250", "250")
+        "chargebench.conformance.v201.cs", "424", "424")
     allure = [json.loads(p.read_text()) for p in (results / "allure").glob("*-result.json")]
-    assert len(allure) == 250 and {r["status"] for r in allure} == {"skipped"}
+    assert len(allure) == 424 and {r["status"] for r in allure} == {"skipped"}
     assert "ocpp.version=2.0.1" in (results / "allure" / "environment.properties").read_text()
 
 
@@ -131,10 +134,17 @@ def _implemented(tmp_path: Path, body: str) -> Path:
 
 
 def _run_with(tmp_path: Path, module: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    """The module and the placeholders, against a live CSMS (the independent one: the
+    preflight dials it once before the first case)."""
     results = tmp_path / "results"
-    done = _pytest(str(module), str(PLACEHOLDERS), "--cb-ocpp", "2.0.1", "--cb-role", "csms",
-                   "--cb-target", "ws://127.0.0.1:1/ocpp", "--cb-results", str(results),
-                   "--rootdir", str(tmp_path), cwd=tmp_path)
+    with BackgroundLoop() as loop:
+        csms = loop.run(IndependentCsms201().start())
+        try:
+            done = _pytest(str(module), str(PLACEHOLDERS), "--cb-ocpp", "2.0.1", "--cb-role",
+                           "csms", "--cb-target", csms.url, "--cb-results", str(results),
+                           "--rootdir", str(tmp_path), cwd=tmp_path)
+        finally:
+            loop.run(csms.close())
     summary = results / "summary.json"
     rows = json.loads(summary.read_text())["cases"] if summary.is_file() else []
     return done, {row["case"]: row for row in rows}
