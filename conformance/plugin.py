@@ -368,7 +368,8 @@ class ConformanceRun:
     def _placeholders_yield(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
         """A placeholder gives way to the implementation of its case."""
         implemented = {item_case_id(i) for i in items if not i.get_closest_marker(PLACEHOLDER)}
-        kept, gone = [], []
+        kept: list[pytest.Item] = []
+        gone: list[pytest.Item] = []
         for item in items:
             placeholder = item.get_closest_marker(PLACEHOLDER) is not None
             (gone if placeholder and item_case_id(item) in implemented else kept).append(item)

@@ -128,7 +128,7 @@ class Summary:
         return lines
 
     def to_json(self, role: str) -> dict:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"case": case.full_id, "profile": case.profile, "title": case.title,
              "outcome": self.verdicts[nodeid].outcome.value, "nodeid": nodeid,
              "reason": self.verdicts[nodeid].reason}

@@ -205,21 +205,21 @@ def build(spec: Path) -> tuple[list[Case], list[str]]:
     for row in parse_part5((spec / PART5).read_text(encoding="utf-8")):
         for role, level in row.levels.items():
             full = f"{row.id}_{SUFFIX[role]}"
-            case = by_id.get(full)
-            if case is None:
+            entry = by_id.get(full)
+            if entry is None:
                 notes.append(f"part 5 {row.profile} lists {full} ({level}); "
                              "part 6 has no such case")
                 continue
             fix = next((k for k, v in PART5_MISPRINTS.items() if v == row.id
                         and k[0] == row.profile), None)
-            if fix and not _same_case(row.scenario, case.title):
-                raise ValueError(f"{PART5}: {fix[1]} -> {row.id}: {case.title!r} is not "
+            if fix and not _same_case(row.scenario, entry.title):
+                raise ValueError(f"{PART5}: {fix[1]} -> {row.id}: {entry.title!r} is not "
                                  f"{row.scenario!r}; the misprint table is out of date")
-            if row.profile in case.profiles:
+            if row.profile in entry.profiles:
                 raise ValueError(f"{PART5}: {full} listed twice in {row.profile}")
-            case.profiles[row.profile] = level
+            entry.profiles[row.profile] = level
             if level == "C" and row.condition:
-                case.conditions[row.profile] = row.condition
+                entry.conditions[row.profile] = row.condition
     return cases, notes
 
 

@@ -21,6 +21,7 @@ from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def _station(variant: Variant) -> type[ChargePoint]:
         async def status(self: ChargePoint, **_: Any) -> call_result.StatusNotification:
             return call_result.StatusNotification()
 
-        Station.status = on(Action.status_notification)(status)  # type: ignore[attr-defined]
+        Station.status = on(Action.status_notification)(status)
     return Station
 
 
@@ -81,7 +82,7 @@ class IndependentCsms201:
 
     async def start(self) -> IndependentCsms201:
         self._server = await serve(self._on_connect, "127.0.0.1", 0,
-                                   subprotocols=["ocpp2.0.1"], compression=None)
+                                   subprotocols=[Subprotocol("ocpp2.0.1")], compression=None)
         return self
 
     @property
@@ -92,6 +93,7 @@ class IndependentCsms201:
         if ws.subprotocol is None:  # OCPP-J 2.0.1 §3.1.2: no session without ocpp2.0.1
             await ws.close(1002, "ocpp2.0.1 required")
             return
+        assert ws.request is not None  # set once the handshake is done
         station = _station(self.variant)(ws.request.path.rstrip("/").rsplit("/", 1)[-1], ws)
         with contextlib.suppress(ConnectionClosed, asyncio.CancelledError):
             await station.start()

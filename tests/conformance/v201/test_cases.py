@@ -216,12 +216,12 @@ def test_role_names_and_profiles_per_version(capsys):
     assert main(["conform", "--role", "cs"]) == 2
     assert "for OCPP 1.6 say --role cp" in capsys.readouterr().err
     for given, role in (("cp", "cs"), ("cs", "cs")):
-        assert settings_from(_Options(**{"--cb-role": given})).role == role  # type: ignore[arg-type]
+        assert settings_from(_Options(**{"--cb-role": given})).role == role
     cases = [({"--cb-role": "cs", "--cb-ocpp": "1.6"}, "--cb-role cs names the OCPP 2.0.1"),
              ({"--cb-role": "cs", "--cb-profile": "firmware"}, "unknown ['firmware']"),
              ({"--cb-role": "cs", "--cb-capabilities": "x.yaml"}, "not read by the OCPP 2.0.1")]
     for given, message in cases:
         with pytest.raises(pytest.UsageError, match=re.escape(message)):
-            settings_from(_Options(**given))  # type: ignore[arg-type]
-    chosen = settings_from(_Options(**{"--cb-role": "cs", "--cb-profile": "core,none"}))  # type: ignore[arg-type]
+            settings_from(_Options(**given))
+    chosen = settings_from(_Options(**{"--cb-role": "cs", "--cb-profile": "core,none"}))
     assert chosen.profiles == {"core", "none"} and chosen.ocpp == "2.0.1"

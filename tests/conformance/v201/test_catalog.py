@@ -96,7 +96,9 @@ def _part5_cells() -> dict[str, Counter]:
     """Per profile of part 5 §4.2-§4.9: how many case rows mark the Charging Station column,
     and how many the CSMS column (M, C or a condition standing for C)."""
     text = _part5()
-    text = text[:re.search(r"^# 5\. ", text, re.M).start()]
+    section5 = re.search(r"^# 5\. ", text, re.M)
+    assert section5 is not None
+    text = text[:section5.start()]
     starts = [(m.start(), m[1].strip()) for m in
               re.finditer(r"^(?:# )?4\.[2-9]\. Test Cases ([^\n]+?)\s*$", text, re.M)
               if not re.search(r"\d$", m[1].strip())]
