@@ -32,6 +32,12 @@ class Case:
     def full_id(self) -> str:
         return f"{self.id}_{SUFFIX[self.role]}"
 
+    @property
+    def profiles(self) -> tuple[str, ...]:
+        """The profiles it counts in (`conformance.summary`): its one (a 2.0.1 case may have
+        several)."""
+        return (self.profile,)
+
 
 def load_catalog(text: str | None = None) -> dict[tuple[str, str], Case]:
     """(id, role) -> Case, from the packaged `catalog.yaml` unless `text` is given."""

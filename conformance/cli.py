@@ -1,4 +1,5 @@
-"""`chargebench conform --role cp|csms [--self] [pytest args...]`: the conformance suite.
+"""`chargebench conform [--ocpp 1.6|2.0.1] --role cp|cs|csms [--self] [pytest args...]`: the
+conformance suite.
 
 A thin wrapper around pytest with the plugin: it points pytest at `conformance/cases`, writes
 JUnit XML, Allure results, traces and `summary.json` under `--results`, and with `--self` starts
@@ -9,6 +10,15 @@ built-in CSMS and the suite at security profile N with a generated PKI. Exit cod
 case passed or was not applicable, 1 a case failed or the CSMS could not be reached, 2 usage or
 environment (a bad option, a case module that does not import: an `<error>` in JUnit too),
 130 after Ctrl-C and 143 after SIGTERM (both once what finished is written).
+
+`--ocpp 2.0.1` runs the OCPP 2.0.1 suite (`conformance/cases/v201`, catalogue
+`conformance/v201/catalog.yaml`); 1.6 stays the default. Its roles are part 6's: `cs` the
+Charging Station (`cp`, the 1.6 name, is accepted for it) and `csms`; `--role cs` with 1.6 is a
+usage error, since 1.6 OCTT ids end in _CS when the Central System is tested. Every catalogued
+case is reported, those without an implementation as SKIPPED "not implemented". Nothing executed
+is not a pass: a run in which no selected case is implemented exits 2, as a 1.6 run that selects
+no case does (pytest's "no tests collected"); a run in which some ran exits as above, the
+not-implemented ones counted per profile beside the verdicts.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from chargebench.cli import UsageError, check_csms_url, writable_dir
 from conformance.background import BackgroundLoop
 from conformance.operator import ControlOperator
 from conformance.plugin import TERMINATED, Terminated
-from conformance.settings import Settings
+from conformance.settings import VERSIONS, Settings
 
 CASES = Path(__file__).with_name("cases")
 
@@ -41,12 +51,18 @@ CASES = Path(__file__).with_name("cases")
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register `conform` on the root CLI's `subparsers`."""
     parser = subparsers.add_parser(
-        "conform", help="run the OCPP 1.6J conformance suite against a CSMS or a charge point",
+        "conform", help="run the OCPP conformance suite (1.6J, or 2.0.1 with --ocpp 2.0.1) "
+        "against a CSMS or a charge point",
         description="Arguments after `--` go to pytest (e.g. -- --cb-password KEY "
         "--cb-capabilities FILE -k RPC -x); `pytest --help` lists the --cb-* options.",
     )
-    parser.add_argument("--role", required=True, choices=("cp", "csms"),
-                        help="role of the system under test")
+    parser.add_argument("--role", required=True, choices=("cp", "cs", "csms"),
+                        help="role of the system under test: csms, or the station: cp for "
+                        "OCPP 1.6 (charge point), cs for 2.0.1 (Charging Station; cp is "
+                        "accepted for it)")
+    parser.add_argument("--ocpp", choices=VERSIONS, default=VERSIONS[0],
+                        help="OCPP version of the suite (default %(default)s); 2.0.1 lists "
+                        "every case of its part 6, unimplemented ones as not implemented")
     parser.add_argument("--self", dest="self_peer", action="store_true",
                         help="test ChargeBench's own peer, started on 127.0.0.1")
     parser.add_argument("--results", type=Path, default=Path("results/conformance"),
@@ -149,8 +165,16 @@ def _run(args: argparse.Namespace) -> int:
     for name in ("connect", "boot", "reconnect"):
         if getattr(args, f"{name}_timeout", None) is not None:
             extra += [f"--cb-{name}-timeout", str(getattr(args, f"{name}_timeout"))]
+    ocpp = getattr(args, "ocpp", VERSIONS[0])
+    role = args.role
+    if ocpp == "2.0.1":
+        role = "cs" if role == "cp" else role
+    elif role == "cs":
+        raise UsageError("--role cs is the OCPP 2.0.1 Charging Station (with --ocpp 2.0.1); "
+                         "for OCPP 1.6 say --role cp")
     argv = [
-        str(CASES), "-p", "no:cacheprovider", "--cb-role", args.role,
+        str(CASES / "v201" if ocpp == "2.0.1" else CASES), "-p", "no:cacheprovider",
+        "--cb-ocpp", ocpp, "--cb-role", role,
         "--cb-results", str(results), f"--junitxml={results / 'junit.xml'}",
         f"--alluredir={results / 'allure'}",
         # modules this process imported before pytest started cannot be rewritten: no news
@@ -161,10 +185,16 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--self-profile goes with --role csms --self")
     if not args.self_peer:
         return int(pytest.main(argv))
+    if ocpp == "2.0.1" and role != "csms":
+        raise UsageError("--self with --ocpp 2.0.1 --role cs: no 2.0.1 station is wired to the "
+                         "suite yet (no station case is implemented)")
     faults = getattr(args, "self_faults", None)
     with BackgroundLoop() as loop, _self_peer(loop, args.role, results, faults, profile) as (
         extra, plugin,
     ):
+        if ocpp == "2.0.1" and "--cb-capabilities" in extra:  # 1.6 declarations
+            at = extra.index("--cb-capabilities")
+            extra = extra[:at] + extra[at + 2:]
         return int(pytest.main(argv + extra, plugins=[plugin]))
 
 

@@ -26,7 +26,7 @@ from chargebench.clock import iso
 from chargebench.dualport import DualPort
 from chargebench.ocppj import Role, serve
 from chargebench.ocppj.adapter import select_ocpp_subprotocol
-from chargebench.ocppj.versions import DEFAULT_VERSION
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion
 from chargebench.security import (
     SubjectIdentity,
     basic_auth_header,
@@ -62,23 +62,26 @@ def _auth_headers(settings: Settings, cp_id: str, password: str | None) -> dict[
 
 async def dial(
     settings: Settings, *, cp_id: str | None = None, password: str | None = None,
-    subprotocols: Sequence[str] = (DEFAULT_VERSION.subprotocol,),
+    subprotocols: Sequence[str] | None = None, version: OcppVersion = DEFAULT_VERSION,
+    handlers: dict[str, Handler] | None = None,
 ) -> HarnessPeer:
     """Connect to the CSMS under test as charge point `cp_id` (not yet booted), with
     `password` (default: --cb-password, or the key a case changed it to) when the security
-    profile uses Basic auth."""
+    profile uses Basic auth, offering `version`'s subprotocol (OCPP 1.6 unless told: the
+    2.0.1 suite passes `OCPP201` and its station's `handlers`, `conformance.v201.station`)."""
     cp_id = cp_id or settings.cp_id
     ws = await ws_connect(
-        settings.url_for(cp_id), subprotocols=list(subprotocols), compression=None,
-        proxy=None, open_timeout=settings.timeout, ssl=_client_ssl(settings),
+        settings.url_for(cp_id), subprotocols=list(subprotocols or (version.subprotocol,)),
+        compression=None, proxy=None, open_timeout=settings.timeout, ssl=_client_ssl(settings),
         additional_headers=_auth_headers(settings, cp_id, password or settings.password_for(cp_id)),
     )
-    if ws.subprotocol != DEFAULT_VERSION.subprotocol:
+    if ws.subprotocol != version.subprotocol:
         await ws.close(1002, "no OCPP subprotocol agreed")
-        raise AssertionError(f"the CSMS agreed to subprotocol {ws.subprotocol!r}, not ocpp1.6")
+        raise AssertionError(f"the CSMS agreed to subprotocol {ws.subprotocol!r}, "
+                             f"not {version.subprotocol}")
     return HarnessPeer(
-        ws, Role.CHARGE_POINT, handlers=charge_point_handlers(), timeout=settings.timeout,
-        cp_id=cp_id,
+        ws, Role.CHARGE_POINT, handlers=charge_point_handlers() if handlers is None else handlers,
+        timeout=settings.timeout, cp_id=cp_id,
     )
 
 

@@ -6,6 +6,14 @@ adds nothing but its options, markers and hook specs. With `--cb-role` it regist
 drops cases of the other role or of unselected profiles, skips cases the capabilities rule out
 ("not applicable: ..."), and prints/writes the per-profile summary. Fixtures live in
 `conformance/cases/conftest.py`, next to the cases, never here.
+
+`--cb-ocpp 2.0.1` runs the OCPP 2.0.1 suite instead: the catalogue `conformance/v201/catalog.yaml`
+(every part 6 case), the cases under `conformance/cases/v201/` (and only those: a 1.6 run never
+collects them), roles "cs" and "csms". Every catalogued case of the role appears once: its
+implementation, else the placeholder of `cases/v201/test_not_implemented.py`, SKIPPED "not
+implemented" (never passed). A run in which no selected case is implemented tested nothing: it
+ends as pytest's "no tests collected" (exit 5; `chargebench conform`: 2, as a 1.6 run that
+selects no case), with the reason in the terminal and summary.json.
 """
 
 from __future__ import annotations
@@ -22,8 +30,17 @@ import pytest
 from conformance import casesteps, hooks
 from conformance.capabilities import PROFILES, Capabilities
 from conformance.catalog import Case, load_catalog
-from conformance.settings import ROLES, Settings
-from conformance.summary import NOT_APPLICABLE, Summary, case_verdict, error_verdict, trace_name
+from conformance.settings import ROLES, V201_ROLES, VERSIONS, Settings
+from conformance.summary import (
+    NOT_APPLICABLE,
+    NOT_IMPLEMENTED,
+    AnyCase,
+    Summary,
+    case_verdict,
+    error_verdict,
+    trace_name,
+)
+from conformance.v201 import catalog as v201
 from reports.allure import write_allure
 from reports.junit import write_junit
 from reports.outcome import Outcome, Verdict
@@ -32,7 +49,9 @@ SETTINGS = pytest.StashKey[Settings]()
 #: Cases after which the system under test expects a higher security profile from the charge
 #: point (whitepaper A05: never back down): every case after them would need the new level.
 RUN_LAST = frozenset({"TC_083"})
-CASE = pytest.StashKey[Case]()
+CASE = pytest.StashKey[AnyCase]()
+#: the marker of the 2.0.1 placeholder of a catalogued case without an implementation
+PLACEHOLDER = "cb_not_implemented"
 
 
 class Terminated(KeyboardInterrupt):
@@ -50,9 +69,13 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("chargebench", "ChargeBench conformance (OCPP 1.6J)")
+    group = parser.getgroup("chargebench", "ChargeBench conformance (OCPP 1.6J, 2.0.1)")
     add = group.addoption
-    add("--cb-role", choices=ROLES, help="role of the system under test; enables the suite")
+    add("--cb-role", choices=(*ROLES, "cs"),
+        help="role of the system under test; enables the suite (OCPP 1.6: cp or csms; "
+        "2.0.1: cs, the Charging Station, cp accepted for it, or csms)")
+    add("--cb-ocpp", choices=VERSIONS, default=VERSIONS[0],
+        help="OCPP version of the suite (default %(default)s)")
     add("--cb-target", metavar="URL", help="OCPP-J endpoint of the CSMS under test")
     add("--cb-listen", metavar="HOST:PORT", default="127.0.0.1:9000",
         help="where the charge point under test connects (default %(default)s)")
@@ -91,6 +114,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)  # before pytest-asyncio reads its configuration
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "octt(id): the catalogue id of a conformance case")
+    config.addinivalue_line(
+        "markers", f"{PLACEHOLDER}: the placeholder of a 2.0.1 case without an implementation")
     role = config.getoption("--cb-role", None)
     if role is None:
         return
@@ -118,6 +143,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 #: Where the cases live: collected when a run names no paths (the plugin's own testpaths).
 CASES = Path(__file__).with_name("cases")
+#: the OCPP 2.0.1 cases: collected by 2.0.1 runs only
+V201_CASES = CASES / "v201"
 #: pytest-asyncio's warning about a loop scope the cases name themselves (`own_configuration`)
 _UNSET_LOOP_SCOPE = 'The configuration option "asyncio_default_fixture_loop_scope" is unset'
 
@@ -143,7 +170,8 @@ def own_configuration(config: pytest.Config) -> None:
         "filterwarnings", r"ignore:The asyn\w+ module is deprecated:DeprecationWarning"
     )
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
-        config.args = [str(CASES)]
+        v201_run = config.getoption("--cb-ocpp", VERSIONS[0]) == "2.0.1"
+        config.args = [str(V201_CASES if v201_run else CASES)]
 
 
 def _write_usage_error(config: pytest.Config, role: str, message: str) -> None:
@@ -151,7 +179,7 @@ def _write_usage_error(config: pytest.Config, role: str, message: str) -> None:
     file, the Allure results and summary.json the run was asked for (as pytest's junitxml
     records a collection error), so a CI job reading them never sees a stale or empty pass."""
     verdicts = [error_verdict("options", message, "UsageError")]
-    suite = f"chargebench.conformance.{role}"
+    suite = _suite(role, config.getoption("--cb-ocpp", VERSIONS[0]))
     xmlpath = getattr(config.option, "xmlpath", None)
     alluredir = getattr(config.option, "allure_report_dir", None)
     results = config.getoption("--cb-results", None)
@@ -172,14 +200,23 @@ def settings_from(config: pytest.Config) -> Settings:
     """Validate the options into `Settings`; a bad combination is a usage error."""
     opt = config.getoption
     path = lambda name: Path(opt(name)) if opt(name) else None  # noqa: E731
+    role, ocpp = opt("--cb-role"), opt("--cb-ocpp")
+    if ocpp == "2.0.1":
+        role = "cs" if role == "cp" else role  # the station: "cs" in part 6, "cp" in 1.6
+        if opt("--cb-capabilities"):  # prerequisites will come from the device model
+            raise pytest.UsageError("--cb-capabilities: not read by the OCPP 2.0.1 suite")
+    elif role == "cs":  # 1.6 OCTT ids end in _CS when the Central System is under test
+        raise pytest.UsageError("--cb-role cs names the OCPP 2.0.1 Charging Station: for "
+                                "OCPP 1.6 say cp (charge point) or csms")
+    known = tuple(v201.PROFILE_NAMES) if ocpp == "2.0.1" else PROFILES
     host, _, port = opt("--cb-listen").rpartition(":")
     if not host or not port.isdigit():
         raise pytest.UsageError("--cb-listen wants HOST:PORT")
     profiles = None
     if opt("--cb-profile"):
         profiles = frozenset(p.strip() for p in opt("--cb-profile").split(",") if p.strip())
-        if profiles - set(PROFILES):
-            raise pytest.UsageError(f"--cb-profile: unknown {sorted(profiles - set(PROFILES))}")
+        if profiles - set(known):
+            raise pytest.UsageError(f"--cb-profile: unknown {sorted(profiles - set(known))}")
     try:
         capabilities = (
             Capabilities.load(opt("--cb-capabilities")) if opt("--cb-capabilities")
@@ -190,7 +227,7 @@ def settings_from(config: pytest.Config) -> Settings:
     if opt("--cb-role") == "csms" and not opt("--cb-target"):
         raise pytest.UsageError("--cb-role csms needs --cb-target URL (the CSMS under test)")
     return Settings(
-        role=opt("--cb-role"), target=opt("--cb-target"), listen=(host, int(port)),
+        role=role, ocpp=ocpp, target=opt("--cb-target"), listen=(host, int(port)),
         cp_id=opt("--cb-cp-id"), security_profile=opt("--cb-security-profile"),
         password=opt("--cb-password"), ca=path("--cb-ca"), ca_key=path("--cb-ca-key"),
         cert=path("--cb-cert"),
@@ -212,11 +249,23 @@ def item_case_id(item: pytest.Item) -> str | None:
 
 
 def item_roles(item: pytest.Item) -> tuple[str, ...]:
-    """Cases under cases/csms or cases/cp belong to that role under test; others to both."""
+    """Cases under cases/csms or cases/cp belong to that role under test; others to both.
+    2.0.1: cases under cases/v201/cs or cases/v201/csms, others to both 2.0.1 roles."""
     for parent in item.path.parents:
         if parent.name in ROLES and parent.parent.name == "cases":
             return (parent.name,)
+        if parent.name == "v201" and parent.parent.name == "cases":
+            return V201_ROLES
+        if (parent.name in V201_ROLES and parent.parent.name == "v201"
+                and parent.parent.parent.name == "cases"):
+            return (parent.name,)
     return ROLES
+
+
+def _suite(role: str, ocpp: str) -> str:
+    """The JUnit suite (Allure parent suite) of a run."""
+    return f"chargebench.conformance.{role}" if ocpp == "1.6" else (
+        f"chargebench.conformance.v201.{role}")
 
 
 class ConformanceRun:
@@ -224,8 +273,13 @@ class ConformanceRun:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.catalog = load_catalog()
-        self.summary = Summary()
+        self.v201 = settings.ocpp == "2.0.1"
+        self.catalog: dict[tuple[str, str], Case] = {} if self.v201 else load_catalog()
+        #: the 2.0.1 catalogue, by full case id
+        self.catalog201 = v201.load_catalog() if self.v201 else {}
+        self.summary = (Summary("2.0.1", v201.PROFILE_NAMES) if self.v201 else Summary())
+        #: 2.0.1: why the run tests nothing (no selected case implemented), else None
+        self.nothing_tested: str | None = None
         self.selected = 0
         #: seconds per case, summed over its phases (setup, call, teardown)
         self.seconds: dict[str, float] = {}
@@ -239,8 +293,30 @@ class ConformanceRun:
         #: the steps each case recorded (`conformance.casesteps`)
         self.steps: dict[str, list[Verdict]] = {}
 
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        """A 1.6 run leaves cases/v201 alone; a 2.0.1 run collects nothing else of cases/."""
+        path = collection_path
+        if not (path == CASES or CASES in path.parents) or path.name in _ALWAYS:
+            return None
+        inside = path == V201_CASES or V201_CASES in path.parents
+        if self.v201:
+            return True if not inside and path != CASES else None
+        return True if inside else None
+
+    def lookup(self, case_id: str, role: str) -> AnyCase | None:
+        """The catalogue entry of `case_id` for `role` in this run's version."""
+        if self.v201:
+            case = self.catalog201.get(case_id)
+            return case if case is not None and case.role == role else None
+        return self.catalog.get((case_id, role))
+
+    def selected_profile(self, case: AnyCase) -> bool:
+        return self.settings.profiles is None or bool(set(case.profiles) & self.settings.profiles)
+
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]):
+        if self.v201:
+            items[:] = self._placeholders_yield(config, items)
         role, keep, drop = self.settings.role, [], []
         problems: list[tuple[str, str]] = []
         for item in items:
@@ -248,18 +324,27 @@ class ConformanceRun:
             if case_id is None:
                 problems.append((item.nodeid, "no @pytest.mark.octt(...) marker"))
                 continue
-            if role not in item_roles(item):
+            if self.v201 and v201.role_of(case_id) not in item_roles(item):
+                problems.append((item.nodeid, f"{case_id} is a {v201.role_of(case_id)} case "
+                                 f"in the folder of the {'/'.join(item_roles(item))} cases"))
+                continue
+            if role not in item_roles(item) or (self.v201 and v201.role_of(case_id) != role):
                 drop.append(item)
                 continue
-            case = self.catalog.get((case_id, role))
+            case = self.lookup(case_id, role)
             if case is None:
-                problems.append((item.nodeid, f"{case_id} ({role}) is not in catalog.yaml"))
+                where = "v201/catalog.yaml" if self.v201 else "catalog.yaml"
+                problems.append((item.nodeid, f"{case_id} ({role}) is not in {where}"))
                 continue
-            if self.settings.profiles is not None and case.profile not in self.settings.profiles:
+            if not self.selected_profile(case):
                 drop.append(item)
                 continue
             item.stash[CASE] = case
             item.user_properties.extend([("octt", case.full_id), ("profile", case.profile)])
+            if item.get_closest_marker(PLACEHOLDER) is not None:
+                item.add_marker(pytest.mark.skip(reason=NOT_IMPLEMENTED))
+                keep.append(item)
+                continue
             reason = self.not_applicable(case)
             if reason:
                 item.add_marker(pytest.mark.skip(reason=f"{NOT_APPLICABLE}: {reason}"))
@@ -273,6 +358,24 @@ class ConformanceRun:
             config.hook.pytest_deselected(items=drop)
         items[:] = sorted(keep, key=lambda item: item_case_id(item) in RUN_LAST)  # stable
         self.selected = len(keep)
+        if self.v201 and keep and all(i.get_closest_marker(PLACEHOLDER) for i in keep):
+            self.nothing_tested = (
+                f"none of the {len(keep)} selected OCPP 2.0.1 {role} cases is implemented yet: "
+                "nothing was tested")
+            self.summary.problem = self.nothing_tested
+
+    @staticmethod
+    def _placeholders_yield(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
+        """A placeholder gives way to the implementation of its case."""
+        implemented = {item_case_id(i) for i in items if not i.get_closest_marker(PLACEHOLDER)}
+        kept: list[pytest.Item] = []
+        gone: list[pytest.Item] = []
+        for item in items:
+            placeholder = item.get_closest_marker(PLACEHOLDER) is not None
+            (gone if placeholder and item_case_id(item) in implemented else kept).append(item)
+        if gone:
+            config.hook.pytest_deselected(items=gone)
+        return kept
 
     @pytest.hookimpl(trylast=True)
     def pytest_keyboard_interrupt(self, excinfo) -> None:
@@ -306,6 +409,8 @@ class ConformanceRun:
         config = session.config
         if self.settings.role != "csms" or config.option.collectonly or not session.items:
             return
+        if self.nothing_tested:  # no case will reach the CSMS
+            return
         from conformance import preflight
 
         problem = preflight.check(self.settings)
@@ -317,7 +422,9 @@ class ConformanceRun:
         self.summary.problem = problem
         pytest.exit(problem, returncode=1)
 
-    def not_applicable(self, case: Case) -> str | None:
+    def not_applicable(self, case: AnyCase) -> str | None:
+        if self.v201:  # prerequisites from the device model: not read yet (issue 20 point 3)
+            return None
         caps, level = self.settings.capabilities, self.settings.security_profile
         for requirement in (f"profile:{case.profile}", *case.requires):
             reason = caps.unmet(requirement, level)
@@ -337,7 +444,7 @@ class ConformanceRun:
                                                       "collection"))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        case: Case | None = getattr(report, "cb_case", None)
+        case: AnyCase | None = getattr(report, "cb_case", None)
         if case is None:
             return
         outcome, reason = Outcome(report.outcome), ""
@@ -398,7 +505,10 @@ class ConformanceRun:
         `conform` reports as Ctrl-C): the suite itself is broken, no verdict was reached."""
         if self.summary.errors() and self.interrupted is None:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
-        suite = f"chargebench.conformance.{self.settings.role}"
+        elif (self.nothing_tested and self.interrupted is None
+              and not session.config.option.collectonly):
+            session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED  # placeholders are no tests
+        suite = _suite(self.settings.role, self.settings.ocpp)
         if self.junit is not None:
             write_junit(suite, self.judged(), self.junit)
         if self.allure is not None:
@@ -415,7 +525,9 @@ class ConformanceRun:
             self.steps[item.nodeid] = casesteps.end()
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
-        terminalreporter.section(f"ChargeBench conformance ({self.settings.role} under test)")
+        version = ", OCPP 2.0.1" if self.v201 else ""
+        terminalreporter.section(
+            f"ChargeBench conformance{version} ({self.settings.role} under test)")
         for line in self.summary.lines():
             terminalreporter.write_line(line)
         for cp_id, key in self.settings.changed_keys.items():
@@ -447,11 +559,13 @@ def allure_environment(settings: Settings) -> dict[str, str]:
         "role": f"{settings.role} under test",
         "profiles": ",".join(sorted(settings.profiles)) if settings.profiles else "all declared",
         "security.profile": str(settings.security_profile),
-        "ocpp.version": "1.6J",
+        "ocpp.version": "2.0.1" if settings.ocpp == "2.0.1" else "1.6J",
         "charge.point.id": settings.cp_id,
     }
 
 
+#: files of cases/ that every run needs, whichever version it collects
+_ALWAYS = frozenset({"conftest.py", "__init__.py"})
 #: the module named by pytest's report of a module that does not import
 _IMPORTING = re.compile(r"importing test module '([^']+)'")
 

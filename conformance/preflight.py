@@ -30,7 +30,7 @@ async def problem_reaching(settings: Settings) -> str | None:
     `--cb-cp-id`; else one line naming the URL and what went wrong."""
     url = settings.url_for()
     try:
-        peer = await dial(settings)
+        peer = await dial(settings, **_version(settings))
     except InvalidStatus as error:
         code = error.response.status_code
         return f"could not connect to {url}: HTTP {code}, " + _REFUSALS.get(
@@ -47,8 +47,9 @@ async def problem_reaching(settings: Settings) -> str | None:
     except TimeoutError:
         return (f"could not connect to {url}: no answer within {settings.timeout:g} s "
                 "(--cb-timeout)")
-    except AssertionError as error:  # dial: no ocpp1.6 agreed
-        return f"could not connect to {url}: {error} (OCPP-J 1.6 §3.1.2)"
+    except AssertionError as error:  # dial: no ocpp1.6 (ocpp2.0.1) agreed
+        clause = "OCPP-J 2.0.1 §3.1.2" if settings.ocpp == "2.0.1" else "OCPP-J 1.6 §3.1.2"
+        return f"could not connect to {url}: {error} ({clause})"
     except ValueError as error:  # the run's own settings: name the option
         hint = " (--cb-password)" if "AuthorizationKey" in str(error) else ""
         return f"could not connect to {url}: {error}{hint}"
@@ -56,6 +57,16 @@ async def problem_reaching(settings: Settings) -> str | None:
         return f"could not connect to {url}: {error.strerror or error}"
     await peer.close()
     return None
+
+
+def _version(settings: Settings) -> dict:
+    """dial's options for the run's OCPP version: 2.0.1 offers ocpp2.0.1."""
+    if settings.ocpp != "2.0.1":
+        return {}
+    from chargebench.ocppj.versions import OCPP201
+    from conformance.v201.station import station_handlers
+
+    return {"version": OCPP201, "handlers": station_handlers()}
 
 
 def _tls(error: ssl.SSLError) -> str:

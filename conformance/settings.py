@@ -8,8 +8,13 @@ from pathlib import Path
 
 from conformance.capabilities import Capabilities
 
-#: Role names on the command line: the role of the system UNDER TEST.
+#: Role names on the command line: the role of the system UNDER TEST (OCPP 1.6 names).
 ROLES = ("cp", "csms")
+#: OCPP versions the suite tests; 1.6 is the default
+VERSIONS = ("1.6", "2.0.1")
+#: the roles under test of OCPP 2.0.1, as part 6 names them: "cs" a Charging Station (the 1.6
+#: name "cp" is accepted for it), "csms" a CSMS (`conformance.v201.catalog.ROLES`)
+V201_ROLES = ("cs", "csms")
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class Settings:
     #: AuthorizationKeys the CSMS under test changed during the run (TC_073), by charge point
     #: id: later cases dial with them, as a real charge point would, and the summary names them
     changed_keys: dict[str, str] = field(default_factory=dict)
+    #: "1.6" (roles cp, csms) or "2.0.1" (roles cs, csms: `V201_ROLES`)
+    ocpp: str = "1.6"
 
     def password_for(self, cp_id: str) -> str | None:
         """The AuthorizationKey charge point `cp_id` presents now."""
