@@ -125,12 +125,13 @@ class AssetsMixin(SqliteBase):
         return None if row is None else _charger(row)
 
     def charger_named(self, name: str, *, besides: str) -> str | None:
-        """A stored charger other than `besides` whose serial or id is `name`: whose identity
-        a certificate with CN = `name` would prove (A00.FR.405)."""
+        """A stored charger other than `besides` whose id (first) or serial is `name`: whose
+        identity a certificate with CN = `name` would prove (A00.FR.405)."""
         row = self._one(
-            "SELECT id FROM chargers WHERE (serial = ? OR id = ?) AND id != ? ORDER BY id LIMIT 1",
-            (name, name, besides),
-        )
+            "SELECT id FROM chargers WHERE (serial = ? OR id = ?) AND id != ?"
+            " ORDER BY id = ? DESC, id LIMIT 1",
+            (name, name, besides, name),
+        )  # fmt: skip
         return None if row is None else row["id"]
 
     def charger_id_case_twin(self, charger_id: str) -> str | None:

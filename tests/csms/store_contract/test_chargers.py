@@ -120,3 +120,5 @@ class TestChargerNamed:
         assert store.charger_named("CP1", besides="CP2") == "CP1"
         assert store.charger_named("SN-1", besides="CP1") is None
         assert store.charger_named("SN-9", besides="CP1") is None
+        store.upsert_charger("CP3", serial="CP1")  # an id wins over a serial
+        assert store.charger_named("CP1", besides="CP2") == "CP1"
