@@ -75,14 +75,3 @@ def test_bench_fleet_ocpp_both_prints_2_0_1_beside_1_6() -> None:
     # 50 stations sampling every second: about 50 TransactionEvent Updated a second
     assert float(rows["steady_msgs_s"][1]) > 25, rows
 
-
-@pytest.mark.slow
-def test_bench_fleet_ocpp_201_measures_2_0_1_stations() -> None:
-    """`--ocpp 2.0.1`: the fleet is 2.0.1 stations; each boots, charges with TransactionEvent
-    Updated at the meter interval and is seen in the window."""
-    result = measure(cps=50, meter_interval=1, steady_s=2.0, timeout=60, probes=2, ocpp="2.0.1")
-    assert result["ocpp"] == "2.0.1"
-    assert result["steady_cps_seen"] == "50", result
-    for key in ("boot_storm_s", "csms_rss_kb_per_cp", "sim_rss_kb_per_cp", "p99_ms"):
-        assert math.isfinite(float(result[key])), (key, result)
-    assert float(result["steady_msgs_s"]) > 25, result
