@@ -76,6 +76,14 @@ def libocpp_template(meter_interval: int, **core: Any) -> dict:
     return data
 
 
+def v201_settings(meter_interval: int) -> dict[str, str]:
+    """The same for a fleet of 2.0.1 stations (`sim.fleet.Fleet(ocpp="2.0.1", settings=...)`
+    on ChargeBench's default component_config): no clock-aligned values, quick reconnects,
+    TransactionEvent Updated with the sampled values every `meter_interval` s (J02)."""
+    return {"AlignedDataInterval": "0", "RetryBackOffWaitMinimum": "1",
+            "RetryBackOffRandomRange": "1", "TxUpdatedInterval": str(meter_interval)}
+
+
 async def charge_all(fleet: Any, spread_s: float) -> None:
     """Plug in and present the tag on connector 1 of every charge point of a `sim.fleet.Fleet`,
     the starts spread evenly over `spread_s`: evenly phased MeterValues, as chargers plugged in

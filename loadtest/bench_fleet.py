@@ -42,9 +42,13 @@ comparison is measured in the same run on the same machine, or not made. Progres
 stderr.
 When `csms` does not import, the scripted CSMS stands in and the output says `csms=scripted`.
 
-OCPP 1.6 only for now: the fleet is our simulator, which does not speak 2.0.1 yet (issue 19), so
-`--ocpp 2.0.1` is refused (exit 2) rather than measured with something else standing in for it.
-`python -m loadtest.bench_core --ocpp both` measures our core in 2.0.1 beside 1.6.
+`--ocpp 2.0.1`: the fleet is 2.0.1 charging stations (`Fleet(ocpp="2.0.1")` on ChargeBench's
+default component_config, `loadtest._bench.v201_settings`): they boot, charge (TransactionEvent
+Started, then Updated with the sampled meter values every `--meter-interval`, which the window
+counts where 1.6 counts MeterValues) and the probes speak 2.0.1 MeterValues. `--ocpp both`
+measures 1.6 and then 2.0.1 in one run and prints them side by side with the ratio 2.0.1 / 1.6
+(issue 18: 2.0.1 within 20 % of 1.6). `python -m loadtest.bench_core --ocpp both` measures our
+core alone the same way.
 """
 
 from __future__ import annotations
@@ -64,7 +68,13 @@ from urllib.parse import urlsplit, urlunsplit
 import psutil
 import yaml
 
-from loadtest._bench import charge_all, libocpp_template, raise_fd_limit, side_by_side
+from loadtest._bench import (
+    charge_all,
+    libocpp_template,
+    raise_fd_limit,
+    side_by_side,
+    v201_settings,
+)
 from loadtest.servers import csms_server
 
 _spawn = mp.get_context("spawn")
@@ -74,6 +84,8 @@ PROBE_PREFIX = "BFPROBE"
 PROBE_INTERVAL = 0.5
 #: the fleet process's event-loop lag is sampled this often (seconds)
 LAG_TICK = 0.05
+#: what a charger's sampled meter values travel in, per version (1.6 §4.7, 2.0.1 J02)
+METER_ACTIONS = {"MeterValues", "TransactionEvent"}
 
 
 def log(message: str) -> None:
@@ -94,9 +106,11 @@ def p99(samples: list[float]) -> float:
 
 def run_fleet(url: str, cps: int, template: dict, spread_s: float, steady_s: float,
               timeout: float, report: mp.Queue, go: mp.Event, release: mp.Event,
-              ramp: float | None = None, boot_only: bool = False) -> None:
+              ramp: float | None = None, boot_only: bool = False, ocpp: str = "1.6",
+              settings: dict[str, str] | None = None) -> None:
     """Fleet process: baseline RSS, boot storm, paced transactions, then a counted window
-    (`boot_only`: the boot storm and its RSS only)."""
+    (`boot_only`: the boot storm and its RSS only); `ocpp` "2.0.1": 2.0.1 stations with
+    `settings` over the default device model."""
     raise_fd_limit()
     import asyncio
     import gc
@@ -114,7 +128,7 @@ def run_fleet(url: str, cps: int, template: dict, spread_s: float, steady_s: flo
             # replies to the fleet's CALLs carry their round trip
             if counting and record.dir is Direction.CS_TO_CP and record.latency_ms is not None:
                 latencies.append(record.latency_ms)
-                if record.action == "MeterValues":
+                if record.action in METER_ACTIONS:
                     seen.add(record.cp_id)
 
         async def watch_lag() -> None:
@@ -128,7 +142,8 @@ def run_fleet(url: str, cps: int, template: dict, spread_s: float, steady_s: flo
 
         gc.collect()
         report.put(("baseline", psutil.Process().memory_info().rss))
-        fleet = Fleet(template, cps, csms_url=url, ramp=ramp, trace_sink=sink, prefix=PREFIX)
+        fleet = Fleet(template, cps, csms_url=url, ramp=ramp, trace_sink=sink, prefix=PREFIX,
+                      ocpp=ocpp, settings=settings)
         started = time.monotonic()
         starting = asyncio.get_running_loop().create_task(fleet.start())
         await fleet.wait_booted(timeout)
@@ -162,20 +177,37 @@ def run_fleet(url: str, cps: int, template: dict, spread_s: float, steady_s: flo
     asyncio.run(main())
 
 
-def run_probes(url: str, count: int, steady_s: float, report: mp.Queue, go: mp.Event) -> None:
-    """Probe process: `count` charge points on an idle loop; MeterValues round trips."""
+def run_probes(url: str, count: int, steady_s: float, report: mp.Queue, go: mp.Event,
+               ocpp: str = "1.6") -> None:
+    """Probe process: `count` charge points on an idle loop; MeterValues round trips (in
+    `ocpp`'s version)."""
     import asyncio
 
     from chargebench.clock import iso
     from chargebench.ocppj import OcppSession, Role, Session, connect
+    from chargebench.ocppj.versions import VERSIONS
+
+    version = next(v for v in VERSIONS.values() if v.name == ocpp)
+
+    def meter_values() -> dict:
+        now = iso(datetime.now(UTC))
+        if ocpp == "1.6":
+            return {"connectorId": 1, "meterValue": [{"timestamp": now, "sampledValue": [{
+                "value": "1000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]}
+        return {"evseId": 1, "meterValue": [{"timestamp": now, "sampledValue": [{  # J01
+            "value": 1000.0, "measurand": "Energy.Active.Import.Register"}]}]}
+
+    boot_payload = ({"chargePointVendor": "ChargeBench", "chargePointModel": "probe"}
+                    if ocpp == "1.6" else  # 2.0.1 B01
+                    {"reason": "PowerUp", "chargingStation": {"vendorName": "ChargeBench",
+                                                              "model": "probe"}})
 
     async def probe(n: int, latencies: list[float], ready: asyncio.Event,
                     start: asyncio.Event) -> None:
-        ws = await connect(f"{url}/{PROBE_PREFIX}{n:03d}")
-        session = Session(ws, OcppSession(Role.CHARGE_POINT))
+        ws = await connect(f"{url}/{PROBE_PREFIX}{n:03d}", subprotocols=[version.subprotocol])
+        session = Session(ws, OcppSession(Role.CHARGE_POINT, version=version))
         session.start()
-        boot = await session.call("BootNotification", {
-            "chargePointVendor": "ChargeBench", "chargePointModel": "probe"})
+        boot = await session.call("BootNotification", boot_payload)
         if boot["status"] != "Accepted":
             raise RuntimeError(f"probe {n} not accepted: {boot}")
         ready.set()
@@ -184,10 +216,7 @@ def run_probes(url: str, count: int, steady_s: float, report: mp.Queue, go: mp.E
         end = loop.time() + steady_s
         await asyncio.sleep(n * PROBE_INTERVAL / count)  # evenly phased, like the fleet
         while loop.time() < end:
-            payload = {"connectorId": 1, "meterValue": [{
-                "timestamp": iso(datetime.now(UTC)),
-                "sampledValue": [{"value": "1000", "measurand": "Energy.Active.Import.Register",
-                                  "unit": "Wh"}]}]}
+            payload = meter_values()
             sent = time.perf_counter()
             await session.call("MeterValues", payload)
             latencies.append(1000 * (time.perf_counter() - sent))
@@ -240,9 +269,10 @@ def _cpu(process: psutil.Process) -> float:
 
 def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeout: float = 300.0,
             *, probes: int = 10, ramp: float | None = None, boot_only: bool = False,
-            db: str | None = None) -> dict[str, str]:  # fmt: skip
+            db: str | None = None, ocpp: str = "1.6") -> dict[str, str]:  # fmt: skip
     """Run the processes and return the printed key=values (see the module docstring); the
-    CSMS's store is `db` (default: a SQLite file in a fresh folder)."""
+    CSMS's store is `db` (default: a SQLite file in a fresh folder); the fleet and the probes
+    speak `ocpp` ("1.6" or "2.0.1")."""
     from sim.fleet import identities  # what the fleet will present: seed the same tags
 
     steady_s = steady_s if steady_s is not None else max(10.0, 1.5 * meter_interval)
@@ -250,7 +280,8 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
     seed = workdir / "seed.yaml"
     tags = [{"id_tag": i.id_tags[0], "status": "Accepted"} for i in identities(cps, 0, PREFIX)]
     seed.write_text(yaml.safe_dump({"id_tags": tags}))
-    template = libocpp_template(meter_interval, HeartbeatInterval=3600)
+    template = libocpp_template(meter_interval, HeartbeatInterval=3600) if ocpp == "1.6" else None
+    settings = v201_settings(meter_interval) if ocpp == "2.0.1" else None
     db = db or str(workdir / "csms.db")
     server, label = csms_server(True, workdir, seed, db=db)
     with server:
@@ -262,9 +293,11 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
         url = f"ws://127.0.0.1:{server.port}/ocpp"
         fleet = _spawn.Process(target=run_fleet, args=(
             url, cps, template, meter_interval, steady_s, timeout, report, go, release, ramp,
-            boot_only))
-        prober = _spawn.Process(target=run_probes, args=(url, probes, steady_s, probe_report, go))
-        log(f"{cps} charge points, MeterValues every {meter_interval} s, window {steady_s:.0f} s")
+            boot_only, ocpp, settings))
+        prober = _spawn.Process(target=run_probes, args=(url, probes, steady_s, probe_report, go,
+                                                         ocpp))
+        log(f"{cps} charge points (OCPP {ocpp}), meter values every {meter_interval} s, "
+            f"window {steady_s:.0f} s")
         fleet.start()
         try:
             (fleet_before,) = _expect(report, "baseline", 60)
@@ -277,7 +310,7 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
             if boot_only:
                 (fleet_after,) = _expect(report, "rss", 60)
                 return {
-                    "csms": label, "store": _backend(db), "cps": str(cps),
+                    "csms": label, "store": _backend(db), "ocpp": ocpp, "cps": str(cps),
                     "pace": pace.replace(" ", "_"),
                     "boot_storm_s": f"{boot_storm_s:.2f}",
                     "csms_boot_cpu_pct": f"{100 * boot_cpu['csms'] / boot_storm_s:.0f}",
@@ -316,6 +349,7 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
     return {
         "csms": label,
         "store": _backend(db),
+        "ocpp": ocpp,
         "cps": str(cps),
         "meter_interval_s": str(meter_interval),
         "pace": "default_pace" if ramp is None else f"ramp_{ramp:g}/s",
@@ -389,14 +423,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", metavar="postgresql://USER@HOST:PORT/DB",
                         help="also measure the CSMS on this PostgreSQL server (a scratch "
                         "database), after SQLite in the same run, and print both with ratios")
-    parser.add_argument("--ocpp", default="1.6", metavar="VERSION",
-                        help="1.6 only (the default): the simulator does not speak 2.0.1 yet "
-                        "(issue 19); bench_core --ocpp both measures the core in 2.0.1")
+    parser.add_argument("--ocpp", default="1.6", choices=("1.6", "2.0.1", "both"),
+                        help="the fleet's OCPP version (default 1.6); both: 1.6 then 2.0.1 in "
+                        "one run, side by side with the ratio 2.0.1/1.6")
     args = parser.parse_args(argv)
-    if args.ocpp != "1.6":
-        parser.error(f"--ocpp {args.ocpp}: the fleet speaks only 1.6 until the simulator speaks "
-                     "2.0.1 (issue 19); `python -m loadtest.bench_core --ocpp both` measures the "
-                     "core in 2.0.1")
+    if args.ocpp == "both" and args.db is not None:
+        parser.error("--ocpp both and --db: one comparison per run (run them one after the "
+                     "other)")
     if not 1 <= args.cps <= 15000:
         parser.error("--cps must be between 1 and 15000 (ulimit -n is 20000)")
     if args.meter_interval < 1 or (args.steady_s is not None and not 0 < args.steady_s <= 600):
@@ -416,7 +449,16 @@ def main(argv: list[str] | None = None) -> None:
         except StoreError as error:
             parser.error(f"--db: {error}")
     options = {"probes": args.probes, "ramp": args.ramp, "boot_only": args.boot_only}
-    result = measure(args.cps, args.meter_interval, args.steady_s, args.timeout, **options)
+    if args.ocpp == "both":
+        v16 = measure(args.cps, args.meter_interval, args.steady_s, args.timeout, **options)
+        log("1.6 done; now 2.0.1")
+        v201 = measure(args.cps, args.meter_interval, args.steady_s, args.timeout, ocpp="2.0.1",
+                       **options)  # fmt: skip
+        for line in side_by_side(v16, v201, ("1.6", "2.0.1", "2.0.1/1.6")):
+            print(line, flush=True)
+        return
+    result = measure(args.cps, args.meter_interval, args.steady_s, args.timeout,
+                     ocpp=args.ocpp, **options)  # fmt: skip
     if args.db is None:
         for key, value in result.items():
             print(f"{key}={value}", flush=True)
@@ -424,7 +466,7 @@ def main(argv: list[str] | None = None) -> None:
     with scratch_database(args.db) as url:
         log(f"SQLite done; now PostgreSQL ({redact(url)})")
         other = measure(args.cps, args.meter_interval, args.steady_s, args.timeout, db=url,
-                        **options)  # fmt: skip
+                        ocpp=args.ocpp, **options)  # fmt: skip
     for line in side_by_side(result, other, ("sqlite", "postgresql", "pg/sqlite")):
         print(line, flush=True)
 

@@ -14,6 +14,16 @@ Memory per idle charge point: one connection, one reader task, the connection lo
 heartbeat task; connectors get tasks only while they have a transaction or a pending
 ConnectionTimeOut. `python -m loadtest.bench_sim_memory --cps 10000` measures it (target 40 kB).
 
+OCPP 2.0.1: `ocpp="2.0.1"` makes 2.0.1 charging stations (`sim.v201.station.ChargingStation`)
+from one device-model template (`device_model`: a libocpp component_config folder, default
+ChargeBench's own) instead of 1.6 charge points from `template`; `settings` are values that win
+over the device model in every station (`sim.v201.settings.Settings` overrides, e.g.
+TxUpdatedInterval). A sequence of versions, e.g. `ocpp=("1.6", "2.0.1")`, gives each charge
+point the version at its index modulo the sequence's length: a mixed fleet on one clock, one
+CSMS and one event loop. Both kinds share the connection state (`Link`), the control surface
+(`plug_in`, `present_id_tag`...), `stop()` and the queue, so `start`, `wait_booted`, `failures`
+and `summary` read them the same way.
+
 Latency: from `start()` to `stop()` the fleet keeps CPython's full collections off its event loop
 with the CSMS's heap freezer (`chargebench.gcpolicy`, `gc_freeze_interval` seconds, None leaves
 the collector alone): at 10 000 charge points their automatic full passes walk millions of live
@@ -25,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -41,6 +51,12 @@ from sim.config import ChargePointConfig
 from sim.features.connection import TlsFiles
 from sim.features.faults import FaultPlan
 from sim.hardware import Hardware
+from sim.v201.device_model import DeviceModel, default_config_dir
+from sim.v201.settings import Settings
+from sim.v201.station import ChargingStation
+
+#: the OCPP versions a fleet builds charge points for
+VERSIONS = ("1.6", "2.0.1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +117,37 @@ def config_for(template: Mapping[str, Mapping[str, Any]], identity: Identity
     return ChargePointConfig(data, source=f"template:{identity.cp_id}")
 
 
+def station_201(model: DeviceModel, station_id: str, hardware: Hardware | None = None, *,
+                csms_url: str, clock: Clock, state_dir: Path | None = None,
+                trace_sink: Callable[[TraceRecord], None] | None = None,
+                settings: Mapping[str, str] | None = None,
+                rng: random.Random | None = None) -> ChargingStation:
+    """One 2.0.1 station on the shared template of `model` (loaded and validated once by the
+    caller): its own device model over that template (changed values in
+    `state_dir/device_model.json` when given), one EVSE per EVSE component of the template
+    unless `hardware` says otherwise. `chargebench sim --config DIR` and `Fleet` build
+    stations here."""
+    dm = DeviceModel(model.template, None if state_dir is None else
+                     state_dir / "device_model.json")
+    evses = len(model.evse_ids()) or 1
+    return ChargingStation(Settings(dm, dict(settings) if settings else None),
+                           hardware or Hardware(connectors=evses), csms_url=csms_url or "",
+                           station_id=station_id, clock=clock, state_dir=state_dir,
+                           trace_sink=trace_sink, rng=rng)  # fmt: skip
+
+
+def _open_transactions(cp: ChargePoint | ChargingStation) -> int:
+    if isinstance(cp, ChargingStation):
+        return sum(1 for evse in cp.evses if evse.tx is not None)
+    return sum(1 for port in cp.ports if port.tx)
+
+
 class Fleet:
     """A set of charge points sharing one template, clock and CSMS."""
 
     def __init__(
         self,
-        template: Mapping[str, Any],
+        template: Mapping[str, Any] | None,
         count: int,
         *,
         csms_url: str | None = None,
@@ -124,6 +165,10 @@ class Fleet:
         fault_plans: Mapping[str, FaultPlan | Mapping[str, Any]] | None = None,
         # Latency
         gc_freeze_interval: float | None = 5.0,
+        # OCPP 2.0.1
+        ocpp: str | Sequence[str] = "1.6",
+        device_model: DeviceModel | str | Path | None = None,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
         """`template` is a libocpp config dict (validated here, raises ConfigError); `ramp`
         None paces the start by the CSMS (`max_handshakes` first attempts in flight), a number
@@ -131,8 +176,21 @@ class Fleet:
         sub-directory per charge point.
         `fault_plan` (a `FaultPlan` or its YAML dict) applies to every charge point, each with
         its own copy so `times`/`after` count per charge point; `fault_plans` overrides it by
-        charge point id. `gc_freeze_interval`: see the module docstring."""
-        ChargePointConfig.from_dict(template, source="fleet template")  # validate once
+        charge point id. `gc_freeze_interval`: see the module docstring.
+        `ocpp`, `device_model`, `settings`: see the module docstring (`template` may be None
+        when no charge point speaks 1.6; faults and TLS apply to 1.6 charge points only)."""
+        versions = (ocpp,) if isinstance(ocpp, str) else tuple(ocpp)
+        if not versions or any(v not in VERSIONS for v in versions):
+            raise ValueError(f"ocpp: {ocpp!r}; one of {', '.join(VERSIONS)} or a sequence")
+        if "1.6" in versions:
+            if template is None:
+                raise ValueError("a fleet with 1.6 charge points needs a template")
+            ChargePointConfig.from_dict(template, source="fleet template")  # validate once
+            shared = share_profiles(template)
+        model: DeviceModel | None = None
+        if "2.0.1" in versions:  # loaded and validated once (DeviceModelError)
+            model = (device_model if isinstance(device_model, DeviceModel)
+                     else DeviceModel.load(Path(device_model or default_config_dir())))
         self.clock = clock or Clock()
         self.ramp = ramp
         self.max_handshakes = max(1, max_handshakes)
@@ -140,16 +198,20 @@ class Fleet:
         # One generator for the fleet's reconnect jitter: a Mersenne Twister state is 2.5 kB,
         # too much to hold per charge point at 10 000 (loadtest.bench_sim_memory).
         rng = random.Random(seed)
-        shared = share_profiles(template)
-        self.charge_points = [
-            ChargePoint(
+        self.charge_points: list[ChargePoint | ChargingStation] = []
+        for n, identity in enumerate(self.identities):
+            folder = Path(state_dir) / identity.cp_id if state_dir else None
+            if versions[n % len(versions)] == "2.0.1":
+                assert model is not None
+                self.charge_points.append(station_201(
+                    model, identity.cp_id, hardware, csms_url=csms_url or "", clock=self.clock,
+                    state_dir=folder, trace_sink=trace_sink, settings=settings, rng=rng))
+                continue
+            self.charge_points.append(ChargePoint(
                 config_for(shared, identity), hardware, csms_url=csms_url, clock=self.clock,
-                state_dir=Path(state_dir) / identity.cp_id if state_dir else None,
-                trace_sink=trace_sink, tls=tls, rng=rng,
+                state_dir=folder, trace_sink=trace_sink, tls=tls, rng=rng,
                 fault_plan=_plan_for(identity.cp_id, fault_plan, fault_plans or {}),
-            )
-            for identity in self.identities
-        ]
+            ))
         self.heap: HeapFreezer | None = None
         if gc_freeze_interval is not None:
             # a full pass once a tenth of the fleet's connections were lost (their cycles)
@@ -229,7 +291,7 @@ class Fleet:
             "booted": self.booted(),
             "online": sum(1 for cp in cps if cp.online),
             "connections": sum(cp.link.connects for cp in cps),
-            "open_transactions": sum(1 for cp in cps for p in cp.ports if p.tx),
+            "open_transactions": sum(_open_transactions(cp) for cp in cps),
             "queued_messages": sum(len(cp.queue) for cp in cps),
         }
 

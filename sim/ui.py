@@ -109,8 +109,12 @@ class FleetView:
 
     @classmethod
     def of_fleet(cls, fleet: Fleet, token: str) -> FleetView:
+        from sim.chargepoint import ChargePoint  # only needed at run time here
+
         tags = {identity.cp_id: identity.id_tags for identity in fleet.identities}
-        return cls(lambda: fleet.charge_points, token, lambda cp_id: tags.get(cp_id, ()))
+        # the 1.6 charge points: the control UI does not drive 2.0.1 stations yet
+        return cls(lambda: [cp for cp in fleet.charge_points if isinstance(cp, ChargePoint)],
+                   token, lambda cp_id: tags.get(cp_id, ()))
 
     def find(self, cp_id: str) -> ChargePoint:
         for cp in self.charge_points():

@@ -33,6 +33,7 @@ from chargebench.trace import make_tracer
 from sim import dispatch
 from sim.features.connection import failure_reason
 from sim.features.metering import aligned_instant, seconds_to_next_aligned
+from sim.features.online import attempted
 from sim.v201 import evse as flows
 from sim.v201 import metering
 
@@ -62,6 +63,7 @@ async def run(st: ChargingStation) -> None:
             attempt += 1
             st.link.failure = failure_reason(error)
             log.debug("%s: connect failed (%s), attempt %d", st.id, error, attempt)
+            attempted(st.link)  # a paced fleet start (`sim.fleet.Fleet`) moves on
             await st.clock.sleep(backoff(st, attempt))
             continue
         attempt = 0
@@ -136,6 +138,7 @@ async def _connection(st: ChargingStation, ws: Any) -> None:
             st.link.failure = f"boot: {type(error).__name__}"
         await session.close()
     finally:
+        attempted(st.link)
         st.link.session = None
         st.offline_since = st.clock.monotonic()
         if aligned_task is not None:
@@ -157,6 +160,7 @@ async def boot(st: ChargingStation, session: Session) -> None:
         st.link.registration = reply["status"]
         accepted = reply["status"] == "Accepted"
         st.link.failure = None if accepted else f"boot {reply['status']}"
+        attempted(st.link)
         if reply["status"] == "Accepted":
             if reply["interval"] > 0:
                 st.settings.set("HeartbeatInterval", reply["interval"])  # B01.FR.04

@@ -27,7 +27,6 @@ from chargebench.clock import Clock
 from chargebench.trace import TraceWriter
 from sim.hardware import Hardware, HardwareError
 from sim.v201.device_model import DeviceModel, DeviceModelError
-from sim.v201.settings import Settings
 from sim.v201.station import ChargingStation
 
 __all__ = ["check_options", "run"]
@@ -71,17 +70,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _stations(args: argparse.Namespace, model: DeviceModel, hardware: Hardware | None,
               trace: TraceWriter | None) -> list[ChargingStation]:
-    evses = len(model.evse_ids()) or 1
+    from sim.fleet import station_201  # one home for building a station on a template
+
     clock = Clock(args.speed)
     out = []
     for n in range(1, args.count + 1):
         station_id = f"{args.prefix}{n:05d}"
         folder = None if args.state_dir is None else Path(args.state_dir) / station_id
-        dm = DeviceModel(model.template, None if folder is None else
-                         folder / "device_model.json")
-        out.append(ChargingStation(Settings(dm), hardware or Hardware(connectors=evses),
-                                   csms_url=args.csms, station_id=station_id, clock=clock,
-                                   state_dir=folder, trace_sink=trace))  # fmt: skip
+        out.append(station_201(model, station_id, hardware, csms_url=args.csms, clock=clock,
+                               state_dir=folder, trace_sink=trace))
     return out
 
 

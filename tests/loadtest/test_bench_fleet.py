@@ -48,3 +48,30 @@ def test_bench_fleet_db_refuses_a_sqlite_path(capsys: pytest.CaptureFixture[str]
         main(["--cps", "20", "--db", "csms.db"])
     assert exited.value.code == 2
     assert "postgresql://" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_bench_fleet_ocpp_both_prints_2_0_1_beside_1_6() -> None:
+    """`--ocpp both` as a user runs it (a subprocess): 50 charge points in 1.6, then 50 2.0.1
+    stations, each booting, charging and seen in the window; side by side with the ratio."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtest.bench_fleet", "--ocpp", "both", "--cps", "50",
+         "--meter-interval", "1", "--steady-s", "2", "--probes", "2", "--timeout", "60"],
+        capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()}
+    assert rows["metric"] == ["1.6", "2.0.1", "2.0.1/1.6"], rows
+    assert rows["ocpp"][:2] == ["1.6", "2.0.1"], rows
+    assert rows["steady_cps_seen"][:2] == ["50", "50"], rows
+    for key in ("boot_storm_s", "csms_rss_kb_per_cp", "sim_rss_kb_per_cp", "steady_msgs_s",
+                "p99_ms"):
+        v16, v201, ratio = (float(v) for v in rows[key])
+        assert math.isfinite(v16) and math.isfinite(v201), (key, rows[key])
+        if v16 > 0:
+            assert abs(ratio - v201 / v16) <= 0.01 + 0.05 * ratio, (key, rows[key])
+    # 50 stations sampling every second: about 50 TransactionEvent Updated a second
+    assert float(rows["steady_msgs_s"][1]) > 25, rows
+
