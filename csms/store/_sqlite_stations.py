@@ -210,9 +210,11 @@ class StationsMixin(SqliteBase):
                     self._start_reading(conn, transaction_id)
             if event_type == "Ended":
                 self._end(conn, transaction_id, at, stopped_reason, id_token, now)
+            # the gaps are read once the transaction Ended, when the CSMS can tell: reading
+            # every seqNo on each event made a long transaction's events ever dearer
+            missing = self._gaps(conn, charger_id, station_tx_id) if event_type == "Ended" else ()
             return TransactionEventResult(
-                transaction_id, False, self._gaps(conn, charger_id, station_tx_id),
-                id_token_status if id_token else None,
+                transaction_id, False, missing, id_token_status if id_token else None
             )
 
     @staticmethod

@@ -178,7 +178,8 @@ class TransactionEventResult(NamedTuple):
     transaction_id: int
     #: the event (charger, transactionId, seqNo) was stored before: a retry, nothing changed
     duplicate: bool
-    #: seqNos missing between the first and the last event received (2.0.1 part 2 E §1.3.2)
+    #: seqNos missing between the first and the last event received (2.0.1 part 2 E §1.3.2),
+    #: read for an Ended event (and a retried one); () for the others
     missing: tuple[int, ...] = ()
     #: the idToken's status as stored and to be answered: the `id_token_status` given, or
     #: ConcurrentTx when the token runs another transaction; None when the event has no token

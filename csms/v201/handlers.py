@@ -33,7 +33,7 @@ from csms.services import authorization
 from csms.services.analytics import ENERGY_REGISTER, live_estimate
 from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
 from csms.states import ReservationStatus
-from csms.store.base import Store
+from csms.store.base import Store, TransactionEventResult
 from csms.store.metering import has_energy_register, plain
 from csms.v201 import planner, reported, tokens
 
@@ -204,14 +204,22 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
     token_info = None if token is None else await id_token_info(csms, token)
     evse = p.get("evse") or {}
     meter_values = meter_values_16(p.get("meterValue", ()))
-    result = await csms.db.run(lambda uow: uow.record_transaction_event(
-        conn.cp_id, info["transactionId"], p["seqNo"],
-        p["eventType"], p["timestamp"], trigger_reason=p["triggerReason"],
-        offline=p.get("offline", False), charging_state=info.get("chargingState"),
-        evse_id=evse.get("id"), id_token=None if token is None else token["idToken"],
-        id_token_status=None if token_info is None else token_info["status"],
-        stopped_reason=info.get("stoppedReason"), meter_values=meter_values,
-    ))  # fmt: skip
+    ended = p["eventType"] == "Ended"
+    running_cost = not ended and has_energy_register(meter_values)
+
+    def record(uow: Store) -> tuple[TransactionEventResult, Decimal | None]:
+        result = uow.record_transaction_event(
+            conn.cp_id, info["transactionId"], p["seqNo"],
+            p["eventType"], p["timestamp"], trigger_reason=p["triggerReason"],
+            offline=p.get("offline", False), charging_state=info.get("chargingState"),
+            evse_id=evse.get("id"), id_token=None if token is None else token["idToken"],
+            id_token_status=None if token_info is None else token_info["status"],
+            stopped_reason=info.get("stoppedReason"), meter_values=meter_values,
+        )  # fmt: skip
+        # I02.FR.01: the cost so far, read in the same unit of work (one store round per event)
+        return result, _total_cost(uow, result.transaction_id) if running_cost else None
+
+    result, cost = await csms.db.run(record)
     if token_info is not None and result.id_token_status is not None:
         token_info["status"] = result.id_token_status  # what was stored is what is answered
     if result.missing and p["eventType"] == "Ended":
@@ -220,16 +228,16 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
     if "remoteStartId" in info and not result.duplicate:
         await csms.db.run(lambda uow: _link_remote_start(
             uow, conn.cp_id, info["remoteStartId"], result.transaction_id))
-    if p["eventType"] == "Ended" and not result.duplicate:
+    if ended and not result.duplicate:
         # billed once per transaction id, so a retried Ended is never billed twice
         await csms.billing.bill_stopped_transaction(result.transaction_id)
     csms.connections.publish({"kind": "transaction", "cp_id": conn.cp_id,
                               "transaction_id": result.transaction_id})  # fmt: skip
     reply: dict[str, Any] = {} if token_info is None else {"idTokenInfo": token_info}
-    if p["eventType"] == "Ended" or has_energy_register(meter_values):
+    if ended:  # I03.FR.02: the billed total, read after billing
         cost = await csms.db.run(lambda uow: _total_cost(uow, result.transaction_id))
-        if cost is not None:
-            reply["totalCost"] = float(cost)
+    if cost is not None:
+        reply["totalCost"] = float(cost)
     return reply
 
 
