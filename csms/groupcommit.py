@@ -61,10 +61,32 @@ def run_group(store: Store, calls: Sequence[Work]) -> list[Outcome]:
     or `(False, exception)` per call.
 
     Each call gets the unit of work and runs in a savepoint of it, so one that raises leaves
-    nothing behind and does not fail the others. Nothing is durable until this returns:
-    acknowledge no charge point before. If the COMMIT itself fails, this raises and none of the
-    calls happened.
+    nothing behind and does not fail the others. A store with `unit_of_work_without_savepoints`
+    (PostgreSQL, where a savepoint costs a statement) runs the group that way first and, when
+    anything in it fails, rolls it all back and runs it again with savepoints (a failing call
+    runs twice; calls are store steps, which is why that is harmless). Nothing is durable
+    until this returns: acknowledge no charge point before. If the COMMIT itself fails, this
+    raises and none of the calls happened.
     """
+    optimistic = getattr(store, "unit_of_work_without_savepoints", None)
+    if optimistic is not None:
+        # PostgreSQL: first without savepoints (a statement each, in every call's round
+        # trip); if anything fails, nothing was written and the group runs again below
+        failed: list[Exception] = []
+        values: list[Any] = []
+        try:
+            with optimistic() as uow:
+                for call in calls:
+                    try:
+                        values.append(call(uow))
+                    except Exception as exc:
+                        failed.append(exc)
+                        raise
+        except Exception:
+            if len(calls) == 1 and failed:  # alone, its failure is the outcome: undone already
+                return [(False, failed[0])]
+        else:
+            return [(True, value) for value in values]
     outcomes: list[Outcome] = []
     with store.unit_of_work() as uow:
         for call in calls:
