@@ -27,7 +27,8 @@ queue, so the round trips of one group overlap another's, and a slow call (a loc
 charger's big write) holds only its own group while the other workers go on (issue 17.4).
 Calls of one charger still run in order: each awaits its result before the next is sent. A call
 that met a concurrent transaction (`WriteConflict`: PostgreSQL broke a deadlock) was undone with
-its savepoint and is queued again for a later group, up to `RETRIES` times. SQLite has one
+its savepoint and is queued again for a later group after a short pause (`RETRY_PAUSE`),
+up to `RETRIES` times. SQLite has one
 writer: one worker.
 """
 
@@ -54,6 +55,9 @@ _Job = tuple[Work, asyncio.Future, asyncio.AbstractEventLoop, int]
 Outcome = tuple[bool, Any]
 #: how often a call that met a concurrent transaction (`WriteConflict`) runs again
 RETRIES = 5
+#: seconds before the first retry (doubling after each): run at once, the victim of a deadlock
+#: races the survivor for the row it just let go and often deadlocks again
+RETRY_PAUSE = 0.02
 
 
 def run_group(store: Store, calls: Sequence[Work]) -> list[Outcome]:
@@ -112,6 +116,8 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        #: calls waiting for their retry (`RETRY_PAUSE`)
+        self._retrying = 0
         #: groups committed and calls run, for benchmarks and tests
         self.groups = 0
         self.calls = 0
@@ -142,6 +148,8 @@ class GroupCommitter:
 
     async def close(self) -> None:
         """Run what is queued, then stop the workers."""
+        while self._retrying:  # a retry queued after the workers' stop would never run
+            await asyncio.sleep(RETRY_PAUSE)
         threads, self._threads = self._threads, []
         for _ in threads:
             self._queue.put(None)
@@ -185,12 +193,26 @@ class GroupCommitter:
             ok, value = outcome
             if not ok and isinstance(value, WriteConflict) and tries < RETRIES:
                 # undone (its savepoint, or the whole group): again, in a later group
-                self._queue.put((call, future, loop, tries + 1))
+                self._retry((call, future, loop, tries + 1))
                 continue
             by_loop.setdefault(loop, []).append((future, outcome))
         for loop, results in by_loop.items():
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
                 loop.call_soon_threadsafe(_deliver, results)
+
+
+    def _retry(self, job: _Job) -> None:
+        with self._lock:
+            self._retrying += 1
+
+        def again() -> None:
+            self._queue.put(job)
+            with self._lock:
+                self._retrying -= 1
+
+        timer = threading.Timer(RETRY_PAUSE * 2 ** (job[3] - 1), again)
+        timer.daemon = True
+        timer.start()
 
 
 def _deliver(results: list[tuple[asyncio.Future, Outcome]]) -> None:

@@ -491,10 +491,7 @@ class _PgConnection:
             try:
                 with self._conn.cursor() as cur:
                     if before:
-                        with self._conn.pipeline():
-                            for statement in before:
-                                self._conn.execute(statement)
-                            send(cur)
+                        self._pipelined(before, send, cur)
                     else:
                         send(cur)
                     if begins:
@@ -521,6 +518,24 @@ class _PgConnection:
                 if begins:
                     self._tx = "pending"
         raise AssertionError("unreachable")
+
+    def _pipelined(self, before: Sequence[str], send: Any, cur: Any) -> None:
+        """`before`, then `send(cur)`, in one pipeline. An error inside is raised after the
+        pipeline has ended, so psycopg does not log a warning of its own ("error ignored
+        terminating") when ending it fails too (a dead connection): the caller says it."""
+        inner: Exception | None = None
+        try:
+            with self._conn.pipeline():
+                try:
+                    for statement in before:
+                        self._conn.execute(statement)
+                    send(cur)
+                except self._psycopg.Error as exc:
+                    inner = exc
+        except self._psycopg.Error as exc:
+            raise (inner or exc) from None
+        if inner is not None:
+            raise inner
 
     #: True once `close()`d (not merely lost: a lost connection reconnects)
     closed_for_good = False
