@@ -9,7 +9,7 @@ faster for this workload as psycopg runs it, so speed does not decide. What deci
 interface is synchronous (the CSMS calls it from worker threads, `asyncio.to_thread`, as it does
 SQLite's), and psycopg serves that without a second event loop, while asyncpg is asyncio-only;
 psycopg also speaks libpq's URLs and error classes (SQLSTATE) and has pipeline mode, which group
-commit can use later.
+commit uses.
 
 Shape: the SQL of the SQLite backend's aggregate mixins is written in the portable subset this
 project keeps (TEXT times and Decimal-text money, `ON CONFLICT ... DO UPDATE`, no SQLite
@@ -19,20 +19,27 @@ becomes `lower()`, an INSERT into a table with a generated id returns it (`lastr
 errors leave as `csms.store.errors` classes. One SQL text per query, two dialects.
 
 Concurrency: SQLite has one writer (`BEGIN IMMEDIATE`); PostgreSQL has many connections and
-processes. Every write transaction here first takes one transaction-scoped advisory lock
-(`pg_advisory_xact_lock`), so the read-then-write steps of the mixins (the ConcurrentTx check and
-the insert of a transaction, a wallet's balance and its ledger row, billing a stopped transaction
-once, linking a remote start) stay atomic across every connection and process, exactly as on
-SQLite. Reads take no lock. This is correct, not yet fast: one writer at a time per database, so
-group commit (one transaction per batch) is what keeps a boot storm fast. Finer locks (per
-charger, per wallet) are the next step of issue 17.
+processes. A write method that reads then writes (the ConcurrentTx check and the insert of a
+transaction, a wallet's balance and its ledger row, billing a stopped transaction once, linking
+a remote start, id allocation) first takes one transaction-scoped advisory lock
+(`pg_advisory_xact_lock(WRITE_LOCK)`), so those steps stay atomic across every connection and
+process, exactly as on SQLite. The writes of `LOCK_FREE` (a charger's own rows by key, in
+single statements: boot, status, heartbeat, online flag, meter values, ...) take no lock: row
+locks, upserts and unique keys are all they need, so a boot storm's writes run side by side.
+Reads take no lock. Group commit runs `CONCURRENT_UNITS` groups at once, each on a `lane()`
+(a connection of its own); a deadlock between two groups (two calls of one charger in two
+groups) is broken by the server and the victim call runs again (`WriteConflict`).
 
-Round trips: a group commit puts each call, and each write method inside it, in a savepoint;
-those are sent lazily, in the round trip of the next statement (`_PgConnection._savepoint_step`,
-libpq's pipeline mode): 9 round trips per charger boot instead of 25. The message log (an
-append-only audit trail) is written on a connection of its own, outside the write lock
-(`PostgresStore.append_log`). `python -m loadtest.bench_fleet --db postgresql://...` measures
-the CSMS on both stores side by side.
+Round trips: a group commit is tried first without savepoints (`unit_of_work_without_savepoints`:
+one failure anywhere rolls it all back and the group runs again with them); with savepoints,
+each call and each write method inside it has one, sent lazily in the round trip of the next
+statement (`_PgConnection._savepoint_step`, libpq's pipeline mode). BEGIN and the write lock
+ride with the transaction's first statement, and the boot's hottest writes are one statement
+each (`PostgresStore.record_status`, ...): the store calls of one charger's boot (admission,
+connection, BootNotification, three StatusNotifications) make 10 statements, 15 before, each
+a round trip of its group. `python -m loadtest.bench_fleet --db postgresql://...` measures the
+CSMS on both stores side by side. The message log (an append-only audit trail) is
+written on a connection of its own (`PostgresStore.append_log`).
 
 Outage: the server going away fails the calls with `StoreUnavailable` (nothing half-done),
 is logged once, and the store reconnects by itself when it is back (`_PgConnection`); what the
