@@ -28,8 +28,7 @@ charger's big write) holds only its own group while the other workers go on (iss
 Calls of one charger still run in order: each awaits its result before the next is sent. A call
 that met a concurrent transaction (`WriteConflict`: PostgreSQL broke a deadlock) was undone with
 its savepoint and is queued again for a later group after a short pause (`RETRY_PAUSE`),
-up to `RETRIES` times. SQLite has one
-writer: one worker.
+up to `RETRIES` times. SQLite has one writer: one worker.
 """
 
 from __future__ import annotations
@@ -200,8 +199,8 @@ class GroupCommitter:
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
                 loop.call_soon_threadsafe(_deliver, results)
 
-
     def _retry(self, job: _Job) -> None:
+        """`job` queued again after `RETRY_PAUSE`, doubled for each try it has had."""
         with self._lock:
             self._retrying += 1
 
