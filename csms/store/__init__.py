@@ -16,6 +16,7 @@ from csms.store.errors import (
     StoreError,
     StoreUnavailable,
     UnsupportedStore,
+    WriteConflict,
 )
 from csms.store.opening import open_store
 
@@ -31,5 +32,6 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "UnsupportedStore",
+    "WriteConflict",
     "open_store",
 ]

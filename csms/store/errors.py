@@ -11,6 +11,7 @@ A backend translates its driver's exceptions into these (the SQLite backend in
     ├── InsufficientFundsError
     ├── SchemaVersionError  the database is newer than this code
     ├── StoreUnavailable    the backend cannot work now (disk full, I/O error, server down)
+    │   └── WriteConflict   a concurrent transaction got in the way: run the call again
     ├── UnsupportedStore    `open_store` was given a URL no backend here serves
     └── InvalidStoreUrl     a URL of a backend here, but malformed (libpq cannot parse it)
 
@@ -58,6 +59,12 @@ class StoreUnavailable(StoreError):
     nothing of the failed call is durable, and retrying later may succeed."""
 
 
+class WriteConflict(StoreUnavailable):
+    """A concurrent transaction got in the way (PostgreSQL broke a deadlock, or refused a
+    serialization); nothing of the call was written and running it again is right (group
+    commit does, `csms.groupcommit`)."""
+
+
 class UnsupportedStore(StoreError, ValueError):
     """`open_store` was given a URL whose backend this installation does not have."""
 
@@ -77,4 +84,5 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "UnsupportedStore",
+    "WriteConflict",
 ]

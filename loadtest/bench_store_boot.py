@@ -1,0 +1,125 @@
+"""The store side of a boot storm alone: where PostgreSQL's time goes, beside SQLite.
+
+    python -m loadtest.bench_store_boot --cps 3000 --db postgresql://USER@HOST:PORT/DB
+
+Runs the store calls the CSMS makes for each charger's boot (admission: `get_charger`,
+`charger_id_case_twin`; the connection: upsert, profile, online flag, read back; BootNotification;
+three StatusNotifications) through `csms.groupcommit.GroupCommitter`, `--in-flight` chargers at
+a time (the fleet's `max_handshakes`), each charger's calls in order, no websockets. First on a
+SQLite file (the baseline), then on a scratch database of the PostgreSQL server (as
+`loadtest.bench_fleet --db`), and prints per store: seconds, groups, and the PostgreSQL round
+trips per boot, with the statements that make them and the time spent waiting for each. This is
+how the PostgreSQL store's round trips were counted (issue 17.4); `bench_fleet` measures the
+whole CSMS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+STATUSES = 3  # connector 0 and two connectors: ChargeBench's default charge point
+
+
+async def _boot(db: Any, cp: str, now: datetime) -> None:
+    await db.run(lambda uow: uow.get_charger(cp))
+    await db.run(lambda uow: uow.charger_id_case_twin(cp))
+
+    def remember(uow: Any) -> Any:
+        uow.upsert_charger(cp, registration_status="Accepted")
+        uow.note_connected_profile(cp, 0)
+        uow.set_online(cp, True, now, session="bench")
+        return uow.get_charger(cp)
+
+    await db.run(remember)
+    await db.run(lambda uow: uow.record_boot(cp, vendor="ChargeBench", model="bench"))
+    for connector in range(STATUSES):
+        await db.run(lambda uow, c=connector: uow.record_status(cp, c, "Available"))
+
+
+def measure(db_url: str, cps: int, in_flight: int, workers: int | None = None) -> dict[str, Any]:
+    """Boot `cps` chargers' store calls on `db_url`; seconds, groups and round trips."""
+    from csms.groupcommit import GroupCommitter
+    from csms.store import open_store, postgres
+
+    counts: collections.Counter[str] = collections.Counter()
+    waits: collections.Counter[str] = collections.Counter()
+    original = postgres._PgConnection._attempt
+
+    def counted(self: Any, sql: str, send: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return original(self, sql, send, **kwargs)
+        finally:
+            key = " ".join(sql.split()[:3])[:40]
+            counts[key] += 1
+            waits[key] += time.perf_counter() - began
+
+    async def main() -> tuple[float, int]:
+        with open_store(db_url, synchronous="NORMAL") as store:
+            committer = GroupCommitter(store, workers=workers)
+            gate = asyncio.Semaphore(in_flight)
+            now = datetime.now(UTC)
+
+            async def one(n: int) -> None:
+                async with gate:
+                    await _boot(committer, f"SB{n:05d}", now)
+
+            began = time.perf_counter()
+            await asyncio.gather(*(one(n) for n in range(cps)))
+            took = time.perf_counter() - began
+            await committer.close()
+            return took, committer.groups
+
+    postgres._PgConnection._attempt = counted  # type: ignore[method-assign]
+    try:
+        took, groups = asyncio.run(main())
+    finally:
+        postgres._PgConnection._attempt = original  # type: ignore[method-assign]
+    return {"seconds": took, "groups": groups, "round_trips": sum(counts.values()),
+            "statements": [(n, waits[k], k) for k, n in counts.most_common(10)]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m loadtest.bench_store_boot",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--cps", type=int, default=3000, help="chargers (default 3000)")
+    parser.add_argument("--in-flight", type=int, default=200,
+                        help="chargers booting at once (default 200, the fleet's)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="groups at once on PostgreSQL (default: the store's)")
+    parser.add_argument("--db", required=True, metavar="postgresql://USER@HOST:PORT/DB",
+                        help="the PostgreSQL server (a scratch database is made on it)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.cps <= 100000 or not 1 <= args.in_flight <= 10000:
+        parser.error("--cps must be in 1..100000 and --in-flight in 1..10000")
+    from csms.store import StoreError
+    from csms.store.opening import store_file
+    from loadtest.bench_fleet import scratch_database
+
+    try:
+        if store_file(args.db) is not None:
+            parser.error("--db takes a postgresql:// URL (SQLite is always measured)")
+    except StoreError as error:
+        parser.error(f"--db: {error}")
+    with tempfile.TemporaryDirectory(prefix="chargebench-store-boot-") as folder:
+        sqlite = measure(str(Path(folder) / "csms.db"), args.cps, args.in_flight)
+    with scratch_database(args.db) as url:
+        pg = measure(url, args.cps, args.in_flight, args.workers)
+    print(f"cps={args.cps} in_flight={args.in_flight}")
+    print(f"sqlite_s={sqlite['seconds']:.2f} sqlite_groups={sqlite['groups']}")
+    print(f"postgresql_s={pg['seconds']:.2f} postgresql_groups={pg['groups']} "
+          f"round_trips_per_boot={pg['round_trips'] / args.cps:.1f}")
+    print(f"pg/sqlite={pg['seconds'] / sqlite['seconds']:.2f}")
+    for count, wait, statement in pg["statements"]:
+        print(f"  {count:7d} round trips {wait:8.2f} s waited  {statement}")
+
+
+if __name__ == "__main__":
+    main()
