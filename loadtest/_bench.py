@@ -79,9 +79,15 @@ def libocpp_template(meter_interval: int, **core: Any) -> dict:
 def v201_settings(meter_interval: int) -> dict[str, str]:
     """The same for a fleet of 2.0.1 stations (`sim.fleet.Fleet(ocpp="2.0.1", settings=...)`
     on ChargeBench's default component_config): no clock-aligned values, quick reconnects,
-    TransactionEvent Updated with the sampled values every `meter_interval` s (J02)."""
+    TransactionEvent Updated every `meter_interval` s (J02) with the measurands the 1.6
+    template samples (its MeterValuesSampledData): a 2.0.1/1.6 ratio compares the same
+    sampled values, not 2.0.1's longer default list."""
+    from sim.config import DEFAULT_CONFIG
+
+    sampled = json.loads(DEFAULT_CONFIG.read_text())["Core"]["MeterValuesSampledData"]
     return {"AlignedDataInterval": "0", "RetryBackOffWaitMinimum": "1",
-            "RetryBackOffRandomRange": "1", "TxUpdatedInterval": str(meter_interval)}
+            "RetryBackOffRandomRange": "1", "TxUpdatedInterval": str(meter_interval),
+            "TxUpdatedMeasurands": sampled}
 
 
 async def charge_all(fleet: Any, spread_s: float) -> None:
