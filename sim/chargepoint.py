@@ -32,15 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from chargebench.clock import Clock, iso
-from chargebench.ocppj import CallFailed, ConnectionLost, OcppVersion, Session
+from chargebench.ocppj import CallFailed, OcppVersion
 from chargebench.trace import TraceRecord
 from sim import dispatch, tasks
 from sim.config import ChargePointConfig
 from sim.connector import Connector, ConnectorError, ConnectorStatus
 from sim.control import ControlSurface
 from sim.ev import EV
-from sim.features import auth, fault_hooks, lock, online, reserving, transactions, wiring
-from sim.features.connection import Link, TlsFiles
+from sim.features import auth, lock, online, reserving, transactions, wiring
+from sim.features.connection import Link, LinkedSender, TlsFiles
 from sim.features.faults import FaultPlan
 from sim.features.transactions import Port, Transaction
 from sim.hardware import Hardware
@@ -50,7 +50,7 @@ from sim.v16.local_list import LocalAuthorization
 __all__ = ["ChargePoint", "Port", "Transaction"]
 
 
-class ChargePoint(ControlSurface):
+class ChargePoint(LinkedSender, ControlSurface):
     """A simulated OCPP 1.6J charge point modelled on EVerest libocpp."""
 
     def __init__(
@@ -193,39 +193,6 @@ class ChargePoint(ControlSurface):
                 online.restart_ticker(self)
 
     # Sending ---------------------------------------------------------------------------------
-
-    @property
-    def session(self) -> Session | None:
-        """The live OCPP-J session, None while offline (`link.session`)."""
-        return self.link.session
-
-    @property
-    def registration(self) -> str | None:
-        """BootNotification status of this power cycle, None before one (`link.registration`)."""
-        return self.link.registration
-
-    @property
-    def online(self) -> bool:
-        """Connected and accepted by the CSMS: messages can go out now."""
-        return self.link.online
-
-    async def call(self, action: str, payload: dict) -> dict:
-        """Send a non-transaction CALL now; raises ConnectionLost when offline."""
-        session = self.link.session
-        if session is None or not self.link.accepted:
-            raise ConnectionLost("offline", action=action, message_id="")
-        return await self.send(session, action, payload)
-
-    async def send(self, session: Session, action: str, payload: dict) -> dict:
-        """Every CALL of ours goes out here, one at a time in the order asked (OCPP-J 1.6
-        §4.1.1), through the fault plan if there is one: boot, status, heartbeat, the offline
-        queue and every feature's notifications share this one ordered sender, across
-        reconnects too (a CALL still waiting on a closing connection finishes, with
-        ConnectionLost, before the next one goes out on the new one)."""
-        if self._sender is None:
-            self._sender = tasks.LeanLock()
-        async with self._sender:
-            return await fault_hooks.outbound(self, session, action, payload)
 
     async def notify(self, change: Any) -> None:
         """StatusNotification for a change. Offline it is kept for `announce_missed()`, which

@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from chargebench.aiotasks import LeanEvent
+from chargebench.ocppj import ConnectionLost
 from chargebench.security import basic_auth_header, client_ssl_context
+from sim.features import fault_hooks
+from sim.tasks import LeanLock
 
 if TYPE_CHECKING:
     from chargebench.ocppj import Session
@@ -91,6 +94,50 @@ class Link:
     def online(self) -> bool:
         """Connected and accepted by the CSMS: messages can go out now."""
         return self.session is not None and self.registration == ACCEPTED
+
+
+class LinkedSender:
+    """What a 1.6 charge point and a 2.0.1 station share about sending: the state of their
+    `link`, and one ordered sender for every CALL of theirs (OCPP-J 1.6 and 2.0.1 §4.1.1: one
+    CALL at a time), through the fault plan if there is one. Boot, status, heartbeat, the
+    offline queue and every feature's notifications share it, across reconnects too (a CALL
+    still waiting on a closing connection finishes, with ConnectionLost, before the next one
+    goes out on the new one). The class holds no state of its own: `link` and `_sender` are
+    the owner's."""
+
+    link: Link
+    _sender: asyncio.Lock | None
+
+    @property
+    def session(self) -> Session | None:
+        """The live OCPP-J session, None while offline (`link.session`)."""
+        return self.link.session
+
+    @property
+    def registration(self) -> str | None:
+        """BootNotification status of this power cycle, None before one (`link.registration`)."""
+        return self.link.registration
+
+    @property
+    def online(self) -> bool:
+        """Connected and accepted by the CSMS: messages can go out now."""
+        return self.link.online
+
+    async def call(self, action: str, payload: dict) -> dict:
+        """Send a CALL now; ConnectionLost when offline or not accepted (1.6 §4.2, 2.0.1
+        B02.FR.02)."""
+        session = self.link.session
+        if session is None or not self.link.accepted:
+            raise ConnectionLost("offline", action=action, message_id="")
+        return await self.send(session, action, payload)
+
+    async def send(self, session: Session, action: str, payload: dict) -> dict:
+        """Every CALL of ours goes out here, one at a time in the order asked."""
+        if self._sender is None:
+            self._sender = LeanLock()
+        async with self._sender:
+            # both owners are FaultContexts (fault_plan, clock, spawn); the mixin is not
+            return await fault_hooks.outbound(self, session, action, payload)  # type: ignore[arg-type]
 
 
 def endpoint(config, csms_url: str | None = None) -> str:

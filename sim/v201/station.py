@@ -31,16 +31,13 @@ from chargebench.clock import Clock
 from chargebench.ocppj import (
     CallErrorReply,
     CallFailed,
-    ConnectionLost,
     InvalidReply,
-    Session,
 )
 from chargebench.ocppj.versions import OCPP201
 from chargebench.trace import TraceRecord
 from sim import dispatch, tasks
 from sim.ev import EV, Meter
-from sim.features import fault_hooks
-from sim.features.connection import Handlers, Link
+from sim.features.connection import Handlers, Link, LinkedSender
 from sim.features.faults import FaultPlan
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
@@ -56,7 +53,7 @@ __all__ = ["ChargingStation"]
 
 log = logging.getLogger(__name__)
 
-class ChargingStation:
+class ChargingStation(LinkedSender):
     """A simulated OCPP 2.0.1 charging station modelled on EVerest libocpp."""
 
     def __init__(
@@ -175,39 +172,9 @@ class ChargingStation:
     # Sending -----------------------------------------------------------------------------------
 
     @property
-    def online(self) -> bool:
-        """Connected and accepted by the CSMS: messages can go out now."""
-        return self.link.online
-
-    @property
-    def session(self) -> Session | None:
-        """The live OCPP-J session, None while offline."""
-        return self.link.session
-
-    @property
-    def registration(self) -> str | None:
-        """BootNotificationResponse status of this power cycle (None: none yet)."""
-        return self.link.registration
-
-    @property
     def handlers(self) -> Handlers:
         """The 2.0.1 handler table (`sim.v201.handlers`, behind `sim.dispatch`'s rules)."""
         return self.link.handlers
-
-    async def call(self, action: str, payload: dict) -> dict:
-        """Send a CALL now; ConnectionLost when offline or not accepted (B02.FR.02)."""
-        session = self.session
-        if session is None or not self.link.accepted:
-            raise ConnectionLost("offline", action=action, message_id="")
-        return await self.send(session, action, payload)
-
-    async def send(self, session: Session, action: str, payload: dict) -> dict:
-        """Every CALL of ours goes out here, one at a time in the order asked (OCPP-J 2.0.1
-        §4.1.1), through the fault plan if there is one."""
-        if self._sender is None:
-            self._sender = tasks.LeanLock()
-        async with self._sender:
-            return await fault_hooks.outbound(self, session, action, payload)
 
     async def status_changed(self, evse: Evse, status: Status | None) -> None:
         """G01: StatusNotification for a connector whose status changed (None: it did not).
