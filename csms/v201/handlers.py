@@ -494,8 +494,7 @@ async def notify_ev_charging_needs(csms: CentralSystem, conn: ChargerConnection,
     evse, now = p["evseId"], csms.clock.now()
 
     def prepare(uow: Store) -> tuple[str, int] | None:
-        tx = uow.active_transaction(conn.cp_id, evse)
-        station_tx = None if tx is None else uow.station_tx_id(tx["id"])
+        station_tx = _running_station_tx(uow, conn.cp_id, evse)
         if station_tx is None:
             return None
         ids = [row["profile_id"] for row in uow.list_charging_profiles(conn.cp_id,
@@ -512,6 +511,12 @@ async def notify_ev_charging_needs(csms: CentralSystem, conn: ChargerConnection,
     log.info("%s: EV charging needs on EVSE %s (%s): schedule %s", conn.cp_id, evse,
              needs["requestedEnergyTransfer"], profile["id"])  # fmt: skip
     return {"status": "Accepted"}
+
+
+def _running_station_tx(store: Store, cp_id: str, evse: int) -> str | None:
+    """The station's own transactionId of the transaction running on `evse`, or None."""
+    tx = store.active_transaction(cp_id, evse)
+    return None if tx is None else store.station_tx_id(tx["id"])
 
 
 async def _send_plan(csms: CentralSystem, cp_id: str, evse: int, profile: dict) -> None:
@@ -535,8 +540,7 @@ async def notify_ev_charging_schedule(csms: CentralSystem, conn: ChargerConnecti
     schedule, evse = p["chargingSchedule"], p["evseId"]
 
     def planned(uow: Store) -> dict | None:
-        tx = uow.active_transaction(conn.cp_id, evse)
-        station_tx = None if tx is None else uow.station_tx_id(tx["id"])
+        station_tx = _running_station_tx(uow, conn.cp_id, evse)
         if station_tx is None:
             return None
         mine = [row["profile"] for row in uow.list_charging_profiles(conn.cp_id)
