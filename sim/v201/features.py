@@ -9,6 +9,7 @@ station of a large fleet never builds any of them (`loadtest.bench_sim_memory`).
 
 from __future__ import annotations
 
+import asyncio
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,8 @@ class Features:
     def __init__(self, st: ChargingStation) -> None:
         self._st = st
         self.firmware_faults = FirmwareFaults()
+        #: when the composite limit next changes (`sim.v201.smart_charging.apply`)
+        self.smart_timer: asyncio.Task | None = None
 
     def built(self, name: str) -> bool:
         """Whether feature `name` exists already (no need to build it just to tell it)."""
@@ -112,6 +115,8 @@ class Features:
                                           state_dir=st.state_dir)
 
     def close(self) -> None:
+        if self.smart_timer is not None:
+            self.smart_timer.cancel()
         for name in ("firmware", "diagnostics"):
             feature: Any = self.__dict__.get(name)
             if feature is not None:

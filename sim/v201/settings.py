@@ -9,6 +9,7 @@ SetVariables takes effect at once where the variable is ReadWrite.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -173,7 +174,7 @@ class Settings:
     def bool(self, name: str) -> bool:
         return (self.text(name) or "").strip().lower() == "true"
 
-    def has(self, component: str) -> bool:
+    def has(self, component: str) -> builtins.bool:
         """Whether the device model has `component` (an optional controller: SmartChargingCtrlr,
         DisplayMessageCtrlr...); a station without a device model has every one, with the
         defaults here."""
@@ -185,7 +186,7 @@ class Settings:
     def list(self, name: str) -> list[str]:
         return [item.strip() for item in (self.text(name) or "").split(",") if item.strip()]
 
-    def set(self, name: str, value: Any, *, persist: bool = False) -> None:
+    def set(self, name: str, value: Any, *, persist: builtins.bool = False) -> None:
         """A value the station itself decided (B01.FR.04: the boot's heartbeat interval; A05's
         security profile, B09's network profiles): in the device model when it has the
         variable (GetVariables then shows it; `persist`: kept across restarts, else the next

@@ -42,14 +42,15 @@ from sim.features.faults import FaultPlan
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
 from sim.v201 import evse as flows
-from sim.v201 import metering, online, reservations, security
-from sim.v201.device_model import DeviceModel
-from sim.v201.features import Features
+from sim.v201 import metering, online, reservations, security, tariff
 from sim.v201.auth_cache import AuthCache
 from sim.v201.connectors import Event, Status
+from sim.v201.device_model import DeviceModel
 from sim.v201.evse import Evse
+from sim.v201.features import Features
 from sim.v201.local_list import LocalList
 from sim.v201.settings import Settings
+from sim.v201.smart_charging import ExternalLimit
 
 __all__ = ["ChargingStation"]
 
@@ -96,6 +97,11 @@ class ChargingStation(LinkedSender):
         self.network.given = {slot: data.get("ocppCsmsUrl", "")
                               for slot, data in security.profiles(self).items()}
         self._features: Features | None = None
+        #: K12: limits an external system put on EVSEs (0: the station), None: none
+        self.external_limits: dict[int, ExternalLimit] | None = None
+        #: O01: the display messages by id; I02/I03: the cost shown per transaction
+        self.display_messages: dict[int, dict] | None = None
+        self.costs: dict[str, dict] | None = None
         self.evses = [Evse(n, Meter(self.hardware)) for n in range(1, self.hardware.connectors + 1)]
         self.queue = OfflineQueue(
             state_dir,
@@ -162,6 +168,10 @@ class ChargingStation(LinkedSender):
         if self._features is None:
             self._features = Features(self)
         return self._features
+
+    def features_built(self, name: str) -> bool:
+        """Whether feature `name` exists (without building the features to tell)."""
+        return self._features is not None and self._features.built(name)
 
     def deliver_security_events(self) -> None:
         """A04.FR.02/03: send the critical security events queued while offline (none when the
@@ -285,6 +295,8 @@ class ChargingStation(LinkedSender):
         """E05: an idTokenInfo not Accepted ends the authorization when StopTxOnInvalidId."""
         if reply is None or msg.action != "TransactionEvent":
             return
+        if "totalCost" in reply or "updatedPersonalMessage" in reply:
+            tariff.transaction_response(self, msg.payload, reply)  # I02.FR.04, I03.FR.03
         info = reply.get("idTokenInfo")
         if info is not None and "idToken" in msg.payload:
             self.remember(msg.payload["idToken"], info)  # C10.FR.05
