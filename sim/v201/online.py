@@ -92,6 +92,9 @@ def power_cycle(st: ChargingStation) -> None:
     st.boot_reason, st.link.reboot_reason = st.link.reboot_reason or "PowerUp", None
     st.link.registration = None
     st.link.booted.clear()
+    apply_pending = getattr(st.settings.dm, "apply_pending", None)
+    if apply_pending is not None:
+        apply_pending()  # the RebootRequired values take effect (B05.FR.xx, B10.FR.01)
     security.power_cycle(st, st.network)  # B10.FR.04: the first entry of the priority
     for evse in st.evses:
         flows.cancel_timer(evse)

@@ -27,6 +27,7 @@ version-neutral ones (`sim.features.certificates`, `.security_events`, through
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chargebench.ocppj import CallFailed
-from chargebench.security import basic_auth_header, client_ssl_context
+from chargebench.security import client_ssl_context, parse_basic_auth_password
 from sim.features import certificates as store
 
 if TYPE_CHECKING:
@@ -130,25 +131,42 @@ def connect_options(st: ChargingStation, data: dict) -> tuple[str, dict[str, Any
         password = st.settings.text("BasicAuthPassword")
         if not password:
             raise ValueError(f"SecurityProfile {profile} needs SecurityCtrlr.BasicAuthPassword")
-        options["additional_headers"] = {"Authorization": basic_auth_header(st.id, password)}
+        options["additional_headers"] = {"Authorization": _basic_auth(st.id, password)}
     if profile >= 2 or base.lower().startswith("wss://"):
         base = "wss://" + base.split("://", 1)[-1]
         options["ssl"] = _ssl_context(st, profile)
     return f"{base}/{st.id}", options
 
 
+def _basic_auth(station_id: str, password: str) -> str:
+    """The Authorization header of profiles 1 and 2: the station id and the password as its
+    UTF-8 text (A00.FR.204/205: a passwordString, not 1.6's hex AuthorizationKey). ValueError
+    for a password outside the passwordString rule (its text is never in the message)."""
+    if not station_id or ":" in station_id:
+        raise ValueError("a station id with ':' cannot be sent with HTTP Basic (RFC 7617 §2)")
+    credentials = station_id.encode("utf-8") + b":" + parse_basic_auth_password(password)
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
+
+
 def _ssl_context(st: ChargingStation, profile: int) -> ssl.SSLContext:
     """The CA: the file the station was given, else its CSMSRootCertificates (A00.FR.310);
-    profile 3 adds its ChargingStationCertificate (A00.FR.402)."""
-    tls = st.tls
-    if tls is None:
-        if st.state_dir is None and not st.features.certs.roots(store.CSMS_ROOT):
-            raise ValueError(f"SecurityProfile {profile} needs a CSMSRootCertificate")
-        tls = st.features.certs.tls_files()
-    if profile == 3 and tls.cert is None:
-        raise ValueError("SecurityProfile 3 needs a ChargingStationCertificate")
-    return client_ssl_context(tls.ca, tls.cert if profile == 3 else None,
-                              tls.key if profile == 3 else None)
+    profile 3 adds its ChargingStationCertificate (A00.FR.402): the one installed over OCPP
+    (A02), else the one the station was given."""
+    given = st.tls
+    certs = st.features.certs
+    stored = certs.tls_files() if st.state_dir is not None else None
+    ca = given.ca if given is not None else stored.ca if stored is not None else None
+    if ca is None or (given is None and not certs.roots(store.CSMS_ROOT)):
+        raise ValueError(f"SecurityProfile {profile} needs a CSMSRootCertificate")
+    cert = key = None
+    if profile == 3:
+        if stored is not None and stored.cert is not None:
+            cert, key = stored.cert, stored.key
+        elif given is not None:
+            cert, key = given.cert, given.key
+        if cert is None:
+            raise ValueError("SecurityProfile 3 needs a ChargingStationCertificate")
+    return client_ssl_context(ca, cert, key)
 
 
 def connect_failed(st: ChargingStation, net: NetworkState, error: BaseException) -> None:
