@@ -192,10 +192,13 @@ class ChargingStation(LinkedSender):
         """The security profile of the connection in use (A00)."""
         return self.network.profile
 
-    def firmware_installed(self, version: str) -> None:
+    async def firmware_installed(self, version: str) -> None:
         """L01.FR.15: the new firmware is installed: reboot into it; the next BootNotification
-        has reason FirmwareUpdate and the new firmwareVersion."""
+        has reason FirmwareUpdate and the new firmwareVersion. The security event
+        FirmwareUpdated goes out first, so the reboot does not cut its delivery (A04.FR.02)."""
         self.settings.set("FirmwareVersion", version, persist=True)
+        if self.online:
+            await self.features.deliver_events()
         self.request_reboot("FirmwareUpdate")
 
     def spawn(self, coro: Coroutine) -> asyncio.Task:

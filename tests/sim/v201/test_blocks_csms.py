@@ -167,7 +167,7 @@ async def test_k12_an_external_limit_is_notified_and_applied(csms, make_station)
     released: ClearedChargingLimit (K13.FR.02) and the limit is gone (K13.FR.01)."""
     station, frames = await charging(csms, make_station, "ST-K12")
     await station.set_external_limit(4000, "W")
-    [(action, payload)] = [(a, p) for a, p in frames.calls() if a == "NotifyChargingLimit"]
+    [(_action, payload)] = [(a, p) for a, p in frames.calls() if a == "NotifyChargingLimit"]
     assert payload == {"chargingLimit": {"chargingLimitSource": "EMS"}}
     assert station.evse(1).meter.power_w <= 4000 * 1.01
     reply = await execute(csms, "ST-K12", "GetCompositeSchedule",
@@ -324,7 +324,7 @@ async def test_p_i_m_data_transfer_cost_and_certificates(csms, make_station, pki
     (I02.FR.02) and shown (I02.FR.03); the Ended event's response carries the total cost,
     shown as final (I03.FR.03). M05/M03/M04: a V2GRootCertificate installed, listed by
     GetInstalledCertificateIds with its hash data, deleted, then NotFound."""
-    station, frames = await charging(csms, make_station, "ST-PIM")
+    station, _frames = await charging(csms, make_station, "ST-PIM")
     assert await execute(csms, "ST-PIM", "DataTransfer", {"vendorId": "com.example"}) == {
         "status": "UnknownVendorId"}
     tx_id = station.evse(1).tx.transaction_id
