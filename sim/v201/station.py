@@ -53,7 +53,6 @@ from sim.v201 import (
 from sim.v201 import evse as flows
 from sim.v201.auth_cache import AuthCache
 from sim.v201.connectors import Event, Status
-from sim.v201.device_model import DeviceModel
 from sim.v201.evse import Evse
 from sim.v201.features import Features
 from sim.v201.local_list import LocalList
@@ -102,8 +101,6 @@ class ChargingStation(LinkedSender):
         self.state_dir = state_dir
         #: the network profile being dialled and the last that connected (B10, A05)
         self.network = security.NetworkState(profile=settings.int("SecurityProfile"))
-        self.network.given = {slot: data.get("ocppCsmsUrl", "")
-                              for slot, data in security.profiles(self).items()}
         self._features: Features | None = None
         #: K12: limits an external system put on EVSEs (0: the station), None: none
         self.external_limits: dict[int, ExternalLimit] | None = None
@@ -135,8 +132,6 @@ class ChargingStation(LinkedSender):
         self._drain: asyncio.Task | None = None
         self._tasks: list[asyncio.Task] = []
         self._sender: asyncio.Lock | None = None
-        if isinstance(settings.dm, DeviceModel):
-            security.watch(self, settings.dm)
 
     # Lifecycle -----------------------------------------------------------------------------
 
