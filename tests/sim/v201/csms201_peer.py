@@ -110,73 +110,42 @@ class Csms(ChargePoint):
         self._got("NotifyReport", payload)
         return result201.NotifyReport()
 
-    # A, K, L, N, O, P, M: what the station sends on its own or after a CSMS request; the
-    # answers are the minimal legal ones (every optional field left out)
+    # A, K, L, N, O, P, M: what the station sends on its own or after a CSMS request,
+    # recorded and answered minimally (every optional field left out; `_recorded`)
 
-    @on("SecurityEventNotification")
-    def on_security_event_notification(self, **payload: Any) -> Any:
-        self._got("SecurityEventNotification", payload)
-        return result201.SecurityEventNotification()
 
-    @on("SignCertificate")
-    def on_sign_certificate(self, **payload: Any) -> Any:
-        self._got("SignCertificate", payload)
-        return result201.SignCertificate(status=self.script.sign_status)
+def _recorded(action: str, answer: Callable[[Csms, dict], Any]) -> Any:
+    """An `@on(action)` handler that records the CALL and answers `answer(csms, payload)`."""
 
-    @on("FirmwareStatusNotification")
-    def on_firmware_status_notification(self, **payload: Any) -> Any:
-        self._got("FirmwareStatusNotification", payload)
-        return result201.FirmwareStatusNotification()
+    def handler(self: Csms, **payload: Any) -> Any:
+        self._got(action, payload)
+        return answer(self, payload)
 
-    @on("LogStatusNotification")
-    def on_log_status_notification(self, **payload: Any) -> Any:
-        self._got("LogStatusNotification", payload)
-        return result201.LogStatusNotification()
+    # `on` routes by the function's name (the `ocpp` package's `routables`): named first
+    handler.__name__ = f"on_{action}"
+    return on(action)(handler)
 
-    @on("ReportChargingProfiles")
-    def on_report_charging_profiles(self, **payload: Any) -> Any:
-        self._got("ReportChargingProfiles", payload)
-        return result201.ReportChargingProfiles()
 
-    @on("NotifyChargingLimit")
-    def on_notify_charging_limit(self, **payload: Any) -> Any:
-        self._got("NotifyChargingLimit", payload)
-        return result201.NotifyChargingLimit()
-
-    @on("ClearedChargingLimit")
-    def on_cleared_charging_limit(self, **payload: Any) -> Any:
-        self._got("ClearedChargingLimit", payload)
-        return result201.ClearedChargingLimit()
-
-    @on("NotifyEVChargingNeeds")
-    def on_notify_ev_charging_needs(self, **payload: Any) -> Any:
-        self._got("NotifyEVChargingNeeds", payload)
-        return result201.NotifyEVChargingNeeds(status="Rejected")
-
-    @on("NotifyDisplayMessages")
-    def on_notify_display_messages(self, **payload: Any) -> Any:
-        self._got("NotifyDisplayMessages", payload)
-        return result201.NotifyDisplayMessages()
-
-    @on("NotifyCustomerInformation")
-    def on_notify_customer_information(self, **payload: Any) -> Any:
-        self._got("NotifyCustomerInformation", payload)
-        return result201.NotifyCustomerInformation()
-
-    @on("DataTransfer")
-    def on_data_transfer(self, **payload: Any) -> Any:
-        self._got("DataTransfer", payload)
-        return result201.DataTransfer(status="Accepted", data={"echo": payload.get("data")})
-
-    @on("Get15118EVCertificate")
-    def on_get_15118_ev_certificate(self, **payload: Any) -> Any:
-        self._got("Get15118EVCertificate", payload)
-        return result201.Get15118EVCertificate(status="Failed", exi_response="")
-
-    @on("GetCertificateStatus")
-    def on_get_certificate_status(self, **payload: Any) -> Any:
-        self._got("GetCertificateStatus", payload)
-        return result201.GetCertificateStatus(status="Failed")
+#: action -> its answer: the `ocpp` package's call_result dataclasses
+_ANSWERS: dict[str, Callable[[Csms, dict], Any]] = {
+    "SecurityEventNotification": lambda _cs, _p: result201.SecurityEventNotification(),
+    "SignCertificate": lambda cs, _p: result201.SignCertificate(status=cs.script.sign_status),
+    "FirmwareStatusNotification": lambda _cs, _p: result201.FirmwareStatusNotification(),
+    "LogStatusNotification": lambda _cs, _p: result201.LogStatusNotification(),
+    "ReportChargingProfiles": lambda _cs, _p: result201.ReportChargingProfiles(),
+    "NotifyChargingLimit": lambda _cs, _p: result201.NotifyChargingLimit(),
+    "ClearedChargingLimit": lambda _cs, _p: result201.ClearedChargingLimit(),
+    "NotifyEVChargingNeeds": lambda _cs, _p: result201.NotifyEVChargingNeeds(status="Rejected"),
+    "NotifyDisplayMessages": lambda _cs, _p: result201.NotifyDisplayMessages(),
+    "NotifyCustomerInformation": lambda _cs, _p: result201.NotifyCustomerInformation(),
+    "DataTransfer": lambda _cs, p: result201.DataTransfer(status="Accepted",
+                                                          data={"echo": p.get("data")}),
+    "Get15118EVCertificate": lambda _cs, _p: result201.Get15118EVCertificate(
+        status="Failed", exi_response=""),
+    "GetCertificateStatus": lambda _cs, _p: result201.GetCertificateStatus(status="Failed"),
+}
+for _action, _answer in _ANSWERS.items():
+    setattr(Csms, f"on_{_action}", _recorded(_action, _answer))
 
 
 class MalformedBoot(Csms):

@@ -1,5 +1,6 @@
 """The 2.0.1 station's K, L, N, O, P, I and M blocks against the built-in CSMS
-(`csms.central.CentralSystem`, its commands as the HTTP actions API runs them), over real
+(`csms.central.CentralSystem`, the `csms` fixture of conftest; its commands as the HTTP actions
+API runs them), over real
 websockets on 127.0.0.1, with a real HTTP server for firmware and logs: the exact message
 sequences of each use case, with the requirement ids they check."""
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -16,22 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from chargebench.security import init_pki
 from csms import commands
-from csms.central import CentralSystem
 from sim.ev import EV
 from sim.v16.firmware import make_image
 from tests.sim.features.conftest import FileHttpServer
 from tests.sim.v201.conftest import until
 
 TOKEN = {"idToken": "TAG-OK", "type": "ISO14443"}
-
-
-@pytest.fixture
-async def csms(tmp_path):
-    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None, call_timeout=3,
-                             heartbeat_interval=60) as central:  # fmt: skip
-        central.store.upsert_id_tag("TAG-OK")
-        central.store.set_tariff(None, Decimal("10"), "INR")
-        yield central
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ when the new profile cannot connect (B10), certificate signing (A02: TriggerMess
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -37,12 +38,17 @@ def libocpp_dm(tmp_path, profile: int, url: str = "ws://localhost:9000") -> Devi
     return dm
 
 
+def central(tmp_path, **tls: Any) -> CentralSystem:
+    """The built-in CSMS with its HTTP API, admitting only the stations it knows; `tls`:
+    its certificate, key, CA and CA key (wss:// only)."""
+    return CentralSystem(port=0, api_port=0, admin_token=TOKEN, db=tmp_path / "csms.db",
+                         log_dir=None, call_timeout=3, unknown_chargers="refuse", **tls)
+
+
 @pytest.fixture
 async def csms(tmp_path):
-    async with CentralSystem(port=0, api_port=0, admin_token=TOKEN, db=tmp_path / "csms.db",
-                             log_dir=None, call_timeout=3,
-                             unknown_chargers="refuse") as central:  # fmt: skip
-        yield central
+    async with central(tmp_path) as plain:
+        yield plain
 
 
 def client(central: CentralSystem) -> httpx.AsyncClient:
@@ -63,11 +69,9 @@ def pki(tmp_path_factory):
 
 @pytest.fixture
 async def tls_csms(tmp_path, pki):
-    async with CentralSystem(port=0, api_port=0, admin_token=TOKEN, db=tmp_path / "csms.db",
-                             log_dir=None, call_timeout=3, unknown_chargers="refuse",
-                             tls_cert=pki.csms_cert, tls_key=pki.csms_key,
-                             tls_ca=pki.ca_cert, ca_key=pki.ca_key) as central:  # fmt: skip
-        yield central
+    async with central(tmp_path, tls_cert=pki.csms_cert, tls_key=pki.csms_key,
+                       tls_ca=pki.ca_cert, ca_key=pki.ca_key) as secure:
+        yield secure
 
 
 async def test_profile_1_basic_auth_and_a_wrong_password(csms, make_station):
