@@ -140,6 +140,8 @@ async def test_profile_2_over_tls_then_a_certificate_and_profile_3(tls_csms, mak
     # B10.FR.01: Accepted or RebootRequired (this device model: the latter, B10.FR.04)
     assert steps[2]["reply"]["setVariableResult"][0]["attributeStatus"] == "RebootRequired"
     await until(lambda: store.get_charger("ST-P2")["security_profile"] == 3, timeout=10)
+    await station.wait_booted(5)
+    await until(lambda: "ST-P2" in tls_csms.connections)
     assert tls_csms.connections.get("ST-P2").profile == 3
     assert station.security_profile == 3
     assert dm.get("SecurityCtrlr", "SecurityProfile") == "3"
@@ -170,6 +172,8 @@ async def test_a05_upgrade_to_1_then_a_failing_profile_falls_back(csms, api, mak
     assert reply.status_code == 200, reply.text
     assert reply.json()["outcome"] == "Pending"
     await until(lambda: csms.store.get_charger("ST-A05")["security_profile"] == 1, timeout=10)
+    await station.wait_booted(5)  # admitted first, registered by its boot
+    await until(lambda: "ST-A05" in csms.connections)
     assert station.security_profile == 1
     assert dm.get("OCPPCommCtrlr", "NetworkConfigurationPriority") == "2"
     # a profile whose CSMS does not answer: slot 1 at profile 2, a port nobody listens on
