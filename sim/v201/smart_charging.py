@@ -154,6 +154,8 @@ def set_charging_profile(st: ChargingStation, p: dict) -> dict:
     if status.value != "Accepted":
         return _rejected(f"SetChargingProfile {status.value}")
     apply(st)
+    if purpose == "TxProfile" and ev is not None and ev.iso15118:
+        st.spawn(notify_ev_charging_schedule(st, evse_id, schedules[0]))  # K15.FR.09/10
     return {"status": "Accepted"}
 
 
@@ -382,6 +384,41 @@ async def notify_ev_charging_needs(st: ChargingStation, evse: Evse) -> str | Non
         reply = await st.call("NotifyEVChargingNeeds", charging_needs(st, evse))
     except CallFailed as error:
         log.info("%s: NotifyEVChargingNeeds: %s", st.id, error)
+        return None
+    return reply.get("status")
+
+
+def ev_schedule(st: ChargingStation, evse_id: int, offered: dict) -> dict:
+    """The schedule an ISO 15118 EV chooses within the CSMS's (K15.FR.09): the offered
+    periods, each capped at what the EV's charger takes (in A; in W at its phases)."""
+    ev = st.evse(evse_id).meter.ev
+    assert ev is not None
+    cap = ev.max_ac_current_a if offered["chargingRateUnit"] == "A" else amps_to_watts(
+        ev.max_ac_current_a, st.features.smart.voltage, ev.ac_phases)
+    periods = [{"startPeriod": p["startPeriod"], "limit": min(p["limit"], round(cap, 1))}
+               for p in offered["chargingSchedulePeriod"]]
+    schedule: dict[str, Any] = {"id": offered["id"],
+                                "chargingRateUnit": offered["chargingRateUnit"],
+                                "chargingSchedulePeriod": periods}
+    if "duration" in offered:
+        schedule["duration"] = offered["duration"]
+    return schedule
+
+
+async def notify_ev_charging_schedule(st: ChargingStation, evse_id: int,
+                                      offered: dict) -> str | None:
+    """K15.FR.10: the EV's chosen schedule in NotifyEVChargingSchedule, after the
+    SetChargingProfileResponse; the CSMS's status (Accepted when within its own, K15.FR.11),
+    None when it was not delivered."""
+    await asyncio.sleep(0)  # the response goes out first
+    if st.evse(evse_id).meter.ev is None:
+        return None
+    payload = {"timeBase": iso(st.clock.now()), "evseId": evse_id,
+               "chargingSchedule": ev_schedule(st, evse_id, offered)}
+    try:
+        reply = await st.call("NotifyEVChargingSchedule", payload)
+    except CallFailed as error:
+        log.info("%s: NotifyEVChargingSchedule: %s", st.id, error)
         return None
     return reply.get("status")
 

@@ -132,7 +132,9 @@ async def test_k01_profiles_limit_the_ev_and_the_composite_schedule(csms, make_s
 async def test_k15_an_iso15118_ev_gets_its_schedule(csms, make_station):
     """K15: an ISO 15118 EV's transaction starts: NotifyEVChargingNeeds with its AC
     parameters (K15.FR.01/06) after the Started event; the CSMS Accepts (K15.FR.03) and sends
-    a TxProfile for the transaction (K15.FR.07), which the station Accepts and applies."""
+    a TxProfile for the transaction (K15.FR.07), which the station Accepts and applies; the EV
+    chooses its schedule within it and the station sends it in NotifyEVChargingSchedule
+    (K15.FR.09/10), which the CSMS finds within its own: Accepted (K15.FR.11)."""
     station, frames = await make_station(csms.url(""), "ST-K15", TxUpdatedInterval=0)
     station.ev_factory = lambda _n: EV(iso15118=True, max_ac_current_a=20, departure_s=3600)
     await station.wait_booted(5)
@@ -149,6 +151,15 @@ async def test_k15_an_iso15118_ev_gets_its_schedule(csms, make_station):
     [installed] = station.features.smart.profiles
     assert installed.profile["v201"]["transactionId"] == station.evse(1).tx.transaction_id
     assert station.evse(1).meter.limit.amps is not None
+    # K15.FR.09/10: the EV's schedule within the CSMS's, at most its own 20 A; K15.FR.11
+    chosen = await until(lambda: next((p for a, p in frames.calls()
+                                       if a == "NotifyEVChargingSchedule"), None))
+    assert chosen["evseId"] == 1
+    assert max(p["limit"] for p in chosen["chargingSchedule"]["chargingSchedulePeriod"]) <= 20
+    reply = await until(lambda: next((r.payload for r in frames if r.action ==
+                                      "NotifyEVChargingSchedule" and r.type.value ==
+                                      "CALLRESULT"), None))
+    assert reply == {"status": "Accepted"}
 
 
 async def test_k12_an_external_limit_is_notified_and_applied(csms, make_station):
