@@ -45,6 +45,12 @@ class Features:
         self.firmware_faults = FirmwareFaults()
         #: when the composite limit next changes (`sim.v201.smart_charging.apply`)
         self.smart_timer: asyncio.Task | None = None
+        #: A02.FR.17: per certificate type, the task resending SignCertificate until the
+        #: certificate arrives (`sim.v201.security.request_certificate`)
+        self.signing: dict[str, asyncio.Task] = {}
+        #: CertificateSigned messages received per certificate type (one may overtake the
+        #: SignCertificateResponse it follows)
+        self.signed: dict[str, int] = {}
 
     def built(self, name: str) -> bool:
         """Whether feature `name` exists already (no need to build it just to tell it)."""
@@ -118,6 +124,8 @@ class Features:
     def close(self) -> None:
         if self.smart_timer is not None:
             self.smart_timer.cancel()
+        for task in self.signing.values():
+            task.cancel()
         for name in ("firmware", "diagnostics"):
             feature: Any = self.__dict__.get(name)
             if feature is not None:

@@ -320,8 +320,24 @@ def sign_certificate_payload(st: ChargingStation, kind: str) -> dict:
 async def request_certificate(st: ChargingStation,
                               kind: str = "ChargingStationCertificate") -> bool:
     """A02/A03: SignCertificate; True when the CSMS Accepted it (the certificate follows in a
-    CertificateSigned). Without an OrganizationName there is nothing to ask for: False."""
+    CertificateSigned). Accepted, the request is sent again, with a new CSR, if no
+    CertificateSigned came after CertSigningWaitMinimum s, the wait doubled each time
+    (A02.FR.17/18), at most CertSigningRepeatTimes times (A02.FR.19). Without an
+    OrganizationName there is nothing to ask for: False."""
     await asyncio.sleep(0)  # a trigger's response goes out first (F06.FR.04)
+    signing = st.features.signing
+    previous = signing.pop(kind, None)
+    if previous is not None and previous is not asyncio.current_task():
+        previous.cancel()  # a new request (a TriggerMessage) starts the back-off again
+    received = st.features.signed.get(kind, 0)
+    if not await _sign(st, kind):
+        return False
+    if st.features.signed.get(kind, 0) == received:  # no CertificateSigned overtook the reply
+        signing[kind] = st.spawn(_resend(st, kind, received))
+    return True
+
+
+async def _sign(st: ChargingStation, kind: str) -> bool:
     try:
         payload = sign_certificate_payload(st, kind)
     except ValueError as error:
@@ -335,15 +351,48 @@ async def request_certificate(st: ChargingStation,
     return reply.get("status") == "Accepted"
 
 
+async def _resend(st: ChargingStation, kind: str, received: int) -> None:
+    """A02.FR.17-19: the back-off while no CertificateSigned arrives (`received`: how many
+    had arrived before it began)."""
+    wait = max(1, st.settings.int("CertSigningWaitMinimum"))
+    for _ in range(st.settings.int("CertSigningRepeatTimes")):
+        await st.clock.sleep(wait)
+        if st.features.signed.get(kind, 0) != received:
+            break
+        await _sign(st, kind)
+        wait *= 2
+    if st.features.signing.get(kind) is asyncio.current_task():
+        del st.features.signing[kind]
+
+
 def certificate_signed(st: ChargingStation, p: dict) -> dict:
     """A02.FR.06/07: the chain is checked (CN, O, the pending key, the CSMS root) and installed:
-    Accepted; else Rejected and the security event InvalidChargingStationCertificate. A
-    certificateType left out is a ChargingStationCertificate."""
-    kind = LEAF_NAMES.get(p.get("certificateType", "ChargingStationCertificate"))
+    Accepted; else Rejected and the security event InvalidChargingStationCertificate. Either
+    way the SignCertificate back-off ends (A02.FR.17; after a Rejected one nothing is asked
+    until a TriggerMessage, A02.FR.20). A certificateType left out is a
+    ChargingStationCertificate. A new ChargingStationCertificate at profile 3 is used at once:
+    the station reconnects with it (A02.FR.08)."""
+    name = p.get("certificateType", "ChargingStationCertificate")
+    kind = LEAF_NAMES.get(name)
     if kind is None:
         return {"status": "Rejected"}
+    features = st.features
+    features.signed[name] = features.signed.get(name, 0) + 1
+    task = features.signing.pop(name, None)
+    if task is not None:
+        task.cancel()
     ok = st.features.certs.install_leaf(kind, p["certificateChain"])
+    if ok and kind == store.CHARGE_POINT_CERTIFICATE and st.security_profile == 3:
+        st.spawn(_reconnect(st))
     return {"status": "Accepted" if ok else "Rejected"}
+
+
+async def _reconnect(st: ChargingStation) -> None:
+    await asyncio.sleep(0)  # the response goes out first
+    session = st.session
+    if session is not None:
+        with contextlib.suppress(Exception):
+            await session.close()
 
 
 # M03-M05 -------------------------------------------------------------------------------------

@@ -98,6 +98,10 @@ VARIABLES: dict[str, Variable] = {
     "AdditionalRootCertificateCheck": Variable("SecurityCtrlr",
                                                "AdditionalRootCertificateCheck", "false"),
     "MaxCertificateChainSize": Variable("SecurityCtrlr", "MaxCertificateChainSize", None),
+    # A02.FR.17-19: SignCertificate again after CertSigningWaitMinimum s, doubled, at most
+    # CertSigningRepeatTimes times (libocpp's values as defaults)
+    "CertSigningWaitMinimum": Variable("SecurityCtrlr", "CertSigningWaitMinimum", "30"),
+    "CertSigningRepeatTimes": Variable("SecurityCtrlr", "CertSigningRepeatTimes", "2"),
     # B09/B10, A05 (OCPPCommCtrlr; the profiles themselves are libocpp's InternalCtrlr JSON)
     "NetworkConfigurationPriority": Variable("OCPPCommCtrlr", "NetworkConfigurationPriority",
                                              None),

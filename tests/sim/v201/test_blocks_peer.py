@@ -242,6 +242,36 @@ async def test_a02_a_malformed_sign_certificate_response_is_survived(make_statio
         assert reply.status == "Accepted" and station.online
 
 
+async def test_a02_sign_certificate_back_off_until_certificate_signed(make_station):
+    """A02.FR.17-19: the CSMS Accepts SignCertificate but sends no CertificateSigned: the
+    station asks again, with a new CSR, after CertSigningWaitMinimum (30 s) and then after
+    twice that, CertSigningRepeatTimes (2) times, then stops: 3 requests. A TriggerMessage
+    starts it again; a CertificateSigned (here one it Rejects) ends the back-off (A02.FR.20)."""
+    async with csms201() as server:
+        station, _, peer = await booted(server, make_station, "ST-BACK",
+                                        OrganizationName="ChargeBench")
+        started = station.clock.monotonic()
+        assert await station.request_certificate()
+
+        def signs() -> list[dict]:
+            return [p for a, p in peer.received if a == "SignCertificate"]
+
+        await until(lambda: len(signs()) == 3)
+        assert station.clock.monotonic() - started >= 30 + 60
+        assert len({p["csr"] for p in signs()}) == 3  # a new key pair each time
+        await station.clock.sleep(240)  # four more back-off steps would have passed
+        assert len(signs()) == 3 and not station.features.signing
+        reply = await peer.call(call201.TriggerMessage(
+            requested_message="SignChargingStationCertificate"), suppress=False)
+        assert reply.status == "Accepted"
+        await until(lambda: len(signs()) == 4)
+        signed = await peer.call(call201.CertificateSigned(certificate_chain="garbage"),
+                                 suppress=False)  # fmt: skip
+        assert signed.status == "Rejected" and not station.features.signing
+        await station.clock.sleep(90)
+        assert len(signs()) == 4
+
+
 # L, N, O, P, I, M requests -----------------------------------------------------------------------
 
 
