@@ -31,6 +31,7 @@ from chargebench.ocppj import (
 from chargebench.ocppj.versions import OCPP201
 from chargebench.trace import make_tracer
 from sim import dispatch
+from sim.features import wiring
 from sim.features.connection import failure_reason
 from sim.features.metering import aligned_instant, seconds_to_next_aligned
 from sim.features.online import attempted
@@ -123,8 +124,10 @@ async def _connection(st: ChargingStation, ws: Any) -> None:
     """One connection: boot if this power cycle was not accepted yet, report connector
     statuses, deliver the queue, heartbeat until the connection ends."""
     tracer = None
-    if st.trace_sink is not None:
-        tracer = make_tracer(st.trace_sink, st.id, secrets.token_hex(4), st.clock.now)
+    # with a state directory the station keeps its own message log (what GetLog uploads, N01)
+    sink = st.trace_sink if st.state_dir is None else wiring.trace_sink(st)
+    if sink is not None:
+        tracer = make_tracer(sink, st.id, secrets.token_hex(4), st.clock.now)
     module = dispatch.module_for(OCPP201)
     core = OcppSession(Role.CHARGE_POINT, version=OCPP201, accept=module.ACCEPT,
                        supported_profiles=module.session_profiles(st.settings),

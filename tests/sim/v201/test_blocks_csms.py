@@ -244,11 +244,11 @@ async def test_l01_signed_firmware(csms, make_station, http_server, pki, good):
 # N. Diagnostics ----------------------------------------------------------------------------
 
 
-async def test_n01_get_log_uploads_over_http(csms, make_station, http_server):
+async def test_n01_get_log_uploads_over_http(csms, make_station, http_server, tmp_path):
     """N01: GetLog DiagnosticsLog Accepted with the file name (N01.FR.01); LogStatusNotification
-    Uploading then Uploaded with the requestId; the file arrives on the HTTP server. A location
-    that refuses it (HTTP 403): PermissionDenied."""
-    station, frames = await make_station(csms.url(""), "ST-N01")
+    Uploading then Uploaded with the requestId; the file, the station's own message log, arrives
+    on the HTTP server. A location that refuses it (HTTP 403): PermissionDenied."""
+    station, frames = await make_station(csms.url(""), "ST-N01", state_dir=tmp_path / "st")
     await station.wait_booted(5)
     result = await commands.execute(csms, "ST-N01", "GetLog", {
         "logType": "DiagnosticsLog", "requestId": 1,
@@ -257,7 +257,8 @@ async def test_n01_get_log_uploads_over_http(csms, make_station, http_server):
     name = result.reply["filename"]
     await until(lambda: "Uploaded" in statuses(frames, "LogStatusNotification"))
     assert statuses(frames, "LogStatusNotification") == ["Uploading", "Uploaded"]
-    assert b'"id": "ST-N01"' in http_server.received[f"/logs/{name}"]
+    uploaded = http_server.received[f"/logs/{name}"]
+    assert b'"action":"BootNotification"' in uploaded.replace(b" ", b""), uploaded[:200]
     await commands.execute(csms, "ST-N01", "GetLog", {
         "logType": "SecurityLog", "requestId": 2, "retries": 0,
         "log": {"remoteLocation": f"{http_server.url}/forbidden/"}})  # fmt: skip
