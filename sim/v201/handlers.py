@@ -146,7 +146,9 @@ def set_variables(st: ChargingStation, p: dict) -> dict:
     station's own rules (B10.FR.02, A05.FR.02/03 for NetworkConfigurationPriority) apply."""
     dm = _model(st)
     security.watch(st, dm)
-    return {"setVariableResult": dm.set_variables(p["setVariableData"])}
+    results = dm.set_variables(p["setVariableData"])
+    security.variables_set(st, results)
+    return {"setVariableResult": results}
 
 
 def get_base_report(st: ChargingStation, p: dict) -> dict:

@@ -297,6 +297,17 @@ def priority_check(st: ChargingStation, value: str) -> tuple[str, str] | None:
     return None
 
 
+def variables_set(st: ChargingStation, results: list[dict]) -> None:
+    """A01.FR.11/12: an accepted BasicAuthPassword is logged in the security log, without its
+    value (the next connection uses it)."""
+    for result in results:
+        if (result["attributeStatus"] == "Accepted"
+                and result["component"].get("name") == "SecurityCtrlr"
+                and result["variable"].get("name") == "BasicAuthPassword"):
+            st.features.security_event("ReconfigurationOfSecurityParameters",
+                                       "SecurityCtrlr.BasicAuthPassword changed")
+
+
 def watch(st: ChargingStation, dm: DeviceModel) -> None:
     """Register the SetVariables rules of this block on the device model, once: called before
     the first SetVariables, so a station that never sees one holds no rule (fleet memory)."""

@@ -152,7 +152,8 @@ async def test_profile_2_over_tls_then_a_certificate_and_profile_3(tls_csms, mak
 
 async def test_a05_upgrade_to_1_then_a_failing_profile_falls_back(csms, api, make_station,
                                                                   tmp_path):
-    """A01: the password the CSMS sets (SetVariables BasicAuthPassword) is taken. A05 0 -> 1:
+    """A01: the password the CSMS sets (SetVariables BasicAuthPassword) is taken and the change
+    logged without it (A01.FR.11/12). A05 0 -> 1:
     the new profile in slot 2 first; after the reset the station connects with Basic auth and
     the CSMS records profile 1 (A05.FR.06). Then an upgrade whose URL does not answer: after
     NetworkProfileConnectionAttempts failures with it (B10.FR.03) the station dials the next
@@ -165,6 +166,10 @@ async def test_a05_upgrade_to_1_then_a_failing_profile_falls_back(csms, api, mak
                           json={"authorization_key": NEW_PASSWORD})
     assert reply.json()["stored"] is True, reply.text
     assert dm.get("SecurityCtrlr", "BasicAuthPassword") == NEW_PASSWORD
+    # A01.FR.11/12: the change is in the security log, the password is not
+    [logged] = station.features.events.log_lines()
+    assert logged["type"] == "ReconfigurationOfSecurityParameters"
+    assert NEW_PASSWORD not in str(logged)
     base = csms.url("").rstrip("/")
     reply = await api.post("/api/chargers/ST-A05/security-profile",
                            json={"securityProfile": 1, "ocppCsmsUrl": base,
