@@ -120,6 +120,8 @@ VARIABLES: dict[str, Variable] = {
                                        "ChargingProfiles"),
     "RateUnit": Variable("SmartChargingCtrlr", "RateUnit", "A,W"),
     "SupplyVoltage": Variable("SmartChargingCtrlr", "SupplyVoltage", None),
+    # K13.FR.03 / triggerReason ChargingRateChanged: a change of more than this percentage
+    "LimitChangeSignificance": Variable("SmartChargingCtrlr", "LimitChangeSignificance", "10"),
     "ExternalControlSignalsEnabled": Variable("SmartChargingCtrlr",
                                               "ExternalControlSignalsEnabled", "true"),
     # K15 (ISO15118Ctrlr)

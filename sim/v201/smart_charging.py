@@ -305,18 +305,30 @@ def apply(st: ChargingStation) -> None:
             cap_w = _in_unit(smart, limit, "W", phases or smart.phases)
             amps = cap_a if amps is None else min(amps, cap_a)
             watts = cap_w if watts is None else min(watts, cap_w)
+        before = evse.meter.power_w
         evse.meter.set_limit(amps=amps, watts=watts, phases=phases)
-        st.spawn(_state_follows(st, evse))
+        st.spawn(_state_follows(st, evse, before))
         change = smart.next_change(evse.id)
         if change is not None:
             upcoming.append(change)
     _rearm(st, min(upcoming, default=None))
 
 
-async def _state_follows(st: ChargingStation, evse: Evse) -> None:
+async def _state_follows(st: ChargingStation, evse: Evse, before_w: float) -> None:
+    """The charging state follows the new limit (ChargingStateChanged: SuspendedEVSE at 0);
+    a rate that changed by more than LimitChangeSignificance percent while the state stayed
+    is an Updated event of its own, triggerReason ChargingRateChanged (K13.FR.03)."""
     from sim.v201 import evse as flows  # the flows import this module's hooks
 
+    tx = evse.tx
+    sent = tx.seq_no if tx is not None else None
     await flows.ev_changed(st, evse)
+    if tx is None or evse.tx is not tx or tx.seq_no != sent:
+        return
+    after_w = evse.meter.power_w
+    significance = st.settings.int("LimitChangeSignificance") / 100
+    if abs(after_w - before_w) > significance * max(before_w, after_w, 1.0):
+        await st.transaction_event(evse, "Updated", "ChargingRateChanged")
 
 
 def _rearm(st: ChargingStation, when: datetime | None) -> None:

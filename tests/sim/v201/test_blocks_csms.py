@@ -77,7 +77,8 @@ def profile(profile_id: int, purpose: str, limit: float, *, stack: int = 0, unit
 
 async def test_k01_profiles_limit_the_ev_and_the_composite_schedule(csms, make_station):
     """K01: a TxDefaultProfile on EVSE 0 (16 A) is Accepted and applies to the running
-    transaction at once (K01.FR.14/32): the meter draws 16 A a phase; a ChargingStationMaxProfile
+    transaction at once (K01.FR.14/32): the meter draws 16 A a phase, an Updated event says
+    ChargingRateChanged; a ChargingStationMaxProfile
     of 11 kW lowers it further (the minimum of both, K08.FR.04). K08: GetCompositeSchedule in A
     and W (K08.FR.02). A TxProfile of the transaction at 0 A (K01.FR.04) suspends it:
     Updated ChargingStateChanged SuspendedEVSE; cleared by id (K10.FR.03) it charges again
@@ -90,6 +91,10 @@ async def test_k01_profiles_limit_the_ev_and_the_composite_schedule(csms, make_s
     assert await execute(csms, "ST-K01", "SetChargingProfile", set_) == {"status": "Accepted"}
     assert evse.meter.limit.amps == 16
     assert 16 * 230 * 3 * 0.95 <= evse.meter.power_w <= 16 * 230 * 3 * 1.05
+    # still Charging, at half the rate: Updated ChargingRateChanged (K13.FR.03's trigger)
+    rate = await until(lambda: next((e for e in frames.events()
+                                     if e["triggerReason"] == "ChargingRateChanged"), None))
+    assert (rate["eventType"], rate["seqNo"]) == ("Updated", 2)
     station_max = {"evseId": 0, "chargingProfile": profile(
         2, "ChargingStationMaxProfile", 11000, unit="W", kind="Absolute")}
     assert await execute(csms, "ST-K01", "SetChargingProfile", station_max) == {
