@@ -330,7 +330,9 @@ async def test_p_i_m_data_transfer_cost_and_certificates(csms, make_station, pki
     """P01.FR.05: DataTransfer of any vendor: UnknownVendorId. I02: CostUpdated answered
     (I02.FR.02) and shown (I02.FR.03); the Ended event's response carries the total cost,
     shown as final (I03.FR.03). M05/M03/M04: a V2GRootCertificate installed, listed by
-    GetInstalledCertificateIds with its hash data, deleted, then NotFound."""
+    GetInstalledCertificateIds with its hash data, deleted, then NotFound. M01/M06: the
+    station's Get15118EVCertificate and GetCertificateStatus answered Failed by a CSMS
+    without a contract back end or OCSP responder."""
     station, _frames = await charging(csms, make_station, "ST-PIM")
     assert await execute(csms, "ST-PIM", "DataTransfer", {"vendorId": "com.example"}) == {
         "status": "UnknownVendorId"}
@@ -354,3 +356,9 @@ async def test_p_i_m_data_transfer_cost_and_certificates(csms, make_station, pki
                          {"certificateHashData": hash_data}) == {"status": "Accepted"}
     assert (await execute(csms, "ST-PIM", "GetInstalledCertificateIds", {}))["status"] == (
         "NotFound")
+    # M01/M06: the station's own requests; this CSMS has no contract back end nor OCSP
+    assert (await station.get_15118_ev_certificate("AAEC"))["status"] == "Failed"
+    status = await station.get_certificate_status({
+        "hashAlgorithm": "SHA256", "issuerNameHash": "00", "issuerKeyHash": "00",
+        "serialNumber": "01", "responderURL": "http://127.0.0.1:9/ocsp"})
+    assert status["status"] == "Failed"  # M06.FR.04

@@ -118,6 +118,33 @@ async def test_k01_legal_variants_and_what_a_csms_shall_not_send(make_station):
         assert none.status == "NoProfiles" and station.online
 
 
+async def test_k01_fr_27_profiles_survive_a_restart(make_station, tmp_path):
+    """K01.FR.27: a profile set with SetChargingProfile is still installed after the station
+    was stopped and built again on its state directory: GetChargingProfiles reports it."""
+    async with csms201() as server:
+        station, _, peer = await booted(server, make_station, "ST-KEEP",
+                                        state_dir=tmp_path / "st")
+        profile = dt.ChargingProfileType(
+            id=21, stack_level=1, charging_profile_purpose="TxDefaultProfile",
+            charging_profile_kind="Relative", charging_schedule=[schedule(period(12))])
+        reply = await peer.call(call201.SetChargingProfile(evse_id=1, charging_profile=profile),
+                                suppress=False)  # fmt: skip
+        assert reply.status == "Accepted"
+        await station.stop()
+        again, _, peer = await booted(server, make_station, "ST-KEEP",
+                                      state_dir=tmp_path / "st")
+        await until(lambda: server.connections == 2)
+        peer = server.peers["ST-KEEP"]
+        reply = await peer.call(call201.GetChargingProfiles(
+            request_id=1, charging_profile=dt.ChargingProfileCriterionType(stack_level=1)),
+            suppress=False)  # fmt: skip
+        assert reply.status == "Accepted"
+        report = await until(lambda: next((p for a, p in peer.received
+                                           if a == "ReportChargingProfiles"), None))
+        assert [p["id"] for p in report["charging_profile"]] == [21]
+        assert again is not station
+
+
 async def test_k_without_a_smart_charging_controller_is_not_supported(make_station, tmp_path):
     """K01.FR.29: a station whose device model has no SmartChargingCtrlr answers every K
     message CALLERROR NotSupported; O the same without DisplayMessageCtrlr."""

@@ -93,6 +93,23 @@ async def test_profile_1_basic_auth_and_a_wrong_password(csms, make_station):
     assert not wrong.link.booted.is_set()
 
 
+async def test_a_csms_certificate_of_another_ca_is_refused_and_logged(tls_csms, make_station,
+                                                                      tmp_path):
+    """A00.FR.308-310: a CSMS certificate that does not chain to the station's CA: the TLS
+    handshake fails ("TLS: certificate verify failed"), the station does not boot, and the
+    security log has InvalidCsmsCertificate (the 2.0.1 name, A00.FR.315)."""
+    other = init_pki(tmp_path / "other")
+    tls_csms.store.upsert_charger("ST-CA", security_profile=2, registration_status="Accepted")
+    station, _ = await make_station(tls_csms.url(""), "ST-CA", SecurityProfile=2,
+                                    BasicAuthPassword=PASSWORD)
+    station.tls = TlsFiles(str(other.ca_cert))
+    await until(lambda: station.link.failure == "TLS: certificate verify failed")
+    assert not station.link.booted.is_set()
+    await until(lambda: station.features_built("events"))
+    assert {e["type"] for e in station.features.events.log_lines()} == {
+        "InvalidCsmsCertificate"}
+
+
 async def test_profile_2_over_tls_then_a_certificate_and_profile_3(tls_csms, make_station, pki,
                                                                    tmp_path):
     """Profile 2 (A00.FR.301-324): wss:// to the CSMS, its certificate verified against the CA
