@@ -8,9 +8,19 @@ with the control surface the 1.6 charge point has (`plug_in()`, `present_id_tag(
 
 What is shared with 1.6: the session core and its asyncio adapter, the handler dispatch with its
 registration gate (`sim.dispatch`), the meter and EV physics (`sim.ev`), the offline queue
-(`sim.offline_queue`, E04), the clock and the fault hooks. What is 2.0.1's: the boot (B01-B03),
-the connector statuses (`sim.v201.connectors`, G01), the transaction rules
-(`sim.v201.transaction`, `sim.v201.evse`, E01-E07) and the CSMS commands (`sim.v201.handlers`).
+(`sim.offline_queue`, E04), the clock and the fault hooks, and the feature objects the 2.0.1
+blocks reuse through `sim.v201.features` (certificate store and security log, firmware
+updater, log uploader, profile engine). What is 2.0.1's: the boot (B01-B03), the connector
+statuses (`sim.v201.connectors`, G01), the transaction rules (`sim.v201.transaction`,
+`sim.v201.evse`, E01-E07), the CSMS commands (`sim.v201.handlers`) and per block: A security
+and network profiles (`sim.v201.security`), I cost (`.tariff`), K smart charging
+(`.smart_charging`), L firmware (`.firmware`), N logs and customer information (`.logs`), O
+display messages (`.display`).
+
+Beyond the 1.6 verbs: `set_external_limit()` / `clear_external_limit()` (K12/K13),
+`request_certificate()` (A02), `data_transfer()` (P02), `get_15118_ev_certificate()` and
+`get_certificate_status()` (M01, M06), `display_showing()` and `cost_shown()` (what a driver
+sees, O01, I02); an `EV(iso15118=True)` sends its charging needs (K15).
 
 The connection (connect, boot, heartbeat, clock-aligned readings, reboot) is
 `sim.v201.online`; its state is the `Link` the 1.6 charge point has (`sim.features.connection`).
