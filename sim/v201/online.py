@@ -145,6 +145,7 @@ async def _connection(st: ChargingStation, ws: Any) -> None:
             long = offline_s > st.settings.int("OfflineThreshold")
             await st.report_statuses(changed_only=not long)
             st.deliver_security_events()
+            security.renew_if_due(st)
         st.link.ticker = st.spawn(heartbeat(st))
         aligned_task = st.spawn(aligned(st))
         st.flush_queue()
@@ -191,6 +192,7 @@ async def boot(st: ChargingStation, session: Session) -> None:
     await st.report_statuses(changed_only=False)  # B01.FR.05
     st.link.booted.set()
     st.deliver_security_events()
+    security.renew_if_due(st)
 
 
 async def _wait_to_boot(st: ChargingStation, interval: float) -> None:

@@ -348,6 +348,17 @@ async def request_certificate(st: ChargingStation,
     return True
 
 
+def renew_if_due(st: ChargingStation) -> None:
+    """A03.FR.02/03: the ChargingStationCertificate in use expires within a month: a new key
+    pair and SignCertificate (checked after each boot and reconnect; a station that never had
+    a certificate store has nothing to renew)."""
+    if not st.features_built("certs") or "ChargingStationCertificate" in st.features.signing:
+        return
+    if st.features.certs.needs_renewal(store.CHARGE_POINT_CERTIFICATE) \
+            and st.settings.text("OrganizationName"):
+        st.spawn(request_certificate(st, "ChargingStationCertificate"))
+
+
 async def _sign(st: ChargingStation, kind: str) -> bool:
     try:
         payload = sign_certificate_payload(st, kind)

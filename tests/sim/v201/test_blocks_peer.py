@@ -299,6 +299,30 @@ async def test_a02_sign_certificate_back_off_until_certificate_signed(make_stati
         assert len(signs()) == 4
 
 
+async def test_a03_a_certificate_expiring_within_a_month_is_renewed(make_station, tmp_path):
+    """A03.FR.02/03: the station's ChargingStationCertificate expires in 20 days: after the
+    next connection it sends SignCertificate with a new CSR for a ChargingStationCertificate."""
+    from chargebench.security import init_pki, make_csr, sign_csr
+
+    pki = init_pki(tmp_path / "pki")
+    async with csms201() as server:
+        station, _, peer = await booted(server, make_station, "ST-A03",
+                                        state_dir=tmp_path / "st",
+                                        OrganizationName="ChargeBench")
+        csr, key = make_csr("ST-A03", "ChargeBench")
+        chain = sign_csr(csr, pki.ca_cert.read_bytes(), pki.ca_key.read_bytes(), days=20)
+        station.features.certs.provision_leaf("ChargePointCertificate", chain, key)
+        assert not [a for a, _ in peer.received if a == "SignCertificate"]
+        await station.go_offline()
+        await station.go_online()
+        await until(lambda: server.connections == 2)
+        peer = server.peers["ST-A03"]
+        sign = await until(lambda: next((p for a, p in peer.received
+                                         if a == "SignCertificate"), None))
+        assert sign["certificate_type"] == "ChargingStationCertificate"
+        assert "BEGIN CERTIFICATE REQUEST" in sign["csr"]
+
+
 # L, N, O, P, I, M requests -----------------------------------------------------------------------
 
 
