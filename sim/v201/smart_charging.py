@@ -442,11 +442,15 @@ async def set_external_limit(st: ChargingStation, limit: float, unit: str = "W",
                              evse_id: int = 0, source: str = "EMS") -> None:
     """K12: an external system limits the station (evse 0) or an EVSE: the limit applies at
     once and the CSMS hears of it in NotifyChargingLimit (K12.FR.02; with the schedule when
-    SmartChargingCtrlr.NotifyChargingLimitWithSchedules, not modelled: left out)."""
+    SmartChargingCtrlr.NotifyChargingLimitWithSchedules, not modelled: left out). A station
+    with SmartChargingCtrlr.ExternalControlSignalsEnabled false takes no external signal."""
     if unit not in ("A", "W"):
         raise ValueError(f"unit {unit!r}: A or W")
     if limit < 0 or not 0 <= evse_id <= len(st.evses):
         raise ValueError(f"limit {limit} on EVSE {evse_id}")
+    if not st.settings.bool("ExternalControlSignalsEnabled"):
+        log.info("%s: external limit ignored: ExternalControlSignalsEnabled is false", st.id)
+        return
     if st.external_limits is None:
         st.external_limits = {}
     st.external_limits[evse_id] = ExternalLimit(evse_id, limit, unit, source)

@@ -7,6 +7,7 @@ going."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -149,8 +150,6 @@ async def test_k_without_a_smart_charging_controller_is_not_supported(make_stati
     """K01.FR.29: a station whose device model has no SmartChargingCtrlr answers every K
     message CALLERROR NotSupported; O the same without DisplayMessageCtrlr."""
     folder = tmp_path / "dm"
-    import shutil
-
     shutil.copytree(LIBOCPP_201 / "component_config", folder)
     (folder / "standardized" / "SmartChargingCtrlr.json").unlink()
     (folder / "standardized" / "DisplayMessageCtrlr.json").unlink()
@@ -168,7 +167,8 @@ async def test_k_without_a_smart_charging_controller_is_not_supported(make_stati
 async def test_k09_report_and_k12_notify_with_the_peer(make_station):
     """K09: GetChargingProfiles by id list: Accepted, one ReportChargingProfiles with source
     CSO and the profile as sent. K12/K13 to a CSMS whose responses are empty: NotifyChargingLimit
-    then ClearedChargingLimit for EVSE 1 (evseId given)."""
+    then ClearedChargingLimit for EVSE 1 (evseId given); with ExternalControlSignalsEnabled
+    false the external signal is not taken."""
     async with csms201() as server:
         station, _, peer = await booted(server, make_station, "ST-K09")
         profile = dt.ChargingProfileType(
@@ -187,6 +187,10 @@ async def test_k09_report_and_k12_notify_with_the_peer(make_station):
         assert (report["request_id"], report["evse_id"], report["charging_limit_source"]) == (
             4, 0, "CSO")
         assert report["charging_profile"][0]["id"] == 11 and "tbc" not in report
+        station.settings.overrides["ExternalControlSignalsEnabled"] = "false"
+        await station.set_external_limit(10, "A", evse=1)  # not taken
+        assert station.external_limits is None
+        del station.settings.overrides["ExternalControlSignalsEnabled"]
         await station.set_external_limit(10, "A", evse=1)
         await station.clear_external_limit(1)
         assert [(a, p) for a, p in peer.received if "ChargingLimit" in a] == [
