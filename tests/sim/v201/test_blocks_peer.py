@@ -381,6 +381,32 @@ async def test_l_n_o_p_i_with_the_peer(make_station, http_server):
         assert status == {"status": "Failed"}
 
 
+async def test_l01_scheduled_update_and_one_that_replaces_it(make_station, http_server):
+    """L01: a retrieveDateTime and installDateTime in the future: DownloadScheduled first
+    (L01.FR.13), then InstallScheduled after the download (L01.FR.16); an UpdateFirmware while
+    one is in progress is AcceptedCanceled (L01.FR.24) and the new one runs to Installed."""
+    http_server.files["/fw/b.bin"] = make_image("4.0")
+    async with csms201() as server:
+        station, _, peer = await booted(server, make_station, "ST-L01S", speed=100.0)
+        first = await peer.call(call201.UpdateFirmware(request_id=1, firmware=dt.FirmwareType(
+            location=f"{http_server.url}/fw/b.bin", retrieve_date_time=iso(3600))),
+            suppress=False)  # fmt: skip
+        assert first.status == "Accepted"
+        await until(lambda: [p["status"] for a, p in peer.received
+                             if a == "FirmwareStatusNotification"] == ["DownloadScheduled"])
+        second = await peer.call(call201.UpdateFirmware(request_id=2, firmware=dt.FirmwareType(
+            location=f"{http_server.url}/fw/b.bin", retrieve_date_time=iso(-1),
+            install_date_time=iso(60))), suppress=False)  # fmt: skip
+        assert second.status == "AcceptedCanceled"
+        await until(lambda: server.connections == 2)  # rebooted into 4.0
+        fw = [(p["status"], p["request_id"]) for a, p in peer.received
+              if a == "FirmwareStatusNotification"]
+        assert fw == [("DownloadScheduled", 1), ("Downloading", 2), ("Downloaded", 2),
+                      ("InstallScheduled", 2), ("Installing", 2), ("InstallRebooting", 2),
+                      ("Installed", 2)]
+        assert station.settings.text("FirmwareVersion") == "4.0"
+
+
 async def test_odd_requests_get_the_callerror_ocpp_j_prescribes(make_station):
     """A GetLog without its log parameters, a CustomerInformation with two customer references
     (N09.FR.09: Invalid) and one with neither report nor clear (N09.FR.07: Rejected): a
