@@ -116,6 +116,8 @@ VARIABLES: dict[str, Variable] = {
     "SmartChargingEnabled": Variable("SmartChargingCtrlr", "Enabled", "true"),
     "ProfileStackLevel": Variable("SmartChargingCtrlr", "ProfileStackLevel", "10"),
     "PeriodsPerSchedule": Variable("SmartChargingCtrlr", "PeriodsPerSchedule", "24"),
+    # the number of profiles installed (its maxLimit, the most there may be, is read from the
+    # variable's characteristics: `sim.v201.feature_config`)
     "ChargingProfileEntries": Variable("SmartChargingCtrlr", "Entries", None,
                                        "ChargingProfiles"),
     "RateUnit": Variable("SmartChargingCtrlr", "RateUnit", "A,W"),

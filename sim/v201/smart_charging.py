@@ -87,6 +87,12 @@ def _sync(st: ChargingStation, smart: SmartCharging) -> None:
             smart.transaction_started(evse.id, tx.transaction_id)
 
 
+def _count(st: ChargingStation, smart: SmartCharging) -> None:
+    """SmartChargingCtrlr.Entries[ChargingProfiles]: the number of profiles installed now
+    (GetVariables shows it; not persisted, the store is)."""
+    st.settings.set("ChargingProfileEntries", len(smart.profiles))
+
+
 def engine_profile(profile: dict) -> dict:
     """A ChargingProfileType in the engine's shape, the profile as received under "v201"."""
     schedule = {k: v for k, v in profile["chargingSchedule"][0].items()
@@ -153,6 +159,7 @@ def set_charging_profile(st: ChargingStation, p: dict) -> dict:
     status = smart.set_profile(evse_id, converted)
     if status.value != "Accepted":
         return _rejected(f"SetChargingProfile {status.value}")
+    _count(st, smart)
     apply(st)
     if purpose == "TxProfile" and ev is not None and ev.iso15118:
         st.spawn(notify_ev_charging_schedule(st, evse_id, schedules[0]))  # K15.FR.09/10
@@ -225,6 +232,7 @@ def clear_charging_profile(st: ChargingStation, p: dict) -> dict:
                           stack_level=criteria.get("stackLevel"))
     if not removed:
         return {"status": "Unknown"}
+    _count(st, smart)
     apply(st)
     return {"status": "Accepted"}
 
@@ -363,6 +371,7 @@ def tx_ended(st: ChargingStation, evse: Evse) -> None:
     evse.meter.set_limit()
     if st.features_built("smart"):
         _sync(st, st.features.smart)
+        _count(st, st.features.smart)
 
 
 # K15 ISO 15118 charging needs ----------------------------------------------------------------

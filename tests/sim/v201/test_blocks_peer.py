@@ -7,6 +7,7 @@ going."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from ocpp.v201 import call_result as result201
 from ocpp.v201 import datatypes as dt
 
 from sim.v16.firmware import make_image
-from sim.v201.device_model import DeviceModel
+from sim.v201.device_model import DeviceModel, default_config_dir
 from tests.sim.features.conftest import FileHttpServer
 from tests.sim.v201.conftest import LIBOCPP_201, until
 from tests.sim.v201.csms201_peer import Csms, csms201
@@ -144,6 +145,38 @@ async def test_k01_fr_27_profiles_survive_a_restart(make_station, tmp_path):
                                            if a == "ReportChargingProfiles"), None))
         assert [p["id"] for p in report["charging_profile"]] == [21]
         assert again is not station
+
+
+async def test_k01_entries_counts_profiles_and_its_max_limit_bounds_them(make_station,
+                                                                          tmp_path):
+    """SmartChargingCtrlr.Entries[ChargingProfiles] is the number installed (part 2 appendix
+    3.1.16): GetVariables shows 2 after two profiles; its maxLimit is the most there may be:
+    with maxLimit 2 a third profile is Rejected, one replacing an installed id is not."""
+    folder = tmp_path / "dm"
+    shutil.copytree(default_config_dir(), folder)
+    path = folder / "standardized" / "SmartChargingCtrlr.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["properties"]["EntriesChargingProfiles"]["characteristics"]["maxLimit"] = 2
+    path.write_text(json.dumps(data), "utf-8")
+    async with csms201() as server:
+        _station, _, peer = await booted(server, make_station, "ST-ENT",
+                                         dm=DeviceModel.load(folder))
+
+        async def set_profile(profile_id: int, stack: int) -> str:
+            profile = dt.ChargingProfileType(
+                id=profile_id, stack_level=stack, charging_profile_purpose="TxDefaultProfile",
+                charging_profile_kind="Relative", charging_schedule=[schedule(period(16))])
+            return (await peer.call(call201.SetChargingProfile(
+                evse_id=1, charging_profile=profile), suppress=False)).status
+
+        assert [await set_profile(1, 0), await set_profile(2, 1)] == ["Accepted", "Accepted"]
+        entries = await peer.call(call201.GetVariables(get_variable_data=[dt.GetVariableDataType(
+            component=dt.ComponentType(name="SmartChargingCtrlr"),
+            variable=dt.VariableType(name="Entries", instance="ChargingProfiles"))]),
+            suppress=False)  # fmt: skip
+        assert entries.get_variable_result[0]["attribute_value"] == "2"
+        assert await set_profile(3, 2) == "Rejected"
+        assert await set_profile(2, 1) == "Accepted"
 
 
 async def test_k_without_a_smart_charging_controller_is_not_supported(make_station, tmp_path):
