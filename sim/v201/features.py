@@ -42,15 +42,27 @@ class Features:
 
     def __init__(self, st: ChargingStation) -> None:
         self._st = st
-        self.firmware_faults = FirmwareFaults()
         #: when the composite limit next changes (`sim.v201.smart_charging.apply`)
         self.smart_timer: asyncio.Task | None = None
-        #: A02.FR.17: per certificate type, the task resending SignCertificate until the
-        #: certificate arrives (`sim.v201.security.request_certificate`)
-        self.signing: dict[str, asyncio.Task] = {}
-        #: CertificateSigned messages received per certificate type (one may overtake the
-        #: SignCertificateResponse it follows)
-        self.signed: dict[str, int] = {}
+
+    # What is made on first use only: a booted station logs a security event or two, and
+    # every one of a fleet of 10 000 would hold the rest (`loadtest.bench_sim_memory`)
+
+    @cached_property
+    def firmware_faults(self) -> FirmwareFaults:
+        return FirmwareFaults()
+
+    @cached_property
+    def signing(self) -> dict[str, asyncio.Task]:
+        """A02.FR.17: per certificate type, the task resending SignCertificate until the
+        certificate arrives (`sim.v201.security.request_certificate`)."""
+        return {}
+
+    @cached_property
+    def signed(self) -> dict[str, int]:
+        """CertificateSigned messages received per certificate type (one may overtake the
+        SignCertificateResponse it follows)."""
+        return {}
 
     def built(self, name: str) -> bool:
         """Whether feature `name` exists already (no need to build it just to tell it)."""
@@ -124,7 +136,7 @@ class Features:
     def close(self) -> None:
         if self.smart_timer is not None:
             self.smart_timer.cancel()
-        for task in self.signing.values():
+        for task in self.__dict__.get("signing", {}).values():
             task.cancel()
         for name in ("firmware", "diagnostics"):
             feature: Any = self.__dict__.get(name)
