@@ -85,11 +85,28 @@ class Cs:
 
     def points(self, name: str) -> list[str]:
         """TxCtrlr.TxStartPoint / TxStopPoint as the station reported them."""
-        value = self.model.value("TxCtrlr", name) or ""
+        value = self.var("TxCtrlr", name) or ""
         return [item.strip() for item in value.split(",") if item.strip()]
 
     def var(self, component: str, variable: str) -> str | None:
+        """The variable's Actual value: as the case set it (SetVariables Accepted), else as
+        the device model reported it."""
+        for (c, v, _), value in self.central.station.changed.items():
+            if c.lower() == component.lower() and v.lower() == variable.lower():
+                return value
         return self.model.value(component, variable)
+
+    async def configure(self, component: str, variable: str, value: str) -> bool:
+        """A case's Configuration State ("X is Y (If implemented AND ReadWrite)"): set when the
+        station has the variable; False when it does not (or refuses: ReadOnly)."""
+        if not self.model.has(component, variable):
+            return False
+        if (self.var(component, variable) or "").lower() == value.lower():
+            return True
+        reply = await self.ask("SetVariables", {"setVariableData": [{
+            "component": {"name": component}, "variable": {"name": variable},
+            "attributeValue": value}]})
+        return reply["setVariableResult"][0]["attributeStatus"] == "Accepted"
 
     def flag(self, component: str, variable: str) -> bool:
         return (self.var(component, variable) or "").strip().lower() == "true"

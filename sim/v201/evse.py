@@ -180,7 +180,7 @@ async def abnormal_end(st: ChargingStation, evse: Evse, stopped_reason: str) -> 
 
 async def ended_by(st: ChargingStation, evse: Evse, trigger: str, stopped_reason: str) -> None:
     """The station itself ends the transaction (a fault, a reset), whatever the stop points."""
-    if evse.tx is not None:
+    if evse.tx is not None and not evse.tx.ended:
         await _end(st, evse, trigger, stopped_reason, None)
 
 
@@ -203,6 +203,8 @@ async def settle(st: ChargingStation, evse: Evse, trigger: str, *,
     if evse.remote_start_id is not None:
         trigger = "RemoteStart"  # F02.FR.21: the next event names the remote start
     tx = evse.tx
+    if tx is not None and tx.ended:  # its Ended event is on its way: nothing follows it
+        return
     if tx is not None:
         tx.observe(evse.facts)  # what holds now cannot be what ended it
     if tx is None and starts(start_points, evse.facts) is not None:

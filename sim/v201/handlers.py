@@ -50,7 +50,7 @@ def request_start_transaction(st: ChargingStation, p: dict) -> dict:
         return {"status": "Rejected"}
     token, remote_id = p["idToken"], p["remoteStartId"]
     reply: dict[str, Any] = {"status": "Accepted"}
-    if evse.tx is not None:
+    if evse.tx is not None and not evse.tx.ended:  # an Ended one is over, not running
         reply["transactionId"] = evse.tx.transaction_id  # F01.FR.13
     st.spawn(_remote_start(st, evse, token, remote_id))
     return reply
@@ -78,6 +78,10 @@ def _evse_for_start(st: ChargingStation, evse_id: int | None, token: dict) -> Ev
 
 async def _remote_start(st: ChargingStation, evse: Evse, token: dict, remote_id: int) -> None:
     await asyncio.sleep(0)  # the response goes out first
+    for _ in range(100):  # the Ended event of the EVSE's last transaction still in flight
+        if evse.tx is None or not evse.tx.ended:
+            break
+        await asyncio.sleep(0.01)
     if st.settings.bool("AuthorizeRemoteStart") and not await st.authorize(token):
         return  # F01.FR.01: as a local action, which an unknown token does not start
     await flows.authorized(st, evse, token, remote_start_id=remote_id)

@@ -7,10 +7,8 @@ import pytest
 from conformance.expect import Mismatch, one_of, present
 from conformance.v201.states import (
     Cs,
-    authorized,
     booted,
     charging,
-    ev_connected_pre_session,
     next_id,
     rebooted,
 )
@@ -344,4 +342,3 @@ async def test_reset_unavailable_persists(cs: Cs):
     await cs.expect_status("Unavailable")
 
 
-__all__ = ["authorized", "ev_connected_pre_session"]
