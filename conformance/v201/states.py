@@ -63,6 +63,8 @@ class Cs:
     connector_id: int = 1
     #: the transactionId of the case's transaction, once the station named it
     tx_id: str | None = None
+    #: the case's Reusable State Authorized was reached (the driver's idToken accepted)
+    authorized: bool = False
     #: connectors the operator plugged in and did not unplug yet; the station was taken offline
     plugged: set[int] = field(default_factory=set)
     offline: bool = False
@@ -270,13 +272,17 @@ async def ev_connected_pre_session(cs: Cs) -> dict | None:
     TxStartPoint contains EVConnected/ParkingBayOccupancy or the transaction started."""
     await cs.act("plug_in", connector=cs.connector_id)
     await cs.expect_status("Occupied")
-    if not (_starts(cs, "EVConnected", "ParkingBayOccupancy") or cs.tx_id is not None):
+    # Table 427 step 3: when TxStartPoint contains EVConnected, or the transaction started;
+    # and "Started if TxStartPoint is EVConnected or PowerPathClosed and State is Authorized"
+    power = cs.authorized and _starts(cs, "PowerPathClosed", "EnergyTransfer")
+    if not (_starts(cs, "EVConnected", "ParkingBayOccupancy") or cs.tx_id is not None
+            or power):
         return None
     started = cs.tx_id is None
     return await cs.expect("TransactionEvent", transaction_event(
         eventType="Started" if started else "Updated",
         triggerReason=one_of("CablePluggedIn", "ChargingStateChanged", "RemoteStart",
-                             "EVDetected"),
+                             "EVDetected", "Authorized"),
         evse={"id": cs.evse_id}))
 
 
@@ -286,6 +292,7 @@ async def authorized(cs: Cs, *, remote: bool = False, idtoken: dict | None = Non
     or the transaction already started; an AuthorizeRequest if sent must name the idToken."""
     idtoken = idtoken or cs.valid
     had_tx = cs.tx_id is not None
+    cs.authorized = True
     remote_id = next_id()
     if remote:
         await cs.ask("RequestStartTransaction", {

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from chargebench.clock import iso
 from chargebench.ocppj import (
     CallErrorReply,
     CallFailed,
@@ -167,14 +166,9 @@ async def boot(st: ChargingStation, session: Session) -> None:
                 st.settings.set("HeartbeatInterval", reply["interval"])  # B01.FR.04
             break
         await _wait_to_boot(st, reply["interval"] or DEFAULT_BOOT_RETRY)
-    reason, st.boot_reason = st.boot_reason, "PowerUp"
+    st.boot_reason = "PowerUp"
     await st.report_statuses(changed_only=False)  # B01.FR.05
     st.link.booted.set()
-    # A04.FR.01: a start-up and a reset are critical security events (part 2 appendix 1)
-    event = "StartupOfTheDevice" if reason == "PowerUp" else "ResetOrReboot"
-    with contextlib.suppress(CallFailed):
-        await st.send(session, "SecurityEventNotification",
-                      {"type": event, "timestamp": iso(st.clock.now())})
 
 
 async def _wait_to_boot(st: ChargingStation, interval: float) -> None:
