@@ -210,7 +210,7 @@ async def settle(st: ChargingStation, evse: Evse, trigger: str, *,
     if tx is None and starts(start_points, evse.facts) is not None:
         await _start(st, evse, trigger)
     elif tx is not None and ends(stop_points, evse.facts, tx.held) is not None:
-        await _end(st, evse, trigger, stopped_reason or "Other", token)
+        await _end(st, evse, trigger, stopped_reason or _stop_reason(evse), token)
         return
     elif tx is not None and trigger not in ("ChargingStateChanged",):
         tx.charging_state = evse.charging_state
@@ -246,11 +246,19 @@ async def _state_change(st: ChargingStation, evse: Evse, start_points: frozenset
         return
     tx.observe(evse.facts)
     if ends(stop_points, evse.facts, tx.held) is not None:
-        await _end(st, evse, "ChargingStateChanged", "Other", None)
+        await _end(st, evse, "ChargingStateChanged", _stop_reason(evse), None)
         return
     if tx.charging_state != evse.charging_state:
         tx.charging_state = evse.charging_state
         await st.transaction_event(evse, "Updated", "ChargingStateChanged")
+
+
+def _stop_reason(evse: Evse) -> str:
+    """ReasonEnumType of an end nobody asked for: StoppedByEV when the EV itself stopped the
+    energy transfer (authorized, connected, power path closed: part 6 TC_E_22_CS), else
+    Other."""
+    by_ev = evse.authorized and evse.ev_connected and evse.meter.contactor_closed
+    return "StoppedByEV" if by_ev else "Other"
 
 
 async def _start(st: ChargingStation, evse: Evse, trigger: str) -> None:

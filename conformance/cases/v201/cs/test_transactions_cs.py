@@ -250,11 +250,18 @@ async def test_stop_power_path_ev_side_disconnect(cs: Cs):
 
 @pytest.mark.octt("TC_E_22_CS")
 async def test_stop_energy_transfer_suspended_ev(cs: Cs):
-    """TC_E_22_CS: TxStopPoint EnergyTransfer, the EV suspends: Ended with stoppedReason
-    StoppedByEV (Reusable State EnergyTransferSuspended)."""
+    """TC_E_22_CS: TxStopPoint EnergyTransfer, the EV suspends: ChargingStateChanged, either
+    Ended with chargingState EVConnected and stoppedReason StoppedByEV (E06.FR.07), or Updated
+    with chargingState SuspendedEV."""
     await _point(cs, "TxStopPoint", "EnergyTransfer")
     await charging(cs)
     await cs.act("ev_full", connector=cs.connector_id)
-    await cs.expect("TransactionEvent", transaction_event(
-        eventType="Ended", stoppedReason="StoppedByEV",
-        chargingState=one_of("SuspendedEV", "EVConnected")))
+    await cs.expect_any(
+        ("TransactionEvent", transaction_event(
+            triggerReason="ChargingStateChanged", eventType="Ended",
+            chargingState="EVConnected", stoppedReason="StoppedByEV")),
+        ("TransactionEvent", transaction_event(
+            triggerReason="ChargingStateChanged", eventType="Updated",
+            chargingState="SuspendedEV")),
+        what="TransactionEventRequest ChargingStateChanged: Ended EVConnected StoppedByEV, "
+             "or Updated SuspendedEV")
