@@ -439,3 +439,14 @@ async def rebooted(cs: Cs, *, reason: Any = None) -> dict:
     await cs.expect("SecurityEventNotification",
                     {"type": one_of("StartupOfTheDevice", "ResetOrReboot")})
     return boot
+
+
+async def id_token_cached(cs: Cs, idtoken: dict | None = None) -> None:
+    """Memory State IdTokenCached (Table 443, main A): a whole session with the idToken
+    Accepted (Authorized, EnergyTransferStarted, StopAuthorized, EVDisconnected), which puts
+    its IdTokenInfo in the Authorization Cache (C10.FR.04). The case continues from idle."""
+    with step("Memory State IdTokenCached"):
+        await charging(cs)
+        await stop_authorized(cs)
+        await ev_disconnected(cs)
+    cs.tx_id, cs.authorized = None, False
