@@ -289,6 +289,8 @@ async def _end(st: ChargingStation, evse: Evse, trigger: str, stopped_reason: st
     unlocked (E06.FR.10) and a scheduled unavailability takes effect (G03.FR.05)."""
     tx = evse.tx
     assert tx is not None
+    if tx.ended:  # its Ended event is on its way already: one per transaction (E06)
+        return
     stop_sampler(evse)
     evse.advance(st.clock.monotonic())
     evse.meter.open_contactor()
