@@ -5,7 +5,8 @@ A thin wrapper around pytest with the plugin: it points pytest at `conformance/c
 JUnit XML, Allure results, traces and `summary.json` under `--results`, and with `--self` starts
 ChargeBench's own peer on 127.0.0.1 for the role under test (the built-in CSMS for `--role csms`,
 falling back to the reference CSMS of `conformance.selfpeers`; the reference charge point for
-`--role cp`) and wires the trigger and operator hooks to it; `--self-profile N` runs the
+`--role cp`; our 2.0.1 station of `sim.v201`, `conformance.v201.selfstation`, for `--ocpp
+2.0.1 --role cs`) and wires the trigger and operator hooks to it; `--self-profile N` runs the
 built-in CSMS and the suite at security profile N with a generated PKI. Exit code: 0 every
 case passed or was not applicable, 1 a case failed or the CSMS could not be reached, 2 usage or
 environment (a bad option, a case module that does not import: an `<error>` in JUnit too),
@@ -92,7 +93,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         "security profile N (1 basic auth, 2 TLS + basic auth, 3 mutual TLS; "
                         "default 0)")
     parser.add_argument("--self-faults", type=Path, metavar="YAML",
-                        help="with --role cp --self: a fault plan (sim.features.faults) making "
+                        help="with --role cp|cs --self: a fault plan (sim.features.faults) making "
                         "the simulator misbehave, to see which cases catch it")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest arguments")
     parser.set_defaults(func=run)

@@ -11,7 +11,11 @@ drops cases of the other role or of unselected profiles, skips cases the capabil
 (every part 6 case), the cases under `conformance/cases/v201/` (and only those: a 1.6 run never
 collects them), roles "cs" and "csms". Every catalogued case of the role appears once: its
 implementation, else the placeholder of `cases/v201/test_not_implemented.py`, SKIPPED "not
-implemented" (never passed). A run in which no selected case is implemented tested nothing: it
+implemented" (never passed). Whether a case applies to the station under test is read from its
+device model once it is connected (`conformance.v201.prerequisites`, by the cs cases' fixtures):
+NOT APPLICABLE with the reason, as the 1.6 capabilities make it at collection. The
+per-profile lines ("Core: 58/60 passed, 2 not applicable") are also JUnit `<properties>` and
+Allure environment entries. A run in which no selected case is implemented tested nothing: it
 ends as pytest's "no tests collected" (exit 5; `chargebench conform`: 2, as a 1.6 run that
 selects no case), with the reason in the terminal and summary.json.
 """

@@ -278,8 +278,24 @@ def data_transfer(_st: ChargingStation, _p: dict) -> dict:
     return {"status": "UnknownVendorId"}
 
 
+def get_transaction_status(st: ChargingStation, p: dict) -> dict:
+    """E14: whether TransactionEvents of the transaction (any, without transactionId) wait in
+    the queue (E14.FR.01/02, .05), and whether the named transaction is still ongoing
+    (E14.FR.03/04; omitted without transactionId)."""
+    tx_id = p.get("transactionId")
+    queued = [m for m in st.queue.pending() if m.action == "TransactionEvent" and (
+        tx_id is None or m.payload["transactionInfo"]["transactionId"] == tx_id)]
+    reply: dict[str, Any] = {"messagesInQueue": bool(queued)}
+    if tx_id is not None:
+        reply["ongoingIndicator"] = any(e.tx is not None and not e.tx.ended
+                                        and e.tx.transaction_id == tx_id for e in st.evses)
+    return reply
+
+
 HANDLERS: Mapping[str, Handler] = {
     "Reset": reset,
+    # E. Transactions
+    "GetTransactionStatus": get_transaction_status,
     # A. Security, M. ISO 15118 certificate management
     "CertificateSigned": security.certificate_signed,
     "DeleteCertificate": security.delete_certificate,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance.expect import Mismatch, one_of, present
@@ -35,7 +37,7 @@ def _result(results: list[dict], component: str, variable: str) -> dict:
                    f"a result for {component}.{variable}")
 
 
-async def _set(cs: Cs, component: str, variable: str, value: str, expect: str = "Accepted",
+async def _set(cs: Cs, component: str, variable: str, value: str, expect: Any = "Accepted",
                **entry) -> dict:
     reply = await cs.ask("SetVariables", {"setVariableData": [{
         "component": {"name": component}, "variable": {"name": variable},

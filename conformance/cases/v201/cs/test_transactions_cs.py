@@ -265,3 +265,40 @@ async def test_stop_energy_transfer_suspended_ev(cs: Cs):
             chargingState="SuspendedEV")),
         what="TransactionEventRequest ChargingStateChanged: Ended EVConnected StoppedByEV, "
              "or Updated SuspendedEV")
+
+
+@pytest.mark.octt("TC_E_28_CS")
+async def test_status_unknown_transaction(cs: Cs):
+    """TC_E_28_CS: GetTransactionStatus of an unknown transactionId: not ongoing, nothing
+    queued (E14.FR.?)."""
+    await cs.ask("GetTransactionStatus", {"transactionId": "CB-UNKNOWN-TRANSACTION"},
+                 {"ongoingIndicator": False, "messagesInQueue": False})
+
+
+@pytest.mark.octt("TC_E_30_CS")
+async def test_status_ongoing(cs: Cs):
+    """TC_E_30_CS: GetTransactionStatus of the running transaction: ongoing, nothing queued."""
+    await charging(cs)
+    await cs.ask("GetTransactionStatus", {"transactionId": cs.tx_id},
+                 {"ongoingIndicator": True, "messagesInQueue": False})
+
+
+@pytest.mark.octt("TC_E_32_CS")
+async def test_status_ended(cs: Cs):
+    """TC_E_32_CS: GetTransactionStatus of an ended transaction: not ongoing, nothing
+    queued."""
+    await charging(cs)
+    await stop_authorized(cs)
+    await ev_disconnected(cs)
+    await cs.ask("GetTransactionStatus", {"transactionId": cs.tx_id},
+                 {"ongoingIndicator": False, "messagesInQueue": False})
+
+
+@pytest.mark.octt("TC_E_34_CS")
+async def test_status_without_transaction_id(cs: Cs):
+    """TC_E_34_CS: GetTransactionStatus without transactionId: ongoingIndicator omitted,
+    nothing queued."""
+    reply = await cs.ask("GetTransactionStatus", {}, {"messagesInQueue": False})
+    if "ongoingIndicator" in reply:
+        raise Mismatch(f"ongoingIndicator {reply['ongoingIndicator']} without transactionId: "
+                       "it must be omitted")
