@@ -20,6 +20,7 @@ concept): only the messages and states of 2.0.1 are this module's own.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
@@ -231,11 +232,13 @@ class Station:
                     charging_state: str | None = None, stopped_reason: str | None = None,
                     token: dict | None = None, expect: Mapping[str, Any] | None = None,
                     tx: Transaction | None = None, evse: bool | None = None,
-                    meter: str | None = None, remote_start_id: int | None = None,
+                    meter: str | tuple[str, ...] | None = None, signed: bool = False,
+                    remote_start_id: int | None = None,
                     **extra: Any) -> dict:  # fmt: skip
         """A TransactionEventRequest of the current transaction (a new one for Started when
         none runs); `expect` is what the response must contain. `evse` (default: on Started)
-        names the EVSE and connector; `meter` adds an energy register sample of that context."""
+        names the EVSE and connector; `meter` adds an energy register sample per context given
+        (`signed`: with a signedMeterValue, E01.FR.04 / J02)."""
         if tx is None:
             if event_type == "Started" or self.tx is None or self.tx.ended:
                 tx = self.begin()
@@ -256,20 +259,31 @@ class Station:
         if token is not None:
             payload["idToken"] = token
         if meter is not None:
-            tx.meter += 100
-            payload["meterValue"] = [self.sample(tx, meter)]
+            payload["meterValue"] = [self.sample(tx, context, signed)
+                                     for context in ((meter,) if isinstance(meter, str) else meter)]
         tx.seq += 1
         if event_type == "Ended":
             tx.ended = True
         return await self.ask("TransactionEvent", payload, expect)
 
     @staticmethod
-    def sample(tx: Transaction, context: str) -> dict:
-        """A MeterValueType with the energy register (J02) in `context`."""
-        return {"timestamp": at(), "sampledValue": [{
-            "value": tx.meter, "context": context,
-            "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"},
-        }]}  # fmt: skip
+    def sample(tx: Transaction | None, context: str, signed: bool = False,
+               timestamp: str | None = None) -> dict:  # fmt: skip
+        """A MeterValueType with the energy register (J02) in `context`, the transaction's
+        register moved on (the station's main meter: 0 Wh without one)."""
+        value = 0.0
+        if tx is not None:
+            tx.meter += 100
+            value = tx.meter
+        sampled: dict[str, Any] = {"value": value, "context": context,
+                                   "measurand": "Energy.Active.Import.Register",
+                                   "unitOfMeasure": {"unit": "Wh"}}  # fmt: skip
+        if signed:  # <Generated SignedMeterValueType>: OCMF-like data the CSMS may only keep
+            sampled["signedMeterValue"] = {
+                "signedMeterData": base64.b64encode(f"OCMF|{value}".encode()).decode(),
+                "signingMethod": "ECDSA-secp256r1-SHA256", "encodingMethod": "OCMF",
+                "publicKey": base64.b64encode(b"ChargeBench conformance key").decode()}
+        return {"timestamp": timestamp or at(), "sampledValue": [sampled]}
 
     def begin(self, evse: int = EVSE_ID, connector: int = CONNECTOR_ID) -> Transaction:
         """A new transaction the next events belong to."""
@@ -288,13 +302,14 @@ class Station:
 
     # Reusable states (part 6 §3.18)
 
-    async def ev_connected_pre_session(self) -> dict:
+    async def ev_connected_pre_session(self, *, meter: str | None = None) -> dict:
         """Table 701: connector Occupied, then TransactionEvent CablePluggedIn EVConnected:
-        Updated when Authorized came first, else Started."""
+        Updated when Authorized came first, else Started (`meter`: with a sample of that
+        context, J01 Transaction.Begin)."""
         await self.notify_connector("Occupied")
         started = self.running and self.tx is not None and self.tx.authorized
         reply = await self.event("Updated" if started else "Started", "CablePluggedIn",
-                                 charging_state="EVConnected", evse=True)  # fmt: skip
+                                 charging_state="EVConnected", evse=True, meter=meter)
         self._state("EVConnectedPreSession").ev_connected = True
         return reply
 
@@ -347,13 +362,15 @@ class Station:
         self._state("EVConnectedPostSession")
         return reply
 
-    async def ev_disconnected(self, *, meter: str | None = None) -> dict:
+    async def ev_disconnected(self, *, meter: tuple[str, ...] | None = None,
+                              signed: bool = False) -> dict:  # fmt: skip
         """Table 707: from EVConnectedPostSession, connector Available, then TransactionEvent
         Ended EVCommunicationLost, Idle, stoppedReason EVDisconnected."""
         await self._from("EVConnectedPostSession", self.ev_connected_post_session)
         await self.notify_connector("Available")
         reply = await self.event("Ended", "EVCommunicationLost", charging_state="Idle",
-                                 stopped_reason="EVDisconnected", meter=meter)
+                                 stopped_reason="EVDisconnected", meter=meter,
+                                 signed=signed)  # fmt: skip
         self._state("EVDisconnected").ev_connected = False
         return reply
 
