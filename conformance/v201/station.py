@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chargebench.matching import AnyOf, Equals, Matcher, Present
 from conformance.casesteps import step
 from conformance.chargepoint import ChargePoint, Reply, at
 from conformance.endpoints import now as iso
@@ -34,7 +35,6 @@ from conformance.expect import Mismatch, an_int, one_of, present
 from conformance.harness import Handler, HarnessPeer
 from conformance.settings import Settings
 from conformance.triggers import Trigger
-from chargebench.matching import AnyOf, Equals, Matcher, Present
 
 #: <Configured model> and <Configured vendorName> of part 6 (BootNotification.chargingStation)
 CHARGING_STATION = {"model": "Conformance", "vendorName": "ChargeBench"}

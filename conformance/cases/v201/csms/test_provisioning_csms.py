@@ -83,10 +83,11 @@ async def _report(station: Station, command: dict) -> None:
         }]})
 
 
-def _base_report(case: str, base: str) -> Command:
-    return Command(case, "GetBaseReport", {"requestId": 1, "reportBase": base},
-                   {"status": "Accepted"}, {"requestId": REQUEST_ID, "reportBase": base},
-                   after=_report)
+def _base_report(base: str) -> dict[str, Any]:
+    """The Command fields of a GetBaseReport case (B07)."""
+    return {"action": "GetBaseReport", "request": {"requestId": 1, "reportBase": base},
+            "reply": {"status": "Accepted"},
+            "expect": {"requestId": REQUEST_ID, "reportBase": base}, "after": _report}
 
 
 def _network_profile(station: Station) -> dict:
@@ -108,9 +109,9 @@ COMMANDS = [
     Command("TC_B_10_CSMS", "SetVariables", _set((*OFFLINE, "123"), (*REMOTE_START, "false")),
             _accepted, _set_expect((*OFFLINE, "123"), (*REMOTE_START, "false"))),
     # B07 Get Base Report
-    _base_report("TC_B_12_CSMS", "ConfigurationInventory"),
-    _base_report("TC_B_13_CSMS", "FullInventory"),
-    _base_report("TC_B_14_CSMS", "SummaryInventory"),
+    Command("TC_B_12_CSMS", **_base_report("ConfigurationInventory")),
+    Command("TC_B_13_CSMS", **_base_report("FullInventory")),
+    Command("TC_B_14_CSMS", **_base_report("SummaryInventory")),
     # B11 Reset EVSE without a transaction
     Command("TC_B_25_CSMS", "Reset", {"type": "OnIdle", "evseId": EVSE_ID},
             {"status": "Accepted"}),

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from chargebench.matching import AnyOf
 from chargebench.ocppj.errors import OcppCallError
 from conformance.chargepoint import Command, at, params
+from conformance.expect import number
 from conformance.v201.station import EVSE_ID, Station, absent
 
 #: <Configured stackLevel>, <Configured chargingRateUnit>, <Configured duration>
@@ -43,8 +45,6 @@ def profile(profile_id: int, purpose: str, kind: str = "Absolute", limit: float 
 
 def _limit(value: float) -> dict:
     """"limit 6.0 or 6000.0": the value in A or in W."""
-    from conformance.expect import number
-    from chargebench.matching import AnyOf
 
     return {"chargingSchedulePeriod": [{"startPeriod": 0,
                                         "limit": AnyOf([number(value), number(value * 1000)])}]}
@@ -63,11 +63,12 @@ def _set_expect(evse: int, chosen: dict, limit: float, **schedule_fields: Any) -
         {"chargingRateUnit": UNIT, **_limit(limit), **schedule_fields}]}}
 
 
-def _command(case: str, evse: int, chosen: dict, limit: float, reply: Any = None,
-             **schedule_fields: Any) -> Command:
-    return Command(case, "SetChargingProfile", _set(evse, chosen),
-                   reply or {"status": "Accepted"},
-                   _set_expect(evse, chosen, limit, **schedule_fields))
+def _setting(evse: int, chosen: dict, limit: float, reply: Any = None,
+             **schedule_fields: Any) -> dict[str, Any]:
+    """The Command fields of a SetChargingProfile case (K01)."""
+    return {"action": "SetChargingProfile", "request": _set(evse, chosen),
+            "reply": reply or {"status": "Accepted"},
+            "expect": _set_expect(evse, chosen, limit, **schedule_fields)}
 
 
 def _not_supported(_: dict) -> dict:
@@ -92,32 +93,36 @@ def _get_expect(criterion: dict, evse: int | None = EVSE_ID) -> dict:
     return {"evseId": absent if evse is None else evse, "chargingProfile": criterion}
 
 
-def _get_command(case: str, criterion: dict, evse: int | None = EVSE_ID) -> Command:
-    return Command(case, "GetChargingProfiles", _get(criterion, evse), {"status": "Accepted"},
-                   _get_expect(criterion, evse), after=_report)
+def _getting(criterion: dict, evse: int | None = EVSE_ID) -> dict[str, Any]:
+    """The Command fields of a GetChargingProfiles case (K09)."""
+    return {"action": "GetChargingProfiles", "request": _get(criterion, evse),
+            "reply": {"status": "Accepted"}, "expect": _get_expect(criterion, evse),
+            "after": _report}
 
 
-def _composite(evse: int) -> Command:
+def _composite(evse: int) -> dict[str, Any]:
+    """The Command fields of a GetCompositeSchedule case (K08) for `evse`."""
     def answer(payload: dict) -> dict:
         return {"status": "Accepted", "schedule": {
             "evseId": payload["evseId"], "duration": DURATION, "scheduleStart": at(),
             "chargingRateUnit": payload.get("chargingRateUnit", UNIT),
             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}]}}
 
-    request = {"evseId": evse, "duration": DURATION, "chargingRateUnit": UNIT}
-    case = "TC_K_43_CSMS" if evse else "TC_K_44_CSMS"
-    return Command(case, "GetCompositeSchedule", request, answer)
+    return {"action": "GetCompositeSchedule", "reply": answer,
+            "request": {"evseId": evse, "duration": DURATION, "chargingRateUnit": UNIT}}
 
 
 TX_DEFAULT = profile(TX_DEFAULT_ID, "TxDefaultProfile")
 COMMANDS = [
-    _command("TC_K_01_CSMS", EVSE_ID, TX_DEFAULT, 6.0, duration=DURATION),
-    _command("TC_K_02_CSMS", EVSE_ID, profile(TX_ID, "TxProfile", "Relative", 7.0,
-                                              transactionId="CB-NO-SUCH-TX"), 7.0,
-             {"status": "Rejected"}),
-    _command("TC_K_03_CSMS", 0, profile(MAX_ID, "ChargingStationMaxProfile", limit=8.0), 8.0),
-    _command("TC_K_10_CSMS", 0, profile(TX_DEFAULT_STATION_ID, "TxDefaultProfile"), 6.0),
-    _command("TC_K_15_CSMS", EVSE_ID, TX_DEFAULT, 6.0, _not_supported),
+    Command("TC_K_01_CSMS", **_setting(EVSE_ID, TX_DEFAULT, 6.0, duration=DURATION)),
+    Command("TC_K_02_CSMS", **_setting(
+        EVSE_ID, profile(TX_ID, "TxProfile", "Relative", 7.0, transactionId="CB-NO-SUCH-TX"),
+        7.0, {"status": "Rejected"})),
+    Command("TC_K_03_CSMS", **_setting(
+        0, profile(MAX_ID, "ChargingStationMaxProfile", limit=8.0), 8.0)),
+    Command("TC_K_10_CSMS", **_setting(
+        0, profile(TX_DEFAULT_STATION_ID, "TxDefaultProfile"), 6.0)),
+    Command("TC_K_15_CSMS", **_setting(EVSE_ID, TX_DEFAULT, 6.0, _not_supported)),
     Command("TC_K_19_CSMS", "SetChargingProfile",
             _set(EVSE_ID, profile(RECURRING_ID, "TxDefaultProfile", "Recurring", stack=1,
                                   recurrencyKind="Daily")),
@@ -137,17 +142,17 @@ COMMANDS = [
         "evseId": EVSE_ID, "chargingProfilePurpose": "TxDefaultProfile", "stackLevel": STACK}},
             {"status": "Unknown"}),
     # K09 Get Charging Profiles
-    _get_command("TC_K_30_CSMS", {}),
-    _get_command("TC_K_31_CSMS", {}, None),
-    _get_command("TC_K_32_CSMS", {"chargingProfileId": [TX_DEFAULT_ID]}, None),
-    _get_command("TC_K_33_CSMS", {"stackLevel": STACK}),
-    _get_command("TC_K_34_CSMS", {"chargingLimitSource": ["CSO"]}),
-    _get_command("TC_K_35_CSMS", {"chargingProfilePurpose": "TxDefaultProfile"}),
-    _get_command("TC_K_36_CSMS", {"chargingProfilePurpose": "TxDefaultProfile",
-                                  "stackLevel": STACK}),
+    Command("TC_K_30_CSMS", **_getting({})),
+    Command("TC_K_31_CSMS", **_getting({}, None)),
+    Command("TC_K_32_CSMS", **_getting({"chargingProfileId": [TX_DEFAULT_ID]}, None)),
+    Command("TC_K_33_CSMS", **_getting({"stackLevel": STACK})),
+    Command("TC_K_34_CSMS", **_getting({"chargingLimitSource": ["CSO"]})),
+    Command("TC_K_35_CSMS", **_getting({"chargingProfilePurpose": "TxDefaultProfile"})),
+    Command("TC_K_36_CSMS", **_getting({"chargingProfilePurpose": "TxDefaultProfile",
+                                        "stackLevel": STACK})),
     # K08 Get Composite Schedule
-    _composite(EVSE_ID),
-    _composite(0),
+    Command("TC_K_43_CSMS", **_composite(EVSE_ID)),
+    Command("TC_K_44_CSMS", **_composite(0)),
 ]
 
 
