@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from ocpp.charge_point import camel_to_snake_case
 from ocpp.routing import on
@@ -175,19 +177,45 @@ def _station(variant: Variant) -> type[ChargePoint]:
 
 
 class IndependentCsms201:
-    """`await IndependentCsms201(variant).start()`, then `url`; `send()` is the trigger;
-    `close()`."""
+    """`await IndependentCsms201(variant).start()`, then `url`; `send()` is the trigger, also
+    over HTTP at `actions_url` (`--cb-trigger-url`: the actions API shape the suite's
+    `HttpActionsTrigger` posts to); `close()`."""
 
     def __init__(self, variant: Variant = Variant()) -> None:
         self.variant = variant
         self._server: Any = None
+        self._http: asyncio.Server | None = None
         self.stations: dict[str, ChargePoint] = {}
         self._tasks: set[asyncio.Task] = set()
 
     async def start(self) -> IndependentCsms201:
         self._server = await serve(self._on_connect, "127.0.0.1", 0,
                                    subprotocols=[Subprotocol("ocpp2.0.1")], compression=None)
+        self._http = await asyncio.start_server(self._on_http, "127.0.0.1", 0)
         return self
+
+    @property
+    def actions_url(self) -> str:
+        assert self._http is not None
+        return f"http://127.0.0.1:{self._http.sockets[0].getsockname()[1]}"
+
+    async def _on_http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """`POST /api/chargers/{id}/actions/{Action}` with the request as JSON body: 202 once
+        the CALL is on its way, 404 for a station that is not connected."""
+        with contextlib.suppress(Exception):
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            length = next((int(line.split(":", 1)[1]) for line in head
+                           if line.lower().startswith("content-length:")), 0)
+            body = json.loads(await reader.readexactly(length) or b"{}")
+            parts = unquote(head[0].split()[1]).strip("/").split("/")
+            cp_id, action = parts[2], parts[4]
+            status = "202 Accepted" if cp_id in self.stations else "404 Not Found"
+            if cp_id in self.stations:
+                await self.send(cp_id, action, body)
+            writer.write(f"HTTP/1.1 {status}\r\nContent-Length: 0\r\n"
+                         "Connection: close\r\n\r\n".encode())
+            await writer.drain()
+        writer.close()
 
     @property
     def url(self) -> str:
@@ -227,6 +255,8 @@ class IndependentCsms201:
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+        if self._http is not None:
+            self._http.close()
         self._server.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._server.wait_closed(), 5)
