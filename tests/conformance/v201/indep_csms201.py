@@ -128,6 +128,10 @@ def _station(variant: Variant) -> type[ChargePoint]:
         async def firmware_status(self, **_: Any):
             return call_result.FirmwareStatusNotification()
 
+        @on(Action.publish_firmware_status_notification)
+        async def publish_status(self, **_: Any):
+            return call_result.PublishFirmwareStatusNotification()
+
         @on(Action.log_status_notification)
         async def log_status(self, **_: Any):
             return call_result.LogStatusNotification()

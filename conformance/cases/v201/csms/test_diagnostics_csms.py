@@ -11,6 +11,8 @@ from conformance.chargepoint import Command, params
 from conformance.endpoints import now
 from conformance.v201.station import EVSE_ID, Station, absent, notify_event
 
+from .test_localauth_csms import NEWER, NOT_EMPTY
+
 LOG_LOCATION = "ftp://logs.example.com/chargebench/"
 
 
@@ -215,11 +217,33 @@ def _event(**fields: Any) -> dict:
     pytest.param(_event(trigger="Periodic", eventNotificationType="CustomMonitor",
                         variableMonitoringId=2), id="TC_N_50_CSMS",
                  marks=pytest.mark.octt("TC_N_50_CSMS")),
+    # a monitor on a WriteOnly variable reports no value: actualValue empty (N07.FR.?)
+    pytest.param(_event(trigger="Alerting", actualValue="", eventNotificationType="CustomMonitor",
+                        variableMonitoringId=3), id="TC_N_48_CSMS",
+                 marks=pytest.mark.octt("TC_N_48_CSMS")),
 ])
 async def test_events(cs: Station, event: dict):
-    """TC_N_24/49/50_CSMS: monitor events (periodic, a cleared threshold alert) are answered
-    with an empty NotifyEventResponse, each of several."""
+    """TC_N_24/48/49/50_CSMS: monitor events (periodic, a cleared threshold alert, an alert of
+    a write-only variable without a value) are answered with an empty NotifyEventResponse,
+    each of several."""
     await cs.boot()
     for seq in range(3):
         event["eventData"][0]["eventId"] = 30 + seq
         await cs.ask("NotifyEvent", event)
+
+
+@pytest.mark.octt("TC_N_46_CSMS")
+async def test_clear_customer_updates_local_list(cs: Station):
+    """TC_N_46_CSMS: CustomerInformation report and clear for the valid token; the data is
+    reported; then the CSMS sends the Local Authorization List without the customer's token:
+    SendLocalList Differential with a newer version, not empty (N10.FR.?, D01)."""
+    await cs.boot()
+    command = await cs.command("CustomerInformation", _customer(cs, report=True, clear=True),
+                               ACCEPTED, {"report": True, "clear": True,
+                                          "idToken": cs.valid_token})
+    await _customer_data(cs, command)
+    request = {"versionNumber": 2, "updateType": "Differential",
+               "localAuthorizationList": [{"idToken": cs.valid_token}]}
+    await cs.command("SendLocalList", request, ACCEPTED, {
+        "updateType": "Differential", "versionNumber": NEWER,
+        "localAuthorizationList": NOT_EMPTY})

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conformance.chargepoint import at, sample_certificate
+from conformance.chargepoint import Command, at, params, sample_certificate
 from conformance.v201.station import Station
 
 #: <Configured signature> (base64 of the firmware's signature; the CSMS only passes it on)
@@ -166,3 +166,49 @@ async def test_update_firmware_while_charging(cs: Station):
     await cs.ev_disconnected()
     await _statuses(cs, command, *DOWNLOADED, "Installing")
     await _reboot(cs, command)
+
+
+# L03/L04 Publish and unpublish firmware on a Local Controller (Tables 621-627)
+
+CHECKSUM = "0" * 32  # MD5 of the firmware, hex (L03.FR.01)
+
+
+def _publish_statuses(*statuses: str):
+    """`after` step: PublishFirmwareStatusNotification per status with the request's
+    requestId; Published carries the location(s) the firmware is served at (L03.FR.04)."""
+
+    async def report(cs: Station, command: dict) -> None:
+        for status in statuses:
+            payload: dict[str, Any] = {"status": status, "requestId": command["requestId"]}
+            if status == "Published":
+                payload["location"] = [LOCATION]
+            await cs.ask("PublishFirmwareStatusNotification", payload)
+
+    return report
+
+
+PUBLISH = {"location": LOCATION, "checksum": CHECKSUM, "requestId": 1}
+PUBLISH_EXPECT = {"location": LOCATION}
+PUBLISHED = ("Downloading", "Downloaded", "ChecksumVerified")
+PUBLISH_COMMANDS = [
+    Command("TC_L_17_CSMS", "PublishFirmware", PUBLISH, {"status": "Accepted"}, PUBLISH_EXPECT,
+            after=_publish_statuses(*PUBLISHED, "Published")),
+    Command("TC_L_24_CSMS", "PublishFirmware", PUBLISH, {"status": "Accepted"}, PUBLISH_EXPECT,
+            after=_publish_statuses("Downloading", "DownloadFailed")),
+    Command("TC_L_19_CSMS", "PublishFirmware", PUBLISH, {"status": "Accepted"}, PUBLISH_EXPECT,
+            after=_publish_statuses("Downloading", "Downloaded", "InvalidChecksum")),
+    Command("TC_L_20_CSMS", "PublishFirmware", PUBLISH, {"status": "Accepted"}, PUBLISH_EXPECT,
+            after=_publish_statuses(*PUBLISHED, "PublishFailed")),
+    Command("TC_L_21_CSMS", "UnpublishFirmware", {"checksum": CHECKSUM},
+            {"status": "Unpublished"}),
+    Command("TC_L_22_CSMS", "UnpublishFirmware", {"checksum": CHECKSUM}, {"status": "NoFirmware"}),
+    Command("TC_L_23_CSMS", "UnpublishFirmware", {"checksum": CHECKSUM},
+            {"status": "DownloadOngoing"}),
+]
+
+
+@pytest.mark.parametrize("command", params(PUBLISH_COMMANDS))
+async def test_publish_firmware(cs: Station, command: Command):
+    """TC_L_17/19-24_CSMS: PublishFirmware of the configured location (and checksum) and the
+    status notifications that follow, each answered; UnpublishFirmware taking every answer."""
+    await command.run(cs)  # type: ignore[arg-type]  # Station speaks ChargePoint's protocol
