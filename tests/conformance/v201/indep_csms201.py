@@ -93,7 +93,7 @@ def _station(variant: Variant) -> type[ChargePoint]:
             if variant.status_info:
                 extra["status_info"] = {"reason_code": "NoError"}
             return call_result.BootNotification(
-                current_time=_now(), interval=variant.interval,  # type: ignore[arg-type]
+                current_time=_now(), interval=variant.interval,
                 status=variant.boot_status, **extra)
 
         @on(Action.notify_event)

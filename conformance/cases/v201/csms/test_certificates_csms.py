@@ -4,42 +4,10 @@ built on them."""
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 
-from conformance.chargepoint import sample_certificate
-from conformance.v201.station import Station, absent
-
-
-async def certificate_installed(cs: Station, kind: str, status: str = "Accepted") -> dict:
-    """Reusable State CertificateInstalled (Table 709): the CSMS sends InstallCertificate with
-    `kind` and the configured certificate; the station answers `status`."""
-    request = {"certificateType": kind, "certificate": sample_certificate()}
-    return await cs.command("InstallCertificate", request, {"status": status})
-
-
-def hash_data(kind: str, algorithm: str = "SHA256") -> dict:
-    """CertificateHashDataChainType of the configured certificate of `kind` (M03)."""
-    digest = {"SHA256": hashlib.sha256, "SHA384": hashlib.sha384,
-              "SHA512": hashlib.sha512}[algorithm]
-    pem = sample_certificate().encode()
-    return {"certificateType": kind, "certificateHashData": {
-        "hashAlgorithm": algorithm, "issuerNameHash": digest(b"name" + pem).hexdigest(),
-        "issuerKeyHash": digest(b"key" + pem).hexdigest(), "serialNumber": "1"}}
-
-
-async def installed_certificates(cs: Station, kind: str | None,
-                                 algorithm: str = "SHA256") -> dict:  # fmt: skip
-    """Reusable State GetInstalledCertificates (Table 708): the CSMS sends
-    GetInstalledCertificateIds for `kind` (None: every type, certificateType omitted); the
-    station answers Accepted with the hash data of its certificate; returns that entry."""
-    entry = hash_data(kind or "CSMSRootCertificate", algorithm)
-    request = {} if kind is None else {"certificateType": [kind]}
-    expect = {"certificateType": absent} if kind is None else request
-    await cs.command("GetInstalledCertificateIds", request,
-                     {"status": "Accepted", "certificateHashDataChain": [entry]}, expect)
-    return entry
+from conformance.v201.station import Station
+from conformance.v201.station_certificates import certificate_installed, installed_certificates
 
 
 @pytest.mark.parametrize("kind", [

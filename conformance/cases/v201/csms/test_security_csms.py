@@ -10,13 +10,12 @@ import string
 
 import pytest
 
-from chargebench.security import make_csr
 from conformance.chargepoint import at
 from conformance.endpoints import probe_handshake
-from conformance.expect import present
 from conformance.settings import Settings
 from conformance.summary import NOT_APPLICABLE
 from conformance.v201.station import Station, absent_or
+from conformance.v201.station_certificates import renew_station_certificate
 
 PASSWORD = ("SecurityCtrlr", "BasicAuthPassword")
 
@@ -107,24 +106,6 @@ async def test_update_password(cs: Station, answer: str):
         cs.cb.changed_keys[cs.peer.cp_id] = password
     await cs.reconnect()
     await cs.boot()
-
-
-async def renew_station_certificate(cs: Station, answer: str = "Accepted") -> dict:
-    """Memory State RenewChargingStationCertificate (Table 711): TriggerMessage
-    SignChargingStationCertificate; the CSR is Accepted; the CSMS sends CertificateSigned of
-    type ChargingStationCertificate (absent means that type, A02.FR.15) with the chain; the
-    station answers `answer`. Returns the CertificateSigned payload."""
-    await cs.command("TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"},
-                     {"status": "Accepted"})
-    cs.peer.handlers["CertificateSigned"] = lambda _: {"status": answer}
-    csr, _key = make_csr(cs.peer.cp_id, cs.cb.capabilities.cpo_name)
-    await cs.ask("SignCertificate", {"csr": csr, "certificateType": "ChargingStationCertificate"},
-                 {"status": "Accepted"})
-    signed = await cs.peer.wait_for("CertificateSigned", {
-        "certificateChain": present,
-        "certificateType": absent_or("ChargingStationCertificate")})
-    assert "BEGIN CERTIFICATE" in signed.payload["certificateChain"], signed.describe()
-    return signed.payload
 
 
 @pytest.mark.parametrize("answer", [
