@@ -377,6 +377,53 @@ class Station:
         self._state("EVDisconnected").ev_connected = False
         return reply
 
+    async def ev_charging_needs(self, expect: Any = None) -> dict:
+        """NotifyEVChargingNeeds of the mock EV on the configured EVSE (K15): AC, 16 A at most;
+        the CSMS answers `expect` (default: Accepted or Processing, part 6 Table 710)."""
+        self.peer.handlers.setdefault("SetChargingProfile", lambda _: {"status": "Accepted"})
+        return await self.ask("NotifyEVChargingNeeds", {
+            "evseId": EVSE_ID, "maxScheduleTuples": 3, "chargingNeeds": {
+                "requestedEnergyTransfer": "AC_three_phase", "departureTime": at(3600),
+                "acChargingParameters": {"energyAmount": 20000, "evMinCurrent": 6,
+                                         "evMaxCurrent": 16, "evMaxVoltage": 400}}},
+            {"status": expect or one_of("Accepted", "Processing")})
+
+    async def tx_profile_set(self, needs: dict | None = None) -> dict:
+        """The CSMS's SetChargingProfile for the running transaction (K15.FR.07): EVSE 1, a
+        TxProfile naming the transaction; Accepted (the handler). Waits up to 60 s when the
+        needs were answered Processing (part 6 Table 710, note of step 3)."""
+        assert self.tx is not None
+        wait = 60.0 if needs is not None and needs.get("status") == "Processing" else None
+        with step("the CSMS sends SetChargingProfile TxProfile for the transaction"):
+            frame = await self.peer.wait_for("SetChargingProfile", {
+                "evseId": self.tx.evse, "chargingProfile": {
+                    "chargingProfilePurpose": "TxProfile", "transactionId": self.tx.id}},
+                timeout=wait)
+        return frame.payload
+
+    async def ev_charging_schedule(self, profile: dict, status: Any = "Accepted",
+                                   scale: float = 1.0) -> dict:  # fmt: skip
+        """NotifyEVChargingSchedule with the schedule of the CSMS's `profile` (`scale` > 1: an
+        EV that exceeds it, K15.FR.12); the CSMS answers `status`."""
+        schedule = dict(profile["chargingProfile"]["chargingSchedule"][0])
+        schedule["chargingSchedulePeriod"] = [
+            {**period, "limit": period["limit"] * scale}
+            for period in schedule["chargingSchedulePeriod"]]
+        return await self.ask("NotifyEVChargingSchedule", {
+            "timeBase": at(), "evseId": EVSE_ID, "chargingSchedule": schedule},
+            {"status": status})
+
+    async def iso15118_smart_charging(self) -> dict:
+        """Table 710, ISO15118SmartCharging: the EV's needs (Accepted or Processing), the
+        CSMS's TxProfile for the transaction (Accepted), the EV's schedule within it
+        (Accepted), then Charging. Returns the SetChargingProfile the CSMS sent."""
+        needs = await self.ev_charging_needs()
+        profile = await self.tx_profile_set(needs)
+        await self.ev_charging_schedule(profile)
+        await self.event("Updated", "ChargingStateChanged", charging_state="Charging")
+        self._state("EnergyTransferStarted")
+        return profile
+
     async def _from(self, state: str, reach: Callable[[], Awaitable[Any]]) -> None:
         """"If State is NOT `state` then execute Reusable State `state`"."""
         if not (self.running and self.tx is not None and self.tx.state == state):

@@ -86,6 +86,9 @@ def _station(variant: Variant) -> type[ChargePoint]:
         return {"status": status}
 
     class Station(ChargePoint):
+        #: the station's transactionId of the latest TransactionEvent (one EVSE)
+        transaction_id = ""
+
         # B Provisioning
         @on(Action.boot_notification, skip_schema_validation=variant.interval is None)
         async def boot(self, charging_station: dict, reason: str, **_: Any):
@@ -114,10 +117,30 @@ def _station(variant: Variant) -> type[ChargePoint]:
             return call_result.Authorize(id_token_info=token_info(id_token))
 
         @on(Action.transaction_event)
-        async def transaction_event(self, id_token: dict | None = None, **_: Any):
+        async def transaction_event(self, transaction_info: dict, id_token: dict | None = None,
+                                    **_: Any):
+            self.transaction_id = transaction_info["transaction_id"]
             info = token_info(id_token)
             return call_result.TransactionEvent(**({} if info is None else
                                                    {"id_token_info": info}))
+
+        # K15-K17 ISO 15118 smart charging: a TxProfile at the EV's maximum current
+        @on(Action.notify_ev_charging_needs)
+        async def charging_needs(self, evse_id: int, charging_needs: dict, **_: Any):
+            limit = float(charging_needs["ac_charging_parameters"]["ev_max_current"])
+            profile = call.SetChargingProfile(evse_id=evse_id, charging_profile={
+                "id": 1, "stack_level": 0, "charging_profile_purpose": "TxProfile",
+                "charging_profile_kind": "Relative", "transaction_id": self.transaction_id,
+                "charging_schedule": [{"id": 1, "charging_rate_unit": "A",
+                                       "charging_schedule_period": [
+                                           {"start_period": 0, "limit": limit}]}]})
+            task = asyncio.ensure_future(self.call(profile))
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+            return call_result.NotifyEVChargingNeeds(status="Accepted")
+
+        @on(Action.notify_ev_charging_schedule)
+        async def charging_schedule(self, **_: Any):
+            return call_result.NotifyEVChargingSchedule(status="Accepted")
 
         @on(Action.meter_values)
         async def meter_values(self, **_: Any):

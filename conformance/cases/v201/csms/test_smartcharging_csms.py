@@ -268,3 +268,66 @@ async def test_external_constraints_reported(cs: Station):
         "requestId": command["requestId"], "chargingLimitSource": "EMS", "evseId": EVSE_ID,
         "tbc": False, "chargingProfile": [profile(TX_DEFAULT_ID + 50,
                                                   "ChargingStationExternalConstraints")]})
+
+
+# K15-K17 ISO 15118 charging with load leveling and renegotiation (Tables 603-607)
+
+
+async def _iso15118_session(cs: Station) -> dict:
+    """Authorized, EVConnectedPreSession, ISO15118SmartCharging; the CSMS's TxProfile."""
+    await cs.boot()
+    await cs.authorized()
+    await cs.ev_connected_pre_session()
+    return await cs.iso15118_smart_charging()
+
+
+@pytest.mark.octt("TC_K_53_CSMS")
+async def test_iso15118_load_leveling(cs: Station):
+    """TC_K_53_CSMS: Reusable State ISO15118SmartCharging after Authorized and
+    EVConnectedPreSession: the CSMS answers the EV's needs, sets a TxProfile for the
+    transaction and accepts the EV's schedule within it (K15)."""
+    await _iso15118_session(cs)
+
+
+@pytest.mark.octt("TC_K_57_CSMS")
+async def test_iso15118_renegotiation_by_ev(cs: Station):
+    """TC_K_57_CSMS: the EV renegotiates: new needs (Accepted or Processing), the CSMS sets a
+    new TxProfile for the transaction, the EV's schedule within it is Accepted (K16)."""
+    await _iso15118_session(cs)
+    needs = await cs.ev_charging_needs()
+    await cs.event("Updated", "ChargingRateChanged")
+    profile = await cs.tx_profile_set(needs)
+    await cs.ev_charging_schedule(profile)
+    await cs.event("Updated", "ChargingRateChanged")
+
+
+def _renegotiated(cs: Station, planned: dict) -> dict:
+    """The operator's new TxProfile for the running transaction: the CSMS's own profile (its
+    id and stackLevel: a replacement, K01.FR.05) at a lower limit."""
+    chosen = dict(planned["chargingProfile"])
+    schedule = dict(chosen["chargingSchedule"][0])
+    schedule["chargingSchedulePeriod"] = [{**period, "limit": period["limit"] / 2}
+                                          for period in schedule["chargingSchedulePeriod"]]
+    chosen["chargingSchedule"] = [schedule]
+    return {"evseId": planned["evseId"], "chargingProfile": chosen}
+
+
+@pytest.mark.parametrize("needs_again", [
+    pytest.param(False, id="TC_K_58_CSMS", marks=pytest.mark.octt("TC_K_58_CSMS")),
+    pytest.param(True, id="TC_K_59_CSMS", marks=pytest.mark.octt("TC_K_59_CSMS")),
+])
+async def test_iso15118_renegotiation_by_csms(cs: Station, needs_again: bool):
+    """TC_K_58/59_CSMS: the CSMS renegotiates: a new TxProfile for the transaction (K17);
+    the EV's schedule within it is Accepted; in K_59 the EV sends its needs again first and
+    the CSMS answers with another TxProfile for the transaction."""
+    planned = await _iso15118_session(cs)
+    assert cs.tx is not None
+    request = _renegotiated(cs, planned)
+    profile = await cs.command("SetChargingProfile", request, {"status": "Accepted"}, {
+        "evseId": EVSE_ID, "chargingProfile": {"chargingProfilePurpose": "TxProfile",
+                                               "transactionId": cs.tx.id}})
+    if needs_again:
+        needs = await cs.ev_charging_needs()
+        profile = await cs.tx_profile_set(needs)
+    await cs.ev_charging_schedule(profile)
+    await cs.event("Updated", "ChargingRateChanged")
