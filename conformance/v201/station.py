@@ -61,7 +61,8 @@ def id_token(value: str, kind: str = TOKEN_TYPE) -> dict:
 def station_handlers() -> dict[str, Handler]:
     """Answers to the CSMS's CALLs: SetVariables stores (B05), GetVariables reads back what was
     set and reports the rest UnknownVariable (B06: the station models no other variable),
-    GetLocalListVersion tells version 1 (D01/D02 may ask it first)."""
+    GetLocalListVersion tells version 1 (D01/D02 may ask it first), CostUpdated is taken
+    (I02: unasked, at any time)."""
     variables: dict[tuple[str, str], str] = {}
 
     def key(entry: dict) -> tuple[str, str]:
@@ -89,7 +90,9 @@ def station_handlers() -> dict[str, Handler]:
 
     return {"SetVariables": set_variables, "GetVariables": get_variables,
             # D01/D02 step 1 (optional): the list the station holds has version 1
-            "GetLocalListVersion": lambda _: {"versionNumber": 1}}
+            "GetLocalListVersion": lambda _: {"versionNumber": 1},
+            # I02: the running cost a CSMS may send at any time during a transaction
+            "CostUpdated": lambda _: {}}
 
 
 def boot_notification(reason: str = "PowerUp") -> dict:

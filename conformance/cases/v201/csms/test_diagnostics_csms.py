@@ -10,6 +10,7 @@ import pytest
 from conformance.chargepoint import Command, params
 from conformance.endpoints import now
 from conformance.v201.station import EVSE_ID, Station, absent, notify_event
+from conformance.v201.station_certificates import hash_data
 
 from .test_localauth_csms import NEWER, NOT_EMPTY
 
@@ -247,3 +248,16 @@ async def test_clear_customer_updates_local_list(cs: Station):
     await cs.command("SendLocalList", request, ACCEPTED, {
         "updateType": "Differential", "versionNumber": NEWER,
         "localAuthorizationList": NOT_EMPTY})
+
+
+@pytest.mark.octt("TC_N_63_CSMS")
+async def test_clear_customer_by_certificate(cs: Station):
+    """TC_N_63_CSMS: CustomerInformation report and clear for a customer certificate's hash
+    data (N09.FR.?: one of idToken, customerCertificate, customerIdentifier); Accepted and
+    reported."""
+    await cs.boot()
+    certificate = hash_data("V2GCertificateChain")["certificateHashData"]
+    request = {"requestId": 1, "report": True, "clear": True, "customerCertificate": certificate}
+    command = await cs.command("CustomerInformation", request, ACCEPTED, {
+        "report": True, "clear": True, "customerCertificate": certificate})
+    await _customer_data(cs, command)

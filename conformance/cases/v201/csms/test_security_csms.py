@@ -9,7 +9,11 @@ import secrets
 import string
 
 import pytest
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+from websockets.typing import Subprotocol
 
+from chargebench.security import basic_auth_header, client_ssl_context
 from conformance.chargepoint import at
 from conformance.endpoints import probe_handshake
 from conformance.settings import Settings
@@ -39,6 +43,34 @@ async def test_basic_auth_valid(cs: Station):
     and accepts the BootNotification (A00.FR.204, B01.FR.02)."""
     needs_profile(cs.cb, 1, 2)
     await cs.boot()
+
+
+async def _other_username(cb: Settings) -> str | None:
+    """Open the connection as `--cb-cp-id` with the configured password under another
+    username (A00.FR.203: it must be the ChargingStationId); None when the CSMS refused the
+    upgrade, else what happened instead."""
+    ssl_context = None
+    if (cb.target or "").startswith("wss"):
+        assert cb.ca is not None, "a wss:// target needs --cb-ca"
+        ssl_context = client_ssl_context(cb.ca, None, None)
+    header = basic_auth_header(f"{cb.cp_id}Invalid", cb.password_for(cb.cp_id) or "")
+    try:
+        ws = await ws_connect(cb.url_for(cb.cp_id), subprotocols=[Subprotocol("ocpp2.0.1")],
+                              compression=None, proxy=None, open_timeout=cb.timeout,
+                              ssl=ssl_context, additional_headers={"Authorization": header})
+    except (InvalidStatus, InvalidHandshake, OSError, TimeoutError):
+        return None
+    await ws.close()
+    return f"the CSMS upgraded the connection (subprotocol {ws.subprotocol})"
+
+
+@pytest.mark.octt("TC_A_02_CSMS")
+async def test_basic_auth_other_username(cs: Station):
+    """TC_A_02_CSMS: the configured password under the username <ChargingStationId>Invalid:
+    the CSMS refuses the upgrade (A00.FR.203)."""
+    needs_profile(cs.cb, 1, 2)
+    upgraded = await _other_username(cs.cb)
+    assert upgraded is None, f"expected the upgrade refused; {upgraded}"
 
 
 @pytest.mark.octt("TC_A_03_CSMS")
