@@ -47,10 +47,13 @@ def _conform(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def _declared() -> dict[str, str]:
-    """octt ids the modules under cases/v201/cs and cases/v201/csms declare, by their text."""
+    """octt ids the modules under cases/v201/cs and cases/v201/csms declare, by their text:
+    octt marks and command table rows (`conformance.chargepoint.Command`)."""
     found: dict[str, str] = {}
     for module in sorted(V201.glob("*/**/*.py")):
-        for case_id in re.findall(r"octt\(\s*[\"'](TC_\w+)[\"']", module.read_text()):
+        # a case's octt mark, or the id of a row of a command table (`Command("TC_...", ...)`)
+        text = module.read_text()
+        for case_id in re.findall(r"(?:octt|Command)\(\s*[\"'](TC_\w+)[\"']", text):
             found.setdefault(case_id, str(module))
     return found
 
