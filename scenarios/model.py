@@ -74,10 +74,14 @@ class CsmsSpec:
 
 @dataclass(slots=True)
 class GroupSpec:
-    """A group of charge points built from one template."""
+    """A group of charge points built from one template, all speaking `ocpp` ("1.6" or
+    "2.0.1"). For 1.6, `config` is a libocpp key file and `overrides` `{Profile: {Key:
+    value}}`; for 2.0.1, `config` is a libocpp component_config folder and `overrides`
+    `{Component: {Variable: value}}` (Actual values)."""
 
     name: str
     ids: list[str]
+    ocpp: str = "1.6"
     config: Path | None = None
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     hardware: dict[str, Any] = field(default_factory=dict)
@@ -105,6 +109,11 @@ class Scenario:
     @property
     def charge_points(self) -> list[str]:
         return [cp for group in self.fleet for cp in group.ids]
+
+    def versions(self, target: list[str] | None) -> set[str]:
+        """The OCPP versions of the charge points a step acts on."""
+        ocpp = {cp: group.ocpp for group in self.fleet for cp in group.ids}
+        return {ocpp[cp] for cp in self.resolve_target(target) if cp in ocpp}
 
     def resolve_target(self, target: list[str] | None) -> list[str]:
         """Charge point ids a step acts on: ids, group names or `all` (the default)."""

@@ -25,6 +25,7 @@ from scenarios.model import ACTION_VERBS, CHECK_VERBS, Scenario, Step
 from scenarios.results import FAILED, PASSED, SKIPPED, StepResult
 from scenarios.stations import Station, apply_faults
 from scenarios.values import UnknownVariable, parse_duration, substitute
+from sim.v201.station import ChargingStation
 
 __all__ = ["Executor", "StepFailed"]
 
@@ -386,6 +387,8 @@ def _not_booted(st: Station, within: str) -> str:
     if cp.link.connects == 0 and cp.link.failure:
         from sim.features.connection import endpoint
 
-        return (f"could not connect to {endpoint(cp.config, cp.csms_url)}: {cp.link.failure} "
+        where = (f"{cp.csms_url}/{cp.id}" if isinstance(cp, ChargingStation)
+                 else endpoint(cp.config, cp.csms_url))
+        return (f"could not connect to {where}: {cp.link.failure} "
                 f"(nothing connected {within})")
     return f"BootNotification not Accepted {within} (last status: {cp.registration or 'no reply'})"
