@@ -164,7 +164,14 @@ class Executor:
 
     async def _on_one(self, handler, step: Step, scope: Mapping[str, Any], st: Station) -> None:
         variables = ChainMap(*_maps(scope), self.cp_vars[st.id], self.globals, {"cp": st.id})
-        args = substitute(step.args, variables)
+        try:
+            args = substitute(step.args, variables)
+        except UnknownVariable:
+            if step.verb == "assert" and self._store_only(step.args):
+                # against an external CSMS the store asserts that would capture it were
+                # skipped: this one is skipped for the same reason, not failed
+                raise Skip("assert: reads the built-in CSMS's store") from None
+            raise
         if step.verb in ACTION_VERBS:
             st.inbox.action_started()
         try:
@@ -172,6 +179,11 @@ class Executor:
         finally:
             if step.verb in CHECK_VERBS:
                 st.inbox.checked()
+
+    def _store_only(self, args: Any) -> bool:
+        """An `assert:` that only reads the CSMS's store, run against an external CSMS."""
+        return (isinstance(self.backend, ExternalBackend) and isinstance(args, Mapping)
+                and "upload" not in args)
 
     def _capture(self, st: Station, captures: Mapping[str, Any]) -> None:
         self.cp_vars[st.id].update(captures)

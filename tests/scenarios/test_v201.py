@@ -1,0 +1,125 @@
+"""2.0.1 stations in scenarios: groups with `ocpp: "2.0.1"` beside 1.6 ones, against the built-in
+CSMS and against an independent 2.0.1 CSMS (the `ocpp` package's v201 classes), over real
+websockets. The library's 2.0.1 files run in test_runner's library test; bad files are in
+broken/ (bad_ocpp_version, v201_*)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from chargebench.trace import read_trace
+from scenarios.loader import LIBRARY, load_scenario
+from scenarios.results import PASSED, SKIPPED
+from scenarios.runner import RunOptions, run_scenario
+from tests.sim.v201.csms201_peer import Script, csms201
+
+SPEED = float(os.environ.get("CHARGEBENCH_SCENARIO_SPEED", "1200"))
+
+MIXED = """\
+name: mixed groups
+speed: 120
+fleet:
+  - {group: old, ids: [MIX-OLD]}
+  - group: new
+    ids: [MIX-NEW-1, MIX-NEW-2]
+    ocpp: "2.0.1"
+    faker_seed: 5
+    template:
+      hardware: {connectors: 2}
+      overrides: {SampledDataCtrlr: {TxUpdatedInterval: 600}}
+steps:
+  - boot:
+  - operator: {id_tag: "T-${cp}", status: Accepted}
+  - {plug_in: 2, cp: new}
+  - {plug_in: 1, cp: old}
+  - {present_id_tag: {id_tag: "T-${cp}", connector: 2}, cp: new}
+  - {present_id_tag: {id_tag: "T-${cp}", connector: 1}, cp: old}
+  - cp: new
+    expect: {action: TransactionEvent, dir: cp->cs, payload: {eventType: Started, evse: {id: 2}, transactionInfo: {transactionId: {capture: tx}}}}
+  - cp: old
+    expect: {action: StartTransaction, type: CALLRESULT, payload: {idTagInfo: {status: Accepted}}}
+  - wait: 1h
+  - cp: new
+    expect: {action: TransactionEvent, dir: cp->cs, count: 5, payload: {triggerReason: MeterValuePeriodic}}
+  - {plug_out: 2, cp: new}
+  - cp: new
+    expect: {action: TransactionEvent, dir: cp->cs, payload: {eventType: Ended, transactionInfo: {transactionId: "${tx}", stoppedReason: EVDisconnected}}}
+  - cp: new
+    assert: {transaction: {id: "${tx}", energy_wh: {range: [1000, null]}}, evse: {evse_id: 2, status: Available}, within: 10s}
+"""
+
+
+def explain(result) -> str:
+    failure = result.failure()
+    return result.reason if failure is None else f"{failure.where}: {failure.detail}"
+
+
+async def test_mixed_groups_share_one_builtin_csms(tmp_path):
+    """A 1.6 group and a 2.0.1 group on one built-in CSMS port: each station speaks its own
+    version (subprotocol, actions), the 2.0.1 group's device-model override holds
+    (TxUpdatedInterval 600 s: 5 periodic events in the hour, not 60), and its stations boot
+    with the group's Faker identities."""
+    path = tmp_path / "mixed.yaml"
+    path.write_text(MIXED, "utf-8")
+    scenario = load_scenario(path)
+    assert [g.ocpp for g in scenario.fleet] == ["1.6", "2.0.1"]
+    result = await run_scenario(scenario, RunOptions(speed=SPEED, workdir=tmp_path,
+                                                     trace_dir=tmp_path / "trace"))
+    assert result.status == PASSED, explain(result)
+    records = list(read_trace(result.trace))
+    sent = {(r.cp_id, r.action) for r in records if r.dir == "cp->cs" and r.type == "CALL"}
+    assert ("MIX-OLD", "StartTransaction") in sent and ("MIX-OLD", "TransactionEvent") not in sent
+    assert ("MIX-NEW-1", "TransactionEvent") in sent and ("MIX-NEW-1", "StartTransaction") not in sent
+    periodic = [r for r in records if r.cp_id == "MIX-NEW-1" and r.action == "TransactionEvent"
+                and r.type == "CALL" and r.payload["triggerReason"] == "MeterValuePeriodic"]
+    assert 5 <= len(periodic) <= 6, len(periodic)
+    boots = {r.cp_id: r.payload["chargingStation"] for r in records
+             if r.action == "BootNotification" and r.type == "CALL" and r.cp_id != "MIX-OLD"}
+    assert boots["MIX-NEW-1"]["serialNumber"] != boots["MIX-NEW-2"]["serialNumber"]
+    again = load_scenario(path)  # the same Faker seed gives the same identities
+    assert [g.faker_seed for g in again.fleet] == [None, 5]
+
+
+async def test_library_201_session_against_an_independent_csms(tmp_path):
+    """The library's 2.0.1 plug-in-first session against a CSMS we did not write (the `ocpp`
+    package's v201 ChargePoint, server side), which first answers Pending: every expectation on
+    the wire holds, the store assertions and operator steps are skipped, and that CSMS received
+    the transaction's events in the order of E02 with one transactionId."""
+    script = Script(boots=[("Pending", 1)])
+    async with csms201(script=script) as server:
+        options = RunOptions(speed=SPEED, workdir=tmp_path, csms_url=server.url)
+        scenario = load_scenario(LIBRARY / "v201_charging_plug_in_first.yaml")
+        result = await run_scenario(scenario, options)
+        assert result.status == PASSED, explain(result)
+        statuses = [step.status for step in result.steps]
+        assert SKIPPED in statuses and statuses.count(PASSED) >= 12
+        peer = server.peers["CS201-001"]
+        events = [(p["event_type"], p["trigger_reason"], p["transaction_info"]["transaction_id"])
+                  for action, p in peer.received if action == "TransactionEvent"]
+    assert script.answered_boots == 2  # Pending, then Accepted
+    kinds = [(kind, trigger) for kind, trigger, _ in events]
+    assert kinds[:3] == [("Started", "CablePluggedIn"), ("Updated", "Authorized"),
+                         ("Updated", "ChargingStateChanged")]
+    assert kinds[-1] == ("Ended", "EVCommunicationLost")
+    assert len({tx for *_, tx in events}) == 1
+
+
+def test_a_201_flow_runs_only_on_201_targets(tmp_path):
+    """The version of an included flow's steps is the including step's: the 2.0.1 flow on a
+    1.6 group is refused where the flow names TransactionEvent."""
+    path = tmp_path / "wrong.yaml"
+    path.write_text(
+        "name: w\nfleet:\n  - {group: old}\nsteps:\n  - boot:\n"
+        "  - include: {file: flows/session_201_plug_in_first.yaml}\n    cp: old\n", "utf-8")
+    from scenarios.loader import ScenarioError
+
+    try:
+        load_scenario(path)
+    except ScenarioError as error:
+        problems = error.problems
+    else:
+        raise AssertionError("loaded")
+    flow = Path("session_201_plug_in_first.yaml")
+    assert problems and all(flow.name in p for p in problems), problems
+    assert any("unknown OCPP 1.6 action 'TransactionEvent'" in p for p in problems), problems
