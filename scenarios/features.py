@@ -3,7 +3,8 @@
 A library scenario that needs a feature still being built says so (`requires: [firmware]`) and is
 skipped with that reason instead of failing; it runs as soon as the feature lands, with no edit.
 A feature is present when the charge point answers its OCPP action (the handler table of a
-throwaway `ChargePoint`; `v201_*` features: the 2.0.1 station's, `sim.v201.handlers`) or, for CSMS-only features, when the store can do it.
+throwaway `ChargePoint`; `v201_*` features: the 2.0.1 station's, `sim.v201.handlers`) or, for
+CSMS-only features, when the store can do it.
 """
 
 from __future__ import annotations
