@@ -89,11 +89,18 @@ class EV:
     battery_voltage_empty_v: float = 330.0
     battery_voltage_full_v: float = 400.0
     paused: bool = False  # EV opened S2 (1.6 §4.9 C4): SuspendedEV
+    #: the EV speaks ISO 15118 (a 2.0.1 station then sends its charging needs, K15)
+    iso15118: bool = False
+    #: ISO 15118 departure time, seconds after plug-in (None: the EV gives none)
+    departure_s: int | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name not in ("paused", "soc") and (isinstance(value, bool) or value <= 0):
+            if f.name in ("paused", "soc", "iso15118") or (f.name == "departure_s"
+                                                            and value is None):
+                continue
+            if isinstance(value, bool) or value <= 0:
                 raise ValueError(f"ev.{f.name} must be > 0, not {value!r}")
         if not 0 <= self.soc <= 100 or not 0 < self.target_soc <= 100:
             raise ValueError("ev.soc and ev.target_soc are percentages")

@@ -176,10 +176,18 @@ class FirmwareUpdater:
         # Behaviour
         signed_only: bool = False,
         verify_tls: bool | str = True,
+        signed_status_action: str = "SignedFirmwareStatusNotification",
+        signature_required: bool = True,
     ) -> None:
         """`reboot(version)` is called after Installed (may be a coroutine function);
         `idle()` says no transaction is running; `security_event(type, techInfo)` queues a
-        SecurityEventNotification (see `security_events.SecurityEvents`)."""
+        SecurityEventNotification (see `security_events.SecurityEvents`).
+
+        The signed procedure is also OCPP 2.0.1's UpdateFirmware (L01, the whitepaper's
+        backport): a 2.0.1 station reports it in `signed_status_action`
+        FirmwareStatusNotification, and with `signature_required` False takes a request
+        without signingCertificate and signature (both optional in 2.0.1's FirmwareType):
+        nothing to verify, no SignatureVerified."""
         self.config = config
         self.clock = clock
         self.notify = notify
@@ -194,6 +202,8 @@ class FirmwareUpdater:
         self.idle_poll_seconds = idle_poll_seconds
         self.signed_only = signed_only
         self.verify_tls = verify_tls
+        self.signed_status_action = signed_status_action
+        self.signature_required = signature_required
         self.status: FirmwareStatus = _FS.idle
         self.last_signed_status: FirmwareStatus = _FS.idle
         self._last_request_id: int | None = None
@@ -247,9 +257,11 @@ class FirmwareUpdater:
     def on_signed_update_firmware(self, payload: dict) -> dict:
         """SignedUpdateFirmware.req handler (L01.FR.23-27)."""
         firmware = payload["firmware"]
-        reason = verify_signing_certificate(
-            firmware["signingCertificate"], self.manufacturer_roots(), self.clock.now()
-        )
+        reason = None
+        if self.signature_required or "signingCertificate" in firmware:
+            reason = verify_signing_certificate(
+                firmware.get("signingCertificate", ""), self.manufacturer_roots(),
+                self.clock.now())
         if reason is not None:
             log.info("SignedUpdateFirmware refused: signing certificate %s", reason)
             self._security_event("InvalidFirmwareSigningCertificate", reason)  # L01.FR.02
@@ -263,7 +275,7 @@ class FirmwareUpdater:
 
     async def signed_update_firmware(self, request: dict) -> FirmwareStatus:
         """The L01 procedure; returns the final status."""
-        action, request_id = "SignedFirmwareStatusNotification", request["requestId"]
+        action, request_id = self.signed_status_action, request["requestId"]
         firmware = request["firmware"]
         retrieve = parse_iso(firmware["retrieveDateTime"])
         if retrieve > self.clock.now():
@@ -275,13 +287,14 @@ class FirmwareUpdater:
         if data is None:
             return _FS.download_failed
         await self._report(action, _FS.downloaded, request_id)
-        if not verify_firmware_signature(data, firmware["signature"],
-                                         firmware["signingCertificate"]):
-            # L01.FR.03; logged first, so the security log has it once the CSMS hears of it
-            self._security_event("InvalidFirmwareSignature", firmware["location"])
-            await self._report(action, _FS.invalid_signature, request_id)
-            return _FS.invalid_signature
-        await self._report(action, _FS.signature_verified, request_id)
+        if self.signature_required or "signature" in firmware:
+            if not verify_firmware_signature(data, firmware.get("signature", ""),
+                                             firmware.get("signingCertificate", "")):
+                # L01.FR.03; logged first, so the security log has it once the CSMS hears
+                self._security_event("InvalidFirmwareSignature", firmware["location"])
+                await self._report(action, _FS.invalid_signature, request_id)
+                return _FS.invalid_signature
+            await self._report(action, _FS.signature_verified, request_id)
         install_at = firmware.get("installDateTime")
         if install_at and parse_iso(install_at) > self.clock.now():
             await self._report(action, _FS.install_scheduled, request_id)  # L01.FR.16

@@ -176,7 +176,8 @@ class SmartCharging:
         self._profiles: list[InstalledProfile] = []
         #: connector -> (transactionId or None until StartTransaction.conf, start time)
         #: connector -> (transactionId once known, start; None until a remote start begins)
-        self._transactions: dict[int, tuple[int | None, datetime | None]] = {}
+        #: (2.0.1 transactionIds are strings: the same engine serves `sim.v201.smart_charging`)
+        self._transactions: dict[int, tuple[int | str | None, datetime | None]] = {}
         self._load()
 
     @classmethod
@@ -239,7 +240,8 @@ class SmartCharging:
     # Transactions ------------------------------------------------------------------------
 
     def transaction_started(
-        self, connector_id: int, transaction_id: int | None, start: datetime | None = None
+        self, connector_id: int, transaction_id: int | str | None,
+        start: datetime | None = None
     ) -> None:
         """A transaction began on the connector (Relative profiles count from `start`).
 
@@ -249,6 +251,11 @@ class SmartCharging:
         previous = self._transactions.get(connector_id)
         begun = previous[1] if previous and previous[1] else (start or self.now())
         self._transactions[connector_id] = (transaction_id, begun)
+
+    def running(self, connector_id: int) -> int | str | None:
+        """The transactionId the engine knows on the connector (None: none, or not yet)."""
+        tx = self._transactions.get(connector_id)
+        return None if tx is None else tx[0]
 
     def transaction_expected(self, connector_id: int) -> None:
         """A RemoteStartTransaction was accepted and its transaction has not begun yet: its

@@ -66,6 +66,10 @@ class AuthCache:
             return None
         return entry.info.get("status")
 
+    def forget(self, token: dict) -> bool:
+        """Drop `token`'s entry (N10: a customer's data cleared); False when it had none."""
+        return self._entries.pop(_key(token), None) is not None
+
     def clear(self) -> None:
         """C11.FR.01."""
         self._entries.clear()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sim.connector import ConnectorStatus
 from sim.ev import EV, Meter
 from sim.features.metering import TransactionMeter
-from sim.v201 import metering, reservations
+from sim.v201 import display, metering, reservations, smart_charging
 from sim.v201.connectors import Connector, Event
 from sim.v201.settings import VARIABLES
 from sim.v201.transaction import (
@@ -264,6 +264,7 @@ async def _start(st: ChargingStation, evse: Evse, trigger: str) -> None:
         tx.reserved(evse.reservation_used)  # H01.FR.15, E01.FR.13
         evse.reservation_used = None
     evse.tx = tx
+    smart_charging.tx_started(st, evse)  # K01: the limits in force; K15: an EV's needs
     await st.status_changed(evse, evse.connector.set_in_transaction(True))
     readings = st.readings(evse, "TxStartedMeasurands", metering.BEGIN)
     evse.ended_meter = TransactionMeter()
@@ -290,6 +291,8 @@ async def _end(st: ChargingStation, evse: Evse, trigger: str, stopped_reason: st
     await st.transaction_event(evse, "Ended", trigger, meter_values=kept.data or None,
                                stopped_reason=stopped_reason, token=token)
     evse.tx, evse.token, evse.remote_start_id = None, None, None
+    smart_charging.tx_ended(st, evse)
+    display.transaction_ended(st, tx.transaction_id)  # O02.FR.02
     await st.status_changed(evse, evse.connector.set_in_transaction(False))
 
 

@@ -18,8 +18,17 @@ from chargebench.ocppj import CallFailed, OcppCallError
 from chargebench.ocppj.registration import Registration
 from chargebench.ocppj.versions import OCPP201
 from sim.dispatch import Handler
+from sim.v201 import (
+    display,
+    firmware,
+    local_list,
+    logs,
+    reservations,
+    security,
+    smart_charging,
+    tariff,
+)
 from sim.v201 import evse as flows
-from sim.v201 import local_list, reservations
 from sim.v201.connectors import Event
 from sim.v201.device_model import DeviceModel, notify_report_payloads
 from sim.v201.trigger import trigger_message
@@ -256,8 +265,41 @@ async def _apply_availability(st: ChargingStation, evses: list[Evse], inoperativ
         await st.status_changed(evse, changed)
 
 
+# P. DataTransfer -------------------------------------------------------------------------------
+
+
+def data_transfer(_st: ChargingStation, _p: dict) -> dict:
+    """P01.FR.05: this station implements no vendor extension: UnknownVendorId, whatever the
+    vendorId."""
+    return {"status": "UnknownVendorId"}
+
+
 HANDLERS: Mapping[str, Handler] = {
     "Reset": reset,
+    # A. Security, M. ISO 15118 certificate management
+    "CertificateSigned": security.certificate_signed,
+    "DeleteCertificate": security.delete_certificate,
+    "GetInstalledCertificateIds": security.get_installed_certificate_ids,
+    "InstallCertificate": security.install_certificate,
+    "SetNetworkProfile": security.set_network_profile,
+    # I. Tariff and cost
+    "CostUpdated": tariff.cost_updated,
+    # K. Smart charging
+    "ClearChargingProfile": smart_charging.clear_charging_profile,
+    "GetChargingProfiles": smart_charging.get_charging_profiles,
+    "GetCompositeSchedule": smart_charging.get_composite_schedule,
+    "SetChargingProfile": smart_charging.set_charging_profile,
+    # L. Firmware management
+    "UpdateFirmware": firmware.update_firmware,
+    # N. Diagnostics
+    "CustomerInformation": logs.customer_information,
+    "GetLog": logs.get_log,
+    # O. Display messages
+    "ClearDisplayMessage": display.clear_display_message,
+    "GetDisplayMessages": display.get_display_messages,
+    "SetDisplayMessage": display.set_display_message,
+    # P. DataTransfer
+    "DataTransfer": data_transfer,
     # C. Authorization, D. Local authorization list
     "ClearCache": clear_cache,
     "GetLocalListVersion": local_list.get_local_list_version,

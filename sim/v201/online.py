@@ -35,7 +35,7 @@ from sim.features.connection import failure_reason
 from sim.features.metering import aligned_instant, seconds_to_next_aligned
 from sim.features.online import attempted
 from sim.v201 import evse as flows
-from sim.v201 import metering
+from sim.v201 import metering, security
 
 if TYPE_CHECKING:
     from sim.v201.station import ChargingStation
@@ -47,27 +47,33 @@ log = logging.getLogger(__name__)
 
 #: B02.FR.07, B03.FR.05: interval 0 with Pending/Rejected: "choose a waiting interval on its own"
 DEFAULT_BOOT_RETRY = 30
-_CONNECT_ERRORS = (OSError, InvalidHandshake, InvalidStatus, TimeoutError, ConnectionError)
+#: ValueError: the profile's credentials are missing (no password, no certificate)
+_CONNECT_ERRORS = (OSError, InvalidHandshake, InvalidStatus, TimeoutError, ConnectionError,
+                   ValueError)
 
 
 async def run(st: ChargingStation) -> None:
     """Connect, stay online while wanted, reconnect with back-off, reboot when asked."""
     attempt = 0
+    security.power_cycle(st, st.network)
     while not st.link.stopping:
         await st.link.online_wanted.wait()
+        slot, profile = security.current(st, st.network)  # B10: the profile to dial now
         try:
-            ws = await connect(f"{st.csms_url}/{st.id}",
-                               subprotocols=dispatch.subprotocols([OCPP201]),
-                               ping_interval=None)
+            url, options = security.connect_options(st, profile)
+            ws = await connect(url, subprotocols=dispatch.subprotocols([OCPP201]),
+                               ping_interval=None, **options)
         except _CONNECT_ERRORS as error:
             attempt += 1
             st.link.failure = failure_reason(error)
             log.debug("%s: connect failed (%s), attempt %d", st.id, error, attempt)
+            security.connect_failed(st, st.network, error)
             attempted(st.link)  # a paced fleet start (`sim.fleet.Fleet`) moves on
             await st.clock.sleep(backoff(st, attempt))
             continue
         attempt = 0
         st.link.connects += 1
+        security.connected(st, st.network, slot, profile, ws)
         try:
             await _connection(st, ws)
         except Exception:  # our bug: logged, and the station reconnects instead of dying
@@ -86,6 +92,10 @@ def power_cycle(st: ChargingStation) -> None:
     st.boot_reason, st.link.reboot_reason = st.link.reboot_reason or "PowerUp", None
     st.link.registration = None
     st.link.booted.clear()
+    apply_pending = getattr(st.settings.dm, "apply_pending", None)
+    if apply_pending is not None:
+        apply_pending()  # the RebootRequired values take effect (B05.FR.xx, B10.FR.01)
+    security.power_cycle(st, st.network)  # B10.FR.04: the first entry of the priority
     for evse in st.evses:
         flows.cancel_timer(evse)
         evse.authorized, evse.token, evse.remote_start_id = False, None, None
@@ -124,6 +134,7 @@ async def _connection(st: ChargingStation, ws: Any) -> None:
             offline_s = st.clock.monotonic() - (st.offline_since or 0.0)
             long = offline_s > st.settings.int("OfflineThreshold")
             await st.report_statuses(changed_only=not long)
+            st.deliver_security_events()
         st.link.ticker = st.spawn(heartbeat(st))
         aligned_task = st.spawn(aligned(st))
         st.flush_queue()
@@ -169,6 +180,7 @@ async def boot(st: ChargingStation, session: Session) -> None:
     st.boot_reason = "PowerUp"
     await st.report_statuses(changed_only=False)  # B01.FR.05
     st.link.booted.set()
+    st.deliver_security_events()
 
 
 async def _wait_to_boot(st: ChargingStation, interval: float) -> None:

@@ -9,6 +9,7 @@ SetVariables takes effect at once where the variable is ReadWrite.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -88,10 +89,57 @@ VARIABLES: dict[str, Variable] = {
     "FirmwareVersion": Variable("InternalCtrlr", "FirmwareVersion", None),
     "ICCID": Variable("InternalCtrlr", "ICCID", None),
     "IMSI": Variable("InternalCtrlr", "IMSI", None),
+    # A00-A05 (SecurityCtrlr): the basic-auth password (profiles 1, 2), the CSR's subject
+    # (A02.FR.13 O = OrganizationName), the certificate store's limits
+    "SecurityProfile": Variable("SecurityCtrlr", "SecurityProfile", "0"),
+    "BasicAuthPassword": Variable("SecurityCtrlr", "BasicAuthPassword", None),
+    "OrganizationName": Variable("SecurityCtrlr", "OrganizationName", None),
+    "CertificateEntries": Variable("SecurityCtrlr", "CertificateEntries", None),
+    "AdditionalRootCertificateCheck": Variable("SecurityCtrlr",
+                                               "AdditionalRootCertificateCheck", "false"),
+    "MaxCertificateChainSize": Variable("SecurityCtrlr", "MaxCertificateChainSize", None),
+    # B09/B10, A05 (OCPPCommCtrlr; the profiles themselves are libocpp's InternalCtrlr JSON)
+    "NetworkConfigurationPriority": Variable("OCPPCommCtrlr", "NetworkConfigurationPriority",
+                                             None),
+    "NetworkConnectionProfiles": Variable("InternalCtrlr", "NetworkConnectionProfiles", None),
+    "NetworkProfileConnectionAttempts": Variable("OCPPCommCtrlr",
+                                                 "NetworkProfileConnectionAttempts", "3"),
+    "ActiveNetworkProfile": Variable("OCPPCommCtrlr", "ActiveNetworkProfile", None),
+    # L01, N01: the URL schemes a transfer may use
+    "FileTransferProtocols": Variable("OCPPCommCtrlr", "FileTransferProtocols",
+                                      "FTP,FTPS,HTTP,HTTPS"),
+    # K01-K17 (SmartChargingCtrlr)
+    "SmartChargingEnabled": Variable("SmartChargingCtrlr", "Enabled", "true"),
+    "ProfileStackLevel": Variable("SmartChargingCtrlr", "ProfileStackLevel", "10"),
+    "PeriodsPerSchedule": Variable("SmartChargingCtrlr", "PeriodsPerSchedule", "24"),
+    "ChargingProfileEntries": Variable("SmartChargingCtrlr", "Entries", None,
+                                       "ChargingProfiles"),
+    "RateUnit": Variable("SmartChargingCtrlr", "RateUnit", "A,W"),
+    "SupplyVoltage": Variable("SmartChargingCtrlr", "SupplyVoltage", None),
+    "ExternalControlSignalsEnabled": Variable("SmartChargingCtrlr",
+                                              "ExternalControlSignalsEnabled", "true"),
+    # K15 (ISO15118Ctrlr)
+    "ISO15118Enabled": Variable("ISO15118Ctrlr", "Enabled", "true"),
+    # O01-O06 (DisplayMessageCtrlr)
+    "DisplayMessageEnabled": Variable("DisplayMessageCtrlr", "Enabled", "true"),
+    "DisplayMessages": Variable("DisplayMessageCtrlr", "DisplayMessages", "10"),
+    "DisplaySupportedFormats": Variable("DisplayMessageCtrlr", "SupportedFormats",
+                                        "ASCII,HTML,URI,UTF8"),
+    "DisplaySupportedPriorities": Variable("DisplayMessageCtrlr", "SupportedPriorities",
+                                           "AlwaysFront,InFront,NormalCycle"),
+    # I01-I03 (TariffCostCtrlr)
+    "CostEnabled": Variable("TariffCostCtrlr", "Enabled", "true", "Cost"),
+    "Currency": Variable("TariffCostCtrlr", "Currency", "EUR"),
     # OCPP-J connection (InternalCtrlr is libocpp's custom component)
     "ChargePointId": Variable("InternalCtrlr", "ChargePointId", "CS201"),
     "NumberOfConnectors": Variable("InternalCtrlr", "NumberOfConnectors", None),
 }
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class Settings:
@@ -126,20 +174,30 @@ class Settings:
     def bool(self, name: str) -> bool:
         return (self.text(name) or "").strip().lower() == "true"
 
+    def has(self, component: str) -> builtins.bool:
+        """Whether the device model has `component` (an optional controller: SmartChargingCtrlr,
+        DisplayMessageCtrlr...); a station without a device model has every one, with the
+        defaults here."""
+        components = getattr(self.dm, "components", None)
+        if components is None:
+            return True
+        return any(key.name == component for key in components())
+
     def list(self, name: str) -> list[str]:
         return [item.strip() for item in (self.text(name) or "").split(",") if item.strip()]
 
-    def set(self, name: str, value: Any) -> None:
-        """A value the station itself decided (B01.FR.04: the boot's heartbeat interval): in the
-        device model when it has the variable (GetVariables then shows it; not persisted, the
-        next boot decides again), else kept here."""
+    def set(self, name: str, value: Any, *, persist: builtins.bool = False) -> None:
+        """A value the station itself decided (B01.FR.04: the boot's heartbeat interval; A05's
+        security profile, B09's network profiles): in the device model when it has the
+        variable (GetVariables then shows it; `persist`: kept across restarts, else the next
+        boot decides again), else kept here."""
         var = VARIABLES[name]
         set_local = getattr(self.dm, "set_local", None)
         if set_local is not None and name not in self.overrides:
             try:
                 set_local(var.component, var.variable, value, variable_instance=var.instance,
-                          persist=False)
+                          persist=persist)
                 return
             except (KeyError, ValueError):
                 pass
-        self.overrides[name] = str(value)
+        self.overrides[name] = value if isinstance(value, str) else _text(value)

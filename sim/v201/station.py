@@ -37,17 +37,20 @@ from chargebench.ocppj.versions import OCPP201
 from chargebench.trace import TraceRecord
 from sim import dispatch, tasks
 from sim.ev import EV, Meter
-from sim.features.connection import Handlers, Link, LinkedSender
+from sim.features.connection import Handlers, Link, LinkedSender, TlsFiles
 from sim.features.faults import FaultPlan
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
 from sim.v201 import evse as flows
-from sim.v201 import metering, online, reservations
+from sim.v201 import metering, online, reservations, security, tariff
 from sim.v201.auth_cache import AuthCache
 from sim.v201.connectors import Event, Status
+from sim.v201.device_model import DeviceModel
 from sim.v201.evse import Evse
+from sim.v201.features import Features
 from sim.v201.local_list import LocalList
 from sim.v201.settings import Settings
+from sim.v201.smart_charging import ExternalLimit
 
 __all__ = ["ChargingStation"]
 
@@ -70,11 +73,13 @@ class ChargingStation(LinkedSender):
         rng: random.Random | None = None,
         call_timeout: float = 30.0,
         fault_plan: FaultPlan | None = None,
+        tls: TlsFiles | None = None,
     ) -> None:
         """`csms_url`: the CSMS's OCPP-J base URL (the station id is appended, OCPP-J 2.0.1
         §3.1.1); `station_id` overrides the device model's; `state_dir` keeps the queue of
         TransactionEvents across restarts (E04); `ev_factory(n)` makes the EV plugged into
-        EVSE n."""
+        EVSE n; `tls`: the CA file (and for security profile 3 the client certificate) to use
+        instead of the certificates installed over OCPP (`sim.v201.security`)."""
         self.settings = settings
         self.id: str = station_id or settings.text("ChargePointId") or "CS201"
         self.hardware = hardware or Hardware(connectors=1)
@@ -85,6 +90,18 @@ class ChargingStation(LinkedSender):
         self.rng = rng or random.Random()
         self.call_timeout = call_timeout
         self.fault_plan = fault_plan
+        self.tls = tls
+        self.state_dir = state_dir
+        #: the network profile being dialled and the last that connected (B10, A05)
+        self.network = security.NetworkState(profile=settings.int("SecurityProfile"))
+        self.network.given = {slot: data.get("ocppCsmsUrl", "")
+                              for slot, data in security.profiles(self).items()}
+        self._features: Features | None = None
+        #: K12: limits an external system put on EVSEs (0: the station), None: none
+        self.external_limits: dict[int, ExternalLimit] | None = None
+        #: O01: the display messages by id; I02/I03: the cost shown per transaction
+        self.display_messages: dict[int, dict] | None = None
+        self.costs: dict[str, dict] | None = None
         self.evses = [Evse(n, Meter(self.hardware)) for n in range(1, self.hardware.connectors + 1)]
         self.queue = OfflineQueue(
             state_dir,
@@ -110,6 +127,8 @@ class ChargingStation(LinkedSender):
         self._drain: asyncio.Task | None = None
         self._tasks: list[asyncio.Task] = []
         self._sender: asyncio.Lock | None = None
+        if isinstance(settings.dm, DeviceModel):
+            security.watch(self, settings.dm)
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -138,7 +157,38 @@ class ChargingStation(LinkedSender):
             with contextlib.suppress(Exception):
                 await self.session.close()
         await asyncio.gather(*pending, return_exceptions=True)
+        if self._features is not None:
+            self._features.close()
         self.queue.close()
+
+    @property
+    def features(self) -> Features:
+        """The certificate store, security log, firmware updater, log uploader and profile
+        engine (`sim.v201.features`), built on first use."""
+        if self._features is None:
+            self._features = Features(self)
+        return self._features
+
+    def features_built(self, name: str) -> bool:
+        """Whether feature `name` exists (without building the features to tell)."""
+        return self._features is not None and self._features.built(name)
+
+    def deliver_security_events(self) -> None:
+        """A04.FR.02/03: send the critical security events queued while offline (none when the
+        security log was never used)."""
+        if self._features is not None and self._features.built("events"):
+            self.spawn(self._features.deliver_events())
+
+    @property
+    def security_profile(self) -> int:
+        """The security profile of the connection in use (A00)."""
+        return self.network.profile
+
+    def firmware_installed(self, version: str) -> None:
+        """L01.FR.15: the new firmware is installed: reboot into it; the next BootNotification
+        has reason FirmwareUpdate and the new firmwareVersion."""
+        self.settings.set("FirmwareVersion", version, persist=True)
+        self.request_reboot("FirmwareUpdate")
 
     def spawn(self, coro: Coroutine) -> asyncio.Task:
         """Run `coro` in the background; cancelled by `stop()`, its failure logged once."""
@@ -245,6 +295,8 @@ class ChargingStation(LinkedSender):
         """E05: an idTokenInfo not Accepted ends the authorization when StopTxOnInvalidId."""
         if reply is None or msg.action != "TransactionEvent":
             return
+        if "totalCost" in reply or "updatedPersonalMessage" in reply:
+            tariff.transaction_response(self, msg.payload, reply)  # I02.FR.04, I03.FR.03
         info = reply.get("idTokenInfo")
         if info is not None and "idToken" in msg.payload:
             self.remember(msg.payload["idToken"], info)  # C10.FR.05

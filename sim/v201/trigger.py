@@ -13,7 +13,7 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from chargebench.ocppj import CallFailed
-from sim.v201 import metering
+from sim.v201 import firmware, logs, metering, security
 
 if TYPE_CHECKING:
     from sim.v201.evse import Evse
@@ -21,15 +21,21 @@ if TYPE_CHECKING:
 
 __all__ = ["trigger_message"]
 
-#: F06.FR.15/16: nothing uploads logs or updates firmware here: the status is Idle
-_IDLE = {"LogStatusNotification", "FirmwareStatusNotification"}
+#: F06.FR.15/16: the status of the firmware update or log upload (Idle when none runs)
+_STATUS = {"LogStatusNotification": logs.triggered_status,
+           "FirmwareStatusNotification": firmware.triggered_status}
+#: A02/A03 (F06): a new key pair and its CSR in SignCertificate
+_SIGN = {"SignChargingStationCertificate": "ChargingStationCertificate",
+         "SignV2GCertificate": "V2GCertificate"}
 _SENDS = {"BootNotification", "Heartbeat", "StatusNotification", "MeterValues",
-          "TransactionEvent", *_IDLE}
+          "TransactionEvent", *_STATUS, *_SIGN}
 
 
 def trigger_message(st: ChargingStation, p: dict) -> dict:
     """TriggerMessageResponse: NotImplemented for a message this station does not send
-    (F06.FR.08); Rejected for BootNotification once Accepted (F06.FR.17), for an EVSE it does
+    (F06.FR.08); SignChargingStationCertificate / SignV2GCertificate: a SignCertificate follows
+    (A02.FR.02, A03), Rejected without SecurityCtrlr.OrganizationName; Rejected for
+    BootNotification once Accepted (F06.FR.17), for an EVSE it does
     not have, and for TransactionEvent where no transaction runs; else Accepted and the
     message follows. Without `evse` a per-EVSE message is sent for every EVSE (F06.FR.11)."""
     message = p["requestedMessage"]
@@ -45,6 +51,11 @@ def trigger_message(st: ChargingStation, p: dict) -> dict:
         evses = [e for e in evses if e.tx is not None]
         if not evses or not st.online:
             return {"status": "Rejected"}
+    if message in _SIGN:
+        if not st.settings.text("OrganizationName"):
+            return {"status": "Rejected"}  # A02: no organization to name in the CSR
+        st.spawn(security.request_certificate(st, _SIGN[message]))
+        return {"status": "Accepted"}
     st.spawn(_send(st, message, evses))
     return {"status": "Accepted"}
 
@@ -57,8 +68,8 @@ async def _send(st: ChargingStation, message: str, evses: list[Evse]) -> None:
     with contextlib.suppress(CallFailed):
         if message == "Heartbeat":
             await st.send(session, "Heartbeat", {})
-        elif message in _IDLE:
-            await st.send(session, message, {"status": "Idle"})
+        elif message in _STATUS:
+            await st.send(session, message, _STATUS[message](st))
         elif message == "StatusNotification":
             for evse in evses:
                 await st.send(session, "StatusNotification", st.status_payload(evse))

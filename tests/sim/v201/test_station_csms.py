@@ -446,7 +446,8 @@ async def test_trigger_message(csms, make_station):
     assert {v["context"] for v in reading["meterValue"][0]["sampledValue"]} == {"Trigger"}
     assert await trigger("TransactionEvent") == "Rejected"
     assert await trigger("BootNotification") == "Rejected"
-    assert await trigger("SignV2GCertificate") == "NotImplemented"
+    assert await trigger("PublishFirmwareStatusNotification") == "NotImplemented"  # no LC
+    assert await trigger("SignV2GCertificate") == "Rejected"  # no OrganizationName (A02)
     await station.plug_in(1)
     assert await station.present_id_tag("TAG-OK")
     await until(lambda: len(frames.events()) == 2)
