@@ -53,8 +53,9 @@ _VALIDATOR = jsonschema.Draft202012Validator(
 
 
 #: Variables the runner gives every step (`${cp}`: the charge point it runs on; `${now}`,
-#: `${now+10m}`: simulated time), the file servers' (`files:`) and the test PKI's (`tls: true`)
-_RUNNER_VARIABLES = frozenset({"cp", "now"})
+#: `${now+10m}`: simulated time; `${csms.url}`: the CSMS's OCPP base URL), the file servers'
+#: (`files:`) and the test PKI's (`tls: true`)
+_RUNNER_VARIABLES = frozenset({"cp", "now", "csms.url"})
 _FILE_VARIABLES = frozenset({"files.http", "files.ftp", "files.dir"})
 _PKI_VARIABLES = frozenset({"pki.ca_pem"})
 

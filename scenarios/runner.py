@@ -136,6 +136,8 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
         timing = Timing(clock, scenario.timeout, min_wait=options.min_wait)
         executor = Executor(scenario, backend, stations, timing, files)
         executor.globals.update(backend.variables())
+        # the CSMS's OCPP base URL (what a 2.0.1 SetNetworkProfile's ocppCsmsUrl names)
+        executor.globals["csms.url"] = backend.url().rstrip("/")
         executor.globals.update(files.variables() if files is not None else {})
         executor.globals["now"] = lambda offset: iso(clock.now() + timedelta(seconds=offset))
         for _ in range(scenario.repeat):

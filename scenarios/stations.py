@@ -161,26 +161,25 @@ def _identity_201(person: Identity) -> dict[str, str]:
 
 def apply_faults(cp: ChargePoint | ChargingStation, spec: dict[str, Any]) -> None:
     """Make `cp` misbehave as `spec` says (`fault_plan:` and `template.faults:`), replacing
-    its faults so far: `firmware` sets `FirmwareFaults`, the rest is a `FaultPlan`; `{}` clears.
-    ValueError when `cp` has no firmware updater to fail (a 2.0.1 station without one)."""
+    its faults so far: `firmware` sets `FirmwareFaults`, the rest is a `FaultPlan`; `{}` clears."""
     firmware = spec.get("firmware") or {}
-    faults = _firmware_faults(cp)
-    if faults is None:
-        if firmware:
-            raise ValueError("this charge point has no firmware faults to inject (2.0.1)")
-    else:
+    faults = _firmware_faults(cp, wanted=bool(firmware))
+    if faults is not None:
         faults.download_failed = bool(firmware.get("download_failed", False))
         faults.installation_failed = bool(firmware.get("installation_failed", False))
     plan = {key: value for key, value in spec.items() if key != "firmware"}
     cp.fault_plan = FaultPlan.from_dict(plan) if plan else None
 
 
-def _firmware_faults(cp: ChargePoint | ChargingStation) -> Any:
-    """The charge point's `FirmwareFaults` (1.6: its features'; a 2.0.1 station's own when it
-    has an updater), else None."""
+def _firmware_faults(cp: ChargePoint | ChargingStation, *, wanted: bool) -> Any:
+    """The charge point's `FirmwareFaults`; a 2.0.1 station builds its features (updater,
+    certificates...) on first use, so only when faults are `wanted` or its features exist
+    already (None otherwise: nothing to clear)."""
     if isinstance(cp, ChargePoint):
         return cp.features.firmware_faults
-    return getattr(cp, "firmware_faults", None)
+    if wanted or cp._features is not None:  # built or not, without building
+        return cp.features.firmware_faults
+    return None
 
 
 def _fan_out(*sinks: Callable[[TraceRecord], None]) -> Callable[[TraceRecord], None]:
