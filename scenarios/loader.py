@@ -27,7 +27,7 @@ import jsonschema
 
 from chargebench.matching import MatcherSpecError, MessagePattern, compile_matcher
 from chargebench.yamlpos import Positions, YamlFileError, dotted, load_file, schema_violations
-from scenarios.model import VERBS, CsmsSpec, GroupSpec, Scenario, Step
+from scenarios.model import VERBS, CsmsSpec, GroupSpec, Scenario, Step, variable_key
 from scenarios.ocppcheck import (
     OCPP_VERSIONS,
     Problem,
@@ -301,7 +301,8 @@ class _FileLoader:
                 continue
             for variable, value in values.items():
                 spot = (*where, "overrides", component, variable)
-                spec = model.find(component, variable)
+                name, instance = variable_key(str(variable))
+                spec = model.find(component, name, variable_instance=instance)
                 if spec is None:
                     self.complain(spot, f"{component}.{variable} is not in the device model "
                                         f"({model.folder.name})", key=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 __all__ = [
     "ACTION_VERBS", "CHECK_VERBS", "CONTROL_VERBS", "VERBS",
-    "CsmsSpec", "GroupSpec", "Scenario", "Step",
+    "CsmsSpec", "GroupSpec", "Scenario", "Step", "variable_key",
 ]
 
 #: Steps that act on a charge point (they open a new expectation window, see README).
@@ -125,3 +125,12 @@ class Scenario:
             ids = self.charge_points if name in ("all", "*") else groups.get(name, [name])
             chosen.extend(cp for cp in ids if cp not in chosen)
         return chosen
+
+
+def variable_key(key: str) -> tuple[str, str | None]:
+    """A 2.0.1 override's variable: `Name` or `Name[Instance]` (an instanced variable, e.g.
+    SmartChargingCtrlr `Entries[ChargingProfiles]`)."""
+    if key.endswith("]") and "[" in key:
+        name, instance = key[:-1].split("[", 1)
+        return name, instance
+    return key, None

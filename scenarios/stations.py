@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from chargebench.clock import Clock
 from chargebench.trace import TraceRecord
-from scenarios.model import CsmsSpec, GroupSpec
+from scenarios.model import CsmsSpec, GroupSpec, variable_key
 from scenarios.observe import Inbox
 from sim.chargepoint import ChargePoint
 from sim.config import ChargePointConfig
@@ -148,7 +148,8 @@ def _stations_201(group: GroupSpec, *, url: str, clock: Clock, state_dir: Path,
         dm = cast(DeviceModel, st.settings.dm)  # station_201 gives each station its own
         for component, values in group.overrides.items():
             for variable, value in values.items():
-                dm.set_local(component, variable, value, persist=False)
+                name, instance = variable_key(variable)
+                dm.set_local(component, name, value, variable_instance=instance, persist=False)
         apply_faults(st, group.faults)
         stations[cp_id] = Station(st, group.name, inbox, start_delay=index * gap)
     return stations
