@@ -16,8 +16,9 @@ from tests.sim.v201.csms201_peer import Script, csms201
 
 SPEED = float(os.environ.get("CHARGEBENCH_SCENARIO_SPEED", "1200"))
 
+DATA = Path(__file__).parent / "data"
 #: a 1.6 group and a 2.0.1 group with an override and a Faker seed
-MIXED = Path(__file__).parent / "data" / "mixed_groups.yaml"
+MIXED = DATA / "mixed_groups.yaml"
 
 
 def explain(result) -> str:
@@ -90,3 +91,13 @@ def test_a_201_flow_runs_only_on_201_targets(tmp_path):
     flow = Path("session_201_plug_in_first.yaml")
     assert problems and all(flow.name in p for p in problems), problems
     assert any("unknown OCPP 1.6 action 'TransactionEvent'" in p for p in problems), problems
+
+
+async def test_version_neutral_steps_drive_a_201_station(tmp_path):
+    """plug_in, present_id_tag, ev_full (SuspendedEV), power_loss (Ended PowerLoss after the
+    reboot, B01.FR.08), fault and its clearing, go_offline/go_online and send: on a 2.0.1
+    station, each verified by the 2.0.1 messages it causes and the CSMS's record."""
+    result = await run_scenario(load_scenario(DATA / "v201_control_surface.yaml"),
+                                RunOptions(speed=SPEED, workdir=tmp_path))
+    assert result.status == PASSED, explain(result)
+    assert len(result.steps) == 21
