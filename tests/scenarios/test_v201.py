@@ -101,3 +101,28 @@ async def test_version_neutral_steps_drive_a_201_station(tmp_path):
                                 RunOptions(speed=SPEED, workdir=tmp_path))
     assert result.status == PASSED, explain(result)
     assert len(result.steps) == 21
+
+
+async def test_201_remote_start_and_local_list_through_the_csms_http_api(tmp_path):
+    """The built-in CSMS reached as an external one, over its URL and its HTTP API: the 2.0.1
+    RequestStartTransaction/RequestStopTransaction and SendLocalList/GetLocalListVersion of the
+    library go through `/api/chargers/{id}/actions/{action}` and the scenarios pass (store
+    assertions skipped); the CSMS's own records show what the API did."""
+    from chargebench.clock import Clock
+    from csms.central import CentralSystem
+    from csms.config import CsmsConfig
+    from scenarios.loader import DEFAULT_SEED
+
+    config = CsmsConfig(port=0, api_port=0, admin_token="t0ken", db=tmp_path / "ext.db",
+                        seed=DEFAULT_SEED, log_dir=None, clock=Clock(SPEED))
+    async with CentralSystem(config) as csms:
+        options = RunOptions(speed=SPEED, workdir=tmp_path, csms_url=csms.url(""),
+                             csms_api=f"http://127.0.0.1:{csms.api_port}", csms_token="t0ken")
+        for name in ("v201_remote_start_stop.yaml", "v201_local_list.yaml"):
+            result = await run_scenario(load_scenario(LIBRARY / name), options)
+            assert result.status == PASSED, explain(result)
+            commands = [s for s in result.steps if s.title.startswith("command")]
+            assert commands and all(s.status == PASSED for s in commands), name
+        [tx] = csms.store.list_transactions(charger_id="CS201-003")
+        assert tx["stop_reason"] == "Remote"
+        assert csms.store.get_local_list_version("CS201-004") == 2
