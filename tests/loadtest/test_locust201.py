@@ -26,11 +26,11 @@ def main(monkeypatch):
 
 @pytest.mark.slow
 def test_201_and_16_users_on_one_builtin_csms(main, tmp_path, capsys):
-    """`--ocpp both`: 2.0.1 stations and 1.6 charge points for 6 s on one port, no failure;
+    """`--ocpp both`: 2.0.1 stations and 1.6 charge points for 5 s on one port, no failure;
     every 2.0.1 action has its own row (each TransactionEvent eventType apart), beside the 1.6
     ones, with latency percentiles and a request rate."""
     prefix = tmp_path / "run"
-    code = main(["load", "--builtin-csms", "-u", "24", "-r", "24", "-t", "6s", "--csv",
+    code = main(["load", "--builtin-csms", "-u", "24", "-r", "24", "-t", "5s", "--csv",
                  str(prefix), "--max-failure-ratio", "0", "--", "--ocpp", "both", *FAST])
     out = capsys.readouterr().out
     assert code == 0, out + (tmp_path / "run.log").read_text()[-3000:]
