@@ -191,7 +191,7 @@ async def test_a05_upgrade_to_1_then_a_failing_profile_falls_back(csms, api, mak
     await until(lambda: station.link.connects > connects and station.link.booted.is_set(),
                 timeout=10)
     # slot 1 first (A05.FR.05), given up after its attempts, slot 2 connected (B10.FR.03)
-    assert station.network.order == [1, 2] and station.network.index == 1
+    assert station.network.order == (1, 2) and station.network.index == 1
     assert station.network.last_good == 2 and station.security_profile == 1
     assert csms.connections.get("ST-A05").profile == 1
     boots = [p["reason"] for a, p in frames.calls() if a == "BootNotification"]
