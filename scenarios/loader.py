@@ -240,7 +240,6 @@ class _FileLoader:
                     self.complain((*where, "template", "config"), f"file not found: {config}")
             if ocpp == "2.0.1":
                 self.check_model(template, (*where, "template"), config)
-                self.check_201_group(group, where)
             else:
                 self.check_template(template, (*where, "template"), config)
             self.check_faults(template.get("faults"), (*where, "template", "faults"))
@@ -312,13 +311,6 @@ class _FileLoader:
                 problem = check_value(spec.characteristics, to_text(value))
                 if problem is not None:
                     self.complain(spot, f"{component}.{variable}: {problem[1]}")
-
-    def check_201_group(self, group: Mapping[str, Any], where: tuple) -> None:
-        """What a 2.0.1 station of the simulator cannot do yet, refused before it runs."""
-        if "password" in group:
-            self.complain((*where, "password"),
-                          "2.0.1 stations connect without basic authentication for now "
-                          "(security profile 0)")
 
     def check_faults(self, spec: Mapping[str, Any] | None, where: tuple) -> None:
         """A fault plan the simulator would refuse (`sim.features.faults.FaultPlan`)."""

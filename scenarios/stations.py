@@ -100,8 +100,9 @@ def build_stations(
     stations: dict[str, Station] = {}
     for group in groups:
         if group.ocpp == "2.0.1":
-            stations.update(_stations_201(group, url=url, clock=clock, state_dir=state_dir,
-                                          trace_sink=trace_sink))
+            stations.update(_stations_201(group, csms, url=url, clock=clock,
+                                          state_dir=state_dir, trace_sink=trace_sink,
+                                          tls=tls))
             continue
         template = load_template(group, csms)
         group_tls = tls
@@ -129,8 +130,9 @@ def build_stations(
     return stations
 
 
-def _stations_201(group: GroupSpec, *, url: str, clock: Clock, state_dir: Path,
-                  trace_sink: Callable[[TraceRecord], None]) -> dict[str, Station]:
+def _stations_201(group: GroupSpec, csms: CsmsSpec, *, url: str, clock: Clock,
+                  state_dir: Path, trace_sink: Callable[[TraceRecord], None],
+                  tls: TlsFiles | None) -> dict[str, Station]:
     """The 2.0.1 stations of `group`: one device model template (the group's component_config
     folder, else the simulator's default) shared by all, each station with its own changed
     values, the group's `overrides` ({Component: {Variable: value}}, checked by the loader) and
@@ -146,6 +148,8 @@ def _stations_201(group: GroupSpec, *, url: str, clock: Clock, state_dir: Path,
                          state_dir=state_dir / cp_id, trace_sink=_fan_out(inbox.add, trace_sink),
                          settings=_identity_201(person))
         dm = cast(DeviceModel, st.settings.dm)  # station_201 gives each station its own
+        _security_201(st, dm, group, csms)
+        st.tls = tls
         for component, values in group.overrides.items():
             for variable, value in values.items():
                 name, instance = variable_key(variable)
@@ -153,6 +157,30 @@ def _stations_201(group: GroupSpec, *, url: str, clock: Clock, state_dir: Path,
         apply_faults(st, group.faults)
         stations[cp_id] = Station(st, group.name, inbox, start_delay=index * gap)
     return stations
+
+
+def _security_201(st: ChargingStation, dm: DeviceModel, group: GroupSpec, csms: CsmsSpec
+                  ) -> None:
+    """The scenario's security for a 2.0.1 station, as `load_template` gives a 1.6 one: its
+    network profiles (InternalCtrlr.NetworkConnectionProfiles, B09) at `csms.security_profile`
+    when the scenario names one, or when the station has the simulator's own folder (a scenario
+    station starts at profile 0, as the 1.6 default template does); the group's password
+    (or the CSMS credentials') as SecurityCtrlr.BasicAuthPassword (A01). A folder of the
+    user's own keeps its profiles."""
+    if csms.security_profile or group.config is None:
+        text = dm.get("InternalCtrlr", "NetworkConnectionProfiles")
+        try:
+            slots = json.loads(text) if text else []
+            for slot in slots:
+                slot["connectionData"]["securityProfile"] = csms.security_profile
+        except (ValueError, KeyError, TypeError):
+            slots = []
+        if slots:
+            dm.set_local("InternalCtrlr", "NetworkConnectionProfiles", json.dumps(slots),
+                         persist=False)
+    password = group.password or csms.credentials.get("password")
+    if password:
+        dm.set_local("SecurityCtrlr", "BasicAuthPassword", password, persist=False)
 
 
 def _identity_201(person: Identity) -> dict[str, str]:
