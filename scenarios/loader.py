@@ -239,7 +239,7 @@ class _FileLoader:
                 elif ocpp != "2.0.1" and not config.is_file():
                     self.complain((*where, "template", "config"), f"file not found: {config}")
             if ocpp == "2.0.1":
-                self.check_model(template, (*where, "template"), config)
+                self.check_model(template, (*where, "template"), config, group.get("password"))
             else:
                 self.check_template(template, (*where, "template"), config)
             self.check_faults(template.get("faults"), (*where, "template", "faults"))
@@ -272,11 +272,12 @@ class _FileLoader:
             except ConfigError as error:
                 self.complain((*where, "config"), f"{error.key or 'file'}: {error.reason}")
 
-    def check_model(self, template: Mapping[str, Any], where: tuple, config: Path | None
-                    ) -> None:
+    def check_model(self, template: Mapping[str, Any], where: tuple, config: Path | None,
+                    password: Any = None) -> None:
         """A 2.0.1 group: the hardware section, the component_config folder (the simulator's
-        `DeviceModel.load`) and `overrides: {Component: {Variable: value}}`, each variable one
-        the device model has and each value one it takes."""
+        `DeviceModel.load`), `overrides: {Component: {Variable: value}}`, each variable one
+        the device model has and each value one it takes, and the group's password (its
+        SecurityCtrlr.BasicAuthPassword)."""
         from sim.hardware import Hardware, HardwareError
         from sim.v201.device_model import DeviceModelError, default_config_dir
         from sim.v201.device_model_values import check_value, to_text
@@ -293,6 +294,12 @@ class _FileLoader:
             first = str(error).strip().splitlines() or ["invalid"]
             self.complain((*where, "config"), first[0])
             return
+        spec = model.find("SecurityCtrlr", "BasicAuthPassword")
+        if isinstance(password, str) and spec is not None:
+            problem = check_value(spec.characteristics, password)
+            if problem is not None:
+                self.complain((*where[:-1], "password"),
+                              f"SecurityCtrlr.BasicAuthPassword: {problem[1]}")
         overrides = template.get("overrides") or {}
         for component, values in overrides.items():
             if not isinstance(values, Mapping):

@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 
 from chargebench.trace import read_trace
-from scenarios.loader import LIBRARY, load_scenario
-from scenarios.results import PASSED, SKIPPED
+from scenarios.loader import DEFAULT_SEED, LIBRARY, load_scenario
+from scenarios.results import FAILED, PASSED, SKIPPED
 from scenarios.runner import RunOptions, run_scenario
 from tests.sim.v201.csms201_peer import Script, csms201
 
@@ -111,7 +111,6 @@ async def test_201_remote_start_and_local_list_through_the_csms_http_api(tmp_pat
     from chargebench.clock import Clock
     from csms.central import CentralSystem
     from csms.config import CsmsConfig
-    from scenarios.loader import DEFAULT_SEED
 
     config = CsmsConfig(port=0, api_port=0, admin_token="t0ken", db=tmp_path / "ext.db",
                         seed=DEFAULT_SEED, log_dir=None, clock=Clock(SPEED))
@@ -126,3 +125,24 @@ async def test_201_remote_start_and_local_list_through_the_csms_http_api(tmp_pat
         [tx] = csms.store.list_transactions(charger_id="CS201-003")
         assert tx["stop_reason"] == "Remote"
         assert csms.store.get_local_list_version("CS201-004") == 2
+
+
+async def test_201_group_password_and_security_profile(tmp_path):
+    """`csms: {security_profile: 1}` and the group's `password:` make a 2.0.1 station connect
+    with HTTP Basic (A00.FR.201-206, SecurityCtrlr.BasicAuthPassword): the CSMS records profile
+    1. With a wrong password the boot step fails naming the URL and the CSMS's HTTP 401."""
+    good = DATA / "v201_basic_auth.yaml"
+    result = await run_scenario(load_scenario(good), RunOptions(speed=SPEED, workdir=tmp_path))
+    assert result.status == PASSED, explain(result)
+    wrong = tmp_path / "wrong.yaml"
+    # one attempt is enough to tell (the back-off after it is longer than the step waits)
+    wrong.write_text(good.read_text("utf-8").replace(
+        "password: Station-Password-201-abcdef}", "password: Wrong-Password-201-abcdefg, "
+        "template: {overrides: {OCPPCommCtrlr: {RetryBackOffWaitMinimum: 600}}}}").replace(
+        "../../../scenarios/lab_seed.yaml", str(DEFAULT_SEED)).replace(
+        "  - boot:\n", "  - boot: {within: 1m}\n"), "utf-8")
+    result = await run_scenario(load_scenario(wrong), RunOptions(speed=SPEED,
+                                                                 workdir=tmp_path / "w"))
+    assert result.status == FAILED
+    detail = result.failure().detail
+    assert "HTTP 401" in detail and "/CS201-AUTH" in detail, detail
