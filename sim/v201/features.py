@@ -10,6 +10,7 @@ station of a large fleet never builds any of them (`loadtest.bench_sim_memory`).
 from __future__ import annotations
 
 import asyncio
+import json
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,7 +99,7 @@ class Features:
         st = self._st
         return Diagnostics(self.config, clock=st.clock, notify=st.call,
                            log_path=self.log_path, security_log_path=self.events.log_path,
-                           report=lambda: b"")
+                           report=lambda: json.dumps(st.snapshot()).encode() + b"\n")
 
     @property
     def log_path(self) -> Path | None:

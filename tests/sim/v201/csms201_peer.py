@@ -45,6 +45,8 @@ class Script:
     token_info: bool = True
     #: how many BootNotifications were answered so far
     answered_boots: int = 0
+    #: SignCertificateResponse status
+    sign_status: str = "Accepted"
 
 
 class Csms(ChargePoint):
@@ -107,6 +109,74 @@ class Csms(ChargePoint):
     def on_notify_report(self, **payload: Any) -> Any:
         self._got("NotifyReport", payload)
         return result201.NotifyReport()
+
+    # A, K, L, N, O, P, M: what the station sends on its own or after a CSMS request; the
+    # answers are the minimal legal ones (every optional field left out)
+
+    @on("SecurityEventNotification")
+    def on_security_event_notification(self, **payload: Any) -> Any:
+        self._got("SecurityEventNotification", payload)
+        return result201.SecurityEventNotification()
+
+    @on("SignCertificate")
+    def on_sign_certificate(self, **payload: Any) -> Any:
+        self._got("SignCertificate", payload)
+        return result201.SignCertificate(status=self.script.sign_status)
+
+    @on("FirmwareStatusNotification")
+    def on_firmware_status_notification(self, **payload: Any) -> Any:
+        self._got("FirmwareStatusNotification", payload)
+        return result201.FirmwareStatusNotification()
+
+    @on("LogStatusNotification")
+    def on_log_status_notification(self, **payload: Any) -> Any:
+        self._got("LogStatusNotification", payload)
+        return result201.LogStatusNotification()
+
+    @on("ReportChargingProfiles")
+    def on_report_charging_profiles(self, **payload: Any) -> Any:
+        self._got("ReportChargingProfiles", payload)
+        return result201.ReportChargingProfiles()
+
+    @on("NotifyChargingLimit")
+    def on_notify_charging_limit(self, **payload: Any) -> Any:
+        self._got("NotifyChargingLimit", payload)
+        return result201.NotifyChargingLimit()
+
+    @on("ClearedChargingLimit")
+    def on_cleared_charging_limit(self, **payload: Any) -> Any:
+        self._got("ClearedChargingLimit", payload)
+        return result201.ClearedChargingLimit()
+
+    @on("NotifyEVChargingNeeds")
+    def on_notify_ev_charging_needs(self, **payload: Any) -> Any:
+        self._got("NotifyEVChargingNeeds", payload)
+        return result201.NotifyEVChargingNeeds(status="Rejected")
+
+    @on("NotifyDisplayMessages")
+    def on_notify_display_messages(self, **payload: Any) -> Any:
+        self._got("NotifyDisplayMessages", payload)
+        return result201.NotifyDisplayMessages()
+
+    @on("NotifyCustomerInformation")
+    def on_notify_customer_information(self, **payload: Any) -> Any:
+        self._got("NotifyCustomerInformation", payload)
+        return result201.NotifyCustomerInformation()
+
+    @on("DataTransfer")
+    def on_data_transfer(self, **payload: Any) -> Any:
+        self._got("DataTransfer", payload)
+        return result201.DataTransfer(status="Accepted", data={"echo": payload.get("data")})
+
+    @on("Get15118EVCertificate")
+    def on_get_15118_ev_certificate(self, **payload: Any) -> Any:
+        self._got("Get15118EVCertificate", payload)
+        return result201.Get15118EVCertificate(status="Failed", exi_response="")
+
+    @on("GetCertificateStatus")
+    def on_get_certificate_status(self, **payload: Any) -> Any:
+        self._got("GetCertificateStatus", payload)
+        return result201.GetCertificateStatus(status="Failed")
 
 
 class MalformedBoot(Csms):
