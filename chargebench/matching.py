@@ -131,6 +131,11 @@ class Matcher:
     def _fail(self, value: Any, path: str, result: Result) -> None:
         result.mismatches.append(Mismatch(path, self.describe(), value))
 
+    def __repr__(self) -> str:
+        """What it expects: a matcher inside a Python subset reads well in a verdict
+        ("expected ... containing {'evseId': absent}")."""
+        return self.describe()
+
 
 def as_json(value: Any) -> str:
     """How a verdict shows a value: JSON, as on the wire (a str enum shows its value, not its

@@ -5,7 +5,8 @@ A thin wrapper around pytest with the plugin: it points pytest at `conformance/c
 JUnit XML, Allure results, traces and `summary.json` under `--results`, and with `--self` starts
 ChargeBench's own peer on 127.0.0.1 for the role under test (the built-in CSMS for `--role csms`,
 falling back to the reference CSMS of `conformance.selfpeers`; the reference charge point for
-`--role cp`) and wires the trigger and operator hooks to it; `--self-profile N` runs the
+`--role cp`; our 2.0.1 station of `sim.v201`, `conformance.v201.selfstation`, for `--ocpp
+2.0.1 --role cs`) and wires the trigger and operator hooks to it; `--self-profile N` runs the
 built-in CSMS and the suite at security profile N with a generated PKI. Exit code: 0 every
 case passed or was not applicable, 1 a case failed or the CSMS could not be reached, 2 usage or
 environment (a bad option, a case module that does not import: an `<error>` in JUnit too),
@@ -92,7 +93,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         "security profile N (1 basic auth, 2 TLS + basic auth, 3 mutual TLS; "
                         "default 0)")
     parser.add_argument("--self-faults", type=Path, metavar="YAML",
-                        help="with --role cp --self: a fault plan (sim.features.faults) making "
+                        help="with --role cp|cs --self: a fault plan (sim.features.faults) making "
                         "the simulator misbehave, to see which cases catch it")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest arguments")
     parser.set_defaults(func=run)
@@ -185,11 +186,9 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--self-profile goes with --role csms --self")
     if not args.self_peer:
         return int(pytest.main(argv))
-    if ocpp == "2.0.1" and role != "csms":
-        raise UsageError("--self with --ocpp 2.0.1 --role cs: no 2.0.1 station is wired to the "
-                         "suite yet (no station case is implemented)")
     faults = getattr(args, "self_faults", None)
-    with BackgroundLoop() as loop, _self_peer(loop, args.role, results, faults, profile) as (
+    peer_role = "cs" if ocpp == "2.0.1" and role == "cs" else args.role
+    with BackgroundLoop() as loop, _self_peer(loop, peer_role, results, faults, profile) as (
         extra, plugin,
     ):
         if ocpp == "2.0.1" and "--cb-capabilities" in extra:  # 1.6 declarations
@@ -232,6 +231,10 @@ def _self_peer(
 ) -> Iterator[tuple[list, Any]]:
     if role == "cp":
         with _self_charge_point(loop, results, faults) as started:
+            yield started
+        return
+    if role == "cs":
+        with _self_station(loop, faults) as started:
             yield started
         return
     work = Path(tempfile.mkdtemp(prefix="cb-conform-"))
@@ -295,6 +298,42 @@ def _self_charge_point(
         with contextlib.suppress(Exception):
             loop.run(cp.stop(), timeout=10)
         shutil.rmtree(work, ignore_errors=True)  # PKI and the simulator's state
+
+
+@contextlib.contextmanager
+def _self_station(loop: BackgroundLoop, faults: Path | None) -> Iterator[tuple[list, Any]]:
+    """Our 2.0.1 station (`conformance.v201.selfstation`) dialling the harness, with the
+    operator hook on its control surface."""
+    from chargebench.ports import listen_port
+    from conformance import selfsim
+    from conformance.v201 import selfstation
+    from sim.features.faults import FaultPlan
+
+    port = listen_port()  # the station dials before the harness listens
+    work = Path(tempfile.mkdtemp(prefix="cb-conform-cs-"))
+    plan = FaultPlan.from_dict(yaml.safe_load(faults.read_text())) if faults else None
+
+    async def start() -> Any:
+        station = selfstation.build(SELF_CP_ID, f"ws://127.0.0.1:{port}/ocpp",
+                                    state_dir=work / "cs", fault_plan=plan)
+        await station.start()
+        return station
+
+    try:
+        station = loop.run(start())
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    try:
+        yield [
+            "--cb-listen", f"127.0.0.1:{port}", "--cb-timeout", "5",
+            "--cb-connect-timeout", "30", "--cb-boot-timeout", "15",
+            "--cb-reconnect-timeout", "30",
+        ], _Hooks(operator=ControlOperator(selfsim.SimControl(station), loop.submit))
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run(station.stop(), timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 #: the suite's default --cb-cp-id, which the self runs keep

@@ -295,10 +295,15 @@ class Listener:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), 3)
 
+    def default_handlers(self) -> dict[str, Handler]:
+        """What the listener answers the charger's CALLs with (the 2.0.1 listener,
+        `conformance.v201.central`, answers 2.0.1's)."""
+        return csms_handlers(self.heartbeat_interval)
+
     def restore_handlers(self, peer: HarnessPeer) -> None:
         """Back to the default answers on `peer` (a case replaced some)."""
         peer.handlers.clear()
-        peer.handlers.update(csms_handlers(self.heartbeat_interval))
+        peer.handlers.update(self.default_handlers())
         _watch_boot(peer)
 
     @property
@@ -418,7 +423,7 @@ class Listener:
         if ws.subprotocol is None:
             await self._watch_unnegotiated(ws)
             return
-        handlers = csms_handlers(self.heartbeat_interval)
+        handlers = self.default_handlers()
         handlers.update(self.overrides)
         peer = HarnessPeer(
             ws, Role.CENTRAL_SYSTEM, handlers=handlers, timeout=self.settings.timeout,

@@ -11,7 +11,11 @@ drops cases of the other role or of unselected profiles, skips cases the capabil
 (every part 6 case), the cases under `conformance/cases/v201/` (and only those: a 1.6 run never
 collects them), roles "cs" and "csms". Every catalogued case of the role appears once: its
 implementation, else the placeholder of `cases/v201/test_not_implemented.py`, SKIPPED "not
-implemented" (never passed). A run in which no selected case is implemented tested nothing: it
+implemented" (never passed). Whether a case applies to the station under test is read from its
+device model once it is connected (`conformance.v201.prerequisites`, by the cs cases' fixtures):
+NOT APPLICABLE with the reason, as the 1.6 capabilities make it at collection. The
+per-profile lines ("Core: 58/60 passed, 2 not applicable") are also JUnit `<properties>` and
+Allure environment entries. A run in which no selected case is implemented tested nothing: it
 ends as pytest's "no tests collected" (exit 5; `chargebench conform`: 2, as a 1.6 run that
 selects no case), with the reason in the terminal and summary.json.
 """
@@ -116,6 +120,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "octt(id): the catalogue id of a conformance case")
     config.addinivalue_line(
         "markers", f"{PLACEHOLDER}: the placeholder of a 2.0.1 case without an implementation")
+    config.addinivalue_line(
+        "markers", "cb_requires(component, variable=None, contains=None, equals=None): a "
+        "2.0.1 case's prerequisite in the station's device model (conformance.v201."
+        "prerequisites)")
     role = config.getoption("--cb-role", None)
     if role is None:
         return
@@ -423,8 +431,8 @@ class ConformanceRun:
         pytest.exit(problem, returncode=1)
 
     def not_applicable(self, case: AnyCase) -> str | None:
-        if self.v201:  # prerequisites from the device model: not read yet (issue 20 point 3)
-            return None
+        if self.v201:  # read from the device model once the station is connected, by the
+            return None  # cases' fixture (`conformance.v201.prerequisites`), not here
         caps, level = self.settings.capabilities, self.settings.security_profile
         for requirement in (f"profile:{case.profile}", *case.requires):
             reason = caps.unmet(requirement, level)
@@ -509,11 +517,24 @@ class ConformanceRun:
               and not session.config.option.collectonly):
             session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED  # placeholders are no tests
         suite = _suite(self.settings.role, self.settings.ocpp)
+        profiles = self.profile_properties()
         if self.junit is not None:
             write_junit(suite, self.judged(), self.junit)
+            if profiles:
+                _junit_properties(self.junit, profiles)
         if self.allure is not None:
             write_allure(self.judged(), Path(self.allure), suite=suite,
-                         environment=allure_environment(self.settings), clean=self.clean_allure)
+                         environment={**allure_environment(self.settings), **profiles},
+                         clean=self.clean_allure)
+
+    def profile_properties(self) -> dict[str, str]:
+        """2.0.1: the per-certification-profile table as properties, "profile.core" ->
+        "Core: 58/60 passed, 2 not applicable" (JUnit `<properties>`, Allure environment)."""
+        if not self.v201:
+            return {}
+        lines = self.summary.profile_lines()
+        return {f"profile.{key}": line for key, line in zip(
+            self.summary.per_profile(), lines, strict=True)}
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item):
@@ -562,6 +583,20 @@ def allure_environment(settings: Settings) -> dict[str, str]:
         "ocpp.version": "2.0.1" if settings.ocpp == "2.0.1" else "1.6J",
         "charge.point.id": settings.cp_id,
     }
+
+
+def _junit_properties(path: Path, properties: dict[str, str]) -> None:
+    """Add `properties` to the JUnit file's `<testsuite>` as its `<properties>` (the JUnit
+    schema's place for what describes the whole suite; CI servers show them)."""
+    import xml.etree.ElementTree as ET
+
+    tree = ET.parse(path)
+    root = tree.getroot()
+    node = ET.Element("properties")
+    for name, value in properties.items():
+        ET.SubElement(node, "property", name=name, value=value)
+    root.insert(0, node)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 #: files of cases/ that every run needs, whichever version it collects

@@ -497,6 +497,13 @@ async def notify_ev_charging_needs(csms: CentralSystem, conn: ChargerConnection,
         station_tx = _running_station_tx(uow, conn.cp_id, evse)
         if station_tx is None:
             return None
+        # K16 (renegotiation): new needs of the same transaction replace its TxProfile (its id,
+        # K01.FR.05); a new id on the same stackLevel would break K01.FR.39 and be refused
+        held = [row["profile_id"] for row in uow.list_charging_profiles(conn.cp_id)
+                if row["purpose"] == "TxProfile"
+                and row["profile"].get("transactionId") == station_tx]  # fmt: skip
+        if held:
+            return station_tx, held[-1]
         ids = [row["profile_id"] for row in uow.list_charging_profiles(conn.cp_id,
                                                                         active_only=False)]
         return station_tx, max(ids, default=0) + 1
@@ -507,10 +514,15 @@ async def notify_ev_charging_needs(csms: CentralSystem, conn: ChargerConnection,
             "reasonCode": "TxNotFound",
             "additionalInfo": f"no transaction running on EVSE {evse} to schedule (K15.FR.07)"}}
     profile = planner.plan(needs, transaction_id=planned[0], profile_id=planned[1], now=now)
-    csms.spawn(_send_plan(csms, conn.cp_id, evse, profile))
+    # the EV's schedule for this plan is judged once the plan is sent and recorded
+    conn.extra[_PLAN_IN_FLIGHT] = csms.spawn(_send_plan(csms, conn.cp_id, evse, profile))
     log.info("%s: EV charging needs on EVSE %s (%s): schedule %s", conn.cp_id, evse,
              needs["requestedEnergyTransfer"], profile["id"])  # fmt: skip
     return {"status": "Accepted"}
+
+
+#: `conn.extra` key: the task sending the TxProfile planned for the EV's charging needs
+_PLAN_IN_FLIGHT = "v201.plan_in_flight"
 
 
 def _running_station_tx(store: Store, cp_id: str, evse: int) -> str | None:
@@ -538,6 +550,10 @@ async def notify_ev_charging_schedule(csms: CentralSystem, conn: ChargerConnecti
     (K15.FR.12). Without a CSMS schedule (none planned, or other units) nothing limits the
     EV's choice but the station's own limits (K15.FR.09): Accepted."""
     schedule, evse = p["chargingSchedule"], p["evseId"]
+    in_flight = conn.extra.pop(_PLAN_IN_FLIGHT, None)
+    if in_flight is not None:  # the station answers the plan, then the EV's schedule follows:
+        # wait for the plan's bookkeeping, or the schedule is judged against the old profile
+        await asyncio.wait({in_flight}, timeout=10)
 
     def planned(uow: Store) -> dict | None:
         station_tx = _running_station_tx(uow, conn.cp_id, evse)

@@ -180,7 +180,7 @@ async def abnormal_end(st: ChargingStation, evse: Evse, stopped_reason: str) -> 
 
 async def ended_by(st: ChargingStation, evse: Evse, trigger: str, stopped_reason: str) -> None:
     """The station itself ends the transaction (a fault, a reset), whatever the stop points."""
-    if evse.tx is not None:
+    if evse.tx is not None and not evse.tx.ended:
         await _end(st, evse, trigger, stopped_reason, None)
 
 
@@ -203,12 +203,14 @@ async def settle(st: ChargingStation, evse: Evse, trigger: str, *,
     if evse.remote_start_id is not None:
         trigger = "RemoteStart"  # F02.FR.21: the next event names the remote start
     tx = evse.tx
+    if tx is not None and tx.ended:  # its Ended event is on its way: nothing follows it
+        return
     if tx is not None:
         tx.observe(evse.facts)  # what holds now cannot be what ended it
     if tx is None and starts(start_points, evse.facts) is not None:
         await _start(st, evse, trigger)
     elif tx is not None and ends(stop_points, evse.facts, tx.held) is not None:
-        await _end(st, evse, trigger, stopped_reason or "Other", token)
+        await _end(st, evse, trigger, stopped_reason or _stop_reason(evse), token)
         return
     elif tx is not None and trigger not in ("ChargingStateChanged",):
         tx.charging_state = evse.charging_state
@@ -244,11 +246,19 @@ async def _state_change(st: ChargingStation, evse: Evse, start_points: frozenset
         return
     tx.observe(evse.facts)
     if ends(stop_points, evse.facts, tx.held) is not None:
-        await _end(st, evse, "ChargingStateChanged", "Other", None)
+        await _end(st, evse, "ChargingStateChanged", _stop_reason(evse), None)
         return
     if tx.charging_state != evse.charging_state:
         tx.charging_state = evse.charging_state
         await st.transaction_event(evse, "Updated", "ChargingStateChanged")
+
+
+def _stop_reason(evse: Evse) -> str:
+    """ReasonEnumType of an end nobody asked for: StoppedByEV when the EV itself stopped the
+    energy transfer (authorized, connected, power path closed: part 6 TC_E_22_CS), else
+    Other."""
+    by_ev = evse.authorized and evse.ev_connected and evse.meter.contactor_closed
+    return "StoppedByEV" if by_ev else "Other"
 
 
 async def _start(st: ChargingStation, evse: Evse, trigger: str) -> None:
@@ -279,6 +289,8 @@ async def _end(st: ChargingStation, evse: Evse, trigger: str, stopped_reason: st
     unlocked (E06.FR.10) and a scheduled unavailability takes effect (G03.FR.05)."""
     tx = evse.tx
     assert tx is not None
+    if tx.ended:  # its Ended event is on its way already: one per transaction (E06)
+        return
     stop_sampler(evse)
     evse.advance(st.clock.monotonic())
     evse.meter.open_contactor()

@@ -60,7 +60,7 @@ def request_start_transaction(st: ChargingStation, p: dict) -> dict:
         return {"status": "Rejected"}
     token, remote_id = p["idToken"], p["remoteStartId"]
     reply: dict[str, Any] = {"status": "Accepted"}
-    if evse.tx is not None:
+    if evse.tx is not None and not evse.tx.ended:  # an Ended one is over, not running
         reply["transactionId"] = evse.tx.transaction_id  # F01.FR.13
     st.spawn(_remote_start(st, evse, token, remote_id))
     return reply
@@ -88,6 +88,10 @@ def _evse_for_start(st: ChargingStation, evse_id: int | None, token: dict) -> Ev
 
 async def _remote_start(st: ChargingStation, evse: Evse, token: dict, remote_id: int) -> None:
     await asyncio.sleep(0)  # the response goes out first
+    for _ in range(100):  # the Ended event of the EVSE's last transaction still in flight
+        if evse.tx is None or not evse.tx.ended:
+            break
+        await asyncio.sleep(0.01)
     if st.settings.bool("AuthorizeRemoteStart") and not await st.authorize(token):
         return  # F01.FR.01: as a local action, which an unknown token does not start
     await flows.authorized(st, evse, token, remote_start_id=remote_id)
@@ -281,8 +285,24 @@ def data_transfer(_st: ChargingStation, _p: dict) -> dict:
     return {"status": "UnknownVendorId"}
 
 
+def get_transaction_status(st: ChargingStation, p: dict) -> dict:
+    """E14: whether TransactionEvents of the transaction (any, without transactionId) wait in
+    the queue (E14.FR.01/02, .05), and whether the named transaction is still ongoing
+    (E14.FR.03/04; omitted without transactionId)."""
+    tx_id = p.get("transactionId")
+    queued = [m for m in st.queue.pending() if m.action == "TransactionEvent" and (
+        tx_id is None or m.payload["transactionInfo"]["transactionId"] == tx_id)]
+    reply: dict[str, Any] = {"messagesInQueue": bool(queued)}
+    if tx_id is not None:
+        reply["ongoingIndicator"] = any(e.tx is not None and not e.tx.ended
+                                        and e.tx.transaction_id == tx_id for e in st.evses)
+    return reply
+
+
 HANDLERS: Mapping[str, Handler] = {
     "Reset": reset,
+    # E. Transactions
+    "GetTransactionStatus": get_transaction_status,
     # A. Security, M. ISO 15118 certificate management
     "CertificateSigned": security.certificate_signed,
     "DeleteCertificate": security.delete_certificate,

@@ -188,9 +188,12 @@ async def boot(st: ChargingStation, session: Session) -> None:
                 st.settings.set("HeartbeatInterval", reply["interval"])  # B01.FR.04
             break
         await _wait_to_boot(st, reply["interval"] or DEFAULT_BOOT_RETRY)
-    st.boot_reason = "PowerUp"
+    reason, st.boot_reason = st.boot_reason, "PowerUp"
     await st.report_statuses(changed_only=False)  # B01.FR.05
     st.link.booted.set()
+    # A04.FR.01: a start-up and a reset are critical security events (part 2 appendix 1)
+    st.features.events.record("StartupOfTheDevice" if reason == "PowerUp" else "ResetOrReboot",
+                              None, critical=True)
     st.deliver_security_events()
     security.renew_if_due(st)
 

@@ -357,6 +357,11 @@ class ChargingStation(LinkedSender):
         if running is not None and (connector is None or running.id == connector):
             await flows.stop_authorized(self, running, token)  # E07.FR.01 (a)
             return True
+        if connector is not None and self.evse(connector).authorized:
+            # C01/E07: another idToken than the one that started the transaction is asked
+            # about and stops nothing (the same GroupId would: C09, not modelled here)
+            await self.authorize(token)
+            return False
         reserved = reservations.for_token(self, token)  # H03.FR.01
         if connector is not None:
             evse: Evse | None = self.evse(connector)

@@ -85,4 +85,8 @@ async def _send(st: ChargingStation, message: str, evses: list[Evse]) -> None:
                 if evse.tx is not None:
                     evse.tx.charging_state = evse.charging_state
                     evse.tx.force_state()
-                    await st.transaction_event(evse, "Updated", "Trigger")
+                    # F06.FR.07: with the TxUpdatedMeasurands of the moment
+                    evse.advance(st.clock.monotonic())
+                    reading = st.readings(evse, "TxUpdatedMeasurands", metering.TRIGGER)
+                    await st.transaction_event(evse, "Updated", "Trigger",
+                                               meter_values=reading)

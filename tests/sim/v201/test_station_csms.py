@@ -17,7 +17,7 @@ def steps(frames, *skip: str) -> list[tuple]:
     """The station's CALLs, shortened to what a sequence check reads: a status, or a
     TransactionEvent's (eventType, triggerReason, seqNo)."""
     out: list[tuple] = []
-    for action, p in frames.calls("Heartbeat", *skip):
+    for action, p in frames.calls("Heartbeat", "SecurityEventNotification", *skip):
         if action == "StatusNotification":
             out.append((action, p["connectorStatus"]))
         elif action == "TransactionEvent":
@@ -34,7 +34,10 @@ async def test_boot_then_a_status_per_connector_then_heartbeats(csms, make_stati
     station, frames = await make_station(csms.url(""), "ST-BOOT")
     await station.wait_booted(5)
     await until(lambda: len([a for a, _ in frames.calls() if a == "Heartbeat"]) >= 2)
-    calls = frames.calls()
+    calls = frames.calls("SecurityEventNotification")
+    # A04.FR.01: the start-up is a critical security event (part 2 appendix 1)
+    assert ("SecurityEventNotification", "StartupOfTheDevice") in [
+        (a, p["type"]) for a, p in frames.calls() if a == "SecurityEventNotification"]
     assert calls[0] == ("BootNotification", {
         "reason": "PowerUp", "chargingStation": {"vendorName": "ChargeBench", "model": "sim-201"}})
     assert calls[1][0] == "StatusNotification"
@@ -370,7 +373,7 @@ async def test_the_queue_survives_a_restart(csms, make_station, tmp_path):
     second, again = await make_station(csms.url(""), "ST-DISK", state_dir=tmp_path / "st")
     await second.wait_booted(5)
     await until(lambda: any(a == "TransactionEvent" for a, _ in again.calls()))
-    assert [a for a, _ in again.calls("Heartbeat")] == [
+    assert [a for a, _ in again.calls("Heartbeat", "SecurityEventNotification")] == [
         "BootNotification", "StatusNotification", "TransactionEvent"]
     [ended] = again.events()
     assert (ended["eventType"], ended["seqNo"], ended["offline"]) == ("Ended", 2, True)

@@ -206,7 +206,7 @@ async def test_request_stop_of_an_unknown_transaction_is_rejected(make_station):
                                 suppress=False)
         assert reply.status == "Rejected"
         with pytest.raises(NotSupportedError):
-            await peer.call(call201.GetTransactionStatus(), suppress=False)
+            await peer.call(call201.UnpublishFirmware(checksum="0" * 32), suppress=False)
         assert isinstance(peer, Csms) and station.online
 
 

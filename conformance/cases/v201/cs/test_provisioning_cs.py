@@ -1,0 +1,346 @@
+"""OCPP 2.0.1 part 6 §2.3, B Provisioning, with a Charging Station under test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.expect import Mismatch, one_of, present
+from conformance.v201.states import (
+    Cs,
+    booted,
+    charging,
+    next_id,
+    rebooted,
+)
+
+OCPP_COMM = {"name": "OCPPCommCtrlr"}
+NO_ERROR = {"reasonCode": "NoError"}
+
+
+def _status_info_ok(result: dict) -> None:
+    """"attributeStatusInfo is absent or attributeStatusInfo.reasonCode = NoError"."""
+    info = result.get("attributeStatusInfo")
+    if info is not None and info.get("reasonCode", "").lower() != "noerror":
+        raise Mismatch(f"attributeStatusInfo {info}: absent or reasonCode NoError expected",
+                       "attributeStatusInfo absent or NoError")
+
+
+def _result(results: list[dict], component: str, variable: str) -> dict:
+    """The result of `component`.`variable` in a response (results come in any order)."""
+    for result in results:
+        if (result["component"]["name"].lower() == component.lower()
+                and result["variable"]["name"].lower() == variable.lower()):
+            return result
+    raise Mismatch(f"no result for {component}.{variable} in {results}",
+                   f"a result for {component}.{variable}")
+
+
+async def _set(cs: Cs, component: str, variable: str, value: str, expect: Any = "Accepted",
+               **entry) -> dict:
+    reply = await cs.ask("SetVariables", {"setVariableData": [{
+        "component": {"name": component}, "variable": {"name": variable},
+        "attributeValue": value, **entry}]}, {"setVariableResult": [{
+            "attributeStatus": expect, "component": {"name": component},
+            "variable": {"name": variable}}]})
+    return reply["setVariableResult"][0]
+
+
+@pytest.mark.octt("TC_B_01_CS")
+async def test_cold_boot_accepted(cs: Cs):
+    """TC_B_01_CS: Reusable State Booted: BootNotificationRequest (B01.FR.01, reason B01.FR.09),
+    Accepted; every connector reported (B01.FR.05)."""
+    await booted(cs)
+
+
+@pytest.mark.octt("TC_B_06_CS")
+async def test_get_variables_single(cs: Cs):
+    """TC_B_06_CS: OfflineThreshold set to 300 (configuration state), read back Actual."""
+    await _set(cs, "OCPPCommCtrlr", "OfflineThreshold", "300")
+    reply = await cs.ask("GetVariables", {"getVariableData": [{
+        "component": OCPP_COMM, "variable": {"name": "OfflineThreshold"},
+        "attributeType": "Actual"}]}, {"getVariableResult": [{
+            "attributeStatus": "Accepted", "attributeValue": "300",
+            "component": OCPP_COMM, "variable": {"name": "OfflineThreshold"}}]})
+    result = reply["getVariableResult"][0]
+    if result.get("attributeType", "Actual") != "Actual":
+        raise Mismatch(f"attributeType {result['attributeType']}, expected Actual")
+    _status_info_ok(result)
+
+
+@pytest.mark.octt("TC_B_07_CS")
+async def test_get_variables_multiple(cs: Cs):
+    """TC_B_07_CS: two variables in one request, both Accepted, in any order (B06.FR.10)."""
+    await _set(cs, "OCPPCommCtrlr", "OfflineThreshold", "300")
+    await _set(cs, "AuthCtrlr", "LocalAuthorizeOffline", "true")
+    reply = await cs.ask("GetVariables", {"getVariableData": [
+        {"component": OCPP_COMM, "variable": {"name": "OfflineThreshold"},
+         "attributeType": "Actual"},
+        {"component": {"name": "AuthCtrlr"}, "variable": {"name": "LocalAuthorizeOffline"},
+         "attributeType": "Actual"}]})
+    results = reply["getVariableResult"]
+    for component, variable, value in (("OCPPCommCtrlr", "OfflineThreshold", "300"),
+                                       ("AuthCtrlr", "LocalAuthorizeOffline", "true")):
+        result = _result(results, component, variable)
+        if result["attributeStatus"] != "Accepted" or (
+                result.get("attributeValue", "").lower() != value):
+            raise Mismatch(f"{component}.{variable}: {result}, expected Accepted {value!r}")
+        _status_info_ok(result)
+
+
+@pytest.mark.octt("TC_B_32_CS")
+async def test_get_variables_unknown_component(cs: Cs):
+    """TC_B_32_CS: UnknownComponent (B06.FR.06)."""
+    await cs.ask("GetVariables", {"getVariableData": [{
+        "component": {"name": "UnknownComponent"}, "variable": {"name": "OfflineThreshold"}}]},
+        {"getVariableResult": [{"attributeStatus": "UnknownComponent",
+                                "component": {"name": "UnknownComponent"},
+                                "variable": {"name": "OfflineThreshold"}}]})
+
+
+@pytest.mark.octt("TC_B_33_CS")
+async def test_get_variables_unknown_variable(cs: Cs):
+    """TC_B_33_CS: UnknownVariable (B06.FR.07)."""
+    await cs.ask("GetVariables", {"getVariableData": [{
+        "component": OCPP_COMM, "variable": {"name": "UnknownVariable"}}]},
+        {"getVariableResult": [{"attributeStatus": "UnknownVariable", "component": OCPP_COMM,
+                                "variable": {"name": "UnknownVariable"}}]})
+
+
+@pytest.mark.octt("TC_B_34_CS")
+async def test_get_variables_unsupported_attribute(cs: Cs):
+    """TC_B_34_CS: attributeType Target, which OfflineThreshold does not have:
+    NotSupportedAttributeType, attributeType Target echoed (B06.FR.08)."""
+    await cs.ask("GetVariables", {"getVariableData": [{
+        "component": OCPP_COMM, "variable": {"name": "OfflineThreshold"},
+        "attributeType": "Target"}]},
+        {"getVariableResult": [{"attributeStatus": "NotSupportedAttributeType",
+                                "attributeType": "Target", "component": OCPP_COMM,
+                                "variable": {"name": "OfflineThreshold"}}]})
+
+
+@pytest.mark.octt("TC_B_09_CS")
+async def test_set_variables_single(cs: Cs):
+    """TC_B_09_CS: OfflineThreshold 300, Accepted (B05.FR.01/02)."""
+    result = await _set(cs, "OCPPCommCtrlr", "OfflineThreshold", "300", attributeType="Actual")
+    if result.get("attributeType", "Actual") != "Actual":
+        raise Mismatch(f"attributeType {result['attributeType']}, expected Actual")
+    _status_info_ok(result)
+
+
+@pytest.mark.octt("TC_B_10_CS")
+async def test_set_variables_multiple(cs: Cs):
+    """TC_B_10_CS: two variables, both Accepted, results in any order."""
+    reply = await cs.ask("SetVariables", {"setVariableData": [
+        {"component": OCPP_COMM, "variable": {"name": "OfflineThreshold"},
+         "attributeValue": "300", "attributeType": "Actual"},
+        {"component": {"name": "AuthCtrlr"}, "variable": {"name": "LocalAuthorizeOffline"},
+         "attributeValue": "true", "attributeType": "Actual"}]})
+    for component, variable in (("OCPPCommCtrlr", "OfflineThreshold"),
+                                ("AuthCtrlr", "LocalAuthorizeOffline")):
+        result = _result(reply["setVariableResult"], component, variable)
+        if result["attributeStatus"] != "Accepted":
+            raise Mismatch(f"{component}.{variable}: {result}, expected Accepted")
+        _status_info_ok(result)
+
+
+@pytest.mark.octt("TC_B_35_CS")
+async def test_set_variables_unknown_component(cs: Cs):
+    """TC_B_35_CS: UnknownComponent (B05.FR.04)."""
+    await _set(cs, "UnknownComponent", "OfflineThreshold", "300", "UnknownComponent")
+
+
+@pytest.mark.octt("TC_B_36_CS")
+async def test_set_variables_unknown_variable(cs: Cs):
+    """TC_B_36_CS: UnknownVariable (B05.FR.05)."""
+    await _set(cs, "OCPPCommCtrlr", "UnknownVariable", "300", "UnknownVariable")
+
+
+@pytest.mark.octt("TC_B_37_CS")
+async def test_set_variables_unsupported_attribute(cs: Cs):
+    """TC_B_37_CS: attributeType Target: NotSupportedAttributeType (B05.FR.06)."""
+    result = await _set(cs, "OCPPCommCtrlr", "OfflineThreshold", "300",
+                        "NotSupportedAttributeType", attributeType="Target")
+    if result.get("attributeType", "Actual") != "Target":
+        raise Mismatch(f"attributeType {result.get('attributeType')!r}, expected Target")
+
+
+@pytest.mark.octt("TC_B_11_CS")
+async def test_set_variables_invalid_values(cs: Cs):
+    """TC_B_11_CS: OfflineThreshold (an integer) set to its value, value + 0.1, true, a date,
+    "abc": the value itself Accepted, the others Rejected with reasonCode InvalidValue or
+    Accepted where the station supports the value (B05.FR.07); AuthorizeRemoteStart (a
+    boolean) likewise."""
+    current = cs.var("OCPPCommCtrlr", "OfflineThreshold") or "300"
+    await _set(cs, "OCPPCommCtrlr", "OfflineThreshold", current)
+    for value in (f"{current}.1", "true", cs.time(), "abc"):
+        result = await _set(cs, "OCPPCommCtrlr", "OfflineThreshold", value,
+                            one_of("Rejected", "Accepted"))
+        if result["attributeStatus"] == "Rejected":
+            reason = (result.get("attributeStatusInfo") or {}).get("reasonCode", "")
+            if reason.lower() != "invalidvalue":
+                raise Mismatch(f"OfflineThreshold {value!r}: Rejected with "
+                               f"attributeStatusInfo {result.get('attributeStatusInfo')}, "
+                               "expected reasonCode InvalidValue")
+        elif value == "abc":
+            raise Mismatch("OfflineThreshold 'abc' Accepted: an integer variable takes no "
+                           "text (B05.FR.07)")
+    for value, ok in (("true", True), ("abc", False), ("1", False)):
+        result = await _set(cs, "AuthCtrlr", "AuthorizeRemoteStart", value,
+                            "Accepted" if ok else one_of("Rejected", "Accepted"))
+        if not ok and value == "abc" and result["attributeStatus"] != "Rejected":
+            raise Mismatch("AuthorizeRemoteStart 'abc' Accepted: a boolean takes true/false")
+
+
+@pytest.mark.octt("TC_B_39_CS")
+@pytest.mark.cb_requires("OCPPCommCtrlr", "MessageTimeout")
+async def test_set_variables_read_only(cs: Cs):
+    """TC_B_39_CS: MessageTimeout (instance Default) is ReadOnly: Rejected (B05.FR.09)."""
+    await cs.ask("SetVariables", {"setVariableData": [{
+        "component": OCPP_COMM, "variable": {"name": "MessageTimeout", "instance": "Default"},
+        "attributeValue": "30"}]}, {"setVariableResult": [{
+            "attributeStatus": "Rejected", "component": OCPP_COMM,
+            "variable": {"name": "MessageTimeout", "instance": "Default"}}]})
+
+
+async def _base_report(cs: Cs, base: str) -> list[dict]:
+    """GetBaseReport `base` Accepted; the NotifyReportRequests of its requestId, seqNo 0 then
+    incremented by 1 while tbc (B07.FR.03/04); their reportData."""
+    request_id = next_id()
+    reply = await cs.ask("GetBaseReport", {"requestId": request_id, "reportBase": base},
+                         {"status": "Accepted"})
+    info = reply.get("statusInfo")
+    if info is not None and info.get("reasonCode", "").lower() != "noerror":
+        raise Mismatch(f"statusInfo {info}: absent or NoError expected")
+    entries: list[dict] = []
+    seq = 0
+    while True:
+        report = await cs.expect("NotifyReport", {"requestId": request_id, "seqNo": seq,
+                                                  "generatedAt": present})
+        entries.extend(report.get("reportData", ()))
+        if not report.get("tbc", False):
+            return entries
+        seq += 1
+
+
+def _check_characteristics(entries: list[dict]) -> None:
+    """Every reported variable has variableCharacteristics; a list type has valuesList
+    (B07.FR.12)."""
+    for entry in entries:
+        where = f"{entry['component']['name']}.{entry['variable']['name']}"
+        characteristics = entry.get("variableCharacteristics")
+        if characteristics is None:
+            raise Mismatch(f"{where}: variableCharacteristics absent")
+        if characteristics.get("dataType") in ("OptionList", "SequenceList", "MemberList") and (
+                not characteristics.get("valuesList")):
+            raise Mismatch(f"{where}: dataType {characteristics['dataType']} without "
+                           "valuesList")
+
+
+@pytest.mark.octt("TC_B_12_CS")
+async def test_base_report_configuration(cs: Cs):
+    """TC_B_12_CS: ConfigurationInventory: only ReadWrite or WriteOnly variables (B07.FR.07),
+    each with its characteristics."""
+    entries = await _base_report(cs, "ConfigurationInventory")
+    if not entries:
+        raise Mismatch("ConfigurationInventory reported no variable")
+    _check_characteristics(entries)
+    for entry in entries:
+        mutability = {a.get("mutability", "ReadWrite") for a in entry["variableAttribute"]}
+        if mutability & {"ReadOnly"} and not mutability & {"ReadWrite", "WriteOnly"}:
+            raise Mismatch(f"{entry['component']['name']}.{entry['variable']['name']}: "
+                           f"mutability {mutability} in a ConfigurationInventory (B07.FR.07)")
+
+
+@pytest.mark.octt("TC_B_13_CS")
+async def test_base_report_full(cs: Cs):
+    """TC_B_13_CS: FullInventory, every variable with its characteristics (B07.FR.08)."""
+    entries = await _base_report(cs, "FullInventory")
+    _check_characteristics(entries)
+
+
+#: part 6 TC_B_53_CS / part 2 appendix 3: the variables every station has, per component
+REQUIRED = {
+    "AuthCtrlr": ("AuthorizeRemoteStart", "LocalAuthorizeOffline", "LocalPreAuthorize"),
+    "ChargingStation": ("AvailabilityState", "Available", "SupplyPhases"),
+    "ClockCtrlr": ("DateTime", "TimeSource"),
+    "DeviceDataCtrlr": ("ItemsPerMessage", "BytesPerMessage"),
+    "OCPPCommCtrlr": ("HeartbeatInterval", "MessageAttempts", "MessageAttemptInterval",
+                      "MessageTimeout", "NetworkConfigurationPriority",
+                      "NetworkProfileConnectionAttempts", "OfflineThreshold",
+                      "ResetRetries", "UnlockOnEVSideDisconnect", "WebSocketPingInterval"),
+    "SampledDataCtrlr": ("TxEndedMeasurands", "TxEndedInterval", "TxStartedMeasurands",
+                         "TxUpdatedMeasurands", "TxUpdatedInterval"),
+    "SecurityCtrlr": ("OrganizationName", "SecurityProfile"),
+    "TxCtrlr": ("EVConnectionTimeOut", "StopTxOnEVSideDisconnect", "StopTxOnInvalidId",
+                "TxStartPoint", "TxStopPoint"),
+}
+
+
+@pytest.mark.octt("TC_B_53_CS")
+async def test_base_report_required_variables(cs: Cs):
+    """TC_B_53_CS: the FullInventory holds the required variables of the device model."""
+    entries = await _base_report(cs, "FullInventory")
+    have = {(e["component"]["name"].lower(), e["variable"]["name"].lower()) for e in entries}
+    missing = [f"{c}.{v}" for c, names in REQUIRED.items() for v in names
+               if (c.lower(), v.lower()) not in have]
+    if missing:
+        raise Mismatch(f"FullInventory lacks required variables: {', '.join(missing)}",
+                       "the required device model variables")
+
+
+@pytest.mark.octt("TC_B_20_CS")
+async def test_reset_on_idle_without_transaction(cs: Cs):
+    """TC_B_20_CS: Reset OnIdle with no transaction: Accepted, reboot, BootNotification
+    (B11.FR.01/03/04), connectors Available."""
+    await cs.ask("Reset", {"type": "OnIdle"}, {"status": "Accepted"})
+    await rebooted(cs, reason=one_of("RemoteReset", "ScheduledReset"))
+
+
+@pytest.mark.octt("TC_B_21_CS")
+async def test_reset_on_idle_with_transaction(cs: Cs):
+    """TC_B_21_CS: Reset OnIdle while charging: Scheduled (B12.FR.01); the station reboots
+    only once the transaction ended (B12.FR.03)."""
+    await charging(cs)
+    await cs.ask("Reset", {"type": "OnIdle"}, {"status": "Scheduled"})
+    await cs.expect_nothing("BootNotification", during=1.0)
+    await cs.ask("RequestStopTransaction", {"transactionId": cs.tx_id}, {"status": "Accepted"})
+    await cs.expect("TransactionEvent", {"eventType": "Ended",
+                                         "transactionInfo": {"transactionId": cs.tx_id}})
+    await cs.act("plug_out", connector=cs.connector_id)
+    await rebooted(cs)
+
+
+@pytest.mark.octt("TC_B_22_CS")
+async def test_reset_immediate_with_transaction(cs: Cs):
+    """TC_B_22_CS: Reset Immediate while charging: Accepted, the transaction Ended with
+    triggerReason ResetCommand and stoppedReason ImmediateReset (B12.FR.04), then the reboot."""
+    await charging(cs)
+    await cs.ask("Reset", {"type": "Immediate"}, {"status": "Accepted"})
+    await cs.expect("TransactionEvent", {
+        "eventType": "Ended", "triggerReason": "ResetCommand",
+        "transactionInfo": {"transactionId": cs.tx_id, "stoppedReason": "ImmediateReset"}})
+    with_ev = cs.connector_id in cs.plugged
+    await rebooted(cs) if not with_ev else await _reboot_plugged(cs)
+
+
+async def _reboot_plugged(cs: Cs) -> None:
+    """The reboot with the EV still connected: the connector is Occupied after it."""
+    await cs.reconnected()
+    await cs.expect("BootNotification", timeout=cs.settings.boot_timeout)
+    await cs.expect_status("Occupied")
+
+
+@pytest.mark.octt("TC_B_23_CS")
+async def test_reset_unavailable_persists(cs: Cs):
+    """TC_B_23_CS: an Inoperative connector stays Unavailable across a reset (B11.FR.06?)."""
+    from conformance.v201.states import unavailable
+
+    await unavailable(cs, {"id": cs.evse_id})
+    await cs.ask("Reset", {"type": "Immediate"}, {"status": "Accepted"})
+    await cs.reconnected()
+    await cs.expect("BootNotification", timeout=cs.settings.boot_timeout)
+    await cs.expect_status("Unavailable")
+
+

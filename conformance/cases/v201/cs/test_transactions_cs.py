@@ -1,0 +1,304 @@
+"""OCPP 2.0.1 part 6 §2.6, E Transactions, with a Charging Station under test.
+
+The start and stop options (TC_E_01.. TC_E_37) are run with the station's TxStartPoint /
+TxStopPoint set to the option when it is ReadWrite (Configuration State); a station that keeps
+another value (ReadOnly) makes the case not applicable, as part 6's prerequisite says.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.expect import Mismatch, one_of, present
+from conformance.v201.states import (
+    Cs,
+    authorized,
+    charging,
+    energy_transfer_started,
+    ev_connected_pre_session,
+    ev_disconnected,
+    stop_authorized,
+    transaction_event,
+)
+
+
+async def _point(cs: Cs, name: str, point: str) -> None:
+    """Configuration State "TxStartPoint contains `point`": as it is, or set to it."""
+    if point in cs.points(name):
+        return
+    if not await cs.configure("TxCtrlr", name, point):
+        pytest.skip(f"not applicable: TxCtrlr.{name} is {cs.var('TxCtrlr', name)!r} and "
+                    f"the station does not take {point!r}")
+
+
+@pytest.mark.octt("TC_E_01_CS")
+async def test_start_power_path_closed(cs: Cs):
+    """TC_E_01_CS: TxStartPoint PowerPathClosed: Authorized, then the EV connected starts the
+    transaction (E01.FR.?)."""
+    await _point(cs, "TxStartPoint", "PowerPathClosed")
+    await authorized(cs)
+    await ev_connected_pre_session(cs)
+    if cs.tx_id is None:
+        raise Mismatch("no transaction started once the power path closed")
+    cs.check_sequence()
+
+
+@pytest.mark.octt("TC_E_02_CS")
+async def test_start_energy_transfer(cs: Cs):
+    """TC_E_02_CS: TxStartPoint EnergyTransfer: Started with chargingState Charging, the
+    idToken, evse and connectorId."""
+    await _point(cs, "TxStartPoint", "EnergyTransfer")
+    await authorized(cs)
+    await cs.act("plug_in", connector=cs.connector_id)
+    await cs.expect_status("Occupied")
+    await cs.expect("TransactionEvent", transaction_event(
+        eventType="Started", triggerReason=one_of("ChargingStateChanged", "Authorized",
+                                                  "CablePluggedIn"),
+        idToken=cs.valid, evse={"id": cs.evse_id, "connectorId": cs.connector_id},
+        chargingState="Charging"))
+
+
+@pytest.mark.octt("TC_E_09_CS")
+async def test_start_ev_connected(cs: Cs):
+    """TC_E_09_CS: TxStartPoint EVConnected: Occupied, then Started with CablePluggedIn or
+    ChargingStateChanged, evse with connectorId, chargingState EVConnected."""
+    await _point(cs, "TxStartPoint", "EVConnected")
+    await cs.act("plug_in", connector=cs.connector_id)
+    await cs.expect_status("Occupied")
+    await cs.expect("TransactionEvent", transaction_event(
+        eventType="Started", triggerReason=one_of("CablePluggedIn", "ChargingStateChanged"),
+        evse={"id": cs.evse_id, "connectorId": present}, chargingState="EVConnected"))
+
+
+@pytest.mark.octt("TC_E_10_CS")
+async def test_start_authorized_local(cs: Cs):
+    """TC_E_10_CS: TxStartPoint Authorized: AuthorizeRequest, then Started with triggerReason
+    Authorized and the idToken."""
+    await _point(cs, "TxStartPoint", "Authorized")
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await cs.expect("Authorize", {"idToken": cs.valid})
+    await cs.expect("TransactionEvent", transaction_event(
+        eventType="Started", triggerReason="Authorized", idToken=cs.valid))
+
+
+@pytest.mark.octt("TC_E_13_CS")
+async def test_start_authorized_remote(cs: Cs):
+    """TC_E_13_CS: TxStartPoint Authorized, RequestStartTransaction: Started with
+    triggerReason RemoteStart, the idToken and the remoteStartId."""
+    await _point(cs, "TxStartPoint", "Authorized")
+    await authorized(cs, remote=True)
+    events = cs.events()
+    if not events or events[0].get("eventType") != "Started":
+        raise Mismatch(f"expected a Started event, received {events}")
+
+
+@pytest.mark.octt("TC_E_03_CS")
+async def test_local_start_cable_first(cs: Cs):
+    """TC_E_03_CS: EVConnectedPreSession, Authorized (local), EnergyTransferStarted."""
+    await ev_connected_pre_session(cs)
+    await authorized(cs)
+    await energy_transfer_started(cs)
+    cs.check_sequence()
+
+
+@pytest.mark.octt("TC_E_04_CS")
+async def test_local_start_authorization_first(cs: Cs):
+    """TC_E_04_CS: Authorized (local), then EnergyTransferStarted (the EV connected)."""
+    await authorized(cs)
+    await energy_transfer_started(cs)
+    cs.check_sequence()
+
+
+@pytest.mark.octt("TC_E_05_CS")
+@pytest.mark.cb_requires("TxCtrlr", "EVConnectionTimeOut")
+async def test_local_start_cable_timeout(cs: Cs):
+    """TC_E_05_CS: Authorized (local) and no EV within EVConnectionTimeOut: a started
+    transaction reports EVConnectTimeout (Ended with stoppedReason Timeout when TxStopPoint
+    contains Authorized, else Updated: E03.FR.05); the EVSE then starts another session."""
+    await cs.configure("TxCtrlr", "EVConnectionTimeOut", "20")
+    await cs.configure("AuthCacheCtrlr", "Enabled", "false")
+    await authorized(cs)
+    if cs.tx_id is not None:
+        ended = "Authorized" in cs.points("TxStopPoint")
+        subset = transaction_event(triggerReason="EVConnectTimeout",
+                                   eventType="Ended" if ended else "Updated")
+        if ended:
+            subset["transactionInfo"] = {"stoppedReason": "Timeout"}
+        await cs.expect("TransactionEvent", subset, timeout=cs.settings.timeout + 5)
+    else:
+        await cs.expect_nothing("TransactionEvent", during=2.0)
+    cs.tx_id, cs.authorized = None, False
+    await authorized(cs)
+    await energy_transfer_started(cs)
+
+
+@pytest.mark.octt("TC_E_06_CS")
+async def test_local_stop(cs: Cs):
+    """TC_E_06_CS: EnergyTransferStarted, StopAuthorized (local), EVConnectedPostSession,
+    EVDisconnected: the transaction ends (E06/E07)."""
+    await charging(cs)
+    await stop_authorized(cs)
+    await ev_disconnected(cs)
+    if not cs.ended():
+        raise Mismatch("the transaction never reported eventType Ended")
+    cs.check_sequence()
+
+
+@pytest.mark.octt("TC_E_07_CS")
+async def test_stop_power_path_closed_local(cs: Cs):
+    """TC_E_07_CS: TxStopPoint PowerPathClosed: StopAuthorized (local) ends it."""
+    await _point(cs, "TxStopPoint", "PowerPathClosed")
+    await charging(cs)
+    await stop_authorized(cs)
+    if not cs.ended():
+        raise Mismatch("StopAuthorized did not end the transaction (TxStopPoint "
+                       "PowerPathClosed)")
+    cs.check_sequence()
+
+
+@pytest.mark.octt("TC_E_35_CS")
+async def test_stop_power_path_closed_remote(cs: Cs):
+    """TC_E_35_CS: TxStopPoint PowerPathClosed: RequestStopTransaction Accepted, Ended with
+    RemoteStop and stoppedReason Remote."""
+    await _point(cs, "TxStopPoint", "PowerPathClosed")
+    await charging(cs)
+    await cs.ask("RequestStopTransaction", {"transactionId": cs.tx_id}, {"status": "Accepted"})
+    await cs.expect("TransactionEvent", transaction_event(
+        triggerReason="RemoteStop", stoppedReason="Remote", eventType="Ended"))
+
+
+@pytest.mark.octt("TC_E_08_CS")
+async def test_stop_energy_transfer(cs: Cs):
+    """TC_E_08_CS: TxStopPoint EnergyTransfer: StopAuthorized ends the transaction."""
+    await _point(cs, "TxStopPoint", "EnergyTransfer")
+    await charging(cs)
+    await stop_authorized(cs)
+    if not cs.ended():
+        raise Mismatch("StopAuthorized did not end the transaction (TxStopPoint "
+                       "EnergyTransfer)")
+
+
+@pytest.mark.octt("TC_E_14_CS")
+async def test_stop_ev_disconnected(cs: Cs):
+    """TC_E_14_CS: TxStopPoint EVConnected, EVConnectedPostSession, the EV disconnected:
+    Available, Ended with EVCommunicationLost, chargingState Idle, stoppedReason Local,
+    EVDisconnected or omitted."""
+    await _point(cs, "TxStopPoint", "EVConnected")
+    await charging(cs)
+    await stop_authorized(cs)
+    await cs.act("plug_out", connector=cs.connector_id)
+    await cs.expect_status("Available")
+    if cs.ended():
+        return  # the stop point set also contains Authorized: it ended at StopAuthorized
+    event = await cs.expect("TransactionEvent", transaction_event(
+        triggerReason="EVCommunicationLost", chargingState="Idle", eventType="Ended"))
+    reason = event["transactionInfo"].get("stoppedReason", "Local")
+    if reason not in ("Local", "EVDisconnected"):
+        raise Mismatch(f"stoppedReason {reason!r}: Local, EVDisconnected or omitted expected")
+
+
+@pytest.mark.octt("TC_E_15_CS")
+async def test_stop_authorized_local(cs: Cs):
+    """TC_E_15_CS: TxStopPoint Authorized: the idToken presented again: Ended, StopAuthorized,
+    stoppedReason Local."""
+    await _point(cs, "TxStopPoint", "Authorized")
+    await charging(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await cs.expect("TransactionEvent", transaction_event(
+        triggerReason="StopAuthorized", stoppedReason="Local", eventType="Ended"))
+
+
+@pytest.mark.octt("TC_E_21_CS")
+async def test_stop_authorized_remote(cs: Cs):
+    """TC_E_21_CS: TxStopPoint Authorized: RequestStopTransaction: Ended, RemoteStop,
+    stoppedReason Remote."""
+    await _point(cs, "TxStopPoint", "Authorized")
+    await charging(cs)
+    await cs.ask("RequestStopTransaction", {"transactionId": cs.tx_id}, {"status": "Accepted"})
+    await cs.expect("TransactionEvent", transaction_event(
+        triggerReason="RemoteStop", stoppedReason="Remote", eventType="Ended"))
+
+
+async def _ev_side_disconnect(cs: Cs, reasons: tuple[str, ...]) -> None:
+    await charging(cs)
+    await cs.act("ev_full", connector=cs.connector_id)
+    await cs.expect("TransactionEvent", transaction_event(
+        chargingState=one_of("SuspendedEV", "EVConnected")))
+    await cs.act("plug_out", connector=cs.connector_id)
+    event = await cs.expect("TransactionEvent", transaction_event(
+        triggerReason="EVCommunicationLost", chargingState="Idle", eventType="Ended"))
+    if event["transactionInfo"].get("stoppedReason") not in reasons:
+        raise Mismatch(f"stoppedReason {event['transactionInfo'].get('stoppedReason')!r}: "
+                       f"{' or '.join(reasons)} expected")
+
+
+@pytest.mark.octt("TC_E_20_CS")
+async def test_stop_ev_side_disconnect(cs: Cs):
+    """TC_E_20_CS: TxStopPoint EVConnected, EnergyTransferSuspended, the cable pulled at the EV:
+    Ended, EVCommunicationLost, Idle, stoppedReason EVDisconnected."""
+    await _point(cs, "TxStopPoint", "EVConnected")
+    await _ev_side_disconnect(cs, ("EVDisconnected",))
+
+
+@pytest.mark.octt("TC_E_37_CS")
+async def test_stop_power_path_ev_side_disconnect(cs: Cs):
+    """TC_E_37_CS: TxStopPoint PowerPathClosed, the cable pulled at the EV: Ended,
+    EVCommunicationLost, Idle, stoppedReason EVDisconnected or StoppedByEV."""
+    await _point(cs, "TxStopPoint", "PowerPathClosed")
+    await _ev_side_disconnect(cs, ("EVDisconnected", "StoppedByEV"))
+
+
+@pytest.mark.octt("TC_E_22_CS")
+async def test_stop_energy_transfer_suspended_ev(cs: Cs):
+    """TC_E_22_CS: TxStopPoint EnergyTransfer, the EV suspends: ChargingStateChanged, either
+    Ended with chargingState EVConnected and stoppedReason StoppedByEV (E06.FR.07), or Updated
+    with chargingState SuspendedEV."""
+    await _point(cs, "TxStopPoint", "EnergyTransfer")
+    await charging(cs)
+    await cs.act("ev_full", connector=cs.connector_id)
+    await cs.expect_any(
+        ("TransactionEvent", transaction_event(
+            triggerReason="ChargingStateChanged", eventType="Ended",
+            chargingState="EVConnected", stoppedReason="StoppedByEV")),
+        ("TransactionEvent", transaction_event(
+            triggerReason="ChargingStateChanged", eventType="Updated",
+            chargingState="SuspendedEV")),
+        what="TransactionEventRequest ChargingStateChanged: Ended EVConnected StoppedByEV, "
+             "or Updated SuspendedEV")
+
+
+@pytest.mark.octt("TC_E_28_CS")
+async def test_status_unknown_transaction(cs: Cs):
+    """TC_E_28_CS: GetTransactionStatus of an unknown transactionId: not ongoing, nothing
+    queued (E14.FR.?)."""
+    await cs.ask("GetTransactionStatus", {"transactionId": "CB-UNKNOWN-TRANSACTION"},
+                 {"ongoingIndicator": False, "messagesInQueue": False})
+
+
+@pytest.mark.octt("TC_E_30_CS")
+async def test_status_ongoing(cs: Cs):
+    """TC_E_30_CS: GetTransactionStatus of the running transaction: ongoing, nothing queued."""
+    await charging(cs)
+    await cs.ask("GetTransactionStatus", {"transactionId": cs.tx_id},
+                 {"ongoingIndicator": True, "messagesInQueue": False})
+
+
+@pytest.mark.octt("TC_E_32_CS")
+async def test_status_ended(cs: Cs):
+    """TC_E_32_CS: GetTransactionStatus of an ended transaction: not ongoing, nothing
+    queued."""
+    await charging(cs)
+    await stop_authorized(cs)
+    await ev_disconnected(cs)
+    await cs.ask("GetTransactionStatus", {"transactionId": cs.tx_id},
+                 {"ongoingIndicator": False, "messagesInQueue": False})
+
+
+@pytest.mark.octt("TC_E_34_CS")
+async def test_status_without_transaction_id(cs: Cs):
+    """TC_E_34_CS: GetTransactionStatus without transactionId: ongoingIndicator omitted,
+    nothing queued."""
+    reply = await cs.ask("GetTransactionStatus", {}, {"messagesInQueue": False})
+    if "ongoingIndicator" in reply:
+        raise Mismatch(f"ongoingIndicator {reply['ongoingIndicator']} without transactionId: "
+                       "it must be omitted")
