@@ -66,7 +66,11 @@ class Location(TypedDict):
 class Charger(TypedDict):
     id: str
     location_id: str | None
+    #: the serial last reported (a boot's) or, before any, the registered one
     serial: str | None
+    #: the serial the operator registered (`upsert_charger`), never a boot's: the identity a
+    #: station certificate's CN must name (A00.FR.405/511; None: the charger's id)
+    registered_serial: str | None
     vendor: str | None
     model: str | None
     firmware_version: str | None
@@ -331,6 +335,50 @@ class ReportedKey(TypedDict):
     reported_at: str
 
 
+class ExternalChargingLimit(TypedDict):
+    """K11/K12: a limit an external system set on a station (NotifyChargingLimit)."""
+
+    charger_id: str
+    evse_id: int | None  # None: the station as a whole
+    source: str  # ChargingLimitSourceEnumType
+    is_grid_critical: bool | None
+    schedules: list[dict[str, Any]] | None  # ChargingScheduleType, as sent (K12.FR.03)
+    reported_at: str
+
+
+class PublishFirmwareStatus(TypedDict):
+    """L03: the latest PublishFirmwareStatusNotification of a Local Controller."""
+
+    charger_id: str
+    status: str
+    request_id: int | None
+    locations: list[str] | None
+    reported_at: str
+
+
+class DisplayMessage(TypedDict):
+    """O04: one display message a station reported (NotifyDisplayMessages)."""
+
+    charger_id: str
+    message_id: int
+    request_id: int
+    info: dict[str, Any]  # MessageInfoType as reported
+    reported_at: str
+
+
+class CustomerInformation(TypedDict):
+    """N09: the customer information a station sent for one request, its parts joined."""
+
+    charger_id: str
+    request_id: int
+    data: str
+    parts: int
+    complete: bool  # the last part (no tbc) came and no seqNo before it is missing
+    missing_seq_nos: list[int]
+    generated_at: str
+    received_at: str
+
+
 class SecurityEvent(TypedDict):
     id: int
     charger_id: str
@@ -448,11 +496,14 @@ class ChargerStore(Protocol):
         security_profile: int | None = None,
         registration_status: str | None = None,
     ) -> None:
-        """Create the charger or update the given fields (None keeps the stored value)."""
+        """Create the charger or update the given fields (None keeps the stored value).
+        `serial` is the operator's: it is the registered serial (`Charger.registered_serial`)
+        and the shown serial until a boot reports one."""
         ...
     def get_charger(self, charger_id: str) -> Charger | None: ...
     def charger_named(self, name: str, *, besides: str) -> str | None:
-        """A charger other than `besides` whose serial or id is `name` (A00.FR.405)."""
+        """A charger other than `besides` whose registered serial or id is `name`
+        (A00.FR.405)."""
         ...
     def charger_id_case_twin(self, charger_id: str) -> str | None:
         """A stored charger id equal to `charger_id` but for letter case (not itself)."""
@@ -1102,6 +1153,59 @@ class StationStore(Protocol):
         ...
 
 
+class StationReportStore(Protocol):
+    """What a 2.0.1 station notifies beyond its device model and transactions (schema 8)."""
+
+    def record_charging_limit(
+        self, charger_id: str, evse_id: int | None, source: str, *,
+        is_grid_critical: bool | None = None, schedules: list[dict[str, Any]] | None = None,
+        timestamp: TimeLike | None = None,
+    ) -> None:  # fmt: skip
+        """K11/K12 NotifyChargingLimit: keep (replace) the limit of `source` on the EVSE (None:
+        the station as a whole)."""
+        ...
+    def clear_charging_limit(self, charger_id: str, source: str, evse_id: int | None) -> int:
+        """K13 ClearedChargingLimit: forget the limits of `source` on the EVSE (None: on every
+        EVSE and the station); how many there were."""
+        ...
+    def list_charging_limits(self, charger_id: str) -> list[ExternalChargingLimit]:
+        """The station's external limits in force, by EVSE (the station first) and source."""
+        ...
+    def record_publish_firmware_status(
+        self, charger_id: str, status: str, *, request_id: int | None = None,
+        locations: list[str] | None = None, timestamp: TimeLike | None = None,
+    ) -> None:  # fmt: skip
+        """L03: the latest publish-firmware status of the station (replaces the one before)."""
+        ...
+    def get_publish_firmware_status(self, charger_id: str) -> PublishFirmwareStatus | None: ...
+    def record_display_messages(
+        self, charger_id: str, request_id: int, messages: Iterable[Mapping[str, Any]],
+        timestamp: TimeLike | None = None,
+    ) -> None:  # fmt: skip
+        """O04: keep each reported MessageInfoType by its id (replacing what was known)."""
+        ...
+    def remove_display_message(self, charger_id: str, message_id: int) -> bool:
+        """O05: the station cleared the message (ClearDisplayMessage Accepted)."""
+        ...
+    def forget_display_messages(self, charger_id: str, *,
+                                besides_request: int | None = None) -> int:  # fmt: skip
+        """O03: forget the station's display messages (those reported for `besides_request`
+        stay); how many there were."""
+        ...
+    def list_display_messages(self, charger_id: str) -> list[DisplayMessage]: ...
+    def record_customer_information(
+        self, charger_id: str, request_id: int, seq_no: int, data: str, *, tbc: bool,
+        generated_at: TimeLike, timestamp: TimeLike | None = None,
+    ) -> bool:  # fmt: skip
+        """N09: keep one part by its seqNo; False when that part was kept already (a retry)."""
+        ...
+    def list_customer_information(
+        self, charger_id: str, *, request_id: int | None = None
+    ) -> list[CustomerInformation]:
+        """Each request's parts joined into one result, by requestId."""
+        ...
+
+
 @runtime_checkable
 class Store(
     StoreLifecycle,
@@ -1111,6 +1215,7 @@ class Store(
     TariffStore,
     TransactionStore,
     StationStore,
+    StationReportStore,
     LogStore,
     FirmwareStore,
     ReservationStore,
