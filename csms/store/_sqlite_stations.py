@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from csms.store import metering
 from csms.store._sqlite_base import SqliteBase
-from csms.store.base import EvseConnector, StationVariable, TransactionEventResult
-from csms.store.metering import has_energy_register
+from csms.store._sqlite_sessions import _insert_meter_rows
+from csms.store.base import CostBasis, EvseConnector, StationVariable, TransactionEventResult
 from csms.store.timestamps import TimeLike, to_iso
 
 ACCEPTED = "Accepted"
@@ -149,11 +150,21 @@ class StationsMixin(SqliteBase):
                 (charger_id, station_tx_id, seq_no, event_type, trigger_reason, at, int(offline),
                  charging_state, id_token, evse_id, now),
             ).rowcount == 1  # fmt: skip
+            # the transaction row and when its first energy register reading was taken, in one
+            # round: the event's further writes are only those that change something
             row = conn.execute(
+                "SELECT s.transaction_id, t.connector_id, t.id_tag, (SELECT m.timestamp FROM"
+                " meter_values m WHERE m.transaction_id = s.transaction_id AND m.measurand = ?"
+                " AND m.norm_unit = 'Wh' AND m.norm_value IS NOT NULL AND m.phase IS NULL"
+                " ORDER BY m.timestamp, m.id LIMIT 1) FROM station_transactions s JOIN"
+                " transactions t ON t.id = s.transaction_id"
+                " WHERE s.charger_id = ? AND s.station_tx_id = ?",
+                (ENERGY_REGISTER, charger_id, station_tx_id),
+            ).fetchone() if fresh else conn.execute(
                 "SELECT transaction_id FROM station_transactions"
                 " WHERE charger_id = ? AND station_tx_id = ?",
                 (charger_id, station_tx_id),
-            ).fetchone()
+            ).fetchone()  # fmt: skip
             if fresh and id_token and id_token_status == ACCEPTED and conn.execute(
                 "SELECT 1 FROM transactions WHERE id_tag = ? AND stop_time IS NULL"
                 " AND status = 'Running' AND id <> ? LIMIT 1",
@@ -175,8 +186,12 @@ class StationsMixin(SqliteBase):
                     "INSERT INTO station_transactions(charger_id, station_tx_id, transaction_id)"
                     " VALUES (?, ?, ?)", (charger_id, station_tx_id, transaction_id),
                 )  # fmt: skip
+                # as the row was just written: nothing to fill in, no reading before these
+                connector, tag, first_reading = evse_id or 0, id_token or "", None
             else:
                 transaction_id = int(row[0])
+                if fresh:
+                    connector, tag, first_reading = int(row[1]), row[2], row[3]
             if not fresh:  # a retried event (our reply was lost): stored once already
                 stored = conn.execute(
                     "SELECT id_tag_status FROM transactions WHERE id = ? AND id_tag = ?",
@@ -184,7 +199,7 @@ class StationsMixin(SqliteBase):
                 ).fetchone() if id_token else None
                 return TransactionEventResult(transaction_id, True, self._gaps(
                     conn, charger_id, station_tx_id), stored[0] if stored else id_token_status)
-            if id_token:  # the token may come after the start (cable first, E02.FR.01)
+            if id_token and tag == "":  # the token may come after the start (E02.FR.01)
                 # not accepted (ConcurrentTx too): NotAuthorized, as a start with that token is
                 running = "Running" if id_token_status in (None, ACCEPTED) else "NotAuthorized"
                 conn.execute(
@@ -193,20 +208,20 @@ class StationsMixin(SqliteBase):
                     " WHERE id = ? AND id_tag = ''",
                     (id_token, id_token_status, now, running, transaction_id),
                 )
-            if evse_id:  # the EVSE may be known only later (E01.FR.09 "EVSE is known")
+            if evse_id and connector == 0:  # the EVSE may be known only later (E01.FR.09)
                 conn.execute(
                     "UPDATE transactions SET connector_id = ? WHERE id = ? AND connector_id = 0",
                     (evse_id, transaction_id),
                 )
-            values = list(meter_values)
-            if values:
-                connector = evse_id or conn.execute(
-                    "SELECT connector_id FROM transactions WHERE id = ?", (transaction_id,)
-                ).fetchone()[0]
-                self.add_meter_values(  # type: ignore[attr-defined]
-                    charger_id, connector, values, transaction_id=transaction_id
-                )
-                if has_energy_register(values):
+                connector = evse_id
+            rows = metering.flatten(list(meter_values))
+            if rows:
+                _insert_meter_rows(conn, charger_id, evse_id or connector, rows, transaction_id)
+                earliest = min((to_iso(r["timestamp"]) or "" for r in rows if _is_register(r)),
+                               default=None)  # fmt: skip
+                # meter_start is the first reading: changed only by one no later than it
+                if earliest is not None and (first_reading is None
+                                             or earliest <= first_reading):  # fmt: skip
                     self._start_reading(conn, transaction_id)
             if event_type == "Ended":
                 self._end(conn, transaction_id, at, stopped_reason, id_token, now)
@@ -283,6 +298,23 @@ class StationsMixin(SqliteBase):
         )  # fmt: skip
         return None if row is None else int(row["transaction_id"])
 
+    def cost_basis(self, transaction_id: int) -> CostBasis | None:
+        """See `Store.cost_basis`."""
+        row = self._one(
+            "SELECT t.meter_start, t.stop_time, t.amount, (SELECT r.rate_per_kwh FROM tariffs r"
+            " WHERE r.charger_id IN (t.charger_id, '') ORDER BY r.charger_id = '' LIMIT 1)"
+            " AS rate_per_kwh, (SELECT m.norm_value FROM meter_values m"
+            " WHERE m.transaction_id = t.id AND m.measurand = ?"
+            " ORDER BY m.timestamp DESC, m.id DESC LIMIT 1) AS latest_reading"
+            " FROM transactions t WHERE t.id = ?", (ENERGY_REGISTER, transaction_id),
+        )  # fmt: skip
+        if row is None:
+            return None
+        for name in ("amount", "rate_per_kwh", "latest_reading"):
+            if row[name] is not None:
+                row[name] = Decimal(row[name])
+        return row
+
     def station_tx_id(self, transaction_id: int) -> str | None:
         """See `Store.station_tx_id`."""
         row = self._one("SELECT station_tx_id FROM station_transactions WHERE transaction_id = ?",
@@ -301,6 +333,12 @@ class StationsMixin(SqliteBase):
 
 
 __all__ = ["StationsMixin"]
+
+
+def _is_register(row: Mapping[str, Any]) -> bool:
+    """A `metering.flatten` row `_start_reading` counts: the energy register in Wh."""
+    return (row["measurand"] == ENERGY_REGISTER and row["norm_unit"] == "Wh"
+            and row["norm_value"] is not None and row["phase"] is None)  # fmt: skip
 
 
 def _flag(value: object) -> int | None:

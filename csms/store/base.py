@@ -175,6 +175,16 @@ class EvseConnector(TypedDict):
     received_at: str
 
 
+class CostBasis(TypedDict):
+    """What a transaction's cost so far is reckoned from (I02/I03, `cost_basis`)."""
+
+    meter_start: int
+    stop_time: str | None
+    amount: Decimal | None  # the billed total once stopped
+    rate_per_kwh: Decimal | None  # the charger's tariff, else the global one; None: no tariff
+    latest_reading: Decimal | None  # the newest energy register reading (Wh), None: none
+
+
 class TransactionEventResult(NamedTuple):
     """What `Store.record_transaction_event` stored."""
 
@@ -1144,6 +1154,10 @@ class StationStore(Protocol):
         ...
     def station_transaction(self, charger_id: str, station_tx_id: str) -> int | None:
         """The `transactions` id of a station's transactionId, or None."""
+        ...
+    def cost_basis(self, transaction_id: int) -> CostBasis | None:
+        """In one query, what the transaction's cost so far is reckoned from (the 2.0.1
+        TransactionEventResponse's totalCost, I02.FR.01/I03.FR.02); None: no such one."""
         ...
     def station_tx_id(self, transaction_id: int) -> str | None:
         """The station's own transactionId of a 2.0.1 transaction, or None (a 1.6 one)."""

@@ -32,7 +32,7 @@ from csms import pnc
 from csms.dispatch import ASKED, Handler, registrar
 from csms.registry import ChargerConnection
 from csms.services import authorization
-from csms.services.analytics import ENERGY_REGISTER, live_estimate
+from csms.services.analytics import cost_of, energy_so_far
 from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
 from csms.states import ReservationStatus
 from csms.store.base import Store, TransactionEventResult
@@ -248,18 +248,15 @@ def _total_cost(store: Store, transaction_id: int) -> Decimal | None:
     reading; I03.FR.02: once Ended, the billed total (I03.FR.04: 0.00 when free). None when
     the CSMS does not know it (no tariff, no reading yet, billing review): left out, which
     I03.FR.04 says does not mean free."""
-    tx = store.get_transaction(transaction_id)
-    if tx is None:
+    basis = store.cost_basis(transaction_id)  # one query (it runs with every such event)
+    if basis is None:
         return None
-    if tx["stop_time"] is not None:
-        return tx["amount"]
-    tariff = store.get_tariff(tx["charger_id"])
-    if tariff is None:
+    if basis["stop_time"] is not None:
+        return basis["amount"]
+    rate, reading = basis["rate_per_kwh"], basis["latest_reading"]
+    if rate is None or reading is None:
         return None
-    latest = store.list_meter_values(transaction_id=transaction_id, measurand=ENERGY_REGISTER,
-                                     limit=1, newest_first=True)  # fmt: skip
-    estimate: Decimal | None = live_estimate(tx, latest, tariff["rate_per_kwh"])["estimated_cost"]
-    return estimate
+    return cost_of(energy_so_far(reading, basis["meter_start"]), rate)
 
 
 def _link_remote_start(store: Store, cp_id: str, remote_start_id: int, transaction_id: int) -> None:
