@@ -26,6 +26,7 @@ from ocpp.v201 import datatypes as dt
 
 from csms.central import CentralSystem
 from tests.csms.peer201 import Station, now, station
+from tests.csms.test_ui_access import login
 from tests.pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 
 TOKEN = "v201-reports"
@@ -133,7 +134,8 @@ async def test_publish_firmware_status_is_the_latest(csms, api):
     """L03.FR.01: each PublishFirmwareStatusNotification replaces the station's status: the
     minimal one (status only: Idle, L03.FR.10), then Published with its requestId and URIs
     (L03.FR.04); an unknown status is PropertyConstraintViolation and changes nothing. A
-    station that never sent one shows null; an unknown charger is 404."""
+    station that never sent one shows null; an unknown charger is 404. The charger page shows
+    it among the station's reports."""
     assert (await api.get("/api/chargers/NOBODY/publish-firmware")).status_code == 404
     async with station(csms.url(CS), CS) as cs:
         await cs.boot()
@@ -150,6 +152,14 @@ async def test_publish_firmware_status_is_the_latest(csms, api):
     status = await get(api, "publish-firmware")
     assert (status["status"], status["request_id"], status["locations"]) == ("Published", 42,
                                                                              uris)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{csms.api_port}",
+                                 timeout=10) as http:  # fmt: skip
+        assert (await login(http, TOKEN)).status_code == 303
+        charger_page = (await http.get(f"/ui/chargers/{CS}")).text
+    section = charger_page[charger_page.index("Station reports"):]
+    assert "Publish firmware (L03)" in section and "ftp://lc.local/fw.bin" in section
+    assert "External charging limits" not in section  # none notified
+    assert f"its certificate names {CS}" in charger_page  # no registered serial
 
 
 class DisplayStation(Station):
