@@ -279,6 +279,23 @@ async def meter_values(csms: CentralSystem, conn: ChargerConnection, p: dict) ->
     return {}
 
 
+#: the integers a double holds exactly: their text is the same by int() as by Decimal
+_EXACT = 2**53
+
+
+def _decimal_text(number: Any, multiplier: int) -> str:
+    """`number` times 10^`multiplier` as plain decimal text (`plain`). A whole number without
+    a multiplier, what a meter mostly sends, takes the short way (the same text)."""
+    kind = type(number)
+    if multiplier == 0 and (kind is int or (kind is float and number.is_integer()
+                                            and -_EXACT < number < _EXACT)):  # fmt: skip
+        return str(int(number))
+    try:
+        return plain(Decimal(str(number)).scaleb(multiplier))
+    except InvalidOperation:
+        return str(number)
+
+
 def meter_values_16(meter_values: Iterable[dict]) -> list[dict]:
     """2.0.1 MeterValueType in the store's wire shape (the 1.6 one): the number times
     10^`unitOfMeasure.multiplier` (default 0) as decimal text, `unitOfMeasure.unit` as `unit`.
@@ -290,10 +307,7 @@ def meter_values_16(meter_values: Iterable[dict]) -> list[dict]:
         samples = []
         for sample in meter_value["sampledValue"]:
             unit = sample.get("unitOfMeasure") or {}
-            try:
-                value = plain(Decimal(str(sample["value"])).scaleb(unit.get("multiplier", 0)))
-            except InvalidOperation:
-                value = str(sample["value"])
+            value = _decimal_text(sample["value"], unit.get("multiplier", 0))
             row = {"value": value}
             if "unit" in unit:  # absent: the measurand's base unit (csms.store.metering)
                 row["unit"] = unit["unit"]
