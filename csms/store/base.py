@@ -183,6 +183,7 @@ class CostBasis(TypedDict):
     amount: Decimal | None  # the billed total once stopped
     rate_per_kwh: Decimal | None  # the charger's tariff, else the global one; None: no tariff
     latest_reading: Decimal | None  # the newest energy register reading (Wh), None: none
+    latest_at: str | None  # when it was taken
 
 
 class TransactionEventResult(NamedTuple):
@@ -198,6 +199,8 @@ class TransactionEventResult(NamedTuple):
     #: the idToken's status as stored and to be answered: the `id_token_status` given, or
     #: ConcurrentTx when the token runs another transaction; None when the event has no token
     id_token_status: str | None = None
+    #: with `with_cost_basis`: `Store.cost_basis` as of after the event (None otherwise)
+    cost_basis: CostBasis | None = None
 
 
 class RemoteStart(TypedDict):
@@ -1140,6 +1143,7 @@ class StationStore(Protocol):
         id_token_status: str | None = None,
         stopped_reason: str | None = None,
         meter_values: Iterable[dict[str, Any]] = (),
+        with_cost_basis: bool = False,
     ) -> TransactionEventResult:
         """One TransactionEvent in ONE write transaction: the event is kept by seqNo (a retried
         one changes nothing and says `duplicate`), the first event of a station's transactionId
@@ -1150,7 +1154,11 @@ class StationStore(Protocol):
         An Accepted `id_token` already in another running transaction is stored and answered
         ConcurrentTx (the 1.6 §7.2 policy, as `begin_transaction`; a new transaction is then
         NotAuthorized): the check and the insert are this one step, so two stations starting
-        with one token at the same moment cannot both be Accepted, on any backend."""
+        with one token at the same moment cannot both be Accepted, on any backend.
+
+        `with_cost_basis`: the result also has the transaction's `cost_basis` after the event
+        (I02.FR.01: the running cost answered to an event with a reading), read with the event's
+        own lookup rather than in a query of its own."""
         ...
     def station_transaction(self, charger_id: str, station_tx_id: str) -> int | None:
         """The `transactions` id of a station's transactionId, or None."""

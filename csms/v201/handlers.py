@@ -35,7 +35,7 @@ from csms.services import authorization
 from csms.services.analytics import cost_of, energy_so_far
 from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
 from csms.states import ReservationStatus
-from csms.store.base import Store, TransactionEventResult
+from csms.store.base import CostBasis, Store, TransactionEventResult
 from csms.store.metering import has_energy_register, plain
 from csms.v201 import planner, reported, tokens
 
@@ -208,19 +208,19 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
     ended = p["eventType"] == "Ended"
     running_cost = not ended and has_energy_register(meter_values)
 
-    def record(uow: Store) -> tuple[TransactionEventResult, Decimal | None]:
-        result = uow.record_transaction_event(
+    def record(uow: Store) -> TransactionEventResult:
+        return uow.record_transaction_event(
             conn.cp_id, info["transactionId"], p["seqNo"],
             p["eventType"], p["timestamp"], trigger_reason=p["triggerReason"],
             offline=p.get("offline", False), charging_state=info.get("chargingState"),
             evse_id=evse.get("id"), id_token=None if token is None else token["idToken"],
             id_token_status=None if token_info is None else token_info["status"],
             stopped_reason=info.get("stoppedReason"), meter_values=meter_values,
+            with_cost_basis=running_cost,  # I02.FR.01: read with the event (one store round)
         )  # fmt: skip
-        # I02.FR.01: the cost so far, read in the same unit of work (one store round per event)
-        return result, _total_cost(uow, result.transaction_id) if running_cost else None
 
-    result, cost = await csms.db.run(record)
+    result = await csms.db.run(record)
+    cost = _cost(result.cost_basis)
     if token_info is not None and result.id_token_status is not None:
         token_info["status"] = result.id_token_status  # what was stored is what is answered
     if result.missing and p["eventType"] == "Ended":
@@ -248,7 +248,11 @@ def _total_cost(store: Store, transaction_id: int) -> Decimal | None:
     reading; I03.FR.02: once Ended, the billed total (I03.FR.04: 0.00 when free). None when
     the CSMS does not know it (no tariff, no reading yet, billing review): left out, which
     I03.FR.04 says does not mean free."""
-    basis = store.cost_basis(transaction_id)  # one query (it runs with every such event)
+    return _cost(store.cost_basis(transaction_id))
+
+
+def _cost(basis: CostBasis | None) -> Decimal | None:
+    """`_total_cost` from what it is reckoned from (None: nothing to reckon from)."""
     if basis is None:
         return None
     if basis["stop_time"] is not None:

@@ -81,6 +81,29 @@ class TestTransactionEvents:
                 basis["stop_time"]) == (1500, Decimal("2600"), Decimal("10.00"), None)
         assert store.cost_basis(tid + 100) is None
 
+    def test_the_cost_basis_with_an_event_is_the_one_read_after_it(self, store: Store) -> None:
+        """`with_cost_basis` gives what `cost_basis` reads after the event, whatever the order
+        of the readings: a later one, one queued offline, one at the same time, a phase's,
+        none, a retried event, the first event of a transaction and an Ended one."""
+        store.set_tariff("CP1", Decimal("7.50"), "EUR")
+        phase = [{"timestamp": "2025-01-17T12:00:00Z", "sampledValue": [{
+            "value": "5", "measurand": "Energy.Active.Import.Register", "unit": "kWh",
+            "phase": "L1"}]}]  # fmt: skip
+        steps = [(0, "Started", register(1000, T0, "Transaction.Begin")),
+                 (1, "Updated", register(1200, T1, "Sample.Periodic")),
+                 (2, "Updated", register(1100, "2025-01-17T10:30:00Z", "Sample.Periodic")),
+                 (3, "Updated", register(1250, T1, "Sample.Periodic")),
+                 (4, "Updated", phase), (5, "Updated", []),
+                 (5, "Updated", register(1300, T1, "Sample.Periodic")),  # a retry: as it was
+                 (6, "Ended", register(1400, "2025-01-17T13:00:00Z", "Transaction.End"))]
+        for seq, kind, values in steps:
+            result = event(store, "tx-C", seq, kind, T1, "MeterValuePeriodic",
+                           meter_values=values, with_cost_basis=True)  # fmt: skip
+            assert result.cost_basis == store.cost_basis(result.transaction_id), seq
+        assert result.cost_basis is not None and result.cost_basis["stop_time"] is not None
+        plain = event(store, "tx-C", 7, "Updated", T1, "MeterValuePeriodic")
+        assert plain.cost_basis is None
+
     def test_retried_event_changes_nothing_and_gaps_are_reported(self, store: Store) -> None:
         """A seqNo stored before is a retry (duplicate, nothing stored twice); seqNos missing
         between the first and the last received are named."""
