@@ -97,26 +97,3 @@ class TestRegisteredSerial:
         assert store.charger_named("SN-1", besides="CP2") == "CP1"
         assert store.charger_named("OTHER", besides="CP2") is None  # only claimed
 
-
-def test_a_database_of_version_6_keeps_its_serials_as_registered(tmp_path) -> None:
-    """Migration 8 on a file written before it: the serial each charger had (which the
-    operator or a boot wrote: it cannot be told any more) becomes its registered serial, so a
-    station certificate that admitted it before still does."""
-    import sqlite3
-
-    from csms.store.sqlite import SqliteStore
-
-    db = tmp_path / "old.db"
-    with SqliteStore(db) as store:
-        store.upsert_charger("CP1", serial="SN-OLD")
-    conn = sqlite3.connect(db)
-    with conn:
-        conn.execute("ALTER TABLE chargers DROP COLUMN registered_serial")
-        for table in ("external_charging_limits", "publish_firmware_status",
-                      "display_messages", "customer_information"):  # fmt: skip
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute("DELETE FROM schema_version WHERE version = 8")
-    conn.close()
-    with SqliteStore(db) as store:
-        assert store.get_charger("CP1")["registered_serial"] == "SN-OLD"
-        assert store.list_charging_limits("CP1") == []
