@@ -334,7 +334,7 @@ STATION_CERTIFICATE = "ChargingStationCertificate"
 @handles("SignCertificate")
 async def sign_certificate(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """A02/A03: check the CSR (subject O = CPO name, CN = the station's registered serial,
-    `CertificateAuthority.check_csr`), answer
+    `CertificateService.check_csr`), answer
     Accepted when the CSMS can sign it (A02.FR.11) or Rejected (A02.FR.12, reason InvalidCSR),
     then sign it and send CertificateSigned as a follow-up CALL with the same certificateType
     (A02.FR.14)."""
