@@ -21,6 +21,8 @@ from csms.api.resources import known_charger
 from csms.api.spec import Call, Operation
 
 CP_ID = (Param("cp_id", description="charge point id"),)
+#: OCPP's integer (2.0.1 part 2 §2.1.3: 32 bits)
+INT32_MAX = 2**31 - 1
 NOT_FOUND = {"404": "unknown charger"}
 
 CHARGING_LIMITS = Listing(
@@ -28,7 +30,7 @@ CHARGING_LIMITS = Listing(
     columns=("charger_id", "evse_id", "source", "is_grid_critical", "schedules", "reported_at"),
     params=(Param("source", description="ChargingLimitSourceEnumType",
                   enum=("EMS", "Other", "SO", "CSO")),
-            Param("evse_id", "integer", "one EVSE's limits", minimum=1)),
+            Param("evse_id", "integer", "one EVSE's limits", minimum=1, maximum=INT32_MAX)),
 )  # fmt: skip
 DISPLAY_MESSAGES = Listing(
     "display_messages",
@@ -38,7 +40,8 @@ CUSTOMER_INFORMATION = Listing(
     "customer_information",
     columns=("charger_id", "request_id", "data", "parts", "complete", "missing_seq_nos",
              "generated_at", "received_at"),
-    params=(Param("request_id", "integer", "the CustomerInformationRequest's requestId"),),
+    params=(Param("request_id", "integer", "the CustomerInformationRequest's requestId",
+                  minimum=-INT32_MAX - 1, maximum=INT32_MAX),),
 )  # fmt: skip
 
 
