@@ -12,7 +12,7 @@ import asyncio
 import base64
 import hashlib
 import logging
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from cryptography.x509 import ocsp
 
 from chargebench.ocppj import CallFailed
 from chargebench.security import csr_identity, sign_csr
+from csms.store.base import Charger
 
 if TYPE_CHECKING:
     from csms.central import CentralSystem
@@ -35,6 +36,12 @@ log = logging.getLogger(__name__)
 #: how long an OCSP answer of this CSMS may be cached (its nextUpdate)
 OCSP_VALIDITY = timedelta(days=1)
 
+
+
+def registered_identity(charger: Charger | None, cp_id: str) -> str:
+    """What a station certificate's CN must be (A00.FR.405/511): the serial the operator
+    registered for the charger, or its id when none is (`Charger.registered_serial`)."""
+    return (charger["registered_serial"] if charger is not None else None) or cp_id
 
 class CertificateService:
     """Checks and signs charge point CSRs; without a CA key every CSR is rejected."""
@@ -50,13 +57,14 @@ class CertificateService:
     def can_sign(self) -> bool:
         return self._ca is not None
 
-    async def check_csr(
-        self, cp_id: str, csr_pem: str, serials: Collection[str] = ()
-    ) -> str | None:
+    async def check_csr(self, cp_id: str, csr_pem: str) -> str | None:
         """Why the CSR must be rejected, or None. A02.FR.13: O is the CPO name; A00.FR.511: CN
-        is the charger's serial number (its id when no serial is known). A 1.6 BootNotification
-        carries two serials (chargePointSerialNumber, chargeBoxSerialNumber; libocpp signs with
-        the latter), so `serials` from the boot are accepted as well as the stored one."""
+        is the charger's serial number as the operator registered it (`registered_serial`;
+        its id when none is registered), never a serial its BootNotification merely claims:
+        the CSMS cannot check a claim, and a certificate naming another station's serial
+        would let this one pass for it with mutual TLS (A00.FR.405, security whitepaper
+        A00/A02; admission checks the same registered identity, `csms.server`). A 1.6 charger
+        that signs with its chargeBoxSerialNumber (libocpp) is registered with that one."""
         if self._ca is None:
             return "the CSMS has no CA key to sign with"
         try:
@@ -64,15 +72,15 @@ class CertificateService:
         except ValueError as exc:
             return f"unreadable CSR: {exc}"
         charger = await asyncio.to_thread(self.csms.store.get_charger, cp_id)
-        candidates = {(charger and charger["serial"]) or cp_id, *serials}
-        if not any(identity.matches(serial, self.csms.config.cpo_name) for serial in candidates):
-            return f"subject CN={identity.common_name!r} O={identity.organization!r}"
+        registered = registered_identity(charger, cp_id)
+        if not identity.matches(registered, self.csms.config.cpo_name):
+            return (f"subject CN={identity.common_name!r} O={identity.organization!r}, not the"
+                    f" registered serial {registered!r}")
         # A00.FR.405: the certificate will name one station. Admission takes a charger without
-        # a serial by its id, so a CN that is another charger's id would let this one connect
-        # as that charger with mutual TLS (profile 3). (A CN equal to a serial another charger
-        # also holds is signed: operators may register one serial for two ids, as the
-        # conformance self run does; a serial a station merely claims in its boot is the known
-        # gap, see the closing note of issue 18.)
+        # a registered serial by its id, so a CN that is another charger's id would let this
+        # one connect as that charger with mutual TLS (profile 3). (A CN equal to a serial
+        # another charger is registered with too is signed: operators may register one serial
+        # for two ids, as the conformance self run does.)
         name = identity.common_name or ""
         other = await asyncio.to_thread(self.csms.store.charger_named, name, besides=cp_id)
         if other is not None and other == name:

@@ -40,6 +40,7 @@ from chargebench.security import MAX_KEY_BYTES, MIN_KEY_BYTES, parse_basic_auth,
 from chargebench.trace import make_tracer
 from csms import dispatch, profile_upgrade
 from csms.admission import Admission, Facts, admit, charge_point_id
+from csms.certificates import registered_identity
 from csms.outage import RETRY_AFTER
 from csms.registry import ChargerConnection
 from csms.store.errors import StoreUnavailable
@@ -161,8 +162,9 @@ class OcppServer:
         if ssl_object is not None and ssl_object.getpeercert(binary_form=True):
             # The TLS layer already verified the chain against tls_ca (A00.FR.403).
             identity = peer_identity(ssl_object)
-            serial = (charger["serial"] if charger else None) or cp_id
-            cert_ok = identity.matches(serial, self.csms.config.cpo_name)
+            # A00.FR.405: the serial the operator registered, never one a boot claims
+            cert_ok = identity.matches(registered_identity(charger, cp_id),
+                                       self.csms.config.cpo_name)  # fmt: skip
         return Facts(
             basic_sent=header is not None, basic_ok=basic_ok,
             tls=ssl_object is not None, cert_ok=cert_ok,

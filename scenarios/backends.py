@@ -155,6 +155,11 @@ class BuiltinBackend(Backend):
             await asyncio.to_thread(store.set_config_baseline, cp_id, values, replace=False)
         if "registration" in args:
             await asyncio.to_thread(store.set_registration_status, cp_id, args["registration"])
+        if args.get("confirm_serial"):
+            # the operator registers the serial the charge point reported (after checking
+            # it): the identity its certificate must name (A00.FR.405/511)
+            charger = await asyncio.to_thread(store.get_charger, cp_id) or {}
+            await asyncio.to_thread(store.upsert_charger, cp_id, serial=charger.get("serial"))
         if "id_tag" in args:
             current = await asyncio.to_thread(store.get_id_tag, args["id_tag"]) or {}
             await asyncio.to_thread(

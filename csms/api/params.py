@@ -53,7 +53,7 @@ class Param:
             return self.default
         if self.type in ("integer", "number"):
             try:
-                value: Any = int(raw) if self.type == "integer" else float(raw)
+                value: Any = _integer(raw) if self.type == "integer" else float(raw)
             except ValueError:
                 kind = "an integer" if self.type == "integer" else "a number"
                 raise ApiError(422, f"{self.name} must be {kind}", field=self.name) from None
@@ -155,3 +155,14 @@ def parse_date_time(raw: str) -> datetime | None:
 def parse_all(params: tuple[Param, ...], source: Any) -> dict[str, Any]:
     """{name: parsed value} for every declared parameter, from a query or path mapping."""
     return {param.name: param.parse(source.get(param.name)) for param in params}
+
+
+#: an integer written with a zero fraction ("-3610.0"): JSON Schema's integer is any number
+#: whose fractional part is zero, so an OpenAPI client may spell one so
+_ZERO_FRACTION = re.compile(r"(-?\d+)\.0+")
+
+
+def _integer(raw: str) -> int:
+    """`raw` as an int (ValueError when it is none), "5.0" too."""
+    whole = _ZERO_FRACTION.fullmatch(raw.strip())
+    return int(whole.group(1) if whole else raw)

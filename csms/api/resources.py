@@ -36,6 +36,7 @@ CHARGERS = Listing(
         "id",
         "location_id",
         "serial",
+        "registered_serial",
         "vendor",
         "model",
         "firmware_version",

@@ -8,6 +8,8 @@ One route table, `ROUTES`, lists every operation; the app and its OpenAPI docume
     analytics_api.ROUTES   energy, utilisation, sessions per hour, faults
     chargers_api.ROUTES    POST /api/chargers/{id}/actions/{Action} (one per action), the
                            charger's log, PUT /api/chargers/{id}/password
+    station_reports_api.ROUTES  what a 2.0.1 station notified: charging limits, publish-firmware
+                           status, display messages, customer information
     dashboard.ROUTES       GET /dashboard (HTML, Basic login)
     ui.ROUTES              the operator UI under /ui (HTML, session cookie; not in the document)
 
@@ -28,7 +30,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Route
 
-from csms.api import analytics_api, business, chargers_api, dashboard, resources, spec, ui
+from csms.api import (
+    analytics_api,
+    business,
+    chargers_api,
+    dashboard,
+    resources,
+    spec,
+    station_reports_api,
+    ui,
+)
 from csms.api.context import Context
 from csms.api.jsonio import DecimalJSONResponse
 from csms.api.ui_events import close_streams
@@ -42,6 +53,7 @@ ROUTES: tuple[spec.Operation, ...] = (
     *resources.ROUTES,
     *analytics_api.ROUTES,
     *chargers_api.ROUTES,
+    *station_reports_api.ROUTES,
     *dashboard.ROUTES,
     *ui.ROUTES,
 )

@@ -69,6 +69,10 @@ def _read(store: Any, cp_id: str, tx_id: int | None) -> dict[str, Any] | None:
         "certificates": store.list_certificates(cp_id),
         "firmware": store.list_firmware_deployments(charger_id=cp_id),
         "diagnostics": store.list_diagnostics_requests(charger_id=cp_id),
+        "limits": store.list_charging_limits(cp_id),
+        "publish": store.get_publish_firmware_status(cp_id),
+        "displays": store.list_display_messages(cp_id),
+        "customer": store.list_customer_information(cp_id),
     }
 
 
@@ -80,6 +84,8 @@ def _overview(d: dict[str, Any], connection: str) -> str:
                        f"{esc(label)}</span>"),
         ("vendor / model", esc(" ".join(filter(None, (c["vendor"], c["model"]))) or "–")),
         ("serial", esc(c["serial"] or "–")),
+        ("registered serial", esc(c["registered_serial"] or f"– (its certificate names "
+                                                             f"{c['id']})")),
         ("firmware", esc(c["firmware_version"] or "–")),
         ("registration", esc(c["registration_status"])),
         ("last boot", time_el(c["last_boot"])),
@@ -241,6 +247,35 @@ def _actions(cp_id: str, csrf: str | None, version: OcppVersion = DEFAULT_VERSIO
 FRAGMENTS = ("connectors", "transactions", "log", "overview")
 
 
+def _station_reports(d: dict[str, Any]) -> str:
+    """What a 2.0.1 station notified (csms.api.station_reports_api has them as JSON)."""
+    parts = []
+    if d["limits"]:
+        parts.append("<h3>External charging limits (K11-K13)</h3>" + page.table(
+            ("EVSE", "source", "grid critical", "schedules", "reported"),
+            [(r["evse_id"] or "station", r["source"], {None: "–", True: "yes", False: "no"}[
+                r["is_grid_critical"]], len(r["schedules"] or ()), r["reported_at"])
+             for r in d["limits"]]))  # fmt: skip
+    if d["publish"]:
+        p = d["publish"]
+        parts.append("<h3>Publish firmware (L03)</h3>" + page.table(
+            ("status", "request", "locations", "reported"),
+            [(p["status"], p["request_id"] or "–", " ".join(p["locations"] or ()) or "–",
+              p["reported_at"])]))  # fmt: skip
+    if d["displays"]:
+        parts.append("<h3>Display messages (O03/O04)</h3>" + page.table(
+            ("id", "priority", "state", "content", "reported"),
+            [(m["message_id"], m["info"].get("priority"), m["info"].get("state") or "–",
+              m["info"].get("message", {}).get("content", ""), m["reported_at"])
+             for m in d["displays"]], numeric=(0,)))  # fmt: skip
+    if d["customer"]:
+        parts.append("<h3>Customer information (N09)</h3>" + page.table(
+            ("request", "data", "parts", "complete", "received"),
+            [(r["request_id"], r["data"], r["parts"], "yes" if r["complete"] else "no",
+              r["received_at"]) for r in d["customer"]], numeric=(0,)))  # fmt: skip
+    return "".join(parts) or '<p class="note">nothing notified</p>'
+
+
 @guard()
 async def charger_page(call: Call) -> Response:
     """`GET /ui/chargers/{cp_id}` (`?tx=N` charts that transaction; `?fragment=NAME` is one
@@ -286,6 +321,7 @@ async def charger_page(call: Call) -> Response:
         page.section("Configuration", _configuration(d)),
         page.section("Security", _security(d)),
         page.section("Firmware", _firmware(d)),
+        page.section("Station reports", _station_reports(d)),
     ]
     events = f"/ui/events?cp_id={quote_id(cp_id)}"
     return HTMLResponse(layout(f"Charger {cp_id}", parts, csrf=call.request.state.csrf,

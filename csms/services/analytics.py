@@ -111,11 +111,19 @@ def live_estimate(
             latest, reading = row, row["norm_value"]
     if latest is None or reading is None:
         return {"live_energy_wh": None, "estimated_cost": None, "last_meter_at": None}
-    energy = max(0, int(reading) - tx["meter_start"])
-    cost = None
-    if rate is not None:
-        cost = (Decimal(energy) / WH_PER_KWH * rate).quantize(CENTS, rounding=ROUND_HALF_UP)
+    energy = energy_so_far(reading, tx["meter_start"])
+    cost = None if rate is None else cost_of(energy, rate)
     return {"live_energy_wh": energy, "estimated_cost": cost, "last_meter_at": latest["timestamp"]}
+
+
+def energy_so_far(reading: Decimal, meter_start: int) -> int:
+    """Wh a running transaction delivered by its energy register reading `reading` (Wh)."""
+    return max(0, int(reading) - meter_start)
+
+
+def cost_of(energy_wh: int, rate: Decimal) -> Decimal:
+    """The cost of `energy_wh` at `rate` per kWh, to the cent (half up)."""
+    return (Decimal(energy_wh) / WH_PER_KWH * rate).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 def personal_summary(transactions: Iterable[Transaction], currency: str | None) -> dict[str, Any]:

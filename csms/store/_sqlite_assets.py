@@ -20,9 +20,10 @@ from csms.store.errors import NotFound
 from csms.store.timestamps import TimeLike, to_iso
 
 _CHARGER_COLUMNS = (
-    "id, location_id, serial, vendor, model, firmware_version, iccid, imsi, meter_type, "
-    "meter_serial, security_profile, max_profile_seen, auth_key_hash IS NOT NULL AS has_password, "
-    "registration_status, last_boot, last_heartbeat, online, online_since"
+    "id, location_id, serial, registered_serial, vendor, model, firmware_version, iccid, imsi, "
+    "meter_type, meter_serial, security_profile, max_profile_seen, "
+    "auth_key_hash IS NOT NULL AS has_password, registration_status, last_boot, last_heartbeat, "
+    "online, online_since"
 )
 _GLOBAL = ""  # tariffs.charger_id of the global fallback
 
@@ -97,21 +98,25 @@ class AssetsMixin(SqliteBase):
     ) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO chargers(id, location_id, serial, vendor, model, security_profile,"
-                " registration_status) VALUES (?, ?, ?, ?, ?, coalesce(?, 0),"
-                " coalesce(?, 'Pending')) ON CONFLICT(id) DO UPDATE SET"
+                "INSERT INTO chargers(id, location_id, serial, registered_serial, vendor, model,"
+                " security_profile, registration_status) VALUES (?, ?, ?, ?, ?, ?,"
+                " coalesce(?, 0), coalesce(?, 'Pending')) ON CONFLICT(id) DO UPDATE SET"
                 " location_id=coalesce(excluded.location_id, location_id),"
-                " serial=coalesce(?, serial), vendor=coalesce(?, vendor),"
+                " serial=coalesce(?, serial),"
+                " registered_serial=coalesce(?, chargers.registered_serial),"
+                " vendor=coalesce(?, vendor),"
                 " model=coalesce(?, model), security_profile=coalesce(?, security_profile),"
                 " registration_status=coalesce(?, registration_status)",
                 (
                     charger_id,
                     location_id,
                     serial,
+                    serial,
                     vendor,
                     model,
                     security_profile,
                     registration_status,
+                    serial,
                     serial,
                     vendor,
                     model,
@@ -125,10 +130,10 @@ class AssetsMixin(SqliteBase):
         return None if row is None else _charger(row)
 
     def charger_named(self, name: str, *, besides: str) -> str | None:
-        """A stored charger other than `besides` whose id (first) or serial is `name`: whose
-        identity a certificate with CN = `name` would prove (A00.FR.405)."""
+        """A stored charger other than `besides` whose id (first) or registered serial is
+        `name`: whose identity a certificate with CN = `name` would prove (A00.FR.405)."""
         row = self._one(
-            "SELECT id FROM chargers WHERE (serial = ? OR id = ?) AND id != ?"
+            "SELECT id FROM chargers WHERE (registered_serial = ? OR id = ?) AND id != ?"
             " ORDER BY id = ? DESC, id LIMIT 1",
             (name, name, besides, name),
         )  # fmt: skip

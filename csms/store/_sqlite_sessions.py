@@ -32,6 +32,35 @@ def _transaction(row: dict[str, Any]) -> Transaction:
     return states(row, TRANSACTION)
 
 
+def _insert_meter_rows(conn: Any, charger_id: str, connector_id: int,
+                       rows: list[dict[str, Any]], transaction_id: int | None) -> None:  # fmt: skip
+    """Insert `metering.flatten` rows on `conn`, inside the caller's write transaction (a 2.0.1
+    TransactionEvent stores its meter values in its own, `StationsMixin`)."""
+    conn.executemany(
+        "INSERT INTO meter_values(charger_id, connector_id, transaction_id, timestamp,"
+        " value, measurand, phase, unit, context, location, format, norm_value,"
+        " norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                charger_id,
+                connector_id,
+                transaction_id,
+                to_iso(row["timestamp"]),
+                row["value"],
+                row["measurand"],
+                row["phase"],
+                row["unit"],
+                row["context"],
+                row["location"],
+                row["format"],
+                row["norm_value"],
+                row["norm_unit"],
+            )
+            for row in rows
+        ],
+    )
+
+
 def _meter_row(row: dict[str, Any]) -> MeterValueRow:
     if row["norm_value"] is not None:
         row["norm_value"] = Decimal(row["norm_value"])
@@ -446,29 +475,7 @@ class SessionsMixin(SqliteBase):
         """
         rows = metering.flatten(meter_values)
         with self._write() as conn:
-            conn.executemany(
-                "INSERT INTO meter_values(charger_id, connector_id, transaction_id, timestamp,"
-                " value, measurand, phase, unit, context, location, format, norm_value,"
-                " norm_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        charger_id,
-                        connector_id,
-                        transaction_id,
-                        to_iso(row["timestamp"]),
-                        row["value"],
-                        row["measurand"],
-                        row["phase"],
-                        row["unit"],
-                        row["context"],
-                        row["location"],
-                        row["format"],
-                        row["norm_value"],
-                        row["norm_unit"],
-                    )
-                    for row in rows
-                ],
-            )
+            _insert_meter_rows(conn, charger_id, connector_id, rows, transaction_id)
         return len(rows)
 
     def list_meter_values(

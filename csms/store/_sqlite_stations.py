@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from csms.store import metering
 from csms.store._sqlite_base import SqliteBase
-from csms.store.base import EvseConnector, StationVariable, TransactionEventResult
-from csms.store.metering import has_energy_register
+from csms.store._sqlite_sessions import _insert_meter_rows
+from csms.store.base import CostBasis, EvseConnector, StationVariable, TransactionEventResult
 from csms.store.timestamps import TimeLike, to_iso
 
 ACCEPTED = "Accepted"
@@ -136,6 +137,7 @@ class StationsMixin(SqliteBase):
         id_token_status: str | None = None,
         stopped_reason: str | None = None,
         meter_values: Iterable[dict[str, Any]] = (),
+        with_cost_basis: bool = False,
     ) -> TransactionEventResult:
         """See `Store.record_transaction_event`."""
         at = to_iso(timestamp)
@@ -149,11 +151,17 @@ class StationsMixin(SqliteBase):
                 (charger_id, station_tx_id, seq_no, event_type, trigger_reason, at, int(offline),
                  charging_state, id_token, evse_id, now),
             ).rowcount == 1  # fmt: skip
+            # the transaction row and when its first energy register reading was taken, in one
+            # round: the event's further writes are only those that change something
             row = conn.execute(
+                _LOOKUP_WITH_COST if with_cost_basis else _LOOKUP,
+                (ENERGY_REGISTER, *((ENERGY_REGISTER,) * 2 * with_cost_basis), charger_id,
+                 station_tx_id),
+            ).fetchone() if fresh else conn.execute(
                 "SELECT transaction_id FROM station_transactions"
                 " WHERE charger_id = ? AND station_tx_id = ?",
                 (charger_id, station_tx_id),
-            ).fetchone()
+            ).fetchone()  # fmt: skip
             if fresh and id_token and id_token_status == ACCEPTED and conn.execute(
                 "SELECT 1 FROM transactions WHERE id_tag = ? AND stop_time IS NULL"
                 " AND status = 'Running' AND id <> ? LIMIT 1",
@@ -175,16 +183,23 @@ class StationsMixin(SqliteBase):
                     "INSERT INTO station_transactions(charger_id, station_tx_id, transaction_id)"
                     " VALUES (?, ?, ?)", (charger_id, station_tx_id, transaction_id),
                 )  # fmt: skip
+                # as the row was just written: nothing to fill in, no reading before these
+                connector, tag, first_reading, basis = evse_id or 0, id_token or "", None, None
             else:
                 transaction_id = int(row[0])
+                if fresh:
+                    connector, tag, first_reading = int(row[1]), row[2], row[3]
+                    basis = _basis(row) if with_cost_basis else None
             if not fresh:  # a retried event (our reply was lost): stored once already
                 stored = conn.execute(
                     "SELECT id_tag_status FROM transactions WHERE id = ? AND id_tag = ?",
                     (transaction_id, id_token or ""),
                 ).fetchone() if id_token else None
-                return TransactionEventResult(transaction_id, True, self._gaps(
-                    conn, charger_id, station_tx_id), stored[0] if stored else id_token_status)
-            if id_token:  # the token may come after the start (cable first, E02.FR.01)
+                return TransactionEventResult(
+                    transaction_id, True, self._gaps(conn, charger_id, station_tx_id),
+                    stored[0] if stored else id_token_status,
+                    self.cost_basis(transaction_id) if with_cost_basis else None)
+            if id_token and tag == "":  # the token may come after the start (E02.FR.01)
                 # not accepted (ConcurrentTx too): NotAuthorized, as a start with that token is
                 running = "Running" if id_token_status in (None, ACCEPTED) else "NotAuthorized"
                 conn.execute(
@@ -193,44 +208,55 @@ class StationsMixin(SqliteBase):
                     " WHERE id = ? AND id_tag = ''",
                     (id_token, id_token_status, now, running, transaction_id),
                 )
-            if evse_id:  # the EVSE may be known only later (E01.FR.09 "EVSE is known")
+            if evse_id and connector == 0:  # the EVSE may be known only later (E01.FR.09)
                 conn.execute(
                     "UPDATE transactions SET connector_id = ? WHERE id = ? AND connector_id = 0",
                     (evse_id, transaction_id),
                 )
-            values = list(meter_values)
-            if values:
-                connector = evse_id or conn.execute(
-                    "SELECT connector_id FROM transactions WHERE id = ?", (transaction_id,)
-                ).fetchone()[0]
-                self.add_meter_values(  # type: ignore[attr-defined]
-                    charger_id, connector, values, transaction_id=transaction_id
-                )
-                if has_energy_register(values):
-                    self._start_reading(conn, transaction_id)
+                connector = evse_id
+            rows = metering.flatten(list(meter_values))
+            if rows:
+                _insert_meter_rows(conn, charger_id, evse_id or connector, rows, transaction_id)
+                earliest = min((to_iso(r["timestamp"]) or "" for r in rows if _is_register(r)),
+                               default=None)  # fmt: skip
+                # meter_start is the first reading: changed only by one no later than it
+                if earliest is not None and (first_reading is None
+                                             or earliest <= first_reading):  # fmt: skip
+                    started = self._start_reading(conn, transaction_id)
+                    if basis is not None and started is not None:
+                        basis["meter_start"] = started
+                if basis is not None:
+                    _newer_reading(basis, rows)
             if event_type == "Ended":
                 self._end(conn, transaction_id, at, stopped_reason, id_token, now)
+                basis = None  # closed: read again below
+            if with_cost_basis and basis is None:
+                basis = self.cost_basis(transaction_id)
             # the gaps are read once the transaction Ended, when the CSMS can tell: reading
             # every seqNo on each event made a long transaction's events ever dearer
             missing = self._gaps(conn, charger_id, station_tx_id) if event_type == "Ended" else ()
             return TransactionEventResult(
-                transaction_id, False, missing, id_token_status if id_token else None
+                transaction_id, False, missing, id_token_status if id_token else None, basis
             )
 
     @staticmethod
-    def _start_reading(conn: Any, transaction_id: int) -> None:
+    def _start_reading(conn: Any, transaction_id: int) -> int | None:
         """A running transaction's meter_start is its first energy register reading (a 2.0.1
-        Started need not carry one): running energy and cost (I02) count from it."""
+        Started need not carry one): running energy and cost (I02) count from it. The
+        meter_start set, or None when the transaction has no reading or is closed."""
         first = conn.execute(
             "SELECT norm_value FROM meter_values WHERE transaction_id = ? AND measurand = ?"
             " AND norm_unit = 'Wh' AND norm_value IS NOT NULL AND phase IS NULL"
             " ORDER BY timestamp, id LIMIT 1", (transaction_id, ENERGY_REGISTER),
         ).fetchone()  # fmt: skip
-        if first is not None:
-            conn.execute(
-                "UPDATE transactions SET meter_start = ? WHERE id = ? AND stop_time IS NULL",
-                (int(Decimal(first[0])), transaction_id),
-            )
+        if first is None:
+            return None
+        start = int(Decimal(first[0]))
+        updated = conn.execute(
+            "UPDATE transactions SET meter_start = ? WHERE id = ? AND stop_time IS NULL",
+            (start, transaction_id),
+        ).rowcount
+        return start if updated else None
 
     def _end(
         self, conn: Any, transaction_id: int, at: str | None, reason: str | None,
@@ -283,6 +309,12 @@ class StationsMixin(SqliteBase):
         )  # fmt: skip
         return None if row is None else int(row["transaction_id"])
 
+    def cost_basis(self, transaction_id: int) -> CostBasis | None:
+        """See `Store.cost_basis`."""
+        row = self._one(f"SELECT {_COST_COLUMNS} FROM transactions t WHERE t.id = ?",
+                        (ENERGY_REGISTER, ENERGY_REGISTER, transaction_id))  # fmt: skip
+        return None if row is None else _basis(tuple(row.values()), 0)
+
     def station_tx_id(self, transaction_id: int) -> str | None:
         """See `Store.station_tx_id`."""
         row = self._one("SELECT station_tx_id FROM station_transactions WHERE transaction_id = ?",
@@ -301,6 +333,65 @@ class StationsMixin(SqliteBase):
 
 
 __all__ = ["StationsMixin"]
+
+
+#: what `Store.cost_basis` is read from (a transactions row `t`; parameters: the energy
+#: register measurand twice): meter_start, stop_time, amount, the charger's tariff else the
+#: global one, and the newest register reading's time and value
+_COST_COLUMNS = (
+    "t.meter_start AS meter_start, t.stop_time AS stop_time, t.amount AS amount,"
+    " (SELECT r.rate_per_kwh FROM tariffs r WHERE r.charger_id IN (t.charger_id, '')"
+    " ORDER BY r.charger_id = '' LIMIT 1) AS rate_per_kwh,"
+    " (SELECT m.timestamp FROM meter_values m WHERE m.transaction_id = t.id"
+    " AND m.measurand = ? ORDER BY m.timestamp DESC, m.id DESC LIMIT 1) AS latest_at,"
+    " (SELECT m.norm_value FROM meter_values m WHERE m.transaction_id = t.id"
+    " AND m.measurand = ? ORDER BY m.timestamp DESC, m.id DESC LIMIT 1) AS latest_reading"
+)
+#: a TransactionEvent's lookup (parameter: the register measurand, then the station's ids):
+#: its station transaction, the row's EVSE and token, and when its first energy register
+#: reading was taken; with the cost basis after those (`_COST_COLUMNS`)
+_LOOKUP = (
+    "SELECT s.transaction_id, t.connector_id, t.id_tag, (SELECT m.timestamp FROM"
+    " meter_values m WHERE m.transaction_id = s.transaction_id AND m.measurand = ?"
+    " AND m.norm_unit = 'Wh' AND m.norm_value IS NOT NULL AND m.phase IS NULL"
+    " ORDER BY m.timestamp, m.id LIMIT 1) AS first_reading_at{cost}"
+    " FROM station_transactions s JOIN"
+    " transactions t ON t.id = s.transaction_id"
+    " WHERE s.charger_id = ? AND s.station_tx_id = ?"
+)
+_LOOKUP_WITH_COST = _LOOKUP.format(cost=f", {_COST_COLUMNS}")
+_LOOKUP = _LOOKUP.format(cost="")
+#: where the cost columns start in a `_LOOKUP_WITH_COST` row
+_COST_AT = 4
+
+
+def _basis(row: Any, at: int = _COST_AT) -> CostBasis:
+    """The `CostBasis` of the `_COST_COLUMNS` in `row` from index `at`."""
+    start, stop, amount, rate, latest_at, latest = (row[i] for i in range(at, at + 6))
+    return {"meter_start": int(start), "stop_time": stop,
+            "amount": None if amount is None else Decimal(amount),
+            "rate_per_kwh": None if rate is None else Decimal(rate),
+            "latest_reading": None if latest is None else Decimal(latest),
+            "latest_at": latest_at}  # fmt: skip
+
+
+def _newer_reading(basis: CostBasis, rows: list[dict[str, Any]]) -> None:
+    """`basis` (read before `rows` were stored) as it is after: the newest energy register
+    reading by time, and among equal times the last stored (as `cost_basis` orders)."""
+    for row in rows:
+        if row["measurand"] != ENERGY_REGISTER:
+            continue
+        at = to_iso(row["timestamp"]) or ""
+        if basis["latest_at"] is None or at >= basis["latest_at"]:
+            value = row["norm_value"]
+            basis["latest_at"] = at
+            basis["latest_reading"] = None if value is None else Decimal(value)
+
+
+def _is_register(row: Mapping[str, Any]) -> bool:
+    """A `metering.flatten` row `_start_reading` counts: the energy register in Wh."""
+    return (row["measurand"] == ENERGY_REGISTER and row["norm_unit"] == "Wh"
+            and row["norm_value"] is not None and row["phase"] is None)  # fmt: skip
 
 
 def _flag(value: object) -> int | None:

@@ -66,7 +66,11 @@ class Location(TypedDict):
 class Charger(TypedDict):
     id: str
     location_id: str | None
+    #: the serial last reported (a boot's) or, before any, the registered one
     serial: str | None
+    #: the serial the operator registered (`upsert_charger`), never a boot's: the identity a
+    #: station certificate's CN must name (A00.FR.405/511; None: the charger's id)
+    registered_serial: str | None
     vendor: str | None
     model: str | None
     firmware_version: str | None
@@ -171,6 +175,17 @@ class EvseConnector(TypedDict):
     received_at: str
 
 
+class CostBasis(TypedDict):
+    """What a transaction's cost so far is reckoned from (I02/I03, `cost_basis`)."""
+
+    meter_start: int
+    stop_time: str | None
+    amount: Decimal | None  # the billed total once stopped
+    rate_per_kwh: Decimal | None  # the charger's tariff, else the global one; None: no tariff
+    latest_reading: Decimal | None  # the newest energy register reading (Wh), None: none
+    latest_at: str | None  # when it was taken
+
+
 class TransactionEventResult(NamedTuple):
     """What `Store.record_transaction_event` stored."""
 
@@ -184,6 +199,8 @@ class TransactionEventResult(NamedTuple):
     #: the idToken's status as stored and to be answered: the `id_token_status` given, or
     #: ConcurrentTx when the token runs another transaction; None when the event has no token
     id_token_status: str | None = None
+    #: with `with_cost_basis`: `Store.cost_basis` as of after the event (None otherwise)
+    cost_basis: CostBasis | None = None
 
 
 class RemoteStart(TypedDict):
@@ -331,6 +348,50 @@ class ReportedKey(TypedDict):
     reported_at: str
 
 
+class ExternalChargingLimit(TypedDict):
+    """K11/K12: a limit an external system set on a station (NotifyChargingLimit)."""
+
+    charger_id: str
+    evse_id: int | None  # None: the station as a whole
+    source: str  # ChargingLimitSourceEnumType
+    is_grid_critical: bool | None
+    schedules: list[dict[str, Any]] | None  # ChargingScheduleType, as sent (K12.FR.03)
+    reported_at: str
+
+
+class PublishFirmwareStatus(TypedDict):
+    """L03: the latest PublishFirmwareStatusNotification of a Local Controller."""
+
+    charger_id: str
+    status: str
+    request_id: int | None
+    locations: list[str] | None
+    reported_at: str
+
+
+class DisplayMessage(TypedDict):
+    """O04: one display message a station reported (NotifyDisplayMessages)."""
+
+    charger_id: str
+    message_id: int
+    request_id: int
+    info: dict[str, Any]  # MessageInfoType as reported
+    reported_at: str
+
+
+class CustomerInformation(TypedDict):
+    """N09: the customer information a station sent for one request, its parts joined."""
+
+    charger_id: str
+    request_id: int
+    data: str
+    parts: int
+    complete: bool  # the last part (no tbc) came and no seqNo before it is missing
+    missing_seq_nos: list[int]
+    generated_at: str
+    received_at: str
+
+
 class SecurityEvent(TypedDict):
     id: int
     charger_id: str
@@ -448,11 +509,14 @@ class ChargerStore(Protocol):
         security_profile: int | None = None,
         registration_status: str | None = None,
     ) -> None:
-        """Create the charger or update the given fields (None keeps the stored value)."""
+        """Create the charger or update the given fields (None keeps the stored value).
+        `serial` is the operator's: it is the registered serial (`Charger.registered_serial`)
+        and the shown serial until a boot reports one."""
         ...
     def get_charger(self, charger_id: str) -> Charger | None: ...
     def charger_named(self, name: str, *, besides: str) -> str | None:
-        """A charger other than `besides` whose serial or id is `name` (A00.FR.405)."""
+        """A charger other than `besides` whose registered serial or id is `name`
+        (A00.FR.405)."""
         ...
     def charger_id_case_twin(self, charger_id: str) -> str | None:
         """A stored charger id equal to `charger_id` but for letter case (not itself)."""
@@ -1079,6 +1143,7 @@ class StationStore(Protocol):
         id_token_status: str | None = None,
         stopped_reason: str | None = None,
         meter_values: Iterable[dict[str, Any]] = (),
+        with_cost_basis: bool = False,
     ) -> TransactionEventResult:
         """One TransactionEvent in ONE write transaction: the event is kept by seqNo (a retried
         one changes nothing and says `duplicate`), the first event of a station's transactionId
@@ -1089,16 +1154,77 @@ class StationStore(Protocol):
         An Accepted `id_token` already in another running transaction is stored and answered
         ConcurrentTx (the 1.6 §7.2 policy, as `begin_transaction`; a new transaction is then
         NotAuthorized): the check and the insert are this one step, so two stations starting
-        with one token at the same moment cannot both be Accepted, on any backend."""
+        with one token at the same moment cannot both be Accepted, on any backend.
+
+        `with_cost_basis`: the result also has the transaction's `cost_basis` after the event
+        (I02.FR.01: the running cost answered to an event with a reading), read with the event's
+        own lookup rather than in a query of its own."""
         ...
     def station_transaction(self, charger_id: str, station_tx_id: str) -> int | None:
         """The `transactions` id of a station's transactionId, or None."""
+        ...
+    def cost_basis(self, transaction_id: int) -> CostBasis | None:
+        """In one query, what the transaction's cost so far is reckoned from (the 2.0.1
+        TransactionEventResponse's totalCost, I02.FR.01/I03.FR.02); None: no such one."""
         ...
     def station_tx_id(self, transaction_id: int) -> str | None:
         """The station's own transactionId of a 2.0.1 transaction, or None (a 1.6 one)."""
         ...
     def list_transaction_events(self, charger_id: str, station_tx_id: str) -> list[dict]:
         """The events of one station transaction, by seqNo."""
+        ...
+
+
+class StationReportStore(Protocol):
+    """What a 2.0.1 station notifies beyond its device model and transactions (schema 8)."""
+
+    def record_charging_limit(
+        self, charger_id: str, evse_id: int | None, source: str, *,
+        is_grid_critical: bool | None = None, schedules: list[dict[str, Any]] | None = None,
+        timestamp: TimeLike | None = None,
+    ) -> None:  # fmt: skip
+        """K11/K12 NotifyChargingLimit: keep (replace) the limit of `source` on the EVSE (None:
+        the station as a whole)."""
+        ...
+    def clear_charging_limit(self, charger_id: str, source: str, evse_id: int | None) -> int:
+        """K13 ClearedChargingLimit: forget the limits of `source` on the EVSE (None: on every
+        EVSE and the station); how many there were."""
+        ...
+    def list_charging_limits(self, charger_id: str) -> list[ExternalChargingLimit]:
+        """The station's external limits in force, by EVSE (the station first) and source."""
+        ...
+    def record_publish_firmware_status(
+        self, charger_id: str, status: str, *, request_id: int | None = None,
+        locations: list[str] | None = None, timestamp: TimeLike | None = None,
+    ) -> None:  # fmt: skip
+        """L03: the latest publish-firmware status of the station (replaces the one before)."""
+        ...
+    def get_publish_firmware_status(self, charger_id: str) -> PublishFirmwareStatus | None: ...
+    def record_display_messages(
+        self, charger_id: str, request_id: int, messages: Iterable[Mapping[str, Any]],
+        timestamp: TimeLike | None = None,
+    ) -> None:  # fmt: skip
+        """O04: keep each reported MessageInfoType by its id (replacing what was known)."""
+        ...
+    def remove_display_message(self, charger_id: str, message_id: int) -> bool:
+        """O05: the station cleared the message (ClearDisplayMessage Accepted)."""
+        ...
+    def forget_display_messages(self, charger_id: str, *,
+                                besides_request: int | None = None) -> int:  # fmt: skip
+        """O03: forget the station's display messages (those reported for `besides_request`
+        stay); how many there were."""
+        ...
+    def list_display_messages(self, charger_id: str) -> list[DisplayMessage]: ...
+    def record_customer_information(
+        self, charger_id: str, request_id: int, seq_no: int, data: str, *, tbc: bool,
+        generated_at: TimeLike, timestamp: TimeLike | None = None,
+    ) -> bool:  # fmt: skip
+        """N09: keep one part by its seqNo; False when that part was kept already (a retry)."""
+        ...
+    def list_customer_information(
+        self, charger_id: str, *, request_id: int | None = None
+    ) -> list[CustomerInformation]:
+        """Each request's parts joined into one result, by requestId."""
         ...
 
 
@@ -1111,6 +1237,7 @@ class Store(
     TariffStore,
     TransactionStore,
     StationStore,
+    StationReportStore,
     LogStore,
     FirmwareStore,
     ReservationStore,

@@ -66,6 +66,7 @@ from csms.store._sqlite_billing import BillingMixin
 from csms.store._sqlite_counts import CountsMixin
 from csms.store._sqlite_ops import OpsMixin
 from csms.store._sqlite_sessions import SessionsMixin
+from csms.store._sqlite_station_reports import StationReportsMixin
 from csms.store._sqlite_stations import StationsMixin
 from csms.store.errors import (
     Conflict,
@@ -670,7 +671,8 @@ class PostgresBase:
 
 
 class PostgresStore(
-    PostgresBase, AssetsMixin, SessionsMixin, StationsMixin, OpsMixin, BillingMixin, CountsMixin
+    PostgresBase, AssetsMixin, SessionsMixin, StationsMixin, StationReportsMixin, OpsMixin,
+    BillingMixin, CountsMixin,
 ):
     """PostgreSQL implementation of `csms.store.base.Store` (see that module for the contract).
 

@@ -428,3 +428,59 @@ CREATE TABLE IF NOT EXISTS station_variables (
 SCHEMA_6 = """
 ALTER TABLE id_tags ADD COLUMN token_type TEXT
 """
+
+
+#: Version 8: what a 2.0.1 station notifies beyond its device model and transactions, kept per
+#: station (until then only in the message log), and the serial the operator registered for a
+#: charger, kept apart from the one its boot reports (`chargers.registered_serial`).
+SCHEMA_8 = """
+-- K11/K12 NotifyChargingLimit: a limit or schedule an external system (EMS, SO, Other) set on
+-- the station; one row per EVSE (0: the station as a whole, evseId left out) and source,
+-- deleted by the matching ClearedChargingLimit (K13.FR.02)
+CREATE TABLE IF NOT EXISTS external_charging_limits (
+    charger_id          TEXT NOT NULL,
+    evse_id             INTEGER NOT NULL,
+    source              TEXT NOT NULL,                  -- ChargingLimitSourceEnumType
+    is_grid_critical    INTEGER,                        -- NULL: not said
+    schedules           TEXT,                           -- JSON ChargingScheduleType list
+    reported_at         TEXT NOT NULL,
+    PRIMARY KEY (charger_id, evse_id, source)
+);
+
+-- L03 PublishFirmwareStatusNotification: the latest status of a Local Controller's publishing
+CREATE TABLE IF NOT EXISTS publish_firmware_status (
+    charger_id          TEXT PRIMARY KEY,
+    status              TEXT NOT NULL,                  -- PublishFirmwareStatusEnumType
+    request_id          INTEGER,                        -- the PublishFirmwareRequest's
+    locations           TEXT,                           -- JSON URI list (L03.FR.04: Published)
+    reported_at         TEXT NOT NULL
+);
+
+-- O04 NotifyDisplayMessages: the messages a station reported it has configured, by id
+CREATE TABLE IF NOT EXISTS display_messages (
+    charger_id          TEXT NOT NULL,
+    message_id          INTEGER NOT NULL,
+    request_id          INTEGER NOT NULL,               -- the GetDisplayMessagesRequest's
+    info                TEXT NOT NULL,                  -- JSON MessageInfoType as reported
+    reported_at         TEXT NOT NULL,
+    PRIMARY KEY (charger_id, message_id)
+);
+
+-- N09 NotifyCustomerInformation: each part by seqNo; a request's data is the parts in order
+CREATE TABLE IF NOT EXISTS customer_information (
+    charger_id          TEXT NOT NULL,
+    request_id          INTEGER NOT NULL,
+    seq_no              INTEGER NOT NULL,
+    data                TEXT NOT NULL,
+    tbc                 INTEGER NOT NULL,
+    generated_at        TEXT NOT NULL,
+    received_at         TEXT NOT NULL,
+    PRIMARY KEY (charger_id, request_id, seq_no)
+);
+
+-- A00.FR.405/511: the serial a charger's certificate must name is the operator's word, never
+-- what its boot claims (`chargers.serial`). Rows written before this version keep their serial
+-- as registered: which of them a boot wrote cannot be told any more.
+ALTER TABLE chargers ADD COLUMN registered_serial TEXT;
+UPDATE chargers SET registered_serial = serial;
+"""

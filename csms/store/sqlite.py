@@ -15,12 +15,14 @@ from csms.store._sqlite_billing import BillingMixin
 from csms.store._sqlite_counts import CountsMixin
 from csms.store._sqlite_ops import OpsMixin
 from csms.store._sqlite_sessions import SessionsMixin
+from csms.store._sqlite_station_reports import StationReportsMixin
 from csms.store._sqlite_stations import StationsMixin
 
 __all__ = ["SqliteStore"]
 
 
 class SqliteStore(
-    AssetsMixin, SessionsMixin, StationsMixin, OpsMixin, BillingMixin, CountsMixin
+    AssetsMixin, SessionsMixin, StationsMixin, StationReportsMixin, OpsMixin, BillingMixin,
+    CountsMixin,
 ):
     """SQLite implementation of `csms.store.base.Store` (see that module for the contract)."""

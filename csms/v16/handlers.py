@@ -58,9 +58,6 @@ async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dic
         firmware_version=p.get("firmwareVersion"), iccid=p.get("iccid"), imsi=p.get("imsi"),
         meter_type=p.get("meterType"), meter_serial=p.get("meterSerialNumber"), timestamp=now,
     ))  # fmt: skip
-    conn.extra["serials"] = {
-        p[key] for key in ("chargePointSerialNumber", "chargeBoxSerialNumber") if p.get(key)
-    }
     status = charger["registration_status"]
     conn.registration = status
     # §4.2.1: when Accepted, `interval` is the heartbeat interval; otherwise the retry wait.
@@ -316,9 +313,7 @@ async def security_event(csms: CentralSystem, conn: ChargerConnection, p: dict) 
 async def sign_certificate(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
     """Whitepaper A02: check the CSR, answer, then sign it and send CertificateSigned.req as a
     follow-up CALL (A02.FR.06: the CSMS signs after it has replied)."""
-    verdict = await csms.certificates.check_csr(
-        conn.cp_id, p["csr"], conn.extra.get("serials", ())
-    )
+    verdict = await csms.certificates.check_csr(conn.cp_id, p["csr"])
     if verdict is not None:
         log.warning("%s: SignCertificate rejected: %s", conn.cp_id, verdict)
         return {"status": "Rejected"}

@@ -5,7 +5,8 @@ UpdateFirmware = SignedUpdateFirmware, InstallCertificate, DeleteCertificate, Ca
 the 1.6 hook is reused: one home per concept. New here: GetVariables/SetVariables results kept
 with the station's reported configuration (B06, B05), the reservation of a 2.0.1 ReserveNow
 (H01), and the multi-message results collected after an accepted request (`follow_up`: B07/B08
-NotifyReport, K09 ReportChargingProfiles, N09 NotifyCustomerInformation).
+NotifyReport, K09 ReportChargingProfiles, N09 NotifyCustomerInformation), and the display
+messages a station no longer has (O03, O05).
 """
 
 from __future__ import annotations
@@ -209,6 +210,24 @@ def _record_clear_profiles(store: Store, cp_id: str, p: dict, reply: dict, _: An
     )  # fmt: skip
 
 
+def _record_display_messages(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    """O03: a GetDisplayMessages with only its requestId asks for every configured message:
+    Accepted, the station's messages are the ones this request's NotifyDisplayMessages bring
+    (O03.FR.02; those of earlier reports are gone); Unknown, it has none (O03.FR.06). A
+    request with criteria (O04) says nothing of the messages it does not match."""
+    if set(p) - {"requestId"}:
+        return
+    if reply["status"] == "Accepted":
+        store.forget_display_messages(cp_id, besides_request=p["requestId"])
+    elif reply["status"] == "Unknown":
+        store.forget_display_messages(cp_id)
+
+
+def _record_display_clear(store: Store, cp_id: str, p: dict, reply: dict, _: Any) -> None:
+    if reply["status"] == "Accepted":  # O05: the station removed it
+        store.remove_display_message(cp_id, p["id"])
+
+
 def _report(follow_up: str) -> Bookkeeping:
     return Bookkeeping(follow_up=follow_up)
 
@@ -242,7 +261,10 @@ BOOKKEEPING: dict[str, Bookkeeping] = {
     "GetChargingProfiles": _report("ReportChargingProfiles"),  # K09.FR.03
     "CustomerInformation": _report("NotifyCustomerInformation"),  # N09.FR.04
     "GetMonitoringReport": _report("NotifyMonitoringReport"),  # N02.FR.03/04, .09
-    "GetDisplayMessages": _report("NotifyDisplayMessages"),  # O04, part 2 generic FR.05 (tbc)
+    # O03/O04, part 2 generic FR.05 (tbc)
+    "GetDisplayMessages": Bookkeeping(record=_record_display_messages,
+                                      follow_up="NotifyDisplayMessages"),
+    "ClearDisplayMessage": Bookkeeping(record=_record_display_clear),  # O05
     "TriggerMessage": Bookkeeping(asks=_triggered),
     "ReserveNow": Bookkeeping(_prepare_reservation, v16._record_reservation,
                               v16._fail_reservation),

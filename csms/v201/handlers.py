@@ -9,8 +9,10 @@ billing are the version-neutral ones 1.6 uses; only the message shapes differ.
 Every message a 2.0.1 charging station sends (issue 18 point 2) has its handler here. What the
 CSMS has no back end for (an ISO 15118 schedule planner, a contract certificate pool, an OCSP
 responder) is answered with the status the use case gives for that case and a StatusInfo
-reason, never a CALLERROR. Every CALL is also in the message log, so a notification whose
-content has no table of its own (NotifyChargingLimit, NotifyDisplayMessages...) is kept there.
+reason, never a CALLERROR. Every CALL is also in the message log; what a notification tells
+about the station (external charging limits, publish-firmware status, display messages,
+customer information) is also kept per station (`csms.store.base.StationReportStore`) and
+shown by the HTTP API (`csms.api.station_reports_api`).
 """
 
 from __future__ import annotations
@@ -30,10 +32,10 @@ from csms import pnc
 from csms.dispatch import ASKED, Handler, registrar
 from csms.registry import ChargerConnection
 from csms.services import authorization
-from csms.services.analytics import ENERGY_REGISTER, live_estimate
+from csms.services.analytics import cost_of, energy_so_far
 from csms.services.authorization import ACCEPTED, INVALID, IdTagInfo
 from csms.states import ReservationStatus
-from csms.store.base import Store, TransactionEventResult
+from csms.store.base import CostBasis, Store, TransactionEventResult
 from csms.store.metering import has_energy_register, plain
 from csms.v201 import planner, reported, tokens
 
@@ -66,7 +68,6 @@ async def boot_notification(csms: CentralSystem, conn: ChargerConnection, p: dic
         firmware_version=station.get("firmwareVersion"), iccid=modem.get("iccid"),
         imsi=modem.get("imsi"), timestamp=now,
     ))  # fmt: skip
-    conn.extra["serials"] = {station["serialNumber"]} if station.get("serialNumber") else set()
     conn.extra["boot_reason"] = p["reason"]  # B01.FR.09
     conn.extra.pop(ASKED, None)  # what a TriggerMessage asked before this boot is answered
     status = charger["registration_status"]
@@ -207,19 +208,19 @@ async def transaction_event(csms: CentralSystem, conn: ChargerConnection, p: dic
     ended = p["eventType"] == "Ended"
     running_cost = not ended and has_energy_register(meter_values)
 
-    def record(uow: Store) -> tuple[TransactionEventResult, Decimal | None]:
-        result = uow.record_transaction_event(
+    def record(uow: Store) -> TransactionEventResult:
+        return uow.record_transaction_event(
             conn.cp_id, info["transactionId"], p["seqNo"],
             p["eventType"], p["timestamp"], trigger_reason=p["triggerReason"],
             offline=p.get("offline", False), charging_state=info.get("chargingState"),
             evse_id=evse.get("id"), id_token=None if token is None else token["idToken"],
             id_token_status=None if token_info is None else token_info["status"],
             stopped_reason=info.get("stoppedReason"), meter_values=meter_values,
+            with_cost_basis=running_cost,  # I02.FR.01: read with the event (one store round)
         )  # fmt: skip
-        # I02.FR.01: the cost so far, read in the same unit of work (one store round per event)
-        return result, _total_cost(uow, result.transaction_id) if running_cost else None
 
-    result, cost = await csms.db.run(record)
+    result = await csms.db.run(record)
+    cost = _cost(result.cost_basis)
     if token_info is not None and result.id_token_status is not None:
         token_info["status"] = result.id_token_status  # what was stored is what is answered
     if result.missing and p["eventType"] == "Ended":
@@ -247,18 +248,19 @@ def _total_cost(store: Store, transaction_id: int) -> Decimal | None:
     reading; I03.FR.02: once Ended, the billed total (I03.FR.04: 0.00 when free). None when
     the CSMS does not know it (no tariff, no reading yet, billing review): left out, which
     I03.FR.04 says does not mean free."""
-    tx = store.get_transaction(transaction_id)
-    if tx is None:
+    return _cost(store.cost_basis(transaction_id))
+
+
+def _cost(basis: CostBasis | None) -> Decimal | None:
+    """`_total_cost` from what it is reckoned from (None: nothing to reckon from)."""
+    if basis is None:
         return None
-    if tx["stop_time"] is not None:
-        return tx["amount"]
-    tariff = store.get_tariff(tx["charger_id"])
-    if tariff is None:
+    if basis["stop_time"] is not None:
+        return basis["amount"]
+    rate, reading = basis["rate_per_kwh"], basis["latest_reading"]
+    if rate is None or reading is None:
         return None
-    latest = store.list_meter_values(transaction_id=transaction_id, measurand=ENERGY_REGISTER,
-                                     limit=1, newest_first=True)  # fmt: skip
-    estimate: Decimal | None = live_estimate(tx, latest, tariff["rate_per_kwh"])["estimated_cost"]
-    return estimate
+    return cost_of(energy_so_far(reading, basis["meter_start"]), rate)
 
 
 def _link_remote_start(store: Store, cp_id: str, remote_start_id: int, transaction_id: int) -> None:
@@ -281,6 +283,23 @@ async def meter_values(csms: CentralSystem, conn: ChargerConnection, p: dict) ->
     return {}
 
 
+#: the integers a double holds exactly: their text is the same by int() as by Decimal
+_EXACT = 2**53
+
+
+def _decimal_text(number: Any, multiplier: int) -> str:
+    """`number` times 10^`multiplier` as plain decimal text (`plain`). A whole number without
+    a multiplier, what a meter mostly sends, takes the short way (the same text)."""
+    kind = type(number)
+    if multiplier == 0 and (kind is int or (kind is float and number.is_integer()
+                                            and -_EXACT < number < _EXACT)):  # fmt: skip
+        return str(int(number))
+    try:
+        return plain(Decimal(str(number)).scaleb(multiplier))
+    except InvalidOperation:
+        return str(number)
+
+
 def meter_values_16(meter_values: Iterable[dict]) -> list[dict]:
     """2.0.1 MeterValueType in the store's wire shape (the 1.6 one): the number times
     10^`unitOfMeasure.multiplier` (default 0) as decimal text, `unitOfMeasure.unit` as `unit`.
@@ -292,10 +311,7 @@ def meter_values_16(meter_values: Iterable[dict]) -> list[dict]:
         samples = []
         for sample in meter_value["sampledValue"]:
             unit = sample.get("unitOfMeasure") or {}
-            try:
-                value = plain(Decimal(str(sample["value"])).scaleb(unit.get("multiplier", 0)))
-            except InvalidOperation:
-                value = str(sample["value"])
+            value = _decimal_text(sample["value"], unit.get("multiplier", 0))
             row = {"value": value}
             if "unit" in unit:  # absent: the measurand's base unit (csms.store.metering)
                 row["unit"] = unit["unit"]
@@ -317,7 +333,8 @@ STATION_CERTIFICATE = "ChargingStationCertificate"
 
 @handles("SignCertificate")
 async def sign_certificate(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """A02/A03: check the CSR (subject O = CPO name, CN = the station's serial), answer
+    """A02/A03: check the CSR (subject O = CPO name, CN = the station's registered serial,
+    `CertificateService.check_csr`), answer
     Accepted when the CSMS can sign it (A02.FR.11) or Rejected (A02.FR.12, reason InvalidCSR),
     then sign it and send CertificateSigned as a follow-up CALL with the same certificateType
     (A02.FR.14)."""
@@ -325,9 +342,7 @@ async def sign_certificate(csms: CentralSystem, conn: ChargerConnection, p: dict
     if kind != STATION_CERTIFICATE:
         return {"status": "Rejected", "statusInfo": {"reasonCode": "UnsupportedRequest",
                                                      "additionalInfo": f"{kind} not signed here"}}
-    verdict = await csms.certificates.check_csr(
-        conn.cp_id, p["csr"], conn.extra.get("serials", ())
-    )
+    verdict = await csms.certificates.check_csr(conn.cp_id, p["csr"])
     if verdict is not None:
         log.warning("%s: SignCertificate rejected: %s", conn.cp_id, verdict)
         return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCSR",
@@ -411,11 +426,15 @@ handles("FirmwareStatusNotification")(neutral.firmware_status)
 async def publish_firmware_status(csms: CentralSystem, conn: ChargerConnection,
                                   p: dict) -> dict:  # fmt: skip
     """L03.FR.01: progress of a PublishFirmware on a Local Controller (`requestId` of that
-    request; with Published the URIs it serves the firmware at). Acknowledged and kept in the
-    message log: the CSMS keeps no PublishFirmware record to update, and the status is no
-    variable of the station's device model."""
+    request; with Published the URIs it serves the firmware at, L03.FR.04). The latest status
+    is kept per station (L03.FR.10/11: the station itself answers a TriggerMessage with its
+    last status, so the latest is what counts)."""
     log.info("%s: PublishFirmware %s: %s %s", conn.cp_id, p.get("requestId", "-"),
              p["status"], " ".join(p.get("location", ())))  # fmt: skip
+    now = csms.clock.now()
+    await csms.db.run(lambda uow: uow.record_publish_firmware_status(
+        conn.cp_id, p["status"], request_id=p.get("requestId"), locations=p.get("location"),
+        timestamp=now))  # fmt: skip
     return {}
 
 
@@ -436,8 +455,14 @@ async def notify_event(csms: CentralSystem, conn: ChargerConnection, p: dict) ->
 @handles("NotifyCustomerInformation")
 async def notify_customer_information(csms: CentralSystem, conn: ChargerConnection,
                                       p: dict) -> dict:  # fmt: skip
-    """N09: a part of the customer data asked for with CustomerInformation (`tbc`: more
-    follow); collected for the command that asked (`csms.followups`), not stored."""
+    """N09.FR.05/06: a part of the customer data asked for with CustomerInformation (`tbc`:
+    more follow), kept by requestId and seqNo (a retried part once); the API shows a request's
+    parts joined into one result. Also collected for the command that asked
+    (`csms.followups`)."""
+    now = csms.clock.now()
+    await csms.db.run(lambda uow: uow.record_customer_information(
+        conn.cp_id, p["requestId"], p["seqNo"], p["data"], tbc=p.get("tbc", False),
+        generated_at=p["generatedAt"], timestamp=now))  # fmt: skip
     csms.followups.feed(conn.cp_id, "NotifyCustomerInformation", p)
     return {}
 
@@ -456,21 +481,39 @@ async def report_charging_profiles(csms: CentralSystem, conn: ChargerConnection,
 
 @handles("NotifyChargingLimit")
 async def notify_charging_limit(csms: CentralSystem, conn: ChargerConnection, p: dict) -> dict:
-    """K12.FR.02: an external system (EMS, SO...) set a limit or schedule on the station;
-    acknowledged (kept in the message log; this CSMS plans no schedule to reconcile with)."""
+    """K11.FR.02, K12.FR.02: an external system (EMS, SO...) set a limit or schedule on the
+    station (on one EVSE, or without evseId on the station as a whole); kept per EVSE and
+    source with the schedules it carries (K11.FR.03/K12.FR.03: only when the station's
+    EnableNotifyChargingLimitWithSchedules is true) until a ClearedChargingLimit. The spec asks
+    the CSMS for nothing more: the station applies the limit itself (K11.FR.01, K12.FR.01), and
+    it reports it as a ChargingStationExternalConstraints profile (K11.FR.06, K12.FR.05) to a
+    GetChargingProfiles, which is where an operator's planning reads it. A source CSO breaks
+    K11.FR.05/K12.FR.04 (the CSO's limits are the CSMS's own profiles): logged, still kept (the
+    response has no field to refuse with)."""
     limit = p["chargingLimit"]
+    source = limit["chargingLimitSource"]
+    if source == "CSO":
+        log.warning("%s: NotifyChargingLimit with source CSO (K12.FR.04: never CSO)", conn.cp_id)
     log.info("%s: charging limit from %s on EVSE %s (grid critical: %s)", conn.cp_id,
-             limit["chargingLimitSource"], p.get("evseId", "-"),
-             limit.get("isGridCritical", False))  # fmt: skip
+             source, p.get("evseId", "-"), limit.get("isGridCritical", False))  # fmt: skip
+    now = csms.clock.now()
+    await csms.db.run(lambda uow: uow.record_charging_limit(
+        conn.cp_id, p.get("evseId"), source, is_grid_critical=limit.get("isGridCritical"),
+        schedules=p.get("chargingSchedule"), timestamp=now))  # fmt: skip
     return {}
 
 
 @handles("ClearedChargingLimit")
 async def cleared_charging_limit(csms: CentralSystem, conn: ChargerConnection,
                                  p: dict) -> dict:  # fmt: skip
-    """K13.FR.02: the external limit of NotifyChargingLimit is gone; acknowledged."""
-    log.info("%s: charging limit from %s cleared on EVSE %s", conn.cp_id,
-             p["chargingLimitSource"], p.get("evseId", "-"))  # fmt: skip
+    """K13.FR.02: the external limit of that source is released, on the EVSE named, or
+    without evseId on the whole station (every EVSE's and the station's): no longer kept. A
+    clear of a limit the CSMS never heard of changes nothing (a NotifyChargingLimit may have
+    been below LimitChangeSignificance, K12.FR.02)."""
+    source, evse = p["chargingLimitSource"], p.get("evseId")
+    cleared = await csms.db.run(lambda uow: uow.clear_charging_limit(conn.cp_id, source, evse))
+    log.info("%s: charging limit from %s cleared on EVSE %s (%d known)", conn.cp_id,
+             source, "-" if evse is None else evse, cleared)  # fmt: skip
     return {}
 
 
@@ -583,8 +626,15 @@ async def notify_ev_charging_schedule(csms: CentralSystem, conn: ChargerConnecti
 async def notify_display_messages(csms: CentralSystem, conn: ChargerConnection,
                                   p: dict) -> dict:  # fmt: skip
     """O04: a part of the display messages asked for with GetDisplayMessages (its `requestId`,
-    `tbc`: more follow; part 2 generic FR.05); collected for the command that asked
-    (`csms.followups`), otherwise kept in the message log."""
+    `tbc`: more follow, O03.FR.03-05). Each reported message is kept by its id, whatever set
+    it; a GetDisplayMessages for all of them (O03) and ClearDisplayMessage (O05) forget the
+    ones the station no longer has (`csms.v201.commands`). Also collected for the command that
+    asked (`csms.followups`)."""
+    messages = p.get("messageInfo") or ()
+    if messages:
+        now = csms.clock.now()
+        await csms.db.run(lambda uow: uow.record_display_messages(
+            conn.cp_id, p["requestId"], messages, now))  # fmt: skip
     csms.followups.feed(conn.cp_id, "NotifyDisplayMessages", p)
     return {}
 

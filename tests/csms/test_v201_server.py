@@ -39,17 +39,42 @@ from csms.api.resources import with_estimates
 from csms.central import CentralSystem
 from csms.v201.handlers import HANDLERS, meter_values_16
 from tests.csms.peer201 import now, station
+from tests.pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-async def csms(tmp_path):
-    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None,
-                             call_timeout=2) as central:  # fmt: skip
-        central.store.upsert_id_tag("GROUP")
-        central.store.upsert_id_tag("TAG-OK", parent_id_tag="GROUP")
-        central.store.upsert_id_tag("TAG-BLOCKED", status="Blocked")
-        central.store.set_tariff(None, Decimal("10"), "INR")
-        yield central
+def db(tmp_path):
+    """The CSMS's store: a SQLite file (`any_db` adds PostgreSQL)."""
+    return tmp_path / "csms.db"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request, tmp_path):
+    """The store of a test run on both backends: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "csms.db"
+    return request.getfixturevalue("pg_url")
+
+
+def _seed(central: CentralSystem) -> CentralSystem:
+    central.store.upsert_id_tag("GROUP")
+    central.store.upsert_id_tag("TAG-OK", parent_id_tag="GROUP")
+    central.store.upsert_id_tag("TAG-BLOCKED", status="Blocked")
+    central.store.set_tariff(None, Decimal("10"), "INR")
+    return central
+
+
+@pytest.fixture
+async def csms(db):
+    async with CentralSystem(port=0, db=db, log_dir=None, call_timeout=2) as central:
+        yield _seed(central)
+
+
+@pytest.fixture
+async def csms_any(any_db):
+    """`csms` on each backend."""
+    async with CentralSystem(port=0, db=any_db, log_dir=None, call_timeout=2) as central:
+        yield _seed(central)
 
 
 def test_handlers_are_station_messages_of_2_0_1():
@@ -130,11 +155,12 @@ async def test_transaction_started_updated_ended_is_stored_and_billed(csms):
     assert [(v["value"], v["transaction_id"]) for v in voltages] == [("230", None)]
 
 
-async def test_running_and_total_cost_are_answered_in_the_event_response(csms, tmp_path):
+async def test_running_and_total_cost_are_answered_in_the_event_response(csms_any, tmp_path):
     """I02.FR.01: an event carrying a register reading is answered with the running cost (the
     energy since the first reading at the tariff: 10 INR/kWh); one without a reading leaves
     it out; I03.FR.02: Ended gets the billed total. The API's running estimate counts from the
     first reading too. I03.FR.04: a free tariff answers 0.00; no tariff leaves it out."""
+    csms = csms_any
     async with station(csms.url("CS201"), "CS201") as cs:
         await cs.boot()
         started = await cs.event(Event.started, "tx-c", 0, Trigger.authorized, token="TAG-OK",
@@ -235,6 +261,8 @@ async def test_sign_certificate_then_certificate_signed(tmp_path):
     pki = init_pki(tmp_path / "pki")
     async with CentralSystem(port=0, db=tmp_path / "c.db", log_dir=None,
                              tls_ca=pki.ca_cert, ca_key=pki.ca_key) as csms:  # fmt: skip
+        csms.store.upsert_charger("CS201", serial="SN-201",  # the operator's (A00.FR.405)
+                                  registration_status="Accepted")
         async with station(csms.url("CS201"), "CS201") as cs:
             await cs.boot()  # serial SN-201
             csr, _key = make_csr("SN-201", csms.config.cpo_name)
@@ -291,7 +319,7 @@ async def test_the_csms_ca_answers_ocsp_for_what_it_issued(tmp_path):
                               tls_ca=pki.ca_cert, ca_key=pki.ca_key) as csms,
                 station(csms.url("CS201"), "CS201") as cs):  # fmt: skip
         await cs.boot()
-        csr, _key = make_csr("SN-201", csms.config.cpo_name)
+        csr, _key = make_csr("CS201", csms.config.cpo_name)  # no serial registered: its id
         await cs.call(call201.SignCertificate(csr=csr), suppress=False)
         _, signed = await asyncio.wait_for(cs.received.get(), 5)
         for _ in range(100):  # the record follows the peer's reply
@@ -329,24 +357,38 @@ async def test_the_csms_ca_answers_ocsp_for_what_it_issued(tmp_path):
         assert (elsewhere.status, elsewhere.ocsp_result) == ("Failed", None)
 
 
-async def test_a_csr_naming_another_station_is_rejected(tmp_path):
-    """A00.FR.405: a station whose CSR names another station's id gets no certificate for it
-    (admission takes a station without a serial by its id: with one it could connect as that
-    station with mutual TLS). Its own serial is signed."""
+async def test_a_csr_naming_another_station_is_rejected(tmp_path, any_db):
+    """A00.FR.405/511: a station whose CSR names another station's id or registered serial
+    gets no certificate for it (with one it could connect as that station with mutual TLS),
+    nor for any serial it merely claims in its boot: the CN must be what the operator
+    registered (its id while nothing is registered). One serial registered for two ids (an
+    operator's choice) is signed for either."""
     pki = init_pki(tmp_path / "pki")
-    async with CentralSystem(port=0, db=tmp_path / "c.db", log_dir=None,
+    async with CentralSystem(port=0, db=any_db, log_dir=None,
                              tls_ca=pki.ca_cert, ca_key=pki.ca_key) as csms:  # fmt: skip
         csms.store.upsert_charger("CS-VICTIM")  # registered, no serial known
+        csms.store.upsert_charger("CS-OTHER", serial="SN-OTHER")
+
+        async def sign(cn: str) -> tuple[str, str | None]:
+            csr, _key = make_csr(cn, csms.config.cpo_name)
+            reply = await thief.call(call201.SignCertificate(csr=csr), suppress=False)
+            return reply.status, (reply.status_info or {}).get("reason_code")
+
         async with station(csms.url("CS-THIEF"), "CS-THIEF") as thief:
-            await thief.boot(serial="CS-VICTIM")  # a claim the CSMS cannot check
-            csr, _key = make_csr("CS-VICTIM", csms.config.cpo_name)
-            refused = await thief.call(call201.SignCertificate(csr=csr), suppress=False)
-            assert (refused.status, refused.status_info["reason_code"]) == ("Rejected",
-                                                                           "InvalidCSR")
-            await thief.boot(serial="SN-THIEF")
-            own, _key = make_csr("SN-THIEF", csms.config.cpo_name)
-            assert (await thief.call(call201.SignCertificate(csr=own), suppress=False)).status == (
-                "Accepted")
+            for claim in ("CS-VICTIM", "SN-OTHER", "SN-THIEF"):  # claims the CSMS cannot check
+                await thief.boot(serial=claim)
+                assert await sign(claim) == ("Rejected", "InvalidCSR"), claim
+            assert await sign("CS-THIEF") == ("Accepted", None)  # its id: nothing registered
+            csms.store.upsert_charger("CS-THIEF", serial="SN-THIEF")  # the operator's word
+            assert await sign("SN-THIEF") == ("Accepted", None)
+            assert await sign("CS-THIEF") == ("Rejected", "InvalidCSR")
+            assert csms.store.get_charger("CS-THIEF")["serial"] == "SN-THIEF"
+            await thief.boot(serial="SN-OTHER")  # a later claim changes the shown serial only
+            assert csms.store.get_charger("CS-THIEF")["serial"] == "SN-OTHER"
+            assert await sign("SN-OTHER") == ("Rejected", "InvalidCSR")
+            assert await sign("SN-THIEF") == ("Accepted", None)
+            csms.store.upsert_charger("CS-OTHER", serial="SN-THIEF")  # one serial, two ids
+            assert await sign("SN-THIEF") == ("Accepted", None)
 
 
 async def test_pending_station_is_refused_all_but_boot_and_the_report_it_was_asked(tmp_path):

@@ -111,6 +111,25 @@ class TestFile:
             assert again.set_online("CP1", False, session="A") is True
 
 
+    def test_a_database_of_version_6_keeps_its_serials_as_registered(self, db: Path,
+                                                                     store: Store) -> None:
+        """Migration 8 on a file written before it: the serial each charger had (which the
+        operator or a boot wrote: it cannot be told any more) becomes its registered serial, so
+        a station certificate that admitted it before still does; the new tables are made."""
+        store.upsert_charger("CP1", serial="SN-OLD")
+        store.close()
+        with sqlite3.connect(db) as conn:
+            conn.execute("ALTER TABLE chargers DROP COLUMN registered_serial")
+            for table in ("external_charging_limits", "publish_firmware_status",
+                          "display_messages", "customer_information"):  # fmt: skip
+                conn.execute(f"DROP TABLE {table}")
+            conn.execute("DELETE FROM schema_version WHERE version = 8")
+        with open_store(db) as again:
+            assert again.get_charger("CP1")["registered_serial"] == "SN-OLD"
+            assert again.list_charging_limits("CP1") == []
+        assert raw(db, "SELECT max(version) FROM schema_version") == 8
+
+
 class TestTranslatedErrors:
     """Driver errors leave the backend as `csms.store.errors` classes, never as sqlite3's."""
 

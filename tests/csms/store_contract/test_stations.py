@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from csms.store import Store
 from tests.csms.store_contract.backends import T0, T1
 
@@ -54,6 +56,53 @@ class TestTransactionEvents:
         assert [(e["seq_no"], e["event_type"]) for e in events] == [
             (0, "Started"), (1, "Updated"), (2, "Ended")]
         assert events[1]["charging_state"] == "Charging" and events[1]["offline"] is False
+
+    def test_meter_start_is_the_first_reading_and_the_cost_basis_the_latest(
+        self, store: Store
+    ) -> None:
+        """I02: a running transaction's meter_start is its earliest energy register reading,
+        whichever event brings it (a Started without one, a reading queued offline that
+        arrives after a later one); `cost_basis` has the newest reading and the tariff."""
+        store.set_tariff(None, Decimal("10.00"), "EUR")
+        tid = event(store, "tx-M", 0, "Started", T0, "CablePluggedIn", evse_id=1).transaction_id
+        assert store.get_transaction(tid)["connector_id"] == 1
+        event(store, "tx-M", 1, "Updated", T1, "MeterValuePeriodic",
+              meter_values=register(2000, T1, "Sample.Periodic"))  # fmt: skip
+        assert store.get_transaction(tid)["meter_start"] == 2000
+        event(store, "tx-M", 2, "Updated", T0, "MeterValuePeriodic",  # queued offline
+              meter_values=register(1500, "2025-01-17T10:30:00Z", "Sample.Periodic"))
+        assert store.get_transaction(tid)["meter_start"] == 1500
+        event(store, "tx-M", 3, "Updated", T1, "MeterValuePeriodic",
+              meter_values=register(2600, "2025-01-17T11:30:00Z", "Sample.Periodic"))
+        assert store.get_transaction(tid)["meter_start"] == 1500
+        basis = store.cost_basis(tid)
+        assert basis is not None
+        assert (basis["meter_start"], basis["latest_reading"], basis["rate_per_kwh"],
+                basis["stop_time"]) == (1500, Decimal("2600"), Decimal("10.00"), None)
+        assert store.cost_basis(tid + 100) is None
+
+    def test_the_cost_basis_with_an_event_is_the_one_read_after_it(self, store: Store) -> None:
+        """`with_cost_basis` gives what `cost_basis` reads after the event, whatever the order
+        of the readings: a later one, one queued offline, one at the same time, a phase's,
+        none, a retried event, the first event of a transaction and an Ended one."""
+        store.set_tariff("CP1", Decimal("7.50"), "EUR")
+        phase = [{"timestamp": "2025-01-17T12:00:00Z", "sampledValue": [{
+            "value": "5", "measurand": "Energy.Active.Import.Register", "unit": "kWh",
+            "phase": "L1"}]}]  # fmt: skip
+        steps = [(0, "Started", register(1000, T0, "Transaction.Begin")),
+                 (1, "Updated", register(1200, T1, "Sample.Periodic")),
+                 (2, "Updated", register(1100, "2025-01-17T10:30:00Z", "Sample.Periodic")),
+                 (3, "Updated", register(1250, T1, "Sample.Periodic")),
+                 (4, "Updated", phase), (5, "Updated", []),
+                 (5, "Updated", register(1300, T1, "Sample.Periodic")),  # a retry: as it was
+                 (6, "Ended", register(1400, "2025-01-17T13:00:00Z", "Transaction.End"))]
+        for seq, kind, values in steps:
+            result = event(store, "tx-C", seq, kind, T1, "MeterValuePeriodic",
+                           meter_values=values, with_cost_basis=True)  # fmt: skip
+            assert result.cost_basis == store.cost_basis(result.transaction_id), seq
+        assert result.cost_basis is not None and result.cost_basis["stop_time"] is not None
+        plain = event(store, "tx-C", 7, "Updated", T1, "MeterValuePeriodic")
+        assert plain.cost_basis is None
 
     def test_retried_event_changes_nothing_and_gaps_are_reported(self, store: Store) -> None:
         """A seqNo stored before is a retry (duplicate, nothing stored twice); seqNos missing
