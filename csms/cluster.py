@@ -12,7 +12,9 @@ one PostgreSQL database (issue 17 point 5). The processes are started by `csms.c
   and NOTIFYs the outcome back on the asker's channel (the reply, or the error as a name the
   asker raises again, so the HTTP API answers exactly as for a local call: 409, 502, 504). No
   reply in time is a `CallTimeout` (504). A message over `NOTIFY_LIMIT` bytes goes into the
-  table `cluster_messages` and the NOTIFY carries its id (PostgreSQL's payload limit: 8000).
+  table `cluster_messages` (schema version 7, `csms.store.migrations`: the parent process
+  migrates before it starts the workers) and the NOTIFY carries its id (PostgreSQL's payload
+  limit: 8000).
 - **Replacing a connection.** A charger that reconnects to another process: the new holder's
   store step (`claim`) NOTIFYs the old holder in the transaction that records the new session, so
   the old one hears it once the new one is durable, and closes its connection.
@@ -60,11 +62,6 @@ CHANNEL_PREFIX = "chargebench_"
 CONNECT_TIMEOUT = 10
 CLOSE_NORMAL = 1000  # RFC 6455 §7.4.1
 
-MESSAGES_TABLE = (
-    "CREATE TABLE IF NOT EXISTS cluster_messages ("
-    " id TEXT PRIMARY KEY, body TEXT NOT NULL, created TIMESTAMPTZ NOT NULL DEFAULT now())"
-)
-
 
 def channel_of(worker_id: str) -> str:
     return f"{CHANNEL_PREFIX}{worker_id}"
@@ -111,7 +108,6 @@ class Cluster:
         self.csms = csms
         try:
             await self._connect()
-            await self._talk.execute(MESSAGES_TABLE)
             # what a worker that died between INSERT and its reader's DELETE left behind
             await self._talk.execute(
                 "DELETE FROM cluster_messages WHERE created < now() - interval '1 hour'")

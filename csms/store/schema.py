@@ -428,3 +428,16 @@ CREATE TABLE IF NOT EXISTS station_variables (
 SCHEMA_6 = """
 ALTER TABLE id_tags ADD COLUMN token_type TEXT
 """
+
+
+#: Version 7: the messages `chargebench csms --workers N` passes between its processes when one is
+#: over NOTIFY's payload limit (`csms.cluster`: the NOTIFY carries the row's id). PostgreSQL only
+#: (a cluster needs it); a SQLite file records the version with no statement, so one version
+#: number means one schema on both backends.
+SCHEMA_7_POSTGRES = """
+CREATE TABLE IF NOT EXISTS cluster_messages (
+    id          TEXT PRIMARY KEY,
+    body        TEXT NOT NULL,
+    created     TIMESTAMPTZ NOT NULL DEFAULT now()
+)
+"""

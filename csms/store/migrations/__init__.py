@@ -11,7 +11,9 @@ gets one row per applied step, so `max(version)` is the database's version:
     MIGRATIONS[2]  version 5  OCPP 2.0.1 device model: the station's components, variables and
                               attributes as reported
     MIGRATIONS[3]  version 6  an id tag's 2.0.1 IdToken type (NULL: any)
-    (next)         version 7  ... add a `Migration` here, with the SQL of each dialect
+    MIGRATIONS[4]  version 7  the cluster's message table (`chargebench csms --workers N`,
+                              PostgreSQL only: SQLite records the version with no statement)
+    (next)         version 8  ... add a `Migration` here, with the SQL of each dialect
 
 `plan(current)` is the one rule both backends follow: the steps to run, or `SchemaVersionError`
 for a database newer than this code (refused, never written to: an older ChargeBench must not
@@ -25,7 +27,7 @@ import re
 from dataclasses import dataclass
 
 from csms.store.errors import SchemaVersionError
-from csms.store.schema import SCHEMA, SCHEMA_4, SCHEMA_5, SCHEMA_6
+from csms.store.schema import SCHEMA, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7_POSTGRES
 
 
 def postgres_ddl(sqlite_ddl: str) -> str:
@@ -60,6 +62,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "OCPP 2.0.1: the device model per station (component, variable, attribute)",
               SCHEMA_5, postgres_ddl(SCHEMA_5)),
     Migration(6, "OCPP 2.0.1: an id tag's IdToken type", SCHEMA_6, postgres_ddl(SCHEMA_6)),
+    Migration(7, "csms --workers N: messages over NOTIFY's payload limit (PostgreSQL only)",
+              "", SCHEMA_7_POSTGRES),
 )
 
 #: the version this code writes
