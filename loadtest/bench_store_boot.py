@@ -94,23 +94,24 @@ def main(argv: list[str] | None = None) -> None:
                         help="chargers booting at once (default 200, the fleet's)")
     parser.add_argument("--workers", type=int, default=None,
                         help="groups at once on PostgreSQL (default: the store's)")
-    parser.add_argument("--db", required=True, metavar="postgresql://USER@HOST:PORT/DB",
-                        help="the PostgreSQL server (a scratch database is made on it)")
+    parser.add_argument("--db", metavar="postgresql://USER@HOST:PORT/DB",
+                        help="the PostgreSQL server (a scratch database is made on it; default: "
+                        "a throw-away server, as bench_fleet's)")
     args = parser.parse_args(argv)
     if not 1 <= args.cps <= 100000 or not 1 <= args.in_flight <= 10000:
         parser.error("--cps must be in 1..100000 and --in-flight in 1..10000")
     from csms.store import StoreError
     from csms.store.opening import store_file
-    from loadtest.bench_fleet import scratch_database
+    from loadtest.bench_fleet import postgres_server, scratch_database
 
     try:
-        if store_file(args.db) is not None:
+        if args.db is not None and store_file(args.db) is not None:
             parser.error("--db takes a postgresql:// URL (SQLite is always measured)")
     except StoreError as error:
         parser.error(f"--db: {error}")
     with tempfile.TemporaryDirectory(prefix="chargebench-store-boot-") as folder:
         sqlite = measure(str(Path(folder) / "csms.db"), args.cps, args.in_flight)
-    with scratch_database(args.db) as url:
+    with postgres_server(args.db) as server, scratch_database(server) as url:
         pg = measure(url, args.cps, args.in_flight, args.workers)
     print(f"cps={args.cps} in_flight={args.in_flight}")
     print(f"sqlite_s={sqlite['seconds']:.2f} sqlite_groups={sqlite['groups']}")

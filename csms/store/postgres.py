@@ -57,7 +57,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from csms.store import migrations
 from csms.store._sqlite_assets import _CHARGER_COLUMNS, AssetsMixin, _charger
@@ -105,6 +105,16 @@ LOCK_FREE = frozenset({
     "set_registration_status", "upsert_connector", "record_status", "record_evse_status",
     "add_meter_values", "add_security_event", "append_log",
 })
+
+#: The write methods whose statements may wait for the next round trip of their unit of work
+#: (its next statement or its COMMIT, in one pipeline) when the unit runs without savepoints
+#: (`PostgresBase.unit_of_work_without_savepoints`, a group commit's first try): they read no
+#: result of their statements (no rowcount, no RETURNING) and return nothing that depends on the
+#: database. A failure of one surfaces at a later statement or at the COMMIT; without savepoints
+#: that fails the whole group, which `csms.groupcommit.run_group` runs again with savepoints,
+#: where nothing is deferred, so each call gets its own outcome. A boot's three
+#: StatusNotifications and every MeterValues cost no round trip of their own.
+DEFERRED = frozenset({"record_status", "add_meter_values"})
 
 #: the SQLite base's nested-write statements (`_PgConnection._savepoint_step`)
 _SAVEPOINT_STEPS = frozenset({"SAVEPOINT w", "RELEASE w", "ROLLBACK TO w"})
@@ -244,6 +254,15 @@ def _param(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value  # booleans are 0/1 columns
 
 
+class _Deferred(NamedTuple):
+    """A write whose result nobody reads, sent in the pipeline of the next round trip
+    (`DEFERRED`); `many`: `params` are the rows of an executemany."""
+
+    sql: str
+    params: Any
+    many: bool = False
+
+
 class _PgCursor:
     def __init__(self, rows: list[_Row], rowcount: int, lastrowid: int | None) -> None:
         self._rows, self.rowcount, self.lastrowid = rows, rowcount, lastrowid
@@ -326,9 +345,9 @@ class _PgConnection:
         self._why = ""
         self._retry_at = 0.0
         #: savepoints not sent yet and statements queued for the next round trip
-        #: (`_savepoint_step`)
+        #: (`_savepoint_step`; a `_Deferred` write, `DEFERRED`)
         self._levels: list[bool] = []
-        self._queued: list[str] = []
+        self._queued: list[str | _Deferred] = []
         #: a write transaction: "" none, "pending" (its BEGIN not sent yet), "open"
         self._tx = ""
         self._want_lock = False
@@ -401,8 +420,9 @@ class _PgConnection:
             queued, state, spoiled = self._queued, self._tx, self._spoiled
             self._levels, self._queued, self._tx, self._want_lock = [], [], "", False
             self._spoiled = False
-            if state == "pending":  # nothing was sent: nothing to end
-                return _PgCursor([], 0, None)
+            deferred = any(isinstance(q, _Deferred) for q in queued)
+            if state == "pending" and not (deferred and sql == "COMMIT"):
+                return _PgCursor([], 0, None)  # nothing was sent: nothing to end
             if spoiled and sql == "COMMIT":
                 if not self._conn.closed:
                     self._run("ROLLBACK", None)
@@ -412,10 +432,24 @@ class _PgConnection:
                 if sql == "ROLLBACK":
                     return _PgCursor([], 0, None)  # the lost connection took its transaction
                 raise StoreUnavailable(f"PostgreSQL connection lost before COMMIT ({self._why})")
-            # a COMMIT carries the releases still queued in its round trip
-            return self._run("; ".join([*queued, sql]) if sql == "COMMIT" else sql, None)
+            if sql == "ROLLBACK":  # what was queued is undone with the rest
+                return self._run(sql, None)
+            if all(isinstance(q, str) for q in queued):
+                # a COMMIT carries the releases still queued in its round trip
+                return self._run("; ".join([*queued, sql]), None)  # type: ignore[list-item]
+            # ... and the deferred writes, in its pipeline (an error there: `_commit` rolls
+            # back), with the BEGIN too when they were all the transaction had
+            self._queued = queued
+            try:
+                return self._run(sql, None, queued=True)
+            finally:
+                self._tx = ""
         if sql.startswith("PRAGMA"):
             raise StoreError(f"{sql.split()[1]} is SQLite-only")
+        if self._defers():
+            self._queue_lock()
+            self._queued.append(_Deferred(translate_sql(sql), tuple(_param(p) for p in params)))
+            return _PgCursor([], -1, None)
         returning = False
         match = _INSERT.match(sql)
         if match and match.group(1) in _GENERATED_ID and "RETURNING" not in sql.upper():
@@ -457,7 +491,18 @@ class _PgConnection:
             self._queued.append("RELEASE SAVEPOINT w")
         return _PgCursor([], 0, None)
 
-    def _take_queued(self) -> list[str]:
+    def _defers(self) -> bool:
+        """Whether a statement now is a deferred write: in a transaction without savepoints
+        (`unit_of_work_without_savepoints`), from a `DEFERRED` method."""
+        return bool(self._tx and not self.savepoints and getattr(_deferred, "depth", 0))
+
+    def _queue_lock(self) -> None:
+        """The write lock asked for before a deferred write goes before it."""
+        if self._want_lock:
+            self._queued.append(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            self._want_lock = False
+
+    def _take_queued(self) -> list[str | _Deferred]:
         """The BEGIN not sent yet, the queued releases and rollbacks, the savepoints not yet
         established, then the write lock if asked for: what the next statement sends first, in
         the same round trip (`_attempt`)."""
@@ -472,6 +517,13 @@ class _PgConnection:
         return queued
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _PgCursor:
+        if self._defers():
+            if rows:
+                self._queue_lock()
+                self._queued.append(_Deferred(translate_sql(sql),
+                                              [tuple(_param(p) for p in r) for r in rows], True))
+            return _PgCursor([], -1, None)
+
         def send(cur: Any) -> None:
             cur.executemany(translate_sql(sql), [tuple(_param(p) for p in r) for r in rows])
 
@@ -488,12 +540,12 @@ class _PgConnection:
         A connection found dead when a transaction begins, or by a read outside one, is
         replaced and the statement sent once more: the server restarted while we were idle,
         and nothing was done on the dead one."""
-        before: list[str] = []
+        before: list[str | _Deferred] = []
         for last in (False, True):
             self._reconnect_if_lost()
             if queued and not before:
                 before = self._take_queued()
-            begins = bool(before) and before[0] == "BEGIN"
+            begins = bool(before) and before[0] == "BEGIN"  # type: ignore[comparison-overlap]
             idle = self._conn.info.transaction_status == self._psycopg.pq.TransactionStatus.IDLE
             try:
                 with self._conn.cursor() as cur:
@@ -526,7 +578,7 @@ class _PgConnection:
                     self._tx = "pending"
         raise AssertionError("unreachable")
 
-    def _pipelined(self, before: Sequence[str], send: Any, cur: Any) -> None:
+    def _pipelined(self, before: Sequence[str | _Deferred], send: Any, cur: Any) -> None:
         """`before`, then `send(cur)`, in one pipeline. An error inside is raised after the
         pipeline has ended, so psycopg does not log a warning of its own ("error ignored
         terminating") when ending it fails too (a dead connection): the caller says it."""
@@ -535,7 +587,12 @@ class _PgConnection:
             with self._conn.pipeline():
                 try:
                     for statement in before:
-                        self._conn.execute(statement)
+                        if isinstance(statement, str):
+                            self._conn.execute(statement)
+                        elif statement.many:
+                            cur.executemany(statement.sql, statement.params)
+                        else:
+                            cur.execute(statement.sql, statement.params)
                     send(cur)
                 except self._psycopg.Error as exc:
                     inner = exc
@@ -564,6 +621,8 @@ def _first_line(exc: Exception) -> str:
 
 #: per thread: how deep in `LOCK_FREE` methods the running store call is
 _lock_free = threading.local()
+#: ... and in `DEFERRED` ones
+_deferred = threading.local()
 
 
 def _without_write_lock(method: Any) -> Any:
@@ -756,8 +815,25 @@ class PostgresStore(
         super().close()  # type: ignore[misc]
 
 
+def _deferring(method: Any) -> Any:
+    """`method` (one of `DEFERRED`) marked, while it runs on this thread, as one whose writes
+    may be deferred (`_PgConnection._defers`)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _deferred.depth = getattr(_deferred, "depth", 0) + 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _deferred.depth -= 1
+
+    return wrapper
+
+
 for _name in LOCK_FREE:
     setattr(PostgresStore, _name, _without_write_lock(getattr(PostgresStore, _name)))
+for _name in DEFERRED:
+    setattr(PostgresStore, _name, _deferring(getattr(PostgresStore, _name)))
 
 
 __all__ = ["PostgresStore", "check_url", "redact", "translate_sql"]
