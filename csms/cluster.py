@@ -180,11 +180,11 @@ class Cluster:
         return SESSION_SEPARATOR.join(
             (self.worker_id, subprotocol or "", secrets.token_hex(6)))
 
-    def claim(self, uow: ClusterStore, cp_id: str, session: str) -> None:
-        """Store step of a new connection, before its session is recorded online: a live
+    def claim(self, uow: ClusterStore, cp_id: str, previous: str | None, session: str) -> None:
+        """Store step of a new connection, after its session was recorded online in place of
+        `previous` (`Store.connect_charger`, which read it with the row locked): a live
         connection of the charger in another worker is told to close, by a NOTIFY sent when
         this transaction commits (one in this worker is the registry's to replace)."""
-        previous = uow.claim_online_session(cp_id)
         if previous is None or previous == session:
             return
         holder = worker_of(previous)

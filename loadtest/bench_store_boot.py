@@ -2,13 +2,14 @@
 
     python -m loadtest.bench_store_boot --cps 3000 --db postgresql://USER@HOST:PORT/DB
 
-Runs the store calls the CSMS makes for each charger's boot (admission: `get_charger`,
-`charger_id_case_twin`; the connection: upsert, profile, online flag, read back; BootNotification;
-three StatusNotifications) through `csms.groupcommit.GroupCommitter`, `--in-flight` chargers at
-a time (the fleet's `max_handshakes`), each charger's calls in order, no websockets. First on a
-SQLite file (the baseline), then on a scratch database of the PostgreSQL server (as
-`loadtest.bench_fleet --db`), and prints per store: seconds, groups, and the PostgreSQL round
-trips per boot, with the statements that make them and the time spent waiting for each. This is
+Runs the store calls the CSMS makes for each charger's boot (admission: `charger_or_case_twin`;
+the connection: `connect_charger`; BootNotification; three StatusNotifications) through
+`csms.groupcommit.GroupCommitter`, `--in-flight` chargers at a time (the fleet's
+`max_handshakes`), each charger's calls in order, no websockets. First on a SQLite file (the
+baseline), then on a scratch database of the PostgreSQL server (`--db`; default: a throw-away
+server, `loadtest.bench_fleet.postgres_server`), and prints per store: seconds, groups, and the
+PostgreSQL round trips per boot, with the statements that make them and the time spent waiting
+for each; then checks that every boot's writes are there (three connectors per charger). This is
 how the PostgreSQL store's round trips were counted (issue 17.4); `bench_fleet` measures the
 whole CSMS.
 """
@@ -28,16 +29,9 @@ STATUSES = 3  # connector 0 and two connectors: ChargeBench's default charge poi
 
 
 async def _boot(db: Any, cp: str, now: datetime) -> None:
-    await db.run(lambda uow: uow.get_charger(cp))
-    await db.run(lambda uow: uow.charger_id_case_twin(cp))
-
-    def remember(uow: Any) -> Any:
-        uow.upsert_charger(cp, registration_status="Accepted")
-        uow.note_connected_profile(cp, 0)
-        uow.set_online(cp, True, now, session="bench")
-        return uow.get_charger(cp)
-
-    await db.run(remember)
+    await db.run(lambda uow: uow.charger_or_case_twin(cp))
+    await db.run(lambda uow: uow.connect_charger(cp, profile=0, session="bench", timestamp=now,
+                                                 create=True, registration_status="Accepted"))
     await db.run(lambda uow: uow.record_boot(cp, vendor="ChargeBench", model="bench"))
     for connector in range(STATUSES):
         await db.run(lambda uow, c=connector: uow.record_status(cp, c, "Available"))
@@ -75,6 +69,10 @@ def measure(db_url: str, cps: int, in_flight: int, workers: int | None = None) -
             await asyncio.gather(*(one(n) for n in range(cps)))
             took = time.perf_counter() - began
             await committer.close()
+            written = len(store.list_connectors())
+            if written != cps * STATUSES:  # a deferred write lost would be a bug, not a figure
+                raise SystemExit(f"bench_store_boot: {written} connectors written, expected "
+                                 f"{cps * STATUSES}")
             return took, committer.groups
 
     postgres._PgConnection._attempt = counted  # type: ignore[method-assign]

@@ -102,6 +102,7 @@ CONCURRENT_UNITS = 4
 #: atomic as under SQLite's one writer, and nothing new is lock-free unless listed here.
 LOCK_FREE = frozenset({
     "upsert_charger", "record_boot", "set_online", "note_connected_profile", "record_heartbeat",
+    "connect_charger",
     "set_registration_status", "upsert_connector", "record_status", "record_evse_status",
     "add_meter_values", "add_security_event", "append_log",
 })
@@ -754,6 +755,48 @@ class PostgresStore(
         if row is None:
             raise NotFound(f"charger {charger_id!r}")
         return _charger(dict(row))
+
+    def connect_charger(
+        self, charger_id: str, *, profile: int, session: str,
+        timestamp: TimeLike | None = None, create: bool = False,
+        registration_status: str | None = None,
+    ) -> tuple[Charger, str | None]:
+        """`AssetsMixin.connect_charger` in one statement (four writes and two reads there).
+        An existing charger: its row locked by the sub-select, which reads the session
+        recorded before (a concurrent connection's, once that one committed: READ COMMITTED
+        re-reads a locked row's newest version), then updated. A new one: an upsert; a
+        connection of it recorded by another process between admission and here is not
+        reported as `previous` (its row did not exist when this one was admitted)."""
+        since = to_iso(timestamp) or self._now()
+        with self._write() as conn:
+            if create:
+                row = conn.execute(
+                    "INSERT INTO chargers(id, registration_status, max_profile_seen, online,"
+                    " online_since, online_session) VALUES (?, coalesce(?, 'Pending'), ?, 1, ?,"
+                    " ?) ON CONFLICT(id) DO UPDATE SET"
+                    " registration_status = coalesce(?, chargers.registration_status),"
+                    " max_profile_seen = greatest(chargers.max_profile_seen, ?), online = 1,"
+                    " online_since = excluded.online_since,"
+                    " online_session = excluded.online_session"
+                    f" RETURNING {_CHARGER_COLUMNS}, NULL AS previous",
+                    (charger_id, registration_status, profile, since, session,
+                     registration_status, profile),
+                ).fetchone()  # fmt: skip
+            else:
+                row = conn.execute(
+                    "UPDATE chargers SET max_profile_seen = greatest(max_profile_seen, ?),"
+                    " online = 1, online_since = ?, online_session = ?"
+                    " FROM (SELECT id AS old_id, online AS old_online,"
+                    " online_session AS old_session FROM chargers WHERE id = ? FOR UPDATE) old"
+                    f" WHERE id = old.old_id RETURNING {_CHARGER_COLUMNS},"
+                    " CASE WHEN old.old_online != 0 THEN old.old_session END AS previous",
+                    (profile, since, session, charger_id),
+                ).fetchone()  # fmt: skip
+        if row is None:
+            raise NotFound(f"charger {charger_id!r}")
+        values = dict(row)
+        previous = values.pop("previous")
+        return _charger(values), previous
 
     def note_connected_profile(self, charger_id: str, profile: int) -> int:
         """`AssetsMixin.note_connected_profile` in one statement."""
