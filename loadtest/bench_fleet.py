@@ -17,7 +17,8 @@ N workers, so `csms_rss_kb_per_cp` is the whole CSMS's growth per charger. `--co
 three runs side by side, each figure's ratio to the first: SQLite at `--cps`, PostgreSQL at
 `--cps` (one process) and PostgreSQL with `--workers N` (default 2) at N x `--cps` (issue 17
 point 6: 10 000 on SQLite and PostgreSQL, 20 000 on two workers). Without `--db`, `--workers`
-and `--compare` start a throw-away PostgreSQL for the run (`postgres_server`). A fleet of more
+and `--compare`, and `--db` given no URL, start a throw-away PostgreSQL for the run
+(`postgres_server`). A fleet of more
 than `FLEET_MAX` charge points runs in several fleet processes (one socket per charger, and
 ulimit -n is 20000) that start their boot storms together: boot_storm_s is the slowest one's,
 the latencies are pooled before their percentiles are taken.
@@ -579,11 +580,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="measure the boot storm only (no transactions, no window)")
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds allowed for booting and for starting transactions")
-    parser.add_argument("--db", metavar="postgresql://USER@HOST:PORT/DB",
+    parser.add_argument("--db", metavar="postgresql://USER@HOST:PORT/DB", nargs="?", const="",
                         help="also measure the CSMS on this PostgreSQL server (a scratch "
-                        "database), after SQLite in the same run, and print both with ratios; "
-                        "with --workers or --compare: the server those use (default: a "
-                        "throw-away one)")
+                        "database; --db alone: a throw-away server), after SQLite in the same "
+                        "run, and print both with ratios; with --workers or --compare: the "
+                        "server those use (default: a throw-away one)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="the CSMS is `chargebench csms --workers N` on PostgreSQL (RSS and "
                         "CPU summed over its processes); alone: that run only; with --compare: "
@@ -615,7 +616,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--probes must be between 1 and 100")
     if args.ramp is not None and args.ramp < 0:
         parser.error("--ramp must be >= 0")
-    if args.db is not None:
+    if args.db:
         from csms.store import StoreError
         from csms.store.opening import store_file
 
@@ -640,7 +641,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     from csms.store.postgres import redact
 
-    with postgres_server(args.db) as server:
+    with postgres_server(args.db or None) as server:
         if args.workers is not None and not args.compare:
             with scratch_database(server) as url:
                 log(f"PostgreSQL ({redact(url)}), {workers} workers")

@@ -9,9 +9,10 @@ the connection: `connect_charger`; BootNotification; three StatusNotifications) 
 baseline), then on a scratch database of the PostgreSQL server (`--db`; default: a throw-away
 server, `loadtest.bench_fleet.postgres_server`), and prints per store: seconds, groups, and the
 PostgreSQL round trips per boot, with the statements that make them and the time spent waiting
-for each; then checks that every boot's writes are there (three connectors per charger). This is
-how the PostgreSQL store's round trips were counted (issue 17.4); `bench_fleet` measures the
-whole CSMS.
+for each, and this process's CPU seconds (steadier than wall time on a shared machine; the
+database server's own are not in them); then checks that every boot's writes are there (three
+connectors per charger). This is how the PostgreSQL store's round trips were counted (issue
+17.4); `bench_fleet` measures the whole CSMS.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import resource
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -35,6 +37,12 @@ async def _boot(db: Any, cp: str, now: datetime) -> None:
     await db.run(lambda uow: uow.record_boot(cp, vendor="ChargeBench", model="bench"))
     for connector in range(STATUSES):
         await db.run(lambda uow, c=connector: uow.record_status(cp, c, "Available"))
+
+
+def _cpu() -> float:
+    """This process's CPU seconds so far: steadier than wall time on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(db_url: str, cps: int, in_flight: int, workers: int | None = None) -> dict[str, Any]:
@@ -76,11 +84,13 @@ def measure(db_url: str, cps: int, in_flight: int, workers: int | None = None) -
             return took, committer.groups
 
     postgres._PgConnection._attempt = counted  # type: ignore[method-assign]
+    cpu_before = _cpu()
     try:
         took, groups = asyncio.run(main())
     finally:
         postgres._PgConnection._attempt = original  # type: ignore[method-assign]
     return {"seconds": took, "groups": groups, "round_trips": sum(counts.values()),
+            "cpu": _cpu() - cpu_before,
             "statements": [(n, waits[k], k) for k, n in counts.most_common(10)]}
 
 
@@ -112,10 +122,13 @@ def main(argv: list[str] | None = None) -> None:
     with postgres_server(args.db) as server, scratch_database(server) as url:
         pg = measure(url, args.cps, args.in_flight, args.workers)
     print(f"cps={args.cps} in_flight={args.in_flight}")
-    print(f"sqlite_s={sqlite['seconds']:.2f} sqlite_groups={sqlite['groups']}")
-    print(f"postgresql_s={pg['seconds']:.2f} postgresql_groups={pg['groups']} "
+    print(f"sqlite_s={sqlite['seconds']:.2f} sqlite_cpu_s={sqlite['cpu']:.2f} "
+          f"sqlite_groups={sqlite['groups']}")
+    print(f"postgresql_s={pg['seconds']:.2f} postgresql_cpu_s={pg['cpu']:.2f} "
+          f"postgresql_groups={pg['groups']} "
           f"round_trips_per_boot={pg['round_trips'] / args.cps:.1f}")
-    print(f"pg/sqlite={pg['seconds'] / sqlite['seconds']:.2f}")
+    print(f"pg/sqlite={pg['seconds'] / sqlite['seconds']:.2f} "
+          f"cpu pg/sqlite={pg['cpu'] / sqlite['cpu']:.2f}")
     for count, wait, statement in pg["statements"]:
         print(f"  {count:7d} round trips {wait:8.2f} s waited  {statement}")
 
