@@ -352,6 +352,8 @@ class _PgConnection:
         #: a write transaction: "" none, "pending" (its BEGIN not sent yet), "open"
         self._tx = ""
         self._want_lock = False
+        #: how deep in `PostgresBase._write` blocks the running statements are (`_reads_early`)
+        self.writing = 0
         #: False: savepoints are not made (`PostgresBase.unit_of_work_without_savepoints`), and
         #: a failure inside the transaction spoils it (`_spoiled`: its COMMIT rolls back, raises)
         self.savepoints = True
@@ -447,6 +449,8 @@ class _PgConnection:
                 self._tx = ""
         if sql.startswith("PRAGMA"):
             raise StoreError(f"{sql.split()[1]} is SQLite-only")
+        if self._reads_early(sql):
+            return self._run(translate_sql(sql), tuple(_param(p) for p in params))
         if self._defers():
             self._queue_lock()
             self._queued.append(_Deferred(translate_sql(sql), tuple(_param(p) for p in params)))
@@ -491,6 +495,17 @@ class _PgConnection:
         elif self._levels and self._levels.pop() and not self._conn.closed:  # RELEASE w
             self._queued.append("RELEASE SAVEPOINT w")
         return _PgCursor([], 0, None)
+
+    def _reads_early(self, sql: str) -> bool:
+        """Whether `sql` is a read that runs before its unit of work's BEGIN: nothing of the
+        transaction was sent yet (only its BEGIN is queued), and it is a plain read, not a
+        statement of a write method (`writing`: a SELECT ... FOR UPDATE, a pg_notify...). Under
+        READ COMMITTED it sees what it would have seen inside (every statement takes its own
+        snapshot, and the transaction has written nothing); a unit of work of reads alone
+        (a MeterValues' check of its transaction, admission's lookup) then costs one round
+        trip and no BEGIN or COMMIT."""
+        return (self._tx == "pending" and not self.writing and self._queued == ["BEGIN"]
+                and _first_word(sql) == "SELECT")
 
     def _defers(self) -> bool:
         """Whether a statement now is a deferred write: in a transaction without savepoints
@@ -573,7 +588,7 @@ class _PgConnection:
                 if not self._conn.closed:
                     raise translate(exc) from exc
                 # nothing was done on the dead connection: a new transaction or a lone read
-                again = idle and (begins or (not self._tx and _first_word(sql) == "SELECT"))
+                again = idle and (begins or (self._tx != "open" and _first_word(sql) == "SELECT"))
                 if last or not again or self._lost_since is not None:
                     self._went_away(scrub(_first_line(exc), self._url))
                     raise translate(exc) from exc
@@ -708,7 +723,11 @@ class PostgresBase:
         with SqliteBase._write(self) as conn:  # type: ignore[arg-type]
             if not getattr(_lock_free, "depth", 0):
                 conn.lock_writes()
-            yield conn
+            conn.writing += 1
+            try:
+                yield conn
+            finally:
+                conn.writing -= 1
 
     def _create_schema(self) -> None:
         """Apply the pending migrations in one transaction; refuse a newer database."""

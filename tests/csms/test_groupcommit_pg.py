@@ -262,3 +262,27 @@ def test_a_failing_deferred_write_fails_alone(url: str) -> None:
     assert statuses(url, "CP1") == [(1, "Available")]
     assert statuses(url, "CP2") == [(1, "Faulted")]
     assert statuses(url, "NOPE") == []
+
+
+def test_reads_before_any_write_cost_no_transaction(url: str, monkeypatch: pytest.MonkeyPatch
+                                                    ) -> None:  # fmt: skip
+    """A group whose calls only read (a MeterValues' check of its transaction, admission's
+    lookup) sends its reads alone: no BEGIN, no COMMIT round trip. Once a write was queued,
+    reads run inside the transaction and see it; a write method's own reads (FOR UPDATE)
+    are never sent early."""
+    sent = round_trips(monkeypatch)
+    with open_store(url) as store:
+        sent.clear()
+        outcomes = run_group(store, [lambda uow: uow.get_charger("CP1")["id"],
+                                     lambda uow: uow.charger_or_case_twin("cp2")[1]])
+        assert outcomes == [(True, "CP1"), (True, "CP2")] and len(sent) == 2, sent
+        assert not [s for s in sent if "BEGIN" in s or "COMMIT" in s], sent
+        sent.clear()
+        outcomes = run_group(store, [
+            lambda uow: uow.get_charger("CP1")["online"],
+            lambda uow: uow.connect_charger("CP1", profile=0, session="s1")[1],
+            lambda uow: uow.get_charger("CP1")["online"],
+        ])  # fmt: skip
+        assert outcomes == [(True, False), (True, None), (True, True)], outcomes
+        assert sent[-1] == "COMMIT" and len(sent) == 4, sent
+        assert store.get_charger("CP1")["online"] is True
