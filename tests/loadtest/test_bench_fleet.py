@@ -111,3 +111,17 @@ def test_bench_fleet_compare_refuses_more_than_a_csms_holds(
         main(["--cps", "16000", "--compare"])
     assert exited.value.code == 2
     assert "per CSMS process" in capsys.readouterr().err
+
+
+def test_compare_table_gives_each_column_its_ratio_to_the_first() -> None:
+    """`--compare`'s table: one line per metric, the three figures, then each other column's
+    ratio to the first ("-" where a figure is not a number)."""
+    from loadtest.bench_fleet import table
+
+    lines = table([("sqlite", {"store": "sqlite", "p99_ms": "10.0"}),
+                   ("pg", {"store": "postgresql", "p99_ms": "15.0"}),
+                   ("pg_2w", {"store": "postgresql", "p99_ms": "25.0"})])
+    rows = {line.split()[0]: line.split()[1:] for line in lines}
+    assert rows["metric"] == ["sqlite", "pg", "pg_2w", "pg/sqlite", "pg_2w/sqlite"]
+    assert rows["p99_ms"] == ["10.0", "15.0", "25.0", "1.50", "2.50"]
+    assert rows["store"] == ["sqlite", "postgresql", "postgresql", "-", "-"]
