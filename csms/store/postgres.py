@@ -34,11 +34,14 @@ Round trips: a group commit is tried first without savepoints (`unit_of_work_wit
 one failure anywhere rolls it all back and the group runs again with them); with savepoints,
 each call and each write method inside it has one, sent lazily in the round trip of the next
 statement (`_PgConnection._savepoint_step`, libpq's pipeline mode). BEGIN and the write lock
-ride with the transaction's first statement, and the boot's hottest writes are one statement
-each (`PostgresStore.record_status`, ...): the store calls of one charger's boot (admission,
-connection, BootNotification, three StatusNotifications) make 10 statements, 15 before, each
-a round trip of its group. `python -m loadtest.bench_fleet --db postgresql://...` measures the
-CSMS on both stores side by side. The message log (an append-only audit trail) is
+ride with the transaction's first statement; reads before it run before it (a unit of reads
+alone has no BEGIN or COMMIT: `_reads_early`); writes whose results nobody reads (`DEFERRED`:
+StatusNotification, MeterValues) ride with the next statement or the COMMIT; and the boot's
+writes are one statement each (`PostgresStore.connect_charger`, `record_boot`, ...). One
+charger's boot (admission, connection, BootNotification, three StatusNotifications) costs 3
+round trips and its share of its group's COMMIT (15, then 10, before).
+`python -m loadtest.bench_store_boot` counts them; `python -m loadtest.bench_fleet --db`
+measures the CSMS on both stores side by side. The message log (an append-only audit trail) is
 written on a connection of its own (`PostgresStore.append_log`).
 
 Outage: the server going away fails the calls with `StoreUnavailable` (nothing half-done),
