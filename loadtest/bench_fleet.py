@@ -51,7 +51,9 @@ adds to what its charge points measure:
 RSS per charger: each process's growth (psutil) over its own baseline, the CSMS's before any
 connection, the fleet's after imports and before building the fleet. `csms_cpu_pct` (100 = one
 core) over the window, `csms_boot_cpu_pct` / `sim_boot_cpu_pct` over the boot storm.
-`fleet_rss_mb` is the fleet process's whole RSS. No other simulator's figures are printed: a
+`fleet_rss_mb` is the fleet process's whole RSS. `load_avg_start` / `load_avg_end`: the
+machine's 1-minute load average when the measurement began and ended (on a shared machine the
+figures mean little without it). No other simulator's figures are printed: a
 comparison is measured in the same run on the same machine, or not made. Progress goes to
 stderr.
 When `csms` does not import, the scripted CSMS stands in and the output says `csms=scripted`.
@@ -370,6 +372,7 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
     from sim.fleet import identities  # what the fleet will present: seed the same tags
 
     steady_s = steady_s if steady_s is not None else max(10.0, 1.5 * meter_interval)
+    load_start = os.getloadavg()[0]  # a shared machine's load: said beside every figure
     workdir = Path(tempfile.mkdtemp(prefix="chargebench-bench-fleet-"))
     seed = workdir / "seed.yaml"
     parts = fleet_prefixes(cps)
@@ -422,6 +425,8 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
                     "sim_boot_cpu_pct": f"{100 * boot_cpu['sim'] / boot_storm_s:.0f}",
                     "csms_rss_kb_per_cp": f"{(_rss(csms) - csms_before) / 1024 / cps:.1f}",
                     "fleet_rss_mb": f"{fleet_after / 2**20:.0f}",
+                    "load_avg_start": f"{load_start:.1f}",
+                    "load_avg_end": f"{os.getloadavg()[0]:.1f}",
                 }
             log(f"starting transactions over {meter_interval} s")
             charging = sum(_expect(report, "charging", 2 * timeout + meter_interval)[0]
@@ -479,6 +484,8 @@ def measure(cps: int, meter_interval: int, steady_s: float | None = None, timeou
         "csms_handling_p99_ms": f"{handling_p99:.1f}",
         "csms_cpu_pct": f"{100 * cpu_s / wall:.0f}",
         "fleet_rss_mb": f"{fleet_mb:.0f}",
+        "load_avg_start": f"{load_start:.1f}",
+        "load_avg_end": f"{os.getloadavg()[0]:.1f}",
     }
 
 
