@@ -77,6 +77,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     add("--cpo-name", help="O of charge point certificates")
     add("--log-dir", type=Path, metavar="DIR",
         help="where charger.<ID>.log files go (default: DB-logs beside the --db file)")
+    add("--no-charger-logs", dest="charger_logs", action="store_false",
+        help="keep no charger.<ID>.log files (the message log in --db has every frame): one "
+        "open file less per connected charger, for fleets of tens of thousands")
     add("--no-compression", dest="compression", action="store_false",
         help="refuse WebSocket compression (RFC 7692; default: used when a charger offers it, "
         "as OCPP-J 2.0.1 §3.3 requires of a CSMS)")
@@ -120,8 +123,12 @@ def config_from_args(args: argparse.Namespace) -> CsmsConfig:
         raise UsageError(f"--db {db_file}: no folder {db_path.parent}; create it or pick another")
     if db_file not in (None, ":memory:"):  # a folder, /proc: one line, not a sqlite traceback
         writable_file(db_path, "--db")
-    log_dir = args.log_dir if args.log_dir is not None else default_log_dir(db_path)
-    check_log_dir(log_dir, "--log-dir" if args.log_dir is not None else "--db")
+    log_dir: Path | None = None
+    if args.charger_logs:
+        log_dir = args.log_dir if args.log_dir is not None else default_log_dir(db_path)
+        check_log_dir(log_dir, "--log-dir" if args.log_dir is not None else "--db")
+    elif args.log_dir is not None:
+        raise UsageError("--log-dir and --no-charger-logs: give one")
     extra = {} if args.cpo_name is None else {"cpo_name": args.cpo_name}
     return CsmsConfig(
         host=args.host, port=args.port, api_port=args.api_port, db=args.db, seed=args.seed_file,

@@ -12,17 +12,25 @@ one PostgreSQL database (issue 17 point 5). The processes are started by `csms.c
   and NOTIFYs the outcome back on the asker's channel (the reply, or the error as a name the
   asker raises again, so the HTTP API answers exactly as for a local call: 409, 502, 504). No
   reply in time is a `CallTimeout` (504). A message over `NOTIFY_LIMIT` bytes goes into the
-  table `cluster_messages` and the NOTIFY carries its id (PostgreSQL's payload limit: 8000).
+  table `cluster_messages` (schema version 7, `csms.store.migrations`: the parent process
+  migrates before it starts the workers) and the NOTIFY carries its id (PostgreSQL's payload
+  limit: 8000).
 - **Replacing a connection.** A charger that reconnects to another process: the new holder's
   store step (`claim`) NOTIFYs the old holder in the transaction that records the new session, so
   the old one hears it once the new one is durable, and closes its connection.
 - **One fleet.** `FleetView` is what the HTTP API sees as the registry: this process's live
   connections plus the others' (`RemoteConnection`), read from the database about every second.
+  Its listeners (the operator UI's live events, `GET /ui/events`) hear every worker's events:
+  each worker hears its own as they happen and NOTIFYs them, batched every `EVENT_FLUSH`
+  seconds, on one channel every worker listens on (`EVENTS_CHANNEL`), so a UI connected to any
+  worker sees the whole fleet's (best effort, as the stream itself: a full batch drops the
+  oldest).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -34,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from chargebench.ocppj import CallErrorReply, CallFailed, CallTimeout, ConnectionLost
 from chargebench.ocppj.versions import OcppVersion, version_for
 from csms.followups import Collected
-from csms.registry import ChargerConnection, Registry
+from csms.registry import ChargerConnection, Listener, Registry
 from csms.store.errors import ReservationIdTaken, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -56,14 +64,16 @@ FLEET_REFRESH = 1.0
 #: fleet reads between two sweeps for stopped workers' chargers (`Cluster.sweep`)
 SWEEP_EVERY = 30
 CHANNEL_PREFIX = "chargebench_"
+#: the channel of every worker's UI events (`Cluster.publish`)
+EVENTS_CHANNEL = f"{CHANNEL_PREFIX}events"
+#: seconds between two NOTIFYs of this worker's UI events
+EVENT_FLUSH = 0.25
+#: UI events kept for the next flush at most (a boot storm's 10 000 connections and statuses
+#: in 0.25 s would be 1 NOTIFY a few kB long each: beyond this the oldest are dropped)
+EVENT_BACKLOG = 5000
 #: seconds a connection attempt may take (libpq's connect_timeout)
 CONNECT_TIMEOUT = 10
 CLOSE_NORMAL = 1000  # RFC 6455 §7.4.1
-
-MESSAGES_TABLE = (
-    "CREATE TABLE IF NOT EXISTS cluster_messages ("
-    " id TEXT PRIMARY KEY, body TEXT NOT NULL, created TIMESTAMPTZ NOT NULL DEFAULT now())"
-)
 
 
 def channel_of(worker_id: str) -> str:
@@ -101,6 +111,11 @@ class Cluster:
         self.fleet: dict[str, str] = {}
         #: workers found gone by the last sweep
         self._gone: set[str] = set()
+        #: the listeners of every worker's UI events (`FleetView.listeners`)
+        self.event_listeners: set[Listener] = set()
+        #: this worker's events not NOTIFYed yet
+        self._outbox: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=EVENT_BACKLOG)
 
     # Lifecycle ----------------------------------------------------------------------------------
 
@@ -111,7 +126,6 @@ class Cluster:
         self.csms = csms
         try:
             await self._connect()
-            await self._talk.execute(MESSAGES_TABLE)
             # what a worker that died between INSERT and its reader's DELETE left behind
             await self._talk.execute(
                 "DELETE FROM cluster_messages WHERE created < now() - interval '1 hour'")
@@ -121,8 +135,10 @@ class Cluster:
         if cleared:
             log.info("%d chargers left online by a stopped worker marked offline", cleared)
         await self.refresh_fleet()
+        csms.connections.listeners.add(self.publish)
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._receive()), loop.create_task(self._keep_fleet())]
+        self._tasks = [loop.create_task(self._receive()), loop.create_task(self._keep_fleet()),
+                       loop.create_task(self._send_events())]
 
     async def _connect(self) -> None:
         """Our two connections (named by our worker id), listening on our channel."""
@@ -133,7 +149,8 @@ class Cluster:
                    "connect_timeout": CONNECT_TIMEOUT}  # fmt: skip
         listen = await psycopg.AsyncConnection.connect(self.url, **options)
         try:
-            await listen.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+            for channel in (self.channel, EVENTS_CHANNEL):
+                await listen.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
             talk = await psycopg.AsyncConnection.connect(self.url, **options)
         except BaseException:
             await listen.close()
@@ -159,6 +176,8 @@ class Cluster:
             return
 
     async def close(self) -> None:
+        if self.csms is not None:
+            self.csms.connections.listeners.discard(self.publish)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -184,11 +203,11 @@ class Cluster:
         return SESSION_SEPARATOR.join(
             (self.worker_id, subprotocol or "", secrets.token_hex(6)))
 
-    def claim(self, uow: ClusterStore, cp_id: str, session: str) -> None:
-        """Store step of a new connection, before its session is recorded online: a live
+    def claim(self, uow: ClusterStore, cp_id: str, previous: str | None, session: str) -> None:
+        """Store step of a new connection, after its session was recorded online in place of
+        `previous` (`Store.connect_charger`, which read it with the row locked): a live
         connection of the charger in another worker is told to close, by a NOTIFY sent when
         this transaction commits (one in this worker is the registry's to replace)."""
-        previous = uow.claim_online_session(cp_id)
         if previous is None or previous == session:
             return
         holder = worker_of(previous)
@@ -256,6 +275,47 @@ class Cluster:
             await self._talk.execute("SELECT pg_notify(%s, %s)",
                                      (channel, json.dumps({"op": "ref", "ref": ref})))  # fmt: skip
 
+    # UI events --------------------------------------------------------------------------------
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """A listener of this worker's registry: the event to our UI listeners now, and to the
+        other workers' with the next batch (`_send_events`)."""
+        self._deliver(event)
+        self._outbox.append(event)
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        for listener in list(self.event_listeners):
+            listener(event)
+
+    async def _send_events(self) -> None:
+        """NOTIFY what this worker published, every `EVENT_FLUSH` seconds, in as few payloads
+        as fit `NOTIFY_LIMIT`; while the database is away, events are dropped (not queued
+        for minutes: they are live events, and a reconnecting UI reloads the page)."""
+        while True:
+            await asyncio.sleep(EVENT_FLUSH)
+            try:
+                await self.flush_events()
+            except Exception as error:
+                log.debug("cluster: UI events not sent: %s", error)
+
+    async def flush_events(self) -> None:
+        batch: list[str] = []
+        size = 0
+        while self._outbox:
+            text = json.dumps(self._outbox.popleft(), default=str)
+            if batch and size + len(text) + 64 > NOTIFY_LIMIT:
+                await self._send_batch(batch)
+                batch, size = [], 0
+            if len(text) + 64 <= NOTIFY_LIMIT:  # one event alone over the limit: dropped
+                batch.append(text)
+                size += len(text) + 1
+        if batch:
+            await self._send_batch(batch)
+
+    async def _send_batch(self, events: list[str]) -> None:
+        payload = f'{{"op": "events", "from": "{self.worker_id}", "events": [{",".join(events)}]}}'
+        await self._talk.execute("SELECT pg_notify(%s, %s)", (EVENTS_CHANNEL, payload))
+
     # Receiving --------------------------------------------------------------------------------
 
     async def _receive(self) -> None:
@@ -304,6 +364,9 @@ class Cluster:
             self._close_replaced(message["cp"], message["session"])
         elif op in ("execute", "send"):
             await self._serve(message)
+        elif op == "events" and message.get("from") != self.worker_id:  # ours: delivered
+            for event in message.get("events", []):
+                self._deliver(event)
 
     def _close_replaced(self, cp_id: str, session: str) -> None:
         assert self.csms is not None
@@ -486,15 +549,15 @@ class RemoteConnection:
 class FleetView:
     """The registry as the HTTP API sees it with `--workers N`: this process's connections
     (`Registry`) and the other workers' (`RemoteConnection`, read about every
-    `FLEET_REFRESH` seconds). Listeners hear this process's events only."""
+    `FLEET_REFRESH` seconds). Listeners hear every worker's events (`Cluster.publish`)."""
 
     def __init__(self, local: Registry, cluster: Cluster) -> None:
         self.local = local
         self.cluster = cluster
 
     @property
-    def listeners(self) -> Any:
-        return self.local.listeners
+    def listeners(self) -> set[Listener]:
+        return self.cluster.event_listeners
 
     def get(self, cp_id: str) -> ChargerConnection | RemoteConnection | None:
         conn = self.local.get(cp_id)

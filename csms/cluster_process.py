@@ -89,7 +89,8 @@ def worker_argv(args: argparse.Namespace, config: CsmsConfig, index: int, port: 
     argv = [sys.executable, "-m", "chargebench", "csms", "--host", config.host,
             "--port", str(port), "--unknown-chargers", config.unknown_chargers.value,
             "--heartbeat-interval", str(config.heartbeat_interval),
-            "--log-dir", str(config.log_dir), "--cluster-worker", str(index)]  # fmt: skip
+            "--cluster-worker", str(index)]  # fmt: skip
+    argv += ["--no-charger-logs"] if config.log_dir is None else ["--log-dir", str(config.log_dir)]
     if api_port is not None:
         argv += ["--api-port", str(api_port)]
     for option, value in (("--tls-cert", config.tls_cert), ("--tls-key", config.tls_key),

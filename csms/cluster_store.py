@@ -29,17 +29,6 @@ class ClusterMixin:
         )
         return None if row is None else row["online_session"]
 
-    def claim_online_session(self, charger_id: str) -> str | None:
-        """`online_session`, read with the charger's row locked until the transaction ends:
-        of two workers recording a new connection of one charger at once, the second reads the
-        first's session (not the one both replace), however the store serialises writes."""
-        with self._write() as conn:
-            row = conn.execute(
-                "SELECT online, online_session FROM chargers WHERE id = ? FOR UPDATE",
-                (charger_id,),
-            ).fetchone()
-        return None if row is None or not row["online"] else row["online_session"]
-
     def notify(self, channel: str, payload: str) -> None:
         """NOTIFY `channel` when the current transaction commits (never when it rolls back):
         in a unit of work, the listener hears of a write only once it is durable."""

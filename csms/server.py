@@ -125,12 +125,11 @@ class OcppServer:
             # OCPP-J 1.6 §6.2.2: after accepting a new AuthorizationKey the charger reconnects
             # with it at once, while the CSMS may still be hashing it into the store
             await asyncio.wait(set(recording), timeout=RECORDING_WAIT)
-        charger = await self.csms.db.run(lambda uow: uow.get_charger(cp_id))
+        # the charger, or the id of its case twin: one read (a boot storm's first round trip)
+        charger, twin = await self.csms.db.run(lambda uow: uow.charger_or_case_twin(cp_id))
         facts = await self._facts(ws, request.headers, cp_id, charger)
-        if charger is None:
-            twin = await self.csms.db.run(lambda uow: uow.charger_id_case_twin(cp_id))
-            if twin is not None:
-                facts = replace(facts, case_twin=True)
+        if twin is not None:
+            facts = replace(facts, case_twin=True)
         admission = admit(charger, self.csms.config.unknown_chargers, facts)
         if admission.status is not None:  # not admitted
             log.info("%s: refused (%s %s)", cp_id, admission.status, admission.reason)
@@ -237,14 +236,13 @@ class OcppServer:
         now = csms.clock.now()
 
         def remember(uow: Store) -> dict:
-            if admission.new:
-                uow.upsert_charger(cp_id, registration_status=policy.registration_status)
-            uow.note_connected_profile(cp_id, admission.profile)
+            # created if admission found none, profile noted, online for this session: one
+            # statement on PostgreSQL (a boot storm's second round trip)
+            charger, previous = uow.connect_charger(
+                cp_id, profile=admission.profile, session=session_id, timestamp=now,
+                create=admission.new, registration_status=policy.registration_status)
             if csms.cluster is not None:  # its connection in another worker closes
-                csms.cluster.claim(uow, cp_id, session_id)  # type: ignore[arg-type]
-            uow.set_online(cp_id, True, now, session=session_id)
-            charger = uow.get_charger(cp_id)
-            assert charger is not None
+                csms.cluster.claim(uow, cp_id, previous, session_id)  # type: ignore[arg-type]
             if admission.profile > charger["security_profile"]:
                 # A05.FR.06: reconnected with the profile the CSMS asked for: it is the
                 # charger's now (csms.profile_upgrade); A05.FR.07: nothing lower admits
@@ -253,7 +251,7 @@ class OcppServer:
                 if target is not None:
                     uow.set_security_profile(cp_id, target)
                     log.info("%s: security profile %d reached (A05)", cp_id, target)
-                    charger = uow.get_charger(cp_id)
+                    charger = uow.get_charger(cp_id) or charger
             return charger  # type: ignore[return-value]
 
         session_id = (secrets.token_hex(6) if csms.cluster is None

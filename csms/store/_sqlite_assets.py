@@ -148,6 +148,34 @@ class AssetsMixin(SqliteBase):
         )
         return None if row is None else row["id"]
 
+    def charger_or_case_twin(self, charger_id: str) -> tuple[Charger | None, str | None]:
+        row = self._one(
+            f"SELECT {_CHARGER_COLUMNS} FROM chargers WHERE id = ? COLLATE NOCASE"
+            " ORDER BY id = ? DESC LIMIT 1",
+            (charger_id, charger_id),
+        )  # fmt: skip
+        if row is None:
+            return None, None
+        return (_charger(row), None) if row["id"] == charger_id else (None, row["id"])
+
+    def connect_charger(
+        self, charger_id: str, *, profile: int, session: str,
+        timestamp: TimeLike | None = None, create: bool = False,
+        registration_status: str | None = None,
+    ) -> tuple[Charger, str | None]:
+        with self._write() as conn:  # one writer: nothing changes the row in between
+            row = conn.execute(
+                "SELECT online, online_session FROM chargers WHERE id = ?", (charger_id,)
+            ).fetchone()
+            previous = row["online_session"] if row is not None and row["online"] else None
+            if create:
+                self.upsert_charger(charger_id, registration_status=registration_status)
+            self.note_connected_profile(charger_id, profile)
+            self.set_online(charger_id, True, timestamp, session=session)
+            charger = self.get_charger(charger_id)
+        assert charger is not None
+        return charger, previous
+
     def list_chargers(
         self,
         *,

@@ -521,6 +521,22 @@ class ChargerStore(Protocol):
     def charger_id_case_twin(self, charger_id: str) -> str | None:
         """A stored charger id equal to `charger_id` but for letter case (not itself)."""
         ...
+    def charger_or_case_twin(self, charger_id: str) -> tuple[Charger | None, str | None]:
+        """What admission reads, in one query: the charger, or else (None, the id of a stored
+        charger equal to `charger_id` but for letter case, if any)."""
+        ...
+    def connect_charger(
+        self, charger_id: str, *, profile: int, session: str,
+        timestamp: TimeLike | None = None, create: bool = False,
+        registration_status: str | None = None,
+    ) -> tuple[Charger, str | None]:
+        """The store step of an admitted connection, in one write: the charger created first
+        when `create` (with `registration_status`; None: Pending), else NotFound when it is
+        missing; `profile` noted (`note_connected_profile`); online for `session`
+        (`set_online`). Returns the charger as it is now and the session recorded online
+        before (None: it was offline), read with its row locked, so of two connections of one
+        charger recorded at once the second sees the first's session."""
+        ...
     def list_chargers(
         self,
         *,

@@ -34,11 +34,14 @@ Round trips: a group commit is tried first without savepoints (`unit_of_work_wit
 one failure anywhere rolls it all back and the group runs again with them); with savepoints,
 each call and each write method inside it has one, sent lazily in the round trip of the next
 statement (`_PgConnection._savepoint_step`, libpq's pipeline mode). BEGIN and the write lock
-ride with the transaction's first statement, and the boot's hottest writes are one statement
-each (`PostgresStore.record_status`, ...): the store calls of one charger's boot (admission,
-connection, BootNotification, three StatusNotifications) make 10 statements, 15 before, each
-a round trip of its group. `python -m loadtest.bench_fleet --db postgresql://...` measures the
-CSMS on both stores side by side. The message log (an append-only audit trail) is
+ride with the transaction's first statement; reads before it run before it (a unit of reads
+alone has no BEGIN or COMMIT: `_reads_early`); writes whose results nobody reads (`DEFERRED`:
+StatusNotification, MeterValues) ride with the next statement or the COMMIT; and the boot's
+writes are one statement each (`PostgresStore.connect_charger`, `record_boot`, ...). One
+charger's boot (admission, connection, BootNotification, three StatusNotifications) costs 3
+round trips and its share of its group's COMMIT (15, then 10, before).
+`python -m loadtest.bench_store_boot` counts them; `python -m loadtest.bench_fleet --db`
+measures the CSMS on both stores side by side. The message log (an append-only audit trail) is
 written on a connection of its own (`PostgresStore.append_log`).
 
 Outage: the server going away fails the calls with `StoreUnavailable` (nothing half-done),
@@ -57,7 +60,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from csms.store import migrations
 from csms.store._sqlite_assets import _CHARGER_COLUMNS, AssetsMixin, _charger
@@ -103,9 +106,20 @@ CONCURRENT_UNITS = 4
 #: atomic as under SQLite's one writer, and nothing new is lock-free unless listed here.
 LOCK_FREE = frozenset({
     "upsert_charger", "record_boot", "set_online", "note_connected_profile", "record_heartbeat",
+    "connect_charger",
     "set_registration_status", "upsert_connector", "record_status", "record_evse_status",
     "add_meter_values", "add_security_event", "append_log",
 })
+
+#: The write methods whose statements may wait for the next round trip of their unit of work
+#: (its next statement or its COMMIT, in one pipeline) when the unit runs without savepoints
+#: (`PostgresBase.unit_of_work_without_savepoints`, a group commit's first try): they read no
+#: result of their statements (no rowcount, no RETURNING) and return nothing that depends on the
+#: database. A failure of one surfaces at a later statement or at the COMMIT; without savepoints
+#: that fails the whole group, which `csms.groupcommit.run_group` runs again with savepoints,
+#: where nothing is deferred, so each call gets its own outcome. A boot's three
+#: StatusNotifications and every MeterValues cost no round trip of their own.
+DEFERRED = frozenset({"record_status", "add_meter_values"})
 
 #: the SQLite base's nested-write statements (`_PgConnection._savepoint_step`)
 _SAVEPOINT_STEPS = frozenset({"SAVEPOINT w", "RELEASE w", "ROLLBACK TO w"})
@@ -245,6 +259,15 @@ def _param(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value  # booleans are 0/1 columns
 
 
+class _Deferred(NamedTuple):
+    """A write whose result nobody reads, sent in the pipeline of the next round trip
+    (`DEFERRED`); `many`: `params` are the rows of an executemany."""
+
+    sql: str
+    params: Any
+    many: bool = False
+
+
 class _PgCursor:
     def __init__(self, rows: list[_Row], rowcount: int, lastrowid: int | None) -> None:
         self._rows, self.rowcount, self.lastrowid = rows, rowcount, lastrowid
@@ -327,12 +350,14 @@ class _PgConnection:
         self._why = ""
         self._retry_at = 0.0
         #: savepoints not sent yet and statements queued for the next round trip
-        #: (`_savepoint_step`)
+        #: (`_savepoint_step`; a `_Deferred` write, `DEFERRED`)
         self._levels: list[bool] = []
-        self._queued: list[str] = []
+        self._queued: list[str | _Deferred] = []
         #: a write transaction: "" none, "pending" (its BEGIN not sent yet), "open"
         self._tx = ""
         self._want_lock = False
+        #: how deep in `PostgresBase._write` blocks the running statements are (`_reads_early`)
+        self.writing = 0
         #: False: savepoints are not made (`PostgresBase.unit_of_work_without_savepoints`), and
         #: a failure inside the transaction spoils it (`_spoiled`: its COMMIT rolls back, raises)
         self.savepoints = True
@@ -402,8 +427,9 @@ class _PgConnection:
             queued, state, spoiled = self._queued, self._tx, self._spoiled
             self._levels, self._queued, self._tx, self._want_lock = [], [], "", False
             self._spoiled = False
-            if state == "pending":  # nothing was sent: nothing to end
-                return _PgCursor([], 0, None)
+            deferred = any(isinstance(q, _Deferred) for q in queued)
+            if state == "pending" and not (deferred and sql == "COMMIT"):
+                return _PgCursor([], 0, None)  # nothing was sent: nothing to end
             if spoiled and sql == "COMMIT":
                 if not self._conn.closed:
                     self._run("ROLLBACK", None)
@@ -413,10 +439,26 @@ class _PgConnection:
                 if sql == "ROLLBACK":
                     return _PgCursor([], 0, None)  # the lost connection took its transaction
                 raise StoreUnavailable(f"PostgreSQL connection lost before COMMIT ({self._why})")
-            # a COMMIT carries the releases still queued in its round trip
-            return self._run("; ".join([*queued, sql]) if sql == "COMMIT" else sql, None)
+            if sql == "ROLLBACK":  # what was queued is undone with the rest
+                return self._run(sql, None)
+            if all(isinstance(q, str) for q in queued):
+                # a COMMIT carries the releases still queued in its round trip
+                return self._run("; ".join([*queued, sql]), None)  # type: ignore[list-item]
+            # ... and the deferred writes, in its pipeline (an error there: `_commit` rolls
+            # back), with the BEGIN too when they were all the transaction had
+            self._queued = queued
+            try:
+                return self._run(sql, None, queued=True)
+            finally:
+                self._tx = ""
         if sql.startswith("PRAGMA"):
             raise StoreError(f"{sql.split()[1]} is SQLite-only")
+        if self._reads_early(sql):
+            return self._run(translate_sql(sql), tuple(_param(p) for p in params))
+        if self._defers():
+            self._queue_lock()
+            self._queued.append(_Deferred(translate_sql(sql), tuple(_param(p) for p in params)))
+            return _PgCursor([], -1, None)
         returning = False
         match = _INSERT.match(sql)
         if match and match.group(1) in _GENERATED_ID and "RETURNING" not in sql.upper():
@@ -458,7 +500,29 @@ class _PgConnection:
             self._queued.append("RELEASE SAVEPOINT w")
         return _PgCursor([], 0, None)
 
-    def _take_queued(self) -> list[str]:
+    def _reads_early(self, sql: str) -> bool:
+        """Whether `sql` is a read that runs before its unit of work's BEGIN: nothing of the
+        transaction was sent yet (only its BEGIN is queued), and it is a plain read, not a
+        statement of a write method (`writing`: a SELECT ... FOR UPDATE, a pg_notify...). Under
+        READ COMMITTED it sees what it would have seen inside (every statement takes its own
+        snapshot, and the transaction has written nothing); a unit of work of reads alone
+        (a MeterValues' check of its transaction, admission's lookup) then costs one round
+        trip and no BEGIN or COMMIT."""
+        return (self._tx == "pending" and not self.writing and self._queued == ["BEGIN"]
+                and _first_word(sql) == "SELECT")
+
+    def _defers(self) -> bool:
+        """Whether a statement now is a deferred write: in a transaction without savepoints
+        (`unit_of_work_without_savepoints`), from a `DEFERRED` method."""
+        return bool(self._tx and not self.savepoints and getattr(_deferred, "depth", 0))
+
+    def _queue_lock(self) -> None:
+        """The write lock asked for before a deferred write goes before it."""
+        if self._want_lock:
+            self._queued.append(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            self._want_lock = False
+
+    def _take_queued(self) -> list[str | _Deferred]:
         """The BEGIN not sent yet, the queued releases and rollbacks, the savepoints not yet
         established, then the write lock if asked for: what the next statement sends first, in
         the same round trip (`_attempt`)."""
@@ -473,6 +537,13 @@ class _PgConnection:
         return queued
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _PgCursor:
+        if self._defers():
+            if rows:
+                self._queue_lock()
+                self._queued.append(_Deferred(translate_sql(sql),
+                                              [tuple(_param(p) for p in r) for r in rows], True))
+            return _PgCursor([], -1, None)
+
         def send(cur: Any) -> None:
             cur.executemany(translate_sql(sql), [tuple(_param(p) for p in r) for r in rows])
 
@@ -489,12 +560,12 @@ class _PgConnection:
         A connection found dead when a transaction begins, or by a read outside one, is
         replaced and the statement sent once more: the server restarted while we were idle,
         and nothing was done on the dead one."""
-        before: list[str] = []
+        before: list[str | _Deferred] = []
         for last in (False, True):
             self._reconnect_if_lost()
             if queued and not before:
                 before = self._take_queued()
-            begins = bool(before) and before[0] == "BEGIN"
+            begins = bool(before) and before[0] == "BEGIN"  # type: ignore[comparison-overlap]
             idle = self._conn.info.transaction_status == self._psycopg.pq.TransactionStatus.IDLE
             try:
                 with self._conn.cursor() as cur:
@@ -505,9 +576,11 @@ class _PgConnection:
                     if begins:
                         self._tx = "open"
                     rows: list[_Row] = []
-                    description = cur.description  # builds its Column objects at each access
-                    if description is not None:
-                        names = [d.name for d in description]
+                    # the names from the result itself: `cur.description` builds a Column
+                    # object per column at each access (a tenth of a boot's store time)
+                    result = cur.pgresult
+                    if result is not None and result.nfields:
+                        names = [result.fname(i).decode() for i in range(result.nfields)]
                         rows = [_Row(zip(names, map(_value, r), strict=True))
                                 for r in cur.fetchall()]  # fmt: skip
                     return _PgCursor(rows, cur.rowcount, None)
@@ -519,7 +592,7 @@ class _PgConnection:
                 if not self._conn.closed:
                     raise translate(exc) from exc
                 # nothing was done on the dead connection: a new transaction or a lone read
-                again = idle and (begins or (not self._tx and _first_word(sql) == "SELECT"))
+                again = idle and (begins or (self._tx != "open" and _first_word(sql) == "SELECT"))
                 if last or not again or self._lost_since is not None:
                     self._went_away(scrub(_first_line(exc), self._url))
                     raise translate(exc) from exc
@@ -527,7 +600,7 @@ class _PgConnection:
                     self._tx = "pending"
         raise AssertionError("unreachable")
 
-    def _pipelined(self, before: Sequence[str], send: Any, cur: Any) -> None:
+    def _pipelined(self, before: Sequence[str | _Deferred], send: Any, cur: Any) -> None:
         """`before`, then `send(cur)`, in one pipeline. An error inside is raised after the
         pipeline has ended, so psycopg does not log a warning of its own ("error ignored
         terminating") when ending it fails too (a dead connection): the caller says it."""
@@ -536,7 +609,12 @@ class _PgConnection:
             with self._conn.pipeline():
                 try:
                     for statement in before:
-                        self._conn.execute(statement)
+                        if isinstance(statement, str):
+                            self._conn.execute(statement)
+                        elif statement.many:
+                            cur.executemany(statement.sql, statement.params)
+                        else:
+                            cur.execute(statement.sql, statement.params)
                     send(cur)
                 except self._psycopg.Error as exc:
                     inner = exc
@@ -565,6 +643,8 @@ def _first_line(exc: Exception) -> str:
 
 #: per thread: how deep in `LOCK_FREE` methods the running store call is
 _lock_free = threading.local()
+#: ... and in `DEFERRED` ones
+_deferred = threading.local()
 
 
 def _without_write_lock(method: Any) -> Any:
@@ -647,7 +727,11 @@ class PostgresBase:
         with SqliteBase._write(self) as conn:  # type: ignore[arg-type]
             if not getattr(_lock_free, "depth", 0):
                 conn.lock_writes()
-            yield conn
+            conn.writing += 1
+            try:
+                yield conn
+            finally:
+                conn.writing -= 1
 
     def _create_schema(self) -> None:
         """Apply the pending migrations in one transaction; refuse a newer database."""
@@ -697,6 +781,48 @@ class PostgresStore(
         if row is None:
             raise NotFound(f"charger {charger_id!r}")
         return _charger(dict(row))
+
+    def connect_charger(
+        self, charger_id: str, *, profile: int, session: str,
+        timestamp: TimeLike | None = None, create: bool = False,
+        registration_status: str | None = None,
+    ) -> tuple[Charger, str | None]:
+        """`AssetsMixin.connect_charger` in one statement (four writes and two reads there).
+        An existing charger: its row locked by the sub-select, which reads the session
+        recorded before (a concurrent connection's, once that one committed: READ COMMITTED
+        re-reads a locked row's newest version), then updated. A new one: an upsert; a
+        connection of it recorded by another process between admission and here is not
+        reported as `previous` (its row did not exist when this one was admitted)."""
+        since = to_iso(timestamp) or self._now()
+        with self._write() as conn:
+            if create:
+                row = conn.execute(
+                    "INSERT INTO chargers(id, registration_status, max_profile_seen, online,"
+                    " online_since, online_session) VALUES (?, coalesce(?, 'Pending'), ?, 1, ?,"
+                    " ?) ON CONFLICT(id) DO UPDATE SET"
+                    " registration_status = coalesce(?, chargers.registration_status),"
+                    " max_profile_seen = greatest(chargers.max_profile_seen, ?), online = 1,"
+                    " online_since = excluded.online_since,"
+                    " online_session = excluded.online_session"
+                    f" RETURNING {_CHARGER_COLUMNS}, NULL AS previous",
+                    (charger_id, registration_status, profile, since, session,
+                     registration_status, profile),
+                ).fetchone()  # fmt: skip
+            else:
+                row = conn.execute(
+                    "UPDATE chargers SET max_profile_seen = greatest(max_profile_seen, ?),"
+                    " online = 1, online_since = ?, online_session = ?"
+                    " FROM (SELECT id AS old_id, online AS old_online,"
+                    " online_session AS old_session FROM chargers WHERE id = ? FOR UPDATE) old"
+                    f" WHERE id = old.old_id RETURNING {_CHARGER_COLUMNS},"
+                    " CASE WHEN old.old_online != 0 THEN old.old_session END AS previous",
+                    (profile, since, session, charger_id),
+                ).fetchone()  # fmt: skip
+        if row is None:
+            raise NotFound(f"charger {charger_id!r}")
+        values = dict(row)
+        previous = values.pop("previous")
+        return _charger(values), previous
 
     def note_connected_profile(self, charger_id: str, profile: int) -> int:
         """`AssetsMixin.note_connected_profile` in one statement."""
@@ -758,8 +884,25 @@ class PostgresStore(
         super().close()  # type: ignore[misc]
 
 
+def _deferring(method: Any) -> Any:
+    """`method` (one of `DEFERRED`) marked, while it runs on this thread, as one whose writes
+    may be deferred (`_PgConnection._defers`)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _deferred.depth = getattr(_deferred, "depth", 0) + 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _deferred.depth -= 1
+
+    return wrapper
+
+
 for _name in LOCK_FREE:
     setattr(PostgresStore, _name, _without_write_lock(getattr(PostgresStore, _name)))
+for _name in DEFERRED:
+    setattr(PostgresStore, _name, _deferring(getattr(PostgresStore, _name)))
 
 
 __all__ = ["PostgresStore", "check_url", "redact", "translate_sql"]

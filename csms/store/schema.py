@@ -430,6 +430,19 @@ ALTER TABLE id_tags ADD COLUMN token_type TEXT
 """
 
 
+#: Version 7: the messages `chargebench csms --workers N` passes between its processes when one is
+#: over NOTIFY's payload limit (`csms.cluster`: the NOTIFY carries the row's id). PostgreSQL only
+#: (a cluster needs it); a SQLite file records the version with no statement, so one version
+#: number means one schema on both backends.
+SCHEMA_7_POSTGRES = """
+CREATE TABLE IF NOT EXISTS cluster_messages (
+    id          TEXT PRIMARY KEY,
+    body        TEXT NOT NULL,
+    created     TIMESTAMPTZ NOT NULL DEFAULT now()
+)
+"""
+
+
 #: Version 8: what a 2.0.1 station notifies beyond its device model and transactions, kept per
 #: station (until then only in the message log), and the serial the operator registered for a
 #: charger, kept apart from the one its boot reports (`chargers.registered_serial`).

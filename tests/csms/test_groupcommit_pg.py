@@ -196,3 +196,93 @@ def test_connection_lost_mid_unit_fails_to_its_end(url: str) -> None:
         assert heartbeat(url, "CP1") is None and heartbeat(url, "CP2") is None
         store.record_heartbeat("CP2", T0)
     assert heartbeat(url, "CP2") == "2025-01-17T10:00:00.000000Z"
+
+
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The first words of every round trip the store's connections make from now on."""
+    from csms.store import postgres
+
+    sent: list[str] = []
+    original = postgres._PgConnection._attempt
+
+    def counted(self: Any, sql: str, send: Any, **kwargs: Any) -> Any:
+        sent.append(" ".join(sql.split()[:2]))
+        return original(self, sql, send, **kwargs)
+
+    monkeypatch.setattr(postgres._PgConnection, "_attempt", counted)
+    return sent
+
+
+def statuses(url: str, charger_id: str) -> list[tuple[int, str]]:
+    with psycopg.connect(url) as conn:
+        return [tuple(r) for r in conn.execute(
+            "SELECT connector_id, status FROM connectors WHERE charger_id = %s"
+            " ORDER BY connector_id", (charger_id,))]
+
+
+def test_deferred_writes_ride_with_the_commit(url: str, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:  # fmt: skip
+    """A group of StatusNotifications and MeterValues (`DEFERRED`: nothing read back) is one
+    round trip, its COMMIT; a read after a deferred write sees it (sent first, in order); and
+    nothing is visible to others before the COMMIT (commit before reply)."""
+    sent = round_trips(monkeypatch)
+    sample = [{"timestamp": T0, "sampledValue": [{"value": "10"}]}]
+    with open_store(url) as store:
+        sent.clear()  # the open's own
+        outcomes = run_group(store, [
+            lambda uow: uow.record_status("CP1", 0, "Available"),
+            lambda uow: uow.record_status("CP1", 1, "Preparing"),
+            lambda uow: uow.add_meter_values("CP1", 1, sample),
+            lambda uow: uow.record_status("CP2", 1, "Available"),
+        ])  # fmt: skip
+        assert [ok for ok, _ in outcomes] == [True] * 4 and outcomes[2][1] == 1
+        assert sent == ["COMMIT"], sent
+        assert statuses(url, "CP1") == [(0, "Available"), (1, "Preparing")]
+        sent.clear()
+        outcomes = run_group(store, [
+            lambda uow: uow.record_status("CP2", 1, "Charging"),
+            lambda uow: uow.list_connectors("CP2")[0]["status"],
+        ])  # fmt: skip
+        assert outcomes == [(True, None), (True, "Charging")], outcomes
+        assert len(sent) == 2, sent  # the read (with the write before it), the COMMIT
+
+
+def test_a_failing_deferred_write_fails_alone(url: str) -> None:
+    """A deferred write that fails (a status of a charger that does not exist: its foreign key)
+    surfaces at the COMMIT; the group runs again with savepoints, where nothing is deferred:
+    that call alone fails with NotFound, the others commit."""
+    with open_store(url) as store:
+        outcomes = run_group(store, [
+            lambda uow: uow.record_status("CP1", 1, "Available"),
+            lambda uow: uow.record_status("NOPE", 1, "Available"),
+            lambda uow: uow.record_status("CP2", 1, "Faulted"),
+        ])  # fmt: skip
+    assert outcomes[0] == (True, None) and outcomes[2] == (True, None), outcomes
+    assert not outcomes[1][0] and isinstance(outcomes[1][1], NotFoundError), outcomes
+    assert statuses(url, "CP1") == [(1, "Available")]
+    assert statuses(url, "CP2") == [(1, "Faulted")]
+    assert statuses(url, "NOPE") == []
+
+
+def test_reads_before_any_write_cost_no_transaction(url: str, monkeypatch: pytest.MonkeyPatch
+                                                    ) -> None:  # fmt: skip
+    """A group whose calls only read (a MeterValues' check of its transaction, admission's
+    lookup) sends its reads alone: no BEGIN, no COMMIT round trip. Once a write was queued,
+    reads run inside the transaction and see it; a write method's own reads (FOR UPDATE)
+    are never sent early."""
+    sent = round_trips(monkeypatch)
+    with open_store(url) as store:
+        sent.clear()
+        outcomes = run_group(store, [lambda uow: uow.get_charger("CP1")["id"],
+                                     lambda uow: uow.charger_or_case_twin("cp2")[1]])
+        assert outcomes == [(True, "CP1"), (True, "CP2")] and len(sent) == 2, sent
+        assert not [s for s in sent if "BEGIN" in s or "COMMIT" in s], sent
+        sent.clear()
+        outcomes = run_group(store, [
+            lambda uow: uow.get_charger("CP1")["online"],
+            lambda uow: uow.connect_charger("CP1", profile=0, session="s1")[1],
+            lambda uow: uow.get_charger("CP1")["online"],
+        ])  # fmt: skip
+        assert outcomes == [(True, False), (True, None), (True, True)], outcomes
+        assert sent[-1] == "COMMIT" and len(sent) == 4, sent
+        assert store.get_charger("CP1")["online"] is True

@@ -50,3 +50,19 @@ def test_no_compression_reaches_the_server_settings(tmp_path):
     assert config_from_args(parser.parse_args(["csms", "--db", db])).compression is True
     off = parser.parse_args(["csms", "--db", db, "--no-compression"])
     assert config_from_args(off).compression is False
+
+
+def test_no_charger_logs(tmp_path):
+    """`--no-charger-logs` keeps no per-charger files (log_dir None: no open file per charger,
+    as `bench_fleet --workers` runs it); with `--log-dir` it is a contradiction, refused."""
+    from chargebench.cli import UsageError
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    db = str(tmp_path / "csms.db")
+    assert config_from_args(parser.parse_args(["csms", "--db", db])).log_dir is not None
+    assert config_from_args(parser.parse_args(["csms", "--db", db, "--no-charger-logs"])
+                            ).log_dir is None
+    both = parser.parse_args(["csms", "--db", db, "--no-charger-logs", "--log-dir", "x"])
+    with pytest.raises(UsageError, match="--no-charger-logs"):
+        config_from_args(both)

@@ -72,6 +72,27 @@ def test_schema_version_row_per_step(url: str) -> None:
     assert [r["version"] for r in rows] == [m.version for m in MIGRATIONS]
 
 
+def test_cluster_messages_is_migration_7(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """`cluster_messages` (csms --workers N) is schema version 7: created by the migration on
+    PostgreSQL (also on a version-6 database that an older start left with the table), and on
+    SQLite a version with no table."""
+    import psycopg
+
+    open_store(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO cluster_messages (id, body) VALUES ('r', 'x')")
+        conn.execute("DELETE FROM schema_version WHERE version = 7")  # a version-6 database
+    open_store(pg_url).close()
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (7,)
+        assert conn.execute("SELECT body FROM cluster_messages").fetchall() == [("x",)]
+    sqlite_url = f"sqlite:///{tmp_path / 'csms.db'}"
+    with open_store(sqlite_url) as store:
+        assert store._all("SELECT max(version) AS v FROM schema_version")[0]["v"] == 7  # type: ignore[attr-defined]
+        assert not store._all(  # type: ignore[attr-defined]
+            "SELECT name FROM sqlite_master WHERE name = 'cluster_messages'")
+
+
 def test_missing_binaries_fail_naming_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     """No server binaries and no $CHARGEBENCH_TEST_PG_URL: a failure that says what to install
     (the pg_server fixture turns it into pytest.fail, never a skip)."""

@@ -155,6 +155,23 @@ def test_remote_start_links_once(url: str) -> None:
         assert store.get_remote_start(remote["id"])["status"] == "Started"
 
 
+def test_concurrent_connections_of_one_charger_each_see_the_one_before(url: str) -> None:
+    """`connect_charger` of one charger on many connections at once (a charger reconnecting to
+    several workers): each reads the session recorded before it with the row locked, so the
+    sessions form one chain: one saw the charger offline, every other saw a distinct
+    predecessor, and the one recorded last is nobody's predecessor. (Unlocked, two would read
+    the same predecessor and one connection would be left open, replaced by nobody.)"""
+    results = race(url, lambda s, i: s.connect_charger("CP0", profile=0, session=f"s{i}")[1])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert results.count(None) == 1, results
+    seen = [r for r in results if r is not None]
+    assert len(set(seen)) == len(seen) == WORKERS - 1, results
+    with open_store(url) as store:
+        last = store._one("SELECT online_session FROM chargers WHERE id = 'CP0'")  # type: ignore[attr-defined]
+    assert last["online_session"] not in seen and last["online_session"] in {
+        f"s{i}" for i in range(WORKERS)}
+
+
 def test_newer_database_refused(pg_url: str) -> None:  # noqa: F811
     """A database migrated by a newer ChargeBench: `open_store` raises, `chargebench csms`
     says so in one line and exits 2 (the database is left as it was)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import os
 import re
 import signal
@@ -28,7 +29,7 @@ import psycopg
 import pytest
 import websockets
 from ocpp.routing import on
-from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 from websockets.protocol import State
 from websockets.typing import Subprotocol
@@ -277,3 +278,48 @@ def test_sqlite_with_workers_is_one_line_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2, done
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "SQLite" in lines[0] and "postgresql://" in lines[0], lines
+
+
+@pytest.mark.slow
+async def test_ui_events_of_every_worker(cluster: dict) -> None:
+    """The operator UI's live events (`GET /ui/events`, one stream served by one worker) carry
+    every worker's events: chargers connecting to either worker are all announced (the other
+    worker's through LISTEN/NOTIFY), and so is a StatusNotification of each."""
+    seen: list[dict] = []
+
+    async def read(client: httpx.AsyncClient) -> None:
+        async with client.stream("GET", "/ui/events") as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("data: "):
+                    seen.append(json.loads(line[6:]))
+
+    chargers: dict[str, Charger] = {}
+    async with api(cluster["api"], keep_alive=True) as client:
+        reader = asyncio.get_running_loop().create_task(read(client))
+        try:
+            await asyncio.sleep(0.5)  # the stream is open before the first charger
+            held = await spread(cluster, chargers)
+            assert len(set(held.values())) == 2, held
+
+            def announced() -> bool:
+                return {e["cp_id"] for e in seen if e.get("kind") == "connection"} >= set(held)
+
+            await wait_until(announced, timeout=10)
+            for cp_id in held:
+                peer = chargers[cp_id].peer
+                boot = await peer.call(call.BootNotification(charge_point_model="M",
+                                                             charge_point_vendor="V"))
+                assert boot is not None and boot.status == "Accepted", boot
+                assert await peer.call(call.StatusNotification(
+                    connector_id=1, error_code="NoError", status="Available")) is not None
+
+            def statuses() -> bool:
+                return {e["cp_id"] for e in seen if e.get("kind") == "status"} >= set(held)
+
+            await wait_until(statuses, timeout=10)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(BaseException):
+                await reader
+            for charger in chargers.values():
+                await charger.close()

@@ -75,3 +75,53 @@ def test_bench_fleet_ocpp_both_prints_2_0_1_beside_1_6() -> None:
     # 50 stations sampling every second: about 50 TransactionEvent Updated a second
     assert float(rows["steady_msgs_s"][1]) > 25, rows
 
+
+
+@pytest.mark.slow
+def test_bench_fleet_workers_two_fleet_processes(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    """`--workers 2`: the CSMS is `chargebench csms --workers 2` (both worker processes counted:
+    three CSMS processes' RSS), and a fleet over FLEET_MAX runs in two fleet processes with
+    distinct ids, every charger booting, charging and seen in the window."""
+    from loadtest import bench_fleet
+
+    monkeypatch.setattr(bench_fleet, "FLEET_MAX", 15)
+    assert bench_fleet.fleet_prefixes(30) == [("BF0", 15), ("BF1", 15)]
+    result = measure(cps=30, meter_interval=1, steady_s=2.0, timeout=60, probes=2, db=pg_url,
+                     workers=2)
+    assert result["csms"] == "builtin_2_workers" and result["store"] == "postgresql", result
+    assert result["steady_cps_seen"] == "30", result
+    for key in ("boot_storm_s", "csms_rss_kb_per_cp", "p99_ms", "csms_handling_p99_ms"):
+        assert math.isfinite(float(result[key])), (key, result)
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        ids = {r[0] for r in conn.execute("SELECT id FROM chargers WHERE id LIKE 'BF_0%'")}
+        sessions = {r[0].split(".")[0] for r in conn.execute(
+            "SELECT session FROM message_log WHERE cp_id LIKE 'BF_0%'")}
+    assert {"BF000001", "BF000015", "BF100001", "BF100015"} <= ids, sorted(ids)
+    assert len(sessions) == 2, sessions  # both workers held chargers
+
+
+def test_bench_fleet_compare_refuses_more_than_a_csms_holds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--cps", "16000", "--compare"])
+    assert exited.value.code == 2
+    assert "per CSMS process" in capsys.readouterr().err
+
+
+def test_compare_table_gives_each_column_its_ratio_to_the_first() -> None:
+    """`--compare`'s table: one line per metric, the three figures, then each other column's
+    ratio to the first ("-" where a figure is not a number)."""
+    from loadtest.bench_fleet import table
+
+    lines = table([("sqlite", {"store": "sqlite", "p99_ms": "10.0"}),
+                   ("pg", {"store": "postgresql", "p99_ms": "15.0"}),
+                   ("pg_2w", {"store": "postgresql", "p99_ms": "25.0"})])
+    rows = {line.split()[0]: line.split()[1:] for line in lines}
+    assert rows["metric"] == ["sqlite", "pg", "pg_2w", "pg/sqlite", "pg_2w/sqlite"]
+    assert rows["p99_ms"] == ["10.0", "15.0", "25.0", "1.50", "2.50"]
+    assert rows["store"] == ["sqlite", "postgresql", "postgresql", "-", "-"]

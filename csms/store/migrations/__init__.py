@@ -11,7 +11,9 @@ gets one row per applied step, so `max(version)` is the database's version:
     MIGRATIONS[2]  version 5  OCPP 2.0.1 device model: the station's components, variables and
                               attributes as reported
     MIGRATIONS[3]  version 6  an id tag's 2.0.1 IdToken type (NULL: any)
-    MIGRATIONS[4]  version 8  what a 2.0.1 station notifies (charging limits, publish-firmware
+    MIGRATIONS[4]  version 7  the cluster's message table (`chargebench csms --workers N`,
+                              PostgreSQL only: SQLite records the version with no statement)
+    MIGRATIONS[5]  version 8  what a 2.0.1 station notifies (charging limits, publish-firmware
                               status, display messages, customer information) and a charger's
                               registered serial apart from the reported one
     (next)         version 9  ... add a `Migration` here, with the SQL of each dialect
@@ -28,7 +30,7 @@ import re
 from dataclasses import dataclass
 
 from csms.store.errors import SchemaVersionError
-from csms.store.schema import SCHEMA, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_8
+from csms.store.schema import SCHEMA, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7_POSTGRES, SCHEMA_8
 
 
 def postgres_ddl(sqlite_ddl: str) -> str:
@@ -63,7 +65,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "OCPP 2.0.1: the device model per station (component, variable, attribute)",
               SCHEMA_5, postgres_ddl(SCHEMA_5)),
     Migration(6, "OCPP 2.0.1: an id tag's IdToken type", SCHEMA_6, postgres_ddl(SCHEMA_6)),
-    # 8, not 7: 7 is being added on another branch at the same time; renumbered at merge
+    Migration(7, "csms --workers N: messages over NOTIFY's payload limit (PostgreSQL only)",
+              "", SCHEMA_7_POSTGRES),
     Migration(8, "OCPP 2.0.1: external charging limits, publish-firmware status, display "
               "messages, customer information; the operator's registered serial",
               SCHEMA_8, postgres_ddl(SCHEMA_8)),

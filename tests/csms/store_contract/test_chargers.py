@@ -89,6 +89,37 @@ class TestLocationsAndChargers:
         charger = store.get_charger("CP1")
         assert (charger["security_profile"], charger["max_profile_seen"]) == (3, 2)
 
+    def test_charger_or_case_twin(self, store: Store) -> None:
+        """Admission's one read: the charger itself first, else the id of its case twin."""
+        charger, twin = store.charger_or_case_twin("CP1")
+        assert charger == store.get_charger("CP1") and twin is None
+        assert store.charger_or_case_twin("cp1") == (None, "CP1")
+        assert store.charger_or_case_twin("CP9") == (None, None)
+        store.upsert_charger("cp1")
+        assert store.charger_or_case_twin("cp1")[0]["id"] == "cp1"
+
+    def test_connect_charger(self, store: Store) -> None:
+        """The connection step: created when asked, profile noted (never lowered), online for
+        the session; returns the row and the session recorded online before."""
+        charger, previous = store.connect_charger(
+            "NEW", profile=1, session="s1", timestamp=T0, create=True,
+            registration_status="Accepted")  # fmt: skip
+        assert previous is None
+        assert (charger["id"], charger["registration_status"], charger["max_profile_seen"],
+                charger["online"], charger["online_since"]) == (
+                    "NEW", "Accepted", 1, True, "2025-01-17T10:00:00.000000Z")  # fmt: skip
+        assert store.get_charger("NEW") == charger
+        charger, previous = store.connect_charger("NEW", profile=0, session="s2", timestamp=T1)
+        assert previous == "s1" and charger["max_profile_seen"] == 1
+        assert charger["registration_status"] == "Accepted"
+        assert store.set_online("NEW", False, session="s1") is False  # s2 is the one now
+        assert store.set_online("NEW", False, session="s2") is True
+        assert store.connect_charger("NEW", profile=0, session="s3")[1] is None  # was offline
+        default = store.connect_charger("NEW2", profile=0, session="s", create=True)[0]
+        assert default["registration_status"] == "Pending"
+        with pytest.raises(NotFound):
+            store.connect_charger("ghost", profile=0, session="s")
+
 
 class TestConnectors:
     """Connectors and their status history."""
