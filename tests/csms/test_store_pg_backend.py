@@ -78,17 +78,25 @@ def test_cluster_messages_is_migration_7(pg_url: str, tmp_path: Path) -> None:  
     SQLite a version with no table."""
     import psycopg
 
-    open_store(pg_url).close()
+    # a database an older start (version 6) left with the table it created itself
     with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS cluster_mig7")
+        conn.execute("CREATE DATABASE cluster_mig7")
+    fresh = pg_url.rsplit("/", 1)[0] + "/cluster_mig7"
+    with psycopg.connect(fresh, autocommit=True) as conn:
+        conn.execute("CREATE TABLE cluster_messages (id TEXT PRIMARY KEY, body TEXT NOT NULL,"
+                     " created TIMESTAMPTZ NOT NULL DEFAULT now())")
         conn.execute("INSERT INTO cluster_messages (id, body) VALUES ('r', 'x')")
-        conn.execute("DELETE FROM schema_version WHERE version = 7")  # a version-6 database
-    open_store(pg_url).close()
-    with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (7,)
+    open_store(fresh).close()
+    with psycopg.connect(fresh) as conn:
+        versions = [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
+        assert 7 in versions and versions[-1] == CURRENT
         assert conn.execute("SELECT body FROM cluster_messages").fetchall() == [("x",)]
     sqlite_url = f"sqlite:///{tmp_path / 'csms.db'}"
     with open_store(sqlite_url) as store:
-        assert store._all("SELECT max(version) AS v FROM schema_version")[0]["v"] == 7  # type: ignore[attr-defined]
+        versions = [r["v"] for r in store._all(  # type: ignore[attr-defined]
+            "SELECT version AS v FROM schema_version")]
+        assert 7 in versions
         assert not store._all(  # type: ignore[attr-defined]
             "SELECT name FROM sqlite_master WHERE name = 'cluster_messages'")
 
