@@ -23,6 +23,7 @@ from sim.v201 import (
     firmware,
     local_list,
     logs,
+    monitoring,
     reservations,
     security,
     smart_charging,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from sim.v201.evse import Evse
     from sim.v201.station import ChargingStation
 
-__all__ = ["HANDLERS", "VERSION", "session_profiles"]
+__all__ = ["ACCEPT", "HANDLERS", "VERSION", "session_profiles"]
 
 VERSION = OCPP201
 
@@ -146,8 +147,14 @@ def get_variables(st: ChargingStation, p: dict) -> dict:
 
 
 def set_variables(st: ChargingStation, p: dict) -> dict:
-    """B05: a SetVariableResult per SetVariableData, in order; accepted values persist."""
-    return {"setVariableResult": _model(st).set_variables(p["setVariableData"])}
+    """B05: a SetVariableResult per SetVariableData, in order; accepted values persist. The
+    station's own rules (B10.FR.02, A05.FR.02/03 for NetworkConfigurationPriority) apply."""
+    dm = _model(st)
+    security.watch(st, dm)
+    results = dm.set_variables(p["setVariableData"])
+    security.variables_set(st, results)
+    monitoring.variables_set(st, p["setVariableData"], results)  # N07: monitors that trip
+    return {"setVariableResult": results}
 
 
 def get_base_report(st: ChargingStation, p: dict) -> dict:
@@ -312,8 +319,13 @@ HANDLERS: Mapping[str, Handler] = {
     # L. Firmware management
     "UpdateFirmware": firmware.update_firmware,
     # N. Diagnostics
+    "ClearVariableMonitoring": monitoring.clear_variable_monitoring,
     "CustomerInformation": logs.customer_information,
     "GetLog": logs.get_log,
+    "GetMonitoringReport": monitoring.get_monitoring_report,
+    "SetMonitoringBase": monitoring.set_monitoring_base,
+    "SetMonitoringLevel": monitoring.set_monitoring_level,
+    "SetVariableMonitoring": monitoring.set_variable_monitoring,
     # O. Display messages
     "ClearDisplayMessage": display.clear_display_message,
     "GetDisplayMessages": display.get_display_messages,
@@ -340,6 +352,11 @@ HANDLERS: Mapping[str, Handler] = {
     "TriggerMessage": trigger_message,
     "UnlockConnector": unlock_connector,
 }
+
+
+#: the actions this table answers, built once: each session's core keeps this very set
+#: (`OcppSession(accept=...)` takes a frozenset as it is; a fleet holds a session per station)
+ACCEPT = frozenset(HANDLERS)
 
 
 def session_profiles(_settings: Any) -> None:
