@@ -24,12 +24,7 @@ SPEED = 20.0
 #: what the self run changes, beside the device model: quick reconnects (values the cases
 #: never set: a setting here would win over a SetVariables)
 OVERRIDES = {"RetryBackOffWaitMinimum": "1", "RetryBackOffRandomRange": "0",
-             "RetryBackOffRepeatTimes": "0",
-             # KNOWN sim/v201 defect (reported): the station reads its maximum number of
-             # charging profiles from SmartChargingCtrlr.Entries[ChargingProfiles], which part
-             # 2 defines as the number installed (0 in the default model; the maximum is its
-             # maxLimit, 40), and then rejects every profile; the self run gives the maximum
-             "ChargingProfileEntries": "40"}
+             "RetryBackOffRepeatTimes": "0"}
 
 
 def build(station_id: str, url: str, *, state_dir: Path, speed: float = SPEED,
