@@ -24,8 +24,9 @@ from cryptography.x509.oid import NameOID
 from conformance.expect import Mismatch
 from conformance.v201.states import Cs
 
-__all__ = ["Root", "certificate_installed", "delete", "installed_certificates", "listed",
-           "root", "same_hash"]
+__all__ = ["Root", "absolute_profile", "certificate_installed", "composite", "delete",
+           "expect_limits", "installed_certificates", "limit_at", "listed", "root",
+           "same_hash"]
 
 _HASHES = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}
 
@@ -141,3 +142,66 @@ async def delete(cs: Cs, cert: Root, kind: str) -> None:
         algorithm = str(data.get("hashAlgorithm", "SHA256")).upper()
         if algorithm in _HASHES and same_hash(data, cert.hash_data(algorithm)):
             await cs.peer.call("DeleteCertificate", {"certificateHashData": data})
+
+
+# K: charging profiles and composite schedules ------------------------------------------------
+
+
+def absolute_profile(cs: Cs, profile_id: int, purpose: str, periods: list[tuple[int, float]],
+                     *, duration: int | None = None, stack: int = 0, unit: str = "A",
+                     phases: int = 3, start: float = 0, **extra: Any) -> dict:
+    """A ChargingProfileType, Absolute, one schedule starting `start` s from now on the
+    station's clock, `periods` (startPeriod, limit)."""
+    schedule: dict[str, Any] = {
+        "id": profile_id, "startSchedule": cs.time(start), "chargingRateUnit": unit,
+        "chargingSchedulePeriod": [{"startPeriod": s, "limit": limit, "numberPhases": phases}
+                                   for s, limit in periods]}
+    if duration is not None:
+        schedule["duration"] = duration
+    return {"id": profile_id, "stackLevel": stack, "chargingProfilePurpose": purpose,
+            "chargingProfileKind": "Absolute", "chargingSchedule": [schedule], **extra}
+
+
+def limit_at(periods: list[dict], offset: float) -> float | None:
+    """The limit a schedule's chargingSchedulePeriod holds `offset` s after its start."""
+    found = None
+    for period in sorted(periods, key=lambda p: p["startPeriod"]):
+        if period["startPeriod"] <= offset:
+            found = float(period["limit"])
+    return found
+
+
+async def composite(cs: Cs, evse_id: int, duration: int, unit: str = "A") -> dict:
+    """GetCompositeScheduleRequest: Accepted, the schedule of `evse_id`, `duration` and
+    `unit` (K08.FR.02); returns the schedule."""
+    reply = await cs.ask("GetCompositeSchedule", {"evseId": evse_id, "duration": duration,
+                                                  "chargingRateUnit": unit},
+                         {"status": "Accepted", "schedule": {
+                             "evseId": evse_id, "chargingRateUnit": unit}})
+    schedule = reply["schedule"]
+    if abs(int(schedule.get("duration", duration)) - duration) > 4:  # part 6 §2.1 deviation
+        raise Mismatch(f"schedule duration {schedule.get('duration')}",
+                       f"duration {duration}")
+    return schedule
+
+
+def expect_limits(schedule: dict, since: str, expected: list[tuple[float, float, float]]
+                  ) -> None:
+    """The composite `schedule` holds, for each (from, to, limit) counted in seconds from
+    `since` (the profile's startSchedule), `limit` in the middle of that span: the shift x
+    between `since` and the schedule's scheduleStart (part 6's "period of time ... called x")
+    is taken from the response, so a station's answer is judged at the time it describes."""
+    start = datetime.fromisoformat(schedule["scheduleStart"])
+    x = (start - datetime.fromisoformat(since)).total_seconds()
+    duration = float(schedule.get("duration", 0))
+    for low, high, limit in expected:
+        middle = (low + high) / 2 - x
+        if not 0 <= middle < duration:
+            continue
+        got = limit_at(schedule["chargingSchedulePeriod"], middle)
+        if got is None or abs(got - limit) > 1e-6:
+            raise Mismatch(
+                f"at {middle:g} s of the composite schedule (scheduleStart "
+                f"{schedule['scheduleStart']}) the limit is {got}; periods "
+                f"{schedule['chargingSchedulePeriod']}",
+                f"limit {limit:g} between {low - x:g} s and {high - x:g} s")
