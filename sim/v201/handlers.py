@@ -24,6 +24,7 @@ from sim.v201 import (
     local_list,
     logs,
     monitoring,
+    online,
     reservations,
     security,
     smart_charging,
@@ -165,6 +166,9 @@ def set_variables(st: ChargingStation, p: dict) -> dict:
     results = dm.set_variables(p["setVariableData"])
     security.variables_set(st, results)
     monitoring.variables_set(st, p["setVariableData"], results)  # N07: monitors that trip
+    if any(r["attributeStatus"] == "Accepted" and r["component"]["name"] == "AlignedDataCtrlr"
+           and r["variable"]["name"] == "Interval" for r in results):
+        online.restart_aligned(st)  # J01: from the next aligned time
     return {"setVariableResult": results}
 
 
