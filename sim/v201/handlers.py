@@ -100,13 +100,21 @@ async def _remote_start(st: ChargingStation, evse: Evse, token: dict, remote_id:
         await asyncio.sleep(0.01)
     if st.settings.bool("AuthorizeRemoteStart") and not await st.authorize(token):
         return  # F01.FR.01: as a local action, which an unknown token does not start
+    running = evse.tx is not None and not evse.tx.ended
+    if profile is not None and running:
+        _remote_profile(st, evse, profile)  # in force before the authorization's events
     await flows.authorized(st, evse, token, remote_start_id=remote_id)
-    if profile is not None and evse.tx is not None and not evse.tx.ended:
-        # K05.FR.03: the TxProfile of the request is the transaction's (its transactionId
-        # the one the transaction got). A transaction that starts later (TxStartPoint after
-        # Authorized) does not get it yet: known limit.
-        smart_charging.set_charging_profile(st, {"evseId": evse.id, "chargingProfile": {
-            **profile, "transactionId": evse.tx.transaction_id}})
+    if profile is not None and not running and evse.tx is not None and not evse.tx.ended:
+        _remote_profile(st, evse, profile)
+
+
+def _remote_profile(st: ChargingStation, evse: Evse, profile: dict) -> None:
+    """K05.FR.03: the TxProfile of a RequestStartTransaction is the transaction's (its
+    transactionId the one the transaction got). A transaction that starts only later
+    (TxStartPoint after Authorized) does not get it: a known limit."""
+    assert evse.tx is not None
+    smart_charging.set_charging_profile(st, {"evseId": evse.id, "chargingProfile": {
+        **profile, "transactionId": evse.tx.transaction_id}})
 
 
 def request_stop_transaction(st: ChargingStation, p: dict) -> dict:
