@@ -52,7 +52,7 @@ def test_self_run_blocks(tmp_path):
     assert code == 0, output[-3000:]
     assert {o for o in ran.values()} <= {"passed", "not_applicable"}, output[-3000:]
     passed = {c for c, o in ran.items() if o == "passed"}
-    assert len(passed) >= 60
+    assert len(passed) >= 51  # A 4, J 5, K 32, M 10
     assert {"TC_A_01_CS", "TC_A_09_CS", "TC_A_10_CS", "TC_A_22_CS", "TC_J_01_CS",
             "TC_J_02_CS", "TC_K_37_CS", "TC_K_40_CS"} | M_RUN <= passed
     assert "no ISO15118Ctrlr" in cases["TC_M_03_CS"]["reason"]
