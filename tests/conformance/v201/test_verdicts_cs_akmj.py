@@ -55,8 +55,8 @@ def test_self_run_blocks(tmp_path):
     assert code == 0, output[-3000:]
     assert {o for o in ran.values()} <= {"passed", "not_applicable"}, output[-3000:]
     passed = {c for c, o in ran.items() if o == "passed"}
-    assert len(passed) >= 47  # J 5, K 32, M 10
-    assert {"TC_J_01_CS", "TC_J_02_CS", "TC_K_37_CS", "TC_K_40_CS"} | M_RUN <= passed
+    assert len(passed) >= 48  # J 5, K 33, M 10
+    assert {"TC_J_01_CS", "TC_J_02_CS", "TC_K_37_CS", "TC_K_40_CS", "TC_K_41_CS"} | M_RUN <= passed
     # the default station dials at security profile 0: no HTTP Basic to judge
     for case in A_BASIC:
         assert "connected with security profile 0" in cases[case]["reason"], cases[case]

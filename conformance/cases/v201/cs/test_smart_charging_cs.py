@@ -2,8 +2,8 @@
 reporting, replacing and clearing charging profiles (K01, K09, K10), composite schedules (K08),
 a profile with RequestStartTransaction (K05). Not applicable to a station without
 SmartChargingCtrlr (its device model). The ISO 15118 cases (K53-K58), external limits (K52),
-units a station lacks (K12, K42), combined purposes (K41) and the 1.6-style ignore of TC_K_38
-are not implemented."""
+units a station lacks (K12, K42) and the ignored profile of a station without smart charging
+(TC_K_38) are not implemented."""
 
 from __future__ import annotations
 
@@ -463,6 +463,34 @@ async def test_composite_stacking(cs: Cs):
     since = low["chargingSchedule"][0]["startSchedule"]
     expect_limits(await composite(cs, cs.evse_id, 350), since,
                   [(0, 100, 7.0), (100, 150, 9.0), (150, 200, 8.0), (200, 350, 10.0)])
+
+
+@pytest.mark.octt("TC_K_41_CS")
+async def test_composite_combining_purposes(cs: Cs):
+    """TC_K_41_CS: a ChargingStationMaxProfile of 10 A, a TxDefaultProfile and (on the running
+    transaction: a TxProfile needs one, K01.FR.09) a TxProfile of 260 s: the composite
+    schedule is the TxProfile capped by the station maximum, 8, 10, 6, 10 A from 0, 50 - x,
+    200 - x, 240 - x (K08; part 6 validates it up to the TxProfile's end)."""
+    await charging(cs)
+    if cs.tx_id is None:
+        raise Mismatch("no transactionId seen", "a running transaction")
+    station_max = absolute_profile(cs, next_id(), "ChargingStationMaxProfile", [(0, 10.0)],
+                                   duration=86400)
+    since = station_max["chargingSchedule"][0]["startSchedule"]
+    default = absolute_profile(cs, next_id(), "TxDefaultProfile",
+                               [(0, 6.0), (60, 10.0), (120, 8.0), (180, 15.0), (260, 8.0)],
+                               duration=300, validFrom=cs.time(-1), validTo=cs.time(401))
+    tx = absolute_profile(cs, next_id(), "TxProfile",
+                          [(0, 8.0), (50, 11.0), (140, 16.0), (200, 6.0), (240, 12.0)],
+                          duration=260, transactionId=cs.tx_id, validFrom=cs.time(-1),
+                          validTo=cs.time(401))
+    for body in (default, tx):
+        body["chargingSchedule"][0]["startSchedule"] = since
+    await _set(cs, 0, station_max)
+    await _set(cs, cs.evse_id, default)
+    await _set(cs, cs.evse_id, tx)
+    expect_limits(await composite(cs, cs.evse_id, 400), since,
+                  [(0, 50, 8.0), (50, 200, 10.0), (200, 240, 6.0), (240, 260, 10.0)])
 
 
 @pytest.mark.octt("TC_K_47_CS")
