@@ -324,11 +324,14 @@ def _self_station(loop: BackgroundLoop, faults: Path | None) -> Iterator[tuple[l
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    # the OCTT is configured with the station's password (A00.FR.203: profile 1 and 2)
+    password = station.settings.text("BasicAuthPassword")
     try:
         yield [
             "--cb-listen", f"127.0.0.1:{port}", "--cb-timeout", "5",
             "--cb-connect-timeout", "30", "--cb-boot-timeout", "15",
             "--cb-reconnect-timeout", "30",
+            *(["--cb-password", password] if password else []),
         ], _Hooks(operator=ControlOperator(selfsim.SimControl(station), loop.submit))
     finally:
         with contextlib.suppress(Exception):

@@ -13,6 +13,8 @@ Payloads follow the `ocpp` package's 2.0.1 schemas: the session core validates e
 
 from __future__ import annotations
 
+import contextlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +23,9 @@ from websockets.asyncio.server import ServerConnection
 
 from chargebench.ocppj.adapter import subprotocol_selector
 from chargebench.ocppj.versions import OCPP201
+from chargebench.security import parse_basic_auth, peer_identity
 from chargebench.trace import TraceRecord
-from conformance.endpoints import Listener, now
+from conformance.endpoints import Admission, Listener, now
 from conformance.harness import Handler
 
 __all__ = ["ACCEPTED", "Central201", "StationState", "csms_handlers", "token"]
@@ -194,3 +197,26 @@ class Central201(Listener):
             self.refuse_subprotocol_once = False
             return None
         return _select_201(connection, offered)
+
+    def _credentials(self, connection: ServerConnection, request: Any,
+                     cp_id: str) -> tuple[Admission, str | None]:  # fmt: skip
+        """2.0.1's HTTP Basic: the password is the station's BasicAuthPassword as text, 16-40
+        characters (A00.FR.205/304), not 1.6's AuthorizationKey of 16-20 bytes; the user the
+        station's identity (A00.FR.204). TLS and client certificates as in 1.6."""
+        header = request.headers.get("Authorization")
+        if header is None or self.password is None:
+            return super()._credentials(connection, request, cp_id)
+        parsed = parse_basic_auth(header)
+        if parsed is None or not (
+                hmac.compare_digest(parsed[0].encode("utf-8"), cp_id.encode("utf-8"))
+                and hmac.compare_digest(parsed[1], self.password.encode("utf-8"))):
+            return Admission(), "bad HTTP Basic credentials (A00.FR.203)"
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        client = None
+        if ssl_object is not None:
+            with contextlib.suppress(ValueError):
+                client = peer_identity(ssl_object)
+        if client is not None:
+            return Admission(3, True, self.password, client), None
+        return Admission(2 if ssl_object is not None else 1, ssl_object is not None,
+                         self.password), None

@@ -24,21 +24,19 @@ SPEED = 20.0
 #: what the self run changes, beside the device model: quick reconnects (values the cases
 #: never set: a setting here would win over a SetVariables)
 OVERRIDES = {"RetryBackOffWaitMinimum": "1", "RetryBackOffRandomRange": "0",
-             "RetryBackOffRepeatTimes": "0",
-             # KNOWN sim/v201 defect (reported): the station reads its maximum number of
-             # charging profiles from SmartChargingCtrlr.Entries[ChargingProfiles], which part
-             # 2 defines as the number installed (0 in the default model; the maximum is its
-             # maxLimit, 40), and then rejects every profile; the self run gives the maximum
-             "ChargingProfileEntries": "40"}
+             "RetryBackOffRepeatTimes": "0"}
 
 
 def build(station_id: str, url: str, *, state_dir: Path, speed: float = SPEED,
-          model: Path = DEFAULT_MODEL, fault_plan: object = None) -> ChargingStation:
-    """The station configured for the suite, not yet started."""
+          model: Path = DEFAULT_MODEL, fault_plan: object = None,
+          settings: dict[str, str] | None = None) -> ChargingStation:
+    """The station configured for the suite, not yet started; `settings`: more overrides
+    (a test's station at another security profile)."""
     from sim.fleet import station_201  # one home for building a station on a template
 
     station = station_201(DeviceModel.load(model), station_id, csms_url=url,
-                          clock=Clock(speed), state_dir=state_dir, settings=OVERRIDES)
+                          clock=Clock(speed), state_dir=state_dir,
+                          settings={**OVERRIDES, **(settings or {})})
     station.call_timeout = 5.0
     station.fault_plan = fault_plan  # type: ignore[assignment]
     return station

@@ -56,7 +56,7 @@ class Link:
     fleet holds one per charge point.
     """
 
-    __slots__ = ("booted", "connects", "failure", "handlers", "main", "on_attempt",
+    __slots__ = ("aligned", "booted", "connects", "failure", "handlers", "main", "on_attempt",
                  "online_wanted", "reboot_reason", "registration", "session", "stopping",
                  "ticker")
 
@@ -84,6 +84,9 @@ class Link:
         #: connection
         self.main: asyncio.Task | None = None
         self.ticker: asyncio.Task | None = None
+        #: a 2.0.1 station's clock-aligned task of this connection (restarted when its
+        #: interval changes, J01)
+        self.aligned: asyncio.Task | None = None
 
     @property
     def accepted(self) -> bool:

@@ -48,7 +48,6 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str | None], Any]]] = {
     # A02.FR.13, A00.FR.511: the CSR's subject (O the organization, CN the serial number)
     ("Security", "CpoName"): ("OrganizationName", _text),
     ("Internal", "ChargeBoxSerialNumber"): ("SerialNumber", _text),
-    ("Security", "CertificateStoreMaxLength"): ("CertificateEntries", _int),
     ("Security", "AdditionalRootCertificateCheck"): ("AdditionalRootCertificateCheck", _bool),
     ("Security", "CertificateSignedMaxChainSize"): ("MaxCertificateChainSize", _int),
     # L01, N01: OCPPCommCtrlr.FileTransferProtocols
@@ -87,6 +86,10 @@ class FeatureConfig:
             return "SmartCharging"  # the 2.0.1 handlers decide what is supported (K01)
         if (section, key) == ("SmartCharging", "MaxChargingProfilesInstalled"):
             return self._max_profiles()
+        if (section, key) == ("Security", "CertificateStoreMaxLength"):
+            # SecurityCtrlr.CertificateEntries is the number installed; its maxLimit the
+            # most there may be (part 2 appendix 3.1.12, M05.FR.03)
+            return self._max_limit(("SecurityCtrlr", "CertificateEntries", None))
         if (section, key) == ("SmartCharging", "ChargingScheduleAllowedChargingRateUnit"):
             units = [_RATE_UNITS[u] for u in self.settings.list("RateUnit") if u in _RATE_UNITS]
             return ",".join(units)
@@ -100,13 +103,21 @@ class FeatureConfig:
     def _max_profiles(self) -> int | None:
         """SmartChargingCtrlr.Entries[ChargingProfiles] is the number installed; its maxLimit
         the most that may be (part 2 appendix 3.1.16). None: no maximum."""
+        return self._max_limit(("SmartChargingCtrlr", "Entries", "ChargingProfiles"),
+                               ("SmartChargingCtrlr", "Entries", None))
+
+    def _max_limit(self, *where: tuple[str, str, str | None]) -> int | None:
+        """The maxLimit characteristic of the first of `where` (component, variable,
+        instance) the device model has; None: no such variable or no maxLimit."""
         find = getattr(self.settings.dm, "find", None)
         if find is None:
             return None
-        spec = (find("SmartChargingCtrlr", "Entries", variable_instance="ChargingProfiles")
-                or find("SmartChargingCtrlr", "Entries"))
-        limit = spec.characteristics.max_limit if spec is not None else None
-        return None if limit is None else int(limit)
+        for component, variable, instance in where:
+            spec = find(component, variable, variable_instance=instance)
+            if spec is not None:
+                limit = spec.characteristics.max_limit
+                return None if limit is None else int(limit)
+        return None
 
     def get_int(self, section: str, key: str, default: int = 0) -> int:
         value = self.get(section, key, None)

@@ -24,6 +24,7 @@ from sim.v201 import (
     local_list,
     logs,
     monitoring,
+    online,
     reservations,
     security,
     smart_charging,
@@ -59,10 +60,14 @@ def request_start_transaction(st: ChargingStation, p: dict) -> dict:
     if evse is None:
         return {"status": "Rejected"}
     token, remote_id = p["idToken"], p["remoteStartId"]
+    profile = p.get("chargingProfile")
+    if profile is not None and (profile["chargingProfilePurpose"] != "TxProfile"
+                                or "transactionId" in profile):
+        return {"status": "Rejected"}  # K05.FR.05 (F01.FR.09/11): an invalid profile
     reply: dict[str, Any] = {"status": "Accepted"}
     if evse.tx is not None and not evse.tx.ended:  # an Ended one is over, not running
         reply["transactionId"] = evse.tx.transaction_id  # F01.FR.13
-    st.spawn(_remote_start(st, evse, token, remote_id))
+    st.spawn(_remote_start(st, evse, token, remote_id, profile))
     return reply
 
 
@@ -86,7 +91,8 @@ def _evse_for_start(st: ChargingStation, evse_id: int | None, token: dict) -> Ev
     return next(iter(waiting or free), None)
 
 
-async def _remote_start(st: ChargingStation, evse: Evse, token: dict, remote_id: int) -> None:
+async def _remote_start(st: ChargingStation, evse: Evse, token: dict, remote_id: int,
+                        profile: dict | None = None) -> None:
     await asyncio.sleep(0)  # the response goes out first
     for _ in range(100):  # the Ended event of the EVSE's last transaction still in flight
         if evse.tx is None or not evse.tx.ended:
@@ -94,7 +100,21 @@ async def _remote_start(st: ChargingStation, evse: Evse, token: dict, remote_id:
         await asyncio.sleep(0.01)
     if st.settings.bool("AuthorizeRemoteStart") and not await st.authorize(token):
         return  # F01.FR.01: as a local action, which an unknown token does not start
+    running = evse.tx is not None and not evse.tx.ended
+    if profile is not None and running:
+        _remote_profile(st, evse, profile)  # in force before the authorization's events
     await flows.authorized(st, evse, token, remote_start_id=remote_id)
+    if profile is not None and not running and evse.tx is not None and not evse.tx.ended:
+        _remote_profile(st, evse, profile)
+
+
+def _remote_profile(st: ChargingStation, evse: Evse, profile: dict) -> None:
+    """K05.FR.03: the TxProfile of a RequestStartTransaction is the transaction's (its
+    transactionId the one the transaction got). A transaction that starts only later
+    (TxStartPoint after Authorized) does not get it: a known limit."""
+    assert evse.tx is not None
+    smart_charging.set_charging_profile(st, {"evseId": evse.id, "chargingProfile": {
+        **profile, "transactionId": evse.tx.transaction_id}})
 
 
 def request_stop_transaction(st: ChargingStation, p: dict) -> dict:
@@ -154,6 +174,9 @@ def set_variables(st: ChargingStation, p: dict) -> dict:
     results = dm.set_variables(p["setVariableData"])
     security.variables_set(st, results)
     monitoring.variables_set(st, p["setVariableData"], results)  # N07: monitors that trip
+    if any(r["attributeStatus"] == "Accepted" and r["component"]["name"] == "AlignedDataCtrlr"
+           and r["variable"]["name"] == "Interval" for r in results):
+        online.restart_aligned(st)  # J01: from the next aligned time
     return {"setVariableResult": results}
 
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from sim.v201.station import ChargingStation
 
 __all__ = ["DEFAULT_BOOT_RETRY", "aligned", "backoff", "boot", "boot_payload", "heartbeat",
-           "power_cycle", "run"]
+           "power_cycle", "restart_aligned", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ async def _connection(st: ChargingStation, ws: Any) -> None:
             st.deliver_security_events()
             security.renew_if_due(st)
         st.link.ticker = st.spawn(heartbeat(st))
-        aligned_task = st.spawn(aligned(st))
+        st.link.aligned = aligned_task = st.spawn(aligned(st))
         st.flush_queue()
         await reader
     except CallFailed as error:
@@ -165,6 +165,9 @@ async def _connection(st: ChargingStation, ws: Any) -> None:
         st.offline_since = st.clock.monotonic()
         if aligned_task is not None:
             aligned_task.cancel()
+        if st.link.aligned is not None:  # restarted by a new interval (`restart_aligned`)
+            st.link.aligned.cancel()
+            st.link.aligned = None
         if st.link.ticker is not None:
             st.link.ticker.cancel()
             st.link.ticker = None
@@ -235,6 +238,16 @@ async def heartbeat(st: ChargingStation) -> None:
         await st.clock.sleep(interval)
         with contextlib.suppress(CallFailed):
             await st.call("Heartbeat", {})
+
+
+def restart_aligned(st: ChargingStation) -> None:
+    """A new AlignedDataCtrlr.Interval applies from the next aligned time (part 2 J01,
+    AlignedDataCtrlr.Interval), not after the sleep the old interval began: the task of the
+    connection starts over."""
+    if st.link.aligned is None:
+        return
+    st.link.aligned.cancel()
+    st.link.aligned = st.spawn(aligned(st))
 
 
 async def aligned(st: ChargingStation) -> None:

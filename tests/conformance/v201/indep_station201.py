@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
@@ -60,6 +62,7 @@ class Variant:
     seq_no_gap: bool = False  # seqNo jumps by 2 (part 6 §2.1: sequentially numbered)
     unlock_fails: bool = False  # UnlockFailed with nothing in the way (F05.FR.04)
     unknown_variable_as_component: bool = False  # UnknownComponent for it (B06.FR.07)
+    expired_root_accepted: bool = False  # an expired root installed (M05.FR.07)
 
 
 VARIANTS = {v.name: v for v in (
@@ -70,6 +73,7 @@ VARIANTS = {v.name: v for v in (
     Variant("seq-no-gap", legal=False, seq_no_gap=True),
     Variant("unlock-fails", legal=False, unlock_fails=True),
     Variant("unknown-variable", legal=False, unknown_variable_as_component=True),
+    Variant("expired-root-accepted", legal=False, expired_root_accepted=True),
 )}
 
 
@@ -101,6 +105,9 @@ def device_model(variant: Variant) -> dict[tuple[str, str], Var]:
                                         "EVConnected,Authorized,PowerPathClosed"),
         ("TxCtrlr", "EVConnectionTimeOut"): Var("60"),
         ("AuthCacheCtrlr", "Enabled"): Var("true", "boolean"),
+        # M: a certificate store without the additional root check (M05.FR.09)
+        ("SecurityCtrlr", "AdditionalRootCertificateCheck"): Var("false", "boolean",
+                                                                 "ReadOnly"),
     }
     if variant.local_list:
         model[("LocalAuthListCtrlr", "Enabled")] = Var("true", "boolean")
@@ -138,6 +145,8 @@ class IndependentStation(ChargePoint):
         self._tasks: set[asyncio.Task] = set()
         self.boot_reason = "PowerUp"
         self.timer: asyncio.Task | None = None
+        #: installed roots: (certificateType, certificate)
+        self.roots: list[tuple[str, x509.Certificate]] = []
         super().__init__(station_id, None)
 
     # connection ----------------------------------------------------------------------------
@@ -485,6 +494,63 @@ class IndependentStation(ChargePoint):
         self.local_version = version_number
         return call_result.SendLocalList(status="Accepted")
 
+
+    # M: root certificates ------------------------------------------------------------------
+
+    @staticmethod
+    def _hash(cert: x509.Certificate) -> dict:
+        """CertificateHashDataType, SHA256: issuer DN DER, and the key bits taken from the
+        end of the DER SubjectPublicKeyInfo (an uncompressed P-256 point is its last 65
+        bytes; RSA keys: the whole BIT STRING after its header is not handled: EC only)."""
+        spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+
+        def sha(data: bytes) -> str:
+            digest = hashes.Hash(hashes.SHA256())
+            digest.update(data)
+            return digest.finalize().hex()
+
+        return {"hash_algorithm": "SHA256", "issuer_name_hash": sha(cert.issuer.public_bytes()),
+                "issuer_key_hash": sha(spki[-65:]),
+                "serial_number": format(cert.serial_number, "x")}
+
+    @on(Action.install_certificate)
+    async def install_certificate(self, certificate_type: str, certificate: str, **_: Any):
+        try:
+            cert = x509.load_pem_x509_certificate(certificate.encode())
+        except ValueError:
+            return call_result.InstallCertificate(status="Rejected")
+        moment = datetime.now(UTC)
+        if not self.variant.expired_root_accepted and not (
+                cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc):
+            return call_result.InstallCertificate(status="Rejected")  # M05.FR.07
+        if not any(c == cert for _, c in self.roots):
+            self.roots.append((certificate_type, cert))
+        return call_result.InstallCertificate(status="Accepted")
+
+    @on(Action.get_installed_certificate_ids)
+    async def get_installed_certificate_ids(self, certificate_type: list | None = None,
+                                            **_: Any):
+        chain = [{"certificate_type": kind, "certificate_hash_data": self._hash(cert)}
+                 for kind, cert in self.roots
+                 if not certificate_type or kind in certificate_type]
+        if not chain:
+            return call_result.GetInstalledCertificateIds(status="NotFound")  # M03.FR.02
+        return call_result.GetInstalledCertificateIds(
+            status="Accepted", certificate_hash_data_chain=chain)
+
+    @on(Action.delete_certificate)
+    async def delete_certificate(self, certificate_hash_data: dict, **_: Any):
+        def same(cert: x509.Certificate) -> bool:
+            mine = self._hash(cert)
+            return all(str(mine[k]).lower() == str(certificate_hash_data.get(k, "")).lower()
+                       for k in ("issuer_name_hash", "issuer_key_hash", "serial_number"))
+
+        keep = [(kind, cert) for kind, cert in self.roots if not same(cert)]
+        if len(keep) == len(self.roots):
+            return call_result.DeleteCertificate(status="NotFound")  # M04.FR.04
+        self.roots = keep
+        return call_result.DeleteCertificate(status="Accepted")
 
 # The runner: the cs-role suite against this station --------------------------------------------
 

@@ -1,9 +1,12 @@
 """OCPP 2.0.1 part 6 §2.11, J MeterValues, with a Charging Station under test: the sampled
-meter values of a transaction (J02)."""
+meter values of a transaction (J02) and the clock-aligned ones (J01). TC_J_03_CS (clock-aligned
+values in the Ended event, AlignedDataCtrlr.TxEndedInterval) is not implemented: our station
+does not keep them."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 
 import pytest
 
@@ -17,8 +20,8 @@ from conformance.v201.states import (
 )
 
 
-def _measurands(cs: Cs, variable: str) -> list[str]:
-    value = cs.var("SampledDataCtrlr", variable) or ""
+def _measurands(cs: Cs, variable: str, component: str = "SampledDataCtrlr") -> list[str]:
+    value = cs.var(component, variable) or ""
     return [m.strip() for m in value.split(",") if m.strip()]
 
 
@@ -94,3 +97,70 @@ async def test_ended_meter_values(cs: Cs):
                        "meterValue in the Ended event")
     _check(ended["meterValue"], {"Transaction.End"}, _measurands(cs, "TxEndedMeasurands"),
            "the Ended event")
+
+
+#: <Configured clock-aligned Meter Values interval>: short, so that three arrive soon
+ALIGNED_INTERVAL = 30
+
+
+async def _aligned_interval(cs: Cs) -> int:
+    """Configuration State AlignedDataInterval is <Configured ...>: set, else as it is."""
+    await cs.configure("AlignedDataCtrlr", "Interval", str(ALIGNED_INTERVAL))
+    interval = int(cs.var("AlignedDataCtrlr", "Interval") or 0)
+    if interval <= 0:
+        pytest.skip("not applicable: AlignedDataCtrlr.Interval is 0 and cannot be set")
+    return interval
+
+
+def _aligned_gaps(stamps: list[datetime], interval: int, where: str) -> None:
+    """Post scenario validation: the distinct timestamps `interval` apart (several messages
+    of one aligned time share it)."""
+    distinct = sorted(set(stamps))
+    for first, second in pairwise(distinct):
+        gap = (second - first).total_seconds()
+        if abs(gap - interval) > 4:  # part 6 §2.1: a deviation of 4 s
+            raise Mismatch(f"{where}: timestamps {first.isoformat()} and "
+                           f"{second.isoformat()} {gap:g} s apart, AlignedDataInterval is "
+                           f"{interval} s", f"{interval} s between clock-aligned values")
+
+
+@pytest.mark.octt("TC_J_01_CS")
+@pytest.mark.cb_requires("AlignedDataCtrlr", "Interval")
+async def test_clock_aligned_idle(cs: Cs):
+    """TC_J_01_CS: no transaction; AlignedDataInterval set: three MeterValuesRequests with
+    context Sample.Clock and an element per AlignedDataMeasurands member, their timestamps
+    the interval apart (J01.FR.01/02/14; the new interval applies from the next aligned
+    time)."""
+    interval = await _aligned_interval(cs)
+    measurands = _measurands(cs, "Measurands", "AlignedDataCtrlr")
+    stamps = []
+    for _ in range(3):
+        request = await cs.expect("MeterValues", timeout=cs.settings.timeout + interval)
+        _check(request["meterValue"], {"Sample.Clock"}, measurands, "a MeterValuesRequest")
+        stamps.extend(datetime.fromisoformat(v["timestamp"]) for v in request["meterValue"])
+    _aligned_gaps(stamps, interval, "MeterValuesRequests")
+
+
+@pytest.mark.octt("TC_J_02_CS")
+@pytest.mark.cb_requires("AlignedDataCtrlr", "Interval")
+async def test_clock_aligned_transaction(cs: Cs):
+    """TC_J_02_CS: AlignedDataInterval set, SendDuringIdle false (if implemented),
+    EnergyTransferStarted: the clock-aligned values come as MeterValuesRequests (main meter,
+    idle EVSEs) or as TransactionEventRequests triggerReason MeterValueClock (the EVSE of the
+    transaction, J01.FR.22), context Sample.Clock, every AlignedDataMeasurands member; two
+    aligned times the interval apart."""
+    await cs.configure("AlignedDataCtrlr", "SendDuringIdle", "false")
+    interval = await _aligned_interval(cs)
+    measurands = _measurands(cs, "Measurands", "AlignedDataCtrlr")
+    await charging(cs)
+    stamps: list[datetime] = []
+    while len(set(stamps)) < 2:
+        frame = await cs.expect_any(
+            ("MeterValues", None),
+            ("TransactionEvent", {"triggerReason": "MeterValueClock"}),
+            what="MeterValuesRequest or TransactionEventRequest MeterValueClock",
+            timeout=cs.settings.timeout + interval)
+        values = (frame.payload or {}).get("meterValue") or []
+        _check(values, {"Sample.Clock"}, measurands, f"a {frame.action}Request")
+        stamps.extend(datetime.fromisoformat(v["timestamp"]) for v in values)
+    _aligned_gaps(stamps, interval, "clock-aligned values")
