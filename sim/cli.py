@@ -15,7 +15,7 @@ control API (`sim.ui`) on 127.0.0.1 while it runs, behind the admin token (``--a
 $CHARGEBENCH_ADMIN_TOKEN, else a generated one); the link that logs in is printed once.
 
 ``--config DIR`` (a libocpp 2.0.1 component_config folder) runs OCPP 2.0.1 charging stations
-instead (`sim.v201.run`; `--ui`, `--ca` and wss:// are 1.6 only for now).
+instead (`sim.v201.run`; `--ui` is 1.6 only for now).
 
 Exit codes: 0 every charge point booted, 1 some did not, 2 a bad file or argument (one line),
 130 after SIGINT and 143 after SIGTERM (the summary is printed first).

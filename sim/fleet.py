@@ -121,7 +121,8 @@ def station_201(model: DeviceModel, station_id: str, hardware: Hardware | None =
                 csms_url: str, clock: Clock, state_dir: Path | None = None,
                 trace_sink: Callable[[TraceRecord], None] | None = None,
                 settings: Mapping[str, str] | None = None,
-                rng: random.Random | None = None) -> ChargingStation:
+                rng: random.Random | None = None,
+                tls: TlsFiles | None = None) -> ChargingStation:
     """One 2.0.1 station on the shared template of `model` (loaded and validated once by the
     caller): its own device model over that template (changed values in
     `state_dir/device_model.json` when given), one EVSE per EVSE component of the template
@@ -133,7 +134,7 @@ def station_201(model: DeviceModel, station_id: str, hardware: Hardware | None =
     return ChargingStation(Settings(dm, dict(settings) if settings else None),
                            hardware or Hardware(connectors=evses), csms_url=csms_url or "",
                            station_id=station_id, clock=clock, state_dir=state_dir,
-                           trace_sink=trace_sink, rng=rng)  # fmt: skip
+                           trace_sink=trace_sink, rng=rng, tls=tls)  # fmt: skip
 
 
 def _open_transactions(cp: ChargePoint | ChargingStation) -> int:
@@ -205,7 +206,8 @@ class Fleet:
                 assert model is not None
                 self.charge_points.append(station_201(
                     model, identity.cp_id, hardware, csms_url=csms_url or "", clock=self.clock,
-                    state_dir=folder, trace_sink=trace_sink, settings=settings, rng=rng))
+                    state_dir=folder, trace_sink=trace_sink, settings=settings, rng=rng,
+                    tls=tls))
                 continue
             self.charge_points.append(ChargePoint(
                 config_for(shared, identity), hardware, csms_url=csms_url, clock=self.clock,

@@ -20,7 +20,6 @@ updater and to the certificate store.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from typing import Any
 
 from chargebench.clock import Clock, iso
 from sim.state import read_json, state_file, write_json, write_text
+from sim.tasks import LeanLock
 
 __all__ = ["CRITICAL", "EVENT_TYPES", "SecurityEvents"]
 
@@ -88,7 +88,7 @@ class SecurityEvents:
         self.max_log_bytes = max_log_bytes
         self._queue: list[dict[str, Any]] = read_json(self.queue_path, [])
         self._memory_log: list[str] = []  # without a state directory
-        self._lock = asyncio.Lock()
+        self._lock = LeanLock()  # one per charge point of a fleet (`sim.tasks.LeanLock`)
 
     # Recording ---------------------------------------------------------------------------
 

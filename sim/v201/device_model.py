@@ -273,6 +273,11 @@ class DeviceModel:
             self._checks = {}
         self._checks.setdefault(spec, []).append(check)
 
+    def has_check(self, component: str, variable: str, **where: Any) -> bool:
+        """Whether a rule of the station's own is registered for the variable (`add_check`)."""
+        spec = self.find(component, variable, **where)
+        return spec is not None and spec in (self._checks or {})
+
     @property
     def pending_reboot(self) -> dict[str, str]:
         """The RebootRequired values waiting for a reboot, by "Component.Variable"."""

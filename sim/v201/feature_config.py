@@ -56,7 +56,6 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str | None], Any]]] = {
     # K01 (SmartChargingCtrlr)
     ("SmartCharging", "ChargeProfileMaxStackLevel"): ("ProfileStackLevel", _int),
     ("SmartCharging", "ChargingScheduleMaxPeriods"): ("PeriodsPerSchedule", _int),
-    ("SmartCharging", "MaxChargingProfilesInstalled"): ("ChargingProfileEntries", _int),
     ("Internal", "SupplyVoltage"): ("SupplyVoltage", _float),
 }
 
@@ -86,6 +85,8 @@ class FeatureConfig:
             return self.security_profile()
         if (section, key) == ("Core", "SupportedFeatureProfiles"):
             return "SmartCharging"  # the 2.0.1 handlers decide what is supported (K01)
+        if (section, key) == ("SmartCharging", "MaxChargingProfilesInstalled"):
+            return self._max_profiles()
         if (section, key) == ("SmartCharging", "ChargingScheduleAllowedChargingRateUnit"):
             units = [_RATE_UNITS[u] for u in self.settings.list("RateUnit") if u in _RATE_UNITS]
             return ",".join(units)
@@ -95,6 +96,17 @@ class FeatureConfig:
         name, convert = entry
         value = convert(self.settings.text(name))
         return default if value is None else value
+
+    def _max_profiles(self) -> int | None:
+        """SmartChargingCtrlr.Entries[ChargingProfiles] is the number installed; its maxLimit
+        the most that may be (part 2 appendix 3.1.16). None: no maximum."""
+        find = getattr(self.settings.dm, "find", None)
+        if find is None:
+            return None
+        spec = (find("SmartChargingCtrlr", "Entries", variable_instance="ChargingProfiles")
+                or find("SmartChargingCtrlr", "Entries"))
+        limit = spec.characteristics.max_limit if spec is not None else None
+        return None if limit is None else int(limit)
 
     def get_int(self, section: str, key: str, default: int = 0) -> int:
         value = self.get(section, key, None)

@@ -10,6 +10,7 @@ station of a large fleet never builds any of them (`loadtest.bench_sim_memory`).
 from __future__ import annotations
 
 import asyncio
+import json
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,9 +42,27 @@ class Features:
 
     def __init__(self, st: ChargingStation) -> None:
         self._st = st
-        self.firmware_faults = FirmwareFaults()
         #: when the composite limit next changes (`sim.v201.smart_charging.apply`)
         self.smart_timer: asyncio.Task | None = None
+
+    # What is made on first use only: a booted station logs a security event or two, and
+    # every one of a fleet of 10 000 would hold the rest (`loadtest.bench_sim_memory`)
+
+    @cached_property
+    def firmware_faults(self) -> FirmwareFaults:
+        return FirmwareFaults()
+
+    @cached_property
+    def signing(self) -> dict[str, asyncio.Task]:
+        """A02.FR.17: per certificate type, the task resending SignCertificate until the
+        certificate arrives (`sim.v201.security.request_certificate`)."""
+        return {}
+
+    @cached_property
+    def signed(self) -> dict[str, int]:
+        """CertificateSigned messages received per certificate type (one may overtake the
+        SignCertificateResponse it follows)."""
+        return {}
 
     def built(self, name: str) -> bool:
         """Whether feature `name` exists already (no need to build it just to tell it)."""
@@ -98,7 +117,7 @@ class Features:
         st = self._st
         return Diagnostics(self.config, clock=st.clock, notify=st.call,
                            log_path=self.log_path, security_log_path=self.events.log_path,
-                           report=lambda: b"")
+                           report=lambda: json.dumps(st.snapshot()).encode() + b"\n")
 
     @property
     def log_path(self) -> Path | None:
@@ -117,6 +136,8 @@ class Features:
     def close(self) -> None:
         if self.smart_timer is not None:
             self.smart_timer.cancel()
+        for task in self.__dict__.get("signing", {}).values():
+            task.cancel()
         for name in ("firmware", "diagnostics"):
             feature: Any = self.__dict__.get(name)
             if feature is not None:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from sim.v201.evse import Evse
     from sim.v201.station import ChargingStation
 
-__all__ = ["HANDLERS", "VERSION", "session_profiles"]
+__all__ = ["ACCEPT", "HANDLERS", "VERSION", "session_profiles"]
 
 VERSION = OCPP201
 
@@ -146,8 +146,13 @@ def get_variables(st: ChargingStation, p: dict) -> dict:
 
 
 def set_variables(st: ChargingStation, p: dict) -> dict:
-    """B05: a SetVariableResult per SetVariableData, in order; accepted values persist."""
-    return {"setVariableResult": _model(st).set_variables(p["setVariableData"])}
+    """B05: a SetVariableResult per SetVariableData, in order; accepted values persist. The
+    station's own rules (B10.FR.02, A05.FR.02/03 for NetworkConfigurationPriority) apply."""
+    dm = _model(st)
+    security.watch(st, dm)
+    results = dm.set_variables(p["setVariableData"])
+    security.variables_set(st, results)
+    return {"setVariableResult": results}
 
 
 def get_base_report(st: ChargingStation, p: dict) -> dict:
@@ -340,6 +345,11 @@ HANDLERS: Mapping[str, Handler] = {
     "TriggerMessage": trigger_message,
     "UnlockConnector": unlock_connector,
 }
+
+
+#: the actions this table answers, built once: each session's core keeps this very set
+#: (`OcppSession(accept=...)` takes a frozenset as it is; a fleet holds a session per station)
+ACCEPT = frozenset(HANDLERS)
 
 
 def session_profiles(_settings: Any) -> None:

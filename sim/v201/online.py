@@ -31,6 +31,7 @@ from chargebench.ocppj import (
 from chargebench.ocppj.versions import OCPP201
 from chargebench.trace import make_tracer
 from sim import dispatch
+from sim.features import wiring
 from sim.features.connection import failure_reason
 from sim.features.metering import aligned_instant, seconds_to_next_aligned
 from sim.features.online import attempted
@@ -58,11 +59,8 @@ async def run(st: ChargingStation) -> None:
     security.power_cycle(st, st.network)
     while not st.link.stopping:
         await st.link.online_wanted.wait()
-        slot, profile = security.current(st, st.network)  # B10: the profile to dial now
         try:
-            url, options = security.connect_options(st, profile)
-            ws = await connect(url, subprotocols=dispatch.subprotocols([OCPP201]),
-                               ping_interval=None, **options)
+            ws, slot, profile = await _dial(st)
         except _CONNECT_ERRORS as error:
             attempt += 1
             st.link.failure = failure_reason(error)
@@ -86,12 +84,25 @@ async def run(st: ChargingStation) -> None:
             await st.clock.sleep(backoff(st, 1))
 
 
+async def _dial(st: ChargingStation) -> tuple[Any, int | None, int]:
+    """Connect through the network profile to dial now (B10): (websocket, its slot, its
+    securityProfile). The profile's data is not kept: a fleet holds a connection per station."""
+    slot, data = security.current(st, st.network)
+    url, options = security.connect_options(st, data)
+    ws = await connect(url, subprotocols=dispatch.subprotocols([OCPP201]), ping_interval=None,
+                       **options)
+    return ws, slot, int(data.get("securityProfile", 0))
+
+
 def power_cycle(st: ChargingStation) -> None:
     """Reboot: this power cycle's registration and authorizations are gone (B01.FR.03: boot
     again); cables stay in, transactions were ended before."""
     st.boot_reason, st.link.reboot_reason = st.link.reboot_reason or "PowerUp", None
     st.link.registration = None
     st.link.booted.clear()
+    apply_pending = getattr(st.settings.dm, "apply_pending", None)
+    if apply_pending is not None:
+        apply_pending()  # the RebootRequired values take effect (B05.FR.xx, B10.FR.01)
     security.power_cycle(st, st.network)  # B10.FR.04: the first entry of the priority
     for evse in st.evses:
         flows.cancel_timer(evse)
@@ -113,10 +124,12 @@ async def _connection(st: ChargingStation, ws: Any) -> None:
     """One connection: boot if this power cycle was not accepted yet, report connector
     statuses, deliver the queue, heartbeat until the connection ends."""
     tracer = None
-    if st.trace_sink is not None:
-        tracer = make_tracer(st.trace_sink, st.id, secrets.token_hex(4), st.clock.now)
+    # with a state directory the station keeps its own message log (what GetLog uploads, N01)
+    sink = st.trace_sink if st.state_dir is None else wiring.trace_sink(st)
+    if sink is not None:
+        tracer = make_tracer(sink, st.id, secrets.token_hex(4), st.clock.now)
     module = dispatch.module_for(OCPP201)
-    core = OcppSession(Role.CHARGE_POINT, version=OCPP201, accept=module.HANDLERS,
+    core = OcppSession(Role.CHARGE_POINT, version=OCPP201, accept=module.ACCEPT,
                        supported_profiles=module.session_profiles(st.settings),
                        call_timeout=st.call_timeout, tracer=tracer)
     session = Session(ws, core, st.handlers)
@@ -132,6 +145,7 @@ async def _connection(st: ChargingStation, ws: Any) -> None:
             long = offline_s > st.settings.int("OfflineThreshold")
             await st.report_statuses(changed_only=not long)
             st.deliver_security_events()
+            security.renew_if_due(st)
         st.link.ticker = st.spawn(heartbeat(st))
         aligned_task = st.spawn(aligned(st))
         st.flush_queue()
@@ -181,6 +195,7 @@ async def boot(st: ChargingStation, session: Session) -> None:
     st.features.events.record("StartupOfTheDevice" if reason == "PowerUp" else "ResetOrReboot",
                               None, critical=True)
     st.deliver_security_events()
+    security.renew_if_due(st)
 
 
 async def _wait_to_boot(st: ChargingStation, interval: float) -> None:

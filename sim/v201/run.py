@@ -25,6 +25,7 @@ from typing import Any
 
 from chargebench.clock import Clock
 from chargebench.trace import TraceWriter
+from sim.features.connection import TlsFiles
 from sim.hardware import Hardware, HardwareError
 from sim.v201.device_model import DeviceModel, DeviceModelError
 from sim.v201.station import ChargingStation
@@ -34,7 +35,7 @@ __all__ = ["check_options", "run"]
 STATUS_EVERY = 5.0
 _SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 #: 1.6-only options: refused with a folder rather than silently ignored
-_NOT_YET = (("ui", "--ui"), ("ca", "--ca"))
+_NOT_YET = (("ui", "--ui"),)
 
 
 def check_options(args: argparse.Namespace) -> tuple[DeviceModel, Hardware | None]:
@@ -42,8 +43,12 @@ def check_options(args: argparse.Namespace) -> tuple[DeviceModel, Hardware | Non
     from chargebench.cli import UsageError, check_csms_url
 
     check_csms_url(args.csms)
-    if args.csms.startswith("wss://"):
-        raise UsageError("wss:// is not supported by 2.0.1 stations yet (ws:// only)")
+    ca = getattr(args, "ca", None)
+    if ca is not None and not Path(ca).is_file():
+        raise UsageError(f"--ca {ca}: no such file")
+    if args.csms.startswith("wss://") and ca is None:
+        # a station has no CSMSRootCertificate before the CSMS installs one (M05)
+        raise UsageError("wss:// needs --ca FILE (the CA that signed the CSMS certificate)")
     for name, option in _NOT_YET:
         if getattr(args, name, None) is not None:
             raise UsageError(f"{option} is not supported with a 2.0.1 --config folder yet")
@@ -73,12 +78,14 @@ def _stations(args: argparse.Namespace, model: DeviceModel, hardware: Hardware |
     from sim.fleet import station_201  # one home for building a station on a template
 
     clock = Clock(args.speed)
+    ca = getattr(args, "ca", None)
+    tls = TlsFiles(str(ca)) if ca is not None else None  # A00: the CA of profiles 2 and 3
     out = []
     for n in range(1, args.count + 1):
         station_id = f"{args.prefix}{n:05d}"
         folder = None if args.state_dir is None else Path(args.state_dir) / station_id
         out.append(station_201(model, station_id, hardware, csms_url=args.csms, clock=clock,
-                               state_dir=folder, trace_sink=trace))
+                               state_dir=folder, trace_sink=trace, tls=tls))
     return out
 
 

@@ -13,8 +13,8 @@ profile's securityProfile becomes SecurityCtrlr.SecurityProfile and the profiles
 SecurityCtrlr.SecurityProfile.
 
 The URL a station was given (`ChargingStation(csms_url=...)`, the command line) replaces the
-ocppCsmsUrl of the profiles its device model held when it was built, so a libocpp folder's
-`ws://localhost:9000` points at the CSMS under test; a profile the CSMS sets has its own URL.
+ocppCsmsUrl of the profiles as its component_config folder has them, so a libocpp folder's
+`ws://localhost:9000` points at the CSMS under test; a profile the CSMS set has its own URL.
 
 Profiles (A00): 0 ws://; 1 ws:// and HTTP Basic with SecurityCtrlr.BasicAuthPassword
 (A00.FR.2xx); 2 wss:// (the CSMS certificate chains to an installed CSMSRootCertificate, or to
@@ -27,15 +27,16 @@ version-neutral ones (`sim.features.certificates`, `.security_events`, through
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chargebench.ocppj import CallFailed
-from chargebench.security import basic_auth_header, client_ssl_context
+from chargebench.security import client_ssl_context, parse_basic_auth_password
 from sim.features import certificates as store
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class NetworkState:
     """Where the connection loop is in the priority list (`B10`)."""
 
     #: the slots to try after this power cycle, in order (None: the implicit profile)
-    order: list[int | None] = field(default_factory=lambda: [None])
+    order: tuple[int | None, ...] = (None,)
     #: index into `order` of the profile being tried
     index: int = 0
     #: failed attempts with it (B10.FR.03)
@@ -73,16 +74,15 @@ class NetworkState:
     #: the slot of the last successful connection (B10.FR.07), its security profile
     last_good: int | None = None
     profile: int = 0
-    #: the ocppCsmsUrl of the profiles the device model held when the station was built
-    given: dict[int, str] = field(default_factory=dict)
 
 
 # Network connection profiles ---------------------------------------------------------------
 
 
-def profiles(st: ChargingStation) -> dict[int, dict]:
-    """configurationSlot -> NetworkConnectionProfile (connectionData), from the device model."""
-    text = st.settings.text("NetworkConnectionProfiles")
+def profiles(st: ChargingStation, text: str | None = None) -> dict[int, dict]:
+    """configurationSlot -> NetworkConnectionProfile (connectionData), from the device model
+    (or from `text`, the variable's JSON)."""
+    text = st.settings.text("NetworkConnectionProfiles") if text is None else text
     if not text:
         return {}
     try:
@@ -104,8 +104,8 @@ def _priority(st: ChargingStation) -> list[int]:
 def power_cycle(st: ChargingStation, net: NetworkState) -> None:
     """B10.FR.04, A05.FR.05: after a (re)boot, begin with the first entry of the priority."""
     known = profiles(st)
-    order: list[int | None] = [s for s in _priority(st) if s in known]
-    net.order, net.index, net.failures = order or [None], 0, 0
+    order = tuple(s for s in _priority(st) if s in known)
+    net.order, net.index, net.failures = order or (None,), 0, 0
 
 
 def current(st: ChargingStation, net: NetworkState) -> tuple[int | None, dict]:
@@ -115,9 +115,22 @@ def current(st: ChargingStation, net: NetworkState) -> tuple[int | None, dict]:
     if data is None:
         return None, {"ocppCsmsUrl": st.csms_url,
                       "securityProfile": st.settings.int("SecurityProfile")}
-    if slot in net.given and data.get("ocppCsmsUrl") == net.given[slot]:
+    if slot is not None and data.get("ocppCsmsUrl") == _folder_urls(st).get(slot):
         data = {**data, "ocppCsmsUrl": st.csms_url}
     return slot, data
+
+
+def _folder_urls(st: ChargingStation) -> dict[int, str]:
+    """The ocppCsmsUrl of each profile of the component_config folder itself (what the
+    station's `csms_url` replaces; a profile the CSMS set keeps its own)."""
+    dm = st.settings.dm
+    find = getattr(dm, "find", None)
+    spec = find("InternalCtrlr", "NetworkConnectionProfiles") if find is not None else None
+    attr = spec.attribute("Actual") if spec is not None else None
+    if attr is None or not attr.value or not st.csms_url:
+        return {}
+    return {slot: str(data.get("ocppCsmsUrl"))
+            for slot, data in profiles(st, str(attr.value)).items()}
 
 
 def connect_options(st: ChargingStation, data: dict) -> tuple[str, dict[str, Any]]:
@@ -130,25 +143,42 @@ def connect_options(st: ChargingStation, data: dict) -> tuple[str, dict[str, Any
         password = st.settings.text("BasicAuthPassword")
         if not password:
             raise ValueError(f"SecurityProfile {profile} needs SecurityCtrlr.BasicAuthPassword")
-        options["additional_headers"] = {"Authorization": basic_auth_header(st.id, password)}
+        options["additional_headers"] = {"Authorization": _basic_auth(st.id, password)}
     if profile >= 2 or base.lower().startswith("wss://"):
         base = "wss://" + base.split("://", 1)[-1]
         options["ssl"] = _ssl_context(st, profile)
     return f"{base}/{st.id}", options
 
 
+def _basic_auth(station_id: str, password: str) -> str:
+    """The Authorization header of profiles 1 and 2: the station id and the password as its
+    UTF-8 text (A00.FR.204/205: a passwordString, not 1.6's hex AuthorizationKey). ValueError
+    for a password outside the passwordString rule (its text is never in the message)."""
+    if not station_id or ":" in station_id:
+        raise ValueError("a station id with ':' cannot be sent with HTTP Basic (RFC 7617 §2)")
+    credentials = station_id.encode("utf-8") + b":" + parse_basic_auth_password(password)
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
+
+
 def _ssl_context(st: ChargingStation, profile: int) -> ssl.SSLContext:
     """The CA: the file the station was given, else its CSMSRootCertificates (A00.FR.310);
-    profile 3 adds its ChargingStationCertificate (A00.FR.402)."""
-    tls = st.tls
-    if tls is None:
-        if st.state_dir is None and not st.features.certs.roots(store.CSMS_ROOT):
-            raise ValueError(f"SecurityProfile {profile} needs a CSMSRootCertificate")
-        tls = st.features.certs.tls_files()
-    if profile == 3 and tls.cert is None:
-        raise ValueError("SecurityProfile 3 needs a ChargingStationCertificate")
-    return client_ssl_context(tls.ca, tls.cert if profile == 3 else None,
-                              tls.key if profile == 3 else None)
+    profile 3 adds its ChargingStationCertificate (A00.FR.402): the one installed over OCPP
+    (A02), else the one the station was given."""
+    given = st.tls
+    certs = st.features.certs
+    stored = certs.tls_files() if st.state_dir is not None else None
+    ca = given.ca if given is not None else stored.ca if stored is not None else None
+    if ca is None or (given is None and not certs.roots(store.CSMS_ROOT)):
+        raise ValueError(f"SecurityProfile {profile} needs a CSMSRootCertificate")
+    cert = key = None
+    if profile == 3:
+        if stored is not None and stored.cert is not None:
+            cert, key = stored.cert, stored.key
+        elif given is not None:
+            cert, key = given.cert, given.key
+        if cert is None:
+            raise ValueError("SecurityProfile 3 needs a ChargingStationCertificate")
+    return client_ssl_context(ca, cert, key)
 
 
 def connect_failed(st: ChargingStation, net: NetworkState, error: BaseException) -> None:
@@ -170,12 +200,11 @@ def connect_failed(st: ChargingStation, net: NetworkState, error: BaseException)
                      st.id, back)
 
 
-def connected(st: ChargingStation, net: NetworkState, slot: int | None, data: dict,
+def connected(st: ChargingStation, net: NetworkState, slot: int | None, profile: int,
               ws: Any) -> None:
-    """A05.FR.06: the profile connected with becomes SecurityCtrlr.SecurityProfile; profiles
-    with a lower one are removed from the slots and the priority. The CSMS certificate tells
-    the store which root is in use (M04.FR.06)."""
-    profile = int(data.get("securityProfile", 0))
+    """A05.FR.06: the profile connected with (`slot`, its securityProfile `profile`) becomes
+    SecurityCtrlr.SecurityProfile; profiles with a lower one are removed from the slots and
+    the priority. The CSMS certificate tells the store which root is in use (M04.FR.06)."""
     net.failures, net.last_good, net.profile = 0, slot, profile
     ssl_object = ws.transport.get_extra_info("ssl_object") if ws.transport else None
     if ssl_object is not None:
@@ -195,7 +224,7 @@ def connected(st: ChargingStation, net: NetworkState, slot: int | None, data: di
         _set(st, "NetworkConnectionProfiles", json.dumps(kept, separators=(",", ":")))
         _set(st, "NetworkConfigurationPriority",
              ",".join(str(s) for s in _priority(st) if s not in lower))
-        net.order = [s for s in net.order if s not in lower] or [slot]
+        net.order = tuple(s for s in net.order if s not in lower) or (slot,)
         net.index = net.order.index(slot)
 
 
@@ -235,7 +264,6 @@ def set_network_profile(st: ChargingStation, p: dict) -> dict:
         return {"status": "Rejected"}
     known = profiles(st)
     known[slot] = data
-    st.network.given.pop(slot, None)
     items = [{"configurationSlot": s, "connectionData": d} for s, d in sorted(known.items())]
     try:
         st.settings.set("NetworkConnectionProfiles", json.dumps(items, separators=(",", ":")),
@@ -269,8 +297,22 @@ def priority_check(st: ChargingStation, value: str) -> tuple[str, str] | None:
     return None
 
 
+def variables_set(st: ChargingStation, results: list[dict]) -> None:
+    """A01.FR.11/12: an accepted BasicAuthPassword is logged in the security log, without its
+    value (the next connection uses it)."""
+    for result in results:
+        if (result["attributeStatus"] == "Accepted"
+                and result["component"].get("name") == "SecurityCtrlr"
+                and result["variable"].get("name") == "BasicAuthPassword"):
+            st.features.security_event("ReconfigurationOfSecurityParameters",
+                                       "SecurityCtrlr.BasicAuthPassword changed")
+
+
 def watch(st: ChargingStation, dm: DeviceModel) -> None:
-    """Register the SetVariables rules of this block on the device model."""
+    """Register the SetVariables rules of this block on the device model, once: called before
+    the first SetVariables, so a station that never sees one holds no rule (fleet memory)."""
+    if dm.has_check("OCPPCommCtrlr", "NetworkConfigurationPriority"):
+        return
     with contextlib.suppress(KeyError):
         dm.add_check("OCPPCommCtrlr", "NetworkConfigurationPriority",
                      lambda value: priority_check(st, value))
@@ -289,8 +331,35 @@ def sign_certificate_payload(st: ChargingStation, kind: str) -> dict:
 async def request_certificate(st: ChargingStation,
                               kind: str = "ChargingStationCertificate") -> bool:
     """A02/A03: SignCertificate; True when the CSMS Accepted it (the certificate follows in a
-    CertificateSigned). Without an OrganizationName there is nothing to ask for: False."""
+    CertificateSigned). Accepted, the request is sent again, with a new CSR, if no
+    CertificateSigned came after CertSigningWaitMinimum s, the wait doubled each time
+    (A02.FR.17/18), at most CertSigningRepeatTimes times (A02.FR.19). Without an
+    OrganizationName there is nothing to ask for: False."""
     await asyncio.sleep(0)  # a trigger's response goes out first (F06.FR.04)
+    signing = st.features.signing
+    previous = signing.pop(kind, None)
+    if previous is not None and previous is not asyncio.current_task():
+        previous.cancel()  # a new request (a TriggerMessage) starts the back-off again
+    received = st.features.signed.get(kind, 0)
+    if not await _sign(st, kind):
+        return False
+    if st.features.signed.get(kind, 0) == received:  # no CertificateSigned overtook the reply
+        signing[kind] = st.spawn(_resend(st, kind, received))
+    return True
+
+
+def renew_if_due(st: ChargingStation) -> None:
+    """A03.FR.02/03: the ChargingStationCertificate in use expires within a month: a new key
+    pair and SignCertificate (checked after each boot and reconnect; a station that never had
+    a certificate store has nothing to renew)."""
+    if not st.features_built("certs") or "ChargingStationCertificate" in st.features.signing:
+        return
+    if st.features.certs.needs_renewal(store.CHARGE_POINT_CERTIFICATE) \
+            and st.settings.text("OrganizationName"):
+        st.spawn(request_certificate(st, "ChargingStationCertificate"))
+
+
+async def _sign(st: ChargingStation, kind: str) -> bool:
     try:
         payload = sign_certificate_payload(st, kind)
     except ValueError as error:
@@ -304,15 +373,48 @@ async def request_certificate(st: ChargingStation,
     return reply.get("status") == "Accepted"
 
 
+async def _resend(st: ChargingStation, kind: str, received: int) -> None:
+    """A02.FR.17-19: the back-off while no CertificateSigned arrives (`received`: how many
+    had arrived before it began)."""
+    wait = max(1, st.settings.int("CertSigningWaitMinimum"))
+    for _ in range(st.settings.int("CertSigningRepeatTimes")):
+        await st.clock.sleep(wait)
+        if st.features.signed.get(kind, 0) != received:
+            break
+        await _sign(st, kind)
+        wait *= 2
+    if st.features.signing.get(kind) is asyncio.current_task():
+        del st.features.signing[kind]
+
+
 def certificate_signed(st: ChargingStation, p: dict) -> dict:
     """A02.FR.06/07: the chain is checked (CN, O, the pending key, the CSMS root) and installed:
-    Accepted; else Rejected and the security event InvalidChargingStationCertificate. A
-    certificateType left out is a ChargingStationCertificate."""
-    kind = LEAF_NAMES.get(p.get("certificateType", "ChargingStationCertificate"))
+    Accepted; else Rejected and the security event InvalidChargingStationCertificate. Either
+    way the SignCertificate back-off ends (A02.FR.17; after a Rejected one nothing is asked
+    until a TriggerMessage, A02.FR.20). A certificateType left out is a
+    ChargingStationCertificate. A new ChargingStationCertificate at profile 3 is used at once:
+    the station reconnects with it (A02.FR.08)."""
+    name = p.get("certificateType", "ChargingStationCertificate")
+    kind = LEAF_NAMES.get(name)
     if kind is None:
         return {"status": "Rejected"}
+    features = st.features
+    features.signed[name] = features.signed.get(name, 0) + 1
+    task = features.signing.pop(name, None)
+    if task is not None:
+        task.cancel()
     ok = st.features.certs.install_leaf(kind, p["certificateChain"])
+    if ok and kind == store.CHARGE_POINT_CERTIFICATE and st.security_profile == 3:
+        st.spawn(_reconnect(st))
     return {"status": "Accepted" if ok else "Rejected"}
+
+
+async def _reconnect(st: ChargingStation) -> None:
+    await asyncio.sleep(0)  # the response goes out first
+    session = st.session
+    if session is not None:
+        with contextlib.suppress(Exception):
+            await session.close()
 
 
 # M03-M05 -------------------------------------------------------------------------------------

@@ -98,6 +98,10 @@ VARIABLES: dict[str, Variable] = {
     "AdditionalRootCertificateCheck": Variable("SecurityCtrlr",
                                                "AdditionalRootCertificateCheck", "false"),
     "MaxCertificateChainSize": Variable("SecurityCtrlr", "MaxCertificateChainSize", None),
+    # A02.FR.17-19: SignCertificate again after CertSigningWaitMinimum s, doubled, at most
+    # CertSigningRepeatTimes times (libocpp's values as defaults)
+    "CertSigningWaitMinimum": Variable("SecurityCtrlr", "CertSigningWaitMinimum", "30"),
+    "CertSigningRepeatTimes": Variable("SecurityCtrlr", "CertSigningRepeatTimes", "2"),
     # B09/B10, A05 (OCPPCommCtrlr; the profiles themselves are libocpp's InternalCtrlr JSON)
     "NetworkConfigurationPriority": Variable("OCPPCommCtrlr", "NetworkConfigurationPriority",
                                              None),
@@ -112,10 +116,14 @@ VARIABLES: dict[str, Variable] = {
     "SmartChargingEnabled": Variable("SmartChargingCtrlr", "Enabled", "true"),
     "ProfileStackLevel": Variable("SmartChargingCtrlr", "ProfileStackLevel", "10"),
     "PeriodsPerSchedule": Variable("SmartChargingCtrlr", "PeriodsPerSchedule", "24"),
+    # the number of profiles installed (its maxLimit, the most there may be, is read from the
+    # variable's characteristics: `sim.v201.feature_config`)
     "ChargingProfileEntries": Variable("SmartChargingCtrlr", "Entries", None,
                                        "ChargingProfiles"),
     "RateUnit": Variable("SmartChargingCtrlr", "RateUnit", "A,W"),
     "SupplyVoltage": Variable("SmartChargingCtrlr", "SupplyVoltage", None),
+    # K13.FR.03 / triggerReason ChargingRateChanged: a change of more than this percentage
+    "LimitChangeSignificance": Variable("SmartChargingCtrlr", "LimitChangeSignificance", "10"),
     "ExternalControlSignalsEnabled": Variable("SmartChargingCtrlr",
                                               "ExternalControlSignalsEnabled", "true"),
     # K15 (ISO15118Ctrlr)

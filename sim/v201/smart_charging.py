@@ -87,6 +87,12 @@ def _sync(st: ChargingStation, smart: SmartCharging) -> None:
             smart.transaction_started(evse.id, tx.transaction_id)
 
 
+def _count(st: ChargingStation, smart: SmartCharging) -> None:
+    """SmartChargingCtrlr.Entries[ChargingProfiles]: the number of profiles installed now
+    (GetVariables shows it; not persisted, the store is)."""
+    st.settings.set("ChargingProfileEntries", len(smart.profiles))
+
+
 def engine_profile(profile: dict) -> dict:
     """A ChargingProfileType in the engine's shape, the profile as received under "v201"."""
     schedule = {k: v for k, v in profile["chargingSchedule"][0].items()
@@ -153,7 +159,10 @@ def set_charging_profile(st: ChargingStation, p: dict) -> dict:
     status = smart.set_profile(evse_id, converted)
     if status.value != "Accepted":
         return _rejected(f"SetChargingProfile {status.value}")
+    _count(st, smart)
     apply(st)
+    if purpose == "TxProfile" and ev is not None and ev.iso15118:
+        st.spawn(notify_ev_charging_schedule(st, evse_id, schedules[0]))  # K15.FR.09/10
     return {"status": "Accepted"}
 
 
@@ -223,6 +232,7 @@ def clear_charging_profile(st: ChargingStation, p: dict) -> dict:
                           stack_level=criteria.get("stackLevel"))
     if not removed:
         return {"status": "Unknown"}
+    _count(st, smart)
     apply(st)
     return {"status": "Accepted"}
 
@@ -303,18 +313,30 @@ def apply(st: ChargingStation) -> None:
             cap_w = _in_unit(smart, limit, "W", phases or smart.phases)
             amps = cap_a if amps is None else min(amps, cap_a)
             watts = cap_w if watts is None else min(watts, cap_w)
+        before = evse.meter.power_w
         evse.meter.set_limit(amps=amps, watts=watts, phases=phases)
-        st.spawn(_state_follows(st, evse))
+        st.spawn(_state_follows(st, evse, before))
         change = smart.next_change(evse.id)
         if change is not None:
             upcoming.append(change)
     _rearm(st, min(upcoming, default=None))
 
 
-async def _state_follows(st: ChargingStation, evse: Evse) -> None:
+async def _state_follows(st: ChargingStation, evse: Evse, before_w: float) -> None:
+    """The charging state follows the new limit (ChargingStateChanged: SuspendedEVSE at 0);
+    a rate that changed by more than LimitChangeSignificance percent while the state stayed
+    is an Updated event of its own, triggerReason ChargingRateChanged (K13.FR.03)."""
     from sim.v201 import evse as flows  # the flows import this module's hooks
 
+    tx = evse.tx
+    sent = tx.seq_no if tx is not None else None
     await flows.ev_changed(st, evse)
+    if tx is None or evse.tx is not tx or tx.seq_no != sent:
+        return
+    after_w = evse.meter.power_w
+    significance = st.settings.int("LimitChangeSignificance") / 100
+    if abs(after_w - before_w) > significance * max(before_w, after_w, 1.0):
+        await st.transaction_event(evse, "Updated", "ChargingRateChanged")
 
 
 def _rearm(st: ChargingStation, when: datetime | None) -> None:
@@ -349,6 +371,7 @@ def tx_ended(st: ChargingStation, evse: Evse) -> None:
     evse.meter.set_limit()
     if st.features_built("smart"):
         _sync(st, st.features.smart)
+        _count(st, st.features.smart)
 
 
 # K15 ISO 15118 charging needs ----------------------------------------------------------------
@@ -386,6 +409,41 @@ async def notify_ev_charging_needs(st: ChargingStation, evse: Evse) -> str | Non
     return reply.get("status")
 
 
+def ev_schedule(st: ChargingStation, evse_id: int, offered: dict) -> dict:
+    """The schedule an ISO 15118 EV chooses within the CSMS's (K15.FR.09): the offered
+    periods, each capped at what the EV's charger takes (in A; in W at its phases)."""
+    ev = st.evse(evse_id).meter.ev
+    assert ev is not None
+    cap = ev.max_ac_current_a if offered["chargingRateUnit"] == "A" else amps_to_watts(
+        ev.max_ac_current_a, st.features.smart.voltage, ev.ac_phases)
+    periods = [{"startPeriod": p["startPeriod"], "limit": min(p["limit"], round(cap, 1))}
+               for p in offered["chargingSchedulePeriod"]]
+    schedule: dict[str, Any] = {"id": offered["id"],
+                                "chargingRateUnit": offered["chargingRateUnit"],
+                                "chargingSchedulePeriod": periods}
+    if "duration" in offered:
+        schedule["duration"] = offered["duration"]
+    return schedule
+
+
+async def notify_ev_charging_schedule(st: ChargingStation, evse_id: int,
+                                      offered: dict) -> str | None:
+    """K15.FR.10: the EV's chosen schedule in NotifyEVChargingSchedule, after the
+    SetChargingProfileResponse; the CSMS's status (Accepted when within its own, K15.FR.11),
+    None when it was not delivered."""
+    await asyncio.sleep(0)  # the response goes out first
+    if st.evse(evse_id).meter.ev is None:
+        return None
+    payload = {"timeBase": iso(st.clock.now()), "evseId": evse_id,
+               "chargingSchedule": ev_schedule(st, evse_id, offered)}
+    try:
+        reply = await st.call("NotifyEVChargingSchedule", payload)
+    except CallFailed as error:
+        log.info("%s: NotifyEVChargingSchedule: %s", st.id, error)
+        return None
+    return reply.get("status")
+
+
 # K12/K13 external limits -----------------------------------------------------------------------
 
 
@@ -393,11 +451,15 @@ async def set_external_limit(st: ChargingStation, limit: float, unit: str = "W",
                              evse_id: int = 0, source: str = "EMS") -> None:
     """K12: an external system limits the station (evse 0) or an EVSE: the limit applies at
     once and the CSMS hears of it in NotifyChargingLimit (K12.FR.02; with the schedule when
-    SmartChargingCtrlr.NotifyChargingLimitWithSchedules, not modelled: left out)."""
+    SmartChargingCtrlr.NotifyChargingLimitWithSchedules, not modelled: left out). A station
+    with SmartChargingCtrlr.ExternalControlSignalsEnabled false takes no external signal."""
     if unit not in ("A", "W"):
         raise ValueError(f"unit {unit!r}: A or W")
     if limit < 0 or not 0 <= evse_id <= len(st.evses):
         raise ValueError(f"limit {limit} on EVSE {evse_id}")
+    if not st.settings.bool("ExternalControlSignalsEnabled"):
+        log.info("%s: external limit ignored: ExternalControlSignalsEnabled is false", st.id)
+        return
     if st.external_limits is None:
         st.external_limits = {}
     st.external_limits[evse_id] = ExternalLimit(evse_id, limit, unit, source)

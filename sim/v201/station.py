@@ -8,9 +8,19 @@ with the control surface the 1.6 charge point has (`plug_in()`, `present_id_tag(
 
 What is shared with 1.6: the session core and its asyncio adapter, the handler dispatch with its
 registration gate (`sim.dispatch`), the meter and EV physics (`sim.ev`), the offline queue
-(`sim.offline_queue`, E04), the clock and the fault hooks. What is 2.0.1's: the boot (B01-B03),
-the connector statuses (`sim.v201.connectors`, G01), the transaction rules
-(`sim.v201.transaction`, `sim.v201.evse`, E01-E07) and the CSMS commands (`sim.v201.handlers`).
+(`sim.offline_queue`, E04), the clock and the fault hooks, and the feature objects the 2.0.1
+blocks reuse through `sim.v201.features` (certificate store and security log, firmware
+updater, log uploader, profile engine). What is 2.0.1's: the boot (B01-B03), the connector
+statuses (`sim.v201.connectors`, G01), the transaction rules (`sim.v201.transaction`,
+`sim.v201.evse`, E01-E07), the CSMS commands (`sim.v201.handlers`) and per block: A security
+and network profiles (`sim.v201.security`), I cost (`.tariff`), K smart charging
+(`.smart_charging`), L firmware (`.firmware`), N logs and customer information (`.logs`), O
+display messages (`.display`).
+
+Beyond the 1.6 verbs: `set_external_limit()` / `clear_external_limit()` (K12/K13),
+`request_certificate()` (A02), `data_transfer()` (P02), `get_15118_ev_certificate()` and
+`get_certificate_status()` (M01, M06), `display_showing()` and `cost_shown()` (what a driver
+sees, O01, I02); an `EV(iso15118=True)` sends its charging needs (K15).
 
 The connection (connect, boot, heartbeat, clock-aligned readings, reboot) is
 `sim.v201.online`; its state is the `Link` the 1.6 charge point has (`sim.features.connection`).
@@ -41,11 +51,18 @@ from sim.features.connection import Handlers, Link, LinkedSender, TlsFiles
 from sim.features.faults import FaultPlan
 from sim.hardware import Hardware
 from sim.offline_queue import OfflineQueue, QueuedMessage
+from sim.v201 import (
+    display,
+    metering,
+    online,
+    reservations,
+    security,
+    smart_charging,
+    tariff,
+)
 from sim.v201 import evse as flows
-from sim.v201 import metering, online, reservations, security, tariff
 from sim.v201.auth_cache import AuthCache
 from sim.v201.connectors import Event, Status
-from sim.v201.device_model import DeviceModel
 from sim.v201.evse import Evse
 from sim.v201.features import Features
 from sim.v201.local_list import LocalList
@@ -94,8 +111,6 @@ class ChargingStation(LinkedSender):
         self.state_dir = state_dir
         #: the network profile being dialled and the last that connected (B10, A05)
         self.network = security.NetworkState(profile=settings.int("SecurityProfile"))
-        self.network.given = {slot: data.get("ocppCsmsUrl", "")
-                              for slot, data in security.profiles(self).items()}
         self._features: Features | None = None
         #: K12: limits an external system put on EVSEs (0: the station), None: none
         self.external_limits: dict[int, ExternalLimit] | None = None
@@ -127,8 +142,6 @@ class ChargingStation(LinkedSender):
         self._drain: asyncio.Task | None = None
         self._tasks: list[asyncio.Task] = []
         self._sender: asyncio.Lock | None = None
-        if isinstance(settings.dm, DeviceModel):
-            security.watch(self, settings.dm)
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -184,10 +197,13 @@ class ChargingStation(LinkedSender):
         """The security profile of the connection in use (A00)."""
         return self.network.profile
 
-    def firmware_installed(self, version: str) -> None:
+    async def firmware_installed(self, version: str) -> None:
         """L01.FR.15: the new firmware is installed: reboot into it; the next BootNotification
-        has reason FirmwareUpdate and the new firmwareVersion."""
+        has reason FirmwareUpdate and the new firmwareVersion. The security event
+        FirmwareUpdated goes out first, so the reboot does not cut its delivery (A04.FR.02)."""
         self.settings.set("FirmwareVersion", version, persist=True)
+        if self.online:
+            await self.features.deliver_events()
         self.request_reboot("FirmwareUpdate")
 
     def spawn(self, coro: Coroutine) -> asyncio.Task:
@@ -445,6 +461,50 @@ class ChargingStation(LinkedSender):
                 await flows.abnormal_end(self, evse, "PowerLoss")
         if session is not None:
             await session.close()
+
+    async def set_external_limit(self, limit: float, unit: str = "W", evse: int = 0,
+                                 source: str = "EMS") -> None:
+        """An external system (EMS, DSO) limits the station (evse 0) or an EVSE: applied at
+        once and told to the CSMS in NotifyChargingLimit (K12)."""
+        await smart_charging.set_external_limit(self, limit, unit, evse, source)
+
+    async def clear_external_limit(self, evse: int = 0) -> None:
+        """The external limit is released: ClearedChargingLimit (K13)."""
+        await smart_charging.clear_external_limit(self, evse)
+
+    def display_showing(self) -> list[str]:
+        """The display messages a driver sees now, most urgent first (O01)."""
+        return display.showing(self)
+
+    def cost_shown(self, transaction_id: str) -> dict | None:
+        """The cost shown for a transaction (I02, I03): totalCost, final, message."""
+        return tariff.shown(self, transaction_id)
+
+    async def request_certificate(self, kind: str = "ChargingStationCertificate") -> bool:
+        """A02/A03: a new key pair and SignCertificate with its CSR; True when Accepted (the
+        certificate follows in CertificateSigned)."""
+        return await security.request_certificate(self, kind)
+
+    async def data_transfer(self, vendor_id: str, message_id: str | None = None,
+                            data: Any = None) -> dict:
+        """P02: a DataTransfer to the CSMS; its response."""
+        payload: dict[str, Any] = {"vendorId": vendor_id}
+        if message_id is not None:
+            payload["messageId"] = message_id
+        if data is not None:
+            payload["data"] = data
+        return await self.call("DataTransfer", payload)
+
+    async def get_15118_ev_certificate(self, exi_request: str, action: str = "Install",
+                                       schema: str = "urn:iso:15118:2:2013:MsgDef") -> dict:
+        """M01/M02: an EV asks for its contract certificate through the station; the CSMS's
+        Get15118EVCertificateResponse (status, exiResponse)."""
+        return await self.call("Get15118EVCertificate", {
+            "iso15118SchemaVersion": schema, "action": action, "exiRequest": exi_request})
+
+    async def get_certificate_status(self, ocsp_request_data: dict) -> dict:
+        """M06: the OCSP status of a certificate, through the CSMS."""
+        return await self.call("GetCertificateStatus", {"ocspRequestData": ocsp_request_data})
 
     def snapshot(self) -> dict[str, Any]:
         """Where each EVSE is, for summaries and assertions."""

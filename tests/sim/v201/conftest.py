@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from chargebench.clock import Clock
 from chargebench.trace import TraceRecord
+from csms.central import CentralSystem
 from sim.v201.settings import Settings
 from sim.v201.station import ChargingStation
 from tests.sim.conftest import WAIT
@@ -41,6 +43,17 @@ async def until(predicate: Callable[[], Any], timeout: float = WAIT) -> Any:
         while not (value := predicate()):
             await asyncio.sleep(0.01)
     return value
+
+
+@pytest.fixture
+async def csms(tmp_path):
+    """The built-in CSMS on 127.0.0.1 (a real SQLite file): TAG-OK known, a tariff of 10 INR a
+    kWh, unknown stations admitted."""
+    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None, call_timeout=3,
+                             heartbeat_interval=60) as central:  # fmt: skip
+        central.store.upsert_id_tag("TAG-OK")
+        central.store.set_tariff(None, Decimal("10"), "INR")
+        yield central
 
 
 @pytest.fixture

@@ -45,6 +45,8 @@ class Script:
     token_info: bool = True
     #: how many BootNotifications were answered so far
     answered_boots: int = 0
+    #: SignCertificateResponse status
+    sign_status: str = "Accepted"
 
 
 class Csms(ChargePoint):
@@ -107,6 +109,43 @@ class Csms(ChargePoint):
     def on_notify_report(self, **payload: Any) -> Any:
         self._got("NotifyReport", payload)
         return result201.NotifyReport()
+
+    # A, K, L, N, O, P, M: what the station sends on its own or after a CSMS request,
+    # recorded and answered minimally (every optional field left out; `_recorded`)
+
+
+def _recorded(action: str, answer: Callable[[Csms, dict], Any]) -> Any:
+    """An `@on(action)` handler that records the CALL and answers `answer(csms, payload)`."""
+
+    def handler(self: Csms, **payload: Any) -> Any:
+        self._got(action, payload)
+        return answer(self, payload)
+
+    # `on` routes by the function's name (the `ocpp` package's `routables`): named first
+    handler.__name__ = f"on_{action}"
+    return on(action)(handler)
+
+
+#: action -> its answer: the `ocpp` package's call_result dataclasses
+_ANSWERS: dict[str, Callable[[Csms, dict], Any]] = {
+    "SecurityEventNotification": lambda _cs, _p: result201.SecurityEventNotification(),
+    "SignCertificate": lambda cs, _p: result201.SignCertificate(status=cs.script.sign_status),
+    "FirmwareStatusNotification": lambda _cs, _p: result201.FirmwareStatusNotification(),
+    "LogStatusNotification": lambda _cs, _p: result201.LogStatusNotification(),
+    "ReportChargingProfiles": lambda _cs, _p: result201.ReportChargingProfiles(),
+    "NotifyChargingLimit": lambda _cs, _p: result201.NotifyChargingLimit(),
+    "ClearedChargingLimit": lambda _cs, _p: result201.ClearedChargingLimit(),
+    "NotifyEVChargingNeeds": lambda _cs, _p: result201.NotifyEVChargingNeeds(status="Rejected"),
+    "NotifyDisplayMessages": lambda _cs, _p: result201.NotifyDisplayMessages(),
+    "NotifyCustomerInformation": lambda _cs, _p: result201.NotifyCustomerInformation(),
+    "DataTransfer": lambda _cs, p: result201.DataTransfer(status="Accepted",
+                                                          data={"echo": p.get("data")}),
+    "Get15118EVCertificate": lambda _cs, _p: result201.Get15118EVCertificate(
+        status="Failed", exi_response=""),
+    "GetCertificateStatus": lambda _cs, _p: result201.GetCertificateStatus(status="Failed"),
+}
+for _action, _answer in _ANSWERS.items():
+    setattr(Csms, f"on_{_action}", _recorded(_action, _answer))
 
 
 class MalformedBoot(Csms):

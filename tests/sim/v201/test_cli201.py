@@ -47,3 +47,26 @@ async def test_a_bad_folder_is_one_line_exit_2(tmp_path):
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "Broken.json" in err, err
     assert out == "" and "Traceback" not in err
+
+
+async def test_wss_with_ca_boots_and_without_is_exit_2(tmp_path):
+    """A00: `--csms wss://... --ca CA` takes libocpp's folder (profile 1: Basic auth with its
+    BasicAuthPassword) over TLS to the built-in CSMS, verified against the CA: the stations
+    boot (the CSMS listens on wss:// only); wss:// without --ca is one line on stderr and exit 2."""
+    from chargebench.security import init_pki
+
+    pki = init_pki(tmp_path / "pki")
+    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None,
+                             tls_cert=pki.csms_cert, tls_key=pki.csms_key) as csms:
+        url = csms.url("")
+        assert url.startswith("wss://")
+        code, out, err = await _sim("--csms", url, "--config",
+                                    str(LIBOCPP_201 / "component_config"), "--ca",
+                                    str(pki.ca_cert), "--count", "1", "--duration", "10",
+                                    "--speed", "20", "--json", "--prefix", "TLS")  # fmt: skip
+        assert code == 0, err
+        assert json.loads(out)["booted"] == 1
+        assert csms.store.get_charger("TLS00001")["vendor"] == "EVerestVendor"
+    code, out, err = await _sim("--csms", "wss://127.0.0.1:1/ocpp", "--config",
+                                str(LIBOCPP_201 / "component_config"))
+    assert code == 2 and "--ca" in err and len(err.strip().splitlines()) == 1, err

@@ -5,26 +5,12 @@ requirement ids each step checks, and what the CSMS stored of them."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-import pytest
-
 from csms import commands
-from csms.central import CentralSystem
 from sim.v201.device_model import DeviceModel
 from tests.sim.v201.conftest import LIBOCPP_201, until
 
 TOKEN = {"idToken": "TAG-OK", "type": "ISO14443"}
 OCCUPIED = ("StatusNotification", "Occupied")
-
-
-@pytest.fixture
-async def csms(tmp_path):
-    async with CentralSystem(port=0, db=tmp_path / "csms.db", log_dir=None, call_timeout=3,
-                             heartbeat_interval=60) as central:  # fmt: skip
-        central.store.upsert_id_tag("TAG-OK")
-        central.store.set_tariff(None, Decimal("10"), "INR")
-        yield central
 
 
 def steps(frames, *skip: str) -> list[tuple]:
