@@ -23,6 +23,7 @@ from sim.v201 import (
     firmware,
     local_list,
     logs,
+    monitoring,
     reservations,
     security,
     smart_charging,
@@ -152,6 +153,7 @@ def set_variables(st: ChargingStation, p: dict) -> dict:
     security.watch(st, dm)
     results = dm.set_variables(p["setVariableData"])
     security.variables_set(st, results)
+    monitoring.variables_set(st, p["setVariableData"], results)  # N07: monitors that trip
     return {"setVariableResult": results}
 
 
@@ -317,8 +319,13 @@ HANDLERS: Mapping[str, Handler] = {
     # L. Firmware management
     "UpdateFirmware": firmware.update_firmware,
     # N. Diagnostics
+    "ClearVariableMonitoring": monitoring.clear_variable_monitoring,
     "CustomerInformation": logs.customer_information,
     "GetLog": logs.get_log,
+    "GetMonitoringReport": monitoring.get_monitoring_report,
+    "SetMonitoringBase": monitoring.set_monitoring_base,
+    "SetMonitoringLevel": monitoring.set_monitoring_level,
+    "SetVariableMonitoring": monitoring.set_variable_monitoring,
     # O. Display messages
     "ClearDisplayMessage": display.clear_display_message,
     "GetDisplayMessages": display.get_display_messages,

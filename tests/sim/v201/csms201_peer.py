@@ -143,6 +143,10 @@ _ANSWERS: dict[str, Callable[[Csms, dict], Any]] = {
     "Get15118EVCertificate": lambda _cs, _p: result201.Get15118EVCertificate(
         status="Failed", exi_response=""),
     "GetCertificateStatus": lambda _cs, _p: result201.GetCertificateStatus(status="Failed"),
+    "NotifyEvent": lambda _cs, _p: result201.NotifyEvent(),
+    "NotifyMonitoringReport": lambda _cs, _p: result201.NotifyMonitoringReport(),
+    "NotifyEVChargingSchedule": lambda _cs, _p: result201.NotifyEVChargingSchedule(
+        status="Accepted"),
 }
 for _action, _answer in _ANSWERS.items():
     setattr(Csms, f"on_{_action}", _recorded(_action, _answer))

@@ -14,10 +14,12 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from chargebench.ocppj import CallErrorReply
 from chargebench.security import init_pki
 from csms import commands
 from sim.ev import EV
 from sim.v16.firmware import make_image
+from sim.v201.device_model import DeviceModel, default_config_dir
 from tests.sim.features.conftest import FileHttpServer
 from tests.sim.v201.conftest import until
 
@@ -362,3 +364,47 @@ async def test_p_i_m_data_transfer_cost_and_certificates(csms, make_station, pki
         "hashAlgorithm": "SHA256", "issuerNameHash": "00", "issuerKeyHash": "00",
         "serialNumber": "01", "responderURL": "http://127.0.0.1:9/ocsp"})
     assert status["status"] == "Failed"  # M06.FR.04
+
+
+async def test_n02_to_n07_monitoring(csms, make_station):
+    """N04: SetVariableMonitoring UpperThreshold 600 on OCPPCommCtrlr.HeartbeatInterval:
+    Accepted with the monitor's id (N04.FR.01/02). N07: SetVariables HeartbeatInterval 900 trips
+    it: NotifyEvent with trigger Alerting, the actual value and the monitor's id (N07.FR.02).
+    N02: GetMonitoringReport: Accepted and NotifyMonitoringReport with the monitor. N05/N03:
+    SetMonitoringLevel and SetMonitoringBase Accepted. N06: ClearVariableMonitoring of its id:
+    Accepted, of an unknown id: NotFound. A station without a device model: NotSupported."""
+    station, frames = await make_station(csms.url(""), "ST-N07",
+                                         dm=DeviceModel.load(default_config_dir()))
+    await station.wait_booted(5)
+    monitored = {"component": {"name": "OCPPCommCtrlr"},
+                 "variable": {"name": "HeartbeatInterval"}}
+    reply = await execute(csms, "ST-N07", "SetVariableMonitoring", {"setMonitoringData": [
+        {"value": 600, "type": "UpperThreshold", "severity": 0, **monitored}]})
+    [result] = reply["setMonitoringResult"]
+    assert result["status"] == "Accepted"
+    monitor_id = result["id"]
+    reply = await execute(csms, "ST-N07", "SetVariables", {"setVariableData": [
+        {"attributeValue": "900", **monitored}]})
+    assert reply["setVariableResult"][0]["attributeStatus"] == "Accepted"
+    event = await until(lambda: next((p for a, p in frames.calls() if a == "NotifyEvent"), None))
+    [data] = event["eventData"]
+    assert (data["trigger"], data["actualValue"], data["variableMonitoringId"]) == (
+        "Alerting", "900", monitor_id)
+    report = await commands.execute(csms, "ST-N07", "GetMonitoringReport", {"requestId": 1})
+    assert report.reply == {"status": "Accepted"}
+    parts = await until(lambda: [p for a, p in frames.calls()
+                                 if a == "NotifyMonitoringReport"] or None)
+    ids = [m["id"] for part in parts for entry in part["monitor"]
+           for m in entry["variableMonitoring"]]
+    assert monitor_id in ids
+    assert (await execute(csms, "ST-N07", "SetMonitoringLevel", {"severity": 5}))[
+        "status"] == "Accepted"
+    assert (await execute(csms, "ST-N07", "SetMonitoringBase", {"monitoringBase": "All"}))[
+        "status"] == "Accepted"
+    cleared = await execute(csms, "ST-N07", "ClearVariableMonitoring", {"id": [monitor_id, 999]})
+    assert [r["status"] for r in cleared["clearMonitoringResult"]] == ["Accepted", "NotFound"]
+    bare, _ = await make_station(csms.url(""), "ST-N07B")
+    await bare.wait_booted(5)
+    with pytest.raises(CallErrorReply) as refused:
+        await execute(csms, "ST-N07B", "SetMonitoringLevel", {"severity": 5})
+    assert refused.value.code == "NotSupported"

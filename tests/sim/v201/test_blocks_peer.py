@@ -440,6 +440,45 @@ async def test_l01_scheduled_update_and_one_that_replaces_it(make_station, http_
         assert station.settings.text("FirmwareVersion") == "4.0"
 
 
+async def test_n_monitoring_variants_with_the_peer(make_station):
+    """N04: a Delta monitor with the optional id left out is Accepted; one on a component the
+    station does not have: UnknownComponent (N04.FR.03). N02: GetMonitoringReport by criterion
+    and componentVariable: Accepted, NotifyMonitoringReport with seqNo 0 and no tbc; a
+    criterion matching nothing: EmptyResultSet (N02.FR.10). N07: a Delta crossed by a
+    SetVariables: NotifyEvent Delta."""
+    async with csms201() as server:
+        station, _, peer = await booted(server, make_station, "ST-NMON",
+                                        dm=DeviceModel.load(default_config_dir()))
+        variable = {"component": dt.ComponentType(name="OCPPCommCtrlr"),
+                    "variable": dt.VariableType(name="HeartbeatInterval")}
+        reply = await peer.call(call201.SetVariableMonitoring(set_monitoring_data=[
+            dt.SetMonitoringDataType(value=50, type="Delta", severity=8, **variable),
+            dt.SetMonitoringDataType(value=1, type="Delta", severity=8,
+                                     component=dt.ComponentType(name="NoSuchCtrlr"),
+                                     variable=dt.VariableType(name="X"))]),
+            suppress=False)  # fmt: skip
+        assert [r["status"] for r in reply.set_monitoring_result] == [
+            "Accepted", "UnknownComponent"]
+        reply = await peer.call(call201.GetMonitoringReport(
+            request_id=9, monitoring_criteria=["DeltaMonitoring"],
+            component_variable=[dt.ComponentVariableType(**variable)]), suppress=False)
+        assert reply.status == "Accepted"
+        part = await until(lambda: next((p for a, p in peer.received
+                                         if a == "NotifyMonitoringReport"), None))
+        assert (part["request_id"], part["seq_no"], part.get("tbc", False)) == (9, 0, False)
+        reply = await peer.call(call201.GetMonitoringReport(
+            request_id=10, monitoring_criteria=["PeriodicMonitoring"],
+            component_variable=[dt.ComponentVariableType(**variable)]), suppress=False)
+        assert reply.status == "EmptyResultSet"
+        reply = await peer.call(call201.SetVariables(set_variable_data=[dt.SetVariableDataType(
+            attribute_value="400", **variable)]), suppress=False)
+        assert reply.set_variable_result[0]["attribute_status"] == "Accepted"
+        event = await until(lambda: next((p for a, p in peer.received
+                                          if a == "NotifyEvent"), None))
+        assert event["event_data"][0]["trigger"] == "Delta"
+        assert station.online
+
+
 async def test_odd_requests_get_the_callerror_ocpp_j_prescribes(make_station):
     """A GetLog without its log parameters, a CustomerInformation with two customer references
     (N09.FR.09: Invalid) and one with neither report nor clear (N09.FR.07: Rejected): a
