@@ -1,0 +1,322 @@
+"""OCPP 2.0.1 part 6 §2.14, N Diagnostics, with a Charging Station under test: variable
+monitoring (N02-N06: SetVariableMonitoring, GetMonitoringReport, SetMonitoringBase/Level,
+ClearVariableMonitoring), log upload (N01, to the harness's HTTP server on 127.0.0.1) and
+customer information (N09, N10).
+
+A monitoring case is not applicable to a station without MonitoringCtrlr (its device model);
+the customer information cases with data need an idToken the station keeps (its
+LocalAuthListCtrlr or AuthCacheCtrlr). Every monitor a case installs is cleared after it, the
+monitoring base set back to All.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from conformance.expect import Mismatch, one_of
+from conformance.filehost import FileHost
+from conformance.v201.states import Cs, id_token_cached, id_token_local_auth_list, next_id
+from conformance.v201.states_nolp import parts
+
+MONITORING = pytest.mark.cb_requires("MonitoringCtrlr")
+#: <Configured severity>
+SEVERITY = 8
+_INSTALLED = "cb_monitor_ids"
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="session")
+async def _monitors_cleared(cs: Cs) -> AsyncIterator[None]:
+    yield
+    ids = sorted(cs.__dict__.get(_INSTALLED, ()))
+    if ids:
+        await cs.peer.call("ClearVariableMonitoring", {"id": ids})
+    if cs.__dict__.get("cb_base_changed"):
+        await cs.peer.call("SetMonitoringBase", {"monitoringBase": "All"})
+
+
+def _status_info(result: dict, *codes: str) -> None:
+    """"statusInfo is absent or statusInfo.reasonCode = ..." (compared case-insensitively)."""
+    info = result.get("statusInfo")
+    if info is not None and info.get("reasonCode", "").lower() not in {
+            c.lower() for c in codes}:
+        raise Mismatch(f"statusInfo {info}: absent or reasonCode {' / '.join(codes)} expected",
+                       f"statusInfo absent or {' / '.join(codes)}")
+
+
+def _availability(component: str, evse: int | None = None) -> dict:
+    comp: dict[str, Any] = {"name": component}
+    if evse is not None:
+        comp["evse"] = {"id": evse}
+    return {"component": comp, "variable": {"name": "AvailabilityState"}}
+
+
+async def _install(cs: Cs, *entries: dict) -> list[dict]:
+    """SetVariableMonitoring of Delta monitors (value 1, <Configured severity>) on `entries`
+    (component/variable): every result Accepted with an id, as asked (N04.FR.01/02)."""
+    data = [{"value": 1, "type": "Delta", "severity": SEVERITY, **e} for e in entries]
+    reply = await cs.ask("SetVariableMonitoring", {"setMonitoringData": data})
+    results = reply["setMonitoringResult"]
+    installed = cs.__dict__.setdefault(_INSTALLED, set())
+    for result in results:
+        if result.get("status") == "Accepted" and "id" in result:
+            installed.add(result["id"])
+    for asked in data:
+        match = [r for r in results if r["component"]["name"] == asked["component"]["name"]
+                 and r["variable"]["name"] == asked["variable"]["name"]
+                 and (r["component"].get("evse") or {}).get("id")
+                 == (asked["component"].get("evse") or {}).get("id")]
+        if not match or match[0]["status"] != "Accepted" or "id" not in match[0] or (
+                match[0]["type"], match[0]["severity"]) != ("Delta", SEVERITY):
+            raise Mismatch(f"setMonitoringResult {results}: Accepted with an id, type Delta, "
+                           f"severity {SEVERITY} expected for {asked['component']}",
+                           "status Accepted")
+        _status_info(match[0], "NoError")
+    return results
+
+
+async def _report(cs: Cs, expect: str = "Accepted", **criteria: Any) -> list[dict]:
+    """GetMonitoringReport: `expect`; when Accepted, the monitors of the
+    NotifyMonitoringReportRequests (seqNo from 0, +1 while tbc; N02.FR.?)."""
+    request_id = next_id()
+    reply = await cs.ask("GetMonitoringReport", {"requestId": request_id, **criteria},
+                         {"status": expect})
+    _status_info(reply, "NoError", "NotFound")
+    if expect != "Accepted":
+        return []
+    monitors: list[dict] = []
+    for payload in await parts(cs, "NotifyMonitoringReport", request_id):
+        monitors.extend(payload.get("monitor") or [])
+    return monitors
+
+
+def _monitor_ids(monitors: list[dict]) -> list[int]:
+    return [m["id"] for entry in monitors for m in entry.get("variableMonitoring", ())]
+
+
+@pytest.mark.octt("TC_N_05_CS")
+@MONITORING
+async def test_monitoring_base(cs: Cs):
+    """TC_N_05_CS: SetMonitoringBase All, FactoryDefault, HardWiredOnly: each Accepted
+    (N03.FR.01)."""
+    cs.__dict__["cb_base_changed"] = True
+    for base in ("All", "FactoryDefault", "HardWiredOnly"):
+        reply = await cs.ask("SetMonitoringBase", {"monitoringBase": base},
+                             {"status": "Accepted"})
+        _status_info(reply, "NoError")
+
+
+@pytest.mark.octt("TC_N_08_CS")
+@MONITORING
+async def test_set_one_monitor(cs: Cs):
+    """TC_N_08_CS: a Delta monitor on EVSE AvailabilityState: Accepted; reported for that
+    component/variable (N04.FR.01, N02.FR.?)."""
+    target = _availability("EVSE", cs.evse_id)
+    results = await _install(cs, target)
+    monitors = await _report(cs, componentVariable=[target])
+    if results[0]["id"] not in _monitor_ids(monitors):
+        raise Mismatch(f"monitor {results[0]['id']} not reported: {monitors}",
+                       "the installed monitor reported")
+    for entry in monitors:
+        if entry["variable"]["name"] != "AvailabilityState":
+            raise Mismatch(f"reported {entry['variable']}, expected AvailabilityState only")
+
+
+@pytest.mark.octt("TC_N_11_CS")
+@MONITORING
+async def test_monitor_unknown_component(cs: Cs):
+    """TC_N_11_CS: EVSE 99 (not there): UnknownComponent or Rejected; component
+    "NonExistent": UnknownComponent (or UnknownVariable); neither has an id (N04.FR.03)."""
+    reply = await cs.ask("SetVariableMonitoring", {"setMonitoringData": [
+        {"value": 1, "type": "Delta", "severity": SEVERITY, **_availability("EVSE", 99)},
+        {"value": 1234.0, "type": "UpperThreshold", "severity": SEVERITY,
+         "component": {"name": "NonExistent"}, "variable": {"name": "Power"}}]})
+    results = reply["setMonitoringResult"]
+    wanted = {"EVSE": ("UnknownComponent", "Rejected"),
+              "NonExistent": ("UnknownComponent", "UnknownVariable")}
+    for name, allowed in wanted.items():
+        match = [r for r in results if r["component"]["name"] == name]
+        if not match or match[0]["status"] not in allowed or "id" in match[0]:
+            raise Mismatch(f"setMonitoringResult {results}: {name} {' or '.join(allowed)}, "
+                           "no id", f"{name}: {allowed[0]}")
+
+
+@pytest.mark.octt("TC_N_17_CS")
+@MONITORING
+async def test_monitoring_level_out_of_range(cs: Cs):
+    """TC_N_17_CS: SetMonitoringLevel 10 and -1: Rejected (N05.FR.02)."""
+    for severity, code in ((10, "ValueTooHigh"), (-1, "ValueTooLow")):
+        reply = await cs.ask("SetMonitoringLevel", {"severity": severity},
+                             {"status": "Rejected"})
+        _status_info(reply, "ValueOutOfRange", code)
+
+
+@pytest.mark.octt("TC_N_18_CS")
+@MONITORING
+async def test_clear_monitors(cs: Cs):
+    """TC_N_18_CS: two monitors cleared by id: both Accepted (N06.FR.01); a report of those
+    variables then EmptyResultSet (N02.FR.?)."""
+    targets = [_availability("ChargingStation"), _availability("EVSE", cs.evse_id)]
+    results = await _install(cs, *targets)
+    ids = [r["id"] for r in results]
+    reply = await cs.ask("ClearVariableMonitoring", {"id": ids})
+    cleared = {r["id"]: r for r in reply["clearMonitoringResult"]}
+    for monitor in ids:
+        if cleared.get(monitor, {}).get("status") != "Accepted":
+            raise Mismatch(f"clearMonitoringResult {reply['clearMonitoringResult']}: "
+                           f"{monitor} Accepted expected", "Accepted")
+        _status_info(cleared[monitor], "NoError")
+    cs.__dict__[_INSTALLED] = set()
+    await _report(cs, "EmptyResultSet", componentVariable=targets)
+
+
+@pytest.mark.octt("TC_N_19_CS")
+@MONITORING
+async def test_clear_unknown_monitor(cs: Cs):
+    """TC_N_19_CS: a monitor id above every one reported: NotFound, that id (N06.FR.02)."""
+    monitors = await _report(cs, one_of("Accepted", "EmptyResultSet"))
+    unknown = max(_monitor_ids(monitors), default=123455) + 1
+    reply = await cs.ask("ClearVariableMonitoring", {"id": [unknown]},
+                         {"clearMonitoringResult": [{"status": "NotFound", "id": unknown}]})
+    _status_info(reply["clearMonitoringResult"][0], "NotFound")
+
+
+@pytest.mark.octt("TC_N_37_CS")
+@MONITORING
+async def test_monitor_unknown_variable(cs: Cs):
+    """TC_N_37_CS: a variable EVSE does not have: UnknownVariable (N04.FR.04)."""
+    await cs.ask("SetVariableMonitoring", {"setMonitoringData": [{
+        "value": 1, "type": "Delta", "severity": SEVERITY, "component": {"name": "EVSE"},
+        "variable": {"name": "unknownVariable"}}]},
+        {"setMonitoringResult": [{"status": "UnknownVariable", "type": "Delta",
+                                  "severity": SEVERITY, "component": {"name": "EVSE"},
+                                  "variable": {"name": "unknownVariable"}}]})
+
+
+@pytest.mark.octt("TC_N_47_CS")
+@MONITORING
+async def test_report_all(cs: Cs):
+    """TC_N_47_CS: Delta monitors on ChargingStation and EVSE AvailabilityState present;
+    GetMonitoringReport without criteria reports them (N02.FR.11)."""
+    results = await _install(cs, _availability("ChargingStation"),
+                             _availability("EVSE", cs.evse_id))
+    monitors = await _report(cs)
+    missing = {r["id"] for r in results} - set(_monitor_ids(monitors))
+    if missing:
+        raise Mismatch(f"monitors {sorted(missing)} not in the report {monitors}",
+                       "every monitor reported")
+
+
+# N01 Retrieve log information -----------------------------------------------------------
+
+async def _log_uploaded(cs: Cs, files: FileHost, log_type: str) -> None:
+    """GetLog to the harness's HTTP server: Accepted with a filename (N01.FR.01), then
+    LogStatusNotification Uploading and Uploaded with the requestId (N01.FR.02/03), and the
+    file arrived."""
+    request_id = next_id()
+    reply = await cs.ask("GetLog", {"logType": log_type, "requestId": request_id,
+                                    "log": {"remoteLocation": files.upload_http}},
+                         {"status": "Accepted"})
+    if not reply.get("filename"):
+        raise Mismatch(f"GetLogResponse {reply}: filename not omitted and not empty",
+                       "a filename")
+    await cs.expect("LogStatusNotification", {"status": "Uploading", "requestId": request_id})
+    await cs.expect("LogStatusNotification", {"status": "Uploaded", "requestId": request_id})
+    if not files.uploads():
+        raise Mismatch("the station said Uploaded but no file reached the server",
+                       "the log file on the server")
+
+
+@pytest.mark.octt("TC_N_25_CS")
+async def test_diagnostics_log(cs: Cs, files: FileHost):
+    """TC_N_25_CS: DiagnosticsLog uploaded."""
+    await _log_uploaded(cs, files, "DiagnosticsLog")
+
+
+@pytest.mark.octt("TC_N_35_CS")
+async def test_security_log(cs: Cs, files: FileHost):
+    """TC_N_35_CS: SecurityLog uploaded."""
+    await _log_uploaded(cs, files, "SecurityLog")
+
+
+# N09/N10 Customer information -----------------------------------------------------------
+
+async def _token_kept(cs: Cs) -> None:
+    """Memory State IdTokenLocalAuthList (LocalAuthListCtrlr enabled), else IdTokenCached
+    (AuthCacheCtrlr): something the station keeps on the customer."""
+    if cs.model.has("LocalAuthListCtrlr") and await cs.configure(
+            "LocalAuthListCtrlr", "Enabled", "true"):
+        await id_token_local_auth_list(cs)
+    elif cs.model.has("AuthCacheCtrlr") and await cs.configure(
+            "AuthCacheCtrlr", "Enabled", "true"):
+        await id_token_cached(cs)
+    else:
+        pytest.skip("not applicable: the station keeps no idToken (no LocalAuthListCtrlr or "
+                    "AuthCacheCtrlr it enables)")
+
+
+async def _customer(cs: Cs, expect: Any = "Accepted", *, report: bool = True,
+                    clear: bool = False, **who: Any) -> list[dict]:
+    request_id = next_id()
+    await cs.ask("CustomerInformation", {"requestId": request_id, "report": report,
+                                         "clear": clear, **who}, {"status": expect})
+    if not report or expect != "Accepted":
+        return []
+    return await parts(cs, "NotifyCustomerInformation", request_id)
+
+
+def _with_data(reports: list[dict]) -> None:
+    if not any(r.get("data") for r in reports):
+        raise Mismatch(f"NotifyCustomerInformationRequest {reports}: data not empty",
+                       "data not empty")
+
+
+@pytest.mark.octt("TC_N_27_CS")
+async def test_customer_report_data(cs: Cs):
+    """TC_N_27_CS: a customer the station knows: Accepted, data reported (N09.FR.02/05)."""
+    await _token_kept(cs)
+    _with_data(await _customer(cs, idToken=cs.valid))
+
+
+@pytest.mark.octt("TC_N_28_CS")
+async def test_customer_report_no_data(cs: Cs):
+    """TC_N_28_CS: the customer's data cleared first; a report: Accepted, one
+    NotifyCustomerInformation, tbc not true (N09.FR.06)."""
+    await _customer(cs, report=False, clear=True, idToken=cs.valid)
+    await _customer(cs, idToken=cs.valid)
+
+
+@pytest.mark.octt("TC_N_29_CS")
+async def test_customer_report_invalid(cs: Cs):
+    """TC_N_29_CS: no customer named: Invalid (N09.FR.09)."""
+    await _customer(cs, "Invalid")
+
+
+@pytest.mark.octt("TC_N_30_CS")
+async def test_customer_clear_and_report_data(cs: Cs):
+    """TC_N_30_CS: report and clear of a known customer: Accepted, data; a second report:
+    when Accepted, its parts end (tbc not true) (N10.FR.01)."""
+    await _token_kept(cs)
+    _with_data(await _customer(cs, clear=True, idToken=cs.valid))
+    await _customer(cs, one_of("Accepted", "Rejected", "Invalid"), idToken=cs.valid)
+
+
+@pytest.mark.octt("TC_N_31_CS")
+async def test_customer_clear_and_report_no_data(cs: Cs):
+    """TC_N_31_CS: report and clear of a customer without data: Accepted."""
+    await _customer(cs, clear=True, idToken=cs.valid)
+
+
+@pytest.mark.octt("TC_N_32_CS")
+async def test_customer_clear_no_report(cs: Cs):
+    """TC_N_32_CS: clear without report: Accepted (N10.FR.01)."""
+    await _customer(cs, report=False, clear=True, idToken=cs.valid)
+
+
+@pytest.mark.octt("TC_N_33_CS")
+async def test_customer_clear_invalid(cs: Cs):
+    """TC_N_33_CS: clear with no customer named: Invalid."""
+    await _customer(cs, "Invalid", report=False, clear=True)
