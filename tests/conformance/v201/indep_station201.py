@@ -60,6 +60,7 @@ class Variant:
     seq_no_gap: bool = False  # seqNo jumps by 2 (part 6 §2.1: sequentially numbered)
     unlock_fails: bool = False  # UnlockFailed with nothing in the way (F05.FR.04)
     unknown_variable_as_component: bool = False  # UnknownComponent for it (B06.FR.07)
+    clear_unknown_display_accepted: bool = False  # Accepted for an unknown id (O05.FR.02)
 
 
 VARIANTS = {v.name: v for v in (
@@ -70,6 +71,7 @@ VARIANTS = {v.name: v for v in (
     Variant("seq-no-gap", legal=False, seq_no_gap=True),
     Variant("unlock-fails", legal=False, unlock_fails=True),
     Variant("unknown-variable", legal=False, unknown_variable_as_component=True),
+    Variant("display-clear-unknown", legal=False, clear_unknown_display_accepted=True),
 )}
 
 
@@ -102,6 +104,14 @@ def device_model(variant: Variant) -> dict[tuple[str, str], Var]:
         ("TxCtrlr", "EVConnectionTimeOut"): Var("60"),
         ("AuthCacheCtrlr", "Enabled"): Var("true", "boolean"),
     }
+    # O: display messages in two formats (HTML and URI not supported), every priority
+    model[("DisplayMessageCtrlr", "Enabled")] = Var("true", "boolean")
+    model[("DisplayMessageCtrlr", "Available")] = Var("true", "boolean", "ReadOnly")
+    model[("DisplayMessageCtrlr", "SupportedFormats")] = Var(
+        "ASCII,UTF8", "MemberList", "ReadOnly", "ASCII,HTML,URI,UTF8")
+    model[("DisplayMessageCtrlr", "SupportedPriorities")] = Var(
+        "AlwaysFront,InFront,NormalCycle", "MemberList", "ReadOnly",
+        "AlwaysFront,InFront,NormalCycle")
     if variant.local_list:
         model[("LocalAuthListCtrlr", "Enabled")] = Var("true", "boolean")
         model[("LocalAuthListCtrlr", "Available")] = Var("true", "boolean", "ReadOnly")
@@ -137,6 +147,8 @@ class IndependentStation(ChargePoint):
         self.runner: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self.boot_reason = "PowerUp"
+        #: display messages by id, as received (snake_case keys, the `ocpp` package's)
+        self.messages: dict[int, dict] = {}
         self.timer: asyncio.Task | None = None
         super().__init__(station_id, None)
 
@@ -484,6 +496,48 @@ class IndependentStation(ChargePoint):
             return call_result.SendLocalList(status="VersionMismatch")
         self.local_version = version_number
         return call_result.SendLocalList(status="Accepted")
+
+    # O. Display messages, P. DataTransfer ---------------------------------------------------
+
+    def _shown(self) -> dict[int, dict]:
+        """The messages held: a transaction's only while it runs (O02.FR.02)."""
+        for key in [k for k, m in self.messages.items()
+                    if m.get("transaction_id") not in (None, self.tx)]:
+            del self.messages[key]
+        return self.messages
+
+    @on(Action.set_display_message)
+    async def set_display_message(self, message: dict, **_: Any):
+        formats = self.model[("DisplayMessageCtrlr", "SupportedFormats")].value.split(",")
+        if message["message"]["format"] not in formats:
+            return call_result.SetDisplayMessage(status="NotSupportedMessageFormat")
+        if message.get("transaction_id") not in (None, self.tx):
+            return call_result.SetDisplayMessage(status="UnknownTransaction")
+        self.messages[message["id"]] = message
+        return call_result.SetDisplayMessage(status="Accepted")
+
+    @on(Action.get_display_messages)
+    async def get_display_messages(self, request_id: int, id: list | None = None,
+                                   priority: str | None = None, state: str | None = None,
+                                   **_: Any):
+        found = [m for m in self._shown().values() if (not id or m["id"] in id)
+                 and priority in (None, m["priority"]) and state in (None, m.get("state"))]
+        if found:
+            self.spawn(self._request(call.NotifyDisplayMessages(request_id=request_id,
+                                                                message_info=found)))
+        return call_result.GetDisplayMessages(status="Accepted" if found else "Unknown")
+
+    @on(Action.clear_display_message)
+    async def clear_display_message(self, id: int, **_: Any):
+        known = self._shown().pop(id, None) is not None
+        accepted = known or self.variant.clear_unknown_display_accepted
+        return call_result.ClearDisplayMessage(status="Accepted" if accepted else "Unknown")
+
+    @on(Action.data_transfer)
+    async def data_transfer(self, vendor_id: str, **_: Any):
+        # P01.FR.05/06: no vendor extension; the minimal variant just rejects (legal too)
+        return call_result.DataTransfer(
+            status="UnknownVendorId" if self.variant.optional_fields else "Rejected")
 
 
 # The runner: the cs-role suite against this station --------------------------------------------
