@@ -30,7 +30,7 @@ from chargebench.cli import (
     deprecated_alias,
     writable_file,
 )
-from loadtest.options import MixError, read_mix
+from loadtest.options import OCPP_CHOICES, USER_CLASSES, MixError, read_mix
 
 __all__ = ["add_parser", "run_load"]
 
@@ -111,7 +111,7 @@ def _check(args: argparse.Namespace) -> list[str]:
     mix = _mix_path(extra)
     if mix:
         try:
-            read_mix(mix)
+            read_mix(mix, OCPP_CHOICES.get(_option(extra, "--ocpp") or "1.6", USER_CLASSES))
         except MixError as error:
             raise UsageError(str(error)) from None
     return extra
@@ -119,11 +119,16 @@ def _check(args: argparse.Namespace) -> list[str]:
 
 def _mix_path(locust_args: list[str]) -> str | None:
     """The `--mix FILE` (or `--mix=FILE`) among the arguments passed on to Locust."""
+    return _option(locust_args, "--mix")
+
+
+def _option(locust_args: list[str], name: str) -> str | None:
+    """The value of `name VALUE` (or `name=VALUE`) among the arguments passed on to Locust."""
     for n, arg in enumerate(locust_args):
-        if arg == "--mix" and n + 1 < len(locust_args):
+        if arg == name and n + 1 < len(locust_args):
             return locust_args[n + 1]
-        if arg.startswith("--mix="):
-            return arg.removeprefix("--mix=")
+        if arg.startswith(name + "="):
+            return arg.removeprefix(name + "=")
     return None
 
 

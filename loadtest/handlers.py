@@ -1,4 +1,5 @@
-"""Simple answers a load-test charge point gives to CSMS-initiated CALLs.
+"""Simple answers a load-test charge point gives to CSMS-initiated CALLs (1.6: `handler_table`,
+2.0.1: `handler_table_201`).
 
 A load test measures the CSMS, so the charge point side answers at once and never refuses what
 a real charger would accept. Actions missing from the table are answered NotSupported by the
@@ -62,4 +63,36 @@ def handler_table(configuration: dict[str, str] | None = None) -> dict[str, Hand
         "GetLocalListVersion": lambda _p: {"listVersion": 0},
         "GetConfiguration": get_configuration,
         "ChangeConfiguration": change_configuration,
+    }
+
+
+def handler_table_201() -> dict[str, Handler]:
+    """Answers of a 2.0.1 load-test station (part 2 F, G, C, D, B): accepts remote start and
+    stop, reset, availability, cache and trigger requests; its device model is empty, so
+    GetVariables answers UnknownComponent for each entry (B06.FR.13) and SetVariables
+    UnknownComponent too (B05.FR.03); its local list is version 0 (D02)."""
+
+    def get_variables(payload: dict) -> dict:
+        return {"getVariableResult": [
+            {"attributeStatus": "UnknownComponent", "component": item["component"],
+             "variable": item["variable"]} for item in payload["getVariableData"]]}
+
+    def set_variables(payload: dict) -> dict:
+        return {"setVariableResult": [
+            {"attributeStatus": "UnknownComponent", "component": item["component"],
+             "variable": item["variable"]} for item in payload["setVariableData"]]}
+
+    return {
+        "RequestStartTransaction": _accepted,
+        "RequestStopTransaction": _accepted,
+        "TriggerMessage": _accepted,
+        "Reset": _accepted,
+        "ChangeAvailability": _accepted,
+        "ClearCache": _accepted,
+        "SendLocalList": _accepted,
+        "DataTransfer": lambda _p: {"status": "UnknownVendorId"},
+        "UnlockConnector": lambda _p: {"status": "Unlocked"},
+        "GetLocalListVersion": lambda _p: {"versionNumber": 0},
+        "GetVariables": get_variables,
+        "SetVariables": set_variables,
     }

@@ -115,3 +115,15 @@ def transaction_event(event_type: str, seq_no: int, transaction_id: str, trigger
     if meter is not None:
         payload["meterValue"] = [meter]
     return payload
+
+
+def boot_notification_201(station_id: str, reason: str = "PowerUp") -> dict:
+    # 2.0.1 B01 BootNotificationRequest: reason and chargingStation (vendorName, model)
+    return {"reason": reason, "chargingStation": {
+        "vendorName": "ChargeBench", "model": "LoadTest201",
+        "serialNumber": station_id[-25:], "firmwareVersion": "loadtest-1"}}
+
+
+def authorize_201(id_tag: str) -> dict:
+    # 2.0.1 C01 AuthorizeRequest: an IdTokenType (an RFID card: ISO14443)
+    return {"idToken": {"idToken": id_tag, "type": "ISO14443"}}

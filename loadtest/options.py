@@ -11,10 +11,15 @@ The mix file gives the weight of each user class (0 leaves the class out):
     IdleCharger: 6
     ChargingCharger: 3
     BootStormCharger: 1
+
+`--ocpp 2.0.1` runs OCPP 2.0.1 charging stations instead (`loadtest.users201`: IdleStation201,
+ChargingStation201, BootStormStation201, weighed the same way), `--ocpp both` both kinds on
+the one CSMS; the default is 1.6.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,13 @@ from chargebench.yamlpos import YamlFileError, load_file, schema_violations
 
 #: The user classes of `loadtest.users` a mix can weigh (kept here: importing them patches
 #: the process with gevent, which `chargebench load` must not do to itself).
-USER_CLASSES = ("IdleCharger", "ChargingCharger", "BootStormCharger")
+USER_CLASSES_16 = ("IdleCharger", "ChargingCharger", "BootStormCharger")
+#: Those of `loadtest.users201` (OCPP 2.0.1 charging stations)
+USER_CLASSES_201 = ("IdleStation201", "ChargingStation201", "BootStormStation201")
+USER_CLASSES = USER_CLASSES_16 + USER_CLASSES_201
+#: `--ocpp` value -> the user classes it runs
+OCPP_CHOICES: dict[str, tuple[str, ...]] = {
+    "1.6": USER_CLASSES_16, "2.0.1": USER_CLASSES_201, "both": USER_CLASSES}
 _MIX_VALIDATOR = Draft202012Validator({
     "type": "object",
     "properties": {name: {"type": "integer", "minimum": 0} for name in USER_CLASSES},
@@ -45,6 +56,7 @@ class LoadOptions:
     id_tag: str = "LOADTEST"
     call_timeout: float = 30.0
     mix: str = ""
+    ocpp: str = "1.6"
 
     @classmethod
     def of(cls, parsed: Any) -> LoadOptions:
@@ -56,7 +68,7 @@ class LoadOptions:
 
 def add_arguments(parser: Any) -> None:
     """Register our options on Locust's parser (an `init_command_line_parser` listener)."""
-    group = parser.add_argument_group("ChargeBench OCPP 1.6 charge points")
+    group = parser.add_argument_group("ChargeBench OCPP charge points (1.6 and 2.0.1)")
     defaults = LoadOptions()
     group.add_argument("--cp-prefix", default=defaults.cp_prefix,
                        help="charge point ids are PREFIX-<worker index>-<n> (default: %(default)s)")
@@ -75,14 +87,18 @@ def add_arguments(parser: Any) -> None:
                        help="seconds to wait for a CALL's reply (default: %(default)s)")
     group.add_argument("--mix", default="", metavar="YAML",
                        help="YAML file: user class name -> weight")
+    group.add_argument("--ocpp", default=defaults.ocpp, choices=sorted(OCPP_CHOICES),
+                       help="the OCPP version of the charge points: 1.6 (default), 2.0.1 or "
+                       "both")
 
 
 class MixError(ValueError):
     """The mix file is unusable; one `FILE:LINE:COL: field: reason` line per problem."""
 
 
-def read_mix(path: str | Path) -> dict[str, int]:
-    """Weights from a mix file; raises MixError naming every bad entry and where it is."""
+def read_mix(path: str | Path, classes: Sequence[str] = USER_CLASSES_16) -> dict[str, int]:
+    """Weights from a mix file; raises MixError naming every bad entry and where it is, or
+    when every one of `classes` (those the run's `--ocpp` chooses) would weigh 0."""
     try:
         data, positions = load_file(path)
     except YamlFileError as exc:
@@ -91,6 +107,6 @@ def read_mix(path: str | Path) -> dict[str, int]:
     found = schema_violations(_MIX_VALIDATOR, data, positions, str(path))
     if found:
         raise MixError("\n".join(message for _, _, message in found))
-    if not any(data.get(name, 1) for name in USER_CLASSES):
+    if not any(data.get(name, 1) for name in classes):
         raise MixError(f"{path}:1:1: (root): every weight is 0, no charger would start")
     return data

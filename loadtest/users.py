@@ -18,7 +18,9 @@ from locust import User, task
 from locust.exception import RescheduleTask
 
 from chargebench.ocppj.errors import CallFailed
+from chargebench.ocppj.versions import OCPP16, OcppVersion
 from loadtest import messages
+from loadtest.handlers import Handler, handler_table
 from loadtest.options import LoadOptions
 from loadtest.transport import OcppClient
 
@@ -47,10 +49,16 @@ def recorded(body: Callable[[OcppUser], None]) -> Callable[[OcppUser], None]:
 
 
 class OcppUser(User):
-    """Base of the charger users: an id, a connection, boot on (re)connect."""
+    """Base of the charger users: an id, a connection, boot on (re)connect. `version` and
+    `handlers` say which OCPP the connection speaks (2.0.1: `loadtest.users201`)."""
 
     abstract = True
     connectors = 1
+    version: OcppVersion = OCPP16
+
+    def handlers(self) -> dict[str, Handler]:
+        """This charger's answers to CSMS-initiated CALLs (a fresh table per user)."""
+        return handler_table()
 
     def on_start(self) -> None:
         self.options = LoadOptions.of(self.environment.parsed_options)
@@ -60,6 +68,8 @@ class OcppUser(User):
             f"{(self.host or '').rstrip('/')}/{self.cp_id}",
             request_event=self.environment.events.request,
             call_timeout=self.options.call_timeout,
+            handlers=self.handlers(),
+            version=self.version,
         )
         self.boot_interval: float | None = None
 

@@ -171,9 +171,16 @@ class BuiltinBackend(Backend):
             return await asyncio.to_thread(store.get_charger, cp_id)
         if kind == "connector":
             return await asyncio.to_thread(store.get_connector, cp_id, spec.get("connector_id", 1))
+        if kind == "evse":  # a 2.0.1 station's connector, by EVSE and connector (G01)
+            rows = await asyncio.to_thread(store.list_evse_connectors, cp_id)
+            evse, connector = spec.get("evse_id", 1), spec.get("connector_id", 1)
+            return next((row for row in rows if row["evse_id"] == evse
+                         and row["connector_id"] == connector), None)
         if kind == "transaction":
             if isinstance(spec.get("id"), int):
                 return _plain(await asyncio.to_thread(store.get_transaction, spec["id"]))
+            if isinstance(spec.get("id"), str):  # 2.0.1: the station's own transactionId
+                return await asyncio.to_thread(_station_transaction, store, cp_id, spec["id"])
             rows = await asyncio.to_thread(store.list_transactions, charger_id=cp_id, limit=None)
             return _plain(max(rows, key=lambda row: row["id"])) if rows else None
         if kind == "wallet":
@@ -212,6 +219,16 @@ class BuiltinBackend(Backend):
             "billed": sum((Decimal(str(row["amount"])) for row in billed), Decimal("0.00")),
             "currency": next((row["currency"] for row in billed if row.get("currency")), ""),
         }
+
+
+def _station_transaction(store: Any, cp_id: str, station_tx_id: str) -> dict[str, Any] | None:
+    """The row of a 2.0.1 station's transaction, named as the station names it (its string
+    transactionId, E01): `id` is that string, `transaction_id` the CSMS's row id."""
+    row_id = store.station_transaction(cp_id, station_tx_id)
+    row = None if row_id is None else _plain(store.get_transaction(row_id))
+    if row is not None:
+        row.update(id=station_tx_id, transaction_id=row_id)
+    return row
 
 
 def _user_with_wallet(store: Any, cp_id: str, args: dict[str, Any]) -> None:

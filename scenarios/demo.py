@@ -1,7 +1,8 @@
 """`chargebench demo`: the whole toolkit in one command, for a first look.
 
 Starts the built-in CSMS on an SQLite file in the output directory, runs a representative set of
-library scenarios against it (single chargers, then a mixed fleet living through a day), all at
+library scenarios against it (single chargers, a fleet living through a day, then a mixed
+fleet: 1.6 charge points and 2.0.1 stations on the one port), all at
 one accelerated speed so the CSMS and the charge points share one clock, on a `VirtualTimeLoop`
 (time advances by events, so a busy machine changes the wall time only), and prints what ran,
 what passed, the energy delivered and billed, and where the traces, the JUnit report and the
@@ -37,7 +38,8 @@ from sim.cli import add_ui_options, scenario_ui
 
 __all__ = ["DEMO_SCENARIOS", "add_parser", "run_demo"]
 
-#: Library scenarios the demo runs, in order: one of each kind, the fleet last.
+#: Library scenarios the demo runs, in order: one of each kind, the fleets last (the mixed
+#: one: 1.6 and 2.0.1 on one CSMS port).
 DEMO_SCENARIOS = (
     "cold_boot_accepted.yaml",
     "charging_plug_in_first.yaml",
@@ -51,6 +53,7 @@ DEMO_SCENARIOS = (
     "reservation.yaml",
     "firmware_update.yaml",
     "fleet_day_small.yaml",
+    "fleet_mixed.yaml",
 )
 #: A simulated day in 36 s: fast enough for "under two minutes", slow enough for 2 cores.
 DEMO_SPEED = 2400.0

@@ -4,10 +4,17 @@
 `FILE:LINE:COL: field.path: reason`, sorted, covering every schema violation in the file (not
 just the first) and then the checks a schema cannot express: matcher specs, charge point id
 patterns, step targets, include files and cycles.
+
+OCPP versions: a fleet group says `ocpp: "2.0.1"` (default "1.6"); each step's messages are
+checked against the schemas of the versions of the charge points it acts on (its `cp:`, else
+the including step's, else every charge point), so a 2.0.1 group's `expect:` names
+TransactionEvent and a 1.6 group's StartTransaction, and a step acting on both must name what
+both versions have.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import defaultdict
@@ -20,8 +27,16 @@ import jsonschema
 
 from chargebench.matching import MatcherSpecError, MessagePattern, compile_matcher
 from chargebench.yamlpos import Positions, YamlFileError, dotted, load_file, schema_violations
-from scenarios.model import VERBS, CsmsSpec, GroupSpec, Scenario, Step
-from scenarios.ocppcheck import Problem, action_problem, matcher_problems, payload_problems, suggest
+from scenarios.model import VERBS, CsmsSpec, GroupSpec, Scenario, Step, variable_key
+from scenarios.ocppcheck import (
+    OCPP_VERSIONS,
+    Problem,
+    action_problem,
+    matcher_problems,
+    payload_problems,
+    suggest,
+    version_of,
+)
 from scenarios.values import has_variables, parse_duration, references
 
 __all__ = ["LIBRARY", "SCHEMA", "ScenarioError", "load_scenario", "validate_file"]
@@ -38,8 +53,9 @@ _VALIDATOR = jsonschema.Draft202012Validator(
 
 
 #: Variables the runner gives every step (`${cp}`: the charge point it runs on; `${now}`,
-#: `${now+10m}`: simulated time), the file servers' (`files:`) and the test PKI's (`tls: true`)
-_RUNNER_VARIABLES = frozenset({"cp", "now"})
+#: `${now+10m}`: simulated time; `${csms.url}`: the CSMS's OCPP base URL), the file servers'
+#: (`files:`) and the test PKI's (`tls: true`)
+_RUNNER_VARIABLES = frozenset({"cp", "now", "csms.url"})
 _FILE_VARIABLES = frozenset({"files.http", "files.ftp", "files.dir"})
 _PKI_VARIABLES = frozenset({"pki.ca_pem"})
 
@@ -105,10 +121,16 @@ def _x_message(error: jsonschema.ValidationError) -> str | None:
 class _FileLoader:
     """Loads one file; `problems` gathers every positioned complaint about it."""
 
-    def __init__(self, path: Path, stack: tuple[Path, ...], targets: set[str] | None) -> None:
+    def __init__(self, path: Path, stack: tuple[Path, ...], targets: set[str] | None,
+                 ocpp_of: dict[str, frozenset[str]] | None = None,
+                 versions: frozenset[str] | None = None) -> None:
+        """`targets`, `ocpp_of` (target name -> OCPP versions) and `versions` (those of the
+        including step) come from the including file; the top file makes its own."""
         self.path = path
         self.stack = stack
         self.targets = targets
+        self.ocpp_of = ocpp_of
+        self.versions = versions
         self.problems: list[tuple[int, int, str]] = []
         self.positions: Positions
         self.requires: list[str] = []
@@ -144,8 +166,12 @@ class _FileLoader:
         names = {g.name for g in fleet} | {cp for g in fleet for cp in g.ids} | {"all", "*"}
         if self.targets is None:
             self.targets = names
+        if self.ocpp_of is None:
+            self.ocpp_of = _versions_by_target(fleet)
+        if self.versions is None:
+            self.versions = self.ocpp_of["all"]
         self.requires = list(data.get("requires", []))
-        steps = self.steps(data["steps"], ("steps",))
+        steps = self.steps(data["steps"], ("steps",), self.versions)
         return Scenario(
             name=data["name"],
             source=self.path,
@@ -201,20 +227,28 @@ class _FileLoader:
                 seen.setdefault(cp, index)
             if group["group"] in (g.name for g in built):
                 self.complain((*where, "group"), f"group {group['group']} is defined twice")
+            ocpp = _ocpp_name(group.get("ocpp", "1.6"))
             template = group.get("template", {})
             config = template.get("config")
             if config is not None:
                 config = self.relative(config)
-                if not config.is_file():
+                if ocpp == "2.0.1" and not config.is_dir():
+                    self.complain((*where, "template", "config"),
+                                  f"a 2.0.1 group's config is a libocpp component_config "
+                                  f"folder; not a folder: {config}")
+                elif ocpp != "2.0.1" and not config.is_file():
                     self.complain((*where, "template", "config"), f"file not found: {config}")
-            self.check_template(template, (*where, "template"), config)
+            if ocpp == "2.0.1":
+                self.check_model(template, (*where, "template"), config, group.get("password"))
+            else:
+                self.check_template(template, (*where, "template"), config)
             self.check_faults(template.get("faults"), (*where, "template", "faults"))
             ramp = group.get("ramp", {})
             per_second = ramp.get("per_second")
             if "over" in ramp and len(ids) > 1:
                 per_second = len(ids) / max(parse_duration(ramp["over"]), 0.001)
             built.append(GroupSpec(
-                name=group["group"], ids=ids, config=config,
+                name=group["group"], ids=ids, ocpp=ocpp, config=config,
                 overrides=dict(template.get("overrides", {})),
                 hardware=dict(template.get("hardware", {})),
                 faker_seed=group.get("faker_seed"), ramp_per_second=per_second,
@@ -237,6 +271,53 @@ class _FileLoader:
                 ChargePointConfig.load(config)
             except ConfigError as error:
                 self.complain((*where, "config"), f"{error.key or 'file'}: {error.reason}")
+
+    def check_model(self, template: Mapping[str, Any], where: tuple, config: Path | None,
+                    password: Any = None) -> None:
+        """A 2.0.1 group: the hardware section, the component_config folder (the simulator's
+        `DeviceModel.load`), `overrides: {Component: {Variable: value}}`, each variable one
+        the device model has and each value one it takes, and the group's password (its
+        SecurityCtrlr.BasicAuthPassword)."""
+        from sim.hardware import Hardware, HardwareError
+        from sim.v201.device_model import DeviceModelError, default_config_dir
+        from sim.v201.device_model_values import check_value, to_text
+
+        try:
+            Hardware.from_dict(template.get("hardware") or {})
+        except HardwareError as error:
+            self.complain((*where, "hardware", error.field), error.reason)
+        if config is not None and not config.is_dir():
+            return
+        try:
+            model = _device_model(config or default_config_dir())
+        except DeviceModelError as error:
+            first = str(error).strip().splitlines() or ["invalid"]
+            self.complain((*where, "config"), first[0])
+            return
+        spec = model.find("SecurityCtrlr", "BasicAuthPassword")
+        if isinstance(password, str) and spec is not None:
+            problem = check_value(spec.characteristics, password)
+            if problem is not None:
+                self.complain((*where[:-1], "password"),
+                              f"SecurityCtrlr.BasicAuthPassword: {problem[1]}")
+        overrides = template.get("overrides") or {}
+        for component, values in overrides.items():
+            if not isinstance(values, Mapping):
+                self.complain((*where, "overrides", component), "{Variable: value} expected")
+                continue
+            for variable, value in values.items():
+                spot = (*where, "overrides", component, variable)
+                name, instance = variable_key(str(variable))
+                spec = model.find(component, name, variable_instance=instance)
+                if spec is None:
+                    self.complain(spot, f"{component}.{variable} is not in the device model "
+                                        f"({model.folder.name})", key=True)
+                    continue
+                if has_variables(str(value)):
+                    continue
+                problem = check_value(spec.characteristics, to_text(value))
+                if problem is not None:
+                    self.complain(spot, f"{component}.{variable}: {problem[1]}")
 
     def check_faults(self, spec: Mapping[str, Any] | None, where: tuple) -> None:
         """A fault plan the simulator would refuse (`sim.features.faults.FaultPlan`)."""
@@ -266,10 +347,11 @@ class _FileLoader:
             self.complain((*where, "id"), "the id pattern gives the same id twice; use {n}")
         return ids
 
-    def steps(self, items: list[dict[str, Any]], where: tuple) -> list[Step]:
-        return [self.step(item, (*where, index)) for index, item in enumerate(items)]
+    def steps(self, items: list[dict[str, Any]], where: tuple, versions: frozenset[str]
+              ) -> list[Step]:
+        return [self.step(item, (*where, index), versions) for index, item in enumerate(items)]
 
-    def step(self, item: dict[str, Any], where: tuple) -> Step:
+    def step(self, item: dict[str, Any], where: tuple, versions: frozenset[str]) -> Step:
         verb = next(key for key in item if key in VERBS)
         args = item[verb]
         line, _ = self.positions.locate(where)
@@ -277,14 +359,26 @@ class _FileLoader:
         step = Step(verb=verb, args=args, where=f"{self.path}:{line}", name=item.get("name"),
                     on=[on] if isinstance(on, str) else on)
         self.check_target(step.on, (*where, "cp"))
-        self.check_args(verb, args, (*where, verb))
+        versions = self.versions_of(step.on, versions)
+        self.check_args(verb, args, (*where, verb), versions)
         if verb in ("parallel", "sequence"):
-            step.children = self.steps(args, (*where, verb))
+            step.children = self.steps(args, (*where, verb), versions)
         elif verb == "repeat":
-            step.children = self.steps(args["steps"], (*where, verb, "steps"))
+            step.children = self.steps(args["steps"], (*where, verb, "steps"), versions)
         elif verb == "include":
-            self.include(step, (*where, verb))
+            self.include(step, (*where, verb), versions)
         return step
+
+    def versions_of(self, on: list[str] | None, inherited: frozenset[str]) -> frozenset[str]:
+        """The OCPP versions a step acts on: those of its `cp:` targets (a `${name}` target
+        may be any charge point), else the ones it inherits."""
+        if not on or self.ocpp_of is None:
+            return inherited
+        every = self.ocpp_of["all"]
+        found: set[str] = set()
+        for name in on:
+            found |= every if has_variables(name) else self.ocpp_of.get(name, frozenset())
+        return frozenset(found) or inherited
 
     def check_target(self, on: list[str] | None, where: tuple) -> None:
         for index, name in enumerate(on or []):
@@ -332,29 +426,41 @@ class _FileLoader:
             self.problems.append(
                 (line, col, f"{path}:{line}:{col}: ${{{name}}} is not defined{hint}"))
 
-    def check_message(self, verb: str, args: Mapping[str, Any], where: tuple) -> None:
-        """Action names, payloads and reply matchers against the OCPP 1.6 schemas."""
+    def check_message(self, verb: str, args: Mapping[str, Any], where: tuple,
+                      versions: frozenset[str]) -> None:
+        """Action names, payloads and reply matchers against the OCPP schemas of every version
+        the step acts on (1.6, 2.0.1)."""
         action = args.get("action")
-        problem = action_problem(verb, action)
-        if problem:
-            self.complain((*where, "action"), problem)
-            return
-        if not isinstance(action, str) or has_variables(action):
-            return
-        found: list[tuple[str, Problem]] = []
-        if verb in ("send", "command"):
-            found += [("payload", p) for p in payload_problems(action, args.get("payload"), False)]
-            if "reply" in args:
-                found += [("reply", p) for p in matcher_problems(action, args["reply"], True)]
-        elif "payload" in args and args.get("type", "CALL") != "CALLERROR":
-            response = args.get("type") == "CALLRESULT"
-            found += [("payload", p) for p in matcher_problems(action, args["payload"], response)]
-        for part, (path, reason, key) in found:
-            self.complain((*where, part, *path), reason, key=key)
+        both = len(versions) > 1
+        for name in sorted(versions):
+            version = version_of(name)
+            problem = action_problem(verb, action, version)
+            if problem:
+                if both:
+                    problem += (f"; the step acts on {' and '.join(sorted(versions))} charge "
+                                "points: give it a cp: of one version")
+                self.complain((*where, "action"), problem)
+                return
+            if not isinstance(action, str) or has_variables(action):
+                return
+            found: list[tuple[str, Problem]] = []
+            if verb in ("send", "command"):
+                found += [("payload", p) for p in
+                          payload_problems(action, args.get("payload"), False, version)]
+                if "reply" in args:
+                    found += [("reply", p) for p in
+                              matcher_problems(action, args["reply"], True, version)]
+            elif "payload" in args and args.get("type", "CALL") != "CALLERROR":
+                response = args.get("type") == "CALLRESULT"
+                found += [("payload", p) for p in
+                          matcher_problems(action, args["payload"], response, version)]
+            for part, (path, reason, key) in found:
+                self.complain((*where, part, *path), reason, key=key)
 
-    def check_args(self, verb: str, args: Any, where: tuple) -> None:
+    def check_args(self, verb: str, args: Any, where: tuple,
+                   versions: frozenset[str] = frozenset({"1.6"})) -> None:
         if verb in ("send", "command", "expect", "expect_not") and isinstance(args, Mapping):
-            self.check_message(verb, args, where)
+            self.check_message(verb, args, where, versions)
         try:
             if verb in ("expect", "expect_not"):
                 MessagePattern.from_spec(args, placeholder=has_variables)
@@ -369,7 +475,7 @@ class _FileLoader:
         except MatcherSpecError as error:
             self.complain((*where, *error.path), error.reason)
 
-    def include(self, step: Step, where: tuple) -> None:
+    def include(self, step: Step, where: tuple, versions: frozenset[str]) -> None:
         args = step.args if isinstance(step.args, dict) else {"file": step.args}
         target = self.find_include(args["file"])
         if target is None:
@@ -381,7 +487,8 @@ class _FileLoader:
             return
         try:
             shown = Path(os.path.relpath(target))  # FILE:LINE as the user would type it
-            loader = _FileLoader(shown, (*self.stack, self.path.resolve()), self.targets)
+            loader = _FileLoader(shown, (*self.stack, self.path.resolve()), self.targets,
+                                 self.ocpp_of, versions)
             inner = loader.load()
         except ScenarioError as error:
             self.problems.extend((0, 0, text) for text in error.problems)
@@ -400,6 +507,31 @@ class _FileLoader:
             if candidate.is_file():
                 return candidate
         return None
+
+
+def _ocpp_name(value: Any) -> str:
+    """A group's `ocpp:` as its version name (the schema allows "1.6", "2.0.1" and 1.6, which
+    YAML reads as a number)."""
+    text = str(value)
+    return text if text in OCPP_VERSIONS else "1.6"
+
+
+@functools.cache
+def _device_model(folder: Path) -> Any:
+    """A component_config folder loaded once per process (the loader only reads it)."""
+    from sim.v201.device_model import DeviceModel
+
+    return DeviceModel.load(folder)
+
+
+def _versions_by_target(fleet: list[GroupSpec]) -> dict[str, frozenset[str]]:
+    """What a `cp:` name stands for, as OCPP versions: a group, a charge point, `all`/`*`."""
+    found: dict[str, frozenset[str]] = {}
+    for group in fleet:
+        found[group.name] = found.get(group.name, frozenset()) | {group.ocpp}
+        found.update(dict.fromkeys(group.ids, frozenset({group.ocpp})))
+    found["all"] = found["*"] = frozenset(g.ocpp for g in fleet) or frozenset({"1.6"})
+    return found
 
 
 def load_scenario(path: str | Path) -> Scenario:

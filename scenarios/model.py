@@ -12,7 +12,7 @@ from typing import Any
 
 __all__ = [
     "ACTION_VERBS", "CHECK_VERBS", "CONTROL_VERBS", "VERBS",
-    "CsmsSpec", "GroupSpec", "Scenario", "Step",
+    "CsmsSpec", "GroupSpec", "Scenario", "Step", "variable_key",
 ]
 
 #: Steps that act on a charge point (they open a new expectation window, see README).
@@ -74,10 +74,14 @@ class CsmsSpec:
 
 @dataclass(slots=True)
 class GroupSpec:
-    """A group of charge points built from one template."""
+    """A group of charge points built from one template, all speaking `ocpp` ("1.6" or
+    "2.0.1"). For 1.6, `config` is a libocpp key file and `overrides` `{Profile: {Key:
+    value}}`; for 2.0.1, `config` is a libocpp component_config folder and `overrides`
+    `{Component: {Variable: value}}` (Actual values)."""
 
     name: str
     ids: list[str]
+    ocpp: str = "1.6"
     config: Path | None = None
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     hardware: dict[str, Any] = field(default_factory=dict)
@@ -106,6 +110,11 @@ class Scenario:
     def charge_points(self) -> list[str]:
         return [cp for group in self.fleet for cp in group.ids]
 
+    def versions(self, target: list[str] | None) -> set[str]:
+        """The OCPP versions of the charge points a step acts on."""
+        ocpp = {cp: group.ocpp for group in self.fleet for cp in group.ids}
+        return {ocpp[cp] for cp in self.resolve_target(target) if cp in ocpp}
+
     def resolve_target(self, target: list[str] | None) -> list[str]:
         """Charge point ids a step acts on: ids, group names or `all` (the default)."""
         if not target:
@@ -116,3 +125,12 @@ class Scenario:
             ids = self.charge_points if name in ("all", "*") else groups.get(name, [name])
             chosen.extend(cp for cp in ids if cp not in chosen)
         return chosen
+
+
+def variable_key(key: str) -> tuple[str, str | None]:
+    """A 2.0.1 override's variable: `Name` or `Name[Instance]` (an instanced variable, e.g.
+    SmartChargingCtrlr `Entries[ChargingProfiles]`)."""
+    if key.endswith("]") and "[" in key:
+        name, instance = key[:-1].split("[", 1)
+        return name, instance
+    return key, None

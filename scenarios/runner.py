@@ -36,6 +36,8 @@ from scenarios.model import Scenario
 from scenarios.results import FAILED, PASSED, SKIPPED, ScenarioResult, StepResult
 from scenarios.stations import Station, build_stations
 from scenarios.steps import Executor, Timing
+from sim.v201 import evse as evse_flows
+from sim.v201.station import ChargingStation
 
 __all__ = ["RunOptions", "run_scenario"]
 
@@ -136,6 +138,8 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
         timing = Timing(clock, scenario.timeout, min_wait=options.min_wait)
         executor = Executor(scenario, backend, stations, timing, files)
         executor.globals.update(backend.variables())
+        # the CSMS's OCPP base URL (what a 2.0.1 SetNetworkProfile's ocppCsmsUrl names)
+        executor.globals["csms.url"] = backend.url().rstrip("/")
         executor.globals.update(files.variables() if files is not None else {})
         executor.globals["now"] = lambda offset: iso(clock.now() + timedelta(seconds=offset))
         for _ in range(scenario.repeat):
@@ -178,12 +182,19 @@ async def _run(scenario: Scenario, options: RunOptions) -> ScenarioResult:
 
 async def _power_off(stations: dict[str, Station]) -> None:
     """The teardown: every charge point that was started stops its open transactions (1.6
-    §4.10, reason Other), delivers what it can and disconnects. Once per station."""
+    §4.10, reason Other; 2.0.1: Ended, stoppedReason Other, as a station ends one itself),
+    delivers what it can and disconnects. Once per station."""
     for station in stations.values():
         if station.started:
             station.started = False
+            cp = station.cp
+            if isinstance(cp, ChargingStation):  # its stop() leaves transactions to the queue
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(5):
+                        for evse in cp.evses:
+                            await evse_flows.ended_by(cp, evse, "AbnormalCondition", "Other")
             with contextlib.suppress(Exception):
-                await station.cp.stop()
+                await cp.stop()
 
 
 def _since(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -202,20 +202,21 @@ def connect_failed(st: ChargingStation, net: NetworkState, error: BaseException)
 
 def connected(st: ChargingStation, net: NetworkState, slot: int | None, profile: int,
               ws: Any) -> None:
-    """A05.FR.06: the profile connected with (`slot`, its securityProfile `profile`) becomes
-    SecurityCtrlr.SecurityProfile; profiles with a lower one are removed from the slots and
-    the priority. The CSMS certificate tells the store which root is in use (M04.FR.06)."""
+    """A05.FR.06: a profile connected with (`slot`, its securityProfile `profile`) above
+    SecurityCtrlr.SecurityProfile raises it, and profiles with a lower one are removed from the
+    slots and the priority (a fallback to a lower one, B10.FR.07, changes nothing). The CSMS
+    certificate tells the store which root is in use (M04.FR.06)."""
     net.failures, net.last_good, net.profile = 0, slot, profile
     ssl_object = ws.transport.get_extra_info("ssl_object") if ws.transport else None
     if ssl_object is not None:
         st.features.certs.on_connected(ssl_object.getpeercert(binary_form=True))
     if slot is None:
         return
-    previous = st.settings.int("SecurityProfile")
-    if profile != previous:
-        _set(st, "SecurityProfile", profile)
-        st.features.security_event("ReconfigurationOfSecurityParameters",
-                                   f"SecurityProfile {profile}")
+    if profile <= st.settings.int("SecurityProfile"):
+        return
+    _set(st, "SecurityProfile", profile)
+    st.features.security_event("ReconfigurationOfSecurityParameters",
+                               f"SecurityProfile {profile}")
     known = profiles(st)
     lower = [s for s, d in known.items() if int(d.get("securityProfile", 0)) < profile]
     if lower:

@@ -192,8 +192,9 @@ async def test_k12_an_external_limit_is_notified_and_applied(csms, make_station)
 async def test_l02_update_firmware_over_http_then_reboot(csms, make_station, http_server):
     """L02 (no signature): UpdateFirmware Accepted; FirmwareStatusNotification Downloading,
     Downloaded, Installing, InstallRebooting, Installed, each with the requestId (L01.FR.10);
-    the security event FirmwareUpdated; then the reboot: BootNotification reason
-    FirmwareUpdate with the new firmwareVersion (L01.FR.15)."""
+    the security event FirmwareUpdated (before the reboot, between StartupOfTheDevice and
+    ResetOrReboot); then the reboot: BootNotification reason FirmwareUpdate with the new
+    firmwareVersion (L01.FR.15)."""
     http_server.files["/fw/station.bin"] = make_image("2.0.1-b7")
     station, frames = await make_station(csms.url(""), "ST-L02")
     await station.wait_booted(5)
@@ -210,8 +211,11 @@ async def test_l02_update_firmware_over_http_then_reboot(csms, make_station, htt
     boot = [p for a, p in frames.calls() if a == "BootNotification"][-1]
     assert boot["reason"] == "FirmwareUpdate"
     assert boot["chargingStation"]["firmwareVersion"] == "2.0.1-b7"
+    await until(lambda: [p["type"] for a, p in frames.calls()
+                         if a == "SecurityEventNotification"][-1:] == ["ResetOrReboot"])
     events = [p["type"] for a, p in frames.calls() if a == "SecurityEventNotification"]
-    assert events == ["FirmwareUpdated"]
+    # A04.FR.01: the start-up, the update before the reboot, the reboot after it
+    assert events == ["StartupOfTheDevice", "FirmwareUpdated", "ResetOrReboot"]
 
 
 @pytest.mark.parametrize("good", [True, False])
