@@ -328,7 +328,7 @@ def _self_station(loop: BackgroundLoop, faults: Path | None) -> Iterator[tuple[l
         yield [
             "--cb-listen", f"127.0.0.1:{port}", "--cb-timeout", "5",
             "--cb-connect-timeout", "30", "--cb-boot-timeout", "15",
-            "--cb-reconnect-timeout", "30", *selfstation.credentials(station),
+            "--cb-reconnect-timeout", "30",
         ], _Hooks(operator=ControlOperator(selfsim.SimControl(station), loop.submit))
     finally:
         with contextlib.suppress(Exception):

@@ -29,12 +29,7 @@ OVERRIDES = {"RetryBackOffWaitMinimum": "1", "RetryBackOffRandomRange": "0",
              # charging profiles from SmartChargingCtrlr.Entries[ChargingProfiles], which part
              # 2 defines as the number installed (0 in the default model; the maximum is its
              # maxLimit, 40), and then rejects every profile; the self run gives the maximum
-             "ChargingProfileEntries": "40",
-             # the default network profile is security profile 1 (HTTP Basic): the harness
-             # is told this password (`credentials`); the listener checks a password by 1.6's
-             # AuthorizationKey rule (16-20 bytes), stricter than 2.0.1's 16-40 characters,
-             # so the self run's password is one both accept
-             "BasicAuthPassword": "CB-conform-self-pw"}
+             "ChargingProfileEntries": "40"}
 
 
 def build(station_id: str, url: str, *, state_dir: Path, speed: float = SPEED,
@@ -47,11 +42,3 @@ def build(station_id: str, url: str, *, state_dir: Path, speed: float = SPEED,
     station.call_timeout = 5.0
     station.fault_plan = fault_plan  # type: ignore[assignment]
     return station
-
-
-def credentials(station: ChargingStation) -> list[str]:
-    """The harness's `--cb-password`: the station's SecurityCtrlr.BasicAuthPassword, the
-    AuthorizationKey a CSMS is configured with for it (its default network profile is security
-    profile 1, HTTP Basic; A00.FR.2xx), or nothing when it has none."""
-    password = station.settings.text("BasicAuthPassword")
-    return ["--cb-password", password] if password else []
