@@ -87,6 +87,8 @@ class FeatureConfig:
             return "SmartCharging"  # the 2.0.1 handlers decide what is supported (K01)
         if (section, key) == ("SmartCharging", "MaxChargingProfilesInstalled"):
             return self._max_profiles()
+        if (section, key) == ("Security", "CertificateStoreMaxLength"):
+            return self._max_certificates()
         if (section, key) == ("SmartCharging", "ChargingScheduleAllowedChargingRateUnit"):
             units = [_RATE_UNITS[u] for u in self.settings.list("RateUnit") if u in _RATE_UNITS]
             return ",".join(units)
@@ -107,6 +109,17 @@ class FeatureConfig:
                 or find("SmartChargingCtrlr", "Entries"))
         limit = spec.characteristics.max_limit if spec is not None else None
         return None if limit is None else int(limit)
+
+    def _max_certificates(self) -> int | None:
+        """SecurityCtrlr.CertificateEntries is the number installed; its maxLimit the most
+        that may be (part 2 appendix 3.1.8, as Entries[ChargingProfiles]; the store full at
+        0 rejected every root, M05.FR.03). None: no maximum."""
+        find = getattr(self.settings.dm, "find", None)
+        spec = find("SecurityCtrlr", "CertificateEntries") if find is not None else None
+        limit = spec.characteristics.max_limit if spec is not None else None
+        if limit is None:
+            return _int(self.settings.text("CertificateEntries")) if find is None else None
+        return int(limit)
 
     def get_int(self, section: str, key: str, default: int = 0) -> int:
         value = self.get(section, key, None)
