@@ -54,28 +54,55 @@ def _availability(component: str, evse: int | None = None) -> dict:
     return {"component": comp, "variable": {"name": "AvailabilityState"}}
 
 
-async def _install(cs: Cs, *entries: dict) -> list[dict]:
-    """SetVariableMonitoring of Delta monitors (value 1, <Configured severity>) on `entries`
-    (component/variable): every result Accepted with an id, as asked (N04.FR.01/02)."""
-    data = [{"value": 1, "type": "Delta", "severity": SEVERITY, **e} for e in entries]
-    reply = await cs.ask("SetVariableMonitoring", {"setMonitoringData": data})
+def _delta(entry: dict, severity: int = SEVERITY, value: float = 1, **extra: Any) -> dict:
+    """A SetMonitoringData of a Delta monitor on `entry` (component/variable)."""
+    return {"value": value, "type": "Delta", "severity": severity, **entry, **extra}
+
+
+def _same(result: dict, asked: dict) -> bool:
+    """The result is for the asked component/variable (N04.FR.02), type and severity."""
+    return (result["component"]["name"] == asked["component"]["name"]
+            and result["variable"]["name"] == asked["variable"]["name"]
+            and (result["component"].get("evse") or {}).get("id")
+            == (asked["component"].get("evse") or {}).get("id")
+            and result.get("type") == asked["type"]
+            and result.get("severity") == asked["severity"])
+
+
+async def _monitor(cs: Cs, *data: dict) -> list[dict]:
+    """SetVariableMonitoring of `data`; one result per element (N04.FR.01), remembered for
+    clearing when Accepted with an id."""
+    reply = await cs.ask("SetVariableMonitoring", {"setMonitoringData": list(data)})
     results = reply["setMonitoringResult"]
+    if len(results) != len(data):
+        raise Mismatch(f"{len(results)} setMonitoringResult for {len(data)} elements "
+                       "(N04.FR.01)", f"{len(data)} results")
     installed = cs.__dict__.setdefault(_INSTALLED, set())
     for result in results:
         if result.get("status") == "Accepted" and "id" in result:
             installed.add(result["id"])
-    for asked in data:
-        match = [r for r in results if r["component"]["name"] == asked["component"]["name"]
-                 and r["variable"]["name"] == asked["variable"]["name"]
-                 and (r["component"].get("evse") or {}).get("id")
-                 == (asked["component"].get("evse") or {}).get("id")]
-        if not match or match[0]["status"] != "Accepted" or "id" not in match[0] or (
-                match[0]["type"], match[0]["severity"]) != ("Delta", SEVERITY):
-            raise Mismatch(f"setMonitoringResult {results}: Accepted with an id, type Delta, "
-                           f"severity {SEVERITY} expected for {asked['component']}",
-                           "status Accepted")
-        _status_info(match[0], "NoError")
     return results
+
+
+def _result(results: list[dict], asked: dict, status: str, *codes: str) -> dict:
+    """The result of `asked` with `status` (an id when Accepted, none otherwise) and its
+    statusInfo absent or one of `codes`."""
+    match = [r for r in results if _same(r, asked) and r["status"] == status]
+    if not match or (status == "Accepted") != ("id" in match[0]):
+        raise Mismatch(f"setMonitoringResult {results}: {status} expected for "
+                       f"{asked['component']} {asked['variable']} severity {asked['severity']}"
+                       f" ({'with' if status == 'Accepted' else 'without'} an id)",
+                       f"status {status}")
+    _status_info(match[0], *codes)
+    return match[0]
+
+
+async def _install(cs: Cs, *entries: dict) -> list[dict]:
+    """Delta monitors (value 1, <Configured severity>) on `entries` (component/variable):
+    every result Accepted with an id, type and severity as asked (N04.FR.02/08/11)."""
+    data = [_delta(e) for e in entries]
+    results = await _monitor(cs, *data)
+    return [_result(results, asked, "Accepted", "NoError") for asked in data]
 
 
 async def _report(cs: Cs, expect: str = "Accepted", **criteria: Any) -> list[dict]:
@@ -123,6 +150,71 @@ async def test_set_one_monitor(cs: Cs):
     for entry in monitors:
         if entry["variable"]["name"] != "AvailabilityState":
             raise Mismatch(f"reported {entry['variable']}, expected AvailabilityState only")
+
+
+@pytest.mark.octt("TC_N_09_CS")
+@MONITORING
+async def test_set_two_monitors(cs: Cs):
+    """TC_N_09_CS: Delta monitors on EVSE and ChargingStation AvailabilityState in one
+    request: both Accepted; both reported (seqNo from 0)."""
+    targets = [_availability("EVSE", cs.evse_id), _availability("ChargingStation")]
+    results = await _install(cs, *targets)
+    reported = set(_monitor_ids(await _report(cs, componentVariable=targets)))
+    if {r["id"] for r in results} - reported:
+        raise Mismatch(f"monitors {[r['id'] for r in results]} not all reported "
+                       f"({sorted(reported)})", "both monitors reported")
+
+
+@pytest.mark.octt("TC_N_10_CS")
+@MONITORING
+async def test_two_monitors_same_variable(cs: Cs):
+    """TC_N_10_CS: two Delta monitors on EVSE AvailabilityState, severities 8 and 7: both
+    Accepted with their own id."""
+    target = _availability("EVSE", cs.evse_id)
+    data = [_delta(target, 8), _delta(target, 7)]
+    results = await _monitor(cs, *data)
+    ids = {_result(results, asked, "Accepted", "NoError")["id"] for asked in data}
+    if len(ids) != 2:
+        raise Mismatch(f"setMonitoringResult {results}: two monitors, two ids", "two ids")
+
+
+@pytest.mark.octt("TC_N_12_CS")
+@MONITORING
+async def test_delta_out_of_range(cs: Cs):
+    """TC_N_12_CS: a Delta monitor of value -1: Rejected, no id (N04.FR.14)."""
+    asked = _delta(_availability("EVSE", cs.evse_id), value=-1)
+    _result(await _monitor(cs, asked), asked, "Rejected", "ValueOutOfRange",
+            "ValuePositiveOnly")
+
+
+@pytest.mark.octt("TC_N_15_CS")
+@MONITORING
+async def test_duplicate_monitor(cs: Cs):
+    """TC_N_15_CS: two Delta monitors of the same severity on one variable in one request:
+    one Accepted, the other Duplicate (N04.FR.10)."""
+    asked = _delta(_availability("EVSE", cs.evse_id))
+    results = await _monitor(cs, asked, dict(asked))
+    _result(results, asked, "Accepted", "NoError")
+    _result(results, asked, "Duplicate", "InvalidValue", "Duplicate")
+
+
+@pytest.mark.octt("TC_N_40_CS")
+@MONITORING
+async def test_replace_monitor(cs: Cs):
+    """TC_N_40_CS: a Delta monitor of severity 5 set again by its id with severity 4:
+    Accepted (N04.FR.12); reported (Delta criteria) with severity 4."""
+    target = _availability("EVSE", cs.evse_id)
+    first = _result(await _monitor(cs, _delta(target, 5)), _delta(target, 5), "Accepted",
+                    "NoError")
+    again = _delta(target, 4, id=first["id"])
+    _result(await _monitor(cs, again), again, "Accepted", "NoError")
+    monitors = await _report(cs, componentVariable=[target],
+                             monitoringCriteria=["DeltaMonitoring"])
+    found = [m for entry in monitors for m in entry.get("variableMonitoring", ())
+             if m["id"] == first["id"]]
+    if not found or found[0]["severity"] != 4:
+        raise Mismatch(f"monitor {first['id']} reported as {found or monitors}, expected "
+                       "severity 4", "severity 4")
 
 
 @pytest.mark.octt("TC_N_11_CS")
