@@ -12,11 +12,13 @@ monitoring base set back to All.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from chargebench.ports import listen_port
 from conformance.expect import Mismatch, one_of
 from conformance.filehost import FileHost
 from conformance.v201.states import Cs, id_token_cached, id_token_local_auth_list, next_id
@@ -320,6 +322,67 @@ async def _log_uploaded(cs: Cs, files: FileHost, log_type: str) -> None:
     if not files.uploads():
         raise Mismatch("the station said Uploaded but no file reached the server",
                        "the log file on the server")
+
+
+def _station_now(cs: Cs) -> datetime:
+    """The station's clock as the operator hook reads it (a simulator's may run fast), else
+    the wall clock."""
+    reader = getattr(cs.operator, "now", None)
+    return reader() if reader is not None else datetime.now(UTC)
+
+
+@pytest.mark.octt("TC_N_26_CS")
+async def test_diagnostics_upload_failed(cs: Cs):
+    """TC_N_26_CS: a location where nothing listens, retries 3: Accepted; Uploading (again
+    between attempts, optional), then UploadFailure, BadMessage, PermissionDenied or
+    NotSupportedOperation with the requestId (N01.FR.04/08-10), 3 retryIntervals after the
+    first Uploading (on the station's clock)."""
+    interval = 20
+    request_id = next_id()
+    await cs.ask("GetLog", {"logType": "DiagnosticsLog", "requestId": request_id,
+                            "retries": 3, "retryInterval": interval,
+                            "log": {"remoteLocation": f"http://127.0.0.1:{listen_port()}/up/"}},
+                 {"status": "Accepted"})
+    await cs.expect("LogStatusNotification", {"status": "Uploading", "requestId": request_id})
+    began = _station_now(cs)
+    failures = ("UploadFailure", "BadMessage", "PermissionDenied", "NotSupportedOperation")
+    while True:
+        report = await cs.expect("LogStatusNotification", {
+            "status": one_of("Uploading", *failures), "requestId": request_id},
+            timeout=3 * interval + cs.settings.timeout)
+        if report["status"] != "Uploading":
+            break
+    took = (_station_now(cs) - began).total_seconds()
+    if took < 3 * interval * 0.8:
+        raise Mismatch(f"{report['status']} {took:.0f} s after Uploading on the station's "
+                       f"clock; 3 x retryInterval = {3 * interval} s expected",
+                       f"{3 * interval} s of retries")
+
+
+@pytest.mark.octt("TC_N_16_CS")
+@MONITORING
+async def test_monitoring_level_suppresses(cs: Cs):
+    """TC_N_16_CS: a Delta monitor of severity 8 on EVSE AvailabilityState, SetMonitoringLevel
+    7: Accepted (N05.FR.01); the EV plugged in: no NotifyEventRequest for the EVSE
+    (N05.FR.03)."""
+    target = _availability("EVSE", cs.evse_id)
+    await _install(cs, target)
+    level = cs.model.value("MonitoringCtrlr", "ActiveMonitoringLevel") or "9"
+    try:
+        reply = await cs.ask("SetMonitoringLevel", {"severity": 7}, {"status": "Accepted"})
+        _status_info(reply, "NoError")
+        await cs.act("plug_in", connector=cs.connector_id)
+        await cs.expect_status("Occupied")
+
+        def evse_event(frame: Any) -> bool:
+            return frame.type == "CALL" and frame.action == "NotifyEvent" and any(
+                e["component"]["name"] == "EVSE" for e in (frame.payload or {}).get(
+                    "eventData", ()))
+
+        await cs.peer.expect_nothing(evse_event, during=2.0,
+                                     what="NotifyEventRequest for the EVSE")
+    finally:
+        await cs.peer.call("SetMonitoringLevel", {"severity": int(level)})
 
 
 @pytest.mark.octt("TC_N_25_CS")
