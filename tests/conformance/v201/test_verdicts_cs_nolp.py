@@ -1,5 +1,6 @@
-"""The 2.0.1 cs-role verdicts of blocks N (diagnostics), O (display messages) and P
-(DataTransfer): every implemented case passes against our own station; against a station we
+"""The 2.0.1 cs-role verdicts of blocks N (diagnostics), O (display messages), P
+(DataTransfer), I (tariff and cost) and L (firmware): every implemented case passes against
+our own station; against a station we
 did not write (`tests.conformance.v201.indep_station201`, the `ocpp` package's v201
 ChargePoint) the legal minimal variant fails none of O and P, what it lacks (a
 SmartChargingCtrlr, an unsupported priority) is not applicable with the reason, and the
@@ -21,7 +22,7 @@ from conformance.v201.catalog import load_catalog
 from conformance.v201.prerequisites import DeviceModelView, Need, needs_of, unmet
 from tests.conformance.v201.test_verdicts_cs import Background, _outcomes, _self_command
 
-BLOCKS = "TC_N_ or TC_O_ or TC_P_"
+BLOCKS = "TC_N_ or TC_O_ or TC_P_ or TC_I_ or TC_L_"
 #: the O and P cases the independent station cannot run, and why
 INDEP_NOT_APPLICABLE = {
     "TC_O_17_CS": "not applicable: DisplayMessageCtrlr.SupportedPriorities is",
@@ -59,7 +60,7 @@ def runs(request, tmp_path_factory) -> Iterator[Callable[[str], Background]]:
 
 @pytest.mark.slow
 def test_self_run_of_the_blocks(runs):
-    """Our station: every implemented N, O, P case passes; the one needing an unsupported
+    """Our station: every implemented N, O, P, I, L case passes; the one needing an unsupported
     priority is not applicable (it supports all three)."""
     code, output, cases, _ = runs("self").wait()
     ran = _outcomes(cases)
@@ -68,8 +69,9 @@ def test_self_run_of_the_blocks(runs):
     passed = {c for c, o in ran.items() if o == "passed"}
     assert {"TC_O_01_CS", "TC_O_05_CS", "TC_O_06_CS", "TC_O_20_CS", "TC_P_01_CS",
             "TC_P_04_CS", "TC_N_08_CS", "TC_N_18_CS", "TC_N_25_CS", "TC_N_27_CS",
-            "TC_N_37_CS"} <= passed
-    assert len(passed) >= 45
+            "TC_N_37_CS", "TC_N_15_CS", "TC_N_26_CS", "TC_I_01_CS", "TC_I_02_CS",
+            "TC_L_05_CS", "TC_L_06_CS", "TC_L_07_CS"} <= passed
+    assert len(passed) >= 55
     assert {c for c, o in ran.items() if o == "not_applicable"} == {"TC_O_17_CS"}
 
 
