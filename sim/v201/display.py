@@ -60,6 +60,9 @@ def set_display_message(st: ChargingStation, p: dict) -> dict:
         return {"status": "UnknownTransaction"}
     if info["id"] not in messages and len(messages) >= s.int("DisplayMessages"):
         return {"status": "Rejected"}
+    if info["priority"] == "AlwaysFront":  # O01.FR.16, O02.FR.18: the new one replaces it
+        for key in [k for k, m in messages.items() if m["priority"] == "AlwaysFront"]:
+            del messages[key]
     messages[info["id"]] = info
     return {"status": "Accepted"}
 

@@ -513,6 +513,9 @@ class IndependentStation(ChargePoint):
             return call_result.SetDisplayMessage(status="NotSupportedMessageFormat")
         if message.get("transaction_id") not in (None, self.tx):
             return call_result.SetDisplayMessage(status="UnknownTransaction")
+        if message["priority"] == "AlwaysFront":  # O01.FR.16: a second one replaces it
+            self.messages = {k: m for k, m in self.messages.items()
+                             if m["priority"] != "AlwaysFront"}
         self.messages[message["id"]] = message
         return call_result.SetDisplayMessage(status="Accepted")
 

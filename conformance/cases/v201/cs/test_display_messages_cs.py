@@ -201,6 +201,50 @@ async def test_two_in_front(cs: Cs):
     reported(await notified_messages(cs, id=[second["id"]]), second, "priority")
 
 
+@pytest.mark.octt("TC_O_24_CS")
+async def test_second_always_front(cs: Cs):
+    """TC_O_24_CS: a second AlwaysFront message replaces the first (O01.FR.16): the first
+    id Unknown, the second reported."""
+    first = await _configured(cs, priority="AlwaysFront")
+    second = await _configured(cs, priority="AlwaysFront")
+    await notified_messages(cs, "Unknown", id=[first["id"]])
+    reported(await notified_messages(cs, id=[second["id"]]), second, "priority")
+
+
+@pytest.mark.octt("TC_O_30_CS")
+async def test_transaction_two_in_front(cs: Cs):
+    """TC_O_30_CS: two InFront messages for the running transaction: both Accepted and
+    reported with the transactionId; after the transaction both Unknown (O02.FR.02)."""
+    await charging(cs)
+    first = await _configured(cs, priority="InFront", transactionId=cs.tx_id)
+    second = await _configured(cs, priority="InFront", transactionId=cs.tx_id,
+                               content="ChargeBench conformance message 2")
+    for message in (first, second):
+        reported(await notified_messages(cs, id=[message["id"]]), message, "transactionId",
+                 "priority", "message")
+    await stop_authorized(cs)
+    await ev_disconnected(cs)
+    for message in (first, second):
+        await notified_messages(cs, "Unknown", id=[message["id"]])
+
+
+@pytest.mark.octt("TC_O_32_CS")
+async def test_transaction_second_always_front(cs: Cs):
+    """TC_O_32_CS: a second AlwaysFront message for the running transaction replaces the
+    first (O02.FR.18): the first Unknown, the second reported with the transactionId and its
+    content; after the transaction Unknown (O02.FR.02)."""
+    await charging(cs)
+    first = await _configured(cs, priority="AlwaysFront", transactionId=cs.tx_id)
+    second = await _configured(cs, priority="AlwaysFront", transactionId=cs.tx_id,
+                               content="ChargeBench conformance message 2")
+    await notified_messages(cs, "Unknown", id=[first["id"]])
+    reported(await notified_messages(cs, id=[second["id"]]), second, "transactionId",
+             "priority", "message")
+    await stop_authorized(cs)
+    await ev_disconnected(cs)
+    await notified_messages(cs, "Unknown", id=[second["id"]])
+
+
 @pytest.mark.octt("TC_O_33_CS")
 async def test_get_id_none(cs: Cs):
     """TC_O_33_CS: no message configured, one id asked: Unknown (O04.FR.07)."""
