@@ -10,14 +10,23 @@ clear it afterwards: a station holds only DisplayMessageCtrlr.DisplayMessages of
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from conformance.casesteps import step
 from conformance.expect import Mismatch
 from conformance.v201.states import Cs, next_id
 
-__all__ = ["clear_display_messages", "display_message", "notified_messages", "parts",
-           "set_display_message"]
+__all__ = [
+    "clear_display_messages",
+    "display_message",
+    "notified_messages",
+    "parts",
+    "set_display_message",
+    "station_now",
+    "station_wait",
+]
 
 #: <Configured content> / <Configured format> / <Configured priority>
 CONTENT, FORMAT, PRIORITY = "ChargeBench conformance message", "UTF8", "NormalCycle"
@@ -89,3 +98,20 @@ def reported(found: list[dict], message: dict, *fields: str) -> dict:
                 raise Mismatch(f"{name} {got.get(name)!r}, expected {message.get(name)!r}",
                                f"{name} as set")
         return got
+
+
+def station_now(cs: Cs) -> datetime:
+    """The station's clock as the operator hook reads it (a simulator's may run fast), else
+    the wall clock."""
+    reader = getattr(cs.operator, "now", None)
+    return reader() if reader is not None else datetime.now(UTC)
+
+
+async def station_wait(cs: Cs, seconds: float) -> None:
+    """Part 6's "wait N seconds", on the station's clock (at most N wall seconds)."""
+    with step(f"wait {seconds:g} s (station clock)"):
+        until = station_now(cs).timestamp() + seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while station_now(cs).timestamp() < until and loop.time() < deadline:
+            await asyncio.sleep(0.05)

@@ -37,6 +37,10 @@ def _messages(st: ChargingStation) -> dict[int, dict]:
         raise OcppCallError("NotSupported", "this station has no DisplayMessageCtrlr enabled")
     if st.display_messages is None:
         st.display_messages = {}
+    now = st.clock.now()  # O01.FR.07: a message is removed once its endDateTime passed
+    for key in [k for k, m in st.display_messages.items()
+                if m.get("endDateTime") and parse_iso(m["endDateTime"]) <= now]:
+        del st.display_messages[key]
     return st.display_messages
 
 

@@ -12,7 +12,6 @@ monitoring base set back to All.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from chargebench.ports import listen_port
 from conformance.expect import Mismatch, one_of
 from conformance.filehost import FileHost
 from conformance.v201.states import Cs, id_token_cached, id_token_local_auth_list, next_id
-from conformance.v201.states_nolp import parts
+from conformance.v201.states_nolp import parts, station_now
 
 MONITORING = pytest.mark.cb_requires("MonitoringCtrlr")
 #: <Configured severity>
@@ -324,13 +323,6 @@ async def _log_uploaded(cs: Cs, files: FileHost, log_type: str) -> None:
                        "the log file on the server")
 
 
-def _station_now(cs: Cs) -> datetime:
-    """The station's clock as the operator hook reads it (a simulator's may run fast), else
-    the wall clock."""
-    reader = getattr(cs.operator, "now", None)
-    return reader() if reader is not None else datetime.now(UTC)
-
-
 @pytest.mark.octt("TC_N_26_CS")
 async def test_diagnostics_upload_failed(cs: Cs):
     """TC_N_26_CS: a location where nothing listens, retries 3: Accepted; Uploading (again
@@ -344,7 +336,7 @@ async def test_diagnostics_upload_failed(cs: Cs):
                             "log": {"remoteLocation": f"http://127.0.0.1:{listen_port()}/up/"}},
                  {"status": "Accepted"})
     await cs.expect("LogStatusNotification", {"status": "Uploading", "requestId": request_id})
-    began = _station_now(cs)
+    began = station_now(cs)
     failures = ("UploadFailure", "BadMessage", "PermissionDenied", "NotSupportedOperation")
     while True:
         report = await cs.expect("LogStatusNotification", {
@@ -352,7 +344,7 @@ async def test_diagnostics_upload_failed(cs: Cs):
             timeout=3 * interval + cs.settings.timeout)
         if report["status"] != "Uploading":
             break
-    took = (_station_now(cs) - began).total_seconds()
+    took = (station_now(cs) - began).total_seconds()
     if took < 3 * interval * 0.8:
         raise Mismatch(f"{report['status']} {took:.0f} s after Uploading on the station's "
                        f"clock; 3 x retryInterval = {3 * interval} s expected",

@@ -27,6 +27,7 @@ from conformance.v201.states_nolp import (
     notified_messages,
     reported,
     set_display_message,
+    station_wait,
 )
 
 #: MessagePriorityEnumType, MessageFormatEnumType (part 2 §3)
@@ -162,6 +163,38 @@ async def test_start_time(cs: Cs):
     (O01.FR.06)."""
     message = await _configured(cs, startDateTime=cs.time(60))
     reported(await notified_messages(cs, id=[message["id"]]), message, "startDateTime")
+
+
+@pytest.mark.octt("TC_O_14_CS")
+async def test_end_time(cs: Cs):
+    """TC_O_14_CS: endDateTime now + 60 s: Accepted, reported with its endDateTime; 60 s
+    later removed (O01.FR.07): Unknown."""
+    message = await _configured(cs, endDateTime=cs.time(60))
+    reported(await notified_messages(cs, id=[message["id"]]), message, "endDateTime")
+    await station_wait(cs, 61)
+    await notified_messages(cs, "Unknown", id=[message["id"]])
+
+
+@pytest.mark.octt("TC_O_27_CS")
+async def test_transaction_start_time(cs: Cs):
+    """TC_O_27_CS: during a transaction a message from now + 60 s: Accepted; after the wait
+    and the end of the session: Unknown (O02.FR.02)."""
+    await charging(cs)
+    message = await _configured(cs, startDateTime=cs.time(60), transactionId=cs.tx_id)
+    await station_wait(cs, 61)
+    await stop_authorized(cs)
+    await ev_disconnected(cs)
+    await notified_messages(cs, "Unknown", id=[message["id"]])
+
+
+@pytest.mark.octt("TC_O_28_CS")
+async def test_transaction_end_time(cs: Cs):
+    """TC_O_28_CS: during a transaction a message until now + 60 s: Accepted; 60 s later
+    removed (O01.FR.07): Unknown."""
+    await charging(cs)
+    message = await _configured(cs, endDateTime=cs.time(60), transactionId=cs.tx_id)
+    await station_wait(cs, 61)
+    await notified_messages(cs, "Unknown", id=[message["id"]])
 
 
 @pytest.mark.octt("TC_O_17_CS")
