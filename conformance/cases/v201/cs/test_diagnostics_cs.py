@@ -106,14 +106,14 @@ async def _install(cs: Cs, *entries: dict) -> list[dict]:
     return [_result(results, asked, "Accepted", "NoError") for asked in data]
 
 
-async def _report(cs: Cs, expect: str = "Accepted", **criteria: Any) -> list[dict]:
+async def _report(cs: Cs, expect: Any = "Accepted", **criteria: Any) -> list[dict]:
     """GetMonitoringReport: `expect`; when Accepted, the monitors of the
     NotifyMonitoringReportRequests (seqNo from 0, +1 while tbc; N02.FR.?)."""
     request_id = next_id()
     reply = await cs.ask("GetMonitoringReport", {"requestId": request_id, **criteria},
                          {"status": expect})
     _status_info(reply, "NoError", "NotFound")
-    if expect != "Accepted":
+    if reply["status"] != "Accepted":
         return []
     monitors: list[dict] = []
     for payload in await parts(cs, "NotifyMonitoringReport", request_id):
@@ -216,6 +216,48 @@ async def test_replace_monitor(cs: Cs):
     if not found or found[0]["severity"] != 4:
         raise Mismatch(f"monitor {first['id']} reported as {found or monitors}, expected "
                        "severity 4", "severity 4")
+
+
+@pytest.mark.octt("TC_N_02_CS")
+@MONITORING
+async def test_report_by_component_variable(cs: Cs):
+    """TC_N_02_CS: Delta monitors on ChargingStation and EVSE AvailabilityState present; a
+    report of ChargingStation.AvailabilityState and every monitor of the EVSE: Accepted; the
+    AvailabilityState monitors reported, of type Delta (N02.FR.?)."""
+    results = await _install(cs, _availability("ChargingStation"),
+                             _availability("EVSE", cs.evse_id))
+    monitors = await _report(cs, componentVariable=[
+        _availability("ChargingStation"),
+        {"component": {"name": "EVSE", "evse": {"id": cs.evse_id}}}])
+    for entry in monitors:
+        if entry["variable"]["name"] == "AvailabilityState" and any(
+                m["type"] != "Delta" for m in entry["variableMonitoring"]
+                if m["id"] in {r["id"] for r in results}):
+            raise Mismatch(f"AvailabilityState monitors {entry}: type Delta expected", "Delta")
+    missing = {r["id"] for r in results} - set(_monitor_ids(monitors))
+    if missing:
+        raise Mismatch(f"monitors {sorted(missing)} not in the report {monitors}",
+                       "both AvailabilityState monitors reported")
+
+
+@pytest.mark.octt("TC_N_06_CS")
+@MONITORING
+async def test_monitoring_base_removes_custom(cs: Cs):
+    """TC_N_06_CS: a custom Delta monitor on ChargingStation AvailabilityState reported;
+    SetMonitoringBase HardWiredOnly: Accepted; the custom monitor gone from the report
+    (N03.FR.05)."""
+    target = _availability("ChargingStation")
+    monitor = (await _install(cs, target))[0]["id"]
+    if monitor not in _monitor_ids(await _report(cs, componentVariable=[target])):
+        raise Mismatch(f"monitor {monitor} not reported", "the custom monitor reported")
+    cs.__dict__["cb_base_changed"] = True
+    reply = await cs.ask("SetMonitoringBase", {"monitoringBase": "HardWiredOnly"},
+                         {"status": "Accepted"})
+    _status_info(reply, "NoError")
+    left = await _report(cs, one_of("Accepted", "EmptyResultSet"), componentVariable=[target])
+    if monitor in _monitor_ids(left):
+        raise Mismatch(f"custom monitor {monitor} still reported after HardWiredOnly: {left}",
+                       "the custom monitor removed")
 
 
 @pytest.mark.octt("TC_N_11_CS")
