@@ -278,6 +278,20 @@ async def test_transaction_second_always_front(cs: Cs):
     await notified_messages(cs, "Unknown", id=[second["id"]])
 
 
+@pytest.mark.octt("TC_O_39_CS")
+async def test_state_faulted(cs: Cs):
+    """TC_O_39_CS: a message for state Faulted; the station set Faulted and back to
+    Available (manual actions: `fault`, `clear_fault`); reported with state Faulted."""
+    message = await _configured(cs, state="Faulted")
+    await cs.act("fault", connector=cs.connector_id)
+    try:
+        await cs.expect_status("Faulted")
+    finally:
+        await cs.act("clear_fault", connector=cs.connector_id)
+    await cs.expect_status("Available")
+    reported(await notified_messages(cs, id=[message["id"]]), message, "state")
+
+
 @pytest.mark.octt("TC_O_33_CS")
 async def test_get_id_none(cs: Cs):
     """TC_O_33_CS: no message configured, one id asked: Unknown (O04.FR.07)."""
