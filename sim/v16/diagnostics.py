@@ -111,6 +111,10 @@ class Diagnostics:
         self._log_request_id: int | None = None
         self._diag_task: asyncio.Task | None = None
         self._log_task: asyncio.Task | None = None
+        #: the running upload already reported its final status (only the report's response
+        #: is awaited): a new GetLog then cancels nothing (N01.FR.11 is about an upload
+        #: in progress)
+        self._log_final = False
 
     @property
     def handlers(self) -> dict[str, Callable[[dict], dict]]:
@@ -164,9 +168,10 @@ class Diagnostics:
         """GetLog.req handler (N01.FR.01, N01.FR.11)."""
         path = self.security_log_path if payload["logType"] == "SecurityLog" else self.log_path
         status = LogStatus.accepted
-        if self._log_task is not None and not self._log_task.done():
+        if self._log_task is not None and not self._log_task.done() and not self._log_final:
             self._log_task.cancel()
             status = LogStatus.accepted_canceled
+        self._log_final = False
         kind = "security" if payload["logType"] == "SecurityLog" else "diagnostics"
         name = self._file_name(kind)
         self._log_task = background(self.get_log(payload, path, name), owner_of(self.config))
@@ -181,6 +186,7 @@ class Diagnostics:
         await self._log_report(UploadLogStatus.uploading, request_id)
         ok, reason = await self._upload(request, params["remoteLocation"], file_name, data)
         final = UploadLogStatus.uploaded if ok else UploadLogStatus(reason)
+        self._log_final = True
         await self._log_report(final, request_id)
         return final
 

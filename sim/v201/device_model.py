@@ -474,6 +474,13 @@ class DeviceModel:
         where = {"evse": evse.get("id"), "connector": evse.get("connectorId"),
                  "instance": component.get("instance")}
         if not self.template.has_component(component["name"], **where):
+            # N04.FR.04 (part 6 TC_N_37_CS): a component the station has, named without its
+            # EVSE, and a variable none of its instances has: the variable is the unknown one
+            name = component["name"].lower()
+            same = [s for s in self.template.variables if s.component.name.lower() == name]
+            if where["evse"] is None and same and not any(
+                    s.name.lower() == variable["name"].lower() for s in same):
+                return None, "UnknownVariable"
             return None, "UnknownComponent"
         spec = self.find(component["name"], variable["name"], evse=where["evse"],
                          connector=where["connector"], component_instance=where["instance"],

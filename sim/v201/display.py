@@ -37,6 +37,10 @@ def _messages(st: ChargingStation) -> dict[int, dict]:
         raise OcppCallError("NotSupported", "this station has no DisplayMessageCtrlr enabled")
     if st.display_messages is None:
         st.display_messages = {}
+    now = st.clock.now()  # O01.FR.07: a message is removed once its endDateTime passed
+    for key in [k for k, m in st.display_messages.items()
+                if m.get("endDateTime") and parse_iso(m["endDateTime"]) <= now]:
+        del st.display_messages[key]
     return st.display_messages
 
 
@@ -60,6 +64,9 @@ def set_display_message(st: ChargingStation, p: dict) -> dict:
         return {"status": "UnknownTransaction"}
     if info["id"] not in messages and len(messages) >= s.int("DisplayMessages"):
         return {"status": "Rejected"}
+    if info["priority"] == "AlwaysFront":  # O01.FR.16, O02.FR.18: the new one replaces it
+        for key in [k for k, m in messages.items() if m["priority"] == "AlwaysFront"]:
+            del messages[key]
     messages[info["id"]] = info
     return {"status": "Accepted"}
 

@@ -36,6 +36,12 @@ EVENT_NAMES = {
     "CentralSystemFailedToAuthentication": "CsmsFailedToAuthenticate",
 }
 
+#: events part 2 appendix 1 (Security events) marks critical where the 1.6 whitepaper's table
+#: does not: pushed to the CSMS (A04.FR.01), not only logged
+CRITICAL_201 = frozenset({"InvalidFirmwareSignature", "InvalidFirmwareSigningCertificate",
+                          "InvalidCentralSystemCertificate", "InvalidChargePointCertificate",
+                          "InvalidTLSVersion", "InvalidTLSCipherSuite"})
+
 
 class Features:
     """The feature objects of one station (`ChargingStation.features`)."""
@@ -82,7 +88,8 @@ class Features:
         """Log a security event under its 2.0.1 name (critical ones as the shared table says,
         A04.FR.01) and send the critical ones now when online (A04.FR.02)."""
         queued = self.events.record(EVENT_NAMES.get(kind, kind), tech_info,
-                                    critical=EVENT_TYPES.get(kind, False))
+                                    critical=kind in CRITICAL_201
+                                    or EVENT_TYPES.get(kind, False))
         if queued is not None and self._st.online:
             self._st.spawn(self.deliver_events())
 

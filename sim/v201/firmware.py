@@ -34,6 +34,8 @@ def update_firmware(st: ChargingStation, p: dict) -> dict:
 def triggered_status(st: ChargingStation) -> dict:
     """F06.FR.15 (TriggerMessage FirmwareStatusNotification): Idle when no update runs, else
     the last status with its requestId (L01.FR.20/21)."""
-    if not st.features_built("firmware"):
+    # F06.FR.16: Idle when the station is not performing firmware update tasks, also after
+    # an update that ended in a failure (DownloadFailed, InvalidSignature, ...)
+    if not st.features_built("firmware") or not st.features.firmware.busy:
         return {"status": "Idle"}
     return st.features.firmware.triggered_status()

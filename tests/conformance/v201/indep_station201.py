@@ -63,6 +63,7 @@ class Variant:
     unlock_fails: bool = False  # UnlockFailed with nothing in the way (F05.FR.04)
     unknown_variable_as_component: bool = False  # UnknownComponent for it (B06.FR.07)
     expired_root_accepted: bool = False  # an expired root installed (M05.FR.07)
+    clear_unknown_display_accepted: bool = False  # Accepted for an unknown id (O05.FR.02)
 
 
 VARIANTS = {v.name: v for v in (
@@ -74,6 +75,7 @@ VARIANTS = {v.name: v for v in (
     Variant("unlock-fails", legal=False, unlock_fails=True),
     Variant("unknown-variable", legal=False, unknown_variable_as_component=True),
     Variant("expired-root-accepted", legal=False, expired_root_accepted=True),
+    Variant("display-clear-unknown", legal=False, clear_unknown_display_accepted=True),
 )}
 
 
@@ -109,6 +111,14 @@ def device_model(variant: Variant) -> dict[tuple[str, str], Var]:
         ("SecurityCtrlr", "AdditionalRootCertificateCheck"): Var("false", "boolean",
                                                                  "ReadOnly"),
     }
+    # O: display messages in two formats (HTML and URI not supported), every priority
+    model[("DisplayMessageCtrlr", "Enabled")] = Var("true", "boolean")
+    model[("DisplayMessageCtrlr", "Available")] = Var("true", "boolean", "ReadOnly")
+    model[("DisplayMessageCtrlr", "SupportedFormats")] = Var(
+        "ASCII,UTF8", "MemberList", "ReadOnly", "ASCII,HTML,URI,UTF8")
+    model[("DisplayMessageCtrlr", "SupportedPriorities")] = Var(
+        "AlwaysFront,InFront,NormalCycle", "MemberList", "ReadOnly",
+        "AlwaysFront,InFront,NormalCycle")
     if variant.local_list:
         model[("LocalAuthListCtrlr", "Enabled")] = Var("true", "boolean")
         model[("LocalAuthListCtrlr", "Available")] = Var("true", "boolean", "ReadOnly")
@@ -144,6 +154,8 @@ class IndependentStation(ChargePoint):
         self.runner: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self.boot_reason = "PowerUp"
+        #: display messages by id, as received (snake_case keys, the `ocpp` package's)
+        self.messages: dict[int, dict] = {}
         self.timer: asyncio.Task | None = None
         #: installed roots: (certificateType, certificate)
         self.roots: list[tuple[str, x509.Certificate]] = []
@@ -493,6 +505,51 @@ class IndependentStation(ChargePoint):
             return call_result.SendLocalList(status="VersionMismatch")
         self.local_version = version_number
         return call_result.SendLocalList(status="Accepted")
+
+    # O. Display messages, P. DataTransfer ---------------------------------------------------
+
+    def _shown(self) -> dict[int, dict]:
+        """The messages held: a transaction's only while it runs (O02.FR.02)."""
+        for key in [k for k, m in self.messages.items()
+                    if m.get("transaction_id") not in (None, self.tx)]:
+            del self.messages[key]
+        return self.messages
+
+    @on(Action.set_display_message)
+    async def set_display_message(self, message: dict, **_: Any):
+        formats = self.model[("DisplayMessageCtrlr", "SupportedFormats")].value.split(",")
+        if message["message"]["format"] not in formats:
+            return call_result.SetDisplayMessage(status="NotSupportedMessageFormat")
+        if message.get("transaction_id") not in (None, self.tx):
+            return call_result.SetDisplayMessage(status="UnknownTransaction")
+        if message["priority"] == "AlwaysFront":  # O01.FR.16: a second one replaces it
+            self.messages = {k: m for k, m in self.messages.items()
+                             if m["priority"] != "AlwaysFront"}
+        self.messages[message["id"]] = message
+        return call_result.SetDisplayMessage(status="Accepted")
+
+    @on(Action.get_display_messages)
+    async def get_display_messages(self, request_id: int, id: list | None = None,
+                                   priority: str | None = None, state: str | None = None,
+                                   **_: Any):
+        found = [m for m in self._shown().values() if (not id or m["id"] in id)
+                 and priority in (None, m["priority"]) and state in (None, m.get("state"))]
+        if found:
+            self.spawn(self._request(call.NotifyDisplayMessages(request_id=request_id,
+                                                                message_info=found)))
+        return call_result.GetDisplayMessages(status="Accepted" if found else "Unknown")
+
+    @on(Action.clear_display_message)
+    async def clear_display_message(self, id: int, **_: Any):
+        known = self._shown().pop(id, None) is not None
+        accepted = known or self.variant.clear_unknown_display_accepted
+        return call_result.ClearDisplayMessage(status="Accepted" if accepted else "Unknown")
+
+    @on(Action.data_transfer)
+    async def data_transfer(self, vendor_id: str, **_: Any):
+        # P01.FR.05/06: no vendor extension; the minimal variant just rejects (legal too)
+        return call_result.DataTransfer(
+            status="UnknownVendorId" if self.variant.optional_fields else "Rejected")
 
 
     # M: root certificates ------------------------------------------------------------------
