@@ -355,11 +355,30 @@ class ChargingStation(LinkedSender):
                  and e.connector.status.operative and (e.ev_connected or e.tx is None)), None)
         if evse is None or not evse.connector.status.operative:
             return False
-        if evse.reservation is not None and evse is not reserved:
+        if evse.reservation is not None and evse is not reserved and not (
+                await self._group_holds(evse, token)):
             return False  # reserved for another idToken (H03)
         if not await self.authorize(token):
             return False  # E02.FR.20 note: an unsuccessful authorization sends no event
         await flows.authorized(self, evse, token)
+        return True
+
+    async def _group_holds(self, evse: Evse, token: dict) -> bool:
+        """H03.FR.04/06/08: a reservation with a groupIdToken is also used by an idToken of
+        that group; the group is the CSMS's to say (an AuthorizeRequest: H03.FR.08). The
+        reservation is then used (H03.FR.09/10)."""
+        reservation = evse.reservation
+        if reservation is None or reservation.group_id_token is None or not self.online:
+            return False
+        try:
+            reply = await self.call("Authorize", {"idToken": token})
+        except CallFailed:
+            return False
+        self.remember(token, reply["idTokenInfo"])
+        if not reservation.matches(token, reply["idTokenInfo"].get("groupIdToken")):
+            return False
+        evse.reservation_used = reservation.id
+        await reservations.end(self, evse, None)
         return True
 
     async def authorize(self, token: dict) -> bool:
