@@ -20,6 +20,15 @@ from conformance.v201.states import (
     stop_authorized,
     transaction_event,
 )
+from conformance.v201.states_bceh import (
+    PRESENT,
+    QueuedEvents,
+    go_offline,
+    go_online,
+    offline_authorization,
+    station_sleep,
+    transaction_events_in_queue_ended,
+)
 
 
 async def _point(cs: Cs, name: str, point: str) -> None:
@@ -302,3 +311,68 @@ async def test_status_without_transaction_id(cs: Cs):
     if "ongoingIndicator" in reply:
         raise Mismatch(f"ongoingIndicator {reply['ongoingIndicator']} without transactionId: "
                        "it must be omitted")
+
+
+# Offline behaviour (E04, E08, E12): the station loses its connection and regains it ----------
+
+#: <Configured transaction_update_metricvalues_interval>, station seconds
+TX_UPDATED_INTERVAL = 5
+
+
+async def _offline_thresholds(cs: Cs) -> None:
+    """Configuration State of TC_E_40/44: OfflineThreshold RetryBackOffWaitMinimum + 60 (If
+    implemented): the station reconnects without a new BootNotification."""
+    wait = cs.var("OCPPCommCtrlr", "RetryBackOffWaitMinimum") or "1"
+    await cs.configure("OCPPCommCtrlr", "OfflineThreshold", str(int(wait) + 60))
+
+
+@pytest.mark.octt("TC_E_40_CS")
+@pytest.mark.cb_requires("SampledDataCtrlr", "TxUpdatedInterval")
+async def test_offline_during_transaction(cs: Cs):
+    """TC_E_40_CS: EnergyTransferStarted, the connection lost for longer than
+    TxUpdatedInterval: once back, every queued TransactionEventRequest is Updated, has
+    meterValue and offline true (E04.FR.03, E12.FR.01)."""
+    await cs.configure("SampledDataCtrlr", "Enabled", "true")
+    if not await cs.configure("SampledDataCtrlr", "TxUpdatedInterval",
+                              str(TX_UPDATED_INTERVAL)):
+        pytest.skip("not applicable: SampledDataCtrlr.TxUpdatedInterval cannot be set")
+    await _offline_thresholds(cs)
+    await charging(cs)
+    await go_offline(cs)
+    await station_sleep(cs, 2.5 * TX_UPDATED_INTERVAL, limit=8.0)
+    back = await go_online(cs)
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check(every={"eventType": "Updated", "meterValue": PRESENT})
+
+
+@pytest.mark.octt("TC_E_43_CS")
+async def test_offline_whole_transaction(cs: Cs):
+    """TC_E_43_CS: Memory State TransactionEventsInQueueEnded: a whole transaction while
+    offline; once back, its queued TransactionEventRequests all have offline true, one
+    Started and one Ended (E12.FR.01/02/06)."""
+    if not await offline_authorization(cs):
+        pytest.skip("not applicable: the station authorizes no idToken offline "
+                    "(no OfflineTxForUnknownIdEnabled, cache or local list)")
+    back = await transaction_events_in_queue_ended(cs)
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check(types=("Started", "Ended"))
+    cs.check_sequence()
+
+
+@pytest.mark.octt("TC_E_44_CS")
+async def test_offline_stop(cs: Cs):
+    """TC_E_44_CS: EnergyTransferStarted, offline: the same idToken presented again, the EV
+    disconnected; once back, the queued TransactionEventRequests have offline true, one
+    Ended (E08.FR.01/04-08)."""
+    await _offline_thresholds(cs)
+    await charging(cs)
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await cs.act("plug_out", connector=cs.connector_id)
+    back = await go_online(cs)
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check(types=("Ended",))
+    cs.check_sequence()
