@@ -82,13 +82,13 @@ class QueuedEvents:
                           and f.action == "TransactionEvent"]
                 if len(events) != last_count:
                     last_count, last_change = len(events), loop.time()
-                if events and parse_iso(events[-1]["timestamp"]) >= self.back:
+                if events and parse_iso(events[-1]["timestamp"]) > self.back:
                     break
                 if loop.time() - last_change > max(quiet, 0 if events else
                                                    self.cs.settings.timeout):
                     break
                 await asyncio.sleep(0.05)
-        self.events = [e for e in events if parse_iso(e["timestamp"]) < self.back]
+        self.events = [e for e in events if parse_iso(e["timestamp"]) <= self.back]
         return self.events
 
     def check(self, *, types: tuple[str, ...] = (), every: dict | None = None) -> None:
