@@ -67,11 +67,13 @@ class QueuedEvents:
         self.cs, self.back = cs, back
         self.events: list[dict] = []
 
-    async def collect(self, *, quiet: float = 1.0) -> list[dict]:
+    async def collect(self, *, quiet: float = 1.0, patience: float | None = None
+                      ) -> list[dict]:
         """The TransactionEventRequests the station sent on its new connection, until a live
         one (timestamped after it was let back) comes or `quiet` seconds pass without a new
         one; bounded by twice the case's timeout. The queued ones: those timestamped
-        earlier."""
+        earlier. `patience`: how long to wait for the first (default the case's timeout;
+        shorter where the station may have nothing to send)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 2 * self.cs.settings.timeout
         last_count, last_change = -1, loop.time()
@@ -84,8 +86,8 @@ class QueuedEvents:
                     last_count, last_change = len(events), loop.time()
                 if events and parse_iso(events[-1]["timestamp"]) > self.back:
                     break
-                if loop.time() - last_change > max(quiet, 0 if events else
-                                                   self.cs.settings.timeout):
+                first = self.cs.settings.timeout if patience is None else patience
+                if loop.time() - last_change > max(quiet, 0 if events else first):
                     break
                 await asyncio.sleep(0.05)
         self.events = [e for e in events if parse_iso(e["timestamp"]) <= self.back]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.expect import failure
 from conformance.v201.central import token
 from conformance.v201.states import (
     Cs,
@@ -12,7 +13,11 @@ from conformance.v201.states import (
     energy_transfer_started,
     ev_connected_pre_session,
     id_token_cached,
+    id_token_local_auth_list,
+    next_id,
+    transaction_event,
 )
+from conformance.v201.states_bceh import QueuedEvents, go_offline, go_online
 
 #: <Configured invalid/blocked/expired idToken>: idTokens only this run's CSMS judges
 OTHER = "CB-OTHER-1"
@@ -29,8 +34,6 @@ async def _no_authorized_event(cs: Cs, idtoken: dict, since: int,
                   and f.dir == cs.peer.incoming_dir
                   and (f.payload or {}).get("idToken") == idtoken]
     if with_token:
-        from conformance.expect import failure
-
         raise failure("no TransactionEventRequest for the refused idToken", with_token, None)
     await cs.peer.expect_nothing(
         lambda f: f.type == "CALL" and f.action == "TransactionEvent" and (
@@ -144,3 +147,109 @@ async def test_cache_no_local_pre_authorize(cs: Cs):
     await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
     await cs.expect("Authorize", {"idToken": cs.valid})
     await _no_authorized_event(cs, cs.valid, since)
+
+
+# Offline authorization through the Local Authorization List (C13, C14) ----------------------
+
+
+async def _offline_configuration(cs: Cs, *, unknown: str = "false") -> None:
+    """Configuration State of TC_C_21..25: LocalAuthListEnabled, LocalPreAuthorize true (If
+    implemented), OfflineTxForUnknownIdEnabled `unknown` (If implemented),
+    LocalAuthorizeOffline true (a station that keeps it false is not applicable)."""
+    await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    await cs.configure("AuthCtrlr", "OfflineTxForUnknownIdEnabled", unknown)
+    if not await cs.configure("AuthCtrlr", "LocalAuthorizeOffline", "true"):
+        pytest.skip("not applicable: AuthCtrlr.LocalAuthorizeOffline is not true "
+                    f"({cs.var('AuthCtrlr', 'LocalAuthorizeOffline')!r})")
+    if "ParkingBayOccupancy" in cs.points("TxStartPoint"):
+        pytest.skip("not implemented: TxStartPoint ParkingBayOccupancy (the EV driving into "
+                    "the parking bay)")
+
+
+@pytest.mark.octt("TC_C_21_CS")
+async def test_offline_local_list_accepted(cs: Cs):
+    """TC_C_21_CS: the idToken Accepted on the Local Authorization List; offline it starts a
+    transaction (StartOfflineTransaction: C13.FR.01); back online, presented again and the
+    cable out: the events generated offline have offline true, one StopAuthorized."""
+    await _offline_configuration(cs)
+    await id_token_local_auth_list(cs)
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await cs.act("plug_in", connector=cs.connector_id)
+    back = await go_online(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await cs.act("plug_out", connector=cs.connector_id)
+    await cs.expect("TransactionEvent", transaction_event(triggerReason="StopAuthorized"))
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check(types=("Started",))
+    cs.check_sequence()
+
+
+async def _offline_refused(cs: Cs, status: str) -> None:
+    """TC_C_22/23/24: an idToken `status` on the Local Authorization List, presented offline:
+    no transaction for it (C13.FR.01: only Accepted ones start); whatever the station
+    queued has offline true and none carries the idToken."""
+    bad = token(f"{OTHER}-LIST-{status.upper()}")
+    await _offline_configuration(cs)
+    await id_token_local_auth_list(cs, [{"idToken": bad, "idTokenInfo": {"status": status}}])
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=bad["idToken"], connector=cs.connector_id)
+    back = await go_online(cs)
+    queued = QueuedEvents(cs, back)
+    await queued.collect(patience=2.0)
+    if queued.events:
+        queued.check()
+    for event in queued.events:
+        if event.get("idToken") == bad or event.get("triggerReason") == "Authorized":
+            raise failure(f"no transaction for the {status} idToken", cs.frames(
+                "TransactionEvent"), None)
+
+
+@pytest.mark.octt("TC_C_22_CS")
+async def test_offline_local_list_invalid(cs: Cs):
+    """TC_C_22_CS: an Invalid idToken of the local list starts nothing offline."""
+    await _offline_refused(cs, "Invalid")
+
+
+@pytest.mark.octt("TC_C_23_CS")
+async def test_offline_local_list_blocked(cs: Cs):
+    """TC_C_23_CS: a Blocked idToken of the local list starts nothing offline."""
+    await _offline_refused(cs, "Blocked")
+
+
+@pytest.mark.octt("TC_C_24_CS")
+async def test_offline_local_list_expired(cs: Cs):
+    """TC_C_24_CS: an Expired idToken of the local list starts nothing offline."""
+    await _offline_refused(cs, "Expired")
+
+
+@pytest.mark.octt("TC_C_25_CS")
+@AUTH_CACHE
+@pytest.mark.cb_requires("AuthCtrlr", "OfflineTxForUnknownIdEnabled")
+async def test_offline_local_list_outranks_cache(cs: Cs):
+    """TC_C_25_CS: the idToken cached Accepted but Invalid on the local list, unknown
+    idTokens allowed offline: presented offline it starts nothing (the list outranks the
+    cache, C14.FR.03); MeterValues are allowed."""
+    await _offline_configuration(cs, unknown="true")
+    await cs.configure("AuthCacheCtrlr", "Enabled", "true")
+    await cs.configure("TxCtrlr", "StopTxOnInvalidId", "false")
+    await id_token_cached(cs)
+    try:
+        await id_token_local_auth_list(cs, [{"idToken": cs.valid,
+                                             "idTokenInfo": {"status": "Invalid"}}])
+        await ev_connected_pre_session(cs)
+        await go_offline(cs)
+        await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+        back = await go_online(cs)
+        queued = QueuedEvents(cs, back)
+        await queued.collect(patience=2.0)
+        for event in queued.events:
+            if event.get("idToken") == cs.valid or event.get("triggerReason") == "Authorized":
+                raise failure("no transaction for the idToken Invalid on the local list",
+                              cs.frames("TransactionEvent"), None)
+    finally:  # the valid idToken must not stay Invalid for the cases after
+        if not cs.offline:  # D01: a Full update without a list empties it
+            await cs.ask("SendLocalList", {"versionNumber": next_id(), "updateType": "Full"},
+                         {"status": "Accepted"})
