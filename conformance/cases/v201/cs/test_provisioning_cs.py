@@ -14,6 +14,7 @@ from conformance.v201.states import (
     next_id,
     rebooted,
 )
+from conformance.v201.states_bceh import go_offline, go_online, station_sleep
 
 OCPP_COMM = {"name": "OCPPCommCtrlr"}
 NO_ERROR = {"reasonCode": "NoError"}
@@ -344,3 +345,36 @@ async def test_reset_unavailable_persists(cs: Cs):
     await cs.expect_status("Unavailable")
 
 
+
+
+# Status changes while offline (B04 / G01 after a connection loss) ----------------------------
+
+#: <Configured offlineThreshold>, station seconds
+OFFLINE_THRESHOLD = 2
+
+
+@pytest.mark.octt("TC_B_52_CS")
+async def test_status_change_offline_below_threshold(cs: Cs):
+    """TC_B_52_CS: offline shorter than OfflineThreshold, the EV connected meanwhile: once
+    back, the configured connector reported Occupied (StatusNotificationRequest or
+    NotifyEventRequest AvailabilityState: B04.FR.01/02, G01)."""
+    await cs.configure("OCPPCommCtrlr", "OfflineThreshold", "300")
+    await go_offline(cs)
+    await cs.act("plug_in", connector=cs.connector_id)
+    await go_online(cs)
+    await cs.expect_status("Occupied")
+
+
+@pytest.mark.octt("TC_B_51_CS")
+@pytest.mark.cb_requires("OCPPCommCtrlr", "OfflineThreshold")
+async def test_status_change_offline_above_threshold(cs: Cs):
+    """TC_B_51_CS: offline longer than OfflineThreshold, the EV connected meanwhile: once
+    back, the station reports the status of all its connectors, the configured one Occupied
+    (B04.FR.01: beyond the threshold every connector's status)."""
+    if not await cs.configure("OCPPCommCtrlr", "OfflineThreshold", str(OFFLINE_THRESHOLD)):
+        pytest.skip("not applicable: OCPPCommCtrlr.OfflineThreshold cannot be set")
+    await go_offline(cs)
+    await cs.act("plug_in", connector=cs.connector_id)
+    await station_sleep(cs, OFFLINE_THRESHOLD + 1.5, limit=OFFLINE_THRESHOLD + 3)
+    await go_online(cs)
+    await cs.expect_status("Occupied")
