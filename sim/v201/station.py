@@ -112,6 +112,8 @@ class ChargingStation(LinkedSender):
         )
         #: C10: the IdTokenInfo the CSMS sent per idToken; D01: the list the CSMS sent
         self.auth_cache = AuthCache()
+        #: idToken -> the groupIdToken the CSMS last gave it (C09, H03)
+        self.groups: dict[str, dict | None] = {}
         self.local_list = LocalList(state_dir)
         #: the connection lifecycle's state, shared with the 1.6 charge point
         #: (`sim.features.connection.Link`): session, registration, online wanted, booted...
@@ -343,8 +345,13 @@ class ChargingStation(LinkedSender):
             return True
         if connector is not None and self.evse(connector).authorized:
             # C01/E07: another idToken than the one that started the transaction is asked
-            # about and stops nothing (the same GroupId would: C09, not modelled here)
-            await self.authorize(token)
+            # about and stops nothing, unless Accepted with the same GroupId (C09.FR.03/04)
+            running = self.evse(connector)
+            if await self.authorize(token) and running.token is not None and (
+                    self._group(token) is not None
+                    and self._group(token) == self._group(running.token)):
+                await flows.stop_authorized(self, running, token)
+                return True
             return False
         reserved = reservations.for_token(self, token)  # H03.FR.01
         if connector is not None:
@@ -363,6 +370,11 @@ class ChargingStation(LinkedSender):
         await flows.authorized(self, evse, token)
         return True
 
+    def _group(self, token: dict) -> tuple[str, str] | None:
+        """The GroupId the CSMS last gave `token` (its IdTokenInfo.groupIdToken: C09)."""
+        group = self.groups.get(token.get("idToken", ""))
+        return (group.get("idToken", ""), group.get("type", "")) if group else None
+
     async def _group_holds(self, evse: Evse, token: dict) -> bool:
         """H03.FR.04/06/08: a reservation with a groupIdToken is also used by an idToken of
         that group; the group is the CSMS's to say (an AuthorizeRequest: H03.FR.08). The
@@ -375,6 +387,7 @@ class ChargingStation(LinkedSender):
         except CallFailed:
             return False
         self.remember(token, reply["idTokenInfo"])
+        self.groups[token.get("idToken", "")] = reply["idTokenInfo"].get("groupIdToken")
         if not reservation.matches(token, reply["idTokenInfo"].get("groupIdToken")):
             return False
         evse.reservation_used = reservation.id
@@ -403,6 +416,7 @@ class ChargingStation(LinkedSender):
                     return False
             else:
                 self.remember(token, reply["idTokenInfo"])
+                self.groups[token.get("idToken", "")] = reply["idTokenInfo"].get("groupIdToken")
                 return reply["idTokenInfo"]["status"] == "Accepted"
         if known is not None:
             return known == "Accepted" and s.bool("LocalAuthorizeOffline")

@@ -253,3 +253,49 @@ async def test_offline_local_list_outranks_cache(cs: Cs):
         if not cs.offline:  # D01: a Full update without a list empties it
             await cs.ask("SendLocalList", {"versionNumber": next_id(), "updateType": "Full"},
                          {"status": "Accepted"})
+
+
+# Authorization by GroupId (C09) ----------------------------------------------------------------
+
+#: <Configured groupIdToken>
+GROUP = token("CB-GROUP-C", "Central")
+
+
+@pytest.mark.octt("TC_C_39_CS")
+async def test_group_id_stops(cs: Cs):
+    """TC_C_39_CS: the transaction started by an idToken of a group; another valid idToken
+    of the same group (the CSMS says so) presented: AuthorizeRequest with it, then the
+    transaction is stopped by it (StopAuthorized: C09.FR.03/04, E07)."""
+    other = token(f"{OTHER}-SAME-GROUP")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "false")
+    for idtoken in (cs.valid, other):
+        cs.central.token_info[idtoken["idToken"]] = {"groupIdToken": GROUP}
+    await ev_connected_pre_session(cs)
+    await authorized(cs)
+    await energy_transfer_started(cs)
+    await cs.act("present_id_tag", tag=other["idToken"], connector=cs.connector_id)
+    await cs.expect("Authorize", {"idToken": other})
+    await cs.expect("TransactionEvent", transaction_event(
+        triggerReason="StopAuthorized", transactionId=cs.tx_id))
+
+
+@pytest.mark.octt("TC_C_42_CS")
+async def test_group_id_invalid_does_not_stop(cs: Cs):
+    """TC_C_42_CS: an idToken of the same group that the CSMS says Invalid stops nothing:
+    AuthorizeRequest, then no TransactionEventRequest for it (C09.FR.?, C01)."""
+    other = token(f"{OTHER}-GROUP-INVALID")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "false")
+    cs.central.token_info[cs.valid["idToken"]] = {"groupIdToken": GROUP}
+    cs.central.token_info[other["idToken"]] = {"groupIdToken": GROUP}
+    cs.central.tokens[other["idToken"]] = "Invalid"
+    await ev_connected_pre_session(cs)
+    await authorized(cs)
+    await energy_transfer_started(cs)
+    since = len(cs.peer.log)
+    await cs.act("present_id_tag", tag=other["idToken"], connector=cs.connector_id)
+    await cs.expect("Authorize", {"idToken": other})
+    await _no_authorized_event(cs, other, since)
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and f.action == "TransactionEvent"
+        and (f.payload or {}).get("triggerReason") == "StopAuthorized",
+        during=1.0, what="TransactionEventRequest StopAuthorized")
