@@ -376,3 +376,29 @@ async def test_offline_stop(cs: Cs):
     await queued.collect()
     queued.check(types=("Ended",))
     cs.check_sequence()
+
+
+@pytest.mark.octt("TC_E_16_CS")
+@pytest.mark.cb_requires("TxCtrlr", "StopTxOnInvalidId")
+async def test_deauthorized_invalid_after_offline(cs: Cs):
+    """TC_E_16_CS: a transaction started offline (StartOfflineTransaction); back online the
+    CSMS answers its idToken Invalid: the queued events have offline true, then Ended,
+    Deauthorized, stoppedReason DeAuthorized (E05.FR.09/10, StopTxOnInvalidId true)."""
+    if not set(cs.points("TxStopPoint")) & {"Authorized", "PowerPathClosed"}:
+        await _point(cs, "TxStopPoint", "Authorized")
+    await cs.configure("AuthCtrlr", "DisableRemoteAuthorization", "false")
+    if not await cs.configure("TxCtrlr", "StopTxOnInvalidId", "true"):
+        pytest.skip("not applicable: TxCtrlr.StopTxOnInvalidId cannot be set true")
+    if not await offline_authorization(cs):
+        pytest.skip("not applicable: the station authorizes no idToken offline "
+                    "(no OfflineTxForUnknownIdEnabled, cache or local list)")
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await cs.act("plug_in", connector=cs.connector_id)
+    cs.central.tokens[cs.valid["idToken"]] = "Invalid"
+    back = await go_online(cs)
+    await cs.expect("TransactionEvent", transaction_event(
+        eventType="Ended", triggerReason="Deauthorized", stoppedReason="DeAuthorized"))
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check()
