@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.casesteps import step
 from conformance.expect import failure
 from conformance.v201.central import token
 from conformance.v201.states import (
@@ -299,3 +300,92 @@ async def test_group_id_invalid_does_not_stop(cs: Cs):
         lambda f: f.type == "CALL" and f.action == "TransactionEvent"
         and (f.payload or {}).get("triggerReason") == "StopAuthorized",
         during=1.0, what="TransactionEventRequest StopAuthorized")
+
+
+# Authorization through the Authorization Cache (C12) ---------------------------------------
+
+
+async def _cache_configuration(cs: Cs) -> None:
+    """Configuration State of TC_C_09..13: AuthCacheCtrlr.Enabled, LocalPreAuthorize true,
+    DisablePostAuthorize false (If implemented)."""
+    await cs.configure("AuthCacheCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    await cs.configure("AuthCacheCtrlr", "DisablePostAuthorize", "false")
+
+
+async def _cached_not_accepted(cs: Cs, idtoken: dict, status: str) -> None:
+    """Memory State IdTokenCached, main B (Table 443: the idToken not Accepted): presented,
+    the CSMS answers `status` (which the cache keeps, C10.FR.04); no transaction for it."""
+    with step(f"Memory State IdTokenCached ({status})"):
+        cs.central.tokens[idtoken["idToken"]] = status
+        since = len(cs.peer.log)
+        await cs.act("present_id_tag", tag=idtoken["idToken"], connector=cs.connector_id)
+        await cs.expect("Authorize", {"idToken": idtoken})
+        await _no_authorized_event(cs, idtoken, since, during=0.5)
+
+
+async def _cache_refused(cs: Cs, status: str) -> None:
+    """TC_C_09/10/11: an idToken cached `status`, presented with LocalPreAuthorize: the
+    station must ask (a cached non-Accepted idToken is not authorized locally: C12.FR.?),
+    the CSMS says `status` again: no transaction for it."""
+    bad = token(f"{OTHER}-CACHED-{status.upper()}")
+    await _cache_configuration(cs)
+    await _cached_not_accepted(cs, bad, status)
+    await ev_connected_pre_session(cs)
+    since = len(cs.peer.log)
+    await cs.act("present_id_tag", tag=bad["idToken"], connector=cs.connector_id)
+    await cs.expect("Authorize", {"idToken": bad})
+    await _no_authorized_event(cs, bad, since)
+
+
+@pytest.mark.octt("TC_C_09_CS")
+@AUTH_CACHE
+async def test_cache_invalid(cs: Cs):
+    """TC_C_09_CS: an idToken cached Invalid: AuthorizeRequest, Invalid, nothing starts."""
+    await _cache_refused(cs, "Invalid")
+
+
+@pytest.mark.octt("TC_C_10_CS")
+@AUTH_CACHE
+async def test_cache_blocked(cs: Cs):
+    """TC_C_10_CS: an idToken cached Blocked (part 6 names the response "Restricted", which
+    AuthorizationStatusEnumType does not have; its tool validation names the blocked
+    idToken): AuthorizeRequest, Blocked, nothing starts."""
+    await _cache_refused(cs, "Blocked")
+
+
+@pytest.mark.octt("TC_C_11_CS")
+@AUTH_CACHE
+async def test_cache_expired(cs: Cs):
+    """TC_C_11_CS: an idToken cached Expired: AuthorizeRequest, Expired, nothing starts."""
+    await _cache_refused(cs, "Expired")
+
+
+@pytest.mark.octt("TC_C_12_CS")
+@AUTH_CACHE
+async def test_cache_invalid_now_accepted(cs: Cs):
+    """TC_C_12_CS: an idToken cached Invalid that the CSMS now accepts: AuthorizeRequest
+    (the cache does not authorize it), Accepted, the energy transfer starts."""
+    idtoken = token(f"{OTHER}-CACHED-NOW-VALID")
+    await _cache_configuration(cs)
+    await _cached_not_accepted(cs, idtoken, "Invalid")
+    cs.central.tokens[idtoken["idToken"]] = "Accepted"
+    await ev_connected_pre_session(cs)
+    start = len(cs.peer.log)
+    await authorized(cs, idtoken=idtoken)
+    if not [f for f in cs.peer.log[start:] if f.type == "CALL" and f.action == "Authorize"]:
+        await cs.expect("Authorize", {"idToken": idtoken})
+    await energy_transfer_started(cs)
+
+
+@pytest.mark.octt("TC_C_13_CS")
+@AUTH_CACHE
+async def test_cache_accepted_cable_later(cs: Cs):
+    """TC_C_13_CS: the idToken cached Accepted, presented before the cable: the
+    TransactionEventRequest Authorized with it (when TxStartPoint contains Authorized; an
+    AuthorizeRequest may be skipped: C12.FR.02), then EVConnectedPreSession and the energy
+    transfer."""
+    await _cache_configuration(cs)
+    await id_token_cached(cs)
+    await authorized(cs)
+    await energy_transfer_started(cs)
