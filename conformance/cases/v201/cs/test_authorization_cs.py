@@ -10,9 +10,11 @@ from conformance.v201.central import token
 from conformance.v201.states import (
     Cs,
     authorized,
+    booted,
     charging,
     energy_transfer_started,
     ev_connected_pre_session,
+    ev_disconnected,
     id_token_cached,
     id_token_local_auth_list,
     next_id,
@@ -389,3 +391,42 @@ async def test_cache_accepted_cable_later(cs: Cs):
     await id_token_cached(cs)
     await authorized(cs)
     await energy_transfer_started(cs)
+
+
+@pytest.mark.octt("TC_C_32_CS")
+@AUTH_CACHE
+async def test_cache_persists_over_reboot(cs: Cs):
+    """TC_C_32_CS: the idToken cached, the station rebooted (Reusable State Booted); presented
+    again: TransactionEventRequest Authorized with it (C10.FR.?: the cache survives a
+    reboot), then the energy transfer."""
+    await cs.configure("AuthCacheCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    await id_token_cached(cs)
+    await booted(cs)
+    await authorized(cs)
+    await energy_transfer_started(cs)
+
+
+@pytest.mark.octt("TC_C_34_CS")
+@AUTH_CACHE
+async def test_cache_updated_by_transaction_response(cs: Cs):
+    """TC_C_34_CS: the idToken cached Accepted; the TransactionEventResponse to its
+    Authorized event says Invalid: the cache takes it (C10.FR.04/05), so next time the
+    station asks (AuthorizeRequest), Invalid."""
+    await cs.configure("AuthCacheCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+    await id_token_cached(cs)
+    cs.central.tokens[cs.valid["idToken"]] = "Invalid"
+    await ev_connected_pre_session(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await cs.expect("TransactionEvent", transaction_event(triggerReason="Authorized",
+                                                          idToken=cs.valid))
+    await ev_disconnected(cs)
+    cs.tx_id, cs.authorized = None, False
+    cs.start = len(cs.peer.log)
+    await ev_connected_pre_session(cs)
+    since = len(cs.peer.log)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await cs.expect("Authorize", {"idToken": cs.valid})
+    await _no_authorized_event(cs, cs.valid, since)
