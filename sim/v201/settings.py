@@ -74,6 +74,8 @@ VARIABLES: dict[str, Variable] = {
     "AuthorizeRemoteStart": Variable("AuthCtrlr", "AuthorizeRemoteStart", "false"),
     "LocalPreAuthorize": Variable("AuthCtrlr", "LocalPreAuthorize", "false"),
     "LocalAuthorizeOffline": Variable("AuthCtrlr", "LocalAuthorizeOffline", "true"),
+    # AuthCtrlr.DisableRemoteAuthorization: no AuthorizeRequest, only the cache and the list
+    "DisableRemoteAuthorization": Variable("AuthCtrlr", "DisableRemoteAuthorization", "false"),
     # D01/D02 (LocalAuthListCtrlr)
     "LocalAuthListEnabled": Variable("LocalAuthListCtrlr", "Enabled", "true"),
     "LocalAuthListItemsPerMessage": Variable("LocalAuthListCtrlr", "ItemsPerMessage", "250"),

@@ -409,6 +409,8 @@ class ChargingStation(LinkedSender):
         if self.online:
             if known == "Accepted" and s.bool("LocalPreAuthorize"):
                 return True
+            if s.bool("DisableRemoteAuthorization"):  # appendix 3 AuthCtrlr: never asks
+                return known == "Accepted"
             try:
                 reply = await self.call("Authorize", {"idToken": token})
             except CallFailed:  # the connection went while asking: offline rules below

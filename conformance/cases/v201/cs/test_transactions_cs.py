@@ -17,6 +17,7 @@ from conformance.v201.states import (
     energy_transfer_started,
     ev_connected_pre_session,
     ev_disconnected,
+    next_id,
     stop_authorized,
     transaction_event,
 )
@@ -402,3 +403,20 @@ async def test_deauthorized_invalid_after_offline(cs: Cs):
     queued = QueuedEvents(cs, back)
     await queued.collect()
     queued.check()
+
+
+@pytest.mark.octt("TC_E_52_CS")
+@pytest.mark.cb_requires("AuthCtrlr", "DisableRemoteAuthorization")
+async def test_disable_remote_authorization(cs: Cs):
+    """TC_E_52_CS: DisableRemoteAuthorization true: an idToken neither cached nor on the
+    local list is refused without an AuthorizeRequest (part 6 writes "InvalidateRequest";
+    appendix 3 AuthCtrlr: "not issue any AuthorizationRequests"), and nothing starts."""
+    if not await cs.configure("AuthCtrlr", "DisableRemoteAuthorization", "true"):
+        pytest.skip("not applicable: AuthCtrlr.DisableRemoteAuthorization cannot be set true")
+    await cs.configure("AuthCtrlr", "Enabled", "true")
+    unknown = {"idToken": f"CB-UNKNOWN-{next_id()}", "type": cs.valid["type"]}
+    await cs.act("present_id_tag", tag=unknown["idToken"], connector=cs.connector_id)
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and (f.action == "Authorize" or (
+            f.action == "TransactionEvent" and (f.payload or {}).get("idToken") == unknown)),
+        during=1.0, what="AuthorizeRequest, or a TransactionEventRequest with the idToken")
