@@ -420,3 +420,41 @@ async def test_disable_remote_authorization(cs: Cs):
         lambda f: f.type == "CALL" and (f.action == "Authorize" or (
             f.action == "TransactionEvent" and (f.payload or {}).get("idToken") == unknown)),
         during=1.0, what="AuthorizeRequest, or a TransactionEventRequest with the idToken")
+
+
+@pytest.mark.octt("TC_E_39_CS")
+@pytest.mark.cb_requires("TxCtrlr", "EVConnectionTimeOut")
+async def test_deauthorized_timeout(cs: Cs):
+    """TC_E_39_CS: Authorized and no EV within EVConnectionTimeOut: a started transaction
+    reports EVConnectTimeout (Ended with stoppedReason Timeout; Updated with
+    ParkingBayOccupancy: E03.FR.05); the EV connected afterwards must not charge (a
+    CablePluggedIn event is allowed, never chargingState Charging)."""
+    await cs.configure("AuthCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "DisableRemoteAuthorization", "false")
+    await cs.configure("TxCtrlr", "EVConnectionTimeOut", "20")
+    await cs.configure("AuthCacheCtrlr", "Enabled", "false")
+    await authorized(cs)
+    if cs.tx_id is not None:
+        parking = "ParkingBayOccupancy" in cs.points("TxStartPoint")
+        subset = transaction_event(triggerReason="EVConnectTimeout",
+                                   eventType="Updated" if parking else "Ended")
+        if not parking:
+            subset["transactionInfo"] = {"stoppedReason": "Timeout"}
+        await cs.expect("TransactionEvent", subset, timeout=cs.settings.timeout + 5)
+    cs.tx_id, cs.authorized = None, False
+    since = len(cs.peer.log)
+    await cs.act("plug_in", connector=cs.connector_id)
+    await cs.expect_status("Occupied")
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and f.action == "TransactionEvent" and (
+            ((f.payload or {}).get("transactionInfo") or {}).get("chargingState") == "Charging"
+            or (f.payload or {}).get("triggerReason") not in ("CablePluggedIn",
+                                                              "MeterValuePeriodic",
+                                                              "MeterValueClock")),
+        during=1.0, what="TransactionEventRequest other than CablePluggedIn, or Charging")
+    for frame in cs.peer.log[since:]:
+        payload = frame.payload if isinstance(frame.payload, dict) else {}
+        if frame.type == "CALL" and frame.action == "TransactionEvent" and (
+                payload.get("transactionInfo") or {}).get("chargingState") == "Charging":
+            raise Mismatch("the EV charged after the authorization timed out",
+                           "no chargingState Charging", [frame])
