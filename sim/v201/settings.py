@@ -82,6 +82,9 @@ VARIABLES: dict[str, Variable] = {
     # C10-C12 (AuthCacheCtrlr; LifeTime 0: entries expire only by their cacheExpiryDateTime)
     "AuthCacheEnabled": Variable("AuthCacheCtrlr", "Enabled", "true"),
     "AuthCacheLifeTime": Variable("AuthCacheCtrlr", "LifeTime", "0"),
+    # AuthCacheCtrlr.DisablePostAuthorize: no AuthorizeRequest for a cached non-Accepted one
+    "AuthCacheDisablePostAuthorize": Variable("AuthCacheCtrlr", "DisablePostAuthorize",
+                                              "false"),
     "OfflineTxForUnknownIdEnabled": Variable("AuthCtrlr", "OfflineTxForUnknownIdEnabled",
                                              "false"),
     # B01 (the BootNotification's chargingStation and modem): where libocpp keeps them

@@ -411,6 +411,9 @@ class ChargingStation(LinkedSender):
                 return True
             if s.bool("DisableRemoteAuthorization"):  # appendix 3 AuthCtrlr: never asks
                 return known == "Accepted"
+            if listed is None and cached not in (None, "Accepted") and s.bool(
+                    "AuthCacheDisablePostAuthorize"):
+                return False  # appendix 3 AuthCacheCtrlr: C10.FR.03/C12.FR.05 disabled
             try:
                 reply = await self.call("Authorize", {"idToken": token})
             except CallFailed:  # the connection went while asking: offline rules below

@@ -20,7 +20,7 @@ from conformance.v201.states import (
     next_id,
     transaction_event,
 )
-from conformance.v201.states_bceh import QueuedEvents, go_offline, go_online
+from conformance.v201.states_bceh import QueuedEvents, go_offline, go_online, station_sleep
 
 #: <Configured invalid/blocked/expired idToken>: idTokens only this run's CSMS judges
 OTHER = "CB-OTHER-1"
@@ -430,3 +430,41 @@ async def test_cache_updated_by_transaction_response(cs: Cs):
     await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
     await cs.expect("Authorize", {"idToken": cs.valid})
     await _no_authorized_event(cs, cs.valid, since)
+
+
+@pytest.mark.octt("TC_C_57_CS")
+@AUTH_CACHE
+@pytest.mark.cb_requires("AuthCacheCtrlr", "DisablePostAuthorize")
+async def test_cache_disable_post_authorize(cs: Cs):
+    """TC_C_57_CS: DisablePostAuthorize true: an idToken cached Invalid is refused without an
+    AuthorizeRequest (appendix 3 AuthCacheCtrlr: C10.FR.03/C12.FR.05 disabled), nothing
+    starts."""
+    bad = token(f"{OTHER}-CACHED-NO-POST")
+    await _cache_configuration(cs)
+    await _cached_not_accepted(cs, bad, "Invalid")
+    if not await cs.configure("AuthCacheCtrlr", "DisablePostAuthorize", "true"):
+        pytest.skip("not applicable: AuthCacheCtrlr.DisablePostAuthorize cannot be set true")
+    await ev_connected_pre_session(cs)
+    since = len(cs.peer.log)
+    await cs.act("present_id_tag", tag=bad["idToken"], connector=cs.connector_id)
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and f.action == "Authorize", during=1.0,
+        what="AuthorizeRequest")
+    await _no_authorized_event(cs, bad, since, during=0.2)
+
+
+@pytest.mark.octt("TC_C_46_CS")
+@AUTH_CACHE
+@pytest.mark.cb_requires("AuthCacheCtrlr", "LifeTime")
+async def test_cache_lifetime(cs: Cs):
+    """TC_C_46_CS: AuthCacheCtrlr.LifeTime the transaction duration; the idToken cached;
+    after that time it is authorized again (Reusable State Authorized, local: an expired
+    entry is asked about again, C10.FR.08/10)."""
+    lifetime = 5
+    if not await cs.configure("AuthCacheCtrlr", "LifeTime", str(lifetime)):
+        pytest.skip("not applicable: AuthCacheCtrlr.LifeTime cannot be set")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    await id_token_cached(cs)
+    await ev_connected_pre_session(cs)
+    await station_sleep(cs, lifetime + 1, limit=lifetime + 3)
+    await authorized(cs)
