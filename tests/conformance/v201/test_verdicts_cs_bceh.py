@@ -23,7 +23,7 @@ NEW = ("TC_E_40 or TC_E_43 or TC_E_44 or TC_E_16 or TC_H_02 or TC_H_08 or TC_H_0
        "or TC_H_10 or TC_H_12 or TC_H_13 or TC_H_14 or TC_H_19 or TC_H_22 or TC_H_24 "
        "or TC_C_09 or TC_C_10 or TC_C_11 or TC_C_12 or TC_C_13 or TC_C_2 or TC_C_32 "
        "or TC_C_34 or TC_C_39 or TC_C_42 or TC_B_14 or TC_B_15 or TC_B_16 or TC_B_51 "
-       "or TC_B_52 or TC_E_39 or TC_E_52 or TC_C_46 or TC_C_57")
+       "or TC_B_52 or TC_E_39 or TC_E_52 or TC_C_46 or TC_C_57 or TC_C_30 or TC_C_31")
 #: new cases our station cannot run, with the reason
 SELF_NOT_APPLICABLE = {
     "TC_H_13_CS": "not applicable: ReservationCtrlr.NonEvseSpecific is true",

@@ -468,3 +468,80 @@ async def test_cache_lifetime(cs: Cs):
     await ev_connected_pre_session(cs)
     await station_sleep(cs, lifetime + 1, limit=lifetime + 3)
     await authorized(cs)
+
+
+# Online authorization through the Local Authorization List (C14) ----------------------------
+
+LOCAL_LIST = pytest.mark.cb_requires("LocalAuthListCtrlr")
+
+
+async def _list_configuration(cs: Cs) -> None:
+    """Configuration State of TC_C_27..31: LocalAuthListEnabled, LocalPreAuthorize true,
+    LocalAuthListCtrlr.DisablePostAuthorize false (If implemented)."""
+    await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    await cs.configure("LocalAuthListCtrlr", "DisablePostAuthorize", "false")
+
+
+@pytest.mark.octt("TC_C_27_CS")
+@LOCAL_LIST
+async def test_local_list_accepted(cs: Cs):
+    """TC_C_27_CS: the idToken Accepted on the local list: Reusable State Authorized (an
+    AuthorizeRequest may be skipped: C14.FR.02), EVConnectedPreSession, the energy
+    transfer."""
+    await _list_configuration(cs)
+    await id_token_local_auth_list(cs)
+    await authorized(cs)
+    await energy_transfer_started(cs)
+
+
+async def _list_refused(cs: Cs, status: str) -> None:
+    """TC_C_28/29/30: an idToken `status` on the local list, presented online: the station
+    asks (C14.FR.03: not Accepted locally), the CSMS says `status`: nothing starts."""
+    bad = token(f"{OTHER}-LISTED-{status.upper()}")
+    await _list_configuration(cs)
+    await id_token_local_auth_list(cs, [{"idToken": bad, "idTokenInfo": {"status": status}}])
+    cs.central.tokens[bad["idToken"]] = status
+    since = len(cs.peer.log)
+    await cs.act("present_id_tag", tag=bad["idToken"], connector=cs.connector_id)
+    await cs.expect("Authorize", {"idToken": bad})
+    await _no_authorized_event(cs, bad, since)
+
+
+@pytest.mark.octt("TC_C_28_CS")
+@LOCAL_LIST
+async def test_local_list_invalid(cs: Cs):
+    """TC_C_28_CS: an idToken Invalid on the local list: AuthorizeRequest, Invalid."""
+    await _list_refused(cs, "Invalid")
+
+
+@pytest.mark.octt("TC_C_29_CS")
+@LOCAL_LIST
+async def test_local_list_blocked(cs: Cs):
+    """TC_C_29_CS ("Restricted": AuthorizationStatusEnumType has no such status; Blocked):
+    AuthorizeRequest, Blocked, nothing starts."""
+    await _list_refused(cs, "Blocked")
+
+
+@pytest.mark.octt("TC_C_30_CS")
+@LOCAL_LIST
+async def test_local_list_expired(cs: Cs):
+    """TC_C_30_CS: an idToken Expired on the local list: AuthorizeRequest, Expired."""
+    await _list_refused(cs, "Expired")
+
+
+@pytest.mark.octt("TC_C_31_CS")
+@LOCAL_LIST
+async def test_local_list_invalid_now_accepted(cs: Cs):
+    """TC_C_31_CS: an idToken Invalid on the local list that the CSMS accepts: Reusable
+    State Authorized with it (the station asks), EVConnectedPreSession, the energy
+    transfer."""
+    idtoken = token(f"{OTHER}-LISTED-NOW-VALID")
+    await _list_configuration(cs)
+    await id_token_local_auth_list(cs, [{"idToken": idtoken,
+                                         "idTokenInfo": {"status": "Invalid"}}])
+    start = len(cs.peer.log)
+    await authorized(cs, idtoken=idtoken)
+    if not [f for f in cs.peer.log[start:] if f.type == "CALL" and f.action == "Authorize"]:
+        await cs.expect("Authorize", {"idToken": idtoken})
+    await energy_transfer_started(cs)
