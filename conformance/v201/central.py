@@ -43,16 +43,20 @@ def token(value: str, kind: str = TOKEN_TYPE) -> dict:
 
 
 def csms_handlers(tokens: dict[str, str] | None = None, *, heartbeat_interval: int = 300,
-                  on_event: Callable[[dict], dict | None] | None = None) -> dict[str, Handler]:
+                  on_event: Callable[[dict], dict | None] | None = None,
+                  token_info: dict[str, dict] | None = None) -> dict[str, Handler]:
     """The OCTT's answers to a station's CALLs: BootNotification Accepted (B01), an idToken's
     status from `tokens` (default Accepted: C01) in AuthorizeResponse and in the
     TransactionEventResponse of an event that carries one (E01.FR.09), the empty or Accepted
     response every other message has. `on_event(request)` may add to a TransactionEventResponse
-    (a case's chargingPriority, updatedPersonalMessage)."""
+    (a case's chargingPriority, updatedPersonalMessage). `token_info` (idToken -> fields)
+    adds to an idToken's IdTokenInfo (a case's groupIdToken, cacheExpiryDateTime)."""
     tokens = tokens if tokens is not None else {}
+    token_info = token_info if token_info is not None else {}
 
     def info(idtoken: dict) -> dict:
-        return {"status": tokens.get(idtoken.get("idToken", ""), ACCEPTED)}
+        return {"status": tokens.get(idtoken.get("idToken", ""), ACCEPTED),
+                **token_info.get(idtoken.get("idToken", ""), {})}
 
     def transaction_event(payload: dict) -> dict:
         reply: dict[str, Any] = {}
@@ -180,6 +184,8 @@ class Central201(Listener):
     def __init__(self, settings: Any, **options: Any) -> None:
         super().__init__(settings, **options)
         self.tokens: dict[str, str] = {}
+        #: idToken -> fields a case adds to its IdTokenInfo (groupIdToken)
+        self.token_info: dict[str, dict] = {}
         self.on_event: Callable[[dict], dict | None] | None = None
         self.station = StationState()
         #: the listener feeds `state` every frame of every connection: the 2.0.1 model
@@ -190,7 +196,7 @@ class Central201(Listener):
             return self.on_event(payload) if self.on_event is not None else None
 
         return csms_handlers(self.tokens, heartbeat_interval=self.heartbeat_interval,
-                             on_event=on_event)
+                             on_event=on_event, token_info=self.token_info)
 
     def _select(self, connection: ServerConnection, offered: list[str]) -> str | None:
         if self.refuse_subprotocol_once:

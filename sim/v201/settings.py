@@ -74,12 +74,17 @@ VARIABLES: dict[str, Variable] = {
     "AuthorizeRemoteStart": Variable("AuthCtrlr", "AuthorizeRemoteStart", "false"),
     "LocalPreAuthorize": Variable("AuthCtrlr", "LocalPreAuthorize", "false"),
     "LocalAuthorizeOffline": Variable("AuthCtrlr", "LocalAuthorizeOffline", "true"),
+    # AuthCtrlr.DisableRemoteAuthorization: no AuthorizeRequest, only the cache and the list
+    "DisableRemoteAuthorization": Variable("AuthCtrlr", "DisableRemoteAuthorization", "false"),
     # D01/D02 (LocalAuthListCtrlr)
     "LocalAuthListEnabled": Variable("LocalAuthListCtrlr", "Enabled", "true"),
     "LocalAuthListItemsPerMessage": Variable("LocalAuthListCtrlr", "ItemsPerMessage", "250"),
     # C10-C12 (AuthCacheCtrlr; LifeTime 0: entries expire only by their cacheExpiryDateTime)
     "AuthCacheEnabled": Variable("AuthCacheCtrlr", "Enabled", "true"),
     "AuthCacheLifeTime": Variable("AuthCacheCtrlr", "LifeTime", "0"),
+    # AuthCacheCtrlr.DisablePostAuthorize: no AuthorizeRequest for a cached non-Accepted one
+    "AuthCacheDisablePostAuthorize": Variable("AuthCacheCtrlr", "DisablePostAuthorize",
+                                              "false"),
     "OfflineTxForUnknownIdEnabled": Variable("AuthCtrlr", "OfflineTxForUnknownIdEnabled",
                                              "false"),
     # B01 (the BootNotification's chargingStation and modem): where libocpp keeps them

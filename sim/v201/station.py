@@ -127,6 +127,8 @@ class ChargingStation(LinkedSender):
         )
         #: C10: the IdTokenInfo the CSMS sent per idToken; D01: the list the CSMS sent
         self.auth_cache = AuthCache()
+        #: idToken -> the groupIdToken the CSMS last gave it (C09, H03)
+        self.groups: dict[str, dict | None] = {}
         self.local_list = LocalList(state_dir)
         #: the connection lifecycle's state, shared with the 1.6 charge point
         #: (`sim.features.connection.Link`): session, registration, online wanted, booted...
@@ -359,8 +361,13 @@ class ChargingStation(LinkedSender):
             return True
         if connector is not None and self.evse(connector).authorized:
             # C01/E07: another idToken than the one that started the transaction is asked
-            # about and stops nothing (the same GroupId would: C09, not modelled here)
-            await self.authorize(token)
+            # about and stops nothing, unless Accepted with the same GroupId (C09.FR.03/04)
+            running = self.evse(connector)
+            if await self.authorize(token) and running.token is not None and (
+                    self._group(token) is not None
+                    and self._group(token) == self._group(running.token)):
+                await flows.stop_authorized(self, running, token)
+                return True
             return False
         reserved = reservations.for_token(self, token)  # H03.FR.01
         if connector is not None:
@@ -371,11 +378,36 @@ class ChargingStation(LinkedSender):
                  and e.connector.status.operative and (e.ev_connected or e.tx is None)), None)
         if evse is None or not evse.connector.status.operative:
             return False
-        if evse.reservation is not None and evse is not reserved:
+        if evse.reservation is not None and evse is not reserved and not (
+                await self._group_holds(evse, token)):
             return False  # reserved for another idToken (H03)
         if not await self.authorize(token):
             return False  # E02.FR.20 note: an unsuccessful authorization sends no event
         await flows.authorized(self, evse, token)
+        return True
+
+    def _group(self, token: dict) -> tuple[str, str] | None:
+        """The GroupId the CSMS last gave `token` (its IdTokenInfo.groupIdToken: C09)."""
+        group = self.groups.get(token.get("idToken", ""))
+        return (group.get("idToken", ""), group.get("type", "")) if group else None
+
+    async def _group_holds(self, evse: Evse, token: dict) -> bool:
+        """H03.FR.04/06/08: a reservation with a groupIdToken is also used by an idToken of
+        that group; the group is the CSMS's to say (an AuthorizeRequest: H03.FR.08). The
+        reservation is then used (H03.FR.09/10)."""
+        reservation = evse.reservation
+        if reservation is None or reservation.group_id_token is None or not self.online:
+            return False
+        try:
+            reply = await self.call("Authorize", {"idToken": token})
+        except CallFailed:
+            return False
+        self.remember(token, reply["idTokenInfo"])
+        self.groups[token.get("idToken", "")] = reply["idTokenInfo"].get("groupIdToken")
+        if not reservation.matches(token, reply["idTokenInfo"].get("groupIdToken")):
+            return False
+        evse.reservation_used = reservation.id
+        await reservations.end(self, evse, None)
         return True
 
     async def authorize(self, token: dict) -> bool:
@@ -393,6 +425,11 @@ class ChargingStation(LinkedSender):
         if self.online:
             if known == "Accepted" and s.bool("LocalPreAuthorize"):
                 return True
+            if s.bool("DisableRemoteAuthorization"):  # appendix 3 AuthCtrlr: never asks
+                return known == "Accepted"
+            if listed is None and cached not in (None, "Accepted") and s.bool(
+                    "AuthCacheDisablePostAuthorize"):
+                return False  # appendix 3 AuthCacheCtrlr: C10.FR.03/C12.FR.05 disabled
             try:
                 reply = await self.call("Authorize", {"idToken": token})
             except CallFailed:  # the connection went while asking: offline rules below
@@ -400,6 +437,7 @@ class ChargingStation(LinkedSender):
                     return False
             else:
                 self.remember(token, reply["idTokenInfo"])
+                self.groups[token.get("idToken", "")] = reply["idTokenInfo"].get("groupIdToken")
                 return reply["idTokenInfo"]["status"] == "Accepted"
         if known is not None:
             return known == "Accepted" and s.bool("LocalAuthorizeOffline")

@@ -64,6 +64,7 @@ class Variant:
     unknown_variable_as_component: bool = False  # UnknownComponent for it (B06.FR.07)
     expired_root_accepted: bool = False  # an expired root installed (M05.FR.07)
     clear_unknown_display_accepted: bool = False  # Accepted for an unknown id (O05.FR.02)
+    offline_flag_missing: bool = False  # queued events without offline true (E04.FR.03)
 
 
 VARIANTS = {v.name: v for v in (
@@ -76,6 +77,7 @@ VARIANTS = {v.name: v for v in (
     Variant("unknown-variable", legal=False, unknown_variable_as_component=True),
     Variant("expired-root-accepted", legal=False, expired_root_accepted=True),
     Variant("display-clear-unknown", legal=False, clear_unknown_display_accepted=True),
+    Variant("offline-flag-missing", legal=False, offline_flag_missing=True),
 )}
 
 
@@ -159,6 +161,15 @@ class IndependentStation(ChargePoint):
         self.timer: asyncio.Task | None = None
         #: installed roots: (certificateType, certificate)
         self.roots: list[tuple[str, x509.Certificate]] = []
+        # offline (the operator's go_offline/go_online): TransactionEvents queued with
+        # offline true (E04.FR.03, E12), sent once connected again; an idToken Accepted
+        # online is taken offline (LocalAuthorizeOffline with its Authorization Cache)
+        self.online_wanted = asyncio.Event()
+        self.online_wanted.set()
+        self.link_up = False
+        self.offline = False
+        self.queue: list[Any] = []
+        self.accepted: set[str] = set()
         super().__init__(station_id, None)
 
     # connection ----------------------------------------------------------------------------
@@ -176,10 +187,12 @@ class IndependentStation(ChargePoint):
 
     async def _run(self) -> None:
         while True:
+            await self.online_wanted.wait()
             with contextlib.suppress(OSError, asyncio.TimeoutError, Exception):
                 async with connect(f"{self.url}/{self.id}", compression=None,
                                    subprotocols=[Subprotocol("ocpp2.0.1")]) as ws:
                     self._connection = ws
+                    self.link_up = True
                     reader = asyncio.get_running_loop().create_task(ChargePoint.start(self))
                     await self._request(call.BootNotification(
                         charging_station={"model": "Indep", "vendor_name": "NotChargeBench"},
@@ -191,12 +204,33 @@ class IndependentStation(ChargePoint):
                     self.boot_reason = "PowerUp"
                     await self._request(call.SecurityEventNotification(type=kind,
                                                                        timestamp=now()))
+                    while self.queue:  # E12.FR.01: the queue first, in order
+                        await self.call(self.queue.pop(0))
+                    self.offline = False
                     await reader
+            self.link_up = False
             await asyncio.sleep(0.2)
 
     async def _request(self, payload: Any) -> Any:
+        """A CALL; offline a TransactionEvent is queued (None), anything else dropped."""
+        if isinstance(payload, call.TransactionEvent) and (self.offline or not self.link_up):
+            if not self.variant.offline_flag_missing:
+                payload.offline = True
+            self.queue.append(payload)
+            return None
+        if not self.link_up:
+            return None
         async with self.lock:
             return await self.call(payload)
+
+    async def go_offline(self) -> None:
+        self.online_wanted.clear()
+        self.offline = True
+        with contextlib.suppress(Exception):
+            await self._connection.close()
+
+    async def go_online(self) -> None:
+        self.online_wanted.set()
 
     def spawn(self, coroutine: Any) -> None:
         """Work after a response: in a task of its own (the reader must go on reading the
@@ -303,7 +337,12 @@ class IndependentStation(ChargePoint):
             await self._end("StopAuthorized", "Local", "EVConnected")
             return True
         reply = await self._request(call.Authorize(id_token=token))
-        if reply.id_token_info["status"] != "Accepted" or self.tx_token is not None:
+        if reply is None:  # offline: C13 LocalAuthorizeOffline with the cache
+            accepted = tag in self.accepted
+        else:
+            accepted = reply.id_token_info["status"] == "Accepted"
+            (self.accepted.add if accepted else self.accepted.discard)(tag)
+        if not accepted or self.tx_token is not None:
             return False
         await self._authorized(token, "Authorized")
         return True

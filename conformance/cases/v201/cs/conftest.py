@@ -110,6 +110,7 @@ async def restore(cs: Cs) -> str | None:
     could not be undone."""
     central, timeout = cs.central, cs.settings.timeout
     central.tokens.clear()
+    central.token_info.clear()
     central.on_event = None
     try:
         if cs.offline:

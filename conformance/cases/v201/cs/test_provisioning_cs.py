@@ -14,6 +14,7 @@ from conformance.v201.states import (
     next_id,
     rebooted,
 )
+from conformance.v201.states_bceh import go_offline, go_online, station_sleep
 
 OCPP_COMM = {"name": "OCPPCommCtrlr"}
 NO_ERROR = {"reasonCode": "NoError"}
@@ -344,3 +345,140 @@ async def test_reset_unavailable_persists(cs: Cs):
     await cs.expect_status("Unavailable")
 
 
+
+
+# Status changes while offline (B04 / G01 after a connection loss) ----------------------------
+
+#: <Configured offlineThreshold>, station seconds
+OFFLINE_THRESHOLD = 2
+
+
+@pytest.mark.octt("TC_B_52_CS")
+async def test_status_change_offline_below_threshold(cs: Cs):
+    """TC_B_52_CS: offline shorter than OfflineThreshold, the EV connected meanwhile: once
+    back, the configured connector reported Occupied (StatusNotificationRequest or
+    NotifyEventRequest AvailabilityState: B04.FR.01/02, G01)."""
+    await cs.configure("OCPPCommCtrlr", "OfflineThreshold", "300")
+    await go_offline(cs)
+    await cs.act("plug_in", connector=cs.connector_id)
+    await go_online(cs)
+    await cs.expect_status("Occupied")
+
+
+@pytest.mark.octt("TC_B_51_CS")
+@pytest.mark.cb_requires("OCPPCommCtrlr", "OfflineThreshold")
+async def test_status_change_offline_above_threshold(cs: Cs):
+    """TC_B_51_CS: offline longer than OfflineThreshold, the EV connected meanwhile: once
+    back, the station reports the status of all its connectors, the configured one Occupied
+    (B04.FR.01: beyond the threshold every connector's status)."""
+    if not await cs.configure("OCPPCommCtrlr", "OfflineThreshold", str(OFFLINE_THRESHOLD)):
+        pytest.skip("not applicable: OCPPCommCtrlr.OfflineThreshold cannot be set")
+    await go_offline(cs)
+    await cs.act("plug_in", connector=cs.connector_id)
+    await station_sleep(cs, OFFLINE_THRESHOLD + 1.5, limit=OFFLINE_THRESHOLD + 3)
+    await go_online(cs)
+    await cs.expect_status("Occupied")
+
+
+# Summary and custom reports (B07, B08) --------------------------------------------------------
+
+
+async def _reports(cs: Cs, request_id: int) -> list[dict]:
+    """The NotifyReportRequests of `request_id`: seqNo 0 then incremented by 1 while tbc,
+    generatedAt present; their reportData."""
+    entries: list[dict] = []
+    seq = 0
+    while True:
+        report = await cs.expect("NotifyReport", {"requestId": request_id, "seqNo": seq,
+                                                  "generatedAt": present})
+        entries.extend(report.get("reportData", ()))
+        if not report.get("tbc", False):
+            return entries
+        seq += 1
+
+
+def _no_error(reply: dict, *codes: str) -> None:
+    info = reply.get("statusInfo")
+    if info is not None and info.get("reasonCode", "").lower() not in [c.lower() for c in codes]:
+        raise Mismatch(f"statusInfo {info}: absent or reasonCode {' or '.join(codes)} "
+                       "expected")
+
+
+@pytest.mark.octt("TC_B_14_CS")
+async def test_base_report_summary(cs: Cs):
+    """TC_B_14_CS: SummaryInventory (optional: a station answering NotSupported is not
+    applicable, TC_B_15_CS is its case): the AvailabilityState of the ChargingStation, each
+    EVSE and each Connector, with characteristics (B07.FR.09)."""
+    request_id = next_id()
+    reply = await cs.ask("GetBaseReport", {"requestId": request_id,
+                                           "reportBase": "SummaryInventory"})
+    if reply.get("status") == "NotSupported":
+        pytest.skip("not applicable: the station does not support SummaryInventory "
+                    "(GetBaseReport answered NotSupported)")
+    if reply.get("status") != "Accepted":
+        raise Mismatch(f"GetBaseReportResponse status {reply.get('status')!r}: Accepted "
+                       "expected")
+    _no_error(reply, "NoError")
+    entries = await _reports(cs, request_id)
+    _check_characteristics(entries)
+    states = {(e["component"]["name"].lower(), (e["component"].get("evse") or {}).get("id"))
+              for e in entries if e["variable"]["name"].lower() == "availabilitystate"}
+    for component, evse in (("chargingstation", None), ("evse", cs.evse_id),
+                            ("connector", cs.evse_id)):
+        if (component, evse) not in states:
+            raise Mismatch(f"SummaryInventory lacks the AvailabilityState of {component}"
+                           f"{'' if evse is None else f' of EVSE {evse}'}",
+                           "AvailabilityState of the station, each EVSE and connector")
+
+
+@pytest.mark.octt("TC_B_15_CS")
+async def test_base_report_summary_not_supported(cs: Cs):
+    """TC_B_15_CS: a station without SummaryInventory answers NotSupported (statusInfo absent
+    or UnsupportedParam) and sends no NotifyReport (B07.FR.05); one that supports it is not
+    applicable."""
+    request_id = next_id()
+    reply = await cs.ask("GetBaseReport", {"requestId": request_id,
+                                           "reportBase": "SummaryInventory"})
+    if reply.get("status") == "Accepted":
+        await _reports(cs, request_id)
+        pytest.skip("not applicable: the station supports SummaryInventory")
+    if reply.get("status") != "NotSupported":
+        raise Mismatch(f"GetBaseReportResponse status {reply.get('status')!r}: NotSupported "
+                       "expected")
+    _no_error(reply, "UnsupportedParam")
+    await cs.expect_nothing("NotifyReport", during=1.0)
+
+
+@pytest.mark.octt("TC_B_16_CS")
+async def test_custom_report_enabled(cs: Cs):
+    """TC_B_16_CS: GetReport componentCriteria [Enabled]: Accepted; each reported Enabled is
+    true, with characteristics; GetVariables confirms each; every Enabled true of the
+    FullInventory is in it. Part 6 expects only Enabled variables; part 2 B08.FR.09 says
+    "report every component that has the variable Enabled set to true, or does not have
+    the Enabled variable": a station reporting such components whole (their other variables,
+    components without Enabled) is as right, but never an Enabled that is not true."""
+    request_id = next_id()
+    reply = await cs.ask("GetReport", {"requestId": request_id,
+                                       "componentCriteria": ["Enabled"]}, {"status": "Accepted"})
+    _no_error(reply, "NoError")
+    entries = await _reports(cs, request_id)
+    _check_characteristics(entries)
+    enabled_entries = [e for e in entries if e["variable"]["name"].lower() == "enabled"]
+    for entry in enabled_entries:
+        actual = next((a.get("value") for a in entry["variableAttribute"]
+                       if a.get("type", "Actual") == "Actual"), None)
+        if (actual or "").lower() != "true":
+            raise Mismatch(f"{entry['component']['name']}.Enabled = {actual!r} in a report of "
+                           "componentCriteria Enabled: only true expected (B08.FR.09)")
+    if enabled_entries:
+        await cs.ask("GetVariables", {"getVariableData": [
+            {"component": e["component"], "variable": e["variable"]}
+            for e in enabled_entries]},
+            {"getVariableResult": [{"attributeStatus": "Accepted", "attributeValue": one_of(
+                "true", "True", "TRUE")} for _ in enabled_entries]})
+    reported = {e["component"]["name"].lower() for e in enabled_entries}
+    enabled = {component for component, variables in cs.model.components.items()
+               if any(v.strip().lower() == "true" for v in variables.get("enabled", ()))}
+    if enabled - reported:
+        raise Mismatch(f"Enabled true in the FullInventory but not in the custom report: "
+                       f"{sorted(enabled - reported)}", "every Enabled true component")

@@ -26,10 +26,10 @@ async def _enabled(cs: Cs) -> None:
 
 
 async def _reserve(cs: Cs, idtoken: dict, status: str, reservation: int | None = None,
-                   expiry: float = 3600) -> int:
+                   expiry: float = 3600, extra: dict | None = None) -> int:
     reservation = reservation or next_id()
     await cs.ask("ReserveNow", {"id": reservation, "expiryDateTime": cs.time(expiry),
-                                "idToken": idtoken, "evseId": cs.evse_id},
+                                "idToken": idtoken, "evseId": cs.evse_id, **(extra or {})},
                  {"status": status})
     return reservation
 
@@ -124,5 +124,152 @@ async def test_replace_reservation(cs: Cs):
     await _enabled(cs)
     reservation = await reserved(cs)
     await _reserve(cs, SECOND, "Accepted", reservation)
+    await authorized(cs, idtoken=SECOND)
+    await energy_transfer_started(cs)
+
+
+#: <Configured groupIdToken>: the group both idTokens of TC_H_19/24 belong to
+GROUP = token("CB-GROUP-1", "Central")
+NON_EVSE_SPECIFIC = pytest.mark.cb_requires("ReservationCtrlr", "NonEvseSpecific",
+                                            equals="true")
+
+
+async def _reserve_any(cs: Cs, idtoken: dict, status: str, **extra: object) -> int:
+    """ReserveNowRequest with evseId omitted (H01 S1)."""
+    reservation = next_id()
+    await cs.ask("ReserveNow", {"id": reservation, "expiryDateTime": cs.time(3600),
+                                "idToken": idtoken, **extra}, {"status": status})
+    return reservation
+
+
+def _evse_count(cs: Cs) -> int:
+    """The EVSEs of the station's device model (EVSE component instances: one
+    `EVSE.Available` per EVSE in a FullInventory)."""
+    return max(1, len(cs.model.values("EVSE", "Available")))
+
+
+@pytest.mark.octt("TC_H_02_CS")
+async def test_reserved_other_token_refused(cs: Cs):
+    """TC_H_02_CS: the EVSE Reserved for the valid idToken, the EV connected; another idToken
+    presented (main A) must not charge within the message timeout (H03.FR.01), and
+    RequestStartTransaction for it (main B) is Rejected (F01.FR.22)."""
+    await _enabled(cs)
+    await reserved(cs)
+    # EVConnectedPreSession on a Reserved connector: whether it turns Occupied or stays
+    # Reserved until the reserving idToken comes (G03.FR.09) is the station's choice, and
+    # main A has no tool validation: the EV is connected, what the station reports is free
+    await cs.act("plug_in", connector=cs.connector_id)
+    await cs.act("present_id_tag", tag=SECOND["idToken"], connector=cs.connector_id)
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and f.action == "TransactionEvent" and (
+            (f.payload or {}).get("transactionInfo") or {}).get("chargingState") == "Charging",
+        during=min(cs.settings.timeout, 2.0),
+        what="TransactionEventRequest chargingState Charging for another idToken")
+    await cs.ask("RequestStartTransaction", {"idToken": SECOND, "remoteStartId": next_id(),
+                                             "evseId": cs.evse_id}, {"status": "Rejected"})
+
+
+@pytest.mark.octt("TC_H_08_CS")
+@NON_EVSE_SPECIFIC
+async def test_reserve_unspecified_evse(cs: Cs):
+    """TC_H_08_CS: ReserveNow without evseId Accepted (H01.FR.04); with one EVSE its
+    connector Reserved; the reserving idToken authorized charges (H01.FR.15)."""
+    await _enabled(cs)
+    await _reserve_any(cs, cs.valid, "Accepted")
+    if _evse_count(cs) == 1:
+        await cs.expect_status("Reserved")
+    await authorized(cs)
+    await energy_transfer_started(cs)
+
+
+@pytest.mark.octt("TC_H_09_CS")
+@NON_EVSE_SPECIFIC
+async def test_reserve_unspecified_all_reserved(cs: Cs):
+    """TC_H_09_CS: every EVSE Reserved: ReserveNow without evseId answers Occupied
+    (H01.FR.11)."""
+    await _enabled(cs)
+    for evse in range(1, _evse_count(cs) + 1):
+        await reserved(cs, token(f"CB-RESERVE-{evse}"), evse)
+    await _reserve_any(cs, cs.valid, "Occupied")
+
+
+@pytest.mark.octt("TC_H_10_CS")
+@NON_EVSE_SPECIFIC
+async def test_reserve_unspecified_all_charging(cs: Cs):
+    """TC_H_10_CS: a transaction on every EVSE: ReserveNow without evseId answers Occupied
+    (H01.FR.13)."""
+    if _evse_count(cs) != 1:
+        pytest.skip("not implemented: EnergyTransferStarted on every EVSE of a station with "
+                    "more than one")
+    await _enabled(cs)
+    await charging(cs)
+    await _reserve_any(cs, SECOND, "Occupied")
+
+
+@pytest.mark.octt("TC_H_12_CS")
+@NON_EVSE_SPECIFIC
+async def test_reserve_unspecified_unavailable(cs: Cs):
+    """TC_H_12_CS: the Charging Station Unavailable: ReserveNow without evseId answers
+    Unavailable (H01.FR.14)."""
+    await _enabled(cs)
+    await unavailable(cs)
+    await _reserve_any(cs, cs.valid, "Unavailable")
+
+
+@pytest.mark.octt("TC_H_13_CS")
+async def test_reserve_unspecified_rejected(cs: Cs):
+    """TC_H_13_CS: a station without NonEvseSpecific (or false) answers Rejected to
+    ReserveNow without evseId (H01.FR.19)."""
+    if cs.flag("ReservationCtrlr", "NonEvseSpecific"):
+        pytest.skip("not applicable: ReservationCtrlr.NonEvseSpecific is true")
+    await _enabled(cs)
+    await _reserve_any(cs, cs.valid, "Rejected")
+
+
+@pytest.mark.octt("TC_H_14_CS")
+@NON_EVSE_SPECIFIC
+async def test_reserve_unspecified_as_many_as_evses(cs: Cs):
+    """TC_H_14_CS: one ReserveNow without evseId per EVSE, each with another idToken: every
+    one Accepted and the connectors Reserved (H01.FR.20)."""
+    await _enabled(cs)
+    for n in range(1, _evse_count(cs) + 1):
+        await _reserve_any(cs, token(f"CB-RESERVE-{n}"), "Accepted")
+    for evse in range(1, _evse_count(cs) + 1):
+        await cs.expect_status("Reserved", evse=evse)
+
+
+@pytest.mark.octt("TC_H_19_CS")
+async def test_reserved_for_group(cs: Cs):
+    """TC_H_19_CS: ReserveNow with a groupIdToken; another idToken of that group (the CSMS
+    says so in its IdTokenInfo) uses the reservation and charges (H03.FR.04/08)."""
+    await _enabled(cs)
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "false")
+    cs.central.token_info[SECOND["idToken"]] = {"groupIdToken": GROUP}
+    cs.central.token_info[cs.valid["idToken"]] = {"groupIdToken": GROUP}
+    await _reserve(cs, cs.valid, "Accepted", extra={"groupIdToken": GROUP})
+    await cs.expect_status("Reserved")
+    await authorized(cs, idtoken=SECOND)
+    await energy_transfer_started(cs)
+
+
+@pytest.mark.octt("TC_H_22_CS")
+async def test_reservation_disabled(cs: Cs):
+    """TC_H_22_CS: ReservationCtrlr.Enabled false: ReserveNow answers Rejected (H01.FR.01)."""
+    if not await cs.configure("ReservationCtrlr", "Enabled", "false"):
+        pytest.skip("not applicable: ReservationCtrlr.Enabled cannot be set false")
+    await _reserve(cs, cs.valid, "Rejected")
+
+
+@pytest.mark.octt("TC_H_24_CS")
+@NON_EVSE_SPECIFIC
+async def test_reserve_unspecified_for_group(cs: Cs):
+    """TC_H_24_CS: ReserveNow without evseId with a groupIdToken Accepted; the connector
+    Reserved; another idToken of the group charges (H03.FR.06)."""
+    await _enabled(cs)
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "false")
+    cs.central.token_info[SECOND["idToken"]] = {"groupIdToken": GROUP}
+    await _reserve_any(cs, cs.valid, "Accepted", groupIdToken=GROUP)
+    if _evse_count(cs) == 1:
+        await cs.expect_status("Reserved")
     await authorized(cs, idtoken=SECOND)
     await energy_transfer_started(cs)

@@ -17,8 +17,18 @@ from conformance.v201.states import (
     energy_transfer_started,
     ev_connected_pre_session,
     ev_disconnected,
+    next_id,
     stop_authorized,
     transaction_event,
+)
+from conformance.v201.states_bceh import (
+    PRESENT,
+    QueuedEvents,
+    go_offline,
+    go_online,
+    offline_authorization,
+    station_sleep,
+    transaction_events_in_queue_ended,
 )
 
 
@@ -302,3 +312,149 @@ async def test_status_without_transaction_id(cs: Cs):
     if "ongoingIndicator" in reply:
         raise Mismatch(f"ongoingIndicator {reply['ongoingIndicator']} without transactionId: "
                        "it must be omitted")
+
+
+# Offline behaviour (E04, E08, E12): the station loses its connection and regains it ----------
+
+#: <Configured transaction_update_metricvalues_interval>, station seconds
+TX_UPDATED_INTERVAL = 5
+
+
+async def _offline_thresholds(cs: Cs) -> None:
+    """Configuration State of TC_E_40/44: OfflineThreshold RetryBackOffWaitMinimum + 60 (If
+    implemented): the station reconnects without a new BootNotification."""
+    wait = cs.var("OCPPCommCtrlr", "RetryBackOffWaitMinimum") or "1"
+    await cs.configure("OCPPCommCtrlr", "OfflineThreshold", str(int(wait) + 60))
+
+
+@pytest.mark.octt("TC_E_40_CS")
+@pytest.mark.cb_requires("SampledDataCtrlr", "TxUpdatedInterval")
+async def test_offline_during_transaction(cs: Cs):
+    """TC_E_40_CS: EnergyTransferStarted, the connection lost for longer than
+    TxUpdatedInterval: once back, every queued TransactionEventRequest is Updated, has
+    meterValue and offline true (E04.FR.03, E12.FR.01)."""
+    await cs.configure("SampledDataCtrlr", "Enabled", "true")
+    if not await cs.configure("SampledDataCtrlr", "TxUpdatedInterval",
+                              str(TX_UPDATED_INTERVAL)):
+        pytest.skip("not applicable: SampledDataCtrlr.TxUpdatedInterval cannot be set")
+    await _offline_thresholds(cs)
+    await charging(cs)
+    await go_offline(cs)
+    await station_sleep(cs, 2.5 * TX_UPDATED_INTERVAL, limit=8.0)
+    back = await go_online(cs)
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check(every={"eventType": "Updated", "meterValue": PRESENT})
+
+
+@pytest.mark.octt("TC_E_43_CS")
+async def test_offline_whole_transaction(cs: Cs):
+    """TC_E_43_CS: Memory State TransactionEventsInQueueEnded: a whole transaction while
+    offline; once back, its queued TransactionEventRequests all have offline true, one
+    Started and one Ended (E12.FR.01/02/06)."""
+    if not await offline_authorization(cs):
+        pytest.skip("not applicable: the station authorizes no idToken offline "
+                    "(no OfflineTxForUnknownIdEnabled, cache or local list)")
+    back = await transaction_events_in_queue_ended(cs)
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check(types=("Started", "Ended"))
+    cs.check_sequence()
+
+
+@pytest.mark.octt("TC_E_44_CS")
+async def test_offline_stop(cs: Cs):
+    """TC_E_44_CS: EnergyTransferStarted, offline: the same idToken presented again, the EV
+    disconnected; once back, the queued TransactionEventRequests have offline true, one
+    Ended (E08.FR.01/04-08)."""
+    await _offline_thresholds(cs)
+    await charging(cs)
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await cs.act("plug_out", connector=cs.connector_id)
+    back = await go_online(cs)
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check(types=("Ended",))
+    cs.check_sequence()
+
+
+@pytest.mark.octt("TC_E_16_CS")
+@pytest.mark.cb_requires("TxCtrlr", "StopTxOnInvalidId")
+async def test_deauthorized_invalid_after_offline(cs: Cs):
+    """TC_E_16_CS: a transaction started offline (StartOfflineTransaction); back online the
+    CSMS answers its idToken Invalid: the queued events have offline true, then Ended,
+    Deauthorized, stoppedReason DeAuthorized (E05.FR.09/10, StopTxOnInvalidId true)."""
+    if not set(cs.points("TxStopPoint")) & {"Authorized", "PowerPathClosed"}:
+        await _point(cs, "TxStopPoint", "Authorized")
+    await cs.configure("AuthCtrlr", "DisableRemoteAuthorization", "false")
+    if not await cs.configure("TxCtrlr", "StopTxOnInvalidId", "true"):
+        pytest.skip("not applicable: TxCtrlr.StopTxOnInvalidId cannot be set true")
+    if not await offline_authorization(cs):
+        pytest.skip("not applicable: the station authorizes no idToken offline "
+                    "(no OfflineTxForUnknownIdEnabled, cache or local list)")
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await cs.act("plug_in", connector=cs.connector_id)
+    cs.central.tokens[cs.valid["idToken"]] = "Invalid"
+    back = await go_online(cs)
+    await cs.expect("TransactionEvent", transaction_event(
+        eventType="Ended", triggerReason="Deauthorized", stoppedReason="DeAuthorized"))
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check()
+
+
+@pytest.mark.octt("TC_E_52_CS")
+@pytest.mark.cb_requires("AuthCtrlr", "DisableRemoteAuthorization")
+async def test_disable_remote_authorization(cs: Cs):
+    """TC_E_52_CS: DisableRemoteAuthorization true: an idToken neither cached nor on the
+    local list is refused without an AuthorizeRequest (part 6 writes "InvalidateRequest";
+    appendix 3 AuthCtrlr: "not issue any AuthorizationRequests"), and nothing starts."""
+    if not await cs.configure("AuthCtrlr", "DisableRemoteAuthorization", "true"):
+        pytest.skip("not applicable: AuthCtrlr.DisableRemoteAuthorization cannot be set true")
+    await cs.configure("AuthCtrlr", "Enabled", "true")
+    unknown = {"idToken": f"CB-UNKNOWN-{next_id()}", "type": cs.valid["type"]}
+    await cs.act("present_id_tag", tag=unknown["idToken"], connector=cs.connector_id)
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and (f.action == "Authorize" or (
+            f.action == "TransactionEvent" and (f.payload or {}).get("idToken") == unknown)),
+        during=1.0, what="AuthorizeRequest, or a TransactionEventRequest with the idToken")
+
+
+@pytest.mark.octt("TC_E_39_CS")
+@pytest.mark.cb_requires("TxCtrlr", "EVConnectionTimeOut")
+async def test_deauthorized_timeout(cs: Cs):
+    """TC_E_39_CS: Authorized and no EV within EVConnectionTimeOut: a started transaction
+    reports EVConnectTimeout (Ended with stoppedReason Timeout; Updated with
+    ParkingBayOccupancy: E03.FR.05); the EV connected afterwards must not charge (a
+    CablePluggedIn event is allowed, never chargingState Charging)."""
+    await cs.configure("AuthCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "DisableRemoteAuthorization", "false")
+    await cs.configure("TxCtrlr", "EVConnectionTimeOut", "20")
+    await cs.configure("AuthCacheCtrlr", "Enabled", "false")
+    await authorized(cs)
+    if cs.tx_id is not None:
+        parking = "ParkingBayOccupancy" in cs.points("TxStartPoint")
+        subset = transaction_event(triggerReason="EVConnectTimeout",
+                                   eventType="Updated" if parking else "Ended")
+        if not parking:
+            subset["transactionInfo"] = {"stoppedReason": "Timeout"}
+        await cs.expect("TransactionEvent", subset, timeout=cs.settings.timeout + 5)
+    cs.tx_id, cs.authorized = None, False
+    since = len(cs.peer.log)
+    await cs.act("plug_in", connector=cs.connector_id)
+    await cs.expect_status("Occupied")
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and f.action == "TransactionEvent" and (
+            ((f.payload or {}).get("transactionInfo") or {}).get("chargingState") == "Charging"
+            or (f.payload or {}).get("triggerReason") not in ("CablePluggedIn",
+                                                              "MeterValuePeriodic",
+                                                              "MeterValueClock")),
+        during=1.0, what="TransactionEventRequest other than CablePluggedIn, or Charging")
+    for frame in cs.peer.log[since:]:
+        payload = frame.payload if isinstance(frame.payload, dict) else {}
+        if frame.type == "CALL" and frame.action == "TransactionEvent" and (
+                payload.get("transactionInfo") or {}).get("chargingState") == "Charging":
+            raise Mismatch("the EV charged after the authorization timed out",
+                           "no chargingState Charging", [frame])
