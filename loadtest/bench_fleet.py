@@ -524,7 +524,7 @@ def scratch_database(url: str) -> Iterator[str]:
 @contextlib.contextmanager
 def postgres_server(url: str | None) -> Iterator[str]:
     """An admin URL of the PostgreSQL server to measure on: `url`, or else a throw-away server
-    started for this run in a temporary folder (tests/pgserver.py: initdb + pg_ctl on
+    started for this run in a temporary folder (loadtest/pgserver.py: initdb + pg_ctl on
     127.0.0.1, deleted afterwards). It commits as the SQLite baseline does with
     synchronous=NORMAL: every COMMIT is written to the operating system before the reply
     (synchronous_commit=on: a crash of the database server loses nothing committed), without
@@ -532,11 +532,7 @@ def postgres_server(url: str | None) -> Iterator[str]:
     if url is not None:
         yield url
         return
-    try:
-        from tests.pgserver import PgServer, PgUnavailable
-    except ImportError:
-        raise SystemExit("bench_fleet: no --db given and no tests/pgserver.py to start a "
-                         "throw-away PostgreSQL: give --db postgresql://...") from None
+    from loadtest.pgserver import PgServer, PgUnavailable
 
     class BenchServer(PgServer):
         OPTIONS = ("-h 127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=on"

@@ -18,7 +18,7 @@ from locust import User, task
 from locust.exception import RescheduleTask
 
 from chargebench.ocppj.errors import CallFailed
-from chargebench.ocppj.versions import OCPP16, OcppVersion
+from chargebench.ocppj.versions import DEFAULT_VERSION, OcppVersion
 from loadtest import messages
 from loadtest.handlers import Handler, handler_table
 from loadtest.options import LoadOptions
@@ -54,7 +54,7 @@ class OcppUser(User):
 
     abstract = True
     connectors = 1
-    version: OcppVersion = OCPP16
+    version: OcppVersion = DEFAULT_VERSION
 
     def handlers(self) -> dict[str, Handler]:
         """This charger's answers to CSMS-initiated CALLs (a fresh table per user)."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from chargebench.matching import is_operator_mapping
 from chargebench.ocppj.validation import validator_for
-from chargebench.ocppj.versions import DEFAULT_VERSION, OCPP16, OCPP201, OcppVersion
+from chargebench.ocppj.versions import DEFAULT_VERSION, VERSIONS, OcppVersion
 from scenarios.values import has_variables
 
 __all__ = ["OCPP_VERSIONS", "Problem", "action_problem", "matcher_problems", "payload_problems",
@@ -33,7 +33,7 @@ __all__ = ["OCPP_VERSIONS", "Problem", "action_problem", "matcher_problems", "pa
 Problem = tuple[tuple[Hashable, ...], str, bool]
 
 #: The versions a fleet group's `ocpp:` may name, by that name ("1.6", "2.0.1")
-OCPP_VERSIONS: dict[str, OcppVersion] = {v.name: v for v in (OCPP16, OCPP201)}
+OCPP_VERSIONS: dict[str, OcppVersion] = {v.name: v for v in VERSIONS.values()}
 
 
 def version_of(name: str) -> OcppVersion:
@@ -81,9 +81,7 @@ def _schema(version: OcppVersion, action: str, response: bool) -> dict[str, Any]
 def _title(version: OcppVersion, action: str, response: bool) -> str:
     """How the version's specification names the message: StartTransaction.req (1.6),
     TransactionEventRequest (2.0.1)."""
-    if version is OCPP16:
-        return f"{action}.{'conf' if response else 'req'}"
-    return action + (version.response_suffix if response else version.request_suffix)
+    return version.message_title(action, response)
 
 
 def payload_problems(action: str, payload: Any, response: bool,

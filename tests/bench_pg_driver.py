@@ -3,7 +3,7 @@
     python -m tests.bench_pg_driver [--ops 2000] [--workers 8] [--url postgresql://...]
 
 Runs the store's hot path against one server in one run (a throw-away one from
-tests/pgserver.py unless --url or $CHARGEBENCH_TEST_PG_URL names one), each driver in its own
+loadtest/pgserver.py unless --url or $CHARGEBENCH_TEST_PG_URL names one), each driver in its own
 fresh database with the same tables, and prints ops/s per driver and operation and the ratio
 asyncpg / psycopg. The operations are what a charger fleet makes the CSMS write:
 
@@ -178,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sys.path.insert(0, os.getcwd())
     try:
-        from tests.pgserver import PgServer, PgUnavailable
+        from loadtest.pgserver import PgServer, PgUnavailable
     except ImportError:
-        print("bench_pg_driver: run from the repository root (needs tests/pgserver.py)",
+        print("bench_pg_driver: run from the repository root (needs loadtest/pgserver.py)",
               file=sys.stderr)
         return 2
     if args.url:

@@ -1,5 +1,5 @@
 """`python -m tests.bench_workers [N]`: the cost of routing an action to another worker (issue 17
-point 5), measured in one run on a throw-away PostgreSQL (tests/pgserver.py).
+point 5), measured in one run on a throw-away PostgreSQL (loadtest/pgserver.py).
 
 Starts `chargebench csms --workers 2`, connects `ocpp.v16` chargers until both workers hold one,
 then sends N DataTransfer actions to each through ONE kept-alive API connection (so one worker
@@ -24,7 +24,7 @@ import time
 import httpx
 
 from tests.csms.test_workers import TOKEN, Charger, connect, holders
-from tests.pgserver import PgServer
+from loadtest.pgserver import PgServer
 
 
 async def measure(url: str, count: int) -> None:

@@ -67,6 +67,13 @@ class OcppVersion:
     #: NOT_ACCEPTED_YET CALLERROR (2.0.1 B03.FR.08: SecurityError) instead of not at all (1.6
     #: §4.2: "SHALL NOT respond")
     answers_while_rejected: bool = False
+    #: how the version's specification names a request and a response (1.6: "Authorize.req",
+    #: "Authorize.conf"; 2.0.1: "AuthorizeRequest", "AuthorizeResponse"): error messages
+    #: speak the words of the spec the user reads
+    title_suffixes: tuple[str, str] = ("Request", "Response")
+
+    def message_title(self, action: str, response: bool) -> str:
+        return action + self.title_suffixes[response]
 
     @property
     def actions(self) -> frozenset[str]:
@@ -193,6 +200,7 @@ OCPP16 = OcppVersion(
     call_result_module=call_result_16,
     # 1.6 §4.2: while Pending, remote start and stop "are not allowed"
     not_while_pending=frozenset({"RemoteStartTransaction", "RemoteStopTransaction"}),
+    title_suffixes=(".req", ".conf"),  # 1.6 §6: "Authorize.req", "Authorize.conf"
 )
 
 # OCPP 2.0.1 ---------------------------------------------------------------------------------------
