@@ -23,8 +23,8 @@ import time
 
 import httpx
 
-from tests.csms.test_workers import TOKEN, Charger, connect, holders
 from loadtest.pgserver import PgServer
+from tests.csms.test_workers import TOKEN, Charger, connect, holders
 
 
 async def measure(url: str, count: int) -> None:

@@ -241,7 +241,7 @@ class MalformedSign(Csms):
     # the base's handler name: the `ocpp` package routes by name in decoration order
     # (`routables`), so another name would lose to any later module's `on_SignCertificate`
     @on("SignCertificate", skip_schema_validation=True)
-    def on_SignCertificate(self, **payload: Any) -> Any:  # noqa: N802
+    def on_SignCertificate(self, **payload: Any) -> Any:
         self._got("SignCertificate", payload)
         return result201.SignCertificate(status="Perhaps")
 
