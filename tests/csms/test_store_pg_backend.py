@@ -104,7 +104,7 @@ def test_cluster_messages_is_migration_7(pg_url: str, tmp_path: Path) -> None:  
 def test_missing_binaries_fail_naming_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     """No server binaries and no $CHARGEBENCH_TEST_PG_URL: a failure that says what to install
     (the pg_server fixture turns it into pytest.fail, never a skip)."""
-    from tests import pgserver
+    from loadtest import pgserver
 
     monkeypatch.delenv(pgserver.ENV_URL, raising=False)
     monkeypatch.setattr(pgserver.glob, "glob", lambda pattern: [])

@@ -154,6 +154,74 @@ def test_self_run(runs):
     assert "profile.core=Core\\: " in environment  # ':' escaped in a .properties file
 
 
+def _block(cases: dict, selection: str) -> dict:
+    """The cases of the full self run a `-k "A or B ..."` selection of case-id parts names:
+    the block tests below judge their blocks on the one self run instead of a run each."""
+    words = [word.strip() for word in selection.split(" or ")]
+    return {c: e for c, e in cases.items() if any(word in c for word in words)}
+
+
+@pytest.mark.slow
+def test_self_b_c_e_h_cases(runs):
+    """Our station passes every B, C, E, H case added with the offline states it can run; the
+    rest is not applicable with the reason (TC_H_13_CS: NonEvseSpecific is true; TC_B_15_CS:
+    it has SummaryInventory)."""
+    from tests.conformance.v201.test_verdicts_cs_bceh import NEW, SELF_NOT_APPLICABLE
+
+    code, output, cases, _ = runs("self").wait()
+    cases = _block(cases, NEW)
+    ran = _outcomes(cases)
+    assert code == 0, output[-3000:]
+    assert {c for c, o in ran.items() if o != "passed"} == set(SELF_NOT_APPLICABLE), (
+        output[-3000:])
+    for case, reason in SELF_NOT_APPLICABLE.items():
+        assert cases[case]["reason"] == reason
+    assert {"TC_E_40_CS", "TC_E_43_CS", "TC_E_44_CS", "TC_E_16_CS", "TC_H_19_CS",
+            "TC_H_24_CS", "TC_C_21_CS", "TC_C_39_CS", "TC_B_51_CS"} <= set(ran)
+    assert sum(o == "passed" for o in ran.values()) >= 30
+
+
+@pytest.mark.slow
+def test_self_n_o_p_i_l_cases(runs):
+    """Our station: every implemented N, O, P, I, L case passes; the one needing an unsupported
+    priority is not applicable (it supports all three)."""
+    from tests.conformance.v201.test_verdicts_cs_nolp import BLOCKS
+
+    code, output, cases, _ = runs("self").wait()
+    ran = _outcomes(_block(cases, BLOCKS))
+    assert code == 0, output[-3000:]
+    assert {c for c, o in ran.items() if o not in ("passed", "not_applicable")} == set()
+    passed = {c for c, o in ran.items() if o == "passed"}
+    assert {"TC_O_01_CS", "TC_O_05_CS", "TC_O_06_CS", "TC_O_20_CS", "TC_P_01_CS",
+            "TC_P_04_CS", "TC_N_08_CS", "TC_N_18_CS", "TC_N_25_CS", "TC_N_27_CS",
+            "TC_N_37_CS", "TC_N_15_CS", "TC_N_26_CS", "TC_I_01_CS", "TC_I_02_CS",
+            "TC_L_05_CS", "TC_L_06_CS", "TC_L_07_CS", "TC_O_14_CS", "TC_O_24_CS"} <= passed
+    assert len(passed) >= 60
+    assert {c for c, o in ran.items() if o == "not_applicable"} == {"TC_O_17_CS"}
+
+
+@pytest.mark.slow
+def test_self_a_k_m_j_cases(runs):
+    """Our station passes every implemented A, K, M and J case; ISO 15118 cases not
+    applicable (no ISO15118Ctrlr), TC_K_24 not applicable (one EVSE)."""
+    from tests.conformance.v201.test_verdicts_cs_akmj import A_BASIC, M_RUN, SELF_SELECTION
+
+    code, output, cases, _ = runs("self").wait()
+    cases = _block(cases, SELF_SELECTION)
+    ran = _outcomes(cases)
+    assert code == 0, output[-3000:]
+    assert {o for o in ran.values()} <= {"passed", "not_applicable"}, output[-3000:]
+    passed = {c for c, o in ran.items() if o == "passed"}
+    assert len(passed) >= 48  # J 5, K 33, M 10
+    assert {"TC_J_01_CS", "TC_J_02_CS", "TC_K_37_CS", "TC_K_40_CS", "TC_K_41_CS"} | M_RUN <= passed
+    # the default station dials at security profile 0: no HTTP Basic to judge
+    for case in A_BASIC:
+        assert "connected with security profile 0" in cases[case]["reason"], cases[case]
+    assert "no ISO15118Ctrlr" in cases["TC_M_03_CS"]["reason"]
+    assert "one EVSE" in cases["TC_K_24_CS"]["reason"]
+    assert cases["TC_M_15_CS"]["reason"].startswith("not implemented")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", LEGAL)
 def test_legal_station(runs, variant):

@@ -45,27 +45,6 @@ def _indep(variant: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_self_run_blocks(tmp_path):
-    """Our station passes every implemented A, K, M and J case; ISO 15118 cases not
-    applicable (no ISO15118Ctrlr), TC_K_24 not applicable (one EVSE)."""
-    from tests.conformance.v201.test_verdicts_cs import _self_command
-
-    code, output, cases = _run(tmp_path, _self_command("-k", SELF_SELECTION))
-    ran = _outcomes(cases)
-    assert code == 0, output[-3000:]
-    assert {o for o in ran.values()} <= {"passed", "not_applicable"}, output[-3000:]
-    passed = {c for c, o in ran.items() if o == "passed"}
-    assert len(passed) >= 48  # J 5, K 33, M 10
-    assert {"TC_J_01_CS", "TC_J_02_CS", "TC_K_37_CS", "TC_K_40_CS", "TC_K_41_CS"} | M_RUN <= passed
-    # the default station dials at security profile 0: no HTTP Basic to judge
-    for case in A_BASIC:
-        assert "connected with security profile 0" in cases[case]["reason"], cases[case]
-    assert "no ISO15118Ctrlr" in cases["TC_M_03_CS"]["reason"]
-    assert "one EVSE" in cases["TC_K_24_CS"]["reason"]
-    assert cases["TC_M_15_CS"]["reason"].startswith("not implemented")
-
-
-@pytest.mark.slow
 def test_self_station_at_profile_1(tmp_path):
     """Our station dialling with HTTP Basic (`self_profile1`): the password cases pass (the
     listener admits only the configured password, then the new one after TC_A_09)."""
