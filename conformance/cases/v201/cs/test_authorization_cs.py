@@ -545,3 +545,55 @@ async def test_local_list_invalid_now_accepted(cs: Cs):
     if not [f for f in cs.peer.log[start:] if f.type == "CALL" and f.action == "Authorize"]:
         await cs.expect("Authorize", {"idToken": idtoken})
     await energy_transfer_started(cs)
+
+
+@pytest.mark.octt("TC_C_16_CS")
+@AUTH_CACHE
+@pytest.mark.cb_requires("TxCtrlr", "StopTxOnInvalidId")
+async def test_cache_offline_invalid_stops(cs: Cs):
+    """TC_C_16_CS: the idToken cached Accepted (and on the local list, if there is one); the
+    EV connected, the station offline, the idToken presented: it charges offline on the
+    cache. Back online, the CSMS says Invalid: the queued events have offline true, then a
+    TransactionEventRequest Deauthorized (C12.FR.04, E05.FR.09: StopTxOnInvalidId true) and
+    the energy stops (an Ended event, or no chargingState Charging after it)."""
+    await cs.configure("AuthCacheCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    if not await cs.configure("AuthCtrlr", "LocalAuthorizeOffline", "true"):
+        pytest.skip("not applicable: AuthCtrlr.LocalAuthorizeOffline is not true "
+                    f"({cs.var('AuthCtrlr', 'LocalAuthorizeOffline')!r})")
+    if not await cs.configure("TxCtrlr", "StopTxOnInvalidId", "true"):
+        pytest.skip("not applicable: TxCtrlr.StopTxOnInvalidId cannot be set true")
+    await cs.configure("TxCtrlr", "MaxEnergyOnInvalidId", "0")
+    if "ParkingBayOccupancy" in cs.points("TxStartPoint"):
+        pytest.skip("not implemented: TxStartPoint ParkingBayOccupancy (the EV driving into "
+                    "the parking bay)")
+    await id_token_cached(cs)
+    if cs.model.has("LocalAuthListCtrlr") and not cs.model.unavailable("LocalAuthListCtrlr"):
+        await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+        await id_token_local_auth_list(cs)
+    await ev_connected_pre_session(cs)
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await station_sleep(cs, 1.0, limit=2.0)
+    cs.central.tokens[cs.valid["idToken"]] = "Invalid"
+    back = await go_online(cs)
+    deauthorized = await cs.expect("TransactionEvent",
+                                   transaction_event(triggerReason="Deauthorized"))
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check()
+    with step("the queued events: one ChargingStateChanged (the energy flowed offline)"):
+        if not any(e.get("triggerReason") == "ChargingStateChanged" for e in queued.events):
+            raise failure("a queued TransactionEventRequest with triggerReason "
+                          "ChargingStateChanged", cs.frames("TransactionEvent"), None)
+    with step("the energy flow stops on Invalid"):
+        await station_sleep(cs, 0.5, limit=1.0)
+        if deauthorized.get("eventType") != "Ended":
+            charging_after = [e for e in cs.events()[cs.events().index(deauthorized):]
+                              if (e.get("transactionInfo") or {}).get("chargingState")
+                              == "Charging"]
+            if charging_after or (deauthorized.get("transactionInfo") or {}).get(
+                    "chargingState") == "Charging":
+                raise failure("no chargingState Charging once Deauthorized",
+                              cs.frames("TransactionEvent"), None)
+
