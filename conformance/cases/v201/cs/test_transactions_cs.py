@@ -482,7 +482,6 @@ async def test_ev_side_disconnect_unlock(cs: Cs):
     await cs.act("plug_out", connector=cs.connector_id)
     await cs.expect("TransactionEvent", transaction_event(
         triggerReason="EVCommunicationLost", chargingState="Idle"))
-    cs.plugged.discard(cs.connector_id)
     available = [f for f in cs.peer.log[since:] if f.type == "CALL" and (
         (f.action == "StatusNotification"
          and (f.payload or {}).get("connectorStatus") == "Available")
@@ -542,7 +541,6 @@ async def test_offline_stop_same_group(cs: Cs):
     await go_offline(cs)
     await cs.act("present_id_tag", tag=other["idToken"], connector=cs.connector_id)
     await cs.act("plug_out", connector=cs.connector_id)
-    cs.plugged.discard(cs.connector_id)
     back = await go_online(cs)
     queued = QueuedEvents(cs, back)
     await queued.collect()
