@@ -79,6 +79,9 @@ VARIABLES: dict[str, Variable] = {
     # D01/D02 (LocalAuthListCtrlr)
     "LocalAuthListEnabled": Variable("LocalAuthListCtrlr", "Enabled", "true"),
     "LocalAuthListItemsPerMessage": Variable("LocalAuthListCtrlr", "ItemsPerMessage", "250"),
+    # LocalAuthListCtrlr.DisablePostAuthorize: no AuthorizeRequest for a listed non-Accepted one
+    "LocalAuthListDisablePostAuthorize": Variable("LocalAuthListCtrlr", "DisablePostAuthorize",
+                                                  "false"),
     # C10-C12 (AuthCacheCtrlr; LifeTime 0: entries expire only by their cacheExpiryDateTime)
     "AuthCacheEnabled": Variable("AuthCacheCtrlr", "Enabled", "true"),
     "AuthCacheLifeTime": Variable("AuthCacheCtrlr", "LifeTime", "0"),

@@ -430,6 +430,8 @@ class ChargingStation(LinkedSender):
             if listed is None and cached not in (None, "Accepted") and s.bool(
                     "AuthCacheDisablePostAuthorize"):
                 return False  # appendix 3 AuthCacheCtrlr: C10.FR.03/C12.FR.05 disabled
+            if listed not in (None, "Accepted") and s.bool("LocalAuthListDisablePostAuthorize"):
+                return False  # appendix 3 LocalAuthListCtrlr: C14.FR.03 disabled
             try:
                 reply = await self.call("Authorize", {"idToken": token})
             except CallFailed:  # the connection went while asking: offline rules below

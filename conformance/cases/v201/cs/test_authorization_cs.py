@@ -597,3 +597,25 @@ async def test_cache_offline_invalid_stops(cs: Cs):
                 raise failure("no chargingState Charging once Deauthorized",
                               cs.frames("TransactionEvent"), None)
 
+
+
+@pytest.mark.octt("TC_C_58_CS")
+@LOCAL_LIST
+@pytest.mark.cb_requires("LocalAuthListCtrlr", "DisablePostAuthorize")
+async def test_local_list_disable_post_authorize(cs: Cs):
+    """TC_C_58_CS: LocalAuthListCtrlr.DisablePostAuthorize true: an idToken Invalid on the
+    local list is refused without an AuthorizeRequest (appendix 3 LocalAuthListCtrlr:
+    C14.FR.03 disabled), nothing starts."""
+    bad = token(f"{OTHER}-LISTED-NO-POST")
+    await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    if not await cs.configure("LocalAuthListCtrlr", "DisablePostAuthorize", "true"):
+        pytest.skip("not applicable: LocalAuthListCtrlr.DisablePostAuthorize cannot be set "
+                    "true")
+    await id_token_local_auth_list(cs, [{"idToken": bad, "idTokenInfo": {"status": "Invalid"}}])
+    since = len(cs.peer.log)
+    await cs.act("present_id_tag", tag=bad["idToken"], connector=cs.connector_id)
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and f.action == "Authorize", during=1.0,
+        what="AuthorizeRequest")
+    await _no_authorized_event(cs, bad, since, during=0.2)
