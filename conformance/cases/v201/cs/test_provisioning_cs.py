@@ -660,3 +660,20 @@ async def test_reset_evse_with_transaction_not_supported(cs: Cs):
     await cs.expect_nothing("BootNotification", during=1.0)
     if cs.ended():
         raise Mismatch("the transaction ended after a Rejected Reset", "it goes on")
+
+
+@pytest.mark.octt("TC_B_24_CS")
+@pytest.mark.cb_requires("ReservationCtrlr")
+async def test_reset_reserved_persists(cs: Cs):
+    """TC_B_24_CS: the configured connector Reserved (Memory State), Reset OnIdle: Accepted,
+    BootNotification RemoteReset (B11.FR.03/04), the connector reported Reserved again
+    (B11.FR.05: a reservation persists a reset)."""
+    from conformance.v201.states import reserved
+
+    await cs.configure("ReservationCtrlr", "Enabled", "true")
+    await reserved(cs)
+    await cs.ask("Reset", {"type": "OnIdle"}, {"status": "Accepted"})
+    await cs.reconnected()
+    await cs.expect("BootNotification", {"reason": "RemoteReset"},
+                    timeout=cs.settings.boot_timeout)
+    await cs.expect_status("Reserved")
