@@ -76,6 +76,9 @@ VARIABLES: dict[str, Variable] = {
     "LocalAuthorizeOffline": Variable("AuthCtrlr", "LocalAuthorizeOffline", "true"),
     # AuthCtrlr.DisableRemoteAuthorization: no AuthorizeRequest, only the cache and the list
     "DisableRemoteAuthorization": Variable("AuthCtrlr", "DisableRemoteAuthorization", "false"),
+    # C12.FR.09, C16.FR.03: idTokens of this GroupId never start a transaction (none: no
+    # master pass)
+    "MasterPassGroupId": Variable("AuthCtrlr", "MasterPassGroupId", None),
     # D01/D02 (LocalAuthListCtrlr)
     "LocalAuthListEnabled": Variable("LocalAuthListCtrlr", "Enabled", "true"),
     "LocalAuthListItemsPerMessage": Variable("LocalAuthListCtrlr", "ItemsPerMessage", "250"),

@@ -439,7 +439,11 @@ class ChargingStation(LinkedSender):
                     return False
             else:
                 self.remember(token, reply["idTokenInfo"])
-                self.groups[token.get("idToken", "")] = reply["idTokenInfo"].get("groupIdToken")
+                group = reply["idTokenInfo"].get("groupIdToken")
+                self.groups[token.get("idToken", "")] = group
+                master = s.text("MasterPassGroupId")
+                if master and group and group.get("idToken") == master:
+                    return False  # C16.FR.03: a master pass does not start a transaction
                 return reply["idTokenInfo"]["status"] == "Accepted"
         if known is not None:
             return known == "Accepted" and s.bool("LocalAuthorizeOffline")

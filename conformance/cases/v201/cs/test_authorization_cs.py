@@ -619,3 +619,43 @@ async def test_local_list_disable_post_authorize(cs: Cs):
         lambda f: f.type == "CALL" and f.action == "Authorize", during=1.0,
         what="AuthorizeRequest")
     await _no_authorized_event(cs, bad, since, during=0.2)
+
+
+#: <Configured masterPassGroupId>
+MASTER_PASS_GROUP = "CB-MASTER-PASS"
+
+
+@pytest.mark.octt("TC_C_45_CS")
+@pytest.mark.cb_requires("AuthCtrlr", "MasterPassGroupId")
+async def test_master_pass_does_not_start(cs: Cs):
+    """TC_C_45_CS: AuthCtrlr.MasterPassGroupId set, TxStartPoint Authorized or
+    PowerPathClosed; an idToken the CSMS accepts with that groupIdToken presented:
+    AuthorizeRequest with it, then with the EV connected no TransactionEventRequest
+    ChargingStateChanged to Charging (C12.FR.09, C16.FR.03: a master pass starts nothing)."""
+    points = set(cs.points("TxStartPoint"))
+    fits = points & {"Authorized", "PowerPathClosed"} and not points & {
+        "ParkingBayOccupancy", "EVConnected"}
+    if not fits and not await cs.configure("TxCtrlr", "TxStartPoint", "PowerPathClosed"):
+        pytest.skip("not applicable: TxCtrlr.TxStartPoint "
+                        f"{cs.var('TxCtrlr', 'TxStartPoint')!r} cannot be set to Authorized "
+                        "or PowerPathClosed alone")
+    if not await cs.configure("AuthCtrlr", "MasterPassGroupId", MASTER_PASS_GROUP):
+        pytest.skip("not applicable: AuthCtrlr.MasterPassGroupId cannot be set")
+    await cs.configure("AuthCtrlr", "DisableRemoteAuthorization", "false")
+    master = token(f"{OTHER}-MASTER-PASS")
+    cs.central.token_info[master["idToken"]] = {
+        "groupIdToken": {"idToken": MASTER_PASS_GROUP, "type": "Central"}}
+    await cs.act("present_id_tag", tag=master["idToken"], connector=cs.connector_id)
+    await cs.expect("Authorize", {"idToken": master})
+    since = len(cs.peer.log)
+    await cs.act("plug_in", connector=cs.connector_id)
+    await cs.expect_status("Occupied")
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and f.action == "TransactionEvent" and (
+            ((f.payload or {}).get("transactionInfo") or {}).get("chargingState")
+            == "Charging"), during=1.0, what="TransactionEventRequest chargingState Charging")
+    for frame in cs.peer.log[since:]:
+        payload = frame.payload if isinstance(frame.payload, dict) else {}
+        if frame.type == "CALL" and frame.action == "TransactionEvent" and (
+                payload.get("transactionInfo") or {}).get("chargingState") == "Charging":
+            raise failure("no chargingState Charging for a master pass", [frame], None)
