@@ -52,6 +52,8 @@ VARIABLES: dict[str, Variable] = {
     "TxStartPoint": Variable("TxCtrlr", "TxStartPoint", "PowerPathClosed"),
     "TxStopPoint": Variable("TxCtrlr", "TxStopPoint", "EVConnected,Authorized"),
     "StopTxOnInvalidId": Variable("TxCtrlr", "StopTxOnInvalidId", "true"),
+    # E05.FR.02/03: energy allowed after an idToken turned out invalid (0 or absent: none)
+    "MaxEnergyOnInvalidId": Variable("TxCtrlr", "MaxEnergyOnInvalidId", "0"),
     "EVConnectionTimeOut": Variable("TxCtrlr", "EVConnectionTimeOut", "120"),
     # J02 (SampledDataCtrlr)
     "TxStartedMeasurands": Variable("SampledDataCtrlr", "TxStartedMeasurands",

@@ -322,8 +322,15 @@ class ChargingStation(LinkedSender):
             return
         evse = next((e for e in self.evses if e.tx is not None and e.tx.transaction_id
                      == msg.payload["transactionInfo"]["transactionId"]), None)
-        if evse is not None and evse.authorized and self.settings.bool("StopTxOnInvalidId"):
+        if evse is None or not evse.authorized:
+            return
+        if self.settings.bool("StopTxOnInvalidId"):
             self.spawn(flows.deauthorized(self, evse))
+        elif self.settings.int("MaxEnergyOnInvalidId") <= 0 and (
+                "EnergyTransfer" not in self.settings.list("TxStopPoint")):
+            # E05.FR.02: no energy allowed on an invalid idToken: SuspendedEVSE (a positive
+            # MaxEnergyOnInvalidId lets it charge, E05.FR.03; its cap is not enforced here)
+            self.spawn(flows.suspended_invalid(self, evse))
 
     def readings(self, evse: Evse, measurands: str, context: Any,
                  when: datetime | None = None) -> dict | None:

@@ -659,3 +659,56 @@ async def test_master_pass_does_not_start(cs: Cs):
         if frame.type == "CALL" and frame.action == "TransactionEvent" and (
                 payload.get("transactionInfo") or {}).get("chargingState") == "Charging":
             raise failure("no chargingState Charging for a master pass", [frame], None)
+
+
+@pytest.mark.octt("TC_C_17_CS")
+@AUTH_CACHE
+@pytest.mark.cb_requires("TxCtrlr", "StopTxOnInvalidId")
+async def test_cache_offline_invalid_suspends(cs: Cs):
+    """TC_C_17_CS: as TC_C_16_CS with StopTxOnInvalidId false and MaxEnergyOnInvalidId 0:
+    the queued events have offline true, one Authorized with the idToken; once the CSMS
+    says Invalid the energy stops: a TransactionEventRequest chargingState SuspendedEVSE
+    (E05.FR.02), and the transaction does not charge after it."""
+    await cs.configure("AuthCacheCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    await cs.configure("AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true")
+    if not await cs.configure("AuthCtrlr", "LocalAuthorizeOffline", "true"):
+        pytest.skip("not applicable: AuthCtrlr.LocalAuthorizeOffline is not true "
+                    f"({cs.var('AuthCtrlr', 'LocalAuthorizeOffline')!r})")
+    if not await cs.configure("TxCtrlr", "StopTxOnInvalidId", "false"):
+        pytest.skip("not applicable: TxCtrlr.StopTxOnInvalidId cannot be set false")
+    if not await cs.configure("TxCtrlr", "MaxEnergyOnInvalidId", "0") and cs.model.has(
+            "TxCtrlr", "MaxEnergyOnInvalidId"):
+        pytest.skip("not applicable: TxCtrlr.MaxEnergyOnInvalidId cannot be set 0")
+    if "ParkingBayOccupancy" in cs.points("TxStartPoint"):
+        pytest.skip("not implemented: TxStartPoint ParkingBayOccupancy (the EV driving into "
+                    "the parking bay)")
+    if "EnergyTransfer" in cs.points("TxStopPoint"):
+        pytest.skip("not applicable: TxStopPoint EnergyTransfer (E05.FR.02 excludes it)")
+    await id_token_cached(cs)
+    if cs.model.has("LocalAuthListCtrlr") and not cs.model.unavailable("LocalAuthListCtrlr"):
+        await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+        await id_token_local_auth_list(cs)
+    await ev_connected_pre_session(cs)
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await station_sleep(cs, 1.0, limit=2.0)
+    cs.central.tokens[cs.valid["idToken"]] = "Invalid"
+    back = await go_online(cs)
+    suspended = await cs.expect("TransactionEvent",
+                                transaction_event(chargingState="SuspendedEVSE"))
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check()
+    with step("the queued events: one Authorized with the idToken"):
+        if not any(e.get("triggerReason") == "Authorized" and e.get("idToken") == cs.valid
+                   for e in queued.events):
+            raise failure("a queued TransactionEventRequest Authorized with the idToken",
+                          cs.frames("TransactionEvent"), None)
+    with step("no chargingState Charging after SuspendedEVSE"):
+        await station_sleep(cs, 0.5, limit=1.0)
+        events = cs.events()
+        if any((e.get("transactionInfo") or {}).get("chargingState") == "Charging"
+               for e in events[events.index(suspended) + 1:]):
+            raise failure("no chargingState Charging after SuspendedEVSE",
+                          cs.frames("TransactionEvent"), None)
