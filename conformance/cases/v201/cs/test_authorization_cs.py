@@ -712,3 +712,46 @@ async def test_cache_offline_invalid_suspends(cs: Cs):
                for e in events[events.index(suspended) + 1:]):
             raise failure("no chargingState Charging after SuspendedEVSE",
                           cs.frames("TransactionEvent"), None)
+
+
+@pytest.mark.octt("TC_C_26_CS")
+@pytest.mark.cb_requires("AuthCtrlr", "OfflineTxForUnknownIdEnabled")
+async def test_offline_unknown_id(cs: Cs):
+    """TC_C_26_CS: OfflineTxForUnknownIdEnabled true, StopTxOnInvalidId false: offline, an
+    idToken the station does not know presented and the EV connected starts a transaction
+    (StartOfflineTransaction: C15.FR.02); back online every queued event has offline true,
+    the CSMS says Invalid and the energy is suspended (chargingState SuspendedEVSE: C15.FR.06,
+    E05.FR.02); the same idToken presented again: StopAuthorized (C15.FR.08)."""
+    unknown = token(f"{OTHER}-UNKNOWN-OFFLINE-{next_id()}")
+    await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    if not await cs.configure("AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true"):
+        pytest.skip("not applicable: AuthCtrlr.OfflineTxForUnknownIdEnabled cannot be set true")
+    if not await cs.configure("AuthCtrlr", "LocalAuthorizeOffline", "true"):
+        pytest.skip("not applicable: AuthCtrlr.LocalAuthorizeOffline is not true")
+    await cs.configure("TxCtrlr", "MaxEnergyOnInvalidId", "0")
+    if not await cs.configure("TxCtrlr", "StopTxOnInvalidId", "false"):
+        pytest.skip("not applicable: TxCtrlr.StopTxOnInvalidId cannot be set false")
+    if "ParkingBayOccupancy" in cs.points("TxStartPoint"):
+        pytest.skip("not implemented: TxStartPoint ParkingBayOccupancy (the EV driving into "
+                    "the parking bay)")
+    if "EnergyTransfer" in cs.points("TxStopPoint"):
+        pytest.skip("not applicable: TxStopPoint EnergyTransfer (E05.FR.02 excludes it)")
+    cs.central.tokens[unknown["idToken"]] = "Invalid"
+    with step("Reusable State StartOfflineTransaction"):
+        await go_offline(cs)
+        await cs.act("present_id_tag", tag=unknown["idToken"], connector=cs.connector_id)
+        await cs.act("plug_in", connector=cs.connector_id)
+        await station_sleep(cs, 1.0, limit=2.0)
+        back = await go_online(cs)
+    await cs.expect("TransactionEvent", transaction_event(chargingState="SuspendedEVSE"))
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check()
+    with step("the transaction started offline for the unknown idToken"):
+        if not any(e.get("idToken") == unknown for e in queued.events):
+            raise failure(f"a queued TransactionEventRequest with idToken {unknown}",
+                          cs.frames("TransactionEvent"), None)
+    await cs.act("present_id_tag", tag=unknown["idToken"], connector=cs.connector_id)
+    await cs.act("plug_out", connector=cs.connector_id)
+    await cs.expect("TransactionEvent", transaction_event(triggerReason="StopAuthorized"))
