@@ -556,6 +556,29 @@ async def test_cache_offline_invalid_stops(cs: Cs):
     cache. Back online, the CSMS says Invalid: the queued events have offline true, then a
     TransactionEventRequest Deauthorized (C12.FR.04, E05.FR.09: StopTxOnInvalidId true) and
     the energy stops (an Ended event, or no chargingState Charging after it)."""
+    await _cache_offline_invalid(cs, "0")
+
+
+@pytest.mark.octt("TC_C_18_CS")
+@AUTH_CACHE
+@pytest.mark.cb_requires("TxCtrlr", "StopTxOnInvalidId")
+@pytest.mark.cb_requires("TxCtrlr", "MaxEnergyOnInvalidId")
+async def test_cache_offline_invalid_stops_max_energy(cs: Cs):
+    """TC_C_18_CS: TC_C_16_CS with MaxEnergyOnInvalidId 500 and OfflineTxForUnknownIdEnabled
+    true (If implemented): StopTxOnInvalidId true still deauthorizes (E05.FR.09; the energy
+    allowance is E05.FR.03's, for StopTxOnInvalidId false), the Deauthorized event sent
+    online (offline false or omitted), the energy stops."""
+    await cs.configure("AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true")
+    if not await cs.configure("TxCtrlr", "MaxEnergyOnInvalidId", "500"):
+        pytest.skip("not applicable: TxCtrlr.MaxEnergyOnInvalidId cannot be set 500")
+    event = await _cache_offline_invalid(cs, None)
+    if event.get("offline", False) is not False:
+        raise failure("the Deauthorized TransactionEventRequest with offline false",
+                      cs.frames("TransactionEvent"), None)
+
+
+async def _cache_offline_invalid(cs: Cs, max_energy: str | None) -> dict:
+    """TC_C_16/18_CS: returns the Deauthorized event."""
     await cs.configure("AuthCacheCtrlr", "Enabled", "true")
     await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
     if not await cs.configure("AuthCtrlr", "LocalAuthorizeOffline", "true"):
@@ -563,7 +586,8 @@ async def test_cache_offline_invalid_stops(cs: Cs):
                     f"({cs.var('AuthCtrlr', 'LocalAuthorizeOffline')!r})")
     if not await cs.configure("TxCtrlr", "StopTxOnInvalidId", "true"):
         pytest.skip("not applicable: TxCtrlr.StopTxOnInvalidId cannot be set true")
-    await cs.configure("TxCtrlr", "MaxEnergyOnInvalidId", "0")
+    if max_energy is not None:
+        await cs.configure("TxCtrlr", "MaxEnergyOnInvalidId", max_energy)
     if "ParkingBayOccupancy" in cs.points("TxStartPoint"):
         pytest.skip("not implemented: TxStartPoint ParkingBayOccupancy (the EV driving into "
                     "the parking bay)")
@@ -596,6 +620,7 @@ async def test_cache_offline_invalid_stops(cs: Cs):
                     "chargingState") == "Charging":
                 raise failure("no chargingState Charging once Deauthorized",
                               cs.frames("TransactionEvent"), None)
+    return deauthorized
 
 
 
