@@ -393,6 +393,13 @@ class ChargingStation(LinkedSender):
         await flows.authorized(self, evse, token)
         return True
 
+    def _master_pass(self, token: dict) -> bool:
+        """The CSMS gave `token` the GroupId AuthCtrlr.MasterPassGroupId (C12.FR.09,
+        C16.FR.03: it starts no transaction)."""
+        master = self.settings.text("MasterPassGroupId")
+        group = self._group(token)
+        return bool(master) and group is not None and group[0] == master
+
     def _group(self, token: dict) -> tuple[str, str] | None:
         """The GroupId the CSMS last gave `token` (its IdTokenInfo.groupIdToken: C09)."""
         group = self.groups.get(token.get("idToken", ""))
@@ -431,7 +438,7 @@ class ChargingStation(LinkedSender):
         known = listed or cached  # the list outranks the cache (C13, C14)
         if self.online:
             if known == "Accepted" and s.bool("LocalPreAuthorize"):
-                return True
+                return not self._master_pass(token)  # C12.FR.09
             if s.bool("DisableRemoteAuthorization"):  # appendix 3 AuthCtrlr: never asks
                 return known == "Accepted"
             if listed is None and cached not in (None, "Accepted") and s.bool(
@@ -446,10 +453,8 @@ class ChargingStation(LinkedSender):
                     return False
             else:
                 self.remember(token, reply["idTokenInfo"])
-                group = reply["idTokenInfo"].get("groupIdToken")
-                self.groups[token.get("idToken", "")] = group
-                master = s.text("MasterPassGroupId")
-                if master and group and group.get("idToken") == master:
+                self.groups[token.get("idToken", "")] = reply["idTokenInfo"].get("groupIdToken")
+                if self._master_pass(token):
                     return False  # C16.FR.03: a master pass does not start a transaction
                 return reply["idTokenInfo"]["status"] == "Accepted"
         if known is not None:
