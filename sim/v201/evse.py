@@ -173,6 +173,14 @@ async def deauthorized(st: ChargingStation, evse: Evse) -> None:
     await settle(st, evse, "Deauthorized", stopped_reason="DeAuthorized")
 
 
+async def suspended_invalid(st: ChargingStation, evse: Evse) -> None:
+    """E05.FR.02: the CSMS answered a non-Accepted idTokenInfo, StopTxOnInvalidId false: the
+    energy delivery stops (a limit of 0: ChargingStateChanged, SuspendedEVSE)."""
+    evse.advance(st.clock.monotonic())
+    evse.meter.set_limit(amps=0)
+    await settle(st, evse, "ChargingStateChanged")
+
+
 async def abnormal_end(st: ChargingStation, evse: Evse, stopped_reason: str) -> None:
     """E06.FR.16: a fault or a power loss stops the transaction: Ended, AbnormalCondition."""
     await ended_by(st, evse, "AbnormalCondition", stopped_reason)

@@ -52,6 +52,8 @@ VARIABLES: dict[str, Variable] = {
     "TxStartPoint": Variable("TxCtrlr", "TxStartPoint", "PowerPathClosed"),
     "TxStopPoint": Variable("TxCtrlr", "TxStopPoint", "EVConnected,Authorized"),
     "StopTxOnInvalidId": Variable("TxCtrlr", "StopTxOnInvalidId", "true"),
+    # E05.FR.02/03: energy allowed after an idToken turned out invalid (0 or absent: none)
+    "MaxEnergyOnInvalidId": Variable("TxCtrlr", "MaxEnergyOnInvalidId", "0"),
     "EVConnectionTimeOut": Variable("TxCtrlr", "EVConnectionTimeOut", "120"),
     # J02 (SampledDataCtrlr)
     "TxStartedMeasurands": Variable("SampledDataCtrlr", "TxStartedMeasurands",
@@ -76,9 +78,15 @@ VARIABLES: dict[str, Variable] = {
     "LocalAuthorizeOffline": Variable("AuthCtrlr", "LocalAuthorizeOffline", "true"),
     # AuthCtrlr.DisableRemoteAuthorization: no AuthorizeRequest, only the cache and the list
     "DisableRemoteAuthorization": Variable("AuthCtrlr", "DisableRemoteAuthorization", "false"),
+    # C12.FR.09, C16.FR.03: idTokens of this GroupId never start a transaction (none: no
+    # master pass)
+    "MasterPassGroupId": Variable("AuthCtrlr", "MasterPassGroupId", None),
     # D01/D02 (LocalAuthListCtrlr)
     "LocalAuthListEnabled": Variable("LocalAuthListCtrlr", "Enabled", "true"),
     "LocalAuthListItemsPerMessage": Variable("LocalAuthListCtrlr", "ItemsPerMessage", "250"),
+    # LocalAuthListCtrlr.DisablePostAuthorize: no AuthorizeRequest for a listed non-Accepted one
+    "LocalAuthListDisablePostAuthorize": Variable("LocalAuthListCtrlr", "DisablePostAuthorize",
+                                                  "false"),
     # C10-C12 (AuthCacheCtrlr; LifeTime 0: entries expire only by their cacheExpiryDateTime)
     "AuthCacheEnabled": Variable("AuthCacheCtrlr", "Enabled", "true"),
     "AuthCacheLifeTime": Variable("AuthCacheCtrlr", "LifeTime", "0"),

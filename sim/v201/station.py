@@ -322,8 +322,15 @@ class ChargingStation(LinkedSender):
             return
         evse = next((e for e in self.evses if e.tx is not None and e.tx.transaction_id
                      == msg.payload["transactionInfo"]["transactionId"]), None)
-        if evse is not None and evse.authorized and self.settings.bool("StopTxOnInvalidId"):
+        if evse is None or not evse.authorized:
+            return
+        if self.settings.bool("StopTxOnInvalidId"):
             self.spawn(flows.deauthorized(self, evse))
+        elif self.settings.int("MaxEnergyOnInvalidId") <= 0 and (
+                "EnergyTransfer" not in self.settings.list("TxStopPoint")):
+            # E05.FR.02: no energy allowed on an invalid idToken: SuspendedEVSE (a positive
+            # MaxEnergyOnInvalidId lets it charge, E05.FR.03; its cap is not enforced here)
+            self.spawn(flows.suspended_invalid(self, evse))
 
     def readings(self, evse: Evse, measurands: str, context: Any,
                  when: datetime | None = None) -> dict | None:
@@ -386,6 +393,13 @@ class ChargingStation(LinkedSender):
         await flows.authorized(self, evse, token)
         return True
 
+    def _master_pass(self, token: dict) -> bool:
+        """The CSMS gave `token` the GroupId AuthCtrlr.MasterPassGroupId (C12.FR.09,
+        C16.FR.03: it starts no transaction)."""
+        master = self.settings.text("MasterPassGroupId")
+        group = self._group(token)
+        return bool(master) and group is not None and group[0] == master
+
     def _group(self, token: dict) -> tuple[str, str] | None:
         """The GroupId the CSMS last gave `token` (its IdTokenInfo.groupIdToken: C09)."""
         group = self.groups.get(token.get("idToken", ""))
@@ -424,12 +438,14 @@ class ChargingStation(LinkedSender):
         known = listed or cached  # the list outranks the cache (C13, C14)
         if self.online:
             if known == "Accepted" and s.bool("LocalPreAuthorize"):
-                return True
+                return not self._master_pass(token)  # C12.FR.09
             if s.bool("DisableRemoteAuthorization"):  # appendix 3 AuthCtrlr: never asks
                 return known == "Accepted"
             if listed is None and cached not in (None, "Accepted") and s.bool(
                     "AuthCacheDisablePostAuthorize"):
                 return False  # appendix 3 AuthCacheCtrlr: C10.FR.03/C12.FR.05 disabled
+            if listed not in (None, "Accepted") and s.bool("LocalAuthListDisablePostAuthorize"):
+                return False  # appendix 3 LocalAuthListCtrlr: C14.FR.03 disabled
             try:
                 reply = await self.call("Authorize", {"idToken": token})
             except CallFailed:  # the connection went while asking: offline rules below
@@ -438,6 +454,8 @@ class ChargingStation(LinkedSender):
             else:
                 self.remember(token, reply["idTokenInfo"])
                 self.groups[token.get("idToken", "")] = reply["idTokenInfo"].get("groupIdToken")
+                if self._master_pass(token):
+                    return False  # C16.FR.03: a master pass does not start a transaction
                 return reply["idTokenInfo"]["status"] == "Accepted"
         if known is not None:
             return known == "Accepted" and s.bool("LocalAuthorizeOffline")

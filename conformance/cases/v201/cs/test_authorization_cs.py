@@ -545,3 +545,238 @@ async def test_local_list_invalid_now_accepted(cs: Cs):
     if not [f for f in cs.peer.log[start:] if f.type == "CALL" and f.action == "Authorize"]:
         await cs.expect("Authorize", {"idToken": idtoken})
     await energy_transfer_started(cs)
+
+
+@pytest.mark.octt("TC_C_16_CS")
+@AUTH_CACHE
+@pytest.mark.cb_requires("TxCtrlr", "StopTxOnInvalidId")
+async def test_cache_offline_invalid_stops(cs: Cs):
+    """TC_C_16_CS: the idToken cached Accepted (and on the local list, if there is one); the
+    EV connected, the station offline, the idToken presented: it charges offline on the
+    cache. Back online, the CSMS says Invalid: the queued events have offline true, then a
+    TransactionEventRequest Deauthorized (C12.FR.04, E05.FR.09: StopTxOnInvalidId true) and
+    the energy stops (an Ended event, or no chargingState Charging after it)."""
+    await _cache_offline_invalid(cs, "0")
+
+
+@pytest.mark.octt("TC_C_18_CS")
+@AUTH_CACHE
+@pytest.mark.cb_requires("TxCtrlr", "StopTxOnInvalidId")
+@pytest.mark.cb_requires("TxCtrlr", "MaxEnergyOnInvalidId")
+async def test_cache_offline_invalid_stops_max_energy(cs: Cs):
+    """TC_C_18_CS: TC_C_16_CS with MaxEnergyOnInvalidId 500 and OfflineTxForUnknownIdEnabled
+    true (If implemented): StopTxOnInvalidId true still deauthorizes (E05.FR.09; the energy
+    allowance is E05.FR.03's, for StopTxOnInvalidId false), the Deauthorized event sent
+    online (offline false or omitted), the energy stops."""
+    await cs.configure("AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true")
+    if not await cs.configure("TxCtrlr", "MaxEnergyOnInvalidId", "500"):
+        pytest.skip("not applicable: TxCtrlr.MaxEnergyOnInvalidId cannot be set 500")
+    event = await _cache_offline_invalid(cs, None)
+    if event.get("offline", False) is not False:
+        raise failure("the Deauthorized TransactionEventRequest with offline false",
+                      cs.frames("TransactionEvent"), None)
+
+
+async def _cache_offline_invalid(cs: Cs, max_energy: str | None) -> dict:
+    """TC_C_16/18_CS: returns the Deauthorized event."""
+    await cs.configure("AuthCacheCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    if not await cs.configure("AuthCtrlr", "LocalAuthorizeOffline", "true"):
+        pytest.skip("not applicable: AuthCtrlr.LocalAuthorizeOffline is not true "
+                    f"({cs.var('AuthCtrlr', 'LocalAuthorizeOffline')!r})")
+    if not await cs.configure("TxCtrlr", "StopTxOnInvalidId", "true"):
+        pytest.skip("not applicable: TxCtrlr.StopTxOnInvalidId cannot be set true")
+    if max_energy is not None:
+        await cs.configure("TxCtrlr", "MaxEnergyOnInvalidId", max_energy)
+    if "ParkingBayOccupancy" in cs.points("TxStartPoint"):
+        pytest.skip("not implemented: TxStartPoint ParkingBayOccupancy (the EV driving into "
+                    "the parking bay)")
+    await id_token_cached(cs)
+    if cs.model.has("LocalAuthListCtrlr") and not cs.model.unavailable("LocalAuthListCtrlr"):
+        await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+        await id_token_local_auth_list(cs)
+    await ev_connected_pre_session(cs)
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await station_sleep(cs, 1.0, limit=2.0)
+    cs.central.tokens[cs.valid["idToken"]] = "Invalid"
+    back = await go_online(cs)
+    deauthorized = await cs.expect("TransactionEvent",
+                                   transaction_event(triggerReason="Deauthorized"))
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check()
+    with step("the queued events: one ChargingStateChanged (the energy flowed offline)"):
+        if not any(e.get("triggerReason") == "ChargingStateChanged" for e in queued.events):
+            raise failure("a queued TransactionEventRequest with triggerReason "
+                          "ChargingStateChanged", cs.frames("TransactionEvent"), None)
+    with step("the energy flow stops on Invalid"):
+        await station_sleep(cs, 0.5, limit=1.0)
+        if deauthorized.get("eventType") != "Ended":
+            charging_after = [e for e in cs.events()[cs.events().index(deauthorized):]
+                              if (e.get("transactionInfo") or {}).get("chargingState")
+                              == "Charging"]
+            if charging_after or (deauthorized.get("transactionInfo") or {}).get(
+                    "chargingState") == "Charging":
+                raise failure("no chargingState Charging once Deauthorized",
+                              cs.frames("TransactionEvent"), None)
+    return deauthorized
+
+
+
+@pytest.mark.octt("TC_C_58_CS")
+@LOCAL_LIST
+@pytest.mark.cb_requires("LocalAuthListCtrlr", "DisablePostAuthorize")
+async def test_local_list_disable_post_authorize(cs: Cs):
+    """TC_C_58_CS: LocalAuthListCtrlr.DisablePostAuthorize true: an idToken Invalid on the
+    local list is refused without an AuthorizeRequest (appendix 3 LocalAuthListCtrlr:
+    C14.FR.03 disabled), nothing starts."""
+    bad = token(f"{OTHER}-LISTED-NO-POST")
+    await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    if not await cs.configure("LocalAuthListCtrlr", "DisablePostAuthorize", "true"):
+        pytest.skip("not applicable: LocalAuthListCtrlr.DisablePostAuthorize cannot be set "
+                    "true")
+    await id_token_local_auth_list(cs, [{"idToken": bad, "idTokenInfo": {"status": "Invalid"}}])
+    since = len(cs.peer.log)
+    await cs.act("present_id_tag", tag=bad["idToken"], connector=cs.connector_id)
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and f.action == "Authorize", during=1.0,
+        what="AuthorizeRequest")
+    await _no_authorized_event(cs, bad, since, during=0.2)
+
+
+#: <Configured masterPassGroupId>
+MASTER_PASS_GROUP = "CB-MASTER-PASS"
+
+
+@pytest.mark.octt("TC_C_45_CS")
+@pytest.mark.cb_requires("AuthCtrlr", "MasterPassGroupId")
+async def test_master_pass_does_not_start(cs: Cs):
+    """TC_C_45_CS: AuthCtrlr.MasterPassGroupId set, TxStartPoint Authorized or
+    PowerPathClosed; an idToken the CSMS accepts with that groupIdToken presented:
+    AuthorizeRequest with it, then with the EV connected no TransactionEventRequest
+    ChargingStateChanged to Charging (C12.FR.09, C16.FR.03: a master pass starts nothing)."""
+    points = set(cs.points("TxStartPoint"))
+    fits = points & {"Authorized", "PowerPathClosed"} and not points & {
+        "ParkingBayOccupancy", "EVConnected"}
+    if not fits and not await cs.configure("TxCtrlr", "TxStartPoint", "PowerPathClosed"):
+        pytest.skip("not applicable: TxCtrlr.TxStartPoint "
+                        f"{cs.var('TxCtrlr', 'TxStartPoint')!r} cannot be set to Authorized "
+                        "or PowerPathClosed alone")
+    if not await cs.configure("AuthCtrlr", "MasterPassGroupId", MASTER_PASS_GROUP):
+        pytest.skip("not applicable: AuthCtrlr.MasterPassGroupId cannot be set")
+    await cs.configure("AuthCtrlr", "DisableRemoteAuthorization", "false")
+    master = token(f"{OTHER}-MASTER-PASS")
+    cs.central.token_info[master["idToken"]] = {
+        "groupIdToken": {"idToken": MASTER_PASS_GROUP, "type": "Central"}}
+    await cs.act("present_id_tag", tag=master["idToken"], connector=cs.connector_id)
+    await cs.expect("Authorize", {"idToken": master})
+    since = len(cs.peer.log)
+    await cs.act("plug_in", connector=cs.connector_id)
+    await cs.expect_status("Occupied")
+    await cs.peer.expect_nothing(
+        lambda f: f.type == "CALL" and f.action == "TransactionEvent" and (
+            ((f.payload or {}).get("transactionInfo") or {}).get("chargingState")
+            == "Charging"), during=1.0, what="TransactionEventRequest chargingState Charging")
+    for frame in cs.peer.log[since:]:
+        payload = frame.payload if isinstance(frame.payload, dict) else {}
+        if frame.type == "CALL" and frame.action == "TransactionEvent" and (
+                payload.get("transactionInfo") or {}).get("chargingState") == "Charging":
+            raise failure("no chargingState Charging for a master pass", [frame], None)
+
+
+@pytest.mark.octt("TC_C_17_CS")
+@AUTH_CACHE
+@pytest.mark.cb_requires("TxCtrlr", "StopTxOnInvalidId")
+async def test_cache_offline_invalid_suspends(cs: Cs):
+    """TC_C_17_CS: as TC_C_16_CS with StopTxOnInvalidId false and MaxEnergyOnInvalidId 0:
+    the queued events have offline true, one Authorized with the idToken; once the CSMS
+    says Invalid the energy stops: a TransactionEventRequest chargingState SuspendedEVSE
+    (E05.FR.02), and the transaction does not charge after it."""
+    await cs.configure("AuthCacheCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    await cs.configure("AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true")
+    if not await cs.configure("AuthCtrlr", "LocalAuthorizeOffline", "true"):
+        pytest.skip("not applicable: AuthCtrlr.LocalAuthorizeOffline is not true "
+                    f"({cs.var('AuthCtrlr', 'LocalAuthorizeOffline')!r})")
+    if not await cs.configure("TxCtrlr", "StopTxOnInvalidId", "false"):
+        pytest.skip("not applicable: TxCtrlr.StopTxOnInvalidId cannot be set false")
+    if not await cs.configure("TxCtrlr", "MaxEnergyOnInvalidId", "0") and cs.model.has(
+            "TxCtrlr", "MaxEnergyOnInvalidId"):
+        pytest.skip("not applicable: TxCtrlr.MaxEnergyOnInvalidId cannot be set 0")
+    if "ParkingBayOccupancy" in cs.points("TxStartPoint"):
+        pytest.skip("not implemented: TxStartPoint ParkingBayOccupancy (the EV driving into "
+                    "the parking bay)")
+    if "EnergyTransfer" in cs.points("TxStopPoint"):
+        pytest.skip("not applicable: TxStopPoint EnergyTransfer (E05.FR.02 excludes it)")
+    await id_token_cached(cs)
+    if cs.model.has("LocalAuthListCtrlr") and not cs.model.unavailable("LocalAuthListCtrlr"):
+        await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+        await id_token_local_auth_list(cs)
+    await ev_connected_pre_session(cs)
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=cs.valid["idToken"], connector=cs.connector_id)
+    await station_sleep(cs, 1.0, limit=2.0)
+    cs.central.tokens[cs.valid["idToken"]] = "Invalid"
+    back = await go_online(cs)
+    suspended = await cs.expect("TransactionEvent",
+                                transaction_event(chargingState="SuspendedEVSE"))
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check()
+    with step("the queued events: one Authorized with the idToken"):
+        if not any(e.get("triggerReason") == "Authorized" and e.get("idToken") == cs.valid
+                   for e in queued.events):
+            raise failure("a queued TransactionEventRequest Authorized with the idToken",
+                          cs.frames("TransactionEvent"), None)
+    with step("no chargingState Charging after SuspendedEVSE"):
+        await station_sleep(cs, 0.5, limit=1.0)
+        events = cs.events()
+        if any((e.get("transactionInfo") or {}).get("chargingState") == "Charging"
+               for e in events[events.index(suspended) + 1:]):
+            raise failure("no chargingState Charging after SuspendedEVSE",
+                          cs.frames("TransactionEvent"), None)
+
+
+@pytest.mark.octt("TC_C_26_CS")
+@pytest.mark.cb_requires("AuthCtrlr", "OfflineTxForUnknownIdEnabled")
+async def test_offline_unknown_id(cs: Cs):
+    """TC_C_26_CS: OfflineTxForUnknownIdEnabled true, StopTxOnInvalidId false: offline, an
+    idToken the station does not know presented and the EV connected starts a transaction
+    (StartOfflineTransaction: C15.FR.02); back online every queued event has offline true,
+    the CSMS says Invalid and the energy is suspended (chargingState SuspendedEVSE: C15.FR.06,
+    E05.FR.02); the same idToken presented again: StopAuthorized (C15.FR.08)."""
+    unknown = token(f"{OTHER}-UNKNOWN-OFFLINE-{next_id()}")
+    await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+    await cs.configure("AuthCtrlr", "LocalPreAuthorize", "true")
+    if not await cs.configure("AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true"):
+        pytest.skip("not applicable: AuthCtrlr.OfflineTxForUnknownIdEnabled cannot be set true")
+    if not await cs.configure("AuthCtrlr", "LocalAuthorizeOffline", "true"):
+        pytest.skip("not applicable: AuthCtrlr.LocalAuthorizeOffline is not true")
+    await cs.configure("TxCtrlr", "MaxEnergyOnInvalidId", "0")
+    if not await cs.configure("TxCtrlr", "StopTxOnInvalidId", "false"):
+        pytest.skip("not applicable: TxCtrlr.StopTxOnInvalidId cannot be set false")
+    if "ParkingBayOccupancy" in cs.points("TxStartPoint"):
+        pytest.skip("not implemented: TxStartPoint ParkingBayOccupancy (the EV driving into "
+                    "the parking bay)")
+    if "EnergyTransfer" in cs.points("TxStopPoint"):
+        pytest.skip("not applicable: TxStopPoint EnergyTransfer (E05.FR.02 excludes it)")
+    cs.central.tokens[unknown["idToken"]] = "Invalid"
+    with step("Reusable State StartOfflineTransaction"):
+        await go_offline(cs)
+        await cs.act("present_id_tag", tag=unknown["idToken"], connector=cs.connector_id)
+        await cs.act("plug_in", connector=cs.connector_id)
+        await station_sleep(cs, 1.0, limit=2.0)
+        back = await go_online(cs)
+    await cs.expect("TransactionEvent", transaction_event(chargingState="SuspendedEVSE"))
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check()
+    with step("the transaction started offline for the unknown idToken"):
+        if not any(e.get("idToken") == unknown for e in queued.events):
+            raise failure(f"a queued TransactionEventRequest with idToken {unknown}",
+                          cs.frames("TransactionEvent"), None)
+    await cs.act("present_id_tag", tag=unknown["idToken"], connector=cs.connector_id)
+    await cs.act("plug_out", connector=cs.connector_id)
+    await cs.expect("TransactionEvent", transaction_event(triggerReason="StopAuthorized"))

@@ -482,3 +482,198 @@ async def test_custom_report_enabled(cs: Cs):
     if enabled - reported:
         raise Mismatch(f"Enabled true in the FullInventory but not in the custom report: "
                        f"{sorted(enabled - reported)}", "every Enabled true component")
+
+
+#: part 6 TC_B_17_CS/TC_B_18_CS: AvailabilityState's valuesList (part 2 appendix 3)
+AVAILABILITY_VALUES = {"available", "occupied", "reserved", "unavailable", "faulted"}
+
+
+def _evse_availability(cs: Cs) -> dict:
+    """componentVariable EVSE #<Configured evseId> AvailabilityState."""
+    return {"component": {"name": "EVSE", "evse": {"id": cs.evse_id}},
+            "variable": {"name": "AvailabilityState"}}
+
+
+def _check_evse_availability(cs: Cs, entries: list[dict]) -> None:
+    """Part 6 step 3 of TC_B_17/18_CS: the report holds EVSE #evseId AvailabilityState, an
+    OptionList of Available, Occupied, Reserved, Unavailable, Faulted, ReadOnly, type Actual
+    only; nothing else (B08.FR.11: limited to the componentVariable asked for)."""
+    if not entries:
+        raise Mismatch("NotifyReport without reportData", "EVSE AvailabilityState")
+    for entry in entries:
+        where = f"{entry['component']['name']}.{entry['variable']['name']}"
+        evse = (entry["component"].get("evse") or {}).get("id")
+        if (entry["component"]["name"].lower() != "evse" or evse != cs.evse_id
+                or entry["variable"]["name"].lower() != "availabilitystate"):
+            raise Mismatch(f"{where} (evse {evse}) in a report of EVSE {cs.evse_id} "
+                           "AvailabilityState only (B08.FR.11)",
+                           f"EVSE {cs.evse_id} AvailabilityState")
+        characteristics = entry.get("variableCharacteristics") or {}
+        if characteristics.get("dataType") != "OptionList":
+            raise Mismatch(f"{where}: dataType {characteristics.get('dataType')!r}",
+                           "dataType OptionList")
+        values = {v.strip().lower() for v in characteristics.get("valuesList", "").split(",")}
+        if values != AVAILABILITY_VALUES:
+            raise Mismatch(f"{where}: valuesList {characteristics.get('valuesList')!r}",
+                           "valuesList Available, Occupied, Reserved, Unavailable, Faulted")
+        for attribute in entry["variableAttribute"]:
+            if attribute.get("type", "Actual") != "Actual" or attribute.get(
+                    "mutability", "ReadWrite") != "ReadOnly":
+                raise Mismatch(f"{where}: variableAttribute {attribute}",
+                               "type Actual, mutability ReadOnly")
+
+
+@pytest.mark.octt("TC_B_17_CS")
+async def test_custom_report_component_variable(cs: Cs):
+    """TC_B_17_CS: GetReport componentVariable EVSE #1 AvailabilityState: Accepted (B08.FR.01),
+    NotifyReport seqNo 0 (B08.FR.03/04) with that variable only (B08.FR.11/12/14)."""
+    request_id = next_id()
+    reply = await cs.ask("GetReport", {"requestId": request_id,
+                                       "componentVariable": [_evse_availability(cs)]},
+                         {"status": "Accepted"})
+    _no_error(reply, "NoError")
+    _check_evse_availability(cs, await _reports(cs, request_id))
+
+
+@pytest.mark.octt("TC_B_18_CS")
+async def test_custom_report_criteria_and_component_variable(cs: Cs):
+    """TC_B_18_CS: the same with componentCriteria Available: Accepted and the report
+    (B08.FR.05); with componentCriteria Problem (EVSE #1 has no Problem set):
+    EmptyResultSet, statusInfo absent or NotFound (B08.FR.15), and no report."""
+    request_id = next_id()
+    reply = await cs.ask("GetReport", {"requestId": request_id,
+                                       "componentCriteria": ["Available"],
+                                       "componentVariable": [_evse_availability(cs)]},
+                         {"status": "Accepted"})
+    _no_error(reply, "NoError")
+    _check_evse_availability(cs, await _reports(cs, request_id))
+    request_id = next_id()
+    reply = await cs.ask("GetReport", {"requestId": request_id,
+                                       "componentCriteria": ["Problem"],
+                                       "componentVariable": [_evse_availability(cs)]},
+                         {"status": "EmptyResultSet"})
+    _no_error(reply, "NotFound")
+    await cs.expect_nothing("NotifyReport", during=1.0)
+
+
+#: DeviceDataCtrlr.ItemsPerMessage's instances (part 2 appendix 3); part 6 TC_B_54_CS writes
+#: "GetVariable", the appendix "GetVariables": either names the second
+ITEMS_INSTANCES = ("getreport", "getvariables")
+
+
+def _items_per_message(entries: list[dict]) -> list[str]:
+    """The instances of DeviceDataCtrlr.ItemsPerMessage a report holds; anything else in it
+    is a mismatch (B08.FR.11)."""
+    instances = []
+    for entry in entries:
+        if (entry["component"]["name"].lower() != "devicedatactrlr"
+                or entry["variable"]["name"].lower() != "itemspermessage"):
+            raise Mismatch(f"{entry['component']['name']}.{entry['variable']['name']} in a "
+                           "report of DeviceDataCtrlr.ItemsPerMessage only (B08.FR.11)",
+                           "DeviceDataCtrlr.ItemsPerMessage")
+        instances.append((entry["variable"].get("instance") or "").lower())
+    return instances
+
+
+@pytest.mark.octt("TC_B_54_CS")
+async def test_custom_report_all_instances(cs: Cs):
+    """TC_B_54_CS: GetReport componentVariable DeviceDataCtrlr.ItemsPerMessage without
+    instance: Accepted; the report holds every instance, GetReport and GetVariables
+    (B08.FR.11: no instance given, all of them)."""
+    request_id = next_id()
+    reply = await cs.ask("GetReport", {"requestId": request_id, "componentVariable": [{
+        "component": {"name": "DeviceDataCtrlr"}, "variable": {"name": "ItemsPerMessage"}}]},
+        {"status": "Accepted"})
+    _no_error(reply, "NoError")
+    instances = _items_per_message(await _reports(cs, request_id))
+    got = {i.rstrip("s") for i in instances}
+    for wanted in ITEMS_INSTANCES:
+        if wanted.rstrip("s") not in got:
+            raise Mismatch(f"ItemsPerMessage instances {instances}: instance {wanted} missing",
+                           "instances GetReport and GetVariables")
+
+
+@pytest.mark.octt("TC_B_55_CS")
+async def test_custom_report_one_instance(cs: Cs):
+    """TC_B_55_CS: GetReport componentVariable DeviceDataCtrlr.ItemsPerMessage instance
+    GetReport: Accepted; the report holds that instance only."""
+    request_id = next_id()
+    reply = await cs.ask("GetReport", {"requestId": request_id, "componentVariable": [{
+        "component": {"name": "DeviceDataCtrlr"},
+        "variable": {"name": "ItemsPerMessage", "instance": "GetReport"}}]},
+        {"status": "Accepted"})
+    _no_error(reply, "NoError")
+    instances = _items_per_message(await _reports(cs, request_id))
+    if instances != ["getreport"]:
+        raise Mismatch(f"ItemsPerMessage instances {instances}", "instance GetReport only")
+
+
+@pytest.mark.octt("TC_B_56_CS")
+async def test_custom_report_every_evse(cs: Cs):
+    """TC_B_56_CS: GetReport componentVariable EVSE AvailabilityState without evse: Accepted;
+    the report holds the AvailabilityState of every EVSE, as many as the station has (the
+    EVSE.Available of its FullInventory), nothing else."""
+    request_id = next_id()
+    reply = await cs.ask("GetReport", {"requestId": request_id, "componentVariable": [{
+        "component": {"name": "EVSE"}, "variable": {"name": "AvailabilityState"}}]},
+        {"status": "Accepted"})
+    _no_error(reply, "NoError")
+    evses = set()
+    for entry in await _reports(cs, request_id):
+        if (entry["component"]["name"].lower() != "evse"
+                or entry["variable"]["name"].lower() != "availabilitystate"):
+            raise Mismatch(f"{entry['component']['name']}.{entry['variable']['name']} in a "
+                           "report of EVSE AvailabilityState only (B08.FR.11)",
+                           "EVSE AvailabilityState")
+        evses.add((entry["component"].get("evse") or {}).get("id"))
+    count = max(1, len(cs.model.values("EVSE", "Available")))
+    if len(evses) != count or None in evses:
+        raise Mismatch(f"AvailabilityState of EVSEs {sorted(evses, key=str)}",
+                       f"one for each of the {count} EVSEs")
+
+
+async def _reset_evse_not_supported(cs: Cs) -> None:
+    """ResetRequest OnIdle with evseId <Configured evseId>: Rejected (B11.FR.09/B12.FR.09).
+    A station that resets the EVSE (Accepted, Scheduled) supports it: TC_B_25..27_CS are its
+    cases, this one is not applicable."""
+    reply = await cs.ask("Reset", {"type": "OnIdle", "evseId": cs.evse_id})
+    if reply.get("status") in ("Accepted", "Scheduled"):
+        pytest.skip("not applicable: the station supports resetting an individual EVSE "
+                    f"(ResetResponse {reply['status']})")
+    if reply.get("status") != "Rejected":
+        raise Mismatch(f"ResetResponse status {reply.get('status')!r}", "Rejected")
+
+
+@pytest.mark.octt("TC_B_28_CS")
+async def test_reset_evse_not_supported(cs: Cs):
+    """TC_B_28_CS: idle, Reset of one EVSE, which the station does not support: Rejected."""
+    await _reset_evse_not_supported(cs)
+    await cs.expect_nothing("BootNotification", during=1.0)
+
+
+@pytest.mark.octt("TC_B_29_CS")
+async def test_reset_evse_with_transaction_not_supported(cs: Cs):
+    """TC_B_29_CS: EnergyTransferStarted, Reset of that EVSE, not supported: Rejected; the
+    transaction goes on (no Ended event)."""
+    await charging(cs)
+    await _reset_evse_not_supported(cs)
+    await cs.expect_nothing("BootNotification", during=1.0)
+    if cs.ended():
+        raise Mismatch("the transaction ended after a Rejected Reset", "it goes on")
+
+
+@pytest.mark.octt("TC_B_24_CS")
+@pytest.mark.cb_requires("ReservationCtrlr")
+async def test_reset_reserved_persists(cs: Cs):
+    """TC_B_24_CS: the configured connector Reserved (Memory State), Reset OnIdle: Accepted,
+    BootNotification RemoteReset (B11.FR.03/04), the connector reported Reserved again
+    (B11.FR.05: a reservation persists a reset)."""
+    from conformance.v201.states import reserved
+
+    await cs.configure("ReservationCtrlr", "Enabled", "true")
+    await reserved(cs)
+    await cs.ask("Reset", {"type": "OnIdle"}, {"status": "Accepted"})
+    await cs.reconnected()
+    await cs.expect("BootNotification", {"reason": "RemoteReset"},
+                    timeout=cs.settings.boot_timeout)
+    await cs.expect_status("Reserved")

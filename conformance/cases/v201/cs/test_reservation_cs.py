@@ -273,3 +273,41 @@ async def test_reserve_unspecified_for_group(cs: Cs):
         await cs.expect_status("Reserved")
     await authorized(cs, idtoken=SECOND)
     await energy_transfer_started(cs)
+
+
+def _connector_type(cs: Cs) -> str:
+    """<Configured connectorType>: the Connector.ConnectorType of the station's device model
+    (absent: not applicable)."""
+    types = cs.model.values("Connector", "ConnectorType")
+    if not types:
+        pytest.skip("not applicable: the station's device model has no "
+                    "Connector.ConnectorType to reserve by")
+    return types[0]
+
+
+@pytest.mark.octt("TC_H_15_CS")
+@NON_EVSE_SPECIFIC
+async def test_reserve_connector_type(cs: Cs):
+    """TC_H_15_CS: ReserveNow with connectorType (the station's own) and no evseId: Accepted
+    (H01.FR.06), the connector of that type Reserved (H01.FR.09; with one EVSE the configured
+    one); the reserving idToken authorized, the energy transfer (H03.FR.02)."""
+    await _enabled(cs)
+    await _reserve_any(cs, cs.valid, "Accepted", connectorType=_connector_type(cs))
+    if _evse_count(cs) == 1:
+        await cs.expect_status("Reserved", evse=cs.evse_id, connector=cs.connector_id)
+    else:
+        await cs.expect_status("Reserved")
+    await authorized(cs)
+    await energy_transfer_started(cs)
+
+
+@pytest.mark.octt("TC_H_16_CS")
+@NON_EVSE_SPECIFIC
+async def test_reserve_connector_type_all_reserved(cs: Cs):
+    """TC_H_16_CS: every EVSE reserved (Configuration State), ReserveNow with connectorType:
+    Occupied (H01.FR.11: every targeted EVSE Reserved)."""
+    await _enabled(cs)
+    connector_type = _connector_type(cs)
+    for evse in range(1, _evse_count(cs) + 1):
+        await reserved(cs, token(f"CB-RESERVE-ALL-{evse}"), evse_id=evse)
+    await _reserve_any(cs, cs.valid, "Occupied", connectorType=connector_type)

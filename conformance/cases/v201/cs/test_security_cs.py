@@ -113,3 +113,21 @@ async def test_downgrade_rejected(cs: Cs):
         "ocppVersion": "OCPP20", "ocppTransport": "JSON",
         "ocppCsmsUrl": cs.central.endpoint.replace("wss://", "ws://"), "messageTimeout": 30,
         "securityProfile": current - 1, "ocppInterface": "Wired0"}}, {"status": "Rejected"})
+
+
+@pytest.mark.octt("TC_B_43_CS")
+async def test_network_profile_invalid_slot_rejected(cs: Cs):
+    """TC_B_43_CS: SetNetworkProfile into configurationSlot 999, otherwise the connection
+    data in use (this CSMS's URL, the active security profile): Rejected (B09.FR.02; a slot
+    outside NetworkConfigurationPriority's valuesList: B09.FR.05). A station whose
+    valuesList holds slot 999 is not applicable."""
+    values = cs.model.values("OCPPCommCtrlr", "NetworkConfigurationPriority")
+    if any("999" in v.replace(" ", "").split(",") for v in values):
+        pytest.skip("not applicable: slot 999 is in use")
+    url = cs.central.endpoint
+    if _active_profile(cs) < 2:
+        url = url.replace("wss://", "ws://")
+    await cs.ask("SetNetworkProfile", {"configurationSlot": 999, "connectionData": {
+        "ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": url,
+        "messageTimeout": 30, "securityProfile": _active_profile(cs),
+        "ocppInterface": "Wired0"}}, {"status": "Rejected"})

@@ -458,3 +458,90 @@ async def test_deauthorized_timeout(cs: Cs):
                 payload.get("transactionInfo") or {}).get("chargingState") == "Charging":
             raise Mismatch("the EV charged after the authorization timed out",
                            "no chargingState Charging", [frame])
+
+
+@pytest.mark.octt("TC_E_24_CS")
+@pytest.mark.cb_requires("TxCtrlr", "StopTxOnEVSideDisconnect")
+@pytest.mark.cb_requires("OCPPCommCtrlr", "UnlockOnEVSideDisconnect")
+async def test_ev_side_disconnect_unlock(cs: Cs):
+    """TC_E_24_CS: StopTxOnEVSideDisconnect and UnlockOnEVSideDisconnect true,
+    EnergyTransferSuspended; the cable pulled at the EV: a TransactionEventRequest
+    EVCommunicationLost, chargingState Idle (E09.FR.01: deauthorized); the cable unlocked and
+    taken from the station: the connector Available (StatusNotificationRequest or
+    NotifyEventRequest AvailabilityState). The operator's unplug is both disconnections."""
+    if not await cs.configure("TxCtrlr", "StopTxOnEVSideDisconnect", "true"):
+        pytest.skip("not applicable: TxCtrlr.StopTxOnEVSideDisconnect cannot be set true")
+    if not await cs.configure("OCPPCommCtrlr", "UnlockOnEVSideDisconnect", "true"):
+        pytest.skip("not applicable: OCPPCommCtrlr.UnlockOnEVSideDisconnect cannot be set "
+                    "true")
+    await charging(cs)
+    await cs.act("ev_full", connector=cs.connector_id)
+    await cs.expect("TransactionEvent", transaction_event(
+        chargingState=one_of("SuspendedEV", "EVConnected")))
+    since = len(cs.peer.log)
+    await cs.act("plug_out", connector=cs.connector_id)
+    await cs.expect("TransactionEvent", transaction_event(
+        triggerReason="EVCommunicationLost", chargingState="Idle"))
+    available = [f for f in cs.peer.log[since:] if f.type == "CALL" and (
+        (f.action == "StatusNotification"
+         and (f.payload or {}).get("connectorStatus") == "Available")
+        or (f.action == "NotifyEvent" and any(
+            d.get("actualValue") == "Available"
+            for d in (f.payload or {}).get("eventData", ()))))]
+    if not available:
+        await cs.expect_status("Available")
+
+
+#: <Configured GroupIdToken> of TC_E_45_CS
+GROUP = {"idToken": "CB-GROUP-E", "type": "Central"}
+
+
+@pytest.mark.octt("TC_E_45_CS")
+async def test_offline_stop_same_group(cs: Cs):
+    """TC_E_45_CS: <valid idtoken fields2> cached (and on the local list, if there is one)
+    with the GroupIdToken; the transaction authorized by the valid idToken of that group and
+    charging; offline, idToken 2 presented (same group: C09.FR.03/04, offline from the cache
+    or list: C13, C15) and the EV disconnected; back online the queue is emptied: every
+    event offline true (E08.FR.??), one Ended. ChargeBench holds the connection down until
+    the operator is done, which part 6's RetryBackOff/OfflineThreshold settings arrange for
+    a tool that cannot."""
+    other = {"idToken": "CB-VALID-2-GROUP-E", "type": cs.valid["type"]}
+    cached = cs.model.has("AuthCacheCtrlr") and not cs.model.unavailable("AuthCacheCtrlr")
+    listed = cs.model.has("LocalAuthListCtrlr") and not cs.model.unavailable(
+        "LocalAuthListCtrlr")
+    if not (cached or listed):
+        pytest.skip("not applicable: neither an Authorization Cache nor a Local "
+                    "Authorization List")
+    if not await cs.configure("AuthCtrlr", "LocalAuthorizeOffline", "true"):
+        pytest.skip("not applicable: AuthCtrlr.LocalAuthorizeOffline is not true")
+    if "ParkingBayOccupancy" in cs.points("TxStopPoint"):
+        pytest.skip("not implemented: TxStopPoint ParkingBayOccupancy (the EV driving out "
+                    "of the parking bay)")
+    for idtoken in (cs.valid, other):
+        cs.central.token_info[idtoken["idToken"]] = {"groupIdToken": GROUP}
+    if cached:  # Memory State IdTokenCached for idToken 2: a whole session with it
+        await cs.configure("AuthCacheCtrlr", "Enabled", "true")
+        await ev_connected_pre_session(cs)
+        await authorized(cs, idtoken=other)
+        await energy_transfer_started(cs)
+        await stop_authorized(cs, remote=True)
+        await ev_disconnected(cs)
+        cs.tx_id, cs.authorized = None, False
+        cs.start = len(cs.peer.log)
+    if listed:
+        await cs.configure("LocalAuthListCtrlr", "Enabled", "true")
+        await cs.ask("SendLocalList", {"versionNumber": next_id(), "updateType": "Full",
+                                       "localAuthorizationList": [{
+                                           "idToken": other, "idTokenInfo": {
+                                               "status": "Accepted", "groupIdToken": GROUP}}]},
+                     {"status": "Accepted"})
+    await ev_connected_pre_session(cs)
+    await authorized(cs)
+    await energy_transfer_started(cs)
+    await go_offline(cs)
+    await cs.act("present_id_tag", tag=other["idToken"], connector=cs.connector_id)
+    await cs.act("plug_out", connector=cs.connector_id)
+    back = await go_online(cs)
+    queued = QueuedEvents(cs, back)
+    await queued.collect()
+    queued.check(types=("Ended",))
