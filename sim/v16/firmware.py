@@ -178,6 +178,7 @@ class FirmwareUpdater:
         verify_tls: bool | str = True,
         signed_status_action: str = "SignedFirmwareStatusNotification",
         signature_required: bool = True,
+        installed_after_reboot: bool = False,
     ) -> None:
         """`reboot(version)` is called after Installed (may be a coroutine function);
         `idle()` says no transaction is running; `security_event(type, techInfo)` queues a
@@ -187,7 +188,12 @@ class FirmwareUpdater:
         backport): a 2.0.1 station reports it in `signed_status_action`
         FirmwareStatusNotification, and with `signature_required` False takes a request
         without signingCertificate and signature (both optional in 2.0.1's FirmwareType):
-        nothing to verify, no SignatureVerified."""
+        nothing to verify, no SignatureVerified.
+
+        `installed_after_reboot` is 2.0.1's L01.FR.32 option (a): InstallRebooting, then
+        `reboot(version)`, which must return once the new firmware runs (booted again), then
+        Installed and the FirmwareUpdated event (L01.FR.31) from the new firmware. Without it
+        (1.6 and the whitepaper) the sequence is InstallRebooting, Installed, then the reboot."""
         self.config = config
         self.clock = clock
         self.notify = notify
@@ -204,6 +210,7 @@ class FirmwareUpdater:
         self.verify_tls = verify_tls
         self.signed_status_action = signed_status_action
         self.signature_required = signature_required
+        self.installed_after_reboot = installed_after_reboot
         self.status: FirmwareStatus = _FS.idle
         self.last_signed_status: FirmwareStatus = _FS.idle
         self._last_request_id: int | None = None
@@ -337,15 +344,27 @@ class FirmwareUpdater:
             return _FS.installation_failed
         version = parse_image_version(data, location)
         self.installed_version = version
+        if request_id is not None and self.installed_after_reboot and self.reboot is not None:
+            # 2.0.1 L01.FR.32 (a): InstallRebooting before the reboot (L01.FR.15), Installed
+            # sent by the newly activated firmware, so the CSMS knows it runs
+            await self._report(action, _FS.install_rebooting, request_id)
+            await self._reboot(version)
+            await self._report(action, _FS.installed, request_id)  # L01.FR.28
+            self._security_event("FirmwareUpdated", version)  # L01.FR.31
+            return _FS.installed
         if request_id is not None:
             await self._report(action, _FS.install_rebooting, request_id)  # L01.FR.15
         await self._report(action, _FS.installed, request_id)
         self._security_event("FirmwareUpdated", version)
         if self.reboot is not None:
-            result = self.reboot(version)
-            if asyncio.iscoroutine(result):
-                await result
+            await self._reboot(version)
         return _FS.installed
+
+    async def _reboot(self, version: str) -> None:
+        assert self.reboot is not None
+        result = self.reboot(version)
+        if asyncio.iscoroutine(result):
+            await result
 
     async def _report(self, action: str, status: FirmwareStatus, request_id: int | None) -> None:
         self.status = status
