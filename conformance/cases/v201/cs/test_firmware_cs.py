@@ -4,7 +4,7 @@ root, a signature that does not verify, a firmware file that is not there. The f
 served by the harness's own HTTP server on 127.0.0.1 (`conformance.filehost`); the signing
 certificate and its root are made for the run (`conformance.cases.cp.security.SecurityKit`).
 
-Preparation of TC_L_06_CS/TC_L_07_CS: the run's manufacturer root is installed
+Preparation of TC_L_01-03/06/07/10_CS: the run's manufacturer root is installed
 (InstallCertificate ManufacturerRootCertificate, M05), as the OCTT's <Configured
 signingCertificate> is one the station trusts; a station refusing it cannot run them (not
 applicable, with its answer). What a case installed is deleted after it.
@@ -113,27 +113,46 @@ async def _installed(cs: Cs, request_id: int, *, timeout: float | None = None) -
     Installation (Installing may then be left out, L01.FR.23), Installing, InstallRebooting
     (L01.FR.15) and RebootBeforeFirmwareActivation, Installed from the new firmware
     (L01.FR.32 (a)) or without a reboot (L01.FR.32 (b)); then SecurityEventNotification
-    FirmwareUpdated (L01.FR.31). A failure status, or a connection that closes a third time,
-    fails the case. `timeout` for the first status (a scheduled installation)."""
-    reboots = 0
+    FirmwareUpdated (L01.FR.31), on the connection of Installed or, when the station reboots
+    after an unannounced (b) Installed, the next. Fails: a failure status, Installed on the
+    connection that announced InstallRebooting (L01.FR.32 (a): the new firmware sends it), a
+    connection that closes a third time. `timeout` for the first status (a scheduled
+    installation)."""
+    reboots, announced = 0, False
     while True:
         try:
             payload = await cs.expect("FirmwareStatusNotification", {
                 "status": one_of(*_INSTALL_STEPS), "requestId": request_id}, timeout=timeout)
-        except Mismatch:
-            if not cs.peer.closed or reboots >= _MOST_REBOOTS:
-                raise
-            reboots += 1  # Reusable State RebootBeforeFirmwareInstallation / -Activation
-            await rebooted(cs)
+        except Mismatch as error:
+            await _reboot_or_raise(cs, reboots, error)
+            reboots, announced = reboots + 1, False
             continue
         timeout = None
         status = payload["status"]
+        if status == "Installed" and announced:
+            raise Mismatch("FirmwareStatusNotificationRequest Installed before the reboot that "
+                           "InstallRebooting announced: L01.FR.32 (a) wants it sent by the new "
+                           "firmware, after the reboot")
         if status == "Installed":
             break
         if status not in ("Installing", "InstallRebooting"):
             raise Mismatch(f"FirmwareStatusNotificationRequest status {status}: the signed "
                            "firmware was not installed")
-    await cs.expect("SecurityEventNotification", {"type": "FirmwareUpdated"})
+        announced = announced or status == "InstallRebooting"
+    try:
+        await cs.expect("SecurityEventNotification", {"type": "FirmwareUpdated"})
+    except Mismatch as error:
+        await _reboot_or_raise(cs, reboots, error)
+        await cs.expect("SecurityEventNotification", {"type": "FirmwareUpdated"})
+
+
+async def _reboot_or_raise(cs: Cs, reboots: int, error: Mismatch) -> None:
+    """`error` (a failed expectation) was a reboot cutting the connection: follow the station
+    through its boot (Reusable States RebootBeforeFirmwareInstallation / -Activation); else
+    it stands."""
+    if not cs.peer.closed or reboots >= _MOST_REBOOTS:
+        raise error
+    await rebooted(cs)
 
 
 @pytest.mark.octt("TC_L_01_CS")
