@@ -1,8 +1,9 @@
 """OCPP 2.0.1 part 6 §2.12, L FirmwareManagement, with a Charging Station under test: the
-secure firmware update's refusals (L01): a signing certificate of no installed manufacturer
-root, a signature that does not verify, a firmware file that is not there. The firmware is
-served by the harness's own HTTP server on 127.0.0.1 (`conformance.filehost`); the signing
-certificate and its root are made for the run (`conformance.cases.cp.security.SecurityKit`).
+secure firmware update (L01) installed at once, at a scheduled install or download time, or
+replacing one in progress; and its refusals: a signing certificate of no installed
+manufacturer root, a signature that does not verify, a firmware file that is not there. The
+firmware is served by the harness's own HTTP server on 127.0.0.1 (`conformance.filehost`); the
+signing certificate and its root are made for the run (`conformance.cases.cp.security.SecurityKit`).
 
 Preparation of TC_L_01-03/06/07/10_CS: the run's manufacturer root is installed
 (InstallCertificate ManufacturerRootCertificate, M05), as the OCTT's <Configured
