@@ -17,7 +17,9 @@ SignedUpdateFirmware: the signing certificate is checked against the installed m
 roots before answering (L01.FR.23-25); then the same flow with SignedFirmwareStatusNotification
 and requestId (L01.FR.10), DownloadScheduled / InstallScheduled for future dates (L01.FR.13/16),
 the signature over the whole file verified with SHA-256 (L01.FR.04), InvalidSignature plus a
-security event (L01.FR.03), InstallRebooting before the reboot (L01.FR.15).
+security event (L01.FR.03), InstallRebooting before the reboot (L01.FR.15). A 2.0.1 station
+(`installed_after_reboot`) sends Installed after the reboot, from the new firmware (2.0.1
+L01.FR.32 (a)); 1.6 keeps Installed before it.
 
 A firmware "image" is any file; `make_image(version)` writes one whose first line names the
 version it installs ("CBFW <version>"), otherwise the version is the file name's stem.
@@ -180,7 +182,8 @@ class FirmwareUpdater:
         signature_required: bool = True,
         installed_after_reboot: bool = False,
     ) -> None:
-        """`reboot(version)` is called after Installed (may be a coroutine function);
+        """`reboot(version)` is called after Installed (before it with `installed_after_reboot`;
+        may be a coroutine function);
         `idle()` says no transaction is running; `security_event(type, techInfo)` queues a
         SecurityEventNotification (see `security_events.SecurityEvents`).
 
