@@ -18,11 +18,20 @@ from pathlib import Path
 from typing import Any
 
 FTP_USER = FTP_PASSWORD = "cb"
+#: the longest a held download waits (the thread must end even if a case forgets to release)
+HOLD_LIMIT = 60.0
 
 
 class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, *_: Any) -> None:  # quiet: the trace is the record
         pass
+
+    def do_GET(self) -> None:
+        # a held file: its first download waits for `release()` (or HOLD_LIMIT seconds)
+        held = getattr(self.server, "held", {}).pop(Path(self.path.split("?", 1)[0]).name, None)
+        if held is not None:
+            held.wait(HOLD_LIMIT)
+        super().do_GET()
 
     def do_PUT(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -49,6 +58,7 @@ class FileHost:
         root = str(self.root)
         handler = lambda *a: _Handler(*a, directory=root)  # noqa: E731
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._http.held = {}  # type: ignore[attr-defined]
         threading.Thread(target=self._http.serve_forever, daemon=True).start()
         self._ftp = _ftp_server(self.root)
         threading.Thread(target=self._ftp.serve_forever, daemon=True).start()
@@ -65,6 +75,15 @@ class FileHost:
     def put(self, name: str, data: bytes) -> None:
         """A file the charger may download."""
         (self.root / name).write_bytes(data)
+
+    def hold(self, name: str) -> threading.Event:
+        """The next HTTP download of `name` is kept busy until the returned event is set:
+        a charger "busy downloading" (TC_L_10_CS cancels such an update). Later ones are
+        served at once."""
+        event = threading.Event()
+        assert self._http is not None, "start() first"
+        self._http.held[name] = event  # type: ignore[attr-defined]
+        return event
 
     def http_url(self, name: str = "") -> str:
         return f"http://127.0.0.1:{self.http_port}/{name}"

@@ -17,7 +17,9 @@ SignedUpdateFirmware: the signing certificate is checked against the installed m
 roots before answering (L01.FR.23-25); then the same flow with SignedFirmwareStatusNotification
 and requestId (L01.FR.10), DownloadScheduled / InstallScheduled for future dates (L01.FR.13/16),
 the signature over the whole file verified with SHA-256 (L01.FR.04), InvalidSignature plus a
-security event (L01.FR.03), InstallRebooting before the reboot (L01.FR.15).
+security event (L01.FR.03), InstallRebooting before the reboot (L01.FR.15). A 2.0.1 station
+(`installed_after_reboot`) sends Installed after the reboot, from the new firmware (2.0.1
+L01.FR.32 (a)); 1.6 keeps Installed before it.
 
 A firmware "image" is any file; `make_image(version)` writes one whose first line names the
 version it installs ("CBFW <version>"), otherwise the version is the file name's stem.
@@ -178,8 +180,10 @@ class FirmwareUpdater:
         verify_tls: bool | str = True,
         signed_status_action: str = "SignedFirmwareStatusNotification",
         signature_required: bool = True,
+        installed_after_reboot: bool = False,
     ) -> None:
-        """`reboot(version)` is called after Installed (may be a coroutine function);
+        """`reboot(version)` is called after Installed (before it with `installed_after_reboot`;
+        may be a coroutine function);
         `idle()` says no transaction is running; `security_event(type, techInfo)` queues a
         SecurityEventNotification (see `security_events.SecurityEvents`).
 
@@ -187,7 +191,12 @@ class FirmwareUpdater:
         backport): a 2.0.1 station reports it in `signed_status_action`
         FirmwareStatusNotification, and with `signature_required` False takes a request
         without signingCertificate and signature (both optional in 2.0.1's FirmwareType):
-        nothing to verify, no SignatureVerified."""
+        nothing to verify, no SignatureVerified.
+
+        `installed_after_reboot` is 2.0.1's L01.FR.32 option (a): InstallRebooting, then
+        `reboot(version)`, which must return once the new firmware runs (booted again), then
+        Installed and the FirmwareUpdated event (L01.FR.31) from the new firmware. Without it
+        (1.6 and the whitepaper) the sequence is InstallRebooting, Installed, then the reboot."""
         self.config = config
         self.clock = clock
         self.notify = notify
@@ -204,6 +213,7 @@ class FirmwareUpdater:
         self.verify_tls = verify_tls
         self.signed_status_action = signed_status_action
         self.signature_required = signature_required
+        self.installed_after_reboot = installed_after_reboot
         self.status: FirmwareStatus = _FS.idle
         self.last_signed_status: FirmwareStatus = _FS.idle
         self._last_request_id: int | None = None
@@ -337,15 +347,27 @@ class FirmwareUpdater:
             return _FS.installation_failed
         version = parse_image_version(data, location)
         self.installed_version = version
+        if request_id is not None and self.installed_after_reboot and self.reboot is not None:
+            # 2.0.1 L01.FR.32 (a): InstallRebooting before the reboot (L01.FR.15), Installed
+            # sent by the newly activated firmware, so the CSMS knows it runs
+            await self._report(action, _FS.install_rebooting, request_id)
+            await self._reboot(version)
+            await self._report(action, _FS.installed, request_id)  # L01.FR.28
+            self._security_event("FirmwareUpdated", version)  # L01.FR.31
+            return _FS.installed
         if request_id is not None:
             await self._report(action, _FS.install_rebooting, request_id)  # L01.FR.15
         await self._report(action, _FS.installed, request_id)
         self._security_event("FirmwareUpdated", version)
         if self.reboot is not None:
-            result = self.reboot(version)
-            if asyncio.iscoroutine(result):
-                await result
+            await self._reboot(version)
         return _FS.installed
+
+    async def _reboot(self, version: str) -> None:
+        assert self.reboot is not None
+        result = self.reboot(version)
+        if asyncio.iscoroutine(result):
+            await result
 
     async def _report(self, action: str, status: FirmwareStatus, request_id: int | None) -> None:
         self.status = status

@@ -116,6 +116,7 @@ class Features:
             manufacturer_roots=lambda: self.certs.manufacturer_roots(),
             security_event=self.security_event, faults=self.firmware_faults,
             signed_status_action="FirmwareStatusNotification", signature_required=False,
+            installed_after_reboot=True,  # L01.FR.32 (a)
         )
 
     @cached_property

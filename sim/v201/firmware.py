@@ -7,8 +7,9 @@ signature), so the work is the version-neutral `sim.v16.firmware.FirmwareUpdater
 HTTP/FTP download through `sim.transfer`, retries, the signing certificate checked against the
 installed ManufacturerRootCertificates, the signature over the file), built by
 `sim.v201.features` to report in FirmwareStatusNotification and to take an unsigned request
-(L02): Downloading, Downloaded, [SignatureVerified], Installing, InstallRebooting, Installed,
-then the reboot into the new version (BootNotification reason FirmwareUpdate). A failed download
+(L02): Downloading, Downloaded, [SignatureVerified], Installing, InstallRebooting, the reboot
+into the new version (BootNotification reason FirmwareUpdate), then Installed and the security
+event FirmwareUpdated sent by the new firmware (L01.FR.32 option (a), L01.FR.31). A failed download
 is DownloadFailed after the retries, a bad signature InvalidSignature and the security event
 InvalidFirmwareSignature (L01.FR.03), a signing certificate that does not chain to a
 manufacturer root InvalidCertificate and InvalidFirmwareSigningCertificate (L01.FR.02).

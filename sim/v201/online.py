@@ -194,6 +194,9 @@ async def boot(st: ChargingStation, session: Session) -> None:
     reason, st.boot_reason = st.boot_reason, "PowerUp"
     await st.report_statuses(changed_only=False)  # B01.FR.05
     st.link.booted.set()
+    if st.rebooted is not None:  # the new firmware runs: the updater sends Installed (L01.FR.32)
+        st.rebooted.set()
+        st.rebooted = None
     # A04.FR.01: a start-up and a reset are critical security events (part 2 appendix 1)
     st.features.events.record("StartupOfTheDevice" if reason == "PowerUp" else "ResetOrReboot",
                               None, critical=True)

@@ -139,6 +139,8 @@ class ChargingStation(LinkedSender):
         self._reported: dict[tuple[int, int], Status] = {}
         #: set to boot at once while waiting for the next BootNotification (F06 trigger)
         self.boot_now: asyncio.Event | None = None
+        #: set by the next accepted boot: the firmware updater waits for it (L01.FR.32)
+        self.rebooted: asyncio.Event | None = None
         #: monotonic time the last connection ended (B04: how long the station was offline)
         self.offline_since: float | None = None
         self._drain: asyncio.Task | None = None
@@ -200,13 +202,16 @@ class ChargingStation(LinkedSender):
         return self.network.profile
 
     async def firmware_installed(self, version: str) -> None:
-        """L01.FR.15: the new firmware is installed: reboot into it; the next BootNotification
-        has reason FirmwareUpdate and the new firmwareVersion. The security event
-        FirmwareUpdated goes out first, so the reboot does not cut its delivery (A04.FR.02)."""
+        """L01.FR.32 (a): the new firmware is installed: reboot into it and return once it runs,
+        i.e. the CSMS accepted the next BootNotification (reason FirmwareUpdate, the new
+        firmwareVersion); the updater then sends Installed and FirmwareUpdated from it. Queued
+        security events go out first, so the reboot does not cut their delivery (A04.FR.02)."""
         self.settings.set("FirmwareVersion", version, persist=True)
         if self.online:
             await self.features.deliver_events()
+        self.rebooted = rebooted = asyncio.Event()
         self.request_reboot("FirmwareUpdate")
+        await rebooted.wait()
 
     def spawn(self, coro: Coroutine) -> asyncio.Task:
         """Run `coro` in the background; cancelled by `stop()`, its failure logged once."""

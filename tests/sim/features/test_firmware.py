@@ -131,6 +131,36 @@ class TestSignedUpdateFirmware:
         assert {p["requestId"] for _, p in notify.sent} == {42}  # L01.FR.10
         assert rebooted == ["5.0"] and events == ["FirmwareUpdated"]
 
+    @pytest.mark.parametrize("after_reboot", [False, True])
+    async def test_when_installed_is_sent(self, clock, notify, http_server, pki, after_reboot):
+        """The 1.6 whitepaper's order: InstallRebooting, Installed, FirmwareUpdated, then the
+        reboot. 2.0.1 (`installed_after_reboot`, L01.FR.32 (a)): InstallRebooting, the reboot
+        (which returns once the new firmware runs), then Installed and FirmwareUpdated
+        (L01.FR.31) from the new firmware."""
+        root_pem, signer_pem, key = pki
+        image = make_image("6.0")
+        http_server.files["/fw.bin"] = image
+        log: list[str] = []
+
+        async def reboot(version: str) -> None:
+            log.append(f"reboot {version}")
+
+        async def record(action: str, payload: dict) -> dict:
+            log.append(payload["status"])
+            return {}
+
+        fw = FirmwareUpdater(make_config(FirmwareManagement=PROTOCOLS), clock=clock,
+                             notify=record, reboot=reboot,
+                             manufacturer_roots=lambda: [root_pem],
+                             security_event=lambda kind, info: log.append(kind),
+                             installed_after_reboot=after_reboot)
+        await run(fw, "SignedUpdateFirmware",
+                  self.request(http_server.url + "/fw.bin", signer_pem, sign(image, key)))
+        tail = (["InstallRebooting", "reboot 6.0", "Installed", "FirmwareUpdated"]
+                if after_reboot else
+                ["InstallRebooting", "Installed", "FirmwareUpdated", "reboot 6.0"])
+        assert log[-4:] == tail
+
     async def test_bad_signature(self, clock, notify, http_server, pki):
         """A signature over other bytes: InvalidSignature and an InvalidFirmwareSignature event."""
         root_pem, signer_pem, key = pki

@@ -191,10 +191,10 @@ async def test_k12_an_external_limit_is_notified_and_applied(csms, make_station)
 
 async def test_l02_update_firmware_over_http_then_reboot(csms, make_station, http_server):
     """L02 (no signature): UpdateFirmware Accepted; FirmwareStatusNotification Downloading,
-    Downloaded, Installing, InstallRebooting, Installed, each with the requestId (L01.FR.10);
-    the security event FirmwareUpdated (before the reboot, between StartupOfTheDevice and
-    ResetOrReboot); then the reboot: BootNotification reason FirmwareUpdate with the new
-    firmwareVersion (L01.FR.15)."""
+    Downloaded, Installing, InstallRebooting (L01.FR.15), each with the requestId (L01.FR.10);
+    then the reboot: BootNotification reason FirmwareUpdate with the new firmwareVersion; only
+    then Installed, sent by the new firmware (L01.FR.32 option (a)), and the security event
+    FirmwareUpdated after it (L01.FR.31), after the reboot's ResetOrReboot."""
     http_server.files["/fw/station.bin"] = make_image("2.0.1-b7")
     station, frames = await make_station(csms.url(""), "ST-L02")
     await station.wait_booted(5)
@@ -202,20 +202,25 @@ async def test_l02_update_firmware_over_http_then_reboot(csms, make_station, htt
         "requestId": 1, "firmware": {"location": f"{http_server.url}/fw/station.bin",
                                      "retrieveDateTime": now()}})  # fmt: skip
     assert result.reply == {"status": "Accepted"}
-    await until(lambda: len([a for a, _ in frames.calls() if a == "BootNotification"]) == 2)
+    await until(lambda: "Installed" in statuses(frames, "FirmwareStatusNotification"))
     assert statuses(frames, "FirmwareStatusNotification") == [
         "Downloading", "Downloaded", "Installing", "InstallRebooting", "Installed"]
     request_id = result.request["requestId"]  # the CSMS allocates it
     assert {p["requestId"] for a, p in frames.calls() if a == "FirmwareStatusNotification"} == {
         request_id}
+    # L01.FR.32 (a): InstallRebooting, the reboot, then Installed from the new firmware
+    order = [(a, p.get("status") or p.get("reason")) for a, p in frames.calls()
+             if a in ("BootNotification", "FirmwareStatusNotification")]
+    assert order[-3:] == [("FirmwareStatusNotification", "InstallRebooting"),
+                          ("BootNotification", "FirmwareUpdate"),
+                          ("FirmwareStatusNotification", "Installed")]
     boot = [p for a, p in frames.calls() if a == "BootNotification"][-1]
-    assert boot["reason"] == "FirmwareUpdate"
     assert boot["chargingStation"]["firmwareVersion"] == "2.0.1-b7"
     await until(lambda: [p["type"] for a, p in frames.calls()
-                         if a == "SecurityEventNotification"][-1:] == ["ResetOrReboot"])
+                         if a == "SecurityEventNotification"][-1:] == ["FirmwareUpdated"])
     events = [p["type"] for a, p in frames.calls() if a == "SecurityEventNotification"]
-    # A04.FR.01: the start-up, the update before the reboot, the reboot after it
-    assert events == ["StartupOfTheDevice", "FirmwareUpdated", "ResetOrReboot"]
+    # A04.FR.01: the start-up, the reboot; L01.FR.31: the update, reported by the new firmware
+    assert events == ["StartupOfTheDevice", "ResetOrReboot", "FirmwareUpdated"]
 
 
 @pytest.mark.parametrize("good", [True, False])

@@ -382,13 +382,20 @@ async def test_l_n_o_p_i_with_the_peer(make_station, http_server):
         await until(lambda: server.connections == 2)  # the reboot: a new connection
         fw = [p for a, p in peer.received if a == "FirmwareStatusNotification"]
         assert [p["status"] for p in fw] == ["Downloading", "Downloaded", "Installing",
-                                             "InstallRebooting", "Installed"]
+                                             "InstallRebooting"]
         assert {p["request_id"] for p in fw} == {77}
         peer = server.peers["ST-LNO"]
         await station.wait_booted(5)
+        # L01.FR.32 (a): the new firmware boots, then reports Installed with the requestId
+        await until(lambda: any(a == "FirmwareStatusNotification" for a, _ in peer.received))
+        after = [(a, p.get("reason") or p.get("status")) for a, p in peer.received
+                 if a in ("BootNotification", "FirmwareStatusNotification")]
+        assert after == [("BootNotification", "FirmwareUpdate"),
+                         ("FirmwareStatusNotification", "Installed")]
+        assert [p["request_id"] for a, p in peer.received
+                if a == "FirmwareStatusNotification"] == [77]
         boot = [p for a, p in peer.received if a == "BootNotification"][-1]
-        assert (boot["reason"], boot["charging_station"]["firmware_version"]) == (
-            "FirmwareUpdate", "9.9")
+        assert boot["charging_station"]["firmware_version"] == "9.9"
         reply = await peer.call(call201.GetLog(
             log_type="SecurityLog", request_id=5,
             log=dt.LogParametersType(remote_location=f"{http_server.url}/up/",
@@ -437,8 +444,10 @@ async def test_l01_scheduled_update_and_one_that_replaces_it(make_station, http_
         fw = [(p["status"], p["request_id"]) for a, p in peer.received
               if a == "FirmwareStatusNotification"]
         assert fw == [("DownloadScheduled", 1), ("Downloading", 2), ("Downloaded", 2),
-                      ("InstallScheduled", 2), ("Installing", 2), ("InstallRebooting", 2),
-                      ("Installed", 2)]
+                      ("InstallScheduled", 2), ("Installing", 2), ("InstallRebooting", 2)]
+        peer = server.peers["ST-L01S"]  # L01.FR.32 (a): Installed from the new firmware
+        await until(lambda: [(p["status"], p["request_id"]) for a, p in peer.received
+                             if a == "FirmwareStatusNotification"] == [("Installed", 2)])
         assert station.settings.text("FirmwareVersion") == "4.0"
 
 
