@@ -58,30 +58,23 @@ def capabilities(tmp_path: Path, **entries: object) -> str:
     return str(path)
 
 
-class SelfRun:
-    """`chargebench conform --role ROLE --self` started in the background, so that several
-    runs overlap (they mostly wait on timers) and several tests read one run's verdicts.
-    Output goes to files, not pipes, so a chatty run never blocks."""
+class Background:
+    """One suite run (`chargebench conform ...` or a peer's runner) in a subprocess started in
+    the background, so that several runs overlap (they mostly wait on timers) and several tests
+    read one run's verdicts. `--results` goes in before the command's `--`; output goes to a
+    file, not a pipe, so a chatty run never blocks."""
 
-    def __init__(self, workdir: Path, role: str, *pytest_args: str, faults: dict | None = None,
-                 conform_args: tuple[str, ...] = (), timeout: float = 150) -> None:
+    def __init__(self, workdir: Path, command: list[str], timeout: float = 150) -> None:
         import time
-
-        import yaml
 
         self.results = workdir / "results"
         self.timeout = timeout
-        command = [sys.executable, "-m", "chargebench", "conform", "--role", role, "--self",
-                   "--results", str(self.results)]
-        if faults is not None:
-            plan = workdir / "faults.yaml"
-            plan.write_text(yaml.safe_dump(faults))
-            command += ["--self-faults", str(plan)]
-        command += [*conform_args, "--", "-q", "-p", "no:cacheprovider", *pytest_args]
+        cut = command.index("--")
+        command = [*command[:cut], "--results", str(self.results), *command[cut:]]
         self._out = open(workdir / "output.txt", "w+", encoding="utf-8")  # noqa: SIM115
         self.started = time.monotonic()
-        self._process = subprocess.Popen(command, cwd=ROOT, stdout=self._out,
-                                         stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self._out,
+                                        stderr=subprocess.STDOUT, text=True)
         self._done: tuple[int, str, dict, float] | None = None
 
     def wait(self) -> tuple[int, str, dict, float]:
@@ -90,10 +83,10 @@ class SelfRun:
 
         if self._done is None:
             try:
-                code = self._process.wait(self.timeout)
+                code = self.process.wait(self.timeout)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                code = self._process.wait()
+                self.process.kill()
+                code = self.process.wait()
             elapsed = time.monotonic() - self.started
             self._out.seek(0)
             output = self._out.read()
@@ -104,9 +97,26 @@ class SelfRun:
         return self._done
 
     def kill(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+class SelfRun(Background):
+    """`chargebench conform --role ROLE --self` in the background (`Background`), with an
+    optional fault plan for the simulated peer."""
+
+    def __init__(self, workdir: Path, role: str, *pytest_args: str, faults: dict | None = None,
+                 conform_args: tuple[str, ...] = (), timeout: float = 150) -> None:
+        import yaml
+
+        command = [sys.executable, "-m", "chargebench", "conform", "--role", role, "--self"]
+        if faults is not None:
+            plan = workdir / "faults.yaml"
+            plan.write_text(yaml.safe_dump(faults))
+            command += ["--self-faults", str(plan)]
+        command += [*conform_args, "--", "-q", "-p", "no:cacheprovider", *pytest_args]
+        super().__init__(workdir, command, timeout)
 
 
 #: --cb-timeout of the independent runs: the charger answers in milliseconds and its timers run
@@ -114,22 +124,14 @@ class SelfRun:
 INDEPENDENT_TIMEOUT = "3"
 
 
-class IndependentRun(SelfRun):
+class IndependentRun(Background):
     """The cp-role suite against the independent charge point of `tests.conformance.indep`
     (variant `variant`), started in the background like `SelfRun`; `wait()` gives the same
     (exit code, output, case -> summary entry, seconds)."""
 
     def __init__(self, workdir: Path, variant: str, *pytest_args: str,
                  timeout: float = 170) -> None:  # fmt: skip
-        import time
-
-        self.results = workdir / "results"
-        self.timeout = timeout
         command = [sys.executable, "-m", "tests.conformance.indep.run_cp16", variant,
-                   "--results", str(self.results), "--timeout", INDEPENDENT_TIMEOUT, "--",
+                   "--timeout", INDEPENDENT_TIMEOUT, "--",
                    "-q", "-p", "no:cacheprovider", "-p", "no:warnings", *pytest_args]
-        self._out = open(workdir / "output.txt", "w+", encoding="utf-8")  # noqa: SIM115
-        self.started = time.monotonic()
-        self._process = subprocess.Popen(command, cwd=ROOT, stdout=self._out,
-                                         stderr=subprocess.STDOUT, text=True)
-        self._done = None
+        super().__init__(workdir, command, timeout)

@@ -16,9 +16,7 @@ fast unit tests below read the prerequisites and the wire model without any proc
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +27,7 @@ from chargebench.trace import TraceRecord
 from conformance.v201.catalog import load_catalog
 from conformance.v201.central import StationState, csms_handlers
 from conformance.v201.prerequisites import DeviceModelView, Need, needs_of, unmet
+from tests.conformance.helpers import Background
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -62,38 +61,6 @@ SELECTIONS = {
     "unlock-fails": "TC_F_0 or TC_F_10",
     "unknown-variable": "TC_B_3 or TC_B_06",
 }
-
-
-class Background:
-    """One suite run in a subprocess, results in `results`, output to a file; `wait()` ->
-    (exit code, output, case id -> summary entry, wall seconds)."""
-
-    def __init__(self, workdir: Path, command: list[str], timeout: float = 150) -> None:
-        self.results = workdir / "results"
-        self.timeout = timeout
-        cut = command.index("--")
-        command = [*command[:cut], "--results", str(self.results), *command[cut:]]
-        self._out = open(workdir / "output.txt", "w+", encoding="utf-8")  # noqa: SIM115
-        self.started = time.monotonic()
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self._out,
-                                        stderr=subprocess.STDOUT, text=True)
-        self.done: tuple[int, str, dict, float] | None = None
-
-    def wait(self) -> tuple[int, str, dict, float]:
-        if self.done is None:
-            try:
-                code = self.process.wait(self.timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                code = self.process.wait()
-            elapsed = time.monotonic() - self.started
-            self._out.seek(0)
-            output = self._out.read()
-            self._out.close()
-            summary = self.results / "summary.json"
-            cases = json.loads(summary.read_text())["cases"] if summary.exists() else []
-            self.done = (code, output, {case["case"]: case for case in cases}, elapsed)
-        return self.done
 
 
 def _self_command(*pytest_args: str) -> list[str]:

@@ -20,7 +20,8 @@ import pytest
 
 from conformance.expect import Mismatch
 from conformance.v201.states_akmj import Root, expect_limits, limit_at, listed, root, same_hash
-from tests.conformance.v201.test_verdicts_cs import Background, _outcomes
+from tests.conformance.helpers import Background
+from tests.conformance.v201.test_verdicts_cs import _outcomes
 
 BLOCKS = ("TC_A_", "TC_K_", "TC_M_", "TC_J_")
 SELF_SELECTION = "TC_A or TC_K or TC_M or TC_J"

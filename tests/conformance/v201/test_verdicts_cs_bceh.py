@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from conformance.v201.central import csms_handlers
-from tests.conformance.v201.test_verdicts_cs import Background, _outcomes
+from tests.conformance.helpers import Background
+from tests.conformance.v201.test_verdicts_cs import _outcomes
 
 #: the new cases of blocks B, C, E, H
 NEW = ("TC_E_40 or TC_E_43 or TC_E_44 or TC_E_16 or TC_H_02 or TC_H_08 or TC_H_09 "

@@ -20,7 +20,8 @@ import pytest
 
 from conformance.v201.catalog import load_catalog
 from conformance.v201.prerequisites import DeviceModelView, Need, needs_of, unmet
-from tests.conformance.v201.test_verdicts_cs import Background, _outcomes, _self_command
+from tests.conformance.helpers import Background
+from tests.conformance.v201.test_verdicts_cs import _outcomes, _self_command
 
 BLOCKS = "TC_N_ or TC_O_ or TC_P_ or TC_I_ or TC_L_"
 #: the O and P cases the independent station cannot run, and why
