@@ -77,18 +77,28 @@ class OcppUser(User):
         self.client.close()
 
     def online(self) -> None:
-        """Connect and boot if not connected (OCPP 1.6 §4.2: boot before anything else)."""
+        """Connect and boot if not connected (OCPP 1.6 §4.2, 2.0.1 B01: boot before anything
+        else), then report every connector Available."""
         if self.client.connected:
             return
         self.client.connect()
         self.boot()
+        self.report_available()
+
+    def boot_notification(self) -> dict:
+        """This charger's BootNotificationRequest payload, in its version's words."""
+        return messages.boot_notification(self.cp_id)
+
+    def report_available(self) -> None:
+        """StatusNotification Available of connector 0 (the charge point) and each connector."""
         for connector in range(self.connectors + 1):
             self.status(connector, "Available")
 
     def boot(self) -> None:
-        reply = self.client.call("BootNotification", messages.boot_notification(self.cp_id))
+        reply = self.client.call("BootNotification", self.boot_notification())
         if reply["status"] != "Accepted":
-            # 1.6 §4.2: Pending/Rejected -> retry after `interval`; a new connection will
+            # 1.6 §4.2, 2.0.1 B02/B03: Pending/Rejected -> boot again after `interval`, on a
+            # new connection
             self.client.close()
             raise RescheduleTask()
         self.boot_interval = reply["interval"]

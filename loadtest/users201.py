@@ -19,7 +19,6 @@ import uuid
 
 import gevent
 from locust import task
-from locust.exception import RescheduleTask
 
 from chargebench.ocppj.versions import OCPP201
 from loadtest import messages
@@ -41,22 +40,13 @@ class Station201User(OcppUser):
     def handlers(self) -> dict[str, Handler]:
         return handler_table_201()
 
-    def online(self) -> None:
-        """Connect and boot if not connected (B01: BootNotification first; B01.FR.05: then
-        every connector's status)."""
-        if self.client.connected:
-            return
-        self.client.connect()
-        self.boot()
-        self.connector_status("Available")
+    def boot_notification(self) -> dict:
+        """B01: BootNotificationRequest with reason PowerUp."""
+        return messages.boot_notification_201(self.cp_id)
 
-    def boot(self) -> None:
-        reply = self.client.call("BootNotification", messages.boot_notification_201(self.cp_id))
-        if reply["status"] != "Accepted":
-            # B02/B03: Pending/Rejected -> boot again after `interval`, on a new connection
-            self.client.close()
-            raise RescheduleTask()
-        self.boot_interval = reply["interval"]
+    def report_available(self) -> None:
+        """B01.FR.05: after the boot, every connector's status."""
+        self.connector_status("Available")
 
     def connector_status(self, status: str) -> None:
         """G01 StatusNotification of the one connector (ConnectorStatusEnumType)."""
